@@ -1,0 +1,197 @@
+//! Wiring: data directory, TLS identity, listeners, privileges, store, core link,
+//! watchdog and HTTP, run until the stop is asked for, then taken down in order.
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::config::{Config, CoreLink};
+use crate::hal::LinkHealth;
+use crate::http::listen::{self, BoundInterface};
+use crate::http::tls::DeviceIdentity;
+use crate::http::{self, HttpState};
+use crate::shutdown::Shutdown;
+use crate::store::Store;
+use crate::system::{files, privileges, random, watchdog::Watchdog};
+
+/// The first administrator's one-time setup secret, kept until an administrator exists.
+pub const SETUP_SECRET_FILE: &str = "setup-secret";
+
+/// Why the service could not start or stop cleanly.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Tls(#[from] crate::http::tls::TlsError),
+    #[error(transparent)]
+    Listen(#[from] crate::http::listen::ListenError),
+    #[error(transparent)]
+    Privileges(#[from] crate::system::privileges::PrivilegeError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Watchdog(#[from] crate::system::watchdog::WatchdogError),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error("the core link {0} is not supported by this build yet")]
+    CoreLink(String),
+}
+
+/// Runs the service until `shutdown` completes.
+pub async fn run(config: Config, shutdown: Shutdown) -> Result<(), AppError> {
+    let data_dir = config.paths.data_dir.clone();
+    prepare_data_dir(&data_dir)?;
+
+    let identity = DeviceIdentity::in_data_dir(&data_dir);
+    if identity.ensure(&config.board.hostname, &listen::addresses(&config)?)? {
+        tracing::info!(cert = %identity.cert.display(), "made the device's TLS key and certificate");
+    }
+    let tls = identity.server_config()?;
+    let interfaces = listen::bind_all(&config).await?;
+
+    // Everything that needs root is done: the ports are bound and the watchdog open.
+    let dog = config
+        .watchdog
+        .as_ref()
+        .map(|w| Watchdog::open(&w.device))
+        .transpose()?;
+    match privileges::drop_to(&config.service.user, &data_dir)? {
+        privileges::Outcome::Dropped { uid, gid } => tracing::info!(uid, gid, "dropped root"),
+        privileges::Outcome::NotRoot => tracing::debug!("not started as root; keeping the user"),
+        privileges::Outcome::Kept => {}
+    }
+
+    let store = Store::open(&config.db_path()).await?;
+    let (link_reporter, link) = LinkHealth::new();
+    match config.core_link()? {
+        // The in-process simulator is always reachable.
+        CoreLink::Simulator => link_reporter.set_up(true),
+        other => return Err(AppError::CoreLink(format!("{other:?}"))),
+    }
+
+    let secret = setup_secret(&store, &data_dir).await?;
+    print_banner(&config, &interfaces, secret.as_deref());
+
+    let watchdog_task = match (dog, &config.watchdog) {
+        (Some(dog), Some(w)) => Some(tokio::spawn(feed_watchdog(
+            dog,
+            Duration::from_secs(w.interval_secs),
+            store.clone(),
+            link.clone(),
+            shutdown.clone(),
+        ))),
+        _ => None,
+    };
+
+    let state = HttpState {
+        store: store.clone(),
+        link,
+        https_only: config.tls.https_only,
+    };
+    http::serve(
+        interfaces,
+        tls,
+        state,
+        shutdown,
+        Duration::from_secs(config.service.drain_secs),
+    )
+    .await;
+
+    // The stop: the store closes last among the writers, then the watchdog is disarmed.
+    let dog = match watchdog_task {
+        Some(t) => t.await.ok().flatten(),
+        None => None,
+    };
+    store.close().await?;
+    tracing::info!("store closed");
+    if let Some(dog) = dog {
+        dog.close()?;
+        tracing::info!("watchdog disarmed");
+    }
+    Ok(())
+}
+
+fn prepare_data_dir(dir: &Path) -> Result<(), AppError> {
+    files::private_dir(dir).map_err(|source| AppError::DataDir {
+        path: dir.display().to_string(),
+        source,
+    })
+}
+
+/// Feeds the watchdog while the store and the core link are healthy; hands the
+/// device back when the stop comes, so it can be disarmed after the store closes.
+async fn feed_watchdog(
+    mut dog: Watchdog,
+    every: Duration,
+    store: Store,
+    link: LinkHealth,
+    mut shutdown: Shutdown,
+) -> Option<Watchdog> {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = shutdown.wait() => return Some(dog),
+        }
+        let healthy = store.ping().await.is_ok() && link.is_up();
+        if !healthy {
+            tracing::warn!("unhealthy: not feeding the watchdog");
+            continue;
+        }
+        if let Err(e) = dog.feed() {
+            tracing::error!(error = %e, "watchdog");
+        }
+    }
+}
+
+/// The one-time secret for creating the first administrator, while none exists.
+async fn setup_secret(store: &Store, data_dir: &Path) -> Result<Option<String>, AppError> {
+    if store.setting("setup.done").await?.is_some() {
+        return Ok(None);
+    }
+    let path = data_dir.join(SETUP_SECRET_FILE);
+    let err = |source| AppError::DataDir {
+        path: path.display().to_string(),
+        source,
+    };
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        if !existing.trim().is_empty() {
+            return Ok(Some(existing.trim().to_owned()));
+        }
+    }
+    let secret = random::secret_code().map_err(err)?;
+    files::write_private(&path, format!("{secret}\n").as_bytes()).map_err(err)?;
+    Ok(Some(secret))
+}
+
+fn print_banner(config: &Config, interfaces: &[BoundInterface], secret: Option<&str>) {
+    println!(
+        "webcti {} on board {:?} ({}), data in {}",
+        env!("CARGO_PKG_VERSION"),
+        config.board.name,
+        config.board.hostname,
+        config.paths.data_dir.display()
+    );
+    for i in interfaces {
+        let note = if i.webcti { "" } else { "  (WebCTI off)" };
+        println!("  {}  https://{}/{}", i.side.label(), i.https_addr(), note);
+        if let Some(http) = i.http_addr() {
+            let what = if config.tls.https_only {
+                "  (redirects to HTTPS)"
+            } else {
+                ""
+            };
+            println!("  {}  http://{}/{}", i.side.label(), http, what);
+        }
+    }
+    if let Some(secret) = secret {
+        println!(
+            "  First administrator: one-time setup secret {secret} (also in {})",
+            config.paths.data_dir.join(SETUP_SECRET_FILE).display()
+        );
+    }
+    println!("ready");
+}

@@ -1,0 +1,401 @@
+//! The one configuration type, loaded from a board file (`board/<name>/board.toml`).
+//!
+//! A board file says where the flash data lives, which interfaces are LAN and WAN,
+//! how the switching core is reached, whether there is a watchdog, and the time zone.
+//! The simulated board's file is embedded in the binary, so `webcti` runs on a
+//! developer's PC with no arguments. An invalid file is refused with its path, the
+//! field and what is wrong.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The simulated board's file, embedded: the default when no `--board` is given.
+pub const SIM_BOARD: &str = include_str!("../board/sim/board.toml");
+/// The name under which the embedded board is reported.
+pub const SIM_BOARD_NAME: &str = "<embedded board/sim/board.toml>";
+
+pub const DEFAULT_LOG: &str = "info";
+pub const DEFAULT_WATCHDOG_INTERVAL_SECS: u64 = 10;
+pub const DEFAULT_DRAIN_SECS: u64 = 10;
+/// The database file's name inside the data directory.
+pub const DB_FILE: &str = "webcti.db";
+
+/// A board file's contents, checked.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub board: Board,
+    pub paths: Paths,
+    #[serde(default)]
+    pub service: Service,
+    pub lan: Listener,
+    pub wan: Option<Listener>,
+    #[serde(default)]
+    pub tls: Tls,
+    pub core: Core,
+    pub watchdog: Option<Watchdog>,
+    /// Where this configuration came from, for messages.
+    #[serde(skip)]
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Board {
+    pub name: String,
+    pub hostname: String,
+    pub time_zone: String,
+    /// True only for the simulated board: demo data and the in-process simulator
+    /// are allowed on it and nowhere else.
+    #[serde(default)]
+    pub simulated: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Paths {
+    /// The flash directory: database, TLS key and certificate, setup secret.
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    /// The user to run as after binding, when started as root; empty keeps the user.
+    #[serde(default)]
+    pub user: String,
+    /// The tracing filter (`info`, `webcti=debug`, ...); `RUST_LOG` overrides it.
+    #[serde(default = "default_log")]
+    pub log: String,
+    /// How long open connections may take to finish after a stop is asked for.
+    #[serde(default = "default_drain")]
+    pub drain_secs: u64,
+}
+
+impl Default for Service {
+    fn default() -> Self {
+        Self {
+            user: String::new(),
+            log: default_log(),
+            drain_secs: DEFAULT_DRAIN_SECS,
+        }
+    }
+}
+
+fn default_log() -> String {
+    DEFAULT_LOG.to_owned()
+}
+fn default_drain() -> u64 {
+    DEFAULT_DRAIN_SECS
+}
+fn default_true() -> bool {
+    true
+}
+fn default_wd_interval() -> u64 {
+    DEFAULT_WATCHDOG_INTERVAL_SECS
+}
+
+/// One network interface's listeners (HTTPS and plain HTTP).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Listener {
+    /// The interface's name; its IPv4 address is used when `address` is not given.
+    pub interface: String,
+    pub address: Option<IpAddr>,
+    pub https_port: u16,
+    /// Plain HTTP: redirects to HTTPS in HTTPS-only mode. Absent: no plain listener.
+    pub http_port: Option<u16>,
+    /// Whether the WebCTI portal answers here (always true on the LAN).
+    #[serde(default = "default_true")]
+    pub webcti: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tls {
+    /// Plain HTTP only redirects to HTTPS, and HSTS is sent.
+    #[serde(default = "default_true")]
+    pub https_only: bool,
+}
+
+impl Default for Tls {
+    fn default() -> Self {
+        Self { https_only: true }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Core {
+    /// `sim`, `unix:PATH` or `device:PATH`.
+    pub link: String,
+}
+
+/// How the switching core is reached, parsed from [`Core::link`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CoreLink {
+    Simulator,
+    Unix(PathBuf),
+    Device(PathBuf),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Watchdog {
+    pub device: PathBuf,
+    #[serde(default = "default_wd_interval")]
+    pub interval_secs: u64,
+}
+
+/// Why a board file was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read board file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("board file {path} is not valid: {message}")]
+    Parse { path: String, message: String },
+    #[error("board file {path}: field `{field}` {problem}")]
+    Invalid {
+        path: String,
+        field: &'static str,
+        problem: String,
+    },
+}
+
+impl Config {
+    /// Loads and checks a board file; `None` loads the embedded simulated board.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        match path {
+            None => Config::parse(SIM_BOARD, SIM_BOARD_NAME),
+            Some(path) => {
+                let name = path.display().to_string();
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: name.clone(),
+                    source,
+                })?;
+                Config::parse(&text, &name)
+            }
+        }
+    }
+
+    /// Parses and checks a board file's text; `source` names it in messages.
+    pub fn parse(text: &str, source: &str) -> Result<Config, ConfigError> {
+        let mut config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: source.to_owned(),
+            message: e.to_string().trim_end().to_owned(),
+        })?;
+        config.source = source.to_owned();
+        config.check()?;
+        Ok(config)
+    }
+
+    fn invalid(&self, field: &'static str, problem: impl fmt::Display) -> ConfigError {
+        ConfigError::Invalid {
+            path: self.source.clone(),
+            field,
+            problem: problem.to_string(),
+        }
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        if self.board.name.trim().is_empty() {
+            return Err(self.invalid("board.name", "must not be empty"));
+        }
+        if !is_hostname(&self.board.hostname) {
+            return Err(self.invalid(
+                "board.hostname",
+                format!(
+                    "{:?} is not a host name (letters, digits, '-' and '.')",
+                    self.board.hostname
+                ),
+            ));
+        }
+        if self.board.time_zone.trim().is_empty() {
+            return Err(self.invalid(
+                "board.time_zone",
+                "must name a time zone, e.g. \"Europe/Warsaw\"",
+            ));
+        }
+        if self.paths.data_dir.as_os_str().is_empty() {
+            return Err(self.invalid("paths.data_dir", "must not be empty"));
+        }
+        check_listener(self, &self.lan, "lan")?;
+        if !self.lan.webcti {
+            return Err(self.invalid(
+                "lan.webcti",
+                "cannot be false: the portal always answers on the LAN",
+            ));
+        }
+        if let Some(wan) = &self.wan {
+            check_listener(self, wan, "wan")?;
+        }
+        self.core_link()?;
+        if let Some(wd) = &self.watchdog {
+            if wd.interval_secs == 0 || wd.interval_secs > 60 {
+                return Err(
+                    self.invalid("watchdog.interval_secs", "must be between 1 and 60 seconds")
+                );
+            }
+        }
+        if !self.service.user.is_empty() && !is_user_name(&self.service.user) {
+            return Err(self.invalid(
+                "service.user",
+                format!("{:?} is not a user name", self.service.user),
+            ));
+        }
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.service.log) {
+            return Err(self.invalid("service.log", format!("is not a log filter: {e}")));
+        }
+        Ok(())
+    }
+
+    /// How the core is reached.
+    pub fn core_link(&self) -> Result<CoreLink, ConfigError> {
+        let link = self.core.link.trim();
+        let parsed = if link == "sim" {
+            CoreLink::Simulator
+        } else if let Some(p) = link.strip_prefix("unix:") {
+            CoreLink::Unix(PathBuf::from(p))
+        } else if let Some(p) = link.strip_prefix("device:") {
+            CoreLink::Device(PathBuf::from(p))
+        } else {
+            return Err(self.invalid(
+                "core.link",
+                format!("{link:?} is not \"sim\", \"unix:PATH\" or \"device:PATH\""),
+            ));
+        };
+        match &parsed {
+            CoreLink::Unix(p) | CoreLink::Device(p) if p.as_os_str().is_empty() => {
+                Err(self.invalid("core.link", "names no path"))
+            }
+            CoreLink::Simulator if !self.board.simulated => Err(self.invalid(
+                "core.link",
+                "\"sim\" is only allowed on a simulated board (board.simulated = true)",
+            )),
+            _ => Ok(parsed),
+        }
+    }
+
+    /// The database file.
+    pub fn db_path(&self) -> PathBuf {
+        self.paths.data_dir.join(DB_FILE)
+    }
+}
+
+fn check_listener(config: &Config, l: &Listener, which: &'static str) -> Result<(), ConfigError> {
+    let field = |f: &'static str| -> &'static str {
+        match (which, f) {
+            ("lan", "interface") => "lan.interface",
+            ("lan", "ports") => "lan.http_port",
+            ("wan", "interface") => "wan.interface",
+            _ => "wan.http_port",
+        }
+    };
+    if l.interface.trim().is_empty() {
+        return Err(config.invalid(field("interface"), "must name a network interface"));
+    }
+    if let Some(http) = l.http_port {
+        if http != 0 && http == l.https_port {
+            return Err(config.invalid(field("ports"), "must differ from the HTTPS port"));
+        }
+    }
+    Ok(())
+}
+
+fn is_hostname(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
+fn is_user_name(s: &str) -> bool {
+    s.len() <= 32
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(text: &str, expect: &str) {
+        let got = match Config::parse(text, "test.toml") {
+            Ok(_) => "ok".to_owned(),
+            Err(e) => e.to_string(),
+        };
+        assert!(got.contains(expect), "expected {expect:?} in {got:?}");
+    }
+
+    #[test]
+    fn embedded_sim_board_loads() {
+        let c = Config::load(None).expect("the embedded board loads");
+        assert_eq!(c.board.name, "sim");
+        assert_eq!(c.core_link().expect("link"), CoreLink::Simulator);
+        assert_eq!(c.lan.https_port, 8443);
+    }
+
+    #[test]
+    fn reference_board_loads() {
+        let text = include_str!("../board/arm64-ref/board.toml");
+        let c = Config::parse(text, "arm64-ref").expect("the reference board loads");
+        assert_eq!(
+            c.core_link().expect("link"),
+            CoreLink::Device("/dev/swcore0".into())
+        );
+        assert_eq!(
+            c.watchdog.expect("watchdog").device,
+            PathBuf::from("/dev/watchdog")
+        );
+    }
+
+    #[test]
+    fn bad_files_name_the_field() {
+        let good = SIM_BOARD;
+        check(good, "ok");
+        check(
+            &good.replace("https_port = 8443", "https_port = \"x\""),
+            "https_port",
+        );
+        check(
+            &good.replace("https_port = 8443", "htps_port = 8443"),
+            "htps_port",
+        );
+        check(
+            &good.replace("hostname = \"webcti-sim\"", "hostname = \"bad host\""),
+            "board.hostname",
+        );
+        check(
+            &good.replace("link = \"sim\"", "link = \"tcp:1\""),
+            "core.link",
+        );
+        check(
+            &good.replace(
+                "https_port = 8443\nhttp_port = 8080",
+                "https_port = 8443\nhttp_port = 8443",
+            ),
+            "lan.http_port",
+        );
+        check(
+            &good.replace("simulated = true", "simulated = false"),
+            "only allowed on a simulated board",
+        );
+        check(
+            &good.replace("log = \"info\"", "log = \"[[[\""),
+            "service.log",
+        );
+        check("", "missing field");
+    }
+}

@@ -1,0 +1,163 @@
+//! The portal's routes: pages, the health check, embedded assets, and the plain
+//! HTTP router that only redirects to HTTPS.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+
+use super::{headers, HttpState};
+
+/// The portal for one interface. Where WebCTI is off (the WAN by default), every
+/// request gets a refusal instead.
+pub fn router(state: HttpState, webcti: bool) -> Router {
+    let https_only = state.https_only;
+    let router = if webcti {
+        Router::new()
+            .route("/", get(login_page))
+            .route("/healthz", get(healthz))
+            .route("/static/{file}", get(asset))
+            .fallback(not_found)
+            .with_state(state)
+    } else {
+        Router::new().fallback(webcti_off)
+    };
+    router.layer(axum::middleware::map_response(
+        move |r: Response| async move { headers::secure(r, https_only) },
+    ))
+}
+
+/// Plain HTTP in HTTPS-only mode: everything is redirected to the same path over HTTPS.
+pub fn redirect_router(https_port: u16) -> Router {
+    Router::new()
+        .fallback(
+            move |h: HeaderMap, uri: Uri| async move { redirect_to_https(&h, &uri, https_port) },
+        )
+        .layer(axum::middleware::map_response(|r: Response| async move {
+            headers::secure(r, false)
+        }))
+}
+
+fn redirect_to_https(h: &HeaderMap, uri: &Uri, https_port: u16) -> Response {
+    let host = h
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .and_then(host_without_port)
+        .unwrap_or("localhost");
+    let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let target = match https_port {
+        443 => format!("https://{host}{path}"),
+        port => format!("https://{host}:{port}{path}"),
+    };
+    Redirect::permanent(&target).into_response()
+}
+
+/// The host part of a Host header, if it is a plain name or address (nothing that
+/// could smuggle a path or a second header into the redirect).
+fn host_without_port(v: &str) -> Option<&str> {
+    let host = if let Some(rest) = v.strip_prefix('[') {
+        let end = rest.find(']')?;
+        &v[..end + 2]
+    } else {
+        v.split(':').next()?
+    };
+    let ok = !host.is_empty()
+        && host.len() <= 255
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-.[]:".contains(&b));
+    ok.then_some(host)
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    title: &'a str,
+}
+
+async fn login_page() -> Response {
+    render(LoginPage { title: "WebCTI" })
+}
+
+fn render<T: Template>(t: T) -> Response {
+    match t.render() {
+        Ok(body) => Html(body).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+async fn healthz(State(state): State<HttpState>) -> Response {
+    let store = state.store.ping().await.is_ok();
+    let core = state.link.is_up();
+    let status = if store && core {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let word = |ok| if ok { "up" } else { "down" };
+    let body = serde_json::json!({ "store": word(store), "core": word(core) });
+    (
+        status,
+        [(header::CACHE_CONTROL, "no-store")],
+        axum::Json(body),
+    )
+        .into_response()
+}
+
+/// Assets embedded in the binary: (name, content type, bytes).
+const ASSETS: &[(&str, &str, &[u8])] = &[(
+    "style.css",
+    "text/css; charset=utf-8",
+    include_bytes!("../../web/static/style.css"),
+)];
+
+async fn asset(Path(file): Path<String>) -> Response {
+    match ASSETS.iter().find(|(name, _, _)| *name == file) {
+        Some((_, ctype, bytes)) => (
+            [
+                (header::CONTENT_TYPE, *ctype),
+                (header::CACHE_CONTROL, "public, max-age=86400"),
+            ],
+            *bytes,
+        )
+            .into_response(),
+        None => not_found().await,
+    }
+}
+
+async fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, "Not found\n").into_response()
+}
+
+async fn webcti_off() -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        "WebCTI is not enabled on this interface.\n",
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_without_port;
+
+    #[test]
+    fn host_header_is_cut_to_a_safe_host() {
+        let cases = [
+            ("pbx.local:8080", Some("pbx.local")),
+            ("10.0.0.5", Some("10.0.0.5")),
+            ("[::1]:8080", Some("[::1]")),
+            ("evil.com/x", None),
+            ("a b", None),
+            ("", None),
+        ];
+        for (input, expect) in cases {
+            assert_eq!(host_without_port(input), expect, "{input}");
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! Opening the database: pragmas, the integrity check and numbered migrations.
+//!
+//! Each migration is a step from version N-1 to N, run in one transaction. A
+//! database whose version is newer than [`SCHEMA_VERSION`] is refused: this program
+//! would not know what its tables mean.
+
+use std::path::Path;
+
+use rusqlite::{Connection, OpenFlags};
+
+use super::StoreError;
+
+/// The migrations, in order; the schema version is the number of steps applied.
+const MIGRATIONS: &[&str] = &[include_str!("schema/001_base.sql")];
+
+/// The schema version this program writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Opens the database file, checks it and migrates it to [`SCHEMA_VERSION`].
+pub fn open(path: &Path) -> Result<Connection, StoreError> {
+    let sqlite = |source| StoreError::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    };
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(sqlite)?;
+    check_integrity(&conn, path)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA busy_timeout = 5000;",
+    )
+    .map_err(sqlite)?;
+    migrate(&conn, path)?;
+    Ok(conn)
+}
+
+fn check_integrity(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let corrupt = |detail: String| StoreError::Corrupt {
+        path: path.to_path_buf(),
+        detail,
+    };
+    // A file that is not a database at all fails on its first read.
+    let result: String = conn
+        .query_row("PRAGMA quick_check", [], |r| r.get(0))
+        .map_err(|e| corrupt(e.to_string()))?;
+    if result != "ok" {
+        return Err(corrupt(result));
+    }
+    Ok(())
+}
+
+/// The schema version stored in the database (0 for a new file).
+pub fn read_version(conn: &Connection) -> rusqlite::Result<i64> {
+    let exists: bool = conn.query_row(
+        "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !exists {
+        return Ok(0);
+    }
+    conn.query_row(
+        "SELECT coalesce(max(version), 0) FROM schema_version",
+        [],
+        |r| r.get(0),
+    )
+}
+
+fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let sqlite = |source| StoreError::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    };
+    let found = read_version(conn).map_err(sqlite)?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::TooNew {
+            path: path.to_path_buf(),
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    for (i, step) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let version = i as i64 + 1;
+        let tx = conn.unchecked_transaction().map_err(sqlite)?;
+        tx.execute_batch(step).map_err(sqlite)?;
+        tx.execute(
+            "INSERT INTO schema_version (version, applied_at) VALUES (?1, strftime('%s','now'))",
+            [version],
+        )
+        .map_err(sqlite)?;
+        tx.commit().map_err(sqlite)?;
+        tracing::info!(version, "database migrated");
+    }
+    Ok(())
+}

@@ -1,0 +1,8 @@
+//! What the process asks of the operating system: dropping root after binding,
+//! feeding the hardware watchdog, the stop signals, durable files and randomness.
+
+pub mod files;
+pub mod privileges;
+pub mod random;
+pub mod signals;
+pub mod watchdog;
