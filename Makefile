@@ -1,0 +1,45 @@
+# webcti: the two commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+CARGO ?= cargo
+A64 := aarch64-unknown-linux-musl
+ARMV7 := armv7-unknown-linux-musleabihf
+NIGHTLY := $(shell sed -n 's/^nightly *= *"\(.*\)"/\1/p' cross/nightly.toml)
+
+.PHONY: run test lint test-native cross cross-setup cross-test bench soak fuzz clean
+
+## run: the service on the simulated board (board/sim), data in ./var
+run:
+	$(CARGO) run --release -- serve --board board/sim/board.toml
+
+## test: everything CI runs: lints, the native suite, the aarch64 suite under qemu
+test: lint test-native cross-test
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+test-native:
+	$(CARGO) test
+
+cross-setup:
+	./cross/setup.sh
+
+## cross-test: the suite for aarch64, run under qemu user-mode emulation
+cross-test: cross-setup
+	WEBCTI_TEST_RUNNER=qemu-aarch64-static $(CARGO) test --target $(A64)
+
+## cross: stripped static release binaries for both boards, with their sizes
+cross:
+	ARMV7=1 ./cross/setup.sh
+	time $(CARGO) build --release --target $(A64)
+	time $(CARGO) +$(NIGHTLY) build --release --target $(ARMV7) -Zbuild-std=std,panic_unwind
+	@for t in $(A64) $(ARMV7); do \
+	  f=target/$$t/release/webcti; \
+	  printf '%-48s %9d bytes\n' "$$f" "$$(stat -c %s $$f)"; \
+	  command -v file >/dev/null && file -b $$f | cut -d, -f1-2,4-5 || true; \
+	done
+
+clean:
+	$(CARGO) clean

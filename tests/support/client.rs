@@ -1,0 +1,118 @@
+//! A small blocking HTTP/1.1 client over rustls, for the tests: it trusts only the
+//! certificate it is given, so a passing test proves the device's TLS identity.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::sync::Arc;
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
+
+pub struct Client {
+    config: Arc<rustls::ClientConfig>,
+}
+
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl Client {
+    pub fn trusting(cert: &Path) -> Client {
+        Client::with_versions(cert, &[&rustls::version::TLS13, &rustls::version::TLS12])
+    }
+
+    pub fn with_versions(
+        cert: &Path,
+        versions: &[&'static rustls::SupportedProtocolVersion],
+    ) -> Client {
+        let mut roots = rustls::RootCertStore::empty();
+        for c in CertificateDer::pem_file_iter(cert).expect("read cert") {
+            roots.add(c.expect("parse cert")).expect("add root");
+        }
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_protocol_versions(versions)
+            .expect("versions")
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Client {
+            config: Arc::new(config),
+        }
+    }
+
+    /// A GET over TLS; errors are returned, not panicked, so tests can assert refusals.
+    pub fn get(&self, addr: SocketAddr, path: &str) -> Result<Response, String> {
+        let tcp = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+        let name = ServerName::IpAddress(addr.ip().into());
+        let conn =
+            rustls::ClientConnection::new(self.config.clone(), name).map_err(|e| e.to_string())?;
+        let mut tls = rustls::StreamOwned::new(conn, tcp);
+        exchange(&mut tls, addr, path)
+    }
+
+    /// The protocol version a handshake ends with.
+    pub fn negotiated(&self, addr: SocketAddr) -> Result<rustls::ProtocolVersion, String> {
+        let tcp = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+        let name = ServerName::IpAddress(addr.ip().into());
+        let conn =
+            rustls::ClientConnection::new(self.config.clone(), name).map_err(|e| e.to_string())?;
+        let mut tls = rustls::StreamOwned::new(conn, tcp);
+        exchange(&mut tls, addr, "/healthz")?;
+        tls.conn
+            .protocol_version()
+            .ok_or_else(|| "no version".to_owned())
+    }
+}
+
+/// A plain-HTTP GET.
+pub fn get_plain(addr: SocketAddr, path: &str) -> Result<Response, String> {
+    let mut tcp = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    exchange(&mut tcp, addr, path)
+}
+
+fn exchange<S: Read + Write>(s: &mut S, addr: SocketAddr, path: &str) -> Result<Response, String> {
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).map_err(|e| e.to_string())?;
+    let mut raw = Vec::new();
+    // A peer that closes without TLS close_notify still sent a whole response.
+    if let Err(e) = s.read_to_end(&mut raw) {
+        if raw.is_empty() || e.kind() != std::io::ErrorKind::UnexpectedEof {
+            return Err(e.to_string());
+        }
+    }
+    parse(&raw)
+}
+
+fn parse(raw: &[u8]) -> Result<Response, String> {
+    let text = String::from_utf8_lossy(raw);
+    let (head, body) = text.split_once("\r\n\r\n").ok_or("no end of headers")?;
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().ok_or("empty response")?;
+    let status = status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or("bad status line")?;
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    Ok(Response {
+        status,
+        headers,
+        body: body.to_owned(),
+    })
+}
