@@ -20,10 +20,7 @@ pub const SETUP_SECRET_FILE: &str = "setup-secret";
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("data directory {path}: {source}")]
-    DataDir {
-        path: String,
-        source: std::io::Error,
-    },
+    DataDir { path: String, source: std::io::Error },
     #[error(transparent)]
     Tls(#[from] crate::http::tls::TlsError),
     #[error(transparent)]
@@ -53,11 +50,7 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<(), AppError> {
     let interfaces = listen::bind_all(&config).await?;
 
     // Everything that needs root is done: the ports are bound and the watchdog open.
-    let dog = config
-        .watchdog
-        .as_ref()
-        .map(|w| Watchdog::open(&w.device))
-        .transpose()?;
+    let dog = config.watchdog.as_ref().map(|w| Watchdog::open(&w.device)).transpose()?;
     match privileges::drop_to(&config.service.user, &data_dir)? {
         privileges::Outcome::Dropped { uid, gid } => tracing::info!(uid, gid, "dropped root"),
         privileges::Outcome::NotRoot => tracing::debug!("not started as root; keeping the user"),
@@ -86,25 +79,21 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<(), AppError> {
         _ => None,
     };
 
-    let state = HttpState {
-        store: store.clone(),
-        link,
-        https_only: config.tls.https_only,
-    };
-    http::serve(
-        interfaces,
-        tls,
-        state,
-        shutdown,
-        Duration::from_secs(config.service.drain_secs),
-    )
-    .await;
+    let retention = tokio::spawn(crate::services::retention::run(
+        store.clone(),
+        config.retention.clone(),
+        shutdown.clone(),
+    ));
+
+    let state = HttpState { store: store.clone(), link, https_only: config.tls.https_only };
+    http::serve(interfaces, tls, state, shutdown, Duration::from_secs(config.service.drain_secs)).await;
 
     // The stop: the store closes last among the writers, then the watchdog is disarmed.
     let dog = match watchdog_task {
         Some(t) => t.await.ok().flatten(),
         None => None,
     };
+    let _ = retention.await;
     store.close().await?;
     tracing::info!("store closed");
     if let Some(dog) = dog {
@@ -115,10 +104,7 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<(), AppError> {
 }
 
 fn prepare_data_dir(dir: &Path) -> Result<(), AppError> {
-    files::private_dir(dir).map_err(|source| AppError::DataDir {
-        path: dir.display().to_string(),
-        source,
-    })
+    files::private_dir(dir).map_err(|source| AppError::DataDir { path: dir.display().to_string(), source })
 }
 
 /// Feeds the watchdog while the store and the core link are healthy; hands the
@@ -153,10 +139,7 @@ async fn setup_secret(store: &Store, data_dir: &Path) -> Result<Option<String>, 
         return Ok(None);
     }
     let path = data_dir.join(SETUP_SECRET_FILE);
-    let err = |source| AppError::DataDir {
-        path: path.display().to_string(),
-        source,
-    };
+    let err = |source| AppError::DataDir { path: path.display().to_string(), source };
     if let Ok(existing) = std::fs::read_to_string(&path) {
         if !existing.trim().is_empty() {
             return Ok(Some(existing.trim().to_owned()));
@@ -179,11 +162,7 @@ fn print_banner(config: &Config, interfaces: &[BoundInterface], secret: Option<&
         let note = if i.webcti { "" } else { "  (WebCTI off)" };
         println!("  {}  https://{}/{}", i.side.label(), i.https_addr(), note);
         if let Some(http) = i.http_addr() {
-            let what = if config.tls.https_only {
-                "  (redirects to HTTPS)"
-            } else {
-                ""
-            };
+            let what = if config.tls.https_only { "  (redirects to HTTPS)" } else { "" };
             println!("  {}  http://{}/{}", i.side.label(), http, what);
         }
     }

@@ -13,8 +13,12 @@ const USAGE: &str = "\
 usage: webcti [COMMAND] [--board PATH]
 
 commands:
-  serve      run the service (the default)
-  help       show this text
+  serve          run the service (the default)
+  backup FILE    write a consistent copy of the database to FILE (the service may run)
+  restore FILE   replace the database with a backup (stop the service first; the
+                 previous database is kept beside it)
+  check          check the database's integrity and report its sizes
+  help           show this text
   version    show the version
 
 options:
@@ -25,6 +29,9 @@ options:
 #[derive(Debug, PartialEq, Eq)]
 pub enum Command {
     Serve { board: Option<PathBuf> },
+    Backup { board: Option<PathBuf>, file: PathBuf },
+    Restore { board: Option<PathBuf>, file: PathBuf },
+    Check { board: Option<PathBuf> },
     Help,
     Version,
 }
@@ -39,6 +46,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Command, UsageError> {
     use lexopt::prelude::*;
     let mut parser = lexopt::Parser::from_args(args);
     let mut command: Option<String> = None;
+    let mut file: Option<PathBuf> = None;
     let mut board = None;
     let usage = |e: lexopt::Error| UsageError(e.to_string());
     while let Some(arg) = parser.next().map_err(usage)? {
@@ -47,16 +55,23 @@ pub fn parse(args: Vec<OsString>) -> Result<Command, UsageError> {
             Long("help") | Short('h') => return Ok(Command::Help),
             Long("version") | Short('V') => return Ok(Command::Version),
             Value(v) if command.is_none() => {
-                command = Some(
-                    v.into_string()
-                        .map_err(|_| UsageError("the command is not UTF-8".into()))?,
-                )
+                command = Some(v.into_string().map_err(|_| UsageError("the command is not UTF-8".into()))?)
+            }
+            Value(v) if file.is_none() && matches!(command.as_deref(), Some("backup" | "restore")) => {
+                file = Some(PathBuf::from(v))
             }
             other => return Err(usage(other.unexpected())),
         }
     }
     match command.as_deref() {
         None | Some("serve") => Ok(Command::Serve { board }),
+        Some("backup") => {
+            Ok(Command::Backup { board, file: file.ok_or(UsageError("backup needs a FILE".into()))? })
+        }
+        Some("restore") => {
+            Ok(Command::Restore { board, file: file.ok_or(UsageError("restore needs a FILE".into()))? })
+        }
+        Some("check") => Ok(Command::Check { board }),
         Some("help") => Ok(Command::Help),
         Some("version") => Ok(Command::Version),
         Some(other) => Err(UsageError(format!("unknown command {other:?}"))),
@@ -82,6 +97,47 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Serve { board } => serve(board),
+        Command::Backup { board, file } => with_db(board, |db| {
+            let report = crate::store::backup::backup(db, &file)?;
+            println!("backup written to {}\n{report}", file.display());
+            Ok(())
+        }),
+        Command::Restore { board, file } => with_db(board, |db| {
+            match crate::store::backup::restore(db, &file)? {
+                Some(kept) => println!(
+                    "restored {} into {}; the previous database is {}",
+                    file.display(),
+                    db.display(),
+                    kept.display()
+                ),
+                None => println!("restored {} into {}", file.display(), db.display()),
+            }
+            Ok(())
+        }),
+        Command::Check { board } => with_db(board, |db| {
+            let report = crate::store::backup::check(db)?;
+            println!("{}\n{report}", db.display());
+            if report.is_ok() {
+                Ok(())
+            } else {
+                Err(crate::store::StoreError::Corrupt { path: db.to_path_buf(), detail: report.integrity })
+            }
+        }),
+    }
+}
+
+/// Runs a database tool on the board's database file.
+fn with_db(
+    board: Option<PathBuf>,
+    f: impl FnOnce(&std::path::Path) -> Result<(), crate::store::StoreError>,
+) -> ExitCode {
+    let config = match Config::load(board.as_deref()) {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    match f(&config.db_path()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(e),
     }
 }
 
@@ -91,20 +147,14 @@ fn serve(board: Option<PathBuf>) -> ExitCode {
         Err(e) => return fail(e),
     };
     init_tracing(&config.service.log);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
     let result = runtime.block_on(async {
         let (trigger, shutdown) = crate::shutdown::channel();
         crate::system::signals::stop_on_signals(trigger).map_err(anyhow::Error::from)?;
-        crate::app::run(config, shutdown)
-            .await
-            .map_err(anyhow::Error::from)
+        crate::app::run(config, shutdown).await.map_err(anyhow::Error::from)
     });
     match result {
         Ok(()) => {
@@ -145,19 +195,17 @@ mod tests {
     #[test]
     fn command_lines() {
         assert_eq!(parse(args("")), Ok(Command::Serve { board: None }));
-        assert_eq!(
-            parse(args("serve --board b.toml")),
-            Ok(Command::Serve {
-                board: Some("b.toml".into())
-            })
-        );
-        assert_eq!(
-            parse(args("--board=b.toml")),
-            Ok(Command::Serve {
-                board: Some("b.toml".into())
-            })
-        );
+        assert_eq!(parse(args("serve --board b.toml")), Ok(Command::Serve { board: Some("b.toml".into()) }));
+        assert_eq!(parse(args("--board=b.toml")), Ok(Command::Serve { board: Some("b.toml".into()) }));
         assert_eq!(parse(args("--help")), Ok(Command::Help));
+        assert_eq!(parse(args("backup /b.db")), Ok(Command::Backup { board: None, file: "/b.db".into() }));
+        assert_eq!(
+            parse(args("restore x --board b")),
+            Ok(Command::Restore { board: Some("b".into()), file: "x".into() })
+        );
+        assert_eq!(parse(args("check")), Ok(Command::Check { board: None }));
+        assert!(parse(args("backup")).is_err());
+        assert!(parse(args("check extra")).is_err());
         assert!(parse(args("frobnicate")).is_err());
         assert!(parse(args("serve --nope")).is_err());
         assert!(parse(args("serve --board")).is_err());

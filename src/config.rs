@@ -37,6 +37,8 @@ pub struct Config {
     pub tls: Tls,
     pub core: Core,
     pub watchdog: Option<Watchdog>,
+    #[serde(default)]
+    pub retention: Retention,
     /// Where this configuration came from, for messages.
     #[serde(skip)]
     pub source: String,
@@ -77,11 +79,7 @@ pub struct Service {
 
 impl Default for Service {
     fn default() -> Self {
-        Self {
-            user: String::new(),
-            log: default_log(),
-            drain_secs: DEFAULT_DRAIN_SECS,
-        }
+        Self { user: String::new(), log: default_log(), drain_secs: DEFAULT_DRAIN_SECS }
     }
 }
 
@@ -150,22 +148,48 @@ pub struct Watchdog {
     pub interval_secs: u64,
 }
 
+pub const DEFAULT_CDR_MAX_AGE_DAYS: u32 = 730;
+pub const DEFAULT_CDR_MAX_COUNT: u64 = 2_000_000;
+pub const DEFAULT_VOICEMAIL_MAX_AGE_DAYS: u32 = 365;
+pub const DEFAULT_VOICEMAIL_MAX_COUNT: u64 = 100_000;
+pub const DEFAULT_PRUNE_BATCH: u32 = 500;
+pub const DEFAULT_PRUNE_INTERVAL_SECS: u64 = 3600;
+
+/// How long call records and voicemail index entries are kept (0: no limit).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Retention {
+    pub cdr_max_age_days: u32,
+    pub cdr_max_count: u64,
+    pub voicemail_max_age_days: u32,
+    pub voicemail_max_count: u64,
+    /// Rows deleted per transaction: small, so the writer is never held for long.
+    pub batch: u32,
+    pub interval_secs: u64,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            cdr_max_age_days: DEFAULT_CDR_MAX_AGE_DAYS,
+            cdr_max_count: DEFAULT_CDR_MAX_COUNT,
+            voicemail_max_age_days: DEFAULT_VOICEMAIL_MAX_AGE_DAYS,
+            voicemail_max_count: DEFAULT_VOICEMAIL_MAX_COUNT,
+            batch: DEFAULT_PRUNE_BATCH,
+            interval_secs: DEFAULT_PRUNE_INTERVAL_SECS,
+        }
+    }
+}
+
 /// Why a board file was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read board file {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    Read { path: String, source: std::io::Error },
     #[error("board file {path} is not valid: {message}")]
     Parse { path: String, message: String },
     #[error("board file {path}: field `{field}` {problem}")]
-    Invalid {
-        path: String,
-        field: &'static str,
-        problem: String,
-    },
+    Invalid { path: String, field: &'static str, problem: String },
 }
 
 impl Config {
@@ -175,10 +199,8 @@ impl Config {
             None => Config::parse(SIM_BOARD, SIM_BOARD_NAME),
             Some(path) => {
                 let name = path.display().to_string();
-                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-                    path: name.clone(),
-                    source,
-                })?;
+                let text = std::fs::read_to_string(path)
+                    .map_err(|source| ConfigError::Read { path: name.clone(), source })?;
                 Config::parse(&text, &name)
             }
         }
@@ -196,11 +218,7 @@ impl Config {
     }
 
     fn invalid(&self, field: &'static str, problem: impl fmt::Display) -> ConfigError {
-        ConfigError::Invalid {
-            path: self.source.clone(),
-            field,
-            problem: problem.to_string(),
-        }
+        ConfigError::Invalid { path: self.source.clone(), field, problem: problem.to_string() }
     }
 
     fn check(&self) -> Result<(), ConfigError> {
@@ -210,27 +228,18 @@ impl Config {
         if !is_hostname(&self.board.hostname) {
             return Err(self.invalid(
                 "board.hostname",
-                format!(
-                    "{:?} is not a host name (letters, digits, '-' and '.')",
-                    self.board.hostname
-                ),
+                format!("{:?} is not a host name (letters, digits, '-' and '.')", self.board.hostname),
             ));
         }
         if self.board.time_zone.trim().is_empty() {
-            return Err(self.invalid(
-                "board.time_zone",
-                "must name a time zone, e.g. \"Europe/Warsaw\"",
-            ));
+            return Err(self.invalid("board.time_zone", "must name a time zone, e.g. \"Europe/Warsaw\""));
         }
         if self.paths.data_dir.as_os_str().is_empty() {
             return Err(self.invalid("paths.data_dir", "must not be empty"));
         }
         check_listener(self, &self.lan, "lan")?;
         if !self.lan.webcti {
-            return Err(self.invalid(
-                "lan.webcti",
-                "cannot be false: the portal always answers on the LAN",
-            ));
+            return Err(self.invalid("lan.webcti", "cannot be false: the portal always answers on the LAN"));
         }
         if let Some(wan) = &self.wan {
             check_listener(self, wan, "wan")?;
@@ -238,16 +247,17 @@ impl Config {
         self.core_link()?;
         if let Some(wd) = &self.watchdog {
             if wd.interval_secs == 0 || wd.interval_secs > 60 {
-                return Err(
-                    self.invalid("watchdog.interval_secs", "must be between 1 and 60 seconds")
-                );
+                return Err(self.invalid("watchdog.interval_secs", "must be between 1 and 60 seconds"));
             }
         }
+        if self.retention.batch == 0 || self.retention.batch > 10_000 {
+            return Err(self.invalid("retention.batch", "must be between 1 and 10000 rows"));
+        }
+        if self.retention.interval_secs < 60 {
+            return Err(self.invalid("retention.interval_secs", "must be at least 60 seconds"));
+        }
         if !self.service.user.is_empty() && !is_user_name(&self.service.user) {
-            return Err(self.invalid(
-                "service.user",
-                format!("{:?} is not a user name", self.service.user),
-            ));
+            return Err(self.invalid("service.user", format!("{:?} is not a user name", self.service.user)));
         }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.service.log) {
             return Err(self.invalid("service.log", format!("is not a log filter: {e}")));
@@ -265,10 +275,8 @@ impl Config {
         } else if let Some(p) = link.strip_prefix("device:") {
             CoreLink::Device(PathBuf::from(p))
         } else {
-            return Err(self.invalid(
-                "core.link",
-                format!("{link:?} is not \"sim\", \"unix:PATH\" or \"device:PATH\""),
-            ));
+            return Err(self
+                .invalid("core.link", format!("{link:?} is not \"sim\", \"unix:PATH\" or \"device:PATH\"")));
         };
         match &parsed {
             CoreLink::Unix(p) | CoreLink::Device(p) if p.as_os_str().is_empty() => {
@@ -315,16 +323,12 @@ fn is_hostname(s: &str) -> bool {
             !label.is_empty()
                 && label.len() <= 63
                 && !label.starts_with('-')
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         })
 }
 
 fn is_user_name(s: &str) -> bool {
-    s.len() <= 32
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    s.len() <= 32 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 #[cfg(test)]
@@ -351,51 +355,26 @@ mod tests {
     fn reference_board_loads() {
         let text = include_str!("../board/arm64-ref/board.toml");
         let c = Config::parse(text, "arm64-ref").expect("the reference board loads");
-        assert_eq!(
-            c.core_link().expect("link"),
-            CoreLink::Device("/dev/swcore0".into())
-        );
-        assert_eq!(
-            c.watchdog.expect("watchdog").device,
-            PathBuf::from("/dev/watchdog")
-        );
+        assert_eq!(c.core_link().expect("link"), CoreLink::Device("/dev/swcore0".into()));
+        assert_eq!(c.watchdog.expect("watchdog").device, PathBuf::from("/dev/watchdog"));
     }
 
     #[test]
     fn bad_files_name_the_field() {
         let good = SIM_BOARD;
         check(good, "ok");
+        check(&good.replace("https_port = 8443", "https_port = \"x\""), "https_port");
+        check(&good.replace("https_port = 8443", "htps_port = 8443"), "htps_port");
+        check(&good.replace("hostname = \"webcti-sim\"", "hostname = \"bad host\""), "board.hostname");
+        check(&good.replace("link = \"sim\"", "link = \"tcp:1\""), "core.link");
         check(
-            &good.replace("https_port = 8443", "https_port = \"x\""),
-            "https_port",
-        );
-        check(
-            &good.replace("https_port = 8443", "htps_port = 8443"),
-            "htps_port",
-        );
-        check(
-            &good.replace("hostname = \"webcti-sim\"", "hostname = \"bad host\""),
-            "board.hostname",
-        );
-        check(
-            &good.replace("link = \"sim\"", "link = \"tcp:1\""),
-            "core.link",
-        );
-        check(
-            &good.replace(
-                "https_port = 8443\nhttp_port = 8080",
-                "https_port = 8443\nhttp_port = 8443",
-            ),
+            &good.replace("https_port = 8443\nhttp_port = 8080", "https_port = 8443\nhttp_port = 8443"),
             "lan.http_port",
         );
-        check(
-            &good.replace("simulated = true", "simulated = false"),
-            "only allowed on a simulated board",
-        );
-        check(
-            &good.replace("log = \"info\"", "log = \"[[[\""),
-            "service.log",
-        );
+        check(&good.replace("simulated = true", "simulated = false"), "only allowed on a simulated board");
+        check(&good.replace("log = \"info\"", "log = \"[[[\""), "service.log");
+        check(&format!("{good}\n[retention]\nbatch = 0\n"), "retention.batch");
+        check(&format!("{good}\n[retention]\ncdr_max_count = -1\n"), "cdr_max_count");
         check("", "missing field");
     }
 }

@@ -12,8 +12,10 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod domain;
 pub mod hal;
 pub mod http;
+pub mod services;
 pub mod shutdown;
 pub mod store;
 pub mod system;

@@ -10,18 +10,11 @@ use crate::config::{Config, Listener};
 #[derive(Debug, thiserror::Error)]
 pub enum ListenError {
     #[error("interface {interface} ({which}) has no IPv4 address; set {which}.address in the board file or bring the interface up")]
-    NoAddress {
-        which: &'static str,
-        interface: String,
-    },
+    NoAddress { which: &'static str, interface: String },
     #[error("cannot list the network interfaces: {0}")]
     Interfaces(nix::Error),
     #[error("cannot listen on {addr} ({which}): {source}")]
-    Bind {
-        which: &'static str,
-        addr: SocketAddr,
-        source: std::io::Error,
-    },
+    Bind { which: &'static str, addr: SocketAddr, source: std::io::Error },
 }
 
 /// Which interface a listener belongs to.
@@ -58,9 +51,7 @@ pub struct BoundInterface {
 
 impl BoundInterface {
     pub fn https_addr(&self) -> SocketAddr {
-        self.https
-            .local_addr()
-            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
+        self.https.local_addr().unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
     }
     pub fn http_addr(&self) -> Option<SocketAddr> {
         self.http.as_ref().and_then(|l| l.local_addr().ok())
@@ -92,22 +83,11 @@ async fn bind_one(l: &Listener, side: Side) -> Result<BoundInterface, ListenErro
         Some(port) => Some(bind(SocketAddr::new(ip, port), side).await?),
         None => None,
     };
-    Ok(BoundInterface {
-        side,
-        https,
-        http,
-        webcti: l.webcti,
-    })
+    Ok(BoundInterface { side, https, http, webcti: l.webcti })
 }
 
 async fn bind(addr: SocketAddr, side: Side) -> Result<TcpListener, ListenError> {
-    TcpListener::bind(addr)
-        .await
-        .map_err(|source| ListenError::Bind {
-            which: side.key(),
-            addr,
-            source,
-        })
+    TcpListener::bind(addr).await.map_err(|source| ListenError::Bind { which: side.key(), addr, source })
 }
 
 fn address_of(l: &Listener, side: Side) -> Result<IpAddr, ListenError> {
@@ -123,8 +103,5 @@ fn address_of(l: &Listener, side: Side) -> Result<IpAddr, ListenError> {
             return Ok(IpAddr::V4(sin.ip()));
         }
     }
-    Err(ListenError::NoAddress {
-        which: side.key(),
-        interface: l.interface.clone(),
-    })
+    Err(ListenError::NoAddress { which: side.key(), interface: l.interface.clone() })
 }

@@ -69,29 +69,17 @@ pub async fn serve(
             shutdown.clone(),
         ));
         if let Some(http) = iface.http {
-            tasks.spawn(accept_loop(
-                http,
-                None,
-                plain,
-                side,
-                limit.clone(),
-                shutdown.clone(),
-            ));
+            tasks.spawn(accept_loop(http, None, plain, side, limit.clone(), shutdown.clone()));
         }
     }
     while tasks.join_next().await.is_some() {}
     // Every connection holds a permit: when all are back, all connections are done.
     let all = MAX_CONNECTIONS as u32;
-    let drained = tokio::time::timeout(drain, limit.acquire_many(all))
-        .await
-        .is_ok();
+    let drained = tokio::time::timeout(drain, limit.acquire_many(all)).await.is_ok();
     if drained {
         tracing::info!("connections drained");
     } else {
-        tracing::warn!(
-            open = MAX_CONNECTIONS - limit.available_permits(),
-            "drain timed out"
-        );
+        tracing::warn!(open = MAX_CONNECTIONS - limit.available_permits(), "drain timed out");
     }
 }
 
@@ -127,17 +115,13 @@ async fn accept_loop(
             let _permit = permit;
             let _ = tcp.set_nodelay(true);
             match tls {
-                Some(acceptor) => {
-                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
-                        Ok(Ok(stream)) => {
-                            serve_conn(TokioIo::new(stream), app, peer, shutdown).await
-                        }
-                        Ok(Err(e)) => {
-                            tracing::debug!(side, %peer, error = %e, "TLS handshake failed")
-                        }
-                        Err(_) => tracing::debug!(side, %peer, "TLS handshake timed out"),
+                Some(acceptor) => match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+                    Ok(Ok(stream)) => serve_conn(TokioIo::new(stream), app, peer, shutdown).await,
+                    Ok(Err(e)) => {
+                        tracing::debug!(side, %peer, error = %e, "TLS handshake failed")
                     }
-                }
+                    Err(_) => tracing::debug!(side, %peer, "TLS handshake timed out"),
+                },
                 None => serve_conn(TokioIo::new(tcp), app, peer, shutdown).await,
             }
         });

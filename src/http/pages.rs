@@ -32,20 +32,13 @@ pub fn router(state: HttpState, webcti: bool) -> Router {
 /// Plain HTTP in HTTPS-only mode: everything is redirected to the same path over HTTPS.
 pub fn redirect_router(https_port: u16) -> Router {
     Router::new()
-        .fallback(
-            move |h: HeaderMap, uri: Uri| async move { redirect_to_https(&h, &uri, https_port) },
-        )
-        .layer(axum::middleware::map_response(|r: Response| async move {
-            headers::secure(r, false)
-        }))
+        .fallback(move |h: HeaderMap, uri: Uri| async move { redirect_to_https(&h, &uri, https_port) })
+        .layer(axum::middleware::map_response(|r: Response| async move { headers::secure(r, false) }))
 }
 
 fn redirect_to_https(h: &HeaderMap, uri: &Uri, https_port: u16) -> Response {
-    let host = h
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .and_then(host_without_port)
-        .unwrap_or("localhost");
+    let host =
+        h.get(header::HOST).and_then(|v| v.to_str().ok()).and_then(host_without_port).unwrap_or("localhost");
     let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     let target = match https_port {
         443 => format!("https://{host}{path}"),
@@ -65,9 +58,7 @@ fn host_without_port(v: &str) -> Option<&str> {
     };
     let ok = !host.is_empty()
         && host.len() <= 255
-        && host
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-.[]:".contains(&b));
+        && host.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.[]:".contains(&b));
     ok.then_some(host)
 }
 
@@ -94,38 +85,22 @@ fn render<T: Template>(t: T) -> Response {
 async fn healthz(State(state): State<HttpState>) -> Response {
     let store = state.store.ping().await.is_ok();
     let core = state.link.is_up();
-    let status = if store && core {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
+    let status = if store && core { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     let word = |ok| if ok { "up" } else { "down" };
     let body = serde_json::json!({ "store": word(store), "core": word(core) });
-    (
-        status,
-        [(header::CACHE_CONTROL, "no-store")],
-        axum::Json(body),
-    )
-        .into_response()
+    (status, [(header::CACHE_CONTROL, "no-store")], axum::Json(body)).into_response()
 }
 
 /// Assets embedded in the binary: (name, content type, bytes).
-const ASSETS: &[(&str, &str, &[u8])] = &[(
-    "style.css",
-    "text/css; charset=utf-8",
-    include_bytes!("../../web/static/style.css"),
-)];
+const ASSETS: &[(&str, &str, &[u8])] =
+    &[("style.css", "text/css; charset=utf-8", include_bytes!("../../web/static/style.css"))];
 
 async fn asset(Path(file): Path<String>) -> Response {
     match ASSETS.iter().find(|(name, _, _)| *name == file) {
-        Some((_, ctype, bytes)) => (
-            [
-                (header::CONTENT_TYPE, *ctype),
-                (header::CACHE_CONTROL, "public, max-age=86400"),
-            ],
-            *bytes,
-        )
-            .into_response(),
+        Some((_, ctype, bytes)) => {
+            ([(header::CONTENT_TYPE, *ctype), (header::CACHE_CONTROL, "public, max-age=86400")], *bytes)
+                .into_response()
+        }
         None => not_found().await,
     }
 }
@@ -135,11 +110,7 @@ async fn not_found() -> Response {
 }
 
 async fn webcti_off() -> Response {
-    (
-        StatusCode::FORBIDDEN,
-        "WebCTI is not enabled on this interface.\n",
-    )
-        .into_response()
+    (StatusCode::FORBIDDEN, "WebCTI is not enabled on this interface.\n").into_response()
 }
 
 #[cfg(test)]

@@ -22,10 +22,7 @@ pub const CERT_FILE: &str = "device.crt";
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
     #[error("cannot write {path}: {source}")]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Write { path: PathBuf, source: std::io::Error },
     #[error("cannot make the device certificate: {0}")]
     Generate(#[from] rcgen::Error),
     #[error("cannot read {path}: {detail}; delete it to have a new one made at the next start")]
@@ -44,10 +41,7 @@ pub struct DeviceIdentity {
 impl DeviceIdentity {
     pub fn in_data_dir(data_dir: &Path) -> DeviceIdentity {
         let dir = data_dir.join(TLS_DIR);
-        DeviceIdentity {
-            key: dir.join(KEY_FILE),
-            cert: dir.join(CERT_FILE),
-        }
+        DeviceIdentity { key: dir.join(KEY_FILE), cert: dir.join(CERT_FILE) }
     }
 
     /// Makes the key and certificate unless both exist. Returns true when it made them.
@@ -65,12 +59,8 @@ impl DeviceIdentity {
         for ip in ips {
             params.subject_alt_names.push(rcgen::SanType::IpAddress(ip));
         }
-        params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, hostname);
-        params
-            .distinguished_name
-            .push(rcgen::DnType::OrganizationName, "webcti device");
+        params.distinguished_name.push(rcgen::DnType::CommonName, hostname);
+        params.distinguished_name.push(rcgen::DnType::OrganizationName, "webcti device");
         let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
         let cert = params.self_signed(&key)?;
         let dir = self.key.parent().unwrap_or(Path::new("."));
@@ -86,22 +76,15 @@ impl DeviceIdentity {
 
     /// The rustls server configuration for this identity.
     pub fn server_config(&self) -> Result<Arc<ServerConfig>, TlsError> {
-        let read_err = |path: &Path, detail: String| TlsError::Read {
-            path: path.to_path_buf(),
-            detail,
-        };
+        let read_err = |path: &Path, detail: String| TlsError::Read { path: path.to_path_buf(), detail };
         let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&self.cert)
             .map_err(|e| read_err(&self.cert, e.to_string()))?
             .collect::<Result<_, _>>()
             .map_err(|e| read_err(&self.cert, e.to_string()))?;
         if certs.is_empty() {
-            return Err(read_err(
-                &self.cert,
-                "no certificate in the file".to_owned(),
-            ));
+            return Err(read_err(&self.cert, "no certificate in the file".to_owned()));
         }
-        let key = PrivateKeyDer::from_pem_file(&self.key)
-            .map_err(|e| read_err(&self.key, e.to_string()))?;
+        let key = PrivateKeyDer::from_pem_file(&self.key).map_err(|e| read_err(&self.key, e.to_string()))?;
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut config = ServerConfig::builder_with_provider(provider)
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
@@ -122,9 +105,7 @@ mod tests {
     fn identity_is_made_once_with_a_private_key() {
         let dir = tempfile::tempdir().expect("tempdir");
         let id = DeviceIdentity::in_data_dir(dir.path());
-        assert!(id
-            .ensure("pbx", &[IpAddr::from([10, 0, 0, 1])])
-            .expect("made"));
+        assert!(id.ensure("pbx", &[IpAddr::from([10, 0, 0, 1])]).expect("made"));
         let mode = fs::metadata(&id.key).expect("key").permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
         let first = fs::read(&id.cert).expect("cert");

@@ -11,45 +11,46 @@ use rusqlite::{Connection, OpenFlags};
 use super::StoreError;
 
 /// The migrations, in order; the schema version is the number of steps applied.
-const MIGRATIONS: &[&str] = &[include_str!("schema/001_base.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("schema/001_base.sql"), include_str!("schema/002_domain.sql")];
 
 /// The schema version this program writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
+/// The writer's settings; ARCHITECTURE.md ("Storage") says why each is so.
+/// - WAL: readers never block the writer, and a commit appends to one file.
+/// - `synchronous = FULL`: the log is fsynced at every commit, so an acknowledged
+///   write survives a power cut (NORMAL would survive a crash but may lose the last
+///   commits on power loss).
+/// - `wal_autocheckpoint = 1000` pages (4 MiB): fewer checkpoints, so a page that
+///   changes often is copied into the database once per checkpoint, not per commit.
+/// - `journal_size_limit = 4 MiB`: the log file is truncated back after a
+///   checkpoint instead of keeping its largest size on flash.
+pub const PRAGMAS: &str = "PRAGMA journal_mode = WAL;
+     PRAGMA synchronous = FULL;
+     PRAGMA wal_autocheckpoint = 1000;
+     PRAGMA journal_size_limit = 4194304;
+     PRAGMA foreign_keys = ON;
+     PRAGMA busy_timeout = 5000;";
+
 /// Opens the database file, checks it and migrates it to [`SCHEMA_VERSION`].
 pub fn open(path: &Path) -> Result<Connection, StoreError> {
-    let sqlite = |source| StoreError::Sqlite {
-        path: path.to_path_buf(),
-        source,
-    };
+    let sqlite = |source| StoreError::Sqlite { path: path.to_path_buf(), source };
     let conn = Connection::open_with_flags(
         path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(sqlite)?;
     check_integrity(&conn, path)?;
-    conn.execute_batch(
-        "PRAGMA journal_mode = WAL;
-         PRAGMA synchronous = FULL;
-         PRAGMA foreign_keys = ON;
-         PRAGMA busy_timeout = 5000;",
-    )
-    .map_err(sqlite)?;
+    conn.execute_batch(PRAGMAS).map_err(sqlite)?;
     migrate(&conn, path)?;
     Ok(conn)
 }
 
 fn check_integrity(conn: &Connection, path: &Path) -> Result<(), StoreError> {
-    let corrupt = |detail: String| StoreError::Corrupt {
-        path: path.to_path_buf(),
-        detail,
-    };
+    let corrupt = |detail: String| StoreError::Corrupt { path: path.to_path_buf(), detail };
     // A file that is not a database at all fails on its first read.
-    let result: String = conn
-        .query_row("PRAGMA quick_check", [], |r| r.get(0))
-        .map_err(|e| corrupt(e.to_string()))?;
+    let result: String =
+        conn.query_row("PRAGMA quick_check", [], |r| r.get(0)).map_err(|e| corrupt(e.to_string()))?;
     if result != "ok" {
         return Err(corrupt(result));
     }
@@ -66,25 +67,14 @@ pub fn read_version(conn: &Connection) -> rusqlite::Result<i64> {
     if !exists {
         return Ok(0);
     }
-    conn.query_row(
-        "SELECT coalesce(max(version), 0) FROM schema_version",
-        [],
-        |r| r.get(0),
-    )
+    conn.query_row("SELECT coalesce(max(version), 0) FROM schema_version", [], |r| r.get(0))
 }
 
 fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {
-    let sqlite = |source| StoreError::Sqlite {
-        path: path.to_path_buf(),
-        source,
-    };
+    let sqlite = |source| StoreError::Sqlite { path: path.to_path_buf(), source };
     let found = read_version(conn).map_err(sqlite)?;
     if found > SCHEMA_VERSION {
-        return Err(StoreError::TooNew {
-            path: path.to_path_buf(),
-            found,
-            supported: SCHEMA_VERSION,
-        });
+        return Err(StoreError::TooNew { path: path.to_path_buf(), found, supported: SCHEMA_VERSION });
     }
     for (i, step) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let version = i as i64 + 1;

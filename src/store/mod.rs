@@ -1,41 +1,54 @@
 //! The only code that opens SQLite: the database on the board's flash.
 //!
-//! [`Store::open`] opens (or creates) the database, refuses one that is damaged or
-//! from a newer schema, and runs the numbered migrations. Work runs on blocking
-//! threads, never on the async runtime. [`Store::close`] is the last step of a clean
-//! stop: it checkpoints the write-ahead log and closes the file.
+//! [`Store::open`] takes the data directory's lock, opens (or creates) the
+//! database, refuses one that is damaged or from a newer schema, and runs the
+//! numbered migrations. Writes go through one writer thread that commits in
+//! batches ([`writer`]); reads come from a small pool ([`readers`]); neither runs
+//! on the async runtime. [`Store::close`] is the last step of a clean stop.
+//!
+//! Durability (see ARCHITECTURE.md, "Storage"): WAL with `synchronous = FULL`, so a
+//! commit is on flash before it returns, and a write is acknowledged to its caller
+//! only after its commit.
 
-mod migrate;
+pub mod backup;
+pub mod cdr;
+pub mod migrate;
+mod readers;
+pub mod voicemail;
+mod writer;
 
+use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use rusqlite::Connection;
+use nix::fcntl::{Flock, FlockArg};
+use rusqlite::{Connection, OptionalExtension};
 
 pub use migrate::SCHEMA_VERSION;
+use readers::Readers;
+use writer::Writer;
 
 /// What can go wrong with the database.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database {path}: {source}")]
-    Sqlite {
-        path: PathBuf,
-        source: rusqlite::Error,
-    },
+    Sqlite { path: PathBuf, source: rusqlite::Error },
     #[error(
         "database {path} has schema version {found}, newer than this program's {supported}; \
          install the newer firmware again or restore a backup made by this version"
     )]
-    TooNew {
-        path: PathBuf,
-        found: i64,
-        supported: i64,
-    },
+    TooNew { path: PathBuf, found: i64, supported: i64 },
     #[error(
         "database {path} is damaged ({detail}); restore the last backup with \
          `webcti restore FILE`, which keeps the damaged file beside it"
     )]
     Corrupt { path: PathBuf, detail: String },
+    #[error("database {path} is in use by another webcti process; stop it first")]
+    Locked { path: PathBuf },
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("the write was not stored: {0}")]
+    Write(String),
     #[error("the store is closed")]
     Closed,
     #[error("the store's worker thread failed: {0}")]
@@ -50,102 +63,111 @@ pub struct Store {
 
 struct Inner {
     path: PathBuf,
-    conn: Mutex<Option<Connection>>,
+    writer: Writer,
+    readers: Arc<Readers>,
+    /// Held from open to close: one process per database.
+    lock: std::sync::Mutex<Option<Flock<File>>>,
 }
 
 impl Store {
     /// Opens the database at `path`, creating it if absent, and brings its schema up
-    /// to date.
+    /// to date. Fails if another process has it open.
     pub async fn open(path: &Path) -> Result<Store, StoreError> {
         let path = path.to_path_buf();
         let p = path.clone();
-        let conn = tokio::task::spawn_blocking(move || migrate::open(&p))
-            .await
-            .map_err(|e| StoreError::Worker(e.to_string()))??;
-        Ok(Store {
-            inner: Arc::new(Inner {
-                path,
-                conn: Mutex::new(Some(conn)),
-            }),
+        let inner = tokio::task::spawn_blocking(move || -> Result<Inner, StoreError> {
+            let lock = lock(&p)?;
+            let conn = migrate::open(&p)?;
+            let readers = Arc::new(Readers::open(&p)?);
+            let writer = Writer::start(conn, p.clone())?;
+            Ok(Inner { path: p, writer, readers, lock: std::sync::Mutex::new(Some(lock)) })
         })
+        .await
+        .map_err(|e| StoreError::Worker(e.to_string()))??;
+        let _ = path;
+        Ok(Store { inner: Arc::new(inner) })
     }
 
     pub fn path(&self) -> &Path {
         &self.inner.path
     }
 
-    /// Runs `f` with the connection on a blocking thread.
-    async fn with_conn<T, F>(&self, f: F) -> Result<T, StoreError>
+    /// Runs `f` in the writer's next batch; returns after the batch is committed.
+    pub(crate) async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     {
-        let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
-            let guard = inner
-                .conn
-                .lock()
-                .map_err(|e| StoreError::Worker(e.to_string()))?;
-            let conn = guard.as_ref().ok_or(StoreError::Closed)?;
-            f(conn).map_err(|source| StoreError::Sqlite {
-                path: inner.path.clone(),
-                source,
-            })
-        })
-        .await
-        .map_err(|e| StoreError::Worker(e.to_string()))?
+        self.inner.writer.write(f).await
+    }
+
+    /// Runs `f` on a reader.
+    pub(crate) async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        self.inner.readers.read(f).await
     }
 
     /// Answers whether the database can be read: for health checks.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.with_conn(|c| c.query_row("SELECT count(*) FROM schema_version", [], |_| Ok(())))
-            .await
+        self.read(|c| c.query_row("SELECT count(*) FROM schema_version", [], |_| Ok(()))).await
     }
 
-    /// Reads the schema version of the open database.
+    /// The schema version of the open database.
     pub async fn schema_version(&self) -> Result<i64, StoreError> {
-        self.with_conn(migrate::read_version).await
+        self.read(migrate::read_version).await
     }
 
-    /// Checkpoints the log and closes the database. Later calls fail with
-    /// [`StoreError::Closed`].
-    pub async fn close(&self) -> Result<(), StoreError> {
-        let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
-            let conn = inner
-                .conn
-                .lock()
-                .map_err(|e| StoreError::Worker(e.to_string()))?
-                .take();
-            match conn {
-                None => Ok(()),
-                Some(conn) => {
-                    let sqlite = |source| StoreError::Sqlite {
-                        path: inner.path.clone(),
-                        source,
-                    };
-                    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
-                        .map_err(sqlite)?;
-                    conn.close().map_err(|(_, e)| sqlite(e))
-                }
-            }
-        })
-        .await
-        .map_err(|e| StoreError::Worker(e.to_string()))?
-    }
-}
-
-impl Store {
     /// Reads a run-time setting.
     pub async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
         let key = key.to_owned();
-        self.with_conn(move |c| {
-            use rusqlite::OptionalExtension;
-            c.query_row("SELECT value FROM setting WHERE key = ?1", [key], |r| {
-                r.get(0)
-            })
-            .optional()
+        self.read(move |c| {
+            c.query_row("SELECT value FROM setting WHERE key = ?1", [key], |r| r.get(0)).optional()
         })
         .await
     }
+
+    /// Writes a run-time setting.
+    pub async fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        let (key, value) = (key.to_owned(), value.to_owned());
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO setting (key, value) VALUES (?1, ?2) \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [key, value],
+            )
+            .map(|_| ())
+        })
+        .await
+    }
+
+    /// Finishes queued writes, checkpoints the log and closes the database. Later
+    /// calls fail with [`StoreError::Closed`].
+    pub async fn close(&self) -> Result<(), StoreError> {
+        self.inner.readers.close().await;
+        self.inner.writer.close().await?;
+        if let Ok(mut lock) = self.inner.lock.lock() {
+            lock.take();
+        }
+        Ok(())
+    }
+}
+
+/// The lock file beside the database: held for as long as a process has it open.
+pub fn lock_path(db: &Path) -> PathBuf {
+    db.with_extension("lock")
+}
+
+fn lock(db: &Path) -> Result<Flock<File>, StoreError> {
+    let path = lock_path(db);
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| StoreError::Io { path: path.clone(), source })?;
+    Flock::lock(file, FlockArg::LockExclusiveNonblock)
+        .map_err(|_| StoreError::Locked { path: db.to_path_buf() })
 }

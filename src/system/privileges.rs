@@ -7,9 +7,7 @@ use nix::unistd::{chown, geteuid, setgid, setgroups, setuid, Gid, Uid, User};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PrivilegeError {
-    #[error(
-        "service user {0:?} does not exist; create it or change service.user in the board file"
-    )]
+    #[error("service user {0:?} does not exist; create it or change service.user in the board file")]
     NoSuchUser(String),
     #[error("cannot look up service user {user:?}: {source}")]
     Lookup { user: String, source: nix::Error },
@@ -41,44 +39,29 @@ pub fn drop_to(user: &str, data_dir: &Path) -> Result<Outcome, PrivilegeError> {
         return Ok(Outcome::NotRoot);
     }
     let entry = User::from_name(user)
-        .map_err(|source| PrivilegeError::Lookup {
-            user: user.to_owned(),
-            source,
-        })?
+        .map_err(|source| PrivilegeError::Lookup { user: user.to_owned(), source })?
         .ok_or_else(|| PrivilegeError::NoSuchUser(user.to_owned()))?;
     chown_tree(data_dir, entry.uid, entry.gid)?;
-    let switch = |source| PrivilegeError::Switch {
-        user: user.to_owned(),
-        source,
-    };
+    let switch = |source| PrivilegeError::Switch { user: user.to_owned(), source };
     setgroups(&[entry.gid]).map_err(switch)?;
     setgid(entry.gid).map_err(switch)?;
     setuid(entry.uid).map_err(switch)?;
     if setuid(Uid::from_raw(0)).is_ok() {
         return Err(PrivilegeError::Regained);
     }
-    Ok(Outcome::Dropped {
-        uid: entry.uid.as_raw(),
-        gid: entry.gid.as_raw(),
-    })
+    Ok(Outcome::Dropped { uid: entry.uid.as_raw(), gid: entry.gid.as_raw() })
 }
 
 fn chown_tree(path: &Path, uid: Uid, gid: Gid) -> Result<(), PrivilegeError> {
-    let err = |source| PrivilegeError::Chown {
-        path: path.display().to_string(),
-        source,
-    };
+    let err = |source| PrivilegeError::Chown { path: path.display().to_string(), source };
     chown(path, Some(uid), Some(gid)).map_err(err)?;
     if path.is_dir() {
-        let entries = std::fs::read_dir(path)
-            .map_err(|e| err(nix::Error::from_raw(e.raw_os_error().unwrap_or(0))))?;
+        let entries =
+            std::fs::read_dir(path).map_err(|e| err(nix::Error::from_raw(e.raw_os_error().unwrap_or(0))))?;
         for entry in entries.flatten() {
             let p = entry.path();
             // Symbolic links are not followed: nothing outside the directory changes hands.
-            if p.symlink_metadata()
-                .map(|m| m.file_type().is_symlink())
-                .unwrap_or(true)
-            {
+            if p.symlink_metadata().map(|m| m.file_type().is_symlink()).unwrap_or(true) {
                 continue;
             }
             chown_tree(&p, uid, gid)?;

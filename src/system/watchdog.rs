@@ -14,10 +14,7 @@ use std::path::Path;
 #[derive(Debug, thiserror::Error)]
 pub enum WatchdogError {
     #[error("cannot open watchdog {path}: {source}")]
-    Open {
-        path: String,
-        source: std::io::Error,
-    },
+    Open { path: String, source: std::io::Error },
     #[error("cannot feed the watchdog: {0}")]
     Feed(std::io::Error),
 }
@@ -41,14 +38,8 @@ impl Watchdog {
         let file = OpenOptions::new()
             .write(true)
             .open(path)
-            .map_err(|source| WatchdogError::Open {
-                path: path.display().to_string(),
-                source,
-            })?;
-        Ok(Watchdog {
-            file,
-            write_only: false,
-        })
+            .map_err(|source| WatchdogError::Open { path: path.display().to_string(), source })?;
+        Ok(Watchdog { file, write_only: false })
     }
 
     /// Tells the watchdog that the service is alive.

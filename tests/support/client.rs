@@ -22,10 +22,7 @@ pub struct Response {
 
 impl Response {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 }
 
@@ -34,10 +31,7 @@ impl Client {
         Client::with_versions(cert, &[&rustls::version::TLS13, &rustls::version::TLS12])
     }
 
-    pub fn with_versions(
-        cert: &Path,
-        versions: &[&'static rustls::SupportedProtocolVersion],
-    ) -> Client {
+    pub fn with_versions(cert: &Path, versions: &[&'static rustls::SupportedProtocolVersion]) -> Client {
         let mut roots = rustls::RootCertStore::empty();
         for c in CertificateDer::pem_file_iter(cert).expect("read cert") {
             roots.add(c.expect("parse cert")).expect("add root");
@@ -48,17 +42,14 @@ impl Client {
             .expect("versions")
             .with_root_certificates(roots)
             .with_no_client_auth();
-        Client {
-            config: Arc::new(config),
-        }
+        Client { config: Arc::new(config) }
     }
 
     /// A GET over TLS; errors are returned, not panicked, so tests can assert refusals.
     pub fn get(&self, addr: SocketAddr, path: &str) -> Result<Response, String> {
         let tcp = TcpStream::connect(addr).map_err(|e| e.to_string())?;
         let name = ServerName::IpAddress(addr.ip().into());
-        let conn =
-            rustls::ClientConnection::new(self.config.clone(), name).map_err(|e| e.to_string())?;
+        let conn = rustls::ClientConnection::new(self.config.clone(), name).map_err(|e| e.to_string())?;
         let mut tls = rustls::StreamOwned::new(conn, tcp);
         exchange(&mut tls, addr, path)
     }
@@ -67,13 +58,10 @@ impl Client {
     pub fn negotiated(&self, addr: SocketAddr) -> Result<rustls::ProtocolVersion, String> {
         let tcp = TcpStream::connect(addr).map_err(|e| e.to_string())?;
         let name = ServerName::IpAddress(addr.ip().into());
-        let conn =
-            rustls::ClientConnection::new(self.config.clone(), name).map_err(|e| e.to_string())?;
+        let conn = rustls::ClientConnection::new(self.config.clone(), name).map_err(|e| e.to_string())?;
         let mut tls = rustls::StreamOwned::new(conn, tcp);
         exchange(&mut tls, addr, "/healthz")?;
-        tls.conn
-            .protocol_version()
-            .ok_or_else(|| "no version".to_owned())
+        tls.conn.protocol_version().ok_or_else(|| "no version".to_owned())
     }
 }
 
@@ -101,18 +89,10 @@ fn parse(raw: &[u8]) -> Result<Response, String> {
     let (head, body) = text.split_once("\r\n\r\n").ok_or("no end of headers")?;
     let mut lines = head.split("\r\n");
     let status_line = lines.next().ok_or("empty response")?;
-    let status = status_line
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or("bad status line")?;
+    let status = status_line.split(' ').nth(1).and_then(|s| s.parse().ok()).ok_or("bad status line")?;
     let headers = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
         .collect();
-    Ok(Response {
-        status,
-        headers,
-        body: body.to_owned(),
-    })
+    Ok(Response { status, headers, body: body.to_owned() })
 }

@@ -67,14 +67,10 @@ link = "sim"
 
 /// Test options are given as `key=value` lines; a few keys are whole sections.
 fn option<'a>(extra: &'a str, key: &str) -> Option<&'a str> {
-    extra
-        .lines()
-        .find_map(|l| l.trim().strip_prefix(key)?.strip_prefix('='))
+    extra.lines().find_map(|l| l.trim().strip_prefix(key)?.strip_prefix('='))
 }
 fn section(extra: &str, key: &str) -> String {
-    option(extra, key)
-        .map(|v| v.replace("\\n", "\n"))
-        .unwrap_or_default()
+    option(extra, key).map(|v| v.replace("\\n", "\n")).unwrap_or_default()
 }
 
 /// One running service and what it printed.
@@ -128,9 +124,7 @@ impl Service {
                 if n == 0 {
                     break;
                 }
-                sink.lock()
-                    .expect("lock")
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+                sink.lock().expect("lock").push_str(&String::from_utf8_lossy(&buf[..n]));
             }
         });
         let (tx, rx) = mpsc::channel();

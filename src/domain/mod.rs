@@ -1,0 +1,4 @@
+//! Pure rules and types of the exchange's domain: no I/O here, so everything can
+//! be tested with tables of cases.
+
+pub mod cdr;

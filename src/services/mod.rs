@@ -1,0 +1,4 @@
+//! What the product does, between the HTTP edge and the store and core: each
+//! module is one service with its rules; none runs SQL or builds frames itself.
+
+pub mod retention;

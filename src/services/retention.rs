@@ -1,0 +1,70 @@
+//! Retention: call records and voicemail index entries beyond the configured age
+//! or count are pruned at start and then on an interval, in small batches, each
+//! its own short write, so intake is never held up for long.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::config::Retention;
+use crate::shutdown::Shutdown;
+use crate::store::{Store, StoreError};
+
+const DAY: i64 = 86_400;
+
+/// How many rows one pass removed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Pruned {
+    pub cdrs: u64,
+    pub voicemails: u64,
+}
+
+/// Prunes everything the policy says is too old or too many, as of `now` (Unix
+/// seconds), batch by batch.
+pub async fn prune(store: &Store, policy: &Retention, now: i64) -> Result<Pruned, StoreError> {
+    let cutoff = |days: u32| (days > 0).then(|| now - i64::from(days) * DAY);
+    let keep = |n: u64| (n > 0).then_some(n);
+    let mut out = Pruned::default();
+    loop {
+        let n = store
+            .prune_cdrs(cutoff(policy.cdr_max_age_days), keep(policy.cdr_max_count), policy.batch)
+            .await?;
+        out.cdrs += n;
+        if n == 0 {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    loop {
+        let n = store
+            .prune_voicemail(
+                cutoff(policy.voicemail_max_age_days),
+                keep(policy.voicemail_max_count),
+                policy.batch,
+            )
+            .await?;
+        out.voicemails += n;
+        if n == 0 {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    Ok(out)
+}
+
+/// Prunes at start and then every `policy.interval_secs` until the stop.
+pub async fn run(store: Store, policy: Retention, mut shutdown: Shutdown) {
+    let mut tick = tokio::time::interval(Duration::from_secs(policy.interval_secs));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = shutdown.wait() => return,
+        }
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+        match prune(&store, &policy, now).await {
+            Ok(p) if p.cdrs + p.voicemails > 0 => {
+                tracing::info!(cdrs = p.cdrs, voicemails = p.voicemails, "pruned old records")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "pruning failed"),
+        }
+    }
+}

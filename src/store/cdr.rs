@@ -1,0 +1,230 @@
+//! Call records: intake in batches (duplicates recognised by the core's record
+//! id), a subscriber's history served from the `(extension, started_at)` index,
+//! and pruning by age or count in small batches.
+
+use rusqlite::{params, Connection, Row};
+
+use super::{Store, StoreError};
+use crate::domain::cdr::{Cdr, Direction, Disposition, HistoryKind};
+
+const FLAG_EXTERNAL: i64 = 1;
+const FLAG_WITHHELD: i64 = 2;
+const FLAG_VOICEMAIL_LISTEN: i64 = 4;
+
+/// The largest history page served.
+pub const MAX_PAGE: u32 = 200;
+
+/// What a history page asks for (SPEC W5).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HistoryQuery {
+    pub extension: String,
+    pub kind: Option<HistoryKind>,
+    /// Unix seconds, inclusive.
+    pub from: Option<i64>,
+    /// Unix seconds, exclusive.
+    pub to: Option<i64>,
+    /// Digits the other party's number contains.
+    pub number: Option<String>,
+    /// Keyset paging: only calls older than this `(started_at, id)`.
+    pub before: Option<(i64, i64)>,
+    pub limit: u32,
+}
+
+/// One history row: the stored id (for paging) and the record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryRow {
+    pub id: i64,
+    pub cdr: Cdr,
+}
+
+/// What intake did with a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Intake {
+    Stored,
+    /// The core sent a record it had already sent: stored once, nothing changed.
+    Duplicate,
+}
+
+impl Store {
+    /// Stores a batch of records in one job of the writer; returns, after the
+    /// commit, what happened to each.
+    pub async fn insert_cdrs(&self, cdrs: Vec<Cdr>) -> Result<Vec<Intake>, StoreError> {
+        self.write(move |c| insert(c, &cdrs)).await
+    }
+
+    /// A page of one extension's history, newest first.
+    pub async fn history(&self, q: HistoryQuery) -> Result<Vec<HistoryRow>, StoreError> {
+        self.read(move |c| history(c, &q)).await
+    }
+
+    /// How many records are stored.
+    pub async fn cdr_count(&self) -> Result<i64, StoreError> {
+        self.read(|c| c.query_row("SELECT count(*) FROM cdr", [], |r| r.get(0))).await
+    }
+
+    /// Whether a record with this core id is stored.
+    pub async fn has_cdr(&self, core_id: u64) -> Result<bool, StoreError> {
+        self.read(move |c| {
+            c.query_row("SELECT count(*) FROM cdr WHERE core_id = ?1", [core_id as i64], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|n| n > 0)
+        })
+        .await
+    }
+
+    /// Deletes up to `batch` records older than `before` (Unix seconds) or beyond
+    /// the newest `keep`; returns how many went. Call again until it returns 0.
+    pub async fn prune_cdrs(
+        &self,
+        before: Option<i64>,
+        keep: Option<u64>,
+        batch: u32,
+    ) -> Result<u64, StoreError> {
+        self.write(move |c| prune(c, "cdr", before, keep, batch)).await
+    }
+}
+
+fn insert(c: &Connection, cdrs: &[Cdr]) -> rusqlite::Result<Vec<Intake>> {
+    let mut stmt = c.prepare_cached(
+        "INSERT INTO cdr (core_id, extension, direction, disposition, flags, peer, answered_by,
+                          started_at, ring_secs, talk_secs)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+         ON CONFLICT (core_id) DO NOTHING",
+    )?;
+    let mut out = Vec::with_capacity(cdrs.len());
+    for cdr in cdrs {
+        let n = stmt.execute(params![
+            cdr.core_id as i64,
+            cdr.extension,
+            cdr.direction.code(),
+            cdr.disposition.code(),
+            flags(cdr),
+            cdr.peer,
+            cdr.answered_by,
+            cdr.started_at,
+            cdr.ring_secs,
+            cdr.talk_secs,
+        ])?;
+        out.push(if n == 1 { Intake::Stored } else { Intake::Duplicate });
+    }
+    Ok(out)
+}
+
+fn flags(cdr: &Cdr) -> i64 {
+    let mut f = 0;
+    if cdr.external {
+        f |= FLAG_EXTERNAL;
+    }
+    if cdr.withheld {
+        f |= FLAG_WITHHELD;
+    }
+    if cdr.voicemail_listen {
+        f |= FLAG_VOICEMAIL_LISTEN;
+    }
+    f
+}
+
+/// The SQL condition for a history type.
+fn kind_condition(kind: HistoryKind) -> &'static str {
+    match kind {
+        HistoryKind::Outgoing => "direction = 0",
+        HistoryKind::Incoming => "direction = 1 AND disposition = 0",
+        HistoryKind::AnsweredElsewhere => "direction = 1 AND disposition = 3",
+        HistoryKind::Missed => "direction = 1 AND disposition NOT IN (0, 3)",
+    }
+}
+
+fn history(c: &Connection, q: &HistoryQuery) -> rusqlite::Result<Vec<HistoryRow>> {
+    let mut sql = String::from(
+        "SELECT id, core_id, extension, direction, disposition, flags, peer, answered_by,
+                started_at, ring_secs, talk_secs
+         FROM cdr WHERE extension = ?1 AND started_at >= ?2 AND started_at < ?3",
+    );
+    if let Some(kind) = q.kind {
+        sql.push_str(" AND ");
+        sql.push_str(kind_condition(kind));
+    }
+    if q.number.is_some() {
+        sql.push_str(" AND instr(peer, ?4) > 0");
+    }
+    if q.before.is_some() {
+        sql.push_str(" AND (started_at < ?5 OR (started_at = ?5 AND id < ?6))");
+    }
+    sql.push_str(" ORDER BY started_at DESC, id DESC LIMIT ?7");
+    let (before_t, before_id) = q.before.unwrap_or((i64::MAX, i64::MAX));
+    let mut stmt = c.prepare_cached(&sql)?;
+    let rows = stmt.query_map(
+        params![
+            q.extension,
+            q.from.unwrap_or(i64::MIN),
+            q.to.unwrap_or(i64::MAX),
+            q.number.as_deref().unwrap_or(""),
+            before_t,
+            before_id,
+            q.limit.clamp(1, MAX_PAGE),
+        ],
+        row,
+    )?;
+    rows.collect()
+}
+
+fn row(r: &Row<'_>) -> rusqlite::Result<HistoryRow> {
+    let bad = |i: usize, what: &str| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Integer, what.to_owned().into())
+    };
+    let flags: i64 = r.get(5)?;
+    Ok(HistoryRow {
+        id: r.get(0)?,
+        cdr: Cdr {
+            core_id: r.get::<_, i64>(1)? as u64,
+            extension: r.get(2)?,
+            direction: Direction::from_code(r.get(3)?).ok_or_else(|| bad(3, "unknown direction"))?,
+            disposition: Disposition::from_code(r.get(4)?).ok_or_else(|| bad(4, "unknown disposition"))?,
+            external: flags & FLAG_EXTERNAL != 0,
+            withheld: flags & FLAG_WITHHELD != 0,
+            voicemail_listen: flags & FLAG_VOICEMAIL_LISTEN != 0,
+            peer: r.get(6)?,
+            answered_by: r.get(7)?,
+            started_at: r.get(8)?,
+            ring_secs: r.get(9)?,
+            talk_secs: r.get(10)?,
+        },
+    })
+}
+
+/// Deletes one batch from `table` (which has `id` and a time column): first what is
+/// older than `before`, then what lies beyond the newest `keep`.
+pub(super) fn prune(
+    c: &Connection,
+    table: &'static str,
+    before: Option<i64>,
+    keep: Option<u64>,
+    batch: u32,
+) -> rusqlite::Result<u64> {
+    let time = match table {
+        "cdr" => "started_at",
+        _ => "received_at",
+    };
+    let mut removed = 0u64;
+    if let Some(before) = before {
+        removed += c.execute(
+            &format!("DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE {time} < ?1 ORDER BY {time} LIMIT ?2)"),
+            params![before, batch],
+        )? as u64;
+    }
+    let left = (batch as u64).saturating_sub(removed);
+    if let (Some(keep), true) = (keep, left > 0) {
+        let count: i64 = c.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?;
+        let excess = (count as u64).saturating_sub(keep).min(left);
+        if excess > 0 {
+            removed += c.execute(
+                &format!(
+                    "DELETE FROM {table} WHERE id IN (SELECT id FROM {table} ORDER BY {time}, id LIMIT ?1)"
+                ),
+                [excess as i64],
+            )? as u64;
+        }
+    }
+    Ok(removed)
+}

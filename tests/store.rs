@@ -1,0 +1,346 @@
+//! The store as the service and an installer depend on it: migrations, refusals
+//! with messages a user can act on, group commit, call history, retention,
+//! backup and restore, and durability across SIGKILL.
+
+mod support;
+
+use std::path::Path;
+
+use webcti::config::Retention;
+use webcti::domain::cdr::{Cdr, Direction, Disposition, HistoryKind};
+use webcti::store::cdr::{HistoryQuery, Intake};
+use webcti::store::{backup, Store, StoreError, SCHEMA_VERSION};
+
+fn cdr(core_id: u64, ext: &str, dir: Direction, disp: Disposition, peer: &str, at: i64) -> Cdr {
+    Cdr {
+        core_id,
+        extension: ext.to_owned(),
+        direction: dir,
+        disposition: disp,
+        peer: peer.to_owned(),
+        external: peer.len() > 4,
+        withheld: false,
+        voicemail_listen: false,
+        answered_by: None,
+        started_at: at,
+        ring_secs: 3,
+        talk_secs: if disp == Disposition::Answered { 60 } else { 0 },
+    }
+}
+
+fn raw(path: &Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(path).expect("open raw")
+}
+
+#[tokio::test]
+async fn a_new_database_is_migrated_to_the_current_schema() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("webcti.db");
+    let store = Store::open(&db).await.expect("open");
+    assert_eq!(store.schema_version().await.expect("version"), SCHEMA_VERSION);
+    store.close().await.expect("close");
+    // Opening again runs nothing and keeps the data.
+    let store = Store::open(&db).await.expect("reopen");
+    assert_eq!(store.schema_version().await.expect("version"), SCHEMA_VERSION);
+    let mode: String = raw(&db).query_row("PRAGMA journal_mode", [], |r| r.get(0)).expect("mode");
+    assert_eq!(mode, "wal");
+}
+
+#[tokio::test]
+async fn a_database_from_a_newer_schema_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("webcti.db");
+    Store::open(&db).await.expect("open").close().await.expect("close");
+    raw(&db).execute("INSERT INTO schema_version VALUES (99, 0)", []).expect("bump");
+    let err = Store::open(&db).await.err().expect("refused").to_string();
+    assert!(err.contains("schema version 99") && err.contains("newer"), "{err}");
+    // Nothing was changed by the refusal.
+    let v: i64 = raw(&db).query_row("SELECT max(version) FROM schema_version", [], |r| r.get(0)).expect("v");
+    assert_eq!(v, 99);
+}
+
+#[tokio::test]
+async fn a_damaged_file_is_refused_with_how_to_restore() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("webcti.db");
+    std::fs::write(&db, b"this is not a database, it is a shopping list").expect("write");
+    let err = Store::open(&db).await.err().expect("refused");
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(msg.contains("damaged") && msg.contains("webcti restore"), "{msg}");
+    assert_eq!(std::fs::read(&db).expect("read"), b"this is not a database, it is a shopping list");
+}
+
+#[test]
+fn the_service_refuses_a_damaged_database_at_start() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("mkdir");
+    std::fs::write(data.join("webcti.db"), vec![0x55u8; 8192]).expect("write");
+    let board = dir.path().join("board.toml");
+    std::fs::write(&board, support::board_file(&data, "")).expect("board");
+    let out = support::command().args(["serve", "--board"]).arg(&board).output().expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("damaged") && err.contains("webcti restore"), "{err}");
+}
+
+#[tokio::test]
+async fn a_second_process_cannot_open_the_same_database() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("webcti.db");
+    let _first = Store::open(&db).await.expect("open");
+    let err = Store::open(&db).await.err().expect("refused").to_string();
+    assert!(err.contains("in use"), "{err}");
+}
+
+#[tokio::test]
+async fn concurrent_writes_are_all_stored() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("webcti.db")).await.expect("open");
+    let mut tasks = Vec::new();
+    for i in 0..200u64 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let c = cdr(i, "100", Direction::Incoming, Disposition::Answered, "200", 1_000 + i as i64);
+            store.insert_cdrs(vec![c]).await
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.expect("join").expect("stored"), vec![Intake::Stored]);
+    }
+    assert_eq!(store.cdr_count().await.expect("count"), 200);
+}
+
+#[tokio::test]
+async fn a_record_sent_twice_is_stored_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("webcti.db")).await.expect("open");
+    let c = cdr(42, "100", Direction::Incoming, Disposition::Missed, "0221234567", 100);
+    assert_eq!(store.insert_cdrs(vec![c.clone()]).await.expect("first"), vec![Intake::Stored]);
+    let again = store
+        .insert_cdrs(vec![c.clone(), cdr(43, "100", Direction::Outgoing, Disposition::Answered, "7", 101)]);
+    assert_eq!(again.await.expect("second"), vec![Intake::Duplicate, Intake::Stored]);
+    assert_eq!(store.cdr_count().await.expect("count"), 2);
+}
+
+#[tokio::test]
+async fn history_filters_and_pages_one_extension_only() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("webcti.db")).await.expect("open");
+    let mut cdrs = Vec::new();
+    for i in 0..30u64 {
+        let (dir_, disp) = match i % 4 {
+            0 => (Direction::Outgoing, Disposition::Answered),
+            1 => (Direction::Incoming, Disposition::Answered),
+            2 => (Direction::Incoming, Disposition::Missed),
+            _ => (Direction::Incoming, Disposition::AnsweredElsewhere),
+        };
+        cdrs.push(cdr(i, "100", dir_, disp, &format!("06012345{:02}", i), 1_000 + i as i64 * 10));
+        cdrs.push(cdr(1000 + i, "101", dir_, disp, "555", 1_000 + i as i64 * 10));
+    }
+    store.insert_cdrs(cdrs).await.expect("insert");
+    let q = |f: fn(&mut HistoryQuery)| {
+        let mut q = HistoryQuery { extension: "100".into(), limit: 100, ..Default::default() };
+        f(&mut q);
+        q
+    };
+    let all = store.history(q(|_| {})).await.expect("all");
+    assert_eq!(all.len(), 30);
+    assert!(all.iter().all(|r| r.cdr.extension == "100"), "another extension's calls leaked in");
+    assert!(all.windows(2).all(|w| w[0].cdr.started_at >= w[1].cdr.started_at), "newest first");
+
+    let missed = store.history(q(|q| q.kind = Some(HistoryKind::Missed))).await.expect("missed");
+    assert_eq!(missed.len(), 7);
+    assert!(missed.iter().all(|r| r.cdr.kind() == HistoryKind::Missed));
+    let elsewhere = store.history(q(|q| q.kind = Some(HistoryKind::AnsweredElsewhere))).await.expect("else");
+    assert_eq!(elsewhere.len(), 7);
+
+    let range = store
+        .history(q(|q| {
+            q.from = Some(1_100);
+            q.to = Some(1_200)
+        }))
+        .await
+        .expect("range");
+    assert_eq!(range.len(), 10);
+    let number = store.history(q(|q| q.number = Some("0123451".into()))).await.expect("number");
+    let want: Vec<String> = (10..20).rev().map(|i| format!("06012345{i}")).collect();
+    assert_eq!(number.iter().map(|r| r.cdr.peer.clone()).collect::<Vec<_>>(), want);
+    // Keyset paging walks every call exactly once.
+    let mut seen = Vec::new();
+    let mut before = None;
+    loop {
+        let mut page = HistoryQuery { extension: "100".into(), limit: 7, before, ..Default::default() };
+        page.before = before;
+        let rows = store.history(page).await.expect("page");
+        if rows.is_empty() {
+            break;
+        }
+        before = rows.last().map(|r| (r.cdr.started_at, r.id));
+        seen.extend(rows.into_iter().map(|r| r.cdr.core_id));
+    }
+    assert_eq!(seen.len(), 30);
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 30);
+}
+
+#[tokio::test]
+async fn retention_prunes_by_age_and_count_in_batches() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("webcti.db")).await.expect("open");
+    let day = 86_400;
+    let now = 1_000 * day;
+    // 100 records a day apart, the newest today.
+    let cdrs = (0..100u64)
+        .map(|i| cdr(i, "100", Direction::Outgoing, Disposition::Answered, "1", now - i as i64 * day));
+    store.insert_cdrs(cdrs.collect()).await.expect("insert");
+    let policy = Retention { cdr_max_age_days: 60, cdr_max_count: 0, batch: 7, ..Retention::default() };
+    let pruned = webcti::services::retention::prune(&store, &policy, now).await.expect("prune");
+    assert_eq!(pruned.cdrs, 39, "days 61..=99 are older than 60 days");
+    assert_eq!(store.cdr_count().await.expect("count"), 61);
+
+    let policy = Retention { cdr_max_age_days: 0, cdr_max_count: 25, batch: 7, ..Retention::default() };
+    webcti::services::retention::prune(&store, &policy, now).await.expect("prune");
+    let left = store
+        .history(HistoryQuery { extension: "100".into(), limit: 200, ..Default::default() })
+        .await
+        .expect("h");
+    assert_eq!(left.len(), 25);
+    assert_eq!(left.last().expect("oldest").cdr.started_at, now - 24 * day, "the newest are kept");
+}
+
+#[tokio::test]
+async fn a_backup_taken_during_writes_restores_to_a_consistent_database() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("webcti.db");
+    let store = Store::open(&db).await.expect("open");
+    store
+        .insert_cdrs(
+            (0..100)
+                .map(|i| cdr(i, "100", Direction::Outgoing, Disposition::Answered, "1", i as i64))
+                .collect(),
+        )
+        .await
+        .expect("seed");
+    // Writes keep going while the backup runs on its own thread.
+    let writer = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            for i in 100..1100u64 {
+                store
+                    .insert_cdrs(vec![cdr(
+                        i,
+                        "100",
+                        Direction::Outgoing,
+                        Disposition::Answered,
+                        "1",
+                        i as i64,
+                    )])
+                    .await
+                    .expect("write");
+            }
+        })
+    };
+    let dest = dir.path().join("backup.db");
+    let (db2, dest2) = (db.clone(), dest.clone());
+    let report = tokio::task::spawn_blocking(move || backup::backup(&db2, &dest2))
+        .await
+        .expect("join")
+        .expect("backup");
+    writer.await.expect("writer");
+    assert!(report.is_ok());
+    assert!(report.cdrs >= 100 && report.cdrs <= 1100, "{report:?}");
+    // The snapshot is whole: its records are exactly ids 0..n with none missing.
+    let conn = raw(&dest);
+    let (n, max): (i64, i64) = conn
+        .query_row("SELECT count(*), max(core_id) FROM cdr", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("q");
+    assert_eq!(n, max + 1);
+    drop(conn);
+
+    // Restore needs the service stopped.
+    let err = backup::restore(&db, &dest).expect_err("refused while open").to_string();
+    assert!(err.contains("in use"), "{err}");
+    store.close().await.expect("close");
+    drop(store);
+    let kept = backup::restore(&db, &dest).expect("restore").expect("previous kept");
+    assert_eq!(
+        raw(&kept).query_row("SELECT count(*) FROM cdr", [], |r| r.get::<_, i64>(0)).expect("kept"),
+        1100
+    );
+    let store = Store::open(&db).await.expect("open restored");
+    assert_eq!(store.cdr_count().await.expect("count"), n);
+}
+
+#[tokio::test]
+async fn restore_refuses_bad_backups_and_changes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("webcti.db");
+    let store = Store::open(&db).await.expect("open");
+    store
+        .insert_cdrs(vec![cdr(1, "100", Direction::Outgoing, Disposition::Answered, "1", 1)])
+        .await
+        .expect("seed");
+    store.close().await.expect("close");
+    drop(store);
+    let before = std::fs::read(&db).expect("read");
+
+    let garbage = dir.path().join("garbage.db");
+    std::fs::write(&garbage, b"PK\x03\x04 a zip file, not a backup").expect("write");
+    let err = backup::restore(&db, &garbage).expect_err("refused").to_string();
+    assert!(err.contains("garbage.db"), "{err}");
+
+    let newer = dir.path().join("newer.db");
+    backup::backup(&db, &newer).expect("backup");
+    raw(&newer).execute("INSERT INTO schema_version VALUES (99, 0)", []).expect("bump");
+    let err = backup::restore(&db, &newer).expect_err("refused").to_string();
+    assert!(err.contains("newer"), "{err}");
+
+    let empty = dir.path().join("empty.db");
+    raw(&empty).execute_batch("CREATE TABLE t (x)").expect("other db");
+    let err = backup::restore(&db, &empty).expect_err("refused").to_string();
+    assert!(err.contains("not a webcti backup"), "{err}");
+
+    assert_eq!(std::fs::read(&db).expect("read"), before, "the database is untouched");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("ls")
+        .flatten()
+        .map(|e| e.file_name())
+        .filter(|n| n.to_string_lossy().contains("before-restore"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn backup_restore_and_check_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let svc = support::Service::start(dir.path(), "");
+    let board = dir.path().join("board.toml");
+    let file = dir.path().join("nightly.backup");
+    let out =
+        support::command().arg("backup").arg(&file).arg("--board").arg(&board).output().expect("backup");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("integrity:      ok"));
+
+    let out =
+        support::command().arg("restore").arg(&file).arg("--board").arg(&board).output().expect("restore");
+    assert!(!out.status.success(), "restore while the service runs must be refused");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("stop it first"));
+
+    let (status, _) = svc.stop();
+    assert!(status.success());
+    let out =
+        support::command().arg("restore").arg(&file).arg("--board").arg(&board).output().expect("restore");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("previous database"));
+
+    let out = support::command().arg("check").arg("--board").arg(&board).output().expect("check");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("integrity:      ok") && text.contains(&format!("schema version: {SCHEMA_VERSION}")),
+        "{text}"
+    );
+}
