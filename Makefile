@@ -7,7 +7,7 @@ A64 := aarch64-unknown-linux-musl
 ARMV7 := armv7-unknown-linux-musleabihf
 NIGHTLY := $(shell sed -n 's/^nightly *= *"\(.*\)"/\1/p' cross/nightly.toml)
 
-.PHONY: run test lint test-native cross cross-setup cross-test bench soak fuzz clean
+.PHONY: run test lint test-native cross cross-setup cross-test bench soak clean
 
 ## run: the service on the simulated board (board/sim), data in ./var
 run:
@@ -43,3 +43,12 @@ cross:
 
 clean:
 	$(CARGO) clean
+
+## bench: figures for the store (and, later, the core link and the web)
+bench:
+	$(CARGO) bench --bench store
+
+## soak: the crash test with a thousand kills
+soak:
+	$(CARGO) build --examples
+	CRASH_ITERATIONS=1000 $(CARGO) test --test crash -- --nocapture

@@ -25,12 +25,12 @@ pub struct HistoryQuery {
     pub to: Option<i64>,
     /// Digits the other party's number contains.
     pub number: Option<String>,
-    /// Keyset paging: only calls older than this `(started_at, id)`.
+    /// Keyset paging: only calls older than this `(started_at, id)` of the last row seen.
     pub before: Option<(i64, i64)>,
     pub limit: u32,
 }
 
-/// One history row: the stored id (for paging) and the record.
+/// One history row: its id (the core's record id; for paging) and the record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HistoryRow {
     pub id: i64,
@@ -81,7 +81,7 @@ impl Store {
         keep: Option<u64>,
         batch: u32,
     ) -> Result<u64, StoreError> {
-        self.write(move |c| prune(c, "cdr", before, keep, batch)).await
+        self.write(move |c| prune(c, "cdr", "core_id", before, keep, batch)).await
     }
 }
 
@@ -137,7 +137,7 @@ fn kind_condition(kind: HistoryKind) -> &'static str {
 
 fn history(c: &Connection, q: &HistoryQuery) -> rusqlite::Result<Vec<HistoryRow>> {
     let mut sql = String::from(
-        "SELECT id, core_id, extension, direction, disposition, flags, peer, answered_by,
+        "SELECT core_id, core_id, extension, direction, disposition, flags, peer, answered_by,
                 started_at, ring_secs, talk_secs
          FROM cdr WHERE extension = ?1 AND started_at >= ?2 AND started_at < ?3",
     );
@@ -149,9 +149,9 @@ fn history(c: &Connection, q: &HistoryQuery) -> rusqlite::Result<Vec<HistoryRow>
         sql.push_str(" AND instr(peer, ?4) > 0");
     }
     if q.before.is_some() {
-        sql.push_str(" AND (started_at < ?5 OR (started_at = ?5 AND id < ?6))");
+        sql.push_str(" AND (started_at < ?5 OR (started_at = ?5 AND core_id < ?6))");
     }
-    sql.push_str(" ORDER BY started_at DESC, id DESC LIMIT ?7");
+    sql.push_str(" ORDER BY started_at DESC, core_id DESC LIMIT ?7");
     let (before_t, before_id) = q.before.unwrap_or((i64::MAX, i64::MAX));
     let mut stmt = c.prepare_cached(&sql)?;
     let rows = stmt.query_map(
@@ -198,18 +198,16 @@ fn row(r: &Row<'_>) -> rusqlite::Result<HistoryRow> {
 pub(super) fn prune(
     c: &Connection,
     table: &'static str,
+    id: &'static str,
     before: Option<i64>,
     keep: Option<u64>,
     batch: u32,
 ) -> rusqlite::Result<u64> {
-    let time = match table {
-        "cdr" => "started_at",
-        _ => "received_at",
-    };
+    let time = if table == "cdr" { "started_at" } else { "received_at" };
     let mut removed = 0u64;
     if let Some(before) = before {
         removed += c.execute(
-            &format!("DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE {time} < ?1 ORDER BY {time} LIMIT ?2)"),
+            &format!("DELETE FROM {table} WHERE {id} IN (SELECT {id} FROM {table} WHERE {time} < ?1 ORDER BY {time} LIMIT ?2)"),
             params![before, batch],
         )? as u64;
     }
@@ -220,7 +218,7 @@ pub(super) fn prune(
         if excess > 0 {
             removed += c.execute(
                 &format!(
-                    "DELETE FROM {table} WHERE id IN (SELECT id FROM {table} ORDER BY {time}, id LIMIT ?1)"
+                    "DELETE FROM {table} WHERE {id} IN (SELECT {id} FROM {table} ORDER BY {time}, {id} LIMIT ?1)"
                 ),
                 [excess as i64],
             )? as u64;

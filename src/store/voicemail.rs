@@ -57,7 +57,7 @@ impl Store {
         keep: Option<u64>,
         batch: u32,
     ) -> Result<u64, StoreError> {
-        self.write(move |c| super::cdr::prune(c, "voicemail", before, keep, batch)).await
+        self.write(move |c| super::cdr::prune(c, "voicemail", "id", before, keep, batch)).await
     }
 }
 

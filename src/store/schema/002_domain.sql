@@ -96,13 +96,13 @@ CREATE TABLE tariff (
 ) WITHOUT ROWID;
 
 -- Call records: one row per subscriber's side of a finished call, as the core
--- reports it. Kept small (integers for enumerations): this is the table that grows.
+-- reports it. Kept small (integers for enumerations, the core's id as the row id,
+-- no index that a query does not need): this is the table that grows.
 --   direction:   0 outgoing, 1 incoming
 --   disposition: 0 answered, 1 missed, 2 busy, 3 answered elsewhere, 4 voicemail, 5 failed
 --   flags:       bit 0 external party, bit 1 caller withheld, bit 2 call to listen to voicemail
 CREATE TABLE cdr (
-    id          INTEGER PRIMARY KEY,
-    core_id     INTEGER NOT NULL UNIQUE,          -- the core's record id: duplicates are refused
+    core_id     INTEGER PRIMARY KEY,              -- the core's record id: duplicates are refused
     extension   TEXT NOT NULL,                    -- no foreign key: history outlives an extension
     direction   INTEGER NOT NULL,
     disposition INTEGER NOT NULL,

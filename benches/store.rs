@@ -1,0 +1,198 @@
+//! Store benchmarks (`make bench`): prints figures, passes or fails nothing.
+//!
+//! - CDR ingest through the store's writer, against a raw rusqlite baseline
+//!   (prepared insert, one transaction per batch, the same pragmas), as a ratio.
+//! - Bytes written to the disk per CDR (`/proc/self/io` write_bytes, WAL and
+//!   checkpoints included) for batches of 1, 10 and 100.
+//! - One extension's history page with a million CDRs in the database, p50/p99.
+//!
+//! The database lives under `target/bench-data` (a real disk: tmpfs would count
+//! no bytes written).
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use webcti::domain::cdr::{Cdr, Direction, Disposition, HistoryKind};
+use webcti::store::cdr::HistoryQuery;
+use webcti::store::migrate::PRAGMAS;
+use webcti::store::Store;
+
+const EXTENSIONS: u64 = 1000;
+const T0: i64 = 1_700_000_000;
+
+fn cdr(id: u64) -> Cdr {
+    Cdr {
+        core_id: id,
+        extension: format!("{}", 1000 + id % EXTENSIONS),
+        direction: if id % 3 == 0 { Direction::Outgoing } else { Direction::Incoming },
+        disposition: match id % 7 {
+            0 | 1 => Disposition::Missed,
+            2 => Disposition::AnsweredElsewhere,
+            _ => Disposition::Answered,
+        },
+        peer: format!("0048{:09}", (id * 7919) % 1_000_000_000),
+        external: id % 4 != 0,
+        withheld: false,
+        voicemail_listen: false,
+        answered_by: None,
+        // A million calls over about two years.
+        started_at: T0 + (id as i64) * 60,
+        ring_secs: (id % 20) as u32,
+        talk_secs: (id % 600) as u32,
+    }
+}
+
+fn fresh(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("bench dir");
+    dir.join("webcti.db")
+}
+
+/// Bytes this process has caused to be written to storage so far.
+fn write_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/io")
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| l.strip_prefix("write_bytes: ").and_then(|v| v.trim().parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+async fn ingest_store(db: &Path, total: u64, batch: u64) -> (Duration, u64) {
+    let store = Store::open(db).await.expect("open");
+    let before = write_bytes();
+    let start = Instant::now();
+    for b in 0..total / batch {
+        let cdrs = (b * batch..(b + 1) * batch).map(cdr).collect();
+        store.insert_cdrs(cdrs).await.expect("insert");
+    }
+    let took = start.elapsed();
+    // The checkpoint that a long run would do belongs to these CDRs too.
+    store.close().await.expect("close");
+    (took, write_bytes() - before)
+}
+
+fn ingest_raw(db: &Path, total: u64, batch: u64) -> Duration {
+    // The schema comes from the store; the inserts are plain rusqlite.
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+    rt.block_on(async { Store::open(db).await.expect("open").close().await.expect("close") });
+    let mut conn = rusqlite::Connection::open(db).expect("open raw");
+    conn.execute_batch(PRAGMAS).expect("pragmas");
+    let start = Instant::now();
+    for b in 0..total / batch {
+        let tx = conn.transaction().expect("begin");
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT INTO cdr (core_id, extension, direction, disposition, flags, peer, answered_by,
+                                      started_at, ring_secs, talk_secs) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)
+                     ON CONFLICT (core_id) DO NOTHING",
+                )
+                .expect("prepare");
+            for id in b * batch..(b + 1) * batch {
+                let c = cdr(id);
+                stmt.execute(rusqlite::params![
+                    c.core_id as i64,
+                    c.extension,
+                    c.direction.code(),
+                    c.disposition.code(),
+                    1,
+                    c.peer,
+                    c.answered_by,
+                    c.started_at,
+                    c.ring_secs,
+                    c.talk_secs
+                ])
+                .expect("insert");
+            }
+        }
+        tx.commit().expect("commit");
+    }
+    start.elapsed()
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    println!("== store benchmarks (synchronous = FULL, WAL) ==");
+
+    // 1. Ingest against the raw baseline.
+    let (total, batch) = (20_000, 100);
+    let (store_t, _) = ingest_store(&fresh("ingest-store"), total, batch).await;
+    let raw_db = fresh("ingest-raw");
+    let raw_t = tokio::task::spawn_blocking(move || ingest_raw(&raw_db, total, batch)).await.expect("raw");
+    let rate = |t: Duration| total as f64 / t.as_secs_f64();
+    println!(
+        "ingest, batches of {batch}: store writer {:.0} CDR/s, raw rusqlite {:.0} CDR/s, ratio {:.2}",
+        rate(store_t),
+        rate(raw_t),
+        rate(store_t) / rate(raw_t)
+    );
+
+    // Group commit: many single-record writers at once.
+    let db = fresh("group");
+    let store = Store::open(&db).await.expect("open");
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for t in 0..64u64 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..100u64 {
+                store.insert_cdrs(vec![cdr(t * 1000 + i)]).await.expect("insert");
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("task");
+    }
+    let t = start.elapsed();
+    println!("group commit, 64 writers x 100 single CDRs: {:.0} CDR/s", 6400.0 / t.as_secs_f64());
+    store.close().await.expect("close");
+
+    // 2. Bytes written per CDR.
+    for (batch, total) in [(1u64, 2_000u64), (10, 10_000), (100, 50_000)] {
+        let (_, bytes) = ingest_store(&fresh(&format!("wear-{batch}")), total, batch).await;
+        println!("bytes written per CDR, batches of {batch:>3}: {:.0}", bytes as f64 / total as f64);
+    }
+
+    // 3. History page with a million CDRs.
+    let db = fresh("history");
+    let store = Store::open(&db).await.expect("open");
+    let start = Instant::now();
+    for b in 0..100u64 {
+        store.insert_cdrs((b * 10_000..(b + 1) * 10_000).map(cdr).collect()).await.expect("seed");
+    }
+    println!("seeded 1,000,000 CDRs in {:.1} s", start.elapsed().as_secs_f64());
+    for (label, kind, number) in [
+        ("history page (50, no filter)", None, None),
+        ("history page (50, missed only)", Some(HistoryKind::Missed), None),
+        ("history page (50, number contains '12')", None, Some("12".to_owned())),
+    ] {
+        let mut times = Vec::with_capacity(1000);
+        for i in 0..1000u64 {
+            let q = HistoryQuery {
+                extension: format!("{}", 1000 + (i * 37) % EXTENSIONS),
+                kind,
+                number: number.clone(),
+                limit: 50,
+                ..Default::default()
+            };
+            let start = Instant::now();
+            let rows = store.history(q).await.expect("history");
+            times.push(start.elapsed());
+            assert!(!rows.is_empty());
+        }
+        times.sort();
+        println!(
+            "{label}: p50 {:.2} ms, p99 {:.2} ms",
+            percentile(&times, 0.5).as_secs_f64() * 1e3,
+            percentile(&times, 0.99).as_secs_f64() * 1e3
+        );
+    }
+    store.close().await.expect("close");
+    let _ = std::fs::remove_dir_all(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data"));
+}
