@@ -17,5 +17,6 @@ pub mod hal;
 pub mod http;
 pub mod services;
 pub mod shutdown;
+pub mod sim;
 pub mod store;
 pub mod system;

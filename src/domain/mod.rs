@@ -2,3 +2,5 @@
 //! be tested with tables of cases.
 
 pub mod cdr;
+pub mod program;
+pub mod routing;

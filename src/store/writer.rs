@@ -127,6 +127,8 @@ fn run(conn: Connection, path: PathBuf, rx: mpsc::Receiver<Msg>) {
         }
     }
     let result = close(conn, &path);
+    // No job can be queued after this: a write from now on fails with `Closed`.
+    drop(rx);
     if let Some(reply) = close_reply {
         let _ = reply.send(result);
     }

@@ -1,0 +1,92 @@
+//! What the exchange keeps for one extension: forwarding, DND, follow-me,
+//! MobilePhone fallbacks, advanced rules and services (SPEC W8, W9). The store
+//! keeps it, the core is programmed with it (it travels in the wire protocol, so
+//! its encoding is pinned by golden tests), and [`super::routing`] decides by it.
+
+use serde::{Deserialize, Serialize};
+
+/// Everything the core keeps for one extension (SPEC W8, W9): the service
+/// re-sends it after every reconnect, so the stored settings stay the truth.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtensionProgram {
+    pub forward_always: Option<String>,
+    pub forward_busy: Option<String>,
+    pub forward_no_answer: Option<String>,
+    pub no_answer_secs: u16,
+    pub forward_unreachable: Option<String>,
+    pub mobile: Option<String>,
+    pub mobile_on_no_answer: bool,
+    pub mobile_on_dnd: bool,
+    pub mobile_on_unreachable: bool,
+    /// Do not disturb, with the announcement callers hear.
+    pub dnd: Option<u16>,
+    /// "I am here": calls follow to this extension.
+    pub follow_me: Option<String>,
+    pub rules: Vec<ForwardRule>,
+    pub phone_lock: bool,
+    pub clir: bool,
+    pub call_waiting: bool,
+    pub call_as: Option<String>,
+    /// Minutes after midnight, board time.
+    pub wakeup: Option<u16>,
+    pub restriction: Restriction,
+    pub language: Language,
+    /// Where no-answer calls go when nothing else is set (voicemail).
+    pub voicemail: bool,
+}
+
+/// An advanced forwarding rule (SPEC W9).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForwardRule {
+    pub active: bool,
+    pub when: RuleWhen,
+    pub calls: RuleCalls,
+    pub presentation: RulePresentation,
+    pub target: RuleTarget,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RuleWhen {
+    Always,
+    Busy,
+    NoAnswer,
+    Unreachable,
+    Dnd,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RuleCalls {
+    All,
+    Internal,
+    External,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RulePresentation {
+    Any,
+    Presented,
+    Withheld,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RuleTarget {
+    Number(String),
+    Voicemail,
+    FaxToMail,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Restriction {
+    #[default]
+    None,
+    InternalOnly,
+    NoInternational,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Language {
+    Polish,
+    #[default]
+    English,
+    German,
+}

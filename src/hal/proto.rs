@@ -1,0 +1,238 @@
+//! The wire protocol between the service and the switching core, version 1.
+//!
+//! Messages are postcard-encoded and sent as COBS frames, each ended by a zero
+//! byte ([`super::frame`]). A session starts with `Hello` both ways (protocol
+//! version, client name; the core's board identity). The service sends requests
+//! with ids; the core answers each id once, with a reply or a typed error. The
+//! core's events carry sequence numbers; finished calls arrive as `Cdr` events
+//! and stay with the core until the service acknowledges their record ids, which
+//! it does only after they are committed. Both sides send heartbeats; a side that
+//! hears nothing for three intervals treats the link as stalled.
+//!
+//! Every message is pinned by a golden-byte test in `tests/golden.rs`. A change of
+//! the encoding is a new protocol version, never an edit of a golden test. Enums
+//! are encoded by variant index: new variants go at the end, and a new version.
+//! `docs/protocol.md` lists the messages and sequences.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::cdr::Cdr;
+pub use crate::domain::program::{
+    ExtensionProgram, ForwardRule, Language, Restriction, RuleCalls, RulePresentation, RuleTarget, RuleWhen,
+};
+
+/// The protocol version this program speaks.
+pub const PROTOCOL_VERSION: u16 = 1;
+/// The largest encoded frame either side sends or accepts, zero byte excluded.
+pub const MAX_FRAME: usize = 2048;
+/// Heartbeats are sent this often; three missed ones mean the link is stalled.
+pub const HEARTBEAT_MS: u64 = 1000;
+
+/// A subscriber's extension number (digits).
+pub type Ext = String;
+/// The core's id of a live call.
+pub type CallId = u32;
+
+/// From the service to the core.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ToCore {
+    Hello {
+        version: u16,
+        client: String,
+    },
+    Request {
+        id: u32,
+        command: Command,
+    },
+    /// These CDRs are committed: the core may forget them.
+    AckCdrs {
+        record_ids: Vec<u64>,
+    },
+    Heartbeat {
+        seq: u32,
+    },
+}
+
+/// From the core to the service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FromCore {
+    Hello {
+        version: u16,
+        board: BoardIdentity,
+    },
+    Reply {
+        id: u32,
+        result: Result<Reply, ErrorKind>,
+    },
+    Event {
+        seq: u64,
+        event: Event,
+    },
+    Heartbeat {
+        seq: u32,
+    },
+    /// The core will not talk to this client (for example, another version).
+    Refused {
+        reason: String,
+    },
+}
+
+/// What the core says about itself in its hello.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoardIdentity {
+    pub model: String,
+    pub serial: String,
+    pub firmware: String,
+}
+
+/// What the service asks the core to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Command {
+    /// Ring the extension; when it answers, dial the number.
+    Dial {
+        ext: Ext,
+        number: String,
+    },
+    /// Ring the subscriber's MobilePhone; when it answers, dial the number.
+    DialViaMobile {
+        ext: Ext,
+        number: String,
+    },
+    Answer {
+        ext: Ext,
+        call: CallId,
+    },
+    Clear {
+        ext: Ext,
+        call: CallId,
+    },
+    Hold {
+        ext: Ext,
+        call: CallId,
+    },
+    Retrieve {
+        ext: Ext,
+        call: CallId,
+    },
+    /// Put `call` on hold and dial `number` for a consultation.
+    Consult {
+        ext: Ext,
+        call: CallId,
+        number: String,
+    },
+    /// Connect the held call with the consultation call and drop out.
+    Transfer {
+        ext: Ext,
+        held: CallId,
+        active: CallId,
+    },
+    /// Join the held call and the consultation call into a conference.
+    Conference {
+        ext: Ext,
+        held: CallId,
+        active: CallId,
+    },
+    /// Take a call that is ringing at `target`.
+    Pickup {
+        ext: Ext,
+        target: Ext,
+    },
+    /// Send a call ringing at `ext` elsewhere before it is answered.
+    Deflect {
+        ext: Ext,
+        call: CallId,
+        number: String,
+    },
+    /// Program everything the core keeps for one extension.
+    Program {
+        ext: Ext,
+        program: Box<ExtensionProgram>,
+    },
+    /// The state of every line.
+    Snapshot,
+}
+
+/// A successful answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Reply {
+    Done,
+    Call { call: CallId },
+    Snapshot { lines: Vec<LineInfo> },
+}
+
+/// Why the core refused a command. Non-exhaustive by version: new kinds need a
+/// new protocol version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ErrorKind {
+    UnknownExtension,
+    InvalidNumber,
+    NoSuchCall,
+    Busy,
+    /// Outgoing restriction or phone lock.
+    Restricted,
+    NotAllowed,
+    NoMobileNumber,
+    Malformed,
+    Unavailable,
+}
+
+/// A line's state as the busy-lamp field shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LineState {
+    Idle,
+    Ringing,
+    Dialling,
+    Busy,
+    Held,
+    Unreachable,
+    Dnd,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineInfo {
+    pub ext: Ext,
+    pub state: LineState,
+}
+
+/// How a call is getting on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Progress {
+    Dialling,
+    Ringing,
+    Answered,
+    Held,
+    Retrieved,
+    Transferred,
+    Conferenced,
+    Forwarded,
+    Cleared,
+}
+
+/// Something that happened in the exchange.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Event {
+    Line {
+        ext: Ext,
+        state: LineState,
+    },
+    Call {
+        call: CallId,
+        progress: Progress,
+        from: String,
+        to: String,
+        at: Ext,
+    },
+    /// A finished call, one subscriber's side of it; kept by the core until acknowledged.
+    Cdr(Cdr),
+    VoicemailDeposited {
+        record_id: u64,
+        ext: Ext,
+        caller: String,
+        at: i64,
+        duration_secs: u32,
+    },
+    VoicemailHeard {
+        record_id: u64,
+        ext: Ext,
+    },
+}

@@ -1,0 +1,986 @@
+//! The simulated exchange: extensions with phones, trunks to external numbers, a
+//! voicemail system, hunt groups, and calls that ring, are answered, held,
+//! transferred, forwarded and cleared, with the CDRs a real core would write.
+//!
+//! It is a plain state machine: commands and phone actions go in, events come out
+//! of [`Exchange::drain_events`], and time moves only when [`Exchange::advance_to`]
+//! is called, so tests control it exactly. Routing decisions come from
+//! [`crate::domain::routing`], the same rules the preview shows.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use crate::domain::cdr::{Cdr, Direction, Disposition};
+use crate::domain::program::ExtensionProgram;
+use crate::domain::routing::{self, CallerInfo, Decision, LineCondition};
+use crate::hal::proto::{
+    CallId, Command, ErrorKind, Event, LineInfo, LineState, Progress, Reply, Restriction,
+};
+
+/// Unacknowledged CDRs the core keeps; beyond this the oldest are dropped and counted.
+pub const CDR_BUFFER: usize = 10_000;
+/// Seconds an extension rings before the no-answer rules apply, unless programmed.
+pub const DEFAULT_NO_ANSWER_SECS: u16 = 20;
+
+/// One extension as the simulator starts with it.
+#[derive(Debug, Clone)]
+pub struct SimExtension {
+    pub number: String,
+    pub name: String,
+}
+
+/// The exchange's numbering plan.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub extensions: Vec<SimExtension>,
+    /// Hunt groups: a number that rings all its members at once.
+    pub groups: Vec<(String, Vec<String>)>,
+    /// The voicemail system's number.
+    pub voicemail: String,
+    /// Dialled numbers starting with this go out over a trunk.
+    pub outside_prefix: String,
+}
+
+#[derive(Debug, Clone)]
+struct Line {
+    program: ExtensionProgram,
+    reachable: bool,
+    /// Calls this line takes part in (ringing, connected or held).
+    calls: Vec<CallId>,
+}
+
+/// One side of a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Party {
+    Ext(String),
+    External(String),
+    Voicemail,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// Click-to-dial: the subscriber's own phone (or MobilePhone) rings first.
+    Callback,
+    Ringing,
+    Connected,
+}
+
+#[derive(Debug, Clone)]
+struct Call {
+    id: CallId,
+    a: Party,
+    /// What was dialled.
+    number: String,
+    /// Who is ringing, or who answered (one entry once connected).
+    b: Vec<Party>,
+    stage: Stage,
+    caller: CallerInfo,
+    started_at: i64,
+    answered_at: Option<i64>,
+    ring_deadline: Option<i64>,
+    /// The extension the call was meant for, before forwarding; and who else rang.
+    rang: Vec<String>,
+    /// Click-to-dial: the number to dial once the subscriber answers.
+    then_dial: Option<String>,
+    held: bool,
+    /// "MobilePhone first": the subscriber takes part from this number.
+    via_mobile: Option<String>,
+    /// Extensions that were busy for this call.
+    busy_at: Vec<String>,
+    voicemail_listen: bool,
+    ended_in_voicemail: bool,
+}
+
+/// The simulated switching core's state.
+pub struct Exchange {
+    plan: Plan,
+    lines: BTreeMap<String, Line>,
+    calls: BTreeMap<CallId, Call>,
+    now: i64,
+    next_call: CallId,
+    next_record: u64,
+    events: Vec<Event>,
+    unacked: VecDeque<Cdr>,
+    dropped_cdrs: u64,
+    /// Wake-up calls already rung today (extension, minute of day).
+    woken: Vec<(String, u16)>,
+}
+
+impl Exchange {
+    pub fn new(plan: Plan, now: i64) -> Exchange {
+        let lines = plan
+            .extensions
+            .iter()
+            .map(|e| {
+                let program = ExtensionProgram {
+                    no_answer_secs: DEFAULT_NO_ANSWER_SECS,
+                    call_waiting: false,
+                    ..Default::default()
+                };
+                (e.number.clone(), Line { program, reachable: true, calls: Vec::new() })
+            })
+            .collect();
+        Exchange {
+            plan,
+            lines,
+            calls: BTreeMap::new(),
+            now,
+            next_call: 1,
+            next_record: 1,
+            events: Vec::new(),
+            unacked: VecDeque::new(),
+            dropped_cdrs: 0,
+            woken: Vec::new(),
+        }
+    }
+
+    pub fn now(&self) -> i64 {
+        self.now
+    }
+
+    /// Events since the last call, in order.
+    pub fn drain_events(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.events)
+    }
+
+    /// CDRs not yet acknowledged, oldest first: sent again after a reconnect.
+    pub fn unacked_cdrs(&self) -> Vec<Cdr> {
+        self.unacked.iter().cloned().collect()
+    }
+
+    pub fn dropped_cdrs(&self) -> u64 {
+        self.dropped_cdrs
+    }
+
+    /// Forgets acknowledged CDRs.
+    pub fn ack(&mut self, record_ids: &[u64]) {
+        self.unacked.retain(|c| !record_ids.contains(&c.core_id));
+    }
+
+    pub fn line_state(&self, ext: &str) -> Option<LineState> {
+        self.lines.get(ext).map(|l| self.state_of(ext, l))
+    }
+
+    pub fn program(&self, ext: &str) -> Option<&ExtensionProgram> {
+        self.lines.get(ext).map(|l| &l.program)
+    }
+
+    /// The live calls an extension takes part in.
+    pub fn calls_of(&self, ext: &str) -> Vec<CallId> {
+        self.lines.get(ext).map(|l| l.calls.clone()).unwrap_or_default()
+    }
+
+    /// Who a call is connected to or ringing at, as numbers.
+    pub fn call_parties(&self, call: CallId) -> Option<(String, Vec<String>)> {
+        self.calls.get(&call).map(|c| (party_number(&c.a), c.b.iter().map(party_number).collect()))
+    }
+
+    fn state_of(&self, ext: &str, l: &Line) -> LineState {
+        if !l.reachable {
+            return LineState::Unreachable;
+        }
+        let calls: Vec<&Call> = l.calls.iter().filter_map(|id| self.calls.get(id)).collect();
+        if calls.iter().any(|c| c.stage == Stage::Connected && !c.held && involves(c, ext)) {
+            return LineState::Busy;
+        }
+        if calls.iter().any(|c| c.held) {
+            return LineState::Held;
+        }
+        let me = Party::Ext(ext.to_owned());
+        if calls.iter().any(|c| c.b.contains(&me) || (c.stage == Stage::Callback && c.via_mobile.is_none())) {
+            return LineState::Ringing;
+        }
+        if calls.iter().any(|c| c.a == me && c.stage == Stage::Ringing) {
+            return LineState::Dialling;
+        }
+        if l.program.dnd.is_some() {
+            return LineState::Dnd;
+        }
+        LineState::Idle
+    }
+
+    fn emit_line(&mut self, ext: &str) {
+        if let Some(state) = self.line_state(ext) {
+            self.events.push(Event::Line { ext: ext.to_owned(), state });
+        }
+    }
+
+    fn emit_call(&mut self, id: CallId, progress: Progress, at: &str) {
+        if let Some(c) = self.calls.get(&id) {
+            let ev = Event::Call {
+                call: id,
+                progress,
+                from: party_number(&c.a),
+                to: c.number.clone(),
+                at: at.to_owned(),
+            };
+            self.events.push(ev);
+        }
+    }
+
+    // ---- Commands from the service. ----
+
+    /// Carries out one command, as the core would.
+    pub fn handle(&mut self, command: Command) -> Result<Reply, ErrorKind> {
+        match command {
+            Command::Dial { ext, number } => self.click_to_dial(&ext, &number, false),
+            Command::DialViaMobile { ext, number } => self.click_to_dial(&ext, &number, true),
+            Command::Answer { ext, call } => self.answer_call(&ext, call).map(|_| Reply::Done),
+            Command::Clear { ext, call } => self.clear_call(&ext, call).map(|_| Reply::Done),
+            Command::Hold { ext, call } => self.hold(&ext, call, true).map(|_| Reply::Done),
+            Command::Retrieve { ext, call } => self.hold(&ext, call, false).map(|_| Reply::Done),
+            Command::Consult { ext, call, number } => {
+                self.hold(&ext, call, true)?;
+                self.dial(&ext, &number).map(|call| Reply::Call { call })
+            }
+            Command::Transfer { ext, held, active } => self.transfer(&ext, held, active).map(|_| Reply::Done),
+            Command::Conference { ext, held, active } => {
+                self.conference(&ext, held, active).map(|_| Reply::Done)
+            }
+            Command::Pickup { ext, target } => self.pickup(&ext, &target).map(|call| Reply::Call { call }),
+            Command::Deflect { ext, call, number } => self.deflect(&ext, call, &number).map(|_| Reply::Done),
+            Command::Program { ext, program } => {
+                let line = self.lines.get_mut(&ext).ok_or(ErrorKind::UnknownExtension)?;
+                line.program = *program;
+                self.emit_line(&ext);
+                Ok(Reply::Done)
+            }
+            Command::Snapshot => {
+                let lines = self
+                    .lines
+                    .iter()
+                    .map(|(ext, l)| LineInfo { ext: ext.clone(), state: self.state_of(ext, l) });
+                Ok(Reply::Snapshot { lines: lines.collect() })
+            }
+        }
+    }
+
+    fn known(&self, ext: &str) -> Result<(), ErrorKind> {
+        self.lines.contains_key(ext).then_some(()).ok_or(ErrorKind::UnknownExtension)
+    }
+
+    fn new_call(&mut self, a: Party, number: &str, caller: CallerInfo) -> CallId {
+        let id = self.next_call;
+        self.next_call = self.next_call.wrapping_add(1).max(1);
+        let call = Call {
+            id,
+            a,
+            number: number.to_owned(),
+            b: Vec::new(),
+            stage: Stage::Ringing,
+            caller,
+            started_at: self.now,
+            answered_at: None,
+            ring_deadline: None,
+            rang: Vec::new(),
+            then_dial: None,
+            held: false,
+            via_mobile: None,
+            busy_at: Vec::new(),
+            voicemail_listen: false,
+            ended_in_voicemail: false,
+        };
+        self.calls.insert(id, call);
+        id
+    }
+
+    fn click_to_dial(&mut self, ext: &str, number: &str, via_mobile: bool) -> Result<Reply, ErrorKind> {
+        self.known(ext)?;
+        check_number(number)?;
+        let line = &self.lines[ext];
+        if line.program.phone_lock || !allowed(line.program.restriction, number, &self.plan.outside_prefix) {
+            return Err(ErrorKind::Restricted);
+        }
+        let mobile = line.program.mobile.clone();
+        if via_mobile && mobile.is_none() {
+            return Err(ErrorKind::NoMobileNumber);
+        }
+        if !via_mobile && !line.reachable {
+            return Err(ErrorKind::Unavailable);
+        }
+        let caller = CallerInfo { external: false, withheld: line.program.clir };
+        let id = self.new_call(Party::Ext(ext.to_owned()), number, caller);
+        if let Some(c) = self.calls.get_mut(&id) {
+            c.stage = Stage::Callback;
+            c.then_dial = Some(number.to_owned());
+            // The MobilePhone is an external party that the core rings first.
+            if let (true, Some(m)) = (via_mobile, mobile) {
+                c.b = vec![Party::External(m.clone())];
+                c.via_mobile = Some(m);
+            }
+        }
+        if !via_mobile {
+            self.attach(ext, id);
+        }
+        self.emit_call(id, Progress::Dialling, ext);
+        self.emit_line(ext);
+        Ok(Reply::Call { call: id })
+    }
+
+    fn attach(&mut self, ext: &str, id: CallId) {
+        if let Some(l) = self.lines.get_mut(ext) {
+            if !l.calls.contains(&id) {
+                l.calls.push(id);
+            }
+        }
+    }
+
+    fn detach(&mut self, ext: &str, id: CallId) {
+        if let Some(l) = self.lines.get_mut(ext) {
+            l.calls.retain(|c| *c != id);
+        }
+    }
+
+    // ---- Phone actions (a subscriber at the phone, or a trunk). ----
+
+    /// The subscriber at `ext` picks up and dials `number`.
+    pub fn dial(&mut self, ext: &str, number: &str) -> Result<CallId, ErrorKind> {
+        self.known(ext)?;
+        check_number(number)?;
+        let program = self.lines[ext].program.clone();
+        if !self.lines[ext].reachable {
+            return Err(ErrorKind::Unavailable);
+        }
+        if program.phone_lock || !allowed(program.restriction, number, &self.plan.outside_prefix) {
+            return Err(ErrorKind::Restricted);
+        }
+        let caller = CallerInfo { external: false, withheld: program.clir };
+        let id = self.new_call(Party::Ext(ext.to_owned()), number, caller);
+        self.attach(ext, id);
+        self.emit_call(id, Progress::Dialling, ext);
+        self.route_dialled(id, number);
+        self.emit_line(ext);
+        Ok(id)
+    }
+
+    /// A call comes in over a trunk from `from` (empty: withheld) to `to`.
+    pub fn incoming(&mut self, from: &str, to: &str) -> Result<CallId, ErrorKind> {
+        if !self.lines.contains_key(to) && !self.plan.groups.iter().any(|(g, _)| g == to) {
+            return Err(ErrorKind::UnknownExtension);
+        }
+        let caller = CallerInfo { external: true, withheld: from.is_empty() };
+        let id = self.new_call(Party::External(from.to_owned()), to, caller);
+        self.route_dialled(id, to);
+        Ok(id)
+    }
+
+    /// The phone at `ext` (or the MobilePhone of `ext`) is answered.
+    pub fn answer(&mut self, ext: &str) -> Result<CallId, ErrorKind> {
+        let id = self.ringing_call_at(ext).ok_or(ErrorKind::NoSuchCall)?;
+        self.answer_call(ext, id)?;
+        Ok(id)
+    }
+
+    /// The external party of a call (a trunk, or a MobilePhone) answers.
+    pub fn answer_external(&mut self, number: &str) -> Result<CallId, ErrorKind> {
+        let id = self
+            .calls
+            .values()
+            .find(|c| {
+                c.stage != Stage::Connected && c.b.iter().any(|p| p == &Party::External(number.to_owned()))
+            })
+            .map(|c| c.id)
+            .ok_or(ErrorKind::NoSuchCall)?;
+        self.connect(id, Party::External(number.to_owned()));
+        Ok(id)
+    }
+
+    /// The subscriber at `ext` hangs up every call the phone has.
+    pub fn hang_up(&mut self, ext: &str) -> Result<(), ErrorKind> {
+        self.known(ext)?;
+        for id in self.calls_of(ext) {
+            self.clear_call(ext, id)?;
+        }
+        Ok(())
+    }
+
+    /// The external party of a call hangs up.
+    pub fn hang_up_external(&mut self, number: &str) -> Result<(), ErrorKind> {
+        let ids: Vec<CallId> = self
+            .calls
+            .values()
+            .filter(|c| {
+                c.a == Party::External(number.to_owned())
+                    || c.b.contains(&Party::External(number.to_owned()))
+                    || c.via_mobile.as_deref() == Some(number)
+            })
+            .map(|c| c.id)
+            .collect();
+        if ids.is_empty() {
+            return Err(ErrorKind::NoSuchCall);
+        }
+        for id in ids {
+            self.end_call(id);
+        }
+        Ok(())
+    }
+
+    /// A phone is plugged in or out (unreachable lines trigger the unreachable rules).
+    pub fn set_reachable(&mut self, ext: &str, reachable: bool) -> Result<(), ErrorKind> {
+        let l = self.lines.get_mut(ext).ok_or(ErrorKind::UnknownExtension)?;
+        l.reachable = reachable;
+        self.emit_line(ext);
+        Ok(())
+    }
+
+    fn ringing_call_at(&self, ext: &str) -> Option<CallId> {
+        let l = self.lines.get(ext)?;
+        l.calls.iter().copied().find(|id| {
+            self.calls.get(id).is_some_and(|c| {
+                (c.stage == Stage::Ringing && c.b.contains(&Party::Ext(ext.to_owned())))
+                    || (c.stage == Stage::Callback && c.a == Party::Ext(ext.to_owned()) && c.b.is_empty())
+            })
+        })
+    }
+
+    fn answer_call(&mut self, ext: &str, id: CallId) -> Result<(), ErrorKind> {
+        let c = self.calls.get(&id).ok_or(ErrorKind::NoSuchCall)?;
+        match c.stage {
+            Stage::Callback if c.a == Party::Ext(ext.to_owned()) && c.b.is_empty() => {
+                // The subscriber's own phone answered a click-to-dial: now dial.
+                let number = c.then_dial.clone().unwrap_or_default();
+                if let Some(c) = self.calls.get_mut(&id) {
+                    c.stage = Stage::Ringing;
+                    c.started_at = self.now;
+                }
+                self.route_dialled(id, &number);
+                self.emit_line(ext);
+                Ok(())
+            }
+            Stage::Ringing if c.b.contains(&Party::Ext(ext.to_owned())) => {
+                self.connect(id, Party::Ext(ext.to_owned()));
+                Ok(())
+            }
+            _ => Err(ErrorKind::NoSuchCall),
+        }
+    }
+
+    /// The ringing party `who` takes the call; every other ringing phone stops.
+    fn connect(&mut self, id: CallId, who: Party) {
+        let Some(c) = self.calls.get_mut(&id) else { return };
+        if c.stage == Stage::Callback {
+            // The MobilePhone answered a "MobilePhone first" call: now dial.
+            let number = c.then_dial.clone().unwrap_or_default();
+            c.stage = Stage::Ringing;
+            c.b.clear();
+            c.started_at = self.now;
+            self.route_dialled(id, &number);
+            return;
+        }
+        let others: Vec<String> =
+            c.b.iter().filter(|p| **p != who).filter_map(|p| ext_of(p).map(str::to_owned)).collect();
+        c.b = vec![who.clone()];
+        c.stage = Stage::Connected;
+        c.answered_at = Some(self.now);
+        c.ring_deadline = None;
+        for o in &others {
+            self.detach(o, id);
+            self.emit_line(o);
+        }
+        let at = party_number(&who);
+        self.emit_call(id, Progress::Answered, &at);
+        for p in self.parties(id) {
+            self.emit_line(&p);
+        }
+    }
+
+    fn parties(&self, id: CallId) -> Vec<String> {
+        let Some(c) = self.calls.get(&id) else { return vec![] };
+        std::iter::once(&c.a).chain(c.b.iter()).filter_map(|p| ext_of(p).map(str::to_owned)).collect()
+    }
+
+    fn clear_call(&mut self, ext: &str, id: CallId) -> Result<(), ErrorKind> {
+        let c = self.calls.get(&id).ok_or(ErrorKind::NoSuchCall)?;
+        if !involves(c, ext) {
+            return Err(ErrorKind::NoSuchCall);
+        }
+        // A group member who rejects stops ringing alone; anyone else ends the call.
+        if c.stage == Stage::Ringing && c.b.len() > 1 && c.b.contains(&Party::Ext(ext.to_owned())) {
+            if let Some(c) = self.calls.get_mut(&id) {
+                c.b.retain(|p| p != &Party::Ext(ext.to_owned()));
+            }
+            self.detach(ext, id);
+            self.emit_line(ext);
+            return Ok(());
+        }
+        self.end_call(id);
+        Ok(())
+    }
+
+    fn hold(&mut self, ext: &str, id: CallId, hold: bool) -> Result<(), ErrorKind> {
+        let c = self.calls.get_mut(&id).ok_or(ErrorKind::NoSuchCall)?;
+        if c.stage != Stage::Connected || !involves(c, ext) || c.held == hold {
+            return Err(ErrorKind::NoSuchCall);
+        }
+        c.held = hold;
+        self.emit_call(id, if hold { Progress::Held } else { Progress::Retrieved }, ext);
+        for p in self.parties(id) {
+            self.emit_line(&p);
+        }
+        Ok(())
+    }
+
+    /// `ext` connects the held call's other party with the active call's other party.
+    fn transfer(&mut self, ext: &str, held: CallId, active: CallId) -> Result<(), ErrorKind> {
+        let me = Party::Ext(ext.to_owned());
+        let (h, a) = (
+            self.calls.get(&held).ok_or(ErrorKind::NoSuchCall)?,
+            self.calls.get(&active).ok_or(ErrorKind::NoSuchCall)?,
+        );
+        if !h.held || !involves(h, ext) || !involves(a, ext) {
+            return Err(ErrorKind::NoSuchCall);
+        }
+        let other_held = other(h, &me).ok_or(ErrorKind::NoSuchCall)?;
+        let other_active = other(a, &me).ok_or(ErrorKind::NoSuchCall)?;
+        // The consultation call ends for the transferring subscriber (and is
+        // recorded), and so does the subscriber's part in the held call.
+        self.end_call(active);
+        self.leave(held, ext);
+        let id = held;
+        if let Some(c) = self.calls.get_mut(&id) {
+            c.a = other_held;
+            c.b = vec![other_active.clone()];
+            c.held = false;
+            // A transfer to a phone still ringing rings on; otherwise it connects.
+            c.stage = Stage::Connected;
+        }
+        self.detach(ext, id);
+        if let Some(e) = ext_of(&other_active) {
+            let e = e.to_owned();
+            self.attach(&e, id);
+            if let Some(c) = self.calls.get_mut(&id) {
+                c.rang.push(e);
+            }
+        }
+        self.emit_call(id, Progress::Transferred, ext);
+        self.emit_line(ext);
+        for p in self.parties(id) {
+            self.emit_line(&p);
+        }
+        Ok(())
+    }
+
+    fn conference(&mut self, ext: &str, held: CallId, active: CallId) -> Result<(), ErrorKind> {
+        let me = Party::Ext(ext.to_owned());
+        let h = self.calls.get(&held).ok_or(ErrorKind::NoSuchCall)?;
+        let a = self.calls.get(&active).ok_or(ErrorKind::NoSuchCall)?;
+        if !h.held || !involves(h, ext) || !involves(a, ext) || a.stage != Stage::Connected {
+            return Err(ErrorKind::NoSuchCall);
+        }
+        let joining = other(a, &me).ok_or(ErrorKind::NoSuchCall)?;
+        self.end_call(active);
+        if let Some(c) = self.calls.get_mut(&held) {
+            c.held = false;
+            c.b.push(joining.clone());
+            if let Some(e) = ext_of(&joining) {
+                c.rang.push(e.to_owned());
+            }
+        }
+        if let Some(e) = ext_of(&joining) {
+            let e = e.to_owned();
+            self.attach(&e, held);
+        }
+        self.emit_call(held, Progress::Conferenced, ext);
+        for p in self.parties(held) {
+            self.emit_line(&p);
+        }
+        Ok(())
+    }
+
+    fn pickup(&mut self, ext: &str, target: &str) -> Result<CallId, ErrorKind> {
+        self.known(ext)?;
+        let id = self.ringing_call_at(target).ok_or(ErrorKind::NoSuchCall)?;
+        if let Some(c) = self.calls.get_mut(&id) {
+            if !c.rang.contains(&ext.to_owned()) {
+                c.rang.push(ext.to_owned());
+            }
+            c.b.push(Party::Ext(ext.to_owned()));
+        }
+        self.attach(ext, id);
+        self.connect(id, Party::Ext(ext.to_owned()));
+        Ok(id)
+    }
+
+    fn deflect(&mut self, ext: &str, id: CallId, number: &str) -> Result<(), ErrorKind> {
+        check_number(number)?;
+        let c = self.calls.get_mut(&id).ok_or(ErrorKind::NoSuchCall)?;
+        if c.stage != Stage::Ringing || !c.b.contains(&Party::Ext(ext.to_owned())) {
+            return Err(ErrorKind::NoSuchCall);
+        }
+        c.b.retain(|p| p != &Party::Ext(ext.to_owned()));
+        self.detach(ext, id);
+        self.emit_line(ext);
+        self.emit_call(id, Progress::Forwarded, ext);
+        self.route_number(id, number, 0);
+        Ok(())
+    }
+
+    // ---- Routing. ----
+
+    /// Routes a call to what was dialled: the voicemail system, a hunt group, an
+    /// extension, or an external number over a trunk.
+    fn route_dialled(&mut self, id: CallId, number: &str) {
+        self.route_number(id, number, 0);
+    }
+
+    fn route_number(&mut self, id: CallId, number: &str, depth: u8) {
+        if depth > 8 {
+            // A forwarding loop: the core gives up as it would on a real exchange.
+            self.end_call(id);
+            return;
+        }
+        if number == self.plan.voicemail {
+            if let Some(c) = self.calls.get_mut(&id) {
+                c.voicemail_listen = true;
+                c.b = vec![Party::Voicemail];
+                c.stage = Stage::Connected;
+                c.answered_at = Some(self.now);
+            }
+            self.emit_call(id, Progress::Answered, number);
+            return;
+        }
+        if let Some((_, members)) = self.plan.groups.iter().find(|(g, _)| g == number).cloned() {
+            let free: Vec<String> = members
+                .into_iter()
+                .filter(|m| self.line_state(m).is_some_and(|s| s == LineState::Idle))
+                .collect();
+            if free.is_empty() {
+                self.busy(id);
+                return;
+            }
+            self.ring(id, &free, DEFAULT_NO_ANSWER_SECS);
+            return;
+        }
+        if self.lines.contains_key(number) {
+            self.route_to_ext(id, number, depth);
+            return;
+        }
+        // Anything else leaves over a trunk; the far end rings until answered.
+        if let Some(c) = self.calls.get_mut(&id) {
+            c.b = vec![Party::External(number.to_owned())];
+            c.stage = Stage::Ringing;
+        }
+        self.emit_call(id, Progress::Ringing, number);
+    }
+
+    fn route_to_ext(&mut self, id: CallId, ext: &str, depth: u8) {
+        let Some(c) = self.calls.get(&id) else { return };
+        let caller = c.caller;
+        let line = &self.lines[ext];
+        let condition = if !line.reachable {
+            LineCondition::Unreachable
+        } else if line.calls.iter().any(|other| *other != id) {
+            LineCondition::Busy
+        } else {
+            LineCondition::Free
+        };
+        let program = line.program.clone();
+        if let Some(c) = self.calls.get_mut(&id) {
+            if !c.rang.contains(&ext.to_owned()) {
+                c.rang.push(ext.to_owned());
+            }
+        }
+        match routing::on_arrival(&program, caller, condition) {
+            Decision::Ring => {
+                let secs =
+                    if program.no_answer_secs == 0 { DEFAULT_NO_ANSWER_SECS } else { program.no_answer_secs };
+                self.ring(id, &[ext.to_owned()], secs)
+            }
+            Decision::FollowMe(to) | Decision::Forward(to) => {
+                self.emit_call(id, Progress::Forwarded, ext);
+                self.route_number(id, &to, depth + 1);
+            }
+            Decision::Voicemail | Decision::FaxToMail => self.send_to_voicemail(id, ext),
+            Decision::Announcement(_) | Decision::Missed => self.end_call(id),
+            Decision::BusyTone => {
+                if let Some(c) = self.calls.get_mut(&id) {
+                    c.busy_at.push(ext.to_owned());
+                }
+                self.busy(id)
+            }
+        }
+    }
+
+    fn ring(&mut self, id: CallId, exts: &[String], secs: u16) {
+        let deadline = self.now + i64::from(secs);
+        if let Some(c) = self.calls.get_mut(&id) {
+            c.b = exts.iter().map(|e| Party::Ext(e.clone())).collect();
+            c.stage = Stage::Ringing;
+            c.ring_deadline = Some(deadline);
+            for e in exts {
+                if !c.rang.contains(e) {
+                    c.rang.push(e.clone());
+                }
+            }
+        }
+        for e in exts {
+            self.attach(e, id);
+            self.emit_call(id, Progress::Ringing, e);
+            self.emit_line(e);
+        }
+    }
+
+    fn busy(&mut self, id: CallId) {
+        if let Some(c) = self.calls.get_mut(&id) {
+            c.b.clear();
+        }
+        self.end_call(id);
+    }
+
+    fn send_to_voicemail(&mut self, id: CallId, ext: &str) {
+        let record_id = self.record_id();
+        let Some(c) = self.calls.get_mut(&id) else { return };
+        c.ended_in_voicemail = true;
+        let caller = party_number(&c.a);
+        let duration_secs = 20;
+        self.events.push(Event::VoicemailDeposited {
+            record_id,
+            ext: ext.to_owned(),
+            caller,
+            at: self.now,
+            duration_secs,
+        });
+        self.end_call(id);
+    }
+
+    /// Moves time forward: no-answer timers fire, wake-up calls ring.
+    pub fn advance_to(&mut self, now: i64) {
+        if now <= self.now {
+            return;
+        }
+        self.now = now;
+        let due: Vec<CallId> = self
+            .calls
+            .values()
+            .filter(|c| c.stage == Stage::Ringing && c.ring_deadline.is_some_and(|d| d <= now))
+            .map(|c| c.id)
+            .collect();
+        for id in due {
+            self.no_answer(id);
+        }
+        self.wakeups();
+    }
+
+    fn no_answer(&mut self, id: CallId) {
+        let Some(c) = self.calls.get_mut(&id) else { return };
+        c.ring_deadline = None;
+        let ringing: Vec<String> = c.b.iter().filter_map(|p| ext_of(p).map(str::to_owned)).collect();
+        let caller = c.caller;
+        // A group call, or a call to nobody in particular, is simply missed.
+        let [ext] = ringing.as_slice() else {
+            self.end_call(id);
+            return;
+        };
+        let ext = ext.clone();
+        let program = self.lines[&ext].program.clone();
+        match routing::on_no_answer(&program, caller) {
+            Decision::Forward(to) | Decision::FollowMe(to) => {
+                if let Some(c) = self.calls.get_mut(&id) {
+                    c.b.clear();
+                }
+                self.detach(&ext, id);
+                self.emit_line(&ext);
+                self.emit_call(id, Progress::Forwarded, &ext);
+                self.route_number(id, &to, 1);
+            }
+            Decision::Voicemail | Decision::FaxToMail => {
+                self.detach(&ext, id);
+                self.send_to_voicemail(id, &ext)
+            }
+            _ => self.end_call(id),
+        }
+    }
+
+    fn wakeups(&mut self) {
+        let minute = ((self.now.rem_euclid(86_400)) / 60) as u16;
+        let due: Vec<String> = self
+            .lines
+            .iter()
+            .filter(|(e, l)| {
+                l.program.wakeup == Some(minute) && !self.woken.contains(&((*e).clone(), minute))
+            })
+            .map(|(e, _)| e.clone())
+            .collect();
+        self.woken.retain(|(_, m)| *m == minute);
+        for ext in due {
+            self.woken.push((ext.clone(), minute));
+            let id = self.new_call(
+                Party::Ext(self.plan.voicemail.clone()),
+                &ext,
+                CallerInfo { external: false, withheld: false },
+            );
+            if let Some(c) = self.calls.get_mut(&id) {
+                c.a = Party::Voicemail;
+            }
+            self.ring(id, &[ext], DEFAULT_NO_ANSWER_SECS);
+        }
+    }
+
+    // ---- The end of a call: CDRs. ----
+
+    fn record_id(&mut self) -> u64 {
+        let id = self.next_record;
+        self.next_record += 1;
+        id
+    }
+
+    fn end_call(&mut self, id: CallId) {
+        let Some(c) = self.calls.remove(&id) else { return };
+        let mut touched: Vec<String> = c.rang.clone();
+        touched.extend(std::iter::once(&c.a).chain(c.b.iter()).filter_map(|p| ext_of(p).map(str::to_owned)));
+        touched.sort();
+        touched.dedup();
+        for e in &touched {
+            self.detach(e, id);
+        }
+        self.events.push(Event::Call {
+            call: id,
+            progress: Progress::Cleared,
+            from: party_number(&c.a),
+            to: c.number.clone(),
+            at: String::new(),
+        });
+        for cdr in self.cdrs_for(&c) {
+            self.record(cdr);
+        }
+        for e in &touched {
+            self.emit_line(e);
+        }
+    }
+
+    /// `ext` leaves a call that goes on without it: its side is recorded now.
+    fn leave(&mut self, id: CallId, ext: &str) {
+        let Some(c) = self.calls.get(&id).cloned() else { return };
+        let mine: Vec<Cdr> = self.cdrs_for(&c).into_iter().filter(|cdr| cdr.extension == ext).collect();
+        for cdr in mine {
+            self.record(cdr);
+        }
+        if let Some(c) = self.calls.get_mut(&id) {
+            c.rang.retain(|e| e != ext);
+            // The rest of the call is recorded from here on.
+            c.started_at = self.now;
+            c.answered_at = c.answered_at.map(|_| self.now);
+        }
+    }
+
+    fn record(&mut self, cdr: Cdr) {
+        self.events.push(Event::Cdr(cdr.clone()));
+        if self.unacked.len() >= CDR_BUFFER {
+            self.unacked.pop_front();
+            self.dropped_cdrs += 1;
+        }
+        self.unacked.push_back(cdr);
+    }
+
+    fn cdrs_for(&mut self, c: &Call) -> Vec<Cdr> {
+        let talk = c.answered_at.map(|a| (self.now - a).max(0) as u32).unwrap_or(0);
+        let ring = (c.answered_at.unwrap_or(self.now) - c.started_at).max(0) as u32;
+        let answered_by = match (c.answered_at, c.b.as_slice()) {
+            (Some(_), [p]) => Some(party_number(p)),
+            _ => None,
+        };
+        let mut out = Vec::new();
+        let base = |s: &mut Exchange, ext: &str, direction, disposition, peer: String, external: bool| Cdr {
+            core_id: s.record_id(),
+            extension: ext.to_owned(),
+            direction,
+            disposition,
+            peer,
+            external,
+            withheld: c.caller.withheld && direction == Direction::Incoming,
+            voicemail_listen: false,
+            answered_by: None,
+            started_at: c.started_at,
+            ring_secs: ring,
+            talk_secs: 0,
+        };
+        if let Party::Ext(a) = &c.a {
+            let disposition = match (c.answered_at, c.b.is_empty()) {
+                (Some(_), _) => Disposition::Answered,
+                (None, true) => Disposition::Busy,
+                (None, false) => Disposition::Missed,
+            };
+            let external = !self.lines.contains_key(&c.number)
+                && c.number != self.plan.voicemail
+                && !self.plan.groups.iter().any(|(g, _)| *g == c.number);
+            let mut cdr = base(self, a, Direction::Outgoing, disposition, c.number.clone(), external);
+            cdr.voicemail_listen = c.voicemail_listen;
+            cdr.talk_secs = talk;
+            cdr.answered_by = answered_by.clone();
+            out.push(cdr);
+        }
+        let peer = if c.caller.withheld { String::new() } else { party_number(&c.a) };
+        for ext in &c.rang {
+            if c.a == Party::Ext(ext.clone()) {
+                continue;
+            }
+            let took = c.answered_at.is_some() && c.b.contains(&Party::Ext(ext.clone()));
+            let disposition = if took {
+                Disposition::Answered
+            } else if c.ended_in_voicemail {
+                Disposition::Voicemail
+            } else if c.answered_at.is_some() {
+                Disposition::AnsweredElsewhere
+            } else if c.busy_at.contains(ext) {
+                Disposition::Busy
+            } else {
+                Disposition::Missed
+            };
+            let mut cdr = base(self, ext, Direction::Incoming, disposition, peer.clone(), c.caller.external);
+            if took {
+                cdr.talk_secs = talk;
+            } else if disposition == Disposition::AnsweredElsewhere {
+                cdr.answered_by = answered_by.clone();
+            }
+            out.push(cdr);
+        }
+        out
+    }
+}
+
+fn involves(c: &Call, ext: &str) -> bool {
+    let me = Party::Ext(ext.to_owned());
+    c.a == me || c.b.contains(&me)
+}
+
+fn other(c: &Call, me: &Party) -> Option<Party> {
+    if &c.a == me {
+        c.b.first().cloned()
+    } else {
+        Some(c.a.clone())
+    }
+}
+
+fn ext_of(p: &Party) -> Option<&str> {
+    match p {
+        Party::Ext(e) => Some(e),
+        _ => None,
+    }
+}
+
+fn party_number(p: &Party) -> String {
+    match p {
+        Party::Ext(e) | Party::External(e) => e.clone(),
+        Party::Voicemail => String::new(),
+    }
+}
+
+/// Numbers are digits, with `*` and `#` for services, at most 32 of them.
+fn check_number(n: &str) -> Result<(), ErrorKind> {
+    let ok = !n.is_empty()
+        && n.len() <= 32
+        && n.bytes().all(|b| b.is_ascii_digit() || b == b'*' || b == b'#' || b == b'+');
+    ok.then_some(()).ok_or(ErrorKind::InvalidNumber)
+}
+
+/// Whether the outgoing restriction lets this number through.
+fn allowed(r: Restriction, number: &str, outside_prefix: &str) -> bool {
+    let outside = number.starts_with(outside_prefix) || number.starts_with('+');
+    match r {
+        Restriction::None => true,
+        Restriction::InternalOnly => !outside,
+        Restriction::NoInternational => {
+            let rest = number.strip_prefix(outside_prefix).unwrap_or(number);
+            !(rest.starts_with("00") || number.starts_with('+'))
+        }
+    }
+}
