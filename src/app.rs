@@ -4,12 +4,21 @@
 use std::path::Path;
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use crate::config::{Config, CoreLink};
-use crate::hal::LinkHealth;
+use crate::hal::client::{Resync, WireCore};
+use crate::hal::transport::Endpoint;
+use crate::hal::{LinkHealth, SwitchCore};
 use crate::http::listen::{self, BoundInterface};
 use crate::http::tls::DeviceIdentity;
 use crate::http::{self, HttpState};
+use crate::services::bus::Bus;
+use crate::services::intake;
+use crate::services::resync::FromStore;
 use crate::shutdown::Shutdown;
+use crate::sim::traffic::{self, TrafficConfig};
+use crate::sim::{self, demo, Clock, Sim, SimCore};
 use crate::store::Store;
 use crate::system::{files, privileges, random, watchdog::Watchdog};
 
@@ -33,8 +42,6 @@ pub enum AppError {
     Watchdog(#[from] crate::system::watchdog::WatchdogError),
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
-    #[error("the core link {0} is not supported by this build yet")]
-    CoreLink(String),
 }
 
 /// Runs the service until `shutdown` completes.
@@ -58,12 +65,10 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<(), AppError> {
     }
 
     let store = Store::open(&config.db_path()).await?;
-    let (link_reporter, link) = LinkHealth::new();
-    match config.core_link()? {
-        // The in-process simulator is always reachable.
-        CoreLink::Simulator => link_reporter.set_up(true),
-        other => return Err(AppError::CoreLink(format!("{other:?}"))),
-    }
+    let core = start_core(&config, &store, &shutdown).await?;
+    let link = core.health();
+    let bus = Bus::new();
+    let intake = tokio::spawn(intake::run(core.clone(), store.clone(), bus.clone(), shutdown.clone()));
 
     let secret = setup_secret(&store, &data_dir).await?;
     print_banner(&config, &interfaces, secret.as_deref());
@@ -94,6 +99,8 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<(), AppError> {
         None => None,
     };
     let _ = retention.await;
+    // Intake commits what it still holds before the store closes.
+    let _ = intake.await;
     store.close().await?;
     tracing::info!("store closed");
     if let Some(dog) = dog {
@@ -101,6 +108,43 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<(), AppError> {
         tracing::info!("watchdog disarmed");
     }
     Ok(())
+}
+
+/// The switching core the board names: the in-process simulator, or the wire
+/// client to a real core. Either way the core is programmed from the store.
+async fn start_core(
+    config: &Config,
+    store: &Store,
+    shutdown: &Shutdown,
+) -> Result<Arc<dyn SwitchCore>, AppError> {
+    let resync = Arc::new(FromStore(store.clone()));
+    let core: Arc<dyn SwitchCore> = match config.core_link()? {
+        CoreLink::Simulator => {
+            let plan = demo::plan();
+            // Demo data: only ever on a simulated board (the link "sim" is refused elsewhere).
+            let now = sim::wall_clock();
+            for e in &plan.extensions {
+                store.upsert_extension(&e.number, &e.name, now).await?;
+            }
+            let exts: Vec<String> = plan.extensions.iter().map(|e| e.number.clone()).collect();
+            let sim = Sim::new(plan, Clock::Real, now);
+            if config.core.sim_traffic > 0.0 {
+                let traffic =
+                    TrafficConfig { calls_per_minute: config.core.sim_traffic, ..TrafficConfig::default() };
+                tokio::spawn(traffic::run(sim.clone(), exts, traffic, now as u64, shutdown.clone()));
+            }
+            let core = SimCore::start(sim);
+            for command in resync.commands().await {
+                if let Err(e) = core.command(command).await {
+                    tracing::warn!(error = %e, "the simulator refused a stored setting");
+                }
+            }
+            Arc::new(core)
+        }
+        CoreLink::Unix(path) => Arc::new(WireCore::start(Endpoint::Unix(path), resync, shutdown.clone())),
+        CoreLink::Device(path) => Arc::new(WireCore::start(Endpoint::Device(path), resync, shutdown.clone())),
+    };
+    Ok(core)
 }
 
 fn prepare_data_dir(dir: &Path) -> Result<(), AppError> {

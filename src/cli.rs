@@ -18,6 +18,9 @@ commands:
   restore FILE   replace the database with a backup (stop the service first; the
                  previous database is kept beside it)
   check          check the database's integrity and report its sizes
+  sim            run the switching-core simulator on its own:
+                   --listen unix:PATH   where the service connects (required)
+                   --traffic N          calls per minute it places by itself (default 0)
   help           show this text
   version    show the version
 
@@ -26,12 +29,13 @@ options:
 ";
 
 /// What the command line asks for.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq)]
 pub enum Command {
     Serve { board: Option<PathBuf> },
     Backup { board: Option<PathBuf>, file: PathBuf },
     Restore { board: Option<PathBuf>, file: PathBuf },
     Check { board: Option<PathBuf> },
+    Sim { listen: PathBuf, traffic: f64 },
     Help,
     Version,
 }
@@ -48,10 +52,28 @@ pub fn parse(args: Vec<OsString>) -> Result<Command, UsageError> {
     let mut command: Option<String> = None;
     let mut file: Option<PathBuf> = None;
     let mut board = None;
+    let mut listen: Option<PathBuf> = None;
+    let mut traffic = 0.0f64;
     let usage = |e: lexopt::Error| UsageError(e.to_string());
     while let Some(arg) = parser.next().map_err(usage)? {
         match arg {
             Long("board") => board = Some(PathBuf::from(parser.value().map_err(usage)?)),
+            Long("listen") => {
+                let v = parser.value().map_err(usage)?;
+                let v = v.to_str().ok_or_else(|| UsageError("--listen is not UTF-8".into()))?;
+                let path = v
+                    .strip_prefix("unix:")
+                    .ok_or_else(|| UsageError(format!("--listen {v:?}: expected unix:PATH")))?;
+                listen = Some(PathBuf::from(path));
+            }
+            Long("traffic") => {
+                let v = parser.value().map_err(usage)?;
+                traffic = v
+                    .to_str()
+                    .and_then(|s| s.parse().ok())
+                    .filter(|n: &f64| (0.0..=600.0).contains(n))
+                    .ok_or_else(|| UsageError("--traffic takes calls per minute, 0 to 600".into()))?;
+            }
             Long("help") | Short('h') => return Ok(Command::Help),
             Long("version") | Short('V') => return Ok(Command::Version),
             Value(v) if command.is_none() => {
@@ -72,6 +94,10 @@ pub fn parse(args: Vec<OsString>) -> Result<Command, UsageError> {
             Ok(Command::Restore { board, file: file.ok_or(UsageError("restore needs a FILE".into()))? })
         }
         Some("check") => Ok(Command::Check { board }),
+        Some("sim") => Ok(Command::Sim {
+            listen: listen.ok_or(UsageError("sim needs --listen unix:PATH".into()))?,
+            traffic,
+        }),
         Some("help") => Ok(Command::Help),
         Some("version") => Ok(Command::Version),
         Some(other) => Err(UsageError(format!("unknown command {other:?}"))),
@@ -97,6 +123,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Serve { board } => serve(board),
+        Command::Sim { listen, traffic } => run_sim(listen, traffic),
         Command::Backup { board, file } => with_db(board, |db| {
             let report = crate::store::backup::backup(db, &file)?;
             println!("backup written to {}\n{report}", file.display());
@@ -165,6 +192,41 @@ fn serve(board: Option<PathBuf>) -> ExitCode {
     }
 }
 
+/// The simulator on its own, serving the wire protocol on a Unix socket.
+fn run_sim(listen: PathBuf, traffic: f64) -> ExitCode {
+    use crate::sim::{demo, server, traffic as gen, wall_clock, Clock, Sim};
+    init_tracing(crate::config::DEFAULT_LOG);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let result = runtime.block_on(async move {
+        let (trigger, shutdown) = crate::shutdown::channel();
+        crate::system::signals::stop_on_signals(trigger)?;
+        let plan = demo::plan();
+        let exts: Vec<String> = plan.extensions.iter().map(|e| e.number.clone()).collect();
+        let sim = Sim::new(plan, Clock::Real, wall_clock());
+        let ticker = sim.clone();
+        let mut stop = shutdown.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+            loop {
+                tokio::select! { _ = tick.tick() => ticker.tick(), _ = stop.wait() => return }
+            }
+        });
+        if traffic > 0.0 {
+            let config = gen::TrafficConfig { calls_per_minute: traffic, ..Default::default() };
+            tokio::spawn(gen::run(sim.clone(), exts, config, wall_clock() as u64, shutdown.clone()));
+        }
+        println!("webcti sim: listening on unix:{}", listen.display());
+        server::listen_unix(sim, &listen, Default::default(), shutdown).await
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(e),
+    }
+}
+
 fn fail(e: impl std::fmt::Display) -> ExitCode {
     eprintln!("webcti: error: {e}");
     ExitCode::FAILURE
@@ -204,6 +266,17 @@ mod tests {
             Ok(Command::Restore { board: Some("b".into()), file: "x".into() })
         );
         assert_eq!(parse(args("check")), Ok(Command::Check { board: None }));
+        assert_eq!(
+            parse(args("sim --listen unix:/tmp/c.sock")),
+            Ok(Command::Sim { listen: "/tmp/c.sock".into(), traffic: 0.0 })
+        );
+        assert_eq!(
+            parse(args("sim --listen unix:/s --traffic 12")),
+            Ok(Command::Sim { listen: "/s".into(), traffic: 12.0 })
+        );
+        assert!(parse(args("sim")).is_err());
+        assert!(parse(args("sim --listen tcp:1")).is_err());
+        assert!(parse(args("sim --listen unix:/s --traffic lots")).is_err());
         assert!(parse(args("backup")).is_err());
         assert!(parse(args("check extra")).is_err());
         assert!(parse(args("frobnicate")).is_err());

@@ -130,6 +130,9 @@ impl Default for Tls {
 pub struct Core {
     /// `sim`, `unix:PATH` or `device:PATH`.
     pub link: String,
+    /// On the simulated board: calls per minute the simulator places by itself.
+    #[serde(default)]
+    pub sim_traffic: f64,
 }
 
 /// How the switching core is reached, parsed from [`Core::link`].
@@ -245,6 +248,9 @@ impl Config {
             check_listener(self, wan, "wan")?;
         }
         self.core_link()?;
+        if !(0.0..=600.0).contains(&self.core.sim_traffic) {
+            return Err(self.invalid("core.sim_traffic", "must be between 0 and 600 calls per minute"));
+        }
         if let Some(wd) = &self.watchdog {
             if wd.interval_secs == 0 || wd.interval_secs > 60 {
                 return Err(self.invalid("watchdog.interval_secs", "must be between 1 and 60 seconds"));

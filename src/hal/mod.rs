@@ -6,8 +6,10 @@
 //! the protocol ([`proto`], [`frame`]) over a Unix socket or a device
 //! ([`transport`]), and the in-process simulator (`crate::sim`).
 
+pub mod client;
 pub mod frame;
 pub mod proto;
+pub mod transport;
 
 use std::future::Future;
 use std::pin::Pin;

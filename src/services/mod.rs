@@ -1,4 +1,7 @@
 //! What the product does, between the HTTP edge and the store and core: each
 //! module is one service with its rules; none runs SQL or builds frames itself.
 
+pub mod bus;
+pub mod intake;
+pub mod resync;
 pub mod retention;

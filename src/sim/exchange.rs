@@ -147,6 +147,10 @@ impl Exchange {
         self.unacked.iter().cloned().collect()
     }
 
+    pub fn unacked_len(&self) -> usize {
+        self.unacked.len()
+    }
+
     pub fn dropped_cdrs(&self) -> u64 {
         self.dropped_cdrs
     }

@@ -7,12 +7,15 @@
 //! generator ([`traffic`]) and tests, which act as the people at the phones.
 //! Time is either the wall clock or a manual clock that tests move.
 
+pub mod demo;
 pub mod exchange;
+pub mod server;
+pub mod traffic;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::hal::proto::{Command, ErrorKind, Event, Reply};
 use crate::hal::{BoxFuture, CoreError, CoreEvent, LinkHealth, LinkReporter, SwitchCore};
@@ -38,6 +41,8 @@ struct Inner {
     clock: Clock,
     seq: Mutex<u64>,
     events: broadcast::Sender<CoreEvent>,
+    /// How many CDRs wait for acknowledgement: an observation hook.
+    unacked: watch::Sender<usize>,
 }
 
 /// Events kept for a subscriber that falls behind.
@@ -56,6 +61,7 @@ impl Sim {
                 clock,
                 seq: Mutex::new(0),
                 events,
+                unacked: watch::channel(0).0,
             }),
         }
     }
@@ -72,7 +78,9 @@ impl Sim {
         }
         let out = f(&mut ex);
         let events = ex.drain_events();
+        let unacked = ex.unacked_len();
         drop(ex);
+        self.inner.unacked.send_if_modified(|n| std::mem::replace(n, unacked) != unacked);
         self.publish(events);
         out
     }
@@ -91,6 +99,11 @@ impl Sim {
             *seq += 1;
             let _ = self.inner.events.send(CoreEvent { seq: *seq, event });
         }
+    }
+
+    /// The number of CDRs waiting for acknowledgement, as it changes.
+    pub fn unacked(&self) -> watch::Receiver<usize> {
+        self.inner.unacked.subscribe()
     }
 
     /// Every event from now on.

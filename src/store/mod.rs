@@ -13,6 +13,7 @@
 pub mod backup;
 pub mod cdr;
 pub mod migrate;
+pub mod program;
 mod readers;
 pub mod voicemail;
 mod writer;

@@ -56,10 +56,15 @@ CREATE TABLE extension_services (
     dnd_announcement     INTEGER NOT NULL DEFAULT 0,
     follow_me_to         TEXT NOT NULL DEFAULT '', -- "I am here": the extension calls follow
     forward_to           TEXT NOT NULL DEFAULT '', -- unconditional forwarding
+    forward_busy         TEXT NOT NULL DEFAULT '',
+    forward_no_answer    TEXT NOT NULL DEFAULT '',
+    no_answer_secs       INTEGER NOT NULL DEFAULT 20,
+    forward_unreachable  TEXT NOT NULL DEFAULT '',
+    voicemail            INTEGER NOT NULL DEFAULT 1, -- unanswered calls go to voicemail
     mobile_on_no_answer  INTEGER NOT NULL DEFAULT 0,
     mobile_on_dnd        INTEGER NOT NULL DEFAULT 0,
     mobile_on_unreachable INTEGER NOT NULL DEFAULT 0,
-    restriction          TEXT NOT NULL DEFAULT 'none', -- outgoing restriction class
+    restriction          TEXT NOT NULL DEFAULT 'none' CHECK (restriction IN ('none', 'internal', 'national')),
     updated_at           INTEGER NOT NULL
 ) WITHOUT ROWID;
 

@@ -1,0 +1,153 @@
+//! The service's event bus: everything live (line states, call progress, stored
+//! call records, voicemail) is published here once, with a sequence number, and
+//! every view subscribes. A bounded ring keeps the recent events, so a browser
+//! that lost its connection for a moment resumes from the last number it saw
+//! without losing an event.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+use tokio::sync::broadcast;
+
+use crate::domain::cdr::Cdr;
+use crate::hal::proto::{CallId, LineState, Progress};
+
+/// Events kept for resuming subscribers.
+pub const RING: usize = 4096;
+
+/// Something that happened, as views see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Live {
+    Line {
+        ext: String,
+        state: LineState,
+    },
+    Call {
+        call: CallId,
+        progress: Progress,
+        from: String,
+        to: String,
+        at: String,
+    },
+    /// A call record is stored (and so in the history).
+    CallRecord {
+        cdr: Cdr,
+    },
+    Voicemail {
+        ext: String,
+        caller: String,
+        at: i64,
+    },
+    /// The link to the core went up or down.
+    CoreLink {
+        up: bool,
+    },
+}
+
+/// A published event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Published {
+    pub seq: u64,
+    #[serde(flatten)]
+    pub live: Live,
+}
+
+/// The bus; cheap to clone.
+#[derive(Clone)]
+pub struct Bus {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    tx: broadcast::Sender<Published>,
+    ring: Mutex<(u64, VecDeque<Published>)>,
+}
+
+/// What a resuming subscriber gets.
+pub enum Resume {
+    /// The events it missed, then the live stream.
+    From(Vec<Published>, broadcast::Receiver<Published>),
+    /// Too much was missed: start over from a fresh view.
+    TooOld(broadcast::Receiver<Published>),
+}
+
+impl Default for Bus {
+    fn default() -> Self {
+        Bus::new()
+    }
+}
+
+impl Bus {
+    pub fn new() -> Bus {
+        let (tx, _) = broadcast::channel(RING);
+        Bus { inner: Arc::new(Inner { tx, ring: Mutex::new((0, VecDeque::with_capacity(RING))) }) }
+    }
+
+    /// Publishes an event and returns its sequence number.
+    pub fn publish(&self, live: Live) -> u64 {
+        let mut ring = self.inner.ring.lock().unwrap_or_else(|e| e.into_inner());
+        ring.0 += 1;
+        let ev = Published { seq: ring.0, live };
+        if ring.1.len() == RING {
+            ring.1.pop_front();
+        }
+        ring.1.push_back(ev.clone());
+        // Sent under the lock, so subscribers see the same order as the ring.
+        let _ = self.inner.tx.send(ev);
+        ring.0
+    }
+
+    /// The newest sequence number.
+    pub fn last_seq(&self) -> u64 {
+        self.inner.ring.lock().map(|r| r.0).unwrap_or(0)
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Published> {
+        self.inner.tx.subscribe()
+    }
+
+    /// Subscribes after `last_seen`: the missed events first, then the live ones.
+    pub fn resume(&self, last_seen: u64) -> Resume {
+        let ring = self.inner.ring.lock().unwrap_or_else(|e| e.into_inner());
+        let rx = self.inner.tx.subscribe();
+        let oldest = ring.1.front().map(|e| e.seq).unwrap_or(ring.0 + 1);
+        if last_seen + 1 < oldest && last_seen < ring.0 {
+            return Resume::TooOld(rx);
+        }
+        let missed = ring.1.iter().filter(|e| e.seq > last_seen).cloned().collect();
+        Resume::From(missed, rx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(ext: &str) -> Live {
+        Live::Line { ext: ext.into(), state: LineState::Idle }
+    }
+
+    #[test]
+    fn resume_returns_exactly_what_was_missed() {
+        let bus = Bus::new();
+        for i in 0..10 {
+            bus.publish(line(&i.to_string()));
+        }
+        let Resume::From(missed, mut rx) = bus.resume(7) else { panic!("recent enough") };
+        assert_eq!(missed.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![8, 9, 10]);
+        bus.publish(line("x"));
+        assert_eq!(rx.try_recv().expect("live").seq, 11);
+    }
+
+    #[test]
+    fn a_subscriber_too_far_behind_is_told_so() {
+        let bus = Bus::new();
+        for i in 0..(RING + 10) {
+            bus.publish(line(&i.to_string()));
+        }
+        assert!(matches!(bus.resume(3), Resume::TooOld(_)));
+        assert!(matches!(bus.resume(bus.last_seq()), Resume::From(v, _) if v.is_empty()));
+    }
+}

@@ -1,0 +1,109 @@
+//! Intake of what the core reports: call records into the store (acknowledged to
+//! the core only after the commit), voicemail into its index, and everything live
+//! onto the bus.
+//!
+//! Records are committed in batches: a batch closes after [`FLUSH_AFTER`] or at
+//! [`MAX_BATCH`] records. Until then they are not acknowledged, so the core still
+//! holds them and a crash loses nothing; and one commit for many records spares
+//! the flash. A record the core sends twice is recognised by its id and
+//! acknowledged again, never stored twice.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::bus::{Bus, Live};
+use crate::domain::cdr::Cdr;
+use crate::hal::proto::Event;
+use crate::hal::SwitchCore;
+use crate::shutdown::Shutdown;
+use crate::store::voicemail::Voicemail;
+use crate::store::Store;
+
+pub const FLUSH_AFTER: Duration = Duration::from_millis(500);
+pub const MAX_BATCH: usize = 200;
+/// After a failed commit, the batch is tried again this much later.
+pub const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// Runs until the core's event stream ends or the stop comes; what is pending is
+/// committed before it returns.
+pub async fn run(core: Arc<dyn SwitchCore>, store: Store, bus: Bus, mut shutdown: Shutdown) {
+    let Some(mut events) = core.take_events() else {
+        tracing::error!("the core's events are already taken");
+        return;
+    };
+    let mut health = core.health();
+    let mut batch: Vec<Cdr> = Vec::new();
+    let mut deadline: Option<Instant> = None;
+    let mut was_up = health.is_up();
+    loop {
+        let flush_at = deadline.unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+        tokio::select! {
+            ev = events.recv() => match ev {
+                None => break,
+                Some(ev) => match ev.event {
+                    Event::Cdr(cdr) => {
+                        batch.push(cdr);
+                        deadline.get_or_insert_with(|| Instant::now() + FLUSH_AFTER);
+                        if batch.len() >= MAX_BATCH {
+                            deadline = flush(&*core, &store, &bus, &mut batch).await;
+                        }
+                    }
+                    Event::VoicemailDeposited { record_id, ext, caller, at, duration_secs } => {
+                        let v = Voicemail { core_id: record_id, extension: ext.clone(), caller: caller.clone(), received_at: at, duration_secs, heard_at: None };
+                        match store.insert_voicemail(v).await {
+                            Ok(true) => { bus.publish(Live::Voicemail { ext, caller, at }); }
+                            Ok(false) => {}
+                            Err(e) => tracing::error!(error = %e, "voicemail not stored"),
+                        }
+                    }
+                    Event::VoicemailHeard { record_id, .. } => {
+                        if let Err(e) = store.voicemail_heard(record_id, crate::sim::wall_clock()).await {
+                            tracing::error!(error = %e, "voicemail not marked heard");
+                        }
+                    }
+                    Event::Line { ext, state } => { bus.publish(Live::Line { ext, state }); }
+                    Event::Call { call, progress, from, to, at } => { bus.publish(Live::Call { call, progress, from, to, at }); }
+                }
+            },
+            _ = tokio::time::sleep_until(flush_at), if deadline.is_some() => {
+                deadline = flush(&*core, &store, &bus, &mut batch).await;
+            }
+            _ = health.wait_for(!was_up) => {
+                was_up = !was_up;
+                bus.publish(Live::CoreLink { up: was_up });
+            }
+            _ = shutdown.wait() => break,
+        }
+    }
+    if !batch.is_empty() {
+        flush(&*core, &store, &bus, &mut batch).await;
+    }
+}
+
+/// Commits the batch, then acknowledges it. Returns when to try again, if it failed.
+async fn flush(core: &dyn SwitchCore, store: &Store, bus: &Bus, batch: &mut Vec<Cdr>) -> Option<Instant> {
+    let cdrs = std::mem::take(batch);
+    match store.insert_cdrs(cdrs.clone()).await {
+        Ok(outcome) => {
+            let ids = cdrs.iter().map(|c| c.core_id).collect();
+            for (cdr, intake) in cdrs.into_iter().zip(outcome) {
+                if intake == crate::store::cdr::Intake::Stored {
+                    bus.publish(Live::CallRecord { cdr });
+                }
+            }
+            // Lost acknowledgements are harmless: the core resends, and the store
+            // recognises what it already has.
+            if let Err(e) = core.ack_cdrs(ids).await {
+                tracing::debug!(error = %e, "acknowledgement not delivered");
+            }
+            None
+        }
+        Err(e) => {
+            tracing::error!(error = %e, records = cdrs.len(), "call records not stored; will retry");
+            *batch = cdrs;
+            Some(Instant::now() + RETRY_AFTER)
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! The simulator's side of the wire protocol: it serves one service at a time over
+//! any byte stream (a Unix socket, or the device end of a serial line), exactly as
+//! a real core would, and it can misbehave on purpose ([`Faults`]).
+//!
+//! On each connection: the client's hello is checked, the simulator's hello sent,
+//! every unacknowledged CDR sent again, and from then on events, replies and
+//! heartbeats flow until either side goes away.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::{broadcast, Notify};
+
+use super::Sim;
+use crate::hal::frame::{self, Decoder};
+use crate::hal::proto::{BoardIdentity, Event, FromCore, ToCore, HEARTBEAT_MS, MAX_FRAME, PROTOCOL_VERSION};
+use crate::hal::transport::Stream;
+use crate::shutdown::Shutdown;
+
+/// A deliberate misbehaviour, sent before the next real frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Bytes that are no frame at all.
+    Garbage,
+    /// The first half of a frame, then a zero byte.
+    Truncated,
+    /// A frame far longer than the protocol allows.
+    Oversized,
+}
+
+/// Fault injection and observation for a running server.
+#[derive(Default)]
+pub struct Faults {
+    pending: Mutex<Vec<Fault>>,
+    stalled: AtomicBool,
+    disconnect: Notify,
+    /// Bumped by every [`Faults::disconnect`]; a session ends when it changes.
+    disconnects: AtomicU64,
+    /// Frames sent, real ones only.
+    pub frames_sent: AtomicU64,
+    /// Frames from the client that did not decode.
+    pub malformed_received: AtomicU64,
+    /// Connections accepted so far.
+    pub connections: AtomicU64,
+}
+
+impl Faults {
+    pub fn inject(&self, fault: Fault) {
+        if let Ok(mut p) = self.pending.lock() {
+            p.push(fault);
+        }
+    }
+
+    /// A stalled core neither reads nor writes, but keeps the connection open.
+    pub fn stall(&self, stalled: bool) {
+        self.stalled.store(stalled, Ordering::SeqCst);
+    }
+
+    /// Drops the current connection.
+    pub fn disconnect(&self) {
+        self.disconnects.fetch_add(1, Ordering::SeqCst);
+        self.disconnect.notify_waiters();
+    }
+
+    fn take(&self) -> Vec<Fault> {
+        self.pending.lock().map(|mut p| std::mem::take(&mut *p)).unwrap_or_default()
+    }
+}
+
+/// The simulator's identity in its hello.
+pub fn identity() -> BoardIdentity {
+    BoardIdentity {
+        model: "webcti-sim".into(),
+        serial: "SIM-0001".into(),
+        firmware: env!("CARGO_PKG_VERSION").into(),
+    }
+}
+
+/// Accepts connections on a Unix socket and serves them one after another.
+pub async fn listen_unix(
+    sim: Sim,
+    path: &Path,
+    faults: Arc<Faults>,
+    mut shutdown: Shutdown,
+) -> std::io::Result<()> {
+    let _ = std::fs::remove_file(path);
+    let listener = tokio::net::UnixListener::bind(path)?;
+    loop {
+        let stream = tokio::select! {
+            r = listener.accept() => r?.0,
+            _ = shutdown.wait() => return Ok(()),
+        };
+        // A real core has one service: a new connection replaces the old one.
+        let (sim, faults, shutdown) = (sim.clone(), faults.clone(), shutdown.clone());
+        serve(sim, Box::new(stream), faults, shutdown).await;
+    }
+}
+
+/// Serves one connection until it ends.
+pub async fn serve(sim: Sim, mut stream: Box<dyn Stream>, faults: Arc<Faults>, mut shutdown: Shutdown) {
+    faults.connections.fetch_add(1, Ordering::SeqCst);
+    let generation = faults.disconnects.load(Ordering::SeqCst);
+    let mut decoder = Decoder::new();
+    let mut buf = vec![0u8; 4096];
+    // The client speaks first.
+    let hello = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            let n = stream.read(&mut buf).await.ok()?;
+            if n == 0 {
+                return None;
+            }
+            for msg in decoder.push::<ToCore>(&buf[..n]) {
+                match msg {
+                    Ok(ToCore::Hello { version, .. }) => return Some(version),
+                    Ok(_) => return Some(0),
+                    Err(_) => {
+                        faults.malformed_received.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+            }
+        }
+    })
+    .await;
+    let version = match hello {
+        Ok(Some(v)) => v,
+        _ => return,
+    };
+    if version != PROTOCOL_VERSION {
+        let reason = format!("this core speaks protocol version {PROTOCOL_VERSION}, not {version}");
+        let _ = send(&mut stream, &FromCore::Refused { reason }, &faults).await;
+        return;
+    }
+    // Subscribe before reading the backlog: a CDR may then arrive twice, never not at all.
+    let mut events = sim.subscribe();
+    let backlog = sim.with(|ex| ex.unacked_cdrs());
+    if send(&mut stream, &FromCore::Hello { version: PROTOCOL_VERSION, board: identity() }, &faults)
+        .await
+        .is_err()
+    {
+        return;
+    }
+    for cdr in backlog {
+        if send(&mut stream, &FromCore::Event { seq: 0, event: Event::Cdr(cdr) }, &faults).await.is_err() {
+            return;
+        }
+    }
+    let mut beat = tokio::time::interval(Duration::from_millis(HEARTBEAT_MS));
+    let mut beat_seq = 0u32;
+    loop {
+        if faults.disconnects.load(Ordering::SeqCst) != generation {
+            return;
+        }
+        while faults.stalled.load(Ordering::SeqCst) {
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(20)) => {}
+                _ = faults.disconnect.notified() => return,
+                _ = shutdown.wait() => return,
+            }
+        }
+        let out = tokio::select! {
+            r = stream.read(&mut buf) => match r {
+                Ok(0) | Err(_) => return,
+                Ok(n) => {
+                    let mut replies = Vec::new();
+                    for msg in decoder.push::<ToCore>(&buf[..n]) {
+                        match msg {
+                            Ok(ToCore::Request { id, command }) => {
+                                replies.push(FromCore::Reply { id, result: sim.command(command) });
+                            }
+                            Ok(ToCore::AckCdrs { record_ids }) => sim.with(|ex| ex.ack(&record_ids)),
+                            Ok(ToCore::Heartbeat { .. }) | Ok(ToCore::Hello { .. }) => {}
+                            Err(_) => {
+                                faults.malformed_received.fetch_add(1, Ordering::SeqCst);
+                            }
+                        }
+                    }
+                    replies
+                }
+            },
+            ev = events.recv() => match ev {
+                Ok(ev) => vec![FromCore::Event { seq: ev.seq, event: ev.event }],
+                // Fell behind: the client notices the gap in sequence numbers and resyncs.
+                Err(broadcast::error::RecvError::Lagged(_)) => vec![],
+                Err(broadcast::error::RecvError::Closed) => return,
+            },
+            _ = beat.tick() => {
+                beat_seq = beat_seq.wrapping_add(1);
+                vec![FromCore::Heartbeat { seq: beat_seq }]
+            }
+            _ = faults.disconnect.notified() => return,
+            _ = shutdown.wait() => return,
+        };
+        for msg in out {
+            if send(&mut stream, &msg, &faults).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+async fn send(stream: &mut Box<dyn Stream>, msg: &FromCore, faults: &Faults) -> std::io::Result<()> {
+    let bytes = frame::encode(msg).map_err(std::io::Error::other)?;
+    for fault in faults.take() {
+        let junk: Vec<u8> = match fault {
+            Fault::Garbage => vec![0x13, 0x37, 0xff, 0x80, 0x01, 0x00],
+            Fault::Truncated => {
+                let mut half = bytes[..bytes.len() / 2].to_vec();
+                half.push(0);
+                half
+            }
+            Fault::Oversized => {
+                let mut big = vec![0x05u8; MAX_FRAME * 2];
+                big.push(0);
+                big
+            }
+        };
+        stream.write_all(&junk).await?;
+    }
+    stream.write_all(&bytes).await?;
+    stream.flush().await?;
+    faults.frames_sent.fetch_add(1, Ordering::Relaxed);
+    Ok(())
+}

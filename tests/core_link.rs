@@ -1,0 +1,248 @@
+//! The wire link to the core: the simulator serves the protocol on a Unix socket
+//! or a pseudo-terminal, the service's core client and CDR intake run against a
+//! real store, and faults are injected between frames. Whatever the link does, no
+//! call record is lost and none is stored twice.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use webcti::hal::client::WireCore;
+use webcti::hal::frame::{encode, Decoder};
+use webcti::hal::proto::{FromCore, ToCore};
+use webcti::hal::transport::{Device, Endpoint};
+use webcti::hal::SwitchCore;
+use webcti::services::bus::{Bus, Live};
+use webcti::services::intake;
+use webcti::services::resync::FromStore;
+use webcti::sim::server::{self, Fault, Faults};
+use webcti::sim::traffic::{Traffic, TrafficConfig};
+use webcti::sim::{demo, Clock, Sim};
+use webcti::store::Store;
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+struct Rig {
+    _dir: tempfile::TempDir,
+    sim: Sim,
+    faults: Arc<Faults>,
+    store: Store,
+    core: Arc<WireCore>,
+    bus: Bus,
+    trigger: webcti::shutdown::Trigger,
+    intake: tokio::task::JoinHandle<()>,
+    exts: Vec<String>,
+}
+
+async fn rig() -> Rig {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let plan = demo::plan();
+    let exts = plan.extensions.iter().map(|e| e.number.clone()).collect();
+    let sim = Sim::new(plan, Clock::Manual, 1_800_000_000);
+    let faults = Arc::new(Faults::default());
+    let (trigger, shutdown) = webcti::shutdown::channel();
+    let sock = dir.path().join("core.sock");
+    let (s, f, sh, p) = (sim.clone(), faults.clone(), shutdown.clone(), sock.clone());
+    tokio::spawn(async move { server::listen_unix(s, &p, f, sh).await });
+    // The listener exists before the client tries it.
+    while !sock.exists() {
+        tokio::task::yield_now().await;
+    }
+    let store = Store::open(&dir.path().join("webcti.db")).await.expect("store");
+    let core =
+        Arc::new(WireCore::start(Endpoint::Unix(sock), Arc::new(FromStore(store.clone())), shutdown.clone()));
+    let bus = Bus::new();
+    let intake = tokio::spawn(intake::run(core.clone(), store.clone(), bus.clone(), shutdown));
+    let mut health = core.health();
+    tokio::time::timeout(LIMIT, health.wait_for(true)).await.expect("link up");
+    Rig { _dir: dir, sim, faults, store, core, bus, trigger, intake, exts }
+}
+
+impl Rig {
+    /// Places `n` whole calls; returns how many call records the simulator wrote.
+    fn calls(&self, traffic: &mut Traffic, n: usize) -> usize {
+        let mut events = self.sim.subscribe();
+        for _ in 0..n {
+            traffic.complete_call(&self.sim, &self.exts);
+        }
+        std::iter::from_fn(|| events.try_recv().ok())
+            .filter(|e| matches!(e.event, webcti::hal::Event::Cdr(_)))
+            .count()
+    }
+
+    /// Waits until the simulator holds no unacknowledged record.
+    async fn all_acknowledged(&self) {
+        let mut unacked = self.sim.unacked();
+        if tokio::time::timeout(LIMIT, unacked.wait_for(|n| *n == 0)).await.is_err() {
+            let left = self.sim.with(|ex| ex.unacked_len());
+            let stored = self.store.cdr_count().await.expect("count");
+            panic!("not all acknowledged: {left} left, {stored} stored");
+        }
+    }
+
+    async fn stop(self) {
+        self.trigger.trigger();
+        self.intake.await.expect("intake");
+    }
+}
+
+fn traffic() -> Traffic {
+    Traffic::new(42, TrafficConfig { answered_pct: 70, ..TrafficConfig::default() })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_records_reach_the_store_once_and_are_acknowledged() {
+    let rig = rig().await;
+    let mut records = rig.bus.subscribe();
+    let mut t = traffic();
+    let produced = rig.calls(&mut t, 100);
+    assert!(produced >= 100, "{produced}");
+    rig.all_acknowledged().await;
+    assert_eq!(rig.store.cdr_count().await.expect("count") as usize, produced);
+    // Line states and call progress reached the bus too.
+    let mut lines = 0;
+    while let Ok(ev) = records.try_recv() {
+        if matches!(ev.live, Live::Line { .. }) {
+            lines += 1;
+        }
+    }
+    assert!(lines > 0);
+    rig.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_truncated_oversized_frames_and_disconnects_lose_nothing() {
+    let rig = rig().await;
+    let mut t = traffic();
+    let mut produced = 0;
+    for round in 0..10 {
+        rig.faults.inject(Fault::Garbage);
+        rig.faults.inject(Fault::Truncated);
+        rig.faults.inject(Fault::Oversized);
+        produced += rig.calls(&mut t, 10);
+        if round % 3 == 2 {
+            rig.faults.disconnect();
+        }
+    }
+    // Whatever was in flight when the link dropped is sent again after the reconnect.
+    let mut health = rig.core.health();
+    tokio::time::timeout(LIMIT, health.wait_for(true)).await.expect("link back");
+    rig.all_acknowledged().await;
+    assert_eq!(
+        rig.store.cdr_count().await.expect("count") as usize,
+        produced,
+        "every record stored exactly once"
+    );
+    assert!(rig.core.stats.malformed.load(Ordering::Relaxed) >= 10, "bad frames were seen and skipped");
+    assert!(rig.core.stats.connects.load(Ordering::Relaxed) >= 2, "the link reconnected");
+    rig.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_core_is_detected_and_its_records_arrive_after_recovery() {
+    let rig = rig().await;
+    let mut health = rig.core.health();
+    rig.faults.stall(true);
+    let mut t = traffic();
+    let produced = rig.calls(&mut t, 20);
+    tokio::time::timeout(LIMIT, health.wait_for(false)).await.expect("stall detected");
+    assert_eq!(rig.core.stats.stalls.load(Ordering::Relaxed), 1);
+    assert!(
+        rig.core.command(webcti::hal::Command::Snapshot).await.is_err(),
+        "commands fail while the core is away"
+    );
+    rig.faults.stall(false);
+    tokio::time::timeout(LIMIT, health.wait_for(true)).await.expect("link back");
+    rig.all_acknowledged().await;
+    assert_eq!(rig.store.cdr_count().await.expect("count") as usize, produced);
+    rig.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_reconnect_the_core_is_programmed_from_the_store() {
+    let rig = rig().await;
+    rig.store.upsert_extension("101", "Piotr Nowak", 0).await.expect("extension");
+    let db = rig.store.path().to_path_buf();
+    // A setting changed in the store while the core was not told (e.g. a restore).
+    let raw = rusqlite::Connection::open(&db).expect("raw");
+    raw.busy_timeout(Duration::from_secs(5)).expect("timeout");
+    raw.execute("UPDATE extension_services SET forward_to = '102', dnd = 1, dnd_announcement = 4 WHERE extension = '101'", []).expect("update");
+    drop(raw);
+    assert_eq!(rig.sim.with(|ex| ex.program("101").cloned()).expect("program").forward_always, None);
+    let mut health = rig.core.health();
+    rig.faults.disconnect();
+    tokio::time::timeout(LIMIT, health.wait_for(false)).await.expect("down");
+    tokio::time::timeout(LIMIT, health.wait_for(true)).await.expect("up again");
+    let p = rig.sim.with(|ex| ex.program("101").cloned()).expect("program");
+    assert_eq!((p.forward_always.as_deref(), p.dnd), (Some("102"), Some(4)));
+    // And a command goes through the link and is carried out.
+    let reply =
+        rig.core.command(webcti::hal::Command::Dial { ext: "100".into(), number: "101".into() }).await;
+    assert!(matches!(reply, Ok(webcti::hal::Reply::Call { .. })), "{reply:?}");
+    assert_eq!(
+        rig.core.command(webcti::hal::Command::Dial { ext: "999".into(), number: "101".into() }).await,
+        Err(webcti::hal::CoreError::Refused(webcti::hal::ErrorKind::UnknownExtension))
+    );
+    rig.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_core_on_a_serial_line() {
+    // The simulator on the master side of a pseudo-terminal; the client opens the
+    // slave side by its path, as it would open /dev/ttyS1 or /dev/swcore0.
+    let pty = nix::pty::openpty(None, None).expect("openpty");
+    let slave_path = nix::unistd::ttyname(&pty.slave).expect("ttyname");
+    let master = Device::from_file(std::fs::File::from(pty.master)).expect("master");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let plan = demo::plan();
+    let exts: Vec<String> = plan.extensions.iter().map(|e| e.number.clone()).collect();
+    let sim = Sim::new(plan, Clock::Manual, 1_800_000_000);
+    let (trigger, shutdown) = webcti::shutdown::channel();
+    tokio::spawn(server::serve(sim.clone(), Box::new(master), Arc::new(Faults::default()), shutdown.clone()));
+    let store = Store::open(&dir.path().join("webcti.db")).await.expect("store");
+    let core = Arc::new(WireCore::start(
+        Endpoint::Device(slave_path),
+        Arc::new(FromStore(store.clone())),
+        shutdown.clone(),
+    ));
+    let intake = tokio::spawn(intake::run(core.clone(), store.clone(), Bus::new(), shutdown));
+    let mut health = core.health();
+    tokio::time::timeout(LIMIT, health.wait_for(true)).await.expect("link up over the pty");
+    let mut t = traffic();
+    let mut events = sim.subscribe();
+    for _ in 0..30 {
+        t.complete_call(&sim, &exts);
+    }
+    let produced = std::iter::from_fn(|| events.try_recv().ok())
+        .filter(|e| matches!(e.event, webcti::hal::Event::Cdr(_)))
+        .count();
+    let mut unacked = sim.unacked();
+    tokio::time::timeout(LIMIT, unacked.wait_for(|n| *n == 0)).await.expect("acked").expect("watch");
+    assert_eq!(store.cdr_count().await.expect("count") as usize, produced);
+    trigger.trigger();
+    intake.await.expect("intake");
+    drop(pty.slave);
+}
+
+#[tokio::test]
+async fn a_client_of_another_protocol_version_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sock = dir.path().join("core.sock");
+    let sim = Sim::new(demo::plan(), Clock::Manual, 0);
+    let (_trigger, shutdown) = webcti::shutdown::channel();
+    let p = sock.clone();
+    tokio::spawn(async move { server::listen_unix(sim, &p, Arc::new(Faults::default()), shutdown).await });
+    while !sock.exists() {
+        tokio::task::yield_now().await;
+    }
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::UnixStream::connect(&sock).await.expect("connect");
+    s.write_all(&encode(&ToCore::Hello { version: 2, client: "future".into() }).expect("encode"))
+        .await
+        .expect("write");
+    let mut buf = vec![0u8; 512];
+    let mut d = Decoder::new();
+    let n = s.read(&mut buf).await.expect("read");
+    let got: Vec<FromCore> = d.push::<FromCore>(&buf[..n]).into_iter().map(|r| r.expect("frame")).collect();
+    assert!(matches!(&got[0], FromCore::Refused { reason } if reason.contains("version 1")), "{got:?}");
+}
