@@ -7,7 +7,8 @@ A64 := aarch64-unknown-linux-musl
 ARMV7 := armv7-unknown-linux-musleabihf
 NIGHTLY := $(shell sed -n 's/^nightly *= *"\(.*\)"/\1/p' cross/nightly.toml)
 
-.PHONY: run test lint test-native cross cross-setup cross-test bench soak clean
+.PHONY: run test lint test-native cross cross-setup cross-test bench soak fuzz clean
+FUZZ_SECS ?= 60
 
 ## run: the service on the simulated board (board/sim), data in ./var
 run:
@@ -47,8 +48,15 @@ clean:
 ## bench: figures for the store (and, later, the core link and the web)
 bench:
 	$(CARGO) bench --bench store
+	$(CARGO) bench --bench core
 
 ## soak: the crash test with a thousand kills
 soak:
 	$(CARGO) build --examples
 	CRASH_ITERATIONS=1000 $(CARGO) test --test crash -- --nocapture
+
+## fuzz: the frame decoder under libFuzzer for FUZZ_SECS seconds (needs the pinned nightly)
+fuzz:
+	ARMV7=1 ./cross/setup.sh
+	command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	cd fuzz && $(CARGO) +$(NIGHTLY) fuzz run frame_decoder -- -max_total_time=$(FUZZ_SECS)

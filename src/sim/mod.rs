@@ -160,7 +160,13 @@ impl SimCore {
                     ev = sub.recv() => match ev {
                         Ok(ev) => if tx.send(ev).await.is_err() { return },
                         Err(broadcast::error::RecvError::Lagged(n)) => {
-                            tracing::warn!(missed = n, "simulator events dropped");
+                            // As after a reconnect: every unacknowledged record again.
+                            tracing::warn!(missed = n, "simulator events dropped; resending call records");
+                            for cdr in ticker.with(|ex| ex.unacked_cdrs()) {
+                                if tx.send(CoreEvent { seq: 0, event: Event::Cdr(cdr) }).await.is_err() {
+                                    return;
+                                }
+                            }
                         }
                         Err(broadcast::error::RecvError::Closed) => return,
                     },

@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 /// How long a service may take to start: generous, as qemu is slow.
@@ -54,7 +54,7 @@ webcti = {wan_webcti}
 https_only = {https_only}
 
 [core]
-link = "sim"
+link = "{link}"
 {watchdog}
 "#,
         data = data_dir.display(),
@@ -62,6 +62,7 @@ link = "sim"
         wan_webcti = option(extra, "wan_webcti").unwrap_or("false"),
         https_only = option(extra, "https_only").unwrap_or("true"),
         watchdog = section(extra, "watchdog_block"),
+        link = option(extra, "link").unwrap_or("sim"),
     )
 }
 
@@ -81,7 +82,7 @@ pub struct Service {
     pub lan_http: SocketAddr,
     pub wan_https: SocketAddr,
     pub stdout: Vec<String>,
-    stderr: Arc<Mutex<String>>,
+    stderr: Arc<(Mutex<String>, Condvar)>,
 }
 
 /// The binary under test, and the runner that executes it (qemu under emulation).
@@ -115,7 +116,7 @@ impl Service {
             .stderr(Stdio::piped())
             .spawn()
             .expect("start webcti");
-        let stderr = Arc::new(Mutex::new(String::new()));
+        let stderr = Arc::new((Mutex::new(String::new()), Condvar::new()));
         let mut err_pipe = child.stderr.take().expect("stderr");
         let sink = stderr.clone();
         std::thread::spawn(move || {
@@ -124,7 +125,8 @@ impl Service {
                 if n == 0 {
                     break;
                 }
-                sink.lock().expect("lock").push_str(&String::from_utf8_lossy(&buf[..n]));
+                sink.0.lock().expect("lock").push_str(&String::from_utf8_lossy(&buf[..n]));
+                sink.1.notify_all();
             }
         });
         let (tx, rx) = mpsc::channel();
@@ -147,7 +149,7 @@ impl Service {
                     let _ = child.kill();
                     panic!(
                         "service did not start: stdout {stdout:?}, stderr {}",
-                        stderr.lock().expect("lock")
+                        stderr.0.lock().expect("lock")
                     );
                 }
             }
@@ -173,7 +175,17 @@ impl Service {
 
     /// What the service logged so far.
     pub fn log(&self) -> String {
-        self.stderr.lock().expect("lock").clone()
+        self.stderr.0.lock().expect("lock").clone()
+    }
+
+    /// Waits until the log holds `text` at least `times` times.
+    pub fn wait_log(&self, text: &str, times: usize) {
+        let (lock, cond) = &*self.stderr;
+        let guard = lock.lock().expect("lock");
+        let (guard, timeout) = cond
+            .wait_timeout_while(guard, START_TIMEOUT, |log| log.matches(text).count() < times)
+            .expect("wait");
+        assert!(!timeout.timed_out(), "{text:?} never logged {times} times; log:\n{}", *guard);
     }
 
     /// Sends SIGTERM and waits for the exit.
