@@ -21,6 +21,8 @@ commands:
   sim            run the switching-core simulator on its own:
                    --listen unix:PATH   where the service connects (required)
                    --traffic N          calls per minute it places by itself (default 0)
+                   --faults SECS        misbehave every SECS seconds: garbage, truncated or
+                                        oversized frames, a 5-second stall, or a disconnect
   help           show this text
   version    show the version
 
@@ -35,7 +37,7 @@ pub enum Command {
     Backup { board: Option<PathBuf>, file: PathBuf },
     Restore { board: Option<PathBuf>, file: PathBuf },
     Check { board: Option<PathBuf> },
-    Sim { listen: PathBuf, traffic: f64 },
+    Sim { listen: PathBuf, traffic: f64, faults: u64 },
     Help,
     Version,
 }
@@ -54,6 +56,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Command, UsageError> {
     let mut board = None;
     let mut listen: Option<PathBuf> = None;
     let mut traffic = 0.0f64;
+    let mut faults = 0u64;
     let usage = |e: lexopt::Error| UsageError(e.to_string());
     while let Some(arg) = parser.next().map_err(usage)? {
         match arg {
@@ -73,6 +76,14 @@ pub fn parse(args: Vec<OsString>) -> Result<Command, UsageError> {
                     .and_then(|s| s.parse().ok())
                     .filter(|n: &f64| (0.0..=600.0).contains(n))
                     .ok_or_else(|| UsageError("--traffic takes calls per minute, 0 to 600".into()))?;
+            }
+            Long("faults") => {
+                let v = parser.value().map_err(usage)?;
+                faults = v
+                    .to_str()
+                    .and_then(|s| s.parse().ok())
+                    .filter(|n: &u64| *n >= 1)
+                    .ok_or_else(|| UsageError("--faults takes a number of seconds, at least 1".into()))?;
             }
             Long("help") | Short('h') => return Ok(Command::Help),
             Long("version") | Short('V') => return Ok(Command::Version),
@@ -97,6 +108,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Command, UsageError> {
         Some("sim") => Ok(Command::Sim {
             listen: listen.ok_or(UsageError("sim needs --listen unix:PATH".into()))?,
             traffic,
+            faults,
         }),
         Some("help") => Ok(Command::Help),
         Some("version") => Ok(Command::Version),
@@ -123,7 +135,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Serve { board } => serve(board),
-        Command::Sim { listen, traffic } => run_sim(listen, traffic),
+        Command::Sim { listen, traffic, faults } => run_sim(listen, traffic, faults),
         Command::Backup { board, file } => with_db(board, |db| {
             let report = crate::store::backup::backup(db, &file)?;
             println!("backup written to {}\n{report}", file.display());
@@ -193,7 +205,7 @@ fn serve(board: Option<PathBuf>) -> ExitCode {
 }
 
 /// The simulator on its own, serving the wire protocol on a Unix socket.
-fn run_sim(listen: PathBuf, traffic: f64) -> ExitCode {
+fn run_sim(listen: PathBuf, traffic: f64, fault_every: u64) -> ExitCode {
     use crate::sim::{demo, server, traffic as gen, wall_clock, Clock, Sim};
     init_tracing(crate::config::DEFAULT_LOG);
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
@@ -218,8 +230,17 @@ fn run_sim(listen: PathBuf, traffic: f64) -> ExitCode {
             let config = gen::TrafficConfig { calls_per_minute: traffic, ..Default::default() };
             tokio::spawn(gen::run(sim.clone(), exts, config, wall_clock() as u64, shutdown.clone()));
         }
+        let faults = std::sync::Arc::new(server::Faults::default());
+        if fault_every > 0 {
+            tokio::spawn(server::misbehave(
+                faults.clone(),
+                fault_every,
+                wall_clock() as u64,
+                shutdown.clone(),
+            ));
+        }
         println!("webcti sim: listening on unix:{}", listen.display());
-        server::listen_unix(sim, &listen, Default::default(), shutdown).await
+        server::listen_unix(sim, &listen, faults, shutdown).await
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -268,12 +289,13 @@ mod tests {
         assert_eq!(parse(args("check")), Ok(Command::Check { board: None }));
         assert_eq!(
             parse(args("sim --listen unix:/tmp/c.sock")),
-            Ok(Command::Sim { listen: "/tmp/c.sock".into(), traffic: 0.0 })
+            Ok(Command::Sim { listen: "/tmp/c.sock".into(), traffic: 0.0, faults: 0 })
         );
         assert_eq!(
-            parse(args("sim --listen unix:/s --traffic 12")),
-            Ok(Command::Sim { listen: "/s".into(), traffic: 12.0 })
+            parse(args("sim --listen unix:/s --traffic 12 --faults 30")),
+            Ok(Command::Sim { listen: "/s".into(), traffic: 12.0, faults: 30 })
         );
+        assert!(parse(args("sim --listen unix:/s --faults 0")).is_err());
         assert!(parse(args("sim")).is_err());
         assert!(parse(args("sim --listen tcp:1")).is_err());
         assert!(parse(args("sim --listen unix:/s --traffic lots")).is_err());

@@ -224,3 +224,35 @@ async fn send(stream: &mut Box<dyn Stream>, msg: &FromCore, faults: &Faults) -> 
     faults.frames_sent.fetch_add(1, Ordering::Relaxed);
     Ok(())
 }
+
+/// Misbehaves every `every_secs` seconds, picking a fault at random: a bad frame,
+/// a five-second stall, or a disconnect. For `webcti sim --faults`.
+pub async fn misbehave(faults: Arc<Faults>, every_secs: u64, seed: u64, mut shutdown: Shutdown) {
+    let mut state = seed.max(1);
+    let mut tick = tokio::time::interval(Duration::from_secs(every_secs));
+    tick.tick().await;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = shutdown.wait() => return,
+        }
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        match state % 5 {
+            0 => faults.inject(Fault::Garbage),
+            1 => faults.inject(Fault::Truncated),
+            2 => faults.inject(Fault::Oversized),
+            3 => {
+                tracing::info!("simulating a stalled core for 5 s");
+                faults.stall(true);
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                faults.stall(false);
+            }
+            _ => {
+                tracing::info!("simulating a disconnect");
+                faults.disconnect();
+            }
+        }
+    }
+}
