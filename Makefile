@@ -6,6 +6,9 @@ CARGO ?= cargo
 A64 := aarch64-unknown-linux-musl
 ARMV7 := armv7-unknown-linux-musleabihf
 NIGHTLY := $(shell sed -n 's/^nightly *= *"\(.*\)"/\1/p' cross/nightly.toml)
+# armv7 with -Zbuild-std has no self-contained C runtime objects: musl's gcc wrapper
+# supplies them, and gcc's libgcc_eh.a stands in for libunwind (cross/setup.sh).
+ARMV7_RUSTFLAGS := -C target-feature=+crt-static -C link-self-contained=no -L $(CURDIR)/target/armv7-unwind
 
 .PHONY: run test lint test-native cross cross-setup cross-test bench soak fuzz clean
 FUZZ_SECS ?= 60
@@ -35,7 +38,8 @@ cross-test: cross-setup
 cross:
 	ARMV7=1 ./cross/setup.sh
 	time $(CARGO) build --release --target $(A64)
-	time $(CARGO) +$(NIGHTLY) build --release --target $(ARMV7) -Zbuild-std=std,panic_unwind
+	time env CARGO_TARGET_ARMV7_UNKNOWN_LINUX_MUSLEABIHF_RUSTFLAGS="$(ARMV7_RUSTFLAGS)" \
+	  $(CARGO) +$(NIGHTLY) build --release --target $(ARMV7) -Zbuild-std=std,panic_unwind
 	@for t in $(A64) $(ARMV7); do \
 	  f=target/$$t/release/webcti; \
 	  printf '%-48s %9d bytes\n' "$$f" "$$(stat -c %s $$f)"; \

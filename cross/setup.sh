@@ -34,6 +34,11 @@ rustup target list --installed | grep -qx aarch64-unknown-linux-musl \
   || rustup target add aarch64-unknown-linux-musl
 
 if [ "$ARMV7" = 1 ]; then
+  # The linker asks for libunwind; gcc's libgcc_eh.a provides the same symbols.
+  unwind_dir="$(cd "$(dirname "$0")/.." && pwd)/target/armv7-unwind"
+  eh="$(arm-linux-gnueabihf-gcc -print-file-name=libgcc_eh.a)"
+  mkdir -p "$unwind_dir"
+  ln -sf "$eh" "$unwind_dir/libunwind.a"
   rustup toolchain list | grep -q "^$NIGHTLY" \
     || rustup toolchain install "$NIGHTLY" --profile minimal
   rustup component list --toolchain "$NIGHTLY" --installed | grep -q '^rust-src' \

@@ -2,6 +2,9 @@
 //! module is one service with its rules; none runs SQL or builds frames itself.
 
 pub mod bus;
+pub mod password;
 pub mod intake;
 pub mod resync;
 pub mod retention;
+pub mod sessions;
+pub mod throttle;

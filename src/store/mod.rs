@@ -10,6 +10,7 @@
 //! commit is on flash before it returns, and a write is acknowledged to its caller
 //! only after its commit.
 
+pub mod accounts;
 pub mod backup;
 pub mod cdr;
 pub mod migrate;

@@ -1,0 +1,148 @@
+//! Subscribers' credentials and settings as the portal needs them: the password
+//! and PIN hashes (never the secrets), the profile a subscriber edits, and the
+//! application settings.
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::{Store, StoreError};
+
+/// What login needs to know about an extension.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub number: String,
+    pub password_hash: Option<String>,
+    pub pin_hash: Option<String>,
+}
+
+/// A subscriber's profile and application settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    pub number: String,
+    pub name: String,
+    pub comment: String,
+    pub description: String,
+    pub email: String,
+    pub department: Option<String>,
+    pub mobile_number: String,
+    pub language: String,
+    pub layout: String,
+    pub callback_choice: Option<String>,
+    pub is_admin: bool,
+}
+
+impl Store {
+    pub async fn credentials(&self, number: &str) -> Result<Option<Credentials>, StoreError> {
+        let number = number.to_owned();
+        self.read(move |c| {
+            c.query_row(
+                "SELECT number, password_hash, pin_hash FROM extension WHERE number = ?1",
+                [number],
+                |r| Ok(Credentials { number: r.get(0)?, password_hash: r.get(1)?, pin_hash: r.get(2)? }),
+            )
+            .optional()
+        })
+        .await
+    }
+
+    /// Sets a new password hash; the PIN no longer logs in afterwards.
+    pub async fn set_password_hash(&self, number: &str, hash: &str, now: i64) -> Result<bool, StoreError> {
+        let (number, hash) = (number.to_owned(), hash.to_owned());
+        self.write(move |c| {
+            c.execute(
+                "UPDATE extension SET password_hash = ?2, pin_hash = NULL, password_set_at = ?3, updated_at = ?3
+                 WHERE number = ?1",
+                params![number, hash, now],
+            )
+            .map(|n| n == 1)
+        })
+        .await
+    }
+
+    /// Sets the one-time PIN hash (and forgets any password): provisioning, demo.
+    pub async fn set_pin_hash(&self, number: &str, hash: &str, now: i64) -> Result<bool, StoreError> {
+        let (number, hash) = (number.to_owned(), hash.to_owned());
+        self.write(move |c| {
+            c.execute(
+                "UPDATE extension SET pin_hash = ?2, password_hash = NULL, updated_at = ?3 WHERE number = ?1",
+                params![number, hash, now],
+            )
+            .map(|n| n == 1)
+        })
+        .await
+    }
+
+    pub async fn profile(&self, number: &str) -> Result<Option<Profile>, StoreError> {
+        let number = number.to_owned();
+        self.read(move |c| profile(c, &number)).await
+    }
+
+    /// The fields a subscriber may change about himself.
+    pub async fn update_profile(&self, number: &str, description: &str, email: &str, now: i64) -> Result<(), StoreError> {
+        let (number, description, email) = (number.to_owned(), description.to_owned(), email.to_owned());
+        self.write(move |c| {
+            c.execute(
+                "UPDATE extension SET description = ?2, email = ?3, updated_at = ?4 WHERE number = ?1",
+                params![number, description, email, now],
+            )
+            .map(|_| ())
+        })
+        .await
+    }
+
+    /// Application settings: language, layout, the remembered callback choice.
+    pub async fn update_app_settings(
+        &self,
+        number: &str,
+        language: &str,
+        layout: &str,
+        callback_choice: Option<&str>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let (number, language, layout) = (number.to_owned(), language.to_owned(), layout.to_owned());
+        let choice = callback_choice.map(str::to_owned);
+        self.write(move |c| {
+            c.execute(
+                "UPDATE extension SET language = ?2, layout = ?3, callback_choice = ?4, updated_at = ?5
+                 WHERE number = ?1",
+                params![number, language, layout, choice, now],
+            )
+            .map(|_| ())
+        })
+        .await
+    }
+
+    /// Every extension's number and name, for search and name lookup.
+    pub async fn directory(&self) -> Result<Vec<(String, String)>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached("SELECT number, name FROM extension ORDER BY number")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect()
+        })
+        .await
+    }
+}
+
+fn profile(c: &Connection, number: &str) -> rusqlite::Result<Option<Profile>> {
+    c.query_row(
+        "SELECT e.number, e.name, e.comment, e.description, e.email, d.name, e.mobile_number, e.language,
+                e.layout, e.callback_choice, e.is_admin
+         FROM extension e LEFT JOIN department d ON d.id = e.department_id WHERE e.number = ?1",
+        [number],
+        |r| {
+            Ok(Profile {
+                number: r.get(0)?,
+                name: r.get(1)?,
+                comment: r.get(2)?,
+                description: r.get(3)?,
+                email: r.get(4)?,
+                department: r.get(5)?,
+                mobile_number: r.get(6)?,
+                language: r.get(7)?,
+                layout: r.get(8)?,
+                callback_choice: r.get(9)?,
+                is_admin: r.get(10)?,
+            })
+        },
+    )
+    .optional()
+}
