@@ -13,12 +13,14 @@ use crate::hal::{LinkHealth, SwitchCore};
 use crate::http::listen::{self, BoundInterface};
 use crate::http::tls::DeviceIdentity;
 use crate::http::{self, HttpState};
+use crate::services::auth::Auth;
 use crate::services::bus::Bus;
+use crate::services::demo;
 use crate::services::intake;
 use crate::services::resync::FromStore;
 use crate::shutdown::Shutdown;
 use crate::sim::traffic::{self, TrafficConfig};
-use crate::sim::{self, demo, Clock, Sim, SimCore};
+use crate::sim::{self, Clock, Sim, SimCore};
 use crate::store::Store;
 use crate::system::{files, privileges, random, watchdog::Watchdog};
 
@@ -42,6 +44,8 @@ pub enum AppError {
     Watchdog(#[from] crate::system::watchdog::WatchdogError),
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
+    #[error("cannot start the login service: {0}")]
+    Auth(String),
 }
 
 /// Runs the service until `shutdown` completes.
@@ -90,7 +94,15 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<(), AppError> {
         shutdown.clone(),
     ));
 
-    let state = HttpState { store: store.clone(), link, https_only: config.tls.https_only };
+    let auth = Arc::new(Auth::new(store.clone()).map_err(|e| AppError::Auth(e.to_string()))?);
+    if config.board.demo {
+        match demo::seed(&store, auth.hasher(), sim::wall_clock()).await {
+            Ok(true) => tracing::info!("demo data made: see the README for the logins"),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "demo data not made"),
+        }
+    }
+    let state = HttpState { store: store.clone(), link, https_only: config.tls.https_only, core, bus, auth };
     http::serve(interfaces, tls, state, shutdown, Duration::from_secs(config.service.drain_secs)).await;
 
     // The stop: the store closes last among the writers, then the watchdog is disarmed.
@@ -120,7 +132,7 @@ async fn start_core(
     let resync = Arc::new(FromStore(store.clone()));
     let core: Arc<dyn SwitchCore> = match config.core_link()? {
         CoreLink::Simulator => {
-            let plan = demo::plan();
+            let plan = crate::sim::demo::plan();
             // Demo data: only ever on a simulated board (the link "sim" is refused elsewhere).
             let now = sim::wall_clock();
             for e in &plan.extensions {

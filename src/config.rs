@@ -54,6 +54,9 @@ pub struct Board {
     /// are allowed on it and nowhere else.
     #[serde(default)]
     pub simulated: bool,
+    /// The demo exchange's logins and history (simulated boards only).
+    #[serde(default)]
+    pub demo: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -236,6 +239,11 @@ impl Config {
         }
         if self.board.time_zone.trim().is_empty() {
             return Err(self.invalid("board.time_zone", "must name a time zone, e.g. \"Europe/Warsaw\""));
+        }
+        if self.board.demo && !self.board.simulated {
+            return Err(
+                self.invalid("board.demo", "is only allowed on a simulated board (board.simulated = true)")
+            );
         }
         if self.paths.data_dir.as_os_str().is_empty() {
             return Err(self.invalid("paths.data_dir", "must not be empty"));

@@ -4,3 +4,4 @@
 pub mod cdr;
 pub mod program;
 pub mod routing;
+pub mod time;

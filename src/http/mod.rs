@@ -4,8 +4,13 @@
 //! `http` calls services; it never runs SQL and never builds a frame.
 
 pub mod headers;
+pub mod i18n;
 pub mod listen;
+mod live;
+mod login;
 mod pages;
+mod portal;
+pub mod session;
 pub mod tls;
 
 use std::net::SocketAddr;
@@ -21,7 +26,9 @@ use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
-use crate::hal::LinkHealth;
+use crate::hal::{LinkHealth, SwitchCore};
+use crate::services::auth::Auth;
+use crate::services::bus::Bus;
 use crate::shutdown::Shutdown;
 use crate::store::Store;
 use listen::BoundInterface;
@@ -38,6 +45,9 @@ pub struct HttpState {
     pub store: Store,
     pub link: LinkHealth,
     pub https_only: bool,
+    pub core: Arc<dyn SwitchCore>,
+    pub bus: Bus,
+    pub auth: Arc<Auth>,
 }
 
 /// Serves every bound interface until `shutdown`, then drains open connections
@@ -116,24 +126,25 @@ async fn accept_loop(
             let _ = tcp.set_nodelay(true);
             match tls {
                 Some(acceptor) => match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
-                    Ok(Ok(stream)) => serve_conn(TokioIo::new(stream), app, peer, shutdown).await,
+                    Ok(Ok(stream)) => serve_conn(TokioIo::new(stream), app, peer, true, shutdown).await,
                     Ok(Err(e)) => {
                         tracing::debug!(side, %peer, error = %e, "TLS handshake failed")
                     }
                     Err(_) => tracing::debug!(side, %peer, "TLS handshake timed out"),
                 },
-                None => serve_conn(TokioIo::new(tcp), app, peer, shutdown).await,
+                None => serve_conn(TokioIo::new(tcp), app, peer, false, shutdown).await,
             }
         });
     }
 }
 
-async fn serve_conn<I>(io: I, app: Router, peer: SocketAddr, mut shutdown: Shutdown)
+async fn serve_conn<I>(io: I, app: Router, peer: SocketAddr, tls: bool, mut shutdown: Shutdown)
 where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
     let svc = app.map_request(move |mut req: hyper::Request<hyper::body::Incoming>| {
         req.extensions_mut().insert(ConnectInfo(peer));
+        req.extensions_mut().insert(session::Transport { tls });
         req
     });
     let conn = hyper::server::conn::http1::Builder::new()

@@ -5,10 +5,13 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
-use super::{headers, HttpState};
+use super::{headers, live, login, portal, HttpState};
+
+/// Form bodies larger than this are refused before they are read.
+pub const MAX_FORM: usize = 64 * 1024;
 
 /// The portal for one interface. Where WebCTI is off (the WAN by default), every
 /// request gets a refusal instead.
@@ -16,10 +19,23 @@ pub fn router(state: HttpState, webcti: bool) -> Router {
     let https_only = state.https_only;
     let router = if webcti {
         Router::new()
-            .route("/", get(login_page))
+            .route("/", get(login::root))
+            .route("/login", post(login::login))
+            .route("/logout", post(login::logout))
+            .route("/password", get(login::password_form).post(login::set_password))
+            .route("/start", get(portal::start))
+            .route("/start/panels", get(portal::panels))
+            .route("/history", get(portal::history))
+            .route("/voicemail", get(portal::voicemail))
+            .route("/settings", get(portal::settings))
+            .route("/settings/profile", post(portal::save_profile))
+            .route("/settings/app", post(portal::save_app))
+            .route("/call", post(portal::call))
+            .route("/events", get(live::events))
             .route("/healthz", get(healthz))
             .route("/static/{file}", get(asset))
             .fallback(not_found)
+            .layer(axum::extract::DefaultBodyLimit::max(MAX_FORM))
             .with_state(state)
     } else {
         Router::new().fallback(webcti_off)
@@ -62,17 +78,8 @@ fn host_without_port(v: &str) -> Option<&str> {
     ok.then_some(host)
 }
 
-#[derive(Template)]
-#[template(path = "login.html")]
-struct LoginPage<'a> {
-    title: &'a str,
-}
-
-async fn login_page() -> Response {
-    render(LoginPage { title: "WebCTI" })
-}
-
-fn render<T: Template>(t: T) -> Response {
+/// Renders a page; a template error is logged and answered with 500.
+pub fn render<T: Template>(t: T) -> Response {
     match t.render() {
         Ok(body) => Html(body).into_response(),
         Err(e) => {

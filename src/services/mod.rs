@@ -1,9 +1,11 @@
 //! What the product does, between the HTTP edge and the store and core: each
 //! module is one service with its rules; none runs SQL or builds frames itself.
 
+pub mod auth;
 pub mod bus;
-pub mod password;
+pub mod demo;
 pub mod intake;
+pub mod password;
 pub mod resync;
 pub mod retention;
 pub mod sessions;

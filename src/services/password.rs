@@ -42,7 +42,10 @@ fn hash_now(secret: &str) -> Result<String, HashError> {
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).map_err(|e| HashError::Random(e.to_string()))?;
     let salt = SaltString::encode_b64(&salt).map_err(|e| HashError::Hash(e.to_string()))?;
-    argon().hash_password(secret.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| HashError::Hash(e.to_string()))
+    argon()
+        .hash_password(secret.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| HashError::Hash(e.to_string()))
 }
 
 fn verify_now(secret: &str, hash: &str) -> bool {
@@ -54,14 +57,19 @@ fn verify_now(secret: &str, hash: &str) -> bool {
 
 impl Hasher {
     pub fn new() -> Result<Hasher, HashError> {
-        Ok(Hasher { permits: Arc::new(Semaphore::new(MAX_CONCURRENT)), dummy: Arc::new(hash_now("no such account")?) })
+        Ok(Hasher {
+            permits: Arc::new(Semaphore::new(MAX_CONCURRENT)),
+            dummy: Arc::new(hash_now("no such account")?),
+        })
     }
 
     /// An Argon2id PHC string for `secret`.
     pub async fn hash(&self, secret: &str) -> Result<String, HashError> {
         let _permit = self.permits.acquire().await.map_err(|e| HashError::Hash(e.to_string()))?;
         let secret = secret.to_owned();
-        tokio::task::spawn_blocking(move || hash_now(&secret)).await.map_err(|e| HashError::Hash(e.to_string()))?
+        tokio::task::spawn_blocking(move || hash_now(&secret))
+            .await
+            .map_err(|e| HashError::Hash(e.to_string()))?
     }
 
     /// Whether `secret` matches `hash`; with no hash, spends the same time and says no.

@@ -125,7 +125,9 @@ impl Exchange {
             calls: BTreeMap::new(),
             now,
             next_call: 1,
-            next_record: 1,
+            // Record ids must never repeat, not even across restarts of the
+            // simulator (a real core keeps its counter): they start from the clock.
+            next_record: (now.max(1) as u64) << 16,
             events: Vec::new(),
             unacked: VecDeque::new(),
             dropped_cdrs: 0,

@@ -77,7 +77,13 @@ impl Store {
     }
 
     /// The fields a subscriber may change about himself.
-    pub async fn update_profile(&self, number: &str, description: &str, email: &str, now: i64) -> Result<(), StoreError> {
+    pub async fn update_profile(
+        &self,
+        number: &str,
+        description: &str,
+        email: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
         let (number, description, email) = (number.to_owned(), description.to_owned(), email.to_owned());
         self.write(move |c| {
             c.execute(

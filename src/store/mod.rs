@@ -14,6 +14,7 @@ pub mod accounts;
 pub mod backup;
 pub mod cdr;
 pub mod migrate;
+pub mod org;
 pub mod program;
 mod readers;
 pub mod voicemail;

@@ -54,6 +54,69 @@ impl Client {
         exchange(&mut tls, addr, path)
     }
 
+    /// Any request, with extra headers and a body; the raw response.
+    pub fn request(
+        &self,
+        addr: SocketAddr,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Result<Response, String> {
+        let mut tls = self.connect(addr)?;
+        let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        if !body.is_empty() || method == "POST" {
+            req.push_str(&format!(
+                "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+                body.len()
+            ));
+        }
+        req.push_str("\r\n");
+        req.push_str(body);
+        tls.write_all(req.as_bytes()).map_err(|e| e.to_string())?;
+        let mut raw = Vec::new();
+        if let Err(e) = tls.read_to_end(&mut raw) {
+            if raw.is_empty() || e.kind() != std::io::ErrorKind::UnexpectedEof {
+                return Err(e.to_string());
+            }
+        }
+        parse(&raw)
+    }
+
+    fn connect(
+        &self,
+        addr: SocketAddr,
+    ) -> Result<rustls::StreamOwned<rustls::ClientConnection, TcpStream>, String> {
+        let tcp = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+        let name = ServerName::IpAddress(addr.ip().into());
+        let conn = rustls::ClientConnection::new(self.config.clone(), name).map_err(|e| e.to_string())?;
+        Ok(rustls::StreamOwned::new(conn, tcp))
+    }
+
+    /// Opens a server-sent event stream; read it with [`EventStream::wait_for`].
+    pub fn events(&self, addr: SocketAddr, path: &str, cookie: &str) -> Result<EventStream, String> {
+        self.events_after(addr, path, cookie, None)
+    }
+
+    /// Opens the stream again after a blip, saying which event was seen last.
+    pub fn events_after(
+        &self,
+        addr: SocketAddr,
+        path: &str,
+        cookie: &str,
+        last: Option<&str>,
+    ) -> Result<EventStream, String> {
+        let mut tls = self.connect(addr)?;
+        let last = last.map(|id| format!("Last-Event-ID: {id}\r\n")).unwrap_or_default();
+        let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\nAccept: text/event-stream\r\n{last}\r\n");
+        tls.write_all(req.as_bytes()).map_err(|e| e.to_string())?;
+        tls.sock.set_read_timeout(Some(std::time::Duration::from_millis(200))).map_err(|e| e.to_string())?;
+        Ok(EventStream { tls, seen: String::new() })
+    }
+
     /// The protocol version a handshake ends with.
     pub fn negotiated(&self, addr: SocketAddr) -> Result<rustls::ProtocolVersion, String> {
         let tcp = TcpStream::connect(addr).map_err(|e| e.to_string())?;
@@ -95,4 +158,40 @@ fn parse(raw: &[u8]) -> Result<Response, String> {
         .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
         .collect();
     Ok(Response { status, headers, body: body.to_owned() })
+}
+
+/// A live server-sent event stream.
+pub struct EventStream {
+    tls: rustls::StreamOwned<rustls::ClientConnection, TcpStream>,
+    pub seen: String,
+}
+
+impl EventStream {
+    /// The id of the last event whose data contains `needle`.
+    pub fn id_of(&self, needle: &str) -> Option<String> {
+        self.seen
+            .split("\n\n")
+            .filter(|e| e.contains(needle))
+            .last()
+            .and_then(|e| e.lines().find_map(|l| l.strip_prefix("id:").map(|v| v.trim().to_owned())))
+    }
+
+    /// Reads until `needle` has arrived (or the deadline passes): an event awaited.
+    pub fn wait_for(&mut self, needle: &str, within: std::time::Duration) -> bool {
+        let deadline = std::time::Instant::now() + within;
+        let mut buf = [0u8; 4096];
+        while !self.seen.contains(needle) {
+            if std::time::Instant::now() > deadline {
+                return false;
+            }
+            match self.tls.read(&mut buf) {
+                Ok(0) => return false,
+                Ok(n) => self.seen.push_str(&String::from_utf8_lossy(&buf[..n])),
+                Err(e)
+                    if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+                Err(_) => return false,
+            }
+        }
+        true
+    }
 }

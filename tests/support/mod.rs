@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod client;
+pub mod portal;
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;

@@ -1,0 +1,212 @@
+//! The door: the login page and form, logout, and setting a password (the first
+//! one after a PIN login, or a change).
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
+use serde::Deserialize;
+
+use super::i18n::Tr;
+use super::pages::render;
+use super::session::{self, Subscriber, Transport, COOKIE, PRE_COOKIE};
+use super::HttpState;
+use crate::services::auth::{AuthError, PasswordProblem};
+use crate::system::random;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    t: Tr,
+    layout: &'a str,
+    csrf: &'a str,
+    error: &'a str,
+    extension: &'a str,
+}
+
+/// The language of a visitor who has not logged in: the browser's first choice we have.
+fn visitor_language(h: &HeaderMap) -> Tr {
+    let accept = h.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let code = accept
+        .split(',')
+        .map(|part| part.split(';').next().unwrap_or("").trim().get(..2).unwrap_or(""))
+        .find(|c| super::i18n::LANGUAGES.iter().any(|(l, _)| l == c))
+        .unwrap_or(super::i18n::DEFAULT);
+    Tr::new(code)
+}
+
+/// `GET /`: the start page for a logged-in subscriber, the login form for anyone else.
+pub async fn root(
+    State(state): State<HttpState>,
+    Extension(tx): Extension<Transport>,
+    h: HeaderMap,
+) -> Response {
+    if let Some(id) = session::cookie(&h, COOKIE) {
+        if state.auth.sessions.get(id, session::now()).is_some() {
+            return Redirect::to("/start").into_response();
+        }
+    }
+    login_form(&h, tx, "", "", StatusCode::OK)
+}
+
+fn login_form(h: &HeaderMap, tx: Transport, error: &str, extension: &str, status: StatusCode) -> Response {
+    let t = visitor_language(h);
+    let Ok(token) = random::hex_token(16) else { return StatusCode::INTERNAL_SERVER_ERROR.into_response() };
+    let page = render(LoginPage { t, layout: "auto", csrf: &token, error, extension });
+    (status, [(header::SET_COOKIE, session::set_cookie(PRE_COOKIE, &token, 3600, tx.tls))], page)
+        .into_response()
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    extension: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /login`
+pub async fn login(
+    State(state): State<HttpState>,
+    Extension(tx): Extension<Transport>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    h: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let t = visitor_language(&h);
+    let pre = session::cookie(&h, PRE_COOKIE).unwrap_or("");
+    if !session::same_origin(&h) || pre.is_empty() || !session::same_secret(pre, &form.csrf) {
+        return login_form(&h, tx, t.t("login.expired"), &form.extension, StatusCode::FORBIDDEN);
+    }
+    match state.auth.login(&form.extension, &form.password, peer.ip(), session::now()).await {
+        Ok(s) => {
+            let next = if s.must_set_password { "/password" } else { "/start" };
+            let mut resp = Redirect::to(next).into_response();
+            let headers = resp.headers_mut();
+            headers.append(header::SET_COOKIE, session::session_cookie(&s.id, tx.tls));
+            headers.append(header::SET_COOKIE, session::clear_cookie(PRE_COOKIE, tx.tls));
+            resp
+        }
+        Err(AuthError::Throttled(secs)) => {
+            let msg = t.f("login.throttled", "secs", &secs.to_string());
+            login_form(&h, tx, &msg, &form.extension, StatusCode::TOO_MANY_REQUESTS)
+        }
+        Err(AuthError::Failed) => {
+            login_form(&h, tx, t.t("login.failed"), &form.extension, StatusCode::UNAUTHORIZED)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "login");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Refuses a state change that is not from our own page with this session's token.
+pub fn forged(h: &HeaderMap, who: &Subscriber, token: &str) -> Option<Response> {
+    if session::same_origin(h) && session::same_secret(&who.session.csrf, token) {
+        return None;
+    }
+    tracing::warn!(extension = %who.session.ext, "refused a request without a valid CSRF token or origin");
+    Some((StatusCode::FORBIDDEN, who.tr.t("error.forbidden").to_owned()).into_response())
+}
+
+/// `POST /logout`
+pub async fn logout(
+    State(state): State<HttpState>,
+    Extension(tx): Extension<Transport>,
+    h: HeaderMap,
+    who: Subscriber,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if let Some(refusal) = forged(&h, &who, &form.csrf) {
+        return refusal;
+    }
+    state.auth.logout(&who.session);
+    let mut resp = Redirect::to("/").into_response();
+    resp.headers_mut().append(header::SET_COOKIE, session::clear_cookie(COOKIE, tx.tls));
+    resp
+}
+
+#[derive(Template)]
+#[template(path = "password.html")]
+struct PasswordPage<'a> {
+    t: Tr,
+    layout: &'a str,
+    csrf: &'a str,
+    who: &'a str,
+    first: bool,
+    error: &'a str,
+    notice: &'a str,
+}
+
+fn password_page(who: &Subscriber, error: &str, notice: &str, status: StatusCode) -> Response {
+    let page = PasswordPage {
+        t: who.tr,
+        layout: &who.profile.layout,
+        csrf: &who.session.csrf,
+        who: &who.profile.number,
+        first: who.session.must_set_password,
+        error,
+        notice,
+    };
+    (status, render(page)).into_response()
+}
+
+/// `GET /password`
+pub async fn password_form(who: Subscriber) -> Response {
+    password_page(&who, "", "", StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    new: String,
+    #[serde(default)]
+    repeat: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /password`
+pub async fn set_password(
+    State(state): State<HttpState>,
+    h: HeaderMap,
+    who: Subscriber,
+    Form(form): Form<PasswordForm>,
+) -> Response {
+    if let Some(refusal) = forged(&h, &who, &form.csrf) {
+        return refusal;
+    }
+    let current = (!who.session.must_set_password).then_some(form.current.as_str());
+    match state.auth.set_password(&who.session, current, &form.new, &form.repeat, session::now()).await {
+        Ok(()) if who.session.must_set_password => Redirect::to("/start").into_response(),
+        Ok(()) => password_page(&who, "", who.tr.t("password.changed"), StatusCode::OK),
+        Err(AuthError::Policy(p)) => {
+            let key = match p {
+                PasswordProblem::TooShort => "password.too_short",
+                PasswordProblem::TooLong => "settings.too_long",
+                PasswordProblem::Mismatch => "password.mismatch",
+                PasswordProblem::SameAsExtension => "password.same_as_extension",
+                PasswordProblem::WrongCurrent => "password.wrong_current",
+            };
+            password_page(&who, who.tr.t(key), "", StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "set password");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}

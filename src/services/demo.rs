@@ -1,0 +1,110 @@
+//! The demo exchange of the simulated board (never of a real one): named
+//! extensions in three departments, logins, a week of call history and a few
+//! voicemails, made on the first start, so a newcomer sees a working portal.
+//!
+//! Logins: extensions 100-106, 110-115 and 120-125 have the password `demo-` and
+//! their number (`demo-100`); extension 107 has only the PIN `1234`, for the
+//! first-login flow.
+
+use crate::domain::program::ExtensionProgram;
+use crate::hal::proto::{Command, Event};
+use crate::services::password::Hasher;
+use crate::sim::traffic::{Traffic, TrafficConfig};
+use crate::sim::{demo, Clock, Sim};
+use crate::store::voicemail::Voicemail;
+use crate::store::{Store, StoreError};
+
+pub const PIN_ONLY: &str = "107";
+pub const PIN: &str = "1234";
+const DAY: i64 = 86_400;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Hash(#[from] crate::services::password::HashError),
+}
+
+fn department_of(number: &str) -> &'static str {
+    match number.as_bytes().get(1) {
+        Some(b'0') => "Sales",
+        Some(b'1') => "Service",
+        _ => "Office",
+    }
+}
+
+/// The demo password of an extension.
+pub fn password(number: &str) -> String {
+    format!("demo-{number}")
+}
+
+/// Seeds the demo data unless the database already has call records.
+pub async fn seed(store: &Store, hasher: &Hasher, now: i64) -> Result<bool, DemoError> {
+    if store.cdr_count().await? > 0 {
+        return Ok(false);
+    }
+    let plan = demo::plan();
+    for e in &plan.extensions {
+        let dept = store.ensure_department(department_of(&e.number)).await?;
+        let first = e.name.split_whitespace().next().unwrap_or("user").to_lowercase();
+        let email = format!("{first}.{}@example.com", e.number);
+        let mobile = if e.number == "100" { "0600100100" } else { "" };
+        store.set_extension_admin(&e.number, Some(dept), &email, mobile, now).await?;
+        if e.number == PIN_ONLY {
+            store.set_pin_hash(&e.number, &hasher.hash(PIN).await?, now).await?;
+        } else if store.credentials(&e.number).await?.and_then(|c| c.password_hash).is_none() {
+            store.set_password_hash(&e.number, &hasher.hash(&password(&e.number)).await?, now).await?;
+        }
+    }
+    // A week of calls, played on a simulator of its own with a fast clock.
+    let exts: Vec<String> = plan.extensions.iter().map(|e| e.number.clone()).collect();
+    let sim = Sim::new(plan, Clock::Manual, now - 7 * DAY);
+    for ext in ["100", "101", "110"] {
+        let program = ExtensionProgram { voicemail: true, no_answer_secs: 15, ..Default::default() };
+        let _ = sim.command(Command::Program { ext: ext.into(), program: Box::new(program) });
+    }
+    let mut events = sim.subscribe();
+    let mut traffic =
+        Traffic::new(now as u64, TrafficConfig { answered_pct: 65, ..TrafficConfig::default() });
+    let mut cdrs = Vec::new();
+    let mut voicemails = Vec::new();
+    let mut round = 0u32;
+    while sim.with(|ex| ex.now()) < now - 600 {
+        traffic.complete_call(&sim, &exts);
+        round += 1;
+        if round % 15 == 0 {
+            // Now and then nobody answers and the caller leaves a message.
+            let ext = ["100", "101", "110"][(round / 15 % 3) as usize];
+            if sim.with(|ex| ex.incoming(&format!("0601{:06}", round), ext)).is_ok() {
+                sim.advance(20);
+            }
+        }
+        sim.advance(1200 + (traffic.config.mean_talk_secs as i64));
+        while let Ok(ev) = events.try_recv() {
+            match ev.event {
+                Event::Cdr(c) => cdrs.push(c),
+                Event::VoicemailDeposited { record_id, ext, caller, at, duration_secs } => {
+                    voicemails.push(Voicemail {
+                        core_id: record_id,
+                        extension: ext,
+                        caller,
+                        received_at: at,
+                        duration_secs,
+                        heard_at: None,
+                    })
+                }
+                _ => {}
+            }
+        }
+    }
+    for (i, mut v) in voicemails.into_iter().enumerate() {
+        // The older half has been listened to.
+        if i % 2 == 0 {
+            v.heard_at = Some(v.received_at + 3600);
+        }
+        store.insert_voicemail(v).await?;
+    }
+    store.insert_cdrs(cdrs).await?;
+    Ok(true)
+}

@@ -1,0 +1,216 @@
+//! The subscriber's portal as a browser meets it, over real TLS: logging in (with a
+//! password, with a PIN the first time), throttling, the start page, history,
+//! settings and language, CSRF and cross-origin refusals, one subscriber never
+//! seeing another's data, and calls placed through the core.
+
+mod support;
+
+use std::time::Duration;
+
+use support::portal::{seeded_db, Browser};
+use support::Service;
+
+fn start() -> (tempfile::TempDir, Service) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    seeded_db(&dir.path().join("data"));
+    let svc = Service::start(dir.path(), "");
+    (dir, svc)
+}
+
+fn browser(svc: &Service) -> Browser {
+    Browser::new(svc.client(), svc.lan_https)
+}
+
+#[test]
+fn login_shows_the_start_page_and_logout_ends_the_session() {
+    let (_dir, svc) = start();
+    let mut b = browser(&svc);
+    let r = b.login("100", "secret-100");
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.header("location"), Some("/start"));
+    let cookie = r
+        .headers
+        .iter()
+        .find(|(k, v)| k == "set-cookie" && v.starts_with("webcti_session="))
+        .map(|(_, v)| v.clone())
+        .expect("session cookie");
+    for attr in ["HttpOnly", "Secure", "SameSite=Strict"] {
+        assert!(cookie.contains(attr), "{cookie}");
+    }
+    let start = b.get("/start");
+    assert_eq!(start.status, 200);
+    for text in [
+        "Anna Kowalska",
+        "Missed calls",
+        "Recent calls",
+        "Voicemail",
+        "Summary",
+        "0221111111",
+        "2 times",
+        "0602222222",
+    ] {
+        assert!(start.body.contains(text), "{text} missing from the start page");
+    }
+    let out = b.post("/logout", &[]);
+    assert_eq!(out.status, 303);
+    let after = b.get("/start");
+    assert_eq!(after.status, 303, "the session is gone");
+    assert_eq!(after.header("location"), Some("/"));
+}
+
+#[test]
+fn a_wrong_password_and_an_unknown_extension_get_the_same_answer_then_a_pause() {
+    let (_dir, svc) = start();
+    let mut b = browser(&svc);
+    let wrong = b.login("100", "not-the-password");
+    let unknown = b.login("555", "not-the-password");
+    assert_eq!((wrong.status, unknown.status), (401, 401));
+    assert!(
+        wrong.body.contains("Wrong extension or password.")
+            && unknown.body.contains("Wrong extension or password.")
+    );
+    assert!(!b.cookies.contains_key("webcti_session"));
+    // A few typos are free; then the next attempt must wait, even a right one.
+    b.login("100", "again-wrong");
+    b.login("100", "still-wrong");
+    let throttled = b.login("100", "secret-100");
+    assert_eq!(throttled.status, 429, "{}", throttled.body);
+    assert!(throttled.body.contains("Too many attempts"));
+}
+
+#[test]
+fn the_pin_logs_in_once_to_set_a_password() {
+    let (_dir, svc) = start();
+    let mut b = browser(&svc);
+    let r = b.login("107", "1234");
+    assert_eq!(r.header("location"), Some("/password"));
+    // Nothing else is reachable until a password is set.
+    assert_eq!(b.get("/start").header("location"), Some("/password"));
+    let form = b.get("/password");
+    assert!(form.body.contains("You logged in with your PIN"));
+    let short = b.post("/password", &[("new", "short"), ("repeat", "short")]);
+    assert!(short.body.contains("at least 8 characters"));
+    let set = b.post("/password", &[("new", "my new password"), ("repeat", "my new password")]);
+    assert_eq!(set.header("location"), Some("/start"));
+    assert_eq!(b.get("/start").status, 200);
+
+    let mut again = browser(&svc);
+    assert_eq!(again.login("107", "1234").status, 401, "the PIN no longer logs in");
+    assert_eq!(again.login("107", "my new password").status, 303);
+}
+
+#[test]
+fn a_password_change_ends_the_other_sessions() {
+    let (_dir, svc) = start();
+    let mut phone = browser(&svc);
+    let mut pc = browser(&svc);
+    phone.login("100", "secret-100");
+    pc.login("100", "secret-100");
+    pc.get("/password");
+    let changed = pc.post(
+        "/password",
+        &[("current", "secret-100"), ("new", "correct horse"), ("repeat", "correct horse")],
+    );
+    assert!(changed.body.contains("Your password is changed"), "{}", changed.body);
+    assert_eq!(pc.get("/start").status, 200, "this session goes on");
+    assert_eq!(phone.get("/start").status, 303, "the other one ended");
+}
+
+#[test]
+fn a_subscriber_sees_only_his_own_calls() {
+    let (_dir, svc) = start();
+    let mut b = browser(&svc);
+    b.login("100", "secret-100");
+    for path in [
+        "/history",
+        "/history?extension=101",
+        "/start?ext=101",
+        "/start/panels",
+        "/history?number=0609999999",
+    ] {
+        let r = b.get(path);
+        assert_eq!(r.status, 200, "{path}");
+        assert!(!r.body.contains("0609999999</button>"), "{path} shows 101's call");
+    }
+    let missed = b.get("/history?type=missed");
+    assert_eq!(missed.body.matches("0221111111</button>").count(), 2, "{}", missed.body);
+    assert!(!missed.body.contains("0602222222</button>"), "an outgoing call is not missed");
+    let mut other = browser(&svc);
+    other.login("101", "secret-101");
+    assert!(other.get("/history").body.contains("0609999999</button>"));
+    // Without a session, nothing but the login page.
+    let mut stranger = browser(&svc);
+    for path in ["/start", "/history", "/voicemail", "/settings", "/events"] {
+        assert_eq!(stranger.get(path).header("location"), Some("/"), "{path}");
+    }
+}
+
+#[test]
+fn cross_origin_and_tokenless_posts_change_nothing() {
+    let (_dir, svc) = start();
+    let mut b = browser(&svc);
+    b.login("100", "secret-100");
+    b.get("/settings");
+    let token = b.csrf.clone();
+    let evil = b.post_as(
+        "/settings/profile",
+        &[("description", "hacked"), ("email", "x@evil.example")],
+        "https://evil.example",
+        &token,
+    );
+    assert_eq!(evil.status, 403);
+    let origin = format!("https://{}", svc.lan_https);
+    let tokenless = b.post_as("/settings/profile", &[("description", "hacked")], &origin, "");
+    assert_eq!(tokenless.status, 403);
+    assert!(!b.get("/settings").body.contains("hacked"));
+    // A GET never changes anything, whatever it carries.
+    b.get("/settings/profile?description=hacked");
+    assert!(!b.get("/settings").body.contains("hacked"));
+
+    let ok =
+        b.post("/settings/profile", &[("description", "Sales, 2nd floor"), ("email", "anna@example.com")]);
+    assert!(ok.body.contains("Saved."));
+    assert!(b.get("/settings").body.contains("Sales, 2nd floor"));
+    let bad = b.post("/settings/profile", &[("description", "x"), ("email", "not an address")]);
+    assert_eq!(bad.status, 422);
+    assert!(b.get("/settings").body.contains("anna@example.com"), "a bad e-mail changed nothing");
+}
+
+#[test]
+fn switching_to_german_shows_german() {
+    let (_dir, svc) = start();
+    let mut b = browser(&svc);
+    b.login("100", "secret-100");
+    b.get("/settings");
+    let r = b.post("/settings/app", &[("language", "de"), ("layout", "mobile")]);
+    assert!(r.body.contains("Gespeichert."), "{}", r.body);
+    let start = b.get("/start");
+    for text in ["Verpasste Anrufe", "Letzte Anrufe", "Verlauf", "lang=\"de\"", "layout-mobile"] {
+        assert!(start.body.contains(text), "{text}");
+    }
+    b.get("/settings");
+    b.post("/settings/app", &[("language", "pl"), ("layout", "auto")]);
+    assert!(b.get("/start").body.contains("Nieodebrane"));
+}
+
+#[test]
+fn a_callback_rings_the_subscribers_own_phone_first() {
+    let (_dir, svc) = start();
+    let mut b = browser(&svc);
+    b.login("100", "secret-100");
+    b.get("/start");
+    let mut live = b.client.events(svc.lan_https, "/events", &b.cookie_header()).expect("event stream");
+    assert!(live.wait_for("text/event-stream", Duration::from_secs(30)), "{}", live.seen);
+    let r = b.post("/call", &[("number", "0602 222-222"), ("mode", "extension")]);
+    assert_eq!(r.header("location"), Some("/start?called=0602222222"), "{}", r.body);
+    // The simulator rings extension 100; the portal hears it live.
+    assert!(live.wait_for("\"ext\":\"100\",\"state\":\"Ringing\"", Duration::from_secs(30)), "{}", live.seen);
+    assert!(b.get("/start?called=0602222222").body.contains("Your phone is ringing"));
+    // MobilePhone first without a mobile number: a clear message.
+    let r = b.post("/call", &[("number", "101"), ("mode", "mobile")]);
+    assert_eq!(r.header("location"), Some("/start?error=no_mobile"));
+    assert!(b.get("/start?error=no_mobile").body.contains("No MobilePhone number is set"));
+    // Nonsense is refused before it reaches the exchange.
+    let r = b.post("/call", &[("number", "call me maybe")]);
+    assert_eq!(r.header("location"), Some("/start?error=invalid"));
+}

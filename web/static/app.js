@@ -1,0 +1,77 @@
+// WebCTI's small script: live panels over server-sent events, calls without a page
+// reload, and times in the browser's own time zone. Every page works without it.
+"use strict";
+
+function localTimes(root) {
+  for (const el of root.querySelectorAll("time[datetime]")) {
+    const d = new Date(el.getAttribute("datetime"));
+    if (!isNaN(d)) el.textContent = d.toLocaleString([], { dateStyle: "short", timeStyle: "short" });
+  }
+}
+
+function flash(text, ok) {
+  const el = document.getElementById("flash");
+  if (!el) return;
+  el.textContent = text;
+  el.className = ok ? "notice" : "error";
+  el.hidden = false;
+}
+
+function wireCalls(root) {
+  for (const form of root.querySelectorAll("form.call")) {
+    if (form.dataset.wired) continue;
+    form.dataset.wired = "1";
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const data = new FormData(form);
+      // The calling choice on the start page applies to every number button.
+      const mode = document.querySelector("input[name=mode]:checked");
+      if (mode && !data.has("mode")) data.set("mode", mode.value);
+      const remember = document.querySelector("input[name=remember]:checked");
+      if (remember && !data.has("remember")) data.set("remember", "1");
+      try {
+        const r = await fetch("/call", {
+          method: "POST",
+          body: new URLSearchParams(data),
+          headers: { "x-requested-with": "fetch" },
+          credentials: "same-origin",
+        });
+        const body = await r.json();
+        flash(body.message, body.ok);
+      } catch (e) {
+        flash(String(e), false);
+      }
+    });
+  }
+}
+
+async function refreshPanels() {
+  const panels = document.getElementById("panels");
+  if (!panels) return;
+  const r = await fetch("/start/panels", { credentials: "same-origin" });
+  if (!r.ok) return;
+  panels.innerHTML = await r.text();
+  localTimes(panels);
+  wireCalls(panels);
+  document.body.dataset.refreshed = String(Number(document.body.dataset.refreshed || 0) + 1);
+}
+
+function live() {
+  if (!document.getElementById("panels") || !window.EventSource) return;
+  const lost = document.getElementById("live-lost");
+  // EventSource reconnects by itself and sends Last-Event-ID: nothing is missed.
+  const es = new EventSource("/events");
+  es.addEventListener("open", () => { if (lost) lost.hidden = true; document.body.dataset.live = "1"; });
+  es.addEventListener("error", () => { if (lost) lost.hidden = false; });
+  for (const kind of ["call_record", "voicemail", "resync"]) es.addEventListener(kind, refreshPanels);
+  es.addEventListener("line", (ev) => {
+    const state = JSON.parse(ev.data).state;
+    document.body.dataset.line = state;
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  localTimes(document);
+  wireCalls(document);
+  live();
+});
