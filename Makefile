@@ -10,7 +10,8 @@ NIGHTLY := $(shell sed -n 's/^nightly *= *"\(.*\)"/\1/p' cross/nightly.toml)
 # supplies them, and gcc's libgcc_eh.a stands in for libunwind (cross/setup.sh).
 ARMV7_RUSTFLAGS := -C target-feature=+crt-static -C link-self-contained=no -L $(CURDIR)/target/armv7-unwind
 
-.PHONY: run test lint test-native cross cross-setup cross-test bench soak fuzz clean
+
+.PHONY: run test test-setup lint test-native cross cross-setup cross-test bench soak fuzz clean
 FUZZ_SECS ?= 60
 
 ## run: the service on the simulated board (board/sim), data in ./var
@@ -18,7 +19,10 @@ run:
 	$(CARGO) run --release -- serve --board board/sim/board.toml
 
 ## test: everything CI runs: lints, the native suite, the aarch64 suite under qemu
-test: lint test-native cross-test
+test: lint test-setup test-native cross-test
+
+test-setup:
+	./tests/setup.sh
 
 lint:
 	$(CARGO) fmt --all -- --check

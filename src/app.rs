@@ -17,6 +17,8 @@ use crate::services::auth::Auth;
 use crate::services::bus::Bus;
 use crate::services::demo;
 use crate::services::intake;
+use crate::services::mail::Mailer;
+use crate::services::reset::Reset;
 use crate::services::resync::FromStore;
 use crate::shutdown::Shutdown;
 use crate::sim::traffic::{self, TrafficConfig};
@@ -46,6 +48,8 @@ pub enum AppError {
     Config(#[from] crate::config::ConfigError),
     #[error("cannot start the login service: {0}")]
     Auth(String),
+    #[error("the mail settings (smtp in the board file) do not work: {0}")]
+    Mail(String),
 }
 
 /// Runs the service until `shutdown` completes.
@@ -102,7 +106,9 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<(), AppError> {
             Err(e) => tracing::warn!(error = %e, "demo data not made"),
         }
     }
-    let state = HttpState { store: store.clone(), link, https_only: config.tls.https_only, core, bus, auth };
+    let reset = Arc::new(password_reset(&config, &store, &interfaces)?);
+    let state =
+        HttpState { store: store.clone(), link, https_only: config.tls.https_only, core, bus, auth, reset };
     http::serve(interfaces, tls, state, shutdown, Duration::from_secs(config.service.drain_secs)).await;
 
     // The stop: the store closes last among the writers, then the watchdog is disarmed.
@@ -157,6 +163,25 @@ async fn start_core(
         CoreLink::Device(path) => Arc::new(WireCore::start(Endpoint::Device(path), resync, shutdown.clone())),
     };
     Ok(core)
+}
+
+/// Forgotten-password links: mailed through the board's SMTP server, starting
+/// with the configured base or the board's host name and LAN HTTPS port.
+fn password_reset(config: &Config, store: &Store, interfaces: &[BoundInterface]) -> Result<Reset, AppError> {
+    let lan_port = interfaces.first().map(|i| i.https_addr().port()).unwrap_or(443);
+    let default_base = match lan_port {
+        443 => format!("https://{}", config.board.hostname),
+        port => format!("https://{}:{port}", config.board.hostname),
+    };
+    let (mailer, base, minutes) = match &config.smtp {
+        Some(smtp) => {
+            let mailer = Mailer::new(smtp).map_err(|e| AppError::Mail(e.to_string()))?;
+            let base = if smtp.link_base.is_empty() { default_base } else { smtp.link_base.clone() };
+            (Some(mailer), base, smtp.reset_minutes)
+        }
+        None => (None, default_base, crate::config::DEFAULT_RESET_MINUTES),
+    };
+    Ok(Reset::new(store.clone(), mailer, base, i64::from(minutes) * 60))
 }
 
 fn prepare_data_dir(dir: &Path) -> Result<(), AppError> {

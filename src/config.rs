@@ -39,6 +39,8 @@ pub struct Config {
     pub watchdog: Option<Watchdog>,
     #[serde(default)]
     pub retention: Retention,
+    /// The mail server for the mails the system sends (password reset links).
+    pub smtp: Option<Smtp>,
     /// Where this configuration came from, for messages.
     #[serde(skip)]
     pub source: String,
@@ -152,6 +154,43 @@ pub struct Watchdog {
     pub device: PathBuf,
     #[serde(default = "default_wd_interval")]
     pub interval_secs: u64,
+}
+
+pub const DEFAULT_SMTP_PORT: u16 = 587;
+pub const DEFAULT_RESET_MINUTES: u32 = 30;
+
+/// How mail leaves the board.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Smtp {
+    pub host: String,
+    #[serde(default = "default_smtp_port")]
+    pub port: u16,
+    /// `starttls` (the default), `tls`, or `none` (only for a server on this host).
+    #[serde(default = "default_smtp_tls")]
+    pub tls: String,
+    #[serde(default)]
+    pub username: String,
+    #[serde(default)]
+    pub password: String,
+    pub from: String,
+    /// How the links in mails start, e.g. `https://pbx.example.com`; by default
+    /// the board's host name and LAN HTTPS port.
+    #[serde(default)]
+    pub link_base: String,
+    /// How long a password reset link works.
+    #[serde(default = "default_reset_minutes")]
+    pub reset_minutes: u32,
+}
+
+fn default_smtp_port() -> u16 {
+    DEFAULT_SMTP_PORT
+}
+fn default_smtp_tls() -> String {
+    "starttls".to_owned()
+}
+fn default_reset_minutes() -> u32 {
+    DEFAULT_RESET_MINUTES
 }
 
 pub const DEFAULT_CDR_MAX_AGE_DAYS: u32 = 730;
@@ -269,6 +308,25 @@ impl Config {
         }
         if self.retention.interval_secs < 60 {
             return Err(self.invalid("retention.interval_secs", "must be at least 60 seconds"));
+        }
+        if let Some(smtp) = &self.smtp {
+            if !is_hostname(&smtp.host) && smtp.host.parse::<IpAddr>().is_err() {
+                return Err(
+                    self.invalid("smtp.host", format!("{:?} is not a host name or address", smtp.host))
+                );
+            }
+            if !["starttls", "tls", "none"].contains(&smtp.tls.as_str()) {
+                return Err(self.invalid(
+                    "smtp.tls",
+                    format!("{:?} is not \"starttls\", \"tls\" or \"none\"", smtp.tls),
+                ));
+            }
+            if !smtp.from.contains('@') {
+                return Err(self.invalid("smtp.from", "must be an e-mail address"));
+            }
+            if smtp.reset_minutes == 0 || smtp.reset_minutes > 24 * 60 {
+                return Err(self.invalid("smtp.reset_minutes", "must be between 1 and 1440"));
+            }
         }
         if !self.service.user.is_empty() && !is_user_name(&self.service.user) {
             return Err(self.invalid("service.user", format!("{:?} is not a user name", self.service.user)));

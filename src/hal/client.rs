@@ -212,12 +212,32 @@ impl Link {
                 return End::Failed(e);
             }
         }
-        self.reporter.set_up(true);
         for msg in early {
             if let Err(e) = self.handle(&mut s, msg).await {
                 return End::Failed(e);
             }
         }
+        // The link is up once the core has taken its programming: until then only
+        // the resync's requests are pending.
+        let deadline = Instant::now() + COMMAND_TIMEOUT;
+        while !s.pending.is_empty() {
+            let frames = tokio::select! {
+                r = s.read(&mut stream) => match r { Ok(f) => f, Err(e) => return End::Failed(e) },
+                _ = tokio::time::sleep_until(deadline) => return End::Failed("the core did not answer the resync".into()),
+                _ = self.shutdown.wait() => return End::Shutdown,
+            };
+            for f in frames {
+                match f {
+                    Ok(msg) => {
+                        if let Err(e) = self.handle(&mut s, msg).await {
+                            return End::Failed(e);
+                        }
+                    }
+                    Err(e) => self.malformed(&e.to_string()),
+                }
+            }
+        }
+        self.reporter.set_up(true);
 
         let beat = Duration::from_millis(HEARTBEAT_MS);
         let mut ticker = tokio::time::interval(beat);

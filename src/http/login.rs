@@ -28,7 +28,7 @@ struct LoginPage<'a> {
 }
 
 /// The language of a visitor who has not logged in: the browser's first choice we have.
-fn visitor_language(h: &HeaderMap) -> Tr {
+pub fn visitor_language(h: &HeaderMap) -> Tr {
     let accept = h.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let code = accept
         .split(',')

@@ -10,6 +10,7 @@ mod live;
 mod login;
 mod pages;
 mod portal;
+mod reset;
 pub mod session;
 pub mod tls;
 
@@ -29,6 +30,7 @@ use tower::ServiceExt;
 use crate::hal::{LinkHealth, SwitchCore};
 use crate::services::auth::Auth;
 use crate::services::bus::Bus;
+use crate::services::reset::Reset;
 use crate::shutdown::Shutdown;
 use crate::store::Store;
 use listen::BoundInterface;
@@ -48,6 +50,7 @@ pub struct HttpState {
     pub core: Arc<dyn SwitchCore>,
     pub bus: Bus,
     pub auth: Arc<Auth>,
+    pub reset: Arc<Reset>,
 }
 
 /// Serves every bound interface until `shutdown`, then drains open connections

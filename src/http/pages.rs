@@ -8,7 +8,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
-use super::{headers, live, login, portal, HttpState};
+use super::{headers, live, login, portal, reset, HttpState};
 
 /// Form bodies larger than this are refused before they are read.
 pub const MAX_FORM: usize = 64 * 1024;
@@ -23,6 +23,8 @@ pub fn router(state: HttpState, webcti: bool) -> Router {
             .route("/login", post(login::login))
             .route("/logout", post(login::logout))
             .route("/password", get(login::password_form).post(login::set_password))
+            .route("/forgot", get(reset::forgot_form).post(reset::forgot))
+            .route("/reset", get(reset::reset_form).post(reset::reset))
             .route("/start", get(portal::start))
             .route("/start/panels", get(portal::panels))
             .route("/history", get(portal::history))

@@ -104,18 +104,7 @@ impl Auth {
         repeat: &str,
         now: i64,
     ) -> Result<(), AuthError> {
-        if new != repeat {
-            return Err(AuthError::Policy(PasswordProblem::Mismatch));
-        }
-        if new.chars().count() < MIN_PASSWORD {
-            return Err(AuthError::Policy(PasswordProblem::TooShort));
-        }
-        if new.len() > MAX_PASSWORD {
-            return Err(AuthError::Policy(PasswordProblem::TooLong));
-        }
-        if new.trim() == session.ext {
-            return Err(AuthError::Policy(PasswordProblem::SameAsExtension));
-        }
+        check_policy(&session.ext, new, repeat).map_err(AuthError::Policy)?;
         if !session.must_set_password {
             let creds = self.store.credentials(&session.ext).await?;
             let hash = creds.and_then(|c| c.password_hash);
@@ -134,6 +123,23 @@ impl Auth {
     pub fn logout(&self, session: &Session) {
         self.sessions.remove(&session.id);
     }
+}
+
+/// Whether `new` may be the password of `ext`.
+pub fn check_policy(ext: &str, new: &str, repeat: &str) -> Result<(), PasswordProblem> {
+    if new != repeat {
+        return Err(PasswordProblem::Mismatch);
+    }
+    if new.chars().count() < MIN_PASSWORD {
+        return Err(PasswordProblem::TooShort);
+    }
+    if new.len() > MAX_PASSWORD {
+        return Err(PasswordProblem::TooLong);
+    }
+    if new.trim() == ext {
+        return Err(PasswordProblem::SameAsExtension);
+    }
+    Ok(())
 }
 
 fn is_pin(s: &str) -> bool {

@@ -152,3 +152,61 @@ fn profile(c: &Connection, number: &str) -> rusqlite::Result<Option<Profile>> {
     )
     .optional()
 }
+
+impl Store {
+    /// Keeps a password reset token's hash until `expires_at`.
+    pub async fn insert_reset(
+        &self,
+        token_hash: &str,
+        number: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        let (token_hash, number) = (token_hash.to_owned(), number.to_owned());
+        self.write(move |c| {
+            // Old links of this extension stop working when a new one is sent.
+            c.execute(
+                "DELETE FROM password_reset WHERE extension = ?1 OR expires_at < ?2",
+                params![number, expires_at - 86_400],
+            )?;
+            c.execute(
+                "INSERT INTO password_reset (token_hash, extension, expires_at) VALUES (?1, ?2, ?3)",
+                params![token_hash, number, expires_at],
+            )
+            .map(|_| ())
+        })
+        .await
+    }
+
+    /// The extension of a valid, unused reset token, which is used up by asking.
+    pub async fn take_reset(&self, token_hash: &str, now: i64) -> Result<Option<String>, StoreError> {
+        let token_hash = token_hash.to_owned();
+        self.write(move |c| {
+            let ext: Option<String> = c
+                .query_row(
+                    "SELECT extension FROM password_reset WHERE token_hash = ?1 AND used_at IS NULL AND expires_at > ?2",
+                    params![token_hash, now],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if ext.is_some() {
+                c.execute("UPDATE password_reset SET used_at = ?2 WHERE token_hash = ?1", params![token_hash, now])?;
+            }
+            Ok(ext)
+        })
+        .await
+    }
+
+    /// The extension a reset token would be accepted for now (without using it up).
+    pub async fn reset_extension(&self, token_hash: &str, now: i64) -> Result<Option<String>, StoreError> {
+        let token_hash = token_hash.to_owned();
+        self.read(move |c| {
+            c.query_row(
+                "SELECT extension FROM password_reset WHERE token_hash = ?1 AND used_at IS NULL AND expires_at > ?2",
+                params![token_hash, now],
+                |r| r.get(0),
+            )
+            .optional()
+        })
+        .await
+    }
+}

@@ -57,6 +57,7 @@ https_only = {https_only}
 [core]
 link = "{link}"
 {watchdog}
+{smtp}
 "#,
         data = data_dir.display(),
         extra_service = section(extra, "service"),
@@ -64,6 +65,7 @@ link = "{link}"
         https_only = option(extra, "https_only").unwrap_or("true"),
         watchdog = section(extra, "watchdog_block"),
         link = option(extra, "link").unwrap_or("sim"),
+        smtp = section(extra, "smtp_block"),
     )
 }
 

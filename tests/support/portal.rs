@@ -94,8 +94,14 @@ pub fn seeded_db(data_dir: &Path) {
     let (_, template) = TEMPLATE.get_or_init(|| {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = dir.path().join("webcti.db");
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-        rt.block_on(seed(&db));
+        // On a thread of its own: the caller may itself be inside a runtime.
+        let path = db.clone();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            rt.block_on(seed(&path));
+        })
+        .join()
+        .expect("seeding");
         (dir, db)
     });
     std::fs::create_dir_all(data_dir).expect("data dir");
@@ -114,6 +120,7 @@ async fn seed(db: &Path) {
     store.set_password_hash("100", &hasher.hash("secret-100").await.expect("hash"), T0).await.expect("pw");
     store.set_password_hash("101", &hasher.hash("secret-101").await.expect("hash"), T0).await.expect("pw");
     store.set_pin_hash("107", &hasher.hash("1234").await.expect("hash"), T0).await.expect("pin");
+    store.update_profile("100", "", "anna@example.com", T0).await.expect("e-mail");
     let cdr = |id: u64, ext: &str, direction, disposition, peer: &str, at: i64| Cdr {
         core_id: id,
         extension: ext.into(),

@@ -1,0 +1,150 @@
+//! Forgotten passwords at the HTTP edge: asking for a link, and using it.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Form};
+use serde::Deserialize;
+
+use super::i18n::Tr;
+use super::login::visitor_language;
+use super::pages::render;
+use super::session::{self, Transport, PRE_COOKIE};
+use super::HttpState;
+use crate::services::auth::{AuthError, PasswordProblem};
+use crate::system::random;
+
+#[derive(Template)]
+#[template(path = "forgot.html")]
+struct ForgotPage<'a> {
+    t: Tr,
+    layout: &'a str,
+    csrf: &'a str,
+    sent: bool,
+}
+
+/// A page with a fresh double-submit token for its form.
+fn with_token(status: StatusCode, tx: Transport, page: impl FnOnce(&str) -> Response) -> Response {
+    let Ok(token) = random::hex_token(16) else { return StatusCode::INTERNAL_SERVER_ERROR.into_response() };
+    let body = page(&token);
+    (status, [(header::SET_COOKIE, session::set_cookie(PRE_COOKIE, &token, 3600, tx.tls))], body)
+        .into_response()
+}
+
+fn pre_token_ok(h: &HeaderMap, form_token: &str) -> bool {
+    let pre = session::cookie(h, PRE_COOKIE).unwrap_or("");
+    session::same_origin(h) && !pre.is_empty() && session::same_secret(pre, form_token)
+}
+
+/// `GET /forgot`
+pub async fn forgot_form(Extension(tx): Extension<Transport>, h: HeaderMap) -> Response {
+    let t = visitor_language(&h);
+    with_token(StatusCode::OK, tx, |csrf| render(ForgotPage { t, layout: "auto", csrf, sent: false }))
+}
+
+#[derive(Deserialize)]
+pub struct ForgotForm {
+    #[serde(default)]
+    extension: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /forgot`: the same answer, at once, whatever the extension.
+pub async fn forgot(State(state): State<HttpState>, h: HeaderMap, Form(f): Form<ForgotForm>) -> Response {
+    let t = visitor_language(&h);
+    if !pre_token_ok(&h, &f.csrf) {
+        return (StatusCode::FORBIDDEN, t.t("login.expired").to_owned()).into_response();
+    }
+    state.reset.request(&f.extension, session::now()).await;
+    render(ForgotPage { t, layout: "auto", csrf: "", sent: true })
+}
+
+#[derive(Template)]
+#[template(path = "reset.html")]
+struct ResetPage<'a> {
+    t: Tr,
+    layout: &'a str,
+    csrf: &'a str,
+    token: &'a str,
+    show_form: bool,
+    error: &'a str,
+    notice: &'a str,
+}
+
+#[derive(Deserialize)]
+pub struct TokenQuery {
+    #[serde(default)]
+    token: String,
+}
+
+fn is_token(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// `GET /reset?token=...`: the form, if the link still works. Looking does not use it up.
+pub async fn reset_form(
+    State(state): State<HttpState>,
+    Extension(tx): Extension<Transport>,
+    h: HeaderMap,
+    Query(q): Query<TokenQuery>,
+) -> Response {
+    let t = visitor_language(&h);
+    let valid = is_token(&q.token) && state.reset.valid(&q.token, session::now()).await.is_some();
+    let status = if valid { StatusCode::OK } else { StatusCode::GONE };
+    let error = if valid { "" } else { t.t("reset.invalid") };
+    with_token(status, tx, |csrf| {
+        render(ResetPage { t, layout: "auto", csrf, token: &q.token, show_form: valid, error, notice: "" })
+    })
+}
+
+#[derive(Deserialize)]
+pub struct ResetForm {
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    new: String,
+    #[serde(default)]
+    repeat: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /reset`
+pub async fn reset(
+    State(state): State<HttpState>,
+    Extension(tx): Extension<Transport>,
+    h: HeaderMap,
+    Form(f): Form<ResetForm>,
+) -> Response {
+    let t = visitor_language(&h);
+    if !pre_token_ok(&h, &f.csrf) {
+        return (StatusCode::FORBIDDEN, t.t("login.expired").to_owned()).into_response();
+    }
+    let page = |status, show_form, error: &str, notice: &str| {
+        with_token(status, tx, |csrf| {
+            render(ResetPage { t, layout: "auto", csrf, token: &f.token, show_form, error, notice })
+        })
+    };
+    if !is_token(&f.token) {
+        return page(StatusCode::GONE, false, t.t("reset.invalid"), "");
+    }
+    match state.reset.complete(&state.auth, &f.token, &f.new, &f.repeat, session::now()).await {
+        Ok(_) => page(StatusCode::OK, false, "", t.t("reset.done")),
+        Err(AuthError::Failed) => page(StatusCode::GONE, false, t.t("reset.invalid"), ""),
+        Err(AuthError::Policy(p)) => {
+            let key = match p {
+                PasswordProblem::TooShort => "password.too_short",
+                PasswordProblem::Mismatch => "password.mismatch",
+                PasswordProblem::SameAsExtension => "password.same_as_extension",
+                _ => "settings.too_long",
+            };
+            page(StatusCode::UNPROCESSABLE_ENTITY, true, t.t(key), "")
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "password reset");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
