@@ -29,6 +29,10 @@ fn login_page_is_served_over_tls_with_security_headers() {
     let css = svc.client().get(svc.lan_https, "/static/style.css").expect("asset");
     assert_eq!(css.status, 200);
     assert!(css.header("content-type").expect("type").starts_with("text/css"));
+    let js = svc.client().get(svc.lan_https, "/static/app.js").expect("asset");
+    assert_eq!(js.status, 200);
+    assert!(js.header("content-type").expect("type").starts_with("text/javascript"));
+    assert!(js.body.contains("EventSource"));
 
     let health = svc.client().get(svc.lan_https, "/healthz").expect("healthz");
     assert_eq!(health.status, 200);

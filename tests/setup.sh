@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beside cargo on a fresh machine: a real SMTP
-# server for the mail tests (aiosmtpd). Idempotent.
+# server for the mail tests (aiosmtpd), and Debian's Chromium with its
+# chromedriver for the browser tests. Idempotent.
 set -euo pipefail
+sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  echo "tests/setup.sh: installing chromium and chromium-driver"
+  sudo_ apt-get update -qq || echo "tests/setup.sh: apt-get update reported errors; going on"
+  DEBIAN_FRONTEND=noninteractive sudo_ apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
+fi
 if ! python3 -c "import aiosmtpd" 2>/dev/null; then
   echo "tests/setup.sh: installing aiosmtpd"
   python3 -m pip install -q --disable-pip-version-check aiosmtpd

@@ -178,7 +178,7 @@ impl Link {
         let deadline = Instant::now() + Duration::from_millis(HEARTBEAT_MS * u64::from(MISSED_HEARTBEATS));
         // Frames that came in the same read as the hello (resent CDRs, say) are kept.
         let mut early = Vec::new();
-        loop {
+        let board = loop {
             let frames = tokio::select! {
                 r = s.read(&mut stream) => match r { Ok(f) => f, Err(e) => return End::Failed(e) },
                 _ = tokio::time::sleep_until(deadline) => return End::Failed("no hello from the core".into()),
@@ -198,10 +198,10 @@ impl Link {
                 if version != PROTOCOL_VERSION {
                     return End::Failed(format!("the core speaks protocol version {version}"));
                 }
-                tracing::info!(core = %self.endpoint, model = %board.model, serial = %board.serial, firmware = %board.firmware, "core link up");
-                break;
+                tracing::debug!(core = %self.endpoint, model = %board.model, "core answered the hello");
+                break board;
             }
-        }
+        };
         self.stats.connects.fetch_add(1, Ordering::Relaxed);
         // Resync: the stored settings are the truth; then where every line stands.
         let mut setup: Vec<Command> = self.resync.commands().await;
@@ -238,6 +238,7 @@ impl Link {
             }
         }
         self.reporter.set_up(true);
+        tracing::info!(core = %self.endpoint, model = %board.model, serial = %board.serial, firmware = %board.firmware, "core link up");
 
         let beat = Duration::from_millis(HEARTBEAT_MS);
         let mut ticker = tokio::time::interval(beat);

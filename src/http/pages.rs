@@ -101,8 +101,10 @@ async fn healthz(State(state): State<HttpState>) -> Response {
 }
 
 /// Assets embedded in the binary: (name, content type, bytes).
-const ASSETS: &[(&str, &str, &[u8])] =
-    &[("style.css", "text/css; charset=utf-8", include_bytes!("../../web/static/style.css"))];
+const ASSETS: &[(&str, &str, &[u8])] = &[
+    ("style.css", "text/css; charset=utf-8", include_bytes!("../../web/static/style.css")),
+    ("app.js", "text/javascript; charset=utf-8", include_bytes!("../../web/static/app.js")),
+];
 
 async fn asset(Path(file): Path<String>) -> Response {
     match ASSETS.iter().find(|(name, _, _)| *name == file) {
