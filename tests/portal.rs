@@ -70,12 +70,20 @@ fn a_wrong_password_and_an_unknown_extension_get_the_same_answer_then_a_pause() 
             && unknown.body.contains("Wrong extension or password.")
     );
     assert!(!b.cookies.contains_key("webcti_session"));
-    // A few typos are free; then the next attempt must wait, even a right one.
-    b.login("100", "again-wrong");
-    b.login("100", "still-wrong");
+    // A guessing burst: eight wrong passwords at once, all counted, since each is
+    // checked on arrival. Then even the right password must wait.
+    let guesses: Vec<_> = (0..8)
+        .map(|i| {
+            let mut g = browser(&svc);
+            std::thread::spawn(move || g.login("100", &format!("guess-{i}")).status)
+        })
+        .collect();
+    let statuses: Vec<u16> = guesses.into_iter().map(|g| g.join().expect("guess")).collect();
+    assert!(statuses.iter().all(|s| *s == 401 || *s == 429), "{statuses:?}");
     let throttled = b.login("100", "secret-100");
     assert_eq!(throttled.status, 429, "{}", throttled.body);
     assert!(throttled.body.contains("Too many attempts"));
+    assert!(!b.cookies.contains_key("webcti_session"));
 }
 
 #[test]
