@@ -36,7 +36,8 @@ use crate::store::Store;
 use listen::BoundInterface;
 
 /// Connections served at once across all listeners; more wait in the kernel's queue.
-pub const MAX_CONNECTIONS: usize = 512;
+/// Every open page holds one for its live events: room for 1000 subscribers and more.
+pub const MAX_CONNECTIONS: usize = 1536;
 /// A client that has not finished its TLS handshake or request head by then is dropped.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(15);
