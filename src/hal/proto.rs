@@ -23,8 +23,9 @@ pub use crate::domain::program::{
 
 /// The protocol version this program speaks.
 pub const PROTOCOL_VERSION: u16 = 1;
-/// The largest encoded frame either side sends or accepts, zero byte excluded.
-pub const MAX_FRAME: usize = 2048;
+/// The largest encoded frame either side sends or accepts, zero byte excluded: a
+/// line snapshot of a few thousand extensions fits.
+pub const MAX_FRAME: usize = 32 * 1024;
 /// Heartbeats are sent this often; three missed ones mean the link is stalled.
 pub const HEARTBEAT_MS: u64 = 1000;
 
