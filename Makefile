@@ -57,7 +57,6 @@ clean:
 bench:
 	$(CARGO) bench --bench store
 	$(CARGO) bench --bench core
-	$(CARGO) bench --bench portal
 
 ## soak: the crash test with a thousand kills
 soak:
