@@ -16,6 +16,13 @@ use webcti::sim::{demo, Clock, Sim};
 
 const WAIT: Duration = Duration::from_secs(60);
 
+/// One browser at a time: seven Chromiums on two cores make every page slow.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn turn() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn service(extra: &str) -> (tempfile::TempDir, Service) {
     let dir = tempfile::tempdir().expect("tempdir");
     seeded_db(&dir.path().join("data"));
@@ -36,6 +43,7 @@ fn login(b: &Browser, svc: &Service, ext: &str, secret: &str) {
 
 #[test]
 fn log_in_and_out() {
+    let _turn = turn();
     let (_dir, svc) = service("");
     let b = Browser::start(1280, 900);
     login(&b, &svc, "100", "secret-100");
@@ -54,6 +62,7 @@ fn log_in_and_out() {
 
 #[test]
 fn a_wrong_password_is_refused() {
+    let _turn = turn();
     let (_dir, svc) = service("");
     let b = Browser::start(1280, 900);
     login(&b, &svc, "100", "guess");
@@ -63,6 +72,7 @@ fn a_wrong_password_is_refused() {
 
 #[test]
 fn the_pin_first_login() {
+    let _turn = turn();
     let (_dir, svc) = service("");
     let b = Browser::start(1280, 900);
     login(&b, &svc, "107", "1234");
@@ -71,6 +81,7 @@ fn the_pin_first_login() {
     b.fill("#repeat", "a fine new password");
     b.submit("#save-password");
     assert!(b.url().ends_with("/start"), "{}", b.url());
+    assert!(b.wait_until("document.body.dataset.live === '1'", WAIT));
     b.submit("#logout");
     login(&b, &svc, "107", "1234");
     assert_eq!(b.text("#error"), "Wrong extension or password.", "the PIN works only once");
@@ -80,6 +91,7 @@ fn the_pin_first_login() {
 
 #[test]
 fn a_missed_call_appears_without_a_reload() {
+    let _turn = turn();
     let dir = tempfile::tempdir().expect("tempdir");
     seeded_db(&dir.path().join("data"));
     let sock = dir.path().join("core.sock");
@@ -113,6 +125,7 @@ fn a_missed_call_appears_without_a_reload() {
 
 #[test]
 fn a_callback_rings_the_subscribers_extension() {
+    let _turn = turn();
     let (_dir, svc) = service("");
     let b = Browser::start(1280, 900);
     login(&b, &svc, "100", "secret-100");
@@ -130,6 +143,7 @@ fn a_callback_rings_the_subscribers_extension() {
 
 #[test]
 fn switching_to_german() {
+    let _turn = turn();
     let (_dir, svc) = service("");
     let b = Browser::start(1280, 900);
     login(&b, &svc, "100", "secret-100");
@@ -146,6 +160,7 @@ fn switching_to_german() {
 
 #[test]
 fn the_mobile_layout_at_360_px() {
+    let _turn = turn();
     let (_dir, svc) = service("");
     let b = Browser::start(360, 780);
     login(&b, &svc, "100", "secret-100");

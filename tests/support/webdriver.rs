@@ -128,7 +128,10 @@ impl Browser {
         let before = self.url();
         self.click(css);
         let cond = format!("location.href !== {} && document.readyState === 'complete'", json!(before));
-        assert!(self.wait_until(&cond, Duration::from_secs(60)), "{css} did not lead anywhere from {before}");
+        assert!(
+            self.wait_until(&cond, Duration::from_secs(120)),
+            "{css} did not lead anywhere from {before}"
+        );
     }
 
     pub fn fill(&self, css: &str, text: &str) {
