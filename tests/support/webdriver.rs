@@ -183,7 +183,6 @@ impl Browser {
                 // The page went away under the script (a navigation): ask the new one.
                 Ok(_) => continue,
                 // A navigation replaced the page under the script: ask the new one.
-                Err(e) if e.starts_with("script timeout") => return false,
                 Err(_) => continue,
             }
         }
