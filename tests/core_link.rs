@@ -246,3 +246,53 @@ async fn a_client_of_another_protocol_version_is_refused() {
     let got: Vec<FromCore> = d.push::<FromCore>(&buf[..n]).into_iter().map(|r| r.expect("frame")).collect();
     assert!(matches!(&got[0], FromCore::Refused { reason } if reason.contains("version 1")), "{got:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exchange_of_a_thousand_extensions_is_programmed_over_the_link() {
+    // A thousand requests written at once overflow a socket's buffer while the
+    // core's replies fill the other direction: the client must read as it writes.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let numbers: Vec<String> = (0..1000).map(|i| format!("{}", 3000 + i)).collect();
+    let plan = webcti::sim::Plan {
+        extensions: numbers
+            .iter()
+            .map(|n| webcti::sim::SimExtension { number: n.clone(), name: String::new() })
+            .collect(),
+        groups: vec![],
+        voicemail: "800".into(),
+        outside_prefix: "0".into(),
+    };
+    let sim = Sim::new(plan, Clock::Manual, 1_800_000_000);
+    let store = Store::open(&dir.path().join("webcti.db")).await.expect("store");
+    let mut raw = rusqlite::Connection::open(store.path()).expect("raw");
+    raw.busy_timeout(Duration::from_secs(5)).expect("timeout");
+    let tx = raw.transaction().expect("tx");
+    for (i, n) in numbers.iter().enumerate() {
+        tx.execute("INSERT INTO extension (number, name, created_at, updated_at) VALUES (?1, ?1, 0, 0)", [n])
+            .expect("extension");
+        let to = numbers[(i + 1) % numbers.len()].clone();
+        tx.execute(
+            "INSERT INTO extension_services (extension, forward_to, updated_at) VALUES (?1, ?2, 0)",
+            [n, &to],
+        )
+        .expect("services");
+    }
+    tx.commit().expect("commit");
+    drop(raw);
+    let (trigger, shutdown) = webcti::shutdown::channel();
+    let sock = dir.path().join("core.sock");
+    let (s, sh, p) = (sim.clone(), shutdown.clone(), sock.clone());
+    tokio::spawn(async move { server::listen_unix(s, &p, Arc::new(Faults::default()), sh).await });
+    while !sock.exists() {
+        tokio::task::yield_now().await;
+    }
+    let core = WireCore::start(Endpoint::Unix(sock), Arc::new(FromStore(store.clone())), shutdown);
+    let mut health = core.health();
+    tokio::time::timeout(LIMIT, health.wait_for(true)).await.expect("link up with 1000 extensions");
+    for (i, n) in numbers.iter().enumerate() {
+        let p = sim.with(|ex| ex.program(n).cloned()).expect("programmed");
+        assert_eq!(p.forward_always.as_deref(), Some(numbers[(i + 1) % numbers.len()].as_str()), "{n}");
+    }
+    trigger.trigger();
+    store.close().await.expect("close");
+}

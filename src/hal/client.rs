@@ -28,6 +28,8 @@ pub const BACKOFF_MIN: Duration = Duration::from_millis(100);
 pub const BACKOFF_MAX: Duration = Duration::from_secs(5);
 /// Heartbeats that may go missing before the link counts as stalled.
 pub const MISSED_HEARTBEATS: u32 = 3;
+/// Requests in flight while the service programs the core after a connect.
+const RESYNC_WINDOW: usize = 32;
 
 /// What the service re-sends to the core after every (re)connect.
 pub trait Resync: Send + Sync + 'static {
@@ -206,36 +208,26 @@ impl Link {
         // Resync: the stored settings are the truth; then where every line stands.
         let mut setup: Vec<Command> = self.resync.commands().await;
         setup.push(Command::Snapshot);
-        for command in setup {
-            let (done, _ignored) = oneshot::channel();
-            if let Err(e) = s.request(&mut stream, command, done).await {
-                return End::Failed(e);
-            }
-        }
         for msg in early {
             if let Err(e) = self.handle(&mut s, msg).await {
                 return End::Failed(e);
             }
         }
-        // The link is up once the core has taken its programming: until then only
-        // the resync's requests are pending.
-        let deadline = Instant::now() + COMMAND_TIMEOUT;
-        while !s.pending.is_empty() {
-            let frames = tokio::select! {
-                r = s.read(&mut stream) => match r { Ok(f) => f, Err(e) => return End::Failed(e) },
-                _ = tokio::time::sleep_until(deadline) => return End::Failed("the core did not answer the resync".into()),
-                _ = self.shutdown.wait() => return End::Shutdown,
-            };
-            for f in frames {
-                match f {
-                    Ok(msg) => {
-                        if let Err(e) = self.handle(&mut s, msg).await {
-                            return End::Failed(e);
-                        }
-                    }
-                    Err(e) => self.malformed(&e.to_string()),
-                }
+        // A window of requests in flight: a core answers while we still send, and
+        // neither side may block writing while the other does (a thousand
+        // extensions overflow a socket's buffer).
+        for command in setup {
+            if let Err(end) = self.await_replies(&mut s, &mut stream, RESYNC_WINDOW - 1).await {
+                return end;
             }
+            let (done, _ignored) = oneshot::channel();
+            if let Err(e) = s.request(&mut stream, command, done).await {
+                return End::Failed(e);
+            }
+        }
+        // The link is up once the core has taken its programming.
+        if let Err(end) = self.await_replies(&mut s, &mut stream, 0).await {
+            return end;
         }
         self.reporter.set_up(true);
         tracing::info!(core = %self.endpoint, model = %board.model, serial = %board.serial, firmware = %board.firmware, "core link up");
@@ -282,6 +274,35 @@ impl Link {
                 _ = self.shutdown.wait() => return End::Shutdown,
             }
         }
+    }
+
+    /// Reads and handles frames until at most `most` requests are unanswered; fails
+    /// if the core answers none of them for `COMMAND_TIMEOUT`.
+    async fn await_replies(
+        &mut self,
+        s: &mut Session,
+        stream: &mut Box<dyn Stream>,
+        most: usize,
+    ) -> Result<(), End> {
+        let mut deadline = Instant::now() + COMMAND_TIMEOUT;
+        while s.pending.len() > most {
+            let before = s.pending.len();
+            let frames = tokio::select! {
+                r = s.read(stream) => r.map_err(End::Failed)?,
+                _ = tokio::time::sleep_until(deadline) => return Err(End::Failed("the core did not answer the resync".into())),
+                _ = self.shutdown.wait() => return Err(End::Shutdown),
+            };
+            for f in frames {
+                match f {
+                    Ok(msg) => self.handle(s, msg).await.map_err(End::Failed)?,
+                    Err(e) => self.malformed(&e.to_string()),
+                }
+            }
+            if s.pending.len() < before {
+                deadline = Instant::now() + COMMAND_TIMEOUT;
+            }
+        }
+        Ok(())
     }
 
     async fn handle(&mut self, s: &mut Session, msg: FromCore) -> Result<(), String> {
