@@ -57,6 +57,7 @@ clean:
 bench:
 	$(CARGO) bench --bench store
 	$(CARGO) bench --bench core
+	$(CARGO) bench --bench portal
 
 ## soak: the crash test with a thousand kills
 soak:

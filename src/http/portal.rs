@@ -83,8 +83,13 @@ fn vm_row(v: &Voicemail, names: &HashMap<String, String>) -> VmRow {
     }
 }
 
-async fn names(state: &HttpState) -> HashMap<String, String> {
-    state.store.directory().await.map(|d| d.into_iter().collect()).unwrap_or_default()
+/// The names known for these numbers (a missing name is shown as none).
+async fn names<'a>(
+    state: &HttpState,
+    numbers: impl IntoIterator<Item = &'a String>,
+) -> HashMap<String, String> {
+    let numbers: Vec<String> = numbers.into_iter().cloned().collect();
+    state.store.names_of(numbers).await.unwrap_or_default()
 }
 
 fn failed(e: impl std::fmt::Display) -> Response {
@@ -106,9 +111,27 @@ struct Panels<'a> {
 /// The three panels that change with calls: missed, recent, voicemail.
 async fn panels_html(state: &HttpState, who: &Subscriber) -> Result<String, Response> {
     let ext = &who.profile.number;
-    let names = names(state).await;
     let q = |kind| HistoryQuery { extension: ext.clone(), kind, limit: 100, ..Default::default() };
     let missed_cdrs = state.store.history(q(Some(HistoryKind::Missed))).await.map_err(failed)?;
+    let recent_cdrs: Vec<_> = state
+        .store
+        .history(q(None))
+        .await
+        .map_err(failed)?
+        .into_iter()
+        .filter(|h| matches!(h.cdr.kind(), HistoryKind::Incoming | HistoryKind::Outgoing))
+        .take(PANEL_ROWS)
+        .collect();
+    let voicemails = state.store.voicemails(ext, PANEL_ROWS as u32).await.map_err(failed)?;
+    let names = names(
+        state,
+        missed_cdrs
+            .iter()
+            .chain(&recent_cdrs)
+            .map(|h| &h.cdr.peer)
+            .chain(voicemails.iter().map(|v| &v.caller)),
+    )
+    .await;
     // One row per number: the latest attempt, with how many there were.
     let mut missed: Vec<Row> = Vec::new();
     for h in &missed_cdrs {
@@ -118,17 +141,7 @@ async fn panels_html(state: &HttpState, who: &Subscriber) -> Result<String, Resp
             None => {}
         }
     }
-    let recent = state
-        .store
-        .history(q(None))
-        .await
-        .map_err(failed)?
-        .into_iter()
-        .filter(|h| matches!(h.cdr.kind(), HistoryKind::Incoming | HistoryKind::Outgoing))
-        .take(PANEL_ROWS)
-        .map(|h| row(who.tr, &h.cdr, &names))
-        .collect();
-    let voicemails = state.store.voicemails(ext, PANEL_ROWS as u32).await.map_err(failed)?;
+    let recent = recent_cdrs.iter().map(|h| row(who.tr, &h.cdr, &names)).collect();
     let panels = Panels {
         t: who.tr,
         csrf: &who.session.csrf,
@@ -220,10 +233,7 @@ pub async fn panels(State(state): State<HttpState>, who: Subscriber) -> Response
 }
 
 async fn active_services(state: &HttpState, who: &Subscriber) -> String {
-    let Ok(programs) = state.store.programs().await else { return String::new() };
-    let Some((_, p)) = programs.into_iter().find(|(e, _)| *e == who.profile.number) else {
-        return String::new();
-    };
+    let Ok(Some(p)) = state.store.program(&who.profile.number).await else { return String::new() };
     let mut on = Vec::new();
     if p.dnd.is_some() {
         on.push("DND".to_owned());
@@ -314,7 +324,7 @@ pub async fn history(
         ),
         _ => String::new(),
     };
-    let names = names(&state).await;
+    let names = names(&state, rows.iter().map(|h| &h.cdr.peer)).await;
     let t = who.tr;
     let types = vec![
         ("", t.t("history.all").to_owned()),
@@ -355,7 +365,7 @@ pub async fn voicemail(State(state): State<HttpState>, who: Subscriber) -> Respo
         Ok(l) => l,
         Err(e) => return failed(e),
     };
-    let names = names(&state).await;
+    let names = names(&state, list.iter().map(|v| &v.caller)).await;
     render(VoicemailPage {
         t: who.tr,
         layout: &who.profile.layout,

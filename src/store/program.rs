@@ -13,7 +13,13 @@ use crate::domain::program::{
 impl Store {
     /// Every extension's program, by extension number.
     pub async fn programs(&self) -> Result<Vec<(String, ExtensionProgram)>, StoreError> {
-        self.read(programs).await
+        self.read(|c| programs(c, None)).await
+    }
+
+    /// One extension's program, if the extension exists.
+    pub async fn program(&self, ext: &str) -> Result<Option<ExtensionProgram>, StoreError> {
+        let ext = ext.to_owned();
+        self.read(move |c| Ok(programs(c, Some(&ext))?.pop().map(|(_, p)| p))).await
     }
 
     /// Adds an extension with default settings, or renames it if it exists.
@@ -39,7 +45,8 @@ fn opt(s: String) -> Option<String> {
     (!s.is_empty()).then_some(s)
 }
 
-fn programs(c: &Connection) -> rusqlite::Result<Vec<(String, ExtensionProgram)>> {
+/// Every extension's program, or only `only`'s.
+fn programs(c: &Connection, only: Option<&str>) -> rusqlite::Result<Vec<(String, ExtensionProgram)>> {
     let mut out: BTreeMap<String, ExtensionProgram> = BTreeMap::new();
     let mut stmt = c.prepare(
         "SELECT e.number, e.mobile_number, e.language,
@@ -49,9 +56,10 @@ fn programs(c: &Connection) -> rusqlite::Result<Vec<(String, ExtensionProgram)>>
                 coalesce(s.no_answer_secs, 20), coalesce(s.forward_unreachable, ''),
                 coalesce(s.mobile_on_no_answer, 0), coalesce(s.mobile_on_dnd, 0), coalesce(s.mobile_on_unreachable, 0),
                 coalesce(s.restriction, 'none'), coalesce(s.voicemail, 1)
-         FROM extension e LEFT JOIN extension_services s ON s.extension = e.number",
+         FROM extension e LEFT JOIN extension_services s ON s.extension = e.number
+         WHERE ?1 IS NULL OR e.number = ?1",
     )?;
-    let rows = stmt.query_map([], |r| {
+    let rows = stmt.query_map([only], |r| {
         let language: String = r.get(2)?;
         let wakeup: Option<String> = r.get(7)?;
         let restriction: String = r.get(19)?;
@@ -93,9 +101,9 @@ fn programs(c: &Connection) -> rusqlite::Result<Vec<(String, ExtensionProgram)>>
     }
     let mut stmt = c.prepare(
         "SELECT extension, active, condition, calls, presentation, target_kind, target
-         FROM forward_rule ORDER BY extension, position",
+         FROM forward_rule WHERE ?1 IS NULL OR extension = ?1 ORDER BY extension, position",
     )?;
-    let rules = stmt.query_map([], |r| {
+    let rules = stmt.query_map([only], |r| {
         let word = |i: usize| r.get::<_, String>(i);
         let rule = ForwardRule {
             active: r.get(1)?,
