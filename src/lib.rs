@@ -15,6 +15,7 @@ pub mod config;
 pub mod domain;
 pub mod hal;
 pub mod http;
+pub mod phonebook;
 pub mod services;
 pub mod shutdown;
 pub mod sim;

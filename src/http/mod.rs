@@ -9,6 +9,7 @@ pub mod listen;
 mod live;
 mod login;
 mod pages;
+mod phonebook;
 mod portal;
 mod reset;
 pub mod session;

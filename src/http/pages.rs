@@ -8,7 +8,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
-use super::{headers, live, login, portal, reset, HttpState};
+use super::{headers, live, login, phonebook, portal, reset, HttpState};
 
 /// Form bodies larger than this are refused before they are read.
 pub const MAX_FORM: usize = 64 * 1024;
@@ -33,6 +33,16 @@ pub fn router(state: HttpState, webcti: bool) -> Router {
             .route("/settings/profile", post(portal::save_profile))
             .route("/settings/app", post(portal::save_app))
             .route("/call", post(portal::call))
+            .route("/phonebook", get(phonebook::list))
+            .route("/phonebook/selection", post(phonebook::selection))
+            .route("/phonebook/group", post(phonebook::new_group))
+            .route("/phonebook/contact", post(phonebook::add))
+            .route("/phonebook/export", get(phonebook::export))
+            .route(
+                "/phonebook/import",
+                post(phonebook::import)
+                    .layer(axum::extract::DefaultBodyLimit::max(phonebook::MAX_IMPORT_BYTES)),
+            )
             .route("/events", get(live::events))
             .route("/healthz", get(healthz))
             .route("/static/{file}", get(asset))

@@ -22,6 +22,7 @@ use crate::domain::time;
 use crate::hal::proto::{Command, ErrorKind};
 use crate::hal::CoreError;
 use crate::store::cdr::HistoryQuery;
+use crate::store::phonebook::View;
 use crate::store::voicemail::Voicemail;
 
 /// The voicemail system's number: calling it plays the messages.
@@ -84,12 +85,14 @@ fn vm_row(v: &Voicemail, names: &HashMap<String, String>) -> VmRow {
 }
 
 /// The names known for these numbers (a missing name is shown as none).
+/// Extensions, the private book, then the public book.
 async fn names<'a>(
     state: &HttpState,
+    who: &Subscriber,
     numbers: impl IntoIterator<Item = &'a String>,
 ) -> HashMap<String, String> {
     let numbers: Vec<String> = numbers.into_iter().cloned().collect();
-    state.store.names_of(numbers).await.unwrap_or_default()
+    state.store.names_for(&who.profile.number, numbers).await.unwrap_or_default()
 }
 
 fn failed(e: impl std::fmt::Display) -> Response {
@@ -125,6 +128,7 @@ async fn panels_html(state: &HttpState, who: &Subscriber) -> Result<String, Resp
     let voicemails = state.store.voicemails(ext, PANEL_ROWS as u32).await.map_err(failed)?;
     let names = names(
         state,
+        who,
         missed_cdrs
             .iter()
             .chain(&recent_cdrs)
@@ -190,13 +194,17 @@ pub async fn start(
         Err(r) => return r,
     };
     let q = sq.q.trim();
+    // Extensions and both phonebooks: one row per number.
     let found: Vec<(String, String)> = if q.is_empty() {
         Vec::new()
     } else {
-        let needle = q.to_lowercase();
-        let dir = state.store.directory().await.unwrap_or_default();
-        dir.into_iter()
-            .filter(|(n, name)| n.contains(&needle) || name.to_lowercase().contains(&needle))
+        let entries = state.store.phonebook(&who.profile.number, View::All, q).await.unwrap_or_default();
+        entries
+            .into_iter()
+            .flat_map(|e| {
+                let name = e.contact.display_name();
+                e.contact.numbers.into_iter().map(move |n| (n.number, name.clone()))
+            })
             .take(20)
             .collect()
     };
@@ -324,7 +332,7 @@ pub async fn history(
         ),
         _ => String::new(),
     };
-    let names = names(&state, rows.iter().map(|h| &h.cdr.peer)).await;
+    let names = names(&state, &who, rows.iter().map(|h| &h.cdr.peer)).await;
     let t = who.tr;
     let types = vec![
         ("", t.t("history.all").to_owned()),
@@ -365,7 +373,7 @@ pub async fn voicemail(State(state): State<HttpState>, who: Subscriber) -> Respo
         Ok(l) => l,
         Err(e) => return failed(e),
     };
-    let names = names(&state, list.iter().map(|v| &v.caller)).await;
+    let names = names(&state, &who, list.iter().map(|v| &v.caller)).await;
     render(VoicemailPage {
         t: who.tr,
         layout: &who.profile.layout,

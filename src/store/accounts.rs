@@ -2,8 +2,6 @@
 //! and PIN hashes (never the secrets), the profile a subscriber edits, and the
 //! application settings.
 
-use std::collections::HashMap;
-
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{Store, StoreError};
@@ -120,24 +118,6 @@ impl Store {
     }
 
     /// Every extension's number and name, for search and name lookup.
-    /// The names of these numbers where they are extensions.
-    pub async fn names_of(&self, numbers: Vec<String>) -> Result<HashMap<String, String>, StoreError> {
-        self.read(move |c| {
-            let mut stmt = c.prepare_cached("SELECT name FROM extension WHERE number = ?1")?;
-            let mut out = HashMap::new();
-            for n in numbers {
-                if out.contains_key(&n) {
-                    continue;
-                }
-                if let Some(name) = stmt.query_row([&n], |r| r.get::<_, String>(0)).optional()? {
-                    out.insert(n, name);
-                }
-            }
-            Ok(out)
-        })
-        .await
-    }
-
     pub async fn directory(&self) -> Result<Vec<(String, String)>, StoreError> {
         self.read(|c| {
             let mut stmt = c.prepare_cached("SELECT number, name FROM extension ORDER BY number")?;

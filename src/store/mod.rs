@@ -15,6 +15,7 @@ pub mod backup;
 pub mod cdr;
 pub mod migrate;
 pub mod org;
+pub mod phonebook;
 pub mod program;
 mod readers;
 pub mod voicemail;

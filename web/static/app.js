@@ -70,8 +70,34 @@ function live() {
   });
 }
 
+// A long import shows how far the upload is, then the page the server answers.
+function importProgress() {
+  const form = document.getElementById("import-form");
+  const bar = document.getElementById("import-progress");
+  if (!form || !bar || !window.XMLHttpRequest) return;
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", form.action);
+    bar.hidden = false;
+    bar.removeAttribute("value");
+    xhr.upload.addEventListener("progress", (e) => {
+      if (e.lengthComputable) bar.value = Math.round((100 * e.loaded) / e.total);
+    });
+    xhr.addEventListener("load", () => {
+      document.open();
+      document.write(xhr.responseText);
+      document.close();
+      history.replaceState(null, "", "/phonebook");
+    });
+    xhr.addEventListener("error", () => { bar.hidden = true; flash(form.dataset.failed || "Upload failed", false); });
+    xhr.send(new FormData(form));
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   localTimes(document);
   wireCalls(document);
   live();
+  importProgress();
 });

@@ -1,0 +1,273 @@
+//! Contacts as files (SPEC W6): Outlook CSV and vCard in, the same out. Pure
+//! functions over bytes and [`Contact`]s; the store keeps the books, the web
+//! pages move the files.
+//!
+//! What real files look like decides the reader: Outlook writes its column
+//! headers in the user's language (English, German, Polish), in the Windows code
+//! page (1250 for Polish, 1252 for German and English) unless told to use UTF-8,
+//! with commas or, where the decimal mark is a comma, semicolons; fields with line
+//! breaks are quoted. A WebCTI export carries the book each contact came from, so
+//! importing it puts every contact back where it was.
+
+pub mod outlook;
+pub mod text;
+pub mod vcard;
+
+use serde::Serialize;
+
+/// Which book a contact lives in, as a subscriber sees them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum BookKind {
+    Public,
+    Private,
+}
+
+impl BookKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            BookKind::Public => "public",
+            BookKind::Private => "private",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<BookKind> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "public" => Some(BookKind::Public),
+            "private" => Some(BookKind::Private),
+            _ => None,
+        }
+    }
+}
+
+/// What a number is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum NumberKind {
+    Work,
+    Mobile,
+    Home,
+    Fax,
+    Other,
+}
+
+impl NumberKind {
+    pub const ALL: [NumberKind; 5] =
+        [NumberKind::Work, NumberKind::Mobile, NumberKind::Home, NumberKind::Fax, NumberKind::Other];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            NumberKind::Work => "work",
+            NumberKind::Mobile => "mobile",
+            NumberKind::Home => "home",
+            NumberKind::Fax => "fax",
+            NumberKind::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> NumberKind {
+        NumberKind::ALL.into_iter().find(|k| k.code() == s).unwrap_or(NumberKind::Other)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Number {
+    pub kind: NumberKind,
+    pub number: String,
+}
+
+/// One contact as files carry it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Contact {
+    pub first_name: String,
+    pub last_name: String,
+    pub company: String,
+    pub title: String,
+    pub email: String,
+    pub address: String,
+    pub numbers: Vec<Number>,
+    /// Group names (Outlook's categories).
+    pub groups: Vec<String>,
+    /// The book it came from, when the file says (a WebCTI export does).
+    pub book: Option<BookKind>,
+    /// A vCard's UID, kept so the contact keeps its identity.
+    pub uid: Option<String>,
+}
+
+impl Contact {
+    /// The name as lists show it: "Last First", or the company.
+    pub fn display_name(&self) -> String {
+        let name = format!("{} {}", self.last_name, self.first_name).trim().to_owned();
+        if name.is_empty() {
+            self.company.clone()
+        } else {
+            name
+        }
+    }
+
+    /// A contact needs a name (or company) and a number to be worth keeping.
+    pub fn check(&self) -> Result<(), Problem> {
+        if self.display_name().is_empty() {
+            return Err(Problem::new("import.no_name", ""));
+        }
+        if self.numbers.is_empty() && self.email.is_empty() {
+            return Err(Problem::new("import.no_number", ""));
+        }
+        for n in &self.numbers {
+            if !is_phone_number(&n.number) {
+                return Err(Problem::new("import.bad_number", &n.number));
+            }
+        }
+        for (field, value, max) in [
+            ("first name", &self.first_name, 100),
+            ("last name", &self.last_name, 100),
+            ("company", &self.company, 200),
+            ("title", &self.title, 200),
+            ("e-mail", &self.email, 200),
+            ("address", &self.address, 500),
+        ] {
+            if value.chars().count() > max {
+                return Err(Problem::new("import.too_long", &format!("{field} > {max}")));
+            }
+        }
+        if self.numbers.len() > MAX_NUMBERS {
+            return Err(Problem::new("import.too_many_numbers", &MAX_NUMBERS.to_string()));
+        }
+        Ok(())
+    }
+}
+
+/// Numbers one contact may have.
+pub const MAX_NUMBERS: usize = 10;
+
+/// A phone number as people write it: digits with spaces, dashes, dots, slashes,
+/// brackets, a leading `+`; `*` and `#` for services.
+pub fn is_phone_number(s: &str) -> bool {
+    let digits = s.chars().filter(char::is_ascii_digit).count();
+    (1..=32).contains(&digits)
+        && s.len() <= 40
+        && s.chars().enumerate().all(|(i, c)| {
+            c.is_ascii_digit() || " -./()*#".contains(c) || (c == '+' && s[..i].trim().is_empty())
+        })
+}
+
+/// The key reverse lookup compares: the last nine digits (a leading `+` or the
+/// country code written differently does not matter), all of them if fewer.
+pub fn lookup_key(number: &str) -> String {
+    let digits: Vec<char> = number.chars().filter(char::is_ascii_digit).collect();
+    let skip = digits.len().saturating_sub(9);
+    digits[skip..].iter().collect()
+}
+
+/// The number as it is dialled: what [`is_phone_number`] allows, without the
+/// characters people write for readability.
+pub fn dial_string(number: &str) -> String {
+    number.chars().filter(|c| c.is_ascii_digit() || matches!(c, '+' | '*' | '#')).collect()
+}
+
+/// What is wrong, as a translation key (`{detail}` in the text takes the detail).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    pub key: &'static str,
+    pub detail: String,
+}
+
+impl Problem {
+    pub fn new(key: &'static str, detail: &str) -> Problem {
+        let detail: String = detail.chars().take(80).collect();
+        Problem { key, detail }
+    }
+}
+
+/// A row of an import that was not taken, with the line it starts on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rejected {
+    pub line: u64,
+    pub problem: Problem,
+}
+
+impl Rejected {
+    pub fn new(line: u64, key: &'static str, detail: &str) -> Rejected {
+        Rejected { line, problem: Problem::new(key, detail) }
+    }
+}
+
+/// What a file held: contacts to take (with the line each starts on) and rows
+/// that were refused.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub contacts: Vec<(u64, Contact)>,
+    pub rejected: Vec<Rejected>,
+}
+
+/// Why a whole file was refused (nothing of it is taken).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileError {
+    Empty,
+    /// No header line with the name and phone columns Outlook writes.
+    NotCsv,
+    /// No BEGIN:VCARD.
+    NotVCard,
+    TooLarge,
+}
+
+impl FileError {
+    pub fn key(self) -> &'static str {
+        match self {
+            FileError::Empty => "import.empty",
+            FileError::NotCsv => "import.not_csv",
+            FileError::NotVCard => "import.not_vcard",
+            FileError::TooLarge => "import.too_large",
+        }
+    }
+}
+
+/// Contacts one import may bring.
+pub const MAX_IMPORT: usize = 20_000;
+
+/// The formats the import understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    VCard,
+}
+
+/// Reads a contact file in the given format, or guesses it from the content.
+pub fn parse(bytes: &[u8], format: Option<Format>) -> Result<Parsed, FileError> {
+    let text = text::decode(bytes);
+    if text.trim().is_empty() {
+        return Err(FileError::Empty);
+    }
+    let format = format.unwrap_or_else(|| {
+        if text.trim_start().to_ascii_uppercase().starts_with("BEGIN:VCARD") {
+            Format::VCard
+        } else {
+            Format::Csv
+        }
+    });
+    let parsed = match format {
+        Format::Csv => outlook::parse(&text)?,
+        Format::VCard => vcard::parse(&text)?,
+    };
+    if parsed.contacts.len() > MAX_IMPORT {
+        return Err(FileError::TooLarge);
+    }
+    Ok(parsed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phone_numbers_as_people_write_them() {
+        for ok in ["+48 22 123 45 67", "(0221) 23-45-67", "101", "*21#", "0600/100.100"] {
+            assert!(is_phone_number(ok), "{ok}");
+        }
+        for bad in ["", "abc", "12a", "1+2", "+", "=cmd|' /C calc'!A0"] {
+            assert!(!is_phone_number(bad), "{bad}");
+        }
+        assert_eq!(lookup_key("+48 22 123 45 67"), "221234567");
+        assert_eq!(lookup_key("0221234567"), "221234567");
+        assert_eq!(lookup_key("101"), "101");
+        assert_eq!(dial_string("+48 (22) 123-45-67"), "+48221234567");
+    }
+}

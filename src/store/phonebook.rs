@@ -1,0 +1,565 @@
+//! The phonebook store (SPEC W6, Y4): the public book, each subscriber's private
+//! book, their contacts with several numbers, contact groups, and the extensions
+//! and departments shown beside them. Every call names the subscriber it acts
+//! for, and what he may do with the public book; a refused change writes nothing.
+
+use std::collections::HashMap;
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::{Store, StoreError};
+use crate::phonebook::{lookup_key, BookKind, Contact, Number, NumberKind, Rejected};
+
+/// What a subscriber may do with the public book.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublicRight {
+    None,
+    Read,
+    Edit,
+}
+
+/// Where an entry of the list comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Extension,
+    Book(BookKind),
+}
+
+/// One row of the phonebook list.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// The contact's id; 0 for an extension.
+    pub id: i64,
+    pub source: Source,
+    pub contact: Contact,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    pub id: i64,
+    pub name: String,
+    pub book: BookKind,
+    pub members: i64,
+}
+
+/// Which entries a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    All,
+    Extensions,
+    Public,
+    Private,
+    Group(i64),
+    Department(i64),
+}
+
+/// What an import did.
+#[derive(Debug, Default, Clone)]
+pub struct ImportOutcome {
+    pub added: usize,
+    /// Already in the book with the same name and numbers: left as they were.
+    pub unchanged: usize,
+    pub rejected: Vec<Rejected>,
+}
+
+/// A change that is not allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The public book needs the right to edit it.
+    PublicReadOnly,
+    /// Not a contact or group of the public book or the subscriber's own.
+    NotYours,
+    GroupName,
+    /// A group takes only contacts of its own book.
+    OtherBook,
+}
+
+impl Refusal {
+    pub fn key(self) -> &'static str {
+        match self {
+            Refusal::PublicReadOnly => "phonebook.public_read_only",
+            Refusal::NotYours => "phonebook.not_yours",
+            Refusal::GroupName => "phonebook.group_name",
+            Refusal::OtherBook => "phonebook.other_book",
+        }
+    }
+}
+
+/// Entries one list shows at most.
+pub const LIST_LIMIT: usize = 2000;
+
+impl Store {
+    pub async fn public_right(&self, ext: &str) -> Result<PublicRight, StoreError> {
+        let ext = ext.to_owned();
+        self.read(move |c| right(c, &ext)).await
+    }
+
+    /// The groups the subscriber sees: departments (read-only), the public
+    /// book's groups (unless he may not read it) and his private book's.
+    pub async fn phonebook_groups(&self, owner: &str) -> Result<(Vec<(i64, String)>, Vec<Group>), StoreError> {
+        let owner = owner.to_owned();
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT DISTINCT d.id, d.name FROM department d JOIN extension e ON e.department_id = d.id ORDER BY d.name",
+            )?;
+            let departments = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+            let public = right(c, &owner)? != PublicRight::None;
+            let mut stmt = c.prepare_cached(
+                "SELECT g.id, g.name, b.kind, (SELECT count(*) FROM contact_group_member m WHERE m.group_id = g.id)
+                 FROM contact_group g JOIN book b ON b.id = g.book_id
+                 WHERE (b.kind = 'public' AND ?2) OR (b.kind = 'private' AND b.owner = ?1)
+                 ORDER BY b.kind DESC, g.name COLLATE NOCASE",
+            )?;
+            let groups = stmt
+                .query_map(params![owner, public], |r| {
+                    let kind: String = r.get(2)?;
+                    Ok(Group {
+                        id: r.get(0)?,
+                        name: r.get(1)?,
+                        book: if kind == "public" { BookKind::Public } else { BookKind::Private },
+                        members: r.get(3)?,
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+            Ok((departments, groups))
+        })
+        .await
+    }
+
+    /// The list for one view, filtered by a search over names, companies and
+    /// numbers; extensions first, then contacts by name.
+    pub async fn phonebook(&self, owner: &str, view: View, search: &str) -> Result<Vec<Entry>, StoreError> {
+        let (owner, search) = (owner.to_owned(), search.trim().to_lowercase());
+        self.read(move |c| list(c, &owner, view, &search)).await
+    }
+
+    /// Adds one contact to the public or the private book.
+    pub async fn add_contact(
+        &self,
+        owner: &str,
+        book: BookKind,
+        contact: Contact,
+        now: i64,
+    ) -> Result<Result<i64, Refusal>, StoreError> {
+        let owner = owner.to_owned();
+        let uid = new_uid()?;
+        self.write(move |c| {
+            if let Err(r) = may_write(c, &owner, book)? {
+                return Ok(Err(r));
+            }
+            let book_id = book_id(c, &owner, book)?;
+            let id = insert(c, book_id, &contact, contact.uid.as_deref().unwrap_or(&uid), now)?;
+            set_groups(c, book_id, id, &contact.groups)?;
+            Ok(Ok(id))
+        })
+        .await
+    }
+
+    /// Deletes contacts. Extensions are never contacts; public ones need the
+    /// right; another's private contacts are not found. All or nothing.
+    pub async fn delete_contacts(&self, owner: &str, ids: Vec<i64>) -> Result<Result<usize, Refusal>, StoreError> {
+        let owner = owner.to_owned();
+        self.write(move |c| {
+            for id in &ids {
+                match own_book(c, &owner, *id)? {
+                    None => return Ok(Err(Refusal::NotYours)),
+                    Some(BookKind::Public) if right(c, &owner)? != PublicRight::Edit => {
+                        return Ok(Err(Refusal::PublicReadOnly))
+                    }
+                    Some(_) => {}
+                }
+            }
+            let mut n = 0;
+            for id in &ids {
+                n += c.execute("DELETE FROM contact WHERE id = ?1", [id])?;
+            }
+            Ok(Ok(n))
+        })
+        .await
+    }
+
+    /// Creates a group in the private book, or in the public one with the right.
+    pub async fn create_group(
+        &self,
+        owner: &str,
+        name: &str,
+        book: BookKind,
+    ) -> Result<Result<i64, Refusal>, StoreError> {
+        let (owner, name) = (owner.to_owned(), name.trim().to_owned());
+        self.write(move |c| {
+            if name.is_empty() || name.chars().count() > 60 {
+                return Ok(Err(Refusal::GroupName));
+            }
+            if let Err(r) = may_write(c, &owner, book)? {
+                return Ok(Err(r));
+            }
+            let book_id = book_id(c, &owner, book)?;
+            c.execute("INSERT INTO contact_group (book_id, name) VALUES (?1, ?2) ON CONFLICT DO NOTHING", params![book_id, name])?;
+            Ok(Ok(c.query_row(
+                "SELECT id FROM contact_group WHERE book_id = ?1 AND name = ?2",
+                params![book_id, name],
+                |r| r.get(0),
+            )?))
+        })
+        .await
+    }
+
+    /// Puts contacts into a group of the same book.
+    pub async fn add_to_group(
+        &self,
+        owner: &str,
+        ids: Vec<i64>,
+        group: i64,
+    ) -> Result<Result<usize, Refusal>, StoreError> {
+        let owner = owner.to_owned();
+        self.write(move |c| {
+            let Some((book_id, kind)) = group_book(c, &owner, group)? else {
+                return Ok(Err(Refusal::NotYours));
+            };
+            if let Err(r) = may_write(c, &owner, kind)? {
+                return Ok(Err(r));
+            }
+            for id in &ids {
+                let in_book: Option<i64> =
+                    c.query_row("SELECT book_id FROM contact WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+                if in_book != Some(book_id) {
+                    return Ok(Err(Refusal::OtherBook));
+                }
+            }
+            let mut n = 0;
+            for id in &ids {
+                n += c.execute(
+                    "INSERT INTO contact_group_member (group_id, contact_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                    params![group, id],
+                )?;
+            }
+            Ok(Ok(n))
+        })
+        .await
+    }
+
+    /// Imports contacts in one transaction: each into the book its file names
+    /// (a WebCTI export) or else into `book`. A contact for the public book
+    /// without the right is refused with its line; the others are taken.
+    pub async fn import_contacts(
+        &self,
+        owner: &str,
+        book: BookKind,
+        contacts: Vec<(u64, Contact)>,
+        now: i64,
+    ) -> Result<Result<ImportOutcome, Refusal>, StoreError> {
+        let owner = owner.to_owned();
+        let uids = contacts.iter().map(|_| new_uid()).collect::<Result<Vec<_>, _>>()?;
+        self.write(move |c| {
+            if let Err(r) = may_write(c, &owner, book)? {
+                return Ok(Err(r));
+            }
+            let edit_public = right(c, &owner)? == PublicRight::Edit;
+            let mut out = ImportOutcome::default();
+            let mut books: HashMap<&'static str, i64> = HashMap::new();
+            for ((line, contact), uid) in contacts.into_iter().zip(uids) {
+                let target = contact.book.unwrap_or(book);
+                if target == BookKind::Public && !edit_public {
+                    out.rejected.push(Rejected::new(line, "phonebook.public_read_only", ""));
+                    continue;
+                }
+                let book_id = match books.get(target.code()) {
+                    Some(id) => *id,
+                    None => {
+                        let id = book_id(c, &owner, target)?;
+                        books.insert(target.code(), id);
+                        id
+                    }
+                };
+                let uid = contact.uid.clone().unwrap_or(uid);
+                if exists(c, book_id, &uid, &contact)? {
+                    out.unchanged += 1;
+                    continue;
+                }
+                let id = insert(c, book_id, &contact, &uid, now)?;
+                set_groups(c, book_id, id, &contact.groups)?;
+                out.added += 1;
+            }
+            Ok(Ok(out))
+        })
+        .await
+    }
+
+    /// The contacts of a view for export, each marked with its book.
+    pub async fn export_contacts(&self, owner: &str, view: View) -> Result<Vec<Contact>, StoreError> {
+        let owner = owner.to_owned();
+        self.read(move |c| {
+            Ok(list(c, &owner, view, "")?
+                .into_iter()
+                .filter(|e| e.source != Source::Extension)
+                .map(|e| e.contact)
+                .collect())
+        })
+        .await
+    }
+
+    /// Names for numbers as the subscriber knows them: extension, then his
+    /// private book, then the public book (by the last nine digits).
+    pub async fn names_for(&self, owner: &str, numbers: Vec<String>) -> Result<HashMap<String, String>, StoreError> {
+        let owner = owner.to_owned();
+        self.read(move |c| {
+            let mut ext = c.prepare_cached("SELECT name FROM extension WHERE number = ?1")?;
+            let mut book = c.prepare_cached(
+                "SELECT c.first_name, c.last_name, c.company FROM contact_number n
+                 JOIN contact c ON c.id = n.contact_id JOIN book b ON b.id = c.book_id
+                 WHERE n.normalized = ?1 AND ((b.kind = 'private' AND b.owner = ?2) OR b.kind = 'public')
+                 ORDER BY b.kind = 'private' DESC LIMIT 1",
+            )?;
+            let mut out = HashMap::new();
+            for n in numbers {
+                if out.contains_key(&n) || n.is_empty() {
+                    continue;
+                }
+                let name = match ext.query_row([&n], |r| r.get::<_, String>(0)).optional()? {
+                    Some(name) => Some(name),
+                    None => book
+                        .query_row(params![lookup_key(&n), owner], |r| {
+                            let c = Contact {
+                                first_name: r.get(0)?,
+                                last_name: r.get(1)?,
+                                company: r.get(2)?,
+                                ..Default::default()
+                            };
+                            Ok(c.display_name())
+                        })
+                        .optional()?,
+                };
+                if let Some(name) = name {
+                    out.insert(n, name);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+}
+
+fn new_uid() -> Result<String, StoreError> {
+    crate::system::random::hex_token(16).map_err(|e| StoreError::Write(format!("no random source: {e}")))
+}
+
+fn right(c: &Connection, ext: &str) -> rusqlite::Result<PublicRight> {
+    let r: Option<String> =
+        c.query_row("SELECT public_book FROM extension WHERE number = ?1", [ext], |r| r.get(0)).optional()?;
+    Ok(match r.as_deref() {
+        Some("edit") => PublicRight::Edit,
+        Some("read") => PublicRight::Read,
+        _ => PublicRight::None,
+    })
+}
+
+fn may_write(c: &Connection, owner: &str, book: BookKind) -> rusqlite::Result<Result<(), Refusal>> {
+    Ok(match book {
+        BookKind::Private => Ok(()),
+        BookKind::Public if right(c, owner)? == PublicRight::Edit => Ok(()),
+        BookKind::Public => Err(Refusal::PublicReadOnly),
+    })
+}
+
+/// The book's id, made when first needed.
+fn book_id(c: &Connection, owner: &str, book: BookKind) -> rusqlite::Result<i64> {
+    let owner = (book == BookKind::Private).then_some(owner);
+    let found: Option<i64> = c
+        .query_row(
+            "SELECT id FROM book WHERE kind = ?1 AND owner IS ?2 ORDER BY id LIMIT 1",
+            params![book.code(), owner],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match found {
+        Some(id) => Ok(id),
+        None => {
+            let name = if book == BookKind::Public { "Public" } else { "Private" };
+            c.execute("INSERT INTO book (kind, name, owner) VALUES (?1, ?2, ?3)", params![book.code(), name, owner])?;
+            Ok(c.last_insert_rowid())
+        }
+    }
+}
+
+/// The book of a contact, if it is the public book or the owner's private one.
+fn own_book(c: &Connection, owner: &str, id: i64) -> rusqlite::Result<Option<BookKind>> {
+    let row: Option<(String, Option<String>)> = c
+        .query_row(
+            "SELECT b.kind, b.owner FROM contact c JOIN book b ON b.id = c.book_id WHERE c.id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    Ok(match row {
+        Some((kind, _)) if kind == "public" => Some(BookKind::Public),
+        Some((kind, Some(o))) if kind == "private" && o == owner => Some(BookKind::Private),
+        _ => None,
+    })
+}
+
+fn group_book(c: &Connection, owner: &str, group: i64) -> rusqlite::Result<Option<(i64, BookKind)>> {
+    let row: Option<(i64, String, Option<String>)> = c
+        .query_row(
+            "SELECT b.id, b.kind, b.owner FROM contact_group g JOIN book b ON b.id = g.book_id WHERE g.id = ?1",
+            [group],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    Ok(match row {
+        Some((id, kind, _)) if kind == "public" => Some((id, BookKind::Public)),
+        Some((id, kind, Some(o))) if kind == "private" && o == owner => Some((id, BookKind::Private)),
+        _ => None,
+    })
+}
+
+fn insert(c: &Connection, book_id: i64, k: &Contact, uid: &str, now: i64) -> rusqlite::Result<i64> {
+    c.execute(
+        "INSERT INTO contact (book_id, uid, first_name, last_name, company, title, email, address, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT (book_id, uid) DO UPDATE SET first_name = excluded.first_name, last_name = excluded.last_name,
+           company = excluded.company, title = excluded.title, email = excluded.email, address = excluded.address,
+           updated_at = excluded.updated_at",
+        params![book_id, uid, k.first_name, k.last_name, k.company, k.title, k.email, k.address, now],
+    )?;
+    let id: i64 =
+        c.query_row("SELECT id FROM contact WHERE book_id = ?1 AND uid = ?2", params![book_id, uid], |r| r.get(0))?;
+    c.execute("DELETE FROM contact_number WHERE contact_id = ?1", [id])?;
+    for (i, n) in k.numbers.iter().enumerate() {
+        c.execute(
+            "INSERT INTO contact_number (contact_id, position, kind, number, normalized) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![id, i as i64, n.kind.code(), n.number, lookup_key(&n.number)],
+        )?;
+    }
+    Ok(id)
+}
+
+fn set_groups(c: &Connection, book_id: i64, contact: i64, groups: &[String]) -> rusqlite::Result<()> {
+    for g in groups.iter().map(|g| g.trim()).filter(|g| !g.is_empty()).take(20) {
+        let name: String = g.chars().take(60).collect();
+        c.execute("INSERT INTO contact_group (book_id, name) VALUES (?1, ?2) ON CONFLICT DO NOTHING", params![book_id, name])?;
+        c.execute(
+            "INSERT INTO contact_group_member (group_id, contact_id)
+             SELECT id, ?3 FROM contact_group WHERE book_id = ?1 AND name = ?2 ON CONFLICT DO NOTHING",
+            params![book_id, name, contact],
+        )?;
+    }
+    Ok(())
+}
+
+/// Whether the book holds this contact already: the same UID, or the same name
+/// and company with the same numbers.
+fn exists(c: &Connection, book_id: i64, uid: &str, k: &Contact) -> rusqlite::Result<bool> {
+    let by_uid: Option<i64> =
+        c.query_row("SELECT id FROM contact WHERE book_id = ?1 AND uid = ?2", params![book_id, uid], |r| r.get(0)).optional()?;
+    let mut stmt = c.prepare_cached(
+        "SELECT id FROM contact WHERE book_id = ?1 AND first_name = ?2 AND last_name = ?3 AND company = ?4",
+    )?;
+    let same_name: Vec<i64> = stmt
+        .query_map(params![book_id, k.first_name, k.last_name, k.company], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut wanted: Vec<String> = k.numbers.iter().map(|n| lookup_key(&n.number)).collect();
+    wanted.sort();
+    for id in by_uid.into_iter().chain(same_name) {
+        let mut stmt = c.prepare_cached("SELECT normalized FROM contact_number WHERE contact_id = ?1 ORDER BY normalized")?;
+        let have: Vec<String> = stmt.query_map([id], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        if have == wanted {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+fn list(c: &Connection, owner: &str, view: View, search: &str) -> rusqlite::Result<Vec<Entry>> {
+    let public = right(c, owner)? != PublicRight::None;
+    let mut out = Vec::new();
+    let like = format!("%{}%", search.replace(['%', '_'], ""));
+    let digits: String = search.chars().filter(char::is_ascii_digit).collect();
+    let digits_like = if digits.is_empty() { String::from("\u{1}") } else { format!("%{digits}%") };
+    if matches!(view, View::All | View::Extensions | View::Department(_)) {
+        let dept = match view {
+            View::Department(d) => Some(d),
+            _ => None,
+        };
+        let mut stmt = c.prepare_cached(
+            "SELECT e.number, e.name, coalesce(d.name, ''), e.email FROM extension e LEFT JOIN department d ON d.id = e.department_id
+             WHERE (?1 IS NULL OR e.department_id = ?1)
+               AND (?2 = '%%' OR lower(e.name) LIKE ?2 OR e.number LIKE ?3)
+             ORDER BY e.number LIMIT ?4",
+        )?;
+        let rows = stmt.query_map(params![dept, like, digits_like, LIST_LIMIT as i64], |r| {
+            let number: String = r.get(0)?;
+            let name: String = r.get(1)?;
+            let (first, last) = match name.rsplit_once(' ') {
+                Some((f, l)) => (f.to_owned(), l.to_owned()),
+                None => (String::new(), name),
+            };
+            Ok(Entry {
+                id: 0,
+                source: Source::Extension,
+                contact: Contact {
+                    first_name: first,
+                    last_name: last,
+                    company: r.get(2)?,
+                    email: r.get(3)?,
+                    numbers: vec![Number { kind: NumberKind::Work, number }],
+                    ..Default::default()
+                },
+            })
+        })?;
+        for row in rows {
+            out.push(row?);
+        }
+    }
+    let (kind, group): (Option<&str>, Option<i64>) = match view {
+        View::All => (None, None),
+        View::Public => (Some("public"), None),
+        View::Private => (Some("private"), None),
+        View::Group(g) => (None, Some(g)),
+        View::Extensions | View::Department(_) => return Ok(out),
+    };
+    let mut stmt = c.prepare_cached(
+        "SELECT c.id, b.kind, c.uid, c.first_name, c.last_name, c.company, c.title, c.email, c.address
+         FROM contact c JOIN book b ON b.id = c.book_id
+         WHERE ((b.kind = 'private' AND b.owner = ?1) OR (b.kind = 'public' AND ?2))
+           AND (?3 IS NULL OR b.kind = ?3)
+           AND (?4 IS NULL OR c.id IN (SELECT contact_id FROM contact_group_member WHERE group_id = ?4))
+           AND (?5 = '%%' OR lower(c.first_name || ' ' || c.last_name || ' ' || c.company) LIKE ?5
+                OR c.id IN (SELECT contact_id FROM contact_number WHERE replace(replace(replace(number, ' ', ''), '-', ''), '/', '') LIKE ?6))
+         ORDER BY c.last_name COLLATE NOCASE, c.first_name COLLATE NOCASE, c.company COLLATE NOCASE
+         LIMIT ?7",
+    )?;
+    let rows = stmt.query_map(params![owner, public, kind, group, like, digits_like, LIST_LIMIT as i64], |r| {
+        let kind: String = r.get(1)?;
+        let book = if kind == "public" { BookKind::Public } else { BookKind::Private };
+        Ok(Entry {
+            id: r.get(0)?,
+            source: Source::Book(book),
+            contact: Contact {
+                uid: Some(r.get(2)?),
+                first_name: r.get(3)?,
+                last_name: r.get(4)?,
+                company: r.get(5)?,
+                title: r.get(6)?,
+                email: r.get(7)?,
+                address: r.get(8)?,
+                book: Some(book),
+                ..Default::default()
+            },
+        })
+    })?;
+    let mut contacts: Vec<Entry> = rows.collect::<Result<_, _>>()?;
+    let mut numbers = c.prepare_cached("SELECT kind, number FROM contact_number WHERE contact_id = ?1 ORDER BY position")?;
+    let mut groups = c.prepare_cached(
+        "SELECT g.name FROM contact_group_member m JOIN contact_group g ON g.id = m.group_id WHERE m.contact_id = ?1 ORDER BY g.name",
+    )?;
+    for e in &mut contacts {
+        e.contact.numbers = numbers
+            .query_map([e.id], |r| {
+                Ok(Number { kind: NumberKind::parse(&r.get::<_, String>(0)?), number: r.get(1)? })
+            })?
+            .collect::<Result<_, _>>()?;
+        e.contact.groups = groups.query_map([e.id], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    }
+    out.extend(contacts);
+    Ok(out)
+}
