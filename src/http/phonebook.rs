@@ -113,7 +113,11 @@ fn row(t: Tr, e: &crate::store::phonebook::Entry, edit_public: bool) -> Row {
         selectable,
         book,
         name: e.contact.display_name(),
-        company: if e.contact.display_name() == e.contact.company { String::new() } else { e.contact.company.clone() },
+        company: if e.contact.display_name() == e.contact.company {
+            String::new()
+        } else {
+            e.contact.company.clone()
+        },
         numbers: e
             .contact
             .numbers
@@ -225,14 +229,27 @@ pub async fn selection(
     let list = f.list();
     let ids: Result<Vec<i64>, _> = f.all("contact").iter().map(|s| s.parse::<i64>()).collect();
     let Ok(ids) = ids else {
-        return page(&state, &who, &list, String::new(), t.t("phonebook.bad_selection").to_owned(), vec![]).await;
+        return page(&state, &who, &list, String::new(), t.t("phonebook.bad_selection").to_owned(), vec![])
+            .await;
     };
     if ids.is_empty() || ids.len() > crate::store::phonebook::LIST_LIMIT {
-        return page(&state, &who, &list, String::new(), t.t("phonebook.nothing_selected").to_owned(), vec![]).await;
+        return page(
+            &state,
+            &who,
+            &list,
+            String::new(),
+            t.t("phonebook.nothing_selected").to_owned(),
+            vec![],
+        )
+        .await;
     }
     let owner = &who.profile.number;
     let result = match f.one("action").as_str() {
-        "delete" => state.store.delete_contacts(owner, ids).await.map(|r| r.map(|n| t.f("phonebook.deleted", "n", &n.to_string()))),
+        "delete" => state
+            .store
+            .delete_contacts(owner, ids)
+            .await
+            .map(|r| r.map(|n| t.f("phonebook.deleted", "n", &n.to_string()))),
         "group" => match f.one("group").parse::<i64>() {
             Ok(g) => state
                 .store
@@ -245,7 +262,9 @@ pub async fn selection(
     };
     match result {
         Ok(Ok(notice)) => page(&state, &who, &list, notice, String::new(), vec![]).await,
-        Ok(Err(refusal)) => page(&state, &who, &list, String::new(), t.t(refusal.key()).to_owned(), vec![]).await,
+        Ok(Err(refusal)) => {
+            page(&state, &who, &list, String::new(), t.t(refusal.key()).to_owned(), vec![]).await
+        }
         Err(e) => failed(e),
     }
 }
@@ -266,7 +285,15 @@ pub async fn new_group(
     match state.store.create_group(&who.profile.number, &f.one("name"), book).await {
         Ok(Ok(id)) => {
             let q = ListQuery { view: "group".into(), id: id.to_string(), q: String::new() };
-            page(&state, &who, &q, t.f("phonebook.group_made", "name", f.one("name").trim()), String::new(), vec![]).await
+            page(
+                &state,
+                &who,
+                &q,
+                t.f("phonebook.group_made", "name", f.one("name").trim()),
+                String::new(),
+                vec![],
+            )
+            .await
         }
         Ok(Err(r)) => page(&state, &who, &f.list(), String::new(), t.t(r.key()).to_owned(), vec![]).await,
         Err(e) => failed(e),
@@ -304,7 +331,17 @@ pub async fn add(
     }
     let book = if f.one("book") == "public" { BookKind::Public } else { BookKind::Private };
     match state.store.add_contact(&who.profile.number, book, c.clone(), now()).await {
-        Ok(Ok(_)) => page(&state, &who, &list, t.f("phonebook.added", "name", &c.display_name()), String::new(), vec![]).await,
+        Ok(Ok(_)) => {
+            page(
+                &state,
+                &who,
+                &list,
+                t.f("phonebook.added", "name", &c.display_name()),
+                String::new(),
+                vec![],
+            )
+            .await
+        }
         Ok(Err(r)) => page(&state, &who, &list, String::new(), t.t(r.key()).to_owned(), vec![]).await,
         Err(e) => failed(e),
     }
@@ -320,7 +357,11 @@ pub struct ExportQuery {
 
 /// `GET /phonebook/export`: the contacts of the list shown (all or one group),
 /// as CSV for Outlook or as vCards.
-pub async fn export(State(state): State<HttpState>, who: Subscriber, Query(q): Query<ExportQuery>) -> Response {
+pub async fn export(
+    State(state): State<HttpState>,
+    who: Subscriber,
+    Query(q): Query<ExportQuery>,
+) -> Response {
     let contacts = match state.store.export_contacts(&who.profile.number, q.list.view()).await {
         Ok(c) => c,
         Err(e) => return failed(e),
@@ -343,19 +384,30 @@ pub async fn export(State(state): State<HttpState>, who: Subscriber, Query(q): Q
 }
 
 /// `POST /phonebook/import` (multipart): a file, its format and the target book.
-pub async fn import(State(state): State<HttpState>, h: HeaderMap, who: Subscriber, mut form: Multipart) -> Response {
+pub async fn import(
+    State(state): State<HttpState>,
+    h: HeaderMap,
+    who: Subscriber,
+    mut form: Multipart,
+) -> Response {
     let t = who.tr;
-    let (mut csrf, mut format, mut book, mut file) = (String::new(), String::new(), String::new(), None::<Vec<u8>>);
+    let (mut csrf, mut format, mut book, mut file) =
+        (String::new(), String::new(), String::new(), None::<Vec<u8>>);
     loop {
         let field = match form.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
-            Err(_) => return (StatusCode::BAD_REQUEST, t.t("import.upload_failed").to_owned()).into_response(),
+            Err(_) => {
+                return (StatusCode::BAD_REQUEST, t.t("import.upload_failed").to_owned()).into_response()
+            }
         };
         let name = field.name().unwrap_or("").to_owned();
         let bytes = match field.bytes().await {
             Ok(b) => b,
-            Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, t.t("import.upload_failed").to_owned()).into_response(),
+            Err(_) => {
+                return (StatusCode::PAYLOAD_TOO_LARGE, t.t("import.upload_failed").to_owned())
+                    .into_response()
+            }
         };
         match name.as_str() {
             "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),

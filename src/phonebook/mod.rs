@@ -40,7 +40,7 @@ impl BookKind {
 }
 
 /// What a number is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub enum NumberKind {
     Work,
     Mobile,

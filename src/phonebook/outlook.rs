@@ -104,7 +104,8 @@ const HEADERS: &[(&str, Field)] = &[
 ];
 
 fn field_of(header: &str) -> Option<Field> {
-    let h: String = header.trim().trim_matches('"').split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    let h: String =
+        header.trim().trim_matches('"').split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
     HEADERS.iter().find(|(name, _)| *name == h).map(|(_, f)| *f)
 }
 
@@ -146,12 +147,12 @@ pub fn parse(text: &str) -> Result<Parsed, FileError> {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                let line = e.position().map(|p| line_at(text, p.byte())).unwrap_or(0);
                 parsed.rejected.push(Rejected::new(line, "import.unreadable", &e.to_string()));
                 continue;
             }
         };
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let line = record.position().map(|p| line_at(text, p.byte())).unwrap_or(0);
         if record.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
@@ -161,6 +162,18 @@ pub fn parse(text: &str) -> Result<Parsed, FileError> {
         }
     }
     Ok(parsed)
+}
+
+/// The line (from 1) a byte offset is on, counting line breaks inside quoted
+/// fields too: the number a text editor shows.
+fn line_at(text: &str, byte: u64) -> u64 {
+    // A record "starts" at the line break that ended the one before it.
+    let bytes = text.as_bytes();
+    let mut end = (byte as usize).min(bytes.len());
+    while end < bytes.len() && matches!(bytes[end], b'\r' | b'\n') {
+        end += 1;
+    }
+    bytes[..end].iter().filter(|b| **b == b'\n').count() as u64 + 1
 }
 
 fn contact(columns: &[Option<Field>], record: &csv::StringRecord) -> Result<Contact, Problem> {
@@ -202,7 +215,8 @@ fn contact(columns: &[Option<Field>], record: &csv::StringRecord) -> Result<Cont
                     .collect()
             }
             Field::Book => {
-                c.book = Some(BookKind::parse(value).ok_or_else(|| Problem::new("import.unknown_book", value))?)
+                c.book =
+                    Some(BookKind::parse(value).ok_or_else(|| Problem::new("import.unknown_book", value))?)
             }
             Field::Uid => c.uid = Some(value.to_owned()),
         }
@@ -242,14 +256,17 @@ pub fn export(contacts: &[Contact]) -> Vec<u8> {
     for c in contacts {
         let mut work = c.numbers.iter().filter(|n| n.kind == NumberKind::Work).map(|n| n.number.as_str());
         let (work1, work2) = (work.next().unwrap_or(""), work.next().unwrap_or(""));
-        let one = |k: NumberKind| c.numbers.iter().find(|n| n.kind == k).map(|n| n.number.as_str()).unwrap_or("");
+        let one =
+            |k: NumberKind| c.numbers.iter().find(|n| n.kind == k).map(|n| n.number.as_str()).unwrap_or("");
         // Numbers beyond Outlook's columns go to "Other Phone", joined.
         let others: Vec<&str> = c
             .numbers
             .iter()
             .enumerate()
             .filter(|(i, n)| match n.kind {
-                NumberKind::Work => c.numbers[..*i].iter().filter(|m| m.kind == NumberKind::Work).count() >= 2,
+                NumberKind::Work => {
+                    c.numbers[..*i].iter().filter(|m| m.kind == NumberKind::Work).count() >= 2
+                }
                 NumberKind::Other => true,
                 k => c.numbers[..*i].iter().any(|m| m.kind == k),
             })

@@ -54,7 +54,8 @@ mod tests {
         assert_eq!(decode(b"Za\xBF\xF3\xB3\xE6 g\xEA\x9Cl\xB9"), "Zażółć gęślą");
         // Windows-1252: "Müller, Straße"
         assert_eq!(decode(b"M\xFCller, Stra\xDFe"), "Müller, Straße");
-        let utf16: Vec<u8> = [0xFF, 0xFE].into_iter().chain("Jörg".encode_utf16().flat_map(u16::to_le_bytes)).collect();
+        let utf16: Vec<u8> =
+            [0xFF, 0xFE].into_iter().chain("Jörg".encode_utf16().flat_map(u16::to_le_bytes)).collect();
         assert_eq!(decode(&utf16), "Jörg");
     }
 }

@@ -42,10 +42,10 @@ fn split_unescaped(s: &str, sep: char) -> Vec<String> {
     let mut escaped = false;
     for c in s.chars() {
         if escaped {
-            parts.last_mut().map(|p| {
+            if let Some(p) = parts.last_mut() {
                 p.push('\\');
-                p.push(c)
-            });
+                p.push(c);
+            }
             escaped = false;
         } else if c == '\\' {
             escaped = true;
@@ -174,12 +174,22 @@ pub fn parse(text: &str) -> Result<Parsed, FileError> {
                 let a = split_unescaped(&p.value, ';');
                 let get = |i: usize| a.get(i).map(|s| s.trim().to_owned()).unwrap_or_default();
                 let place = format!("{} {}", get(5), get(3)).trim().to_owned();
-                c.address = [get(2), place, get(6)].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join("\n");
+                c.address = [get(2), place, get(6)]
+                    .into_iter()
+                    .filter(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+                    .join("\n");
             }
             "CATEGORIES" => {
-                c.groups = split_unescaped(&p.value, ',').into_iter().map(|g| g.trim().to_owned()).filter(|g| !g.is_empty()).collect()
+                c.groups = split_unescaped(&p.value, ',')
+                    .into_iter()
+                    .map(|g| g.trim().to_owned())
+                    .filter(|g| !g.is_empty())
+                    .collect()
             }
-            "UID" => c.uid = Some(unescape(&p.value).trim().to_owned()).filter(|u| !u.is_empty() && u.len() <= 200),
+            "UID" => {
+                c.uid = Some(unescape(&p.value).trim().to_owned()).filter(|u| !u.is_empty() && u.len() <= 200)
+            }
             "X-WEBCTI-BOOK" => match BookKind::parse(&p.value) {
                 Some(b) => c.book = Some(b),
                 None => {
@@ -256,13 +266,24 @@ pub fn export(contacts: &[Contact], version4: bool) -> Vec<u8> {
             }
         }
         if !c.email.is_empty() {
-            lines.push(format!("EMAIL;TYPE={}:{}", if version4 { "work" } else { "INTERNET" }, escape(&c.email)));
+            lines.push(format!(
+                "EMAIL;TYPE={}:{}",
+                if version4 { "work" } else { "INTERNET" },
+                escape(&c.email)
+            ));
         }
         if !c.address.is_empty() {
-            lines.push(format!("ADR;TYPE={}:;;{};;;;", if version4 { "work" } else { "WORK" }, escape(&c.address)));
+            lines.push(format!(
+                "ADR;TYPE={}:;;{};;;;",
+                if version4 { "work" } else { "WORK" },
+                escape(&c.address)
+            ));
         }
         if !c.groups.is_empty() {
-            lines.push(format!("CATEGORIES:{}", c.groups.iter().map(|g| escape(g)).collect::<Vec<_>>().join(",")));
+            lines.push(format!(
+                "CATEGORIES:{}",
+                c.groups.iter().map(|g| escape(g)).collect::<Vec<_>>().join(",")
+            ));
         }
         if let Some(uid) = &c.uid {
             lines.push(format!("UID:{}", escape(uid)));

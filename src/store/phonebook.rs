@@ -94,9 +94,27 @@ impl Store {
         self.read(move |c| right(c, &ext)).await
     }
 
+    /// Sets what an extension may do with the public book (an administrator's
+    /// setting). False if there is no such extension.
+    pub async fn set_public_right(&self, ext: &str, r: PublicRight) -> Result<bool, StoreError> {
+        let ext = ext.to_owned();
+        let word = match r {
+            PublicRight::None => "none",
+            PublicRight::Read => "read",
+            PublicRight::Edit => "edit",
+        };
+        self.write(move |c| {
+            Ok(c.execute("UPDATE extension SET public_book = ?2 WHERE number = ?1", params![ext, word])? == 1)
+        })
+        .await
+    }
+
     /// The groups the subscriber sees: departments (read-only), the public
     /// book's groups (unless he may not read it) and his private book's.
-    pub async fn phonebook_groups(&self, owner: &str) -> Result<(Vec<(i64, String)>, Vec<Group>), StoreError> {
+    pub async fn phonebook_groups(
+        &self,
+        owner: &str,
+    ) -> Result<(Vec<(i64, String)>, Vec<Group>), StoreError> {
         let owner = owner.to_owned();
         self.read(move |c| {
             let mut stmt = c.prepare_cached(
@@ -157,7 +175,11 @@ impl Store {
 
     /// Deletes contacts. Extensions are never contacts; public ones need the
     /// right; another's private contacts are not found. All or nothing.
-    pub async fn delete_contacts(&self, owner: &str, ids: Vec<i64>) -> Result<Result<usize, Refusal>, StoreError> {
+    pub async fn delete_contacts(
+        &self,
+        owner: &str,
+        ids: Vec<i64>,
+    ) -> Result<Result<usize, Refusal>, StoreError> {
         let owner = owner.to_owned();
         self.write(move |c| {
             for id in &ids {
@@ -194,7 +216,10 @@ impl Store {
                 return Ok(Err(r));
             }
             let book_id = book_id(c, &owner, book)?;
-            c.execute("INSERT INTO contact_group (book_id, name) VALUES (?1, ?2) ON CONFLICT DO NOTHING", params![book_id, name])?;
+            c.execute(
+                "INSERT INTO contact_group (book_id, name) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                params![book_id, name],
+            )?;
             Ok(Ok(c.query_row(
                 "SELECT id FROM contact_group WHERE book_id = ?1 AND name = ?2",
                 params![book_id, name],
@@ -300,7 +325,11 @@ impl Store {
 
     /// Names for numbers as the subscriber knows them: extension, then his
     /// private book, then the public book (by the last nine digits).
-    pub async fn names_for(&self, owner: &str, numbers: Vec<String>) -> Result<HashMap<String, String>, StoreError> {
+    pub async fn names_for(
+        &self,
+        owner: &str,
+        numbers: Vec<String>,
+    ) -> Result<HashMap<String, String>, StoreError> {
         let owner = owner.to_owned();
         self.read(move |c| {
             let mut ext = c.prepare_cached("SELECT name FROM extension WHERE number = ?1")?;
@@ -375,7 +404,10 @@ fn book_id(c: &Connection, owner: &str, book: BookKind) -> rusqlite::Result<i64>
         Some(id) => Ok(id),
         None => {
             let name = if book == BookKind::Public { "Public" } else { "Private" };
-            c.execute("INSERT INTO book (kind, name, owner) VALUES (?1, ?2, ?3)", params![book.code(), name, owner])?;
+            c.execute(
+                "INSERT INTO book (kind, name, owner) VALUES (?1, ?2, ?3)",
+                params![book.code(), name, owner],
+            )?;
             Ok(c.last_insert_rowid())
         }
     }
@@ -422,7 +454,9 @@ fn insert(c: &Connection, book_id: i64, k: &Contact, uid: &str, now: i64) -> rus
         params![book_id, uid, k.first_name, k.last_name, k.company, k.title, k.email, k.address, now],
     )?;
     let id: i64 =
-        c.query_row("SELECT id FROM contact WHERE book_id = ?1 AND uid = ?2", params![book_id, uid], |r| r.get(0))?;
+        c.query_row("SELECT id FROM contact WHERE book_id = ?1 AND uid = ?2", params![book_id, uid], |r| {
+            r.get(0)
+        })?;
     c.execute("DELETE FROM contact_number WHERE contact_id = ?1", [id])?;
     for (i, n) in k.numbers.iter().enumerate() {
         c.execute(
@@ -436,7 +470,10 @@ fn insert(c: &Connection, book_id: i64, k: &Contact, uid: &str, now: i64) -> rus
 fn set_groups(c: &Connection, book_id: i64, contact: i64, groups: &[String]) -> rusqlite::Result<()> {
     for g in groups.iter().map(|g| g.trim()).filter(|g| !g.is_empty()).take(20) {
         let name: String = g.chars().take(60).collect();
-        c.execute("INSERT INTO contact_group (book_id, name) VALUES (?1, ?2) ON CONFLICT DO NOTHING", params![book_id, name])?;
+        c.execute(
+            "INSERT INTO contact_group (book_id, name) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            params![book_id, name],
+        )?;
         c.execute(
             "INSERT INTO contact_group_member (group_id, contact_id)
              SELECT id, ?3 FROM contact_group WHERE book_id = ?1 AND name = ?2 ON CONFLICT DO NOTHING",
@@ -449,8 +486,11 @@ fn set_groups(c: &Connection, book_id: i64, contact: i64, groups: &[String]) -> 
 /// Whether the book holds this contact already: the same UID, or the same name
 /// and company with the same numbers.
 fn exists(c: &Connection, book_id: i64, uid: &str, k: &Contact) -> rusqlite::Result<bool> {
-    let by_uid: Option<i64> =
-        c.query_row("SELECT id FROM contact WHERE book_id = ?1 AND uid = ?2", params![book_id, uid], |r| r.get(0)).optional()?;
+    let by_uid: Option<i64> = c
+        .query_row("SELECT id FROM contact WHERE book_id = ?1 AND uid = ?2", params![book_id, uid], |r| {
+            r.get(0)
+        })
+        .optional()?;
     let mut stmt = c.prepare_cached(
         "SELECT id FROM contact WHERE book_id = ?1 AND first_name = ?2 AND last_name = ?3 AND company = ?4",
     )?;
@@ -460,7 +500,9 @@ fn exists(c: &Connection, book_id: i64, uid: &str, k: &Contact) -> rusqlite::Res
     let mut wanted: Vec<String> = k.numbers.iter().map(|n| lookup_key(&n.number)).collect();
     wanted.sort();
     for id in by_uid.into_iter().chain(same_name) {
-        let mut stmt = c.prepare_cached("SELECT normalized FROM contact_number WHERE contact_id = ?1 ORDER BY normalized")?;
+        let mut stmt = c.prepare_cached(
+            "SELECT normalized FROM contact_number WHERE contact_id = ?1 ORDER BY normalized",
+        )?;
         let have: Vec<String> = stmt.query_map([id], |r| r.get(0))?.collect::<Result<_, _>>()?;
         if have == wanted {
             return Ok(true);
@@ -528,27 +570,29 @@ fn list(c: &Connection, owner: &str, view: View, search: &str) -> rusqlite::Resu
          ORDER BY c.last_name COLLATE NOCASE, c.first_name COLLATE NOCASE, c.company COLLATE NOCASE
          LIMIT ?7",
     )?;
-    let rows = stmt.query_map(params![owner, public, kind, group, like, digits_like, LIST_LIMIT as i64], |r| {
-        let kind: String = r.get(1)?;
-        let book = if kind == "public" { BookKind::Public } else { BookKind::Private };
-        Ok(Entry {
-            id: r.get(0)?,
-            source: Source::Book(book),
-            contact: Contact {
-                uid: Some(r.get(2)?),
-                first_name: r.get(3)?,
-                last_name: r.get(4)?,
-                company: r.get(5)?,
-                title: r.get(6)?,
-                email: r.get(7)?,
-                address: r.get(8)?,
-                book: Some(book),
-                ..Default::default()
-            },
-        })
-    })?;
+    let rows =
+        stmt.query_map(params![owner, public, kind, group, like, digits_like, LIST_LIMIT as i64], |r| {
+            let kind: String = r.get(1)?;
+            let book = if kind == "public" { BookKind::Public } else { BookKind::Private };
+            Ok(Entry {
+                id: r.get(0)?,
+                source: Source::Book(book),
+                contact: Contact {
+                    uid: Some(r.get(2)?),
+                    first_name: r.get(3)?,
+                    last_name: r.get(4)?,
+                    company: r.get(5)?,
+                    title: r.get(6)?,
+                    email: r.get(7)?,
+                    address: r.get(8)?,
+                    book: Some(book),
+                    ..Default::default()
+                },
+            })
+        })?;
     let mut contacts: Vec<Entry> = rows.collect::<Result<_, _>>()?;
-    let mut numbers = c.prepare_cached("SELECT kind, number FROM contact_number WHERE contact_id = ?1 ORDER BY position")?;
+    let mut numbers =
+        c.prepare_cached("SELECT kind, number FROM contact_number WHERE contact_id = ?1 ORDER BY position")?;
     let mut groups = c.prepare_cached(
         "SELECT g.name FROM contact_group_member m JOIN contact_group g ON g.id = m.group_id WHERE m.contact_id = ?1 ORDER BY g.name",
     )?;

@@ -63,20 +63,34 @@ impl Client {
         headers: &[(&str, &str)],
         body: &str,
     ) -> Result<Response, String> {
+        self.request_bytes(addr, method, path, headers, body.as_bytes())
+    }
+
+    /// Like [`Client::request`] with a body of any bytes; a form's content type
+    /// unless the headers name one.
+    pub fn request_bytes(
+        &self,
+        addr: SocketAddr,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Result<Response, String> {
         let mut tls = self.connect(addr)?;
         let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
         for (k, v) in headers {
             req.push_str(&format!("{k}: {v}\r\n"));
         }
         if !body.is_empty() || method == "POST" {
-            req.push_str(&format!(
-                "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
-                body.len()
-            ));
+            if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")) {
+                req.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
+            }
+            req.push_str(&format!("Content-Length: {}\r\n", body.len()));
         }
         req.push_str("\r\n");
-        req.push_str(body);
-        tls.write_all(req.as_bytes()).map_err(|e| e.to_string())?;
+        let mut req = req.into_bytes();
+        req.extend_from_slice(body);
+        tls.write_all(&req).map_err(|e| e.to_string())?;
         let mut raw = Vec::new();
         if let Err(e) = tls.read_to_end(&mut raw) {
             if raw.is_empty() || e.kind() != std::io::ErrorKind::UnexpectedEof {

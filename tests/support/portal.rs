@@ -69,6 +69,47 @@ impl Browser {
         self.take(r)
     }
 
+    /// A multipart form POST with one file, as a file dialog sends it.
+    pub fn post_file(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file_name: &str,
+        file: &[u8],
+    ) -> Response {
+        let boundary = "----webcti-test-boundary-7MA4YWxkTrZu0gW";
+        let mut body = Vec::new();
+        let csrf = self.csrf.clone();
+        for (k, v) in fields.iter().copied().chain([("csrf", csrf.as_str())]) {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                    .as_bytes(),
+            );
+        }
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(file);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let cookie = self.cookie_header();
+        let origin = format!("https://{}", self.addr);
+        let ctype = format!("multipart/form-data; boundary={boundary}");
+        let r = self
+            .client
+            .request_bytes(
+                self.addr,
+                "POST",
+                path,
+                &[("Cookie", &cookie), ("Origin", &origin), ("Content-Type", &ctype)],
+                &body,
+            )
+            .expect("POST");
+        self.take(r)
+    }
+
     /// Logs in through the form; returns the response to the POST.
     pub fn login(&mut self, ext: &str, secret: &str) -> Response {
         self.get("/");

@@ -1,0 +1,380 @@
+//! The phonebook (SPEC W6): Outlook CSV as real users export it (English, German
+//! and Polish headers; UTF-8 with and without BOM, Windows-1250/1252; comma or
+//! semicolon; quoted line breaks), vCard 3.0/4.0, the round trip of our own
+//! export back into the books the contacts came from, malformed files changing
+//! nothing, and the rights to the public book. Store-level tests use a real
+//! database file; the web tests go through the service over TLS.
+
+mod support;
+
+use webcti::phonebook::{self, BookKind, Format, NumberKind};
+use webcti::store::phonebook::{PublicRight, Source, View};
+use webcti::store::Store;
+
+use support::portal::{seeded_db, Browser};
+use support::Service;
+
+const NOW: i64 = 1_790_000_000;
+
+async fn store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("webcti.db")).await.expect("store");
+    for (ext, name) in [("100", "Anna Kowalska"), ("101", "Piotr Nowak")] {
+        store.upsert_extension(ext, name, NOW).await.expect("extension");
+    }
+    (dir, store)
+}
+
+/// Imports a file for `owner` into `book`; returns (added, rejected lines).
+async fn import(
+    store: &Store,
+    owner: &str,
+    book: BookKind,
+    bytes: &[u8],
+) -> (usize, Vec<(u64, &'static str)>) {
+    let parsed = phonebook::parse(bytes, None).expect("a contact file");
+    let mut rejected: Vec<(u64, &'static str)> =
+        parsed.rejected.iter().map(|r| (r.line, r.problem.key)).collect();
+    let out =
+        store.import_contacts(owner, book, parsed.contacts, NOW).await.expect("store").expect("allowed");
+    rejected.extend(out.rejected.iter().map(|r| (r.line, r.problem.key)));
+    rejected.sort();
+    (out.added, rejected)
+}
+
+/// name → numbers (kind, number) of the contacts in a view.
+async fn contacts(
+    store: &Store,
+    owner: &str,
+    view: View,
+) -> Vec<(String, Vec<(NumberKind, String)>, String)> {
+    let mut out: Vec<_> = store
+        .phonebook(owner, view, "")
+        .await
+        .expect("list")
+        .into_iter()
+        .filter(|e| e.source != Source::Extension)
+        .map(|e| {
+            let numbers = e.contact.numbers.iter().map(|n| (n.kind, n.number.clone())).collect();
+            (e.contact.display_name(), numbers, e.contact.company.clone())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn cp1250(s: &str) -> Vec<u8> {
+    encoding_rs::WINDOWS_1250.encode(s).0.into_owned()
+}
+
+fn cp1252(s: &str) -> Vec<u8> {
+    encoding_rs::WINDOWS_1252.encode(s).0.into_owned()
+}
+
+#[tokio::test]
+async fn outlook_csv_in_english_with_bom_and_commas() {
+    let (_dir, store) = store().await;
+    let file = "\u{feff}\"First Name\",\"Middle Name\",\"Last Name\",\"Company\",\"Business Phone\",\"Mobile Phone\",\"Home Phone\",\"E-mail Address\",\"Categories\"\r\n\
+                \"John\",\"\",\"Smith\",\"ACME, Inc.\",\"+44 20 7946 0958\",\"07700 900123\",\"\",\"john@acme.example\",\"Customers;VIP\"\r\n\
+                \"Mary\",\"Ann\",\"Jones\",\"\",\"(020) 7946 0000\",\"\",\"020 7946 1111\",\"\",\"\"\r\n";
+    let (added, rejected) = import(&store, "100", BookKind::Private, file.as_bytes()).await;
+    assert_eq!((added, rejected), (2, vec![]));
+    let got = contacts(&store, "100", View::Private).await;
+    assert_eq!(got[0].0, "Jones Mary Ann");
+    assert_eq!(
+        got[0].1,
+        vec![(NumberKind::Work, "(020) 7946 0000".into()), (NumberKind::Home, "020 7946 1111".into())]
+    );
+    assert_eq!(got[1].0, "Smith John");
+    assert_eq!(got[1].2, "ACME, Inc.");
+    assert_eq!(
+        got[1].1,
+        vec![(NumberKind::Work, "+44 20 7946 0958".into()), (NumberKind::Mobile, "07700 900123".into())]
+    );
+    // Categories became groups of the private book.
+    let (_, groups) = store.phonebook_groups("100").await.expect("groups");
+    let names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
+    assert_eq!(names, ["Customers", "VIP"]);
+    // The other subscriber sees none of it.
+    assert!(contacts(&store, "101", View::All).await.is_empty());
+}
+
+#[tokio::test]
+async fn outlook_csv_in_german_windows_1252_with_semicolons_and_line_breaks() {
+    let (_dir, store) = store().await;
+    let file = cp1252(
+        "Vorname;Nachname;Firma;Straße geschäftlich;Ort geschäftlich;Postleitzahl geschäftlich;Telefon geschäftlich;Mobiltelefon;Fax geschäftlich;E-Mail-Adresse\r\n\
+         Jürgen;Müller;Bäckerei Müller GmbH;\"Hauptstraße 5\r\nHinterhaus\";Köln;50667;0221 123456;0171 2345678;0221 123457;jm@example.de\r\n\
+         Grete;Weiß;;;;;+49 30 555 0000;;;\r\n",
+    );
+    let (added, rejected) = import(&store, "100", BookKind::Private, &file).await;
+    assert_eq!((added, rejected), (2, vec![]));
+    let list = store.phonebook("100", View::Private, "müller").await.expect("search");
+    assert_eq!(list.len(), 1, "search finds umlauts");
+    let c = &list[0].contact;
+    assert_eq!((c.first_name.as_str(), c.last_name.as_str()), ("Jürgen", "Müller"));
+    assert_eq!(c.address, "Hauptstraße 5\nHinterhaus\n50667 Köln");
+    let kinds: Vec<NumberKind> = c.numbers.iter().map(|n| n.kind).collect();
+    assert_eq!(kinds, [NumberKind::Work, NumberKind::Mobile, NumberKind::Fax]);
+    assert_eq!(contacts(&store, "100", View::Private).await[1].0, "Weiß Grete");
+}
+
+#[tokio::test]
+async fn outlook_csv_in_polish_windows_1250_and_utf8_without_bom() {
+    let (_dir, store) = store().await;
+    let text =
+        "Imię;Nazwisko;Firma;Telefon służbowy;Telefon komórkowy;Telefon domowy;Adres e-mail;Kategorie\r\n\
+                Łukasz;Żółkiewski;Spółka Łąka;+48 22 123 45 67;600 100 200;;lz@example.pl;Klienci\r\n\
+                Zofia;Gęślą;;22 765 43 21;;12 345 67 89;;\r\n";
+    let (added, rejected) = import(&store, "100", BookKind::Private, &cp1250(text)).await;
+    assert_eq!((added, rejected), (2, vec![]));
+    let got = contacts(&store, "100", View::Private).await;
+    assert_eq!(got[0].0, "Gęślą Zofia");
+    assert_eq!(got[1].0, "Żółkiewski Łukasz");
+    assert_eq!(got[1].2, "Spółka Łąka");
+    // The same file in UTF-8 without a byte-order mark: the same contacts, nothing twice.
+    let (added, rejected) = import(&store, "101", BookKind::Private, text.as_bytes()).await;
+    assert_eq!((added, rejected), (2, vec![]));
+    assert_eq!(contacts(&store, "101", View::Private).await, got);
+    let (added, _) = import(&store, "101", BookKind::Private, text.as_bytes()).await;
+    assert_eq!(added, 0, "importing the same file again adds nothing");
+    // Reverse lookup: the number as the exchange presents it finds the name.
+    let names = store.names_for("100", vec!["0221234567".into(), "0600100200".into()]).await.expect("names");
+    assert_eq!(names.get("0221234567").map(String::as_str), Some("Żółkiewski Łukasz"));
+    assert_eq!(names.get("0600100200").map(String::as_str), Some("Żółkiewski Łukasz"));
+}
+
+#[tokio::test]
+async fn vcards_3_and_4() {
+    let (_dir, store) = store().await;
+    let v3 = "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Dąbrowska;Maria;;;\r\nFN:Maria Dąbrowska\r\nORG:Wydawnictwo\r\nTEL;TYPE=WORK,VOICE:+48 22 111 22 33\r\nTEL;TYPE=CELL:+48 600 111 222\r\nEMAIL;TYPE=INTERNET:md@example.pl\r\nCATEGORIES:Autorzy\r\nEND:VCARD\r\n";
+    let v4 = "BEGIN:VCARD\nVERSION:4.0\nFN:Thomas Mann\nN:Mann;Thomas;;;\nTEL;VALUE=uri;TYPE=\"home,voice\":tel:+49-89-1234567\nTEL;TYPE=fax:+49 89 7654321\nUID:urn:uuid:4fbe8971-0bc3-424c-9c26-36c3e1eff6b1\nEND:VCARD\n";
+    let (added, rejected) = import(&store, "100", BookKind::Private, v3.as_bytes()).await;
+    assert_eq!((added, rejected), (1, vec![]));
+    let (added, rejected) = import(&store, "100", BookKind::Private, v4.as_bytes()).await;
+    assert_eq!((added, rejected), (1, vec![]));
+    let got = contacts(&store, "100", View::Private).await;
+    assert_eq!(got[0].0, "Dąbrowska Maria");
+    assert_eq!(
+        got[0].1,
+        vec![(NumberKind::Work, "+48 22 111 22 33".into()), (NumberKind::Mobile, "+48 600 111 222".into())]
+    );
+    assert_eq!(got[1].0, "Mann Thomas");
+    assert_eq!(
+        got[1].1,
+        vec![(NumberKind::Home, "+49-89-1234567".into()), (NumberKind::Fax, "+49 89 7654321".into())]
+    );
+}
+
+/// A subscriber who may edit the public book fills both books, exports, deletes
+/// everything and imports the export: every contact is back in its own book,
+/// with its numbers and groups.
+#[tokio::test]
+async fn export_then_import_returns_every_contact_to_its_book() {
+    for format in ["csv", "vcard3", "vcard4"] {
+        let (_dir, store) = store().await;
+        store.set_public_right("100", PublicRight::Edit).await.expect("right");
+        let public = "First Name,Last Name,Company,Business Phone,Mobile Phone,Categories\r\n\
+                      Hans,Zimmer,Zimmer & Söhne,+49 40 123 456,0171 999 888,Lieferanten\r\n\
+                      Ewa,Kowalczyk,\"Kowalczyk, Syn\",22 333 44 55,,\r\n";
+        let private = "First Name,Last Name,Home Phone,Other Phone,Categories\r\nOla,Nowak,12 111 22 33,12 444 55 66,Rodzina\r\n";
+        assert_eq!(import(&store, "100", BookKind::Public, public.as_bytes()).await, (2, vec![]));
+        assert_eq!(import(&store, "100", BookKind::Private, private.as_bytes()).await, (1, vec![]));
+        let before_public = contacts(&store, "100", View::Public).await;
+        let before_private = contacts(&store, "100", View::Private).await;
+        let all = store.export_contacts("100", View::All).await.expect("export");
+        let file = match format {
+            "csv" => phonebook::outlook::export(&all),
+            "vcard3" => phonebook::vcard::export(&all, false),
+            _ => phonebook::vcard::export(&all, true),
+        };
+        let ids: Vec<i64> = store
+            .phonebook("100", View::All, "")
+            .await
+            .expect("list")
+            .iter()
+            .filter(|e| e.id > 0)
+            .map(|e| e.id)
+            .collect();
+        assert_eq!(store.delete_contacts("100", ids).await.expect("store"), Ok(3));
+        assert!(contacts(&store, "100", View::All).await.is_empty());
+        // The target book chosen is "private", but the file knows better.
+        let (added, rejected) = import(&store, "100", BookKind::Private, &file).await;
+        assert_eq!((added, rejected), (3, vec![]), "{format}");
+        let normal = |v: Vec<Seen>| -> Vec<_> {
+            v.into_iter()
+                .map(|(n, nums, c)| {
+                    (n, nums.into_iter().map(|(k, x)| (k, x.replace('-', " "))).collect::<Vec<_>>(), c)
+                })
+                .collect()
+        };
+        assert_eq!(
+            normal(contacts(&store, "100", View::Public).await),
+            normal(before_public.clone()),
+            "{format}"
+        );
+        assert_eq!(
+            normal(contacts(&store, "100", View::Private).await),
+            normal(before_private.clone()),
+            "{format}"
+        );
+        let (_, groups) = store.phonebook_groups("100").await.expect("groups");
+        let mut names: Vec<(BookKind, &str)> = groups.iter().map(|g| (g.book, g.name.as_str())).collect();
+        names.sort_by_key(|(b, n)| (b.code(), n.to_string()));
+        assert_eq!(names, [(BookKind::Private, "Rodzina"), (BookKind::Public, "Lieferanten")], "{format}");
+    }
+}
+
+#[tokio::test]
+async fn malformed_files_change_nothing_and_bad_rows_are_reported_by_line() {
+    let (_dir, store) = store().await;
+    let good = "First Name,Last Name,Business Phone\r\nAdam,Mickiewicz,22 123 45 67\r\n";
+    assert_eq!(import(&store, "100", BookKind::Private, good.as_bytes()).await.0, 1);
+    let before = contacts(&store, "100", View::All).await;
+    let not_contacts: [(&[u8], Option<Format>); 5] = [
+        (b"", None),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", None),
+        (b"id,amount,date\r\n1,12.50,2026-01-01\r\n", None),
+        (b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", Some(Format::VCard)),
+        (good.as_bytes(), Some(Format::VCard)),
+    ];
+    for (bytes, format) in not_contacts {
+        assert!(
+            phonebook::parse(bytes, format).is_err(),
+            "{:?} is not a contact file",
+            String::from_utf8_lossy(bytes)
+        );
+    }
+    assert_eq!(contacts(&store, "100", View::All).await, before);
+    // Bad rows are skipped with their line; a quoted line break moves the count.
+    let mixed = "First Name,Last Name,Company,Business Phone\r\n\
+                 Jan,Kochanowski,\"Czarnolas\r\nDwór\",22 100 00 00\r\n\
+                 ,,,22 200 00 00\r\n\
+                 Bolesław,Prus,,call me\r\n\
+                 Eliza,Orzeszkowa,,=cmd|' /C calc'!A0\r\n\
+                 Maria,Konopnicka,,22 300 00 00\r\n";
+    let (added, rejected) = import(&store, "100", BookKind::Private, mixed.as_bytes()).await;
+    assert_eq!(added, 2);
+    assert_eq!(rejected, vec![(4, "import.no_name"), (5, "import.bad_number"), (6, "import.bad_number")]);
+    let vcards = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Only A Name\r\nEND:VCARD\r\nBEGIN:VCARD\r\nVERSION:3.0\r\nN:Reymont;Władysław;;;\r\nTEL:22 400 00 00\r\n";
+    let (added, rejected) = import(&store, "100", BookKind::Private, vcards.as_bytes()).await;
+    assert_eq!((added, rejected), (0, vec![(1, "import.no_number"), (5, "import.no_end")]));
+}
+
+#[tokio::test]
+async fn the_public_book_needs_the_right() {
+    let (_dir, store) = store().await;
+    store.set_public_right("100", PublicRight::Edit).await.expect("right");
+    let file = "First Name,Last Name,Business Phone\r\nAdam,Mickiewicz,22 123 45 67\r\n";
+    assert_eq!(import(&store, "100", BookKind::Public, file.as_bytes()).await.0, 1);
+    // 101 reads the public book but may not change it.
+    let seen = contacts(&store, "101", View::Public).await;
+    assert_eq!(seen.len(), 1);
+    let parsed = phonebook::parse(file.as_bytes(), None).expect("parse");
+    let refused = store.import_contacts("101", BookKind::Public, parsed.contacts, NOW).await.expect("store");
+    assert!(refused.is_err());
+    let id = store.phonebook("101", View::Public, "").await.expect("list")[0].id;
+    assert!(store.delete_contacts("101", vec![id]).await.expect("store").is_err());
+    assert!(store.create_group("101", "Mine", BookKind::Public).await.expect("store").is_err());
+    // An export of the public book imported by 101: each row refused by line.
+    let export =
+        phonebook::outlook::export(&store.export_contacts("100", View::Public).await.expect("export"));
+    let (added, rejected) = import(&store, "101", BookKind::Private, &export).await;
+    assert_eq!((added, rejected), (0, vec![(2, "phonebook.public_read_only")]));
+    assert_eq!(contacts(&store, "101", View::Public).await, seen);
+    // Without even the right to read, the public book is not listed.
+    store.set_public_right("101", PublicRight::None).await.expect("right");
+    assert!(contacts(&store, "101", View::All).await.is_empty());
+}
+
+fn service() -> (tempfile::TempDir, Service) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    seeded_db(&dir.path().join("data"));
+    let svc = Service::start(dir.path(), "");
+    (dir, svc)
+}
+
+#[test]
+fn import_export_and_selection_through_the_web() {
+    let (_dir, svc) = service();
+    let mut anna = Browser::new(svc.client(), svc.lan_https);
+    assert_eq!(anna.login("100", "secret-100").status, 303);
+    anna.get("/phonebook");
+    let file = cp1250("Imię;Nazwisko;Telefon służbowy;Kategorie\r\nŁucja;Wąs;22 111 11 11;Klienci\r\nKarol;Zięba;22 222 22 22;\r\n;;;\r\n;;33 333;\r\n");
+    let r = anna.post_file(
+        "/phonebook/import",
+        &[("format", "auto"), ("book", "private")],
+        "kontakty.csv",
+        &file,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("2 added"), "{}", r.body);
+    assert!(r.body.contains("Line 5: no name and no company"), "{}", r.body);
+    assert!(r.body.contains("Wąs Łucja") && r.body.contains("Zięba Karol"));
+    // A file that is not contacts: a clear error, nothing changes.
+    let r = anna.post_file(
+        "/phonebook/import",
+        &[("format", "auto"), ("book", "private")],
+        "x.csv",
+        b"a,b\r\n1,2\r\n",
+    );
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("This is not a contact file"), "{}", r.body);
+    // Export: a download Outlook takes, with the contacts.
+    let r = anna.get("/phonebook/export?format=csv&view=private");
+    assert_eq!(r.status, 200);
+    assert!(r
+        .header("content-disposition")
+        .is_some_and(|v| v.contains("attachment") && v.ends_with(".csv\"")));
+    assert!(r.body.starts_with("\u{feff}First Name,Last Name,"), "{}", &r.body[..40]);
+    assert!(r.body.contains("Łucja,Wąs,") && r.body.contains(",private,"));
+    let ids: Vec<String> = anna
+        .get("/phonebook?view=private")
+        .body
+        .split("name=\"contact\" value=\"")
+        .skip(1)
+        .map(|s| s[..s.find('"').expect("quote")].to_owned())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    // Put into a new group, then search.
+    let r = anna.post("/phonebook/group", &[("name", "Ważni")]);
+    assert!(r.body.contains("Ważni"), "{}", r.body);
+    let link = r.body.find("class=\"group\">Ważni<").expect("the new group is listed");
+    let group = r.body[..link]
+        .rsplit("view=group&amp;id=")
+        .next()
+        .map(|s| s[..s.find('"').expect("quote")].to_owned())
+        .expect("group link");
+    anna.get("/phonebook?view=private");
+    let r = anna.post(
+        "/phonebook/selection",
+        &[("action", "group"), ("group", &group), ("contact", &ids[0]), ("contact", &ids[1])],
+    );
+    assert!(r.body.contains("Contacts put into the group: 2."), "{}", r.body);
+    let r = anna.get(&format!("/phonebook?view=group&id={group}"));
+    assert_eq!(r.body.matches("class=\"contact\"").count(), 2);
+    let r = anna.get("/phonebook?q=zi%C4%99ba");
+    assert!(r.body.contains("Zięba Karol") && !r.body.contains("Wąs Łucja"), "search by name");
+    // Another subscriber cannot delete Anna's contacts by sending their ids.
+    let mut piotr = Browser::new(svc.client(), svc.lan_https);
+    assert_eq!(piotr.login("101", "secret-101").status, 303);
+    piotr.get("/phonebook");
+    let r = piotr.post("/phonebook/selection", &[("action", "delete"), ("contact", &ids[0])]);
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("not in your phonebooks"));
+    assert!(!piotr.get("/phonebook").body.contains("Wąs"), "not shown to another subscriber");
+    // A cross-origin POST changes nothing.
+    let csrf = anna.csrf.clone();
+    let r = anna.post_as(
+        "/phonebook/selection",
+        &[("action", "delete"), ("contact", &ids[0])],
+        "https://evil.example",
+        &csrf,
+    );
+    assert_eq!(r.status, 403);
+    // Anna deletes one herself.
+    anna.get("/phonebook?view=private");
+    let r = anna.post("/phonebook/selection", &[("action", "delete"), ("contact", &ids[0])]);
+    assert!(r.body.contains("Contacts deleted: 1."), "{}", r.body);
+    assert_eq!(anna.get("/phonebook?view=private").body.matches("class=\"contact\"").count(), 1);
+}
