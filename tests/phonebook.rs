@@ -42,12 +42,11 @@ async fn import(
     (out.added, rejected)
 }
 
-/// name → numbers (kind, number) of the contacts in a view.
-async fn contacts(
-    store: &Store,
-    owner: &str,
-    view: View,
-) -> Vec<(String, Vec<(NumberKind, String)>, String)> {
+/// A contact as these tests compare them: name, numbers (kind, number), company.
+type Seen = (String, Vec<(NumberKind, String)>, String);
+
+/// The contacts of a view, sorted.
+async fn contacts(store: &Store, owner: &str, view: View) -> Vec<Seen> {
     let mut out: Vec<_> = store
         .phonebook(owner, view, "")
         .await
