@@ -107,8 +107,17 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<(), AppError> {
         }
     }
     let reset = Arc::new(password_reset(&config, &store, &interfaces)?);
-    let state =
-        HttpState { store: store.clone(), link, https_only: config.tls.https_only, core, bus, auth, reset };
+    let state = HttpState {
+        store: store.clone(),
+        link,
+        https_only: config.tls.https_only,
+        core,
+        bus,
+        auth,
+        reset,
+        time_zone: config.board.time_zone.clone(),
+        installer_dir: config.paths.data_dir.join("installer"),
+    };
     http::serve(interfaces, tls, state, shutdown, Duration::from_secs(config.service.drain_secs)).await;
 
     // The stop: the store closes last among the writers, then the watchdog is disarmed.
@@ -146,6 +155,10 @@ async fn start_core(
             }
             let exts: Vec<String> = plan.extensions.iter().map(|e| e.number.clone()).collect();
             let sim = Sim::new(plan, Clock::Real, now);
+            // The board file's zone was checked when it was read.
+            if let Err(e) = sim.with(|ex| ex.set_time_zone(&config.board.time_zone)) {
+                tracing::warn!(error = %e, "the simulator keeps UTC");
+            }
             if config.core.sim_traffic > 0.0 {
                 let traffic =
                     TrafficConfig { calls_per_minute: config.core.sim_traffic, ..TrafficConfig::default() };

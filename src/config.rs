@@ -279,6 +279,12 @@ impl Config {
         if self.board.time_zone.trim().is_empty() {
             return Err(self.invalid("board.time_zone", "must name a time zone, e.g. \"Europe/Warsaw\""));
         }
+        if jiff::tz::TimeZone::get(self.board.time_zone.trim()).is_err() {
+            return Err(self.invalid(
+                "board.time_zone",
+                "is not a time zone this program knows, e.g. \"Europe/Warsaw\"",
+            ));
+        }
         if self.board.demo && !self.board.simulated {
             return Err(
                 self.invalid("board.demo", "is only allowed on a simulated board (board.simulated = true)")

@@ -318,3 +318,15 @@ fn event_voicemail_deposited() {
 fn event_voicemail_heard() {
     ev(Event::VoicemailHeard { record_id: 9, ext: "105".into() }, "0a02ac0204090331303500")
 }
+#[test]
+fn command_announcements() {
+    req(Command::Announcements, "0401070d00")
+}
+#[test]
+fn from_core_reply_announcements() {
+    let list = vec![webcti::hal::proto::Announcement { id: 3, name: "On holiday".into() }];
+    from(
+        FromCore::Reply { id: 7, result: Ok(Reply::Announcements { list }) },
+        "0301070f0301030a4f6e20686f6c6964617900",
+    )
+}

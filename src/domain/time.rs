@@ -62,6 +62,17 @@ pub fn duration(secs: u32) -> String {
     }
 }
 
+/// Minutes after local midnight in `tz` at Unix time `ts`.
+pub fn minute_of_day(ts: i64, tz: &jiff::tz::TimeZone) -> u16 {
+    match jiff::Timestamp::from_second(ts) {
+        Ok(t) => {
+            let local = t.to_zoned(tz.clone());
+            local.hour() as u16 * 60 + local.minute() as u16
+        }
+        Err(_) => (ts.rem_euclid(86_400) / 60) as u16,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

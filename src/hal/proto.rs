@@ -151,6 +151,8 @@ pub enum Command {
     },
     /// The state of every line.
     Snapshot,
+    /// The announcements the core can play to callers of an extension in DND.
+    Announcements,
 }
 
 /// A successful answer.
@@ -159,6 +161,14 @@ pub enum Reply {
     Done,
     Call { call: CallId },
     Snapshot { lines: Vec<LineInfo> },
+    Announcements { list: Vec<Announcement> },
+}
+
+/// One announcement the core holds, by the number programs refer to it with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Announcement {
+    pub id: u16,
+    pub name: String,
 }
 
 /// Why the core refused a command. Non-exhaustive by version: new kinds need a

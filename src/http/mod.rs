@@ -3,6 +3,7 @@
 //!
 //! `http` calls services; it never runs SQL and never builds a frame.
 
+mod forwarding;
 pub mod headers;
 pub mod i18n;
 pub mod listen;
@@ -53,6 +54,11 @@ pub struct HttpState {
     pub bus: Bus,
     pub auth: Arc<Auth>,
     pub reset: Arc<Reset>,
+    /// The board's time zone (wake-up times are in it).
+    pub time_zone: String,
+    /// The desktop CTI client's installer, when the administrator has put one in
+    /// the data directory (`installer/`).
+    pub installer_dir: std::path::PathBuf,
 }
 
 /// Serves every bound interface until `shutdown`, then drains open connections

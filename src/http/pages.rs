@@ -8,7 +8,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
-use super::{headers, live, login, phonebook, portal, reset, HttpState};
+use super::{forwarding, headers, live, login, phonebook, portal, reset, HttpState};
 
 /// Form bodies larger than this are refused before they are read.
 pub const MAX_FORM: usize = 64 * 1024;
@@ -33,6 +33,10 @@ pub fn router(state: HttpState, webcti: bool) -> Router {
             .route("/settings/profile", post(portal::save_profile))
             .route("/settings/app", post(portal::save_app))
             .route("/call", post(portal::call))
+            .route("/services", get(forwarding::services).post(forwarding::save_services))
+            .route("/forwarding", get(forwarding::forwarding).post(forwarding::save_forwarding))
+            .route("/keys", get(forwarding::keys))
+            .route("/download/installer", get(forwarding::download))
             .route("/phonebook", get(phonebook::list))
             .route("/phonebook/selection", post(phonebook::selection))
             .route("/phonebook/group", post(phonebook::new_group))

@@ -396,9 +396,20 @@ struct SettingsPage<'a> {
     remembered: String,
     notice: &'a str,
     error: &'a str,
+    has_phone: bool,
+    installer: String,
 }
 
-fn settings_page(who: &Subscriber, t: Tr, notice: &str, error: &str, status: StatusCode) -> Response {
+async fn settings_page(
+    state: &HttpState,
+    who: &Subscriber,
+    t: Tr,
+    notice: &str,
+    error: &str,
+    status: StatusCode,
+) -> Response {
+    let has_phone = matches!(state.store.system_phone(&who.profile.number).await, Ok(Some(_)));
+    let installer = super::forwarding::installer(state).map(|(name, _)| name).unwrap_or_default();
     let remembered = match who.profile.callback_choice.as_deref() {
         Some("mobile") => t.t("call.mobile_first").to_owned(),
         Some(_) => t.t("call.from_extension").to_owned(),
@@ -418,13 +429,15 @@ fn settings_page(who: &Subscriber, t: Tr, notice: &str, error: &str, status: Sta
         remembered,
         notice,
         error,
+        has_phone,
+        installer,
     };
     (status, render(page)).into_response()
 }
 
 /// `GET /settings`
-pub async fn settings(who: Subscriber) -> Response {
-    settings_page(&who, who.tr, "", "", StatusCode::OK)
+pub async fn settings(State(state): State<HttpState>, who: Subscriber) -> Response {
+    settings_page(&state, &who, who.tr, "", "", StatusCode::OK).await
 }
 
 #[derive(Deserialize)]
@@ -450,28 +463,32 @@ pub async fn save_profile(
     let (description, email) = (f.description.trim(), f.email.trim());
     if description.chars().count() > 200 || email.len() > 200 {
         return settings_page(
+            &state,
             &who,
             who.tr,
             "",
             who.tr.t("settings.too_long"),
             StatusCode::UNPROCESSABLE_ENTITY,
-        );
+        )
+        .await;
     }
     if !email.is_empty() && !is_email(email) {
         return settings_page(
+            &state,
             &who,
             who.tr,
             "",
             who.tr.t("settings.bad_email"),
             StatusCode::UNPROCESSABLE_ENTITY,
-        );
+        )
+        .await;
     }
     if let Err(e) = state.store.update_profile(&who.profile.number, description, email, now()).await {
         return failed(e);
     }
     who.profile.description = description.to_owned();
     who.profile.email = email.to_owned();
-    settings_page(&who, who.tr, who.tr.t("settings.saved"), "", StatusCode::OK)
+    settings_page(&state, &who, who.tr, who.tr.t("settings.saved"), "", StatusCode::OK).await
 }
 
 #[derive(Deserialize)]
@@ -519,7 +536,7 @@ pub async fn save_app(
     who.profile.layout = layout;
     who.profile.callback_choice = choice;
     let t = Tr::new(&who.profile.language);
-    settings_page(&who, t, t.t("settings.saved"), "", StatusCode::OK)
+    settings_page(&state, &who, t, t.t("settings.saved"), "", StatusCode::OK).await
 }
 
 #[derive(Deserialize)]

@@ -8,9 +8,11 @@
 
 use crate::domain::program::ExtensionProgram;
 use crate::hal::proto::{Command, Event};
+use crate::phonebook::BookKind;
 use crate::services::password::Hasher;
 use crate::sim::traffic::{Traffic, TrafficConfig};
 use crate::sim::{demo, Clock, Sim};
+use crate::store::phonebook::PublicRight;
 use crate::store::voicemail::Voicemail;
 use crate::store::{Store, StoreError};
 
@@ -56,6 +58,29 @@ pub async fn seed(store: &Store, hasher: &Hasher, now: i64) -> Result<bool, Demo
         } else if store.credentials(&e.number).await?.and_then(|c| c.password_hash).is_none() {
             store.set_password_hash(&e.number, &hasher.hash(&password(&e.number)).await?, now).await?;
         }
+    }
+    // 100 keeps the public phonebook; 100 and 110 have system phones.
+    store.set_public_right("100", PublicRight::Edit).await?;
+    let labels = |names: &[&str]| names.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    store
+        .set_system_phone(
+            "100",
+            Some("ST-40"),
+            &labels(&["Line 1", "Line 2", "101 Piotr", "102", "Pickup", "DND", "Voicemail", "Conference"]),
+        )
+        .await?;
+    store.set_system_phone("110", Some("ST-20"), &labels(&["Line 1", "Line 2", "111", "Hold"])).await?;
+    let public = "First Name,Last Name,Company,Business Phone,Mobile Phone,Categories\r\n\
+                  Tomasz,Wiśniewski,Hurtownia Wiśniewski,+48 22 555 01 01,600 200 300,Suppliers\r\n\
+                  Sabine,Krüger,Krüger Logistik GmbH,+49 221 555 0202,,Suppliers\r\n\
+                  ,,City Taxi,+48 22 19191,,\r\n\
+                  Helen,Baker,Baker & Sons Ltd,+44 20 7946 0303,07700 900303,Customers\r\n";
+    if let Ok(parsed) = crate::phonebook::parse(public.as_bytes(), None) {
+        let _ = store.import_contacts("100", BookKind::Public, parsed.contacts, now).await?;
+    }
+    let private = "First Name,Last Name,Mobile Phone,Categories\r\nMarta,Kowalska,601 100 200,Family\r\n";
+    if let Ok(parsed) = crate::phonebook::parse(private.as_bytes(), None) {
+        let _ = store.import_contacts("100", BookKind::Private, parsed.contacts, now).await?;
     }
     // A week of calls, played on a simulator of its own with a fast clock.
     let exts: Vec<String> = plan.extensions.iter().map(|e| e.number.clone()).collect();

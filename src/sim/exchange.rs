@@ -13,11 +13,20 @@ use crate::domain::cdr::{Cdr, Direction, Disposition};
 use crate::domain::program::ExtensionProgram;
 use crate::domain::routing::{self, CallerInfo, Decision, LineCondition};
 use crate::hal::proto::{
-    CallId, Command, ErrorKind, Event, LineInfo, LineState, Progress, Reply, Restriction,
+    Announcement, CallId, Command, ErrorKind, Event, LineInfo, LineState, Progress, Reply, Restriction,
 };
 
 /// Unacknowledged CDRs the core keeps; beyond this the oldest are dropped and counted.
 pub const CDR_BUFFER: usize = 10_000;
+/// The announcements this exchange plays to callers of an extension in DND.
+pub const ANNOUNCEMENTS: &[(u16, &str)] = &[
+    (0, "The subscriber does not wish to be disturbed"),
+    (1, "The subscriber is in a meeting"),
+    (2, "The subscriber is away; please call again later"),
+    (3, "The subscriber is on holiday"),
+    (4, "The office is closed"),
+];
+
 /// Seconds an extension rings before the no-answer rules apply, unless programmed.
 pub const DEFAULT_NO_ANSWER_SECS: u16 = 20;
 
@@ -27,6 +36,27 @@ pub struct SimExtension {
     pub number: String,
     pub name: String,
 }
+
+/// How a call ended, as the exchange records it (its cause of clearing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ending {
+    /// Somebody answered; then it was cleared.
+    Answered,
+    /// The caller left a message in this extension's voicemail.
+    Voicemail(String),
+    /// The call went to this extension's fax-to-mail service.
+    FaxToMail(String),
+    /// The caller heard this DND announcement.
+    Announcement(u16),
+    BusyTone,
+    /// Nobody answered and nothing else was set.
+    NoAnswer,
+    /// Cleared before anyone answered (the caller hung up, or it was refused).
+    Cleared,
+}
+
+/// Endings the exchange remembers.
+const ENDINGS_KEPT: usize = 1024;
 
 /// The exchange's numbering plan.
 #[derive(Debug, Clone)]
@@ -88,6 +118,9 @@ struct Call {
     busy_at: Vec<String>,
     voicemail_listen: bool,
     ended_in_voicemail: bool,
+    /// Call-as: the number the called party sees instead of the caller's own.
+    presented: Option<String>,
+    ending: Option<Ending>,
 }
 
 /// The simulated switching core's state.
@@ -99,10 +132,13 @@ pub struct Exchange {
     next_call: CallId,
     next_record: u64,
     events: Vec<Event>,
+    endings: std::collections::VecDeque<(CallId, Ending)>,
     unacked: VecDeque<Cdr>,
     dropped_cdrs: u64,
     /// Wake-up calls already rung today (extension, minute of day).
     woken: Vec<(String, u16)>,
+    /// The board's time zone: wake-up times are local times.
+    time_zone: jiff::tz::TimeZone,
 }
 
 impl Exchange {
@@ -129,9 +165,11 @@ impl Exchange {
             // simulator (a real core keeps its counter): they start from the clock.
             next_record: (now.max(1) as u64) << 16,
             events: Vec::new(),
+            endings: std::collections::VecDeque::new(),
             unacked: VecDeque::new(),
             dropped_cdrs: 0,
             woken: Vec::new(),
+            time_zone: jiff::tz::TimeZone::UTC,
         }
     }
 
@@ -176,6 +214,11 @@ impl Exchange {
     }
 
     /// Who a call is connected to or ringing at, as numbers.
+    /// How a call ended, for the last thousand calls.
+    pub fn ending(&self, call: CallId) -> Option<Ending> {
+        self.endings.iter().find(|(id, _)| *id == call).map(|(_, e)| e.clone())
+    }
+
     pub fn call_parties(&self, call: CallId) -> Option<(String, Vec<String>)> {
         self.calls.get(&call).map(|c| (party_number(&c.a), c.b.iter().map(party_number).collect()))
     }
@@ -257,6 +300,12 @@ impl Exchange {
                     .map(|(ext, l)| LineInfo { ext: ext.clone(), state: self.state_of(ext, l) });
                 Ok(Reply::Snapshot { lines: lines.collect() })
             }
+            Command::Announcements => Ok(Reply::Announcements {
+                list: ANNOUNCEMENTS
+                    .iter()
+                    .map(|(id, name)| Announcement { id: *id, name: (*name).to_owned() })
+                    .collect(),
+            }),
         }
     }
 
@@ -284,6 +333,8 @@ impl Exchange {
             busy_at: Vec::new(),
             voicemail_listen: false,
             ended_in_voicemail: false,
+            presented: None,
+            ending: None,
         };
         self.calls.insert(id, call);
         id
@@ -304,8 +355,10 @@ impl Exchange {
             return Err(ErrorKind::Unavailable);
         }
         let caller = CallerInfo { external: false, withheld: line.program.clir };
+        let presented = line.program.call_as.clone();
         let id = self.new_call(Party::Ext(ext.to_owned()), number, caller);
         if let Some(c) = self.calls.get_mut(&id) {
+            c.presented = presented;
             c.stage = Stage::Callback;
             c.then_dial = Some(number.to_owned());
             // The MobilePhone is an external party that the core rings first.
@@ -351,6 +404,9 @@ impl Exchange {
         }
         let caller = CallerInfo { external: false, withheld: program.clir };
         let id = self.new_call(Party::Ext(ext.to_owned()), number, caller);
+        if let Some(c) = self.calls.get_mut(&id) {
+            c.presented = program.call_as.clone();
+        }
         self.attach(ext, id);
         self.emit_call(id, Progress::Dialling, ext);
         self.route_dialled(id, number);
@@ -695,8 +751,10 @@ impl Exchange {
                 self.emit_call(id, Progress::Forwarded, ext);
                 self.route_number(id, &to, depth + 1);
             }
-            Decision::Voicemail | Decision::FaxToMail => self.send_to_voicemail(id, ext),
-            Decision::Announcement(_) | Decision::Missed => self.end_call(id),
+            Decision::Voicemail => self.send_to_voicemail(id, ext),
+            Decision::FaxToMail => self.send_to_fax(id, ext),
+            Decision::Announcement(a) => self.end_with(id, Ending::Announcement(a)),
+            Decision::Missed => self.end_with(id, Ending::NoAnswer),
             Decision::BusyTone => {
                 if let Some(c) = self.calls.get_mut(&id) {
                     c.busy_at.push(ext.to_owned());
@@ -729,13 +787,27 @@ impl Exchange {
         if let Some(c) = self.calls.get_mut(&id) {
             c.b.clear();
         }
+        self.end_with(id, Ending::BusyTone);
+    }
+
+    fn end_with(&mut self, id: CallId, ending: Ending) {
+        if let Some(c) = self.calls.get_mut(&id) {
+            c.ending = Some(ending);
+        }
         self.end_call(id);
+    }
+
+    /// Fax-to-mail: the exchange's fax service takes the call and mails what it
+    /// receives; for the subscriber it is a call he did not answer.
+    fn send_to_fax(&mut self, id: CallId, ext: &str) {
+        self.end_with(id, Ending::FaxToMail(ext.to_owned()));
     }
 
     fn send_to_voicemail(&mut self, id: CallId, ext: &str) {
         let record_id = self.record_id();
         let Some(c) = self.calls.get_mut(&id) else { return };
         c.ended_in_voicemail = true;
+        c.ending = Some(Ending::Voicemail(ext.to_owned()));
         let caller = party_number(&c.a);
         let duration_secs = 20;
         self.events.push(Event::VoicemailDeposited {
@@ -773,7 +845,7 @@ impl Exchange {
         let caller = c.caller;
         // A group call, or a call to nobody in particular, is simply missed.
         let [ext] = ringing.as_slice() else {
-            self.end_call(id);
+            self.end_with(id, Ending::NoAnswer);
             return;
         };
         let ext = ext.clone();
@@ -788,16 +860,26 @@ impl Exchange {
                 self.emit_call(id, Progress::Forwarded, &ext);
                 self.route_number(id, &to, 1);
             }
-            Decision::Voicemail | Decision::FaxToMail => {
+            Decision::Voicemail => {
                 self.detach(&ext, id);
                 self.send_to_voicemail(id, &ext)
             }
-            _ => self.end_call(id),
+            Decision::FaxToMail => {
+                self.detach(&ext, id);
+                self.send_to_fax(id, &ext)
+            }
+            _ => self.end_with(id, Ending::NoAnswer),
         }
     }
 
+    /// Sets the time zone wake-up times are in (the board's); UTC until then.
+    pub fn set_time_zone(&mut self, name: &str) -> Result<(), String> {
+        self.time_zone = jiff::tz::TimeZone::get(name).map_err(|e| e.to_string())?;
+        Ok(())
+    }
+
     fn wakeups(&mut self) {
-        let minute = ((self.now.rem_euclid(86_400)) / 60) as u16;
+        let minute = crate::domain::time::minute_of_day(self.now, &self.time_zone);
         let due: Vec<String> = self
             .lines
             .iter()
@@ -831,6 +913,11 @@ impl Exchange {
 
     fn end_call(&mut self, id: CallId) {
         let Some(c) = self.calls.remove(&id) else { return };
+        let ending = c.ending.clone().unwrap_or(if c.answered_at.is_some() { Ending::Answered } else { Ending::Cleared });
+        if self.endings.len() == ENDINGS_KEPT {
+            self.endings.pop_front();
+        }
+        self.endings.push_back((id, ending));
         let mut touched: Vec<String> = c.rang.clone();
         touched.extend(std::iter::once(&c.a).chain(c.b.iter()).filter_map(|p| ext_of(p).map(str::to_owned)));
         touched.sort();
@@ -914,7 +1001,11 @@ impl Exchange {
             cdr.answered_by = answered_by.clone();
             out.push(cdr);
         }
-        let peer = if c.caller.withheld { String::new() } else { party_number(&c.a) };
+        let peer = match (&c.presented, c.caller.withheld) {
+            (_, true) => String::new(),
+            (Some(shown), false) => shown.clone(),
+            (None, false) => party_number(&c.a),
+        };
         for ext in &c.rang {
             if c.a == Party::Ext(ext.clone()) {
                 continue;

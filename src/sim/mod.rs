@@ -19,7 +19,7 @@ use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::hal::proto::{Command, ErrorKind, Event, Reply};
 use crate::hal::{BoxFuture, CoreError, CoreEvent, LinkHealth, LinkReporter, SwitchCore};
-pub use exchange::{Exchange, Plan, SimExtension};
+pub use exchange::{Ending, Exchange, Plan, SimExtension};
 
 /// How the simulator tells time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

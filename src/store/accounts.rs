@@ -118,6 +118,46 @@ impl Store {
     }
 
     /// Every extension's number and name, for search and name lookup.
+    /// The model of the subscriber's system phone and its key labels, if he has one.
+    pub async fn system_phone(&self, number: &str) -> Result<Option<(String, Vec<String>)>, StoreError> {
+        let number = number.to_owned();
+        self.read(move |c| {
+            let row: Option<(Option<String>, String)> = c
+                .query_row(
+                    "SELECT system_phone, key_labels FROM extension WHERE number = ?1",
+                    [&number],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            Ok(match row {
+                Some((Some(model), labels)) if !model.is_empty() => {
+                    Some((model, serde_json::from_str(&labels).unwrap_or_default()))
+                }
+                _ => None,
+            })
+        })
+        .await
+    }
+
+    /// Sets the system phone and its key labels (an administrator's setting).
+    pub async fn set_system_phone(
+        &self,
+        number: &str,
+        model: Option<&str>,
+        labels: &[String],
+    ) -> Result<(), StoreError> {
+        let (number, model) = (number.to_owned(), model.map(str::to_owned));
+        let labels = serde_json::to_string(labels).unwrap_or_else(|_| "[]".into());
+        self.write(move |c| {
+            c.execute(
+                "UPDATE extension SET system_phone = ?2, key_labels = ?3 WHERE number = ?1",
+                params![number, model, labels],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
     pub async fn directory(&self) -> Result<Vec<(String, String)>, StoreError> {
         self.read(|c| {
             let mut stmt = c.prepare_cached("SELECT number, name FROM extension ORDER BY number")?;

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
 use super::{Store, StoreError};
 use crate::domain::program::{
@@ -20,6 +20,137 @@ impl Store {
     pub async fn program(&self, ext: &str) -> Result<Option<ExtensionProgram>, StoreError> {
         let ext = ext.to_owned();
         self.read(move |c| Ok(programs(c, Some(&ext))?.pop().map(|(_, p)| p))).await
+    }
+
+    /// Stores what the subscriber sets of his program (services, forwarding, DND,
+    /// follow-me, MobilePhone fallbacks, advanced rules, in order). The MobilePhone
+    /// number and the language are not his to set here and stay as they are.
+    pub async fn save_program(&self, ext: &str, p: ExtensionProgram, now: i64) -> Result<bool, StoreError> {
+        let ext = ext.to_owned();
+        self.write(move |c| {
+            let exists: bool =
+                c.query_row("SELECT count(*) FROM extension WHERE number = ?1", [&ext], |r| r.get::<_, i64>(0))? == 1;
+            if !exists {
+                return Ok(false);
+            }
+            let wakeup = p.wakeup.map(|m| format!("{:02}:{:02}", m / 60, m % 60));
+            let restriction = match p.restriction {
+                Restriction::None => "none",
+                Restriction::InternalOnly => "internal",
+                Restriction::NoInternational => "national",
+            };
+            let s = |o: &Option<String>| o.clone().unwrap_or_default();
+            c.execute(
+                "INSERT INTO extension_services (extension, phone_lock, clir, call_waiting, call_as, wakeup_time, dnd,
+                   dnd_announcement, follow_me_to, forward_to, forward_busy, forward_no_answer, no_answer_secs,
+                   forward_unreachable, voicemail, mobile_on_no_answer, mobile_on_dnd, mobile_on_unreachable,
+                   restriction, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
+                 ON CONFLICT (extension) DO UPDATE SET phone_lock = excluded.phone_lock, clir = excluded.clir,
+                   call_waiting = excluded.call_waiting, call_as = excluded.call_as, wakeup_time = excluded.wakeup_time,
+                   dnd = excluded.dnd, dnd_announcement = excluded.dnd_announcement, follow_me_to = excluded.follow_me_to,
+                   forward_to = excluded.forward_to, forward_busy = excluded.forward_busy,
+                   forward_no_answer = excluded.forward_no_answer, no_answer_secs = excluded.no_answer_secs,
+                   forward_unreachable = excluded.forward_unreachable, voicemail = excluded.voicemail,
+                   mobile_on_no_answer = excluded.mobile_on_no_answer, mobile_on_dnd = excluded.mobile_on_dnd,
+                   mobile_on_unreachable = excluded.mobile_on_unreachable, restriction = excluded.restriction,
+                   updated_at = excluded.updated_at",
+                rusqlite::params![
+                    ext,
+                    p.phone_lock,
+                    p.clir,
+                    p.call_waiting,
+                    s(&p.call_as),
+                    wakeup,
+                    p.dnd.is_some(),
+                    p.dnd.unwrap_or(0),
+                    s(&p.follow_me),
+                    s(&p.forward_always),
+                    s(&p.forward_busy),
+                    s(&p.forward_no_answer),
+                    p.no_answer_secs,
+                    s(&p.forward_unreachable),
+                    p.voicemail,
+                    p.mobile_on_no_answer,
+                    p.mobile_on_dnd,
+                    p.mobile_on_unreachable,
+                    restriction,
+                    now
+                ],
+            )?;
+            c.execute("DELETE FROM forward_rule WHERE extension = ?1", [&ext])?;
+            for (i, r) in p.rules.iter().enumerate() {
+                let when = match r.when {
+                    RuleWhen::Always => "always",
+                    RuleWhen::Busy => "busy",
+                    RuleWhen::NoAnswer => "no_answer",
+                    RuleWhen::Unreachable => "unreachable",
+                    RuleWhen::Dnd => "dnd",
+                };
+                let calls = match r.calls {
+                    RuleCalls::All => "all",
+                    RuleCalls::Internal => "internal",
+                    RuleCalls::External => "external",
+                };
+                let presentation = match r.presentation {
+                    RulePresentation::Any => "any",
+                    RulePresentation::Presented => "presented",
+                    RulePresentation::Withheld => "withheld",
+                };
+                let (kind, target) = match &r.target {
+                    RuleTarget::Number(n) => ("number", n.clone()),
+                    RuleTarget::Voicemail => ("voicemail", String::new()),
+                    RuleTarget::FaxToMail => ("fax_to_mail", String::new()),
+                };
+                c.execute(
+                    "INSERT INTO forward_rule (extension, position, active, condition, calls, presentation, target_kind, target)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    rusqlite::params![ext, i as i64, r.active, when, calls, presentation, kind, target],
+                )?;
+            }
+            Ok(true)
+        })
+        .await
+    }
+
+    /// Account recall (SPEC W8): the account number and whether a PIN is set.
+    pub async fn recall(&self, ext: &str) -> Result<(String, bool), StoreError> {
+        let ext = ext.to_owned();
+        self.read(move |c| {
+            Ok(c.query_row(
+                "SELECT recall_account, recall_pin_hash IS NOT NULL FROM extension_services WHERE extension = ?1",
+                [&ext],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?
+            .unwrap_or_default())
+        })
+        .await
+    }
+
+    /// Sets the account recall: the account, and the PIN's hash when a new one is given.
+    pub async fn set_recall(
+        &self,
+        ext: &str,
+        account: &str,
+        pin_hash: Option<String>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let (ext, account) = (ext.to_owned(), account.to_owned());
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO extension_services (extension, updated_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                rusqlite::params![ext, now],
+            )?;
+            c.execute(
+                "UPDATE extension_services SET recall_account = ?2,
+                   recall_pin_hash = CASE WHEN ?2 = '' THEN NULL ELSE coalesce(?3, recall_pin_hash) END, updated_at = ?4
+                 WHERE extension = ?1",
+                rusqlite::params![ext, account, pin_hash, now],
+            )?;
+            Ok(())
+        })
+        .await
     }
 
     /// Adds an extension with default settings, or renames it if it exists.

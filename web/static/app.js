@@ -100,4 +100,5 @@ document.addEventListener("DOMContentLoaded", () => {
   wireCalls(document);
   live();
   importProgress();
+  for (const b of document.querySelectorAll("[data-print]")) b.addEventListener("click", () => window.print());
 });
