@@ -913,7 +913,11 @@ impl Exchange {
 
     fn end_call(&mut self, id: CallId) {
         let Some(c) = self.calls.remove(&id) else { return };
-        let ending = c.ending.clone().unwrap_or(if c.answered_at.is_some() { Ending::Answered } else { Ending::Cleared });
+        let ending = c.ending.clone().unwrap_or(if c.answered_at.is_some() {
+            Ending::Answered
+        } else {
+            Ending::Cleared
+        });
         if self.endings.len() == ENDINGS_KEPT {
             self.endings.pop_front();
         }
