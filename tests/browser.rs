@@ -184,3 +184,98 @@ fn the_mobile_layout_at_360_px() {
     let w = b.js("return document.documentElement.scrollWidth;").as_i64().expect("width");
     assert!(w <= 360, "history is {w} px wide");
 }
+
+#[test]
+fn the_phonebook_import_search_group_delete_and_export() {
+    let _turn = turn();
+    let (dir, svc) = service("");
+    let b = Browser::start(1280, 900);
+    login(&b, &svc, "100", "secret-100");
+    b.goto(&url(&svc, "/phonebook"));
+    // Import through the file dialog: a German Outlook export in Windows-1252.
+    let file = dir.path().join("Kontakte.CSV");
+    let text = "Vorname;Nachname;Firma;Telefon geschäftlich;Mobiltelefon\r\n\
+                Sabine;Krüger;Krüger Logistik;0221 555 0202;\r\n\
+                Jürgen;Weiß;;030 555 0303;0171 555 0404\r\n\
+                Hans;Öztürk;Öztürk & Co;040 555 0505;\r\n";
+    std::fs::write(&file, encoding_rs::WINDOWS_1252.encode(text).0).expect("file");
+    b.fill("#import-file", &file.display().to_string());
+    b.click("#import-go");
+    assert!(
+        b.wait_until("(document.getElementById('notice') || {}).textContent?.includes('3 added')", WAIT),
+        "{}",
+        b.body()
+    );
+    assert!(b.body().contains("Weiß Jürgen"), "{}", b.body());
+    // Search.
+    b.fill("#search", "krüger");
+    b.submit("#search-go");
+    let body = b.body();
+    assert!(body.contains("Krüger Sabine") && !body.contains("Weiß Jürgen"), "{body}");
+    // A group, then two contacts into it.
+    b.goto(&url(&svc, "/phonebook?view=private"));
+    b.fill("#group-name", "Lieferanten");
+    b.submit("#create-group");
+    b.goto(&url(&svc, "/phonebook?view=private"));
+    b.click("input[aria-label='Krüger Sabine']");
+    b.click("input[aria-label='Öztürk Hans']");
+    let group = b.js(
+        "return [...document.querySelectorAll('#target-group option')].find(o => o.textContent === 'Lieferanten').value;",
+    );
+    b.select("#target-group", group.as_str().expect("group id"));
+    b.submit("#group-selected");
+    assert!(b.body().contains("Contacts put into the group: 2."), "{}", b.body());
+    b.goto(&url(&svc, &format!("/phonebook?view=group&id={}", group.as_str().expect("id"))));
+    assert_eq!(b.js("return document.querySelectorAll('tr.contact').length;"), serde_json::json!(2));
+    // Delete one.
+    b.goto(&url(&svc, "/phonebook?view=private"));
+    b.click("input[aria-label='Weiß Jürgen']");
+    b.submit("#delete-selected");
+    let body = b.body();
+    assert!(body.contains("Contacts deleted: 1.") && !body.contains("Weiß Jürgen"), "{body}");
+    // Export the group: a CSV file lands in the downloads.
+    b.goto(&url(&svc, &format!("/phonebook?view=group&id={}", group.as_str().expect("id"))));
+    b.click("#export-csv");
+    let path = b.downloaded(WAIT).expect("the export was downloaded");
+    let csv = std::fs::read_to_string(&path).expect("read export");
+    assert!(path.display().to_string().ends_with(".csv"), "{}", path.display());
+    assert!(csv.starts_with("\u{feff}First Name,Last Name,"), "{csv}");
+    assert!(csv.contains("Sabine,Krüger,") && csv.contains("Hans,Öztürk,") && !csv.contains("Jürgen"), "{csv}");
+}
+
+#[test]
+fn the_forwarding_page_and_its_preview() {
+    let _turn = turn();
+    let (_dir, svc) = service("");
+    let b = Browser::start(1280, 900);
+    login(&b, &svc, "100", "secret-100");
+    b.goto(&url(&svc, "/forwarding"));
+    assert!(b.body().contains("No MobilePhone number is set for you"), "{}", b.body());
+    b.fill("#forward_no_answer", "0600 123 456");
+    b.fill("#no_answer_secs", "15");
+    b.select("#new-rule-kind", "voicemail");
+    b.select("#new-rule-calls", "external");
+    b.select("#new-rule-presentation", "withheld");
+    // The page posts to itself: wait for its answer rather than a new address.
+    b.click("#save-forwarding");
+    assert!(b.wait_until("!!document.getElementById('notice')", WAIT), "{}", b.body());
+    assert!(b.body().contains("Saved, and the exchange has it."), "{}", b.body());
+    assert_eq!(b.js("return document.querySelectorAll('tr.rule:not(.new)').length;"), serde_json::json!(1));
+    // The preview: a withheld external call goes to voicemail at once...
+    b.select("#preview-caller", "external");
+    b.click("#preview-withheld");
+    b.submit("#preview-go");
+    assert!(b.text("#preview-result").contains("The call goes to your voicemail."), "{}", b.body());
+    // ...a presented one rings, then goes to the forwarding number.
+    b.goto(&url(&svc, "/forwarding?caller=external&number=0221234567&line=free"));
+    let result = b.text("#preview-result");
+    assert!(result.contains("Your phone rings (for 15 seconds).") && result.contains("forwarded to 0600123456"), "{result}");
+    // A bad number is refused with a clear message and nothing changes.
+    b.goto(&url(&svc, "/forwarding"));
+    b.fill("#forward_always", "not a number");
+    b.click("#save-forwarding");
+    assert!(b.wait_until("!!document.getElementById('error')", WAIT), "{}", b.body());
+    assert!(b.text("#error").contains("not a phone number"), "{}", b.body());
+    b.goto(&url(&svc, "/forwarding"));
+    assert_eq!(b.js("return document.getElementById('forward_always').value;"), serde_json::json!(""));
+}

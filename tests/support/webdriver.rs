@@ -76,6 +76,8 @@ impl Browser {
         }
         std::thread::spawn(move || for _ in lines {});
         let profile = tempfile::tempdir().expect("profile dir");
+        let downloads = profile.path().join("downloads");
+        std::fs::create_dir_all(&downloads).expect("downloads dir");
         let caps = json!({
             "capabilities": { "alwaysMatch": {
                 "browserName": "chrome",
@@ -83,6 +85,10 @@ impl Browser {
                 "acceptInsecureCerts": true,
                 "goog:chromeOptions": {
                     "binary": "/usr/bin/chromium",
+                    "prefs": {
+                        "download.default_directory": downloads.display().to_string(),
+                        "download.prompt_for_download": false,
+                    },
                     "args": [
                         "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                         "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -187,6 +193,29 @@ impl Browser {
             }
         }
         false
+    }
+
+    /// Where downloads land.
+    pub fn downloads(&self) -> std::path::PathBuf {
+        self._profile.path().join("downloads")
+    }
+
+    /// Waits for a finished download (Chromium renames it from `.crdownload`
+    /// when it is complete); its path.
+    pub fn downloaded(&self, within: Duration) -> Option<std::path::PathBuf> {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            let done = std::fs::read_dir(self.downloads())
+                .ok()?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .find(|p| p.extension().is_some_and(|x| x != "crdownload" && x != "tmp"));
+            if done.is_some() {
+                return done;
+            }
+            // Chromium's download is another process's file: nothing to await here.
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        None
     }
 
     pub fn body(&self) -> String {
