@@ -377,3 +377,44 @@ fn import_export_and_selection_through_the_web() {
     assert!(r.body.contains("Contacts deleted: 1."), "{}", r.body);
     assert_eq!(anna.get("/phonebook?view=private").body.matches("class=\"contact\"").count(), 1);
 }
+
+#[test]
+fn key_labels_print_and_the_installer_downloads_only_for_those_who_have_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    seeded_db(&data);
+    let db = rusqlite::Connection::open(data.join("webcti.db")).expect("db");
+    db.execute(
+        "UPDATE extension SET system_phone = 'ST-40', key_labels = '[\"Line 1\",\"101 Piotr\",\"DND\"]' WHERE number = '100'",
+        [],
+    )
+    .expect("phone");
+    drop(db);
+    let svc = Service::start(dir.path(), "");
+    let mut anna = Browser::new(svc.client(), svc.lan_https);
+    assert_eq!(anna.login("100", "secret-100").status, 303);
+    let settings = anna.get("/settings").body;
+    assert!(settings.contains("href=\"/keys\""), "{settings}");
+    assert!(!settings.contains("/download/installer"), "no installer yet");
+    assert_eq!(anna.get("/download/installer").status, 404);
+    let keys = anna.get("/keys");
+    assert_eq!(keys.status, 200);
+    assert!(keys.body.contains("ST-40") && keys.body.contains("101 Piotr") && keys.body.contains("data-print"));
+    let mut piotr = Browser::new(svc.client(), svc.lan_https);
+    assert_eq!(piotr.login("101", "secret-101").status, 303);
+    assert_eq!(piotr.get("/keys").status, 404, "101 has no system phone");
+    assert!(!piotr.get("/settings").body.contains("href=\"/keys\""));
+    // The administrator puts an installer into the data directory.
+    std::fs::create_dir_all(data.join("installer")).expect("dir");
+    std::fs::write(data.join("installer/webcti-cti-setup-2.1.exe"), b"MZ\x90\x00installer bytes").expect("installer");
+    assert!(piotr.get("/settings").body.contains("webcti-cti-setup-2.1.exe"));
+    let r = piotr.get("/download/installer");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-disposition"), Some("attachment; filename=\"webcti-cti-setup-2.1.exe\""));
+    assert!(r.body.ends_with("installer bytes"));
+    // Not without logging in.
+    let mut stranger = Browser::new(svc.client(), svc.lan_https);
+    assert_eq!(stranger.get("/download/installer").status, 303);
+    assert_eq!(stranger.get("/keys").status, 303);
+    assert_eq!(stranger.get("/phonebook/export?format=csv").status, 303);
+}
