@@ -240,7 +240,10 @@ fn the_phonebook_import_search_group_delete_and_export() {
     let csv = std::fs::read_to_string(&path).expect("read export");
     assert!(path.display().to_string().ends_with(".csv"), "{}", path.display());
     assert!(csv.starts_with("\u{feff}First Name,Last Name,"), "{csv}");
-    assert!(csv.contains("Sabine,Krüger,") && csv.contains("Hans,Öztürk,") && !csv.contains("Jürgen"), "{csv}");
+    assert!(
+        csv.contains("Sabine,Krüger,") && csv.contains("Hans,Öztürk,") && !csv.contains("Jürgen"),
+        "{csv}"
+    );
 }
 
 #[test]
@@ -269,7 +272,10 @@ fn the_forwarding_page_and_its_preview() {
     // ...a presented one rings, then goes to the forwarding number.
     b.goto(&url(&svc, "/forwarding?caller=external&number=0221234567&line=free"));
     let result = b.text("#preview-result");
-    assert!(result.contains("Your phone rings (for 15 seconds).") && result.contains("forwarded to 0600123456"), "{result}");
+    assert!(
+        result.contains("Your phone rings (for 15 seconds).") && result.contains("forwarded to 0600123456"),
+        "{result}"
+    );
     // A bad number is refused with a clear message and nothing changes.
     b.goto(&url(&svc, "/forwarding"));
     b.fill("#forward_always", "not a number");

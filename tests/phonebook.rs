@@ -399,14 +399,17 @@ fn key_labels_print_and_the_installer_downloads_only_for_those_who_have_them() {
     assert_eq!(anna.get("/download/installer").status, 404);
     let keys = anna.get("/keys");
     assert_eq!(keys.status, 200);
-    assert!(keys.body.contains("ST-40") && keys.body.contains("101 Piotr") && keys.body.contains("data-print"));
+    assert!(
+        keys.body.contains("ST-40") && keys.body.contains("101 Piotr") && keys.body.contains("data-print")
+    );
     let mut piotr = Browser::new(svc.client(), svc.lan_https);
     assert_eq!(piotr.login("101", "secret-101").status, 303);
     assert_eq!(piotr.get("/keys").status, 404, "101 has no system phone");
     assert!(!piotr.get("/settings").body.contains("href=\"/keys\""));
     // The administrator puts an installer into the data directory.
     std::fs::create_dir_all(data.join("installer")).expect("dir");
-    std::fs::write(data.join("installer/webcti-cti-setup-2.1.exe"), b"MZ\x90\x00installer bytes").expect("installer");
+    std::fs::write(data.join("installer/webcti-cti-setup-2.1.exe"), b"MZ\x90\x00installer bytes")
+        .expect("installer");
     assert!(piotr.get("/settings").body.contains("webcti-cti-setup-2.1.exe"));
     let r = piotr.get("/download/installer");
     assert_eq!(r.status, 200);
