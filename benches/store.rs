@@ -194,5 +194,51 @@ async fn main() {
         );
     }
     store.close().await.expect("close");
+
+    // 4. A phonebook import: 10,000 contacts from an Outlook CSV (parse and store),
+    // then the same file again (every contact recognised, nothing added).
+    let db = fresh("phonebook");
+    let store = Store::open(&db).await.expect("open");
+    store.upsert_extension("100", "Bench", 0).await.expect("extension");
+    let mut csv = String::from("First Name,Last Name,Company,Business Phone,Mobile Phone,Categories\r\n");
+    for i in 0..10_000u32 {
+        csv.push_str(&format!(
+            "Name{i},Surname{},Company {},+48 22 {:03} {:02} {:02},600 {:03} {:03},Group{}\r\n",
+            i % 997,
+            i % 113,
+            i / 1000,
+            (i / 10) % 100,
+            i % 100,
+            i % 1000,
+            i / 7,
+            i % 5
+        ));
+    }
+    for label in ["first time", "again"] {
+        let start = Instant::now();
+        let parsed = webcti::phonebook::parse(csv.as_bytes(), None).expect("parse");
+        let parse_t = start.elapsed();
+        let out = store
+            .import_contacts("100", webcti::phonebook::BookKind::Private, parsed.contacts, 0)
+            .await
+            .expect("store")
+            .expect("allowed");
+        println!(
+            "phonebook import of 10,000 contacts ({label}): parse {:.0} ms, total {:.2} s ({} added, {} already there)",
+            parse_t.as_secs_f64() * 1e3,
+            start.elapsed().as_secs_f64(),
+            out.added,
+            out.unchanged
+        );
+    }
+    let start = Instant::now();
+    let found =
+        store.phonebook("100", webcti::store::phonebook::View::All, "surname42").await.expect("search");
+    println!(
+        "phonebook search in 10,000 contacts: {} found in {:.1} ms",
+        found.len(),
+        start.elapsed().as_secs_f64() * 1e3
+    );
+    store.close().await.expect("close");
     let _ = std::fs::remove_dir_all(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data"));
 }

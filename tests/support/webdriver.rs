@@ -208,7 +208,10 @@ impl Browser {
             let done = std::fs::read_dir(self.downloads())
                 .ok()?
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .find(|p| p.extension().is_some_and(|x| x != "crdownload" && x != "tmp"));
+                .find(|p| {
+                    let hidden = p.file_name().and_then(|n| n.to_str()).is_none_or(|n| n.starts_with('.'));
+                    !hidden && p.extension().is_some_and(|x| x != "crdownload" && x != "tmp")
+                });
             if done.is_some() {
                 return done;
             }
