@@ -6,13 +6,12 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Form;
 use serde::Deserialize;
 
+use super::form::{Fields, Posted};
 use super::i18n::Tr;
-use super::login::forged;
 use super::pages::render;
 use super::session::{now, Subscriber};
 use super::HttpState;
@@ -31,19 +30,6 @@ fn failed(e: impl std::fmt::Display) -> Response {
     StatusCode::INTERNAL_SERVER_ERROR.into_response()
 }
 
-/// The fields of a form, some of which repeat.
-struct Fields(Vec<(String, String)>);
-
-impl Fields {
-    fn one(&self, name: &str) -> String {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).unwrap_or_default()
-    }
-
-    fn on(&self, name: &str) -> bool {
-        self.0.iter().any(|(k, v)| k == name && v == "1")
-    }
-}
-
 /// A number a subscriber may forward to: dialable once spaces and dashes are gone.
 fn target(raw: &str, own: &str) -> Result<Option<String>, &'static str> {
     let n = dial_string(raw);
@@ -59,13 +45,18 @@ fn target(raw: &str, own: &str) -> Result<Option<String>, &'static str> {
     Ok(Some(n))
 }
 
+/// The subscriber's stored program, or the response that says why there is none.
+async fn stored_program(state: &HttpState, ext: &str) -> Result<ExtensionProgram, Response> {
+    match state.store.program(ext).await {
+        Ok(Some(p)) => Ok(p),
+        Ok(None) => Err(StatusCode::NOT_FOUND.into_response()),
+        Err(e) => Err(failed(e)),
+    }
+}
+
 /// Programs the core with what is stored; says whether the core took it.
 async fn program_core(state: &HttpState, ext: &str) -> Result<bool, Response> {
-    let program = match state.store.program(ext).await {
-        Ok(Some(p)) => p,
-        Ok(None) => return Err(StatusCode::NOT_FOUND.into_response()),
-        Err(e) => return Err(failed(e)),
-    };
+    let program = stored_program(state, ext).await?;
     let command = Command::Program { ext: ext.to_owned(), program: Box::new(program) };
     match state.core.command(command).await {
         Ok(_) => Ok(true),
@@ -95,10 +86,9 @@ struct ServicesPage<'a> {
 }
 
 async fn services_page(state: &HttpState, who: &Subscriber, notice: String, error: String) -> Response {
-    let p = match state.store.program(&who.profile.number).await {
-        Ok(Some(p)) => p,
-        Ok(None) => return StatusCode::NOT_FOUND.into_response(),
-        Err(e) => return failed(e),
+    let p = match stored_program(state, &who.profile.number).await {
+        Ok(p) => p,
+        Err(r) => return r,
     };
     let (recall_account, recall_pin_set) = match state.store.recall(&who.profile.number).await {
         Ok(r) => r,
@@ -140,22 +130,12 @@ fn parse_wakeup(s: &str) -> Result<Option<u16>, ()> {
 }
 
 /// `POST /services`
-pub async fn save_services(
-    State(state): State<HttpState>,
-    h: HeaderMap,
-    who: Subscriber,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = Fields(f);
-    if let Some(refusal) = forged(&h, &who, &f.one("csrf")) {
-        return refusal;
-    }
+pub async fn save_services(State(state): State<HttpState>, Posted { who, fields: f }: Posted) -> Response {
     let t = who.tr;
     let ext = who.profile.number.clone();
-    let mut p = match state.store.program(&ext).await {
-        Ok(Some(p)) => p,
-        Ok(None) => return StatusCode::NOT_FOUND.into_response(),
-        Err(e) => return failed(e),
+    let mut p = match stored_program(&state, &ext).await {
+        Ok(p) => p,
+        Err(r) => return r,
     };
     let error = |key: &str| t.t(key).to_owned();
     let Ok(wakeup) = parse_wakeup(&f.one("wakeup")) else {
@@ -320,10 +300,9 @@ async fn forwarding_page(
     notice: String,
     error: String,
 ) -> Response {
-    let p = match state.store.program(&who.profile.number).await {
-        Ok(Some(p)) => p,
-        Ok(None) => return StatusCode::NOT_FOUND.into_response(),
-        Err(e) => return failed(e),
+    let p = match stored_program(state, &who.profile.number).await {
+        Ok(p) => p,
+        Err(r) => return r,
     };
     let t = who.tr;
     let preview = if q.caller.is_empty() { None } else { Some(preview(state, who, &p, &q).await) };
@@ -401,22 +380,12 @@ fn rule_from(f: &Fields, i: usize, own: &str) -> Result<Option<ForwardRule>, &'s
 }
 
 /// `POST /forwarding`: the whole page at once, checked before anything is stored.
-pub async fn save_forwarding(
-    State(state): State<HttpState>,
-    h: HeaderMap,
-    who: Subscriber,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = Fields(f);
-    if let Some(refusal) = forged(&h, &who, &f.one("csrf")) {
-        return refusal;
-    }
+pub async fn save_forwarding(State(state): State<HttpState>, Posted { who, fields: f }: Posted) -> Response {
     let t = who.tr;
     let ext = who.profile.number.clone();
-    let mut p = match state.store.program(&ext).await {
-        Ok(Some(p)) => p,
-        Ok(None) => return StatusCode::NOT_FOUND.into_response(),
-        Err(e) => return failed(e),
+    let mut p = match stored_program(&state, &ext).await {
+        Ok(p) => p,
+        Err(r) => return r,
     };
     let refuse = |key: &str| t.t(key).to_owned();
     let q = PreviewQuery::default();

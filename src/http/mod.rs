@@ -3,6 +3,7 @@
 //!
 //! `http` calls services; it never runs SQL and never builds a frame.
 
+mod form;
 mod forwarding;
 pub mod headers;
 pub mod i18n;

@@ -8,9 +8,9 @@ use askama::Template;
 use axum::extract::{Multipart, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Form;
 use serde::Deserialize;
 
+use super::form::{Fields, Posted};
 use super::i18n::Tr;
 use super::login::forged;
 use super::pages::render;
@@ -197,36 +197,15 @@ pub async fn list(State(state): State<HttpState>, who: Subscriber, Query(q): Que
     page(&state, &who, &q, String::new(), String::new(), Vec::new()).await
 }
 
-/// The fields of a form that may repeat (`id` of each selected contact).
-struct Fields(Vec<(String, String)>);
-
-impl Fields {
-    fn one(&self, name: &str) -> String {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
-    }
-
-    fn all(&self, name: &str) -> Vec<String> {
-        self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect()
-    }
-
-    fn list(&self) -> ListQuery {
-        ListQuery { view: self.one("view"), id: self.one("id_view"), q: self.one("q") }
-    }
+/// The list a form was sent from, to show it again.
+fn list_of(f: &Fields) -> ListQuery {
+    ListQuery { view: f.one("view"), id: f.one("id_view"), q: f.one("q") }
 }
 
 /// `POST /phonebook/selection`: delete the selected contacts, or put them into a group.
-pub async fn selection(
-    State(state): State<HttpState>,
-    h: HeaderMap,
-    who: Subscriber,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = Fields(f);
-    if let Some(refusal) = forged(&h, &who, &f.one("csrf")) {
-        return refusal;
-    }
+pub async fn selection(State(state): State<HttpState>, Posted { who, fields: f }: Posted) -> Response {
     let t = who.tr;
-    let list = f.list();
+    let list = list_of(&f);
     let ids: Result<Vec<i64>, _> = f.all("contact").iter().map(|s| s.parse::<i64>()).collect();
     let Ok(ids) = ids else {
         return page(&state, &who, &list, String::new(), t.t("phonebook.bad_selection").to_owned(), vec![])
@@ -270,16 +249,7 @@ pub async fn selection(
 }
 
 /// `POST /phonebook/group`: a new group, private or (with the right) public.
-pub async fn new_group(
-    State(state): State<HttpState>,
-    h: HeaderMap,
-    who: Subscriber,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = Fields(f);
-    if let Some(refusal) = forged(&h, &who, &f.one("csrf")) {
-        return refusal;
-    }
+pub async fn new_group(State(state): State<HttpState>, Posted { who, fields: f }: Posted) -> Response {
     let book = if f.one("public") == "1" { BookKind::Public } else { BookKind::Private };
     let t = who.tr;
     match state.store.create_group(&who.profile.number, &f.one("name"), book).await {
@@ -295,22 +265,13 @@ pub async fn new_group(
             )
             .await
         }
-        Ok(Err(r)) => page(&state, &who, &f.list(), String::new(), t.t(r.key()).to_owned(), vec![]).await,
+        Ok(Err(r)) => page(&state, &who, &list_of(&f), String::new(), t.t(r.key()).to_owned(), vec![]).await,
         Err(e) => failed(e),
     }
 }
 
 /// `POST /phonebook/contact`: one new contact.
-pub async fn add(
-    State(state): State<HttpState>,
-    h: HeaderMap,
-    who: Subscriber,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = Fields(f);
-    if let Some(refusal) = forged(&h, &who, &f.one("csrf")) {
-        return refusal;
-    }
+pub async fn add(State(state): State<HttpState>, Posted { who, fields: f }: Posted) -> Response {
     let t = who.tr;
     let mut c = Contact {
         first_name: f.one("first_name").trim().to_owned(),
@@ -325,7 +286,7 @@ pub async fn add(
             c.numbers.push(Number { kind, number: n });
         }
     }
-    let list = f.list();
+    let list = list_of(&f);
     if let Err(p) = c.check() {
         return page(&state, &who, &list, String::new(), t.f(p.key, "detail", &p.detail), vec![]).await;
     }
