@@ -135,6 +135,13 @@ async fn outlook_csv_in_polish_windows_1250_and_utf8_without_bom() {
     let (added, rejected) = import(&store, "101", BookKind::Private, text.as_bytes()).await;
     assert_eq!((added, rejected), (2, vec![]));
     assert_eq!(contacts(&store, "101", View::Private).await, got);
+    // Search folds case in every alphabet, and finds numbers however written.
+    let found = store.phonebook("101", View::All, "ŻÓŁKIEWSKI").await.expect("search");
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].contact.last_name, "Żółkiewski");
+    let found = store.phonebook("101", View::All, "22 765-43").await.expect("search");
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].contact.last_name, "Gęślą");
     let (added, _) = import(&store, "101", BookKind::Private, text.as_bytes()).await;
     assert_eq!(added, 0, "importing the same file again adds nothing");
     // Reverse lookup: the number as the exchange presents it finds the name.

@@ -143,16 +143,17 @@ pub fn parse(text: &str) -> Result<Parsed, FileError> {
         return Err(FileError::NotCsv);
     }
     let mut parsed = Parsed::default();
+    let mut lines = LineCounter::new(text);
     for record in reader.records() {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map(|p| line_at(text, p.byte())).unwrap_or(0);
+                let line = e.position().map(|p| lines.at(p.byte())).unwrap_or(0);
                 parsed.rejected.push(Rejected::new(line, "import.unreadable", &e.to_string()));
                 continue;
             }
         };
-        let line = record.position().map(|p| line_at(text, p.byte())).unwrap_or(0);
+        let line = record.position().map(|p| lines.at(p.byte())).unwrap_or(0);
         if record.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
@@ -165,15 +166,31 @@ pub fn parse(text: &str) -> Result<Parsed, FileError> {
 }
 
 /// The line (from 1) a byte offset is on, counting line breaks inside quoted
-/// fields too: the number a text editor shows.
-fn line_at(text: &str, byte: u64) -> u64 {
-    // A record "starts" at the line break that ended the one before it.
-    let bytes = text.as_bytes();
-    let mut end = (byte as usize).min(bytes.len());
-    while end < bytes.len() && matches!(bytes[end], b'\r' | b'\n') {
-        end += 1;
+/// fields too: the number a text editor shows. Offsets come in increasing order,
+/// so each byte is counted once.
+struct LineCounter<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    line: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(text: &'a str) -> LineCounter<'a> {
+        LineCounter { bytes: text.as_bytes(), at: 0, line: 1 }
     }
-    bytes[..end].iter().filter(|b| **b == b'\n').count() as u64 + 1
+
+    fn at(&mut self, byte: u64) -> u64 {
+        // A record "starts" at the line break that ended the one before it.
+        let mut end = (byte as usize).min(self.bytes.len());
+        while end < self.bytes.len() && matches!(self.bytes[end], b'\r' | b'\n') {
+            end += 1;
+        }
+        if end > self.at {
+            self.line += self.bytes[self.at..end].iter().filter(|b| **b == b'\n').count() as u64;
+            self.at = end;
+        }
+        self.line
+    }
 }
 
 fn contact(columns: &[Option<Field>], record: &csv::StringRecord) -> Result<Contact, Problem> {

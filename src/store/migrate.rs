@@ -48,8 +48,22 @@ pub fn open(path: &Path) -> Result<Connection, StoreError> {
     // a few scattered index entries write less.
     conn.execute_batch(&format!("PRAGMA page_size = {PAGE_SIZE};")).map_err(sqlite)?;
     conn.execute_batch(PRAGMAS).map_err(sqlite)?;
+    functions(&conn).map_err(sqlite)?;
     migrate(&conn, path)?;
     Ok(conn)
+}
+
+/// SQL functions of ours, on every connection: `fold(text)` is the text in lower
+/// case for searching, for every alphabet (SQLite's own `lower` knows only ASCII,
+/// so "ŁUKASZ" would not find "Łukasz").
+pub fn functions(conn: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function(
+        "fold",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| Ok(ctx.get::<Option<String>>(0)?.map(|s| s.to_lowercase())),
+    )
 }
 
 fn check_integrity(conn: &Connection, path: &Path) -> Result<(), StoreError> {

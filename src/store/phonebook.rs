@@ -515,8 +515,10 @@ fn list(c: &Connection, owner: &str, view: View, search: &str) -> rusqlite::Resu
     let public = right(c, owner)? != PublicRight::None;
     let mut out = Vec::new();
     let like = format!("%{}%", search.replace(['%', '_'], ""));
+    // Numbers are searched only when the search looks like one.
     let digits: String = search.chars().filter(char::is_ascii_digit).collect();
-    let digits_like = if digits.is_empty() { String::from("\u{1}") } else { format!("%{digits}%") };
+    let numeric = !digits.is_empty() && search.chars().all(|c| c.is_ascii_digit() || " +-/().".contains(c));
+    let digits_like = if numeric { format!("%{digits}%") } else { String::from("\u{1}") };
     if matches!(view, View::All | View::Extensions | View::Department(_)) {
         let dept = match view {
             View::Department(d) => Some(d),
@@ -525,7 +527,7 @@ fn list(c: &Connection, owner: &str, view: View, search: &str) -> rusqlite::Resu
         let mut stmt = c.prepare_cached(
             "SELECT e.number, e.name, coalesce(d.name, ''), e.email FROM extension e LEFT JOIN department d ON d.id = e.department_id
              WHERE (?1 IS NULL OR e.department_id = ?1)
-               AND (?2 = '%%' OR lower(e.name) LIKE ?2 OR e.number LIKE ?3)
+               AND (?2 = '%%' OR fold(e.name) LIKE ?2 OR e.number LIKE ?3)
              ORDER BY e.number LIMIT ?4",
         )?;
         let rows = stmt.query_map(params![dept, like, digits_like, LIST_LIMIT as i64], |r| {
@@ -565,7 +567,7 @@ fn list(c: &Connection, owner: &str, view: View, search: &str) -> rusqlite::Resu
          WHERE ((b.kind = 'private' AND b.owner = ?1) OR (b.kind = 'public' AND ?2))
            AND (?3 IS NULL OR b.kind = ?3)
            AND (?4 IS NULL OR c.id IN (SELECT contact_id FROM contact_group_member WHERE group_id = ?4))
-           AND (?5 = '%%' OR lower(c.first_name || ' ' || c.last_name || ' ' || c.company) LIKE ?5
+           AND (?5 = '%%' OR fold(c.first_name || ' ' || c.last_name || ' ' || c.company) LIKE ?5
                 OR c.id IN (SELECT contact_id FROM contact_number WHERE replace(replace(replace(number, ' ', ''), '-', ''), '/', '') LIKE ?6))
          ORDER BY c.last_name COLLATE NOCASE, c.first_name COLLATE NOCASE, c.company COLLATE NOCASE
          LIMIT ?7",

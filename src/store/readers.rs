@@ -72,5 +72,6 @@ fn open_reader(path: &Path) -> Result<Connection, StoreError> {
         Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
             .map_err(sqlite)?;
     conn.execute_batch("PRAGMA busy_timeout = 5000; PRAGMA query_only = ON;").map_err(sqlite)?;
+    super::migrate::functions(&conn).map_err(sqlite)?;
     Ok(conn)
 }
