@@ -100,6 +100,7 @@ struct Page<'a> {
     notice: String,
     error: String,
     rejected: Vec<String>,
+    limit: usize,
 }
 
 fn row(t: Tr, e: &crate::store::phonebook::Entry, edit_public: bool) -> Row {
@@ -183,6 +184,7 @@ async fn page(
         notice,
         error,
         rejected,
+        limit: crate::store::phonebook::LIST_LIMIT,
     };
     (status, render(p)).into_response()
 }

@@ -11,7 +11,11 @@ use rusqlite::{Connection, OpenFlags};
 use super::StoreError;
 
 /// The migrations, in order; the schema version is the number of steps applied.
-const MIGRATIONS: &[&str] = &[include_str!("schema/001_base.sql"), include_str!("schema/002_domain.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("schema/001_base.sql"),
+    include_str!("schema/002_domain.sql"),
+    include_str!("schema/003_contact_groups_by_contact.sql"),
+];
 
 /// The schema version this program writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -85,8 +85,8 @@ impl Refusal {
     }
 }
 
-/// Entries one list shows at most.
-pub const LIST_LIMIT: usize = 2000;
+/// Entries one list shows at most (a search narrows it); exports take all.
+pub const LIST_LIMIT: usize = 500;
 
 impl Store {
     pub async fn public_right(&self, ext: &str) -> Result<PublicRight, StoreError> {
@@ -148,7 +148,7 @@ impl Store {
     /// numbers; extensions first, then contacts by name.
     pub async fn phonebook(&self, owner: &str, view: View, search: &str) -> Result<Vec<Entry>, StoreError> {
         let (owner, search) = (owner.to_owned(), search.trim().to_lowercase());
-        self.read(move |c| list(c, &owner, view, &search)).await
+        self.read(move |c| list(c, &owner, view, &search, LIST_LIMIT)).await
     }
 
     /// Adds one contact to the public or the private book.
@@ -314,7 +314,7 @@ impl Store {
     pub async fn export_contacts(&self, owner: &str, view: View) -> Result<Vec<Contact>, StoreError> {
         let owner = owner.to_owned();
         self.read(move |c| {
-            Ok(list(c, &owner, view, "")?
+            Ok(list(c, &owner, view, "", usize::MAX)?
                 .into_iter()
                 .filter(|e| e.source != Source::Extension)
                 .map(|e| e.contact)
@@ -511,7 +511,8 @@ fn exists(c: &Connection, book_id: i64, uid: &str, k: &Contact) -> rusqlite::Res
     Ok(false)
 }
 
-fn list(c: &Connection, owner: &str, view: View, search: &str) -> rusqlite::Result<Vec<Entry>> {
+fn list(c: &Connection, owner: &str, view: View, search: &str, limit: usize) -> rusqlite::Result<Vec<Entry>> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let public = right(c, owner)? != PublicRight::None;
     let mut out = Vec::new();
     let like = format!("%{}%", search.replace(['%', '_'], ""));
@@ -530,7 +531,7 @@ fn list(c: &Connection, owner: &str, view: View, search: &str) -> rusqlite::Resu
                AND (?2 = '%%' OR fold(e.name) LIKE ?2 OR e.number LIKE ?3)
              ORDER BY e.number LIMIT ?4",
         )?;
-        let rows = stmt.query_map(params![dept, like, digits_like, LIST_LIMIT as i64], |r| {
+        let rows = stmt.query_map(params![dept, like, digits_like, limit], |r| {
             let number: String = r.get(0)?;
             let name: String = r.get(1)?;
             let (first, last) = match name.rsplit_once(' ') {
@@ -572,26 +573,25 @@ fn list(c: &Connection, owner: &str, view: View, search: &str) -> rusqlite::Resu
          ORDER BY c.last_name COLLATE NOCASE, c.first_name COLLATE NOCASE, c.company COLLATE NOCASE
          LIMIT ?7",
     )?;
-    let rows =
-        stmt.query_map(params![owner, public, kind, group, like, digits_like, LIST_LIMIT as i64], |r| {
-            let kind: String = r.get(1)?;
-            let book = if kind == "public" { BookKind::Public } else { BookKind::Private };
-            Ok(Entry {
-                id: r.get(0)?,
-                source: Source::Book(book),
-                contact: Contact {
-                    uid: Some(r.get(2)?),
-                    first_name: r.get(3)?,
-                    last_name: r.get(4)?,
-                    company: r.get(5)?,
-                    title: r.get(6)?,
-                    email: r.get(7)?,
-                    address: r.get(8)?,
-                    book: Some(book),
-                    ..Default::default()
-                },
-            })
-        })?;
+    let rows = stmt.query_map(params![owner, public, kind, group, like, digits_like, limit], |r| {
+        let kind: String = r.get(1)?;
+        let book = if kind == "public" { BookKind::Public } else { BookKind::Private };
+        Ok(Entry {
+            id: r.get(0)?,
+            source: Source::Book(book),
+            contact: Contact {
+                uid: Some(r.get(2)?),
+                first_name: r.get(3)?,
+                last_name: r.get(4)?,
+                company: r.get(5)?,
+                title: r.get(6)?,
+                email: r.get(7)?,
+                address: r.get(8)?,
+                book: Some(book),
+                ..Default::default()
+            },
+        })
+    })?;
     let mut contacts: Vec<Entry> = rows.collect::<Result<_, _>>()?;
     let mut numbers =
         c.prepare_cached("SELECT kind, number FROM contact_number WHERE contact_id = ?1 ORDER BY position")?;
