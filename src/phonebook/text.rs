@@ -1,37 +1,101 @@
 //! Bytes of a contact file to text: UTF-8 with or without a byte-order mark,
-//! UTF-16 with one (Outlook's "Unicode" export), otherwise the Windows code page
-//! that reads as real words: 1250 where Polish letters appear, else 1252.
+//! UTF-16 (Outlook's "Unicode" export, with a mark or recognised by its zero
+//! bytes), otherwise the Windows code page that reads as real words: 1250 where
+//! Polish letters appear, else 1252. The two code pages are tables of their upper
+//! halves (from the Unicode consortium's mapping files; bytes they leave
+//! undefined read as the C1 control of the same number, as browsers do): a
+//! general encoding library would bring every Asian code page onto the board's
+//! flash for two tables.
 
-use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, WINDOWS_1250, WINDOWS_1252};
+/// Windows-1250 (Central European), bytes 0x80-0xFF.
+const CP1250: [char; 128] = [
+    '\u{20AC}', '\u{0081}', '\u{201A}', '\u{0083}', '\u{201E}', '\u{2026}', '\u{2020}', '\u{2021}',
+    '\u{0088}', '\u{2030}', '\u{0160}', '\u{2039}', '\u{015A}', '\u{0164}', '\u{017D}', '\u{0179}',
+    '\u{0090}', '\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}', '\u{2022}', '\u{2013}', '\u{2014}',
+    '\u{0098}', '\u{2122}', '\u{0161}', '\u{203A}', '\u{015B}', '\u{0165}', '\u{017E}', '\u{017A}',
+    '\u{00A0}', '\u{02C7}', '\u{02D8}', '\u{0141}', '\u{00A4}', '\u{0104}', '\u{00A6}', '\u{00A7}',
+    '\u{00A8}', '\u{00A9}', '\u{015E}', '\u{00AB}', '\u{00AC}', '\u{00AD}', '\u{00AE}', '\u{017B}',
+    '\u{00B0}', '\u{00B1}', '\u{02DB}', '\u{0142}', '\u{00B4}', '\u{00B5}', '\u{00B6}', '\u{00B7}',
+    '\u{00B8}', '\u{0105}', '\u{015F}', '\u{00BB}', '\u{013D}', '\u{02DD}', '\u{013E}', '\u{017C}',
+    '\u{0154}', '\u{00C1}', '\u{00C2}', '\u{0102}', '\u{00C4}', '\u{0139}', '\u{0106}', '\u{00C7}',
+    '\u{010C}', '\u{00C9}', '\u{0118}', '\u{00CB}', '\u{011A}', '\u{00CD}', '\u{00CE}', '\u{010E}',
+    '\u{0110}', '\u{0143}', '\u{0147}', '\u{00D3}', '\u{00D4}', '\u{0150}', '\u{00D6}', '\u{00D7}',
+    '\u{0158}', '\u{016E}', '\u{00DA}', '\u{0170}', '\u{00DC}', '\u{00DD}', '\u{0162}', '\u{00DF}',
+    '\u{0155}', '\u{00E1}', '\u{00E2}', '\u{0103}', '\u{00E4}', '\u{013A}', '\u{0107}', '\u{00E7}',
+    '\u{010D}', '\u{00E9}', '\u{0119}', '\u{00EB}', '\u{011B}', '\u{00ED}', '\u{00EE}', '\u{010F}',
+    '\u{0111}', '\u{0144}', '\u{0148}', '\u{00F3}', '\u{00F4}', '\u{0151}', '\u{00F6}', '\u{00F7}',
+    '\u{0159}', '\u{016F}', '\u{00FA}', '\u{0171}', '\u{00FC}', '\u{00FD}', '\u{0163}', '\u{02D9}',
+];
+
+/// Windows-1252 (Western European), bytes 0x80-0xFF.
+const CP1252: [char; 128] = [
+    '\u{20AC}', '\u{0081}', '\u{201A}', '\u{0192}', '\u{201E}', '\u{2026}', '\u{2020}', '\u{2021}',
+    '\u{02C6}', '\u{2030}', '\u{0160}', '\u{2039}', '\u{0152}', '\u{008D}', '\u{017D}', '\u{008F}',
+    '\u{0090}', '\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}', '\u{2022}', '\u{2013}', '\u{2014}',
+    '\u{02DC}', '\u{2122}', '\u{0161}', '\u{203A}', '\u{0153}', '\u{009D}', '\u{017E}', '\u{0178}',
+    '\u{00A0}', '\u{00A1}', '\u{00A2}', '\u{00A3}', '\u{00A4}', '\u{00A5}', '\u{00A6}', '\u{00A7}',
+    '\u{00A8}', '\u{00A9}', '\u{00AA}', '\u{00AB}', '\u{00AC}', '\u{00AD}', '\u{00AE}', '\u{00AF}',
+    '\u{00B0}', '\u{00B1}', '\u{00B2}', '\u{00B3}', '\u{00B4}', '\u{00B5}', '\u{00B6}', '\u{00B7}',
+    '\u{00B8}', '\u{00B9}', '\u{00BA}', '\u{00BB}', '\u{00BC}', '\u{00BD}', '\u{00BE}', '\u{00BF}',
+    '\u{00C0}', '\u{00C1}', '\u{00C2}', '\u{00C3}', '\u{00C4}', '\u{00C5}', '\u{00C6}', '\u{00C7}',
+    '\u{00C8}', '\u{00C9}', '\u{00CA}', '\u{00CB}', '\u{00CC}', '\u{00CD}', '\u{00CE}', '\u{00CF}',
+    '\u{00D0}', '\u{00D1}', '\u{00D2}', '\u{00D3}', '\u{00D4}', '\u{00D5}', '\u{00D6}', '\u{00D7}',
+    '\u{00D8}', '\u{00D9}', '\u{00DA}', '\u{00DB}', '\u{00DC}', '\u{00DD}', '\u{00DE}', '\u{00DF}',
+    '\u{00E0}', '\u{00E1}', '\u{00E2}', '\u{00E3}', '\u{00E4}', '\u{00E5}', '\u{00E6}', '\u{00E7}',
+    '\u{00E8}', '\u{00E9}', '\u{00EA}', '\u{00EB}', '\u{00EC}', '\u{00ED}', '\u{00EE}', '\u{00EF}',
+    '\u{00F0}', '\u{00F1}', '\u{00F2}', '\u{00F3}', '\u{00F4}', '\u{00F5}', '\u{00F6}', '\u{00F7}',
+    '\u{00F8}', '\u{00F9}', '\u{00FA}', '\u{00FB}', '\u{00FC}', '\u{00FD}', '\u{00FE}', '\u{00FF}',
+];
 
 /// Letters of 1250 that 1252 would show as symbols (ą ł ś ż ź ć ń ę, in both cases).
 const POLISH: &str = "ąćęłńśźżĄĆĘŁŃŚŹŻ";
 
+fn code_page(bytes: &[u8], table: &[char; 128]) -> String {
+    bytes.iter().map(|b| if *b < 0x80 { char::from(*b) } else { table[usize::from(*b - 0x80)] }).collect()
+}
+
+fn utf16(bytes: &[u8], little_endian: bool) -> String {
+    let units = bytes.chunks_exact(2).map(|p| {
+        if little_endian {
+            u16::from_le_bytes([p[0], p[1]])
+        } else {
+            u16::from_be_bytes([p[0], p[1]])
+        }
+    });
+    char::decode_utf16(units).map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)).collect()
+}
+
 pub fn decode(bytes: &[u8]) -> String {
-    if let Some((encoding, bom)) = Encoding::for_bom(bytes) {
-        let (text, _) = encoding.decode_without_bom_handling(&bytes[bom..]);
-        return text.into_owned();
+    if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+        return String::from_utf8_lossy(rest).into_owned();
+    }
+    if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
+        return utf16(rest, true);
+    }
+    if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
+        return utf16(rest, false);
+    }
+    // UTF-16 without a mark: every other byte zero in mostly ASCII text (zero
+    // bytes are valid UTF-8 too, but no text file has them).
+    if bytes.len() >= 4 && bytes.len() % 2 == 0 {
+        let half = bytes.len() / 2;
+        let zeros_odd = bytes.iter().skip(1).step_by(2).filter(|b| **b == 0).count();
+        let zeros_even = bytes.iter().step_by(2).filter(|b| **b == 0).count();
+        if zeros_odd * 2 > half {
+            return utf16(bytes, true);
+        }
+        if zeros_even * 2 > half {
+            return utf16(bytes, false);
+        }
     }
     if let Ok(s) = std::str::from_utf8(bytes) {
         return s.to_owned();
     }
-    // UTF-16 without a mark: every other byte zero in ASCII text.
-    if bytes.len() >= 4 && bytes.len() % 2 == 0 {
-        let zeros_odd = bytes.iter().skip(1).step_by(2).filter(|b| **b == 0).count();
-        let zeros_even = bytes.iter().step_by(2).filter(|b| **b == 0).count();
-        let half = bytes.len() / 2;
-        if zeros_odd * 2 > half {
-            return UTF_16LE.decode_without_bom_handling(bytes).0.into_owned();
-        }
-        if zeros_even * 2 > half {
-            return UTF_16BE.decode_without_bom_handling(bytes).0.into_owned();
-        }
-    }
-    let (cp1250, _) = WINDOWS_1250.decode_without_bom_handling(bytes);
+    let cp1250 = code_page(bytes, &CP1250);
     if cp1250.chars().any(|c| POLISH.contains(c)) {
-        return cp1250.into_owned();
+        return cp1250;
     }
-    WINDOWS_1252.decode_without_bom_handling(bytes).0.into_owned()
+    code_page(bytes, &CP1252)
 }
 
 /// UTF-8 with a byte-order mark: Outlook and Excel take the mark as the sign
@@ -50,12 +114,28 @@ mod tests {
     fn encodings_real_files_come_in() {
         assert_eq!(decode("Łódź".as_bytes()), "Łódź");
         assert_eq!(decode(b"\xEF\xBB\xBFZa\xC5\xBC\xC3\xB3\xC5\x82\xC4\x87"), "Zażółć");
-        // Windows-1250: "Zażółć gęślą"
-        assert_eq!(decode(b"Za\xBF\xF3\xB3\xE6 g\xEA\x9Cl\xB9"), "Zażółć gęślą");
-        // Windows-1252: "Müller, Straße"
-        assert_eq!(decode(b"M\xFCller, Stra\xDFe"), "Müller, Straße");
-        let utf16: Vec<u8> =
+        // Windows-1250: "Zażółć gęślą jaźń", and the capitals.
+        assert_eq!(decode(b"Za\xBF\xF3\xB3\xE6 g\xEA\x9Cl\xB9 ja\x9F\xF1"), "Zażółć gęślą jaźń");
+        assert_eq!(decode(b"\xA3\xA5\xCA\x8C\x8F\xAF\xC6\xD1\xD3"), "ŁĄĘŚŹŻĆŃÓ");
+        // Windows-1252: "Müller, Straße – €5"
+        assert_eq!(decode(b"M\xFCller, Stra\xDFe \x96 \x805"), "Müller, Straße – €5");
+        let le: Vec<u8> =
             [0xFF, 0xFE].into_iter().chain("Jörg".encode_utf16().flat_map(u16::to_le_bytes)).collect();
-        assert_eq!(decode(&utf16), "Jörg");
+        assert_eq!(decode(&le), "Jörg");
+        let be: Vec<u8> =
+            [0xFE, 0xFF].into_iter().chain("Jörg".encode_utf16().flat_map(u16::to_be_bytes)).collect();
+        assert_eq!(decode(&be), "Jörg");
+        let bare: Vec<u8> = "First Name,Łukasz".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        assert_eq!(decode(&bare), "First Name,Łukasz");
+    }
+
+    #[test]
+    fn the_tables_agree_with_an_independent_decoder() {
+        let upper: Vec<u8> = (0x80..=0xFF).collect();
+        for (table, encoding) in [(&CP1250, encoding_rs::WINDOWS_1250), (&CP1252, encoding_rs::WINDOWS_1252)]
+        {
+            let (theirs, _) = encoding.decode_without_bom_handling(&upper);
+            assert_eq!(code_page(&upper, table), theirs, "{}", encoding.name());
+        }
     }
 }
