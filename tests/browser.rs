@@ -285,3 +285,17 @@ fn the_forwarding_page_and_its_preview() {
     b.goto(&url(&svc, "/forwarding"));
     assert_eq!(b.js("return document.getElementById('forward_always').value;"), serde_json::json!(""));
 }
+
+#[test]
+fn the_phonebook_and_forwarding_pages_fit_a_phone() {
+    let _turn = turn();
+    let (_dir, svc) = service("");
+    let b = Browser::start(360, 740);
+    login(&b, &svc, "100", "secret-100");
+    for path in ["/phonebook", "/forwarding", "/services"] {
+        b.goto(&url(&svc, path));
+        // Nothing is wider than the screen: no sideways scrolling.
+        let wide = b.js("return document.documentElement.scrollWidth;");
+        assert!(wide.as_u64().is_some_and(|w| w <= 360), "{path} is {wide} px wide at 360 px");
+    }
+}
