@@ -11,7 +11,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rustls::pki_types::ServerName;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
@@ -33,55 +34,27 @@ fn ext(i: usize) -> String {
     format!("{}", 2000 + i)
 }
 
-fn connector() -> TlsConnector {
-    #[derive(Debug)]
-    struct AnyCert;
-    impl rustls::client::danger::ServerCertVerifier for AnyCert {
-        fn verify_server_cert(
-            &self,
-            _: &rustls::pki_types::CertificateDer<'_>,
-            _: &[rustls::pki_types::CertificateDer<'_>],
-            _: &ServerName<'_>,
-            _: &[u8],
-            _: rustls::pki_types::UnixTime,
-        ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-            Ok(rustls::client::danger::ServerCertVerified::assertion())
-        }
-        fn verify_tls12_signature(
-            &self,
-            _: &[u8],
-            _: &rustls::pki_types::CertificateDer<'_>,
-            _: &rustls::DigitallySignedStruct,
-        ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-            Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
-        }
-        fn verify_tls13_signature(
-            &self,
-            _: &[u8],
-            _: &rustls::pki_types::CertificateDer<'_>,
-            _: &rustls::DigitallySignedStruct,
-        ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-            Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
-        }
-        fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-            rustls::crypto::ring::default_provider().signature_verification_algorithms.supported_schemes()
-        }
+/// A TLS client that trusts only the device's own certificate, as a browser
+/// told to trust it would.
+fn connector(cert: &std::path::Path) -> TlsConnector {
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_file_iter(cert).expect("device certificate") {
+        roots.add(c.expect("parse certificate")).expect("trust it");
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .expect("versions")
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(AnyCert))
+        .with_root_certificates(roots)
         .with_no_client_auth();
     TlsConnector::from(Arc::new(config))
 }
 
 type Tls = tokio_rustls::client::TlsStream<TcpStream>;
 
-async fn connect(addr: std::net::SocketAddr) -> Tls {
+async fn connect(tls: &TlsConnector, addr: std::net::SocketAddr) -> Tls {
     let tcp = TcpStream::connect(addr).await.expect("connect");
-    connector().connect(ServerName::IpAddress(addr.ip().into()), tcp).await.expect("tls")
+    tls.connect(ServerName::IpAddress(addr.ip().into()), tcp).await.expect("tls")
 }
 
 /// Reads one response on a keep-alive connection: head and Content-Length body.
@@ -127,8 +100,8 @@ fn cookie(headers: &[(String, String)], name: &str) -> Option<String> {
 }
 
 /// Logs one subscriber in; returns the session cookie.
-async fn login(addr: std::net::SocketAddr, number: String) -> String {
-    let mut r = BufReader::new(connect(addr).await);
+async fn login(tls: TlsConnector, addr: std::net::SocketAddr, number: String) -> String {
+    let mut r = BufReader::new(connect(&tls, addr).await);
     let (_, h, body) = request(&mut r, addr, "GET / HTTP/1.1", "").await;
     let pre = cookie(&h, "webcti_pre").expect("pre cookie");
     let csrf = body
@@ -210,9 +183,11 @@ async fn main() {
         tokio::task::yield_now().await;
     }
 
+    // The device made its key and certificate at start; trust exactly that.
+    let tls = connector(&dir.join("data/tls/device.crt"));
     // The core link is up once the simulator has taken every extension's programming.
     loop {
-        let mut r = BufReader::new(connect(addr).await);
+        let mut r = BufReader::new(connect(&tls, addr).await);
         if request(&mut r, addr, "GET /healthz HTTP/1.1", "").await.0 == 200 {
             break;
         }
@@ -224,7 +199,7 @@ async fn main() {
     let start = Instant::now();
     let mut cookies = Vec::with_capacity(subs);
     for chunk in (0..subs).collect::<Vec<_>>().chunks(8) {
-        let logins: Vec<_> = chunk.iter().map(|i| tokio::spawn(login(addr, ext(*i)))).collect();
+        let logins: Vec<_> = chunk.iter().map(|i| tokio::spawn(login(tls.clone(), addr, ext(*i)))).collect();
         for l in logins {
             cookies.push(l.await.expect("login"));
         }
@@ -237,12 +212,12 @@ async fn main() {
     let notify = Arc::new(Notify::new());
     let mut opened = 0;
     for (i, c) in cookies.iter().enumerate() {
-        let mut tls = connect(addr).await;
+        let mut stream = connect(&tls, addr).await;
         let req = format!("GET /events HTTP/1.1\r\nHost: {addr}\r\nCookie: webcti_session={c}\r\nAccept: text/event-stream\r\n\r\n");
-        tls.write_all(req.as_bytes()).await.expect("sse");
+        stream.write_all(req.as_bytes()).await.expect("sse");
         let (arrived, notify, me) = (arrived.clone(), notify.clone(), ext(i));
         tokio::spawn(async move {
-            let mut r = BufReader::new(tls);
+            let mut r = BufReader::new(stream);
             let mut line = String::new();
             while r.read_line(&mut line).await.map(|n| n > 0).unwrap_or(false) {
                 if line.starts_with("data:")
@@ -288,8 +263,9 @@ async fn main() {
     let until = Instant::now() + Duration::from_secs(5);
     let mut tasks = Vec::new();
     for c in cookies.into_iter().take(8) {
+        let tls = tls.clone();
         tasks.push(tokio::spawn(async move {
-            let mut r = BufReader::new(connect(addr).await);
+            let mut r = BufReader::new(connect(&tls, addr).await);
             let head = format!("GET /start HTTP/1.1\r\nCookie: webcti_session={c}");
             let mut n = 0u64;
             while Instant::now() < until {

@@ -5,13 +5,11 @@
 
 mod support;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use support::portal::seeded_db;
 use support::webdriver::Browser;
 use support::Service;
-use webcti::sim::server::{self, Faults};
 use webcti::sim::{demo, Clock, Sim};
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -96,15 +94,7 @@ fn a_missed_call_appears_without_a_reload() {
     seeded_db(&dir.path().join("data"));
     let sock = dir.path().join("core.sock");
     let sim = Sim::new(demo::plan(), Clock::Manual, support::portal::T0);
-    let (stop, shutdown) = webcti::shutdown::channel();
-    let (s, p) = (sim.clone(), sock.clone());
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-        rt.block_on(server::listen_unix(s, &p, Arc::new(Faults::default()), shutdown)).expect("serve");
-    });
-    while !sock.exists() {
-        std::thread::yield_now();
-    }
+    let stop = support::simulator(&sim, &sock);
     let svc = Service::start(dir.path(), &format!("link=unix:{}", sock.display()));
     svc.wait_log("core link up", 1);
     let b = Browser::start(1280, 900);

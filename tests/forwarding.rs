@@ -5,12 +5,9 @@
 
 mod support;
 
-use std::sync::Arc;
-
 use support::portal::{seeded_db, Browser, T0};
 use support::Service;
 use webcti::hal::proto::CallId;
-use webcti::sim::server::{self, Faults};
 use webcti::sim::{demo, Clock, Ending, Sim};
 
 const MOBILE: &str = "0600100100";
@@ -31,16 +28,8 @@ fn world() -> World {
     drop(db);
     let sim = Sim::new(demo::plan(), Clock::Manual, T0);
     sim.with(|ex| ex.set_time_zone("Europe/Warsaw")).expect("zone");
-    let (trigger, shutdown) = webcti::shutdown::channel();
     let sock = dir.path().join("core.sock");
-    let (s, p) = (sim.clone(), sock.clone());
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-        rt.block_on(server::listen_unix(s, &p, Arc::new(Faults::default()), shutdown)).expect("serve");
-    });
-    while !sock.exists() {
-        std::thread::yield_now();
-    }
+    let trigger = support::simulator(&sim, &sock);
     let svc = Service::start(dir.path(), &format!("link=unix:{}", sock.display()));
     svc.wait_log("core link up", 1);
     World { _dir: dir, sim, svc, _stop: trigger }

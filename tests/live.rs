@@ -5,37 +5,21 @@
 
 mod support;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use support::portal::{seeded_db, Browser};
 use support::Service;
-use webcti::sim::server::{self, Faults};
 use webcti::sim::{demo, Clock, Sim};
 
 const WAIT: Duration = Duration::from_secs(60);
-
-/// The simulator in this process, serving the wire protocol on a Unix socket.
-fn simulator(sock: std::path::PathBuf) -> (Sim, webcti::shutdown::Trigger) {
-    let sim = Sim::new(demo::plan(), Clock::Manual, support::portal::T0);
-    let (trigger, shutdown) = webcti::shutdown::channel();
-    let s = sim.clone();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-        rt.block_on(server::listen_unix(s, &sock, Arc::new(Faults::default()), shutdown)).expect("serve");
-    });
-    (sim, trigger)
-}
 
 #[test]
 fn a_missed_call_appears_live_and_a_blip_loses_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     seeded_db(&dir.path().join("data"));
     let sock = dir.path().join("core.sock");
-    let (sim, stop_sim) = simulator(sock.clone());
-    while !sock.exists() {
-        std::thread::yield_now();
-    }
+    let sim = Sim::new(demo::plan(), Clock::Manual, support::portal::T0);
+    let stop_sim = support::simulator(&sim, &sock);
     let svc = Service::start(dir.path(), &format!("link=unix:{}", sock.display()));
     svc.wait_log("core link up", 1);
 

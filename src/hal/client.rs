@@ -239,15 +239,8 @@ impl Link {
             tokio::select! {
                 r = s.read(&mut stream) => {
                     let frames = match r { Ok(f) => f, Err(e) => return End::Failed(e) };
-                    for f in frames {
-                        match f {
-                            Ok(msg) => {
-                                if let Err(e) = self.handle(&mut s, msg).await {
-                                    return End::Failed(e);
-                                }
-                            }
-                            Err(e) => self.malformed(&e.to_string()),
-                        }
+                    if let Err(e) = self.handle_all(&mut s, frames).await {
+                        return End::Failed(e);
                     }
                     if std::mem::take(&mut s.want_snapshot) {
                         let (done, _ignored) = oneshot::channel();
@@ -292,14 +285,24 @@ impl Link {
                 _ = tokio::time::sleep_until(deadline) => return Err(End::Failed("the core did not answer the resync".into())),
                 _ = self.shutdown.wait() => return Err(End::Shutdown),
             };
-            for f in frames {
-                match f {
-                    Ok(msg) => self.handle(s, msg).await.map_err(End::Failed)?,
-                    Err(e) => self.malformed(&e.to_string()),
-                }
-            }
+            self.handle_all(s, frames).await.map_err(End::Failed)?;
             if s.pending.len() < before {
                 deadline = Instant::now() + COMMAND_TIMEOUT;
+            }
+        }
+        Ok(())
+    }
+
+    /// Handles the frames of one read; a malformed one is counted and skipped.
+    async fn handle_all(
+        &mut self,
+        s: &mut Session,
+        frames: Vec<Result<FromCore, frame::FrameError>>,
+    ) -> Result<(), String> {
+        for f in frames {
+            match f {
+                Ok(msg) => self.handle(s, msg).await?,
+                Err(e) => self.malformed(&e.to_string()),
             }
         }
         Ok(())

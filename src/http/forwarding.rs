@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::form::{Fields, Posted};
 use super::i18n::Tr;
-use super::pages::render;
+use super::pages::{failed, render};
 use super::session::{now, Subscriber};
 use super::HttpState;
 use crate::domain::program::{
@@ -24,11 +24,6 @@ use crate::phonebook::dial_string;
 
 /// Advanced rules one extension may have.
 pub const MAX_RULES: usize = 20;
-
-fn failed(e: impl std::fmt::Display) -> Response {
-    tracing::error!(error = %e, "forwarding page failed");
-    StatusCode::INTERNAL_SERVER_ERROR.into_response()
-}
 
 /// A number a subscriber may forward to: dialable once spaces and dashes are gone.
 fn target(raw: &str, own: &str) -> Result<Option<String>, &'static str> {

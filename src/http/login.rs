@@ -70,6 +70,17 @@ pub struct LoginForm {
     csrf: String,
 }
 
+/// The message for a password the policy refuses.
+pub fn problem_key(p: PasswordProblem) -> &'static str {
+    match p {
+        PasswordProblem::TooShort => "password.too_short",
+        PasswordProblem::TooLong => "settings.too_long",
+        PasswordProblem::Mismatch => "password.mismatch",
+        PasswordProblem::SameAsExtension => "password.same_as_extension",
+        PasswordProblem::WrongCurrent => "password.wrong_current",
+    }
+}
+
 /// `POST /login`
 pub async fn login(
     State(state): State<HttpState>,
@@ -195,14 +206,7 @@ pub async fn set_password(
         Ok(()) if who.session.must_set_password => Redirect::to("/start").into_response(),
         Ok(()) => password_page(&who, "", who.tr.t("password.changed"), StatusCode::OK),
         Err(AuthError::Policy(p)) => {
-            let key = match p {
-                PasswordProblem::TooShort => "password.too_short",
-                PasswordProblem::TooLong => "settings.too_long",
-                PasswordProblem::Mismatch => "password.mismatch",
-                PasswordProblem::SameAsExtension => "password.same_as_extension",
-                PasswordProblem::WrongCurrent => "password.wrong_current",
-            };
-            password_page(&who, who.tr.t(key), "", StatusCode::UNPROCESSABLE_ENTITY)
+            password_page(&who, who.tr.t(problem_key(p)), "", StatusCode::UNPROCESSABLE_ENTITY)
         }
         Err(e) => {
             tracing::error!(error = %e, "set password");

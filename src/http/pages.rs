@@ -105,6 +105,12 @@ pub fn render<T: Template>(t: T) -> Response {
     }
 }
 
+/// A page that could not be made (the store failed): logged, answered with 500.
+pub fn failed(e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "page failed");
+    StatusCode::INTERNAL_SERVER_ERROR.into_response()
+}
+
 async fn healthz(State(state): State<HttpState>) -> Response {
     let store = state.store.ping().await.is_ok();
     let core = state.link.is_up();

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::form::{Fields, Posted};
 use super::i18n::Tr;
 use super::login::forged;
-use super::pages::render;
+use super::pages::{failed, render};
 use super::session::{now, Subscriber};
 use super::HttpState;
 use crate::phonebook::{self, outlook, vcard, BookKind, Contact, Format, Number, NumberKind, Rejected};
@@ -187,11 +187,6 @@ async fn page(
         limit: crate::store::phonebook::LIST_LIMIT,
     };
     (status, render(p)).into_response()
-}
-
-fn failed(e: impl std::fmt::Display) -> Response {
-    tracing::error!(error = %e, "phonebook failed");
-    StatusCode::INTERNAL_SERVER_ERROR.into_response()
 }
 
 /// `GET /phonebook`

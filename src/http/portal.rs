@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::i18n::{Tr, LANGUAGES};
 use super::login::forged;
-use super::pages::render;
+use super::pages::{failed, render};
 use super::session::{now, Subscriber};
 use super::HttpState;
 use crate::domain::cdr::{Cdr, HistoryKind};
@@ -28,6 +28,8 @@ use crate::store::voicemail::Voicemail;
 /// The voicemail system's number: calling it plays the messages.
 pub const VOICEMAIL_NUMBER: &str = "800";
 const PANEL_ROWS: usize = 5;
+/// Numbers the start page's search shows.
+const SEARCH_ROWS: usize = 20;
 const HISTORY_PAGE: u32 = 50;
 
 pub struct Row {
@@ -93,11 +95,6 @@ async fn names<'a>(
 ) -> HashMap<String, String> {
     let numbers: Vec<String> = numbers.into_iter().cloned().collect();
     state.store.names_for(&who.profile.number, numbers).await.unwrap_or_default()
-}
-
-fn failed(e: impl std::fmt::Display) -> Response {
-    tracing::error!(error = %e, "page failed");
-    StatusCode::INTERNAL_SERVER_ERROR.into_response()
 }
 
 #[derive(Template)]
@@ -198,14 +195,18 @@ pub async fn start(
     let found: Vec<(String, String)> = if q.is_empty() {
         Vec::new()
     } else {
-        let entries = state.store.phonebook(&who.profile.number, View::All, q).await.unwrap_or_default();
+        let entries = state
+            .store
+            .phonebook_first(&who.profile.number, View::All, q, SEARCH_ROWS)
+            .await
+            .unwrap_or_default();
         entries
             .into_iter()
             .flat_map(|e| {
                 let name = e.contact.display_name();
                 e.contact.numbers.into_iter().map(move |n| (n.number, name.clone()))
             })
-            .take(20)
+            .take(SEARCH_ROWS)
             .collect()
     };
     let services = active_services(&state, &who).await;

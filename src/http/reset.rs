@@ -8,11 +8,11 @@ use axum::{Extension, Form};
 use serde::Deserialize;
 
 use super::i18n::Tr;
-use super::login::visitor_language;
+use super::login::{problem_key, visitor_language};
 use super::pages::render;
 use super::session::{self, Transport, PRE_COOKIE};
 use super::HttpState;
-use crate::services::auth::{AuthError, PasswordProblem};
+use crate::services::auth::AuthError;
 use crate::system::random;
 
 #[derive(Template)]
@@ -133,15 +133,7 @@ pub async fn reset(
     match state.reset.complete(&state.auth, &f.token, &f.new, &f.repeat, session::now()).await {
         Ok(_) => page(StatusCode::OK, false, "", t.t("reset.done")),
         Err(AuthError::Failed) => page(StatusCode::GONE, false, t.t("reset.invalid"), ""),
-        Err(AuthError::Policy(p)) => {
-            let key = match p {
-                PasswordProblem::TooShort => "password.too_short",
-                PasswordProblem::Mismatch => "password.mismatch",
-                PasswordProblem::SameAsExtension => "password.same_as_extension",
-                _ => "settings.too_long",
-            };
-            page(StatusCode::UNPROCESSABLE_ENTITY, true, t.t(key), "")
-        }
+        Err(AuthError::Policy(p)) => page(StatusCode::UNPROCESSABLE_ENTITY, true, t.t(problem_key(p)), ""),
         Err(e) => {
             tracing::error!(error = %e, "password reset");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()

@@ -157,15 +157,6 @@ impl Store {
         })
         .await
     }
-
-    pub async fn directory(&self) -> Result<Vec<(String, String)>, StoreError> {
-        self.read(|c| {
-            let mut stmt = c.prepare_cached("SELECT number, name FROM extension ORDER BY number")?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            rows.collect()
-        })
-        .await
-    }
 }
 
 fn profile(c: &Connection, number: &str) -> rusqlite::Result<Option<Profile>> {

@@ -147,8 +147,19 @@ impl Store {
     /// The list for one view, filtered by a search over names, companies and
     /// numbers; extensions first, then contacts by name.
     pub async fn phonebook(&self, owner: &str, view: View, search: &str) -> Result<Vec<Entry>, StoreError> {
+        self.phonebook_first(owner, view, search, LIST_LIMIT).await
+    }
+
+    /// The first `limit` entries of a list (the start page's search shows a few).
+    pub async fn phonebook_first(
+        &self,
+        owner: &str,
+        view: View,
+        search: &str,
+        limit: usize,
+    ) -> Result<Vec<Entry>, StoreError> {
         let (owner, search) = (owner.to_owned(), search.trim().to_lowercase());
-        self.read(move |c| list(c, &owner, view, &search, LIST_LIMIT)).await
+        self.read(move |c| list(c, &owner, view, &search, limit)).await
     }
 
     /// Adds one contact to the public or the private book.
@@ -182,12 +193,11 @@ impl Store {
     ) -> Result<Result<usize, Refusal>, StoreError> {
         let owner = owner.to_owned();
         self.write(move |c| {
+            let edit_public = right(c, &owner)? == PublicRight::Edit;
             for id in &ids {
-                match own_book(c, &owner, *id)? {
+                match visible_book(c, &owner, CONTACT_BOOK, *id)? {
                     None => return Ok(Err(Refusal::NotYours)),
-                    Some(BookKind::Public) if right(c, &owner)? != PublicRight::Edit => {
-                        return Ok(Err(Refusal::PublicReadOnly))
-                    }
+                    Some((_, BookKind::Public)) if !edit_public => return Ok(Err(Refusal::PublicReadOnly)),
                     Some(_) => {}
                 }
             }
@@ -238,7 +248,7 @@ impl Store {
     ) -> Result<Result<usize, Refusal>, StoreError> {
         let owner = owner.to_owned();
         self.write(move |c| {
-            let Some((book_id, kind)) = group_book(c, &owner, group)? else {
+            let Some((book_id, kind)) = visible_book(c, &owner, GROUP_BOOK, group)? else {
                 return Ok(Err(Refusal::NotYours));
             };
             if let Err(r) = may_write(c, &owner, kind)? {
@@ -414,32 +424,24 @@ fn book_id(c: &Connection, owner: &str, book: BookKind) -> rusqlite::Result<i64>
 }
 
 /// The book of a contact, if it is the public book or the owner's private one.
-fn own_book(c: &Connection, owner: &str, id: i64) -> rusqlite::Result<Option<BookKind>> {
-    let row: Option<(String, Option<String>)> = c
-        .query_row(
-            "SELECT b.kind, b.owner FROM contact c JOIN book b ON b.id = c.book_id WHERE c.id = ?1",
-            [id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    Ok(match row {
-        Some((kind, _)) if kind == "public" => Some(BookKind::Public),
-        Some((kind, Some(o))) if kind == "private" && o == owner => Some(BookKind::Private),
-        _ => None,
-    })
-}
+const CONTACT_BOOK: &str =
+    "SELECT b.id, b.kind, b.owner FROM contact c JOIN book b ON b.id = c.book_id WHERE c.id = ?1";
+const GROUP_BOOK: &str =
+    "SELECT b.id, b.kind, b.owner FROM contact_group g JOIN book b ON b.id = g.book_id WHERE g.id = ?1";
 
-fn group_book(c: &Connection, owner: &str, group: i64) -> rusqlite::Result<Option<(i64, BookKind)>> {
-    let row: Option<(i64, String, Option<String>)> = c
-        .query_row(
-            "SELECT b.id, b.kind, b.owner FROM contact_group g JOIN book b ON b.id = g.book_id WHERE g.id = ?1",
-            [group],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?;
+/// The book (id and kind) that a contact or group (`CONTACT_BOOK`, `GROUP_BOOK`)
+/// is in, if the subscriber sees it: the public book or his own private one.
+fn visible_book(
+    c: &Connection,
+    owner: &str,
+    query: &str,
+    id: i64,
+) -> rusqlite::Result<Option<(i64, BookKind)>> {
+    let row: Option<(i64, String, Option<String>)> =
+        c.query_row(query, [id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional()?;
     Ok(match row {
-        Some((id, kind, _)) if kind == "public" => Some((id, BookKind::Public)),
-        Some((id, kind, Some(o))) if kind == "private" && o == owner => Some((id, BookKind::Private)),
+        Some((book, kind, _)) if kind == "public" => Some((book, BookKind::Public)),
+        Some((book, kind, Some(o))) if kind == "private" && o == owner => Some((book, BookKind::Private)),
         _ => None,
     })
 }

@@ -218,3 +218,20 @@ impl Drop for Service {
         let _ = self.child.wait();
     }
 }
+
+/// Serves `sim` over the wire protocol on a Unix socket from a thread of its own,
+/// as a core beside the service would; returns once the socket exists. The
+/// trigger stops it.
+pub fn simulator(sim: &webcti::sim::Sim, sock: &Path) -> webcti::shutdown::Trigger {
+    let (trigger, shutdown) = webcti::shutdown::channel();
+    let (s, p) = (sim.clone(), sock.to_path_buf());
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let faults = Arc::new(webcti::sim::server::Faults::default());
+        rt.block_on(webcti::sim::server::listen_unix(s, &p, faults, shutdown)).expect("serve");
+    });
+    while !sock.exists() {
+        std::thread::yield_now();
+    }
+    trigger
+}
