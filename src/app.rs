@@ -15,11 +15,13 @@ use crate::http::tls::DeviceIdentity;
 use crate::http::{self, HttpState};
 use crate::services::auth::Auth;
 use crate::services::bus::Bus;
-use crate::services::demo;
+use crate::demo;
 use crate::services::intake;
 use crate::services::mail::Mailer;
 use crate::services::reset::Reset;
 use crate::services::resync::FromStore;
+use crate::services::{Context, Services};
+use crate::system::clock::Clock as ServiceClock;
 use crate::shutdown::Shutdown;
 use crate::sim::traffic::{self, TrafficConfig};
 use crate::sim::{self, Clock, Sim, SimCore};
@@ -76,7 +78,9 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<(), AppError> {
     let core = start_core(&config, &store, &shutdown).await?;
     let link = core.health();
     let bus = Bus::new();
-    let intake = tokio::spawn(intake::run(core.clone(), store.clone(), bus.clone(), shutdown.clone()));
+    let clock = ServiceClock::system();
+    let intake =
+        tokio::spawn(intake::run(core.clone(), store.clone(), bus.clone(), clock.clone(), shutdown.clone()));
 
     let secret = setup_secret(&store, &data_dir).await?;
     print_banner(&config, &interfaces, secret.as_deref());
@@ -107,17 +111,9 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<(), AppError> {
         }
     }
     let reset = Arc::new(password_reset(&config, &store, &interfaces)?);
-    let state = HttpState {
-        store: store.clone(),
-        link,
-        https_only: config.tls.https_only,
-        core,
-        bus,
-        auth,
-        reset,
-        time_zone: config.board.time_zone.clone(),
-        installer_dir: config.paths.data_dir.join("installer"),
-    };
+    let ctx = Context::new(store.clone(), core, bus, clock, config.board.time_zone.clone());
+    let services = Services::new(ctx, auth, reset, config.paths.data_dir.join("installer"));
+    let state = HttpState { services, https_only: config.tls.https_only };
     http::serve(interfaces, tls, state, shutdown, Duration::from_secs(config.service.drain_secs)).await;
 
     // The stop: the store closes last among the writers, then the watchdog is disarmed.

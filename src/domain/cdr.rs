@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::codes::codes;
+
 /// Which way a call went, seen from the subscriber's extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Direction {
@@ -52,6 +54,31 @@ pub enum HistoryKind {
     Missed,
     AnsweredElsewhere,
 }
+
+/// What a history page asks for (SPEC W5).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HistoryQuery {
+    pub extension: String,
+    pub kind: Option<HistoryKind>,
+    /// Unix seconds, inclusive.
+    pub from: Option<i64>,
+    /// Unix seconds, exclusive.
+    pub to: Option<i64>,
+    /// Digits the other party's number contains.
+    pub number: Option<String>,
+    /// Keyset paging: only calls older than this `(started_at, id)` of the last row seen.
+    pub before: Option<(i64, i64)>,
+    pub limit: u32,
+}
+
+/// One history row: its id (the core's record id; for paging) and the record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryRow {
+    pub id: i64,
+    pub cdr: Cdr,
+}
+
+codes!(HistoryKind { Outgoing => "outgoing", Incoming => "incoming", Missed => "missed", AnsweredElsewhere => "answered_elsewhere" });
 
 impl Cdr {
     /// Where this call belongs in the history.

@@ -1,7 +1,15 @@
-//! Pure rules and types of the exchange's domain: no I/O here, so everything can
-//! be tested with tables of cases.
+//! Pure rules and types of the exchange's domain: no I/O and no clock of its own
+//! here, so everything can be tested with tables of cases.
 
+pub mod access;
+pub mod account;
 pub mod cdr;
+mod codes;
+pub mod line;
+pub mod number;
+pub mod phonebook;
 pub mod program;
 pub mod routing;
+pub mod settings;
 pub mod time;
+pub mod voicemail;

@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::codes::codes;
+
 /// Everything the core keeps for one extension (SPEC W8, W9): the service
 /// re-sends it after every reconnect, so the stored settings stay the truth.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,4 +91,62 @@ pub enum Language {
     #[default]
     English,
     German,
+}
+
+codes!(RuleWhen { Always => "always", Busy => "busy", NoAnswer => "no_answer", Unreachable => "unreachable", Dnd => "dnd" });
+codes!(RuleCalls { All => "all", Internal => "internal", External => "external" });
+codes!(RulePresentation { Any => "any", Presented => "presented", Withheld => "withheld" });
+codes!(Restriction { None => "none", InternalOnly => "internal", NoInternational => "national" });
+
+impl RuleTarget {
+    /// The kind of target, as forms and the database name it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            RuleTarget::Number(_) => "number",
+            RuleTarget::Voicemail => "voicemail",
+            RuleTarget::FaxToMail => "fax_to_mail",
+        }
+    }
+
+    /// The target of a kind; a number needs one.
+    pub fn from_kind(kind: &str, number: Option<String>) -> Option<RuleTarget> {
+        match kind {
+            "number" => number.map(RuleTarget::Number),
+            "voicemail" => Some(RuleTarget::Voicemail),
+            "fax_to_mail" => Some(RuleTarget::FaxToMail),
+            _ => None,
+        }
+    }
+
+    /// The number, for a number target.
+    pub fn number(&self) -> Option<&str> {
+        match self {
+            RuleTarget::Number(n) => Some(n),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_names_one_value() {
+        for w in RuleWhen::ALL {
+            assert_eq!(RuleWhen::from_code(w.code()), Some(*w));
+        }
+        for c in RuleCalls::ALL {
+            assert_eq!(RuleCalls::from_code(c.code()), Some(*c));
+        }
+        for p in RulePresentation::ALL {
+            assert_eq!(RulePresentation::from_code(p.code()), Some(*p));
+        }
+        for r in Restriction::ALL {
+            assert_eq!(Restriction::from_code(r.code()), Some(*r));
+        }
+        assert_eq!(RuleWhen::from_code("sometimes"), None);
+        assert_eq!(RuleTarget::from_kind("number", None), None);
+        assert_eq!(RuleTarget::from_kind("voicemail", None), Some(RuleTarget::Voicemail));
+    }
 }

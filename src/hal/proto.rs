@@ -247,3 +247,37 @@ pub enum Event {
         ext: Ext,
     },
 }
+
+/// The wire's line states and call progress are the protocol's own; these turn
+/// them into the service's (`domain::line`).
+impl From<LineState> for crate::domain::line::LineState {
+    fn from(s: LineState) -> Self {
+        use crate::domain::line::LineState as D;
+        match s {
+            LineState::Idle => D::Idle,
+            LineState::Ringing => D::Ringing,
+            LineState::Dialling => D::Dialling,
+            LineState::Busy => D::Busy,
+            LineState::Held => D::Held,
+            LineState::Unreachable => D::Unreachable,
+            LineState::Dnd => D::Dnd,
+        }
+    }
+}
+
+impl From<Progress> for crate::domain::line::Progress {
+    fn from(p: Progress) -> Self {
+        use crate::domain::line::Progress as D;
+        match p {
+            Progress::Dialling => D::Dialling,
+            Progress::Ringing => D::Ringing,
+            Progress::Answered => D::Answered,
+            Progress::Held => D::Held,
+            Progress::Retrieved => D::Retrieved,
+            Progress::Transferred => D::Transferred,
+            Progress::Conferenced => D::Conferenced,
+            Progress::Forwarded => D::Forwarded,
+            Progress::Cleared => D::Cleared,
+        }
+    }
+}

@@ -1,12 +1,12 @@
-//! Form posts from the subscriber's own pages: the session, the fields (some of
-//! which repeat, like the selected contacts), and the CSRF token and origin
-//! checked before a handler runs, so no handler can forget them.
+//! Posts from the subscriber's own pages: the session, the fields (some of which
+//! repeat, like the selected contacts), and the CSRF token and origin checked
+//! before a handler runs, so no handler can forget them. [`Posted`] takes a form;
+//! [`Uploaded`] takes a multipart upload (the phonebook import) the same way.
 
-use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::response::{IntoResponse, Response};
+use axum::extract::{FromRequest, FromRequestParts, Multipart, Request};
 use axum::Form;
 
-use super::login::forged;
+use super::error::HttpError;
 use super::session::Subscriber;
 use super::HttpState;
 
@@ -34,23 +34,57 @@ impl Fields {
 pub struct Posted {
     pub who: Subscriber,
     pub fields: Fields,
+    /// Sent by the page's script (`X-Requested-With: fetch`): it wants JSON back.
+    pub fetch: bool,
 }
 
 impl FromRequest<HttpState> for Posted {
-    type Rejection = Response;
+    type Rejection = HttpError;
 
     async fn from_request(req: Request, state: &HttpState) -> Result<Self, Self::Rejection> {
         let (mut parts, body) = req.into_parts();
         let who = Subscriber::from_request_parts(&mut parts, state).await?;
         let headers = parts.headers.clone();
-        let Form(fields) =
-            Form::<Vec<(String, String)>>::from_request(Request::from_parts(parts, body), state)
-                .await
-                .map_err(IntoResponse::into_response)?;
+        let Form(fields) = Form::<Vec<(String, String)>>::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(|e| HttpError::BadRequest(e.body_text()))?;
         let fields = Fields(fields);
-        if let Some(refusal) = forged(&headers, &who, &fields.one("csrf")) {
-            return Err(refusal);
+        who.check_post(&headers, &fields.one("csrf"))?;
+        let fetch = headers.get("x-requested-with").is_some_and(|v| v == "fetch");
+        Ok(Posted { who, fields, fetch })
+    }
+}
+
+/// A checked multipart upload: who sent it, its text fields and its one file.
+pub struct Uploaded {
+    pub who: Subscriber,
+    pub fields: Fields,
+    pub file: Vec<u8>,
+}
+
+impl FromRequest<HttpState> for Uploaded {
+    type Rejection = HttpError;
+
+    async fn from_request(req: Request, state: &HttpState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let who = Subscriber::from_request_parts(&mut parts, state).await?;
+        let headers = parts.headers.clone();
+        let t = who.tr;
+        let failed = || t.t("import.upload_failed").to_owned();
+        let mut form = Multipart::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(|_| HttpError::BadRequest(failed()))?;
+        let (mut fields, mut file) = (Vec::new(), Vec::new());
+        while let Some(field) = form.next_field().await.map_err(|_| HttpError::BadRequest(failed()))? {
+            let name = field.name().unwrap_or("").to_owned();
+            let bytes = field.bytes().await.map_err(|_| HttpError::TooLarge(failed()))?;
+            match name.as_str() {
+                "file" => file = bytes.to_vec(),
+                _ => fields.push((name, String::from_utf8_lossy(&bytes).into_owned())),
+            }
         }
-        Ok(Posted { who, fields })
+        let fields = Fields(fields);
+        who.check_post(&headers, &fields.one("csrf"))?;
+        Ok(Uploaded { who, fields, file })
     }
 }

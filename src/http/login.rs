@@ -11,7 +11,7 @@ use axum::{Extension, Form};
 use serde::Deserialize;
 
 use super::i18n::Tr;
-use super::pages::render;
+use super::error::html as render;
 use super::session::{self, Subscriber, Transport, COOKIE, PRE_COOKIE};
 use super::HttpState;
 use crate::services::auth::{AuthError, PasswordProblem};
@@ -45,7 +45,7 @@ pub async fn root(
     h: HeaderMap,
 ) -> Response {
     if let Some(id) = session::cookie(&h, COOKIE) {
-        if state.auth.sessions.get(id, session::now()).is_some() {
+        if state.services.auth.sessions.get(id, state.services.now()).is_some() {
             return Redirect::to("/start").into_response();
         }
     }
@@ -94,7 +94,7 @@ pub async fn login(
     if !session::same_origin(&h) || pre.is_empty() || !session::same_secret(pre, &form.csrf) {
         return login_form(&h, tx, t.t("login.expired"), &form.extension, StatusCode::FORBIDDEN);
     }
-    match state.auth.login(&form.extension, &form.password, peer.ip(), session::now()).await {
+    match state.services.auth.login(&form.extension, &form.password, peer.ip(), state.services.now()).await {
         Ok(s) => {
             let next = if s.must_set_password { "/password" } else { "/start" };
             let mut resp = Redirect::to(next).into_response();
@@ -123,15 +123,6 @@ pub struct CsrfForm {
     csrf: String,
 }
 
-/// Refuses a state change that is not from our own page with this session's token.
-pub fn forged(h: &HeaderMap, who: &Subscriber, token: &str) -> Option<Response> {
-    if session::same_origin(h) && session::same_secret(&who.session.csrf, token) {
-        return None;
-    }
-    tracing::warn!(extension = %who.session.ext, "refused a request without a valid CSRF token or origin");
-    Some((StatusCode::FORBIDDEN, who.tr.t("error.forbidden").to_owned()).into_response())
-}
-
 /// `POST /logout`
 pub async fn logout(
     State(state): State<HttpState>,
@@ -140,10 +131,10 @@ pub async fn logout(
     who: Subscriber,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if let Some(refusal) = forged(&h, &who, &form.csrf) {
-        return refusal;
+    if let Err(refusal) = who.check_post(&h, &form.csrf) {
+        return refusal.into_response();
     }
-    state.auth.logout(&who.session);
+    state.services.auth.logout(&who.session);
     let mut resp = Redirect::to("/").into_response();
     resp.headers_mut().append(header::SET_COOKIE, session::clear_cookie(COOKIE, tx.tls));
     resp
@@ -198,11 +189,11 @@ pub async fn set_password(
     who: Subscriber,
     Form(form): Form<PasswordForm>,
 ) -> Response {
-    if let Some(refusal) = forged(&h, &who, &form.csrf) {
-        return refusal;
+    if let Err(refusal) = who.check_post(&h, &form.csrf) {
+        return refusal.into_response();
     }
     let current = (!who.session.must_set_password).then_some(form.current.as_str());
-    match state.auth.set_password(&who.session, current, &form.new, &form.repeat, session::now()).await {
+    match state.services.auth.set_password(&who.session, current, &form.new, &form.repeat, state.services.now()).await {
         Ok(()) if who.session.must_set_password => Redirect::to("/start").into_response(),
         Ok(()) => password_page(&who, "", who.tr.t("password.changed"), StatusCode::OK),
         Err(AuthError::Policy(p)) => {

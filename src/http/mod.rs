@@ -1,20 +1,30 @@
 //! The HTTP side: TLS listeners per interface, the portal's routes, plain-HTTP
 //! redirects, security headers, and a clean drain on stop.
 //!
-//! `http` calls services; it never runs SQL and never builds a frame.
+//! `http` turns requests into service calls and their results into pages; it
+//! never imports `store` or `hal` (`tests/architecture.rs` checks). Handlers sit
+//! in one file per feature and import only the edge's own rooms (`error`,
+//! `session`, `form`, `i18n`, `json`), never each other; `routes` imports them.
 
+mod assets;
+mod error;
+mod features;
 mod form;
 mod forwarding;
 pub mod headers;
 pub mod i18n;
+mod installer;
+mod json;
+mod keys;
 pub mod listen;
 mod live;
 mod login;
-mod pages;
 mod phonebook;
 mod portal;
 mod reset;
+mod routes;
 pub mod session;
+mod settings;
 pub mod tls;
 
 use std::net::SocketAddr;
@@ -30,12 +40,8 @@ use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
-use crate::hal::{LinkHealth, SwitchCore};
-use crate::services::auth::Auth;
-use crate::services::bus::Bus;
-use crate::services::reset::Reset;
+use crate::services::Services;
 use crate::shutdown::Shutdown;
-use crate::store::Store;
 use listen::BoundInterface;
 
 /// Connections served at once across all listeners; more wait in the kernel's queue.
@@ -45,21 +51,11 @@ pub const MAX_CONNECTIONS: usize = 1536;
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// What request handlers share.
+/// What request handlers share: the services, and the edge's own policy.
 #[derive(Clone)]
 pub struct HttpState {
-    pub store: Store,
-    pub link: LinkHealth,
+    pub services: Services,
     pub https_only: bool,
-    pub core: Arc<dyn SwitchCore>,
-    pub bus: Bus,
-    pub auth: Arc<Auth>,
-    pub reset: Arc<Reset>,
-    /// The board's time zone (wake-up times are in it).
-    pub time_zone: String,
-    /// The desktop CTI client's installer, when the administrator has put one in
-    /// the data directory (`installer/`).
-    pub installer_dir: std::path::PathBuf,
 }
 
 /// Serves every bound interface until `shutdown`, then drains open connections
@@ -76,9 +72,9 @@ pub async fn serve(
     let mut tasks = tokio::task::JoinSet::new();
     for iface in interfaces {
         let https_port = iface.https_addr().port();
-        let app = pages::router(state.clone(), iface.webcti);
+        let app = routes::router(state.clone(), iface.webcti);
         let plain = match state.https_only {
-            true => pages::redirect_router(https_port),
+            true => routes::redirect_router(https_port),
             false => app.clone(),
         };
         let side = iface.side.label();

@@ -5,19 +5,20 @@
 //! server against the subscriber's right to the public book.
 
 use askama::Template;
-use axum::extract::{Multipart, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::{Query, State};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::form::{Fields, Posted};
+use super::error::{message, refused, render, HttpError};
+use super::form::{Fields, Posted, Uploaded};
 use super::i18n::Tr;
-use super::login::forged;
-use super::pages::{failed, render};
-use super::session::{now, Subscriber};
+use super::session::Subscriber;
 use super::HttpState;
-use crate::phonebook::{self, outlook, vcard, BookKind, Contact, Format, Number, NumberKind, Rejected};
-use crate::store::phonebook::{Group, ImportOutcome, PublicRight, Source, View};
+use crate::domain::phonebook::{Entry, Group, PublicRight, Source, View, LIST_LIMIT};
+use crate::phonebook::{BookKind, Contact, Format, Number, NumberKind, Rejected};
+use crate::services::phonebook::{ExportFormat, ImportReport};
+use crate::services::{Invalid, ServiceError};
 
 /// Import files larger than this are refused before they are read.
 pub const MAX_IMPORT_BYTES: usize = 4 * 1024 * 1024;
@@ -103,7 +104,7 @@ struct Page<'a> {
     limit: usize,
 }
 
-fn row(t: Tr, e: &crate::store::phonebook::Entry, edit_public: bool) -> Row {
+fn row(t: Tr, e: &Entry, edit_public: bool) -> Row {
     let (book, selectable) = match e.source {
         Source::Extension => (t.t("phonebook.extension").to_owned(), false),
         Source::Book(BookKind::Public) => (t.t("phonebook.public").to_owned(), edit_public),
@@ -138,22 +139,11 @@ async fn page(
     notice: String,
     error: String,
     rejected: Vec<String>,
-) -> Response {
-    let owner = &who.profile.number;
+) -> Result<Response, HttpError> {
     let t = who.tr;
-    let right = match state.store.public_right(owner).await {
-        Ok(r) => r,
-        Err(e) => return failed(e),
-    };
-    let (departments, groups) = match state.store.phonebook_groups(owner).await {
-        Ok(g) => g,
-        Err(e) => return failed(e),
-    };
     let view = q.view();
-    let entries = match state.store.phonebook(owner, view, &q.q).await {
-        Ok(e) => e,
-        Err(e) => return failed(e),
-    };
+    let book = state.services.phonebook.page(&who.actor, who.ext(), view, &q.q).await.map_err(|e| who.error(e))?;
+    let (departments, groups) = (book.departments, book.groups);
     let title = match view {
         View::All => t.t("phonebook.all").to_owned(),
         View::Extensions => t.t("phonebook.extensions").to_owned(),
@@ -162,14 +152,13 @@ async fn page(
         View::Group(g) => groups.iter().find(|x| x.id == g).map(|x| x.name.clone()).unwrap_or_default(),
         View::Department(d) => departments.iter().find(|x| x.0 == d).map(|x| x.1.clone()).unwrap_or_default(),
     };
-    let edit = right == PublicRight::Edit;
+    let edit = book.right == PublicRight::Edit;
     let (public_groups, private_groups) = groups.into_iter().partition(|g| g.book == BookKind::Public);
-    let status = if error.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let p = Page {
         t,
         layout: &who.profile.layout,
         csrf: &who.session.csrf,
-        who: format!("{} {}", who.profile.number, who.profile.name),
+        who: who.heading(),
         view: &q.view,
         id: &q.id,
         q: &q.q,
@@ -178,19 +167,45 @@ async fn page(
         departments,
         public_groups,
         private_groups,
-        can_read_public: right != PublicRight::None,
+        can_read_public: book.right != PublicRight::None,
         can_edit_public: edit,
-        rows: entries.iter().map(|e| row(t, e, edit)).collect(),
+        rows: book.entries.iter().map(|e| row(t, e, edit)).collect(),
         notice,
         error,
         rejected,
-        limit: crate::store::phonebook::LIST_LIMIT,
+        limit: LIST_LIMIT,
     };
-    (status, render(p)).into_response()
+    if p.error.is_empty() {
+        render(p)
+    } else {
+        refused(p)
+    }
+}
+
+/// The page again after an action: its notice, or what refused it.
+async fn after(
+    state: &HttpState,
+    who: &Subscriber,
+    list: &ListQuery,
+    outcome: Result<String, ServiceError>,
+) -> Result<Response, HttpError> {
+    match outcome {
+        Ok(notice) => page(state, who, list, notice, String::new(), vec![]).await,
+        Err(ServiceError::Invalid(i)) => page(state, who, list, String::new(), message(who.tr, &i), vec![]).await,
+        Err(ServiceError::Denied(_)) => {
+            let text = message(who.tr, &Invalid::Book(crate::domain::phonebook::Refusal::PublicReadOnly));
+            page(state, who, list, String::new(), text, vec![]).await
+        }
+        Err(e) => Err(who.error(e)),
+    }
 }
 
 /// `GET /phonebook`
-pub async fn list(State(state): State<HttpState>, who: Subscriber, Query(q): Query<ListQuery>) -> Response {
+pub async fn list(
+    State(state): State<HttpState>,
+    who: Subscriber,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, HttpError> {
     page(&state, &who, &q, String::new(), String::new(), Vec::new()).await
 }
 
@@ -200,109 +215,54 @@ fn list_of(f: &Fields) -> ListQuery {
 }
 
 /// `POST /phonebook/selection`: delete the selected contacts, or put them into a group.
-pub async fn selection(State(state): State<HttpState>, Posted { who, fields: f }: Posted) -> Response {
+pub async fn selection(State(state): State<HttpState>, Posted { who, fields: f, .. }: Posted) -> Result<Response, HttpError> {
     let t = who.tr;
     let list = list_of(&f);
     let ids: Result<Vec<i64>, _> = f.all("contact").iter().map(|s| s.parse::<i64>()).collect();
     let Ok(ids) = ids else {
-        return page(&state, &who, &list, String::new(), t.t("phonebook.bad_selection").to_owned(), vec![])
-            .await;
+        return page(&state, &who, &list, String::new(), t.t("phonebook.bad_selection").to_owned(), vec![]).await;
     };
-    if ids.is_empty() || ids.len() > crate::store::phonebook::LIST_LIMIT {
-        return page(
-            &state,
-            &who,
-            &list,
-            String::new(),
-            t.t("phonebook.nothing_selected").to_owned(),
-            vec![],
-        )
-        .await;
-    }
-    let owner = &who.profile.number;
-    let result = match f.one("action").as_str() {
-        "delete" => state
-            .store
-            .delete_contacts(owner, ids)
-            .await
-            .map(|r| r.map(|n| t.f("phonebook.deleted", "n", &n.to_string()))),
-        "group" => match f.one("group").parse::<i64>() {
-            Ok(g) => state
-                .store
-                .add_to_group(owner, ids, g)
-                .await
-                .map(|r| r.map(|n| t.f("phonebook.grouped", "n", &n.to_string()))),
-            Err(_) => Ok(Err(crate::store::phonebook::Refusal::NotYours)),
-        },
-        _ => Ok(Err(crate::store::phonebook::Refusal::NotYours)),
+    let books = &state.services.phonebook;
+    let outcome = match (f.one("action").as_str(), f.one("group").parse::<i64>()) {
+        ("delete", _) => books.delete(&who.actor, who.ext(), ids).await.map(|n| t.f("phonebook.deleted", "n", &n.to_string())),
+        ("group", Ok(g)) => books.group(&who.actor, who.ext(), ids, g).await.map(|n| t.f("phonebook.grouped", "n", &n.to_string())),
+        _ => Err(crate::domain::phonebook::Refusal::NotYours.into()),
     };
-    match result {
-        Ok(Ok(notice)) => page(&state, &who, &list, notice, String::new(), vec![]).await,
-        Ok(Err(refusal)) => {
-            page(&state, &who, &list, String::new(), t.t(refusal.key()).to_owned(), vec![]).await
-        }
-        Err(e) => failed(e),
-    }
+    after(&state, &who, &list, outcome).await
 }
 
 /// `POST /phonebook/group`: a new group, private or (with the right) public.
-pub async fn new_group(State(state): State<HttpState>, Posted { who, fields: f }: Posted) -> Response {
+pub async fn new_group(State(state): State<HttpState>, Posted { who, fields: f, .. }: Posted) -> Result<Response, HttpError> {
     let book = if f.one("public") == "1" { BookKind::Public } else { BookKind::Private };
-    let t = who.tr;
-    match state.store.create_group(&who.profile.number, &f.one("name"), book).await {
-        Ok(Ok(id)) => {
+    let name = f.one("name");
+    match state.services.phonebook.new_group(&who.actor, who.ext(), &name, book).await {
+        Ok(id) => {
             let q = ListQuery { view: "group".into(), id: id.to_string(), q: String::new() };
-            page(
-                &state,
-                &who,
-                &q,
-                t.f("phonebook.group_made", "name", f.one("name").trim()),
-                String::new(),
-                vec![],
-            )
-            .await
+            page(&state, &who, &q, who.tr.f("phonebook.group_made", "name", name.trim()), String::new(), vec![]).await
         }
-        Ok(Err(r)) => page(&state, &who, &list_of(&f), String::new(), t.t(r.key()).to_owned(), vec![]).await,
-        Err(e) => failed(e),
+        Err(e) => after(&state, &who, &list_of(&f), Err(e)).await,
     }
 }
 
 /// `POST /phonebook/contact`: one new contact.
-pub async fn add(State(state): State<HttpState>, Posted { who, fields: f }: Posted) -> Response {
-    let t = who.tr;
+pub async fn add(State(state): State<HttpState>, Posted { who, fields: f, .. }: Posted) -> Result<Response, HttpError> {
     let mut c = Contact {
-        first_name: f.one("first_name").trim().to_owned(),
-        last_name: f.one("last_name").trim().to_owned(),
-        company: f.one("company").trim().to_owned(),
-        email: f.one("email").trim().to_owned(),
+        first_name: f.one("first_name"),
+        last_name: f.one("last_name"),
+        company: f.one("company"),
+        email: f.one("email"),
         ..Default::default()
     };
     for kind in [NumberKind::Work, NumberKind::Mobile, NumberKind::Home] {
-        let n = f.one(kind.code()).trim().to_owned();
+        let n = f.one(kind.code());
         if !n.is_empty() {
             c.numbers.push(Number { kind, number: n });
         }
     }
-    let list = list_of(&f);
-    if let Err(p) = c.check() {
-        return page(&state, &who, &list, String::new(), t.f(p.key, "detail", &p.detail), vec![]).await;
-    }
     let book = if f.one("book") == "public" { BookKind::Public } else { BookKind::Private };
-    match state.store.add_contact(&who.profile.number, book, c.clone(), now()).await {
-        Ok(Ok(_)) => {
-            page(
-                &state,
-                &who,
-                &list,
-                t.f("phonebook.added", "name", &c.display_name()),
-                String::new(),
-                vec![],
-            )
-            .await
-        }
-        Ok(Err(r)) => page(&state, &who, &list, String::new(), t.t(r.key()).to_owned(), vec![]).await,
-        Err(e) => failed(e),
-    }
+    let name = c.display_name();
+    let outcome = state.services.phonebook.add(&who.actor, who.ext(), book, c).await;
+    after(&state, &who, &list_of(&f), outcome.map(|_| who.tr.f("phonebook.added", "name", &name))).await
 }
 
 #[derive(Deserialize)]
@@ -319,18 +279,15 @@ pub async fn export(
     State(state): State<HttpState>,
     who: Subscriber,
     Query(q): Query<ExportQuery>,
-) -> Response {
-    let contacts = match state.store.export_contacts(&who.profile.number, q.list.view()).await {
-        Ok(c) => c,
-        Err(e) => return failed(e),
+) -> Result<Response, HttpError> {
+    let (format, ctype, ext) = match q.format.as_str() {
+        "vcard3" => (ExportFormat::VCard3, "text/vcard; charset=utf-8", "vcf"),
+        "vcard4" => (ExportFormat::VCard4, "text/vcard; charset=utf-8", "vcf"),
+        _ => (ExportFormat::OutlookCsv, "text/csv; charset=utf-8", "csv"),
     };
-    let (body, ctype, ext) = match q.format.as_str() {
-        "vcard3" => (vcard::export(&contacts, false), "text/vcard; charset=utf-8", "vcf"),
-        "vcard4" => (vcard::export(&contacts, true), "text/vcard; charset=utf-8", "vcf"),
-        _ => (outlook::export(&contacts), "text/csv; charset=utf-8", "csv"),
-    };
-    let name = format!("phonebook-{}.{ext}", who.profile.number);
-    (
+    let body = state.services.phonebook.export(&who.actor, who.ext(), q.list.view(), format).await.map_err(|e| who.error(e))?;
+    let name = format!("phonebook-{}.{ext}", who.ext());
+    Ok((
         [
             (header::CONTENT_TYPE, ctype.to_owned()),
             (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
@@ -338,70 +295,24 @@ pub async fn export(
         ],
         body,
     )
-        .into_response()
+        .into_response())
 }
 
 /// `POST /phonebook/import` (multipart): a file, its format and the target book.
-pub async fn import(
-    State(state): State<HttpState>,
-    h: HeaderMap,
-    who: Subscriber,
-    mut form: Multipart,
-) -> Response {
+pub async fn import(State(state): State<HttpState>, Uploaded { who, fields: f, file }: Uploaded) -> Result<Response, HttpError> {
     let t = who.tr;
-    let (mut csrf, mut format, mut book, mut file) =
-        (String::new(), String::new(), String::new(), None::<Vec<u8>>);
-    loop {
-        let field = match form.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(_) => {
-                return (StatusCode::BAD_REQUEST, t.t("import.upload_failed").to_owned()).into_response()
-            }
-        };
-        let name = field.name().unwrap_or("").to_owned();
-        let bytes = match field.bytes().await {
-            Ok(b) => b,
-            Err(_) => {
-                return (StatusCode::PAYLOAD_TOO_LARGE, t.t("import.upload_failed").to_owned())
-                    .into_response()
-            }
-        };
-        match name.as_str() {
-            "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
-            "format" => format = String::from_utf8_lossy(&bytes).into_owned(),
-            "book" => book = String::from_utf8_lossy(&bytes).into_owned(),
-            "file" => file = Some(bytes.to_vec()),
-            _ => {}
-        }
-    }
-    if let Some(refusal) = forged(&h, &who, &csrf) {
-        return refusal;
-    }
     let list = ListQuery::default();
-    let Some(file) = file.filter(|f| !f.is_empty()) else {
-        return page(&state, &who, &list, String::new(), t.t("import.empty").to_owned(), vec![]).await;
-    };
-    let format = match format.as_str() {
+    let format = match f.one("format").as_str() {
         "csv" => Some(Format::Csv),
         "vcard" => Some(Format::VCard),
         _ => None,
     };
-    let book = if book == "public" { BookKind::Public } else { BookKind::Private };
-    let parsed = match phonebook::parse(&file, format) {
-        Ok(p) => p,
-        Err(e) => return page(&state, &who, &list, String::new(), t.t(e.key()).to_owned(), vec![]).await,
+    let book = if f.one("book") == "public" { BookKind::Public } else { BookKind::Private };
+    let report = match state.services.phonebook.import(&who.actor, who.ext(), file, format, book).await {
+        Ok(r) => r,
+        Err(e) => return after(&state, &who, &list, Err(e)).await,
     };
-    let mut rejected = parsed.rejected;
-    let outcome = match state.store.import_contacts(&who.profile.number, book, parsed.contacts, now()).await {
-        Ok(Ok(o)) => o,
-        Ok(Err(r)) => return page(&state, &who, &list, String::new(), t.t(r.key()).to_owned(), vec![]).await,
-        Err(e) => return failed(e),
-    };
-    let ImportOutcome { added, unchanged, rejected: refused } = outcome;
-    rejected.extend(refused);
-    rejected.sort_by_key(|r| r.line);
-    tracing::info!(extension = %who.profile.number, added, unchanged, rejected = rejected.len(), "phonebook import");
+    let ImportReport { added, unchanged, rejected } = report;
     let notice = t
         .t("import.done")
         .replace("{added}", &added.to_string())

@@ -1,36 +1,33 @@
-//! The subscriber's pages (SPEC W3-W5, W10, W12): the start page with its five
-//! panels, the history, the voicemail list, settings, and placing calls. Every
-//! handler takes a [`Subscriber`], so every page is checked on the server, and
-//! reads only that subscriber's own data.
+//! The subscriber's start page with its panels (SPEC W3), the history (SPEC W5),
+//! the voicemail list (SPEC W10) and placing calls (SPEC W4). Every handler
+//! takes a [`Subscriber`] and asks the services as his actor.
 
 use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::{Form, Json};
+use axum::Json;
 use serde::Deserialize;
 
-use super::i18n::{Tr, LANGUAGES};
-use super::login::forged;
-use super::pages::{failed, render};
-use super::session::{now, Subscriber};
+use super::error::{exchange_code, render, HttpError};
+use super::form::Posted;
+use super::i18n::Tr;
+use super::session::Subscriber;
 use super::HttpState;
-use crate::domain::cdr::{Cdr, HistoryKind};
+use crate::domain::cdr::{Cdr, HistoryKind, HistoryQuery};
+use crate::domain::number::is_dialable;
 use crate::domain::time;
-use crate::hal::proto::{Command, ErrorKind};
-use crate::hal::CoreError;
-use crate::store::cdr::HistoryQuery;
-use crate::store::phonebook::View;
-use crate::store::voicemail::Voicemail;
+use crate::domain::voicemail::Voicemail;
+use crate::services::calls::{CallFrom, PlaceCall};
+use crate::services::voicemail::VOICEMAIL_NUMBER;
+use crate::services::ServiceError;
 
-/// The voicemail system's number: calling it plays the messages.
-pub const VOICEMAIL_NUMBER: &str = "800";
-const PANEL_ROWS: usize = 5;
 /// Numbers the start page's search shows.
 const SEARCH_ROWS: usize = 20;
 const HISTORY_PAGE: u32 = 50;
+const VOICEMAIL_ROWS: u32 = 500;
 
 pub struct Row {
     pub kind: &'static str,
@@ -52,17 +49,8 @@ pub struct VmRow {
     pub new: bool,
 }
 
-fn kind_code(k: HistoryKind) -> &'static str {
-    match k {
-        HistoryKind::Outgoing => "outgoing",
-        HistoryKind::Incoming => "incoming",
-        HistoryKind::Missed => "missed",
-        HistoryKind::AnsweredElsewhere => "answered_elsewhere",
-    }
-}
-
-fn row(t: Tr, cdr: &Cdr, names: &HashMap<String, String>) -> Row {
-    let kind = kind_code(cdr.kind());
+fn row(t: Tr, cdr: &Cdr, names: &HashMap<String, String>, count: usize) -> Row {
+    let kind = cdr.kind().code();
     Row {
         kind,
         kind_label: t.t(&format!("history.{kind}")).to_owned(),
@@ -71,7 +59,7 @@ fn row(t: Tr, cdr: &Cdr, names: &HashMap<String, String>) -> Row {
         name: names.get(&cdr.peer).cloned().unwrap_or_default(),
         number: cdr.peer.clone(),
         duration: cdr.shown_duration().map(time::duration).unwrap_or_default(),
-        count: 1,
+        count,
     }
 }
 
@@ -86,17 +74,6 @@ fn vm_row(v: &Voicemail, names: &HashMap<String, String>) -> VmRow {
     }
 }
 
-/// The names known for these numbers (a missing name is shown as none).
-/// Extensions, the private book, then the public book.
-async fn names<'a>(
-    state: &HttpState,
-    who: &Subscriber,
-    numbers: impl IntoIterator<Item = &'a String>,
-) -> HashMap<String, String> {
-    let numbers: Vec<String> = numbers.into_iter().cloned().collect();
-    state.store.names_for(&who.profile.number, numbers).await.unwrap_or_default()
-}
-
 #[derive(Template)]
 #[template(path = "panels.html")]
 struct Panels<'a> {
@@ -109,49 +86,18 @@ struct Panels<'a> {
 }
 
 /// The three panels that change with calls: missed, recent, voicemail.
-async fn panels_html(state: &HttpState, who: &Subscriber) -> Result<String, Response> {
-    let ext = &who.profile.number;
-    let q = |kind| HistoryQuery { extension: ext.clone(), kind, limit: 100, ..Default::default() };
-    let missed_cdrs = state.store.history(q(Some(HistoryKind::Missed))).await.map_err(failed)?;
-    let recent_cdrs: Vec<_> = state
-        .store
-        .history(q(None))
-        .await
-        .map_err(failed)?
-        .into_iter()
-        .filter(|h| matches!(h.cdr.kind(), HistoryKind::Incoming | HistoryKind::Outgoing))
-        .take(PANEL_ROWS)
-        .collect();
-    let voicemails = state.store.voicemails(ext, PANEL_ROWS as u32).await.map_err(failed)?;
-    let names = names(
-        state,
-        who,
-        missed_cdrs
-            .iter()
-            .chain(&recent_cdrs)
-            .map(|h| &h.cdr.peer)
-            .chain(voicemails.iter().map(|v| &v.caller)),
-    )
-    .await;
-    // One row per number: the latest attempt, with how many there were.
-    let mut missed: Vec<Row> = Vec::new();
-    for h in &missed_cdrs {
-        match missed.iter().position(|r| r.number == h.cdr.peer) {
-            Some(i) => missed[i].count += 1,
-            None if missed.len() < PANEL_ROWS => missed.push(row(who.tr, &h.cdr, &names)),
-            None => {}
-        }
-    }
-    let recent = recent_cdrs.iter().map(|h| row(who.tr, &h.cdr, &names)).collect();
+async fn panels_html(state: &HttpState, who: &Subscriber) -> Result<String, HttpError> {
+    let p = state.services.history.panels(&who.actor, who.ext()).await.map_err(|e| who.error(e))?;
+    let t = who.tr;
     let panels = Panels {
-        t: who.tr,
+        t,
         csrf: &who.session.csrf,
-        missed,
-        recent,
-        voicemails: voicemails.iter().map(|v| vm_row(v, &names)).collect(),
+        missed: p.missed.iter().map(|(h, n)| row(t, &h.cdr, &p.names, *n)).collect(),
+        recent: p.recent.iter().map(|h| row(t, &h.cdr, &p.names, 1)).collect(),
+        voicemails: p.voicemails.iter().map(|v| vm_row(v, &p.names)).collect(),
         voicemail_number: VOICEMAIL_NUMBER.to_owned(),
     };
-    panels.render().map_err(failed)
+    panels.render().map_err(|e| HttpError::Internal(e.to_string()))
 }
 
 #[derive(Template)]
@@ -185,21 +131,15 @@ pub async fn start(
     State(state): State<HttpState>,
     who: Subscriber,
     Query(sq): Query<StartQuery>,
-) -> Response {
-    let panels = match panels_html(&state, &who).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+) -> Result<Response, HttpError> {
+    let panels = panels_html(&state, &who).await?;
     let q = sq.q.trim();
     // Extensions and both phonebooks: one row per number.
     let found: Vec<(String, String)> = if q.is_empty() {
         Vec::new()
     } else {
-        let entries = state
-            .store
-            .phonebook_first(&who.profile.number, View::All, q, SEARCH_ROWS)
-            .await
-            .unwrap_or_default();
+        let entries =
+            state.services.phonebook.search(&who.actor, who.ext(), q, SEARCH_ROWS).await.unwrap_or_default();
         entries
             .into_iter()
             .flat_map(|e| {
@@ -222,7 +162,7 @@ pub async fn start(
         t: who.tr,
         layout: &who.profile.layout,
         csrf: &who.session.csrf,
-        who: format!("{} {}", who.profile.number, who.profile.name),
+        who: who.heading(),
         q,
         found,
         mode,
@@ -234,15 +174,12 @@ pub async fn start(
 }
 
 /// `GET /start/panels`: the live panels alone, fetched again when an event comes.
-pub async fn panels(State(state): State<HttpState>, who: Subscriber) -> Response {
-    match panels_html(&state, &who).await {
-        Ok(p) => Html(p).into_response(),
-        Err(r) => r,
-    }
+pub async fn panels(State(state): State<HttpState>, who: Subscriber) -> Result<Response, HttpError> {
+    Ok(Html(panels_html(&state, &who).await?).into_response())
 }
 
 async fn active_services(state: &HttpState, who: &Subscriber) -> String {
-    let Ok(Some(p)) = state.store.program(&who.profile.number).await else { return String::new() };
+    let Ok(p) = state.services.forwarding.program(&who.actor, who.ext()).await else { return String::new() };
     let mut on = Vec::new();
     if p.dnd.is_some() {
         on.push("DND".to_owned());
@@ -297,18 +234,12 @@ pub async fn history(
     State(state): State<HttpState>,
     who: Subscriber,
     Query(p): Query<HistoryParams>,
-) -> Response {
-    let kind = match p.kind.as_str() {
-        "outgoing" => Some(HistoryKind::Outgoing),
-        "incoming" => Some(HistoryKind::Incoming),
-        "missed" => Some(HistoryKind::Missed),
-        "answered_elsewhere" => Some(HistoryKind::AnsweredElsewhere),
-        _ => None,
-    };
+) -> Result<Response, HttpError> {
+    let kind = HistoryKind::from_code(&p.kind);
     let digits: String = p.number.chars().filter(|c| c.is_ascii_digit() || *c == '+').take(32).collect();
     let before = p.before.split_once('.').and_then(|(t, id)| Some((t.parse().ok()?, id.parse().ok()?)));
     let q = HistoryQuery {
-        extension: who.profile.number.clone(),
+        extension: who.ext().to_owned(),
         kind,
         from: time::parse_date(&p.from),
         // The "to" date is inclusive: up to its end.
@@ -317,42 +248,33 @@ pub async fn history(
         before,
         limit: HISTORY_PAGE,
     };
-    let rows = match state.store.history(q).await {
-        Ok(r) => r,
-        Err(e) => return failed(e),
-    };
+    let rows = state.services.history.page(&who.actor, q).await.map_err(|e| who.error(e))?;
+    let from = if time::parse_date(&p.from).is_some() { p.from.as_str() } else { "" };
+    let to = if time::parse_date(&p.to).is_some() { p.to.as_str() } else { "" };
+    let kind_code = kind.map(HistoryKind::code).unwrap_or("");
     let older = match rows.last() {
         Some(last) if rows.len() == HISTORY_PAGE as usize => format!(
-            "/history?type={}&from={}&to={}&number={}&before={}.{}",
-            kind.map(kind_code).unwrap_or(""),
-            time::parse_date(&p.from).map(|_| p.from.as_str()).unwrap_or(""),
-            time::parse_date(&p.to).map(|_| p.to.as_str()).unwrap_or(""),
-            digits,
-            last.cdr.started_at,
-            last.id
+            "/history?type={kind_code}&from={from}&to={to}&number={digits}&before={}.{}",
+            last.cdr.started_at, last.id
         ),
         _ => String::new(),
     };
-    let names = names(&state, &who, rows.iter().map(|h| &h.cdr.peer)).await;
+    let numbers = rows.iter().map(|h| h.cdr.peer.clone()).collect();
+    let names = state.services.history.names(&who.actor, who.ext(), numbers).await.unwrap_or_default();
     let t = who.tr;
-    let types = vec![
-        ("", t.t("history.all").to_owned()),
-        ("outgoing", t.t("history.outgoing").to_owned()),
-        ("incoming", t.t("history.incoming").to_owned()),
-        ("missed", t.t("history.missed").to_owned()),
-        ("answered_elsewhere", t.t("history.answered_elsewhere").to_owned()),
-    ];
+    let mut types = vec![("", t.t("history.all").to_owned())];
+    types.extend(HistoryKind::ALL.iter().map(|k| (k.code(), t.t(&format!("history.{}", k.code())).to_owned())));
     render(HistoryPage {
         t,
         layout: &who.profile.layout,
         csrf: &who.session.csrf,
-        who: format!("{} {}", who.profile.number, who.profile.name),
+        who: who.heading(),
         types,
-        kind: kind.map(kind_code).unwrap_or(""),
-        from: if time::parse_date(&p.from).is_some() { &p.from } else { "" },
-        to: if time::parse_date(&p.to).is_some() { &p.to } else { "" },
+        kind: kind_code,
+        from,
+        to,
         number: &digits,
-        rows: rows.iter().map(|h| row(t, &h.cdr, &names)).collect(),
+        rows: rows.iter().map(|h| row(t, &h.cdr, &names, 1)).collect(),
         older,
     })
 }
@@ -369,221 +291,18 @@ struct VoicemailPage<'a> {
 }
 
 /// `GET /voicemail`: every message, new and heard.
-pub async fn voicemail(State(state): State<HttpState>, who: Subscriber) -> Response {
-    let list = match state.store.voicemails(&who.profile.number, 500).await {
-        Ok(l) => l,
-        Err(e) => return failed(e),
-    };
-    let names = names(&state, &who, list.iter().map(|v| &v.caller)).await;
+pub async fn voicemail(State(state): State<HttpState>, who: Subscriber) -> Result<Response, HttpError> {
+    let list = state.services.voicemail.list(&who.actor, who.ext(), VOICEMAIL_ROWS).await.map_err(|e| who.error(e))?;
+    let numbers = list.iter().map(|v| v.caller.clone()).collect();
+    let names = state.services.history.names(&who.actor, who.ext(), numbers).await.unwrap_or_default();
     render(VoicemailPage {
         t: who.tr,
         layout: &who.profile.layout,
         csrf: &who.session.csrf,
-        who: format!("{} {}", who.profile.number, who.profile.name),
+        who: who.heading(),
         voicemails: list.iter().map(|v| vm_row(v, &names)).collect(),
         voicemail_number: VOICEMAIL_NUMBER.to_owned(),
     })
-}
-
-#[derive(Template)]
-#[template(path = "settings.html")]
-struct SettingsPage<'a> {
-    t: Tr,
-    layout: &'a str,
-    csrf: &'a str,
-    who: String,
-    p: &'a crate::store::accounts::Profile,
-    languages: Vec<(String, String)>,
-    remembered: String,
-    notice: &'a str,
-    error: &'a str,
-    has_phone: bool,
-    installer: String,
-}
-
-async fn settings_page(
-    state: &HttpState,
-    who: &Subscriber,
-    t: Tr,
-    notice: &str,
-    error: &str,
-    status: StatusCode,
-) -> Response {
-    let has_phone = matches!(state.store.system_phone(&who.profile.number).await, Ok(Some(_)));
-    let installer = super::forwarding::installer(state).map(|(name, _)| name).unwrap_or_default();
-    let remembered = match who.profile.callback_choice.as_deref() {
-        Some("mobile") => t.t("call.mobile_first").to_owned(),
-        Some(_) => t.t("call.from_extension").to_owned(),
-        None => String::new(),
-    };
-    let languages = LANGUAGES
-        .iter()
-        .map(|(code, _)| ((*code).to_owned(), Tr::new(code).t("lang.name").to_owned()))
-        .collect();
-    let page = SettingsPage {
-        t,
-        layout: &who.profile.layout,
-        csrf: &who.session.csrf,
-        who: format!("{} {}", who.profile.number, who.profile.name),
-        p: &who.profile,
-        languages,
-        remembered,
-        notice,
-        error,
-        has_phone,
-        installer,
-    };
-    (status, render(page)).into_response()
-}
-
-/// `GET /settings`
-pub async fn settings(State(state): State<HttpState>, who: Subscriber) -> Response {
-    settings_page(&state, &who, who.tr, "", "", StatusCode::OK).await
-}
-
-#[derive(Deserialize)]
-pub struct ProfileForm {
-    #[serde(default)]
-    description: String,
-    #[serde(default)]
-    email: String,
-    #[serde(default)]
-    csrf: String,
-}
-
-/// `POST /settings/profile`: description and e-mail, the subscriber's own.
-pub async fn save_profile(
-    State(state): State<HttpState>,
-    h: HeaderMap,
-    mut who: Subscriber,
-    Form(f): Form<ProfileForm>,
-) -> Response {
-    if let Some(refusal) = forged(&h, &who, &f.csrf) {
-        return refusal;
-    }
-    let (description, email) = (f.description.trim(), f.email.trim());
-    if description.chars().count() > 200 || email.len() > 200 {
-        return settings_page(
-            &state,
-            &who,
-            who.tr,
-            "",
-            who.tr.t("settings.too_long"),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    }
-    if !email.is_empty() && !is_email(email) {
-        return settings_page(
-            &state,
-            &who,
-            who.tr,
-            "",
-            who.tr.t("settings.bad_email"),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    }
-    if let Err(e) = state.store.update_profile(&who.profile.number, description, email, now()).await {
-        return failed(e);
-    }
-    who.profile.description = description.to_owned();
-    who.profile.email = email.to_owned();
-    settings_page(&state, &who, who.tr, who.tr.t("settings.saved"), "", StatusCode::OK).await
-}
-
-#[derive(Deserialize)]
-pub struct AppForm {
-    #[serde(default)]
-    language: String,
-    #[serde(default)]
-    layout: String,
-    #[serde(default)]
-    forget_callback: String,
-    #[serde(default)]
-    csrf: String,
-}
-
-/// `POST /settings/app`: language, layout, forgetting the remembered calling choice.
-pub async fn save_app(
-    State(state): State<HttpState>,
-    h: HeaderMap,
-    mut who: Subscriber,
-    Form(f): Form<AppForm>,
-) -> Response {
-    if let Some(refusal) = forged(&h, &who, &f.csrf) {
-        return refusal;
-    }
-    let language = if LANGUAGES.iter().any(|(c, _)| *c == f.language) {
-        f.language.as_str()
-    } else {
-        &who.profile.language
-    };
-    let layout = if ["auto", "full", "mobile"].contains(&f.layout.as_str()) {
-        f.layout.as_str()
-    } else {
-        &who.profile.layout
-    };
-    let choice = if f.forget_callback == "1" { None } else { who.profile.callback_choice.clone() };
-    let (language, layout) = (language.to_owned(), layout.to_owned());
-    if let Err(e) = state
-        .store
-        .update_app_settings(&who.profile.number, &language, &layout, choice.as_deref(), now())
-        .await
-    {
-        return failed(e);
-    }
-    who.profile.language = language;
-    who.profile.layout = layout;
-    who.profile.callback_choice = choice;
-    let t = Tr::new(&who.profile.language);
-    settings_page(&state, &who, t, t.t("settings.saved"), "", StatusCode::OK).await
-}
-
-#[derive(Deserialize)]
-pub struct CallForm {
-    #[serde(default)]
-    number: String,
-    #[serde(default)]
-    mode: String,
-    #[serde(default)]
-    remember: String,
-    #[serde(default)]
-    csrf: String,
-}
-
-/// Digits, with `*`, `#` and a leading `+`; spaces, dashes, dots and brackets are
-/// dropped as people write them.
-fn dialable(raw: &str) -> String {
-    raw.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')' | '/')).collect()
-}
-
-fn is_dialable(n: &str) -> bool {
-    !n.is_empty()
-        && n.len() <= 32
-        && n.bytes().all(|b| b.is_ascii_digit() || b == b'*' || b == b'#' || b == b'+')
-}
-
-fn is_email(s: &str) -> bool {
-    match s.split_once('@') {
-        Some((user, domain)) => {
-            !user.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !s.chars().any(char::is_whitespace)
-        }
-        None => false,
-    }
-}
-
-fn call_error_code(e: &CoreError) -> &'static str {
-    match e {
-        CoreError::Refused(ErrorKind::NoMobileNumber) => "no_mobile",
-        CoreError::Refused(ErrorKind::InvalidNumber) => "invalid",
-        CoreError::Refused(ErrorKind::Restricted) => "restricted",
-        CoreError::Refused(_) => "refused",
-        CoreError::LinkDown | CoreError::Timeout => "core",
-    }
 }
 
 fn call_error_text(t: Tr, code: &str) -> String {
@@ -597,56 +316,29 @@ fn call_error_text(t: Tr, code: &str) -> String {
 
 /// `POST /call`: the exchange rings the subscriber's extension (or MobilePhone)
 /// and, on answer, dials the number.
-pub async fn call(
-    State(state): State<HttpState>,
-    h: HeaderMap,
-    who: Subscriber,
-    Form(f): Form<CallForm>,
-) -> Response {
-    if let Some(refusal) = forged(&h, &who, &f.csrf) {
-        return refusal;
-    }
-    let fetch = h.get("x-requested-with").is_some_and(|v| v == "fetch");
-    let number = dialable(&f.number);
-    let reply = |ok: bool, code: &str, message: String| -> Response {
-        if fetch {
-            let status = if ok { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-            (status, Json(serde_json::json!({ "ok": ok, "message": message }))).into_response()
-        } else if ok {
-            Redirect::to(&format!("/start?called={number}")).into_response()
-        } else {
-            Redirect::to(&format!("/start?error={code}")).into_response()
+pub async fn call(State(state): State<HttpState>, Posted { who, fields: f, fetch }: Posted) -> Result<Response, HttpError> {
+    let req = PlaceCall {
+        ext: who.ext().to_owned(),
+        number: f.one("number"),
+        from: CallFrom::from_code(&f.one("mode")),
+        remember: f.on("remember"),
+    };
+    let outcome = state.services.calls.place(&who.actor, req).await;
+    let (ok, code, message) = match outcome {
+        Ok(number) => (true, number.clone(), who.tr.f("call.placed", "number", &number)),
+        Err(ServiceError::Invalid(_)) => (false, "invalid".to_owned(), who.tr.f("call.failed", "reason", "invalid")),
+        Err(ServiceError::Exchange(x)) => {
+            let code = exchange_code(x);
+            (false, code.to_owned(), call_error_text(who.tr, code))
+        }
+        Err(e @ (ServiceError::Store(_) | ServiceError::Hash(_) | ServiceError::Denied(_) | ServiceError::NotFound)) => {
+            return Err(who.error(e))
         }
     };
-    if !is_dialable(&number) {
-        return reply(false, "invalid", who.tr.f("call.failed", "reason", "invalid"));
+    if fetch {
+        let status = if ok { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+        return Ok((status, Json(serde_json::json!({ "ok": ok, "message": message }))).into_response());
     }
-    let mode = match f.mode.as_str() {
-        "mobile" | "extension" => f.mode.clone(),
-        _ => who.profile.callback_choice.clone().unwrap_or_else(|| "extension".to_owned()),
-    };
-    if f.remember == "1" {
-        let p = &who.profile;
-        if let Err(e) =
-            state.store.update_app_settings(&p.number, &p.language, &p.layout, Some(&mode), now()).await
-        {
-            return failed(e);
-        }
-    }
-    let ext = who.profile.number.clone();
-    let command = if mode == "mobile" {
-        Command::DialViaMobile { ext, number: number.clone() }
-    } else {
-        Command::Dial { ext, number: number.clone() }
-    };
-    match state.core.command(command).await {
-        Ok(_) => {
-            tracing::info!(extension = %who.profile.number, mode = %mode, "call placed");
-            reply(true, "", who.tr.f("call.placed", "number", &number))
-        }
-        Err(e) => {
-            let code = call_error_code(&e);
-            reply(false, code, call_error_text(who.tr, code))
-        }
-    }
+    let to = if ok { format!("/start?called={code}") } else { format!("/start?error={code}") };
+    Ok(Redirect::to(&to).into_response())
 }

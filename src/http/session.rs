@@ -7,12 +7,14 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue};
-use axum::response::{IntoResponse, Redirect, Response};
 
+use super::error::HttpError;
 use super::i18n::Tr;
 use super::HttpState;
+use crate::domain::access::{Actor, Channel};
+use crate::domain::account::Profile;
 use crate::services::sessions::{Session, ABSOLUTE_SECS};
-use crate::store::accounts::Profile;
+use crate::services::ServiceError;
 
 pub const COOKIE: &str = "webcti_session";
 /// The login form's double-submit token (no session exists yet to hold one).
@@ -24,15 +26,40 @@ pub struct Transport {
     pub tls: bool,
 }
 
-/// A logged-in subscriber, checked on the server for every request that takes one.
+/// A logged-in subscriber, checked on the server for every request that takes
+/// one: his session, the [`Actor`] every service call is made as, his profile
+/// and his language.
 pub struct Subscriber {
     pub session: Session,
+    pub actor: Actor,
     pub profile: Profile,
     pub tr: Tr,
 }
 
-pub fn now() -> i64 {
-    crate::sim::wall_clock()
+impl Subscriber {
+    /// His own extension: the one every portal page is about.
+    pub fn ext(&self) -> &str {
+        &self.session.ext
+    }
+
+    /// "100 Anna Kowalska", for the page's header.
+    pub fn heading(&self) -> String {
+        format!("{} {}", self.profile.number, self.profile.name)
+    }
+
+    /// A service's refusal, in his language.
+    pub fn error(&self, e: ServiceError) -> HttpError {
+        HttpError::from_service(self.tr, e)
+    }
+
+    /// Refuses a state change that is not from our own page with this session's token.
+    pub fn check_post(&self, h: &HeaderMap, token: &str) -> Result<(), HttpError> {
+        if same_origin(h) && same_secret(&self.session.csrf, token) {
+            return Ok(());
+        }
+        tracing::warn!(extension = %self.session.ext, "refused a request without a valid CSRF token or origin");
+        Err(HttpError::Forbidden(self.tr.t("error.forbidden").to_owned()))
+    }
 }
 
 /// A cookie's value from the request.
@@ -94,26 +121,28 @@ pub fn peer(parts: &Parts) -> std::net::IpAddr {
 }
 
 impl FromRequestParts<HttpState> for Subscriber {
-    type Rejection = Response;
+    type Rejection = HttpError;
 
     async fn from_request_parts(parts: &mut Parts, state: &HttpState) -> Result<Self, Self::Rejection> {
-        let to_login = || Redirect::to("/").into_response();
-        let id = cookie(&parts.headers, COOKIE).ok_or_else(to_login)?;
-        let session = state.auth.sessions.get(id, now()).ok_or_else(to_login)?;
+        let services = &state.services;
+        let id = cookie(&parts.headers, COOKIE).ok_or(HttpError::Login)?;
+        let session = services.auth.sessions.get(id, services.now()).ok_or(HttpError::Login)?;
         // A PIN login may do nothing but set a password.
         if session.must_set_password && parts.uri.path() != "/password" && parts.uri.path() != "/logout" {
-            return Err(Redirect::to("/password").into_response());
+            return Err(HttpError::SetPasswordFirst);
         }
-        let profile = match state.store.profile(&session.ext).await {
-            Ok(Some(p)) => p,
+        let (actor, profile) = match services.accounts.actor_for(&session, Channel::Web).await {
+            Ok(found) => found,
             // The extension was removed: the session ends with it.
-            _ => {
-                state.auth.sessions.remove(&session.id);
-                return Err(to_login());
+            Err(ServiceError::NotFound) => {
+                services.auth.sessions.remove(&session.id);
+                return Err(HttpError::Login);
             }
+            Err(e) => return Err(HttpError::Internal(e.to_string())),
         };
+        tracing::Span::current().record("actor", tracing::field::display(actor.label()));
         let tr = Tr::new(&profile.language);
-        Ok(Subscriber { session, profile, tr })
+        Ok(Subscriber { session, actor, profile, tr })
     }
 }
 

@@ -138,30 +138,7 @@ impl Contact {
 /// Numbers one contact may have.
 pub const MAX_NUMBERS: usize = 10;
 
-/// A phone number as people write it: digits with spaces, dashes, dots, slashes,
-/// brackets, a leading `+`; `*` and `#` for services.
-pub fn is_phone_number(s: &str) -> bool {
-    let digits = s.chars().filter(char::is_ascii_digit).count();
-    (1..=32).contains(&digits)
-        && s.len() <= 40
-        && s.chars().enumerate().all(|(i, c)| {
-            c.is_ascii_digit() || " -./()*#".contains(c) || (c == '+' && s[..i].trim().is_empty())
-        })
-}
-
-/// The key reverse lookup compares: the last nine digits (a leading `+` or the
-/// country code written differently does not matter), all of them if fewer.
-pub fn lookup_key(number: &str) -> String {
-    let digits: Vec<char> = number.chars().filter(char::is_ascii_digit).collect();
-    let skip = digits.len().saturating_sub(9);
-    digits[skip..].iter().collect()
-}
-
-/// The number as it is dialled: what [`is_phone_number`] allows, without the
-/// characters people write for readability.
-pub fn dial_string(number: &str) -> String {
-    number.chars().filter(|c| c.is_ascii_digit() || matches!(c, '+' | '*' | '#')).collect()
-}
+pub use crate::domain::number::{dial_string, is_phone_number, lookup_key};
 
 /// What is wrong, as a translation key (`{detail}` in the text takes the detail).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -7,18 +7,17 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
-use serde::Serialize;
 use tokio::sync::broadcast;
 
 use crate::domain::cdr::Cdr;
-use crate::hal::proto::{CallId, LineState, Progress};
+use crate::domain::line::{CallId, LineState, Progress};
 
 /// Events kept for resuming subscribers.
 pub const RING: usize = 4096;
 
-/// Something that happened, as views see it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+/// Something that happened, as views see it. Its JSON shapes are defined at
+/// each front end (`http::json` for pages), never derived from these types.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Live {
     Line {
         ext: String,
@@ -44,13 +43,25 @@ pub enum Live {
     CoreLink {
         up: bool,
     },
+    /// An extension's settings were changed (by anyone, through any front end).
+    Changed {
+        ext: String,
+        what: Changed,
+    },
+}
+
+/// Which settings changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Changed {
+    Profile,
+    /// Services or forwarding: what the core is programmed with.
+    Program,
 }
 
 /// A published event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Published {
     pub seq: u64,
-    #[serde(flatten)]
     pub live: Live,
 }
 

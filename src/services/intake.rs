@@ -20,6 +20,7 @@ use crate::hal::SwitchCore;
 use crate::shutdown::Shutdown;
 use crate::store::voicemail::Voicemail;
 use crate::store::Store;
+use crate::system::clock::Clock;
 
 pub const FLUSH_AFTER: Duration = Duration::from_millis(500);
 pub const MAX_BATCH: usize = 200;
@@ -28,7 +29,7 @@ pub const RETRY_AFTER: Duration = Duration::from_secs(1);
 
 /// Runs until the core's event stream ends or the stop comes; what is pending is
 /// committed before it returns.
-pub async fn run(core: Arc<dyn SwitchCore>, store: Store, bus: Bus, mut shutdown: Shutdown) {
+pub async fn run(core: Arc<dyn SwitchCore>, store: Store, bus: Bus, clock: Clock, mut shutdown: Shutdown) {
     let Some(mut events) = core.take_events() else {
         tracing::error!("the core's events are already taken");
         return;
@@ -59,12 +60,12 @@ pub async fn run(core: Arc<dyn SwitchCore>, store: Store, bus: Bus, mut shutdown
                         }
                     }
                     Event::VoicemailHeard { record_id, .. } => {
-                        if let Err(e) = store.voicemail_heard(record_id, crate::sim::wall_clock()).await {
+                        if let Err(e) = store.voicemail_heard(record_id, clock.now()).await {
                             tracing::error!(error = %e, "voicemail not marked heard");
                         }
                     }
-                    Event::Line { ext, state } => { bus.publish(Live::Line { ext, state }); }
-                    Event::Call { call, progress, from, to, at } => { bus.publish(Live::Call { call, progress, from, to, at }); }
+                    Event::Line { ext, state } => { bus.publish(Live::Line { ext, state: state.into() }); }
+                    Event::Call { call, progress, from, to, at } => { bus.publish(Live::Call { call, progress: progress.into(), from, to, at }); }
                 }
             },
             _ = tokio::time::sleep_until(flush_at), if deadline.is_some() => {

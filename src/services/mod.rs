@@ -1,14 +1,148 @@
-//! What the product does, between the HTTP edge and the store and core: each
-//! module is one service with its rules; none runs SQL or builds frames itself.
+//! What the product does, between the front ends (pages, the JSON API, the CTI
+//! server) and the store and core. Every use-case function takes the [`Actor`]
+//! who asks, asks `domain::access` first, validates with the `domain` rules,
+//! writes through the store in one job, then programs the core, then publishes
+//! the change on the bus. Front ends call these same functions, so they cannot
+//! disagree; none of them runs SQL or builds frames itself.
+//!
+//! Use cases: [`accounts`] (who is asking, profile and app settings, key labels),
+//! [`calls`] (click-to-call), [`history`] (call history, the start page's
+//! panels, names for numbers), [`voicemail`], [`phonebook`], [`features`] (the
+//! services page: phone lock, CLIR, call waiting, call-as, wake-up, recall),
+//! [`forwarding`] (and its preview), [`live`] (which events an actor sees),
+//! [`installer`]. Infrastructure: [`auth`], [`reset`], [`sessions`], [`throttle`],
+//! [`password`], [`bus`], [`intake`], [`resync`], [`retention`], [`mail`].
 
+pub mod accounts;
 pub mod auth;
 pub mod bus;
-pub mod demo;
+pub mod calls;
+pub mod error;
+pub mod features;
+pub mod forwarding;
+pub mod history;
+pub mod installer;
 pub mod intake;
+pub mod live;
 pub mod mail;
 pub mod password;
+pub mod phonebook;
 pub mod reset;
 pub mod resync;
 pub mod retention;
 pub mod sessions;
 pub mod throttle;
+pub mod voicemail;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::domain::access::{allowed, Action, Actor, Facet, Target};
+use crate::hal::{LinkHealth, SwitchCore};
+use crate::store::Store;
+use crate::system::clock::Clock;
+pub use error::{Exchange, Invalid, ServiceError};
+
+/// What every service reaches: the store, the core, the bus and the clock.
+#[derive(Clone)]
+pub struct Context {
+    pub(crate) store: Store,
+    pub(crate) core: Arc<dyn SwitchCore>,
+    pub(crate) bus: bus::Bus,
+    pub(crate) clock: Clock,
+    /// The board's time zone (wake-up times are in it).
+    pub(crate) time_zone: String,
+}
+
+impl Context {
+    pub fn new(store: Store, core: Arc<dyn SwitchCore>, bus: bus::Bus, clock: Clock, time_zone: String) -> Context {
+        Context { store, core, bus, clock, time_zone }
+    }
+
+    /// Asks `domain::access` about one facet of an extension. The extension's
+    /// department is looked up only when it can matter (the actor is not that
+    /// extension's own subscriber).
+    pub(crate) async fn may(
+        &self,
+        actor: &Actor,
+        action: Action,
+        ext: &str,
+        facet: Facet,
+    ) -> Result<(), ServiceError> {
+        let department = if actor.own_extension() == Some(ext) {
+            None
+        } else {
+            self.store.department_of(ext).await?.flatten()
+        };
+        let decision = allowed(actor, action, Target::Extension { number: ext, department, facet });
+        if let Err(denied) = decision {
+            tracing::info!(actor = %actor.label(), via = actor.via.code(), extension = %ext, ?action, ?facet, %denied, "refused");
+        }
+        Ok(decision?)
+    }
+
+    /// Asks `domain::access` about anything but an extension.
+    pub(crate) fn may_do(&self, actor: &Actor, action: Action, target: Target<'_>) -> Result<(), ServiceError> {
+        let decision = allowed(actor, action, target);
+        if let Err(denied) = decision {
+            tracing::info!(actor = %actor.label(), via = actor.via.code(), ?action, ?target, %denied, "refused");
+        }
+        Ok(decision?)
+    }
+}
+
+/// Every service, as the front ends hold them. Cheap to clone.
+#[derive(Clone)]
+pub struct Services {
+    pub accounts: accounts::Accounts,
+    pub calls: calls::Calls,
+    pub history: history::History,
+    pub voicemail: voicemail::Voicemails,
+    pub phonebook: phonebook::Phonebook,
+    pub features: features::Features,
+    pub forwarding: forwarding::Forwarding,
+    pub live: live::LiveEvents,
+    pub installer: installer::Installer,
+    pub auth: Arc<auth::Auth>,
+    pub reset: Arc<reset::Reset>,
+    store: Store,
+    link: LinkHealth,
+    clock: Clock,
+}
+
+/// Whether the service can do its work: the store answers, the core link is up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Health {
+    pub store: bool,
+    pub core: bool,
+}
+
+impl Services {
+    pub fn new(ctx: Context, auth: Arc<auth::Auth>, reset: Arc<reset::Reset>, installer_dir: PathBuf) -> Services {
+        Services {
+            accounts: accounts::Accounts::new(ctx.clone()),
+            calls: calls::Calls::new(ctx.clone()),
+            history: history::History::new(ctx.clone()),
+            voicemail: voicemail::Voicemails::new(ctx.clone()),
+            phonebook: phonebook::Phonebook::new(ctx.clone()),
+            features: features::Features::new(ctx.clone(), auth.clone()),
+            forwarding: forwarding::Forwarding::new(ctx.clone()),
+            live: live::LiveEvents::new(ctx.clone()),
+            installer: installer::Installer::new(ctx.clone(), installer_dir),
+            auth,
+            reset,
+            link: ctx.core.health(),
+            clock: ctx.clock.clone(),
+            store: ctx.store,
+        }
+    }
+
+    /// Unix seconds by the service's clock.
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    pub async fn health(&self) -> Health {
+        Health { store: self.store.ping().await.is_ok(), core: self.link.is_up() }
+    }
+}

@@ -2,7 +2,7 @@
 //! or count are pruned at start and then on an interval, in small batches, each
 //! its own short write, so intake is never held up for long.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use crate::config::Retention;
 use crate::shutdown::Shutdown;
@@ -58,7 +58,7 @@ pub async fn run(store: Store, policy: Retention, mut shutdown: Shutdown) {
             _ = tick.tick() => {}
             _ = shutdown.wait() => return,
         }
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+        let now = crate::system::clock::wall_clock();
         match prune(&store, &policy, now).await {
             Ok(p) if p.cdrs + p.voicemails > 0 => {
                 tracing::info!(cdrs = p.cdrs, voicemails = p.voicemails, "pruned old records")

@@ -13,7 +13,7 @@ pub mod server;
 pub mod traffic;
 
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
+
 
 use tokio::sync::{broadcast, mpsc, watch};
 
@@ -48,9 +48,7 @@ struct Inner {
 /// Events kept for a subscriber that falls behind.
 const EVENT_BUFFER: usize = 4096;
 
-pub fn wall_clock() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
-}
+pub use crate::system::clock::wall_clock;
 
 impl Sim {
     pub fn new(plan: Plan, clock: Clock, start: i64) -> Sim {

@@ -14,21 +14,7 @@ pub struct Credentials {
     pub pin_hash: Option<String>,
 }
 
-/// A subscriber's profile and application settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Profile {
-    pub number: String,
-    pub name: String,
-    pub comment: String,
-    pub description: String,
-    pub email: String,
-    pub department: Option<String>,
-    pub mobile_number: String,
-    pub language: String,
-    pub layout: String,
-    pub callback_choice: Option<String>,
-    pub is_admin: bool,
-}
+pub use crate::domain::account::Profile;
 
 impl Store {
     pub async fn credentials(&self, number: &str) -> Result<Option<Credentials>, StoreError> {

@@ -14,28 +14,7 @@ const FLAG_VOICEMAIL_LISTEN: i64 = 4;
 /// The largest history page served.
 pub const MAX_PAGE: u32 = 200;
 
-/// What a history page asks for (SPEC W5).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct HistoryQuery {
-    pub extension: String,
-    pub kind: Option<HistoryKind>,
-    /// Unix seconds, inclusive.
-    pub from: Option<i64>,
-    /// Unix seconds, exclusive.
-    pub to: Option<i64>,
-    /// Digits the other party's number contains.
-    pub number: Option<String>,
-    /// Keyset paging: only calls older than this `(started_at, id)` of the last row seen.
-    pub before: Option<(i64, i64)>,
-    pub limit: u32,
-}
-
-/// One history row: its id (the core's record id; for paging) and the record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HistoryRow {
-    pub id: i64,
-    pub cdr: Cdr,
-}
+pub use crate::domain::cdr::{HistoryQuery, HistoryRow};
 
 /// What intake did with a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

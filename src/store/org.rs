@@ -35,4 +35,26 @@ impl Store {
         })
         .await
     }
+
+    /// The department an extension belongs to: `None` if there is no such
+    /// extension, `Some(None)` if it is in the unassigned pool.
+    pub async fn department_of(&self, number: &str) -> Result<Option<Option<i64>>, StoreError> {
+        let number = number.to_owned();
+        self.read(move |c| {
+            use rusqlite::OptionalExtension;
+            c.query_row("SELECT department_id FROM extension WHERE number = ?1", [&number], |r| r.get(0))
+                .optional()
+        })
+        .await
+    }
+
+    /// Every extension's department (`None`: unassigned), by number.
+    pub async fn departments_of_all(&self) -> Result<std::collections::HashMap<String, Option<i64>>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare("SELECT number, department_id FROM extension")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect()
+        })
+        .await
+    }
 }

@@ -27,87 +27,26 @@ impl Store {
     /// number and the language are not his to set here and stay as they are.
     pub async fn save_program(&self, ext: &str, p: ExtensionProgram, now: i64) -> Result<bool, StoreError> {
         let ext = ext.to_owned();
+        self.write(move |c| save_program(c, &ext, &p, now)).await
+    }
+
+    /// Stores the services page in one job: the program and the account recall
+    /// (the account, and the PIN's hash when a new one is given). False if there
+    /// is no such extension; then nothing is written.
+    pub async fn save_services(
+        &self,
+        ext: &str,
+        p: ExtensionProgram,
+        recall_account: &str,
+        recall_pin_hash: Option<String>,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let (ext, account) = (ext.to_owned(), recall_account.to_owned());
         self.write(move |c| {
-            let exists: bool =
-                c.query_row("SELECT count(*) FROM extension WHERE number = ?1", [&ext], |r| r.get::<_, i64>(0))? == 1;
-            if !exists {
+            if !save_program(c, &ext, &p, now)? {
                 return Ok(false);
             }
-            let wakeup = p.wakeup.map(|m| format!("{:02}:{:02}", m / 60, m % 60));
-            let restriction = match p.restriction {
-                Restriction::None => "none",
-                Restriction::InternalOnly => "internal",
-                Restriction::NoInternational => "national",
-            };
-            let s = |o: &Option<String>| o.clone().unwrap_or_default();
-            c.execute(
-                "INSERT INTO extension_services (extension, phone_lock, clir, call_waiting, call_as, wakeup_time, dnd,
-                   dnd_announcement, follow_me_to, forward_to, forward_busy, forward_no_answer, no_answer_secs,
-                   forward_unreachable, voicemail, mobile_on_no_answer, mobile_on_dnd, mobile_on_unreachable,
-                   restriction, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
-                 ON CONFLICT (extension) DO UPDATE SET phone_lock = excluded.phone_lock, clir = excluded.clir,
-                   call_waiting = excluded.call_waiting, call_as = excluded.call_as, wakeup_time = excluded.wakeup_time,
-                   dnd = excluded.dnd, dnd_announcement = excluded.dnd_announcement, follow_me_to = excluded.follow_me_to,
-                   forward_to = excluded.forward_to, forward_busy = excluded.forward_busy,
-                   forward_no_answer = excluded.forward_no_answer, no_answer_secs = excluded.no_answer_secs,
-                   forward_unreachable = excluded.forward_unreachable, voicemail = excluded.voicemail,
-                   mobile_on_no_answer = excluded.mobile_on_no_answer, mobile_on_dnd = excluded.mobile_on_dnd,
-                   mobile_on_unreachable = excluded.mobile_on_unreachable, restriction = excluded.restriction,
-                   updated_at = excluded.updated_at",
-                rusqlite::params![
-                    ext,
-                    p.phone_lock,
-                    p.clir,
-                    p.call_waiting,
-                    s(&p.call_as),
-                    wakeup,
-                    p.dnd.is_some(),
-                    p.dnd.unwrap_or(0),
-                    s(&p.follow_me),
-                    s(&p.forward_always),
-                    s(&p.forward_busy),
-                    s(&p.forward_no_answer),
-                    p.no_answer_secs,
-                    s(&p.forward_unreachable),
-                    p.voicemail,
-                    p.mobile_on_no_answer,
-                    p.mobile_on_dnd,
-                    p.mobile_on_unreachable,
-                    restriction,
-                    now
-                ],
-            )?;
-            c.execute("DELETE FROM forward_rule WHERE extension = ?1", [&ext])?;
-            for (i, r) in p.rules.iter().enumerate() {
-                let when = match r.when {
-                    RuleWhen::Always => "always",
-                    RuleWhen::Busy => "busy",
-                    RuleWhen::NoAnswer => "no_answer",
-                    RuleWhen::Unreachable => "unreachable",
-                    RuleWhen::Dnd => "dnd",
-                };
-                let calls = match r.calls {
-                    RuleCalls::All => "all",
-                    RuleCalls::Internal => "internal",
-                    RuleCalls::External => "external",
-                };
-                let presentation = match r.presentation {
-                    RulePresentation::Any => "any",
-                    RulePresentation::Presented => "presented",
-                    RulePresentation::Withheld => "withheld",
-                };
-                let (kind, target) = match &r.target {
-                    RuleTarget::Number(n) => ("number", n.clone()),
-                    RuleTarget::Voicemail => ("voicemail", String::new()),
-                    RuleTarget::FaxToMail => ("fax_to_mail", String::new()),
-                };
-                c.execute(
-                    "INSERT INTO forward_rule (extension, position, active, condition, calls, presentation, target_kind, target)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    rusqlite::params![ext, i as i64, r.active, when, calls, presentation, kind, target],
-                )?;
-            }
+            set_recall(c, &ext, &account, recall_pin_hash.as_deref(), now)?;
             Ok(true)
         })
         .await
@@ -137,20 +76,7 @@ impl Store {
         now: i64,
     ) -> Result<(), StoreError> {
         let (ext, account) = (ext.to_owned(), account.to_owned());
-        self.write(move |c| {
-            c.execute(
-                "INSERT INTO extension_services (extension, updated_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-                rusqlite::params![ext, now],
-            )?;
-            c.execute(
-                "UPDATE extension_services SET recall_account = ?2,
-                   recall_pin_hash = CASE WHEN ?2 = '' THEN NULL ELSE coalesce(?3, recall_pin_hash) END, updated_at = ?4
-                 WHERE extension = ?1",
-                rusqlite::params![ext, account, pin_hash, now],
-            )?;
-            Ok(())
-        })
-        .await
+        self.write(move |c| set_recall(c, &ext, &account, pin_hash.as_deref(), now)).await
     }
 
     /// Adds an extension with default settings, or renames it if it exists.
@@ -216,11 +142,7 @@ fn programs(c: &Connection, only: Option<&str>) -> rusqlite::Result<Vec<(String,
             mobile_on_no_answer: r.get(16)?,
             mobile_on_dnd: r.get(17)?,
             mobile_on_unreachable: r.get(18)?,
-            restriction: match restriction.as_str() {
-                "internal" => Restriction::InternalOnly,
-                "national" => Restriction::NoInternational,
-                _ => Restriction::None,
-            },
+            restriction: Restriction::from_code(&restriction).unwrap_or_default(),
             voicemail: r.get(20)?,
             rules: Vec::new(),
         };
@@ -238,28 +160,10 @@ fn programs(c: &Connection, only: Option<&str>) -> rusqlite::Result<Vec<(String,
         let word = |i: usize| r.get::<_, String>(i);
         let rule = ForwardRule {
             active: r.get(1)?,
-            when: match word(2)?.as_str() {
-                "busy" => RuleWhen::Busy,
-                "no_answer" => RuleWhen::NoAnswer,
-                "unreachable" => RuleWhen::Unreachable,
-                "dnd" => RuleWhen::Dnd,
-                _ => RuleWhen::Always,
-            },
-            calls: match word(3)?.as_str() {
-                "internal" => RuleCalls::Internal,
-                "external" => RuleCalls::External,
-                _ => RuleCalls::All,
-            },
-            presentation: match word(4)?.as_str() {
-                "presented" => RulePresentation::Presented,
-                "withheld" => RulePresentation::Withheld,
-                _ => RulePresentation::Any,
-            },
-            target: match word(5)?.as_str() {
-                "voicemail" => RuleTarget::Voicemail,
-                "fax_to_mail" => RuleTarget::FaxToMail,
-                _ => RuleTarget::Number(word(6)?),
-            },
+            when: RuleWhen::from_code(&word(2)?).unwrap_or(RuleWhen::Always),
+            calls: RuleCalls::from_code(&word(3)?).unwrap_or(RuleCalls::All),
+            presentation: RulePresentation::from_code(&word(4)?).unwrap_or(RulePresentation::Any),
+            target: RuleTarget::from_kind(&word(5)?, Some(word(6)?)).unwrap_or(RuleTarget::Number(word(6)?)),
         };
         Ok((r.get::<_, String>(0)?, rule))
     })?;
@@ -277,4 +181,78 @@ fn minutes_of_day(s: &str) -> Option<u16> {
     let (h, m) = s.split_once(':')?;
     let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
     (h < 24 && m < 60).then_some(h * 60 + m)
+}
+
+fn save_program(c: &Connection, ext: &str, p: &ExtensionProgram, now: i64) -> rusqlite::Result<bool> {
+    let exists: bool =
+        c.query_row("SELECT count(*) FROM extension WHERE number = ?1", [ext], |r| r.get::<_, i64>(0))? == 1;
+    if !exists {
+        return Ok(false);
+    }
+    let wakeup = p.wakeup.map(|m| format!("{:02}:{:02}", m / 60, m % 60));
+    let restriction = p.restriction.code();
+    let s = |o: &Option<String>| o.clone().unwrap_or_default();
+    c.execute(
+        "INSERT INTO extension_services (extension, phone_lock, clir, call_waiting, call_as, wakeup_time, dnd,
+           dnd_announcement, follow_me_to, forward_to, forward_busy, forward_no_answer, no_answer_secs,
+           forward_unreachable, voicemail, mobile_on_no_answer, mobile_on_dnd, mobile_on_unreachable,
+           restriction, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
+         ON CONFLICT (extension) DO UPDATE SET phone_lock = excluded.phone_lock, clir = excluded.clir,
+           call_waiting = excluded.call_waiting, call_as = excluded.call_as, wakeup_time = excluded.wakeup_time,
+           dnd = excluded.dnd, dnd_announcement = excluded.dnd_announcement, follow_me_to = excluded.follow_me_to,
+           forward_to = excluded.forward_to, forward_busy = excluded.forward_busy,
+           forward_no_answer = excluded.forward_no_answer, no_answer_secs = excluded.no_answer_secs,
+           forward_unreachable = excluded.forward_unreachable, voicemail = excluded.voicemail,
+           mobile_on_no_answer = excluded.mobile_on_no_answer, mobile_on_dnd = excluded.mobile_on_dnd,
+           mobile_on_unreachable = excluded.mobile_on_unreachable, restriction = excluded.restriction,
+           updated_at = excluded.updated_at",
+        rusqlite::params![
+            ext,
+            p.phone_lock,
+            p.clir,
+            p.call_waiting,
+            s(&p.call_as),
+            wakeup,
+            p.dnd.is_some(),
+            p.dnd.unwrap_or(0),
+            s(&p.follow_me),
+            s(&p.forward_always),
+            s(&p.forward_busy),
+            s(&p.forward_no_answer),
+            p.no_answer_secs,
+            s(&p.forward_unreachable),
+            p.voicemail,
+            p.mobile_on_no_answer,
+            p.mobile_on_dnd,
+            p.mobile_on_unreachable,
+            restriction,
+            now
+        ],
+    )?;
+    c.execute("DELETE FROM forward_rule WHERE extension = ?1", [ext])?;
+    for (i, r) in p.rules.iter().enumerate() {
+        let (when, calls, presentation) = (r.when.code(), r.calls.code(), r.presentation.code());
+        let (kind, target) = (r.target.kind(), r.target.number().unwrap_or_default());
+        c.execute(
+            "INSERT INTO forward_rule (extension, position, active, condition, calls, presentation, target_kind, target)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            rusqlite::params![ext, i as i64, r.active, when, calls, presentation, kind, target],
+        )?;
+    }
+    Ok(true)
+}
+
+fn set_recall(c: &Connection, ext: &str, account: &str, pin_hash: Option<&str>, now: i64) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO extension_services (extension, updated_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+        rusqlite::params![ext, now],
+    )?;
+    c.execute(
+        "UPDATE extension_services SET recall_account = ?2,
+           recall_pin_hash = CASE WHEN ?2 = '' THEN NULL ELSE coalesce(?3, recall_pin_hash) END, updated_at = ?4
+         WHERE extension = ?1",
+        rusqlite::params![ext, account, pin_hash, now],
+    )?;
+    Ok(())
 }

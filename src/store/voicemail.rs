@@ -2,20 +2,10 @@
 //! extension, pruned by age or count like call records.
 
 use rusqlite::{params, Connection};
-use serde::{Deserialize, Serialize};
 
 use super::{Store, StoreError};
 
-/// One message in a subscriber's mailbox.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Voicemail {
-    pub core_id: u64,
-    pub extension: String,
-    pub caller: String,
-    pub received_at: i64,
-    pub duration_secs: u32,
-    pub heard_at: Option<i64>,
-}
+pub use crate::domain::voicemail::Voicemail;
 
 impl Store {
     /// Adds a deposited message; the same core id twice is stored once.

@@ -1,14 +1,15 @@
-//! The portal's routes: pages, the health check, embedded assets, and the plain
-//! HTTP router that only redirects to HTTPS.
+//! The router: every route of the portal and the handler behind it, one span per
+//! request, the security headers on every response, and the plain-HTTP router
+//! that only redirects to HTTPS.
 
-use askama::Template;
-use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode, Uri};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::extract::MatchedPath;
+use axum::http::{header, HeaderMap, Request, Uri};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
-use super::{forwarding, headers, live, login, phonebook, portal, reset, HttpState};
+use super::{assets, features, forwarding, headers, installer, keys, live, login, phonebook, portal, reset, settings};
+use super::HttpState;
 
 /// Form bodies larger than this are refused before they are read.
 pub const MAX_FORM: usize = 64 * 1024;
@@ -29,14 +30,14 @@ pub fn router(state: HttpState, webcti: bool) -> Router {
             .route("/start/panels", get(portal::panels))
             .route("/history", get(portal::history))
             .route("/voicemail", get(portal::voicemail))
-            .route("/settings", get(portal::settings))
-            .route("/settings/profile", post(portal::save_profile))
-            .route("/settings/app", post(portal::save_app))
+            .route("/settings", get(settings::settings))
+            .route("/settings/profile", post(settings::save_profile))
+            .route("/settings/app", post(settings::save_app))
             .route("/call", post(portal::call))
-            .route("/services", get(forwarding::services).post(forwarding::save_services))
+            .route("/services", get(features::services).post(features::save_services))
             .route("/forwarding", get(forwarding::forwarding).post(forwarding::save_forwarding))
-            .route("/keys", get(forwarding::keys))
-            .route("/download/installer", get(forwarding::download))
+            .route("/keys", get(keys::keys))
+            .route("/download/installer", get(installer::download))
             .route("/phonebook", get(phonebook::list))
             .route("/phonebook/selection", post(phonebook::selection))
             .route("/phonebook/group", post(phonebook::new_group))
@@ -48,17 +49,26 @@ pub fn router(state: HttpState, webcti: bool) -> Router {
                     .layer(axum::extract::DefaultBodyLimit::max(phonebook::MAX_IMPORT_BYTES)),
             )
             .route("/events", get(live::events))
-            .route("/healthz", get(healthz))
-            .route("/static/{file}", get(asset))
-            .fallback(not_found)
+            .route("/healthz", get(assets::healthz))
+            .route("/static/{file}", get(assets::asset))
+            .fallback(assets::not_found)
             .layer(axum::extract::DefaultBodyLimit::max(MAX_FORM))
             .with_state(state)
     } else {
-        Router::new().fallback(webcti_off)
+        Router::new().fallback(assets::webcti_off)
     };
-    router.layer(axum::middleware::map_response(
-        move |r: Response| async move { headers::secure(r, https_only) },
-    ))
+    router
+        .layer(axum::middleware::map_response(move |r: Response| async move { headers::secure(r, https_only) }))
+        .layer(axum::middleware::from_fn(in_span))
+}
+
+/// Runs a request inside its span: method and route (the pattern, never the
+/// query, which may hold a reset token); the session extractor adds the actor.
+async fn in_span(req: Request<axum::body::Body>, next: axum::middleware::Next) -> Response {
+    use tracing::Instrument;
+    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_default();
+    let span = tracing::info_span!("request", method = %req.method(), route = %route, actor = tracing::field::Empty);
+    next.run(req).instrument(span).await
 }
 
 /// Plain HTTP in HTTPS-only mode: everything is redirected to the same path over HTTPS.
@@ -92,56 +102,6 @@ fn host_without_port(v: &str) -> Option<&str> {
         && host.len() <= 255
         && host.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.[]:".contains(&b));
     ok.then_some(host)
-}
-
-/// Renders a page; a template error is logged and answered with 500.
-pub fn render<T: Template>(t: T) -> Response {
-    match t.render() {
-        Ok(body) => Html(body).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "template failed");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
-    }
-}
-
-/// A page that could not be made (the store failed): logged, answered with 500.
-pub fn failed(e: impl std::fmt::Display) -> Response {
-    tracing::error!(error = %e, "page failed");
-    StatusCode::INTERNAL_SERVER_ERROR.into_response()
-}
-
-async fn healthz(State(state): State<HttpState>) -> Response {
-    let store = state.store.ping().await.is_ok();
-    let core = state.link.is_up();
-    let status = if store && core { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    let word = |ok| if ok { "up" } else { "down" };
-    let body = serde_json::json!({ "store": word(store), "core": word(core) });
-    (status, [(header::CACHE_CONTROL, "no-store")], axum::Json(body)).into_response()
-}
-
-/// Assets embedded in the binary: (name, content type, bytes).
-const ASSETS: &[(&str, &str, &[u8])] = &[
-    ("style.css", "text/css; charset=utf-8", include_bytes!("../../web/static/style.css")),
-    ("app.js", "text/javascript; charset=utf-8", include_bytes!("../../web/static/app.js")),
-];
-
-async fn asset(Path(file): Path<String>) -> Response {
-    match ASSETS.iter().find(|(name, _, _)| *name == file) {
-        Some((_, ctype, bytes)) => {
-            ([(header::CONTENT_TYPE, *ctype), (header::CACHE_CONTROL, "public, max-age=86400")], *bytes)
-                .into_response()
-        }
-        None => not_found().await,
-    }
-}
-
-async fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, "Not found\n").into_response()
-}
-
-async fn webcti_off() -> Response {
-    (StatusCode::FORBIDDEN, "WebCTI is not enabled on this interface.\n").into_response()
 }
 
 #[cfg(test)]

@@ -1,0 +1,373 @@
+//! Who may do what (SPEC X4): the one decision every service asks before it reads
+//! or changes anything, whichever front end the request came through (pages, the
+//! JSON API, the CTI WebSocket, the phone, an import, the system itself).
+//!
+//! An [`Actor`] is built once per request from what was checked at the door (a
+//! session, a token, a CTI login) and carries everything the decision needs, so
+//! [`allowed`] is a pure function: an actor, an action and a target in, yes or a
+//! reason out.
+
+use super::phonebook::PublicRight;
+
+/// Where a request came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Web,
+    Api,
+    Cti,
+    /// The core's events: somebody did it on a phone.
+    Phone,
+    Import,
+    /// The service itself: resync, retention, the demo.
+    System,
+}
+
+impl Channel {
+    pub fn code(self) -> &'static str {
+        match self {
+            Channel::Web => "web",
+            Channel::Api => "api",
+            Channel::Cti => "cti",
+            Channel::Phone => "phone",
+            Channel::Import => "import",
+            Channel::System => "system",
+        }
+    }
+}
+
+/// What an API token may do; given when an administrator makes the token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Read extensions, their settings, history and the public book.
+    Read,
+    /// Change extensions' settings and the public book.
+    Provision,
+    /// Place calls on behalf of extensions.
+    Calls,
+}
+
+/// Who acts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Who {
+    /// A subscriber logged in to his extension. A PIN login may only set a password.
+    Subscriber { ext: String, pin_only: bool, public_book: PublicRight },
+    /// A manager: his own extension, and the extensions of his departments and the
+    /// unassigned pool.
+    Manager { ext: String, departments: Vec<i64>, public_book: PublicRight },
+    Administrator { name: String },
+    ApiToken { id: i64, scopes: Vec<Scope> },
+    /// A desktop CTI client: its devices (extensions it controls) and the lines it
+    /// may monitor.
+    CtiAccount { name: String, devices: Vec<String>, monitors: Vec<String> },
+    /// The service itself.
+    System,
+}
+
+/// Who acts, and through which front end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub who: Who,
+    pub via: Channel,
+}
+
+/// What is to be done with a target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Read,
+    Change,
+    /// Make the exchange dial on the target extension's behalf.
+    Dial,
+}
+
+/// The part of an extension an action is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Facet {
+    /// Name, description, e-mail, language and layout.
+    Profile,
+    Password,
+    History,
+    Voicemail,
+    /// Services and forwarding: what the core is programmed with.
+    Program,
+    /// Live line states and calls.
+    Live,
+    /// The system phone's key labels.
+    Keys,
+}
+
+/// What an action is done to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target<'a> {
+    /// One extension, with the department it belongs to (`None`: unassigned).
+    Extension { number: &'a str, department: Option<i64>, facet: Facet },
+    /// The list of the exchange's extensions and departments (names and numbers).
+    Directory,
+    PublicBook,
+    PrivateBook { owner: &'a str },
+    /// The desktop CTI client's installer.
+    Installer,
+    /// Board-wide settings, accounts, tokens.
+    Administration,
+}
+
+/// Why an action is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Denied {
+    #[error("this belongs to another subscriber")]
+    NotYours,
+    #[error("a password must be set first")]
+    PasswordFirst,
+    #[error("this extension is outside the manager's departments")]
+    OutsideDepartments,
+    #[error("the public phonebook may not be read or changed by this subscriber")]
+    PublicBook,
+    #[error("the token's scopes do not cover this")]
+    Scope,
+    #[error("only administrators may do this")]
+    AdministratorsOnly,
+    #[error("not through this channel")]
+    Channel,
+}
+
+impl Actor {
+    pub fn new(who: Who, via: Channel) -> Actor {
+        Actor { who, via }
+    }
+
+    pub fn system() -> Actor {
+        Actor { who: Who::System, via: Channel::System }
+    }
+
+    /// The extension the actor acts as, if he is a person with one.
+    pub fn own_extension(&self) -> Option<&str> {
+        match &self.who {
+            Who::Subscriber { ext, .. } | Who::Manager { ext, .. } => Some(ext),
+            _ => None,
+        }
+    }
+
+    /// A short, log-safe description: kind and extension or id, never a secret.
+    pub fn label(&self) -> String {
+        match &self.who {
+            Who::Subscriber { ext, .. } => format!("subscriber:{ext}"),
+            Who::Manager { ext, .. } => format!("manager:{ext}"),
+            Who::Administrator { name } => format!("admin:{name}"),
+            Who::ApiToken { id, .. } => format!("token:{id}"),
+            Who::CtiAccount { name, .. } => format!("cti:{name}"),
+            Who::System => "system".to_owned(),
+        }
+    }
+}
+
+/// The one decision: may `actor` do `action` to `target`?
+pub fn allowed(actor: &Actor, action: Action, target: Target<'_>) -> Result<(), Denied> {
+    // Imports only ever write phonebooks.
+    if actor.via == Channel::Import && !matches!(target, Target::PublicBook | Target::PrivateBook { .. }) {
+        return Err(Denied::Channel);
+    }
+    match &actor.who {
+        Who::System => Ok(()),
+        Who::Administrator { .. } => Ok(()),
+        Who::Subscriber { ext, pin_only, public_book } => {
+            if *pin_only {
+                return match target {
+                    Target::Extension { number, facet: Facet::Password, .. } if number == ext => Ok(()),
+                    _ => Err(Denied::PasswordFirst),
+                };
+            }
+            person(ext, *public_book, action, target)
+        }
+        Who::Manager { ext, departments, public_book } => match target {
+            Target::Extension { number, department, facet } if number != ext => {
+                let inside = department.is_none_or(|d| departments.contains(&d));
+                if !inside {
+                    return Err(Denied::OutsideDepartments);
+                }
+                // A manager sets up his people's extensions; he does not call,
+                // read mail, or pick passwords in their name.
+                match (action, facet) {
+                    (Action::Dial, _) => Err(Denied::NotYours),
+                    (_, Facet::Password | Facet::Voicemail) => Err(Denied::NotYours),
+                    (Action::Change, Facet::History | Facet::Live) => Err(Denied::NotYours),
+                    _ => Ok(()),
+                }
+            }
+            _ => person(ext, *public_book, action, target),
+        },
+        Who::ApiToken { scopes, .. } => {
+            let need = match action {
+                Action::Read => Scope::Read,
+                Action::Change => Scope::Provision,
+                Action::Dial => Scope::Calls,
+            };
+            match target {
+                Target::Extension { facet: Facet::Password | Facet::Voicemail, .. } => Err(Denied::Scope),
+                Target::Extension { facet: Facet::History | Facet::Live, .. } if action != Action::Read => {
+                    Err(Denied::Scope)
+                }
+                Target::Extension { facet, .. } if action == Action::Dial && facet != Facet::Live => {
+                    Err(Denied::Scope)
+                }
+                Target::Extension { .. } | Target::Directory | Target::PublicBook => {
+                    if action == Action::Dial && !matches!(target, Target::Extension { .. }) {
+                        return Err(Denied::Scope);
+                    }
+                    scopes.contains(&need).then_some(()).ok_or(Denied::Scope)
+                }
+                Target::PrivateBook { .. } | Target::Installer => Err(Denied::NotYours),
+                Target::Administration => Err(Denied::AdministratorsOnly),
+            }
+        }
+        Who::CtiAccount { devices, monitors, .. } => match target {
+            Target::Extension { number, facet, .. } => {
+                let device = devices.iter().any(|d| d == number);
+                let monitored = monitors.iter().any(|m| m == number);
+                match (action, facet) {
+                    (Action::Read, Facet::Live) if device || monitored => Ok(()),
+                    (Action::Dial, Facet::Live) if device => Ok(()),
+                    (Action::Read, Facet::History | Facet::Program | Facet::Profile) if device => Ok(()),
+                    (Action::Change, Facet::Program) if device => Ok(()),
+                    _ => Err(Denied::NotYours),
+                }
+            }
+            Target::Directory | Target::PublicBook if action == Action::Read => Ok(()),
+            Target::Administration => Err(Denied::AdministratorsOnly),
+            _ => Err(Denied::NotYours),
+        },
+    }
+}
+
+/// A person with an extension of his own (a subscriber, or a manager outside his
+/// departments' extensions).
+fn person(ext: &str, public_book: PublicRight, action: Action, target: Target<'_>) -> Result<(), Denied> {
+    match target {
+        Target::Extension { number, facet, .. } => {
+            if number != ext {
+                return Err(Denied::NotYours);
+            }
+            match (action, facet) {
+                // The history and the live events are the exchange's record, not his to edit.
+                (Action::Change, Facet::History | Facet::Live) => Err(Denied::NotYours),
+                (Action::Dial, f) if f != Facet::Live => Err(Denied::NotYours),
+                _ => Ok(()),
+            }
+        }
+        Target::Directory | Target::Installer => match action {
+            Action::Read => Ok(()),
+            _ => Err(Denied::AdministratorsOnly),
+        },
+        Target::PublicBook => match (action, public_book) {
+            (Action::Read, PublicRight::Read | PublicRight::Edit) => Ok(()),
+            (Action::Change, PublicRight::Edit) => Ok(()),
+            _ => Err(Denied::PublicBook),
+        },
+        Target::PrivateBook { owner } if owner == ext && action != Action::Dial => Ok(()),
+        Target::PrivateBook { .. } => Err(Denied::NotYours),
+        Target::Administration => Err(Denied::AdministratorsOnly),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actors() -> Vec<(&'static str, Actor)> {
+        let web = |who| Actor::new(who, Channel::Web);
+        vec![
+            ("sub", web(Who::Subscriber { ext: "100".into(), pin_only: false, public_book: PublicRight::Read })),
+            ("editor", web(Who::Subscriber { ext: "100".into(), pin_only: false, public_book: PublicRight::Edit })),
+            ("nobook", web(Who::Subscriber { ext: "100".into(), pin_only: false, public_book: PublicRight::None })),
+            ("pin", web(Who::Subscriber { ext: "100".into(), pin_only: true, public_book: PublicRight::Edit })),
+            ("mgr", web(Who::Manager { ext: "100".into(), departments: vec![1], public_book: PublicRight::Read })),
+            ("admin", web(Who::Administrator { name: "root".into() })),
+            ("t-read", Actor::new(Who::ApiToken { id: 1, scopes: vec![Scope::Read] }, Channel::Api)),
+            ("t-prov", Actor::new(Who::ApiToken { id: 2, scopes: vec![Scope::Read, Scope::Provision] }, Channel::Api)),
+            ("t-call", Actor::new(Who::ApiToken { id: 3, scopes: vec![Scope::Calls] }, Channel::Api)),
+            (
+                "cti",
+                Actor::new(
+                    Who::CtiAccount { name: "desk".into(), devices: vec!["100".into()], monitors: vec!["101".into()] },
+                    Channel::Cti,
+                ),
+            ),
+            ("system", Actor::system()),
+            (
+                "import",
+                Actor::new(
+                    Who::Subscriber { ext: "100".into(), pin_only: false, public_book: PublicRight::Edit },
+                    Channel::Import,
+                ),
+            ),
+        ]
+    }
+
+    const OWN: Option<i64> = Some(1);
+    fn ext(number: &'static str, department: Option<i64>, facet: Facet) -> Target<'static> {
+        Target::Extension { number, department, facet }
+    }
+
+    /// Every target, with what each actor (in the order of [`actors`]) may do to
+    /// it: `r` read, `c` change, `d` dial, `.` refused.
+    fn matrix() -> Vec<(&'static str, Target<'static>, [&'static str; 12])> {
+        use Facet::*;
+        //            sub    editor nobook pin    mgr    admin  t-read t-prov t-call cti    system import
+        vec![
+            ("own profile", ext("100", OWN, Profile), ["rc.", "rc.", "rc.", "...", "rc.", "rcd", "r..", "rc.", "...", "r..", "rcd", "..."]),
+            ("own password", ext("100", OWN, Password), ["rc.", "rc.", "rc.", "rc.", "rc.", "rcd", "...", "...", "...", "...", "rcd", "..."]),
+            ("own history", ext("100", OWN, History), ["r..", "r..", "r..", "...", "r..", "rcd", "r..", "r..", "...", "r..", "rcd", "..."]),
+            ("own voicemail", ext("100", OWN, Voicemail), ["rc.", "rc.", "rc.", "...", "rc.", "rcd", "...", "...", "...", "...", "rcd", "..."]),
+            ("own program", ext("100", OWN, Program), ["rc.", "rc.", "rc.", "...", "rc.", "rcd", "r..", "rc.", "...", "rc.", "rcd", "..."]),
+            ("own live", ext("100", OWN, Live), ["r.d", "r.d", "r.d", "...", "r.d", "rcd", "r..", "r..", "..d", "r.d", "rcd", "..."]),
+            ("own keys", ext("100", OWN, Keys), ["rc.", "rc.", "rc.", "...", "rc.", "rcd", "r..", "rc.", "...", "...", "rcd", "..."]),
+            ("dept profile", ext("101", OWN, Profile), ["...", "...", "...", "...", "rc.", "rcd", "r..", "rc.", "...", "...", "rcd", "..."]),
+            ("dept password", ext("101", OWN, Password), ["...", "...", "...", "...", "...", "rcd", "...", "...", "...", "...", "rcd", "..."]),
+            ("dept history", ext("101", OWN, History), ["...", "...", "...", "...", "r..", "rcd", "r..", "r..", "...", "...", "rcd", "..."]),
+            ("dept voicemail", ext("101", OWN, Voicemail), ["...", "...", "...", "...", "...", "rcd", "...", "...", "...", "...", "rcd", "..."]),
+            ("dept program", ext("101", OWN, Program), ["...", "...", "...", "...", "rc.", "rcd", "r..", "rc.", "...", "...", "rcd", "..."]),
+            ("dept live", ext("101", OWN, Live), ["...", "...", "...", "...", "r..", "rcd", "r..", "r..", "..d", "r..", "rcd", "..."]),
+            ("other profile", ext("110", Some(2), Profile), ["...", "...", "...", "...", "...", "rcd", "r..", "rc.", "...", "...", "rcd", "..."]),
+            ("other program", ext("110", Some(2), Program), ["...", "...", "...", "...", "...", "rcd", "r..", "rc.", "...", "...", "rcd", "..."]),
+            ("other live", ext("110", Some(2), Live), ["...", "...", "...", "...", "...", "rcd", "r..", "r..", "..d", "...", "rcd", "..."]),
+            ("pool program", ext("199", None, Program), ["...", "...", "...", "...", "rc.", "rcd", "r..", "rc.", "...", "...", "rcd", "..."]),
+            ("directory", Target::Directory, ["r..", "r..", "r..", "...", "r..", "rcd", "r..", "r..", "...", "r..", "rcd", "..."]),
+            ("public book", Target::PublicBook, ["r..", "rc.", "...", "...", "r..", "rcd", "r..", "rc.", "...", "r..", "rcd", "rc."]),
+            ("own book", Target::PrivateBook { owner: "100" }, ["rc.", "rc.", "rc.", "...", "rc.", "rcd", "...", "...", "...", "...", "rcd", "rc."]),
+            ("other book", Target::PrivateBook { owner: "101" }, ["...", "...", "...", "...", "...", "rcd", "...", "...", "...", "...", "rcd", "..."]),
+            ("installer", Target::Installer, ["r..", "r..", "r..", "...", "r..", "rcd", "...", "...", "...", "...", "rcd", "..."]),
+            ("administration", Target::Administration, ["...", "...", "...", "...", "...", "rcd", "...", "...", "...", "...", "rcd", "..."]),
+        ]
+    }
+
+    #[test]
+    fn the_whole_matrix() {
+        let actors = actors();
+        let actions = [(Action::Read, 'r'), (Action::Change, 'c'), (Action::Dial, 'd')];
+        let mut checked = 0;
+        let mut wrong = Vec::new();
+        for (name, target, row) in matrix() {
+            for ((who, actor), expect) in actors.iter().zip(row) {
+                let got: String = actions
+                    .iter()
+                    .map(|(a, c)| if allowed(actor, *a, target).is_ok() { *c } else { '.' })
+                    .collect();
+                checked += actions.len();
+                if got != expect {
+                    wrong.push(format!("{name} by {who}: expected {expect}, got {got}"));
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+        assert_eq!(checked, 23 * 12 * 3, "every actor, action and target");
+    }
+
+    #[test]
+    fn refusals_say_why() {
+        let pin = Actor::new(Who::Subscriber { ext: "107".into(), pin_only: true, public_book: PublicRight::Read }, Channel::Web);
+        assert_eq!(allowed(&pin, Action::Read, ext("107", None, Facet::History)), Err(Denied::PasswordFirst));
+        let mgr = Actor::new(Who::Manager { ext: "100".into(), departments: vec![1], public_book: PublicRight::Read }, Channel::Web);
+        assert_eq!(allowed(&mgr, Action::Change, ext("110", Some(2), Facet::Program)), Err(Denied::OutsideDepartments));
+        let token = Actor::new(Who::ApiToken { id: 1, scopes: vec![Scope::Read] }, Channel::Api);
+        assert_eq!(allowed(&token, Action::Change, Target::PublicBook), Err(Denied::Scope));
+        assert_eq!(allowed(&token, Action::Read, Target::Administration), Err(Denied::AdministratorsOnly));
+    }
+}

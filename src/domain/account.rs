@@ -1,0 +1,80 @@
+//! A subscriber's account as the portal shows it, and the rules for what he
+//! types about himself.
+
+/// A subscriber's profile and application settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    pub number: String,
+    pub name: String,
+    pub comment: String,
+    pub description: String,
+    pub email: String,
+    pub department: Option<String>,
+    pub mobile_number: String,
+    pub language: String,
+    pub layout: String,
+    pub callback_choice: Option<String>,
+    pub is_admin: bool,
+}
+
+/// The longest description or e-mail address kept.
+pub const MAX_FIELD: usize = 200;
+/// The languages the portal speaks, by code.
+pub const LANGUAGES: &[&str] = &["pl", "en", "de"];
+/// The page layouts a subscriber may choose.
+pub const LAYOUTS: &[&str] = &["auto", "full", "mobile"];
+
+/// Why a profile change is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ProfileProblem {
+    #[error("too long")]
+    TooLong,
+    #[error("not an e-mail address")]
+    BadEmail,
+}
+
+/// Checks a description and an e-mail address as typed (trimmed first).
+pub fn check_profile(description: &str, email: &str) -> Result<(), ProfileProblem> {
+    if description.chars().count() > MAX_FIELD || email.len() > MAX_FIELD {
+        return Err(ProfileProblem::TooLong);
+    }
+    if !email.is_empty() && !is_email(email) {
+        return Err(ProfileProblem::BadEmail);
+    }
+    Ok(())
+}
+
+/// Whether `s` looks like an e-mail address: something, `@`, a domain with a dot.
+pub fn is_email(s: &str) -> bool {
+    match s.split_once('@') {
+        Some((user, domain)) => {
+            !user.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !s.chars().any(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profiles() {
+        let long = "x".repeat(201);
+        let cases = [
+            ("", "", Ok(())),
+            ("Sales desk", "anna@firma.pl", Ok(())),
+            ("", "anna", Err(ProfileProblem::BadEmail)),
+            ("", "anna@localhost", Err(ProfileProblem::BadEmail)),
+            ("", "an na@firma.pl", Err(ProfileProblem::BadEmail)),
+            ("", "@firma.pl", Err(ProfileProblem::BadEmail)),
+            (long.as_str(), "", Err(ProfileProblem::TooLong)),
+        ];
+        for (d, e, expect) in cases {
+            assert_eq!(check_profile(d, e), expect, "{d:?} {e:?}");
+        }
+    }
+}

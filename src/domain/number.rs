@@ -1,0 +1,144 @@
+//! Telephone numbers as the exchange treats them: what may be dialled, what a
+//! subscriber may forward to, and the key reverse lookup compares. The portal,
+//! the preview, the phonebook and the simulator all ask these functions, so a
+//! number one of them accepts is never refused by another.
+
+use super::program::Restriction;
+
+/// The longest number the core dials.
+pub const MAX_DIGITS: usize = 32;
+
+/// Why a number is not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NumberProblem {
+    #[error("not a number that can be dialled")]
+    NotDialable,
+    #[error("the extension's own number")]
+    OwnNumber,
+}
+
+/// A phone number as people write it: digits with spaces, dashes, dots, slashes,
+/// brackets, a leading `+`; `*` and `#` for services.
+pub fn is_phone_number(s: &str) -> bool {
+    let digits = s.chars().filter(char::is_ascii_digit).count();
+    (1..=MAX_DIGITS).contains(&digits)
+        && s.len() <= 40
+        && s.chars().enumerate().all(|(i, c)| {
+            c.is_ascii_digit() || " -./()*#".contains(c) || (c == '+' && s[..i].trim().is_empty())
+        })
+}
+
+/// The number as it is dialled: what [`is_phone_number`] allows, without the
+/// characters people write for readability.
+pub fn dial_string(number: &str) -> String {
+    number.chars().filter(|c| c.is_ascii_digit() || matches!(c, '+' | '*' | '#')).collect()
+}
+
+/// Whether the core can dial this string as it is: digits, `*`, `#` and `+`.
+pub fn is_dialable(n: &str) -> bool {
+    !n.is_empty()
+        && n.len() <= MAX_DIGITS
+        && n.bytes().all(|b| b.is_ascii_digit() || b == b'*' || b == b'#' || b == b'+')
+}
+
+/// A number typed to be dialled (click-to-call), as the core will dial it.
+pub fn to_dial(raw: &str) -> Result<String, NumberProblem> {
+    let n = dial_string(raw);
+    if is_phone_number(raw.trim()) && is_dialable(&n) {
+        Ok(n)
+    } else {
+        Err(NumberProblem::NotDialable)
+    }
+}
+
+/// A forwarding target typed by a subscriber of `own`: `None` when left empty,
+/// otherwise the dial string, which must be dialable and not `own` itself.
+pub fn forward_target(raw: &str, own: &str) -> Result<Option<String>, NumberProblem> {
+    if raw.trim().is_empty() {
+        return Ok(None);
+    }
+    let n = to_dial(raw)?;
+    if n == own {
+        return Err(NumberProblem::OwnNumber);
+    }
+    Ok(Some(n))
+}
+
+/// The key reverse lookup compares: the last nine digits (a leading `+` or the
+/// country code written differently does not matter), all of them if fewer.
+pub fn lookup_key(number: &str) -> String {
+    let digits: Vec<char> = number.chars().filter(char::is_ascii_digit).collect();
+    let skip = digits.len().saturating_sub(9);
+    digits[skip..].iter().collect()
+}
+
+/// Whether a number leaves the exchange: it starts with the outside prefix or `+`.
+pub fn is_outside(number: &str, outside_prefix: &str) -> bool {
+    (!outside_prefix.is_empty() && number.starts_with(outside_prefix)) || number.starts_with('+')
+}
+
+/// Whether the outgoing restriction lets this number through.
+pub fn restriction_allows(r: Restriction, number: &str, outside_prefix: &str) -> bool {
+    match r {
+        Restriction::None => true,
+        Restriction::InternalOnly => !is_outside(number, outside_prefix),
+        Restriction::NoInternational => {
+            let rest = number.strip_prefix(outside_prefix).unwrap_or(number);
+            !(rest.starts_with("00") || number.starts_with('+'))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_people_type() {
+        let cases: &[(&str, Result<&str, NumberProblem>)] = &[
+            ("0221 234-567", Ok("0221234567")),
+            ("+48 (22) 123 45 67", Ok("+48221234567")),
+            ("*21#", Ok("*21#")),
+            ("102", Ok("102")),
+            ("", Err(NumberProblem::NotDialable)),
+            ("abc", Err(NumberProblem::NotDialable)),
+            ("12+3", Err(NumberProblem::NotDialable)),
+            ("1;DROP", Err(NumberProblem::NotDialable)),
+            (&"9".repeat(33), Err(NumberProblem::NotDialable)),
+        ];
+        for (raw, expect) in cases {
+            assert_eq!(to_dial(raw), expect.map(str::to_owned), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn forwarding_targets() {
+        assert_eq!(forward_target("  ", "100"), Ok(None));
+        assert_eq!(forward_target("0600 123 456", "100"), Ok(Some("0600123456".into())));
+        assert_eq!(forward_target("100", "100"), Err(NumberProblem::OwnNumber));
+        assert_eq!(forward_target("x1", "100"), Err(NumberProblem::NotDialable));
+    }
+
+    #[test]
+    fn lookup_keys_ignore_how_the_country_is_written() {
+        assert_eq!(lookup_key("+48 22 123 45 67"), lookup_key("0048221234567"));
+        assert_eq!(lookup_key("0221234567"), "221234567");
+        assert_eq!(lookup_key("101"), "101");
+    }
+
+    #[test]
+    fn restrictions() {
+        let cases = [
+            (Restriction::None, "00049301234", true),
+            (Restriction::InternalOnly, "101", true),
+            (Restriction::InternalOnly, "0221234567", false),
+            (Restriction::InternalOnly, "+4930", false),
+            (Restriction::NoInternational, "0221234567", true),
+            (Restriction::NoInternational, "00049301234", false),
+            (Restriction::NoInternational, "+4930", false),
+        ];
+        for (r, n, expect) in cases {
+            assert_eq!(restriction_allows(r, n, "0"), expect, "{r:?} {n}");
+        }
+    }
+}

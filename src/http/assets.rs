@@ -1,0 +1,42 @@
+//! What every visitor may fetch: the health check, the embedded static assets,
+//! and the answers for unknown paths and interfaces where WebCTI is off.
+
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use super::HttpState;
+
+/// `GET /healthz`: 200 only when the store answers and the core link is up.
+pub async fn healthz(State(state): State<HttpState>) -> Response {
+    let h = state.services.health().await;
+    let status = if h.store && h.core { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let word = |ok| if ok { "up" } else { "down" };
+    let body = serde_json::json!({ "store": word(h.store), "core": word(h.core) });
+    (status, [(header::CACHE_CONTROL, "no-store")], axum::Json(body)).into_response()
+}
+
+/// Assets embedded in the binary: (name, content type, bytes).
+const ASSETS: &[(&str, &str, &[u8])] = &[
+    ("style.css", "text/css; charset=utf-8", include_bytes!("../../web/static/style.css")),
+    ("app.js", "text/javascript; charset=utf-8", include_bytes!("../../web/static/app.js")),
+];
+
+/// `GET /static/{file}`
+pub async fn asset(Path(file): Path<String>) -> Response {
+    match ASSETS.iter().find(|(name, _, _)| *name == file) {
+        Some((_, ctype, bytes)) => {
+            ([(header::CONTENT_TYPE, *ctype), (header::CACHE_CONTROL, "public, max-age=86400")], *bytes)
+                .into_response()
+        }
+        None => not_found().await,
+    }
+}
+
+pub async fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, "Not found\n").into_response()
+}
+
+pub async fn webcti_off() -> Response {
+    (StatusCode::FORBIDDEN, "WebCTI is not enabled on this interface.\n").into_response()
+}

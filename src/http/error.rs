@@ -1,0 +1,144 @@
+//! The one place where an outcome becomes an HTTP status: [`HttpError`] and its
+//! `IntoResponse`. Handlers return `Result<Response, HttpError>`; a service's
+//! typed error turns into one of these, and the messages people read for a
+//! refused request are chosen here too ([`message`]).
+
+use askama::Template;
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+
+use super::i18n::Tr;
+use crate::domain::settings::{ForwardingProblem, ServicesProblem};
+use crate::services::{Exchange, Invalid, ServiceError};
+
+/// Why a request did not get its page.
+#[derive(Debug)]
+pub enum HttpError {
+    /// No live session: to the login page.
+    Login,
+    /// A PIN login may only set a password.
+    SetPasswordFirst,
+    /// Not allowed (CSRF token, origin, or `domain::access`), with the words to say so.
+    Forbidden(String),
+    NotFound(String),
+    /// The page again, with what was wrong with the request.
+    Refused(String),
+    /// A request that could not be read (a broken upload).
+    BadRequest(String),
+    TooLarge(String),
+    /// The exchange is not reachable.
+    Unavailable(String),
+    /// Our fault: logged, and answered without detail.
+    Internal(String),
+}
+
+impl IntoResponse for HttpError {
+    fn into_response(self) -> Response {
+        match self {
+            HttpError::Login => Redirect::to("/").into_response(),
+            HttpError::SetPasswordFirst => Redirect::to("/password").into_response(),
+            HttpError::Forbidden(text) => (StatusCode::FORBIDDEN, text).into_response(),
+            HttpError::NotFound(text) => (StatusCode::NOT_FOUND, text).into_response(),
+            HttpError::Refused(html) => (StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response(),
+            HttpError::BadRequest(text) => (StatusCode::BAD_REQUEST, text).into_response(),
+            HttpError::TooLarge(text) => (StatusCode::PAYLOAD_TOO_LARGE, text).into_response(),
+            HttpError::Unavailable(text) => {
+                (StatusCode::SERVICE_UNAVAILABLE, [(header::CACHE_CONTROL, "no-store")], text).into_response()
+            }
+            HttpError::Internal(why) => {
+                tracing::error!(error = %why, "request failed");
+                StatusCode::INTERNAL_SERVER_ERROR.into_response()
+            }
+        }
+    }
+}
+
+impl HttpError {
+    /// A service's refusal, in the subscriber's language.
+    pub fn from_service(t: Tr, e: ServiceError) -> HttpError {
+        match e {
+            ServiceError::Denied(_) => HttpError::Forbidden(t.t("error.forbidden").to_owned()),
+            ServiceError::NotFound => HttpError::NotFound(t.t("error.not_found").to_owned()),
+            ServiceError::Invalid(i) => HttpError::Refused(message(t, &i)),
+            ServiceError::Exchange(Exchange::Unreachable) => HttpError::Unavailable(t.t("error.core").to_owned()),
+            ServiceError::Exchange(x) => HttpError::Refused(t.f("call.failed", "reason", exchange_code(x))),
+            ServiceError::Store(e) => HttpError::Internal(e.to_string()),
+            ServiceError::Hash(e) => HttpError::Internal(e.to_string()),
+        }
+    }
+}
+
+/// A template rendered, or the error that says it could not be.
+pub fn render<T: Template>(page: T) -> Result<Response, HttpError> {
+    page.render().map(|body| Html(body).into_response()).map_err(|e| HttpError::Internal(e.to_string()))
+}
+
+/// A page that shows a refusal: rendered, and answered as refused.
+pub fn refused<T: Template>(page: T) -> Result<Response, HttpError> {
+    let body = page.render().map_err(|e| HttpError::Internal(e.to_string()))?;
+    Err(HttpError::Refused(body))
+}
+
+/// The short code of an exchange's refusal, as the start page's URL carries it.
+pub fn exchange_code(x: Exchange) -> &'static str {
+    match x {
+        Exchange::Unreachable => "core",
+        Exchange::NoMobileNumber => "no_mobile",
+        Exchange::InvalidNumber => "invalid",
+        Exchange::Restricted => "restricted",
+        Exchange::Refused => "refused",
+    }
+}
+
+/// What people read when a request is refused by a rule.
+pub fn message(t: Tr, i: &Invalid) -> String {
+    let key = match i {
+        Invalid::Number(_) => "forwarding.bad_number",
+        Invalid::Profile(crate::domain::account::ProfileProblem::TooLong) => "settings.too_long",
+        Invalid::Profile(crate::domain::account::ProfileProblem::BadEmail) => "settings.bad_email",
+        Invalid::Forwarding(p) => forwarding_key(*p),
+        Invalid::Services(p) => services_key(*p),
+        Invalid::Book(r) => r.key(),
+        Invalid::Contact(p) => return t.f(p.key, "detail", &p.detail),
+        Invalid::File(e) => e.key(),
+        Invalid::Selection => "phonebook.nothing_selected",
+    };
+    t.t(key).to_owned()
+}
+
+fn forwarding_key(p: ForwardingProblem) -> &'static str {
+    match p {
+        ForwardingProblem::BadNumber => "forwarding.bad_number",
+        ForwardingProblem::ToSelf => "forwarding.to_self",
+        ForwardingProblem::BadSecs => "forwarding.bad_secs",
+        ForwardingProblem::UnknownExtension => "forwarding.unknown_extension",
+        ForwardingProblem::BadAnnouncement => "forwarding.bad_announcement",
+        ForwardingProblem::NoMobile => "forwarding.no_mobile",
+        ForwardingProblem::BadRule => "forwarding.bad_rule",
+        ForwardingProblem::RuleNeedsNumber => "forwarding.rule_needs_number",
+        ForwardingProblem::TooManyRules => "forwarding.too_many_rules",
+    }
+}
+
+fn services_key(p: ServicesProblem) -> &'static str {
+    match p {
+        ServicesProblem::BadTime => "services.bad_time",
+        ServicesProblem::BadCallAs => "services.bad_call_as",
+        ServicesProblem::BadAccount => "services.bad_account",
+        ServicesProblem::BadPin => "services.bad_pin",
+        ServicesProblem::PinNeeded => "services.pin_needed",
+    }
+}
+
+/// A template rendered as a response (a template error answers 500).
+pub fn html<T: Template>(page: T) -> Response {
+    render(page).into_response()
+}
+
+/// The words for where a stored change went: into the core now, or on the resync.
+pub fn saved_notice(t: Tr, p: crate::services::features::Programmed) -> String {
+    match p {
+        crate::services::features::Programmed::Now => t.t("forwarding.saved").to_owned(),
+        crate::services::features::Programmed::OnResync => t.t("forwarding.saved_later").to_owned(),
+    }
+}

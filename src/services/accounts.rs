@@ -1,0 +1,86 @@
+//! Who is asking, and what a subscriber sets about himself (SPEC W12): the actor
+//! behind a login session, the profile (description, e-mail), the application
+//! settings (language, layout, the remembered calling choice) and the system
+//! phone's key labels (SPEC W11).
+
+use super::bus::{Changed, Live};
+use super::sessions::Session;
+use super::{Context, ServiceError};
+use crate::domain::access::{Action, Actor, Channel, Facet, Who};
+use crate::domain::account::{check_profile, Profile, LANGUAGES, LAYOUTS};
+
+#[derive(Clone)]
+pub struct Accounts {
+    ctx: Context,
+}
+
+/// The application settings as chosen; a value that is not offered keeps the old one.
+#[derive(Debug, Clone, Default)]
+pub struct AppSettings {
+    pub language: String,
+    pub layout: String,
+    pub forget_callback: bool,
+}
+
+/// A system phone's model and the labels of its keys, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyLabels {
+    pub model: String,
+    pub labels: Vec<String>,
+}
+
+impl Accounts {
+    pub fn new(ctx: Context) -> Accounts {
+        Accounts { ctx }
+    }
+
+    /// The actor behind a login session, with his profile. `NotFound` when the
+    /// extension no longer exists (the session should end with it).
+    pub async fn actor_for(&self, session: &Session, via: Channel) -> Result<(Actor, Profile), ServiceError> {
+        let profile = self.ctx.store.profile(&session.ext).await?.ok_or(ServiceError::NotFound)?;
+        let public_book = self.ctx.store.public_right(&session.ext).await?;
+        let who = Who::Subscriber { ext: session.ext.clone(), pin_only: session.must_set_password, public_book };
+        Ok((Actor::new(who, via), profile))
+    }
+
+    pub async fn profile(&self, actor: &Actor, ext: &str) -> Result<Profile, ServiceError> {
+        self.ctx.may(actor, Action::Read, ext, Facet::Profile).await?;
+        self.ctx.store.profile(ext).await?.ok_or(ServiceError::NotFound)
+    }
+
+    /// Sets the description and e-mail address; returns the profile as stored.
+    pub async fn save_profile(
+        &self,
+        actor: &Actor,
+        ext: &str,
+        description: &str,
+        email: &str,
+    ) -> Result<Profile, ServiceError> {
+        self.ctx.may(actor, Action::Change, ext, Facet::Profile).await?;
+        let (description, email) = (description.trim(), email.trim());
+        check_profile(description, email).map_err(|p| ServiceError::Invalid(p.into()))?;
+        self.ctx.store.update_profile(ext, description, email, self.ctx.clock.now()).await?;
+        tracing::info!(actor = %actor.label(), extension = %ext, "profile changed");
+        self.ctx.bus.publish(Live::Changed { ext: ext.to_owned(), what: Changed::Profile });
+        self.ctx.store.profile(ext).await?.ok_or(ServiceError::NotFound)
+    }
+
+    /// Sets language and layout, or forgets the remembered calling choice.
+    pub async fn save_app(&self, actor: &Actor, ext: &str, s: AppSettings) -> Result<Profile, ServiceError> {
+        self.ctx.may(actor, Action::Change, ext, Facet::Profile).await?;
+        let p = self.ctx.store.profile(ext).await?.ok_or(ServiceError::NotFound)?;
+        let language = if LANGUAGES.contains(&s.language.as_str()) { s.language } else { p.language };
+        let layout = if LAYOUTS.contains(&s.layout.as_str()) { s.layout } else { p.layout };
+        let choice = if s.forget_callback { None } else { p.callback_choice };
+        self.ctx.store.update_app_settings(ext, &language, &layout, choice.as_deref(), self.ctx.clock.now()).await?;
+        self.ctx.bus.publish(Live::Changed { ext: ext.to_owned(), what: Changed::Profile });
+        self.ctx.store.profile(ext).await?.ok_or(ServiceError::NotFound)
+    }
+
+    /// The system phone's key labels, if the extension has a system phone.
+    pub async fn key_labels(&self, actor: &Actor, ext: &str) -> Result<Option<KeyLabels>, ServiceError> {
+        self.ctx.may(actor, Action::Read, ext, Facet::Keys).await?;
+        let phone = self.ctx.store.system_phone(ext).await?;
+        Ok(phone.map(|(model, labels)| KeyLabels { model, labels }))
+    }
+}

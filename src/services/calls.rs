@@ -1,0 +1,80 @@
+//! Click-to-call (SPEC W4): the exchange rings the subscriber's extension (or,
+//! "MobilePhone first", his mobile) and, on answer, dials the number. The number
+//! is checked by `domain::number`; the exchange checks the extension's
+//! restriction, credit and phone lock once more when it dials.
+
+use super::{Context, ServiceError};
+use crate::domain::access::{Action, Actor, Facet};
+use crate::domain::number::to_dial;
+use crate::hal::Command;
+
+#[derive(Clone)]
+pub struct Calls {
+    ctx: Context,
+}
+
+/// Where the subscriber takes part in the call from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallFrom {
+    Extension,
+    Mobile,
+}
+
+impl CallFrom {
+    pub fn code(self) -> &'static str {
+        match self {
+            CallFrom::Extension => "extension",
+            CallFrom::Mobile => "mobile",
+        }
+    }
+
+    pub fn from_code(s: &str) -> Option<CallFrom> {
+        match s {
+            "extension" => Some(CallFrom::Extension),
+            "mobile" => Some(CallFrom::Mobile),
+            _ => None,
+        }
+    }
+}
+
+/// A call to place on an extension's behalf.
+#[derive(Debug, Clone)]
+pub struct PlaceCall {
+    pub ext: String,
+    /// As typed: spaces, dashes and brackets are allowed.
+    pub number: String,
+    /// `None`: the remembered choice, else from the extension.
+    pub from: Option<CallFrom>,
+    /// Remember `from` as the choice for next time.
+    pub remember: bool,
+}
+
+impl Calls {
+    pub fn new(ctx: Context) -> Calls {
+        Calls { ctx }
+    }
+
+    /// Places the call; returns the number as dialled.
+    pub async fn place(&self, actor: &Actor, req: PlaceCall) -> Result<String, ServiceError> {
+        self.ctx.may(actor, Action::Dial, &req.ext, Facet::Live).await?;
+        let number = to_dial(&req.number).map_err(|p| ServiceError::Invalid(p.into()))?;
+        let profile = self.ctx.store.profile(&req.ext).await?.ok_or(ServiceError::NotFound)?;
+        let from = req
+            .from
+            .or_else(|| profile.callback_choice.as_deref().and_then(CallFrom::from_code))
+            .unwrap_or(CallFrom::Extension);
+        if req.remember {
+            let p = &profile;
+            let now = self.ctx.clock.now();
+            self.ctx.store.update_app_settings(&p.number, &p.language, &p.layout, Some(from.code()), now).await?;
+        }
+        let (ext, n) = (req.ext.clone(), number.clone());
+        let command = match from {
+            CallFrom::Mobile => Command::DialViaMobile { ext, number: n },
+            CallFrom::Extension => Command::Dial { ext, number: n },
+        };
+        self.ctx.core.command(command).await?;
+        tracing::info!(actor = %actor.label(), extension = %req.ext, from = from.code(), "call placed");
+        Ok(number)
+    }
+}

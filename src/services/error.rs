@@ -1,0 +1,98 @@
+//! What a service call can answer instead of a result. Typed, so every front end
+//! (pages, the JSON API, the CTI server) decides for itself how to say it; none of
+//! these is an HTTP status.
+
+use crate::domain::access::Denied;
+use crate::domain::account::ProfileProblem;
+use crate::domain::number::NumberProblem;
+use crate::domain::phonebook::Refusal;
+use crate::domain::settings::{ForwardingProblem, ServicesProblem};
+use crate::hal::{CoreError, ErrorKind};
+use crate::phonebook::{FileError, Problem};
+use crate::services::password::HashError;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// `domain::access` said no; nothing was read or written.
+    #[error("not allowed: {0}")]
+    Denied(#[from] Denied),
+    #[error("no such extension or entry")]
+    NotFound,
+    /// The request is not acceptable as it is; nothing was written.
+    #[error("{0}")]
+    Invalid(#[from] Invalid),
+    /// The exchange refused or could not be reached.
+    #[error("the exchange: {0}")]
+    Exchange(Exchange),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Hash(#[from] HashError),
+}
+
+/// What is wrong with a request, by the rule that refused it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Invalid {
+    #[error("number: {0}")]
+    Number(#[from] NumberProblem),
+    #[error("profile: {0}")]
+    Profile(#[from] ProfileProblem),
+    #[error("forwarding: {0}")]
+    Forwarding(#[from] ForwardingProblem),
+    #[error("services: {0}")]
+    Services(#[from] ServicesProblem),
+    #[error("phonebook: {0:?}")]
+    Book(Refusal),
+    #[error("contact: {}", .0.key)]
+    Contact(Problem),
+    #[error("contact file: {0:?}")]
+    File(FileError),
+    #[error("nothing selected, or too much")]
+    Selection,
+}
+
+/// Why the exchange did not do what was asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Exchange {
+    #[error("not reachable now")]
+    Unreachable,
+    #[error("no MobilePhone number")]
+    NoMobileNumber,
+    #[error("the number cannot be dialled")]
+    InvalidNumber,
+    #[error("restricted")]
+    Restricted,
+    #[error("refused")]
+    Refused,
+}
+
+impl From<CoreError> for ServiceError {
+    fn from(e: CoreError) -> Self {
+        ServiceError::Exchange(match e {
+            CoreError::LinkDown | CoreError::Timeout => Exchange::Unreachable,
+            CoreError::Refused(ErrorKind::NoMobileNumber) => Exchange::NoMobileNumber,
+            CoreError::Refused(ErrorKind::InvalidNumber) => Exchange::InvalidNumber,
+            CoreError::Refused(ErrorKind::Restricted) => Exchange::Restricted,
+            CoreError::Refused(_) => Exchange::Refused,
+        })
+    }
+}
+
+impl From<Refusal> for ServiceError {
+    fn from(r: Refusal) -> Self {
+        ServiceError::Invalid(Invalid::Book(r))
+    }
+}
+
+impl From<ForwardingProblem> for ServiceError {
+    fn from(p: ForwardingProblem) -> Self {
+        ServiceError::Invalid(Invalid::Forwarding(p))
+    }
+}
+
+impl From<ServicesProblem> for ServiceError {
+    fn from(p: ServicesProblem) -> Self {
+        ServiceError::Invalid(Invalid::Services(p))
+    }
+}

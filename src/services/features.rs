@@ -1,0 +1,103 @@
+//! The services page (SPEC W8): phone lock, CLIR, call waiting, call-as,
+//! wake-up call and account recall. A change is checked whole, stored in one
+//! job (program and recall together), then programmed into the core; if the
+//! core is not reachable, the stored settings are what it gets on the resync.
+
+use std::sync::Arc;
+
+use super::auth::Auth;
+use super::bus::{Changed, Live};
+use super::{Context, ServiceError};
+use crate::domain::access::{Action, Actor, Facet};
+use crate::domain::number::forward_target;
+use crate::domain::program::ExtensionProgram;
+use crate::domain::settings::{check_recall, wakeup, ServicesProblem};
+use crate::hal::Command;
+
+#[derive(Clone)]
+pub struct Features {
+    ctx: Context,
+    auth: Arc<Auth>,
+}
+
+/// What the services page shows.
+#[derive(Debug, Clone)]
+pub struct FeaturesView {
+    pub program: ExtensionProgram,
+    pub recall_account: String,
+    /// Whether a recall PIN is set (the PIN itself is never shown).
+    pub recall_pin_set: bool,
+    /// The board's time zone, which the wake-up time is in.
+    pub time_zone: String,
+}
+
+/// The services page as sent.
+#[derive(Debug, Clone, Default)]
+pub struct FeaturesChange {
+    pub phone_lock: bool,
+    pub clir: bool,
+    pub call_waiting: bool,
+    pub call_as: String,
+    /// `HH:MM`, or empty for none.
+    pub wakeup: String,
+    pub recall_account: String,
+    /// Empty: keep the PIN that is set.
+    pub recall_pin: String,
+}
+
+/// Whether the core took a stored change now, or gets it on the resync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Programmed {
+    Now,
+    OnResync,
+}
+
+impl Features {
+    pub fn new(ctx: Context, auth: Arc<Auth>) -> Features {
+        Features { ctx, auth }
+    }
+
+    pub async fn view(&self, actor: &Actor, ext: &str) -> Result<FeaturesView, ServiceError> {
+        self.ctx.may(actor, Action::Read, ext, Facet::Program).await?;
+        let program = self.ctx.store.program(ext).await?.ok_or(ServiceError::NotFound)?;
+        let (recall_account, recall_pin_set) = self.ctx.store.recall(ext).await?;
+        Ok(FeaturesView { program, recall_account, recall_pin_set, time_zone: self.ctx.time_zone.clone() })
+    }
+
+    pub async fn save(&self, actor: &Actor, ext: &str, c: FeaturesChange) -> Result<Programmed, ServiceError> {
+        self.ctx.may(actor, Action::Change, ext, Facet::Program).await?;
+        let mut p = self.ctx.store.program(ext).await?.ok_or(ServiceError::NotFound)?;
+        let wakeup = wakeup(&c.wakeup)?;
+        let call_as = forward_target(&c.call_as, "").map_err(|_| ServicesProblem::BadCallAs)?;
+        let (account, pin) = (c.recall_account.trim(), c.recall_pin.trim());
+        let (old_account, pin_set) = self.ctx.store.recall(ext).await?;
+        check_recall(account, pin, &old_account, pin_set)?;
+        p.phone_lock = c.phone_lock;
+        p.clir = c.clir;
+        p.call_waiting = c.call_waiting;
+        p.call_as = call_as;
+        p.wakeup = wakeup;
+        let pin_hash = if pin.is_empty() { None } else { Some(self.auth.hasher().hash(pin).await?) };
+        let now = self.ctx.clock.now();
+        if !self.ctx.store.save_services(ext, p, account, pin_hash, now).await? {
+            return Err(ServiceError::NotFound);
+        }
+        tracing::info!(actor = %actor.label(), extension = %ext, "services changed");
+        let programmed = program_core(&self.ctx, ext).await?;
+        self.ctx.bus.publish(Live::Changed { ext: ext.to_owned(), what: Changed::Program });
+        Ok(programmed)
+    }
+}
+
+/// Programs the core with what is stored for `ext`.
+pub(crate) async fn program_core(ctx: &Context, ext: &str) -> Result<Programmed, ServiceError> {
+    let program = ctx.store.program(ext).await?.ok_or(ServiceError::NotFound)?;
+    let command = Command::Program { ext: ext.to_owned(), program: Box::new(program) };
+    match ctx.core.command(command).await {
+        Ok(_) => Ok(Programmed::Now),
+        Err(e) => {
+            tracing::warn!(extension = %ext, error = %e, "the core did not take the settings now; it gets them on resync");
+            Ok(Programmed::OnResync)
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! The call history (SPEC W5) and the start page's panels (SPEC W3): an
+//! extension's calls, filtered and paged; missed calls one row per number with
+//! how many there were; the recent calls; the newest voicemail; and the names
+//! the subscriber knows for those numbers.
+
+use std::collections::HashMap;
+
+use super::{Context, ServiceError};
+use crate::domain::access::{Action, Actor, Facet, Target};
+use crate::domain::cdr::{HistoryKind, HistoryQuery, HistoryRow};
+use crate::domain::voicemail::Voicemail;
+
+/// Rows each panel shows.
+pub const PANEL_ROWS: usize = 5;
+
+#[derive(Clone)]
+pub struct History {
+    ctx: Context,
+}
+
+/// What the start page's changing panels show.
+#[derive(Debug, Clone, Default)]
+pub struct Panels {
+    /// The latest missed call of each number, with how many there were.
+    pub missed: Vec<(HistoryRow, usize)>,
+    pub recent: Vec<HistoryRow>,
+    pub voicemails: Vec<Voicemail>,
+    /// Names for the numbers shown.
+    pub names: HashMap<String, String>,
+}
+
+impl History {
+    pub fn new(ctx: Context) -> History {
+        History { ctx }
+    }
+
+    /// One page of an extension's history.
+    pub async fn page(&self, actor: &Actor, q: HistoryQuery) -> Result<Vec<HistoryRow>, ServiceError> {
+        self.ctx.may(actor, Action::Read, &q.extension, Facet::History).await?;
+        Ok(self.ctx.store.history(q).await?)
+    }
+
+    /// The names known for these numbers, as the subscriber of `ext` knows them:
+    /// extensions, his private book, then the public book.
+    pub async fn names(
+        &self,
+        actor: &Actor,
+        ext: &str,
+        numbers: Vec<String>,
+    ) -> Result<HashMap<String, String>, ServiceError> {
+        self.ctx.may_do(actor, Action::Read, Target::PrivateBook { owner: ext })?;
+        Ok(self.ctx.store.names_for(ext, numbers).await?)
+    }
+
+    /// The start page's missed, recent and voicemail panels.
+    pub async fn panels(&self, actor: &Actor, ext: &str) -> Result<Panels, ServiceError> {
+        self.ctx.may(actor, Action::Read, ext, Facet::History).await?;
+        self.ctx.may(actor, Action::Read, ext, Facet::Voicemail).await?;
+        let q = |kind| HistoryQuery { extension: ext.to_owned(), kind, limit: 100, ..Default::default() };
+        let missed_rows = self.ctx.store.history(q(Some(HistoryKind::Missed))).await?;
+        let recent: Vec<HistoryRow> = self
+            .ctx
+            .store
+            .history(q(None))
+            .await?
+            .into_iter()
+            .filter(|h| matches!(h.cdr.kind(), HistoryKind::Incoming | HistoryKind::Outgoing))
+            .take(PANEL_ROWS)
+            .collect();
+        let voicemails = self.ctx.store.voicemails(ext, PANEL_ROWS as u32).await?;
+        let mut missed: Vec<(HistoryRow, usize)> = Vec::new();
+        for h in missed_rows {
+            match missed.iter().position(|(r, _)| r.cdr.peer == h.cdr.peer) {
+                Some(i) => missed[i].1 += 1,
+                None if missed.len() < PANEL_ROWS => missed.push((h, 1)),
+                None => {}
+            }
+        }
+        let numbers = missed
+            .iter()
+            .map(|(h, _)| h.cdr.peer.clone())
+            .chain(recent.iter().map(|h| h.cdr.peer.clone()))
+            .chain(voicemails.iter().map(|v| v.caller.clone()))
+            .collect();
+        let names = self.names(actor, ext, numbers).await.unwrap_or_default();
+        Ok(Panels { missed, recent, voicemails, names })
+    }
+}

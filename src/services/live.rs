@@ -1,0 +1,106 @@
+//! Which live events an actor may see (SPEC W3, C3): the one filter behind the
+//! pages' event stream, and the CTI server's and managers' views to come. An
+//! event is shown when `domain::access` lets the actor read the facet of the
+//! extension it is about.
+
+use std::collections::HashMap;
+
+use tokio::sync::broadcast;
+
+use super::bus::{Live, Published, Resume};
+use super::{Context, ServiceError};
+use crate::domain::access::{allowed, Action, Actor, Facet, Target, Who};
+
+#[derive(Clone)]
+pub struct LiveEvents {
+    ctx: Context,
+}
+
+/// What one actor sees of the bus.
+pub struct Feed {
+    actor: Actor,
+    /// Departments of the extensions, for actors whose rights depend on them
+    /// (managers); empty for everyone else.
+    departments: HashMap<String, Option<i64>>,
+}
+
+/// Where a subscription starts.
+pub enum Start {
+    /// The events missed since the last one seen, then the live ones.
+    From(Vec<Published>, broadcast::Receiver<Published>),
+    /// Too much was missed: the view should reload, then follow the live ones.
+    Reload(broadcast::Receiver<Published>),
+}
+
+impl LiveEvents {
+    pub fn new(ctx: Context) -> LiveEvents {
+        LiveEvents { ctx }
+    }
+
+    /// Subscribes `actor` to the bus, after `last_seen` when resuming.
+    pub async fn subscribe(&self, actor: &Actor, last_seen: Option<u64>) -> Result<(Feed, Start), ServiceError> {
+        let departments = match actor.who {
+            Who::Manager { .. } => self.ctx.store.departments_of_all().await?,
+            _ => HashMap::new(),
+        };
+        let start = match last_seen {
+            None => Start::From(Vec::new(), self.ctx.bus.subscribe()),
+            Some(seen) => match self.ctx.bus.resume(seen) {
+                Resume::From(missed, rx) => Start::From(missed, rx),
+                Resume::TooOld(rx) => Start::Reload(rx),
+            },
+        };
+        Ok((Feed { actor: actor.clone(), departments }, start))
+    }
+}
+
+impl Feed {
+    /// The feed of an actor whose rights do not depend on departments.
+    pub fn of(actor: Actor) -> Feed {
+        Feed { actor, departments: HashMap::new() }
+    }
+
+    /// Whether the actor may see this event.
+    pub fn shows(&self, live: &Live) -> bool {
+        let may = |ext: &str, facet| {
+            let department = self.departments.get(ext).copied().flatten();
+            allowed(&self.actor, Action::Read, Target::Extension { number: ext, department, facet }).is_ok()
+        };
+        match live {
+            Live::Line { ext, .. } => may(ext, Facet::Live),
+            Live::Call { from, to, at, .. } => [from, to, at].into_iter().any(|e| may(e, Facet::Live)),
+            Live::CallRecord { cdr } => may(&cdr.extension, Facet::History),
+            Live::Voicemail { ext, .. } => may(ext, Facet::Voicemail),
+            Live::Changed { ext, .. } => may(ext, Facet::Program),
+            Live::CoreLink { .. } => true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::access::Channel;
+    use crate::domain::line::{LineState, Progress};
+    use crate::domain::phonebook::PublicRight;
+
+    #[test]
+    fn a_subscriber_sees_only_his_own_events() {
+        let who = Who::Subscriber { ext: "100".into(), pin_only: false, public_book: PublicRight::Read };
+        let feed = Feed::of(Actor::new(who, Channel::Web));
+        let line = |e: &str| Live::Line { ext: e.into(), state: LineState::Ringing };
+        assert!(feed.shows(&line("100")));
+        assert!(!feed.shows(&line("101")));
+        let call = |to: &str| Live::Call {
+            call: 1,
+            progress: Progress::Ringing,
+            from: "0221".into(),
+            to: to.into(),
+            at: to.into(),
+        };
+        assert!(feed.shows(&call("100")) && !feed.shows(&call("101")));
+        assert!(feed.shows(&Live::CoreLink { up: false }));
+        let pin = Who::Subscriber { ext: "100".into(), pin_only: true, public_book: PublicRight::Read };
+        assert!(!Feed::of(Actor::new(pin, Channel::Web)).shows(&line("100")), "a PIN login sees nothing");
+    }
+}

@@ -1,0 +1,176 @@
+//! The phonebooks (SPEC W6): the public book, each subscriber's private book,
+//! groups, the extensions and departments beside them; adding, deleting,
+//! grouping, import (Outlook CSV, vCard) and export. `domain::access` decides
+//! which books an actor may read and change; the store keeps each change in one
+//! job and re-checks, in that job, that the contacts belong to those books.
+
+use super::{Context, Invalid, ServiceError};
+use crate::domain::access::{Action, Actor, Target};
+use crate::domain::phonebook::{Entry, Group, ImportOutcome, PublicRight, Refusal, View, LIST_LIMIT};
+use crate::phonebook::{self, outlook, vcard, BookKind, Contact, Format, Rejected};
+
+#[derive(Clone)]
+pub struct Phonebook {
+    ctx: Context,
+}
+
+/// What the phonebook page shows for one list.
+#[derive(Debug, Clone)]
+pub struct BookPage {
+    pub right: PublicRight,
+    pub departments: Vec<(i64, String)>,
+    pub groups: Vec<Group>,
+    pub entries: Vec<Entry>,
+}
+
+/// An export's formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    OutlookCsv,
+    VCard3,
+    VCard4,
+}
+
+/// What an import did, with every rejected line (by the line an editor shows).
+#[derive(Debug, Clone, Default)]
+pub struct ImportReport {
+    pub added: usize,
+    pub unchanged: usize,
+    pub rejected: Vec<Rejected>,
+}
+
+impl Phonebook {
+    pub fn new(ctx: Context) -> Phonebook {
+        Phonebook { ctx }
+    }
+
+    /// What `actor` may do with the public book.
+    fn right(&self, actor: &Actor) -> PublicRight {
+        if self.ctx.may_do(actor, Action::Change, Target::PublicBook).is_ok() {
+            PublicRight::Edit
+        } else if crate::domain::access::allowed(actor, Action::Read, Target::PublicBook).is_ok() {
+            PublicRight::Read
+        } else {
+            PublicRight::None
+        }
+    }
+
+    fn may_change(&self, actor: &Actor, owner: &str, book: BookKind) -> Result<(), ServiceError> {
+        let target = match book {
+            BookKind::Public => Target::PublicBook,
+            BookKind::Private => Target::PrivateBook { owner },
+        };
+        self.ctx.may_do(actor, Action::Change, target).map_err(|e| match (book, e) {
+            (BookKind::Public, ServiceError::Denied(_)) => Refusal::PublicReadOnly.into(),
+            (_, e) => e,
+        })
+    }
+
+    /// One list of `owner`'s phonebook (his private book, the public one if he
+    /// may read it, the extensions), searched.
+    pub async fn page(&self, actor: &Actor, owner: &str, view: View, search: &str) -> Result<BookPage, ServiceError> {
+        self.ctx.may_do(actor, Action::Read, Target::PrivateBook { owner })?;
+        let right = self.right(actor);
+        let (departments, groups) = self.ctx.store.phonebook_groups(owner).await?;
+        let entries = self.ctx.store.phonebook(owner, view, search).await?;
+        Ok(BookPage { right, departments, groups, entries })
+    }
+
+    /// The first entries matching `search` (the start page's search).
+    pub async fn search(
+        &self,
+        actor: &Actor,
+        owner: &str,
+        search: &str,
+        limit: usize,
+    ) -> Result<Vec<Entry>, ServiceError> {
+        self.ctx.may_do(actor, Action::Read, Target::PrivateBook { owner })?;
+        Ok(self.ctx.store.phonebook_first(owner, View::All, search, limit).await?)
+    }
+
+    /// Adds one contact; returns its id.
+    pub async fn add(&self, actor: &Actor, owner: &str, book: BookKind, c: Contact) -> Result<i64, ServiceError> {
+        self.may_change(actor, owner, book)?;
+        c.check().map_err(|p| ServiceError::Invalid(Invalid::Contact(p)))?;
+        let id = self.ctx.store.add_contact(owner, book, c, self.ctx.clock.now()).await??;
+        Ok(id)
+    }
+
+    /// Deletes contacts of the books `actor` may change; all or nothing.
+    pub async fn delete(&self, actor: &Actor, owner: &str, ids: Vec<i64>) -> Result<usize, ServiceError> {
+        self.may_change(actor, owner, BookKind::Private)?;
+        check_selection(&ids)?;
+        Ok(self.ctx.store.delete_contacts(owner, ids).await??)
+    }
+
+    /// Puts contacts into a group of their book.
+    pub async fn group(&self, actor: &Actor, owner: &str, ids: Vec<i64>, group: i64) -> Result<usize, ServiceError> {
+        self.may_change(actor, owner, BookKind::Private)?;
+        check_selection(&ids)?;
+        Ok(self.ctx.store.add_to_group(owner, ids, group).await??)
+    }
+
+    /// Makes a group; returns its id.
+    pub async fn new_group(&self, actor: &Actor, owner: &str, name: &str, book: BookKind) -> Result<i64, ServiceError> {
+        self.may_change(actor, owner, book)?;
+        Ok(self.ctx.store.create_group(owner, name, book).await??)
+    }
+
+    /// Imports a contact file into `book` (a WebCTI export puts each contact back
+    /// into the book it names). Parsed off the async threads.
+    pub async fn import(
+        &self,
+        actor: &Actor,
+        owner: &str,
+        file: Vec<u8>,
+        format: Option<Format>,
+        book: BookKind,
+    ) -> Result<ImportReport, ServiceError> {
+        self.may_change(actor, owner, book)?;
+        if file.is_empty() {
+            return Err(ServiceError::Invalid(Invalid::File(phonebook::FileError::Empty)));
+        }
+        let parsed = tokio::task::spawn_blocking(move || phonebook::parse(&file, format))
+            .await
+            .map_err(|_| ServiceError::Invalid(Invalid::File(phonebook::FileError::Empty)))?
+            .map_err(|e| ServiceError::Invalid(Invalid::File(e)))?;
+        let mut rejected = parsed.rejected;
+        // Contacts the file puts into the public book need the right to change it.
+        let edit_public = self.right(actor) == PublicRight::Edit;
+        let (contacts, refused): (Vec<_>, Vec<_>) = parsed
+            .contacts
+            .into_iter()
+            .partition(|(_, c)| edit_public || c.book.unwrap_or(book) != BookKind::Public);
+        rejected.extend(refused.into_iter().map(|(line, _)| Rejected::new(line, Refusal::PublicReadOnly.key(), "")));
+        let ImportOutcome { added, unchanged, rejected: refused } =
+            self.ctx.store.import_contacts(owner, book, contacts, self.ctx.clock.now()).await??;
+        rejected.extend(refused);
+        rejected.sort_by_key(|r| r.line);
+        tracing::info!(actor = %actor.label(), owner = %owner, added, unchanged, rejected = rejected.len(), "phonebook import");
+        Ok(ImportReport { added, unchanged, rejected })
+    }
+
+    /// The contacts of a list (all, or one group) as a file.
+    pub async fn export(
+        &self,
+        actor: &Actor,
+        owner: &str,
+        view: View,
+        format: ExportFormat,
+    ) -> Result<Vec<u8>, ServiceError> {
+        self.ctx.may_do(actor, Action::Read, Target::PrivateBook { owner })?;
+        let contacts = self.ctx.store.export_contacts(owner, view).await?;
+        Ok(match format {
+            ExportFormat::VCard3 => vcard::export(&contacts, false),
+            ExportFormat::VCard4 => vcard::export(&contacts, true),
+            ExportFormat::OutlookCsv => outlook::export(&contacts),
+        })
+    }
+}
+
+fn check_selection(ids: &[i64]) -> Result<(), ServiceError> {
+    if ids.is_empty() || ids.len() > LIST_LIMIT {
+        return Err(ServiceError::Invalid(Invalid::Selection));
+    }
+    Ok(())
+}
