@@ -68,7 +68,13 @@ async fn generator_into_store(dir: &std::path::Path) {
     let store = Store::open(&dir.join("intake.db")).await.expect("store");
     let core: Arc<dyn SwitchCore> = Arc::new(SimCore::start(sim.clone()));
     let (trigger, shutdown) = webcti::shutdown::channel();
-    let intake = tokio::spawn(intake::run(core, store.clone(), Bus::new(), webcti::system::clock::Clock::system(), shutdown));
+    let intake = tokio::spawn(intake::run(
+        core,
+        store.clone(),
+        Bus::new(),
+        webcti::system::clock::Clock::system(),
+        shutdown,
+    ));
     let mut traffic = Traffic::new(11, TrafficConfig::default());
     let exts = exts();
     let mut unacked = sim.unacked();

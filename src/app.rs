@@ -7,6 +7,7 @@ use std::time::Duration;
 use std::sync::Arc;
 
 use crate::config::{Config, CoreLink};
+use crate::demo;
 use crate::hal::client::{Resync, WireCore};
 use crate::hal::transport::Endpoint;
 use crate::hal::{LinkHealth, SwitchCore};
@@ -15,17 +16,16 @@ use crate::http::tls::DeviceIdentity;
 use crate::http::{self, HttpState};
 use crate::services::auth::Auth;
 use crate::services::bus::Bus;
-use crate::demo;
 use crate::services::intake;
 use crate::services::mail::Mailer;
 use crate::services::reset::Reset;
 use crate::services::resync::FromStore;
 use crate::services::{Context, Services};
-use crate::system::clock::Clock as ServiceClock;
 use crate::shutdown::Shutdown;
 use crate::sim::traffic::{self, TrafficConfig};
 use crate::sim::{self, Clock, Sim, SimCore};
 use crate::store::Store;
+use crate::system::clock::Clock as ServiceClock;
 use crate::system::{files, privileges, random, watchdog::Watchdog};
 
 /// The first administrator's one-time setup secret, kept until an administrator exists.

@@ -5,15 +5,38 @@ use std::path::{Path, PathBuf};
 
 /// (room, what it must not name, why)
 const RULES: &[(&str, &[&str], &str)] = &[
-    ("http", &["crate::store", "crate::hal", "crate::sim"], "http calls services; it never touches SQL or the core"),
+    (
+        "http",
+        &["crate::store", "crate::hal", "crate::sim"],
+        "http calls services; it never touches SQL or the core",
+    ),
     (
         "domain",
-        &["crate::store", "crate::hal", "crate::http", "crate::services", "crate::sim", "tokio", "std::fs", "std::net", "SystemTime", "rusqlite"],
+        &[
+            "crate::store",
+            "crate::hal",
+            "crate::http",
+            "crate::services",
+            "crate::sim",
+            "tokio",
+            "std::fs",
+            "std::net",
+            "SystemTime",
+            "rusqlite",
+        ],
         "domain is pure: no I/O, no clock of its own",
     ),
     ("sim", &["crate::store", "crate::http", "crate::services"], "the simulator keeps its own memory"),
-    ("services", &["crate::sim", "crate::http", "SystemTime"], "services never reach the simulator; time comes from the clock"),
-    ("store", &["crate::http", "crate::services", "crate::hal", "crate::sim"], "the store knows nothing above it"),
+    (
+        "services",
+        &["crate::sim", "crate::http", "SystemTime"],
+        "services never reach the simulator; time comes from the clock",
+    ),
+    (
+        "store",
+        &["crate::http", "crate::services", "crate::hal", "crate::sim"],
+        "the store knows nothing above it",
+    ),
 ];
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {

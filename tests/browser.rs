@@ -102,7 +102,7 @@ fn a_missed_call_appears_without_a_reload() {
     assert!(b.wait_until("document.body.dataset.live === '1'", WAIT));
     b.js("window.samePage = 'yes';");
     sim.with(|ex| ex.incoming("0229998877", "100")).expect("incoming call");
-    assert!(b.wait_until("document.body.dataset.line === 'Ringing'", WAIT), "the line rings live");
+    assert!(b.wait_until("document.body.dataset.line === 'ringing'", WAIT), "the line rings live");
     sim.advance(20);
     assert!(
         b.wait_until("document.querySelector('#panels').innerText.includes('0229998877')", WAIT),
@@ -128,7 +128,7 @@ fn a_callback_rings_the_subscribers_extension() {
         b.body()
     );
     // The simulator rings extension 100 first: the page hears its own line ring.
-    assert!(b.wait_until("document.body.dataset.line === 'Ringing'", WAIT));
+    assert!(b.wait_until("document.body.dataset.line === 'ringing'", WAIT));
 }
 
 #[test]

@@ -52,7 +52,13 @@ async fn rig() -> Rig {
     let core =
         Arc::new(WireCore::start(Endpoint::Unix(sock), Arc::new(FromStore(store.clone())), shutdown.clone()));
     let bus = Bus::new();
-    let intake = tokio::spawn(intake::run(core.clone(), store.clone(), bus.clone(), webcti::system::clock::Clock::system(), shutdown));
+    let intake = tokio::spawn(intake::run(
+        core.clone(),
+        store.clone(),
+        bus.clone(),
+        webcti::system::clock::Clock::system(),
+        shutdown,
+    ));
     let mut health = core.health();
     tokio::time::timeout(LIMIT, health.wait_for(true)).await.expect("link up");
     Rig { _dir: dir, sim, faults, store, core, bus, trigger, intake, exts }
@@ -205,7 +211,13 @@ async fn a_core_on_a_serial_line() {
         Arc::new(FromStore(store.clone())),
         shutdown.clone(),
     ));
-    let intake = tokio::spawn(intake::run(core.clone(), store.clone(), Bus::new(), webcti::system::clock::Clock::system(), shutdown));
+    let intake = tokio::spawn(intake::run(
+        core.clone(),
+        store.clone(),
+        Bus::new(),
+        webcti::system::clock::Clock::system(),
+        shutdown,
+    ));
     let mut health = core.health();
     tokio::time::timeout(LIMIT, health.wait_for(true)).await.expect("link up over the pty");
     let mut t = traffic();

@@ -212,7 +212,7 @@ fn a_callback_rings_the_subscribers_own_phone_first() {
     let r = b.post("/call", &[("number", "0602 222-222"), ("mode", "extension")]);
     assert_eq!(r.header("location"), Some("/start?called=0602222222"), "{}", r.body);
     // The simulator rings extension 100; the portal hears it live.
-    assert!(live.wait_for("\"ext\":\"100\",\"state\":\"Ringing\"", Duration::from_secs(30)), "{}", live.seen);
+    assert!(live.wait_for("\"ext\":\"100\",\"state\":\"ringing\"", Duration::from_secs(30)), "{}", live.seen);
     assert!(b.get("/start?called=0602222222").body.contains("Your phone is ringing"));
     // MobilePhone first without a mobile number: a clear message.
     let r = b.post("/call", &[("number", "101"), ("mode", "mobile")]);

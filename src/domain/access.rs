@@ -50,15 +50,32 @@ pub enum Scope {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Who {
     /// A subscriber logged in to his extension. A PIN login may only set a password.
-    Subscriber { ext: String, pin_only: bool, public_book: PublicRight },
+    Subscriber {
+        ext: String,
+        pin_only: bool,
+        public_book: PublicRight,
+    },
     /// A manager: his own extension, and the extensions of his departments and the
     /// unassigned pool.
-    Manager { ext: String, departments: Vec<i64>, public_book: PublicRight },
-    Administrator { name: String },
-    ApiToken { id: i64, scopes: Vec<Scope> },
+    Manager {
+        ext: String,
+        departments: Vec<i64>,
+        public_book: PublicRight,
+    },
+    Administrator {
+        name: String,
+    },
+    ApiToken {
+        id: i64,
+        scopes: Vec<Scope>,
+    },
     /// A desktop CTI client: its devices (extensions it controls) and the lines it
     /// may monitor.
-    CtiAccount { name: String, devices: Vec<String>, monitors: Vec<String> },
+    CtiAccount {
+        name: String,
+        devices: Vec<String>,
+        monitors: Vec<String>,
+    },
     /// The service itself.
     System,
 }
@@ -99,11 +116,17 @@ pub enum Facet {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target<'a> {
     /// One extension, with the department it belongs to (`None`: unassigned).
-    Extension { number: &'a str, department: Option<i64>, facet: Facet },
+    Extension {
+        number: &'a str,
+        department: Option<i64>,
+        facet: Facet,
+    },
     /// The list of the exchange's extensions and departments (names and numbers).
     Directory,
     PublicBook,
-    PrivateBook { owner: &'a str },
+    PrivateBook {
+        owner: &'a str,
+    },
     /// The desktop CTI client's installer.
     Installer,
     /// Board-wide settings, accounts, tokens.
@@ -171,7 +194,11 @@ pub fn allowed(actor: &Actor, action: Action, target: Target<'_>) -> Result<(), 
         Who::Subscriber { ext, pin_only, public_book } => {
             if *pin_only {
                 return match target {
-                    Target::Extension { number, facet: Facet::Password, .. } if number == ext => Ok(()),
+                    Target::Extension { number, facet: Facet::Password, .. }
+                        if number == ext && action != Action::Dial =>
+                    {
+                        Ok(())
+                    }
                     _ => Err(Denied::PasswordFirst),
                 };
             }
@@ -202,14 +229,17 @@ pub fn allowed(actor: &Actor, action: Action, target: Target<'_>) -> Result<(), 
             };
             match target {
                 Target::Extension { facet: Facet::Password | Facet::Voicemail, .. } => Err(Denied::Scope),
-                Target::Extension { facet: Facet::History | Facet::Live, .. } if action != Action::Read => {
+                Target::Extension { facet: Facet::History | Facet::Live, .. } if action == Action::Change => {
                     Err(Denied::Scope)
                 }
                 Target::Extension { facet, .. } if action == Action::Dial && facet != Facet::Live => {
                     Err(Denied::Scope)
                 }
                 Target::Extension { .. } | Target::Directory | Target::PublicBook => {
-                    if action == Action::Dial && !matches!(target, Target::Extension { .. }) {
+                    let book_or_list = !matches!(target, Target::Extension { .. });
+                    if (action == Action::Dial && book_or_list)
+                        || (action != Action::Read && target == Target::Directory)
+                    {
                         return Err(Denied::Scope);
                     }
                     scopes.contains(&need).then_some(()).ok_or(Denied::Scope)
@@ -274,19 +304,44 @@ mod tests {
     fn actors() -> Vec<(&'static str, Actor)> {
         let web = |who| Actor::new(who, Channel::Web);
         vec![
-            ("sub", web(Who::Subscriber { ext: "100".into(), pin_only: false, public_book: PublicRight::Read })),
-            ("editor", web(Who::Subscriber { ext: "100".into(), pin_only: false, public_book: PublicRight::Edit })),
-            ("nobook", web(Who::Subscriber { ext: "100".into(), pin_only: false, public_book: PublicRight::None })),
-            ("pin", web(Who::Subscriber { ext: "100".into(), pin_only: true, public_book: PublicRight::Edit })),
-            ("mgr", web(Who::Manager { ext: "100".into(), departments: vec![1], public_book: PublicRight::Read })),
+            (
+                "sub",
+                web(Who::Subscriber { ext: "100".into(), pin_only: false, public_book: PublicRight::Read }),
+            ),
+            (
+                "editor",
+                web(Who::Subscriber { ext: "100".into(), pin_only: false, public_book: PublicRight::Edit }),
+            ),
+            (
+                "nobook",
+                web(Who::Subscriber { ext: "100".into(), pin_only: false, public_book: PublicRight::None }),
+            ),
+            (
+                "pin",
+                web(Who::Subscriber { ext: "100".into(), pin_only: true, public_book: PublicRight::Edit }),
+            ),
+            (
+                "mgr",
+                web(Who::Manager { ext: "100".into(), departments: vec![1], public_book: PublicRight::Read }),
+            ),
             ("admin", web(Who::Administrator { name: "root".into() })),
             ("t-read", Actor::new(Who::ApiToken { id: 1, scopes: vec![Scope::Read] }, Channel::Api)),
-            ("t-prov", Actor::new(Who::ApiToken { id: 2, scopes: vec![Scope::Read, Scope::Provision] }, Channel::Api)),
+            (
+                "t-prov",
+                Actor::new(
+                    Who::ApiToken { id: 2, scopes: vec![Scope::Read, Scope::Provision] },
+                    Channel::Api,
+                ),
+            ),
             ("t-call", Actor::new(Who::ApiToken { id: 3, scopes: vec![Scope::Calls] }, Channel::Api)),
             (
                 "cti",
                 Actor::new(
-                    Who::CtiAccount { name: "desk".into(), devices: vec!["100".into()], monitors: vec!["101".into()] },
+                    Who::CtiAccount {
+                        name: "desk".into(),
+                        devices: vec!["100".into()],
+                        monitors: vec!["101".into()],
+                    },
                     Channel::Cti,
                 ),
             ),
@@ -312,29 +367,121 @@ mod tests {
         use Facet::*;
         //            sub    editor nobook pin    mgr    admin  t-read t-prov t-call cti    system import
         vec![
-            ("own profile", ext("100", OWN, Profile), ["rc.", "rc.", "rc.", "...", "rc.", "rcd", "r..", "rc.", "...", "r..", "rcd", "..."]),
-            ("own password", ext("100", OWN, Password), ["rc.", "rc.", "rc.", "rc.", "rc.", "rcd", "...", "...", "...", "...", "rcd", "..."]),
-            ("own history", ext("100", OWN, History), ["r..", "r..", "r..", "...", "r..", "rcd", "r..", "r..", "...", "r..", "rcd", "..."]),
-            ("own voicemail", ext("100", OWN, Voicemail), ["rc.", "rc.", "rc.", "...", "rc.", "rcd", "...", "...", "...", "...", "rcd", "..."]),
-            ("own program", ext("100", OWN, Program), ["rc.", "rc.", "rc.", "...", "rc.", "rcd", "r..", "rc.", "...", "rc.", "rcd", "..."]),
-            ("own live", ext("100", OWN, Live), ["r.d", "r.d", "r.d", "...", "r.d", "rcd", "r..", "r..", "..d", "r.d", "rcd", "..."]),
-            ("own keys", ext("100", OWN, Keys), ["rc.", "rc.", "rc.", "...", "rc.", "rcd", "r..", "rc.", "...", "...", "rcd", "..."]),
-            ("dept profile", ext("101", OWN, Profile), ["...", "...", "...", "...", "rc.", "rcd", "r..", "rc.", "...", "...", "rcd", "..."]),
-            ("dept password", ext("101", OWN, Password), ["...", "...", "...", "...", "...", "rcd", "...", "...", "...", "...", "rcd", "..."]),
-            ("dept history", ext("101", OWN, History), ["...", "...", "...", "...", "r..", "rcd", "r..", "r..", "...", "...", "rcd", "..."]),
-            ("dept voicemail", ext("101", OWN, Voicemail), ["...", "...", "...", "...", "...", "rcd", "...", "...", "...", "...", "rcd", "..."]),
-            ("dept program", ext("101", OWN, Program), ["...", "...", "...", "...", "rc.", "rcd", "r..", "rc.", "...", "...", "rcd", "..."]),
-            ("dept live", ext("101", OWN, Live), ["...", "...", "...", "...", "r..", "rcd", "r..", "r..", "..d", "r..", "rcd", "..."]),
-            ("other profile", ext("110", Some(2), Profile), ["...", "...", "...", "...", "...", "rcd", "r..", "rc.", "...", "...", "rcd", "..."]),
-            ("other program", ext("110", Some(2), Program), ["...", "...", "...", "...", "...", "rcd", "r..", "rc.", "...", "...", "rcd", "..."]),
-            ("other live", ext("110", Some(2), Live), ["...", "...", "...", "...", "...", "rcd", "r..", "r..", "..d", "...", "rcd", "..."]),
-            ("pool program", ext("199", None, Program), ["...", "...", "...", "...", "rc.", "rcd", "r..", "rc.", "...", "...", "rcd", "..."]),
-            ("directory", Target::Directory, ["r..", "r..", "r..", "...", "r..", "rcd", "r..", "r..", "...", "r..", "rcd", "..."]),
-            ("public book", Target::PublicBook, ["r..", "rc.", "...", "...", "r..", "rcd", "r..", "rc.", "...", "r..", "rcd", "rc."]),
-            ("own book", Target::PrivateBook { owner: "100" }, ["rc.", "rc.", "rc.", "...", "rc.", "rcd", "...", "...", "...", "...", "rcd", "rc."]),
-            ("other book", Target::PrivateBook { owner: "101" }, ["...", "...", "...", "...", "...", "rcd", "...", "...", "...", "...", "rcd", "..."]),
-            ("installer", Target::Installer, ["r..", "r..", "r..", "...", "r..", "rcd", "...", "...", "...", "...", "rcd", "..."]),
-            ("administration", Target::Administration, ["...", "...", "...", "...", "...", "rcd", "...", "...", "...", "...", "rcd", "..."]),
+            (
+                "own profile",
+                ext("100", OWN, Profile),
+                ["rc.", "rc.", "rc.", "...", "rc.", "rcd", "r..", "rc.", "...", "r..", "rcd", "..."],
+            ),
+            (
+                "own password",
+                ext("100", OWN, Password),
+                ["rc.", "rc.", "rc.", "rc.", "rc.", "rcd", "...", "...", "...", "...", "rcd", "..."],
+            ),
+            (
+                "own history",
+                ext("100", OWN, History),
+                ["r..", "r..", "r..", "...", "r..", "rcd", "r..", "r..", "...", "r..", "rcd", "..."],
+            ),
+            (
+                "own voicemail",
+                ext("100", OWN, Voicemail),
+                ["rc.", "rc.", "rc.", "...", "rc.", "rcd", "...", "...", "...", "...", "rcd", "..."],
+            ),
+            (
+                "own program",
+                ext("100", OWN, Program),
+                ["rc.", "rc.", "rc.", "...", "rc.", "rcd", "r..", "rc.", "...", "rc.", "rcd", "..."],
+            ),
+            (
+                "own live",
+                ext("100", OWN, Live),
+                ["r.d", "r.d", "r.d", "...", "r.d", "rcd", "r..", "r..", "..d", "r.d", "rcd", "..."],
+            ),
+            (
+                "own keys",
+                ext("100", OWN, Keys),
+                ["rc.", "rc.", "rc.", "...", "rc.", "rcd", "r..", "rc.", "...", "...", "rcd", "..."],
+            ),
+            (
+                "dept profile",
+                ext("101", OWN, Profile),
+                ["...", "...", "...", "...", "rc.", "rcd", "r..", "rc.", "...", "...", "rcd", "..."],
+            ),
+            (
+                "dept password",
+                ext("101", OWN, Password),
+                ["...", "...", "...", "...", "...", "rcd", "...", "...", "...", "...", "rcd", "..."],
+            ),
+            (
+                "dept history",
+                ext("101", OWN, History),
+                ["...", "...", "...", "...", "r..", "rcd", "r..", "r..", "...", "...", "rcd", "..."],
+            ),
+            (
+                "dept voicemail",
+                ext("101", OWN, Voicemail),
+                ["...", "...", "...", "...", "...", "rcd", "...", "...", "...", "...", "rcd", "..."],
+            ),
+            (
+                "dept program",
+                ext("101", OWN, Program),
+                ["...", "...", "...", "...", "rc.", "rcd", "r..", "rc.", "...", "...", "rcd", "..."],
+            ),
+            (
+                "dept live",
+                ext("101", OWN, Live),
+                ["...", "...", "...", "...", "r..", "rcd", "r..", "r..", "..d", "r..", "rcd", "..."],
+            ),
+            (
+                "other profile",
+                ext("110", Some(2), Profile),
+                ["...", "...", "...", "...", "...", "rcd", "r..", "rc.", "...", "...", "rcd", "..."],
+            ),
+            (
+                "other program",
+                ext("110", Some(2), Program),
+                ["...", "...", "...", "...", "...", "rcd", "r..", "rc.", "...", "...", "rcd", "..."],
+            ),
+            (
+                "other live",
+                ext("110", Some(2), Live),
+                ["...", "...", "...", "...", "...", "rcd", "r..", "r..", "..d", "...", "rcd", "..."],
+            ),
+            (
+                "pool program",
+                ext("199", None, Program),
+                ["...", "...", "...", "...", "rc.", "rcd", "r..", "rc.", "...", "...", "rcd", "..."],
+            ),
+            (
+                "directory",
+                Target::Directory,
+                ["r..", "r..", "r..", "...", "r..", "rcd", "r..", "r..", "...", "r..", "rcd", "..."],
+            ),
+            (
+                "public book",
+                Target::PublicBook,
+                ["r..", "rc.", "...", "...", "r..", "rcd", "r..", "rc.", "...", "r..", "rcd", "rc."],
+            ),
+            (
+                "own book",
+                Target::PrivateBook { owner: "100" },
+                ["rc.", "rc.", "rc.", "...", "rc.", "rcd", "...", "...", "...", "...", "rcd", "rc."],
+            ),
+            (
+                "other book",
+                Target::PrivateBook { owner: "101" },
+                ["...", "...", "...", "...", "...", "rcd", "...", "...", "...", "...", "rcd", "..."],
+            ),
+            (
+                "installer",
+                Target::Installer,
+                ["r..", "r..", "r..", "...", "r..", "rcd", "...", "...", "...", "...", "rcd", "..."],
+            ),
+            (
+                "administration",
+                Target::Administration,
+                ["...", "...", "...", "...", "...", "rcd", "...", "...", "...", "...", "rcd", "..."],
+            ),
         ]
     }
 
@@ -362,10 +509,19 @@ mod tests {
 
     #[test]
     fn refusals_say_why() {
-        let pin = Actor::new(Who::Subscriber { ext: "107".into(), pin_only: true, public_book: PublicRight::Read }, Channel::Web);
+        let pin = Actor::new(
+            Who::Subscriber { ext: "107".into(), pin_only: true, public_book: PublicRight::Read },
+            Channel::Web,
+        );
         assert_eq!(allowed(&pin, Action::Read, ext("107", None, Facet::History)), Err(Denied::PasswordFirst));
-        let mgr = Actor::new(Who::Manager { ext: "100".into(), departments: vec![1], public_book: PublicRight::Read }, Channel::Web);
-        assert_eq!(allowed(&mgr, Action::Change, ext("110", Some(2), Facet::Program)), Err(Denied::OutsideDepartments));
+        let mgr = Actor::new(
+            Who::Manager { ext: "100".into(), departments: vec![1], public_book: PublicRight::Read },
+            Channel::Web,
+        );
+        assert_eq!(
+            allowed(&mgr, Action::Change, ext("110", Some(2), Facet::Program)),
+            Err(Denied::OutsideDepartments)
+        );
         let token = Actor::new(Who::ApiToken { id: 1, scopes: vec![Scope::Read] }, Channel::Api);
         assert_eq!(allowed(&token, Action::Change, Target::PublicBook), Err(Denied::Scope));
         assert_eq!(allowed(&token, Action::Read, Target::Administration), Err(Denied::AdministratorsOnly));

@@ -80,6 +80,5 @@ impl Refusal {
     }
 }
 
-
 /// Entries one list shows at most (a search narrows it); exports take all.
 pub const LIST_LIMIT: usize = 500;

@@ -105,7 +105,12 @@ pub fn wakeup(raw: &str) -> Result<Option<u16>, ServicesProblem> {
 
 /// Checks an account recall as typed: an account of up to 16 digits, a PIN of
 /// four, and a PIN whenever the account is new (the old one's PIN stays).
-pub fn check_recall(account: &str, pin: &str, old_account: &str, pin_set: bool) -> Result<(), ServicesProblem> {
+pub fn check_recall(
+    account: &str,
+    pin: &str,
+    old_account: &str,
+    pin_set: bool,
+) -> Result<(), ServicesProblem> {
     if !account.is_empty() && (account.len() > 16 || !account.bytes().all(|b| b.is_ascii_digit())) {
         return Err(ServicesProblem::BadAccount);
     }

@@ -60,7 +60,9 @@ impl HttpError {
             ServiceError::Denied(_) => HttpError::Forbidden(t.t("error.forbidden").to_owned()),
             ServiceError::NotFound => HttpError::NotFound(t.t("error.not_found").to_owned()),
             ServiceError::Invalid(i) => HttpError::Refused(message(t, &i)),
-            ServiceError::Exchange(Exchange::Unreachable) => HttpError::Unavailable(t.t("error.core").to_owned()),
+            ServiceError::Exchange(Exchange::Unreachable) => {
+                HttpError::Unavailable(t.t("error.core").to_owned())
+            }
             ServiceError::Exchange(x) => HttpError::Refused(t.f("call.failed", "reason", exchange_code(x))),
             ServiceError::Store(e) => HttpError::Internal(e.to_string()),
             ServiceError::Hash(e) => HttpError::Internal(e.to_string()),

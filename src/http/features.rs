@@ -30,7 +30,12 @@ struct ServicesPage<'a> {
     error: String,
 }
 
-async fn services_page(state: &HttpState, who: &Subscriber, notice: String, error: String) -> Result<Response, HttpError> {
+async fn services_page(
+    state: &HttpState,
+    who: &Subscriber,
+    notice: String,
+    error: String,
+) -> Result<Response, HttpError> {
     let v = state.services.features.view(&who.actor, who.ext()).await.map_err(|e| who.error(e))?;
     let page = ServicesPage {
         t: who.tr,
@@ -58,7 +63,10 @@ pub async fn services(State(state): State<HttpState>, who: Subscriber) -> Result
 }
 
 /// `POST /services`
-pub async fn save_services(State(state): State<HttpState>, Posted { who, fields: f, .. }: Posted) -> Result<Response, HttpError> {
+pub async fn save_services(
+    State(state): State<HttpState>,
+    Posted { who, fields: f, .. }: Posted,
+) -> Result<Response, HttpError> {
     let change = FeaturesChange {
         phone_lock: f.on("phone_lock"),
         clir: f.on("clir"),
@@ -70,7 +78,9 @@ pub async fn save_services(State(state): State<HttpState>, Posted { who, fields:
     };
     match state.services.features.save(&who.actor, who.ext(), change).await {
         Ok(p) => services_page(&state, &who, saved_notice(who.tr, p), String::new()).await,
-        Err(ServiceError::Invalid(i)) => services_page(&state, &who, String::new(), message(who.tr, &i)).await,
+        Err(ServiceError::Invalid(i)) => {
+            services_page(&state, &who, String::new(), message(who.tr, &i)).await
+        }
         Err(e) => Err(who.error(e)),
     }
 }

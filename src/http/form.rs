@@ -45,9 +45,10 @@ impl FromRequest<HttpState> for Posted {
         let (mut parts, body) = req.into_parts();
         let who = Subscriber::from_request_parts(&mut parts, state).await?;
         let headers = parts.headers.clone();
-        let Form(fields) = Form::<Vec<(String, String)>>::from_request(Request::from_parts(parts, body), state)
-            .await
-            .map_err(|e| HttpError::BadRequest(e.body_text()))?;
+        let Form(fields) =
+            Form::<Vec<(String, String)>>::from_request(Request::from_parts(parts, body), state)
+                .await
+                .map_err(|e| HttpError::BadRequest(e.body_text()))?;
         let fields = Fields(fields);
         who.check_post(&headers, &fields.one("csrf"))?;
         let fetch = headers.get("x-requested-with").is_some_and(|v| v == "fetch");

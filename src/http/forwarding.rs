@@ -116,7 +116,10 @@ async fn forwarding_page(
         announcements: fwd.announcements(p.dnd).await,
         rules: p.rules.iter().enumerate().map(|(i, r)| rule_row(i, r)).collect(),
         new_index: p.rules.len(),
-        whens: RuleWhen::ALL.iter().map(|w| (w.code(), t.t(&format!("forwarding.when_{}", w.code())).to_owned())).collect(),
+        whens: RuleWhen::ALL
+            .iter()
+            .map(|w| (w.code(), t.t(&format!("forwarding.when_{}", w.code())).to_owned()))
+            .collect(),
         p,
         q,
         preview,
@@ -171,7 +174,10 @@ fn rule_drafts(f: &Fields) -> Vec<RuleDraft> {
 }
 
 /// `POST /forwarding`: the whole page at once, checked before anything is stored.
-pub async fn save_forwarding(State(state): State<HttpState>, Posted { who, fields: f, .. }: Posted) -> Result<Response, HttpError> {
+pub async fn save_forwarding(
+    State(state): State<HttpState>,
+    Posted { who, fields: f, .. }: Posted,
+) -> Result<Response, HttpError> {
     let change = ForwardingChange {
         forward_always: f.one("forward_always"),
         forward_busy: f.one("forward_busy"),
@@ -189,7 +195,9 @@ pub async fn save_forwarding(State(state): State<HttpState>, Posted { who, field
     let q = PreviewQuery::default();
     match state.services.forwarding.save(&who.actor, who.ext(), change).await {
         Ok(p) => forwarding_page(&state, &who, q, saved_notice(who.tr, p), String::new()).await,
-        Err(ServiceError::Invalid(i)) => forwarding_page(&state, &who, q, String::new(), message(who.tr, &i)).await,
+        Err(ServiceError::Invalid(i)) => {
+            forwarding_page(&state, &who, q, String::new(), message(who.tr, &i)).await
+        }
         Err(e) => Err(who.error(e)),
     }
 }
@@ -201,7 +209,9 @@ fn decision(t: Tr, d: &Decision, secs: u16) -> (String, String) {
         Decision::Forward(n) => (format!("forward:{n}"), t.f("preview.forward", "number", n)),
         Decision::Voicemail => ("voicemail".into(), t.t("preview.voicemail").to_owned()),
         Decision::FaxToMail => ("fax_to_mail".into(), t.t("preview.fax_to_mail").to_owned()),
-        Decision::Announcement(a) => (format!("announcement:{a}"), t.f("preview.announcement", "id", &a.to_string())),
+        Decision::Announcement(a) => {
+            (format!("announcement:{a}"), t.f("preview.announcement", "id", &a.to_string()))
+        }
         Decision::BusyTone => ("busy".into(), t.t("preview.busy").to_owned()),
         Decision::Missed => ("missed".into(), t.t("preview.missed").to_owned()),
     }

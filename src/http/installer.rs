@@ -18,7 +18,10 @@ pub async fn download(State(state): State<HttpState>, who: Subscriber) -> Result
     };
     let disposition = format!("attachment; filename=\"{}\"", file.name);
     Ok((
-        [(header::CONTENT_TYPE, "application/octet-stream".to_owned()), (header::CONTENT_DISPOSITION, disposition)],
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
         file.bytes,
     )
         .into_response())

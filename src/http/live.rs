@@ -36,7 +36,11 @@ enum Phase {
 }
 
 /// `GET /events`
-pub async fn events(State(state): State<HttpState>, h: HeaderMap, who: Subscriber) -> Result<Response, HttpError> {
+pub async fn events(
+    State(state): State<HttpState>,
+    h: HeaderMap,
+    who: Subscriber,
+) -> Result<Response, HttpError> {
     let last: Option<u64> = h.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
     let (feed, start) = state.services.live.subscribe(&who.actor, last).await.map_err(|e| who.error(e))?;
     let (phase, reload) = match start {
@@ -53,7 +57,9 @@ fn live_stream(start: Phase, feed: Feed) -> impl Stream<Item = Result<Event, Inf
         loop {
             phase = match phase {
                 Phase::Backlog(mut it, rx) => match it.next() {
-                    Some(p) if feed.shows(&p.live) => return Some((Ok(sse(&p)), (Phase::Backlog(it, rx), feed))),
+                    Some(p) if feed.shows(&p.live) => {
+                        return Some((Ok(sse(&p)), (Phase::Backlog(it, rx), feed)))
+                    }
                     Some(_) => Phase::Backlog(it, rx),
                     None => Phase::Live(rx),
                 },

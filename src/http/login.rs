@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use serde::Deserialize;
 
-use super::i18n::Tr;
 use super::error::html as render;
+use super::i18n::Tr;
 use super::session::{self, Subscriber, Transport, COOKIE, PRE_COOKIE};
 use super::HttpState;
 use crate::services::auth::{AuthError, PasswordProblem};
@@ -193,7 +193,12 @@ pub async fn set_password(
         return refusal.into_response();
     }
     let current = (!who.session.must_set_password).then_some(form.current.as_str());
-    match state.services.auth.set_password(&who.session, current, &form.new, &form.repeat, state.services.now()).await {
+    match state
+        .services
+        .auth
+        .set_password(&who.session, current, &form.new, &form.repeat, state.services.now())
+        .await
+    {
         Ok(()) if who.session.must_set_password => Redirect::to("/start").into_response(),
         Ok(()) => password_page(&who, "", who.tr.t("password.changed"), StatusCode::OK),
         Err(AuthError::Policy(p)) => {

@@ -142,7 +142,8 @@ async fn page(
 ) -> Result<Response, HttpError> {
     let t = who.tr;
     let view = q.view();
-    let book = state.services.phonebook.page(&who.actor, who.ext(), view, &q.q).await.map_err(|e| who.error(e))?;
+    let book =
+        state.services.phonebook.page(&who.actor, who.ext(), view, &q.q).await.map_err(|e| who.error(e))?;
     let (departments, groups) = (book.departments, book.groups);
     let title = match view {
         View::All => t.t("phonebook.all").to_owned(),
@@ -191,7 +192,9 @@ async fn after(
 ) -> Result<Response, HttpError> {
     match outcome {
         Ok(notice) => page(state, who, list, notice, String::new(), vec![]).await,
-        Err(ServiceError::Invalid(i)) => page(state, who, list, String::new(), message(who.tr, &i), vec![]).await,
+        Err(ServiceError::Invalid(i)) => {
+            page(state, who, list, String::new(), message(who.tr, &i), vec![]).await
+        }
         Err(ServiceError::Denied(_)) => {
             let text = message(who.tr, &Invalid::Book(crate::domain::phonebook::Refusal::PublicReadOnly));
             page(state, who, list, String::new(), text, vec![]).await
@@ -215,37 +218,61 @@ fn list_of(f: &Fields) -> ListQuery {
 }
 
 /// `POST /phonebook/selection`: delete the selected contacts, or put them into a group.
-pub async fn selection(State(state): State<HttpState>, Posted { who, fields: f, .. }: Posted) -> Result<Response, HttpError> {
+pub async fn selection(
+    State(state): State<HttpState>,
+    Posted { who, fields: f, .. }: Posted,
+) -> Result<Response, HttpError> {
     let t = who.tr;
     let list = list_of(&f);
     let ids: Result<Vec<i64>, _> = f.all("contact").iter().map(|s| s.parse::<i64>()).collect();
     let Ok(ids) = ids else {
-        return page(&state, &who, &list, String::new(), t.t("phonebook.bad_selection").to_owned(), vec![]).await;
+        return page(&state, &who, &list, String::new(), t.t("phonebook.bad_selection").to_owned(), vec![])
+            .await;
     };
     let books = &state.services.phonebook;
     let outcome = match (f.one("action").as_str(), f.one("group").parse::<i64>()) {
-        ("delete", _) => books.delete(&who.actor, who.ext(), ids).await.map(|n| t.f("phonebook.deleted", "n", &n.to_string())),
-        ("group", Ok(g)) => books.group(&who.actor, who.ext(), ids, g).await.map(|n| t.f("phonebook.grouped", "n", &n.to_string())),
+        ("delete", _) => books
+            .delete(&who.actor, who.ext(), ids)
+            .await
+            .map(|n| t.f("phonebook.deleted", "n", &n.to_string())),
+        ("group", Ok(g)) => books
+            .group(&who.actor, who.ext(), ids, g)
+            .await
+            .map(|n| t.f("phonebook.grouped", "n", &n.to_string())),
         _ => Err(crate::domain::phonebook::Refusal::NotYours.into()),
     };
     after(&state, &who, &list, outcome).await
 }
 
 /// `POST /phonebook/group`: a new group, private or (with the right) public.
-pub async fn new_group(State(state): State<HttpState>, Posted { who, fields: f, .. }: Posted) -> Result<Response, HttpError> {
+pub async fn new_group(
+    State(state): State<HttpState>,
+    Posted { who, fields: f, .. }: Posted,
+) -> Result<Response, HttpError> {
     let book = if f.one("public") == "1" { BookKind::Public } else { BookKind::Private };
     let name = f.one("name");
     match state.services.phonebook.new_group(&who.actor, who.ext(), &name, book).await {
         Ok(id) => {
             let q = ListQuery { view: "group".into(), id: id.to_string(), q: String::new() };
-            page(&state, &who, &q, who.tr.f("phonebook.group_made", "name", name.trim()), String::new(), vec![]).await
+            page(
+                &state,
+                &who,
+                &q,
+                who.tr.f("phonebook.group_made", "name", name.trim()),
+                String::new(),
+                vec![],
+            )
+            .await
         }
         Err(e) => after(&state, &who, &list_of(&f), Err(e)).await,
     }
 }
 
 /// `POST /phonebook/contact`: one new contact.
-pub async fn add(State(state): State<HttpState>, Posted { who, fields: f, .. }: Posted) -> Result<Response, HttpError> {
+pub async fn add(
+    State(state): State<HttpState>,
+    Posted { who, fields: f, .. }: Posted,
+) -> Result<Response, HttpError> {
     let mut c = Contact {
         first_name: f.one("first_name"),
         last_name: f.one("last_name"),
@@ -285,7 +312,12 @@ pub async fn export(
         "vcard4" => (ExportFormat::VCard4, "text/vcard; charset=utf-8", "vcf"),
         _ => (ExportFormat::OutlookCsv, "text/csv; charset=utf-8", "csv"),
     };
-    let body = state.services.phonebook.export(&who.actor, who.ext(), q.list.view(), format).await.map_err(|e| who.error(e))?;
+    let body = state
+        .services
+        .phonebook
+        .export(&who.actor, who.ext(), q.list.view(), format)
+        .await
+        .map_err(|e| who.error(e))?;
     let name = format!("phonebook-{}.{ext}", who.ext());
     Ok((
         [
@@ -299,7 +331,10 @@ pub async fn export(
 }
 
 /// `POST /phonebook/import` (multipart): a file, its format and the target book.
-pub async fn import(State(state): State<HttpState>, Uploaded { who, fields: f, file }: Uploaded) -> Result<Response, HttpError> {
+pub async fn import(
+    State(state): State<HttpState>,
+    Uploaded { who, fields: f, file }: Uploaded,
+) -> Result<Response, HttpError> {
     let t = who.tr;
     let list = ListQuery::default();
     let format = match f.one("format").as_str() {

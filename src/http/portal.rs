@@ -263,7 +263,9 @@ pub async fn history(
     let names = state.services.history.names(&who.actor, who.ext(), numbers).await.unwrap_or_default();
     let t = who.tr;
     let mut types = vec![("", t.t("history.all").to_owned())];
-    types.extend(HistoryKind::ALL.iter().map(|k| (k.code(), t.t(&format!("history.{}", k.code())).to_owned())));
+    types.extend(
+        HistoryKind::ALL.iter().map(|k| (k.code(), t.t(&format!("history.{}", k.code())).to_owned())),
+    );
     render(HistoryPage {
         t,
         layout: &who.profile.layout,
@@ -292,7 +294,12 @@ struct VoicemailPage<'a> {
 
 /// `GET /voicemail`: every message, new and heard.
 pub async fn voicemail(State(state): State<HttpState>, who: Subscriber) -> Result<Response, HttpError> {
-    let list = state.services.voicemail.list(&who.actor, who.ext(), VOICEMAIL_ROWS).await.map_err(|e| who.error(e))?;
+    let list = state
+        .services
+        .voicemail
+        .list(&who.actor, who.ext(), VOICEMAIL_ROWS)
+        .await
+        .map_err(|e| who.error(e))?;
     let numbers = list.iter().map(|v| v.caller.clone()).collect();
     let names = state.services.history.names(&who.actor, who.ext(), numbers).await.unwrap_or_default();
     render(VoicemailPage {
@@ -316,7 +323,10 @@ fn call_error_text(t: Tr, code: &str) -> String {
 
 /// `POST /call`: the exchange rings the subscriber's extension (or MobilePhone)
 /// and, on answer, dials the number.
-pub async fn call(State(state): State<HttpState>, Posted { who, fields: f, fetch }: Posted) -> Result<Response, HttpError> {
+pub async fn call(
+    State(state): State<HttpState>,
+    Posted { who, fields: f, fetch }: Posted,
+) -> Result<Response, HttpError> {
     let req = PlaceCall {
         ext: who.ext().to_owned(),
         number: f.one("number"),
@@ -326,14 +336,19 @@ pub async fn call(State(state): State<HttpState>, Posted { who, fields: f, fetch
     let outcome = state.services.calls.place(&who.actor, req).await;
     let (ok, code, message) = match outcome {
         Ok(number) => (true, number.clone(), who.tr.f("call.placed", "number", &number)),
-        Err(ServiceError::Invalid(_)) => (false, "invalid".to_owned(), who.tr.f("call.failed", "reason", "invalid")),
+        Err(ServiceError::Invalid(_)) => {
+            (false, "invalid".to_owned(), who.tr.f("call.failed", "reason", "invalid"))
+        }
         Err(ServiceError::Exchange(x)) => {
             let code = exchange_code(x);
             (false, code.to_owned(), call_error_text(who.tr, code))
         }
-        Err(e @ (ServiceError::Store(_) | ServiceError::Hash(_) | ServiceError::Denied(_) | ServiceError::NotFound)) => {
-            return Err(who.error(e))
-        }
+        Err(
+            e @ (ServiceError::Store(_)
+            | ServiceError::Hash(_)
+            | ServiceError::Denied(_)
+            | ServiceError::NotFound),
+        ) => return Err(who.error(e)),
     };
     if fetch {
         let status = if ok { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };

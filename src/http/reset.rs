@@ -7,9 +7,9 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form};
 use serde::Deserialize;
 
+use super::error::html as render;
 use super::i18n::Tr;
 use super::login::{problem_key, visitor_language};
-use super::error::html as render;
 use super::session::{self, Transport, PRE_COOKIE};
 use super::HttpState;
 use crate::services::auth::AuthError;
@@ -91,7 +91,8 @@ pub async fn reset_form(
     Query(q): Query<TokenQuery>,
 ) -> Response {
     let t = visitor_language(&h);
-    let valid = is_token(&q.token) && state.services.reset.valid(&q.token, state.services.now()).await.is_some();
+    let valid =
+        is_token(&q.token) && state.services.reset.valid(&q.token, state.services.now()).await.is_some();
     let status = if valid { StatusCode::OK } else { StatusCode::GONE };
     let error = if valid { "" } else { t.t("reset.invalid") };
     with_token(status, tx, |csrf| {
@@ -130,7 +131,12 @@ pub async fn reset(
     if !is_token(&f.token) {
         return page(StatusCode::GONE, false, t.t("reset.invalid"), "");
     }
-    match state.services.reset.complete(&state.services.auth, &f.token, &f.new, &f.repeat, state.services.now()).await {
+    match state
+        .services
+        .reset
+        .complete(&state.services.auth, &f.token, &f.new, &f.repeat, state.services.now())
+        .await
+    {
         Ok(_) => page(StatusCode::OK, false, "", t.t("reset.done")),
         Err(AuthError::Failed) => page(StatusCode::GONE, false, t.t("reset.invalid"), ""),
         Err(AuthError::Policy(p)) => page(StatusCode::UNPROCESSABLE_ENTITY, true, t.t(problem_key(p)), ""),

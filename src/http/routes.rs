@@ -8,8 +8,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
-use super::{assets, features, forwarding, headers, installer, keys, live, login, phonebook, portal, reset, settings};
 use super::HttpState;
+use super::{
+    assets, features, forwarding, headers, installer, keys, live, login, phonebook, portal, reset, settings,
+};
 
 /// Form bodies larger than this are refused before they are read.
 pub const MAX_FORM: usize = 64 * 1024;
@@ -58,7 +60,9 @@ pub fn router(state: HttpState, webcti: bool) -> Router {
         Router::new().fallback(assets::webcti_off)
     };
     router
-        .layer(axum::middleware::map_response(move |r: Response| async move { headers::secure(r, https_only) }))
+        .layer(axum::middleware::map_response(
+            move |r: Response| async move { headers::secure(r, https_only) },
+        ))
         .layer(axum::middleware::from_fn(in_span))
 }
 
@@ -67,7 +71,8 @@ pub fn router(state: HttpState, webcti: bool) -> Router {
 async fn in_span(req: Request<axum::body::Body>, next: axum::middleware::Next) -> Response {
     use tracing::Instrument;
     let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_default();
-    let span = tracing::info_span!("request", method = %req.method(), route = %route, actor = tracing::field::Empty);
+    let span =
+        tracing::info_span!("request", method = %req.method(), route = %route, actor = tracing::field::Empty);
     next.run(req).instrument(span).await
 }
 

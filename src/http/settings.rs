@@ -76,18 +76,34 @@ pub async fn settings(State(state): State<HttpState>, who: Subscriber) -> Result
 }
 
 /// `POST /settings/profile`: description and e-mail.
-pub async fn save_profile(State(state): State<HttpState>, Posted { who, fields: f, .. }: Posted) -> Result<Response, HttpError> {
-    let saved = state.services.accounts.save_profile(&who.actor, who.ext(), &f.one("description"), &f.one("email")).await;
+pub async fn save_profile(
+    State(state): State<HttpState>,
+    Posted { who, fields: f, .. }: Posted,
+) -> Result<Response, HttpError> {
+    let saved = state
+        .services
+        .accounts
+        .save_profile(&who.actor, who.ext(), &f.one("description"), &f.one("email"))
+        .await;
     match saved {
         Ok(p) => settings_page(&state, &who, &p, who.tr.t("settings.saved"), "").await,
-        Err(ServiceError::Invalid(i)) => settings_page(&state, &who, &who.profile, "", &message(who.tr, &i)).await,
+        Err(ServiceError::Invalid(i)) => {
+            settings_page(&state, &who, &who.profile, "", &message(who.tr, &i)).await
+        }
         Err(e) => Err(who.error(e)),
     }
 }
 
 /// `POST /settings/app`: language, layout, forgetting the remembered calling choice.
-pub async fn save_app(State(state): State<HttpState>, Posted { who, fields: f, .. }: Posted) -> Result<Response, HttpError> {
-    let s = AppSettings { language: f.one("language"), layout: f.one("layout"), forget_callback: f.on("forget_callback") };
+pub async fn save_app(
+    State(state): State<HttpState>,
+    Posted { who, fields: f, .. }: Posted,
+) -> Result<Response, HttpError> {
+    let s = AppSettings {
+        language: f.one("language"),
+        layout: f.one("layout"),
+        forget_callback: f.on("forget_callback"),
+    };
     let p = state.services.accounts.save_app(&who.actor, who.ext(), s).await.map_err(|e| who.error(e))?;
     let t = Tr::new(&p.language);
     settings_page(&state, &who, &p, t.t("settings.saved"), "").await

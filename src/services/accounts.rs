@@ -39,7 +39,8 @@ impl Accounts {
     pub async fn actor_for(&self, session: &Session, via: Channel) -> Result<(Actor, Profile), ServiceError> {
         let profile = self.ctx.store.profile(&session.ext).await?.ok_or(ServiceError::NotFound)?;
         let public_book = self.ctx.store.public_right(&session.ext).await?;
-        let who = Who::Subscriber { ext: session.ext.clone(), pin_only: session.must_set_password, public_book };
+        let who =
+            Who::Subscriber { ext: session.ext.clone(), pin_only: session.must_set_password, public_book };
         Ok((Actor::new(who, via), profile))
     }
 
@@ -72,7 +73,10 @@ impl Accounts {
         let language = if LANGUAGES.contains(&s.language.as_str()) { s.language } else { p.language };
         let layout = if LAYOUTS.contains(&s.layout.as_str()) { s.layout } else { p.layout };
         let choice = if s.forget_callback { None } else { p.callback_choice };
-        self.ctx.store.update_app_settings(ext, &language, &layout, choice.as_deref(), self.ctx.clock.now()).await?;
+        self.ctx
+            .store
+            .update_app_settings(ext, &language, &layout, choice.as_deref(), self.ctx.clock.now())
+            .await?;
         self.ctx.bus.publish(Live::Changed { ext: ext.to_owned(), what: Changed::Profile });
         self.ctx.store.profile(ext).await?.ok_or(ServiceError::NotFound)
     }

@@ -66,7 +66,10 @@ impl Calls {
         if req.remember {
             let p = &profile;
             let now = self.ctx.clock.now();
-            self.ctx.store.update_app_settings(&p.number, &p.language, &p.layout, Some(from.code()), now).await?;
+            self.ctx
+                .store
+                .update_app_settings(&p.number, &p.language, &p.layout, Some(from.code()), now)
+                .await?;
         }
         let (ext, n) = (req.ext.clone(), number.clone());
         let command = match from {

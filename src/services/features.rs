@@ -64,7 +64,12 @@ impl Features {
         Ok(FeaturesView { program, recall_account, recall_pin_set, time_zone: self.ctx.time_zone.clone() })
     }
 
-    pub async fn save(&self, actor: &Actor, ext: &str, c: FeaturesChange) -> Result<Programmed, ServiceError> {
+    pub async fn save(
+        &self,
+        actor: &Actor,
+        ext: &str,
+        c: FeaturesChange,
+    ) -> Result<Programmed, ServiceError> {
         self.ctx.may(actor, Action::Change, ext, Facet::Program).await?;
         let mut p = self.ctx.store.program(ext).await?.ok_or(ServiceError::NotFound)?;
         let wakeup = wakeup(&c.wakeup)?;

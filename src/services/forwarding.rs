@@ -91,7 +91,12 @@ impl Forwarding {
     }
 
     /// Checks the whole change, stores it, programs the core.
-    pub async fn save(&self, actor: &Actor, ext: &str, c: ForwardingChange) -> Result<Programmed, ServiceError> {
+    pub async fn save(
+        &self,
+        actor: &Actor,
+        ext: &str,
+        c: ForwardingChange,
+    ) -> Result<Programmed, ServiceError> {
         self.ctx.may(actor, Action::Change, ext, Facet::Program).await?;
         let mut p = self.ctx.store.program(ext).await?.ok_or(ServiceError::NotFound)?;
         let target = |raw: &str| forward_target(raw, ext).map_err(ForwardingProblem::from);
@@ -141,7 +146,12 @@ impl Forwarding {
     }
 
     /// Where the described call would go under the stored settings.
-    pub async fn preview(&self, actor: &Actor, ext: &str, call: PreviewCall) -> Result<PreviewOutcome, ServiceError> {
+    pub async fn preview(
+        &self,
+        actor: &Actor,
+        ext: &str,
+        call: PreviewCall,
+    ) -> Result<PreviewOutcome, ServiceError> {
         self.ctx.may(actor, Action::Read, ext, Facet::Program).await?;
         let p = self.ctx.store.program(ext).await?.ok_or(ServiceError::NotFound)?;
         let number = dial_string(&call.number);
@@ -154,7 +164,9 @@ impl Forwarding {
             None => {
                 self.ctx.may(actor, Action::Read, ext, Facet::Live).await?;
                 let now = match self.ctx.core.command(Command::Snapshot).await {
-                    Ok(Reply::Snapshot { lines }) => lines.into_iter().find(|l| l.ext == ext).map(|l| l.state.into()),
+                    Ok(Reply::Snapshot { lines }) => {
+                        lines.into_iter().find(|l| l.ext == ext).map(|l| l.state.into())
+                    }
                     _ => None,
                 };
                 let line = match now {
@@ -167,6 +179,13 @@ impl Forwarding {
         };
         let arrival = routing::on_arrival(&p, caller, line);
         let no_answer = (arrival == Decision::Ring).then(|| routing::on_no_answer(&p, caller));
-        Ok(PreviewOutcome { arrival, no_answer, no_answer_secs: p.no_answer_secs, line, line_now, asked_core })
+        Ok(PreviewOutcome {
+            arrival,
+            no_answer,
+            no_answer_secs: p.no_answer_secs,
+            line,
+            line_now,
+            asked_core,
+        })
     }
 }

@@ -38,7 +38,11 @@ impl LiveEvents {
     }
 
     /// Subscribes `actor` to the bus, after `last_seen` when resuming.
-    pub async fn subscribe(&self, actor: &Actor, last_seen: Option<u64>) -> Result<(Feed, Start), ServiceError> {
+    pub async fn subscribe(
+        &self,
+        actor: &Actor,
+        last_seen: Option<u64>,
+    ) -> Result<(Feed, Start), ServiceError> {
         let departments = match actor.who {
             Who::Manager { .. } => self.ctx.store.departments_of_all().await?,
             _ => HashMap::new(),

@@ -55,7 +55,13 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn new(store: Store, core: Arc<dyn SwitchCore>, bus: bus::Bus, clock: Clock, time_zone: String) -> Context {
+    pub fn new(
+        store: Store,
+        core: Arc<dyn SwitchCore>,
+        bus: bus::Bus,
+        clock: Clock,
+        time_zone: String,
+    ) -> Context {
         Context { store, core, bus, clock, time_zone }
     }
 
@@ -82,7 +88,12 @@ impl Context {
     }
 
     /// Asks `domain::access` about anything but an extension.
-    pub(crate) fn may_do(&self, actor: &Actor, action: Action, target: Target<'_>) -> Result<(), ServiceError> {
+    pub(crate) fn may_do(
+        &self,
+        actor: &Actor,
+        action: Action,
+        target: Target<'_>,
+    ) -> Result<(), ServiceError> {
         let decision = allowed(actor, action, target);
         if let Err(denied) = decision {
             tracing::info!(actor = %actor.label(), via = actor.via.code(), ?action, ?target, %denied, "refused");
@@ -118,7 +129,12 @@ pub struct Health {
 }
 
 impl Services {
-    pub fn new(ctx: Context, auth: Arc<auth::Auth>, reset: Arc<reset::Reset>, installer_dir: PathBuf) -> Services {
+    pub fn new(
+        ctx: Context,
+        auth: Arc<auth::Auth>,
+        reset: Arc<reset::Reset>,
+        installer_dir: PathBuf,
+    ) -> Services {
         Services {
             accounts: accounts::Accounts::new(ctx.clone()),
             calls: calls::Calls::new(ctx.clone()),

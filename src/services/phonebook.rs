@@ -68,7 +68,13 @@ impl Phonebook {
 
     /// One list of `owner`'s phonebook (his private book, the public one if he
     /// may read it, the extensions), searched.
-    pub async fn page(&self, actor: &Actor, owner: &str, view: View, search: &str) -> Result<BookPage, ServiceError> {
+    pub async fn page(
+        &self,
+        actor: &Actor,
+        owner: &str,
+        view: View,
+        search: &str,
+    ) -> Result<BookPage, ServiceError> {
         self.ctx.may_do(actor, Action::Read, Target::PrivateBook { owner })?;
         let right = self.right(actor);
         let (departments, groups) = self.ctx.store.phonebook_groups(owner).await?;
@@ -89,7 +95,13 @@ impl Phonebook {
     }
 
     /// Adds one contact; returns its id.
-    pub async fn add(&self, actor: &Actor, owner: &str, book: BookKind, c: Contact) -> Result<i64, ServiceError> {
+    pub async fn add(
+        &self,
+        actor: &Actor,
+        owner: &str,
+        book: BookKind,
+        c: Contact,
+    ) -> Result<i64, ServiceError> {
         self.may_change(actor, owner, book)?;
         c.check().map_err(|p| ServiceError::Invalid(Invalid::Contact(p)))?;
         let id = self.ctx.store.add_contact(owner, book, c, self.ctx.clock.now()).await??;
@@ -104,14 +116,26 @@ impl Phonebook {
     }
 
     /// Puts contacts into a group of their book.
-    pub async fn group(&self, actor: &Actor, owner: &str, ids: Vec<i64>, group: i64) -> Result<usize, ServiceError> {
+    pub async fn group(
+        &self,
+        actor: &Actor,
+        owner: &str,
+        ids: Vec<i64>,
+        group: i64,
+    ) -> Result<usize, ServiceError> {
         self.may_change(actor, owner, BookKind::Private)?;
         check_selection(&ids)?;
         Ok(self.ctx.store.add_to_group(owner, ids, group).await??)
     }
 
     /// Makes a group; returns its id.
-    pub async fn new_group(&self, actor: &Actor, owner: &str, name: &str, book: BookKind) -> Result<i64, ServiceError> {
+    pub async fn new_group(
+        &self,
+        actor: &Actor,
+        owner: &str,
+        name: &str,
+        book: BookKind,
+    ) -> Result<i64, ServiceError> {
         self.may_change(actor, owner, book)?;
         Ok(self.ctx.store.create_group(owner, name, book).await??)
     }
@@ -141,7 +165,9 @@ impl Phonebook {
             .contacts
             .into_iter()
             .partition(|(_, c)| edit_public || c.book.unwrap_or(book) != BookKind::Public);
-        rejected.extend(refused.into_iter().map(|(line, _)| Rejected::new(line, Refusal::PublicReadOnly.key(), "")));
+        rejected.extend(
+            refused.into_iter().map(|(line, _)| Rejected::new(line, Refusal::PublicReadOnly.key(), "")),
+        );
         let ImportOutcome { added, unchanged, rejected: refused } =
             self.ctx.store.import_contacts(owner, book, contacts, self.ctx.clock.now()).await??;
         rejected.extend(refused);

@@ -14,7 +14,6 @@ pub mod traffic;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-
 use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::hal::proto::{Command, ErrorKind, Event, Reply};

@@ -49,7 +49,9 @@ impl Store {
     }
 
     /// Every extension's department (`None`: unassigned), by number.
-    pub async fn departments_of_all(&self) -> Result<std::collections::HashMap<String, Option<i64>>, StoreError> {
+    pub async fn departments_of_all(
+        &self,
+    ) -> Result<std::collections::HashMap<String, Option<i64>>, StoreError> {
         self.read(|c| {
             let mut stmt = c.prepare("SELECT number, department_id FROM extension")?;
             let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;

@@ -11,8 +11,9 @@ use super::{Store, StoreError};
 use crate::domain::number::lookup_key;
 use crate::phonebook::{BookKind, Contact, Number, NumberKind, Rejected};
 
-pub use crate::domain::phonebook::{Entry, Group, ImportOutcome, PublicRight, Refusal, Source, View, LIST_LIMIT};
-
+pub use crate::domain::phonebook::{
+    Entry, Group, ImportOutcome, PublicRight, Refusal, Source, View, LIST_LIMIT,
+};
 
 impl Store {
     pub async fn public_right(&self, ext: &str) -> Result<PublicRight, StoreError> {

@@ -243,7 +243,13 @@ fn save_program(c: &Connection, ext: &str, p: &ExtensionProgram, now: i64) -> ru
     Ok(true)
 }
 
-fn set_recall(c: &Connection, ext: &str, account: &str, pin_hash: Option<&str>, now: i64) -> rusqlite::Result<()> {
+fn set_recall(
+    c: &Connection,
+    ext: &str,
+    account: &str,
+    pin_hash: Option<&str>,
+    now: i64,
+) -> rusqlite::Result<()> {
     c.execute(
         "INSERT INTO extension_services (extension, updated_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
         rusqlite::params![ext, now],

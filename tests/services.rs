@@ -1,0 +1,206 @@
+//! The services as every front end calls them: an actor who may not do a thing
+//! gets `Denied`, and nothing is written, neither in the store nor in the core.
+//! Real parts: a SQLite file, the simulated exchange behind the `SwitchCore`
+//! trait, Argon2id.
+
+use std::sync::Arc;
+
+use webcti::domain::access::{Actor, Channel, Denied, Who};
+use webcti::domain::cdr::HistoryQuery;
+use webcti::domain::phonebook::{PublicRight, View};
+use webcti::phonebook::{BookKind, Contact, Number, NumberKind};
+use webcti::services::accounts::AppSettings;
+use webcti::services::auth::Auth;
+use webcti::services::bus::Bus;
+use webcti::services::calls::PlaceCall;
+use webcti::services::features::FeaturesChange;
+use webcti::services::forwarding::{ForwardingChange, PreviewCall};
+use webcti::services::phonebook::ExportFormat;
+use webcti::services::reset::Reset;
+use webcti::services::{Context, ServiceError, Services};
+use webcti::sim::{demo, Clock, Sim, SimCore};
+use webcti::store::Store;
+use webcti::system::clock::Clock as ServiceClock;
+
+const T0: i64 = 1_800_000_000;
+
+struct Rig {
+    services: Services,
+    store: Store,
+    sim: Sim,
+    _dir: tempfile::TempDir,
+}
+
+async fn rig() -> Rig {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("webcti.db")).await.expect("store");
+    let plan = demo::plan();
+    for e in &plan.extensions {
+        store.upsert_extension(&e.number, &e.name, T0).await.expect("extension");
+    }
+    store.set_public_right("100", PublicRight::Edit).await.expect("right");
+    let sim = Sim::new(plan, Clock::Manual, T0);
+    let core = Arc::new(SimCore::start(sim.clone()));
+    let auth = Arc::new(Auth::new(store.clone()).expect("auth"));
+    let reset = Arc::new(Reset::new(store.clone(), None, "https://pbx".into(), 1800));
+    let ctx = Context::new(store.clone(), core, Bus::new(), ServiceClock::manual(T0), "Europe/Warsaw".into());
+    let services = Services::new(ctx, auth, reset, dir.path().join("installer"));
+    Rig { services, store, sim, _dir: dir }
+}
+
+fn subscriber(ext: &str, public_book: PublicRight) -> Actor {
+    Actor::new(Who::Subscriber { ext: ext.into(), pin_only: false, public_book }, Channel::Web)
+}
+
+fn denied<T: std::fmt::Debug>(r: Result<T, ServiceError>) -> Denied {
+    match r {
+        Err(ServiceError::Denied(d)) => d,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+fn contact(name: &str) -> Contact {
+    Contact {
+        last_name: name.into(),
+        numbers: vec![Number { kind: NumberKind::Work, number: "0221234567".into() }],
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn another_subscriber_is_refused_everything_of_100_and_nothing_changes() {
+    let r = rig().await;
+    let s = &r.services;
+    let intruder = subscriber("101", PublicRight::Read);
+    let program_before = r.store.program("100").await.expect("read");
+    let core_before = r.sim.with(|ex| ex.program("100").cloned());
+    let profile_before = r.store.profile("100").await.expect("read");
+
+    // Settings.
+    assert_eq!(denied(s.accounts.profile(&intruder, "100").await), Denied::NotYours);
+    assert_eq!(
+        denied(s.accounts.save_profile(&intruder, "100", "mine now", "x@evil.example").await),
+        Denied::NotYours
+    );
+    let app = AppSettings { language: "de".into(), layout: "mobile".into(), forget_callback: true };
+    assert_eq!(denied(s.accounts.save_app(&intruder, "100", app).await), Denied::NotYours);
+    assert_eq!(denied(s.accounts.key_labels(&intruder, "100").await), Denied::NotYours);
+    // Calls, history, voicemail.
+    let call = PlaceCall { ext: "100".into(), number: "0700123123".into(), from: None, remember: true };
+    assert_eq!(denied(s.calls.place(&intruder, call).await), Denied::NotYours);
+    let q = HistoryQuery { extension: "100".into(), limit: 10, ..Default::default() };
+    assert_eq!(denied(s.history.page(&intruder, q).await), Denied::NotYours);
+    assert_eq!(denied(s.history.panels(&intruder, "100").await), Denied::NotYours);
+    assert_eq!(denied(s.history.names(&intruder, "100", vec!["0221234567".into()]).await), Denied::NotYours);
+    assert_eq!(denied(s.voicemail.list(&intruder, "100", 10).await), Denied::NotYours);
+    // Services and forwarding.
+    assert_eq!(denied(s.features.view(&intruder, "100").await), Denied::NotYours);
+    let change = FeaturesChange { phone_lock: true, call_as: "0800".into(), ..Default::default() };
+    assert_eq!(denied(s.features.save(&intruder, "100", change).await), Denied::NotYours);
+    assert_eq!(denied(s.forwarding.program(&intruder, "100").await), Denied::NotYours);
+    let fwd = ForwardingChange {
+        forward_always: "00491234567".into(),
+        no_answer_secs: "20".into(),
+        ..Default::default()
+    };
+    assert_eq!(denied(s.forwarding.save(&intruder, "100", fwd).await), Denied::NotYours);
+    assert_eq!(
+        denied(s.forwarding.preview(&intruder, "100", PreviewCall::default()).await),
+        Denied::NotYours
+    );
+    // Phonebooks: 100's private book.
+    assert_eq!(denied(s.phonebook.page(&intruder, "100", View::All, "").await), Denied::NotYours);
+    assert_eq!(denied(s.phonebook.search(&intruder, "100", "a", 5).await), Denied::NotYours);
+    assert_eq!(
+        denied(s.phonebook.add(&intruder, "100", BookKind::Private, contact("Spy")).await),
+        Denied::NotYours
+    );
+    assert_eq!(
+        denied(s.phonebook.new_group(&intruder, "100", "Spies", BookKind::Private).await),
+        Denied::NotYours
+    );
+    assert_eq!(denied(s.phonebook.delete(&intruder, "100", vec![1]).await), Denied::NotYours);
+    assert_eq!(denied(s.phonebook.group(&intruder, "100", vec![1], 1).await), Denied::NotYours);
+    let file = b"First Name,Last Name,Business Phone\r\nA,B,0221234567\r\n".to_vec();
+    assert_eq!(
+        denied(s.phonebook.import(&intruder, "100", file, None, BookKind::Private).await),
+        Denied::NotYours
+    );
+    assert_eq!(
+        denied(s.phonebook.export(&intruder, "100", View::All, ExportFormat::OutlookCsv).await),
+        Denied::NotYours
+    );
+
+    // Nothing was written, nothing was programmed, nothing was dialled.
+    assert_eq!(r.store.program("100").await.expect("read"), program_before);
+    assert_eq!(r.sim.with(|ex| ex.program("100").cloned()), core_before);
+    assert_eq!(r.store.profile("100").await.expect("read"), profile_before);
+    assert!(r.sim.with(|ex| ex.calls_of("100")).is_empty(), "no call was placed");
+    let owner = subscriber("100", PublicRight::Edit);
+    let book = s.phonebook.page(&owner, "100", View::Private, "").await.expect("own book");
+    assert!(book.entries.is_empty(), "no contact was added to 100's book");
+}
+
+#[tokio::test]
+async fn a_pin_login_may_only_set_its_password() {
+    let r = rig().await;
+    let s = &r.services;
+    let pin = Actor::new(
+        Who::Subscriber { ext: "107".into(), pin_only: true, public_book: PublicRight::Read },
+        Channel::Web,
+    );
+    assert_eq!(denied(s.forwarding.program(&pin, "107").await), Denied::PasswordFirst);
+    let fwd = ForwardingChange {
+        forward_always: "0221234567".into(),
+        no_answer_secs: "20".into(),
+        ..Default::default()
+    };
+    assert_eq!(denied(s.forwarding.save(&pin, "107", fwd).await), Denied::PasswordFirst);
+    let call = PlaceCall { ext: "107".into(), number: "0221234567".into(), from: None, remember: false };
+    assert_eq!(denied(s.calls.place(&pin, call).await), Denied::PasswordFirst);
+    assert_eq!(r.store.program("107").await.expect("read").expect("exists").forward_always, None);
+}
+
+#[tokio::test]
+async fn the_public_book_needs_the_right_to_change_it() {
+    let r = rig().await;
+    let s = &r.services;
+    let reader = subscriber("101", PublicRight::Read);
+    let refused = s.phonebook.add(&reader, "101", BookKind::Public, contact("Supplier")).await;
+    assert!(matches!(refused, Err(ServiceError::Invalid(_))), "{refused:?}");
+    let refused = s.phonebook.new_group(&reader, "101", "Suppliers", BookKind::Public).await;
+    assert!(matches!(refused, Err(ServiceError::Invalid(_))), "{refused:?}");
+    // A file that puts its contacts into the public book: each line refused, none stored.
+    let file = b"First Name,Last Name,Business Phone,WebCTI Book\r\nA,B,0221234567,public\r\n".to_vec();
+    let report = s.phonebook.import(&reader, "101", file, None, BookKind::Private).await.expect("import");
+    assert_eq!((report.added, report.rejected.len()), (0, 1));
+    let editor = subscriber("100", PublicRight::Edit);
+    let public = s.phonebook.page(&editor, "100", View::Public, "").await.expect("list");
+    assert!(public.entries.is_empty(), "nothing reached the public book");
+    // The editor may.
+    s.phonebook.add(&editor, "100", BookKind::Public, contact("Supplier")).await.expect("added");
+    let public = s.phonebook.page(&reader, "101", View::Public, "").await.expect("list");
+    assert_eq!(public.entries.len(), 1);
+}
+
+#[tokio::test]
+async fn the_owner_changes_his_own_and_the_core_gets_it() {
+    let r = rig().await;
+    let s = &r.services;
+    let owner = subscriber("100", PublicRight::Edit);
+    let fwd =
+        ForwardingChange { forward_busy: "102".into(), no_answer_secs: "25".into(), ..Default::default() };
+    s.forwarding.save(&owner, "100", fwd).await.expect("saved");
+    let core = r.sim.with(|ex| ex.program("100").cloned()).expect("programmed");
+    assert_eq!((core.forward_busy.as_deref(), core.no_answer_secs), (Some("102"), 25));
+    let change = FeaturesChange {
+        phone_lock: true,
+        recall_account: "4711".into(),
+        recall_pin: "1234".into(),
+        ..Default::default()
+    };
+    s.features.save(&owner, "100", change).await.expect("saved");
+    let view = s.features.view(&owner, "100").await.expect("view");
+    assert!(view.program.phone_lock && view.recall_pin_set && view.recall_account == "4711");
+    assert!(r.sim.with(|ex| ex.program("100").map(|p| p.phone_lock)).expect("programmed"));
+}
