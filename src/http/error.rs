@@ -8,7 +8,9 @@ use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use super::i18n::Tr;
+use crate::domain::account::ProfileProblem;
 use crate::domain::settings::{ForwardingProblem, ServicesProblem};
+use crate::services::features::Programmed;
 use crate::services::{Exchange, Invalid, ServiceError};
 
 /// Why a request did not get its page.
@@ -96,8 +98,8 @@ pub fn exchange_code(x: Exchange) -> &'static str {
 pub fn message(t: Tr, i: &Invalid) -> String {
     let key = match i {
         Invalid::Number(_) => "forwarding.bad_number",
-        Invalid::Profile(crate::domain::account::ProfileProblem::TooLong) => "settings.too_long",
-        Invalid::Profile(crate::domain::account::ProfileProblem::BadEmail) => "settings.bad_email",
+        Invalid::Profile(ProfileProblem::TooLong) => "settings.too_long",
+        Invalid::Profile(ProfileProblem::BadEmail) => "settings.bad_email",
         Invalid::Forwarding(p) => forwarding_key(*p),
         Invalid::Services(p) => services_key(*p),
         Invalid::Book(r) => r.key(),
@@ -138,9 +140,9 @@ pub fn html<T: Template>(page: T) -> Response {
 }
 
 /// The words for where a stored change went: into the core now, or on the resync.
-pub fn saved_notice(t: Tr, p: crate::services::features::Programmed) -> String {
+pub fn saved_notice(t: Tr, p: Programmed) -> String {
     match p {
-        crate::services::features::Programmed::Now => t.t("forwarding.saved").to_owned(),
-        crate::services::features::Programmed::OnResync => t.t("forwarding.saved_later").to_owned(),
+        Programmed::Now => t.t("forwarding.saved").to_owned(),
+        Programmed::OnResync => t.t("forwarding.saved_later").to_owned(),
     }
 }

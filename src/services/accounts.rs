@@ -37,8 +37,8 @@ impl Accounts {
     /// The actor behind a login session, with his profile. `NotFound` when the
     /// extension no longer exists (the session should end with it).
     pub async fn actor_for(&self, session: &Session, via: Channel) -> Result<(Actor, Profile), ServiceError> {
-        let profile = self.ctx.store.profile(&session.ext).await?.ok_or(ServiceError::NotFound)?;
-        let public_book = self.ctx.store.public_right(&session.ext).await?;
+        let (profile, public_book) =
+            self.ctx.store.profile_and_right(&session.ext).await?.ok_or(ServiceError::NotFound)?;
         let who =
             Who::Subscriber { ext: session.ext.clone(), pin_only: session.must_set_password, public_book };
         Ok((Actor::new(who, via), profile))

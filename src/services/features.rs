@@ -59,7 +59,7 @@ impl Features {
 
     pub async fn view(&self, actor: &Actor, ext: &str) -> Result<FeaturesView, ServiceError> {
         self.ctx.may(actor, Action::Read, ext, Facet::Program).await?;
-        let program = self.ctx.store.program(ext).await?.ok_or(ServiceError::NotFound)?;
+        let program = self.ctx.stored_program(ext).await?;
         let (recall_account, recall_pin_set) = self.ctx.store.recall(ext).await?;
         Ok(FeaturesView { program, recall_account, recall_pin_set, time_zone: self.ctx.time_zone.clone() })
     }
@@ -71,7 +71,7 @@ impl Features {
         c: FeaturesChange,
     ) -> Result<Programmed, ServiceError> {
         self.ctx.may(actor, Action::Change, ext, Facet::Program).await?;
-        let mut p = self.ctx.store.program(ext).await?.ok_or(ServiceError::NotFound)?;
+        let mut p = self.ctx.stored_program(ext).await?;
         let wakeup = wakeup(&c.wakeup)?;
         let call_as = forward_target(&c.call_as, "").map_err(|_| ServicesProblem::BadCallAs)?;
         let (account, pin) = (c.recall_account.trim(), c.recall_pin.trim());
@@ -96,7 +96,7 @@ impl Features {
 
 /// Programs the core with what is stored for `ext`.
 pub(crate) async fn program_core(ctx: &Context, ext: &str) -> Result<Programmed, ServiceError> {
-    let program = ctx.store.program(ext).await?.ok_or(ServiceError::NotFound)?;
+    let program = ctx.stored_program(ext).await?;
     let command = Command::Program { ext: ext.to_owned(), program: Box::new(program) };
     match ctx.core.command(command).await {
         Ok(_) => Ok(Programmed::Now),

@@ -72,7 +72,7 @@ impl Forwarding {
     /// The extension's stored program.
     pub async fn program(&self, actor: &Actor, ext: &str) -> Result<ExtensionProgram, ServiceError> {
         self.ctx.may(actor, Action::Read, ext, Facet::Program).await?;
-        self.ctx.store.program(ext).await?.ok_or(ServiceError::NotFound)
+        self.ctx.stored_program(ext).await
     }
 
     /// The announcements the core offers for DND, with `current` kept selectable
@@ -98,7 +98,7 @@ impl Forwarding {
         c: ForwardingChange,
     ) -> Result<Programmed, ServiceError> {
         self.ctx.may(actor, Action::Change, ext, Facet::Program).await?;
-        let mut p = self.ctx.store.program(ext).await?.ok_or(ServiceError::NotFound)?;
+        let mut p = self.ctx.stored_program(ext).await?;
         let target = |raw: &str| forward_target(raw, ext).map_err(ForwardingProblem::from);
         p.forward_always = target(&c.forward_always)?;
         p.forward_busy = target(&c.forward_busy)?;
@@ -153,7 +153,7 @@ impl Forwarding {
         call: PreviewCall,
     ) -> Result<PreviewOutcome, ServiceError> {
         self.ctx.may(actor, Action::Read, ext, Facet::Program).await?;
-        let p = self.ctx.store.program(ext).await?.ok_or(ServiceError::NotFound)?;
+        let p = self.ctx.stored_program(ext).await?;
         let number = dial_string(&call.number);
         // A number that is an extension here is an internal caller, whatever was chosen.
         let external =

@@ -87,6 +87,14 @@ impl Context {
         Ok(decision?)
     }
 
+    /// The extension's stored program; `NotFound` if there is no such extension.
+    pub(crate) async fn stored_program(
+        &self,
+        ext: &str,
+    ) -> Result<crate::domain::program::ExtensionProgram, ServiceError> {
+        self.store.program(ext).await?.ok_or(ServiceError::NotFound)
+    }
+
     /// Asks `domain::access` about anything but an extension.
     pub(crate) fn may_do(
         &self,

@@ -10,10 +10,11 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use crate::domain::cdr::{Cdr, Direction, Disposition};
+use crate::domain::number::{is_dialable, restriction_allows};
 use crate::domain::program::ExtensionProgram;
 use crate::domain::routing::{self, CallerInfo, Decision, LineCondition};
 use crate::hal::proto::{
-    Announcement, CallId, Command, ErrorKind, Event, LineInfo, LineState, Progress, Reply, Restriction,
+    Announcement, CallId, Command, ErrorKind, Event, LineInfo, LineState, Progress, Reply,
 };
 
 /// Unacknowledged CDRs the core keeps; beyond this the oldest are dropped and counted.
@@ -344,7 +345,9 @@ impl Exchange {
         self.known(ext)?;
         check_number(number)?;
         let line = &self.lines[ext];
-        if line.program.phone_lock || !allowed(line.program.restriction, number, &self.plan.outside_prefix) {
+        if line.program.phone_lock
+            || !restriction_allows(line.program.restriction, number, &self.plan.outside_prefix)
+        {
             return Err(ErrorKind::Restricted);
         }
         let mobile = line.program.mobile.clone();
@@ -399,7 +402,7 @@ impl Exchange {
         if !self.lines[ext].reachable {
             return Err(ErrorKind::Unavailable);
         }
-        if program.phone_lock || !allowed(program.restriction, number, &self.plan.outside_prefix) {
+        if program.phone_lock || !restriction_allows(program.restriction, number, &self.plan.outside_prefix) {
             return Err(ErrorKind::Restricted);
         }
         let caller = CallerInfo { external: false, withheld: program.clir };
@@ -1066,22 +1069,7 @@ fn party_number(p: &Party) -> String {
 }
 
 /// Numbers are digits, with `*` and `#` for services, at most 32 of them.
+/// What the core can dial: the same rule the portal checks (`domain::number`).
 fn check_number(n: &str) -> Result<(), ErrorKind> {
-    let ok = !n.is_empty()
-        && n.len() <= 32
-        && n.bytes().all(|b| b.is_ascii_digit() || b == b'*' || b == b'#' || b == b'+');
-    ok.then_some(()).ok_or(ErrorKind::InvalidNumber)
-}
-
-/// Whether the outgoing restriction lets this number through.
-fn allowed(r: Restriction, number: &str, outside_prefix: &str) -> bool {
-    let outside = number.starts_with(outside_prefix) || number.starts_with('+');
-    match r {
-        Restriction::None => true,
-        Restriction::InternalOnly => !outside,
-        Restriction::NoInternational => {
-            let rest = number.strip_prefix(outside_prefix).unwrap_or(number);
-            !(rest.starts_with("00") || number.starts_with('+'))
-        }
-    }
+    is_dialable(n).then_some(()).ok_or(ErrorKind::InvalidNumber)
 }

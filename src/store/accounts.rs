@@ -15,6 +15,7 @@ pub struct Credentials {
 }
 
 pub use crate::domain::account::Profile;
+use crate::domain::phonebook::PublicRight;
 
 impl Store {
     pub async fn credentials(&self, number: &str) -> Result<Option<Credentials>, StoreError> {
@@ -53,6 +54,20 @@ impl Store {
                 params![number, hash, now],
             )
             .map(|n| n == 1)
+        })
+        .await
+    }
+
+    /// The profile and the right to the public book, in one read: what every
+    /// portal request needs to know about who is asking.
+    pub async fn profile_and_right(
+        &self,
+        number: &str,
+    ) -> Result<Option<(Profile, PublicRight)>, StoreError> {
+        let number = number.to_owned();
+        self.read(move |c| match profile(c, &number)? {
+            Some(p) => Ok(Some((p, super::phonebook::right(c, &number)?))),
+            None => Ok(None),
         })
         .await
     }

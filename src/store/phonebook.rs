@@ -309,7 +309,7 @@ fn new_uid() -> Result<String, StoreError> {
     crate::system::random::hex_token(16).map_err(|e| StoreError::Write(format!("no random source: {e}")))
 }
 
-fn right(c: &Connection, ext: &str) -> rusqlite::Result<PublicRight> {
+pub(super) fn right(c: &Connection, ext: &str) -> rusqlite::Result<PublicRight> {
     let r: Option<String> =
         c.query_row("SELECT public_book FROM extension WHERE number = ?1", [ext], |r| r.get(0)).optional()?;
     Ok(match r.as_deref() {
