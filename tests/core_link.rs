@@ -237,7 +237,7 @@ async fn a_core_on_a_serial_line() {
 }
 
 #[tokio::test]
-async fn a_client_of_another_protocol_version_is_refused() {
+async fn a_client_with_no_version_in_common_is_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
     let sock = dir.path().join("core.sock");
     let sim = Sim::new(demo::plan(), Clock::Manual, 0);
@@ -249,7 +249,7 @@ async fn a_client_of_another_protocol_version_is_refused() {
     }
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut s = tokio::net::UnixStream::connect(&sock).await.expect("connect");
-    s.write_all(&encode(&ToCore::Hello { version: 2, client: "future".into() }).expect("encode"))
+    s.write_all(&encode(&ToCore::Hello { version: 0, client: "prehistoric".into() }).expect("encode"))
         .await
         .expect("write");
     let mut buf = vec![0u8; 512];
@@ -307,4 +307,93 @@ async fn an_exchange_of_a_thousand_extensions_is_programmed_over_the_link() {
     }
     trigger.trigger();
     store.close().await.expect("close");
+}
+
+/// A core that speaks only version 1, as one released before version 2 would:
+/// its hello is version 1's golden bytes, and it answers what version 1 has.
+async fn v1_core(sock: std::path::PathBuf, seen: tokio::sync::mpsc::UnboundedSender<ToCore>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::UnixListener::bind(&sock).expect("bind");
+    let (mut s, _) = listener.accept().await.expect("accept");
+    let mut d = Decoder::new();
+    let mut buf = vec![0u8; 4096];
+    loop {
+        let n = match s.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        for msg in d.push::<ToCore>(&buf[..n]) {
+            let Ok(msg) = msg else { continue };
+            let answer = match &msg {
+                // FromCore::Hello { version: 1, board: SIM-1 0001 1.0 }, from tests/golden.rs.
+                ToCore::Hello { .. } => Some(hex("0111010553494d2d31043030303103312e3000")),
+                ToCore::Request { id, command } => {
+                    let result = match command {
+                        webcti::hal::Command::Snapshot => Ok(webcti::hal::Reply::Snapshot { lines: vec![] }),
+                        _ => Ok(webcti::hal::Reply::Done),
+                    };
+                    Some(encode(&FromCore::Reply { id: *id, result }).expect("encode"))
+                }
+                ToCore::Heartbeat { seq } => {
+                    Some(encode(&FromCore::Heartbeat { seq: *seq }).expect("encode"))
+                }
+                ToCore::AckCdrs { .. } => None,
+            };
+            let _ = seen.send(msg);
+            if let Some(bytes) = answer {
+                if s.write_all(&bytes).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn hex(s: &str) -> Vec<u8> {
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex")).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_1_core_still_links_and_is_sent_no_version_2_command() {
+    use webcti::hal::{Command, CoreError, ErrorKind, Reply};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sock = dir.path().join("v1.sock");
+    let (tx, mut seen) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(v1_core(sock.clone(), tx));
+    while !sock.exists() {
+        tokio::task::yield_now().await;
+    }
+    let store = Store::open(&dir.path().join("webcti.db")).await.expect("store");
+    let (_trigger, shutdown) = webcti::shutdown::channel();
+    let core = WireCore::start(Endpoint::Unix(sock), Arc::new(FromStore(store.clone())), shutdown);
+    let mut health = core.health();
+    tokio::time::timeout(LIMIT, health.wait_for(true)).await.expect("the link comes up");
+    assert_eq!(core.stats.version.load(Ordering::Relaxed), 1, "the session speaks version 1");
+    // The client offered its newest version.
+    assert!(matches!(seen.recv().await, Some(ToCore::Hello { version: 2, .. })));
+    // Version 1's commands work; version 2's is answered here and never sent.
+    let dial = Command::Dial { ext: "100".into(), number: "101".into() };
+    assert_eq!(core.command(dial).await, Ok(Reply::Done));
+    assert_eq!(core.command(Command::Announcements).await, Err(CoreError::Refused(ErrorKind::NotAllowed)));
+    assert_eq!(core.command(Command::Snapshot).await, Ok(Reply::Snapshot { lines: vec![] }));
+    while let Ok(msg) = seen.try_recv() {
+        assert!(
+            !matches!(msg, ToCore::Request { command: Command::Announcements, .. }),
+            "a version 2 command reached a version 1 core"
+        );
+    }
+    store.close().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_2_core_gets_the_version_2_commands() {
+    use webcti::hal::{Command, Reply};
+    let rig = rig().await;
+    let mut health = rig.core.health();
+    tokio::time::timeout(LIMIT, health.wait_for(true)).await.expect("the link comes up");
+    assert_eq!(rig.core.stats.version.load(Ordering::Relaxed), 2);
+    let Ok(Reply::Announcements { list }) = rig.core.command(Command::Announcements).await else {
+        panic!("the simulator lists its announcements")
+    };
+    assert!(!list.is_empty(), "the simulator has announcements");
 }

@@ -17,7 +17,9 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use super::frame::{self, Decoder};
-use super::proto::{Command, Event, FromCore, LineInfo, Reply, ToCore, HEARTBEAT_MS, PROTOCOL_VERSION};
+use super::proto::{
+    negotiate, Command, ErrorKind, Event, FromCore, LineInfo, Reply, ToCore, HEARTBEAT_MS, NEWEST_VERSION,
+};
 use super::transport::{self, Endpoint, Stream};
 use super::{BoxFuture, CoreError, CoreEvent, LinkHealth, LinkReporter, SwitchCore};
 use crate::shutdown::Shutdown;
@@ -44,6 +46,8 @@ pub struct LinkStats {
     pub events: AtomicU64,
     pub stalls: AtomicU64,
     pub sequence_gaps: AtomicU64,
+    /// The protocol version of the current (or last) session.
+    pub version: AtomicU64,
 }
 
 enum Outgoing {
@@ -127,7 +131,9 @@ impl Link {
             let end = match attempt {
                 Ok(stream) => {
                     let started = Instant::now();
-                    let end = self.session(stream).await;
+                    let n = self.stats.connects.load(Ordering::Relaxed) + 1;
+                    let span = tracing::info_span!("core_session", core = %self.endpoint, session = n);
+                    let end = tracing::Instrument::instrument(self.session(stream), span).await;
                     self.reporter.set_up(false);
                     if started.elapsed() > BACKOFF_MAX {
                         backoff = BACKOFF_MIN;
@@ -168,9 +174,10 @@ impl Link {
             pending: HashMap::new(),
             last_seq: 0,
             want_snapshot: false,
+            version: NEWEST_VERSION,
         };
         let hello = ToCore::Hello {
-            version: PROTOCOL_VERSION,
+            version: NEWEST_VERSION,
             client: format!("webcti {}", env!("CARGO_PKG_VERSION")),
         };
         if let Err(e) = write(&mut stream, &hello).await {
@@ -197,10 +204,13 @@ impl Link {
                 }
             }
             if let Some((version, board)) = hello {
-                if version != PROTOCOL_VERSION {
+                // The core answers with the session's version; it may be older than ours.
+                if negotiate(NEWEST_VERSION, version) != Some(version) {
                     return End::Failed(format!("the core speaks protocol version {version}"));
                 }
-                tracing::debug!(core = %self.endpoint, model = %board.model, "core answered the hello");
+                s.version = version;
+                self.stats.version.store(u64::from(version), Ordering::Relaxed);
+                tracing::debug!(core = %self.endpoint, model = %board.model, version, "core answered the hello");
                 break board;
             }
         };
@@ -365,6 +375,8 @@ struct Session {
     last_seq: u64,
     /// Events were missed: ask for a line-state snapshot.
     want_snapshot: bool,
+    /// The session's protocol version.
+    version: u16,
 }
 
 impl Session {
@@ -386,6 +398,11 @@ impl Session {
         command: Command,
         done: oneshot::Sender<Result<Reply, CoreError>>,
     ) -> Result<(), String> {
+        // A core of an older version does not know the command: it is not sent.
+        if command.since() > self.version {
+            let _ = done.send(Err(CoreError::Refused(ErrorKind::NotAllowed)));
+            return Ok(());
+        }
         let id = self.next_id;
         self.next_id = self.next_id.wrapping_add(1).max(1);
         self.pending.insert(id, done);

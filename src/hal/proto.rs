@@ -1,4 +1,4 @@
-//! The wire protocol between the service and the switching core, version 1.
+//! The wire protocol between the service and the switching core, versions 1 and 2.
 //!
 //! Messages are postcard-encoded and sent as COBS frames, each ended by a zero
 //! byte ([`super::frame`]). A session starts with `Hello` both ways (protocol
@@ -21,11 +21,40 @@ pub use crate::domain::program::{
     ExtensionProgram, ForwardRule, Language, Restriction, RuleCalls, RulePresentation, RuleTarget, RuleWhen,
 };
 
-/// The protocol version this program speaks.
+/// Version 1, the first released: every message below but `Announcements`, in
+/// frames of at most [`MAX_FRAME_V1`]. Its golden tests (`tests/golden.rs`) pin
+/// this name and are never edited.
 pub const PROTOCOL_VERSION: u16 = 1;
-/// The largest encoded frame either side sends or accepts, zero byte excluded: a
-/// line snapshot of a few thousand extensions fits.
+pub const PROTOCOL_V1: u16 = PROTOCOL_VERSION;
+/// Version 2 adds the `Announcements` command and reply, and frames up to
+/// [`MAX_FRAME`] (`tests/golden_v2.rs`).
+pub const PROTOCOL_V2: u16 = 2;
+/// The newest version this program speaks. Each side's hello names the newest it
+/// speaks; the core answers with the version of the session, the lower of the two.
+pub const NEWEST_VERSION: u16 = PROTOCOL_V2;
+/// The largest encoded frame either side accepts, zero byte excluded (version
+/// 2): a line snapshot of a few thousand extensions fits. Both sides accept it
+/// whatever the session's version.
 pub const MAX_FRAME: usize = 32 * 1024;
+/// The largest frame of version 1.
+pub const MAX_FRAME_V1: usize = 2048;
+
+/// The version two sides speak, given the newest each speaks: `None` if they
+/// have none in common.
+pub fn negotiate(ours: u16, theirs: u16) -> Option<u16> {
+    let v = ours.min(theirs);
+    (v >= PROTOCOL_V1).then_some(v)
+}
+
+impl Command {
+    /// The first protocol version that has this command.
+    pub fn since(&self) -> u16 {
+        match self {
+            Command::Announcements => PROTOCOL_V2,
+            _ => PROTOCOL_V1,
+        }
+    }
+}
 /// Heartbeats are sent this often; three missed ones mean the link is stalled.
 pub const HEARTBEAT_MS: u64 = 1000;
 

@@ -146,3 +146,33 @@ pub fn saved_notice(t: Tr, p: Programmed) -> String {
         Programmed::OnResync => t.t("forwarding.saved_later").to_owned(),
     }
 }
+
+/// How a form's answer went, for the pages that answer with a page of their own
+/// (login, password, reset, the call button's JSON); the status of each is
+/// decided here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    Shown,
+    /// The form's token or origin is not ours.
+    Expired,
+    /// Wrong extension or password.
+    Failed,
+    Throttled,
+    /// A reset link that no longer works.
+    Gone,
+    /// The input is not acceptable.
+    Invalid,
+}
+
+impl Answer {
+    pub fn status(self) -> StatusCode {
+        match self {
+            Answer::Shown => StatusCode::OK,
+            Answer::Expired => StatusCode::FORBIDDEN,
+            Answer::Failed => StatusCode::UNAUTHORIZED,
+            Answer::Throttled => StatusCode::TOO_MANY_REQUESTS,
+            Answer::Gone => StatusCode::GONE,
+            Answer::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+        }
+    }
+}

@@ -5,12 +5,12 @@ use std::net::SocketAddr;
 
 use askama::Template;
 use axum::extract::{ConnectInfo, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use serde::Deserialize;
 
-use super::error::html as render;
+use super::error::{html as render, Answer, HttpError};
 use super::i18n::Tr;
 use super::session::{self, Subscriber, Transport, COOKIE, PRE_COOKIE};
 use super::HttpState;
@@ -49,14 +49,16 @@ pub async fn root(
             return Redirect::to("/start").into_response();
         }
     }
-    login_form(&h, tx, "", "", StatusCode::OK)
+    login_form(&h, tx, "", "", Answer::Shown)
 }
 
-fn login_form(h: &HeaderMap, tx: Transport, error: &str, extension: &str, status: StatusCode) -> Response {
+fn login_form(h: &HeaderMap, tx: Transport, error: &str, extension: &str, status: Answer) -> Response {
     let t = visitor_language(h);
-    let Ok(token) = random::hex_token(16) else { return StatusCode::INTERNAL_SERVER_ERROR.into_response() };
+    let Ok(token) = random::hex_token(16) else {
+        return HttpError::Internal("no random token".into()).into_response();
+    };
     let page = render(LoginPage { t, layout: "auto", csrf: &token, error, extension });
-    (status, [(header::SET_COOKIE, session::set_cookie(PRE_COOKIE, &token, 3600, tx.tls))], page)
+    (status.status(), [(header::SET_COOKIE, session::set_cookie(PRE_COOKIE, &token, 3600, tx.tls))], page)
         .into_response()
 }
 
@@ -92,7 +94,7 @@ pub async fn login(
     let t = visitor_language(&h);
     let pre = session::cookie(&h, PRE_COOKIE).unwrap_or("");
     if !session::same_origin(&h) || pre.is_empty() || !session::same_secret(pre, &form.csrf) {
-        return login_form(&h, tx, t.t("login.expired"), &form.extension, StatusCode::FORBIDDEN);
+        return login_form(&h, tx, t.t("login.expired"), &form.extension, Answer::Expired);
     }
     match state.services.auth.login(&form.extension, &form.password, peer.ip(), state.services.now()).await {
         Ok(s) => {
@@ -105,15 +107,10 @@ pub async fn login(
         }
         Err(AuthError::Throttled(secs)) => {
             let msg = t.f("login.throttled", "secs", &secs.to_string());
-            login_form(&h, tx, &msg, &form.extension, StatusCode::TOO_MANY_REQUESTS)
+            login_form(&h, tx, &msg, &form.extension, Answer::Throttled)
         }
-        Err(AuthError::Failed) => {
-            login_form(&h, tx, t.t("login.failed"), &form.extension, StatusCode::UNAUTHORIZED)
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "login");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
+        Err(AuthError::Failed) => login_form(&h, tx, t.t("login.failed"), &form.extension, Answer::Failed),
+        Err(e) => HttpError::Internal(format!("login: {e}")).into_response(),
     }
 }
 
@@ -152,7 +149,7 @@ struct PasswordPage<'a> {
     notice: &'a str,
 }
 
-fn password_page(who: &Subscriber, error: &str, notice: &str, status: StatusCode) -> Response {
+fn password_page(who: &Subscriber, error: &str, notice: &str, status: Answer) -> Response {
     let page = PasswordPage {
         t: who.tr,
         layout: &who.profile.layout,
@@ -162,12 +159,12 @@ fn password_page(who: &Subscriber, error: &str, notice: &str, status: StatusCode
         error,
         notice,
     };
-    (status, render(page)).into_response()
+    (status.status(), render(page)).into_response()
 }
 
 /// `GET /password`
 pub async fn password_form(who: Subscriber) -> Response {
-    password_page(&who, "", "", StatusCode::OK)
+    password_page(&who, "", "", Answer::Shown)
 }
 
 #[derive(Deserialize)]
@@ -200,13 +197,8 @@ pub async fn set_password(
         .await
     {
         Ok(()) if who.session.must_set_password => Redirect::to("/start").into_response(),
-        Ok(()) => password_page(&who, "", who.tr.t("password.changed"), StatusCode::OK),
-        Err(AuthError::Policy(p)) => {
-            password_page(&who, who.tr.t(problem_key(p)), "", StatusCode::UNPROCESSABLE_ENTITY)
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "set password");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
+        Ok(()) => password_page(&who, "", who.tr.t("password.changed"), Answer::Shown),
+        Err(AuthError::Policy(p)) => password_page(&who, who.tr.t(problem_key(p)), "", Answer::Invalid),
+        Err(e) => HttpError::Internal(format!("set password: {e}")).into_response(),
     }
 }

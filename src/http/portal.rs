@@ -6,12 +6,11 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Json;
 use serde::Deserialize;
 
-use super::error::{exchange_code, render, HttpError};
+use super::error::{exchange_code, render, Answer, HttpError};
 use super::form::Posted;
 use super::i18n::Tr;
 use super::session::Subscriber;
@@ -351,8 +350,10 @@ pub async fn call(
         ) => return Err(who.error(e)),
     };
     if fetch {
-        let status = if ok { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-        return Ok((status, Json(serde_json::json!({ "ok": ok, "message": message }))).into_response());
+        let status = if ok { Answer::Shown } else { Answer::Invalid };
+        return Ok(
+            (status.status(), Json(serde_json::json!({ "ok": ok, "message": message }))).into_response()
+        );
     }
     let to = if ok { format!("/start?called={code}") } else { format!("/start?error={code}") };
     Ok(Redirect::to(&to).into_response())

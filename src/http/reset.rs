@@ -2,12 +2,12 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form};
 use serde::Deserialize;
 
-use super::error::html as render;
+use super::error::{html as render, Answer, HttpError};
 use super::i18n::Tr;
 use super::login::{problem_key, visitor_language};
 use super::session::{self, Transport, PRE_COOKIE};
@@ -25,10 +25,12 @@ struct ForgotPage<'a> {
 }
 
 /// A page with a fresh double-submit token for its form.
-fn with_token(status: StatusCode, tx: Transport, page: impl FnOnce(&str) -> Response) -> Response {
-    let Ok(token) = random::hex_token(16) else { return StatusCode::INTERNAL_SERVER_ERROR.into_response() };
+fn with_token(status: Answer, tx: Transport, page: impl FnOnce(&str) -> Response) -> Response {
+    let Ok(token) = random::hex_token(16) else {
+        return HttpError::Internal("no random token".into()).into_response();
+    };
     let body = page(&token);
-    (status, [(header::SET_COOKIE, session::set_cookie(PRE_COOKIE, &token, 3600, tx.tls))], body)
+    (status.status(), [(header::SET_COOKIE, session::set_cookie(PRE_COOKIE, &token, 3600, tx.tls))], body)
         .into_response()
 }
 
@@ -40,7 +42,7 @@ fn pre_token_ok(h: &HeaderMap, form_token: &str) -> bool {
 /// `GET /forgot`
 pub async fn forgot_form(Extension(tx): Extension<Transport>, h: HeaderMap) -> Response {
     let t = visitor_language(&h);
-    with_token(StatusCode::OK, tx, |csrf| render(ForgotPage { t, layout: "auto", csrf, sent: false }))
+    with_token(Answer::Shown, tx, |csrf| render(ForgotPage { t, layout: "auto", csrf, sent: false }))
 }
 
 #[derive(Deserialize)]
@@ -55,7 +57,7 @@ pub struct ForgotForm {
 pub async fn forgot(State(state): State<HttpState>, h: HeaderMap, Form(f): Form<ForgotForm>) -> Response {
     let t = visitor_language(&h);
     if !pre_token_ok(&h, &f.csrf) {
-        return (StatusCode::FORBIDDEN, t.t("login.expired").to_owned()).into_response();
+        return HttpError::Forbidden(t.t("login.expired").to_owned()).into_response();
     }
     state.services.reset.request(&f.extension, state.services.now()).await;
     render(ForgotPage { t, layout: "auto", csrf: "", sent: true })
@@ -93,7 +95,7 @@ pub async fn reset_form(
     let t = visitor_language(&h);
     let valid =
         is_token(&q.token) && state.services.reset.valid(&q.token, state.services.now()).await.is_some();
-    let status = if valid { StatusCode::OK } else { StatusCode::GONE };
+    let status = if valid { Answer::Shown } else { Answer::Gone };
     let error = if valid { "" } else { t.t("reset.invalid") };
     with_token(status, tx, |csrf| {
         render(ResetPage { t, layout: "auto", csrf, token: &q.token, show_form: valid, error, notice: "" })
@@ -121,15 +123,15 @@ pub async fn reset(
 ) -> Response {
     let t = visitor_language(&h);
     if !pre_token_ok(&h, &f.csrf) {
-        return (StatusCode::FORBIDDEN, t.t("login.expired").to_owned()).into_response();
+        return HttpError::Forbidden(t.t("login.expired").to_owned()).into_response();
     }
-    let page = |status, show_form, error: &str, notice: &str| {
+    let page = |status: Answer, show_form, error: &str, notice: &str| {
         with_token(status, tx, |csrf| {
             render(ResetPage { t, layout: "auto", csrf, token: &f.token, show_form, error, notice })
         })
     };
     if !is_token(&f.token) {
-        return page(StatusCode::GONE, false, t.t("reset.invalid"), "");
+        return page(Answer::Gone, false, t.t("reset.invalid"), "");
     }
     match state
         .services
@@ -137,12 +139,9 @@ pub async fn reset(
         .complete(&state.services.auth, &f.token, &f.new, &f.repeat, state.services.now())
         .await
     {
-        Ok(_) => page(StatusCode::OK, false, "", t.t("reset.done")),
-        Err(AuthError::Failed) => page(StatusCode::GONE, false, t.t("reset.invalid"), ""),
-        Err(AuthError::Policy(p)) => page(StatusCode::UNPROCESSABLE_ENTITY, true, t.t(problem_key(p)), ""),
-        Err(e) => {
-            tracing::error!(error = %e, "password reset");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
+        Ok(_) => page(Answer::Shown, false, "", t.t("reset.done")),
+        Err(AuthError::Failed) => page(Answer::Gone, false, t.t("reset.invalid"), ""),
+        Err(AuthError::Policy(p)) => page(Answer::Invalid, true, t.t(problem_key(p)), ""),
+        Err(e) => HttpError::Internal(format!("password reset: {e}")).into_response(),
     }
 }

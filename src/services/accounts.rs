@@ -44,12 +44,14 @@ impl Accounts {
         Ok((Actor::new(who, via), profile))
     }
 
+    #[tracing::instrument(name = "service", skip_all, fields(call = "accounts.profile", actor = %actor.label(), via = actor.via.code(), extension = %ext))]
     pub async fn profile(&self, actor: &Actor, ext: &str) -> Result<Profile, ServiceError> {
         self.ctx.may(actor, Action::Read, ext, Facet::Profile).await?;
         self.ctx.store.profile(ext).await?.ok_or(ServiceError::NotFound)
     }
 
     /// Sets the description and e-mail address; returns the profile as stored.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "accounts.save_profile", actor = %actor.label(), via = actor.via.code(), extension = %ext))]
     pub async fn save_profile(
         &self,
         actor: &Actor,
@@ -67,6 +69,7 @@ impl Accounts {
     }
 
     /// Sets language and layout, or forgets the remembered calling choice.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "accounts.save_app", actor = %actor.label(), via = actor.via.code(), extension = %ext))]
     pub async fn save_app(&self, actor: &Actor, ext: &str, s: AppSettings) -> Result<Profile, ServiceError> {
         self.ctx.may(actor, Action::Change, ext, Facet::Profile).await?;
         let p = self.ctx.store.profile(ext).await?.ok_or(ServiceError::NotFound)?;
@@ -82,6 +85,7 @@ impl Accounts {
     }
 
     /// The system phone's key labels, if the extension has a system phone.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "accounts.key_labels", actor = %actor.label(), via = actor.via.code(), extension = %ext))]
     pub async fn key_labels(&self, actor: &Actor, ext: &str) -> Result<Option<KeyLabels>, ServiceError> {
         self.ctx.may(actor, Action::Read, ext, Facet::Keys).await?;
         let phone = self.ctx.store.system_phone(ext).await?;

@@ -55,6 +55,7 @@ impl Calls {
     }
 
     /// Places the call; returns the number as dialled.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "calls.place", actor = %actor.label(), via = actor.via.code()))]
     pub async fn place(&self, actor: &Actor, req: PlaceCall) -> Result<String, ServiceError> {
         self.ctx.may(actor, Action::Dial, &req.ext, Facet::Live).await?;
         let number = to_dial(&req.number).map_err(|p| ServiceError::Invalid(p.into()))?;

@@ -57,6 +57,7 @@ impl Features {
         Features { ctx, auth }
     }
 
+    #[tracing::instrument(name = "service", skip_all, fields(call = "features.view", actor = %actor.label(), via = actor.via.code(), extension = %ext))]
     pub async fn view(&self, actor: &Actor, ext: &str) -> Result<FeaturesView, ServiceError> {
         self.ctx.may(actor, Action::Read, ext, Facet::Program).await?;
         let program = self.ctx.stored_program(ext).await?;
@@ -64,6 +65,7 @@ impl Features {
         Ok(FeaturesView { program, recall_account, recall_pin_set, time_zone: self.ctx.time_zone.clone() })
     }
 
+    #[tracing::instrument(name = "service", skip_all, fields(call = "features.save", actor = %actor.label(), via = actor.via.code(), extension = %ext))]
     pub async fn save(
         &self,
         actor: &Actor,

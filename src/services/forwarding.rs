@@ -70,6 +70,7 @@ impl Forwarding {
     }
 
     /// The extension's stored program.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "forwarding.program", actor = %actor.label(), via = actor.via.code(), extension = %ext))]
     pub async fn program(&self, actor: &Actor, ext: &str) -> Result<ExtensionProgram, ServiceError> {
         self.ctx.may(actor, Action::Read, ext, Facet::Program).await?;
         self.ctx.stored_program(ext).await
@@ -91,6 +92,7 @@ impl Forwarding {
     }
 
     /// Checks the whole change, stores it, programs the core.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "forwarding.save", actor = %actor.label(), via = actor.via.code(), extension = %ext))]
     pub async fn save(
         &self,
         actor: &Actor,
@@ -146,6 +148,7 @@ impl Forwarding {
     }
 
     /// Where the described call would go under the stored settings.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "forwarding.preview", actor = %actor.label(), via = actor.via.code(), extension = %ext))]
     pub async fn preview(
         &self,
         actor: &Actor,

@@ -35,6 +35,7 @@ impl History {
     }
 
     /// One page of an extension's history.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "history.page", actor = %actor.label(), via = actor.via.code()))]
     pub async fn page(&self, actor: &Actor, q: HistoryQuery) -> Result<Vec<HistoryRow>, ServiceError> {
         self.ctx.may(actor, Action::Read, &q.extension, Facet::History).await?;
         Ok(self.ctx.store.history(q).await?)
@@ -42,6 +43,7 @@ impl History {
 
     /// The names known for these numbers, as the subscriber of `ext` knows them:
     /// extensions, his private book, then the public book.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "history.names", actor = %actor.label(), via = actor.via.code(), extension = %ext))]
     pub async fn names(
         &self,
         actor: &Actor,
@@ -53,6 +55,7 @@ impl History {
     }
 
     /// The start page's missed, recent and voicemail panels.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "history.panels", actor = %actor.label(), via = actor.via.code(), extension = %ext))]
     pub async fn panels(&self, actor: &Actor, ext: &str) -> Result<Panels, ServiceError> {
         self.ctx.may(actor, Action::Read, ext, Facet::History).await?;
         self.ctx.may(actor, Action::Read, ext, Facet::Voicemail).await?;

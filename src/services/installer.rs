@@ -24,12 +24,14 @@ impl Installer {
     }
 
     /// The installer's file name, if there is one.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "installer.name", actor = %actor.label(), via = actor.via.code()))]
     pub fn name(&self, actor: &Actor) -> Result<Option<String>, ServiceError> {
         self.ctx.may_do(actor, Action::Read, Target::Installer)?;
         Ok(self.find().map(|(name, _)| name))
     }
 
     /// The installer, to download.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "installer.file", actor = %actor.label(), via = actor.via.code()))]
     pub async fn file(&self, actor: &Actor) -> Result<InstallerFile, ServiceError> {
         self.ctx.may_do(actor, Action::Read, Target::Installer)?;
         let (name, path) = self.find().ok_or(ServiceError::NotFound)?;

@@ -38,6 +38,7 @@ impl LiveEvents {
     }
 
     /// Subscribes `actor` to the bus, after `last_seen` when resuming.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "live.subscribe", actor = %actor.label(), via = actor.via.code()))]
     pub async fn subscribe(
         &self,
         actor: &Actor,

@@ -68,6 +68,7 @@ impl Phonebook {
 
     /// One list of `owner`'s phonebook (his private book, the public one if he
     /// may read it, the extensions), searched.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "phonebook.page", actor = %actor.label(), via = actor.via.code(), owner = %owner))]
     pub async fn page(
         &self,
         actor: &Actor,
@@ -83,6 +84,7 @@ impl Phonebook {
     }
 
     /// The first entries matching `search` (the start page's search).
+    #[tracing::instrument(name = "service", skip_all, fields(call = "phonebook.search", actor = %actor.label(), via = actor.via.code(), owner = %owner))]
     pub async fn search(
         &self,
         actor: &Actor,
@@ -95,6 +97,7 @@ impl Phonebook {
     }
 
     /// Adds one contact; returns its id.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "phonebook.add", actor = %actor.label(), via = actor.via.code(), owner = %owner))]
     pub async fn add(
         &self,
         actor: &Actor,
@@ -109,6 +112,7 @@ impl Phonebook {
     }
 
     /// Deletes contacts of the books `actor` may change; all or nothing.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "phonebook.delete", actor = %actor.label(), via = actor.via.code(), owner = %owner))]
     pub async fn delete(&self, actor: &Actor, owner: &str, ids: Vec<i64>) -> Result<usize, ServiceError> {
         self.may_change(actor, owner, BookKind::Private)?;
         check_selection(&ids)?;
@@ -116,6 +120,7 @@ impl Phonebook {
     }
 
     /// Puts contacts into a group of their book.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "phonebook.group", actor = %actor.label(), via = actor.via.code(), owner = %owner))]
     pub async fn group(
         &self,
         actor: &Actor,
@@ -129,6 +134,7 @@ impl Phonebook {
     }
 
     /// Makes a group; returns its id.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "phonebook.new_group", actor = %actor.label(), via = actor.via.code(), owner = %owner))]
     pub async fn new_group(
         &self,
         actor: &Actor,
@@ -142,6 +148,7 @@ impl Phonebook {
 
     /// Imports a contact file into `book` (a WebCTI export puts each contact back
     /// into the book it names). Parsed off the async threads.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "phonebook.import", actor = %actor.label(), via = actor.via.code(), owner = %owner))]
     pub async fn import(
         &self,
         actor: &Actor,
@@ -177,6 +184,7 @@ impl Phonebook {
     }
 
     /// The contacts of a list (all, or one group) as a file.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "phonebook.export", actor = %actor.label(), via = actor.via.code(), owner = %owner))]
     pub async fn export(
         &self,
         actor: &Actor,

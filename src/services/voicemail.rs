@@ -18,6 +18,7 @@ impl Voicemails {
         Voicemails { ctx }
     }
 
+    #[tracing::instrument(name = "service", skip_all, fields(call = "voicemail.list", actor = %actor.label(), via = actor.via.code(), extension = %ext))]
     pub async fn list(&self, actor: &Actor, ext: &str, limit: u32) -> Result<Vec<Voicemail>, ServiceError> {
         self.ctx.may(actor, Action::Read, ext, Facet::Voicemail).await?;
         Ok(self.ctx.store.voicemails(ext, limit).await?)

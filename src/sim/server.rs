@@ -16,7 +16,9 @@ use tokio::sync::{broadcast, Notify};
 
 use super::Sim;
 use crate::hal::frame::{self, Decoder};
-use crate::hal::proto::{BoardIdentity, Event, FromCore, ToCore, HEARTBEAT_MS, MAX_FRAME, PROTOCOL_VERSION};
+use crate::hal::proto::{
+    negotiate, BoardIdentity, ErrorKind, Event, FromCore, ToCore, HEARTBEAT_MS, MAX_FRAME, NEWEST_VERSION,
+};
 use crate::hal::transport::Stream;
 use crate::shutdown::Shutdown;
 
@@ -124,22 +126,20 @@ pub async fn serve(sim: Sim, mut stream: Box<dyn Stream>, faults: Arc<Faults>, m
         }
     })
     .await;
-    let version = match hello {
+    let offered = match hello {
         Ok(Some(v)) => v,
         _ => return,
     };
-    if version != PROTOCOL_VERSION {
-        let reason = format!("this core speaks protocol version {PROTOCOL_VERSION}, not {version}");
+    // The session speaks the older of the two sides' newest versions.
+    let Some(version) = negotiate(NEWEST_VERSION, offered) else {
+        let reason = format!("this core speaks protocol version 1 through {NEWEST_VERSION}, not {offered}");
         let _ = send(&mut stream, &FromCore::Refused { reason }, &faults).await;
         return;
-    }
+    };
     // Subscribe before reading the backlog: a CDR may then arrive twice, never not at all.
     let mut events = sim.subscribe();
     let backlog = sim.with(|ex| ex.unacked_cdrs());
-    if send(&mut stream, &FromCore::Hello { version: PROTOCOL_VERSION, board: identity() }, &faults)
-        .await
-        .is_err()
-    {
+    if send(&mut stream, &FromCore::Hello { version, board: identity() }, &faults).await.is_err() {
         return;
     }
     for cdr in backlog {
@@ -168,7 +168,13 @@ pub async fn serve(sim: Sim, mut stream: Box<dyn Stream>, faults: Arc<Faults>, m
                     for msg in decoder.push::<ToCore>(&buf[..n]) {
                         match msg {
                             Ok(ToCore::Request { id, command }) => {
-                                replies.push(FromCore::Reply { id, result: sim.command(command) });
+                                // A command of a newer version than the session's is not known here.
+                                let result = if command.since() > version {
+                                    Err(ErrorKind::Malformed)
+                                } else {
+                                    sim.command(command)
+                                };
+                                replies.push(FromCore::Reply { id, result });
                             }
                             Ok(ToCore::AckCdrs { record_ids }) => sim.with(|ex| ex.ack(&record_ids)),
                             Ok(ToCore::Heartbeat { .. }) | Ok(ToCore::Hello { .. }) => {}
