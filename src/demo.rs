@@ -87,7 +87,7 @@ pub async fn seed(store: &Store, hasher: &Hasher, now: i64) -> Result<bool, Demo
     let sim = Sim::new(plan, Clock::Manual, now - 7 * DAY);
     for ext in ["100", "101", "110"] {
         let program = ExtensionProgram { voicemail: true, no_answer_secs: 15, ..Default::default() };
-        let _ = sim.command(Command::Program { ext: ext.into(), program: Box::new(program) });
+        let _ = sim.command(Command::Program { ext: ext.into(), program: Box::new(program.into()) });
     }
     let mut events = sim.subscribe();
     let mut traffic =
@@ -108,7 +108,7 @@ pub async fn seed(store: &Store, hasher: &Hasher, now: i64) -> Result<bool, Demo
         sim.advance(1200 + (traffic.config.mean_talk_secs as i64));
         while let Ok(ev) = events.try_recv() {
             match ev.event {
-                Event::Cdr(c) => cdrs.push(c),
+                Event::Cdr(c) => cdrs.push(c.into()),
                 Event::VoicemailDeposited { record_id, ext, caller, at, duration_secs } => {
                     voicemails.push(Voicemail {
                         core_id: record_id,

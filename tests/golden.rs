@@ -2,10 +2,6 @@
 //! never edited: a failing one means the encoding changed, and a change of the
 //! encoding is a new protocol version with new golden tests beside these.
 
-use webcti::domain::cdr::{Cdr, Direction, Disposition};
-use webcti::domain::program::{
-    ExtensionProgram, ForwardRule, Language, Restriction, RuleCalls, RulePresentation, RuleTarget, RuleWhen,
-};
 use webcti::hal::frame::{encode, Decoder};
 use webcti::hal::proto::*;
 

@@ -38,7 +38,7 @@ impl World {
         let mut p = self.sim.with(|ex| ex.program(ext).cloned()).expect("program");
         f(&mut p);
         assert_eq!(
-            self.sim.command(Command::Program { ext: ext.into(), program: Box::new(p) }),
+            self.sim.command(Command::Program { ext: ext.into(), program: Box::new(p.into()) }),
             Ok(Reply::Done)
         );
     }
@@ -47,7 +47,7 @@ impl World {
         let mut out = Vec::new();
         while let Ok(ev) = self.events.try_recv() {
             if let Event::Cdr(c) = ev.event {
-                out.push(c);
+                out.push(c.into());
             }
         }
         out
@@ -395,7 +395,7 @@ fn voicemail_after_no_answer() {
     let cdr = all
         .iter()
         .find_map(|e| match e {
-            Event::Cdr(c) if c.extension == "105" => Some(c.clone()),
+            Event::Cdr(c) if c.extension == "105" => Some(Cdr::from(c.clone())),
             _ => None,
         })
         .expect("cdr");

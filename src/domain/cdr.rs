@@ -1,18 +1,16 @@
 //! Call records as the core reports them, and how a subscriber's history sorts them.
 
-use serde::{Deserialize, Serialize};
-
 use super::codes::codes;
 
 /// Which way a call went, seen from the subscriber's extension.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
     Outgoing,
     Incoming,
 }
 
 /// How a call ended, seen from the subscriber's extension.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Disposition {
     Answered,
     Missed,
@@ -25,7 +23,7 @@ pub enum Disposition {
 }
 
 /// One finished call, one subscriber's side of it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cdr {
     /// The core's record id: the same record sent twice is stored once.
     pub core_id: u64,
@@ -47,7 +45,7 @@ pub struct Cdr {
 }
 
 /// The types the history shows and filters by (SPEC W5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HistoryKind {
     Outgoing,
     Incoming,

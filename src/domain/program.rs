@@ -1,15 +1,14 @@
 //! What the exchange keeps for one extension: forwarding, DND, follow-me,
 //! MobilePhone fallbacks, advanced rules and services (SPEC W8, W9). The store
-//! keeps it, the core is programmed with it (it travels in the wire protocol, so
-//! its encoding is pinned by golden tests), and [`super::routing`] decides by it.
-
-use serde::{Deserialize, Serialize};
+//! keeps it, the core is programmed with it (the wire protocol has its own form
+//! of it, `hal::proto::ExtensionProgram`, pinned by golden tests), and
+//! [`super::routing`] decides by it.
 
 use super::codes::codes;
 
 /// Everything the core keeps for one extension (SPEC W8, W9): the service
 /// re-sends it after every reconnect, so the stored settings stay the truth.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ExtensionProgram {
     pub forward_always: Option<String>,
     pub forward_busy: Option<String>,
@@ -38,7 +37,7 @@ pub struct ExtensionProgram {
 }
 
 /// An advanced forwarding rule (SPEC W9).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ForwardRule {
     pub active: bool,
     pub when: RuleWhen,
@@ -47,7 +46,7 @@ pub struct ForwardRule {
     pub target: RuleTarget,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RuleWhen {
     Always,
     Busy,
@@ -56,28 +55,28 @@ pub enum RuleWhen {
     Dnd,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RuleCalls {
     All,
     Internal,
     External,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RulePresentation {
     Any,
     Presented,
     Withheld,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RuleTarget {
     Number(String),
     Voicemail,
     FaxToMail,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Restriction {
     #[default]
     None,
@@ -85,7 +84,7 @@ pub enum Restriction {
     NoInternational,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Language {
     Polish,
     #[default]

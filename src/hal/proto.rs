@@ -16,9 +16,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::cdr::Cdr;
-pub use crate::domain::program::{
-    ExtensionProgram, ForwardRule, Language, Restriction, RuleCalls, RulePresentation, RuleTarget, RuleWhen,
+mod records;
+pub use records::{
+    Cdr, Direction, Disposition, ExtensionProgram, ForwardRule, Language, Restriction, RuleCalls,
+    RulePresentation, RuleTarget, RuleWhen,
 };
 
 /// Version 1, the first released: every message below but `Announcements`, in

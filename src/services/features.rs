@@ -99,7 +99,7 @@ impl Features {
 /// Programs the core with what is stored for `ext`.
 pub(crate) async fn program_core(ctx: &Context, ext: &str) -> Result<Programmed, ServiceError> {
     let program = ctx.stored_program(ext).await?;
-    let command = Command::Program { ext: ext.to_owned(), program: Box::new(program) };
+    let command = Command::Program { ext: ext.to_owned(), program: Box::new(program.into()) };
     match ctx.core.command(command).await {
         Ok(_) => Ok(Programmed::Now),
         Err(e) => {

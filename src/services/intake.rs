@@ -45,7 +45,7 @@ pub async fn run(core: Arc<dyn SwitchCore>, store: Store, bus: Bus, clock: Clock
                 None => break,
                 Some(ev) => match ev.event {
                     Event::Cdr(cdr) => {
-                        batch.push(cdr);
+                        batch.push(cdr.into());
                         deadline.get_or_insert_with(|| Instant::now() + FLUSH_AFTER);
                         if batch.len() >= MAX_BATCH {
                             deadline = flush(&*core, &store, &bus, &mut batch).await;

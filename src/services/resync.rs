@@ -15,7 +15,7 @@ impl Resync for FromStore {
             match self.0.programs().await {
                 Ok(programs) => programs
                     .into_iter()
-                    .map(|(ext, program)| Command::Program { ext, program: Box::new(program) })
+                    .map(|(ext, program)| Command::Program { ext, program: Box::new(program.into()) })
                     .collect(),
                 Err(e) => {
                     tracing::error!(error = %e, "cannot read the extensions' settings to program the core");

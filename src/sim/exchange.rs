@@ -290,7 +290,7 @@ impl Exchange {
             Command::Deflect { ext, call, number } => self.deflect(&ext, call, &number).map(|_| Reply::Done),
             Command::Program { ext, program } => {
                 let line = self.lines.get_mut(&ext).ok_or(ErrorKind::UnknownExtension)?;
-                line.program = *program;
+                line.program = (*program).into();
                 self.emit_line(&ext);
                 Ok(Reply::Done)
             }
@@ -963,7 +963,7 @@ impl Exchange {
     }
 
     fn record(&mut self, cdr: Cdr) {
-        self.events.push(Event::Cdr(cdr.clone()));
+        self.events.push(Event::Cdr(cdr.clone().into()));
         if self.unacked.len() >= CDR_BUFFER {
             self.unacked.pop_front();
             self.dropped_cdrs += 1;

@@ -147,7 +147,7 @@ impl SimCore {
         let ticker = sim.clone();
         tokio::spawn(async move {
             for cdr in backlog {
-                if tx.send(CoreEvent { seq: 0, event: Event::Cdr(cdr) }).await.is_err() {
+                if tx.send(CoreEvent { seq: 0, event: Event::Cdr(cdr.into()) }).await.is_err() {
                     return;
                 }
             }
@@ -160,7 +160,7 @@ impl SimCore {
                             // As after a reconnect: every unacknowledged record again.
                             tracing::warn!(missed = n, "simulator events dropped; resending call records");
                             for cdr in ticker.with(|ex| ex.unacked_cdrs()) {
-                                if tx.send(CoreEvent { seq: 0, event: Event::Cdr(cdr) }).await.is_err() {
+                                if tx.send(CoreEvent { seq: 0, event: Event::Cdr(cdr.into()) }).await.is_err() {
                                     return;
                                 }
                             }

@@ -143,7 +143,10 @@ pub async fn serve(sim: Sim, mut stream: Box<dyn Stream>, faults: Arc<Faults>, m
         return;
     }
     for cdr in backlog {
-        if send(&mut stream, &FromCore::Event { seq: 0, event: Event::Cdr(cdr) }, &faults).await.is_err() {
+        if send(&mut stream, &FromCore::Event { seq: 0, event: Event::Cdr(cdr.into()) }, &faults)
+            .await
+            .is_err()
+        {
             return;
         }
     }
