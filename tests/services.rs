@@ -204,3 +204,25 @@ async fn the_owner_changes_his_own_and_the_core_gets_it() {
     assert!(view.program.phone_lock && view.recall_pin_set && view.recall_account == "4711");
     assert!(r.sim.with(|ex| ex.program("100").map(|p| p.phone_lock)).expect("programmed"));
 }
+
+#[tokio::test]
+async fn a_read_token_reads_settings_but_changes_nothing_and_gets_no_private_data() {
+    use webcti::domain::access::Scope;
+    let r = rig().await;
+    let s = &r.services;
+    let token = Actor::new(Who::ApiToken { id: 1, scopes: vec![Scope::Read] }, Channel::Api);
+    assert!(s.forwarding.program(&token, "100").await.is_ok(), "the Read scope reads settings");
+    let fwd = ForwardingChange {
+        forward_always: "0221234567".into(),
+        no_answer_secs: "20".into(),
+        ..Default::default()
+    };
+    assert_eq!(denied(s.forwarding.save(&token, "100", fwd).await), Denied::Scope);
+    assert_eq!(denied(s.voicemail.list(&token, "100", 10).await), Denied::Scope);
+    assert_eq!(denied(s.phonebook.page(&token, "100", View::All, "").await), Denied::NotYours);
+    assert_eq!(denied(s.installer.name(&token)), Denied::NotYours);
+    let call = PlaceCall { ext: "100".into(), number: "0221234567".into(), from: None, remember: false };
+    assert_eq!(denied(s.calls.place(&token, call).await), Denied::Scope);
+    assert_eq!(r.store.program("100").await.expect("read").expect("exists").forward_always, None);
+    assert!(r.sim.with(|ex| ex.calls_of("100")).is_empty());
+}

@@ -10,6 +10,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use super::i18n::Tr;
 use crate::domain::account::ProfileProblem;
 use crate::domain::settings::{ForwardingProblem, ServicesProblem};
+use crate::services::auth::PasswordProblem;
 use crate::services::features::Programmed;
 use crate::services::{Exchange, Invalid, ServiceError};
 
@@ -174,5 +175,16 @@ impl Answer {
             Answer::Gone => StatusCode::GONE,
             Answer::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
         }
+    }
+}
+
+/// The message for a password the policy refuses.
+pub fn password_problem_key(p: PasswordProblem) -> &'static str {
+    match p {
+        PasswordProblem::TooShort => "password.too_short",
+        PasswordProblem::TooLong => "settings.too_long",
+        PasswordProblem::Mismatch => "password.mismatch",
+        PasswordProblem::SameAsExtension => "password.same_as_extension",
+        PasswordProblem::WrongCurrent => "password.wrong_current",
     }
 }

@@ -62,6 +62,17 @@ pub fn keys(code: &str) -> Vec<String> {
     k
 }
 
+/// The language of a visitor who has not logged in: the browser's first choice we have.
+pub fn visitor_language(h: &axum::http::HeaderMap) -> Tr {
+    let accept = h.get(axum::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let code = accept
+        .split(',')
+        .map(|part| part.split(';').next().unwrap_or("").trim().get(..2).unwrap_or(""))
+        .find(|c| LANGUAGES.iter().any(|(l, _)| l == c))
+        .unwrap_or(DEFAULT);
+    Tr::new(code)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

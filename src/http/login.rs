@@ -10,11 +10,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use serde::Deserialize;
 
-use super::error::{html as render, Answer, HttpError};
-use super::i18n::Tr;
+use super::error::{html as render, password_problem_key as problem_key, Answer, HttpError};
+use super::form::Posted;
+use super::i18n::{visitor_language, Tr};
 use super::session::{self, Subscriber, Transport, COOKIE, PRE_COOKIE};
 use super::HttpState;
-use crate::services::auth::{AuthError, PasswordProblem};
+use crate::services::auth::AuthError;
 use crate::system::random;
 
 #[derive(Template)]
@@ -25,17 +26,6 @@ struct LoginPage<'a> {
     csrf: &'a str,
     error: &'a str,
     extension: &'a str,
-}
-
-/// The language of a visitor who has not logged in: the browser's first choice we have.
-pub fn visitor_language(h: &HeaderMap) -> Tr {
-    let accept = h.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let code = accept
-        .split(',')
-        .map(|part| part.split(';').next().unwrap_or("").trim().get(..2).unwrap_or(""))
-        .find(|c| super::i18n::LANGUAGES.iter().any(|(l, _)| l == c))
-        .unwrap_or(super::i18n::DEFAULT);
-    Tr::new(code)
 }
 
 /// `GET /`: the start page for a logged-in subscriber, the login form for anyone else.
@@ -72,17 +62,6 @@ pub struct LoginForm {
     csrf: String,
 }
 
-/// The message for a password the policy refuses.
-pub fn problem_key(p: PasswordProblem) -> &'static str {
-    match p {
-        PasswordProblem::TooShort => "password.too_short",
-        PasswordProblem::TooLong => "settings.too_long",
-        PasswordProblem::Mismatch => "password.mismatch",
-        PasswordProblem::SameAsExtension => "password.same_as_extension",
-        PasswordProblem::WrongCurrent => "password.wrong_current",
-    }
-}
-
 /// `POST /login`
 pub async fn login(
     State(state): State<HttpState>,
@@ -114,23 +93,12 @@ pub async fn login(
     }
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// `POST /logout`
 pub async fn logout(
     State(state): State<HttpState>,
     Extension(tx): Extension<Transport>,
-    h: HeaderMap,
-    who: Subscriber,
-    Form(form): Form<CsrfForm>,
+    Posted { who, .. }: Posted,
 ) -> Response {
-    if let Err(refusal) = who.check_post(&h, &form.csrf) {
-        return refusal.into_response();
-    }
     state.services.auth.logout(&who.session);
     let mut resp = Redirect::to("/").into_response();
     resp.headers_mut().append(header::SET_COOKIE, session::clear_cookie(COOKIE, tx.tls));
@@ -167,35 +135,14 @@ pub async fn password_form(who: Subscriber) -> Response {
     password_page(&who, "", "", Answer::Shown)
 }
 
-#[derive(Deserialize)]
-pub struct PasswordForm {
-    #[serde(default)]
-    current: String,
-    #[serde(default)]
-    new: String,
-    #[serde(default)]
-    repeat: String,
-    #[serde(default)]
-    csrf: String,
-}
-
 /// `POST /password`
-pub async fn set_password(
-    State(state): State<HttpState>,
-    h: HeaderMap,
-    who: Subscriber,
-    Form(form): Form<PasswordForm>,
-) -> Response {
-    if let Err(refusal) = who.check_post(&h, &form.csrf) {
-        return refusal.into_response();
-    }
-    let current = (!who.session.must_set_password).then_some(form.current.as_str());
-    match state
-        .services
-        .auth
-        .set_password(&who.session, current, &form.new, &form.repeat, state.services.now())
-        .await
-    {
+pub async fn set_password(State(state): State<HttpState>, Posted { who, fields, .. }: Posted) -> Response {
+    // Passwords are taken as typed: not trimmed.
+    let field =
+        |name: &str| fields.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    let (current, new, repeat) = (field("current"), field("new"), field("repeat"));
+    let current = (!who.session.must_set_password).then_some(current.as_str());
+    match state.services.auth.set_password(&who.session, current, &new, &repeat, state.services.now()).await {
         Ok(()) if who.session.must_set_password => Redirect::to("/start").into_response(),
         Ok(()) => password_page(&who, "", who.tr.t("password.changed"), Answer::Shown),
         Err(AuthError::Policy(p)) => password_page(&who, who.tr.t(problem_key(p)), "", Answer::Invalid),

@@ -7,9 +7,8 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form};
 use serde::Deserialize;
 
-use super::error::{html as render, Answer, HttpError};
-use super::i18n::Tr;
-use super::login::{problem_key, visitor_language};
+use super::error::{html as render, password_problem_key as problem_key, Answer, HttpError};
+use super::i18n::{visitor_language, Tr};
 use super::session::{self, Transport, PRE_COOKIE};
 use super::HttpState;
 use crate::services::auth::AuthError;
