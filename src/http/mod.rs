@@ -22,7 +22,7 @@ mod login;
 mod phonebook;
 mod portal;
 mod reset;
-mod routes;
+pub mod routes;
 pub mod session;
 mod settings;
 pub mod tls;

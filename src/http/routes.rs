@@ -16,6 +16,55 @@ use super::{
 /// Form bodies larger than this are refused before they are read.
 pub const MAX_FORM: usize = 64 * 1024;
 
+/// Who may reach a route, checked on the server by the handler's extractor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Visitors too: the door, the health check, the assets.
+    Anyone,
+    /// A logged-in subscriber with a password.
+    Subscriber,
+    /// A logged-in subscriber, also while a PIN login has yet to set a password.
+    SubscriberOrPin,
+}
+
+/// Every route with its method and who may reach it; `tests/routes.rs` checks
+/// each against every role, and that this table and the router list the same
+/// routes. A path parameter is written as an example (`/static/style.css`).
+pub const ROUTES: &[(&str, &str, Access)] = &[
+    ("GET", "/", Access::Anyone),
+    ("POST", "/login", Access::Anyone),
+    ("POST", "/logout", Access::SubscriberOrPin),
+    ("GET", "/password", Access::SubscriberOrPin),
+    ("POST", "/password", Access::SubscriberOrPin),
+    ("GET", "/forgot", Access::Anyone),
+    ("POST", "/forgot", Access::Anyone),
+    ("GET", "/reset", Access::Anyone),
+    ("POST", "/reset", Access::Anyone),
+    ("GET", "/start", Access::Subscriber),
+    ("GET", "/start/panels", Access::Subscriber),
+    ("GET", "/history", Access::Subscriber),
+    ("GET", "/voicemail", Access::Subscriber),
+    ("GET", "/settings", Access::Subscriber),
+    ("POST", "/settings/profile", Access::Subscriber),
+    ("POST", "/settings/app", Access::Subscriber),
+    ("POST", "/call", Access::Subscriber),
+    ("GET", "/services", Access::Subscriber),
+    ("POST", "/services", Access::Subscriber),
+    ("GET", "/forwarding", Access::Subscriber),
+    ("POST", "/forwarding", Access::Subscriber),
+    ("GET", "/keys", Access::Subscriber),
+    ("GET", "/download/installer", Access::Subscriber),
+    ("GET", "/phonebook", Access::Subscriber),
+    ("POST", "/phonebook/selection", Access::Subscriber),
+    ("POST", "/phonebook/group", Access::Subscriber),
+    ("POST", "/phonebook/contact", Access::Subscriber),
+    ("GET", "/phonebook/export", Access::Subscriber),
+    ("POST", "/phonebook/import", Access::Subscriber),
+    ("GET", "/events", Access::Subscriber),
+    ("GET", "/healthz", Access::Anyone),
+    ("GET", "/static/style.css", Access::Anyone),
+];
+
 /// The portal for one interface. Where WebCTI is off (the WAN by default), every
 /// request gets a refusal instead.
 pub fn router(state: HttpState, webcti: bool) -> Router {
