@@ -37,7 +37,7 @@ pub mod voicemail;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::domain::access::{allowed, Action, Actor, Facet, Target};
+use crate::domain::access::{allowed, Action, Actor, Facet, Target, Who};
 use crate::hal::{LinkHealth, SwitchCore};
 use crate::store::Store;
 use crate::system::clock::Clock;
@@ -66,8 +66,8 @@ impl Context {
     }
 
     /// Asks `domain::access` about one facet of an extension. The extension's
-    /// department is looked up only when it can matter (the actor is not that
-    /// extension's own subscriber).
+    /// department is looked up only when it can matter: for a manager, about
+    /// another extension than his own.
     pub(crate) async fn may(
         &self,
         actor: &Actor,
@@ -75,10 +75,9 @@ impl Context {
         ext: &str,
         facet: Facet,
     ) -> Result<(), ServiceError> {
-        let department = if actor.own_extension() == Some(ext) {
-            None
-        } else {
-            self.store.department_of(ext).await?.flatten()
+        let department = match &actor.who {
+            Who::Manager { ext: own, .. } if own != ext => self.store.department_of(ext).await?.flatten(),
+            _ => None,
         };
         let decision = allowed(actor, action, Target::Extension { number: ext, department, facet });
         if let Err(denied) = decision {
