@@ -220,10 +220,8 @@ async fn main() {
             let mut r = BufReader::new(stream);
             let mut line = String::new();
             while r.read_line(&mut line).await.map(|n| n > 0).unwrap_or(false) {
-                if line.starts_with("data:")
-                    && line.contains("\"type\":\"line\"")
-                    && line.contains("\"Ringing\"")
-                {
+                // Only line events carry a state (`http::json`).
+                if line.starts_with("data:") && line.contains("\"state\":\"ringing\"") {
                     arrived.lock().expect("lock").insert(me.clone(), Instant::now());
                     notify.notify_waiters();
                 }
