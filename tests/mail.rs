@@ -143,5 +143,8 @@ async fn a_reset_link_expires() {
         reset.complete(&auth, &"a".repeat(64), "brand new secret", "brand new secret", now + 1801).await;
     assert!(late.is_err());
     let creds = store.credentials("100").await.expect("read").expect("exists");
-    assert!(auth.hasher().verify("secret-100", creds.password_hash.as_deref()).await, "nothing changed");
+    assert!(
+        auth.hasher().verify("secret-100", creds.password_hash.as_deref()).await.expect("verify"),
+        "nothing changed"
+    );
 }

@@ -31,7 +31,7 @@ fn login_shows_the_start_page_and_logout_ends_the_session() {
     let cookie = r
         .headers
         .iter()
-        .find(|(k, v)| k == "set-cookie" && v.starts_with("webcti_session="))
+        .find(|(k, v)| k == "set-cookie" && v.starts_with("__Host-webcti_session="))
         .map(|(_, v)| v.clone())
         .expect("session cookie");
     for attr in ["HttpOnly", "Secure", "SameSite=Strict"] {
@@ -69,9 +69,10 @@ fn a_wrong_password_and_an_unknown_extension_get_the_same_answer_then_a_pause() 
         wrong.body.contains("Wrong extension or password.")
             && unknown.body.contains("Wrong extension or password.")
     );
-    assert!(!b.cookies.contains_key("webcti_session"));
-    // A guessing burst: eight wrong passwords at once, all counted, since each is
-    // checked on arrival. Then even the right password must wait.
+    assert!(!b.cookies.contains_key("__Host-webcti_session"));
+    // A guessing burst: eight wrong passwords at once from one address. Each is
+    // counted before it is checked, and only one is checked at a time: the
+    // rest are told to wait.
     let guesses: Vec<_> = (0..8)
         .map(|i| {
             let mut g = browser(&svc);
@@ -80,10 +81,27 @@ fn a_wrong_password_and_an_unknown_extension_get_the_same_answer_then_a_pause() 
         .collect();
     let statuses: Vec<u16> = guesses.into_iter().map(|g| g.join().expect("guess")).collect();
     assert!(statuses.iter().all(|s| *s == 401 || *s == 429), "{statuses:?}");
+    // Guessing on from the same address, the pause grows; while it lasts, even
+    // the right password must wait.
+    let mut wait = 0;
+    for _ in 0..200 {
+        let r = b.login("100", "wrong-again");
+        wait = seconds_to_wait(&r.body);
+        if r.status == 429 && wait >= 4 {
+            break;
+        }
+    }
+    assert!(wait >= 4, "the pause grew to {wait} s");
     let throttled = b.login("100", "secret-100");
     assert_eq!(throttled.status, 429, "{}", throttled.body);
     assert!(throttled.body.contains("Too many attempts"));
-    assert!(!b.cookies.contains_key("webcti_session"));
+    assert!(!b.cookies.contains_key("__Host-webcti_session"));
+}
+
+/// "Try again in N seconds" on a throttled login page: N, or 0.
+fn seconds_to_wait(body: &str) -> u64 {
+    let Some(at) = body.find("Try again in ") else { return 0 };
+    body[at + "Try again in ".len()..].split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(0)
 }
 
 #[test]
@@ -182,6 +200,17 @@ fn cross_origin_and_tokenless_posts_change_nothing() {
     let bad = b.post("/settings/profile", &[("description", "x"), ("email", "not an address")]);
     assert_eq!(bad.status, 422);
     assert!(b.get("/settings").body.contains("anna@example.com"), "a bad e-mail changed nothing");
+    // A new address receives reset links: it takes the current password.
+    let fields = [("description", "x"), ("email", "anna@elsewhere.example")];
+    let without = b.post("/settings/profile", &fields);
+    assert_eq!(without.status, 422);
+    assert!(without.body.contains("enter your current password"), "{}", without.body);
+    let wrong = b.post("/settings/profile", &[fields[0], fields[1], ("current_password", "guess")]);
+    assert_eq!(wrong.status, 422);
+    assert!(b.get("/settings").body.contains("anna@example.com"), "the address stayed");
+    let right = b.post("/settings/profile", &[fields[0], fields[1], ("current_password", "secret-100")]);
+    assert!(right.body.contains("Saved."), "{}", right.body);
+    assert!(b.get("/settings").body.contains("anna@elsewhere.example"));
 }
 
 #[test]

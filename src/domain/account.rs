@@ -31,6 +31,10 @@ pub enum ProfileProblem {
     TooLong,
     #[error("not an e-mail address")]
     BadEmail,
+    /// A new e-mail address receives password reset links: changing it takes
+    /// the current password.
+    #[error("the current password is needed to change the e-mail address")]
+    PasswordNeeded,
 }
 
 /// Checks a description and an e-mail address as typed (trimmed first).
@@ -42,6 +46,15 @@ pub fn check_profile(description: &str, email: &str) -> Result<(), ProfileProble
         return Err(ProfileProblem::BadEmail);
     }
     Ok(())
+}
+
+/// The longest extension number an exchange has.
+pub const MAX_EXTENSION_DIGITS: usize = 8;
+
+/// Whether `s` can be an extension number: 1 to 8 digits. Anything else typed
+/// as one is refused before it is looked up, throttled or logged.
+pub fn is_extension(s: &str) -> bool {
+    (1..=MAX_EXTENSION_DIGITS).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Whether `s` looks like an e-mail address: something, `@`, a domain with a dot.
@@ -60,6 +73,23 @@ pub fn is_email(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn extensions() {
+        for (s, ok) in [
+            ("100", true),
+            ("1", true),
+            ("12345678", true),
+            ("123456789", false),
+            ("", false),
+            ("10a", false),
+            ("100\r\nforged", false),
+            (" 100", false),
+            ("١٠٠", false),
+        ] {
+            assert_eq!(is_extension(s), ok, "{s:?}");
+        }
+    }
 
     #[test]
     fn profiles() {

@@ -6,7 +6,8 @@ use std::net::IpAddr;
 
 use super::password::{HashError, Hasher};
 use super::sessions::{Session, Sessions};
-use super::throttle::Throttle;
+use super::throttle::{Budget, Throttle};
+use crate::domain::account::is_extension;
 use crate::store::{Store, StoreError};
 
 /// The shortest password accepted.
@@ -67,29 +68,41 @@ impl Auth {
         &self.hasher
     }
 
-    /// Checks the extension's password (or, while it has none, its PIN).
+    /// Checks the extension's password (or, while it has none, its PIN). The
+    /// guess is reserved with the throttle before it is hashed, so parallel
+    /// guesses are counted as they come; what cannot be an extension is refused
+    /// before it is looked up, throttled or logged.
     pub async fn login(&self, ext: &str, secret: &str, addr: IpAddr, now: i64) -> Result<Session, AuthError> {
         let ext = ext.trim();
-        if let Err(ms) = self.throttle.check(ext, addr, now * 1000) {
-            return Err(AuthError::Throttled(((ms + 999) / 1000) as u64));
+        if !is_extension(ext) || secret.len() > MAX_PASSWORD {
+            return Err(AuthError::Failed);
         }
-        let creds = if ext.is_empty() || ext.len() > 32 || secret.len() > MAX_PASSWORD {
-            None
-        } else {
-            self.store.credentials(ext).await?
-        };
+        let creds = self.store.credentials(ext).await?;
         let (hash, by_pin) = match &creds {
             Some(c) if c.password_hash.is_some() => (c.password_hash.as_deref(), false),
             // A PIN is four digits; it works only until a password is set.
             Some(c) if c.pin_hash.is_some() && is_pin(secret) => (c.pin_hash.as_deref(), true),
             _ => (None, false),
         };
-        if !self.hasher.verify(secret, hash).await {
-            self.throttle.failed(ext, addr, now * 1000);
+        let pin_only = creds.as_ref().is_some_and(|c| c.password_hash.is_none() && c.pin_hash.is_some());
+        let budget = if pin_only { Budget::PIN } else { Budget::NORMAL };
+        let attempt = self
+            .throttle
+            .reserve(ext, addr, budget, now * 1000)
+            .map_err(|ms| AuthError::Throttled(((ms + 999) / 1000) as u64))?;
+        let matched = match self.hasher.verify(secret, hash).await {
+            Ok(m) => m,
+            // Busy hashing: the reservation stays counted, so a storm cannot
+            // make room for itself by filling the queue.
+            Err(HashError::Busy) => return Err(AuthError::Throttled(1)),
+            Err(e) => return Err(e.into()),
+        };
+        if !matched {
+            drop(attempt);
             tracing::info!(extension = %ext, %addr, "login failed");
             return Err(AuthError::Failed);
         }
-        self.throttle.succeeded(ext, addr);
+        attempt.succeeded();
         tracing::info!(extension = %ext, %addr, pin = by_pin, "logged in");
         self.sessions.create(ext, by_pin, now).map_err(AuthError::Session)
     }
@@ -105,12 +118,10 @@ impl Auth {
         now: i64,
     ) -> Result<(), AuthError> {
         check_policy(&session.ext, new, repeat).map_err(AuthError::Policy)?;
-        if !session.must_set_password {
-            let creds = self.store.credentials(&session.ext).await?;
-            let hash = creds.and_then(|c| c.password_hash);
-            if !self.hasher.verify(current.unwrap_or(""), hash.as_deref()).await {
-                return Err(AuthError::Policy(PasswordProblem::WrongCurrent));
-            }
+        if !session.must_set_password
+            && !self.check_password(&session.ext, current.unwrap_or(""), now).await?
+        {
+            return Err(AuthError::Policy(PasswordProblem::WrongCurrent));
         }
         let hash = self.hasher.hash(new).await?;
         self.store.set_password_hash(&session.ext, &hash, now).await?;
@@ -118,6 +129,29 @@ impl Auth {
         self.sessions.remove_others(&session.ext, &session.id);
         tracing::info!(extension = %session.ext, "password changed");
         Ok(())
+    }
+
+    /// Whether `password` is the current password of `ext`, asked from within a
+    /// session (to change the password or the e-mail address). These guesses
+    /// count against the account's budget like logins, so a borrowed session
+    /// cannot guess faster than a stranger.
+    pub async fn check_password(&self, ext: &str, password: &str, now: i64) -> Result<bool, HashError> {
+        if password.len() > MAX_PASSWORD {
+            return Ok(false);
+        }
+        let hash = match self.store.credentials(ext).await {
+            Ok(c) => c.and_then(|c| c.password_hash),
+            Err(e) => return Err(HashError::Hash(e.to_string())),
+        };
+        let within = IpAddr::from([0, 0, 0, 0]);
+        let Ok(attempt) = self.throttle.reserve(ext, within, Budget::NORMAL, now * 1000) else {
+            return Ok(false);
+        };
+        let matched = self.hasher.verify(password, hash.as_deref()).await?;
+        if matched {
+            attempt.succeeded();
+        }
+        Ok(matched)
     }
 
     pub fn logout(&self, session: &Session) {

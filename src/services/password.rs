@@ -1,18 +1,27 @@
 //! Password and PIN hashing: Argon2id with parameters fit for the board (19 MiB,
-//! two passes, one lane: OWASP's minimum), at most [`MAX_CONCURRENT`] hashes at a
-//! time so a burst of logins cannot exhaust the board's memory. Hashing runs on
-//! blocking threads.
+//! two passes, one lane: OWASP's minimum).
+//!
+//! The memory is bounded by design (SPEC X5): [`WORKERS`] threads of our own,
+//! each holding one Argon2 work area allocated when the hasher is made and
+//! reused for every hash, so a login storm never allocates 19 MiB per attempt.
+//! Work waits in a queue of at most [`QUEUE`] jobs; beyond that the caller is
+//! told the hasher is busy, and nothing else waits.
 
-use std::sync::Arc;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
-use tokio::sync::Semaphore;
+use argon2::password_hash::{PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use tokio::sync::oneshot;
 
 pub const M_COST_KIB: u32 = 19 * 1024;
 pub const T_COST: u32 = 2;
 pub const P_COST: u32 = 1;
-pub const MAX_CONCURRENT: usize = 2;
+/// Hashes computed at once, each in its own work area of [`M_COST_KIB`].
+pub const WORKERS: usize = 2;
+/// Hash jobs waiting at most; more are answered "busy".
+pub const QUEUE: usize = 32;
+const OUTPUT_LEN: usize = 32;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HashError {
@@ -20,72 +29,159 @@ pub enum HashError {
     Hash(String),
     #[error("no randomness for a salt: {0}")]
     Random(String),
+    #[error("the password hasher is busy")]
+    Busy,
 }
 
-/// The hasher; cheap to clone.
+enum Job {
+    Hash(String, oneshot::Sender<Result<String, HashError>>),
+    Verify(String, String, oneshot::Sender<bool>),
+}
+
+/// The hasher; cheap to clone. Its threads end when the last clone is dropped.
 #[derive(Clone)]
 pub struct Hasher {
-    permits: Arc<Semaphore>,
+    jobs: SyncSender<Job>,
     /// A hash checked when an account does not exist, so that answering takes as
     /// long as for one that does.
     dummy: Arc<String>,
 }
 
-fn argon() -> Argon2<'static> {
+fn params() -> Params {
     // The constants are valid Argon2 parameters; `Params::new` only rejects
     // values out of range.
-    let params = Params::new(M_COST_KIB, T_COST, P_COST, None).unwrap_or_default();
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+    Params::new(M_COST_KIB, T_COST, P_COST, Some(OUTPUT_LEN)).unwrap_or_default()
 }
 
-fn hash_now(secret: &str) -> Result<String, HashError> {
-    let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).map_err(|e| HashError::Random(e.to_string()))?;
-    let salt = SaltString::encode_b64(&salt).map_err(|e| HashError::Hash(e.to_string()))?;
-    argon()
-        .hash_password(secret.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| HashError::Hash(e.to_string()))
+/// One worker's Argon2 work area, allocated once.
+struct Work {
+    blocks: Vec<Block>,
 }
 
-fn verify_now(secret: &str, hash: &str) -> bool {
-    match PasswordHash::new(hash) {
-        Ok(parsed) => argon().verify_password(secret.as_bytes(), &parsed).is_ok(),
-        Err(_) => false,
+impl Work {
+    fn new() -> Work {
+        Work { blocks: vec![Block::default(); M_COST_KIB as usize] }
+    }
+
+    fn hash(&mut self, secret: &str) -> Result<String, HashError> {
+        let mut salt = [0u8; 16];
+        getrandom::fill(&mut salt).map_err(|e| HashError::Random(e.to_string()))?;
+        let params = params();
+        let mut out = [0u8; OUTPUT_LEN];
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+            .hash_password_into_with_memory(secret.as_bytes(), &salt, &mut out, &mut self.blocks)
+            .map_err(|e| HashError::Hash(e.to_string()))?;
+        let err = |e: argon2::password_hash::Error| HashError::Hash(e.to_string());
+        let salt = SaltString::encode_b64(&salt).map_err(err)?;
+        let phc = PasswordHash {
+            algorithm: argon2::ARGON2ID_IDENT,
+            version: Some(Version::V0x13.into()),
+            params: (&params).try_into().map_err(err)?,
+            salt: Some(salt.as_salt()),
+            hash: Some(argon2::password_hash::Output::new(&out).map_err(err)?),
+        };
+        Ok(phc.to_string())
+    }
+
+    /// Whether `secret` matches the PHC string `hash`. A hash that needs more
+    /// memory than the work area (not one of ours) never matches.
+    fn verify(&mut self, secret: &str, hash: &str) -> bool {
+        let Ok(parsed) = PasswordHash::new(hash) else { return false };
+        let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else { return false };
+        if parsed.algorithm != argon2::ARGON2ID_IDENT {
+            return false;
+        }
+        let Ok(params) = Params::try_from(&parsed) else { return false };
+        if params.block_count() > self.blocks.len() || expected.len() > 64 {
+            tracing::warn!("a stored hash needs more memory than the hasher has; it is refused");
+            return false;
+        }
+        let mut salt_bytes = [0u8; 64];
+        let Ok(salt) = salt.decode_b64(&mut salt_bytes) else { return false };
+        let mut out = [0u8; 64];
+        let out = &mut out[..expected.len()];
+        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+        if argon.hash_password_into_with_memory(secret.as_bytes(), salt, out, &mut self.blocks).is_err() {
+            return false;
+        }
+        // Compared in time that does not depend on where they differ.
+        out.iter().zip(expected.as_bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    }
+}
+
+/// A hash in our parameters that no secret is known to match: verifying
+/// against it costs what a real verification costs.
+fn dummy_hash() -> Result<String, HashError> {
+    let err = |e: argon2::password_hash::Error| HashError::Hash(e.to_string());
+    let salt = SaltString::encode_b64(b"no such account!").map_err(err)?;
+    let phc = PasswordHash {
+        algorithm: argon2::ARGON2ID_IDENT,
+        version: Some(Version::V0x13.into()),
+        params: (&params()).try_into().map_err(err)?,
+        salt: Some(salt.as_salt()),
+        hash: Some(argon2::password_hash::Output::new(&[0u8; OUTPUT_LEN]).map_err(err)?),
+    };
+    Ok(phc.to_string())
+}
+
+fn worker(jobs: Arc<Mutex<Receiver<Job>>>) {
+    let mut work = Work::new();
+    loop {
+        let job = {
+            let rx = jobs.lock().unwrap_or_else(|e| e.into_inner());
+            rx.recv()
+        };
+        match job {
+            Ok(Job::Hash(secret, reply)) => {
+                let _ = reply.send(work.hash(&secret));
+            }
+            Ok(Job::Verify(secret, hash, reply)) => {
+                let _ = reply.send(work.verify(&secret, &hash));
+            }
+            Err(_) => return,
+        }
     }
 }
 
 impl Hasher {
     pub fn new() -> Result<Hasher, HashError> {
-        Ok(Hasher {
-            permits: Arc::new(Semaphore::new(MAX_CONCURRENT)),
-            dummy: Arc::new(hash_now("no such account")?),
-        })
+        let (tx, rx) = sync_channel(QUEUE);
+        let rx = Arc::new(Mutex::new(rx));
+        for i in 0..WORKERS {
+            let rx = rx.clone();
+            std::thread::Builder::new()
+                .name(format!("argon2-{i}"))
+                .spawn(move || worker(rx))
+                .map_err(|e| HashError::Hash(format!("no hashing thread: {e}")))?;
+        }
+        Ok(Hasher { jobs: tx, dummy: Arc::new(dummy_hash()?) })
+    }
+
+    fn submit(&self, job: Job) -> Result<(), HashError> {
+        match self.jobs.try_send(job) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(_)) => Err(HashError::Busy),
+            Err(TrySendError::Disconnected(_)) => Err(HashError::Hash("the hashing threads ended".into())),
+        }
     }
 
     /// An Argon2id PHC string for `secret`.
     pub async fn hash(&self, secret: &str) -> Result<String, HashError> {
-        let _permit = self.permits.acquire().await.map_err(|e| HashError::Hash(e.to_string()))?;
-        let secret = secret.to_owned();
-        tokio::task::spawn_blocking(move || hash_now(&secret))
-            .await
-            .map_err(|e| HashError::Hash(e.to_string()))?
+        let (tx, rx) = oneshot::channel();
+        self.submit(Job::Hash(secret.to_owned(), tx))?;
+        rx.await.map_err(|_| HashError::Hash("the hashing thread ended".into()))?
     }
 
     /// Whether `secret` matches `hash`; with no hash, spends the same time and says no.
-    pub async fn verify(&self, secret: &str, hash: Option<&str>) -> bool {
-        let Ok(_permit) = self.permits.acquire().await else { return false };
-        let (secret, real) = (secret.to_owned(), hash.map(str::to_owned));
-        let dummy = self.dummy.clone();
-        tokio::task::spawn_blocking(move || match real {
-            Some(h) => verify_now(&secret, &h),
-            None => {
-                let _ = verify_now(&secret, &dummy);
-                false
-            }
-        })
-        .await
-        .unwrap_or(false)
+    pub async fn verify(&self, secret: &str, hash: Option<&str>) -> Result<bool, HashError> {
+        let (tx, rx) = oneshot::channel();
+        let (against, real) = match hash {
+            Some(h) => (h.to_owned(), true),
+            None => (self.dummy.as_ref().clone(), false),
+        };
+        self.submit(Job::Verify(secret.to_owned(), against, tx))?;
+        let matched = rx.await.map_err(|_| HashError::Hash("the hashing thread ended".into()))?;
+        Ok(real && matched)
     }
 }
 
@@ -100,9 +196,32 @@ mod tests {
         let b = h.hash("correct horse").await.expect("hash");
         assert!(a.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{a}");
         assert_ne!(a, b, "salted");
-        assert!(h.verify("correct horse", Some(&a)).await);
-        assert!(!h.verify("wrong horse", Some(&a)).await);
-        assert!(!h.verify("correct horse", Some("not a hash")).await);
-        assert!(!h.verify("correct horse", None).await);
+        assert!(h.verify("correct horse", Some(&a)).await.expect("verify"));
+        assert!(!h.verify("wrong horse", Some(&a)).await.expect("verify"));
+        assert!(!h.verify("correct horse", Some("not a hash")).await.expect("verify"));
+        assert!(!h.verify("correct horse", None).await.expect("verify"));
+    }
+
+    #[tokio::test]
+    async fn hashes_made_by_the_argon2_crate_itself_verify() {
+        // The stored hashes of earlier versions were made by `PasswordHasher`.
+        use argon2::password_hash::PasswordHasher;
+        let salt = SaltString::encode_b64(b"0123456789abcdef").expect("salt");
+        let argon =
+            Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(M_COST_KIB, 2, 1, None).expect("p"));
+        let old = argon.hash_password(b"secret-100", &salt).expect("hash").to_string();
+        let h = Hasher::new().expect("hasher");
+        assert!(h.verify("secret-100", Some(&old)).await.expect("verify"));
+        assert!(!h.verify("secret-101", Some(&old)).await.expect("verify"));
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_says_busy_instead_of_waiting() {
+        let h = Hasher::new().expect("hasher");
+        let hash = h.hash("x").await.expect("hash");
+        let many: Vec<_> = (0..WORKERS + QUEUE + 8).map(|_| h.verify("y", Some(&hash))).collect();
+        let results = futures_util::future::join_all(many).await;
+        assert!(results.iter().any(|r| matches!(r, Err(HashError::Busy))), "some were refused");
+        assert!(results.iter().filter(|r| matches!(r, Ok(false))).count() >= QUEUE, "the queue was served");
     }
 }
