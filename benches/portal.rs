@@ -103,7 +103,7 @@ fn cookie(headers: &[(String, String)], name: &str) -> Option<String> {
 async fn login(tls: TlsConnector, addr: std::net::SocketAddr, number: String) -> String {
     let mut r = BufReader::new(connect(&tls, addr).await);
     let (_, h, body) = request(&mut r, addr, "GET / HTTP/1.1", "").await;
-    let pre = cookie(&h, "webcti_pre").expect("pre cookie");
+    let pre = cookie(&h, "__Host-webcti_pre").expect("pre cookie");
     let csrf = body
         .split("name=\"csrf\" value=\"")
         .nth(1)
@@ -112,11 +112,11 @@ async fn login(tls: TlsConnector, addr: std::net::SocketAddr, number: String) ->
         .to_owned();
     let form = format!("extension={number}&password=bench-password&csrf={csrf}");
     let head = format!(
-        "POST /login HTTP/1.1\r\nCookie: webcti_pre={pre}\r\nOrigin: https://{addr}\r\nContent-Type: application/x-www-form-urlencoded"
+        "POST /login HTTP/1.1\r\nCookie: __Host-webcti_pre={pre}\r\nOrigin: https://{addr}\r\nContent-Type: application/x-www-form-urlencoded"
     );
     let (code, h, _) = request(&mut r, addr, &head, &form).await;
     assert_eq!(code, 303, "login of {number}");
-    cookie(&h, "webcti_session").expect("session")
+    cookie(&h, "__Host-webcti_session").expect("session")
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -213,7 +213,7 @@ async fn main() {
     let mut opened = 0;
     for (i, c) in cookies.iter().enumerate() {
         let mut stream = connect(&tls, addr).await;
-        let req = format!("GET /events HTTP/1.1\r\nHost: {addr}\r\nCookie: webcti_session={c}\r\nAccept: text/event-stream\r\n\r\n");
+        let req = format!("GET /events HTTP/1.1\r\nHost: {addr}\r\nCookie: __Host-webcti_session={c}\r\nAccept: text/event-stream\r\n\r\n");
         stream.write_all(req.as_bytes()).await.expect("sse");
         let (arrived, notify, me) = (arrived.clone(), notify.clone(), ext(i));
         tokio::spawn(async move {
@@ -264,7 +264,7 @@ async fn main() {
         let tls = tls.clone();
         tasks.push(tokio::spawn(async move {
             let mut r = BufReader::new(connect(&tls, addr).await);
-            let head = format!("GET /start HTTP/1.1\r\nCookie: webcti_session={c}");
+            let head = format!("GET /start HTTP/1.1\r\nCookie: __Host-webcti_session={c}");
             let mut n = 0u64;
             while Instant::now() < until {
                 let (code, _, body) = request(&mut r, addr, &head, "").await;

@@ -12,7 +12,7 @@ use crate::domain::account::ProfileProblem;
 use crate::domain::settings::{ForwardingProblem, ServicesProblem};
 use crate::services::auth::PasswordProblem;
 use crate::services::features::Programmed;
-use crate::services::{Exchange, Invalid, ServiceError};
+use crate::services::{Busy, Exchange, Invalid, ServiceError};
 
 /// Why a request did not get its page.
 #[derive(Debug)]
@@ -29,6 +29,8 @@ pub enum HttpError {
     /// A request that could not be read (a broken upload).
     BadRequest(String),
     TooLarge(String),
+    /// A bound was reached: try again later.
+    TooMany(String),
     /// The exchange is not reachable.
     Unavailable(String),
     /// Our fault: logged, and answered without detail.
@@ -45,6 +47,9 @@ impl IntoResponse for HttpError {
             HttpError::Refused(html) => (StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response(),
             HttpError::BadRequest(text) => (StatusCode::BAD_REQUEST, text).into_response(),
             HttpError::TooLarge(text) => (StatusCode::PAYLOAD_TOO_LARGE, text).into_response(),
+            HttpError::TooMany(text) => {
+                (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "10")], text).into_response()
+            }
             HttpError::Unavailable(text) => {
                 (StatusCode::SERVICE_UNAVAILABLE, [(header::CACHE_CONTROL, "no-store")], text).into_response()
             }
@@ -69,6 +74,9 @@ impl HttpError {
             ServiceError::Exchange(x) => HttpError::Refused(t.f("call.failed", "reason", exchange_code(x))),
             ServiceError::Store(e) => HttpError::Internal(e.to_string()),
             ServiceError::Hash(e) => HttpError::Internal(e.to_string()),
+            ServiceError::Busy(Busy::Streams) => HttpError::TooMany(t.t("error.too_many_streams").to_owned()),
+            ServiceError::Busy(Busy::Import) => HttpError::TooMany(t.t("import.running").to_owned()),
+            ServiceError::SessionEnded => HttpError::Login,
         }
     }
 }
@@ -101,6 +109,7 @@ pub fn message(t: Tr, i: &Invalid) -> String {
         Invalid::Number(_) => "forwarding.bad_number",
         Invalid::Profile(ProfileProblem::TooLong) => "settings.too_long",
         Invalid::Profile(ProfileProblem::BadEmail) => "settings.bad_email",
+        Invalid::Profile(ProfileProblem::PasswordNeeded) => "settings.password_needed",
         Invalid::Forwarding(p) => forwarding_key(*p),
         Invalid::Services(p) => services_key(*p),
         Invalid::Book(r) => r.key(),
@@ -117,6 +126,8 @@ fn forwarding_key(p: ForwardingProblem) -> &'static str {
         ForwardingProblem::ToSelf => "forwarding.to_self",
         ForwardingProblem::BadSecs => "forwarding.bad_secs",
         ForwardingProblem::UnknownExtension => "forwarding.unknown_extension",
+        ForwardingProblem::Restricted => "forwarding.restricted",
+        ForwardingProblem::Locked => "forwarding.locked",
         ForwardingProblem::BadAnnouncement => "forwarding.bad_announcement",
         ForwardingProblem::NoMobile => "forwarding.no_mobile",
         ForwardingProblem::BadRule => "forwarding.bad_rule",
@@ -129,6 +140,7 @@ fn services_key(p: ServicesProblem) -> &'static str {
     match p {
         ServicesProblem::BadTime => "services.bad_time",
         ServicesProblem::BadCallAs => "services.bad_call_as",
+        ServicesProblem::NotAssigned => "services.not_assigned",
         ServicesProblem::BadAccount => "services.bad_account",
         ServicesProblem::BadPin => "services.bad_pin",
         ServicesProblem::PinNeeded => "services.pin_needed",

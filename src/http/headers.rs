@@ -1,4 +1,6 @@
-//! Security headers on every response, and no version banner.
+//! Security headers on every response, and no version banner. Nothing is kept
+//! in a browser's or proxy's cache unless the handler says so (only the static
+//! assets do): pages hold a subscriber's calls and contacts.
 
 use axum::http::{header, HeaderValue, Response};
 
@@ -20,6 +22,9 @@ pub fn secure<B>(mut resp: Response<B>, https_only: bool) -> Response<B> {
     h.insert("permissions-policy", HeaderValue::from_static("camera=(), geolocation=(), microphone=(self)"));
     if https_only {
         h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
+    }
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     h.remove(header::SERVER);
     resp

@@ -42,7 +42,8 @@ pub async fn events(
     who: Subscriber,
 ) -> Result<Response, HttpError> {
     let last: Option<u64> = h.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
-    let (feed, start) = state.services.live.subscribe(&who.actor, last).await.map_err(|e| who.error(e))?;
+    let (feed, start) =
+        state.services.live.subscribe(&who.actor, &who.session.id, last).await.map_err(|e| who.error(e))?;
     let (phase, reload) = match start {
         Start::From(missed, rx) => (Phase::Backlog(missed.into_iter(), rx), false),
         Start::Reload(rx) => (Phase::Live(rx), true),
@@ -52,8 +53,10 @@ pub async fn events(
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response())
 }
 
+/// The events the feed shows, until its session ends (logout, password change or
+/// reset, timeout): then the stream ends, and the browser's reconnect finds no session.
 fn live_stream(start: Phase, feed: Feed) -> impl Stream<Item = Result<Event, Infallible>> {
-    stream::unfold((start, feed), |(mut phase, feed)| async move {
+    stream::unfold((start, feed), |(mut phase, mut feed)| async move {
         loop {
             phase = match phase {
                 Phase::Backlog(mut it, rx) => match it.next() {
@@ -63,7 +66,10 @@ fn live_stream(start: Phase, feed: Feed) -> impl Stream<Item = Result<Event, Inf
                     Some(_) => Phase::Backlog(it, rx),
                     None => Phase::Live(rx),
                 },
-                Phase::Live(mut rx) => match rx.recv().await {
+                Phase::Live(mut rx) => match tokio::select! {
+                    r = rx.recv() => r,
+                    _ = feed.ended() => return None,
+                } {
                     Ok(p) if feed.shows(&p.live) => return Some((Ok(sse(&p)), (Phase::Live(rx), feed))),
                     Ok(_) => Phase::Live(rx),
                     // Fell behind: the page reloads its panels.

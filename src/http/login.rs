@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::error::{html as render, password_problem_key as problem_key, Answer, HttpError};
 use super::form::Posted;
 use super::i18n::{visitor_language, Tr};
-use super::session::{self, Subscriber, Transport, COOKIE, PRE_COOKIE};
+use super::session::{self, Cookie, Subscriber, Transport};
 use super::HttpState;
 use crate::services::auth::AuthError;
 use crate::system::random;
@@ -34,7 +34,7 @@ pub async fn root(
     Extension(tx): Extension<Transport>,
     h: HeaderMap,
 ) -> Response {
-    if let Some(id) = session::cookie(&h, COOKIE) {
+    if let Some(id) = session::cookie(&h, Cookie::Session, tx.tls) {
         if state.services.auth.sessions.get(id, state.services.now()).is_some() {
             return Redirect::to("/start").into_response();
         }
@@ -48,7 +48,7 @@ fn login_form(h: &HeaderMap, tx: Transport, error: &str, extension: &str, status
         return HttpError::Internal("no random token".into()).into_response();
     };
     let page = render(LoginPage { t, layout: "auto", csrf: &token, error, extension });
-    (status.status(), [(header::SET_COOKIE, session::set_cookie(PRE_COOKIE, &token, 3600, tx.tls))], page)
+    (status.status(), [(header::SET_COOKIE, session::set_cookie(Cookie::Pre, &token, 3600, tx.tls))], page)
         .into_response()
 }
 
@@ -71,7 +71,7 @@ pub async fn login(
     Form(form): Form<LoginForm>,
 ) -> Response {
     let t = visitor_language(&h);
-    let pre = session::cookie(&h, PRE_COOKIE).unwrap_or("");
+    let pre = session::cookie(&h, Cookie::Pre, tx.tls).unwrap_or("");
     if !session::same_origin(&h) || pre.is_empty() || !session::same_secret(pre, &form.csrf) {
         return login_form(&h, tx, t.t("login.expired"), &form.extension, Answer::Expired);
     }
@@ -81,7 +81,7 @@ pub async fn login(
             let mut resp = Redirect::to(next).into_response();
             let headers = resp.headers_mut();
             headers.append(header::SET_COOKIE, session::session_cookie(&s.id, tx.tls));
-            headers.append(header::SET_COOKIE, session::clear_cookie(PRE_COOKIE, tx.tls));
+            headers.append(header::SET_COOKIE, session::clear_cookie(Cookie::Pre, tx.tls));
             resp
         }
         Err(AuthError::Throttled(secs)) => {
@@ -101,7 +101,7 @@ pub async fn logout(
 ) -> Response {
     state.services.auth.logout(&who.session);
     let mut resp = Redirect::to("/").into_response();
-    resp.headers_mut().append(header::SET_COOKIE, session::clear_cookie(COOKIE, tx.tls));
+    resp.headers_mut().append(header::SET_COOKIE, session::clear_cookie(Cookie::Session, tx.tls));
     resp
 }
 
@@ -138,9 +138,7 @@ pub async fn password_form(who: Subscriber) -> Response {
 /// `POST /password`
 pub async fn set_password(State(state): State<HttpState>, Posted { who, fields, .. }: Posted) -> Response {
     // Passwords are taken as typed: not trimmed.
-    let field =
-        |name: &str| fields.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
-    let (current, new, repeat) = (field("current"), field("new"), field("repeat"));
+    let (current, new, repeat) = (fields.raw("current"), fields.raw("new"), fields.raw("repeat"));
     let current = (!who.session.must_set_password).then_some(current.as_str());
     match state.services.auth.set_password(&who.session, current, &new, &repeat, state.services.now()).await {
         Ok(()) if who.session.must_set_password => Redirect::to("/start").into_response(),

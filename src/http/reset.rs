@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::error::{html as render, password_problem_key as problem_key, Answer, HttpError};
 use super::i18n::{visitor_language, Tr};
-use super::session::{self, Transport, PRE_COOKIE};
+use super::session::{self, Cookie, Transport};
 use super::HttpState;
 use crate::services::auth::AuthError;
 use crate::system::random;
@@ -29,12 +29,12 @@ fn with_token(status: Answer, tx: Transport, page: impl FnOnce(&str) -> Response
         return HttpError::Internal("no random token".into()).into_response();
     };
     let body = page(&token);
-    (status.status(), [(header::SET_COOKIE, session::set_cookie(PRE_COOKIE, &token, 3600, tx.tls))], body)
+    (status.status(), [(header::SET_COOKIE, session::set_cookie(Cookie::Pre, &token, 3600, tx.tls))], body)
         .into_response()
 }
 
-fn pre_token_ok(h: &HeaderMap, form_token: &str) -> bool {
-    let pre = session::cookie(h, PRE_COOKIE).unwrap_or("");
+fn pre_token_ok(h: &HeaderMap, tx: Transport, form_token: &str) -> bool {
+    let pre = session::cookie(h, Cookie::Pre, tx.tls).unwrap_or("");
     session::same_origin(h) && !pre.is_empty() && session::same_secret(pre, form_token)
 }
 
@@ -53,9 +53,14 @@ pub struct ForgotForm {
 }
 
 /// `POST /forgot`: the same answer, at once, whatever the extension.
-pub async fn forgot(State(state): State<HttpState>, h: HeaderMap, Form(f): Form<ForgotForm>) -> Response {
+pub async fn forgot(
+    State(state): State<HttpState>,
+    Extension(tx): Extension<Transport>,
+    h: HeaderMap,
+    Form(f): Form<ForgotForm>,
+) -> Response {
     let t = visitor_language(&h);
-    if !pre_token_ok(&h, &f.csrf) {
+    if !pre_token_ok(&h, tx, &f.csrf) {
         return HttpError::Forbidden(t.t("login.expired").to_owned()).into_response();
     }
     state.services.reset.request(&f.extension, state.services.now()).await;
@@ -121,7 +126,7 @@ pub async fn reset(
     Form(f): Form<ResetForm>,
 ) -> Response {
     let t = visitor_language(&h);
-    if !pre_token_ok(&h, &f.csrf) {
+    if !pre_token_ok(&h, tx, &f.csrf) {
         return HttpError::Forbidden(t.t("login.expired").to_owned()).into_response();
     }
     let page = |status: Answer, show_form, error: &str, notice: &str| {

@@ -16,9 +16,27 @@ use crate::domain::account::Profile;
 use crate::services::sessions::{Session, ABSOLUTE_SECS};
 use crate::services::ServiceError;
 
-pub const COOKIE: &str = "webcti_session";
-/// The login form's double-submit token (no session exists yet to hold one).
-pub const PRE_COOKIE: &str = "webcti_pre";
+/// The cookies the portal sets. Over TLS their names carry the `__Host-`
+/// prefix: the browser then keeps them only if they are Secure, for the whole
+/// host and no domain, so no sibling host or plain-HTTP page can plant one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cookie {
+    /// The login session.
+    Session,
+    /// The login form's double-submit token (no session exists yet to hold one).
+    Pre,
+}
+
+impl Cookie {
+    pub fn name(self, tls: bool) -> &'static str {
+        match (self, tls) {
+            (Cookie::Session, true) => "__Host-webcti_session",
+            (Cookie::Session, false) => "webcti_session",
+            (Cookie::Pre, true) => "__Host-webcti_pre",
+            (Cookie::Pre, false) => "webcti_pre",
+        }
+    }
+}
 
 /// Whether the request came over TLS: cookies are `Secure` then.
 #[derive(Debug, Clone, Copy)]
@@ -62,8 +80,12 @@ impl Subscriber {
     }
 }
 
-/// A cookie's value from the request.
-pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+/// A cookie's value from the request (by its name for this transport).
+pub fn cookie(headers: &HeaderMap, which: Cookie, tls: bool) -> Option<&str> {
+    named_cookie(headers, which.name(tls))
+}
+
+fn named_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -75,18 +97,19 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// A `Set-Cookie` value: HttpOnly, SameSite=Strict, Secure over TLS.
-pub fn set_cookie(name: &str, value: &str, max_age: i64, tls: bool) -> HeaderValue {
+pub fn set_cookie(which: Cookie, value: &str, max_age: i64, tls: bool) -> HeaderValue {
+    let name = which.name(tls);
     let secure = if tls { "; Secure" } else { "" };
     let v = format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}");
     HeaderValue::from_str(&v).unwrap_or_else(|_| HeaderValue::from_static("invalid=; Max-Age=0"))
 }
 
 pub fn session_cookie(id: &str, tls: bool) -> HeaderValue {
-    set_cookie(COOKIE, id, ABSOLUTE_SECS, tls)
+    set_cookie(Cookie::Session, id, ABSOLUTE_SECS, tls)
 }
 
-pub fn clear_cookie(name: &str, tls: bool) -> HeaderValue {
-    set_cookie(name, "", 0, tls)
+pub fn clear_cookie(which: Cookie, tls: bool) -> HeaderValue {
+    set_cookie(which, "", 0, tls)
 }
 
 /// Compares secrets in time that does not depend on where they differ.
@@ -125,7 +148,8 @@ impl FromRequestParts<HttpState> for Subscriber {
 
     async fn from_request_parts(parts: &mut Parts, state: &HttpState) -> Result<Self, Self::Rejection> {
         let services = &state.services;
-        let id = cookie(&parts.headers, COOKIE).ok_or(HttpError::Login)?;
+        let tls = parts.extensions.get::<Transport>().is_some_and(|t| t.tls);
+        let id = cookie(&parts.headers, Cookie::Session, tls).ok_or(HttpError::Login)?;
         let session = services.auth.sessions.get(id, services.now()).ok_or(HttpError::Login)?;
         // A PIN login may do nothing but set a password.
         if session.must_set_password && parts.uri.path() != "/password" && parts.uri.path() != "/logout" {
@@ -133,9 +157,9 @@ impl FromRequestParts<HttpState> for Subscriber {
         }
         let (actor, profile) = match services.accounts.actor_for(&session, Channel::Web).await {
             Ok(found) => found,
-            // The extension was removed: the session ends with it.
+            // The extension was removed: its sessions and streams end with it.
             Err(ServiceError::NotFound) => {
-                services.auth.sessions.remove(&session.id);
+                services.auth.sessions.end_all(&session.ext);
                 return Err(HttpError::Login);
             }
             Err(e) => return Err(HttpError::Internal(e.to_string())),
@@ -170,13 +194,15 @@ mod tests {
 
     #[test]
     fn cookies() {
-        let h = headers(&[("cookie", "a=1; webcti_session=abc"), ("cookie", "b=2")]);
-        assert_eq!(cookie(&h, COOKIE), Some("abc"));
-        assert_eq!(cookie(&h, "b"), Some("2"));
-        assert_eq!(cookie(&h, "c"), None);
+        let h = headers(&[("cookie", "a=1; __Host-webcti_session=abc"), ("cookie", "webcti_session=x")]);
+        assert_eq!(cookie(&h, Cookie::Session, true), Some("abc"));
+        assert_eq!(cookie(&h, Cookie::Session, false), Some("x"), "plain HTTP has its own");
+        assert_eq!(cookie(&h, Cookie::Pre, true), None);
         let v = session_cookie("abc", true);
         let v = v.to_str().expect("ascii");
+        assert!(v.starts_with("__Host-webcti_session=abc; Path=/;"), "{v}");
         assert!(v.contains("HttpOnly") && v.contains("SameSite=Strict") && v.contains("Secure"), "{v}");
+        assert!(!v.contains("Domain"), "{v}");
         assert!(same_secret("abc", "abc") && !same_secret("abc", "abd") && !same_secret("abc", "ab"));
     }
 }

@@ -83,7 +83,13 @@ pub async fn save_profile(
     let saved = state
         .services
         .accounts
-        .save_profile(&who.actor, who.ext(), &f.one("description"), &f.one("email"))
+        .save_profile(
+            &who.actor,
+            who.ext(),
+            &f.one("description"),
+            &f.one("email"),
+            &f.raw("current_password"),
+        )
         .await;
     match saved {
         Ok(p) => settings_page(&state, &who, &p, who.tr.t("settings.saved"), "").await,

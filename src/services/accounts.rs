@@ -3,15 +3,19 @@
 //! settings (language, layout, the remembered calling choice) and the system
 //! phone's key labels (SPEC W11).
 
+use std::sync::Arc;
+
+use super::auth::Auth;
 use super::bus::{Changed, Live};
 use super::sessions::Session;
 use super::{Context, ServiceError};
 use crate::domain::access::{Action, Actor, Channel, Facet, Who};
-use crate::domain::account::{check_profile, Profile, LANGUAGES, LAYOUTS};
+use crate::domain::account::{check_profile, Profile, ProfileProblem, LANGUAGES, LAYOUTS};
 
 #[derive(Clone)]
 pub struct Accounts {
     ctx: Context,
+    auth: Arc<Auth>,
 }
 
 /// The application settings as chosen; a value that is not offered keeps the old one.
@@ -30,8 +34,8 @@ pub struct KeyLabels {
 }
 
 impl Accounts {
-    pub fn new(ctx: Context) -> Accounts {
-        Accounts { ctx }
+    pub fn new(ctx: Context, auth: Arc<Auth>) -> Accounts {
+        Accounts { ctx, auth }
     }
 
     /// The actor behind a login session, with his profile. `NotFound` when the
@@ -51,6 +55,9 @@ impl Accounts {
     }
 
     /// Sets the description and e-mail address; returns the profile as stored.
+    /// Sets the description and the e-mail address. A subscriber changing his
+    /// own address gives his current password (the address receives reset
+    /// links, so a borrowed session must not be able to redirect them).
     #[tracing::instrument(name = "service", skip_all, fields(call = "accounts.save_profile", actor = %actor.label(), via = actor.via.code(), extension = %ext))]
     pub async fn save_profile(
         &self,
@@ -58,10 +65,19 @@ impl Accounts {
         ext: &str,
         description: &str,
         email: &str,
+        current_password: &str,
     ) -> Result<Profile, ServiceError> {
         self.ctx.may(actor, Action::Change, ext, Facet::Profile).await?;
         let (description, email) = (description.trim(), email.trim());
         check_profile(description, email).map_err(|p| ServiceError::Invalid(p.into()))?;
+        let old = self.ctx.store.profile(ext).await?.ok_or(ServiceError::NotFound)?;
+        let own = matches!(&actor.who, Who::Subscriber { ext: mine, .. } if mine == ext);
+        if own
+            && old.email != email
+            && !self.auth.check_password(ext, current_password, self.ctx.clock.now()).await?
+        {
+            return Err(ServiceError::Invalid(ProfileProblem::PasswordNeeded.into()));
+        }
         self.ctx.store.update_profile(ext, description, email, self.ctx.clock.now()).await?;
         tracing::info!(actor = %actor.label(), extension = %ext, "profile changed");
         self.ctx.bus.publish(Live::Changed { ext: ext.to_owned(), what: Changed::Profile });

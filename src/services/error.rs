@@ -29,6 +29,21 @@ pub enum ServiceError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Hash(#[from] HashError),
+    /// A bound was reached; nothing was done. Try again later.
+    #[error("busy: {0}")]
+    Busy(Busy),
+    /// The session the request came with has ended.
+    #[error("the session has ended")]
+    SessionEnded,
+}
+
+/// Which bound a request ran into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Busy {
+    #[error("too many live streams are open for this extension")]
+    Streams,
+    #[error("an import of this subscriber is already running")]
+    Import,
 }
 
 /// What is wrong with a request, by the rule that refused it.

@@ -8,20 +8,24 @@ use std::collections::HashMap;
 use tokio::sync::broadcast;
 
 use super::bus::{Live, Published, Resume};
-use super::{Context, ServiceError};
+use super::sessions::{SessionStream, Sessions, StreamRefused};
+use super::{Busy, Context, ServiceError};
 use crate::domain::access::{allowed, Action, Actor, Facet, Target, Who};
 
 #[derive(Clone)]
 pub struct LiveEvents {
     ctx: Context,
+    sessions: Sessions,
 }
 
-/// What one actor sees of the bus.
+/// What one actor sees of the bus, for as long as the session it came with lives.
 pub struct Feed {
     actor: Actor,
     /// Departments of the extensions, for actors whose rights depend on them
     /// (managers); empty for everyone else.
     departments: HashMap<String, Option<i64>>,
+    /// The login session the feed belongs to: the feed ends with it.
+    session: Option<SessionStream>,
 }
 
 /// Where a subscription starts.
@@ -33,17 +37,28 @@ pub enum Start {
 }
 
 impl LiveEvents {
-    pub fn new(ctx: Context) -> LiveEvents {
-        LiveEvents { ctx }
+    pub fn new(ctx: Context, sessions: Sessions) -> LiveEvents {
+        LiveEvents { ctx, sessions }
     }
 
-    /// Subscribes `actor` to the bus, after `last_seen` when resuming.
+    /// Subscribes `actor`, logged in with `session`, to the bus, after
+    /// `last_seen` when resuming. The feed counts against the extension's
+    /// streams and ends with the session.
     #[tracing::instrument(name = "service", skip_all, fields(call = "live.subscribe", actor = %actor.label(), via = actor.via.code()))]
     pub async fn subscribe(
         &self,
         actor: &Actor,
+        session: &str,
         last_seen: Option<u64>,
     ) -> Result<(Feed, Start), ServiceError> {
+        let session = match self.sessions.stream(session, self.ctx.clock.clone()) {
+            Ok(s) => s,
+            Err(StreamRefused::Ended) => return Err(ServiceError::SessionEnded),
+            Err(StreamRefused::TooMany) => {
+                tracing::info!(actor = %actor.label(), "too many live streams");
+                return Err(ServiceError::Busy(Busy::Streams));
+            }
+        };
         let departments = match actor.who {
             Who::Manager { .. } => self.ctx.store.departments_of_all().await?,
             _ => HashMap::new(),
@@ -55,14 +70,22 @@ impl LiveEvents {
                 Resume::TooOld(rx) => Start::Reload(rx),
             },
         };
-        Ok((Feed { actor: actor.clone(), departments }, start))
+        Ok((Feed { actor: actor.clone(), departments, session: Some(session) }, start))
     }
 }
 
 impl Feed {
     /// The feed of an actor whose rights do not depend on departments.
     pub fn of(actor: Actor) -> Feed {
-        Feed { actor, departments: HashMap::new() }
+        Feed { actor, departments: HashMap::new(), session: None }
+    }
+
+    /// Completes when the feed's session ends (never, for a feed without one).
+    pub async fn ended(&mut self) {
+        match &mut self.session {
+            Some(s) => s.ended().await,
+            None => std::future::pending().await,
+        }
     }
 
     /// Whether the actor may see this event.

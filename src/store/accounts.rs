@@ -35,12 +35,14 @@ impl Store {
     pub async fn set_password_hash(&self, number: &str, hash: &str, now: i64) -> Result<bool, StoreError> {
         let (number, hash) = (number.to_owned(), hash.to_owned());
         self.write(move |c| {
-            c.execute(
+            let changed = c.execute(
                 "UPDATE extension SET password_hash = ?2, pin_hash = NULL, password_set_at = ?3, updated_at = ?3
                  WHERE number = ?1",
                 params![number, hash, now],
-            )
-            .map(|n| n == 1)
+            )?;
+            // A reset link mailed before the change no longer works.
+            c.execute("DELETE FROM password_reset WHERE extension = ?1", params![number])?;
+            Ok(changed == 1)
         })
         .await
     }
