@@ -83,7 +83,7 @@ async fn bind_one(l: &Listener, side: Side) -> Result<BoundInterface, ListenErro
         Some(port) => Some(bind(SocketAddr::new(ip, port), side).await?),
         None => None,
     };
-    Ok(BoundInterface { side, https, http, webcti: l.webcti })
+    Ok(BoundInterface { side, https, http, webcti: l.webcti_on(side == Side::Lan) })
 }
 
 async fn bind(addr: SocketAddr, side: Side) -> Result<TcpListener, ListenError> {

@@ -27,8 +27,9 @@ pub mod session;
 mod settings;
 pub mod tls;
 
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::ConnectInfo;
@@ -36,26 +37,115 @@ use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 use crate::services::Services;
 use crate::shutdown::Shutdown;
-use listen::BoundInterface;
+use listen::{BoundInterface, Side};
 
-/// Connections served at once across all listeners; more wait in the kernel's queue.
-/// Every open page holds one for its live events: room for 1000 subscribers and more.
-pub const MAX_CONNECTIONS: usize = 1536;
+/// How many connections one interface's listeners (HTTPS and plain HTTP) serve
+/// at once, in all and from one address. Each interface has its own pool, so a
+/// flood on one never starves another; beyond the pool, connections wait in the
+/// kernel's queue of that listener only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pool {
+    pub connections: usize,
+    /// From one IPv4 address, or one IPv6 /64.
+    pub per_address: usize,
+}
+
+/// The LAN: every open page holds one connection for its live events, so room
+/// for 1000 subscribers and more.
+pub const LAN_POOL: Pool = Pool { connections: 1280, per_address: 64 };
+/// The WAN, where WebCTI is on: remote workers, behind NAT a few share an address.
+pub const WAN_POOL: Pool = Pool { connections: 256, per_address: 16 };
+/// Where WebCTI is off: enough to say so, and nothing more.
+pub const OFF_POOL: Pool = Pool { connections: 16, per_address: 2 };
 /// A client that has not finished its TLS handshake or request head by then is dropped.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(15);
+/// The request head's size, and its header lines, at most (larger: 431).
+pub const MAX_HEAD_BYTES: usize = 16 * 1024;
+pub const MAX_HEADERS: usize = 64;
+/// A request (its body included) must be answered within this, or it gets 408:
+/// a slow body cannot hold a connection. Streams of live events run longer, as
+/// their answer starts at once.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// What request handlers share: the services, and the edge's own policy.
 #[derive(Clone)]
 pub struct HttpState {
     pub services: Services,
     pub https_only: bool,
+}
+
+/// One interface's pool: its permits and who holds them.
+struct Gate {
+    pool: Pool,
+    permits: Arc<Semaphore>,
+    by_address: Mutex<HashMap<IpAddr, usize>>,
+}
+
+/// A connection let in: it gives its place back when it ends.
+struct Admitted {
+    _permit: OwnedSemaphorePermit,
+    gate: Arc<Gate>,
+    addr: IpAddr,
+}
+
+/// Addresses counted together: an IPv4 address, or an IPv6 /64 (one site).
+fn address_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !((1u128 << 64) - 1))),
+        },
+    }
+}
+
+impl Gate {
+    fn new(pool: Pool) -> Arc<Gate> {
+        Arc::new(Gate {
+            pool,
+            permits: Arc::new(Semaphore::new(pool.connections)),
+            by_address: Mutex::default(),
+        })
+    }
+
+    fn counts(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, usize>> {
+        self.by_address.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Lets a connection from `ip` in, unless that address has its share already.
+    fn admit(self: &Arc<Gate>, permit: OwnedSemaphorePermit, ip: IpAddr) -> Option<Admitted> {
+        let addr = address_key(ip);
+        let mut counts = self.counts();
+        let n = counts.entry(addr).or_default();
+        if *n >= self.pool.per_address {
+            return None;
+        }
+        *n += 1;
+        Some(Admitted { _permit: permit, gate: self.clone(), addr })
+    }
+
+    fn open(&self) -> usize {
+        self.pool.connections - self.permits.available_permits()
+    }
+}
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        let mut counts = self.gate.counts();
+        if let Some(n) = counts.get_mut(&self.addr) {
+            *n -= 1;
+            if *n == 0 {
+                counts.remove(&self.addr);
+            }
+        }
+    }
 }
 
 /// Serves every bound interface until `shutdown`, then drains open connections
@@ -67,9 +157,9 @@ pub async fn serve(
     shutdown: Shutdown,
     drain: Duration,
 ) {
-    let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let acceptor = TlsAcceptor::from(tls);
     let mut tasks = tokio::task::JoinSet::new();
+    let mut gates = Vec::new();
     for iface in interfaces {
         let https_port = iface.https_addr().port();
         let app = routes::router(state.clone(), iface.webcti);
@@ -78,26 +168,35 @@ pub async fn serve(
             false => app.clone(),
         };
         let side = iface.side.label();
+        let pool = match (iface.webcti, iface.side) {
+            (false, _) => OFF_POOL,
+            (true, Side::Lan) => LAN_POOL,
+            (true, Side::Wan) => WAN_POOL,
+        };
+        let gate = Gate::new(pool);
+        gates.push(gate.clone());
         tasks.spawn(accept_loop(
             iface.https,
             Some(acceptor.clone()),
             app,
             side,
-            limit.clone(),
+            gate.clone(),
             shutdown.clone(),
         ));
         if let Some(http) = iface.http {
-            tasks.spawn(accept_loop(http, None, plain, side, limit.clone(), shutdown.clone()));
+            tasks.spawn(accept_loop(http, None, plain, side, gate, shutdown.clone()));
         }
     }
     while tasks.join_next().await.is_some() {}
     // Every connection holds a permit: when all are back, all connections are done.
-    let all = MAX_CONNECTIONS as u32;
-    let drained = tokio::time::timeout(drain, limit.acquire_many(all)).await.is_ok();
+    let all = futures_util::future::join_all(
+        gates.iter().map(|g| g.permits.acquire_many(g.pool.connections as u32)),
+    );
+    let drained = tokio::time::timeout(drain, all).await.is_ok();
     if drained {
         tracing::info!("connections drained");
     } else {
-        tracing::warn!(open = MAX_CONNECTIONS - limit.available_permits(), "drain timed out");
+        tracing::warn!(open = gates.iter().map(|g| g.open()).sum::<usize>(), "drain timed out");
     }
 }
 
@@ -106,12 +205,12 @@ async fn accept_loop(
     tls: Option<TlsAcceptor>,
     app: Router,
     side: &'static str,
-    limit: Arc<Semaphore>,
+    gate: Arc<Gate>,
     mut shutdown: Shutdown,
 ) {
     loop {
         let permit = tokio::select! {
-            p = limit.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => return },
+            p = gate.permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => return },
             _ = shutdown.wait() => return,
         };
         let (tcp, peer) = tokio::select! {
@@ -126,11 +225,17 @@ async fn accept_loop(
             },
             _ = shutdown.wait() => return,
         };
+        let Some(admitted) = gate.admit(permit, peer.ip()) else {
+            // That address has its share: the connection is closed at once.
+            tracing::debug!(side, %peer, "too many connections from this address");
+            drop(tcp);
+            continue;
+        };
         let app = app.clone();
         let tls = tls.clone();
         let shutdown = shutdown.clone();
         tokio::spawn(async move {
-            let _permit = permit;
+            let _admitted = admitted;
             let _ = tcp.set_nodelay(true);
             match tls {
                 Some(acceptor) => match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
@@ -158,6 +263,8 @@ where
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_TIMEOUT)
+        .max_header_size(MAX_HEAD_BYTES)
+        .max_headers(MAX_HEADERS)
         .serve_connection(io, TowerToHyperService::new(svc))
         .with_upgrades();
     tokio::pin!(conn);

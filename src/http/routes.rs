@@ -112,7 +112,20 @@ pub fn router(state: HttpState, webcti: bool) -> Router {
         .layer(axum::middleware::map_response(
             move |r: Response| async move { headers::secure(r, https_only) },
         ))
+        .layer(axum::middleware::from_fn(within_deadline))
         .layer(axum::middleware::from_fn(in_span))
+}
+
+/// Answers 408 when a request is not answered within [`super::REQUEST_TIMEOUT`]:
+/// a body sent slowly cannot hold its connection and its handler for long.
+async fn within_deadline(req: Request<axum::body::Body>, next: axum::middleware::Next) -> Response {
+    match tokio::time::timeout(super::REQUEST_TIMEOUT, next.run(req)).await {
+        Ok(r) => r,
+        Err(_) => {
+            tracing::info!("request not answered in time; the client is told so");
+            (axum::http::StatusCode::REQUEST_TIMEOUT, [(header::CONNECTION, "close")]).into_response()
+        }
+    }
 }
 
 /// Runs a request inside its span: method and route (the pattern, never the
