@@ -347,12 +347,12 @@ pub async fn import(
         Ok(r) => r,
         Err(e) => return after(&state, &who, &list, Err(e)).await,
     };
-    let ImportReport { added, unchanged, rejected } = report;
+    let ImportReport { added, unchanged, rejected, rejected_total } = report;
     let notice = t
         .t("import.done")
         .replace("{added}", &added.to_string())
         .replace("{unchanged}", &unchanged.to_string())
-        .replace("{rejected}", &rejected.len().to_string());
+        .replace("{rejected}", &rejected_total.to_string());
     let lines = rejected.iter().take(200).map(|r| rejected_line(t, r)).collect();
     page(&state, &who, &list, notice, String::new(), lines).await
 }

@@ -172,7 +172,20 @@ impl Rejected {
 #[derive(Debug, Default)]
 pub struct Parsed {
     pub contacts: Vec<(u64, Contact)>,
+    /// The first [`MAX_REJECTED`] rows refused, by line.
     pub rejected: Vec<Rejected>,
+    /// How many rows were refused in all.
+    pub rejected_total: u64,
+}
+
+impl Parsed {
+    /// Notes a refused row: counted always, kept among the first [`MAX_REJECTED`].
+    pub fn reject(&mut self, r: Rejected) {
+        self.rejected_total += 1;
+        if self.rejected.len() < MAX_REJECTED {
+            self.rejected.push(r);
+        }
+    }
 }
 
 /// Why a whole file was refused (nothing of it is taken).
@@ -199,6 +212,10 @@ impl FileError {
 
 /// Contacts one import may bring.
 pub const MAX_IMPORT: usize = 20_000;
+/// Lines one file may have (20,000 vCards of ten lines and some room).
+pub const MAX_LINES: usize = 250_000;
+/// Refused rows reported one by one; the rest are counted.
+pub const MAX_REJECTED: usize = 500;
 
 /// The formats the import understands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -212,6 +229,9 @@ pub fn parse(bytes: &[u8], format: Option<Format>) -> Result<Parsed, FileError> 
     let text = text::decode(bytes);
     if text.trim().is_empty() {
         return Err(FileError::Empty);
+    }
+    if text.bytes().filter(|b| *b == b'\n').count() >= MAX_LINES {
+        return Err(FileError::TooLarge);
     }
     let format = format.unwrap_or_else(|| {
         if text.trim_start().to_ascii_uppercase().starts_with("BEGIN:VCARD") {

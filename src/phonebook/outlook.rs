@@ -149,7 +149,7 @@ pub fn parse(text: &str) -> Result<Parsed, FileError> {
             Ok(r) => r,
             Err(e) => {
                 let line = e.position().map(|p| lines.at(p.byte())).unwrap_or(0);
-                parsed.rejected.push(Rejected::new(line, "import.unreadable", &e.to_string()));
+                parsed.reject(Rejected::new(line, "import.unreadable", &e.to_string()));
                 continue;
             }
         };
@@ -159,7 +159,7 @@ pub fn parse(text: &str) -> Result<Parsed, FileError> {
         }
         match contact(&columns, &record) {
             Ok(c) => parsed.contacts.push((line, c)),
-            Err(problem) => parsed.rejected.push(Rejected { line, problem }),
+            Err(problem) => parsed.reject(Rejected { line, problem }),
         }
     }
     Ok(parsed)

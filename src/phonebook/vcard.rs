@@ -115,13 +115,13 @@ pub fn parse(text: &str) -> Result<Parsed, FileError> {
         }
         if trimmed.eq_ignore_ascii_case("BEGIN:VCARD") {
             if let Some((start, _, _)) = current.take() {
-                parsed.rejected.push(Rejected::new(start, "import.no_end", ""));
+                parsed.reject(Rejected::new(start, "import.no_end", ""));
             }
             current = Some((n, Contact::default(), None));
             continue;
         }
         let Some((start, c, full_name)) = current.as_mut() else {
-            parsed.rejected.push(Rejected::new(n, "import.outside_card", ""));
+            parsed.reject(Rejected::new(n, "import.outside_card", ""));
             continue;
         };
         if trimmed.eq_ignore_ascii_case("END:VCARD") {
@@ -140,13 +140,13 @@ pub fn parse(text: &str) -> Result<Parsed, FileError> {
                 }
                 match c.check() {
                     Ok(()) => parsed.contacts.push((start, c)),
-                    Err(problem) => parsed.rejected.push(Rejected { line: start, problem }),
+                    Err(problem) => parsed.reject(Rejected { line: start, problem }),
                 }
             }
             continue;
         }
         let Some(p) = property(trimmed) else {
-            parsed.rejected.push(Rejected::new(n, "import.bad_line", trimmed));
+            parsed.reject(Rejected::new(n, "import.bad_line", trimmed));
             current = None;
             continue;
         };
@@ -193,7 +193,7 @@ pub fn parse(text: &str) -> Result<Parsed, FileError> {
             "X-WEBCTI-BOOK" => match BookKind::parse(&p.value) {
                 Some(b) => c.book = Some(b),
                 None => {
-                    parsed.rejected.push(Rejected::new(*start, "import.unknown_book", &p.value));
+                    parsed.reject(Rejected::new(*start, "import.unknown_book", &p.value));
                     current = None;
                 }
             },
@@ -201,7 +201,7 @@ pub fn parse(text: &str) -> Result<Parsed, FileError> {
         }
     }
     if let Some((start, _, _)) = current {
-        parsed.rejected.push(Rejected::new(start, "import.no_end", ""));
+        parsed.reject(Rejected::new(start, "import.no_end", ""));
     }
     Ok(parsed)
 }

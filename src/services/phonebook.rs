@@ -4,7 +4,10 @@
 //! which books an actor may read and change; the store keeps each change in one
 //! job and re-checks, in that job, that the contacts belong to those books.
 
-use super::{Context, Invalid, ServiceError};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use super::{Busy, Context, Invalid, ServiceError};
 use crate::domain::access::{allowed, Action, Actor, Target};
 use crate::domain::phonebook::{Entry, Group, ImportOutcome, PublicRight, Refusal, View, LIST_LIMIT};
 use crate::phonebook::{self, outlook, vcard, BookKind, Contact, Format, Rejected};
@@ -12,6 +15,20 @@ use crate::phonebook::{self, outlook, vcard, BookKind, Contact, Format, Rejected
 #[derive(Clone)]
 pub struct Phonebook {
     ctx: Context,
+    /// The owners whose import is running: one at a time each.
+    importing: Arc<Mutex<HashSet<String>>>,
+}
+
+/// An owner's import running: the place is given back when it ends.
+struct Importing {
+    set: Arc<Mutex<HashSet<String>>>,
+    owner: String,
+}
+
+impl Drop for Importing {
+    fn drop(&mut self) {
+        self.set.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.owner);
+    }
 }
 
 /// What the phonebook page shows for one list.
@@ -31,17 +48,19 @@ pub enum ExportFormat {
     VCard4,
 }
 
-/// What an import did, with every rejected line (by the line an editor shows).
+/// What an import did, with the first rejected lines (by the line an editor
+/// shows) and how many were rejected in all.
 #[derive(Debug, Clone, Default)]
 pub struct ImportReport {
     pub added: usize,
     pub unchanged: usize,
     pub rejected: Vec<Rejected>,
+    pub rejected_total: u64,
 }
 
 impl Phonebook {
     pub fn new(ctx: Context) -> Phonebook {
-        Phonebook { ctx }
+        Phonebook { ctx, importing: Arc::default() }
     }
 
     /// What `actor` may do with the public book (asked, not refused: nothing to log).
@@ -161,26 +180,36 @@ impl Phonebook {
         if file.is_empty() {
             return Err(ServiceError::Invalid(Invalid::File(phonebook::FileError::Empty)));
         }
+        let _running = {
+            let mut set = self.importing.lock().unwrap_or_else(|e| e.into_inner());
+            if !set.insert(owner.to_owned()) {
+                return Err(ServiceError::Busy(Busy::Import));
+            }
+            Importing { set: self.importing.clone(), owner: owner.to_owned() }
+        };
         let parsed = tokio::task::spawn_blocking(move || phonebook::parse(&file, format))
             .await
             .map_err(|_| ServiceError::Invalid(Invalid::File(phonebook::FileError::Empty)))?
             .map_err(|e| ServiceError::Invalid(Invalid::File(e)))?;
-        let mut rejected = parsed.rejected;
+        let (mut rejected, mut rejected_total) = (parsed.rejected, parsed.rejected_total);
         // Contacts the file puts into the public book need the right to change it.
         let edit_public = self.right(actor) == PublicRight::Edit;
         let (contacts, refused): (Vec<_>, Vec<_>) = parsed
             .contacts
             .into_iter()
             .partition(|(_, c)| edit_public || c.book.unwrap_or(book) != BookKind::Public);
+        rejected_total += refused.len() as u64;
         rejected.extend(
             refused.into_iter().map(|(line, _)| Rejected::new(line, Refusal::PublicReadOnly.key(), "")),
         );
         let ImportOutcome { added, unchanged, rejected: refused } =
             self.ctx.store.import_contacts(owner, book, contacts, self.ctx.clock.now()).await??;
+        rejected_total += refused.len() as u64;
         rejected.extend(refused);
         rejected.sort_by_key(|r| r.line);
-        tracing::info!(actor = %actor.label(), owner = %owner, added, unchanged, rejected = rejected.len(), "phonebook import");
-        Ok(ImportReport { added, unchanged, rejected })
+        rejected.truncate(phonebook::MAX_REJECTED);
+        tracing::info!(actor = %actor.label(), owner = %owner, added, unchanged, rejected = rejected_total, "phonebook import");
+        Ok(ImportReport { added, unchanged, rejected, rejected_total })
     }
 
     /// The contacts of a list (all, or one group) as a file.
