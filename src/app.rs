@@ -1,4 +1,4 @@
-//! Wiring: data directory, TLS identity, listeners, privileges, store, core link,
+//! Wiring: data directory, listeners, privileges, TLS identity, store, core link,
 //! watchdog and HTTP, run until the stop is asked for, then taken down in order.
 
 use std::path::Path;
@@ -59,11 +59,7 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<(), AppError> {
     let data_dir = config.paths.data_dir.clone();
     prepare_data_dir(&data_dir)?;
 
-    let identity = DeviceIdentity::in_data_dir(&data_dir);
-    if identity.ensure(&config.board.hostname, &listen::addresses(&config)?)? {
-        tracing::info!(cert = %identity.cert.display(), "made the device's TLS key and certificate");
-    }
-    let tls = identity.server_config()?;
+    let addresses = listen::addresses(&config)?;
     let interfaces = listen::bind_all(&config).await?;
 
     // Everything that needs root is done: the ports are bound and the watchdog open.
@@ -73,6 +69,14 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<(), AppError> {
         privileges::Outcome::NotRoot => tracing::debug!("not started as root; keeping the user"),
         privileges::Outcome::Kept => {}
     }
+
+    // The device's key is made by the service user, in its own directory: never
+    // by root in a directory another user owns.
+    let identity = DeviceIdentity::in_data_dir(&data_dir);
+    if identity.ensure(&config.board.hostname, &addresses)? {
+        tracing::info!(cert = %identity.cert.display(), "made the device's TLS key and certificate");
+    }
+    let tls = identity.server_config()?;
 
     let store = Store::open(&config.db_path()).await?;
     let core = start_core(&config, &store, &shutdown).await?;
@@ -111,7 +115,8 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<(), AppError> {
         }
     }
     let reset = Arc::new(password_reset(&config, &store, &interfaces)?);
-    let ctx = Context::new(store.clone(), core, bus, clock, config.board.time_zone.clone());
+    let ctx = Context::new(store.clone(), core, bus, clock, config.board.time_zone.clone())
+        .with_outside_prefix(&config.core.outside_prefix);
     let services = Services::new(ctx, auth, reset, config.paths.data_dir.join("installer"));
     let state = HttpState { services, https_only: config.tls.https_only };
     http::serve(interfaces, tls, state, shutdown, Duration::from_secs(config.service.drain_secs)).await;
@@ -143,7 +148,8 @@ async fn start_core(
     let resync = Arc::new(FromStore(store.clone()));
     let core: Arc<dyn SwitchCore> = match config.core_link()? {
         CoreLink::Simulator => {
-            let plan = crate::sim::demo::plan();
+            let mut plan = crate::sim::demo::plan();
+            plan.outside_prefix = config.core.outside_prefix.clone();
             // Demo data: only ever on a simulated board (the link "sim" is refused elsewhere).
             let now = sim::wall_clock();
             for e in &plan.extensions {

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use nix::unistd::{chown, geteuid, setgid, setgroups, setuid, Gid, Uid, User};
+use nix::unistd::{geteuid, setgid, setgroups, setuid, Gid, Uid, User};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PrivilegeError {
@@ -41,7 +41,10 @@ pub fn drop_to(user: &str, data_dir: &Path) -> Result<Outcome, PrivilegeError> {
     let entry = User::from_name(user)
         .map_err(|source| PrivilegeError::Lookup { user: user.to_owned(), source })?
         .ok_or_else(|| PrivilegeError::NoSuchUser(user.to_owned()))?;
-    chown_tree(data_dir, entry.uid, entry.gid)?;
+    // The data directory itself may be a link the board's maker set up: it is
+    // resolved once; below it, nothing is followed.
+    let root = data_dir.canonicalize().unwrap_or_else(|_| data_dir.to_path_buf());
+    chown_tree(&root, entry.uid, entry.gid)?;
     let switch = |source| PrivilegeError::Switch { user: user.to_owned(), source };
     setgroups(&[entry.gid]).map_err(switch)?;
     setgid(entry.gid).map_err(switch)?;
@@ -52,19 +55,19 @@ pub fn drop_to(user: &str, data_dir: &Path) -> Result<Outcome, PrivilegeError> {
     Ok(Outcome::Dropped { uid: entry.uid.as_raw(), gid: entry.gid.as_raw() })
 }
 
+/// Hands `path` and everything below it to `uid`/`gid`. Links are never
+/// followed: a link is handed over itself (`lchown`), never its target, and a
+/// linked directory is not entered, so nothing outside the tree changes hands.
 fn chown_tree(path: &Path, uid: Uid, gid: Gid) -> Result<(), PrivilegeError> {
     let err = |source| PrivilegeError::Chown { path: path.display().to_string(), source };
-    chown(path, Some(uid), Some(gid)).map_err(err)?;
-    if path.is_dir() {
+    let io = |e: std::io::Error| err(nix::Error::from_raw(e.raw_os_error().unwrap_or(0)));
+    let meta = path.symlink_metadata().map_err(io)?;
+    std::os::unix::fs::lchown(path, Some(uid.as_raw()), Some(gid.as_raw())).map_err(io)?;
+    if meta.file_type().is_dir() {
         let entries =
             std::fs::read_dir(path).map_err(|e| err(nix::Error::from_raw(e.raw_os_error().unwrap_or(0))))?;
         for entry in entries.flatten() {
-            let p = entry.path();
-            // Symbolic links are not followed: nothing outside the directory changes hands.
-            if p.symlink_metadata().map(|m| m.file_type().is_symlink()).unwrap_or(true) {
-                continue;
-            }
-            chown_tree(&p, uid, gid)?;
+            chown_tree(&entry.path(), uid, gid)?;
         }
     }
     Ok(())
