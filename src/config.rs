@@ -22,6 +22,8 @@ pub const DEFAULT_WATCHDOG_INTERVAL_SECS: u64 = 10;
 pub const DEFAULT_DRAIN_SECS: u64 = 10;
 /// The database file's name inside the data directory.
 pub const DB_FILE: &str = "webcti.db";
+/// The digit that takes a line outside on most exchanges.
+pub const DEFAULT_OUTSIDE_PREFIX: &str = "0";
 
 /// A board file's contents, checked.
 #[derive(Debug, Clone, Deserialize)]
@@ -101,6 +103,13 @@ fn default_wd_interval() -> u64 {
     DEFAULT_WATCHDOG_INTERVAL_SECS
 }
 
+impl Listener {
+    /// Whether WebCTI answers on this listener of `side` ("lan" or "wan").
+    pub fn webcti_on(&self, lan: bool) -> bool {
+        self.webcti.unwrap_or(lan)
+    }
+}
+
 /// One network interface's listeners (HTTPS and plain HTTP).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -111,9 +120,9 @@ pub struct Listener {
     pub https_port: u16,
     /// Plain HTTP: redirects to HTTPS in HTTPS-only mode. Absent: no plain listener.
     pub http_port: Option<u16>,
-    /// Whether the WebCTI portal answers here (always true on the LAN).
-    #[serde(default = "default_true")]
-    pub webcti: bool,
+    /// Whether the WebCTI portal answers here. Left out: on for the LAN (where
+    /// it is always on), off for the WAN, which must be opened on purpose.
+    pub webcti: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -138,6 +147,14 @@ pub struct Core {
     /// On the simulated board: calls per minute the simulator places by itself.
     #[serde(default)]
     pub sim_traffic: f64,
+    /// What a number dialled outside the exchange starts with (besides `+`):
+    /// restrictions and the phone lock are judged by it.
+    #[serde(default = "default_outside_prefix")]
+    pub outside_prefix: String,
+}
+
+fn default_outside_prefix() -> String {
+    DEFAULT_OUTSIDE_PREFIX.to_owned()
 }
 
 /// How the switching core is reached, parsed from [`Core::link`].
@@ -294,7 +311,7 @@ impl Config {
             return Err(self.invalid("paths.data_dir", "must not be empty"));
         }
         check_listener(self, &self.lan, "lan")?;
-        if !self.lan.webcti {
+        if self.lan.webcti == Some(false) {
             return Err(self.invalid("lan.webcti", "cannot be false: the portal always answers on the LAN"));
         }
         if let Some(wan) = &self.wan {
@@ -427,6 +444,16 @@ mod tests {
         assert_eq!(c.board.name, "sim");
         assert_eq!(c.core_link().expect("link"), CoreLink::Simulator);
         assert_eq!(c.lan.https_port, 8443);
+    }
+
+    #[test]
+    fn webcti_is_off_on_the_wan_unless_asked_for() {
+        let without = SIM_BOARD.replace("webcti = false", "");
+        let c = Config::parse(&without, "sim").expect("loads");
+        assert!(c.lan.webcti_on(true));
+        assert!(!c.wan.as_ref().expect("wan").webcti_on(false), "a [wan] without the field keeps WebCTI off");
+        let on = Config::parse(&SIM_BOARD.replace("webcti = false", "webcti = true"), "sim").expect("loads");
+        assert!(on.wan.expect("wan").webcti_on(false));
     }
 
     #[test]

@@ -59,8 +59,10 @@ pub async fn seed(store: &Store, hasher: &Hasher, now: i64) -> Result<bool, Demo
             store.set_password_hash(&e.number, &hasher.hash(&password(&e.number)).await?, now).await?;
         }
     }
-    // 100 keeps the public phonebook; 100 and 110 have system phones.
+    // 100 keeps the public phonebook; 100 and 110 have system phones; 100 may
+    // present the company's main number or his direct line.
     store.set_public_right("100", PublicRight::Edit).await?;
+    store.set_caller_ids("100", &["0221234000".to_owned(), "0221234100".to_owned()], now).await?;
     let labels = |names: &[&str]| names.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
     store
         .set_system_phone(

@@ -79,7 +79,7 @@ async fn another_subscriber_is_refused_everything_of_100_and_nothing_changes() {
     // Settings.
     assert_eq!(denied(s.accounts.profile(&intruder, "100").await), Denied::NotYours);
     assert_eq!(
-        denied(s.accounts.save_profile(&intruder, "100", "mine now", "x@evil.example").await),
+        denied(s.accounts.save_profile(&intruder, "100", "mine now", "x@evil.example", "").await),
         Denied::NotYours
     );
     let app = AppSettings { language: "de".into(), layout: "mobile".into(), forget_callback: true };

@@ -77,6 +77,38 @@ pub fn is_outside(number: &str, outside_prefix: &str) -> bool {
     (!outside_prefix.is_empty() && number.starts_with(outside_prefix)) || number.starts_with('+')
 }
 
+/// Why the exchange will not dial a number on an extension's behalf.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TollProblem {
+    /// The phone is locked: nothing outside the exchange.
+    #[error("the phone is locked")]
+    Locked,
+    /// The extension's outgoing restriction does not allow the number.
+    #[error("the extension's outgoing calls are restricted")]
+    Restricted,
+}
+
+/// Whether the exchange may dial `number` on behalf of an extension with this
+/// restriction and phone lock: what its subscriber dials, and every number it
+/// dials for him (forwarding, rules, follow-me, MobilePhone, callbacks,
+/// click-to-call). A locked phone still reaches the exchange's own numbers.
+/// The portal checks a setting by this before storing it, and the simulator
+/// checks by it again when it routes a call, as a real exchange would.
+pub fn dial_on_behalf(
+    restriction: Restriction,
+    phone_lock: bool,
+    number: &str,
+    outside_prefix: &str,
+) -> Result<(), TollProblem> {
+    if phone_lock && is_outside(number, outside_prefix) {
+        return Err(TollProblem::Locked);
+    }
+    if !restriction_allows(restriction, number, outside_prefix) {
+        return Err(TollProblem::Restricted);
+    }
+    Ok(())
+}
+
 /// Whether the outgoing restriction lets this number through.
 pub fn restriction_allows(r: Restriction, number: &str, outside_prefix: &str) -> bool {
     match r {
@@ -124,6 +156,26 @@ mod tests {
         assert_eq!(lookup_key("+48 22 123 45 67"), lookup_key("0048221234567"));
         assert_eq!(lookup_key("0221234567"), "221234567");
         assert_eq!(lookup_key("101"), "101");
+    }
+
+    #[test]
+    fn numbers_dialled_on_an_extensions_behalf() {
+        use Restriction as R;
+        let cases: &[(Restriction, bool, &str, Result<(), TollProblem>)] = &[
+            (R::None, false, "0900123456", Ok(())),
+            (R::None, true, "0900123456", Err(TollProblem::Locked)),
+            (R::None, true, "+48221234567", Err(TollProblem::Locked)),
+            (R::None, true, "101", Ok(())),
+            (R::InternalOnly, false, "101", Ok(())),
+            (R::InternalOnly, false, "0600100100", Err(TollProblem::Restricted)),
+            (R::InternalOnly, false, "+48600100100", Err(TollProblem::Restricted)),
+            (R::NoInternational, false, "0600100100", Ok(())),
+            (R::NoInternational, false, "000491234567", Err(TollProblem::Restricted)),
+            (R::NoInternational, true, "101", Ok(())),
+        ];
+        for (r, lock, n, expect) in cases {
+            assert_eq!(dial_on_behalf(*r, *lock, n, "0"), *expect, "{r:?} lock={lock} {n}");
+        }
     }
 
     #[test]

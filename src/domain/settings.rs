@@ -2,8 +2,8 @@
 //! (SPEC W8, W9): each typed value is checked here before anything is stored, and
 //! the same checks serve the portal, the JSON API and the CTI server.
 
-use super::number::{forward_target, NumberProblem};
-use super::program::{ForwardRule, RuleCalls, RulePresentation, RuleTarget, RuleWhen};
+use super::number::{dial_on_behalf, forward_target, NumberProblem, TollProblem};
+use super::program::{ExtensionProgram, ForwardRule, RuleCalls, RulePresentation, RuleTarget, RuleWhen};
 
 /// Advanced rules one extension may have.
 pub const MAX_RULES: usize = 20;
@@ -31,6 +31,21 @@ pub enum ForwardingProblem {
     RuleNeedsNumber,
     #[error("too many rules")]
     TooManyRules,
+    /// A target the extension's outgoing restriction does not allow.
+    #[error("the extension may not call this number")]
+    Restricted,
+    /// A target outside the exchange while the phone is locked.
+    #[error("the phone is locked: nothing is forwarded outside")]
+    Locked,
+}
+
+impl From<TollProblem> for ForwardingProblem {
+    fn from(p: TollProblem) -> Self {
+        match p {
+            TollProblem::Locked => ForwardingProblem::Locked,
+            TollProblem::Restricted => ForwardingProblem::Restricted,
+        }
+    }
 }
 
 impl From<NumberProblem> for ForwardingProblem {
@@ -49,6 +64,9 @@ pub enum ServicesProblem {
     BadTime,
     #[error("not a number to call as")]
     BadCallAs,
+    /// "Call as" offers only the numbers assigned to the extension.
+    #[error("the number is not assigned to the extension")]
+    NotAssigned,
     #[error("the account is up to 16 digits")]
     BadAccount,
     #[error("the PIN is four digits")]
@@ -79,6 +97,37 @@ pub fn rule_from_draft(d: &RuleDraft, own: &str) -> Result<ForwardRule, Forwardi
     };
     let target = RuleTarget::from_kind(&d.kind, number).ok_or(ForwardingProblem::BadRule)?;
     Ok(ForwardRule { active: d.active, when, calls, presentation, target })
+}
+
+/// Every number a program has the exchange dial on the extension's behalf:
+/// forwarding targets, rules' numbers, "I am here", and the MobilePhone when a
+/// fallback uses it.
+pub fn numbers_dialled(p: &ExtensionProgram) -> Vec<&str> {
+    let mut out: Vec<&str> =
+        [&p.forward_always, &p.forward_busy, &p.forward_no_answer, &p.forward_unreachable]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+    out.extend(p.rules.iter().filter_map(|r| match &r.target {
+        RuleTarget::Number(n) => Some(n.as_str()),
+        _ => None,
+    }));
+    out.extend(p.follow_me.as_deref());
+    if p.mobile_on_no_answer || p.mobile_on_dnd || p.mobile_on_unreachable {
+        out.extend(p.mobile.as_deref());
+    }
+    out
+}
+
+/// Whether every number the program dials passes the extension's restriction
+/// and phone lock (SPEC X4: a hijacked or restricted extension must not forward
+/// to premium or foreign numbers and then call itself).
+pub fn check_toll(p: &ExtensionProgram, outside_prefix: &str) -> Result<(), ForwardingProblem> {
+    for n in numbers_dialled(p) {
+        dial_on_behalf(p.restriction, p.phone_lock, n, outside_prefix)?;
+    }
+    Ok(())
 }
 
 /// The no-answer time as typed.
@@ -126,6 +175,83 @@ pub fn check_recall(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::program::Restriction;
+
+    #[test]
+    fn every_number_dialled_on_the_extensions_behalf_is_checked() {
+        let internal_only = ExtensionProgram { restriction: Restriction::InternalOnly, ..Default::default() };
+        let rule_to = |n: &str| ForwardRule {
+            active: false,
+            when: RuleWhen::Busy,
+            calls: RuleCalls::All,
+            presentation: RulePresentation::Any,
+            target: RuleTarget::Number(n.into()),
+        };
+        let cases: Vec<(&str, ExtensionProgram, Result<(), ForwardingProblem>)> = vec![
+            ("nothing set", internal_only.clone(), Ok(())),
+            (
+                "internal forward",
+                ExtensionProgram { forward_always: Some("101".into()), ..internal_only.clone() },
+                Ok(()),
+            ),
+            (
+                "always outside",
+                ExtensionProgram { forward_always: Some("0900".into()), ..internal_only.clone() },
+                Err(ForwardingProblem::Restricted),
+            ),
+            (
+                "busy outside",
+                ExtensionProgram { forward_busy: Some("0048".into()), ..internal_only.clone() },
+                Err(ForwardingProblem::Restricted),
+            ),
+            (
+                "no answer",
+                ExtensionProgram { forward_no_answer: Some("+44".into()), ..internal_only.clone() },
+                Err(ForwardingProblem::Restricted),
+            ),
+            (
+                "unreachable",
+                ExtensionProgram { forward_unreachable: Some("0601".into()), ..internal_only.clone() },
+                Err(ForwardingProblem::Restricted),
+            ),
+            (
+                "an inactive rule too",
+                ExtensionProgram { rules: vec![rule_to("0601")], ..internal_only.clone() },
+                Err(ForwardingProblem::Restricted),
+            ),
+            (
+                "mobile unused",
+                ExtensionProgram { mobile: Some("0601".into()), ..internal_only.clone() },
+                Ok(()),
+            ),
+            (
+                "mobile on DND",
+                ExtensionProgram {
+                    mobile: Some("0601".into()),
+                    mobile_on_dnd: true,
+                    ..internal_only.clone()
+                },
+                Err(ForwardingProblem::Restricted),
+            ),
+            (
+                "locked",
+                ExtensionProgram {
+                    forward_always: Some("0601".into()),
+                    phone_lock: true,
+                    ..Default::default()
+                },
+                Err(ForwardingProblem::Locked),
+            ),
+            (
+                "locked, internal",
+                ExtensionProgram { follow_me: Some("102".into()), phone_lock: true, ..Default::default() },
+                Ok(()),
+            ),
+        ];
+        for (what, p, expect) in cases {
+            assert_eq!(check_toll(&p, "0"), expect, "{what}");
+        }
+    }
 
     fn draft(when: &str, kind: &str, target: &str) -> RuleDraft {
         RuleDraft {

@@ -22,6 +22,8 @@ struct ServicesPage<'a> {
     csrf: &'a str,
     who: String,
     p: ExtensionProgram,
+    /// The numbers the administrator assigned, to choose "call as" from.
+    call_as_choices: Vec<String>,
     wakeup: String,
     time_zone: &'a str,
     recall_account: String,
@@ -44,6 +46,7 @@ async fn services_page(
         who: who.heading(),
         wakeup: v.program.wakeup.map(|m| format!("{:02}:{:02}", m / 60, m % 60)).unwrap_or_default(),
         p: v.program,
+        call_as_choices: v.call_as_choices,
         time_zone: &v.time_zone,
         recall_account: v.recall_account,
         recall_pin_set: v.recall_pin_set,

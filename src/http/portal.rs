@@ -346,7 +346,9 @@ pub async fn call(
             e @ (ServiceError::Store(_)
             | ServiceError::Hash(_)
             | ServiceError::Denied(_)
-            | ServiceError::NotFound),
+            | ServiceError::NotFound
+            | ServiceError::Busy(_)
+            | ServiceError::SessionEnded),
         ) => return Err(who.error(e)),
     };
     if fetch {

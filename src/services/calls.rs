@@ -1,11 +1,12 @@
 //! Click-to-call (SPEC W4): the exchange rings the subscriber's extension (or,
 //! "MobilePhone first", his mobile) and, on answer, dials the number. The number
-//! is checked by `domain::number`; the exchange checks the extension's
-//! restriction, credit and phone lock once more when it dials.
+//! is checked by `domain::number`, and so are the extension's restriction and
+//! phone lock for it and for the mobile rung first; the exchange checks them
+//! once more when it dials.
 
-use super::{Context, ServiceError};
+use super::{Context, Exchange, ServiceError};
 use crate::domain::access::{Action, Actor, Facet};
-use crate::domain::number::to_dial;
+use crate::domain::number::{dial_on_behalf, to_dial};
 use crate::hal::Command;
 
 #[derive(Clone)]
@@ -64,6 +65,17 @@ impl Calls {
             .from
             .or_else(|| profile.callback_choice.as_deref().and_then(CallFrom::from_code))
             .unwrap_or(CallFrom::Extension);
+        let program = self.ctx.stored_program(&req.ext).await?;
+        let mut dialled = vec![number.as_str()];
+        if from == CallFrom::Mobile {
+            dialled.extend(program.mobile.as_deref());
+        }
+        for n in dialled {
+            if dial_on_behalf(program.restriction, program.phone_lock, n, &self.ctx.outside_prefix).is_err() {
+                tracing::info!(actor = %actor.label(), extension = %req.ext, "call refused: restricted");
+                return Err(ServiceError::Exchange(Exchange::Restricted));
+            }
+        }
         if req.remember {
             let p = &profile;
             let now = self.ctx.clock.now();

@@ -1,4 +1,5 @@
-//! The services page (SPEC W8): phone lock, CLIR, call waiting, call-as,
+//! The services page (SPEC W8): phone lock, CLIR, call waiting, call-as (one
+//! of the numbers assigned to the extension),
 //! wake-up call and account recall. A change is checked whole, stored in one
 //! job (program and recall together), then programmed into the core; if the
 //! core is not reachable, the stored settings are what it gets on the resync.
@@ -24,6 +25,8 @@ pub struct Features {
 #[derive(Debug, Clone)]
 pub struct FeaturesView {
     pub program: ExtensionProgram,
+    /// The numbers assigned to the extension, which "call as" may present.
+    pub call_as_choices: Vec<String>,
     pub recall_account: String,
     /// Whether a recall PIN is set (the PIN itself is never shown).
     pub recall_pin_set: bool,
@@ -62,7 +65,9 @@ impl Features {
         self.ctx.may(actor, Action::Read, ext, Facet::Program).await?;
         let program = self.ctx.stored_program(ext).await?;
         let (recall_account, recall_pin_set) = self.ctx.store.recall(ext).await?;
-        Ok(FeaturesView { program, recall_account, recall_pin_set, time_zone: self.ctx.time_zone.clone() })
+        let call_as_choices = self.ctx.store.caller_ids(ext).await?;
+        let time_zone = self.ctx.time_zone.clone();
+        Ok(FeaturesView { program, call_as_choices, recall_account, recall_pin_set, time_zone })
     }
 
     #[tracing::instrument(name = "service", skip_all, fields(call = "features.save", actor = %actor.label(), via = actor.via.code(), extension = %ext))]
@@ -76,6 +81,12 @@ impl Features {
         let mut p = self.ctx.stored_program(ext).await?;
         let wakeup = wakeup(&c.wakeup)?;
         let call_as = forward_target(&c.call_as, "").map_err(|_| ServicesProblem::BadCallAs)?;
+        // Only a number the administrator assigned: no caller-ID spoofing.
+        if let Some(n) = &call_as {
+            if !self.ctx.store.caller_ids(ext).await?.contains(n) {
+                return Err(ServicesProblem::NotAssigned.into());
+            }
+        }
         let (account, pin) = (c.recall_account.trim(), c.recall_pin.trim());
         let (old_account, pin_set) = self.ctx.store.recall(ext).await?;
         check_recall(account, pin, &old_account, pin_set)?;

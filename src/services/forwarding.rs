@@ -11,7 +11,9 @@ use crate::domain::line::LineState;
 use crate::domain::number::{dial_string, forward_target};
 use crate::domain::program::ExtensionProgram;
 use crate::domain::routing::{self, CallerInfo, Decision, LineCondition};
-use crate::domain::settings::{no_answer_secs, rule_from_draft, ForwardingProblem, RuleDraft, MAX_RULES};
+use crate::domain::settings::{
+    check_toll, no_answer_secs, rule_from_draft, ForwardingProblem, RuleDraft, MAX_RULES,
+};
 use crate::hal::{Command, Reply};
 
 #[derive(Clone)]
@@ -138,6 +140,7 @@ impl Forwarding {
             return Err(ForwardingProblem::TooManyRules.into());
         }
         p.rules = c.rules.iter().map(|d| rule_from_draft(d, ext)).collect::<Result<_, _>>()?;
+        check_toll(&p, &self.ctx.outside_prefix)?;
         if !self.ctx.store.save_program(ext, p, self.ctx.clock.now()).await? {
             return Err(ServiceError::NotFound);
         }

@@ -41,7 +41,7 @@ use crate::domain::access::{allowed, Action, Actor, Facet, Target, Who};
 use crate::hal::{LinkHealth, SwitchCore};
 use crate::store::Store;
 use crate::system::clock::Clock;
-pub use error::{Exchange, Invalid, ServiceError};
+pub use error::{Busy, Exchange, Invalid, ServiceError};
 
 /// What every service reaches: the store, the core, the bus and the clock.
 #[derive(Clone)]
@@ -52,6 +52,8 @@ pub struct Context {
     pub(crate) clock: Clock,
     /// The board's time zone (wake-up times are in it).
     pub(crate) time_zone: String,
+    /// What numbers outside the exchange start with (besides `+`).
+    pub(crate) outside_prefix: String,
 }
 
 impl Context {
@@ -62,7 +64,14 @@ impl Context {
         clock: Clock,
         time_zone: String,
     ) -> Context {
-        Context { store, core, bus, clock, time_zone }
+        let outside_prefix = crate::config::DEFAULT_OUTSIDE_PREFIX.to_owned();
+        Context { store, core, bus, clock, time_zone, outside_prefix }
+    }
+
+    /// The exchange's outside prefix, when it is not the default.
+    pub fn with_outside_prefix(mut self, prefix: &str) -> Context {
+        self.outside_prefix = prefix.to_owned();
+        self
     }
 
     /// Asks `domain::access` about one facet of an extension. The extension's
@@ -143,14 +152,14 @@ impl Services {
         installer_dir: PathBuf,
     ) -> Services {
         Services {
-            accounts: accounts::Accounts::new(ctx.clone()),
+            accounts: accounts::Accounts::new(ctx.clone(), auth.clone()),
             calls: calls::Calls::new(ctx.clone()),
             history: history::History::new(ctx.clone()),
             voicemail: voicemail::Voicemails::new(ctx.clone()),
             phonebook: phonebook::Phonebook::new(ctx.clone()),
             features: features::Features::new(ctx.clone(), auth.clone()),
             forwarding: forwarding::Forwarding::new(ctx.clone()),
-            live: live::LiveEvents::new(ctx.clone()),
+            live: live::LiveEvents::new(ctx.clone(), auth.sessions.clone()),
             installer: installer::Installer::new(ctx.clone(), installer_dir),
             auth,
             reset,

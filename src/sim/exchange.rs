@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use crate::domain::cdr::{Cdr, Direction, Disposition};
-use crate::domain::number::{is_dialable, restriction_allows};
+use crate::domain::number::{dial_on_behalf, is_dialable};
 use crate::domain::program::ExtensionProgram;
 use crate::domain::routing::{self, CallerInfo, Decision, LineCondition};
 use crate::hal::proto::{
@@ -54,6 +54,9 @@ pub enum Ending {
     NoAnswer,
     /// Cleared before anyone answered (the caller hung up, or it was refused).
     Cleared,
+    /// This extension's forwarding went to a number its restriction or phone
+    /// lock does not allow: the exchange refused to dial it.
+    ForwardRefused(String),
 }
 
 /// Endings the exchange remembers.
@@ -345,14 +348,16 @@ impl Exchange {
         self.known(ext)?;
         check_number(number)?;
         let line = &self.lines[ext];
-        if line.program.phone_lock
-            || !restriction_allows(line.program.restriction, number, &self.plan.outside_prefix)
-        {
-            return Err(ErrorKind::Restricted);
-        }
+        let allowed = |n: &str| {
+            dial_on_behalf(line.program.restriction, line.program.phone_lock, n, &self.plan.outside_prefix)
+        };
+        allowed(number).map_err(|_| ErrorKind::Restricted)?;
         let mobile = line.program.mobile.clone();
         if via_mobile && mobile.is_none() {
             return Err(ErrorKind::NoMobileNumber);
+        }
+        if let (true, Some(m)) = (via_mobile, &mobile) {
+            allowed(m).map_err(|_| ErrorKind::Restricted)?;
         }
         if !via_mobile && !line.reachable {
             return Err(ErrorKind::Unavailable);
@@ -402,9 +407,8 @@ impl Exchange {
         if !self.lines[ext].reachable {
             return Err(ErrorKind::Unavailable);
         }
-        if program.phone_lock || !restriction_allows(program.restriction, number, &self.plan.outside_prefix) {
-            return Err(ErrorKind::Restricted);
-        }
+        dial_on_behalf(program.restriction, program.phone_lock, number, &self.plan.outside_prefix)
+            .map_err(|_| ErrorKind::Restricted)?;
         let caller = CallerInfo { external: false, withheld: program.clir };
         let id = self.new_call(Party::Ext(ext.to_owned()), number, caller);
         if let Some(c) = self.calls.get_mut(&id) {
@@ -751,6 +755,10 @@ impl Exchange {
                 self.ring(id, &[ext.to_owned()], secs)
             }
             Decision::FollowMe(to) | Decision::Forward(to) => {
+                if !self.may_forward(&program, &to) {
+                    self.end_with(id, Ending::ForwardRefused(ext.to_owned()));
+                    return;
+                }
                 self.emit_call(id, Progress::Forwarded, ext);
                 self.route_number(id, &to, depth + 1);
             }
@@ -765,6 +773,12 @@ impl Exchange {
                 self.busy(id)
             }
         }
+    }
+
+    /// Whether the exchange dials `to` on behalf of the extension with `program`
+    /// (its restriction and phone lock, as for a call the subscriber dials).
+    fn may_forward(&self, program: &ExtensionProgram, to: &str) -> bool {
+        dial_on_behalf(program.restriction, program.phone_lock, to, &self.plan.outside_prefix).is_ok()
     }
 
     fn ring(&mut self, id: CallId, exts: &[String], secs: u16) {
@@ -860,6 +874,10 @@ impl Exchange {
                 }
                 self.detach(&ext, id);
                 self.emit_line(&ext);
+                if !self.may_forward(&program, &to) {
+                    self.end_with(id, Ending::ForwardRefused(ext));
+                    return;
+                }
                 self.emit_call(id, Progress::Forwarded, &ext);
                 self.route_number(id, &to, 1);
             }

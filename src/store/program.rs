@@ -52,6 +52,48 @@ impl Store {
         .await
     }
 
+    /// The numbers `ext` may present as its caller ID, as assigned, in order.
+    pub async fn caller_ids(&self, ext: &str) -> Result<Vec<String>, StoreError> {
+        let ext = ext.to_owned();
+        self.read(move |c| {
+            let mut q =
+                c.prepare_cached("SELECT number FROM caller_id WHERE extension = ?1 ORDER BY number")?;
+            let rows = q.query_map([&ext], |r| r.get(0))?;
+            rows.collect()
+        })
+        .await
+    }
+
+    /// Assigns the numbers `ext` may present (an administrator's or the
+    /// provisioning's choice); the ones not listed are taken away. A chosen
+    /// "call as" that is taken away is cleared.
+    pub async fn set_caller_ids(&self, ext: &str, numbers: &[String], now: i64) -> Result<bool, StoreError> {
+        let (ext, numbers) = (ext.to_owned(), numbers.to_vec());
+        self.write(move |c| {
+            // A write job is one transaction of the writer's.
+            let tx = c;
+            let known: bool =
+                tx.query_row("SELECT count(*) FROM extension WHERE number = ?1", [&ext], |r| {
+                    r.get::<_, i64>(0)
+                })? == 1;
+            if !known {
+                return Ok(false);
+            }
+            tx.execute("DELETE FROM caller_id WHERE extension = ?1", [&ext])?;
+            for n in &numbers {
+                tx.execute("INSERT OR IGNORE INTO caller_id (extension, number) VALUES (?1, ?2)", [&ext, n])?;
+            }
+            tx.execute(
+                "UPDATE extension_services SET call_as = '', updated_at = ?2
+                 WHERE extension = ?1 AND call_as <> ''
+                   AND call_as NOT IN (SELECT number FROM caller_id WHERE extension = ?1)",
+                rusqlite::params![ext, now],
+            )?;
+            Ok(true)
+        })
+        .await
+    }
+
     /// Account recall (SPEC W8): the account number and whether a PIN is set.
     pub async fn recall(&self, ext: &str) -> Result<(String, bool), StoreError> {
         let ext = ext.to_owned();

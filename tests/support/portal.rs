@@ -162,6 +162,7 @@ async fn seed(db: &Path) {
     store.set_password_hash("101", &hasher.hash("secret-101").await.expect("hash"), T0).await.expect("pw");
     store.set_pin_hash("107", &hasher.hash("1234").await.expect("hash"), T0).await.expect("pin");
     store.update_profile("100", "", "anna@example.com", T0).await.expect("e-mail");
+    store.set_caller_ids("100", &["0221998877".to_owned()], T0).await.expect("caller ids");
     let cdr = |id: u64, ext: &str, direction, disposition, peer: &str, at: i64| Cdr {
         core_id: id,
         extension: ext.into(),
