@@ -20,11 +20,18 @@ struct World {
 }
 
 fn world() -> World {
+    world_with("")
+}
+
+/// The world, with `sql` run on the store before the service starts (what an
+/// administrator would have set).
+fn world_with(sql: &str) -> World {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
     seeded_db(&data);
     let db = rusqlite::Connection::open(data.join("webcti.db")).expect("db");
     db.execute("UPDATE extension SET mobile_number = ?1 WHERE number = '100'", [MOBILE]).expect("mobile");
+    db.execute_batch(sql).expect("setup");
     drop(db);
     let sim = Sim::new(demo::plan(), Clock::Manual, T0);
     sim.with(|ex| ex.set_time_zone("Europe/Warsaw")).expect("zone");
@@ -402,4 +409,56 @@ fn services_are_programmed_and_the_exchange_honours_them() {
         r.body
     );
     assert!(!r.body.contains("2468"));
+}
+
+#[test]
+fn a_restricted_extension_cannot_forward_or_call_back_outside() {
+    let w = world_with(
+        "INSERT INTO extension_services (extension, restriction, updated_at) VALUES ('100', 'internal', 0)
+         ON CONFLICT (extension) DO UPDATE SET restriction = 'internal';",
+    );
+    let mut b = Browser::new(w.svc.client(), w.svc.lan_https);
+    assert_eq!(b.login("100", "secret-100").status, 303);
+    let before = w.sim.with(|ex| ex.program("100").cloned());
+    let refused = "may not call that number";
+    let base = [("no_answer_secs", "20"), ("voicemail", "1"), ("announcement", "0"), ("rules", "0")];
+    let with = |extra: &[(&'static str, &'static str)]| {
+        let mut f: Vec<(&str, &str)> = base.to_vec();
+        f.retain(|(k, _)| !extra.iter().any(|(e, _)| e == k));
+        f.extend_from_slice(extra);
+        f
+    };
+    for (what, fields) in [
+        ("always", with(&[("forward_always", "0900 123 456")])),
+        ("busy", with(&[("forward_busy", "+44 20 1234 5678")])),
+        ("no answer", with(&[("forward_no_answer", "0601234567")])),
+        ("unreachable", with(&[("forward_unreachable", "0601234567")])),
+        ("MobilePhone on no answer", with(&[("mobile_on_no_answer", "1")])),
+        (
+            "a rule",
+            with(&[
+                ("rules", "1"),
+                ("rule_0_active", "1"),
+                ("rule_0_when", "busy"),
+                ("rule_0_calls", "all"),
+                ("rule_0_presentation", "any"),
+                ("rule_0_kind", "number"),
+                ("rule_0_target", "00441234567"),
+            ]),
+        ),
+    ] {
+        b.get("/forwarding");
+        let r = b.post("/forwarding", &fields);
+        assert_eq!(r.status, 422, "{what}: {}", r.body);
+        assert!(r.body.contains(refused), "{what}: {}", r.body);
+    }
+    assert_eq!(w.sim.with(|ex| ex.program("100").cloned()), before, "the exchange kept its program");
+    // Internal targets are fine; follow-me goes to an extension anyway.
+    post_forwarding(&mut b, &[("forward_busy", "107"), ("follow_me", "101")]);
+    // Click-to-call with the MobilePhone first would dial the mobile: refused.
+    b.get("/start");
+    let r = b.post("/call", &[("number", "101"), ("mode", "mobile")]);
+    assert_eq!(r.header("location"), Some("/start?error=restricted"));
+    let r = b.post("/call", &[("number", "0221234567"), ("mode", "extension")]);
+    assert_eq!(r.header("location"), Some("/start?error=restricted"));
 }

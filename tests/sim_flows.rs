@@ -476,3 +476,49 @@ fn unacknowledged_records_are_kept_until_acknowledged() {
     w.sim.with(|ex| ex.ack(&[cdrs[0].core_id]));
     assert!(w.sim.with(|ex| ex.unacked_cdrs()).is_empty());
 }
+
+#[test]
+fn the_exchange_does_not_forward_where_the_extension_may_not_call() {
+    use webcti::sim::Ending;
+    let w = world();
+    // Internal only: forwarding outside, by any road, is refused when the call comes.
+    w.program("100", |p| {
+        p.restriction = Restriction::InternalOnly;
+        p.forward_always = Some("0900123456".into());
+    });
+    let call = w.sim.with(|ex| ex.incoming("0221234567", "100")).expect("incoming");
+    assert_eq!(w.sim.with(|ex| ex.ending(call)), Some(Ending::ForwardRefused("100".into())));
+    // An internal target is fine.
+    w.program("100", |p| p.forward_always = Some("101".into()));
+    let call = w.sim.with(|ex| ex.incoming("0221234567", "100")).expect("incoming");
+    assert_eq!(w.sim.with(|ex| ex.call_parties(call)).map(|(_, b)| b), Some(vec!["101".to_owned()]));
+    w.sim.with(|ex| ex.hang_up("101")).expect("hang up");
+    // After ringing unanswered, by a rule to a foreign number.
+    w.program("100", |p| {
+        p.forward_always = None;
+        p.restriction = Restriction::NoInternational;
+        p.rules = vec![ForwardRule {
+            active: true,
+            when: RuleWhen::NoAnswer,
+            calls: RuleCalls::All,
+            presentation: RulePresentation::Any,
+            target: RuleTarget::Number("000441234567".into()),
+        }];
+    });
+    let call = w.sim.with(|ex| ex.incoming("0221234567", "100")).expect("incoming");
+    w.sim.advance(30);
+    assert_eq!(w.sim.with(|ex| ex.ending(call)), Some(Ending::ForwardRefused("100".into())));
+    // A locked phone does not hand its calls to the MobilePhone, nor call it back.
+    w.program("100", |p| {
+        p.rules.clear();
+        p.restriction = Restriction::None;
+        p.phone_lock = true;
+        p.mobile = Some("0600100100".into());
+        p.mobile_on_unreachable = true;
+    });
+    w.sim.with(|ex| ex.set_reachable("100", false)).expect("unplugged");
+    let call = w.sim.with(|ex| ex.incoming("0221234567", "100")).expect("incoming");
+    assert_eq!(w.sim.with(|ex| ex.ending(call)), Some(Ending::ForwardRefused("100".into())));
+    let callback = w.sim.command(Command::DialViaMobile { ext: "100".into(), number: "101".into() });
+    assert_eq!(callback, Err(ErrorKind::Restricted));
+}

@@ -9,8 +9,20 @@ use std::sync::Arc;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 
+#[derive(Clone)]
 pub struct Client {
     config: Arc<rustls::ClientConfig>,
+    /// The local address to connect from (a loopback address such as 127.0.3.7).
+    source: Option<std::net::IpAddr>,
+}
+
+/// A TCP connection to `addr`, from `source` when given.
+pub fn tcp_from(source: Option<std::net::IpAddr>, addr: SocketAddr) -> std::io::Result<TcpStream> {
+    let Some(ip) = source else { return TcpStream::connect(addr) };
+    let socket = socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, None)?;
+    socket.bind(&SocketAddr::new(ip, 0).into())?;
+    socket.connect(&addr.into())?;
+    Ok(socket.into())
 }
 
 #[derive(Debug)]
@@ -42,12 +54,17 @@ impl Client {
             .expect("versions")
             .with_root_certificates(roots)
             .with_no_client_auth();
-        Client { config: Arc::new(config) }
+        Client { config: Arc::new(config), source: None }
+    }
+
+    /// The same client, connecting from `ip`.
+    pub fn from_address(&self, ip: std::net::IpAddr) -> Client {
+        Client { config: self.config.clone(), source: Some(ip) }
     }
 
     /// A GET over TLS; errors are returned, not panicked, so tests can assert refusals.
     pub fn get(&self, addr: SocketAddr, path: &str) -> Result<Response, String> {
-        let tcp = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+        let tcp = tcp_from(self.source, addr).map_err(|e| e.to_string())?;
         let name = ServerName::IpAddress(addr.ip().into());
         let conn = rustls::ClientConnection::new(self.config.clone(), name).map_err(|e| e.to_string())?;
         let mut tls = rustls::StreamOwned::new(conn, tcp);
@@ -100,11 +117,12 @@ impl Client {
         parse(&raw)
     }
 
-    fn connect(
+    /// A TLS connection to write a request of one's own on.
+    pub fn connect(
         &self,
         addr: SocketAddr,
     ) -> Result<rustls::StreamOwned<rustls::ClientConnection, TcpStream>, String> {
-        let tcp = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+        let tcp = tcp_from(self.source, addr).map_err(|e| e.to_string())?;
         let name = ServerName::IpAddress(addr.ip().into());
         let conn = rustls::ClientConnection::new(self.config.clone(), name).map_err(|e| e.to_string())?;
         Ok(rustls::StreamOwned::new(conn, tcp))
@@ -188,6 +206,26 @@ impl EventStream {
             .filter(|e| e.contains(needle))
             .last()
             .and_then(|e| e.lines().find_map(|l| l.strip_prefix("id:").map(|v| v.trim().to_owned())))
+    }
+
+    /// Reads until the server ends the stream (its last chunk, or the connection
+    /// closing), or the deadline passes: whether it ended.
+    pub fn wait_end(&mut self, within: std::time::Duration) -> bool {
+        let deadline = std::time::Instant::now() + within;
+        let mut buf = [0u8; 4096];
+        while !self.seen.ends_with("\r\n0\r\n\r\n") {
+            if std::time::Instant::now() > deadline {
+                return false;
+            }
+            match self.tls.read(&mut buf) {
+                Ok(0) => return true,
+                Ok(n) => self.seen.push_str(&String::from_utf8_lossy(&buf[..n])),
+                Err(e)
+                    if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+                Err(_) => return true,
+            }
+        }
+        true
     }
 
     /// Reads until `needle` has arrived (or the deadline passes): an event awaited.
