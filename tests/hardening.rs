@@ -104,7 +104,7 @@ fn hundreds_of_parallel_guesses_from_many_addresses_stay_within_the_budget() {
     // 107 has only a PIN: 400 guesses from 40 addresses, 10 at a time each.
     let attackers: Vec<_> = (0..40u8)
         .map(|a| {
-            let mut b = Browser::new(svc.client().from_address(loopback(3, a + 1)), svc.lan_https);
+            let mut b = Browser::new(svc.client().connecting_from(loopback(3, a + 1)), svc.lan_https);
             std::thread::spawn(move || {
                 (0..10)
                     .map(|i| b.login("107", &format!("{:04}", 1000 + u16::from(a) * 10 + i)).status)

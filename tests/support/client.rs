@@ -58,7 +58,7 @@ impl Client {
     }
 
     /// The same client, connecting from `ip`.
-    pub fn from_address(&self, ip: std::net::IpAddr) -> Client {
+    pub fn connecting_from(&self, ip: std::net::IpAddr) -> Client {
         Client { config: self.config.clone(), source: Some(ip) }
     }
 
