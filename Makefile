@@ -11,7 +11,7 @@ NIGHTLY := $(shell sed -n 's/^nightly *= *"\(.*\)"/\1/p' cross/nightly.toml)
 ARMV7_RUSTFLAGS := -C target-feature=+crt-static -C link-self-contained=no -L $(CURDIR)/target/armv7-unwind
 
 
-.PHONY: run test test-setup lint test-native cross cross-setup cross-test bench soak fuzz clean
+.PHONY: run test test-setup lint test-native cross cross-setup cross-test bench bench-memory-a64 soak fuzz clean
 FUZZ_SECS ?= 60
 
 ## run: the service on the simulated board (board/sim), data in ./var
@@ -58,6 +58,11 @@ bench:
 	$(CARGO) bench --bench store
 	$(CARGO) bench --bench core
 	$(CARGO) bench --bench portal
+	$(CARGO) bench --bench memory
+
+## bench-memory-a64: the memory benchmark with the aarch64 service under qemu
+bench-memory-a64: cross-setup
+	WEBCTI_TEST_RUNNER=qemu-aarch64-static $(CARGO) bench --bench memory --target $(A64)
 
 ## soak: the crash test with a thousand kills
 soak:

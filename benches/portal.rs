@@ -52,6 +52,19 @@ fn connector(cert: &std::path::Path) -> TlsConnector {
 
 type Tls = tokio_rustls::client::TlsStream<TcpStream>;
 
+/// Subscriber `i`'s own desk: a loopback address of its own (127.1.x.y), as on
+/// a LAN, where the service counts connections and logins per address.
+fn desk(i: usize) -> std::net::IpAddr {
+    std::net::IpAddr::from([127, 1, (i / 250) as u8, (i % 250 + 1) as u8])
+}
+
+async fn connect_from(tls: &TlsConnector, from: std::net::IpAddr, addr: std::net::SocketAddr) -> Tls {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.bind(std::net::SocketAddr::new(from, 0)).expect("bind");
+    let tcp = socket.connect(addr).await.expect("connect");
+    tls.connect(ServerName::IpAddress(addr.ip().into()), tcp).await.expect("tls")
+}
+
 async fn connect(tls: &TlsConnector, addr: std::net::SocketAddr) -> Tls {
     let tcp = TcpStream::connect(addr).await.expect("connect");
     tls.connect(ServerName::IpAddress(addr.ip().into()), tcp).await.expect("tls")
@@ -100,8 +113,13 @@ fn cookie(headers: &[(String, String)], name: &str) -> Option<String> {
 }
 
 /// Logs one subscriber in; returns the session cookie.
-async fn login(tls: TlsConnector, addr: std::net::SocketAddr, number: String) -> String {
-    let mut r = BufReader::new(connect(&tls, addr).await);
+async fn login(
+    tls: TlsConnector,
+    from: std::net::IpAddr,
+    addr: std::net::SocketAddr,
+    number: String,
+) -> String {
+    let mut r = BufReader::new(connect_from(&tls, from, addr).await);
     let (_, h, body) = request(&mut r, addr, "GET / HTTP/1.1", "").await;
     let pre = cookie(&h, "__Host-webcti_pre").expect("pre cookie");
     let csrf = body
@@ -199,7 +217,8 @@ async fn main() {
     let start = Instant::now();
     let mut cookies = Vec::with_capacity(subs);
     for chunk in (0..subs).collect::<Vec<_>>().chunks(8) {
-        let logins: Vec<_> = chunk.iter().map(|i| tokio::spawn(login(tls.clone(), addr, ext(*i)))).collect();
+        let logins: Vec<_> =
+            chunk.iter().map(|i| tokio::spawn(login(tls.clone(), desk(*i), addr, ext(*i)))).collect();
         for l in logins {
             cookies.push(l.await.expect("login"));
         }
@@ -212,7 +231,7 @@ async fn main() {
     let notify = Arc::new(Notify::new());
     let mut opened = 0;
     for (i, c) in cookies.iter().enumerate() {
-        let mut stream = connect(&tls, addr).await;
+        let mut stream = connect_from(&tls, desk(i), addr).await;
         let req = format!("GET /events HTTP/1.1\r\nHost: {addr}\r\nCookie: __Host-webcti_session={c}\r\nAccept: text/event-stream\r\n\r\n");
         stream.write_all(req.as_bytes()).await.expect("sse");
         let (arrived, notify, me) = (arrived.clone(), notify.clone(), ext(i));
@@ -260,10 +279,10 @@ async fn main() {
     // Start page over TLS, keep-alive, 8 clients for 5 seconds.
     let until = Instant::now() + Duration::from_secs(5);
     let mut tasks = Vec::new();
-    for c in cookies.into_iter().take(8) {
+    for (i, c) in cookies.into_iter().take(8).enumerate() {
         let tls = tls.clone();
         tasks.push(tokio::spawn(async move {
-            let mut r = BufReader::new(connect(&tls, addr).await);
+            let mut r = BufReader::new(connect_from(&tls, desk(i), addr).await);
             let head = format!("GET /start HTTP/1.1\r\nCookie: __Host-webcti_session={c}");
             let mut n = 0u64;
             while Instant::now() < until {

@@ -276,3 +276,36 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_counted_by_host_or_ipv6_site() {
+        let v4: IpAddr = "203.0.113.9".parse().expect("v4");
+        assert_eq!(address_key(v4), v4);
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().expect("v6");
+        let b: IpAddr = "2001:db8:1:2:bbbb::2".parse().expect("v6");
+        let other: IpAddr = "2001:db8:1:3::1".parse().expect("v6");
+        assert_eq!(address_key(a), address_key(b), "one /64 is one site");
+        assert_ne!(address_key(a), address_key(other));
+        let mapped: IpAddr = "::ffff:203.0.113.9".parse().expect("mapped");
+        assert_eq!(address_key(mapped), v4);
+    }
+
+    #[tokio::test]
+    async fn an_address_gets_its_share_and_gives_it_back() {
+        let gate = Gate::new(Pool { connections: 10, per_address: 2 });
+        let ip: IpAddr = "10.0.0.5".parse().expect("ip");
+        let permit = || gate.permits.clone().try_acquire_owned().expect("permit");
+        let first = gate.admit(permit(), ip).expect("first");
+        let second = gate.admit(permit(), ip).expect("second");
+        assert!(gate.admit(permit(), ip).is_none(), "beyond the share");
+        assert!(gate.admit(permit(), "10.0.0.6".parse().expect("ip")).is_some(), "another address");
+        drop(first);
+        assert!(gate.admit(permit(), ip).is_some(), "a place given back");
+        drop(second);
+        assert_eq!(gate.open(), 0, "every permit is back");
+    }
+}
