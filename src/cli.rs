@@ -263,7 +263,7 @@ fn init_tracing(board_level: &str) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(ansi)
-        .with_writer(std::io::stderr)
+        .with_writer(crate::system::log_line::Stderr { ansi })
         .try_init();
 }
 

@@ -42,6 +42,9 @@ impl Reset {
     /// in the background. Returns nothing the caller could tell apart.
     pub async fn request(&self, ext: &str, now: i64) {
         let ext = ext.trim();
+        if !crate::domain::account::is_extension(ext) {
+            return;
+        }
         let Some(mailer) = self.mailer.clone() else {
             tracing::warn!(
                 "a password reset was asked for, but no mail server is set (smtp in the board file)"

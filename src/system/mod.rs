@@ -1,8 +1,10 @@
 //! What the process asks of the operating system: dropping root after binding,
-//! feeding the hardware watchdog, the clock, the stop signals, durable files and randomness.
+//! feeding the hardware watchdog, the clock, the stop signals, durable files, randomness
+//! and the log's writer.
 
 pub mod clock;
 pub mod files;
+pub mod log_line;
 pub mod privileges;
 pub mod random;
 pub mod signals;
