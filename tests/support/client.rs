@@ -211,39 +211,36 @@ impl EventStream {
     /// Reads until the server ends the stream (its last chunk, or the connection
     /// closing), or the deadline passes: whether it ended.
     pub fn wait_end(&mut self, within: std::time::Duration) -> bool {
-        let deadline = std::time::Instant::now() + within;
-        let mut buf = [0u8; 4096];
-        while !self.seen.ends_with("\r\n0\r\n\r\n") {
-            if std::time::Instant::now() > deadline {
-                return false;
-            }
-            match self.tls.read(&mut buf) {
-                Ok(0) => return true,
-                Ok(n) => self.seen.push_str(&String::from_utf8_lossy(&buf[..n])),
-                Err(e)
-                    if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
-                Err(_) => return true,
-            }
-        }
-        true
+        !matches!(self.read_until(|seen| seen.ends_with("\r\n0\r\n\r\n"), within), Reading::Late)
     }
 
     /// Reads until `needle` has arrived (or the deadline passes): an event awaited.
     pub fn wait_for(&mut self, needle: &str, within: std::time::Duration) -> bool {
+        matches!(self.read_until(|seen| seen.contains(needle), within), Reading::Done)
+    }
+
+    fn read_until(&mut self, done: impl Fn(&str) -> bool, within: std::time::Duration) -> Reading {
         let deadline = std::time::Instant::now() + within;
         let mut buf = [0u8; 4096];
-        while !self.seen.contains(needle) {
+        while !done(&self.seen) {
             if std::time::Instant::now() > deadline {
-                return false;
+                return Reading::Late;
             }
             match self.tls.read(&mut buf) {
-                Ok(0) => return false,
+                Ok(0) => return Reading::Closed,
                 Ok(n) => self.seen.push_str(&String::from_utf8_lossy(&buf[..n])),
                 Err(e)
                     if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
-                Err(_) => return false,
+                Err(_) => return Reading::Closed,
             }
         }
-        true
+        Reading::Done
     }
+}
+
+/// How reading a stream until something arrives ended.
+enum Reading {
+    Done,
+    Closed,
+    Late,
 }
