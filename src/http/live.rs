@@ -55,26 +55,29 @@ pub async fn events(
 
 /// The events the feed shows, until its session ends (logout, password change or
 /// reset, timeout): then the stream ends, and the browser's reconnect finds no session.
-fn live_stream(start: Phase, feed: Feed) -> impl Stream<Item = Result<Event, Infallible>> {
-    stream::unfold((start, feed), |(mut phase, mut feed)| async move {
+fn live_stream(start: Phase, mut feed: Feed) -> impl Stream<Item = Result<Event, Infallible>> {
+    let ended = feed.ended();
+    stream::unfold((start, feed, ended), |(mut phase, feed, mut ended)| async move {
         loop {
             phase = match phase {
                 Phase::Backlog(mut it, rx) => match it.next() {
                     Some(p) if feed.shows(&p.live) => {
-                        return Some((Ok(sse(&p)), (Phase::Backlog(it, rx), feed)))
+                        return Some((Ok(sse(&p)), (Phase::Backlog(it, rx), feed, ended)))
                     }
                     Some(_) => Phase::Backlog(it, rx),
                     None => Phase::Live(rx),
                 },
                 Phase::Live(mut rx) => match tokio::select! {
                     r = rx.recv() => r,
-                    _ = feed.ended() => return None,
+                    _ = &mut ended => return None,
                 } {
-                    Ok(p) if feed.shows(&p.live) => return Some((Ok(sse(&p)), (Phase::Live(rx), feed))),
+                    Ok(p) if feed.shows(&p.live) => {
+                        return Some((Ok(sse(&p)), (Phase::Live(rx), feed, ended)))
+                    }
                     Ok(_) => Phase::Live(rx),
                     // Fell behind: the page reloads its panels.
                     Err(broadcast::error::RecvError::Lagged(_)) => {
-                        return Some((Ok(resync()), (Phase::Live(rx), feed)))
+                        return Some((Ok(resync()), (Phase::Live(rx), feed, ended)))
                     }
                     Err(broadcast::error::RecvError::Closed) => return None,
                 },

@@ -28,6 +28,9 @@ pub struct Feed {
     session: Option<SessionStream>,
 }
 
+/// The end of a feed's session, as a future of its own.
+pub type Ended = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
 /// Where a subscription starts.
 pub enum Start {
     /// The events missed since the last one seen, then the live ones.
@@ -80,11 +83,13 @@ impl Feed {
         Feed { actor, departments: HashMap::new(), session: None }
     }
 
-    /// Completes when the feed's session ends (never, for a feed without one).
-    pub async fn ended(&mut self) {
-        match &mut self.session {
-            Some(s) => s.ended().await,
-            None => std::future::pending().await,
+    /// A future that completes when the feed's session ends (never, for a feed
+    /// without one). Made once and polled along with the events: it holds the
+    /// stream's place in the extension's count until it is dropped.
+    pub fn ended(&mut self) -> Ended {
+        match self.session.take() {
+            Some(mut s) => Box::pin(async move { s.ended().await }),
+            None => Box::pin(std::future::pending()),
         }
     }
 
