@@ -29,7 +29,7 @@ use crate::system::clock::Clock as ServiceClock;
 use crate::system::{files, privileges, random, watchdog::Watchdog};
 
 /// The first administrator's one-time setup secret, kept until an administrator exists.
-pub const SETUP_SECRET_FILE: &str = "setup-secret";
+pub const SETUP_SECRET_FILE: &str = crate::services::setup::SECRET_FILE;
 
 /// Why the service could not start or stop cleanly.
 #[derive(Debug, thiserror::Error)]
@@ -117,7 +117,7 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<(), AppError> {
     let reset = Arc::new(password_reset(&config, &store, &interfaces)?);
     let ctx = Context::new(store.clone(), core, bus, clock, config.board.time_zone.clone())
         .with_outside_prefix(&config.core.outside_prefix);
-    let services = Services::new(ctx, auth, reset, config.paths.data_dir.join("installer"));
+    let services = Services::new(ctx, auth, reset, config.paths.data_dir.clone());
     let state = HttpState { services, https_only: config.tls.https_only };
     http::serve(interfaces, tls, state, shutdown, Duration::from_secs(config.service.drain_secs)).await;
 

@@ -25,6 +25,7 @@ mod reset;
 pub mod routes;
 pub mod session;
 mod settings;
+mod setup;
 pub mod tls;
 
 use std::collections::HashMap;

@@ -2,17 +2,16 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form};
 use serde::Deserialize;
 
 use super::error::{html as render, password_problem_key as problem_key, Answer, HttpError};
 use super::i18n::{visitor_language, Tr};
-use super::session::{self, Cookie, Transport};
+use super::session::{self, Transport};
 use super::HttpState;
 use crate::services::auth::AuthError;
-use crate::system::random;
 
 #[derive(Template)]
 #[template(path = "forgot.html")]
@@ -23,25 +22,12 @@ struct ForgotPage<'a> {
     sent: bool,
 }
 
-/// A page with a fresh double-submit token for its form.
-fn with_token(status: Answer, tx: Transport, page: impl FnOnce(&str) -> Response) -> Response {
-    let Ok(token) = random::hex_token(16) else {
-        return HttpError::Internal("no random token".into()).into_response();
-    };
-    let body = page(&token);
-    (status.status(), [(header::SET_COOKIE, session::set_cookie(Cookie::Pre, &token, 3600, tx.tls))], body)
-        .into_response()
-}
-
-fn pre_token_ok(h: &HeaderMap, tx: Transport, form_token: &str) -> bool {
-    let pre = session::cookie(h, Cookie::Pre, tx.tls).unwrap_or("");
-    session::same_origin(h) && !pre.is_empty() && session::same_secret(pre, form_token)
-}
-
 /// `GET /forgot`
 pub async fn forgot_form(Extension(tx): Extension<Transport>, h: HeaderMap) -> Response {
     let t = visitor_language(&h);
-    with_token(Answer::Shown, tx, |csrf| render(ForgotPage { t, layout: "auto", csrf, sent: false }))
+    session::with_pre_token(Answer::Shown, tx, |csrf| {
+        render(ForgotPage { t, layout: "auto", csrf, sent: false })
+    })
 }
 
 #[derive(Deserialize)]
@@ -60,7 +46,7 @@ pub async fn forgot(
     Form(f): Form<ForgotForm>,
 ) -> Response {
     let t = visitor_language(&h);
-    if !pre_token_ok(&h, tx, &f.csrf) {
+    if !session::pre_token_ok(&h, tx, &f.csrf) {
         return HttpError::Forbidden(t.t("login.expired").to_owned()).into_response();
     }
     state.services.reset.request(&f.extension, state.services.now()).await;
@@ -101,7 +87,7 @@ pub async fn reset_form(
         is_token(&q.token) && state.services.reset.valid(&q.token, state.services.now()).await.is_some();
     let status = if valid { Answer::Shown } else { Answer::Gone };
     let error = if valid { "" } else { t.t("reset.invalid") };
-    with_token(status, tx, |csrf| {
+    session::with_pre_token(status, tx, |csrf| {
         render(ResetPage { t, layout: "auto", csrf, token: &q.token, show_form: valid, error, notice: "" })
     })
 }
@@ -126,11 +112,11 @@ pub async fn reset(
     Form(f): Form<ResetForm>,
 ) -> Response {
     let t = visitor_language(&h);
-    if !pre_token_ok(&h, tx, &f.csrf) {
+    if !session::pre_token_ok(&h, tx, &f.csrf) {
         return HttpError::Forbidden(t.t("login.expired").to_owned()).into_response();
     }
     let page = |status: Answer, show_form, error: &str, notice: &str| {
-        with_token(status, tx, |csrf| {
+        session::with_pre_token(status, tx, |csrf| {
             render(ResetPage { t, layout: "auto", csrf, token: &f.token, show_form, error, notice })
         })
     };

@@ -11,6 +11,7 @@ use axum::Router;
 use super::HttpState;
 use super::{
     assets, features, forwarding, headers, installer, keys, live, login, phonebook, portal, reset, settings,
+    setup,
 };
 
 /// Form bodies larger than this are refused before they are read.
@@ -40,6 +41,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/forgot", Access::Anyone),
     ("GET", "/reset", Access::Anyone),
     ("POST", "/reset", Access::Anyone),
+    ("GET", "/setup", Access::Anyone),
+    ("POST", "/setup", Access::Anyone),
     ("GET", "/start", Access::Subscriber),
     ("GET", "/start/panels", Access::Subscriber),
     ("GET", "/history", Access::Subscriber),
@@ -77,6 +80,7 @@ pub fn router(state: HttpState, webcti: bool) -> Router {
             .route("/password", get(login::password_form).post(login::set_password))
             .route("/forgot", get(reset::forgot_form).post(reset::forgot))
             .route("/reset", get(reset::reset_form).post(reset::reset))
+            .route("/setup", get(setup::setup_form).post(setup::setup))
             .route("/start", get(portal::start))
             .route("/start/panels", get(portal::panels))
             .route("/history", get(portal::history))

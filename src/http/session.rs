@@ -8,7 +8,7 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue};
 
-use super::error::HttpError;
+use super::error::{Answer, HttpError};
 use super::i18n::Tr;
 use super::HttpState;
 use crate::domain::access::{Actor, Channel};
@@ -110,6 +110,28 @@ pub fn session_cookie(id: &str, tls: bool) -> HeaderValue {
 
 pub fn clear_cookie(which: Cookie, tls: bool) -> HeaderValue {
     set_cookie(which, "", 0, tls)
+}
+
+/// A visitor's page (no session yet) with a fresh double-submit token for its
+/// form: the token is in the page and in a cookie, and the post must bring both.
+pub fn with_pre_token(
+    status: Answer,
+    tx: Transport,
+    page: impl FnOnce(&str) -> axum::response::Response,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let Ok(token) = crate::system::random::hex_token(16) else {
+        return HttpError::Internal("no random token".into()).into_response();
+    };
+    let body = page(&token);
+    (status.status(), [(header::SET_COOKIE, set_cookie(Cookie::Pre, &token, 3600, tx.tls))], body)
+        .into_response()
+}
+
+/// Whether a visitor's post brings the token of [`with_pre_token`], from our own page.
+pub fn pre_token_ok(h: &HeaderMap, tx: Transport, form_token: &str) -> bool {
+    let pre = cookie(h, Cookie::Pre, tx.tls).unwrap_or("");
+    same_origin(h) && !pre.is_empty() && same_secret(pre, form_token)
 }
 
 /// Compares secrets in time that does not depend on where they differ.

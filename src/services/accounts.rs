@@ -54,7 +54,6 @@ impl Accounts {
         self.ctx.store.profile(ext).await?.ok_or(ServiceError::NotFound)
     }
 
-    /// Sets the description and e-mail address; returns the profile as stored.
     /// Sets the description and the e-mail address. A subscriber changing his
     /// own address gives his current password (the address receives reset
     /// links, so a borrowed session must not be able to redirect them).

@@ -6,6 +6,9 @@ use std::path::PathBuf;
 use super::{Context, ServiceError};
 use crate::domain::access::{Action, Actor, Target};
 
+/// The directory in the data directory where the installer is put.
+pub const DIR: &str = "installer";
+
 #[derive(Clone)]
 pub struct Installer {
     ctx: Context,

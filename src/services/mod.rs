@@ -31,6 +31,7 @@ pub mod reset;
 pub mod resync;
 pub mod retention;
 pub mod sessions;
+pub mod setup;
 pub mod throttle;
 pub mod voicemail;
 
@@ -132,6 +133,7 @@ pub struct Services {
     pub installer: installer::Installer,
     pub auth: Arc<auth::Auth>,
     pub reset: Arc<reset::Reset>,
+    pub setup: Arc<setup::Setup>,
     store: Store,
     link: LinkHealth,
     clock: Clock,
@@ -145,12 +147,7 @@ pub struct Health {
 }
 
 impl Services {
-    pub fn new(
-        ctx: Context,
-        auth: Arc<auth::Auth>,
-        reset: Arc<reset::Reset>,
-        installer_dir: PathBuf,
-    ) -> Services {
+    pub fn new(ctx: Context, auth: Arc<auth::Auth>, reset: Arc<reset::Reset>, data_dir: PathBuf) -> Services {
         Services {
             accounts: accounts::Accounts::new(ctx.clone(), auth.clone()),
             calls: calls::Calls::new(ctx.clone()),
@@ -160,7 +157,12 @@ impl Services {
             features: features::Features::new(ctx.clone(), auth.clone()),
             forwarding: forwarding::Forwarding::new(ctx.clone()),
             live: live::LiveEvents::new(ctx.clone(), auth.sessions.clone()),
-            installer: installer::Installer::new(ctx.clone(), installer_dir),
+            installer: installer::Installer::new(ctx.clone(), data_dir.join(installer::DIR)),
+            setup: Arc::new(setup::Setup::new(
+                ctx.store.clone(),
+                auth.clone(),
+                data_dir.join(setup::SECRET_FILE),
+            )),
             auth,
             reset,
             link: ctx.core.health(),

@@ -15,6 +15,16 @@ pub struct Credentials {
 }
 
 pub use crate::domain::account::Profile;
+
+/// What [`Store::complete_setup`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetupDone {
+    /// The first administrator is named.
+    Now,
+    /// Setup was done before; nothing changed.
+    Already,
+    NoSuchExtension,
+}
 use crate::domain::phonebook::PublicRight;
 
 impl Store {
@@ -43,6 +53,33 @@ impl Store {
             // A reset link mailed before the change no longer works.
             c.execute("DELETE FROM password_reset WHERE extension = ?1", params![number])?;
             Ok(changed == 1)
+        })
+        .await
+    }
+
+    /// The first administrator (SPEC A1): in one job, unless setup is done
+    /// already, `number` gets this password and the administrator's rights, and
+    /// setup is marked done. What happened is the answer.
+    pub async fn complete_setup(&self, number: &str, hash: &str, now: i64) -> Result<SetupDone, StoreError> {
+        let (number, hash) = (number.to_owned(), hash.to_owned());
+        self.write(move |c| {
+            let done: Option<String> = c
+                .query_row("SELECT value FROM setting WHERE key = 'setup.done'", [], |r| r.get(0))
+                .optional()?;
+            if done.is_some() {
+                return Ok(SetupDone::Already);
+            }
+            let changed = c.execute(
+                "UPDATE extension SET password_hash = ?2, pin_hash = NULL, password_set_at = ?3, is_admin = 1,
+                 updated_at = ?3 WHERE number = ?1",
+                params![number, hash, now],
+            )?;
+            if changed != 1 {
+                return Ok(SetupDone::NoSuchExtension);
+            }
+            c.execute("DELETE FROM password_reset WHERE extension = ?1", params![number])?;
+            c.execute("INSERT INTO setting (key, value) VALUES ('setup.done', ?1)", params![number])?;
+            Ok(SetupDone::Now)
         })
         .await
     }
