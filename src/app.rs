@@ -20,7 +20,7 @@ use crate::services::intake;
 use crate::services::mail::Mailer;
 use crate::services::reset::Reset;
 use crate::services::resync::FromStore;
-use crate::services::{Context, Services};
+use crate::services::{BoardInfo, Context, Services};
 use crate::shutdown::Shutdown;
 use crate::sim::traffic::{self, TrafficConfig};
 use crate::sim::{self, Clock, Sim, SimCore};
@@ -116,7 +116,14 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<(), AppError> {
     }
     let reset = Arc::new(password_reset(&config, &store, &interfaces)?);
     let ctx = Context::new(store.clone(), core, bus, clock, config.board.time_zone.clone())
-        .with_outside_prefix(&config.core.outside_prefix);
+        .with_outside_prefix(&config.core.outside_prefix)
+        .with_board(BoardInfo {
+            name: config.board.name.clone(),
+            hostname: config.board.hostname.clone(),
+            simulated: config.board.simulated,
+            data_dir: config.paths.data_dir.clone(),
+            started: sim::wall_clock(),
+        });
     let services = Services::new(ctx, auth, reset, config.paths.data_dir.clone());
     let state = HttpState { services, https_only: config.tls.https_only };
     http::serve(interfaces, tls, state, shutdown, Duration::from_secs(config.service.drain_secs)).await;

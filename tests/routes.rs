@@ -1,6 +1,6 @@
 //! The route × role matrix: every route of the portal, requested by a visitor, a
-//! PIN login that has not set its password yet, and a subscriber, against the
-//! real service. Authorisation is decided on the server for every one; a state
+//! PIN login that has not set its password yet, a subscriber and an
+//! administrator, against the real service. Authorisation is decided on the server for every one; a state
 //! change without our page's CSRF token is refused even with a live session.
 
 mod support;
@@ -44,6 +44,8 @@ fn every_route_for_every_role() {
     pin.login("107", "1234");
     let mut subscriber = Browser::new(svc.client(), svc.lan_https);
     subscriber.login("100", "secret-100");
+    let mut admin = Browser::new(svc.client(), svc.lan_https);
+    admin.login("120", "secret-120");
     let mut wrong = Vec::new();
     // Logging out ends the session: that route goes last.
     let mut routes: Vec<_> = ROUTES.to_vec();
@@ -52,6 +54,7 @@ fn every_route_for_every_role() {
         let v = request(&mut visitor, method, path, false);
         let p = request(&mut pin, method, path, false);
         let s = request(&mut subscriber, method, path, true);
+        let a = request(&mut admin, method, path, true);
         let ok = match access {
             // Visitors are answered (a form, a refusal of a forged post), never sent to log in.
             Access::Anyone => !login_redirect(&v) && v.status < 500 && !login_redirect(&s),
@@ -69,6 +72,14 @@ fn every_route_for_every_role() {
                     && p.status < 500
                     && !login_redirect(&s)
             }
+            // Subscribers are refused; only the administrator is answered.
+            Access::Administrator => {
+                login_redirect(&v)
+                    && p.header("location") == Some("/password")
+                    && s.status == 403
+                    && !login_redirect(&a)
+                    && a.status < 400
+            }
         };
         // A session's state change needs our page's token: an empty body has none.
         let forged_refused = match (method, access) {
@@ -77,16 +88,19 @@ fn every_route_for_every_role() {
             (_, Access::Anyone) => v.status == 403,
             (_, Access::Subscriber) => s.status == 403,
             (_, Access::SubscriberOrPin) => s.status == 403 && p.status == 403,
+            (_, Access::Administrator) => s.status == 403 && a.status == 403,
         };
         if !ok || !forged_refused {
             wrong.push(format!(
-                "{method} {path} ({access:?}): visitor {} {:?}, pin {} {:?}, subscriber {} {:?}",
+                "{method} {path} ({access:?}): visitor {} {:?}, pin {} {:?}, subscriber {} {:?}, administrator {} {:?}",
                 v.status,
                 v.header("location"),
                 p.status,
                 p.header("location"),
                 s.status,
-                s.header("location")
+                s.header("location"),
+                a.status,
+                a.header("location")
             ));
         }
     }

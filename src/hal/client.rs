@@ -77,6 +77,15 @@ impl WireCore {
 }
 
 impl SwitchCore for WireCore {
+    fn describe(&self) -> super::CoreInfo {
+        let version = self.stats.version.load(Ordering::Relaxed);
+        super::CoreInfo {
+            kind: "wire",
+            protocol: u16::try_from(version).ok().filter(|v| *v > 0),
+            connects: self.stats.connects.load(Ordering::Relaxed),
+        }
+    }
+
     fn command(&self, command: Command) -> BoxFuture<'_, Result<Reply, CoreError>> {
         Box::pin(async move {
             let (done, reply) = oneshot::channel();

@@ -61,6 +61,20 @@ pub trait SwitchCore: Send + Sync + 'static {
     fn take_events(&self) -> Option<mpsc::Receiver<CoreEvent>>;
     /// Whether the link is up, as it changes.
     fn health(&self) -> LinkHealth;
+    /// What the core is and how it is reached, for the administrator's page.
+    fn describe(&self) -> CoreInfo;
+}
+
+/// What the administrator is told about the core.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoreInfo {
+    /// "simulator" (in this process) or "wire" (a core over its link).
+    pub kind: &'static str,
+    /// The wire protocol version of the current (or last) session; `None` in
+    /// process or before the first session.
+    pub protocol: Option<u16>,
+    /// Sessions opened with the core since the start.
+    pub connects: u64,
 }
 
 /// Whether the link to the switching core is up, as the health check and the

@@ -6,6 +6,7 @@
 //! in one file per feature and import only the edge's own rooms (`error`,
 //! `session`, `form`, `i18n`, `json`), never each other; `routes` imports them.
 
+mod admin;
 mod assets;
 mod error;
 mod features;

@@ -10,8 +10,8 @@ use axum::Router;
 
 use super::HttpState;
 use super::{
-    assets, features, forwarding, headers, installer, keys, live, login, phonebook, portal, reset, settings,
-    setup,
+    admin, assets, features, forwarding, headers, installer, keys, live, login, phonebook, portal, reset,
+    settings, setup,
 };
 
 /// Form bodies larger than this are refused before they are read.
@@ -26,6 +26,8 @@ pub enum Access {
     Subscriber,
     /// A logged-in subscriber, also while a PIN login has yet to set a password.
     SubscriberOrPin,
+    /// A logged-in subscriber with the administrator's rights.
+    Administrator,
 }
 
 /// Every route with its method and who may reach it; `tests/routes.rs` checks
@@ -64,6 +66,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/phonebook/export", Access::Subscriber),
     ("POST", "/phonebook/import", Access::Subscriber),
     ("GET", "/events", Access::Subscriber),
+    ("GET", "/admin", Access::Administrator),
     ("GET", "/healthz", Access::Anyone),
     ("GET", "/static/style.css", Access::Anyone),
 ];
@@ -104,6 +107,7 @@ pub fn router(state: HttpState, webcti: bool) -> Router {
                     .layer(axum::extract::DefaultBodyLimit::max(phonebook::MAX_IMPORT_BYTES)),
             )
             .route("/events", get(live::events))
+            .route("/admin", get(admin::about))
             .route("/healthz", get(assets::healthz))
             .route("/static/{file}", get(assets::asset))
             .fallback(assets::not_found)

@@ -80,6 +80,30 @@ impl Subscriber {
     }
 }
 
+/// An administrator, checked on the server for every request of the
+/// administrator's pages: the subscriber he logged in as (session, profile,
+/// language) and the administrator [`Actor`] those pages call services as.
+pub struct Administrator {
+    pub who: Subscriber,
+    pub actor: Actor,
+}
+
+impl FromRequestParts<HttpState> for Administrator {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &HttpState) -> Result<Self, Self::Rejection> {
+        let who = Subscriber::from_request_parts(parts, state).await?;
+        let (actor, _) = state
+            .services
+            .accounts
+            .administrator_for(&who.session, Channel::Web)
+            .await
+            .map_err(|e| who.error(e))?;
+        tracing::Span::current().record("actor", tracing::field::display(actor.label()));
+        Ok(Administrator { who, actor })
+    }
+}
+
 /// A cookie's value from the request (by its name for this transport).
 pub fn cookie(headers: &HeaderMap, which: Cookie, tls: bool) -> Option<&str> {
     named_cookie(headers, which.name(tls))

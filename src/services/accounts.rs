@@ -9,7 +9,7 @@ use super::auth::Auth;
 use super::bus::{Changed, Live};
 use super::sessions::Session;
 use super::{Context, ServiceError};
-use crate::domain::access::{Action, Actor, Channel, Facet, Who};
+use crate::domain::access::{Action, Actor, Channel, Denied, Facet, Who};
 use crate::domain::account::{check_profile, Profile, ProfileProblem, LANGUAGES, LAYOUTS};
 
 #[derive(Clone)]
@@ -46,6 +46,23 @@ impl Accounts {
         let who =
             Who::Subscriber { ext: session.ext.clone(), pin_only: session.must_set_password, public_book };
         Ok((Actor::new(who, via), profile))
+    }
+
+    /// The administrator behind a login session: refused unless the extension
+    /// has the administrator's rights. The portal's own pages keep taking
+    /// [`Accounts::actor_for`], so an administrator's start page shows his own
+    /// extension as anybody's does.
+    pub async fn administrator_for(
+        &self,
+        session: &Session,
+        via: Channel,
+    ) -> Result<(Actor, Profile), ServiceError> {
+        let profile = self.ctx.store.profile(&session.ext).await?.ok_or(ServiceError::NotFound)?;
+        if !profile.is_admin || session.must_set_password {
+            tracing::info!(extension = %session.ext, "refused: not an administrator");
+            return Err(ServiceError::Denied(Denied::AdministratorsOnly));
+        }
+        Ok((Actor::new(Who::Administrator { name: session.ext.clone() }, via), profile))
     }
 
     #[tracing::instrument(name = "service", skip_all, fields(call = "accounts.profile", actor = %actor.label(), via = actor.via.code(), extension = %ext))]

@@ -13,6 +13,7 @@
 //! [`installer`]. Infrastructure: [`auth`], [`reset`], [`sessions`], [`throttle`],
 //! [`password`], [`bus`], [`intake`], [`resync`], [`retention`], [`mail`].
 
+pub mod about;
 pub mod accounts;
 pub mod auth;
 pub mod bus;
@@ -55,6 +56,19 @@ pub struct Context {
     pub(crate) time_zone: String,
     /// What numbers outside the exchange start with (besides `+`).
     pub(crate) outside_prefix: String,
+    /// The board, as the administrator's page names it.
+    pub(crate) board: BoardInfo,
+}
+
+/// The board the service runs on, as the board file names it.
+#[derive(Debug, Clone, Default)]
+pub struct BoardInfo {
+    pub name: String,
+    pub hostname: String,
+    pub simulated: bool,
+    pub data_dir: PathBuf,
+    /// When the service started, Unix seconds.
+    pub started: i64,
 }
 
 impl Context {
@@ -66,7 +80,14 @@ impl Context {
         time_zone: String,
     ) -> Context {
         let outside_prefix = crate::config::DEFAULT_OUTSIDE_PREFIX.to_owned();
-        Context { store, core, bus, clock, time_zone, outside_prefix }
+        let board = BoardInfo { started: clock.now(), ..BoardInfo::default() };
+        Context { store, core, bus, clock, time_zone, outside_prefix, board }
+    }
+
+    /// The board's names and data directory, for the administrator's page.
+    pub fn with_board(mut self, board: BoardInfo) -> Context {
+        self.board = board;
+        self
     }
 
     /// The exchange's outside prefix, when it is not the default.
@@ -122,6 +143,7 @@ impl Context {
 /// Every service, as the front ends hold them. Cheap to clone.
 #[derive(Clone)]
 pub struct Services {
+    pub about: about::About,
     pub accounts: accounts::Accounts,
     pub calls: calls::Calls,
     pub history: history::History,
@@ -149,6 +171,7 @@ pub struct Health {
 impl Services {
     pub fn new(ctx: Context, auth: Arc<auth::Auth>, reset: Arc<reset::Reset>, data_dir: PathBuf) -> Services {
         Services {
+            about: about::About::new(ctx.clone()),
             accounts: accounts::Accounts::new(ctx.clone(), auth.clone()),
             calls: calls::Calls::new(ctx.clone()),
             history: history::History::new(ctx.clone()),

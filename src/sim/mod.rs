@@ -182,6 +182,10 @@ impl SimCore {
 }
 
 impl SwitchCore for SimCore {
+    fn describe(&self) -> crate::hal::CoreInfo {
+        crate::hal::CoreInfo { kind: "simulator", protocol: None, connects: 0 }
+    }
+
     fn command(&self, command: Command) -> BoxFuture<'_, Result<Reply, CoreError>> {
         let result = self.sim.command(command).map_err(CoreError::Refused);
         Box::pin(async move { result })

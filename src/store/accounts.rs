@@ -84,6 +84,20 @@ impl Store {
         .await
     }
 
+    /// Gives `number` the administrator's rights, or takes them away: provisioning,
+    /// demo, tests (the administrator's page for it checks the last one stays).
+    pub async fn set_administrator(&self, number: &str, admin: bool, now: i64) -> Result<bool, StoreError> {
+        let number = number.to_owned();
+        self.write(move |c| {
+            c.execute(
+                "UPDATE extension SET is_admin = ?2, updated_at = ?3 WHERE number = ?1",
+                params![number, admin, now],
+            )
+            .map(|n| n == 1)
+        })
+        .await
+    }
+
     /// Sets the one-time PIN hash (and forgets any password): provisioning, demo.
     pub async fn set_pin_hash(&self, number: &str, hash: &str, now: i64) -> Result<bool, StoreError> {
         let (number, hash) = (number.to_owned(), hash.to_owned());

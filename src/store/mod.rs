@@ -124,6 +124,14 @@ impl Store {
         self.read(migrate::read_version).await
     }
 
+    /// The database file's size and its write-ahead log's, in bytes.
+    pub fn file_sizes(&self) -> (u64, u64) {
+        let size = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+        let mut wal = self.inner.path.as_os_str().to_owned();
+        wal.push("-wal");
+        (size(&self.inner.path), size(std::path::Path::new(&wal)))
+    }
+
     /// Reads a run-time setting.
     pub async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
         let key = key.to_owned();

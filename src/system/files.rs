@@ -14,6 +14,12 @@ pub fn private_dir(dir: &Path) -> io::Result<()> {
     fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
 }
 
+/// The bytes free for the service user on the file system holding `dir`.
+pub fn free_bytes(dir: &Path) -> io::Result<u64> {
+    let s = nix::sys::statvfs::statvfs(dir).map_err(io::Error::from)?;
+    Ok(s.blocks_available() as u64 * s.fragment_size() as u64)
+}
+
 /// Writes a file only the service user can read (mode 0600).
 pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
     write_atomic(path, bytes, 0o600)

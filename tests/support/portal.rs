@@ -155,12 +155,17 @@ async fn seed(db: &Path) {
     use webcti::store::voicemail::Voicemail;
     let store = webcti::store::Store::open(db).await.expect("store");
     let hasher = Hasher::new().expect("hasher");
-    for (ext, name) in [("100", "Anna Kowalska"), ("101", "Piotr Nowak"), ("107", "Jan Szymański")] {
+    for (ext, name) in
+        [("100", "Anna Kowalska"), ("101", "Piotr Nowak"), ("107", "Jan Szymański"), ("120", "Ewa Lis")]
+    {
         store.upsert_extension(ext, name, T0).await.expect("extension");
     }
     store.set_password_hash("100", &hasher.hash("secret-100").await.expect("hash"), T0).await.expect("pw");
     store.set_password_hash("101", &hasher.hash("secret-101").await.expect("hash"), T0).await.expect("pw");
     store.set_pin_hash("107", &hasher.hash("1234").await.expect("hash"), T0).await.expect("pin");
+    // 120 administers the exchange.
+    store.set_password_hash("120", &hasher.hash("secret-120").await.expect("hash"), T0).await.expect("pw");
+    store.set_administrator("120", true, T0).await.expect("admin");
     store.update_profile("100", "", "anna@example.com", T0).await.expect("e-mail");
     store.set_caller_ids("100", &["0221998877".to_owned()], T0).await.expect("caller ids");
     let cdr = |id: u64, ext: &str, direction, disposition, peer: &str, at: i64| Cdr {
