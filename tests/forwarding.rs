@@ -462,3 +462,47 @@ fn a_restricted_extension_cannot_forward_or_call_back_outside() {
     let r = b.post("/call", &[("number", "0221234567"), ("mode", "extension")]);
     assert_eq!(r.header("location"), Some("/start?error=restricted"));
 }
+
+#[test]
+fn the_journal_says_who_changed_what() {
+    let w = world();
+    let mut b = Browser::new(w.svc.client(), w.svc.lan_https);
+    assert_eq!(b.login("100", "secret-100").status, 303);
+    assert!(b.get("/journal").body.contains("Nothing has been changed yet."));
+    post_forwarding(&mut b, &[("forward_busy", "101")]);
+    b.get("/services");
+    b.post(
+        "/services",
+        &[("phone_lock", "1"), ("call_waiting", "1"), ("recall_account", "4711"), ("recall_pin", "1234")],
+    );
+    b.get("/password");
+    let r = b.post(
+        "/password",
+        &[("current", "secret-100"), ("new", "another-secret"), ("repeat", "another-secret")],
+    );
+    assert!(r.body.contains("changed"), "{}", r.body);
+    let page = b.get("/journal");
+    assert_eq!(page.status, 200);
+    let body = page.body;
+    let rows: Vec<&str> = body.split("<tr>").skip(2).collect();
+    let row =
+        |what: &str| rows.iter().find(|r| r.contains(what)).unwrap_or_else(|| panic!("{what} in {body}"));
+    let busy = row("Forward to a number: When busy");
+    assert!(
+        busy.contains("<td>100</td>") && busy.contains("WebCTI") && busy.contains("<td>101</td>"),
+        "{busy}"
+    );
+    let lock = row("Phone lock");
+    assert!(lock.contains("<td>off</td><td>on</td>"), "{lock}");
+    assert!(row("Account recall: Account number").contains("<td>4711</td>"));
+    let pin = row("Account recall: PIN");
+    assert!(pin.contains("set (not shown)") && !pin.contains("1234"), "{pin}");
+    let password = row("<td>Password</td>");
+    assert!(password.contains("set (not shown)") && !password.contains("another-secret"), "{password}");
+    // Newest first: the password came last.
+    assert!(body.find("<td>Password</td>") < body.find("Phone lock"), "{body}");
+    // Another subscriber's journal is his own.
+    let mut piotr = Browser::new(w.svc.client(), w.svc.lan_https);
+    assert_eq!(piotr.login("101", "secret-101").status, 303);
+    assert!(piotr.get("/journal").body.contains("Nothing has been changed yet."));
+}

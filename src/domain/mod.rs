@@ -5,6 +5,7 @@ pub mod access;
 pub mod account;
 pub mod cdr;
 mod codes;
+pub mod journal;
 pub mod line;
 pub mod number;
 pub mod phonebook;

@@ -15,6 +15,7 @@ mod forwarding;
 pub mod headers;
 pub mod i18n;
 mod installer;
+mod journal;
 mod json;
 mod keys;
 pub mod listen;

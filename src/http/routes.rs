@@ -10,8 +10,8 @@ use axum::Router;
 
 use super::HttpState;
 use super::{
-    admin, assets, features, forwarding, headers, installer, keys, live, login, phonebook, portal, reset,
-    settings, setup,
+    admin, assets, features, forwarding, headers, installer, journal, keys, live, login, phonebook, portal,
+    reset, settings, setup,
 };
 
 /// Form bodies larger than this are refused before they are read.
@@ -58,6 +58,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/forwarding", Access::Subscriber),
     ("POST", "/forwarding", Access::Subscriber),
     ("GET", "/keys", Access::Subscriber),
+    ("GET", "/journal", Access::Subscriber),
     ("GET", "/download/installer", Access::Subscriber),
     ("GET", "/phonebook", Access::Subscriber),
     ("POST", "/phonebook/selection", Access::Subscriber),
@@ -95,6 +96,7 @@ pub fn router(state: HttpState, webcti: bool) -> Router {
             .route("/services", get(features::services).post(features::save_services))
             .route("/forwarding", get(forwarding::forwarding).post(forwarding::save_forwarding))
             .route("/keys", get(keys::keys))
+            .route("/journal", get(journal::journal))
             .route("/download/installer", get(installer::download))
             .route("/phonebook", get(phonebook::list))
             .route("/phonebook/selection", post(phonebook::selection))

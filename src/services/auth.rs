@@ -8,6 +8,8 @@ use super::password::{HashError, Hasher};
 use super::sessions::{Session, Sessions};
 use super::throttle::{Budget, Throttle};
 use crate::domain::account::is_extension;
+use crate::domain::journal::password_set;
+use crate::store::journal::{Author, Changes};
 use crate::store::{Store, StoreError};
 
 /// The shortest password accepted.
@@ -125,6 +127,12 @@ impl Auth {
         }
         let hash = self.hasher.hash(new).await?;
         self.store.set_password_hash(&session.ext, &hash, now).await?;
+        // By the subscriber himself, or (with no session id) by a reset link he was mailed.
+        let by = match session.id.is_empty() {
+            false => Author { actor: format!("subscriber:{}", session.ext), via: "web" },
+            true => Author { actor: "reset-link".to_owned(), via: "web" },
+        };
+        self.store.record_changes(&session.ext, Changes { by, list: vec![password_set()] }, now).await?;
         self.sessions.password_set(&session.id);
         self.sessions.remove_others(&session.ext, &session.id);
         tracing::info!(extension = %session.ext, "password changed");

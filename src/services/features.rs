@@ -10,6 +10,7 @@ use super::auth::Auth;
 use super::bus::{Changed, Live};
 use super::{Context, ServiceError};
 use crate::domain::access::{Action, Actor, Facet};
+use crate::domain::journal::{program_changes, recall_changes};
 use crate::domain::number::forward_target;
 use crate::domain::program::ExtensionProgram;
 use crate::domain::settings::{check_recall, wakeup, ServicesProblem};
@@ -78,7 +79,8 @@ impl Features {
         c: FeaturesChange,
     ) -> Result<Programmed, ServiceError> {
         self.ctx.may(actor, Action::Change, ext, Facet::Program).await?;
-        let mut p = self.ctx.stored_program(ext).await?;
+        let before = self.ctx.stored_program(ext).await?;
+        let mut p = before.clone();
         let wakeup = wakeup(&c.wakeup)?;
         let call_as = forward_target(&c.call_as, "").map_err(|_| ServicesProblem::BadCallAs)?;
         // Only a number the administrator assigned: no caller-ID spoofing.
@@ -97,7 +99,10 @@ impl Features {
         p.wakeup = wakeup;
         let pin_hash = if pin.is_empty() { None } else { Some(self.auth.hasher().hash(pin).await?) };
         let now = self.ctx.clock.now();
-        if !self.ctx.store.save_services(ext, p, account, pin_hash, now).await? {
+        let mut list = program_changes(&before, &p);
+        list.extend(recall_changes(&old_account, account, pin_hash.is_some()));
+        let changes = Context::changes(actor, list);
+        if !self.ctx.store.save_services(ext, p, account, pin_hash, changes, now).await? {
             return Err(ServiceError::NotFound);
         }
         tracing::info!(actor = %actor.label(), extension = %ext, "services changed");

@@ -7,6 +7,7 @@ use super::bus::{Changed, Live};
 use super::features::{program_core, Programmed};
 use super::{Context, ServiceError};
 use crate::domain::access::{Action, Actor, Facet};
+use crate::domain::journal::program_changes;
 use crate::domain::line::LineState;
 use crate::domain::number::{dial_string, forward_target};
 use crate::domain::program::ExtensionProgram;
@@ -102,7 +103,8 @@ impl Forwarding {
         c: ForwardingChange,
     ) -> Result<Programmed, ServiceError> {
         self.ctx.may(actor, Action::Change, ext, Facet::Program).await?;
-        let mut p = self.ctx.stored_program(ext).await?;
+        let before = self.ctx.stored_program(ext).await?;
+        let mut p = before.clone();
         let target = |raw: &str| forward_target(raw, ext).map_err(ForwardingProblem::from);
         p.forward_always = target(&c.forward_always)?;
         p.forward_busy = target(&c.forward_busy)?;
@@ -141,7 +143,8 @@ impl Forwarding {
         }
         p.rules = c.rules.iter().map(|d| rule_from_draft(d, ext)).collect::<Result<_, _>>()?;
         check_toll(&p, &self.ctx.outside_prefix)?;
-        if !self.ctx.store.save_program(ext, p, self.ctx.clock.now()).await? {
+        let changes = Context::changes(actor, program_changes(&before, &p));
+        if !self.ctx.store.save_program(ext, p, changes, self.ctx.clock.now()).await? {
             return Err(ServiceError::NotFound);
         }
         tracing::info!(actor = %actor.label(), extension = %ext, "forwarding changed");

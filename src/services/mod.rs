@@ -24,6 +24,7 @@ pub mod forwarding;
 pub mod history;
 pub mod installer;
 pub mod intake;
+pub mod journal;
 pub mod live;
 pub mod mail;
 pub mod password;
@@ -117,6 +118,15 @@ impl Context {
         Ok(decision?)
     }
 
+    /// Changes made by `actor`, for the journal.
+    pub(crate) fn changes(
+        actor: &Actor,
+        list: Vec<crate::domain::journal::Change>,
+    ) -> crate::store::journal::Changes {
+        let by = crate::store::journal::Author { actor: actor.label(), via: actor.via.code() };
+        crate::store::journal::Changes { by, list }
+    }
+
     /// The extension's stored program; `NotFound` if there is no such extension.
     pub(crate) async fn stored_program(
         &self,
@@ -151,6 +161,7 @@ pub struct Services {
     pub phonebook: phonebook::Phonebook,
     pub features: features::Features,
     pub forwarding: forwarding::Forwarding,
+    pub journal: journal::Journal,
     pub live: live::LiveEvents,
     pub installer: installer::Installer,
     pub auth: Arc<auth::Auth>,
@@ -179,6 +190,7 @@ impl Services {
             phonebook: phonebook::Phonebook::new(ctx.clone()),
             features: features::Features::new(ctx.clone(), auth.clone()),
             forwarding: forwarding::Forwarding::new(ctx.clone()),
+            journal: journal::Journal::new(ctx.clone()),
             live: live::LiveEvents::new(ctx.clone(), auth.sessions.clone()),
             installer: installer::Installer::new(ctx.clone(), data_dir.join(installer::DIR)),
             setup: Arc::new(setup::Setup::new(

@@ -13,6 +13,7 @@
 pub mod accounts;
 pub mod backup;
 pub mod cdr;
+pub mod journal;
 pub mod migrate;
 pub mod org;
 pub mod phonebook;

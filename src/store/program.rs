@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use rusqlite::{Connection, OptionalExtension};
 
+use super::journal::{self, Changes};
 use super::{Store, StoreError};
 use crate::domain::program::{
     ExtensionProgram, ForwardRule, Language, Restriction, RuleCalls, RulePresentation, RuleTarget, RuleWhen,
@@ -25,9 +26,23 @@ impl Store {
     /// Stores what the subscriber sets of his program (services, forwarding, DND,
     /// follow-me, MobilePhone fallbacks, advanced rules, in order). The MobilePhone
     /// number and the language are not his to set here and stay as they are.
-    pub async fn save_program(&self, ext: &str, p: ExtensionProgram, now: i64) -> Result<bool, StoreError> {
+    /// With it, in the same job, the journal's entries for the change.
+    pub async fn save_program(
+        &self,
+        ext: &str,
+        p: ExtensionProgram,
+        changes: Changes,
+        now: i64,
+    ) -> Result<bool, StoreError> {
         let ext = ext.to_owned();
-        self.write(move |c| save_program(c, &ext, &p, now)).await
+        self.write(move |c| {
+            if !save_program(c, &ext, &p, now)? {
+                return Ok(false);
+            }
+            journal::record(c, &ext, &changes.by, &changes.list, now)?;
+            Ok(true)
+        })
+        .await
     }
 
     /// Stores the services page in one job: the program and the account recall
@@ -39,6 +54,7 @@ impl Store {
         p: ExtensionProgram,
         recall_account: &str,
         recall_pin_hash: Option<String>,
+        changes: Changes,
         now: i64,
     ) -> Result<bool, StoreError> {
         let (ext, account) = (ext.to_owned(), recall_account.to_owned());
@@ -47,6 +63,7 @@ impl Store {
                 return Ok(false);
             }
             set_recall(c, &ext, &account, recall_pin_hash.as_deref(), now)?;
+            journal::record(c, &ext, &changes.by, &changes.list, now)?;
             Ok(true)
         })
         .await
