@@ -38,3 +38,107 @@ fn about_is_for_administrators_and_says_what_runs_here() {
     admin.post("/settings/app", &[("language", "de"), ("layout", "auto")]);
     assert!(admin.get("/admin").body.contains("Über diese Anlage"));
 }
+
+fn employee_form<'a>(overrides: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut f = vec![
+        ("ext", "100"),
+        ("name", "Anna Kowalska"),
+        ("comment", ""),
+        ("email", "anna@example.com"),
+        ("department", ""),
+        ("public_book", "read"),
+        ("mobile", ""),
+        ("restriction", "none"),
+        ("caller_ids", "0221998877"),
+    ];
+    for (k, v) in overrides {
+        f.retain(|(name, _)| name != k);
+        f.push((k, v));
+    }
+    f
+}
+
+#[test]
+fn an_administrator_changes_an_employee_and_it_is_journaled() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    seeded_db(&data);
+    let db = rusqlite::Connection::open(data.join("webcti.db")).expect("db");
+    db.execute("INSERT INTO department (name) VALUES ('Sales')", []).expect("department");
+    let sales: i64 =
+        db.query_row("SELECT id FROM department WHERE name = 'Sales'", [], |r| r.get(0)).expect("id");
+    drop(db);
+    let svc = Service::start(dir.path(), "");
+    let mut admin = Browser::new(svc.client(), svc.lan_https);
+    assert_eq!(admin.login("120", "secret-120").status, 303);
+    let list = admin.get("/admin/employees");
+    assert_eq!(list.status, 200);
+    for text in [
+        "Anna Kowalska",
+        "Piotr Nowak",
+        "href=\"/admin/employee?ext=120\"",
+        "href=\"/admin/employee?ext=100\"",
+    ] {
+        assert!(list.body.contains(text), "{text}: {}", list.body);
+    }
+    let page = admin.get("/admin/employee?ext=100");
+    assert!(
+        page.body.contains("value=\"0221998877\"") || page.body.contains(">0221998877<"),
+        "{}",
+        page.body
+    );
+    let sales = sales.to_string();
+    let fields = employee_form(&[
+        ("department", &sales),
+        ("public_book", "edit"),
+        ("restriction", "internal"),
+        ("mobile", "0600 100 100"),
+        ("caller_ids", "0221998877\n0221 234 000"),
+    ]);
+    let saved = admin.post("/admin/employee", &fields);
+    assert_eq!(saved.status, 200, "{}", saved.body);
+    assert!(saved.body.contains("Saved, and the exchange has it."), "{}", saved.body);
+    let page = admin.get("/admin/employee?ext=100");
+    assert!(page.body.contains("0221234000"), "the numbers as dialled: {}", page.body);
+    assert!(page.body.contains("<option value=\"internal\" selected>"), "{}", page.body);
+    // Bad input changes nothing.
+    let bad = admin.post("/admin/employee", &employee_form(&[("department", "999")]));
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("no such department"), "{}", bad.body);
+    let bad = admin.post("/admin/employee", &employee_form(&[("mobile", "call me")]));
+    assert_eq!(bad.status, 422);
+    assert!(admin.get("/admin/employee?ext=100").body.contains("<option value=\"internal\" selected>"));
+
+    // The subscriber sees who restricted him, and now may forward only inside.
+    let mut anna = Browser::new(svc.client(), svc.lan_https);
+    assert_eq!(anna.login("100", "secret-100").status, 303);
+    let journal = anna.get("/journal").body;
+    let row =
+        journal.split("<tr>").find(|r| r.contains("Outgoing calls")).unwrap_or_else(|| panic!("{journal}"));
+    assert!(row.contains("120 (administrator)") && row.contains("<td>none</td><td>internal</td>"), "{row}");
+    anna.get("/forwarding");
+    let refused = anna.post(
+        "/forwarding",
+        &[("no_answer_secs", "20"), ("announcement", "0"), ("rules", "0"), ("forward_always", "0600123456")],
+    );
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    // A subscriber's post to the administrator's page is refused, with his own token.
+    anna.get("/settings");
+    let forged = anna.post("/admin/employee", &employee_form(&[("restriction", "none")]));
+    assert_eq!(forged.status, 403);
+    assert!(admin.get("/admin/employee?ext=100").body.contains("<option value=\"internal\" selected>"));
+
+    // The last administrator cannot lose the rights.
+    let me = employee_form(&[("ext", "120"), ("name", "Ewa Lis"), ("email", ""), ("caller_ids", "")]);
+    let last = admin.post("/admin/employee", &me);
+    assert_eq!(last.status, 422, "{}", last.body);
+    assert!(last.body.contains("last administrator"), "{}", last.body);
+    assert_eq!(admin.get("/admin").status, 200, "still an administrator");
+    // With a second administrator, the first may step down.
+    let mut promote =
+        employee_form(&[("ext", "101"), ("name", "Piotr Nowak"), ("email", ""), ("caller_ids", "")]);
+    promote.push(("is_admin", "1"));
+    assert_eq!(admin.post("/admin/employee", &promote).status, 200);
+    assert_eq!(admin.post("/admin/employee", &me).status, 200);
+    assert_eq!(admin.get("/admin").status, 403, "no longer an administrator");
+}

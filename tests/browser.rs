@@ -318,3 +318,48 @@ fn the_first_administrator_is_set_up_in_the_browser() {
     b.goto(&url(&svc, "/setup"));
     assert!(b.body().contains("Not found"), "{}", b.body());
 }
+
+#[test]
+fn an_administrator_changes_an_employees_department_and_rights() {
+    let _turn = turn();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    seeded_db(&data);
+    let db = rusqlite::Connection::open(data.join("webcti.db")).expect("db");
+    db.execute("INSERT INTO department (name) VALUES ('Service')", []).expect("department");
+    drop(db);
+    let svc = Service::start(dir.path(), "");
+    let b = Browser::start(1280, 900);
+    login(&b, &svc, "120", "secret-120");
+    b.goto(&url(&svc, "/settings"));
+    b.submit("#administration");
+    assert!(b.url().ends_with("/admin"), "{}", b.url());
+    b.goto(&url(&svc, "/admin/employees"));
+    b.submit("a[href='/admin/employee?ext=101']");
+    b.select(
+        "#department",
+        &b.js("return document.querySelector('#department option:nth-child(2)').value;")
+            .as_str()
+            .expect("id")
+            .to_owned(),
+    );
+    b.select("#public_book", "edit");
+    b.select("#restriction", "national");
+    b.click("#save-employee");
+    assert!(b.wait_until(
+        "document.querySelector('#notice') !== null && document.readyState === 'complete'",
+        WAIT
+    ));
+    assert_eq!(b.text("#notice"), "Saved, and the exchange has it.");
+    assert_eq!(
+        b.js("return document.querySelector('#department').selectedOptions[0].text;"),
+        serde_json::json!("Service")
+    );
+    assert_eq!(b.js("return document.querySelector('#restriction').value;"), serde_json::json!("national"));
+    // Piotr sees it in his journal.
+    b.submit("#logout");
+    login(&b, &svc, "101", "secret-101");
+    b.goto(&url(&svc, "/journal"));
+    let body = b.body();
+    assert!(body.contains("Public phonebook") && body.contains("120 (administrator)"), "{body}");
+}

@@ -1,6 +1,9 @@
 //! A subscriber's account as the portal shows it, and the rules for what he
 //! types about himself.
 
+use super::phonebook::PublicRight;
+use super::program::Restriction;
+
 /// A subscriber's profile and application settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Profile {
@@ -44,6 +47,59 @@ pub fn check_profile(description: &str, email: &str) -> Result<(), ProfileProble
     }
     if !email.is_empty() && !is_email(email) {
         return Err(ProfileProblem::BadEmail);
+    }
+    Ok(())
+}
+
+/// What an administrator sets about an extension (SPEC A5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Employee {
+    pub number: String,
+    pub name: String,
+    pub comment: String,
+    pub email: String,
+    pub department: Option<i64>,
+    pub is_admin: bool,
+    pub public_right: PublicRight,
+    pub mobile: String,
+    pub restriction: Restriction,
+}
+
+/// Numbers one extension may present as its caller ID, at most.
+pub const MAX_CALLER_IDS: usize = 10;
+
+/// Why an administrator's change of an employee is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum EmployeeProblem {
+    #[error("a name is needed")]
+    NoName,
+    #[error("too long")]
+    TooLong,
+    #[error("not an e-mail address")]
+    BadEmail,
+    #[error("the MobilePhone number is not a phone number")]
+    BadMobile,
+    #[error("a number to present is not a phone number, or there are too many")]
+    BadCallerId,
+    #[error("no such department")]
+    NoSuchDepartment,
+    #[error("no such right or restriction")]
+    BadChoice,
+    /// The exchange would have nobody to administer it.
+    #[error("the last administrator cannot lose the rights")]
+    LastAdministrator,
+}
+
+/// Checks what an administrator typed about an employee (trimmed first).
+pub fn check_employee(name: &str, comment: &str, email: &str) -> Result<(), EmployeeProblem> {
+    if name.is_empty() {
+        return Err(EmployeeProblem::NoName);
+    }
+    if [name, comment, email].iter().any(|s| s.chars().count() > MAX_FIELD) {
+        return Err(EmployeeProblem::TooLong);
+    }
+    if !email.is_empty() && !is_email(email) {
+        return Err(EmployeeProblem::BadEmail);
     }
     Ok(())
 }

@@ -2,6 +2,8 @@
 //! public book, which list is shown, one row of it, groups, what an import did
 //! and why a change is refused. The store fills them; nothing here does I/O.
 
+use super::codes::codes;
+
 use crate::phonebook::{BookKind, Contact, Rejected};
 
 /// What a subscriber may do with the public book.
@@ -12,6 +14,8 @@ pub enum PublicRight {
     Read,
     Edit,
 }
+
+codes!(PublicRight { None => "none", Read => "read", Edit => "edit" });
 
 /// Where an entry of the list comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

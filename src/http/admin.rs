@@ -1,15 +1,25 @@
-//! The administrator's pages (SPEC A1-A7), each taking an [`Administrator`]:
-//! for now "About", what runs here and how it fares.
+//! The administrator's pages (SPEC A1-A7), each taking an [`Administrator`]
+//! (posts: the checked form, then the administrator): "About", what runs here
+//! and how it fares, and the employees with what an administrator sets about
+//! each.
 
 use askama::Template;
-use axum::extract::State;
-use axum::response::Response;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
 
-use super::error::{render, HttpError};
+use super::error::{message, refused, render, saved_notice, HttpError};
+use super::form::Posted;
 use super::i18n::Tr;
 use super::session::Administrator;
 use super::HttpState;
+use crate::domain::access::Channel;
+use crate::domain::account::Employee;
+use crate::domain::phonebook::PublicRight;
+use crate::domain::program::Restriction;
 use crate::services::about::AboutView;
+use crate::services::employees::{EmployeeChange, EmployeeList, EmployeeView};
+use crate::services::ServiceError;
 
 #[derive(Template)]
 #[template(path = "admin.html")]
@@ -61,6 +71,163 @@ pub async fn about(State(state): State<HttpState>, admin: Administrator) -> Resu
         v,
     };
     render(page)
+}
+
+#[derive(Template)]
+#[template(path = "admin_employees.html")]
+struct EmployeesPage<'a> {
+    t: Tr,
+    layout: &'a str,
+    csrf: &'a str,
+    who: String,
+    rows: Vec<(Employee, String)>,
+}
+
+/// `GET /admin/employees`
+pub async fn employees(State(state): State<HttpState>, admin: Administrator) -> Result<Response, HttpError> {
+    let who = &admin.who;
+    let EmployeeList { employees: list, departments } =
+        state.services.employees.list(&admin.actor).await.map_err(|e| who.error(e))?;
+    let name_of = |d: Option<i64>| {
+        d.and_then(|d| departments.iter().find(|(id, _)| *id == d))
+            .map(|(_, n)| n.clone())
+            .unwrap_or_default()
+    };
+    let rows = list
+        .into_iter()
+        .map(|e| {
+            let d = name_of(e.department);
+            (e, d)
+        })
+        .collect();
+    render(EmployeesPage {
+        t: who.tr,
+        layout: &who.profile.layout,
+        csrf: &who.session.csrf,
+        who: who.heading(),
+        rows,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "admin_employee.html")]
+struct EmployeePage<'a> {
+    t: Tr,
+    layout: &'a str,
+    csrf: &'a str,
+    who: String,
+    v: EmployeeView,
+    caller_ids: String,
+    rights: Vec<(&'static str, &'static str)>,
+    restrictions: Vec<(&'static str, &'static str)>,
+    notice: String,
+    error: String,
+}
+
+#[derive(Deserialize)]
+pub struct Which {
+    #[serde(default)]
+    ext: String,
+}
+
+async fn employee_page(
+    state: &HttpState,
+    admin: &Administrator,
+    ext: &str,
+    notice: String,
+    error: String,
+) -> Result<Response, HttpError> {
+    let who = &admin.who;
+    let v = state.services.employees.view(&admin.actor, ext).await.map_err(|e| who.error(e))?;
+    let rights = PublicRight::ALL
+        .iter()
+        .map(|r| {
+            (
+                r.code(),
+                match r {
+                    PublicRight::None => "employee.right_none",
+                    PublicRight::Read => "employee.right_read",
+                    PublicRight::Edit => "employee.right_edit",
+                },
+            )
+        })
+        .collect();
+    let restrictions = Restriction::ALL
+        .iter()
+        .map(|r| {
+            (
+                r.code(),
+                match r {
+                    Restriction::None => "employee.restriction_none",
+                    Restriction::InternalOnly => "employee.restriction_internal",
+                    Restriction::NoInternational => "employee.restriction_national",
+                },
+            )
+        })
+        .collect();
+    let page = EmployeePage {
+        t: who.tr,
+        layout: &who.profile.layout,
+        csrf: &who.session.csrf,
+        who: who.heading(),
+        caller_ids: v.caller_ids.join("\n"),
+        v,
+        rights,
+        restrictions,
+        notice,
+        error,
+    };
+    if page.error.is_empty() {
+        render(page)
+    } else {
+        refused(page)
+    }
+}
+
+/// `GET /admin/employee?ext=N`; without one, the list.
+pub async fn employee(
+    State(state): State<HttpState>,
+    admin: Administrator,
+    Query(q): Query<Which>,
+) -> Result<Response, HttpError> {
+    if q.ext.is_empty() {
+        return Ok(Redirect::to("/admin/employees").into_response());
+    }
+    employee_page(&state, &admin, &q.ext, String::new(), String::new()).await
+}
+
+/// `POST /admin/employee`
+pub async fn save_employee(
+    State(state): State<HttpState>,
+    Posted { who, fields: f, .. }: Posted,
+) -> Result<Response, HttpError> {
+    let (actor, _) = state
+        .services
+        .accounts
+        .administrator_for(&who.session, Channel::Web)
+        .await
+        .map_err(|e| who.error(e))?;
+    let admin = Administrator { who, actor };
+    let ext = f.one("ext");
+    let change = EmployeeChange {
+        name: f.one("name"),
+        comment: f.one("comment"),
+        email: f.one("email"),
+        department: f.one("department"),
+        is_admin: f.on("is_admin"),
+        public_right: f.one("public_book"),
+        mobile: f.one("mobile"),
+        restriction: f.one("restriction"),
+        caller_ids: f.raw("caller_ids"),
+    };
+    let tr = admin.who.tr;
+    match state.services.employees.save(&admin.actor, &ext, change).await {
+        Ok(p) => employee_page(&state, &admin, &ext, saved_notice(tr, p), String::new()).await,
+        Err(ServiceError::Invalid(i)) => {
+            employee_page(&state, &admin, &ext, String::new(), message(tr, &i)).await
+        }
+        Err(e) => Err(admin.who.error(e)),
+    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use super::i18n::Tr;
-use crate::domain::account::ProfileProblem;
+use crate::domain::account::{EmployeeProblem, ProfileProblem};
 use crate::domain::settings::{ForwardingProblem, ServicesProblem};
 use crate::services::auth::PasswordProblem;
 use crate::services::features::Programmed;
@@ -110,6 +110,7 @@ pub fn message(t: Tr, i: &Invalid) -> String {
         Invalid::Profile(ProfileProblem::TooLong) => "settings.too_long",
         Invalid::Profile(ProfileProblem::BadEmail) => "settings.bad_email",
         Invalid::Profile(ProfileProblem::PasswordNeeded) => "settings.password_needed",
+        Invalid::Employee(p) => employee_key(*p),
         Invalid::Forwarding(p) => forwarding_key(*p),
         Invalid::Services(p) => services_key(*p),
         Invalid::Book(r) => r.key(),
@@ -133,6 +134,19 @@ fn forwarding_key(p: ForwardingProblem) -> &'static str {
         ForwardingProblem::BadRule => "forwarding.bad_rule",
         ForwardingProblem::RuleNeedsNumber => "forwarding.rule_needs_number",
         ForwardingProblem::TooManyRules => "forwarding.too_many_rules",
+    }
+}
+
+fn employee_key(p: EmployeeProblem) -> &'static str {
+    match p {
+        EmployeeProblem::NoName => "employee.no_name",
+        EmployeeProblem::TooLong => "settings.too_long",
+        EmployeeProblem::BadEmail => "settings.bad_email",
+        EmployeeProblem::BadMobile => "employee.bad_mobile",
+        EmployeeProblem::BadCallerId => "employee.bad_caller_id",
+        EmployeeProblem::NoSuchDepartment => "employee.no_department",
+        EmployeeProblem::BadChoice => "employee.bad_choice",
+        EmployeeProblem::LastAdministrator => "employee.last_admin",
     }
 }
 

@@ -66,6 +66,14 @@ fn field(t: Tr, field: &str) -> String {
         "recall_account" => &["services.recall", "services.recall_account"],
         "recall_pin" => &["services.recall", "services.recall_pin"],
         "password" => &["journal.password"],
+        "name" => &["employee.name"],
+        "comment" => &["settings.comment"],
+        "email" => &["settings.email"],
+        "department" => &["employee.department"],
+        "is_admin" => &["employee.is_admin"],
+        "public_book" => &["employee.public_book"],
+        "restriction" => &["employee.restriction"],
+        "caller_ids" => &["employee.caller_ids"],
         _ => return field.to_owned(),
     };
     keys.iter().map(|k| t.t(k)).collect::<Vec<_>>().join(": ")

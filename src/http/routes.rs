@@ -68,6 +68,9 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/phonebook/import", Access::Subscriber),
     ("GET", "/events", Access::Subscriber),
     ("GET", "/admin", Access::Administrator),
+    ("GET", "/admin/employees", Access::Administrator),
+    ("GET", "/admin/employee", Access::Administrator),
+    ("POST", "/admin/employee", Access::Administrator),
     ("GET", "/healthz", Access::Anyone),
     ("GET", "/static/style.css", Access::Anyone),
 ];
@@ -110,6 +113,8 @@ pub fn router(state: HttpState, webcti: bool) -> Router {
             )
             .route("/events", get(live::events))
             .route("/admin", get(admin::about))
+            .route("/admin/employees", get(admin::employees))
+            .route("/admin/employee", get(admin::employee).post(admin::save_employee))
             .route("/healthz", get(assets::healthz))
             .route("/static/{file}", get(assets::asset))
             .fallback(assets::not_found)

@@ -3,7 +3,7 @@
 //! these is an HTTP status.
 
 use crate::domain::access::Denied;
-use crate::domain::account::ProfileProblem;
+use crate::domain::account::{EmployeeProblem, ProfileProblem};
 use crate::domain::number::NumberProblem;
 use crate::domain::phonebook::Refusal;
 use crate::domain::settings::{ForwardingProblem, ServicesProblem};
@@ -53,6 +53,8 @@ pub enum Invalid {
     Number(#[from] NumberProblem),
     #[error("profile: {0}")]
     Profile(#[from] ProfileProblem),
+    #[error("employee: {0}")]
+    Employee(#[from] EmployeeProblem),
     #[error("forwarding: {0}")]
     Forwarding(#[from] ForwardingProblem),
     #[error("services: {0}")]

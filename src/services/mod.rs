@@ -18,6 +18,7 @@ pub mod accounts;
 pub mod auth;
 pub mod bus;
 pub mod calls;
+pub mod employees;
 pub mod error;
 pub mod features;
 pub mod forwarding;
@@ -155,6 +156,7 @@ impl Context {
 pub struct Services {
     pub about: about::About,
     pub accounts: accounts::Accounts,
+    pub employees: employees::Employees,
     pub calls: calls::Calls,
     pub history: history::History,
     pub voicemail: voicemail::Voicemails,
@@ -184,6 +186,7 @@ impl Services {
         Services {
             about: about::About::new(ctx.clone()),
             accounts: accounts::Accounts::new(ctx.clone(), auth.clone()),
+            employees: employees::Employees::new(ctx.clone()),
             calls: calls::Calls::new(ctx.clone()),
             history: history::History::new(ctx.clone()),
             voicemail: voicemail::Voicemails::new(ctx.clone()),

@@ -1,9 +1,86 @@
 //! Departments and the administrator's fields of an extension (department,
 //! e-mail, MobilePhone number).
 
-use rusqlite::params;
+use rusqlite::{params, Connection, OptionalExtension};
 
+use super::journal::{self, Changes};
 use super::{Store, StoreError};
+use crate::domain::phonebook::PublicRight;
+use crate::domain::program::Restriction;
+
+pub use crate::domain::account::Employee;
+
+/// What [`Store::save_employee`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmployeeSaved {
+    Saved,
+    NoSuchExtension,
+    /// Nothing was written: this was the last administrator.
+    LastAdministrator,
+}
+
+const EMPLOYEE: &str =
+    "SELECT e.number, e.name, e.comment, e.email, e.department_id, e.is_admin, e.public_book,
+        e.mobile_number, coalesce(s.restriction, 'none')
+     FROM extension e LEFT JOIN extension_services s ON s.extension = e.number";
+
+fn employee_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Employee> {
+    let bad = |i, what: &str| rusqlite::Error::InvalidColumnType(i, what.into(), rusqlite::types::Type::Text);
+    let right: String = r.get(6)?;
+    let restriction: String = r.get(8)?;
+    Ok(Employee {
+        number: r.get(0)?,
+        name: r.get(1)?,
+        comment: r.get(2)?,
+        email: r.get(3)?,
+        department: r.get(4)?,
+        is_admin: r.get(5)?,
+        public_right: PublicRight::from_code(&right).ok_or_else(|| bad(6, "public_book"))?,
+        mobile: r.get(7)?,
+        restriction: Restriction::from_code(&restriction).ok_or_else(|| bad(8, "restriction"))?,
+    })
+}
+
+fn write_employee(
+    c: &Connection,
+    e: &Employee,
+    caller_ids: &[String],
+    now: i64,
+) -> rusqlite::Result<EmployeeSaved> {
+    let was_admin: Option<bool> = c
+        .query_row("SELECT is_admin FROM extension WHERE number = ?1", [&e.number], |r| r.get(0))
+        .optional()?;
+    let Some(was_admin) = was_admin else { return Ok(EmployeeSaved::NoSuchExtension) };
+    if was_admin && !e.is_admin {
+        let admins: i64 =
+            c.query_row("SELECT count(*) FROM extension WHERE is_admin = 1", [], |r| r.get(0))?;
+        if admins <= 1 {
+            return Ok(EmployeeSaved::LastAdministrator);
+        }
+    }
+    c.execute(
+        "UPDATE extension SET name = ?2, comment = ?3, email = ?4, department_id = ?5, is_admin = ?6,
+         public_book = ?7, mobile_number = ?8, updated_at = ?9 WHERE number = ?1",
+        params![
+            e.number,
+            e.name,
+            e.comment,
+            e.email,
+            e.department,
+            e.is_admin,
+            e.public_right.code(),
+            e.mobile,
+            now
+        ],
+    )?;
+    c.execute(
+        "INSERT INTO extension_services (extension, restriction, updated_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (extension) DO UPDATE SET restriction = excluded.restriction, updated_at = excluded.updated_at",
+        params![e.number, e.restriction.code(), now],
+    )?;
+    super::program::write_caller_ids(c, &e.number, caller_ids, now)?;
+    Ok(EmployeeSaved::Saved)
+}
 
 impl Store {
     /// The department's id, adding it if it does not exist.
@@ -12,6 +89,54 @@ impl Store {
         self.write(move |c| {
             c.execute("INSERT INTO department (name) VALUES (?1) ON CONFLICT (name) DO NOTHING", [&name])?;
             c.query_row("SELECT id FROM department WHERE name = ?1", [&name], |r| r.get(0))
+        })
+        .await
+    }
+
+    /// Every extension as the administrator's list shows it, by number.
+    pub async fn employees(&self) -> Result<Vec<Employee>, StoreError> {
+        self.read(|c| {
+            let mut q = c.prepare_cached(&format!("{EMPLOYEE} ORDER BY e.number"))?;
+            let rows = q.query_map([], employee_row)?;
+            rows.collect()
+        })
+        .await
+    }
+
+    pub async fn employee(&self, number: &str) -> Result<Option<Employee>, StoreError> {
+        let number = number.to_owned();
+        self.read(move |c| {
+            c.query_row(&format!("{EMPLOYEE} WHERE e.number = ?1"), [&number], employee_row).optional()
+        })
+        .await
+    }
+
+    /// The departments by id, with their names, by name.
+    pub async fn departments(&self) -> Result<Vec<(i64, String)>, StoreError> {
+        self.read(|c| {
+            let mut q = c.prepare_cached("SELECT id, name FROM department ORDER BY name")?;
+            let rows = q.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect()
+        })
+        .await
+    }
+
+    /// Stores an administrator's change of an employee in one job, with its
+    /// caller IDs and journal entries, unless it would leave the exchange
+    /// without an administrator.
+    pub async fn save_employee(
+        &self,
+        e: Employee,
+        caller_ids: Vec<String>,
+        changes: Changes,
+        now: i64,
+    ) -> Result<EmployeeSaved, StoreError> {
+        self.write(move |c| {
+            let saved = write_employee(c, &e, &caller_ids, now)?;
+            if saved == EmployeeSaved::Saved {
+                journal::record(c, &e.number, &changes.by, &changes.list, now)?;
+            }
+            Ok(saved)
         })
         .await
     }

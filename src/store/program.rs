@@ -96,16 +96,7 @@ impl Store {
             if !known {
                 return Ok(false);
             }
-            tx.execute("DELETE FROM caller_id WHERE extension = ?1", [&ext])?;
-            for n in &numbers {
-                tx.execute("INSERT OR IGNORE INTO caller_id (extension, number) VALUES (?1, ?2)", [&ext, n])?;
-            }
-            tx.execute(
-                "UPDATE extension_services SET call_as = '', updated_at = ?2
-                 WHERE extension = ?1 AND call_as <> ''
-                   AND call_as NOT IN (SELECT number FROM caller_id WHERE extension = ?1)",
-                rusqlite::params![ext, now],
-            )?;
+            write_caller_ids(tx, &ext, &numbers, now)?;
             Ok(true)
         })
         .await
@@ -318,6 +309,26 @@ fn set_recall(
            recall_pin_hash = CASE WHEN ?2 = '' THEN NULL ELSE coalesce(?3, recall_pin_hash) END, updated_at = ?4
          WHERE extension = ?1",
         rusqlite::params![ext, account, pin_hash, now],
+    )?;
+    Ok(())
+}
+
+/// Replaces the numbers `ext` may present; a chosen "call as" that is taken away is cleared.
+pub(crate) fn write_caller_ids(
+    c: &Connection,
+    ext: &str,
+    numbers: &[String],
+    now: i64,
+) -> rusqlite::Result<()> {
+    c.execute("DELETE FROM caller_id WHERE extension = ?1", [ext])?;
+    for n in numbers {
+        c.execute("INSERT OR IGNORE INTO caller_id (extension, number) VALUES (?1, ?2)", [ext, n.as_str()])?;
+    }
+    c.execute(
+        "UPDATE extension_services SET call_as = '', updated_at = ?2
+         WHERE extension = ?1 AND call_as <> ''
+           AND call_as NOT IN (SELECT number FROM caller_id WHERE extension = ?1)",
+        rusqlite::params![ext, now],
     )?;
     Ok(())
 }

@@ -1,0 +1,171 @@
+//! The administrator's employees (SPEC A5): every extension's name, comment,
+//! e-mail, department, administrator flag, public-book right, MobilePhone
+//! number, outgoing restriction and the numbers it may present. A change is
+//! checked whole, stored in one job with its journal entries (the last
+//! administrator cannot lose the rights), then programmed into the core.
+
+use super::bus::{Changed, Live};
+use super::features::{program_core, Programmed};
+use super::{Context, ServiceError};
+use crate::domain::access::{Action, Actor, Target};
+use crate::domain::account::{check_employee, EmployeeProblem, MAX_CALLER_IDS};
+use crate::domain::journal::{Change, Topic, OFF, ON};
+use crate::domain::number::to_dial;
+use crate::domain::phonebook::PublicRight;
+use crate::domain::program::Restriction;
+use crate::store::org::{Employee, EmployeeSaved};
+
+#[derive(Clone)]
+pub struct Employees {
+    ctx: Context,
+}
+
+/// Every employee, and the departments by id.
+#[derive(Debug, Clone)]
+pub struct EmployeeList {
+    pub employees: Vec<Employee>,
+    pub departments: Vec<(i64, String)>,
+}
+
+/// One employee with what his page offers.
+#[derive(Debug, Clone)]
+pub struct EmployeeView {
+    pub employee: Employee,
+    pub caller_ids: Vec<String>,
+    pub departments: Vec<(i64, String)>,
+}
+
+/// The employee's page as sent: words as typed.
+#[derive(Debug, Clone, Default)]
+pub struct EmployeeChange {
+    pub name: String,
+    pub comment: String,
+    pub email: String,
+    /// A department's id, or empty for none.
+    pub department: String,
+    pub is_admin: bool,
+    pub public_right: String,
+    pub mobile: String,
+    pub restriction: String,
+    /// One number per line.
+    pub caller_ids: String,
+}
+
+fn invalid(p: EmployeeProblem) -> ServiceError {
+    ServiceError::Invalid(p.into())
+}
+
+impl Employees {
+    pub fn new(ctx: Context) -> Employees {
+        Employees { ctx }
+    }
+
+    #[tracing::instrument(name = "service", skip_all, fields(call = "employees.list", actor = %actor.label(), via = actor.via.code()))]
+    pub async fn list(&self, actor: &Actor) -> Result<EmployeeList, ServiceError> {
+        self.ctx.may_do(actor, Action::Read, Target::Administration)?;
+        let (employees, departments) =
+            (self.ctx.store.employees().await?, self.ctx.store.departments().await?);
+        Ok(EmployeeList { employees, departments })
+    }
+
+    #[tracing::instrument(name = "service", skip_all, fields(call = "employees.view", actor = %actor.label(), via = actor.via.code(), extension = %ext))]
+    pub async fn view(&self, actor: &Actor, ext: &str) -> Result<EmployeeView, ServiceError> {
+        self.ctx.may_do(actor, Action::Read, Target::Administration)?;
+        let employee = self.ctx.store.employee(ext).await?.ok_or(ServiceError::NotFound)?;
+        let caller_ids = self.ctx.store.caller_ids(ext).await?;
+        let departments = self.ctx.store.departments().await?;
+        Ok(EmployeeView { employee, caller_ids, departments })
+    }
+
+    #[tracing::instrument(name = "service", skip_all, fields(call = "employees.save", actor = %actor.label(), via = actor.via.code(), extension = %ext))]
+    pub async fn save(
+        &self,
+        actor: &Actor,
+        ext: &str,
+        c: EmployeeChange,
+    ) -> Result<Programmed, ServiceError> {
+        self.ctx.may_do(actor, Action::Change, Target::Administration)?;
+        let old = self.ctx.store.employee(ext).await?.ok_or(ServiceError::NotFound)?;
+        let (name, comment, email) = (c.name.trim(), c.comment.trim(), c.email.trim());
+        check_employee(name, comment, email).map_err(invalid)?;
+        let department = match c.department.trim() {
+            "" => None,
+            id => {
+                let id: i64 = id.parse().map_err(|_| invalid(EmployeeProblem::NoSuchDepartment))?;
+                if !self.ctx.store.departments().await?.iter().any(|(d, _)| *d == id) {
+                    return Err(invalid(EmployeeProblem::NoSuchDepartment));
+                }
+                Some(id)
+            }
+        };
+        let public_right =
+            PublicRight::from_code(c.public_right.trim()).ok_or(invalid(EmployeeProblem::BadChoice))?;
+        let restriction =
+            Restriction::from_code(c.restriction.trim()).ok_or(invalid(EmployeeProblem::BadChoice))?;
+        let mobile = match c.mobile.trim() {
+            "" => String::new(),
+            m => to_dial(m).map_err(|_| invalid(EmployeeProblem::BadMobile))?,
+        };
+        let caller_ids: Vec<String> = c
+            .caller_ids
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(|l| to_dial(l).map_err(|_| invalid(EmployeeProblem::BadCallerId)))
+            .collect::<Result<_, _>>()?;
+        if caller_ids.len() > MAX_CALLER_IDS {
+            return Err(invalid(EmployeeProblem::BadCallerId));
+        }
+        let new = Employee {
+            number: old.number.clone(),
+            name: name.to_owned(),
+            comment: comment.to_owned(),
+            email: email.to_owned(),
+            department,
+            is_admin: c.is_admin,
+            public_right,
+            mobile,
+            restriction,
+        };
+        let old_ids = self.ctx.store.caller_ids(ext).await?;
+        let list = employee_changes(&old, &new, &old_ids, &caller_ids);
+        let changes = Context::changes(actor, list);
+        match self.ctx.store.save_employee(new, caller_ids, changes, self.ctx.clock.now()).await? {
+            EmployeeSaved::Saved => {}
+            EmployeeSaved::NoSuchExtension => return Err(ServiceError::NotFound),
+            EmployeeSaved::LastAdministrator => return Err(invalid(EmployeeProblem::LastAdministrator)),
+        }
+        tracing::info!(actor = %actor.label(), extension = %ext, "employee changed");
+        // The restriction and the MobilePhone number are part of what the core keeps.
+        let programmed = program_core(&self.ctx, ext).await?;
+        self.ctx.bus.publish(Live::Changed { ext: ext.to_owned(), what: Changed::Profile });
+        Ok(programmed)
+    }
+}
+
+/// What an administrator's change changed, for the journal.
+fn employee_changes(old: &Employee, new: &Employee, old_ids: &[String], new_ids: &[String]) -> Vec<Change> {
+    let flag = |b: bool| if b { ON } else { OFF }.to_owned();
+    let dept = |d: Option<i64>| d.map(|d| d.to_string()).unwrap_or_default();
+    let fields: [(Topic, &'static str, String, String); 9] = [
+        (Topic::Profile, "name", old.name.clone(), new.name.clone()),
+        (Topic::Profile, "comment", old.comment.clone(), new.comment.clone()),
+        (Topic::Profile, "email", old.email.clone(), new.email.clone()),
+        (Topic::Rights, "department", dept(old.department), dept(new.department)),
+        (Topic::Rights, "is_admin", flag(old.is_admin), flag(new.is_admin)),
+        (
+            Topic::Rights,
+            "public_book",
+            old.public_right.code().to_owned(),
+            new.public_right.code().to_owned(),
+        ),
+        (Topic::Forwarding, "mobile", old.mobile.clone(), new.mobile.clone()),
+        (Topic::Rights, "restriction", old.restriction.code().to_owned(), new.restriction.code().to_owned()),
+        (Topic::Rights, "caller_ids", old_ids.join(", "), new_ids.join(", ")),
+    ];
+    fields
+        .into_iter()
+        .filter(|(_, _, o, n)| o != n)
+        .map(|(topic, field, old, new)| Change { topic, field, old, new })
+        .collect()
+}
