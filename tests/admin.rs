@@ -142,3 +142,65 @@ fn an_administrator_changes_an_employee_and_it_is_journaled() {
     assert_eq!(admin.post("/admin/employee", &me).status, 200);
     assert_eq!(admin.get("/admin").status, 403, "no longer an administrator");
 }
+
+#[test]
+fn departments_are_added_renamed_and_deleted_after_saying_what_happens() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    seeded_db(&dir.path().join("data"));
+    let svc = Service::start(dir.path(), "");
+    let mut admin = Browser::new(svc.client(), svc.lan_https);
+    assert_eq!(admin.login("120", "secret-120").status, 303);
+    admin.get("/admin/departments");
+    let added = admin.post("/admin/departments", &[("action", "add"), ("name", "Service")]);
+    assert!(added.body.contains("Department added."), "{}", added.body);
+    let twice = admin.post("/admin/departments", &[("action", "add"), ("name", "service")]);
+    assert_eq!(twice.status, 422);
+    assert!(twice.body.contains("exists already"), "{}", twice.body);
+    let empty = admin.post("/admin/departments", &[("action", "add"), ("name", "  ")]);
+    assert_eq!(empty.status, 422);
+    let id = added
+        .body
+        .split("name=\"id\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("the department's id")
+        .to_owned();
+    let renamed =
+        admin.post("/admin/departments", &[("action", "rename"), ("id", &id), ("name", "Customer Service")]);
+    assert!(renamed.body.contains("value=\"Customer Service\""), "{}", renamed.body);
+    // 100 joins it.
+    admin.get("/admin/employee?ext=100");
+    let join = [
+        ("ext", "100"),
+        ("name", "Anna Kowalska"),
+        ("email", "anna@example.com"),
+        ("department", id.as_str()),
+        ("public_book", "read"),
+        ("restriction", "none"),
+        ("caller_ids", "0221998877"),
+    ];
+    assert_eq!(admin.post("/admin/employee", &join).status, 200);
+    // Deleting says first what happens, and changes nothing until confirmed.
+    admin.get("/admin/departments");
+    let ask = admin.post("/admin/departments", &[("action", "delete"), ("id", &id)]);
+    assert!(ask.body.contains("Delete Customer Service? Its 1 extensions go to the pool"), "{}", ask.body);
+    assert!(admin.get("/admin/departments").body.contains("Customer Service"));
+    let done = admin.post("/admin/departments", &[("action", "delete"), ("id", &id), ("confirm", "1")]);
+    assert!(done.body.contains("Department deleted"), "{}", done.body);
+    assert!(!done.body.contains("Customer Service"));
+    let list = admin.get("/admin/employees").body;
+    assert!(list.contains("<td>Anna Kowalska</td><td></td>"), "100 is in the pool: {list}");
+    // Anna's journal says who moved her.
+    let mut anna = Browser::new(svc.client(), svc.lan_https);
+    anna.login("100", "secret-100");
+    let journal = anna.get("/journal").body;
+    let moves = journal
+        .split("<tr>")
+        .filter(|r| r.contains("<td>Department</td>") && r.contains("120 (administrator)"))
+        .count();
+    assert_eq!(moves, 2, "joined, then moved to the pool: {journal}");
+    // A subscriber cannot touch departments.
+    anna.get("/settings");
+    assert_eq!(anna.post("/admin/departments", &[("action", "add"), ("name", "Mine")]).status, 403);
+    assert!(!admin.get("/admin/departments").body.contains("Mine"));
+}

@@ -336,13 +336,8 @@ fn an_administrator_changes_an_employees_department_and_rights() {
     assert!(b.url().ends_with("/admin"), "{}", b.url());
     b.goto(&url(&svc, "/admin/employees"));
     b.submit("a[href='/admin/employee?ext=101']");
-    b.select(
-        "#department",
-        &b.js("return document.querySelector('#department option:nth-child(2)').value;")
-            .as_str()
-            .expect("id")
-            .to_owned(),
-    );
+    let service = b.js("return document.querySelector('#department option:nth-child(2)').value;");
+    b.select("#department", service.as_str().expect("id"));
     b.select("#public_book", "edit");
     b.select("#restriction", "national");
     b.click("#save-employee");

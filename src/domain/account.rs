@@ -90,6 +90,29 @@ pub enum EmployeeProblem {
     LastAdministrator,
 }
 
+/// Why a department change is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum DepartmentProblem {
+    #[error("a name is needed")]
+    NoName,
+    #[error("too long")]
+    TooLong,
+    #[error("a department of that name exists")]
+    Exists,
+}
+
+/// The longest department name.
+pub const MAX_DEPARTMENT: usize = 100;
+
+/// Checks a department's name as typed (trimmed first).
+pub fn check_department(name: &str) -> Result<(), DepartmentProblem> {
+    match name.chars().count() {
+        0 => Err(DepartmentProblem::NoName),
+        n if n > MAX_DEPARTMENT => Err(DepartmentProblem::TooLong),
+        _ => Ok(()),
+    }
+}
+
 /// Checks what an administrator typed about an employee (trimmed first).
 pub fn check_employee(name: &str, comment: &str, email: &str) -> Result<(), EmployeeProblem> {
     if name.is_empty() {

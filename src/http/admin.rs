@@ -18,7 +18,7 @@ use crate::domain::account::Employee;
 use crate::domain::phonebook::PublicRight;
 use crate::domain::program::Restriction;
 use crate::services::about::AboutView;
-use crate::services::employees::{EmployeeChange, EmployeeList, EmployeeView};
+use crate::services::employees::{Department, EmployeeChange, EmployeeList, EmployeeView};
 use crate::services::ServiceError;
 
 #[derive(Template)]
@@ -225,6 +225,99 @@ pub async fn save_employee(
         Ok(p) => employee_page(&state, &admin, &ext, saved_notice(tr, p), String::new()).await,
         Err(ServiceError::Invalid(i)) => {
             employee_page(&state, &admin, &ext, String::new(), message(tr, &i)).await
+        }
+        Err(e) => Err(admin.who.error(e)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin_departments.html")]
+struct DepartmentsPage<'a> {
+    t: Tr,
+    layout: &'a str,
+    csrf: &'a str,
+    who: String,
+    list: Vec<Department>,
+    /// A delete to confirm: the department and what happens to its extensions.
+    confirm: Option<(Department, String)>,
+    notice: String,
+    error: String,
+}
+
+async fn departments_page(
+    state: &HttpState,
+    admin: &Administrator,
+    confirm: Option<i64>,
+    notice: String,
+    error: String,
+) -> Result<Response, HttpError> {
+    let who = &admin.who;
+    let list = state.services.employees.departments(&admin.actor).await.map_err(|e| who.error(e))?;
+    let confirm = confirm.and_then(|id| list.iter().find(|d| d.id == id)).map(|d| {
+        let what = who.tr.f("department.confirm", "count", &d.members.to_string()).replace("{name}", &d.name);
+        (d.clone(), what)
+    });
+    let page = DepartmentsPage {
+        t: who.tr,
+        layout: &who.profile.layout,
+        csrf: &who.session.csrf,
+        who: who.heading(),
+        list,
+        confirm,
+        notice,
+        error,
+    };
+    if page.error.is_empty() {
+        render(page)
+    } else {
+        refused(page)
+    }
+}
+
+/// `GET /admin/departments`
+pub async fn departments(
+    State(state): State<HttpState>,
+    admin: Administrator,
+) -> Result<Response, HttpError> {
+    departments_page(&state, &admin, None, String::new(), String::new()).await
+}
+
+/// `POST /admin/departments`: add, rename, or delete (asked to confirm first,
+/// with what happens to the department's extensions).
+pub async fn change_departments(
+    State(state): State<HttpState>,
+    Posted { who, fields: f, .. }: Posted,
+) -> Result<Response, HttpError> {
+    let (actor, _) = state
+        .services
+        .accounts
+        .administrator_for(&who.session, Channel::Web)
+        .await
+        .map_err(|e| who.error(e))?;
+    let admin = Administrator { who, actor };
+    let tr = admin.who.tr;
+    let id = f.one("id").parse::<i64>().ok();
+    let employees = &state.services.employees;
+    let outcome = match (f.one("action").as_str(), id) {
+        ("add", _) => {
+            employees.add_department(&admin.actor, &f.one("name")).await.map(|()| tr.t("department.added"))
+        }
+        ("rename", Some(id)) => employees
+            .rename_department(&admin.actor, id, &f.one("name"))
+            .await
+            .map(|()| tr.t("settings.saved")),
+        ("delete", Some(id)) if f.on("confirm") => {
+            employees.delete_department(&admin.actor, id).await.map(|_| tr.t("department.deleted"))
+        }
+        ("delete", Some(id)) => {
+            return departments_page(&state, &admin, Some(id), String::new(), String::new()).await
+        }
+        _ => return Err(HttpError::BadRequest(tr.t("error.forbidden").to_owned())),
+    };
+    match outcome {
+        Ok(notice) => departments_page(&state, &admin, None, notice.to_owned(), String::new()).await,
+        Err(ServiceError::Invalid(i)) => {
+            departments_page(&state, &admin, None, String::new(), message(tr, &i)).await
         }
         Err(e) => Err(admin.who.error(e)),
     }

@@ -8,7 +8,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use super::i18n::Tr;
-use crate::domain::account::{EmployeeProblem, ProfileProblem};
+use crate::domain::account::{DepartmentProblem, EmployeeProblem, ProfileProblem};
 use crate::domain::settings::{ForwardingProblem, ServicesProblem};
 use crate::services::auth::PasswordProblem;
 use crate::services::features::Programmed;
@@ -111,6 +111,9 @@ pub fn message(t: Tr, i: &Invalid) -> String {
         Invalid::Profile(ProfileProblem::BadEmail) => "settings.bad_email",
         Invalid::Profile(ProfileProblem::PasswordNeeded) => "settings.password_needed",
         Invalid::Employee(p) => employee_key(*p),
+        Invalid::Department(DepartmentProblem::NoName) => "employee.no_name",
+        Invalid::Department(DepartmentProblem::TooLong) => "settings.too_long",
+        Invalid::Department(DepartmentProblem::Exists) => "department.exists",
         Invalid::Forwarding(p) => forwarding_key(*p),
         Invalid::Services(p) => services_key(*p),
         Invalid::Book(r) => r.key(),

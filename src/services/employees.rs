@@ -8,7 +8,9 @@ use super::bus::{Changed, Live};
 use super::features::{program_core, Programmed};
 use super::{Context, ServiceError};
 use crate::domain::access::{Action, Actor, Target};
-use crate::domain::account::{check_employee, EmployeeProblem, MAX_CALLER_IDS};
+use crate::domain::account::{
+    check_department, check_employee, DepartmentProblem, EmployeeProblem, MAX_CALLER_IDS,
+};
 use crate::domain::journal::{Change, Topic, OFF, ON};
 use crate::domain::number::to_dial;
 use crate::domain::phonebook::PublicRight;
@@ -141,6 +143,69 @@ impl Employees {
         self.ctx.bus.publish(Live::Changed { ext: ext.to_owned(), what: Changed::Profile });
         Ok(programmed)
     }
+}
+
+/// A department with how many extensions it has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Department {
+    pub id: i64,
+    pub name: String,
+    pub members: i64,
+}
+
+impl Employees {
+    #[tracing::instrument(name = "service", skip_all, fields(call = "employees.departments", actor = %actor.label(), via = actor.via.code()))]
+    pub async fn departments(&self, actor: &Actor) -> Result<Vec<Department>, ServiceError> {
+        self.ctx.may_do(actor, Action::Read, Target::Administration)?;
+        let rows = self.ctx.store.departments_with_members().await?;
+        Ok(rows.into_iter().map(|(id, name, members)| Department { id, name, members }).collect())
+    }
+
+    #[tracing::instrument(name = "service", skip_all, fields(call = "employees.add_department", actor = %actor.label(), via = actor.via.code()))]
+    pub async fn add_department(&self, actor: &Actor, name: &str) -> Result<(), ServiceError> {
+        self.ctx.may_do(actor, Action::Change, Target::Administration)?;
+        let name = name.trim();
+        check_department(name).map_err(dept)?;
+        if !self.ctx.store.add_department(name).await? {
+            return Err(dept(DepartmentProblem::Exists));
+        }
+        tracing::info!(actor = %actor.label(), "department added");
+        Ok(())
+    }
+
+    #[tracing::instrument(name = "service", skip_all, fields(call = "employees.rename_department", actor = %actor.label(), via = actor.via.code()))]
+    pub async fn rename_department(&self, actor: &Actor, id: i64, name: &str) -> Result<(), ServiceError> {
+        self.ctx.may_do(actor, Action::Change, Target::Administration)?;
+        let name = name.trim();
+        check_department(name).map_err(dept)?;
+        match self.ctx.store.rename_department(id, name).await? {
+            Some(true) => Ok(()),
+            Some(false) => Err(dept(DepartmentProblem::Exists)),
+            None => Err(ServiceError::NotFound),
+        }
+    }
+
+    /// Deletes a department; its extensions go to the pool. Returns them.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "employees.delete_department", actor = %actor.label(), via = actor.via.code()))]
+    pub async fn delete_department(&self, actor: &Actor, id: i64) -> Result<Vec<String>, ServiceError> {
+        self.ctx.may_do(actor, Action::Change, Target::Administration)?;
+        let by = Context::changes(actor, Vec::new()).by;
+        let moved = self
+            .ctx
+            .store
+            .delete_department(id, by, self.ctx.clock.now())
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        tracing::info!(actor = %actor.label(), moved = moved.len(), "department deleted");
+        for ext in &moved {
+            self.ctx.bus.publish(Live::Changed { ext: ext.clone(), what: Changed::Profile });
+        }
+        Ok(moved)
+    }
+}
+
+fn dept(p: DepartmentProblem) -> ServiceError {
+    ServiceError::Invalid(p.into())
 }
 
 /// What an administrator's change changed, for the journal.

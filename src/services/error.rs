@@ -3,7 +3,7 @@
 //! these is an HTTP status.
 
 use crate::domain::access::Denied;
-use crate::domain::account::{EmployeeProblem, ProfileProblem};
+use crate::domain::account::{DepartmentProblem, EmployeeProblem, ProfileProblem};
 use crate::domain::number::NumberProblem;
 use crate::domain::phonebook::Refusal;
 use crate::domain::settings::{ForwardingProblem, ServicesProblem};
@@ -55,6 +55,8 @@ pub enum Invalid {
     Profile(#[from] ProfileProblem),
     #[error("employee: {0}")]
     Employee(#[from] EmployeeProblem),
+    #[error("department: {0}")]
+    Department(#[from] DepartmentProblem),
     #[error("forwarding: {0}")]
     Forwarding(#[from] ForwardingProblem),
     #[error("services: {0}")]

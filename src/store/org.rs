@@ -121,6 +121,80 @@ impl Store {
         .await
     }
 
+    /// The departments with how many extensions each has, by name.
+    pub async fn departments_with_members(&self) -> Result<Vec<(i64, String, i64)>, StoreError> {
+        self.read(|c| {
+            let mut q = c.prepare_cached(
+                "SELECT d.id, d.name, (SELECT count(*) FROM extension e WHERE e.department_id = d.id)
+                 FROM department d ORDER BY d.name",
+            )?;
+            let rows = q.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            rows.collect()
+        })
+        .await
+    }
+
+    /// Adds a department; false if one of that name exists (names are unique, any case).
+    pub async fn add_department(&self, name: &str) -> Result<bool, StoreError> {
+        let name = name.to_owned();
+        self.write(move |c| {
+            Ok(c.execute("INSERT INTO department (name) VALUES (?1) ON CONFLICT (name) DO NOTHING", [&name])?
+                == 1)
+        })
+        .await
+    }
+
+    /// Renames a department: `None` if there is none with that id, `Some(false)`
+    /// if another has the name already.
+    pub async fn rename_department(&self, id: i64, name: &str) -> Result<Option<bool>, StoreError> {
+        let name = name.to_owned();
+        self.write(move |c| {
+            let taken: bool = c.query_row(
+                "SELECT count(*) FROM department WHERE name = ?1 AND id <> ?2",
+                params![name, id],
+                |r| r.get::<_, i64>(0),
+            )? > 0;
+            if taken {
+                return Ok(Some(false));
+            }
+            let n = c.execute("UPDATE department SET name = ?2 WHERE id = ?1", params![id, name])?;
+            Ok((n == 1).then_some(true))
+        })
+        .await
+    }
+
+    /// Deletes a department; its extensions go to the pool, each with a journal
+    /// entry by `by`. The extensions moved, or `None` if there was no such department.
+    pub async fn delete_department(
+        &self,
+        id: i64,
+        by: journal::Author,
+        now: i64,
+    ) -> Result<Option<Vec<String>>, StoreError> {
+        self.write(move |c| {
+            let name: Option<String> =
+                c.query_row("SELECT name FROM department WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+            if name.is_none() {
+                return Ok(None);
+            }
+            let mut q =
+                c.prepare_cached("SELECT number FROM extension WHERE department_id = ?1 ORDER BY number")?;
+            let members: Vec<String> = q.query_map([id], |r| r.get(0))?.collect::<Result<_, _>>()?;
+            c.execute("DELETE FROM department WHERE id = ?1", [id])?;
+            for ext in &members {
+                let moved = crate::domain::journal::Change {
+                    topic: crate::domain::journal::Topic::Rights,
+                    field: "department",
+                    old: id.to_string(),
+                    new: String::new(),
+                };
+                journal::record(c, ext, &by, &[moved], now)?;
+            }
+            Ok(Some(members))
+        })
+        .await
+    }
+
     /// Stores an administrator's change of an employee in one job, with its
     /// caller IDs and journal entries, unless it would leave the exchange
     /// without an administrator.
