@@ -204,3 +204,46 @@ fn departments_are_added_renamed_and_deleted_after_saying_what_happens() {
     assert_eq!(anna.post("/admin/departments", &[("action", "add"), ("name", "Mine")]).status, 403);
     assert!(!admin.get("/admin/departments").body.contains("Mine"));
 }
+
+#[test]
+fn a_temporary_password_logs_in_once_to_choose_a_new_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    seeded_db(&dir.path().join("data"));
+    let svc = Service::start(dir.path(), "");
+    let mut piotr = Browser::new(svc.client(), svc.lan_https);
+    assert_eq!(piotr.login("101", "secret-101").status, 303);
+    assert_eq!(piotr.get("/start").status, 200);
+    let mut admin = Browser::new(svc.client(), svc.lan_https);
+    assert_eq!(admin.login("120", "secret-120").status, 303);
+    admin.get("/admin/employee?ext=101");
+    let given = admin.post("/admin/employee/password", &[("ext", "101")]);
+    assert_eq!(given.status, 200, "{}", given.body);
+    let temporary = given
+        .body
+        .split("<strong id=\"temporary\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .expect("the temporary password is shown")
+        .to_owned();
+    assert!(temporary.len() >= 16, "{temporary}");
+    assert!(!admin.get("/admin/employee?ext=101").body.contains(&temporary), "shown only once");
+    // Piotr's session ended; his old password is gone.
+    assert_eq!(piotr.get("/start").status, 303);
+    let mut b = Browser::new(svc.client(), svc.lan_https);
+    assert_eq!(b.login("101", "secret-101").status, 401);
+    // The temporary password leads only to choosing one's own.
+    let r = b.login("101", &temporary);
+    assert_eq!(r.header("location"), Some("/password"));
+    assert_eq!(b.get("/start").header("location"), Some("/password"));
+    let form = b.get("/password");
+    assert!(form.body.contains("temporary password"), "{}", form.body);
+    let set = b.post("/password", &[("new", "piotr-own-secret"), ("repeat", "piotr-own-secret")]);
+    assert_eq!(set.header("location"), Some("/start"));
+    assert_eq!(b.get("/start").status, 200);
+    let mut again = Browser::new(svc.client(), svc.lan_https);
+    assert_eq!(again.login("101", &temporary).status, 401, "the temporary password is used up");
+    assert_eq!(again.login("101", "piotr-own-secret").status, 303);
+    let journal = again.get("/journal").body;
+    assert!(journal.contains("120 (administrator)") && journal.contains("set (not shown)"), "{journal}");
+    assert!(!journal.contains(&temporary));
+}

@@ -120,6 +120,8 @@ struct EmployeePage<'a> {
     caller_ids: String,
     rights: Vec<(&'static str, &'static str)>,
     restrictions: Vec<(&'static str, &'static str)>,
+    /// A temporary password just given: shown this once.
+    temporary: String,
     notice: String,
     error: String,
 }
@@ -134,6 +136,17 @@ async fn employee_page(
     state: &HttpState,
     admin: &Administrator,
     ext: &str,
+    notice: String,
+    error: String,
+) -> Result<Response, HttpError> {
+    employee_page_with(state, admin, ext, String::new(), notice, error).await
+}
+
+async fn employee_page_with(
+    state: &HttpState,
+    admin: &Administrator,
+    ext: &str,
+    temporary: String,
     notice: String,
     error: String,
 ) -> Result<Response, HttpError> {
@@ -174,6 +187,7 @@ async fn employee_page(
         v,
         rights,
         restrictions,
+        temporary,
         notice,
         error,
     };
@@ -228,6 +242,29 @@ pub async fn save_employee(
         }
         Err(e) => Err(admin.who.error(e)),
     }
+}
+
+/// `POST /admin/employee/password`: a new temporary password, shown once.
+pub async fn temporary_password(
+    State(state): State<HttpState>,
+    Posted { who, fields: f, .. }: Posted,
+) -> Result<Response, HttpError> {
+    let (actor, _) = state
+        .services
+        .accounts
+        .administrator_for(&who.session, Channel::Web)
+        .await
+        .map_err(|e| who.error(e))?;
+    let admin = Administrator { who, actor };
+    let ext = f.one("ext");
+    let password = state
+        .services
+        .employees
+        .temporary_password(&admin.actor, &ext)
+        .await
+        .map_err(|e| admin.who.error(e))?;
+    let notice = admin.who.tr.f("employee.temporary_given", "ext", &ext);
+    employee_page_with(&state, &admin, &ext, password, notice, String::new()).await
 }
 
 #[derive(Template)]

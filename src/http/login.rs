@@ -113,6 +113,8 @@ struct PasswordPage<'a> {
     csrf: &'a str,
     who: &'a str,
     first: bool,
+    /// Logged in with a temporary password, not a PIN.
+    temporary: bool,
     error: &'a str,
     notice: &'a str,
 }
@@ -124,6 +126,7 @@ fn password_page(who: &Subscriber, error: &str, notice: &str, status: Answer) ->
         csrf: &who.session.csrf,
         who: &who.profile.number,
         first: who.session.must_set_password,
+        temporary: who.session.temporary,
         error,
         notice,
     };

@@ -71,6 +71,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/admin/employees", Access::Administrator),
     ("GET", "/admin/employee", Access::Administrator),
     ("POST", "/admin/employee", Access::Administrator),
+    ("POST", "/admin/employee/password", Access::Administrator),
     ("GET", "/admin/departments", Access::Administrator),
     ("POST", "/admin/departments", Access::Administrator),
     ("GET", "/healthz", Access::Anyone),
@@ -117,6 +118,7 @@ pub fn router(state: HttpState, webcti: bool) -> Router {
             .route("/admin", get(admin::about))
             .route("/admin/employees", get(admin::employees))
             .route("/admin/employee", get(admin::employee).post(admin::save_employee))
+            .route("/admin/employee/password", post(admin::temporary_password))
             .route("/admin/departments", get(admin::departments).post(admin::change_departments))
             .route("/healthz", get(assets::healthz))
             .route("/static/{file}", get(assets::asset))

@@ -105,8 +105,14 @@ impl Auth {
             return Err(AuthError::Failed);
         }
         attempt.succeeded();
-        tracing::info!(extension = %ext, %addr, pin = by_pin, "logged in");
-        self.sessions.create(ext, by_pin, now).map_err(AuthError::Session)
+        // A PIN or a temporary password logs in only to choose a password.
+        let temporary = !by_pin && creds.as_ref().is_some_and(|c| c.temporary);
+        tracing::info!(extension = %ext, %addr, pin = by_pin, temporary, "logged in");
+        let session = self.sessions.create(ext, by_pin || temporary, now).map_err(AuthError::Session)?;
+        if temporary {
+            self.sessions.mark_temporary(&session.id);
+        }
+        Ok(Session { temporary, ..session })
     }
 
     /// Sets a new password. With `current`, it must match (a change); without, the

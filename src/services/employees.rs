@@ -4,22 +4,28 @@
 //! checked whole, stored in one job with its journal entries (the last
 //! administrator cannot lose the rights), then programmed into the core.
 
+use std::sync::Arc;
+
+use super::auth::Auth;
 use super::bus::{Changed, Live};
 use super::features::{program_core, Programmed};
+use super::password::HashError;
 use super::{Context, ServiceError};
 use crate::domain::access::{Action, Actor, Target};
 use crate::domain::account::{
     check_department, check_employee, DepartmentProblem, EmployeeProblem, MAX_CALLER_IDS,
 };
-use crate::domain::journal::{Change, Topic, OFF, ON};
+use crate::domain::journal::{password_set, Change, Topic, OFF, ON};
 use crate::domain::number::to_dial;
 use crate::domain::phonebook::PublicRight;
 use crate::domain::program::Restriction;
 use crate::store::org::{Employee, EmployeeSaved};
+use crate::system::random;
 
 #[derive(Clone)]
 pub struct Employees {
     ctx: Context,
+    auth: Arc<Auth>,
 }
 
 /// Every employee, and the departments by id.
@@ -58,8 +64,26 @@ fn invalid(p: EmployeeProblem) -> ServiceError {
 }
 
 impl Employees {
-    pub fn new(ctx: Context) -> Employees {
-        Employees { ctx }
+    pub fn new(ctx: Context, auth: Arc<Auth>) -> Employees {
+        Employees { ctx, auth }
+    }
+
+    /// Gives `ext` a new temporary password and returns it, to be shown once:
+    /// the old password stops working, the extension's sessions end, and the
+    /// temporary one only lets its subscriber choose a password.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "employees.temporary_password", actor = %actor.label(), via = actor.via.code(), extension = %ext))]
+    pub async fn temporary_password(&self, actor: &Actor, ext: &str) -> Result<String, ServiceError> {
+        self.ctx.may_do(actor, Action::Change, Target::Administration)?;
+        let password =
+            random::secret_code().map_err(|e| ServiceError::Hash(HashError::Random(e.to_string())))?;
+        let hash = self.auth.hasher().hash(&password).await?;
+        let changes = Context::changes(actor, vec![password_set()]);
+        if !self.ctx.store.set_temporary_password(ext, &hash, changes, self.ctx.clock.now()).await? {
+            return Err(ServiceError::NotFound);
+        }
+        self.auth.sessions.end_all(ext);
+        tracing::info!(actor = %actor.label(), extension = %ext, "temporary password given");
+        Ok(password)
     }
 
     #[tracing::instrument(name = "service", skip_all, fields(call = "employees.list", actor = %actor.label(), via = actor.via.code()))]

@@ -186,7 +186,7 @@ impl Services {
         Services {
             about: about::About::new(ctx.clone()),
             accounts: accounts::Accounts::new(ctx.clone(), auth.clone()),
-            employees: employees::Employees::new(ctx.clone()),
+            employees: employees::Employees::new(ctx.clone(), auth.clone()),
             calls: calls::Calls::new(ctx.clone()),
             history: history::History::new(ctx.clone()),
             voicemail: voicemail::Voicemails::new(ctx.clone()),

@@ -111,6 +111,7 @@ impl Reset {
             created: now,
             last_seen: now,
             must_set_password: true,
+            temporary: false,
         };
         auth.set_password(&session, None, new, repeat, now).await?;
         auth.sessions.remove_others(&ext, "");

@@ -34,8 +34,11 @@ pub struct Session {
     pub csrf: String,
     pub created: i64,
     pub last_seen: i64,
-    /// Logged in with a PIN: nothing but setting a password until that is done.
+    /// Logged in with a PIN or a temporary password: nothing but setting a
+    /// password until that is done.
     pub must_set_password: bool,
+    /// Logged in with a temporary password an administrator gave.
+    pub temporary: bool,
 }
 
 struct Entry {
@@ -87,6 +90,7 @@ impl Sessions {
             created: now,
             last_seen: now,
             must_set_password,
+            temporary: false,
         };
         let mut t = lock(&self.table);
         t.map.retain(|_, e| alive(&e.session, now));
@@ -158,6 +162,14 @@ impl Sessions {
     pub fn password_set(&self, id: &str) {
         if let Some(e) = lock(&self.table).map.get_mut(id) {
             e.session.must_set_password = false;
+            e.session.temporary = false;
+        }
+    }
+
+    /// The session came from a temporary password.
+    pub fn mark_temporary(&self, id: &str) {
+        if let Some(e) = lock(&self.table).map.get_mut(id) {
+            e.session.temporary = true;
         }
     }
 

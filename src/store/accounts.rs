@@ -12,6 +12,8 @@ pub struct Credentials {
     pub number: String,
     pub password_hash: Option<String>,
     pub pin_hash: Option<String>,
+    /// The password was given by an administrator: it only lets one choose one's own.
+    pub temporary: bool,
 }
 
 pub use crate::domain::account::Profile;
@@ -32,9 +34,16 @@ impl Store {
         let number = number.to_owned();
         self.read(move |c| {
             c.query_row(
-                "SELECT number, password_hash, pin_hash FROM extension WHERE number = ?1",
+                "SELECT number, password_hash, pin_hash, password_temporary FROM extension WHERE number = ?1",
                 [number],
-                |r| Ok(Credentials { number: r.get(0)?, password_hash: r.get(1)?, pin_hash: r.get(2)? }),
+                |r| {
+                    Ok(Credentials {
+                        number: r.get(0)?,
+                        password_hash: r.get(1)?,
+                        pin_hash: r.get(2)?,
+                        temporary: r.get(3)?,
+                    })
+                },
             )
             .optional()
         })
@@ -46,8 +55,8 @@ impl Store {
         let (number, hash) = (number.to_owned(), hash.to_owned());
         self.write(move |c| {
             let changed = c.execute(
-                "UPDATE extension SET password_hash = ?2, pin_hash = NULL, password_set_at = ?3, updated_at = ?3
-                 WHERE number = ?1",
+                "UPDATE extension SET password_hash = ?2, pin_hash = NULL, password_set_at = ?3, updated_at = ?3,
+                 password_temporary = 0 WHERE number = ?1",
                 params![number, hash, now],
             )?;
             // A reset link mailed before the change no longer works.
@@ -80,6 +89,32 @@ impl Store {
             c.execute("DELETE FROM password_reset WHERE extension = ?1", params![number])?;
             c.execute("INSERT INTO setting (key, value) VALUES ('setup.done', ?1)", params![number])?;
             Ok(SetupDone::Now)
+        })
+        .await
+    }
+
+    /// Gives `number` a temporary password (its hash), with the journal's entry:
+    /// it logs in only to choose a password; the PIN and reset links stop working.
+    pub async fn set_temporary_password(
+        &self,
+        number: &str,
+        hash: &str,
+        changes: super::journal::Changes,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let (number, hash) = (number.to_owned(), hash.to_owned());
+        self.write(move |c| {
+            let changed = c.execute(
+                "UPDATE extension SET password_hash = ?2, pin_hash = NULL, password_temporary = 1, updated_at = ?3
+                 WHERE number = ?1",
+                params![number, hash, now],
+            )?;
+            if changed != 1 {
+                return Ok(false);
+            }
+            c.execute("DELETE FROM password_reset WHERE extension = ?1", params![number])?;
+            super::journal::record(c, &number, &changes.by, &changes.list, now)?;
+            Ok(true)
         })
         .await
     }

@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema/003_contact_groups_by_contact.sql"),
     include_str!("schema/004_caller_ids.sql"),
     include_str!("schema/005_journal.sql"),
+    include_str!("schema/006_temporary_passwords.sql"),
 ];
 
 /// The schema version this program writes.
