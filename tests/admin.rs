@@ -109,6 +109,14 @@ fn an_administrator_changes_an_employee_and_it_is_journaled() {
     assert_eq!(bad.status, 422);
     assert!(admin.get("/admin/employee?ext=100").body.contains("<option value=\"internal\" selected>"));
 
+    // The administrator reads anybody's journal; a subscriber cannot.
+    let theirs = admin.get("/admin/journal?ext=100");
+    assert!(
+        theirs.body.contains("<span id=\"subject\">100</span>") && theirs.body.contains("Outgoing calls"),
+        "{}",
+        theirs.body
+    );
+    assert_eq!(admin.get("/admin/journal?ext=x1").status, 404);
     // The subscriber sees who restricted him, and now may forward only inside.
     let mut anna = Browser::new(svc.client(), svc.lan_https);
     assert_eq!(anna.login("100", "secret-100").status, 303);
@@ -126,6 +134,7 @@ fn an_administrator_changes_an_employee_and_it_is_journaled() {
     anna.get("/settings");
     let forged = anna.post("/admin/employee", &employee_form(&[("restriction", "none")]));
     assert_eq!(forged.status, 403);
+    assert_eq!(anna.get("/admin/journal?ext=120").status, 403);
     assert!(admin.get("/admin/employee?ext=100").body.contains("<option value=\"internal\" selected>"));
 
     // The last administrator cannot lose the rights.

@@ -3,13 +3,14 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::error::{render, HttpError};
 use super::i18n::Tr;
-use super::session::Subscriber;
+use super::session::{Administrator, Subscriber};
 use super::HttpState;
+use crate::domain::access::Actor;
 use crate::domain::journal::{OFF, ON, SET};
 use crate::domain::time;
 use crate::services::journal::PAGE;
@@ -32,14 +33,19 @@ struct JournalPage<'a> {
     layout: &'a str,
     csrf: &'a str,
     who: String,
+    /// Whose journal this is.
+    subject: String,
     rows: Vec<Row>,
-    /// The id to page on from, when there may be older entries.
-    older: Option<i64>,
+    /// The link to older entries, when there may be some.
+    older: Option<String>,
 }
 
 #[derive(Deserialize)]
 pub struct Paging {
     before: Option<i64>,
+    /// Whose journal, on the administrator's page.
+    #[serde(default)]
+    ext: String,
 }
 
 /// The words for a field: the label its page uses.
@@ -101,15 +107,42 @@ fn author(t: Tr, actor: &str) -> String {
     }
 }
 
-/// `GET /journal`
+/// `GET /journal`: the subscriber's own.
 pub async fn journal(
     State(state): State<HttpState>,
     who: Subscriber,
     Query(q): Query<Paging>,
 ) -> Result<Response, HttpError> {
+    let ext = who.ext().to_owned();
+    page(&state, &who, &who.actor, &ext, q.before, "/journal?").await
+}
+
+/// `GET /admin/journal?ext=N`: any extension's, for an administrator.
+pub async fn any_journal(
+    State(state): State<HttpState>,
+    admin: Administrator,
+    Query(q): Query<Paging>,
+) -> Result<Response, HttpError> {
+    if q.ext.is_empty() {
+        return Ok(axum::response::Redirect::to("/admin/employees").into_response());
+    }
+    if !crate::domain::account::is_extension(&q.ext) {
+        return Err(HttpError::NotFound(admin.who.tr.t("error.not_found").to_owned()));
+    }
+    let more = format!("/admin/journal?ext={}&", q.ext);
+    page(&state, &admin.who, &admin.actor, &q.ext, q.before, &more).await
+}
+
+async fn page(
+    state: &HttpState,
+    who: &Subscriber,
+    actor: &Actor,
+    ext: &str,
+    before: Option<i64>,
+    more: &str,
+) -> Result<Response, HttpError> {
     let t = who.tr;
-    let entries =
-        state.services.journal.page(&who.actor, who.ext(), q.before).await.map_err(|e| who.error(e))?;
+    let entries = state.services.journal.page(actor, ext, before).await.map_err(|e| who.error(e))?;
     let older = (entries.len() == PAGE).then(|| entries.last().map(|e| e.id)).flatten();
     let rows = entries
         .iter()
@@ -128,7 +161,8 @@ pub async fn journal(
         layout: &who.profile.layout,
         csrf: &who.session.csrf,
         who: who.heading(),
+        subject: ext.to_owned(),
         rows,
-        older,
+        older: older.map(|id| format!("{more}before={id}")),
     })
 }

@@ -73,6 +73,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/admin/employee", Access::Administrator),
     ("POST", "/admin/employee/password", Access::Administrator),
     ("GET", "/admin/departments", Access::Administrator),
+    ("GET", "/admin/journal", Access::Administrator),
     ("POST", "/admin/departments", Access::Administrator),
     ("GET", "/healthz", Access::Anyone),
     ("GET", "/static/style.css", Access::Anyone),
@@ -120,6 +121,7 @@ pub fn router(state: HttpState, webcti: bool) -> Router {
             .route("/admin/employee", get(admin::employee).post(admin::save_employee))
             .route("/admin/employee/password", post(admin::temporary_password))
             .route("/admin/departments", get(admin::departments).post(admin::change_departments))
+            .route("/admin/journal", get(journal::any_journal))
             .route("/healthz", get(assets::healthz))
             .route("/static/{file}", get(assets::asset))
             .fallback(assets::not_found)
