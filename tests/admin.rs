@@ -256,3 +256,65 @@ fn a_temporary_password_logs_in_once_to_choose_a_new_one() {
     assert!(journal.contains("120 (administrator)") && journal.contains("set (not shown)"), "{journal}");
     assert!(!journal.contains(&temporary));
 }
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("time").as_secs() as i64
+}
+
+fn post_code(b: &mut Browser, code: &str) -> support::client::Response {
+    b.get("/login/code");
+    b.post("/login/code", &[("code", code)])
+}
+
+#[test]
+fn two_factor_login_with_an_app_and_recovery_codes() {
+    use webcti::domain::totp;
+    let dir = tempfile::tempdir().expect("tempdir");
+    seeded_db(&dir.path().join("data"));
+    let svc = Service::start(dir.path(), "");
+    let mut admin = Browser::new(svc.client(), svc.lan_https);
+    assert_eq!(admin.login("120", "secret-120").status, 303);
+    assert!(admin.get("/admin/2fa").body.contains("Two-factor login is off"));
+    let enrol = admin.post("/admin/2fa", &[("action", "begin")]);
+    assert_eq!(enrol.status, 200, "{}", enrol.body);
+    assert!(enrol.body.contains("<svg"), "a QR code: {}", enrol.body);
+    let typed =
+        enrol.body.split("<code id=\"secret\">").nth(1).and_then(|s| s.split('<').next()).expect("key");
+    let secret = totp::from_base32(typed).expect("base32");
+    assert_eq!(secret.len(), totp::SECRET_BYTES);
+    // A wrong first code does not turn it on.
+    let wrong = admin.post("/admin/2fa", &[("action", "confirm"), ("code", "000000")]);
+    assert!(wrong.status == 422 || wrong.body.contains("Two-factor login is off"), "{}", wrong.body);
+    let first = format!("{:06}", totp::code(&secret, totp::step_of(now())));
+    let on = admin.post("/admin/2fa", &[("action", "confirm"), ("code", &first)]);
+    assert!(on.body.contains("Two-factor login is on"), "{}", on.body);
+    let recovery: Vec<String> =
+        on.body.split("<li><code>").skip(1).filter_map(|s| s.split('<').next().map(str::to_owned)).collect();
+    assert_eq!(recovery.len(), 10, "{}", on.body);
+
+    // Logging in now takes a code after the password.
+    let mut b = Browser::new(svc.client(), svc.lan_https);
+    let r = b.login("120", "secret-120");
+    assert_eq!(r.header("location"), Some("/login/code"));
+    assert_eq!(b.get("/start").header("location"), Some("/login/code"), "nothing else until the code");
+    assert_eq!(b.get("/admin").header("location"), Some("/login/code"));
+    assert_eq!(post_code(&mut b, "123456").status, 401);
+    // The first code was used at enrolment: it is not accepted again; the next step's is.
+    assert_eq!(post_code(&mut b, &first).status, 401, "a replayed code");
+    let next = format!("{:06}", totp::code(&secret, totp::step_of(now()) + 1));
+    let ok = post_code(&mut b, &next);
+    assert_eq!(ok.header("location"), Some("/start"), "{}", ok.body);
+    assert_eq!(b.get("/admin").status, 200);
+    // The same code in another login: replayed, refused.
+    let mut c =
+        Browser::new(svc.client().connecting_from(std::net::IpAddr::from([127, 0, 8, 8])), svc.lan_https);
+    c.login("120", "secret-120");
+    assert_eq!(post_code(&mut c, &next).status, 401);
+    // A recovery code works once.
+    assert_eq!(post_code(&mut c, &recovery[0]).header("location"), Some("/start"));
+    let mut d =
+        Browser::new(svc.client().connecting_from(std::net::IpAddr::from([127, 0, 8, 9])), svc.lan_https);
+    d.login("120", "secret-120");
+    assert_eq!(post_code(&mut d, &recovery[0]).status, 401, "used up");
+    assert!(c.get("/admin/2fa").body.contains("9 recovery codes are left"));
+}

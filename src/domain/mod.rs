@@ -13,4 +13,5 @@ pub mod program;
 pub mod routing;
 pub mod settings;
 pub mod time;
+pub mod totp;
 pub mod voicemail;

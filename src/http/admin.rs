@@ -19,6 +19,7 @@ use crate::domain::phonebook::PublicRight;
 use crate::domain::program::Restriction;
 use crate::services::about::AboutView;
 use crate::services::employees::{Department, EmployeeChange, EmployeeList, EmployeeView};
+use crate::services::two_factor::{Enrolment, Status};
 use crate::services::ServiceError;
 
 #[derive(Template)]
@@ -265,6 +266,79 @@ pub async fn temporary_password(
         .map_err(|e| admin.who.error(e))?;
     let notice = admin.who.tr.f("employee.temporary_given", "ext", &ext);
     employee_page_with(&state, &admin, &ext, password, notice, String::new()).await
+}
+
+#[derive(Template)]
+#[template(path = "admin_two_factor.html")]
+struct TwoFactorPage<'a> {
+    t: Tr,
+    layout: &'a str,
+    csrf: &'a str,
+    who: String,
+    status: Status,
+    enrolment: Option<Enrolment>,
+    recovery: Vec<String>,
+    error: String,
+}
+
+async fn two_factor_page(
+    state: &HttpState,
+    admin: &Administrator,
+    enrolment: Option<Enrolment>,
+    recovery: Vec<String>,
+    error: String,
+) -> Result<Response, HttpError> {
+    let who = &admin.who;
+    let status = state.services.two_factor.status(&admin.actor, who.ext()).await.map_err(|e| who.error(e))?;
+    let page = TwoFactorPage {
+        t: who.tr,
+        layout: &who.profile.layout,
+        csrf: &who.session.csrf,
+        who: who.heading(),
+        status,
+        enrolment,
+        recovery,
+        error,
+    };
+    if page.error.is_empty() {
+        render(page)
+    } else {
+        refused(page)
+    }
+}
+
+/// `GET /admin/2fa`: the administrator's own second factor.
+pub async fn two_factor(State(state): State<HttpState>, admin: Administrator) -> Result<Response, HttpError> {
+    two_factor_page(&state, &admin, None, Vec::new(), String::new()).await
+}
+
+/// `POST /admin/2fa`: begin an enrolment (a new secret and its QR code), or
+/// confirm it with a first code (then the recovery codes, shown once).
+pub async fn change_two_factor(
+    State(state): State<HttpState>,
+    Posted { who, fields: f, .. }: Posted,
+) -> Result<Response, HttpError> {
+    let (actor, _) = state
+        .services
+        .accounts
+        .administrator_for(&who.session, Channel::Web)
+        .await
+        .map_err(|e| who.error(e))?;
+    let admin = Administrator { who, actor };
+    let ext = admin.who.ext().to_owned();
+    let tf = &state.services.two_factor;
+    if f.one("action") == "confirm" {
+        return match tf.confirm(&admin.actor, &ext, &f.one("code")).await {
+            Ok(codes) => two_factor_page(&state, &admin, None, codes, String::new()).await,
+            Err(ServiceError::Invalid(i)) => {
+                let error = message(admin.who.tr, &i);
+                two_factor_page(&state, &admin, None, Vec::new(), error).await
+            }
+            Err(e) => Err(admin.who.error(e)),
+        };
+    }
+    let enrolment = tf.begin(&admin.actor, &ext).await.map_err(|e| admin.who.error(e))?;
+    two_factor_page(&state, &admin, Some(enrolment), Vec::new(), String::new()).await
 }
 
 #[derive(Template)]

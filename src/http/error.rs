@@ -21,6 +21,8 @@ pub enum HttpError {
     Login,
     /// A PIN login may only set a password.
     SetPasswordFirst,
+    /// A login with a second factor may only give its code.
+    CodeFirst,
     /// Not allowed (CSRF token, origin, or `domain::access`), with the words to say so.
     Forbidden(String),
     NotFound(String),
@@ -42,6 +44,7 @@ impl IntoResponse for HttpError {
         match self {
             HttpError::Login => Redirect::to("/").into_response(),
             HttpError::SetPasswordFirst => Redirect::to("/password").into_response(),
+            HttpError::CodeFirst => Redirect::to("/login/code").into_response(),
             HttpError::Forbidden(text) => (StatusCode::FORBIDDEN, text).into_response(),
             HttpError::NotFound(text) => (StatusCode::NOT_FOUND, text).into_response(),
             HttpError::Refused(html) => (StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response(),
@@ -114,6 +117,7 @@ pub fn message(t: Tr, i: &Invalid) -> String {
         Invalid::Department(DepartmentProblem::NoName) => "employee.no_name",
         Invalid::Department(DepartmentProblem::TooLong) => "settings.too_long",
         Invalid::Department(DepartmentProblem::Exists) => "department.exists",
+        Invalid::Code(_) => "two_factor.wrong",
         Invalid::Forwarding(p) => forwarding_key(*p),
         Invalid::Services(p) => services_key(*p),
         Invalid::Book(r) => r.key(),

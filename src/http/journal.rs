@@ -72,6 +72,7 @@ fn field(t: Tr, field: &str) -> String {
         "recall_account" => &["services.recall", "services.recall_account"],
         "recall_pin" => &["services.recall", "services.recall_pin"],
         "password" => &["journal.password"],
+        "two_factor" => &["two_factor.title"],
         "name" => &["employee.name"],
         "comment" => &["settings.comment"],
         "email" => &["settings.email"],

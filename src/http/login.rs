@@ -16,6 +16,7 @@ use super::i18n::{visitor_language, Tr};
 use super::session::{self, Cookie, Subscriber, Transport};
 use super::HttpState;
 use crate::services::auth::AuthError;
+use crate::services::two_factor::CodeRefused;
 use crate::system::random;
 
 #[derive(Template)]
@@ -77,7 +78,11 @@ pub async fn login(
     }
     match state.services.auth.login(&form.extension, &form.password, peer.ip(), state.services.now()).await {
         Ok(s) => {
-            let next = if s.must_set_password { "/password" } else { "/start" };
+            let next = match (s.must_set_password, s.needs_code) {
+                (true, _) => "/password",
+                (false, true) => "/login/code",
+                (false, false) => "/start",
+            };
             let mut resp = Redirect::to(next).into_response();
             let headers = resp.headers_mut();
             headers.append(header::SET_COOKIE, session::session_cookie(&s.id, tx.tls));
@@ -148,5 +153,48 @@ pub async fn set_password(State(state): State<HttpState>, Posted { who, fields, 
         Ok(()) => password_page(&who, "", who.tr.t("password.changed"), Answer::Shown),
         Err(AuthError::Policy(p)) => password_page(&who, who.tr.t(problem_key(p)), "", Answer::Invalid),
         Err(e) => HttpError::Internal(format!("set password: {e}")).into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "code.html")]
+struct CodePage<'a> {
+    t: Tr,
+    layout: &'a str,
+    csrf: &'a str,
+    error: &'a str,
+}
+
+/// `GET /login/code`: the second factor's code, after the password.
+pub async fn code_form(who: Subscriber) -> Response {
+    if !who.session.needs_code {
+        return Redirect::to("/start").into_response();
+    }
+    render(CodePage { t: who.tr, layout: &who.profile.layout, csrf: &who.session.csrf, error: "" })
+}
+
+/// `POST /login/code`
+pub async fn code(
+    State(state): State<HttpState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Posted { who, fields, .. }: Posted,
+) -> Response {
+    if !who.session.needs_code {
+        return Redirect::to("/start").into_response();
+    }
+    let page = |status: Answer, error: &str| {
+        let body =
+            render(CodePage { t: who.tr, layout: &who.profile.layout, csrf: &who.session.csrf, error });
+        (status.status(), body).into_response()
+    };
+    match state.services.two_factor.verify(who.ext(), &fields.one("code"), peer.ip()).await {
+        Ok(()) => {
+            state.services.auth.sessions.code_passed(&who.session.id);
+            Redirect::to("/start").into_response()
+        }
+        Err(CodeRefused::Throttled(secs)) => {
+            page(Answer::Throttled, &who.tr.f("login.throttled", "secs", &secs.to_string()))
+        }
+        Err(CodeRefused::Wrong) => page(Answer::Failed, who.tr.t("two_factor.wrong")),
     }
 }

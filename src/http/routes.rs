@@ -36,6 +36,8 @@ pub enum Access {
 pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/", Access::Anyone),
     ("POST", "/login", Access::Anyone),
+    ("GET", "/login/code", Access::Subscriber),
+    ("POST", "/login/code", Access::Subscriber),
     ("POST", "/logout", Access::SubscriberOrPin),
     ("GET", "/password", Access::SubscriberOrPin),
     ("POST", "/password", Access::SubscriberOrPin),
@@ -74,6 +76,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/admin/employee/password", Access::Administrator),
     ("GET", "/admin/departments", Access::Administrator),
     ("GET", "/admin/journal", Access::Administrator),
+    ("GET", "/admin/2fa", Access::Administrator),
+    ("POST", "/admin/2fa", Access::Administrator),
     ("POST", "/admin/departments", Access::Administrator),
     ("GET", "/healthz", Access::Anyone),
     ("GET", "/static/style.css", Access::Anyone),
@@ -87,6 +91,7 @@ pub fn router(state: HttpState, webcti: bool) -> Router {
         Router::new()
             .route("/", get(login::root))
             .route("/login", post(login::login))
+            .route("/login/code", get(login::code_form).post(login::code))
             .route("/logout", post(login::logout))
             .route("/password", get(login::password_form).post(login::set_password))
             .route("/forgot", get(reset::forgot_form).post(reset::forgot))
@@ -122,6 +127,7 @@ pub fn router(state: HttpState, webcti: bool) -> Router {
             .route("/admin/employee/password", post(admin::temporary_password))
             .route("/admin/departments", get(admin::departments).post(admin::change_departments))
             .route("/admin/journal", get(journal::any_journal))
+            .route("/admin/2fa", get(admin::two_factor).post(admin::change_two_factor))
             .route("/healthz", get(assets::healthz))
             .route("/static/{file}", get(assets::asset))
             .fallback(assets::not_found)

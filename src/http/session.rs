@@ -201,6 +201,10 @@ impl FromRequestParts<HttpState> for Subscriber {
         if session.must_set_password && parts.uri.path() != "/password" && parts.uri.path() != "/logout" {
             return Err(HttpError::SetPasswordFirst);
         }
+        // A password with a second factor: nothing but its code until it is given.
+        if session.needs_code && parts.uri.path() != "/login/code" && parts.uri.path() != "/logout" {
+            return Err(HttpError::CodeFirst);
+        }
         let (actor, profile) = match services.accounts.actor_for(&session, Channel::Web).await {
             Ok(found) => found,
             // The extension was removed: its sessions and streams end with it.

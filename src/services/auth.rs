@@ -112,7 +112,12 @@ impl Auth {
         if temporary {
             self.sessions.mark_temporary(&session.id);
         }
-        Ok(Session { temporary, ..session })
+        // With a second factor, the session waits for its code.
+        let needs_code = self.store.second_factor(ext).await?.is_some_and(|f| f.enabled);
+        if needs_code {
+            self.sessions.require_code(&session.id);
+        }
+        Ok(Session { temporary, needs_code, ..session })
     }
 
     /// Sets a new password. With `current`, it must match (a change); without, the

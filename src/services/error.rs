@@ -57,6 +57,8 @@ pub enum Invalid {
     Employee(#[from] EmployeeProblem),
     #[error("department: {0}")]
     Department(#[from] DepartmentProblem),
+    #[error("code: {0}")]
+    Code(crate::domain::totp::CodeProblem),
     #[error("forwarding: {0}")]
     Forwarding(#[from] ForwardingProblem),
     #[error("services: {0}")]

@@ -36,6 +36,7 @@ pub mod retention;
 pub mod sessions;
 pub mod setup;
 pub mod throttle;
+pub mod two_factor;
 pub mod voicemail;
 
 use std::path::PathBuf;
@@ -169,6 +170,7 @@ pub struct Services {
     pub auth: Arc<auth::Auth>,
     pub reset: Arc<reset::Reset>,
     pub setup: Arc<setup::Setup>,
+    pub two_factor: two_factor::TwoFactor,
     store: Store,
     link: LinkHealth,
     clock: Clock,
@@ -196,6 +198,7 @@ impl Services {
             journal: journal::Journal::new(ctx.clone()),
             live: live::LiveEvents::new(ctx.clone(), auth.sessions.clone()),
             installer: installer::Installer::new(ctx.clone(), data_dir.join(installer::DIR)),
+            two_factor: two_factor::TwoFactor::new(ctx.clone()),
             setup: Arc::new(setup::Setup::new(
                 ctx.store.clone(),
                 auth.clone(),

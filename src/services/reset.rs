@@ -112,6 +112,7 @@ impl Reset {
             last_seen: now,
             must_set_password: true,
             temporary: false,
+            needs_code: false,
         };
         auth.set_password(&session, None, new, repeat, now).await?;
         auth.sessions.remove_others(&ext, "");

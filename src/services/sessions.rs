@@ -39,6 +39,8 @@ pub struct Session {
     pub must_set_password: bool,
     /// Logged in with a temporary password an administrator gave.
     pub temporary: bool,
+    /// The password was right; the second factor's code is still to come.
+    pub needs_code: bool,
 }
 
 struct Entry {
@@ -91,6 +93,7 @@ impl Sessions {
             last_seen: now,
             must_set_password,
             temporary: false,
+            needs_code: false,
         };
         let mut t = lock(&self.table);
         t.map.retain(|_, e| alive(&e.session, now));
@@ -163,6 +166,20 @@ impl Sessions {
         if let Some(e) = lock(&self.table).map.get_mut(id) {
             e.session.must_set_password = false;
             e.session.temporary = false;
+        }
+    }
+
+    /// The session waits for the second factor's code.
+    pub fn require_code(&self, id: &str) {
+        if let Some(e) = lock(&self.table).map.get_mut(id) {
+            e.session.needs_code = true;
+        }
+    }
+
+    /// The second factor's code was right.
+    pub fn code_passed(&self, id: &str) {
+        if let Some(e) = lock(&self.table).map.get_mut(id) {
+            e.session.needs_code = false;
         }
     }
 

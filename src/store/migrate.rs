@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema/004_caller_ids.sql"),
     include_str!("schema/005_journal.sql"),
     include_str!("schema/006_temporary_passwords.sql"),
+    include_str!("schema/007_two_factor.sql"),
 ];
 
 /// The schema version this program writes.

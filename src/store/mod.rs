@@ -19,6 +19,7 @@ pub mod org;
 pub mod phonebook;
 pub mod program;
 mod readers;
+pub mod two_factor;
 pub mod voicemail;
 mod writer;
 
