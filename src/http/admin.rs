@@ -8,12 +8,11 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::error::{message, refused, render, saved_notice, HttpError};
-use super::form::Posted;
+use super::error::{message, render, saved_notice, shown_or_refused, HttpError};
+use super::form::AdminPosted;
 use super::i18n::Tr;
 use super::session::Administrator;
 use super::HttpState;
-use crate::domain::access::Channel;
 use crate::domain::account::Employee;
 use crate::domain::phonebook::PublicRight;
 use crate::domain::program::Restriction;
@@ -192,11 +191,7 @@ async fn employee_page_with(
         notice,
         error,
     };
-    if page.error.is_empty() {
-        render(page)
-    } else {
-        refused(page)
-    }
+    shown_or_refused(page.error.is_empty(), page)
 }
 
 /// `GET /admin/employee?ext=N`; without one, the list.
@@ -214,15 +209,8 @@ pub async fn employee(
 /// `POST /admin/employee`
 pub async fn save_employee(
     State(state): State<HttpState>,
-    Posted { who, fields: f, .. }: Posted,
+    AdminPosted { admin, fields: f }: AdminPosted,
 ) -> Result<Response, HttpError> {
-    let (actor, _) = state
-        .services
-        .accounts
-        .administrator_for(&who.session, Channel::Web)
-        .await
-        .map_err(|e| who.error(e))?;
-    let admin = Administrator { who, actor };
     let ext = f.one("ext");
     let change = EmployeeChange {
         name: f.one("name"),
@@ -248,15 +236,8 @@ pub async fn save_employee(
 /// `POST /admin/employee/password`: a new temporary password, shown once.
 pub async fn temporary_password(
     State(state): State<HttpState>,
-    Posted { who, fields: f, .. }: Posted,
+    AdminPosted { admin, fields: f }: AdminPosted,
 ) -> Result<Response, HttpError> {
-    let (actor, _) = state
-        .services
-        .accounts
-        .administrator_for(&who.session, Channel::Web)
-        .await
-        .map_err(|e| who.error(e))?;
-    let admin = Administrator { who, actor };
     let ext = f.one("ext");
     let password = state
         .services
@@ -300,11 +281,7 @@ async fn two_factor_page(
         recovery,
         error,
     };
-    if page.error.is_empty() {
-        render(page)
-    } else {
-        refused(page)
-    }
+    shown_or_refused(page.error.is_empty(), page)
 }
 
 /// `GET /admin/2fa`: the administrator's own second factor.
@@ -316,15 +293,8 @@ pub async fn two_factor(State(state): State<HttpState>, admin: Administrator) ->
 /// confirm it with a first code (then the recovery codes, shown once).
 pub async fn change_two_factor(
     State(state): State<HttpState>,
-    Posted { who, fields: f, .. }: Posted,
+    AdminPosted { admin, fields: f }: AdminPosted,
 ) -> Result<Response, HttpError> {
-    let (actor, _) = state
-        .services
-        .accounts
-        .administrator_for(&who.session, Channel::Web)
-        .await
-        .map_err(|e| who.error(e))?;
-    let admin = Administrator { who, actor };
     let ext = admin.who.ext().to_owned();
     let tf = &state.services.two_factor;
     if f.one("action") == "confirm" {
@@ -378,11 +348,7 @@ async fn departments_page(
         notice,
         error,
     };
-    if page.error.is_empty() {
-        render(page)
-    } else {
-        refused(page)
-    }
+    shown_or_refused(page.error.is_empty(), page)
 }
 
 /// `GET /admin/departments`
@@ -397,15 +363,8 @@ pub async fn departments(
 /// with what happens to the department's extensions).
 pub async fn change_departments(
     State(state): State<HttpState>,
-    Posted { who, fields: f, .. }: Posted,
+    AdminPosted { admin, fields: f }: AdminPosted,
 ) -> Result<Response, HttpError> {
-    let (actor, _) = state
-        .services
-        .accounts
-        .administrator_for(&who.session, Channel::Web)
-        .await
-        .map_err(|e| who.error(e))?;
-    let admin = Administrator { who, actor };
     let tr = admin.who.tr;
     let id = f.one("id").parse::<i64>().ok();
     let employees = &state.services.employees;

@@ -95,6 +95,15 @@ pub fn refused<T: Template>(page: T) -> Result<Response, HttpError> {
     Err(HttpError::Refused(body))
 }
 
+/// A page as shown when `fine`, else as a refusal (its error on it).
+pub fn shown_or_refused<T: Template>(fine: bool, page: T) -> Result<Response, HttpError> {
+    if fine {
+        render(page)
+    } else {
+        refused(page)
+    }
+}
+
 /// The short code of an exchange's refusal, as the start page's URL carries it.
 pub fn exchange_code(x: Exchange) -> &'static str {
     match x {

@@ -5,7 +5,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 
-use super::error::{message, refused, render, saved_notice, HttpError};
+use super::error::{message, saved_notice, shown_or_refused, HttpError};
 use super::form::Posted;
 use super::i18n::Tr;
 use super::session::Subscriber;
@@ -53,11 +53,7 @@ async fn services_page(
         notice,
         error,
     };
-    if page.error.is_empty() {
-        render(page)
-    } else {
-        refused(page)
-    }
+    shown_or_refused(page.error.is_empty(), page)
 }
 
 /// `GET /services`

@@ -1,14 +1,16 @@
 //! Posts from the subscriber's own pages: the session, the fields (some of which
 //! repeat, like the selected contacts), and the CSRF token and origin checked
-//! before a handler runs, so no handler can forget them. [`Posted`] takes a form;
+//! before a handler runs, so no handler can forget them. [`Posted`] takes a form
+//! ([`AdminPosted`] one to an administrator's page);
 //! [`Uploaded`] takes a multipart upload (the phonebook import) the same way.
 
 use axum::extract::{FromRequest, FromRequestParts, Multipart, Request};
 use axum::Form;
 
 use super::error::HttpError;
-use super::session::Subscriber;
+use super::session::{Administrator, Subscriber};
 use super::HttpState;
+use crate::domain::access::Channel;
 
 /// The fields of a form, in the order sent.
 pub struct Fields(pub Vec<(String, String)>);
@@ -58,6 +60,28 @@ impl FromRequest<HttpState> for Posted {
         who.check_post(&headers, &fields.one("csrf"))?;
         let fetch = headers.get("x-requested-with").is_some_and(|v| v == "fetch");
         Ok(Posted { who, fields, fetch })
+    }
+}
+
+/// A checked form post to an administrator's page: a [`Posted`] whose sender
+/// has the administrator's rights (else 403), with the administrator actor.
+pub struct AdminPosted {
+    pub admin: Administrator,
+    pub fields: Fields,
+}
+
+impl FromRequest<HttpState> for AdminPosted {
+    type Rejection = HttpError;
+
+    async fn from_request(req: Request, state: &HttpState) -> Result<Self, Self::Rejection> {
+        let Posted { who, fields, .. } = Posted::from_request(req, state).await?;
+        let (actor, _) = state
+            .services
+            .accounts
+            .administrator_for(&who.session, Channel::Web)
+            .await
+            .map_err(|e| who.error(e))?;
+        Ok(AdminPosted { admin: Administrator { who, actor }, fields })
     }
 }
 

@@ -6,7 +6,7 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::error::{message, refused, render, saved_notice, HttpError};
+use super::error::{message, saved_notice, shown_or_refused, HttpError};
 use super::form::{Fields, Posted};
 use super::i18n::Tr;
 use super::session::Subscriber;
@@ -126,11 +126,7 @@ async fn forwarding_page(
         notice,
         error,
     };
-    if page.error.is_empty() {
-        render(page)
-    } else {
-        refused(page)
-    }
+    shown_or_refused(page.error.is_empty(), page)
 }
 
 /// `GET /forwarding` (with a call described in the query: the preview).
