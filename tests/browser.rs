@@ -294,9 +294,7 @@ fn the_phonebook_and_forwarding_pages_fit_a_phone() {
 fn the_first_administrator_is_set_up_in_the_browser() {
     let _turn = turn();
     let (_dir, svc) = service("");
-    let line = svc.stdout.iter().find(|l| l.contains("setup secret")).expect("the secret is printed");
-    let secret =
-        line.split_whitespace().find(|w| w.len() == 19 && w.matches('-').count() == 3).expect("secret");
+    let secret = svc.setup_secret();
     let b = Browser::start(1280, 900);
     b.goto(&url(&svc, "/setup"));
     b.fill("#secret", "WRONG-WRONG-WRONG-1");
@@ -309,7 +307,7 @@ fn the_first_administrator_is_set_up_in_the_browser() {
         b.wait_until("document.querySelector('#error') !== null && document.readyState === 'complete'", WAIT)
     );
     assert_eq!(b.text("#error"), "That is not the setup secret.");
-    b.fill("#secret", secret);
+    b.fill("#secret", &secret);
     b.fill("#new", "admin-password-1");
     b.fill("#repeat", "admin-password-1");
     b.submit("#save-password");

@@ -9,11 +9,6 @@ use std::os::unix::fs::PermissionsExt;
 use support::portal::{seeded_db, Browser};
 use support::Service;
 
-fn secret_of(svc: &Service) -> String {
-    let line = svc.stdout.iter().find(|l| l.contains("setup secret")).expect("the secret is printed");
-    line.split_whitespace().find(|w| w.len() == 19 && w.matches('-').count() == 3).expect("secret").to_owned()
-}
-
 fn is_admin(data: &std::path::Path, ext: &str) -> bool {
     let db = rusqlite::Connection::open(data.join("webcti.db")).expect("db");
     db.query_row("SELECT is_admin FROM extension WHERE number = ?1", [ext], |r| r.get::<_, bool>(0))
@@ -31,7 +26,7 @@ fn the_setup_secret_names_the_first_administrator_once() {
     let data = dir.path().join("data");
     seeded_db(&data);
     let svc = Service::start(dir.path(), "");
-    let secret = secret_of(&svc);
+    let secret = svc.setup_secret();
     let file = data.join("setup-secret");
     assert_eq!(std::fs::read_to_string(&file).expect("kept").trim(), secret);
     assert_eq!(std::fs::metadata(&file).expect("file").permissions().mode() & 0o777, 0o600);

@@ -8,7 +8,7 @@ use std::net::{IpAddr, Ipv4Addr, TcpStream};
 use std::time::{Duration, Instant};
 
 use support::client::tcp_from;
-use support::portal::{seeded_db, Browser};
+use support::portal::{seconds_to_wait, seeded_db, Browser};
 use support::Service;
 use webcti::services::throttle::Budget;
 
@@ -139,12 +139,6 @@ fn hundreds_of_parallel_guesses_from_many_addresses_stay_within_the_budget() {
     };
     assert_eq!(r.status, 303, "{}", r.body);
     assert_eq!(r.header("location"), Some("/password"));
-}
-
-/// "Try again in N seconds" on a throttled login page: N, or 0.
-fn seconds_to_wait(body: &str) -> u64 {
-    let Some(at) = body.find("Try again in ") else { return 0 };
-    body[at + "Try again in ".len()..].split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(0)
 }
 
 #[test]

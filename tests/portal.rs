@@ -7,7 +7,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::portal::{seeded_db, Browser};
+use support::portal::{seconds_to_wait, seeded_db, Browser};
 use support::Service;
 
 fn start() -> (tempfile::TempDir, Service) {
@@ -97,12 +97,6 @@ fn a_wrong_password_and_an_unknown_extension_get_the_same_answer_then_a_pause() 
     assert_eq!(throttled.status, 429, "{}", throttled.body);
     assert!(throttled.body.contains("Too many attempts"));
     assert!(!b.cookies.contains_key("__Host-webcti_session"));
-}
-
-/// "Try again in N seconds" on a throttled login page: N, or 0.
-fn seconds_to_wait(body: &str) -> u64 {
-    let Some(at) = body.find("Try again in ") else { return 0 };
-    body[at + "Try again in ".len()..].split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(0)
 }
 
 #[test]

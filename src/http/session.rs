@@ -160,7 +160,7 @@ pub fn pre_token_ok(h: &HeaderMap, tx: Transport, form_token: &str) -> bool {
 
 /// Compares secrets in time that does not depend on where they differ.
 pub fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    crate::system::random::same_bytes(a.as_bytes(), b.as_bytes())
 }
 
 /// A state change must come from our own pages: if the browser says where the

@@ -136,17 +136,35 @@ impl Auth {
         {
             return Err(AuthError::Policy(PasswordProblem::WrongCurrent));
         }
-        let hash = self.hasher.hash(new).await?;
-        self.store.set_password_hash(&session.ext, &hash, now).await?;
-        // By the subscriber himself, or (with no session id) by a reset link he was mailed.
-        let by = match session.id.is_empty() {
-            false => Author { actor: format!("subscriber:{}", session.ext), via: "web" },
-            true => Author { actor: "reset-link".to_owned(), via: "web" },
-        };
-        self.store.record_changes(&session.ext, Changes { by, list: vec![password_set()] }, now).await?;
+        let by = Author { actor: format!("subscriber:{}", session.ext), via: "web" };
+        self.store_password(&session.ext, new, by, now).await?;
         self.sessions.password_set(&session.id);
         self.sessions.remove_others(&session.ext, &session.id);
         tracing::info!(extension = %session.ext, "password changed");
+        Ok(())
+    }
+
+    /// Sets the password of `ext` from a reset link (its token already used up):
+    /// every session of the extension ends.
+    pub async fn reset_password(
+        &self,
+        ext: &str,
+        new: &str,
+        repeat: &str,
+        now: i64,
+    ) -> Result<(), AuthError> {
+        check_policy(ext, new, repeat).map_err(AuthError::Policy)?;
+        let by = Author { actor: "reset-link".to_owned(), via: "web" };
+        self.store_password(ext, new, by, now).await?;
+        self.sessions.end_all(ext);
+        Ok(())
+    }
+
+    /// Hashes and stores a new password, with the journal's entry (never its value).
+    async fn store_password(&self, ext: &str, new: &str, by: Author, now: i64) -> Result<(), AuthError> {
+        let hash = self.hasher.hash(new).await?;
+        self.store.set_password_hash(ext, &hash, now).await?;
+        self.store.record_changes(ext, Changes { by, list: vec![password_set()] }, now).await?;
         Ok(())
     }
 

@@ -213,7 +213,7 @@ impl Employees {
     #[tracing::instrument(name = "service", skip_all, fields(call = "employees.delete_department", actor = %actor.label(), via = actor.via.code()))]
     pub async fn delete_department(&self, actor: &Actor, id: i64) -> Result<Vec<String>, ServiceError> {
         self.ctx.may_do(actor, Action::Change, Target::Administration)?;
-        let by = Context::changes(actor, Vec::new()).by;
+        let by = Context::author(actor);
         let moved = self
             .ctx
             .store

@@ -120,13 +120,17 @@ impl Context {
         Ok(decision?)
     }
 
+    /// `actor` as the journal names an author.
+    pub(crate) fn author(actor: &Actor) -> crate::store::journal::Author {
+        crate::store::journal::Author { actor: actor.label(), via: actor.via.code() }
+    }
+
     /// Changes made by `actor`, for the journal.
     pub(crate) fn changes(
         actor: &Actor,
         list: Vec<crate::domain::journal::Change>,
     ) -> crate::store::journal::Changes {
-        let by = crate::store::journal::Author { actor: actor.label(), via: actor.via.code() };
-        crate::store::journal::Changes { by, list }
+        crate::store::journal::Changes { by: Context::author(actor), list }
     }
 
     /// The extension's stored program; `NotFound` if there is no such extension.

@@ -107,8 +107,7 @@ impl Work {
         if argon.hash_password_into_with_memory(secret.as_bytes(), salt, out, &mut self.blocks).is_err() {
             return false;
         }
-        // Compared in time that does not depend on where they differ.
-        out.iter().zip(expected.as_bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+        crate::system::random::same_bytes(out, expected.as_bytes())
     }
 }
 

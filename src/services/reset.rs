@@ -9,7 +9,6 @@ use std::sync::Mutex;
 
 use super::auth::{check_policy, Auth, AuthError};
 use super::mail::Mailer;
-use super::sessions::Session;
 use crate::store::Store;
 use crate::system::random;
 
@@ -104,18 +103,7 @@ impl Reset {
         let ext = self.valid(token, now).await.ok_or(AuthError::Failed)?;
         check_policy(&ext, new, repeat).map_err(AuthError::Policy)?;
         let ext = self.store.take_reset(&token_hash(token), now).await?.ok_or(AuthError::Failed)?;
-        let session = Session {
-            id: String::new(),
-            ext: ext.clone(),
-            csrf: String::new(),
-            created: now,
-            last_seen: now,
-            must_set_password: true,
-            temporary: false,
-            needs_code: false,
-        };
-        auth.set_password(&session, None, new, repeat, now).await?;
-        auth.sessions.remove_others(&ext, "");
+        auth.reset_password(&ext, new, repeat, now).await?;
         tracing::info!(extension = %ext, "password reset by link");
         Ok(ext)
     }

@@ -15,6 +15,7 @@ use super::throttle::{Budget, Throttle};
 use crate::domain::account::is_extension;
 use crate::store::accounts::SetupDone;
 use crate::store::{Store, StoreError};
+use crate::system::random;
 
 /// The secret's file in the data directory.
 pub const SECRET_FILE: &str = "setup-secret";
@@ -91,7 +92,7 @@ impl Setup {
             .reserve(SETUP_KEY, addr, Budget::NORMAL, now * 1000)
             .map_err(|ms| SetupError::Throttled(((ms + 999) / 1000) as u64))?;
         let typed = f.secret.trim().to_ascii_uppercase();
-        if !same_secret(&typed, &secret) {
+        if !random::same_bytes(typed.as_bytes(), secret.as_bytes()) {
             drop(attempt);
             tracing::warn!(%addr, "wrong setup secret");
             return Err(SetupError::WrongSecret);
@@ -116,8 +117,4 @@ impl Setup {
         tracing::info!(extension = %ext, %addr, "setup done: the first administrator is named");
         self.auth.sessions.create(ext, false, now).map_err(SetupError::Io)
     }
-}
-
-fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

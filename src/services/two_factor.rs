@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use super::reset::token_hash;
 use super::throttle::{Budget, Throttle};
 use super::{Context, ServiceError};
-use crate::domain::access::{Actor, Denied, Who};
+use crate::domain::access::{Action, Actor, Denied, Facet, Who};
 use crate::domain::journal::{Change, Topic, ON};
 use crate::domain::totp::{self, CodeProblem, SECRET_BYTES};
 use crate::system::random;
@@ -55,8 +55,10 @@ impl TwoFactor {
         TwoFactor { ctx, throttle: Throttle::default() }
     }
 
-    /// Only the extension's own administrator (or manager) enrols it.
-    fn own(actor: &Actor, ext: &str) -> Result<(), ServiceError> {
+    /// Only the extension's own administrator (or manager) enrols it: what
+    /// `domain::access` lets change the extension's password, and his own.
+    async fn own(&self, actor: &Actor, ext: &str) -> Result<(), ServiceError> {
+        self.ctx.may(actor, Action::Change, ext, Facet::Password).await?;
         match &actor.who {
             Who::Administrator { name } if name == ext => Ok(()),
             Who::Manager { ext: mine, .. } if mine == ext => Ok(()),
@@ -65,7 +67,7 @@ impl TwoFactor {
     }
 
     pub async fn status(&self, actor: &Actor, ext: &str) -> Result<Status, ServiceError> {
-        Self::own(actor, ext)?;
+        self.own(actor, ext).await?;
         let enabled = self.ctx.store.second_factor(ext).await?.is_some_and(|f| f.enabled);
         Ok(Status { enabled, recovery_left: self.ctx.store.recovery_codes_left(ext).await? })
     }
@@ -73,7 +75,7 @@ impl TwoFactor {
     /// Starts (or starts again) an enrolment: a new secret, shown once.
     #[tracing::instrument(name = "service", skip_all, fields(call = "two_factor.begin", actor = %actor.label(), extension = %ext))]
     pub async fn begin(&self, actor: &Actor, ext: &str) -> Result<Enrolment, ServiceError> {
-        Self::own(actor, ext)?;
+        self.own(actor, ext).await?;
         let mut secret = vec![0u8; SECRET_BYTES];
         getrandom::fill(&mut secret)
             .map_err(|e| ServiceError::Hash(super::password::HashError::Random(e.to_string())))?;
@@ -92,7 +94,7 @@ impl TwoFactor {
     /// codes, shown this once.
     #[tracing::instrument(name = "service", skip_all, fields(call = "two_factor.confirm", actor = %actor.label(), extension = %ext))]
     pub async fn confirm(&self, actor: &Actor, ext: &str, typed: &str) -> Result<Vec<String>, ServiceError> {
-        Self::own(actor, ext)?;
+        self.own(actor, ext).await?;
         let now = self.ctx.clock.now();
         let factor =
             self.ctx.store.second_factor(ext).await?.filter(|f| !f.enabled).ok_or(ServiceError::NotFound)?;

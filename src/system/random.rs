@@ -18,6 +18,11 @@ pub fn secret_code() -> io::Result<String> {
     Ok(out)
 }
 
+/// Compares secrets in time that does not depend on where they differ.
+pub fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// `n` random bytes as lowercase hex: session ids, tokens.
 pub fn hex_token(n: usize) -> io::Result<String> {
     let mut buf = vec![0u8; n];

@@ -178,6 +178,15 @@ impl Service {
     }
 
     /// What the service logged so far.
+    /// The one-time setup secret the service printed at its first start.
+    pub fn setup_secret(&self) -> String {
+        let line = self.stdout.iter().find(|l| l.contains("setup secret")).expect("the secret is printed");
+        line.split_whitespace()
+            .find(|w| w.len() == 19 && w.matches('-').count() == 3)
+            .expect("secret")
+            .to_owned()
+    }
+
     pub fn log(&self) -> String {
         self.stderr.0.lock().expect("lock").clone()
     }

@@ -202,3 +202,9 @@ async fn seed(db: &Path) {
     store.insert_voicemail(vm).await.expect("voicemail");
     store.close().await.expect("close");
 }
+
+/// "Try again in N seconds" on a throttled login page: N, or 0.
+pub fn seconds_to_wait(body: &str) -> u64 {
+    let Some(at) = body.find("Try again in ") else { return 0 };
+    body[at + "Try again in ".len()..].split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(0)
+}
