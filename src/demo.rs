@@ -63,8 +63,10 @@ pub async fn seed(store: &Store, hasher: &Hasher, now: i64) -> Result<bool, Demo
     // present the company's main number or his direct line.
     store.set_public_right("100", PublicRight::Edit).await?;
     store.set_caller_ids("100", &["0221234000".to_owned(), "0221234100".to_owned()], now).await?;
-    // 120 administers the demo exchange.
+    // 120 administers the demo exchange; 110 manages Service.
     store.set_administrator("120", true, now).await?;
+    let service = store.ensure_department("Service").await?;
+    store.set_managed_departments("110", &[service]).await?;
     let labels = |names: &[&str]| names.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
     store
         .set_system_phone(

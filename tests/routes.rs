@@ -1,11 +1,14 @@
 //! The route × role matrix: every route of the portal, requested by a visitor, a
-//! PIN login that has not set its password yet, a subscriber and an
-//! administrator, against the real service. Authorisation is decided on the server for every one; a state
-//! change without our page's CSRF token is refused even with a live session.
+//! PIN login that has not set its password yet, a subscriber, a manager about
+//! an extension of his department (`?for=`) and about one outside it, and an
+//! administrator, against the real service. Authorisation is decided on the
+//! server for every one; a state change without our page's CSRF token is
+//! refused even with a live session, and nothing the walk was refused changed
+//! anybody's settings.
 
 mod support;
 
-use support::portal::{seeded_db, Browser};
+use support::portal::{seeded_db, settings_snapshot, with_manager, Browser};
 use support::Service;
 use webcti::http::routes::{Access, ROUTES};
 
@@ -13,11 +16,17 @@ use support::client::Response;
 
 /// A GET, or a POST from our own origin without a CSRF token (a forged post).
 fn request(b: &mut Browser, method: &str, path: &str, live_session: bool) -> Response {
-    if path == "/events" && live_session {
+    if path.starts_with("/events") && live_session {
         // The stream does not end: its head is what the matrix needs.
         let mut stream = b.client.events(b.addr, path, &b.cookie_header()).expect("stream");
-        let open = stream.wait_for("text/event-stream", std::time::Duration::from_secs(30));
-        return Response { status: if open { 200 } else { 0 }, headers: vec![], body: String::new() };
+        stream.wait_for("\r\n\r\n", std::time::Duration::from_secs(30));
+        let status = stream.seen.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let open = stream.seen.contains("text/event-stream");
+        return Response {
+            status: if open || status != 200 { status } else { 0 },
+            headers: vec![],
+            body: String::new(),
+        };
     }
     match method {
         "GET" => b.get(path),
@@ -37,7 +46,9 @@ fn login_redirect(r: &Response) -> bool {
 #[test]
 fn every_route_for_every_role() {
     let dir = tempfile::tempdir().expect("tempdir");
-    seeded_db(&dir.path().join("data"));
+    let data = dir.path().join("data");
+    seeded_db(&data);
+    with_manager(&data);
     let svc = Service::start(dir.path(), "");
     let mut visitor = Browser::new(svc.client(), svc.lan_https);
     let mut pin = Browser::new(svc.client(), svc.lan_https);
@@ -46,7 +57,12 @@ fn every_route_for_every_role() {
     subscriber.login("100", "secret-100");
     let mut admin = Browser::new(svc.client(), svc.lan_https);
     admin.login("120", "secret-120");
+    // 101 manages Sales (100 and 101); 120 is in Office.
+    let mut manager = Browser::new(svc.client(), svc.lan_https);
+    manager.login("101", "secret-101");
+    let before = settings_snapshot(&data);
     let mut wrong = Vec::new();
+    let mut cells = 0;
     // Logging out ends the session: that route goes last.
     let mut routes: Vec<_> = ROUTES.to_vec();
     routes.sort_by_key(|(_, path, _)| *path == "/logout");
@@ -55,33 +71,57 @@ fn every_route_for_every_role() {
         let p = request(&mut pin, method, path, false);
         let s = request(&mut subscriber, method, path, true);
         let a = request(&mut admin, method, path, true);
-        let ok = match access {
-            // Visitors are answered (a form, a refusal of a forged post), never sent to log in.
-            Access::Anyone => !login_redirect(&v) && v.status < 500 && !login_redirect(&s),
-            Access::Subscriber => {
-                login_redirect(&v)
-                    && p.header("location") == Some("/password")
-                    && !login_redirect(&s)
-                    && s.header("location") != Some("/password")
-                    && s.status < 500
-            }
-            Access::SubscriberOrPin => {
-                login_redirect(&v)
-                    && !login_redirect(&p)
-                    && p.header("location") != Some("/password")
-                    && p.status < 500
-                    && !login_redirect(&s)
-            }
-            // Subscribers are refused; only the administrator is answered.
-            Access::Administrator => {
-                login_redirect(&v)
-                    && p.header("location") == Some("/password")
-                    && s.status == 403
-                    && !login_redirect(&a)
-                    && a.status < 500
-                    && (method != "GET" || a.status < 400)
+        let mi = request(&mut manager, method, &format!("{path}?for=100"), true);
+        let mo = request(&mut manager, method, &format!("{path}?for=120"), true);
+        cells += 6;
+        // About an extension outside his departments, every page that takes a
+        // session is refused, whatever it shows; inside, he is answered.
+        let managed = match access {
+            Access::Anyone => true,
+            _ => {
+                mo.status == 403
+                    && !login_redirect(&mi)
+                    && mi.header("location") != Some("/password")
+                    && mi.status < 500
             }
         };
+        let ok = managed
+            && match access {
+                // Visitors are answered (a form, a refusal of a forged post), never sent to log in.
+                Access::Anyone => !login_redirect(&v) && v.status < 500 && !login_redirect(&s),
+                Access::Subscriber => {
+                    login_redirect(&v)
+                        && p.header("location") == Some("/password")
+                        && !login_redirect(&s)
+                        && s.header("location") != Some("/password")
+                        && s.status < 500
+                }
+                Access::SubscriberOrPin => {
+                    login_redirect(&v)
+                        && !login_redirect(&p)
+                        && p.header("location") != Some("/password")
+                        && p.status < 500
+                        && !login_redirect(&s)
+                }
+                // Anybody who manages no department is refused.
+                Access::Manager => {
+                    login_redirect(&v)
+                        && p.header("location") == Some("/password")
+                        && s.status == 403
+                        && a.status == 403
+                        && (method != "GET" || mi.status < 400)
+                }
+                // Subscribers and managers are refused; only the administrator is answered.
+                Access::Administrator => {
+                    login_redirect(&v)
+                        && p.header("location") == Some("/password")
+                        && s.status == 403
+                        && mi.status == 403
+                        && !login_redirect(&a)
+                        && a.status < 500
+                        && (method != "GET" || a.status < 400)
+                }
+            };
         // A session's state change needs our page's token: an empty body has none.
         let forged_refused = match (method, access) {
             ("GET", _) => true,
@@ -89,23 +129,30 @@ fn every_route_for_every_role() {
             (_, Access::Anyone) => v.status == 403,
             (_, Access::Subscriber) => s.status == 403,
             (_, Access::SubscriberOrPin) => s.status == 403 && p.status == 403,
+            (_, Access::Manager) => mi.status == 403,
             (_, Access::Administrator) => s.status == 403 && a.status == 403,
         };
         if !ok || !forged_refused {
             wrong.push(format!(
-                "{method} {path} ({access:?}): visitor {} {:?}, pin {} {:?}, subscriber {} {:?}, administrator {} {:?}",
+                "{method} {path} ({access:?}): visitor {} {:?}, pin {} {:?}, subscriber {} {:?}, \
+                 manager inside {} {:?}, outside {}, administrator {} {:?}",
                 v.status,
                 v.header("location"),
                 p.status,
                 p.header("location"),
                 s.status,
                 s.header("location"),
+                mi.status,
+                mi.header("location"),
+                mo.status,
                 a.status,
                 a.header("location")
             ));
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    assert_eq!(cells, ROUTES.len() * 6, "every route for every role");
+    assert_eq!(settings_snapshot(&data), before, "a refused request changed nothing");
 }
 
 #[test]

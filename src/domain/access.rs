@@ -110,6 +110,9 @@ pub enum Facet {
     Live,
     /// The system phone's key labels.
     Keys,
+    /// A new temporary password given by somebody else (SPEC A5, M1): what an
+    /// administrator or the extension's manager does when a password is lost.
+    Credentials,
 }
 
 /// What an action is done to.
@@ -215,6 +218,7 @@ pub fn allowed(actor: &Actor, action: Action, target: Target<'_>) -> Result<(), 
                 match (action, facet) {
                     (Action::Dial, _) => Err(Denied::NotYours),
                     (_, Facet::Password | Facet::Voicemail) => Err(Denied::NotYours),
+                    (Action::Read, Facet::Credentials) => Err(Denied::NotYours),
                     (Action::Change, Facet::History | Facet::Live) => Err(Denied::NotYours),
                     _ => Ok(()),
                 }
@@ -228,7 +232,9 @@ pub fn allowed(actor: &Actor, action: Action, target: Target<'_>) -> Result<(), 
                 Action::Dial => Scope::Calls,
             };
             match target {
-                Target::Extension { facet: Facet::Password | Facet::Voicemail, .. } => Err(Denied::Scope),
+                Target::Extension {
+                    facet: Facet::Password | Facet::Voicemail | Facet::Credentials, ..
+                } => Err(Denied::Scope),
                 Target::Extension { facet: Facet::History | Facet::Live, .. } if action == Action::Change => {
                     Err(Denied::Scope)
                 }
@@ -279,6 +285,8 @@ fn person(ext: &str, public_book: PublicRight, action: Action, target: Target<'_
                 // The history and the live events are the exchange's record, not his to edit.
                 (Action::Change, Facet::History | Facet::Live) => Err(Denied::NotYours),
                 (Action::Dial, f) if f != Facet::Live => Err(Denied::NotYours),
+                // He sets his own password knowing the old one, not a temporary one.
+                (_, Facet::Credentials) => Err(Denied::NotYours),
                 _ => Ok(()),
             }
         }
@@ -408,6 +416,21 @@ mod tests {
                 ["...", "...", "...", "...", "rc.", "rcd", "r..", "rc.", "...", "...", "rcd", "..."],
             ),
             (
+                "own credentials",
+                ext("100", OWN, Credentials),
+                ["...", "...", "...", "...", "...", "rcd", "...", "...", "...", "...", "rcd", "..."],
+            ),
+            (
+                "dept credentials",
+                ext("101", OWN, Credentials),
+                ["...", "...", "...", "...", ".c.", "rcd", "...", "...", "...", "...", "rcd", "..."],
+            ),
+            (
+                "other credentials",
+                ext("110", Some(2), Credentials),
+                ["...", "...", "...", "...", "...", "rcd", "...", "...", "...", "...", "rcd", "..."],
+            ),
+            (
                 "dept password",
                 ext("101", OWN, Password),
                 ["...", "...", "...", "...", "...", "rcd", "...", "...", "...", "...", "rcd", "..."],
@@ -504,7 +527,7 @@ mod tests {
             }
         }
         assert!(wrong.is_empty(), "{}", wrong.join("\n"));
-        assert_eq!(checked, 23 * 12 * 3, "every actor, action and target");
+        assert_eq!(checked, 26 * 12 * 3, "every actor, action and target");
     }
 
     #[test]

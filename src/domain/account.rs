@@ -18,6 +18,9 @@ pub struct Profile {
     pub layout: String,
     pub callback_choice: Option<String>,
     pub is_admin: bool,
+    /// Mail him about each answered, and each missed, call (SPEC M1).
+    pub notify_answered: bool,
+    pub notify_missed: bool,
 }
 
 /// The longest description or e-mail address kept.
@@ -63,6 +66,8 @@ pub struct Employee {
     pub public_right: PublicRight,
     pub mobile: String,
     pub restriction: Restriction,
+    /// The departments he manages (SPEC M1), by id.
+    pub manages: Vec<i64>,
 }
 
 /// Numbers one extension may present as its caller ID, at most.
@@ -85,6 +90,9 @@ pub enum EmployeeProblem {
     NoSuchDepartment,
     #[error("no such right or restriction")]
     BadChoice,
+    /// A manager takes only extensions that belong to no department.
+    #[error("the extension is not in the pool")]
+    NotInPool,
     /// The exchange would have nobody to administer it.
     #[error("the last administrator cannot lose the rights")]
     LastAdministrator,

@@ -222,6 +222,7 @@ pub async fn save_employee(
         mobile: f.one("mobile"),
         restriction: f.one("restriction"),
         caller_ids: f.raw("caller_ids"),
+        manages: f.all("manages"),
     };
     let tr = admin.who.tr;
     match state.services.employees.save(&admin.actor, &ext, change).await {
@@ -239,12 +240,8 @@ pub async fn temporary_password(
     AdminPosted { admin, fields: f }: AdminPosted,
 ) -> Result<Response, HttpError> {
     let ext = f.one("ext");
-    let password = state
-        .services
-        .employees
-        .temporary_password(&admin.actor, &ext)
-        .await
-        .map_err(|e| admin.who.error(e))?;
+    let password =
+        state.services.team.temporary_password(&admin.actor, &ext).await.map_err(|e| admin.who.error(e))?;
     let notice = admin.who.tr.f("employee.temporary_given", "ext", &ext);
     employee_page_with(&state, &admin, &ext, password, notice, String::new()).await
 }

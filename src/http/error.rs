@@ -163,6 +163,7 @@ fn employee_key(p: EmployeeProblem) -> &'static str {
         EmployeeProblem::NoSuchDepartment => "employee.no_department",
         EmployeeProblem::BadChoice => "employee.bad_choice",
         EmployeeProblem::LastAdministrator => "employee.last_admin",
+        EmployeeProblem::NotInPool => "manager.not_in_pool",
     }
 }
 

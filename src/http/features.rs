@@ -21,6 +21,8 @@ struct ServicesPage<'a> {
     layout: &'a str,
     csrf: &'a str,
     who: String,
+    /// The managed extension's number, or empty.
+    managed: &'a str,
     p: ExtensionProgram,
     /// The numbers the administrator assigned, to choose "call as" from.
     call_as_choices: Vec<String>,
@@ -38,12 +40,13 @@ async fn services_page(
     notice: String,
     error: String,
 ) -> Result<Response, HttpError> {
-    let v = state.services.features.view(&who.actor, who.ext()).await.map_err(|e| who.error(e))?;
+    let v = state.services.features.view(&who.actor, who.subject()).await.map_err(|e| who.error(e))?;
     let page = ServicesPage {
         t: who.tr,
         layout: &who.profile.layout,
         csrf: &who.session.csrf,
         who: who.heading(),
+        managed: who.managed_ext(),
         wakeup: v.program.wakeup.map(|m| format!("{:02}:{:02}", m / 60, m % 60)).unwrap_or_default(),
         p: v.program,
         call_as_choices: v.call_as_choices,
@@ -75,7 +78,7 @@ pub async fn save_services(
         recall_account: f.one("recall_account"),
         recall_pin: f.one("recall_pin"),
     };
-    match state.services.features.save(&who.actor, who.ext(), change).await {
+    match state.services.features.save(&who.actor, who.subject(), change).await {
         Ok(p) => services_page(&state, &who, saved_notice(who.tr, p), String::new()).await,
         Err(ServiceError::Invalid(i)) => {
             services_page(&state, &who, String::new(), message(who.tr, &i)).await

@@ -68,6 +68,8 @@ struct ForwardingPage<'a> {
     layout: &'a str,
     csrf: &'a str,
     who: String,
+    /// The managed extension's number, or empty.
+    managed: &'a str,
     p: ExtensionProgram,
     mobile: String,
     announcements: Vec<(u16, String)>,
@@ -88,7 +90,7 @@ async fn forwarding_page(
     error: String,
 ) -> Result<Response, HttpError> {
     let fwd = &state.services.forwarding;
-    let p = fwd.program(&who.actor, who.ext()).await.map_err(|e| who.error(e))?;
+    let p = fwd.program(&who.actor, who.subject()).await.map_err(|e| who.error(e))?;
     let t = who.tr;
     let preview = if q.caller.is_empty() {
         None
@@ -104,7 +106,7 @@ async fn forwarding_page(
                 _ => None,
             },
         };
-        let outcome = fwd.preview(&who.actor, who.ext(), call).await.map_err(|e| who.error(e))?;
+        let outcome = fwd.preview(&who.actor, who.subject(), call).await.map_err(|e| who.error(e))?;
         Some(preview(t, &outcome))
     };
     let page = ForwardingPage {
@@ -112,6 +114,7 @@ async fn forwarding_page(
         layout: &who.profile.layout,
         csrf: &who.session.csrf,
         who: who.heading(),
+        managed: who.managed_ext(),
         mobile: p.mobile.clone().unwrap_or_default(),
         announcements: fwd.announcements(p.dnd).await,
         rules: p.rules.iter().enumerate().map(|(i, r)| rule_row(i, r)).collect(),
@@ -189,7 +192,7 @@ pub async fn save_forwarding(
         rules: rule_drafts(&f),
     };
     let q = PreviewQuery::default();
-    match state.services.forwarding.save(&who.actor, who.ext(), change).await {
+    match state.services.forwarding.save(&who.actor, who.subject(), change).await {
         Ok(p) => forwarding_page(&state, &who, q, saved_notice(who.tr, p), String::new()).await,
         Err(ServiceError::Invalid(i)) => {
             forwarding_page(&state, &who, q, String::new(), message(who.tr, &i)).await

@@ -81,6 +81,10 @@ fn field(t: Tr, field: &str) -> String {
         "public_book" => &["employee.public_book"],
         "restriction" => &["employee.restriction"],
         "caller_ids" => &["employee.caller_ids"],
+        "manages" => &["employee.manages"],
+        "description" => &["settings.description"],
+        "notify_answered" => &["manager.notify_answered"],
+        "notify_missed" => &["manager.notify_missed"],
         _ => return field.to_owned(),
     };
     keys.iter().map(|k| t.t(k)).collect::<Vec<_>>().join(": ")
@@ -114,8 +118,12 @@ pub async fn journal(
     who: Subscriber,
     Query(q): Query<Paging>,
 ) -> Result<Response, HttpError> {
-    let ext = who.ext().to_owned();
-    page(&state, &who, &who.actor, &ext, q.before, "/journal?").await
+    let ext = who.subject().to_owned();
+    let more = match who.managed {
+        Some(_) => format!("/journal?for={ext}&"),
+        None => "/journal?".to_owned(),
+    };
+    page(&state, &who, &who.actor, &ext, q.before, &more).await
 }
 
 /// `GET /admin/journal?ext=N`: any extension's, for an administrator.

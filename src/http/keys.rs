@@ -23,14 +23,15 @@ struct KeysPage<'a> {
 
 /// `GET /keys`
 pub async fn keys(State(state): State<HttpState>, who: Subscriber) -> Result<Response, HttpError> {
-    let phone = state.services.accounts.key_labels(&who.actor, who.ext()).await.map_err(|e| who.error(e))?;
+    let phone =
+        state.services.accounts.key_labels(&who.actor, who.subject()).await.map_err(|e| who.error(e))?;
     let phone = phone.ok_or_else(|| HttpError::NotFound(who.tr.t("keys.none").to_owned()))?;
     render(KeysPage {
         t: who.tr,
         layout: &who.profile.layout,
         csrf: &who.session.csrf,
         who: who.heading(),
-        number: who.ext(),
+        number: who.subject(),
         model: phone.model,
         keys: phone.labels.into_iter().enumerate().map(|(i, l)| (i + 1, l)).collect(),
     })

@@ -21,6 +21,7 @@ mod keys;
 pub mod listen;
 mod live;
 mod login;
+mod manager;
 mod phonebook;
 mod portal;
 mod reset;

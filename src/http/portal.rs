@@ -205,6 +205,8 @@ struct HistoryPage<'a> {
     layout: &'a str,
     csrf: &'a str,
     who: String,
+    /// The managed extension's number, or empty.
+    managed: &'a str,
     types: Vec<(&'static str, String)>,
     kind: &'a str,
     from: &'a str,
@@ -238,7 +240,7 @@ pub async fn history(
     let digits: String = p.number.chars().filter(|c| c.is_ascii_digit() || *c == '+').take(32).collect();
     let before = p.before.split_once('.').and_then(|(t, id)| Some((t.parse().ok()?, id.parse().ok()?)));
     let q = HistoryQuery {
-        extension: who.ext().to_owned(),
+        extension: who.subject().to_owned(),
         kind,
         from: time::parse_date(&p.from),
         // The "to" date is inclusive: up to its end.
@@ -253,13 +255,15 @@ pub async fn history(
     let kind_code = kind.map(HistoryKind::code).unwrap_or("");
     let older = match rows.last() {
         Some(last) if rows.len() == HISTORY_PAGE as usize => format!(
-            "/history?type={kind_code}&from={from}&to={to}&number={digits}&before={}.{}",
-            last.cdr.started_at, last.id
+            "/history?type={kind_code}&from={from}&to={to}&number={digits}&before={}.{}{}",
+            last.cdr.started_at,
+            last.id,
+            if who.managed.is_some() { format!("&for={}", who.subject()) } else { String::new() }
         ),
         _ => String::new(),
     };
     let numbers = rows.iter().map(|h| h.cdr.peer.clone()).collect();
-    let names = state.services.history.names(&who.actor, who.ext(), numbers).await.unwrap_or_default();
+    let names = state.services.history.names(&who.actor, who.subject(), numbers).await.unwrap_or_default();
     let t = who.tr;
     let mut types = vec![("", t.t("history.all").to_owned())];
     types.extend(
@@ -270,6 +274,7 @@ pub async fn history(
         layout: &who.profile.layout,
         csrf: &who.session.csrf,
         who: who.heading(),
+        managed: who.managed_ext(),
         types,
         kind: kind_code,
         from,

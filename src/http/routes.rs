@@ -10,8 +10,8 @@ use axum::Router;
 
 use super::HttpState;
 use super::{
-    admin, assets, features, forwarding, headers, installer, journal, keys, live, login, phonebook, portal,
-    reset, settings, setup,
+    admin, assets, features, forwarding, headers, installer, journal, keys, live, login, manager, phonebook,
+    portal, reset, settings, setup,
 };
 
 /// Form bodies larger than this are refused before they are read.
@@ -26,6 +26,9 @@ pub enum Access {
     Subscriber,
     /// A logged-in subscriber, also while a PIN login has yet to set a password.
     SubscriberOrPin,
+    /// A logged-in subscriber who manages departments (refused by the
+    /// services for anybody else).
+    Manager,
     /// A logged-in subscriber with the administrator's rights.
     Administrator,
 }
@@ -69,6 +72,11 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/phonebook/export", Access::Subscriber),
     ("POST", "/phonebook/import", Access::Subscriber),
     ("GET", "/events", Access::Subscriber),
+    ("GET", "/manager", Access::Manager),
+    ("POST", "/manager/take", Access::Manager),
+    ("GET", "/manager/extension", Access::Manager),
+    ("POST", "/manager/extension", Access::Manager),
+    ("POST", "/manager/extension/password", Access::Manager),
     ("GET", "/admin", Access::Administrator),
     ("GET", "/admin/employees", Access::Administrator),
     ("GET", "/admin/employee", Access::Administrator),
@@ -121,6 +129,10 @@ pub fn router(state: HttpState, webcti: bool) -> Router {
                     .layer(axum::extract::DefaultBodyLimit::max(phonebook::MAX_IMPORT_BYTES)),
             )
             .route("/events", get(live::events))
+            .route("/manager", get(manager::team))
+            .route("/manager/take", post(manager::take))
+            .route("/manager/extension", get(manager::member).post(manager::save_member))
+            .route("/manager/extension/password", post(manager::temporary_password))
             .route("/admin", get(admin::about))
             .route("/admin/employees", get(admin::employees))
             .route("/admin/employee", get(admin::employee).post(admin::save_employee))

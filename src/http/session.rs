@@ -52,17 +52,37 @@ pub struct Subscriber {
     pub actor: Actor,
     pub profile: Profile,
     pub tr: Tr,
+    /// The extension a manager's page is about (`?for=N`), when it is not his
+    /// own: read through the services, so it is one he may see.
+    pub managed: Option<Profile>,
 }
 
 impl Subscriber {
-    /// His own extension: the one every portal page is about.
+    /// His own extension.
     pub fn ext(&self) -> &str {
         &self.session.ext
     }
 
-    /// "100 Anna Kowalska", for the page's header.
+    /// The extension the page is about: the managed one on the pages a
+    /// manager opens for his people (forwarding, services, history, journal,
+    /// keys), else his own.
+    pub fn subject(&self) -> &str {
+        self.managed.as_ref().map_or(&self.session.ext, |p| &p.number)
+    }
+
+    /// The managed extension's number, empty on his own pages: what those
+    /// pages' links and forms carry (`for`) to stay on it.
+    pub fn managed_ext(&self) -> &str {
+        self.managed.as_ref().map_or("", |p| &p.number)
+    }
+
+    /// "100 Anna Kowalska", for the page's header; a managed extension's name
+    /// says whose settings these are.
     pub fn heading(&self) -> String {
-        format!("{} {}", self.profile.number, self.profile.name)
+        match &self.managed {
+            Some(p) => format!("{} {} · {}", p.number, p.name, self.tr.t("manager.managing")),
+            None => format!("{} {}", self.profile.number, self.profile.name),
+        }
     }
 
     /// A service's refusal, in his language.
@@ -216,8 +236,20 @@ impl FromRequestParts<HttpState> for Subscriber {
         };
         tracing::Span::current().record("actor", tracing::field::display(actor.label()));
         let tr = Tr::new(&profile.language);
-        Ok(Subscriber { session, actor, profile, tr })
+        let managed = match managed_number(parts.uri.query()) {
+            Some(ext) if ext != session.ext => {
+                let p = services.accounts.profile(&actor, ext).await;
+                Some(p.map_err(|e| HttpError::from_service(tr, e))?)
+            }
+            _ => None,
+        };
+        Ok(Subscriber { session, actor, profile, tr, managed })
     }
+}
+
+/// The `for` of a query (`?for=101`): the extension a manager's page is about.
+fn managed_number(query: Option<&str>) -> Option<&str> {
+    query?.split('&').find_map(|kv| kv.strip_prefix("for="))
 }
 
 #[cfg(test)]

@@ -29,6 +29,8 @@ struct SettingsPage<'a> {
     error: &'a str,
     has_phone: bool,
     installer: String,
+    /// He manages departments: a link to his team.
+    manager: bool,
 }
 
 async fn settings_page(
@@ -62,6 +64,7 @@ async fn settings_page(
         error,
         has_phone,
         installer,
+        manager: matches!(who.actor.who, crate::domain::access::Who::Manager { .. }),
     };
     if error.is_empty() {
         render(page)

@@ -41,10 +41,15 @@ impl Accounts {
     /// The actor behind a login session, with his profile. `NotFound` when the
     /// extension no longer exists (the session should end with it).
     pub async fn actor_for(&self, session: &Session, via: Channel) -> Result<(Actor, Profile), ServiceError> {
-        let (profile, public_book) =
+        let (profile, public_book, departments) =
             self.ctx.store.profile_and_right(&session.ext).await?.ok_or(ServiceError::NotFound)?;
-        let who =
-            Who::Subscriber { ext: session.ext.clone(), pin_only: session.must_set_password, public_book };
+        let ext = session.ext.clone();
+        // A manager is one while he has departments, and a password of his own.
+        let who = if departments.is_empty() || session.must_set_password {
+            Who::Subscriber { ext, pin_only: session.must_set_password, public_book }
+        } else {
+            Who::Manager { ext, departments, public_book }
+        };
         Ok((Actor::new(who, via), profile))
     }
 

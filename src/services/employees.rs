@@ -4,28 +4,22 @@
 //! checked whole, stored in one job with its journal entries (the last
 //! administrator cannot lose the rights), then programmed into the core.
 
-use std::sync::Arc;
-
-use super::auth::Auth;
 use super::bus::{Changed, Live};
 use super::features::{program_core, Programmed};
-use super::password::HashError;
 use super::{Context, ServiceError};
 use crate::domain::access::{Action, Actor, Target};
 use crate::domain::account::{
     check_department, check_employee, DepartmentProblem, EmployeeProblem, MAX_CALLER_IDS,
 };
-use crate::domain::journal::{password_set, Change, Topic, OFF, ON};
+use crate::domain::journal::{Change, Topic, OFF, ON};
 use crate::domain::number::to_dial;
 use crate::domain::phonebook::PublicRight;
 use crate::domain::program::Restriction;
 use crate::store::org::{Employee, EmployeeSaved};
-use crate::system::random;
 
 #[derive(Clone)]
 pub struct Employees {
     ctx: Context,
-    auth: Arc<Auth>,
 }
 
 /// Every employee, and the departments by id.
@@ -57,6 +51,8 @@ pub struct EmployeeChange {
     pub restriction: String,
     /// One number per line.
     pub caller_ids: String,
+    /// The ids of the departments he manages.
+    pub manages: Vec<String>,
 }
 
 fn invalid(p: EmployeeProblem) -> ServiceError {
@@ -64,26 +60,8 @@ fn invalid(p: EmployeeProblem) -> ServiceError {
 }
 
 impl Employees {
-    pub fn new(ctx: Context, auth: Arc<Auth>) -> Employees {
-        Employees { ctx, auth }
-    }
-
-    /// Gives `ext` a new temporary password and returns it, to be shown once:
-    /// the old password stops working, the extension's sessions end, and the
-    /// temporary one only lets its subscriber choose a password.
-    #[tracing::instrument(name = "service", skip_all, fields(call = "employees.temporary_password", actor = %actor.label(), via = actor.via.code(), extension = %ext))]
-    pub async fn temporary_password(&self, actor: &Actor, ext: &str) -> Result<String, ServiceError> {
-        self.ctx.may_do(actor, Action::Change, Target::Administration)?;
-        let password =
-            random::secret_code().map_err(|e| ServiceError::Hash(HashError::Random(e.to_string())))?;
-        let hash = self.auth.hasher().hash(&password).await?;
-        let changes = Context::changes(actor, vec![password_set()]);
-        if !self.ctx.store.set_temporary_password(ext, &hash, changes, self.ctx.clock.now()).await? {
-            return Err(ServiceError::NotFound);
-        }
-        self.auth.sessions.end_all(ext);
-        tracing::info!(actor = %actor.label(), extension = %ext, "temporary password given");
-        Ok(password)
+    pub fn new(ctx: Context) -> Employees {
+        Employees { ctx }
     }
 
     #[tracing::instrument(name = "service", skip_all, fields(call = "employees.list", actor = %actor.label(), via = actor.via.code()))]
@@ -124,6 +102,16 @@ impl Employees {
                 Some(id)
             }
         };
+        let known = self.ctx.store.departments().await?;
+        let mut manages = Vec::new();
+        for d in &c.manages {
+            let id = d.trim().parse::<i64>().ok().filter(|id| known.iter().any(|(k, _)| k == id));
+            let id = id.ok_or(invalid(EmployeeProblem::NoSuchDepartment))?;
+            if !manages.contains(&id) {
+                manages.push(id);
+            }
+        }
+        manages.sort_unstable();
         let public_right =
             PublicRight::from_code(c.public_right.trim()).ok_or(invalid(EmployeeProblem::BadChoice))?;
         let restriction =
@@ -152,6 +140,7 @@ impl Employees {
             public_right,
             mobile,
             restriction,
+            manages,
         };
         let old_ids = self.ctx.store.caller_ids(ext).await?;
         let list = employee_changes(&old, &new, &old_ids, &caller_ids);
@@ -236,7 +225,8 @@ fn dept(p: DepartmentProblem) -> ServiceError {
 fn employee_changes(old: &Employee, new: &Employee, old_ids: &[String], new_ids: &[String]) -> Vec<Change> {
     let flag = |b: bool| if b { ON } else { OFF }.to_owned();
     let dept = |d: Option<i64>| d.map(|d| d.to_string()).unwrap_or_default();
-    let fields: [(Topic, &'static str, String, String); 9] = [
+    let ids = |m: &[i64]| m.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    let fields: [(Topic, &'static str, String, String); 10] = [
         (Topic::Profile, "name", old.name.clone(), new.name.clone()),
         (Topic::Profile, "comment", old.comment.clone(), new.comment.clone()),
         (Topic::Profile, "email", old.email.clone(), new.email.clone()),
@@ -251,6 +241,7 @@ fn employee_changes(old: &Employee, new: &Employee, old_ids: &[String], new_ids:
         (Topic::Forwarding, "mobile", old.mobile.clone(), new.mobile.clone()),
         (Topic::Rights, "restriction", old.restriction.code().to_owned(), new.restriction.code().to_owned()),
         (Topic::Rights, "caller_ids", old_ids.join(", "), new_ids.join(", ")),
+        (Topic::Rights, "manages", ids(&old.manages), ids(&new.manages)),
     ];
     fields
         .into_iter()

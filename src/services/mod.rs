@@ -35,6 +35,7 @@ pub mod resync;
 pub mod retention;
 pub mod sessions;
 pub mod setup;
+pub mod team;
 pub mod throttle;
 pub mod two_factor;
 pub mod voicemail;
@@ -175,6 +176,7 @@ pub struct Services {
     pub reset: Arc<reset::Reset>,
     pub setup: Arc<setup::Setup>,
     pub two_factor: two_factor::TwoFactor,
+    pub team: team::Team,
     store: Store,
     link: LinkHealth,
     clock: Clock,
@@ -192,7 +194,7 @@ impl Services {
         Services {
             about: about::About::new(ctx.clone()),
             accounts: accounts::Accounts::new(ctx.clone(), auth.clone()),
-            employees: employees::Employees::new(ctx.clone(), auth.clone()),
+            employees: employees::Employees::new(ctx.clone()),
             calls: calls::Calls::new(ctx.clone()),
             history: history::History::new(ctx.clone()),
             voicemail: voicemail::Voicemails::new(ctx.clone()),
@@ -203,6 +205,7 @@ impl Services {
             live: live::LiveEvents::new(ctx.clone(), auth.sessions.clone()),
             installer: installer::Installer::new(ctx.clone(), data_dir.join(installer::DIR)),
             two_factor: two_factor::TwoFactor::new(ctx.clone()),
+            team: team::Team::new(ctx.clone(), auth.clone()),
             setup: Arc::new(setup::Setup::new(
                 ctx.store.clone(),
                 auth.clone(),

@@ -151,10 +151,13 @@ impl Store {
     pub async fn profile_and_right(
         &self,
         number: &str,
-    ) -> Result<Option<(Profile, PublicRight)>, StoreError> {
+    ) -> Result<Option<(Profile, PublicRight, Vec<i64>)>, StoreError> {
         let number = number.to_owned();
         self.read(move |c| match profile(c, &number)? {
-            Some(p) => Ok(Some((p, super::phonebook::right(c, &number)?))),
+            Some(p) => {
+                let right = super::phonebook::right(c, &number)?;
+                Ok(Some((p, right, super::org::managed(c, &number)?)))
+            }
             None => Ok(None),
         })
         .await
@@ -251,7 +254,7 @@ impl Store {
 fn profile(c: &Connection, number: &str) -> rusqlite::Result<Option<Profile>> {
     c.query_row(
         "SELECT e.number, e.name, e.comment, e.description, e.email, d.name, e.mobile_number, e.language,
-                e.layout, e.callback_choice, e.is_admin
+                e.layout, e.callback_choice, e.is_admin, e.notify_answered, e.notify_missed
          FROM extension e LEFT JOIN department d ON d.id = e.department_id WHERE e.number = ?1",
         [number],
         |r| {
@@ -267,6 +270,8 @@ fn profile(c: &Connection, number: &str) -> rusqlite::Result<Option<Profile>> {
                 layout: r.get(8)?,
                 callback_choice: r.get(9)?,
                 is_admin: r.get(10)?,
+                notify_answered: r.get(11)?,
+                notify_missed: r.get(12)?,
             })
         },
     )

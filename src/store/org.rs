@@ -10,6 +10,18 @@ use crate::domain::program::Restriction;
 
 pub use crate::domain::account::Employee;
 
+/// What a manager sets about one of his extensions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub number: String,
+    pub comment: String,
+    pub description: String,
+    pub email: String,
+    pub mobile: String,
+    pub notify_answered: bool,
+    pub notify_missed: bool,
+}
+
 /// What [`Store::save_employee`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EmployeeSaved {
@@ -21,7 +33,8 @@ pub enum EmployeeSaved {
 
 const EMPLOYEE: &str =
     "SELECT e.number, e.name, e.comment, e.email, e.department_id, e.is_admin, e.public_book,
-        e.mobile_number, coalesce(s.restriction, 'none')
+        e.mobile_number, coalesce(s.restriction, 'none'),
+        (SELECT group_concat(m.department_id) FROM manager_department m WHERE m.extension = e.number)
      FROM extension e LEFT JOIN extension_services s ON s.extension = e.number";
 
 fn employee_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Employee> {
@@ -38,7 +51,22 @@ fn employee_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Employee> {
         public_right: PublicRight::from_code(&right).ok_or_else(|| bad(6, "public_book"))?,
         mobile: r.get(7)?,
         restriction: Restriction::from_code(&restriction).ok_or_else(|| bad(8, "restriction"))?,
+        manages: r
+            .get::<_, Option<String>>(9)?
+            .unwrap_or_default()
+            .split(',')
+            .filter_map(|d| d.parse().ok())
+            .collect(),
     })
+}
+
+/// The departments `number` manages, by id.
+pub(super) fn managed(c: &Connection, number: &str) -> rusqlite::Result<Vec<i64>> {
+    let mut q = c.prepare_cached(
+        "SELECT department_id FROM manager_department WHERE extension = ?1 ORDER BY department_id",
+    )?;
+    let rows = q.query_map([number], |r| r.get(0))?;
+    rows.collect()
 }
 
 fn write_employee(
@@ -79,6 +107,13 @@ fn write_employee(
         params![e.number, e.restriction.code(), now],
     )?;
     super::program::write_caller_ids(c, &e.number, caller_ids, now)?;
+    c.execute("DELETE FROM manager_department WHERE extension = ?1", [&e.number])?;
+    for d in &e.manages {
+        c.execute(
+            "INSERT INTO manager_department (extension, department_id) VALUES (?1, ?2)",
+            params![e.number, d],
+        )?;
+    }
     Ok(EmployeeSaved::Saved)
 }
 
@@ -231,6 +266,73 @@ impl Store {
                 params![number, department, email, mobile, now],
             )
             .map(|n| n == 1)
+        })
+        .await
+    }
+
+    /// Sets the departments `number` manages (the demo and the tests; an
+    /// administrator's change goes through [`Store::save_employee`]).
+    pub async fn set_managed_departments(&self, number: &str, departments: &[i64]) -> Result<(), StoreError> {
+        let (number, departments) = (number.to_owned(), departments.to_vec());
+        self.write(move |c| {
+            c.execute("DELETE FROM manager_department WHERE extension = ?1", [&number])?;
+            for d in departments {
+                c.execute(
+                    "INSERT INTO manager_department (extension, department_id) VALUES (?1, ?2)",
+                    params![number, d],
+                )?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Moves an extension of the unassigned pool into `department`, with its
+    /// journal entry: false if it is not in the pool (any more).
+    pub async fn take_from_pool(
+        &self,
+        number: &str,
+        department: i64,
+        changes: Changes,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let number = number.to_owned();
+        self.write(move |c| {
+            let n = c.execute(
+                "UPDATE extension SET department_id = ?2, updated_at = ?3
+                 WHERE number = ?1 AND department_id IS NULL",
+                params![number, department, now],
+            )?;
+            if n == 1 {
+                journal::record(c, &number, &changes.by, &changes.list, now)?;
+            }
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    /// Stores what a manager sets about one of his extensions (SPEC M1), with
+    /// the journal entries, in one job: false if there is no such extension.
+    pub async fn save_member(&self, m: Member, changes: Changes, now: i64) -> Result<bool, StoreError> {
+        self.write(move |c| {
+            let n = c.execute(
+                "UPDATE extension SET comment = ?2, description = ?3, email = ?4, mobile_number = ?5,
+                 notify_answered = ?6, notify_missed = ?7, updated_at = ?8 WHERE number = ?1",
+                params![
+                    m.number,
+                    m.comment,
+                    m.description,
+                    m.email,
+                    m.mobile,
+                    m.notify_answered,
+                    m.notify_missed,
+                    now
+                ],
+            )?;
+            if n == 1 {
+                journal::record(c, &m.number, &changes.by, &changes.list, now)?;
+            }
+            Ok(n == 1)
         })
         .await
     }

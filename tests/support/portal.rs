@@ -204,6 +204,42 @@ async fn seed(db: &Path) {
 }
 
 /// "Try again in N seconds" on a throttled login page: N, or 0.
+/// Departments for the managers' tests, in a seeded data directory: 100 and 101
+/// in Sales, 120 in Office, 107 in the pool; 101 manages Sales.
+pub fn with_manager(data_dir: &Path) {
+    let db = rusqlite::Connection::open(data_dir.join("webcti.db")).expect("db");
+    db.execute_batch(
+        "INSERT INTO department (name) VALUES ('Sales'), ('Office');
+         UPDATE extension SET department_id = (SELECT id FROM department WHERE name = 'Sales')
+           WHERE number IN ('100', '101');
+         UPDATE extension SET department_id = (SELECT id FROM department WHERE name = 'Office')
+           WHERE number = '120';
+         INSERT INTO manager_department (extension, department_id)
+           SELECT '101', id FROM department WHERE name = 'Sales';",
+    )
+    .expect("departments");
+}
+
+/// What the subscribers' settings are, as one text: their extensions, programs,
+/// rules, caller IDs, departments managed and journals (not the call records,
+/// which the simulated exchange adds to as it goes).
+pub fn settings_snapshot(data_dir: &Path) -> String {
+    let db = rusqlite::Connection::open(data_dir.join("webcti.db")).expect("db");
+    let mut out = String::new();
+    for table in
+        ["extension", "extension_services", "forward_rule", "caller_id", "manager_department", "journal"]
+    {
+        let mut q = db.prepare(&format!("SELECT * FROM {table} ORDER BY 1, 2")).expect("select");
+        let n = q.column_count();
+        let mut rows = q.query([]).expect("rows");
+        while let Some(r) = rows.next().expect("row") {
+            let cells: Vec<String> = (0..n).map(|i| format!("{:?}", r.get_ref(i).expect("cell"))).collect();
+            out.push_str(&format!("{table}: {}\n", cells.join(" | ")));
+        }
+    }
+    out
+}
+
 pub fn seconds_to_wait(body: &str) -> u64 {
     let Some(at) = body.find("Try again in ") else { return 0 };
     body[at + "Try again in ".len()..].split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(0)

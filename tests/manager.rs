@@ -1,0 +1,145 @@
+//! Managers (SPEC M1-M4) against the real service and the simulated exchange:
+//! 101 manages Sales (100 and 101); 120 is in Office; 107 is in the pool. He
+//! sees and changes his people's settings through their own pages (`?for=N`),
+//! the exchange is programmed with what he set, their journals say he did it,
+//! and nothing outside his departments is his.
+
+mod support;
+
+use support::portal::{seeded_db, settings_snapshot, with_manager, Browser, T0};
+use support::Service;
+use webcti::sim::{demo, Clock, Sim};
+
+struct World {
+    dir: tempfile::TempDir,
+    sim: Sim,
+    svc: Service,
+    _stop: webcti::shutdown::Trigger,
+}
+
+fn world() -> World {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    seeded_db(&data);
+    with_manager(&data);
+    let sim = Sim::new(demo::plan(), Clock::Manual, T0);
+    let sock = dir.path().join("core.sock");
+    let stop = support::simulator(&sim, &sock);
+    let svc = Service::start(dir.path(), &format!("link=unix:{}", sock.display()));
+    svc.wait_log("core link up", 1);
+    World { dir, sim, svc, _stop: stop }
+}
+
+#[test]
+fn a_manager_sets_up_his_peoples_extensions_and_their_journals_say_so() {
+    let w = world();
+    let mut m = Browser::new(w.svc.client(), w.svc.lan_https);
+    assert_eq!(m.login("101", "secret-101").status, 303);
+    assert!(m.get("/settings").body.contains("href=\"/manager\""), "the settings link to his team");
+    let team = m.get("/manager");
+    assert_eq!(team.status, 200);
+    let (members, pool) = team.body.split_once("id=\"pool\"").expect("the pool is listed");
+    assert!(members.contains("Anna Kowalska") && !members.contains("Ewa Lis"), "{members}");
+    assert!(pool.contains("Jan Szymański") && !pool.contains("Ewa Lis"), "{pool}");
+
+    // 100's forwarding, from her own page opened for her.
+    let page = m.get("/forwarding?for=100");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("100 Anna Kowalska"), "the page says whose it is");
+    assert!(page.body.contains("action=\"/forwarding?for=100\""), "and posts back to her");
+    let r = m.post(
+        "/forwarding?for=100",
+        &[("no_answer_secs", "20"), ("voicemail", "1"), ("announcement", "0"), ("forward_always", "104")],
+    );
+    assert!(r.body.contains("Saved, and the exchange has it."), "{}", r.body);
+    // The exchange has it: a call to 100 rings 104.
+    w.sim.with(|ex| ex.dial("107", "100")).expect("call placed");
+    assert!(!w.sim.with(|ex| ex.calls_of("104")).is_empty(), "forwarded to 104");
+    // His own forwarding is untouched.
+    assert!(!m.get("/forwarding").body.contains("value=\"104\""));
+
+    // What a manager sets on her page; a bad MobilePhone number changes nothing.
+    m.get("/manager/extension?for=100");
+    let bad = m.post("/manager/extension?for=100", &[("mobile", "call me"), ("comment", "x")]);
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    let ok = m.post(
+        "/manager/extension?for=100",
+        &[("comment", "Key accounts"), ("email", "anna@example.com"), ("notify_missed", "1")],
+    );
+    assert!(ok.body.contains("Saved."), "{}", ok.body);
+    assert!(ok.body.contains("value=\"Key accounts\"") && ok.body.contains("id=\"notify_missed\" checked"));
+
+    // She reads who did it in her journal.
+    let mut anna = Browser::new(w.svc.client(), w.svc.lan_https);
+    assert_eq!(anna.login("100", "secret-100").status, 303);
+    let journal = anna.get("/journal").body;
+    let rows: Vec<&str> = journal.split("<tr>").skip(2).collect();
+    let row =
+        |what: &str| *rows.iter().find(|r| r.contains(what)).unwrap_or_else(|| panic!("{what}: {journal}"));
+    assert!(row("Forward to a number: Always").contains("101 (manager)"), "{journal}");
+    assert!(row("E-mail about each missed call").contains("101 (manager)"), "{journal}");
+    assert!(row("<td>Comment</td>").contains("<td>Key accounts</td>"), "{journal}");
+    // The manager reads it too; she cannot read his team or hers.
+    assert!(m.get("/journal?for=100").body.contains("Key accounts"));
+    assert_eq!(anna.get("/manager").status, 403);
+    assert_eq!(anna.get("/forwarding?for=101").status, 403);
+
+    // The pool: 107 taken into Sales, with its journal entry.
+    let sales = pool.split("<option value=\"").nth(1).and_then(|s| s.split('"').next()).expect("Sales' id");
+    m.get("/manager");
+    let taken = m.post("/manager/take", &[("ext", "107"), ("department", sales)]);
+    assert_eq!(taken.status, 303, "{}", taken.body);
+    let team = m.get("/manager").body;
+    assert!(!team.contains("id=\"pool\"") && team.contains("Jan Szymański"), "{team}");
+    assert!(m.get("/journal?for=107").body.contains("101 (manager)"));
+    // Twice is refused: it is no longer in the pool.
+    assert_eq!(m.post("/manager/take", &[("ext", "107"), ("department", sales)]).status, 422);
+}
+
+#[test]
+fn outside_his_departments_nothing_is_his() {
+    let w = world();
+    let data = w.dir.path().join("data");
+    let mut m = Browser::new(w.svc.client(), w.svc.lan_https);
+    assert_eq!(m.login("101", "secret-101").status, 303);
+    let before = settings_snapshot(&data);
+    m.get("/forwarding");
+    for (path, fields) in [
+        ("/forwarding?for=120", vec![("forward_always", "104"), ("no_answer_secs", "20")]),
+        ("/services?for=120", vec![("phone_lock", "1")]),
+        ("/manager/extension?for=120", vec![("comment", "mine now")]),
+        ("/manager/extension/password?for=120", vec![]),
+        ("/manager/take", vec![("ext", "120"), ("department", "1")]),
+    ] {
+        let r = m.post(path, &fields);
+        assert!(matches!(r.status, 403 | 422), "{path}: {} {}", r.status, r.body);
+    }
+    for path in ["/forwarding?for=120", "/history?for=120", "/journal?for=120", "/manager/extension?for=120"]
+    {
+        assert_eq!(m.get(path).status, 403, "{path}");
+    }
+    // Inside, still not his: her voicemail and her calls.
+    assert_eq!(m.get("/voicemail?for=100").status, 200, "his own voicemail page");
+    assert!(!m.get("/voicemail?for=100").body.contains("0221111111"), "not hers");
+    assert_eq!(settings_snapshot(&data), before, "nothing changed");
+}
+
+#[test]
+fn a_manager_gives_a_temporary_password() {
+    let w = world();
+    let mut m = Browser::new(w.svc.client(), w.svc.lan_https);
+    assert_eq!(m.login("101", "secret-101").status, 303);
+    let mut anna = Browser::new(w.svc.client(), w.svc.lan_https);
+    assert_eq!(anna.login("100", "secret-100").status, 303);
+    m.get("/manager/extension?for=100");
+    let r = m.post("/manager/extension/password?for=100", &[]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let temporary =
+        r.body.split("id=\"temporary\">").nth(1).and_then(|s| s.split('<').next()).expect("shown");
+    // Her session ended; the old password is gone; the temporary one only sets a new one.
+    assert_eq!(anna.get("/start").status, 303);
+    let mut again = Browser::new(w.svc.client(), w.svc.lan_https);
+    assert_ne!(again.login("100", "secret-100").header("location"), Some("/start"));
+    let login = again.login("100", temporary);
+    assert_eq!(login.header("location"), Some("/password"), "{login:?}");
+}
