@@ -17,7 +17,7 @@ use crate::http::{self, HttpState};
 use crate::services::auth::Auth;
 use crate::services::bus::Bus;
 use crate::services::intake;
-use crate::services::mail::Mailer;
+use crate::services::mail::{Mailer, PostOffice};
 use crate::services::reset::Reset;
 use crate::services::resync::FromStore;
 use crate::services::{BoardInfo, Context, Services};
@@ -76,7 +76,8 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<(), AppError> {
     if identity.ensure(&config.board.hostname, &addresses)? {
         tracing::info!(cert = %identity.cert.display(), "made the device's TLS key and certificate");
     }
-    let tls = identity.server_config()?;
+    let slot = identity.slot()?;
+    let tls = crate::http::tls::server_config(slot.clone())?;
 
     let store = Store::open(&config.db_path()).await?;
     let core = start_core(&config, &store, &shutdown).await?;
@@ -114,15 +115,27 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<(), AppError> {
             Err(e) => tracing::warn!(error = %e, "demo data not made"),
         }
     }
-    let reset = Arc::new(password_reset(&config, &store, &interfaces)?);
+    let post = post_office(&config, &store).await?;
+    let notify = tokio::spawn(crate::services::notify::run(
+        store.clone(),
+        bus.clone(),
+        post.clone(),
+        shutdown.clone(),
+    ));
+    let reset = Arc::new(password_reset(&config, &store, &interfaces, post.clone())?);
     let ctx = Context::new(store.clone(), core, bus, clock, config.board.time_zone.clone())
         .with_outside_prefix(&config.core.outside_prefix)
+        .with_mail(post, config.smtp.clone())
+        .with_certificates(slot, data_dir.join(crate::http::tls::TLS_DIR))
         .with_board(BoardInfo {
             name: config.board.name.clone(),
             hostname: config.board.hostname.clone(),
             simulated: config.board.simulated,
             data_dir: config.paths.data_dir.clone(),
             started: sim::wall_clock(),
+            names: std::iter::once(config.board.hostname.clone())
+                .chain(addresses.iter().map(|a| a.to_string()))
+                .collect(),
         });
     let services = Services::new(ctx, auth, reset, config.paths.data_dir.clone());
     let state = HttpState { services, https_only: config.tls.https_only };
@@ -134,6 +147,7 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<(), AppError> {
         None => None,
     };
     let _ = retention.await;
+    let _ = notify.await;
     // Intake commits what it still holds before the store closes.
     let _ = intake.await;
     store.close().await?;
@@ -189,21 +203,41 @@ async fn start_core(
 
 /// Forgotten-password links: mailed through the board's SMTP server, starting
 /// with the configured base or the board's host name and LAN HTTPS port.
-fn password_reset(config: &Config, store: &Store, interfaces: &[BoundInterface]) -> Result<Reset, AppError> {
+/// The mail server: the one an administrator set on the SMTP page, else the
+/// board file's.
+async fn post_office(config: &Config, store: &Store) -> Result<PostOffice, AppError> {
+    let stored = store.setting(crate::services::smtp::SETTING).await?;
+    let stored: Option<crate::config::Smtp> = stored.and_then(|json| match serde_json::from_str(&json) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::warn!(error = %e, "the stored mail server is not readable; the board file's is used");
+            None
+        }
+    });
+    let mailer = match stored.as_ref().or(config.smtp.as_ref()) {
+        Some(smtp) => Some(Mailer::new(smtp).map_err(|e| AppError::Mail(e.to_string()))?),
+        None => None,
+    };
+    Ok(PostOffice::new(mailer))
+}
+
+fn password_reset(
+    config: &Config,
+    store: &Store,
+    interfaces: &[BoundInterface],
+    post: PostOffice,
+) -> Result<Reset, AppError> {
     let lan_port = interfaces.first().map(|i| i.https_addr().port()).unwrap_or(443);
     let default_base = match lan_port {
         443 => format!("https://{}", config.board.hostname),
         port => format!("https://{}:{port}", config.board.hostname),
     };
-    let (mailer, base, minutes) = match &config.smtp {
-        Some(smtp) => {
-            let mailer = Mailer::new(smtp).map_err(|e| AppError::Mail(e.to_string()))?;
-            let base = if smtp.link_base.is_empty() { default_base } else { smtp.link_base.clone() };
-            (Some(mailer), base, smtp.reset_minutes)
-        }
-        None => (None, default_base, crate::config::DEFAULT_RESET_MINUTES),
+    let (base, minutes) = match &config.smtp {
+        Some(smtp) if !smtp.link_base.is_empty() => (smtp.link_base.clone(), smtp.reset_minutes),
+        Some(smtp) => (default_base, smtp.reset_minutes),
+        None => (default_base, crate::config::DEFAULT_RESET_MINUTES),
     };
-    Ok(Reset::new(store.clone(), mailer, base, i64::from(minutes) * 60))
+    Ok(Reset::new(store.clone(), post, base, i64::from(minutes) * 60))
 }
 
 fn prepare_data_dir(dir: &Path) -> Result<(), AppError> {

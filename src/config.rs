@@ -176,8 +176,9 @@ pub struct Watchdog {
 pub const DEFAULT_SMTP_PORT: u16 = 587;
 pub const DEFAULT_RESET_MINUTES: u32 = 30;
 
-/// How mail leaves the board.
-#[derive(Debug, Clone, Deserialize)]
+/// How mail leaves the board. The board file's is the default; an
+/// administrator's, from the SMTP page, is stored and takes its place.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Smtp {
     pub host: String,
@@ -198,6 +199,10 @@ pub struct Smtp {
     /// How long a password reset link works.
     #[serde(default = "default_reset_minutes")]
     pub reset_minutes: u32,
+    /// A certificate (PEM) to trust for the server besides the public roots:
+    /// a mail server on the LAN with a certificate of its own.
+    #[serde(default)]
+    pub ca: String,
 }
 
 fn default_smtp_port() -> u16 {

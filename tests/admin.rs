@@ -318,3 +318,50 @@ fn two_factor_login_with_an_app_and_recovery_codes() {
     assert_eq!(post_code(&mut d, &recovery[0]).status, 401, "used up");
     assert!(c.get("/admin/2fa").body.contains("9 recovery codes are left"));
 }
+
+#[test]
+fn the_installer_is_uploaded_replaced_and_deleted_and_subscribers_see_it_only_while_there() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    seeded_db(&dir.path().join("data"));
+    let svc = Service::start(dir.path(), "");
+    let mut admin = Browser::new(svc.client(), svc.lan_https);
+    assert_eq!(admin.login("120", "secret-120").status, 303);
+    let mut anna = Browser::new(svc.client(), svc.lan_https);
+    assert_eq!(anna.login("100", "secret-100").status, 303);
+    assert!(!anna.get("/settings").body.contains("installer-link"));
+    assert_eq!(anna.get("/download/installer").status, 404);
+
+    assert!(admin.get("/admin/installer").body.contains("No installer has been provided."));
+    let bad = admin.post_file("/admin/installer", &[], "../../etc/passwd", b"x");
+    assert!(bad.body.contains("passwd is stored"), "only the name is kept: {} {}", bad.status, bad.body);
+    admin.post("/admin/installer/delete", &[]);
+    let bad = admin.post_file("/admin/installer", &[], ".hidden", b"x");
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    let empty = admin.post_file("/admin/installer", &[], "client.msi", b"");
+    assert!(empty.body.contains("The file is empty."), "{}", empty.body);
+
+    let first = admin.post_file("/admin/installer", &[], "webcti-client-1.0.msi", b"first installer");
+    assert!(first.body.contains("webcti-client-1.0.msi is stored"), "{}", first.body);
+    assert!(anna.get("/settings").body.contains("webcti-client-1.0.msi"));
+    let got = anna.get("/download/installer");
+    assert_eq!((got.status, got.body.as_str()), (200, "first installer"));
+
+    admin.get("/admin/installer");
+    let second = admin.post_file("/admin/installer", &[], "webcti-client-1.1.msi", b"second installer");
+    assert!(second.body.contains("Subscribers can download webcti-client-1.1.msi"), "{}", second.body);
+    assert_eq!(anna.get("/download/installer").body, "second installer", "replaced");
+    let kept: Vec<_> = std::fs::read_dir(dir.path().join("data/installer")).expect("dir").collect();
+    assert_eq!(kept.len(), 1, "the old one and no temporary file are left");
+
+    // A subscriber can neither upload nor delete.
+    anna.get("/settings");
+    assert_eq!(anna.post_file("/admin/installer", &[], "evil.exe", b"x").status, 403);
+    assert_eq!(anna.post("/admin/installer/delete", &[]).status, 403);
+    assert_eq!(anna.get("/download/installer").body, "second installer");
+
+    admin.get("/admin/installer");
+    let gone = admin.post("/admin/installer/delete", &[]);
+    assert!(gone.body.contains("The installer is deleted"), "{}", gone.body);
+    assert_eq!(anna.get("/download/installer").status, 404);
+    assert!(!anna.get("/settings").body.contains("installer-link"));
+}

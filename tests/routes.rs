@@ -31,7 +31,12 @@ fn request(b: &mut Browser, method: &str, path: &str, live_session: bool) -> Res
     match method {
         "GET" => b.get(path),
         // An upload with a token that is not the session's: the first `csrf` field counts.
-        _ if path == "/phonebook/import" => b.post_file(path, &[("csrf", "forged")], "contacts.csv", b"x"),
+        _ if path.starts_with("/phonebook/import")
+            || path.starts_with("/admin/installer?")
+            || path == "/admin/installer" =>
+        {
+            b.post_file(path, &[("csrf", "forged")], "setup.exe", b"x")
+        }
         _ => {
             let origin = format!("https://{}", b.addr);
             b.post_as(path, &[], &origin, "")

@@ -42,7 +42,7 @@ async fn rig() -> Rig {
     let sim = Sim::new(plan, Clock::Manual, T0);
     let core = Arc::new(SimCore::start(sim.clone()));
     let auth = Arc::new(Auth::new(store.clone()).expect("auth"));
-    let reset = Arc::new(Reset::new(store.clone(), None, "https://pbx".into(), 1800));
+    let reset = Arc::new(Reset::new(store.clone(), Default::default(), "https://pbx".into(), 1800));
     let ctx = Context::new(store.clone(), core, Bus::new(), ServiceClock::manual(T0), "Europe/Warsaw".into());
     let services = Services::new(ctx, auth, reset, dir.path().to_path_buf());
     Rig { services, store, sim, _dir: dir }

@@ -4,9 +4,11 @@
 pub mod access;
 pub mod account;
 pub mod cdr;
+pub mod certificate;
 mod codes;
 pub mod journal;
 pub mod line;
+pub mod mail;
 pub mod number;
 pub mod phonebook;
 pub mod program;

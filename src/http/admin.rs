@@ -18,6 +18,7 @@ use crate::domain::phonebook::PublicRight;
 use crate::domain::program::Restriction;
 use crate::services::about::AboutView;
 use crate::services::employees::{Department, EmployeeChange, EmployeeList, EmployeeView};
+use crate::services::smtp::{SmtpChange, SmtpView};
 use crate::services::two_factor::{Enrolment, Status};
 use crate::services::ServiceError;
 
@@ -403,4 +404,247 @@ mod tests {
         assert_eq!(duration(59), "0 h 00 min");
         assert_eq!(duration(3 * 86_400 + 4 * 3600 + 5 * 60), "3 d 4 h 05 min");
     }
+}
+
+#[derive(Template)]
+#[template(path = "admin_smtp.html")]
+struct SmtpPage<'a> {
+    t: Tr,
+    layout: &'a str,
+    csrf: &'a str,
+    who: String,
+    v: SmtpView,
+    modes: &'static [&'static str],
+    /// Where the last test mail went, to offer it again.
+    test_to: String,
+    notice: String,
+    error: String,
+}
+
+async fn smtp_page(
+    state: &HttpState,
+    admin: &Administrator,
+    test_to: String,
+    notice: String,
+    error: String,
+) -> Result<Response, HttpError> {
+    let who = &admin.who;
+    let v = state.services.smtp.view(&admin.actor).await.map_err(|e| who.error(e))?;
+    let page = SmtpPage {
+        t: who.tr,
+        layout: &who.profile.layout,
+        csrf: &who.session.csrf,
+        who: who.heading(),
+        v,
+        modes: crate::domain::mail::TLS_MODES,
+        test_to,
+        notice,
+        error,
+    };
+    shown_or_refused(page.error.is_empty(), page)
+}
+
+/// `GET /admin/smtp`
+pub async fn smtp(State(state): State<HttpState>, admin: Administrator) -> Result<Response, HttpError> {
+    smtp_page(&state, &admin, String::new(), String::new(), String::new()).await
+}
+
+/// `POST /admin/smtp`: save the server, or send a test mail through it.
+pub async fn change_smtp(
+    State(state): State<HttpState>,
+    AdminPosted { admin, fields: f }: AdminPosted,
+) -> Result<Response, HttpError> {
+    let t = admin.who.tr;
+    let smtp = &state.services.smtp;
+    if f.one("action") == "test" {
+        let to = f.one("to");
+        return match smtp.test(&admin.actor, &to).await.map_err(|e| admin.who.error(e))? {
+            Ok(()) => {
+                smtp_page(&state, &admin, to.clone(), t.f("smtp.test_sent", "to", &to), String::new()).await
+            }
+            Err(why) => {
+                smtp_page(&state, &admin, to, String::new(), t.f("smtp.test_failed", "error", &why)).await
+            }
+        };
+    }
+    let change = SmtpChange {
+        host: f.one("host"),
+        port: f.one("port"),
+        tls: f.one("tls"),
+        username: f.one("username"),
+        password: f.raw("password"),
+        forget_password: f.on("forget_password"),
+        from: f.one("from"),
+        ca: f.raw("ca"),
+    };
+    match smtp.save(&admin.actor, change).await {
+        Ok(()) => {
+            smtp_page(&state, &admin, String::new(), t.t("settings.saved").to_owned(), String::new()).await
+        }
+        Err(ServiceError::Invalid(i)) => {
+            smtp_page(&state, &admin, String::new(), String::new(), message(t, &i)).await
+        }
+        Err(e) => Err(admin.who.error(e)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin_tls.html")]
+struct TlsPage<'a> {
+    t: Tr,
+    layout: &'a str,
+    csrf: &'a str,
+    who: String,
+    uploaded: bool,
+    notice: String,
+    error: String,
+}
+
+async fn tls_page(
+    admin: &Administrator,
+    state: &HttpState,
+    notice: String,
+    error: String,
+) -> Result<Response, HttpError> {
+    let who = &admin.who;
+    let uploaded = state.services.certificates.uploaded(&admin.actor).map_err(|e| who.error(e))?;
+    let page = TlsPage {
+        t: who.tr,
+        layout: &who.profile.layout,
+        csrf: &who.session.csrf,
+        who: who.heading(),
+        uploaded,
+        notice,
+        error,
+    };
+    shown_or_refused(page.error.is_empty(), page)
+}
+
+/// `GET /admin/tls`
+pub async fn tls(State(state): State<HttpState>, admin: Administrator) -> Result<Response, HttpError> {
+    tls_page(&admin, &state, String::new(), String::new()).await
+}
+
+/// `POST /admin/tls`: serve an uploaded chain and key, or the device's own again.
+pub async fn change_tls(
+    State(state): State<HttpState>,
+    AdminPosted { admin, fields: f }: AdminPosted,
+) -> Result<Response, HttpError> {
+    let t = admin.who.tr;
+    let certs = &state.services.certificates;
+    let done = if f.one("action") == "device" {
+        certs.use_device(&admin.actor).await
+    } else {
+        certs.upload(&admin.actor, &f.raw("chain"), &f.raw("key")).await
+    };
+    match done {
+        Ok(()) => tls_page(&admin, &state, t.t("tls.served").to_owned(), String::new()).await,
+        Err(ServiceError::Invalid(i)) => tls_page(&admin, &state, String::new(), message(t, &i)).await,
+        Err(e) => Err(admin.who.error(e)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin_installer.html")]
+struct InstallerPage<'a> {
+    t: Tr,
+    layout: &'a str,
+    csrf: &'a str,
+    who: String,
+    name: String,
+    notice: String,
+    error: String,
+}
+
+async fn installer_page(
+    admin: &Administrator,
+    state: &HttpState,
+    notice: String,
+    error: String,
+) -> Result<Response, HttpError> {
+    let who = &admin.who;
+    let name = state.services.installer.name(&admin.actor).map_err(|e| who.error(e))?.unwrap_or_default();
+    let page = InstallerPage {
+        t: who.tr,
+        layout: &who.profile.layout,
+        csrf: &who.session.csrf,
+        who: who.heading(),
+        name,
+        notice,
+        error,
+    };
+    shown_or_refused(page.error.is_empty(), page)
+}
+
+/// `GET /admin/installer`
+pub async fn installer(State(state): State<HttpState>, admin: Administrator) -> Result<Response, HttpError> {
+    installer_page(&admin, &state, String::new(), String::new()).await
+}
+
+/// `POST /admin/installer`: a new installer, streamed to the board (multipart:
+/// the CSRF token first, then the file), replacing the old one once whole.
+pub async fn upload_installer(
+    State(state): State<HttpState>,
+    admin: Administrator,
+    headers: axum::http::HeaderMap,
+    mut form: axum::extract::Multipart,
+) -> Result<Response, HttpError> {
+    let t = admin.who.tr;
+    let failed = || HttpError::BadRequest(t.t("import.upload_failed").to_owned());
+    let mut checked = false;
+    while let Some(mut field) = form.next_field().await.map_err(|_| failed())? {
+        match field.name() {
+            Some("csrf") => {
+                let token = field.text().await.map_err(|_| failed())?;
+                admin.who.check_post(&headers, &token)?;
+                checked = true;
+            }
+            Some("file") if checked => {
+                let name = field.file_name().unwrap_or("").to_owned();
+                let done = async {
+                    let mut incoming = state.services.installer.upload(&admin.actor, &name).await?;
+                    loop {
+                        match field.chunk().await {
+                            Ok(Some(chunk)) => {
+                                if let Err(e) = incoming.write(&chunk).await {
+                                    incoming.abandon().await;
+                                    return Err(e);
+                                }
+                            }
+                            Ok(None) => return incoming.finish().await,
+                            Err(_) => {
+                                incoming.abandon().await;
+                                return Err(ServiceError::Invalid(
+                                    crate::services::installer::InstallerProblem::TooLarge.into(),
+                                ));
+                            }
+                        }
+                    }
+                };
+                return match done.await {
+                    Ok(name) => {
+                        installer_page(&admin, &state, t.f("installer.stored", "name", &name), String::new())
+                            .await
+                    }
+                    Err(ServiceError::Invalid(i)) => {
+                        installer_page(&admin, &state, String::new(), message(t, &i)).await
+                    }
+                    Err(e) => Err(admin.who.error(e)),
+                };
+            }
+            _ => {}
+        }
+    }
+    // No token before the file, or no file.
+    admin.who.check_post(&headers, "")?;
+    Err(failed())
+}
+
+/// `POST /admin/installer/delete`
+pub async fn delete_installer(
+    State(state): State<HttpState>,
+    AdminPosted { admin, .. }: AdminPosted,
+) -> Result<Response, HttpError> {
+    state.services.installer.delete(&admin.actor).await.map_err(|e| admin.who.error(e))?;
+    installer_page(&admin, &state, admin.who.tr.t("installer.deleted").to_owned(), String::new()).await
 }

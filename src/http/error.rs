@@ -77,6 +77,7 @@ impl HttpError {
             ServiceError::Exchange(x) => HttpError::Refused(t.f("call.failed", "reason", exchange_code(x))),
             ServiceError::Store(e) => HttpError::Internal(e.to_string()),
             ServiceError::Hash(e) => HttpError::Internal(e.to_string()),
+            ServiceError::Files(e) => HttpError::Internal(e),
             ServiceError::Busy(Busy::Streams) => HttpError::TooMany(t.t("error.too_many_streams").to_owned()),
             ServiceError::Busy(Busy::Import) => HttpError::TooMany(t.t("import.running").to_owned()),
             ServiceError::SessionEnded => HttpError::Login,
@@ -117,6 +118,8 @@ pub fn exchange_code(x: Exchange) -> &'static str {
 
 /// What people read when a request is refused by a rule.
 pub fn message(t: Tr, i: &Invalid) -> String {
+    use crate::domain::certificate::CertProblem;
+    use crate::domain::mail::SmtpProblem;
     let key = match i {
         Invalid::Number(_) => "forwarding.bad_number",
         Invalid::Profile(ProfileProblem::TooLong) => "settings.too_long",
@@ -133,6 +136,29 @@ pub fn message(t: Tr, i: &Invalid) -> String {
         Invalid::Contact(p) => return t.f(p.key, "detail", &p.detail),
         Invalid::File(e) => e.key(),
         Invalid::Selection => "phonebook.nothing_selected",
+        Invalid::Installer(p) => match p {
+            crate::services::installer::InstallerProblem::BadName => "installer.bad_name",
+            crate::services::installer::InstallerProblem::TooLarge => "installer.too_large",
+            crate::services::installer::InstallerProblem::Empty => "installer.empty",
+        },
+        Invalid::Certificate(p) => match p {
+            CertProblem::NoCertificate => "tls.no_certificate",
+            CertProblem::NoKey => "tls.no_key",
+            CertProblem::KeyMismatch => "tls.key_mismatch",
+            CertProblem::Expired => "tls.expired",
+            CertProblem::NotYetValid => "tls.not_yet_valid",
+            CertProblem::WrongName => "tls.wrong_name",
+            CertProblem::Invalid => "tls.invalid",
+            CertProblem::TooLarge => "settings.too_long",
+        },
+        Invalid::Smtp(p) => match p {
+            SmtpProblem::BadHost => "smtp.bad_host",
+            SmtpProblem::BadPort => "smtp.bad_port",
+            SmtpProblem::BadTls => "employee.bad_choice",
+            SmtpProblem::BadSender => "smtp.bad_sender",
+            SmtpProblem::BadCertificate => "smtp.bad_certificate",
+            SmtpProblem::TooLong => "settings.too_long",
+        },
     };
     t.t(key).to_owned()
 }

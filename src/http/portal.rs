@@ -353,6 +353,7 @@ pub async fn call(
             | ServiceError::Denied(_)
             | ServiceError::NotFound
             | ServiceError::Busy(_)
+            | ServiceError::Files(_)
             | ServiceError::SessionEnded),
         ) => return Err(who.error(e)),
     };

@@ -87,6 +87,13 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/admin/2fa", Access::Administrator),
     ("POST", "/admin/2fa", Access::Administrator),
     ("POST", "/admin/departments", Access::Administrator),
+    ("GET", "/admin/smtp", Access::Administrator),
+    ("POST", "/admin/smtp", Access::Administrator),
+    ("GET", "/admin/installer", Access::Administrator),
+    ("POST", "/admin/installer", Access::Administrator),
+    ("POST", "/admin/installer/delete", Access::Administrator),
+    ("GET", "/admin/tls", Access::Administrator),
+    ("POST", "/admin/tls", Access::Administrator),
     ("GET", "/healthz", Access::Anyone),
     ("GET", "/static/style.css", Access::Anyone),
 ];
@@ -139,6 +146,17 @@ pub fn router(state: HttpState, webcti: bool) -> Router {
             .route("/admin/employee/password", post(admin::temporary_password))
             .route("/admin/departments", get(admin::departments).post(admin::change_departments))
             .route("/admin/journal", get(journal::any_journal))
+            .route("/admin/smtp", get(admin::smtp).post(admin::change_smtp))
+            .route("/admin/tls", get(admin::tls).post(admin::change_tls))
+            .route(
+                "/admin/installer",
+                get(admin::installer).post(admin::upload_installer).layer(
+                    axum::extract::DefaultBodyLimit::max(
+                        crate::services::installer::MAX_BYTES as usize + MAX_FORM,
+                    ),
+                ),
+            )
+            .route("/admin/installer/delete", post(admin::delete_installer))
             .route("/admin/2fa", get(admin::two_factor).post(admin::change_two_factor))
             .route("/healthz", get(assets::healthz))
             .route("/static/{file}", get(assets::asset))

@@ -10,14 +10,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rustls::ServerConfig;
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::system::files;
 
 pub const TLS_DIR: &str = "tls";
-pub const KEY_FILE: &str = "device.key";
-pub const CERT_FILE: &str = "device.crt";
+use crate::services::certificate::CertSlot;
+pub use crate::services::certificate::{DEVICE_CERT as CERT_FILE, DEVICE_KEY as KEY_FILE};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
@@ -74,25 +72,23 @@ impl DeviceIdentity {
         Ok(true)
     }
 
-    /// The rustls server configuration for this identity.
-    pub fn server_config(&self) -> Result<Arc<ServerConfig>, TlsError> {
-        let read_err = |path: &Path, detail: String| TlsError::Read { path: path.to_path_buf(), detail };
-        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&self.cert)
-            .map_err(|e| read_err(&self.cert, e.to_string()))?
-            .collect::<Result<_, _>>()
-            .map_err(|e| read_err(&self.cert, e.to_string()))?;
-        if certs.is_empty() {
-            return Err(read_err(&self.cert, "no certificate in the file".to_owned()));
-        }
-        let key = PrivateKeyDer::from_pem_file(&self.key).map_err(|e| read_err(&self.key, e.to_string()))?;
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mut config = ServerConfig::builder_with_provider(provider)
-            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
-            .with_no_client_auth()
-            .with_single_cert(certs, key)?;
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
-        Ok(Arc::new(config))
+    /// The served certificate: the uploaded one if there is one, else this identity.
+    pub fn slot(&self) -> Result<Arc<CertSlot>, TlsError> {
+        let dir = self.cert.parent().unwrap_or(Path::new("."));
+        CertSlot::open(dir).map(Arc::new).map_err(|detail| TlsError::Read { path: self.cert.clone(), detail })
     }
+}
+
+/// The rustls server configuration, answering each handshake with what `slot`
+/// holds then.
+pub fn server_config(slot: Arc<CertSlot>) -> Result<Arc<ServerConfig>, TlsError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
+        .with_no_client_auth()
+        .with_cert_resolver(slot);
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
 }
 
 #[cfg(test)]
@@ -111,7 +107,7 @@ mod tests {
         let first = fs::read(&id.cert).expect("cert");
         assert!(!id.ensure("pbx", &[]).expect("kept"));
         assert_eq!(fs::read(&id.cert).expect("cert"), first);
-        id.server_config().expect("rustls accepts it");
+        server_config(id.slot().expect("loads")).expect("rustls accepts it");
     }
 
     #[test]
@@ -120,7 +116,7 @@ mod tests {
         let id = DeviceIdentity::in_data_dir(dir.path());
         id.ensure("pbx", &[]).expect("made");
         fs::write(&id.key, "not a key").expect("write");
-        let err = id.server_config().expect_err("refused").to_string();
+        let err = id.slot().expect_err("refused").to_string();
         assert!(err.contains("device.key"), "{err}");
     }
 }

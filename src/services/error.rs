@@ -32,6 +32,9 @@ pub enum ServiceError {
     /// A bound was reached; nothing was done. Try again later.
     #[error("busy: {0}")]
     Busy(Busy),
+    /// A file in the data directory could not be read or written.
+    #[error("the data directory: {0}")]
+    Files(String),
     /// The session the request came with has ended.
     #[error("the session has ended")]
     SessionEnded,
@@ -57,6 +60,12 @@ pub enum Invalid {
     Employee(#[from] EmployeeProblem),
     #[error("department: {0}")]
     Department(#[from] DepartmentProblem),
+    #[error("installer: {0}")]
+    Installer(#[from] crate::services::installer::InstallerProblem),
+    #[error("certificate: {0}")]
+    Certificate(#[from] crate::domain::certificate::CertProblem),
+    #[error("mail server: {0}")]
+    Smtp(#[from] crate::domain::mail::SmtpProblem),
     #[error("code: {0}")]
     Code(crate::domain::totp::CodeProblem),
     #[error("forwarding: {0}")]

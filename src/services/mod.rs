@@ -18,6 +18,7 @@ pub mod accounts;
 pub mod auth;
 pub mod bus;
 pub mod calls;
+pub mod certificate;
 pub mod employees;
 pub mod error;
 pub mod features;
@@ -28,6 +29,7 @@ pub mod intake;
 pub mod journal;
 pub mod live;
 pub mod mail;
+pub mod notify;
 pub mod password;
 pub mod phonebook;
 pub mod reset;
@@ -35,6 +37,7 @@ pub mod resync;
 pub mod retention;
 pub mod sessions;
 pub mod setup;
+pub mod smtp;
 pub mod team;
 pub mod throttle;
 pub mod two_factor;
@@ -62,6 +65,11 @@ pub struct Context {
     pub(crate) outside_prefix: String,
     /// The board, as the administrator's page names it.
     pub(crate) board: BoardInfo,
+    /// The mail server as set now, and the board file's.
+    pub(crate) post: mail::PostOffice,
+    pub(crate) board_smtp: Option<crate::config::Smtp>,
+    /// The certificate served, and the directory its files are in.
+    pub(crate) certificates: Option<(Arc<certificate::CertSlot>, PathBuf)>,
 }
 
 /// The board the service runs on, as the board file names it.
@@ -73,6 +81,9 @@ pub struct BoardInfo {
     pub data_dir: PathBuf,
     /// When the service started, Unix seconds.
     pub started: i64,
+    /// What a certificate must name to serve the portal: the host name and the
+    /// listeners' addresses.
+    pub names: Vec<String>,
 }
 
 impl Context {
@@ -85,7 +96,32 @@ impl Context {
     ) -> Context {
         let outside_prefix = crate::config::DEFAULT_OUTSIDE_PREFIX.to_owned();
         let board = BoardInfo { started: clock.now(), ..BoardInfo::default() };
-        Context { store, core, bus, clock, time_zone, outside_prefix, board }
+        let post = mail::PostOffice::default();
+        Context {
+            store,
+            core,
+            bus,
+            clock,
+            time_zone,
+            outside_prefix,
+            board,
+            post,
+            board_smtp: None,
+            certificates: None,
+        }
+    }
+
+    /// The certificate served, switched by the administrator's TLS page.
+    pub fn with_certificates(mut self, slot: Arc<certificate::CertSlot>, tls_dir: PathBuf) -> Context {
+        self.certificates = Some((slot, tls_dir));
+        self
+    }
+
+    /// The mail server in use, and the board file's (the SMTP page's default).
+    pub fn with_mail(mut self, post: mail::PostOffice, board_smtp: Option<crate::config::Smtp>) -> Context {
+        self.post = post;
+        self.board_smtp = board_smtp;
+        self
     }
 
     /// The board's names and data directory, for the administrator's page.
@@ -177,6 +213,8 @@ pub struct Services {
     pub setup: Arc<setup::Setup>,
     pub two_factor: two_factor::TwoFactor,
     pub team: team::Team,
+    pub smtp: smtp::SmtpSettings,
+    pub certificates: certificate::Certificates,
     store: Store,
     link: LinkHealth,
     clock: Clock,
@@ -206,6 +244,8 @@ impl Services {
             installer: installer::Installer::new(ctx.clone(), data_dir.join(installer::DIR)),
             two_factor: two_factor::TwoFactor::new(ctx.clone()),
             team: team::Team::new(ctx.clone(), auth.clone()),
+            certificates: certificate::Certificates::new(ctx.clone()),
+            smtp: smtp::SmtpSettings::new(ctx.clone(), ctx.post.clone(), ctx.board_smtp.clone()),
             setup: Arc::new(setup::Setup::new(
                 ctx.store.clone(),
                 auth.clone(),

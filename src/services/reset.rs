@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use super::auth::{check_policy, Auth, AuthError};
-use super::mail::Mailer;
+use super::mail::PostOffice;
 use crate::store::Store;
 use crate::system::random;
 
@@ -26,15 +26,15 @@ pub fn token_hash(token: &str) -> String {
 /// The reset service.
 pub struct Reset {
     store: Store,
-    mailer: Option<Mailer>,
+    post: PostOffice,
     link_base: String,
     lifetime_secs: i64,
     last_sent: Mutex<HashMap<String, i64>>,
 }
 
 impl Reset {
-    pub fn new(store: Store, mailer: Option<Mailer>, link_base: String, lifetime_secs: i64) -> Reset {
-        Reset { store, mailer, link_base, lifetime_secs, last_sent: Mutex::new(HashMap::new()) }
+    pub fn new(store: Store, post: PostOffice, link_base: String, lifetime_secs: i64) -> Reset {
+        Reset { store, post, link_base, lifetime_secs, last_sent: Mutex::new(HashMap::new()) }
     }
 
     /// Starts a reset for `ext` if it exists and has an address; the mail goes out
@@ -44,7 +44,7 @@ impl Reset {
         if !crate::domain::account::is_extension(ext) {
             return;
         }
-        let Some(mailer) = self.mailer.clone() else {
+        let Some(mailer) = self.post.mailer() else {
             tracing::warn!(
                 "a password reset was asked for, but no mail server is set (smtp in the board file)"
             );
