@@ -9,10 +9,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::error::{message, render, saved_notice, shown_or_refused, HttpError};
-use super::form::AdminPosted;
+use super::form::{AdminPosted, Fields, Posted};
 use super::i18n::Tr;
-use super::session::Administrator;
+use super::session::{Administrator, Subscriber, ADMIN_TWO_FACTOR, MANAGER_TWO_FACTOR};
 use super::HttpState;
+use crate::domain::access::Actor;
 use crate::domain::account::Employee;
 use crate::domain::phonebook::PublicRight;
 use crate::domain::program::Restriction;
@@ -254,26 +255,44 @@ struct TwoFactorPage<'a> {
     layout: &'a str,
     csrf: &'a str,
     who: String,
+    /// The page's own path: the administrator's or the manager's.
+    base: &'static str,
+    /// On the administrator's page: whether it is mandatory for both roles.
+    mandatory: Option<bool>,
     status: Status,
     enrolment: Option<Enrolment>,
     recovery: Vec<String>,
     error: String,
 }
 
+/// An administrator's or a manager's own second factor (SPEC X3).
+struct Enroller<'a> {
+    who: &'a Subscriber,
+    actor: &'a Actor,
+    base: &'static str,
+}
+
 async fn two_factor_page(
     state: &HttpState,
-    admin: &Administrator,
+    e: &Enroller<'_>,
     enrolment: Option<Enrolment>,
     recovery: Vec<String>,
     error: String,
 ) -> Result<Response, HttpError> {
-    let who = &admin.who;
-    let status = state.services.two_factor.status(&admin.actor, who.ext()).await.map_err(|e| who.error(e))?;
+    let who = e.who;
+    let tf = &state.services.two_factor;
+    let status = tf.status(e.actor, who.ext()).await.map_err(|err| who.error(err))?;
+    let mandatory = match e.base {
+        ADMIN_TWO_FACTOR => Some(tf.mandatory(e.actor).await.map_err(|err| who.error(err))?),
+        _ => None,
+    };
     let page = TwoFactorPage {
         t: who.tr,
         layout: &who.profile.layout,
         csrf: &who.session.csrf,
         who: who.heading(),
+        base: e.base,
+        mandatory,
         status,
         enrolment,
         recovery,
@@ -282,31 +301,71 @@ async fn two_factor_page(
     shown_or_refused(page.error.is_empty(), page)
 }
 
-/// `GET /admin/2fa`: the administrator's own second factor.
-pub async fn two_factor(State(state): State<HttpState>, admin: Administrator) -> Result<Response, HttpError> {
-    two_factor_page(&state, &admin, None, Vec::new(), String::new()).await
+/// Begins an enrolment (a new secret and its QR code), confirms it with a
+/// first code (then the recovery codes, shown once), or, for an administrator,
+/// makes it mandatory or not.
+async fn change_two_factor_of(
+    state: &HttpState,
+    e: &Enroller<'_>,
+    f: &Fields,
+) -> Result<Response, HttpError> {
+    let ext = e.who.ext().to_owned();
+    let tf = &state.services.two_factor;
+    match f.one("action").as_str() {
+        "confirm" => match tf.confirm(e.actor, &ext, &f.one("code")).await {
+            Ok(codes) => two_factor_page(state, e, None, codes, String::new()).await,
+            Err(ServiceError::Invalid(i)) => {
+                two_factor_page(state, e, None, Vec::new(), message(e.who.tr, &i)).await
+            }
+            Err(err) => Err(e.who.error(err)),
+        },
+        "mandatory" => {
+            tf.set_mandatory(e.actor, f.on("mandatory")).await.map_err(|err| e.who.error(err))?;
+            two_factor_page(state, e, None, Vec::new(), String::new()).await
+        }
+        _ => {
+            let enrolment = tf.begin(e.actor, &ext).await.map_err(|err| e.who.error(err))?;
+            two_factor_page(state, e, Some(enrolment), Vec::new(), String::new()).await
+        }
+    }
 }
 
-/// `POST /admin/2fa`: begin an enrolment (a new secret and its QR code), or
-/// confirm it with a first code (then the recovery codes, shown once).
+/// `GET /admin/2fa`: the administrator's own second factor, and whether it is mandatory.
+pub async fn two_factor(State(state): State<HttpState>, admin: Administrator) -> Result<Response, HttpError> {
+    let e = Enroller { who: &admin.who, actor: &admin.actor, base: ADMIN_TWO_FACTOR };
+    two_factor_page(&state, &e, None, Vec::new(), String::new()).await
+}
+
+/// `POST /admin/2fa`
 pub async fn change_two_factor(
     State(state): State<HttpState>,
-    AdminPosted { admin, fields: f }: AdminPosted,
+    AdminPosted { admin, fields }: AdminPosted,
 ) -> Result<Response, HttpError> {
-    let ext = admin.who.ext().to_owned();
-    let tf = &state.services.two_factor;
-    if f.one("action") == "confirm" {
-        return match tf.confirm(&admin.actor, &ext, &f.one("code")).await {
-            Ok(codes) => two_factor_page(&state, &admin, None, codes, String::new()).await,
-            Err(ServiceError::Invalid(i)) => {
-                let error = message(admin.who.tr, &i);
-                two_factor_page(&state, &admin, None, Vec::new(), error).await
-            }
-            Err(e) => Err(admin.who.error(e)),
-        };
+    let e = Enroller { who: &admin.who, actor: &admin.actor, base: ADMIN_TWO_FACTOR };
+    change_two_factor_of(&state, &e, &fields).await
+}
+
+/// `GET /manager/2fa`: a manager's own second factor.
+pub async fn manager_two_factor(
+    State(state): State<HttpState>,
+    who: Subscriber,
+) -> Result<Response, HttpError> {
+    state.services.team.manager(&who.actor).map_err(|e| who.error(e))?;
+    let e = Enroller { who: &who, actor: &who.actor, base: MANAGER_TWO_FACTOR };
+    two_factor_page(&state, &e, None, Vec::new(), String::new()).await
+}
+
+/// `POST /manager/2fa`
+pub async fn change_manager_two_factor(
+    State(state): State<HttpState>,
+    Posted { who, fields, .. }: Posted,
+) -> Result<Response, HttpError> {
+    state.services.team.manager(&who.actor).map_err(|e| who.error(e))?;
+    if fields.one("action") == "mandatory" {
+        return Err(who.error(ServiceError::Denied(crate::domain::access::Denied::AdministratorsOnly)));
     }
-    let enrolment = tf.begin(&admin.actor, &ext).await.map_err(|e| admin.who.error(e))?;
-    two_factor_page(&state, &admin, Some(enrolment), Vec::new(), String::new()).await
+    let e = Enroller { who: &who, actor: &who.actor, base: MANAGER_TWO_FACTOR };
+    change_two_factor_of(&state, &e, &fields).await
 }
 
 #[derive(Template)]

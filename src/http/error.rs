@@ -23,6 +23,8 @@ pub enum HttpError {
     SetPasswordFirst,
     /// A login with a second factor may only give its code.
     CodeFirst,
+    /// Two-factor login is mandatory for him: to its enrolment page first.
+    EnrolFirst(&'static str),
     /// Not allowed (CSRF token, origin, or `domain::access`), with the words to say so.
     Forbidden(String),
     NotFound(String),
@@ -45,6 +47,7 @@ impl IntoResponse for HttpError {
             HttpError::Login => Redirect::to("/").into_response(),
             HttpError::SetPasswordFirst => Redirect::to("/password").into_response(),
             HttpError::CodeFirst => Redirect::to("/login/code").into_response(),
+            HttpError::EnrolFirst(page) => Redirect::to(page).into_response(),
             HttpError::Forbidden(text) => (StatusCode::FORBIDDEN, text).into_response(),
             HttpError::NotFound(text) => (StatusCode::NOT_FOUND, text).into_response(),
             HttpError::Refused(html) => (StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response(),

@@ -77,6 +77,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/manager/extension", Access::Manager),
     ("POST", "/manager/extension", Access::Manager),
     ("POST", "/manager/extension/password", Access::Manager),
+    ("GET", "/manager/2fa", Access::Manager),
+    ("POST", "/manager/2fa", Access::Manager),
     ("GET", "/admin", Access::Administrator),
     ("GET", "/admin/employees", Access::Administrator),
     ("GET", "/admin/employee", Access::Administrator),
@@ -140,6 +142,7 @@ pub fn router(state: HttpState, webcti: bool) -> Router {
             .route("/manager/take", post(manager::take))
             .route("/manager/extension", get(manager::member).post(manager::save_member))
             .route("/manager/extension/password", post(manager::temporary_password))
+            .route("/manager/2fa", get(admin::manager_two_factor).post(admin::change_manager_two_factor))
             .route("/admin", get(admin::about))
             .route("/admin/employees", get(admin::employees))
             .route("/admin/employee", get(admin::employee).post(admin::save_employee))

@@ -235,6 +235,14 @@ impl FromRequestParts<HttpState> for Subscriber {
             Err(e) => return Err(HttpError::Internal(e.to_string())),
         };
         tracing::Span::current().record("actor", tracing::field::display(actor.label()));
+        let path = parts.uri.path();
+        if session.must_enrol && !matches!(path, ADMIN_TWO_FACTOR | MANAGER_TWO_FACTOR | "/logout") {
+            return Err(HttpError::EnrolFirst(if profile.is_admin {
+                ADMIN_TWO_FACTOR
+            } else {
+                MANAGER_TWO_FACTOR
+            }));
+        }
         let tr = Tr::new(&profile.language);
         let managed = match managed_number(parts.uri.query()) {
             Some(ext) if ext != session.ext => {
@@ -246,6 +254,10 @@ impl FromRequestParts<HttpState> for Subscriber {
         Ok(Subscriber { session, actor, profile, tr, managed })
     }
 }
+
+/// Where administrators and managers enrol their second factor.
+pub const ADMIN_TWO_FACTOR: &str = "/admin/2fa";
+pub const MANAGER_TWO_FACTOR: &str = "/manager/2fa";
 
 /// The `for` of a query (`?for=101`): the extension a manager's page is about.
 fn managed_number(query: Option<&str>) -> Option<&str> {

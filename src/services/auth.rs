@@ -117,7 +117,24 @@ impl Auth {
         if needs_code {
             self.sessions.require_code(&session.id);
         }
-        Ok(Session { temporary, needs_code, ..session })
+        // Where it is mandatory, an administrator or a manager without one enrols first.
+        let must_enrol = !needs_code && !session.must_set_password && self.must_enrol(ext).await?;
+        if must_enrol {
+            self.sessions.require_enrolment(&session.id);
+        }
+        Ok(Session { temporary, needs_code, must_enrol, ..session })
+    }
+
+    /// Whether two-factor login is mandatory (SPEC X3) and `ext`, an
+    /// administrator or a manager, has none.
+    async fn must_enrol(&self, ext: &str) -> Result<bool, StoreError> {
+        if self.store.setting(super::two_factor::MANDATORY_SETTING).await?.as_deref() != Some("true") {
+            return Ok(false);
+        }
+        let Some((profile, _, departments)) = self.store.profile_and_right(ext).await? else {
+            return Ok(false);
+        };
+        Ok(profile.is_admin || !departments.is_empty())
     }
 
     /// Sets a new password. With `current`, it must match (a change); without, the

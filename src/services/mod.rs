@@ -242,7 +242,7 @@ impl Services {
             journal: journal::Journal::new(ctx.clone()),
             live: live::LiveEvents::new(ctx.clone(), auth.sessions.clone()),
             installer: installer::Installer::new(ctx.clone(), data_dir.join(installer::DIR)),
-            two_factor: two_factor::TwoFactor::new(ctx.clone()),
+            two_factor: two_factor::TwoFactor::new(ctx.clone(), auth.sessions.clone()),
             team: team::Team::new(ctx.clone(), auth.clone()),
             certificates: certificate::Certificates::new(ctx.clone()),
             smtp: smtp::SmtpSettings::new(ctx.clone(), ctx.post.clone(), ctx.board_smtp.clone()),

@@ -41,6 +41,9 @@ pub struct Session {
     pub temporary: bool,
     /// The password was right; the second factor's code is still to come.
     pub needs_code: bool,
+    /// Two-factor login is mandatory for his role and he has none yet: nothing
+    /// but enrolling one until that is done.
+    pub must_enrol: bool,
 }
 
 struct Entry {
@@ -94,6 +97,7 @@ impl Sessions {
             must_set_password,
             temporary: false,
             needs_code: false,
+            must_enrol: false,
         };
         let mut t = lock(&self.table);
         t.map.retain(|_, e| alive(&e.session, now));
@@ -173,6 +177,20 @@ impl Sessions {
     pub fn require_code(&self, id: &str) {
         if let Some(e) = lock(&self.table).map.get_mut(id) {
             e.session.needs_code = true;
+        }
+    }
+
+    /// The session may do nothing but enrol a second factor.
+    pub fn require_enrolment(&self, id: &str) {
+        if let Some(e) = lock(&self.table).map.get_mut(id) {
+            e.session.must_enrol = true;
+        }
+    }
+
+    /// `ext` has a second factor now: his sessions are free to go on.
+    pub fn enrolled(&self, ext: &str) {
+        for e in lock(&self.table).map.values_mut().filter(|e| e.session.ext == ext) {
+            e.session.must_enrol = false;
         }
     }
 

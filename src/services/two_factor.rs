@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use super::reset::token_hash;
 use super::throttle::{Budget, Throttle};
 use super::{Context, ServiceError};
-use crate::domain::access::{Action, Actor, Denied, Facet, Who};
+use crate::domain::access::{Action, Actor, Denied, Facet, Target, Who};
 use crate::domain::journal::{Change, Topic, ON};
 use crate::domain::totp::{self, CodeProblem, SECRET_BYTES};
 use crate::system::random;
@@ -21,7 +21,12 @@ pub const RECOVERY_CODES: usize = 10;
 pub struct TwoFactor {
     ctx: Context,
     throttle: Throttle,
+    sessions: super::sessions::Sessions,
 }
+
+/// Where an administrator makes two-factor login mandatory for administrators
+/// and managers (`setting` table: `true` or absent).
+pub const MANDATORY_SETTING: &str = "two_factor_mandatory";
 
 /// What the enrolment page shows: the secret, for typing, and its QR code.
 #[derive(Debug, Clone)]
@@ -51,8 +56,23 @@ fn grouped(s: &str) -> String {
 }
 
 impl TwoFactor {
-    pub fn new(ctx: Context) -> TwoFactor {
-        TwoFactor { ctx, throttle: Throttle::default() }
+    pub fn new(ctx: Context, sessions: super::sessions::Sessions) -> TwoFactor {
+        TwoFactor { ctx, throttle: Throttle::default(), sessions }
+    }
+
+    /// Whether two-factor login is mandatory for administrators and managers.
+    pub async fn mandatory(&self, actor: &Actor) -> Result<bool, ServiceError> {
+        self.ctx.may_do(actor, Action::Read, Target::Administration)?;
+        Ok(self.ctx.store.setting(MANDATORY_SETTING).await?.as_deref() == Some("true"))
+    }
+
+    /// Makes it mandatory (from their next login on), or not.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "two_factor.set_mandatory", actor = %actor.label()))]
+    pub async fn set_mandatory(&self, actor: &Actor, on: bool) -> Result<(), ServiceError> {
+        self.ctx.may_do(actor, Action::Change, Target::Administration)?;
+        self.ctx.store.set_setting(MANDATORY_SETTING, if on { "true" } else { "false" }).await?;
+        tracing::info!(actor = %actor.label(), mandatory = on, "two-factor login for administrators and managers");
+        Ok(())
     }
 
     /// Only the extension's own administrator (or manager) enrols it: what
@@ -112,6 +132,7 @@ impl TwoFactor {
             return Err(ServiceError::NotFound);
         }
         tracing::info!(extension = %ext, "two-factor login enabled");
+        self.sessions.enrolled(ext);
         Ok(codes)
     }
 
