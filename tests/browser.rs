@@ -7,7 +7,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::portal::seeded_db;
+use support::portal::{seeded_db, with_manager};
 use support::webdriver::Browser;
 use support::Service;
 use webcti::sim::{demo, Clock, Sim};
@@ -355,4 +355,38 @@ fn an_administrator_changes_an_employees_department_and_rights() {
     b.goto(&url(&svc, "/journal"));
     let body = b.body();
     assert!(body.contains("Public phonebook") && body.contains("120 (administrator)"), "{body}");
+}
+
+#[test]
+fn a_manager_changes_a_subscribers_forwarding_and_she_sees_it_in_her_journal() {
+    let _turn = turn();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    seeded_db(&data);
+    with_manager(&data);
+    let svc = Service::start(dir.path(), "");
+    let b = Browser::start(1280, 900);
+    login(&b, &svc, "101", "secret-101");
+    b.goto(&url(&svc, "/settings"));
+    b.submit("#team");
+    assert!(b.url().ends_with("/manager"), "{}", b.url());
+    b.submit("a[href='/manager/extension?for=100']");
+    assert!(b.body().contains("100 Anna Kowalska"), "{}", b.body());
+    b.submit("#member-forwarding");
+    assert!(b.url().ends_with("/forwarding?for=100"), "{}", b.url());
+    b.fill("#forward_busy", "107");
+    b.click("#save-forwarding");
+    assert!(b.wait_until("!!document.getElementById('notice')", WAIT), "{}", b.body());
+    assert!(b.body().contains("Saved, and the exchange has it."), "{}", b.body());
+    assert!(b.url().ends_with("/forwarding?for=100"), "still on her page: {}", b.url());
+    // His own forwarding is untouched.
+    b.goto(&url(&svc, "/forwarding"));
+    assert_eq!(b.js("return document.getElementById('forward_busy').value;"), serde_json::json!(""));
+    b.submit("#logout");
+    login(&b, &svc, "100", "secret-100");
+    b.goto(&url(&svc, "/forwarding"));
+    assert_eq!(b.js("return document.getElementById('forward_busy').value;"), serde_json::json!("107"));
+    b.goto(&url(&svc, "/journal"));
+    let body = b.body();
+    assert!(body.contains("When busy") && body.contains("101 (manager)"), "{body}");
 }
