@@ -219,6 +219,7 @@ pub const DEFAULT_CDR_MAX_AGE_DAYS: u32 = 730;
 pub const DEFAULT_CDR_MAX_COUNT: u64 = 2_000_000;
 pub const DEFAULT_VOICEMAIL_MAX_AGE_DAYS: u32 = 365;
 pub const DEFAULT_VOICEMAIL_MAX_COUNT: u64 = 100_000;
+pub const DEFAULT_JOURNAL_MAX_AGE_DAYS: u32 = 730;
 pub const DEFAULT_PRUNE_BATCH: u32 = 500;
 pub const DEFAULT_PRUNE_INTERVAL_SECS: u64 = 3600;
 
@@ -230,6 +231,8 @@ pub struct Retention {
     pub cdr_max_count: u64,
     pub voicemail_max_age_days: u32,
     pub voicemail_max_count: u64,
+    /// Change journal entries older than this go (each extension keeps its newest 1000 anyway).
+    pub journal_max_age_days: u32,
     /// Rows deleted per transaction: small, so the writer is never held for long.
     pub batch: u32,
     pub interval_secs: u64,
@@ -242,6 +245,7 @@ impl Default for Retention {
             cdr_max_count: DEFAULT_CDR_MAX_COUNT,
             voicemail_max_age_days: DEFAULT_VOICEMAIL_MAX_AGE_DAYS,
             voicemail_max_count: DEFAULT_VOICEMAIL_MAX_COUNT,
+            journal_max_age_days: DEFAULT_JOURNAL_MAX_AGE_DAYS,
             batch: DEFAULT_PRUNE_BATCH,
             interval_secs: DEFAULT_PRUNE_INTERVAL_SECS,
         }

@@ -79,6 +79,9 @@ fn a_manager_sets_up_his_peoples_extensions_and_their_journals_say_so() {
     assert!(row("Forward to a number: Always").contains("101 (manager)"), "{journal}");
     assert!(row("E-mail about each missed call").contains("101 (manager)"), "{journal}");
     assert!(row("<td>Comment</td>").contains("<td>Key accounts</td>"), "{journal}");
+    // Filtered by topic: the forwarding alone.
+    let only = anna.get("/journal?topic=forwarding").body;
+    assert!(only.contains("Forward to a number: Always") && !only.contains("<td>Comment</td>"), "{only}");
     // The manager reads it too; she cannot read his team or hers.
     assert!(m.get("/journal?for=100").body.contains("Key accounts"));
     assert_eq!(anna.get("/manager").status, 403);

@@ -344,3 +344,41 @@ fn backup_restore_and_check_from_the_command_line() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn the_journal_is_pruned_by_age_and_filtered_by_topic() {
+    use webcti::domain::journal::{Change, Topic};
+    use webcti::store::journal::{Author, Changes};
+    use webcti::store::org::Member;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("webcti.db")).await.expect("open");
+    let day = 86_400;
+    let now = 1_000 * day;
+    store.upsert_extension("100", "Anna", now).await.expect("extension");
+    // Ten changes a day apart, the newest today.
+    for i in 0..10i64 {
+        let m = Member {
+            number: "100".into(),
+            comment: format!("comment {i}"),
+            description: String::new(),
+            email: String::new(),
+            mobile: String::new(),
+            notify_answered: false,
+            notify_missed: false,
+        };
+        let change =
+            Change { topic: Topic::Profile, field: "comment", old: String::new(), new: m.comment.clone() };
+        let by = Author { actor: "manager:101".into(), via: "web" };
+        assert!(store.save_member(m, Changes { by, list: vec![change] }, now - i * day).await.expect("save"));
+    }
+    let policy = Retention { journal_max_age_days: 5, batch: 3, ..Retention::default() };
+    let pruned = webcti::services::retention::prune(&store, &policy, now).await.expect("prune");
+    assert_eq!(pruned.journal, 4, "days 6..=9 are older than 5 days");
+    let left = store.journal("100", None, None, 100).await.expect("journal");
+    assert_eq!(left.len(), 6);
+    let mut kept: Vec<&str> = left.iter().map(|e| e.new.as_str()).collect();
+    kept.sort_unstable();
+    assert_eq!(kept, ["comment 0", "comment 1", "comment 2", "comment 3", "comment 4", "comment 5"]);
+    assert_eq!(store.journal("100", None, Some(Topic::Profile), 100).await.expect("profile").len(), 6);
+    assert!(store.journal("100", None, Some(Topic::Rights), 100).await.expect("rights").is_empty());
+}

@@ -11,7 +11,7 @@ use super::i18n::Tr;
 use super::session::{Administrator, Subscriber};
 use super::HttpState;
 use crate::domain::access::Actor;
-use crate::domain::journal::{OFF, ON, SET};
+use crate::domain::journal::{Topic, OFF, ON, SET};
 use crate::domain::time;
 use crate::services::journal::PAGE;
 
@@ -35,6 +35,12 @@ struct JournalPage<'a> {
     who: String,
     /// Whose journal this is.
     subject: String,
+    /// The filter form: where it goes, the parameter that keeps whose journal
+    /// it is (`for` or `ext`, with its value), the topics and the one chosen.
+    action: &'a str,
+    keep: Option<(&'static str, String)>,
+    topics: Vec<(&'static str, String)>,
+    topic: &'a str,
     rows: Vec<Row>,
     /// The link to older entries, when there may be some.
     older: Option<String>,
@@ -46,6 +52,9 @@ pub struct Paging {
     /// Whose journal, on the administrator's page.
     #[serde(default)]
     ext: String,
+    /// Only this topic's entries (`forwarding`, `services`, ...).
+    #[serde(default)]
+    topic: String,
 }
 
 /// The words for a field: the label its page uses.
@@ -119,11 +128,8 @@ pub async fn journal(
     Query(q): Query<Paging>,
 ) -> Result<Response, HttpError> {
     let ext = who.subject().to_owned();
-    let more = match who.managed {
-        Some(_) => format!("/journal?for={ext}&"),
-        None => "/journal?".to_owned(),
-    };
-    page(&state, &who, &who.actor, &ext, q.before, &more).await
+    let keep = who.managed.as_ref().map(|_| ("for", ext.clone()));
+    page(&state, &who, &who.actor, &ext, &q, "/journal", keep).await
 }
 
 /// `GET /admin/journal?ext=N`: any extension's, for an administrator.
@@ -138,8 +144,8 @@ pub async fn any_journal(
     if !crate::domain::account::is_extension(&q.ext) {
         return Err(HttpError::NotFound(admin.who.tr.t("error.not_found").to_owned()));
     }
-    let more = format!("/admin/journal?ext={}&", q.ext);
-    page(&state, &admin.who, &admin.actor, &q.ext, q.before, &more).await
+    let keep = Some(("ext", q.ext.clone()));
+    page(&state, &admin.who, &admin.actor, &q.ext, &q, "/admin/journal", keep).await
 }
 
 async fn page(
@@ -147,11 +153,22 @@ async fn page(
     who: &Subscriber,
     actor: &Actor,
     ext: &str,
-    before: Option<i64>,
-    more: &str,
+    q: &Paging,
+    action: &str,
+    keep: Option<(&'static str, String)>,
 ) -> Result<Response, HttpError> {
     let t = who.tr;
-    let entries = state.services.journal.page(actor, ext, before).await.map_err(|e| who.error(e))?;
+    let topic = Topic::from_code(&q.topic);
+    let entries = state.services.journal.page(actor, ext, q.before, topic).await.map_err(|e| who.error(e))?;
+    let topic_code = topic.map(Topic::code).unwrap_or("");
+    let mut more = format!("{action}?topic={topic_code}&");
+    if let Some((k, v)) = &keep {
+        more.push_str(&format!("{k}={v}&"));
+    }
+    let mut topics = vec![("", t.t("history.all").to_owned())];
+    topics.extend(
+        Topic::ALL.iter().map(|k| (k.code(), t.t(&format!("journal.topic_{}", k.code())).to_owned())),
+    );
     let older = (entries.len() == PAGE).then(|| entries.last().map(|e| e.id)).flatten();
     let rows = entries
         .iter()
@@ -171,6 +188,10 @@ async fn page(
         csrf: &who.session.csrf,
         who: who.heading(),
         subject: ext.to_owned(),
+        action,
+        keep,
+        topics,
+        topic: topic_code,
         rows,
         older: older.map(|id| format!("{more}before={id}")),
     })

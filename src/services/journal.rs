@@ -6,6 +6,7 @@
 
 use super::{Context, ServiceError};
 use crate::domain::access::{Action, Actor, Facet};
+use crate::domain::journal::Topic;
 use crate::store::journal::JournalEntry;
 
 /// Entries on one page.
@@ -28,8 +29,9 @@ impl Journal {
         actor: &Actor,
         ext: &str,
         before: Option<i64>,
+        topic: Option<Topic>,
     ) -> Result<Vec<JournalEntry>, ServiceError> {
         self.ctx.may(actor, Action::Read, ext, Facet::Program).await?;
-        Ok(self.ctx.store.journal(ext, before, PAGE).await?)
+        Ok(self.ctx.store.journal(ext, before, topic, PAGE).await?)
     }
 }

@@ -15,6 +15,7 @@ const DAY: i64 = 86_400;
 pub struct Pruned {
     pub cdrs: u64,
     pub voicemails: u64,
+    pub journal: u64,
 }
 
 /// Prunes everything the policy says is too old or too many, as of `now` (Unix
@@ -47,6 +48,14 @@ pub async fn prune(store: &Store, policy: &Retention, now: i64) -> Result<Pruned
         }
         tokio::task::yield_now().await;
     }
+    while let Some(before) = cutoff(policy.journal_max_age_days) {
+        let n = store.prune_journal(before, policy.batch).await?;
+        out.journal += n;
+        if n == 0 {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
     Ok(out)
 }
 
@@ -60,8 +69,13 @@ pub async fn run(store: Store, policy: Retention, mut shutdown: Shutdown) {
         }
         let now = crate::system::clock::wall_clock();
         match prune(&store, &policy, now).await {
-            Ok(p) if p.cdrs + p.voicemails > 0 => {
-                tracing::info!(cdrs = p.cdrs, voicemails = p.voicemails, "pruned old records")
+            Ok(p) if p.cdrs + p.voicemails + p.journal > 0 => {
+                tracing::info!(
+                    cdrs = p.cdrs,
+                    voicemails = p.voicemails,
+                    journal = p.journal,
+                    "pruned old records"
+                )
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "pruning failed"),

@@ -182,7 +182,11 @@ pub(super) fn prune(
     keep: Option<u64>,
     batch: u32,
 ) -> rusqlite::Result<u64> {
-    let time = if table == "cdr" { "started_at" } else { "received_at" };
+    let time = match table {
+        "cdr" => "started_at",
+        "journal" => "at",
+        _ => "received_at",
+    };
     let mut removed = 0u64;
     if let Some(before) = before {
         removed += c.execute(

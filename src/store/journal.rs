@@ -73,19 +73,26 @@ impl Store {
     }
 
     /// `ext`'s journal, newest first: at most `limit` entries older than `before` (an id).
+    /// Removes up to `batch` entries older than `before`; how many went.
+    pub async fn prune_journal(&self, before: i64, batch: u32) -> Result<u64, StoreError> {
+        self.write(move |c| super::cdr::prune(c, "journal", "id", Some(before), None, batch)).await
+    }
+
     pub async fn journal(
         &self,
         ext: &str,
         before: Option<i64>,
+        topic: Option<Topic>,
         limit: usize,
     ) -> Result<Vec<JournalEntry>, StoreError> {
         let ext = ext.to_owned();
         self.read(move |c| {
             let mut q = c.prepare_cached(
                 "SELECT id, at, actor, via, topic, field, old, new FROM journal
-                 WHERE extension = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
+                 WHERE extension = ?1 AND id < ?2 AND (?4 IS NULL OR topic = ?4) ORDER BY id DESC LIMIT ?3",
             )?;
-            let rows = q.query_map(params![ext, before.unwrap_or(i64::MAX), limit as i64], |r| {
+            let topic = topic.map(Topic::code);
+            let rows = q.query_map(params![ext, before.unwrap_or(i64::MAX), limit as i64, topic], |r| {
                 let topic: String = r.get(4)?;
                 Ok(JournalEntry {
                     id: r.get(0)?,
