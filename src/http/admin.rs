@@ -654,8 +654,10 @@ pub async fn upload_installer(
     while let Some(mut field) = form.next_field().await.map_err(|_| failed())? {
         match field.name() {
             Some("csrf") => {
-                let token = field.text().await.map_err(|_| failed())?;
-                admin.who.check_post(&headers, &token)?;
+                // Bytes, not text(): multer's charset decoding would bring
+                // encoding_rs's tables (about 300 KB) into the firmware.
+                let token = field.bytes().await.map_err(|_| failed())?;
+                admin.who.check_post(&headers, &String::from_utf8_lossy(&token))?;
                 checked = true;
             }
             Some("file") if checked => {
