@@ -142,10 +142,12 @@ async fn main() {
     let subs = subscribers();
     println!("== portal benchmarks ==");
     if std::env::var("BENCH_DEBUG").is_ok() {
-        tracing_subscriber::fmt()
-            .with_env_filter(std::env::var("BENCH_DEBUG").unwrap_or_default())
-            .with_writer(std::io::stderr)
-            .init();
+        use tracing_subscriber::layer::SubscriberExt;
+        use tracing_subscriber::util::SubscriberInitExt;
+        let targets: tracing_subscriber::filter::Targets =
+            std::env::var("BENCH_DEBUG").unwrap_or_default().parse().unwrap_or_default();
+        let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+        tracing_subscriber::registry().with(fmt).with(targets).init();
     }
     let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data/portal");
     let _ = std::fs::remove_dir_all(&dir);

@@ -253,18 +253,26 @@ fn fail(e: impl std::fmt::Display) -> ExitCode {
     ExitCode::FAILURE
 }
 
-/// Logs to standard error; `RUST_LOG` overrides the board's level.
+/// Logs to standard error; `RUST_LOG` overrides the board's level. The filter
+/// is a list of targets and levels (`info`, `webcti=debug,hyper=warn`):
+/// `Targets`, not `EnvFilter`, whose span and field matching would bring a
+/// regular-expression engine into the firmware.
 fn init_tracing(board_level: &str) {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(board_level))
-        .unwrap_or_else(|_| EnvFilter::new(crate::config::DEFAULT_LOG));
+    use tracing_subscriber::filter::Targets;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let parse = |s: &str| s.parse::<Targets>().ok();
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|v| parse(&v))
+        .or_else(|| parse(board_level))
+        .or_else(|| parse(crate::config::DEFAULT_LOG))
+        .unwrap_or_default();
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let fmt = tracing_subscriber::fmt::layer()
         .with_ansi(ansi)
-        .with_writer(crate::system::log_line::Stderr { ansi })
-        .try_init();
+        .with_writer(crate::system::log_line::Stderr { ansi });
+    let _ = tracing_subscriber::registry().with(fmt).with(filter).try_init();
 }
 
 #[cfg(test)]

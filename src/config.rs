@@ -363,8 +363,11 @@ impl Config {
         if !self.service.user.is_empty() && !is_user_name(&self.service.user) {
             return Err(self.invalid("service.user", format!("{:?} is not a user name", self.service.user)));
         }
-        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.service.log) {
-            return Err(self.invalid("service.log", format!("is not a log filter: {e}")));
+        if !is_log_filter(&self.service.log) {
+            return Err(self.invalid(
+                "service.log",
+                "is not a log filter: levels, each optionally for a target (\"info,webcti=debug\")",
+            ));
         }
         Ok(())
     }
@@ -429,6 +432,16 @@ fn is_hostname(s: &str) -> bool {
                 && !label.starts_with('-')
                 && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         })
+}
+
+/// `info`, `webcti=debug,hyper=warn`: what `tracing_subscriber::filter::Targets` reads.
+fn is_log_filter(s: &str) -> bool {
+    s.split(',').map(str::trim).filter(|d| !d.is_empty()).all(|d| {
+        let (target, level) = d.split_once('=').unwrap_or(("", d));
+        target.bytes().all(|b| b.is_ascii_alphanumeric() || b"_:-".contains(&b))
+            && ["error", "warn", "info", "debug", "trace", "off"]
+                .contains(&level.to_ascii_lowercase().as_str())
+    })
 }
 
 fn is_user_name(s: &str) -> bool {
