@@ -94,6 +94,8 @@ fn an_administrator_changes_an_employee_and_it_is_journaled() {
         ("restriction", "internal"),
         ("mobile", "0600 100 100"),
         ("caller_ids", "0221998877\n0221 234 000"),
+        ("recordings", "1"),
+        ("manages", &sales),
     ]);
     let saved = admin.post("/admin/employee", &fields);
     assert_eq!(saved.status, 200, "{}", saved.body);
@@ -101,10 +103,18 @@ fn an_administrator_changes_an_employee_and_it_is_journaled() {
     let page = admin.get("/admin/employee?ext=100");
     assert!(page.body.contains("0221234000"), "the numbers as dialled: {}", page.body);
     assert!(page.body.contains("<option value=\"internal\" selected>"), "{}", page.body);
+    assert!(page.body.contains("id=\"recordings\" checked"), "{}", page.body);
+    assert!(page.body.contains(&format!("name=\"manages\" value=\"{sales}\" checked")), "{}", page.body);
+    // Now a manager: his team is the Sales department.
+    let mut manager = Browser::new(svc.client(), svc.lan_https);
+    assert_eq!(manager.login("100", "secret-100").status, 303);
+    assert_eq!(manager.get("/manager").status, 200);
     // Bad input changes nothing.
     let bad = admin.post("/admin/employee", &employee_form(&[("department", "999")]));
     assert_eq!(bad.status, 422);
     assert!(bad.body.contains("no such department"), "{}", bad.body);
+    let bad = admin.post("/admin/employee", &employee_form(&[("manages", "999")]));
+    assert_eq!(bad.status, 422);
     let bad = admin.post("/admin/employee", &employee_form(&[("mobile", "call me")]));
     assert_eq!(bad.status, 422);
     assert!(admin.get("/admin/employee?ext=100").body.contains("<option value=\"internal\" selected>"));

@@ -68,6 +68,8 @@ pub struct Employee {
     pub restriction: Restriction,
     /// The departments he manages (SPEC M1), by id.
     pub manages: Vec<i64>,
+    /// He may listen to call recordings (SPEC A5).
+    pub recordings: bool,
 }
 
 /// Numbers one extension may present as its caller ID, at most.

@@ -225,6 +225,7 @@ pub async fn save_employee(
         restriction: f.one("restriction"),
         caller_ids: f.raw("caller_ids"),
         manages: f.all("manages"),
+        recordings: f.on("recordings"),
     };
     let tr = admin.who.tr;
     match state.services.employees.save(&admin.actor, &ext, change).await {

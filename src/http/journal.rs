@@ -91,6 +91,7 @@ fn field(t: Tr, field: &str) -> String {
         "restriction" => &["employee.restriction"],
         "caller_ids" => &["employee.caller_ids"],
         "manages" => &["employee.manages"],
+        "recordings" => &["employee.recordings"],
         "description" => &["settings.description"],
         "notify_answered" => &["manager.notify_answered"],
         "notify_missed" => &["manager.notify_missed"],

@@ -53,6 +53,7 @@ pub struct EmployeeChange {
     pub caller_ids: String,
     /// The ids of the departments he manages.
     pub manages: Vec<String>,
+    pub recordings: bool,
 }
 
 fn invalid(p: EmployeeProblem) -> ServiceError {
@@ -141,6 +142,7 @@ impl Employees {
             mobile,
             restriction,
             manages,
+            recordings: c.recordings,
         };
         let old_ids = self.ctx.store.caller_ids(ext).await?;
         let list = employee_changes(&old, &new, &old_ids, &caller_ids);
@@ -226,7 +228,7 @@ fn employee_changes(old: &Employee, new: &Employee, old_ids: &[String], new_ids:
     let flag = |b: bool| if b { ON } else { OFF }.to_owned();
     let dept = |d: Option<i64>| d.map(|d| d.to_string()).unwrap_or_default();
     let ids = |m: &[i64]| m.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
-    let fields: [(Topic, &'static str, String, String); 10] = [
+    let fields: [(Topic, &'static str, String, String); 11] = [
         (Topic::Profile, "name", old.name.clone(), new.name.clone()),
         (Topic::Profile, "comment", old.comment.clone(), new.comment.clone()),
         (Topic::Profile, "email", old.email.clone(), new.email.clone()),
@@ -242,6 +244,7 @@ fn employee_changes(old: &Employee, new: &Employee, old_ids: &[String], new_ids:
         (Topic::Rights, "restriction", old.restriction.code().to_owned(), new.restriction.code().to_owned()),
         (Topic::Rights, "caller_ids", old_ids.join(", "), new_ids.join(", ")),
         (Topic::Rights, "manages", ids(&old.manages), ids(&new.manages)),
+        (Topic::Rights, "recordings", flag(old.recordings), flag(new.recordings)),
     ];
     fields
         .into_iter()

@@ -34,7 +34,8 @@ pub enum EmployeeSaved {
 const EMPLOYEE: &str =
     "SELECT e.number, e.name, e.comment, e.email, e.department_id, e.is_admin, e.public_book,
         e.mobile_number, coalesce(s.restriction, 'none'),
-        (SELECT group_concat(m.department_id) FROM manager_department m WHERE m.extension = e.number)
+        (SELECT group_concat(m.department_id) FROM manager_department m WHERE m.extension = e.number),
+        e.recordings
      FROM extension e LEFT JOIN extension_services s ON s.extension = e.number";
 
 fn employee_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Employee> {
@@ -57,6 +58,7 @@ fn employee_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Employee> {
             .split(',')
             .filter_map(|d| d.parse().ok())
             .collect(),
+        recordings: r.get(10)?,
     })
 }
 
@@ -88,7 +90,7 @@ fn write_employee(
     }
     c.execute(
         "UPDATE extension SET name = ?2, comment = ?3, email = ?4, department_id = ?5, is_admin = ?6,
-         public_book = ?7, mobile_number = ?8, updated_at = ?9 WHERE number = ?1",
+         public_book = ?7, mobile_number = ?8, updated_at = ?9, recordings = ?10 WHERE number = ?1",
         params![
             e.number,
             e.name,
@@ -98,7 +100,8 @@ fn write_employee(
             e.is_admin,
             e.public_right.code(),
             e.mobile,
-            now
+            now,
+            e.recordings
         ],
     )?;
     c.execute(
