@@ -296,7 +296,7 @@ impl Config {
         if self.board.name.trim().is_empty() {
             return Err(self.invalid("board.name", "must not be empty"));
         }
-        if !is_hostname(&self.board.hostname) {
+        if !crate::domain::mail::is_host_name(&self.board.hostname) {
             return Err(self.invalid(
                 "board.hostname",
                 format!("{:?} is not a host name (letters, digits, '-' and '.')", self.board.hostname),
@@ -342,7 +342,7 @@ impl Config {
             return Err(self.invalid("retention.interval_secs", "must be at least 60 seconds"));
         }
         if let Some(smtp) = &self.smtp {
-            if !is_hostname(&smtp.host) && smtp.host.parse::<IpAddr>().is_err() {
+            if !crate::domain::mail::is_host(&smtp.host) {
                 return Err(
                     self.invalid("smtp.host", format!("{:?} is not a host name or address", smtp.host))
                 );
@@ -421,17 +421,6 @@ fn check_listener(config: &Config, l: &Listener, which: &'static str) -> Result<
         }
     }
     Ok(())
-}
-
-fn is_hostname(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 253
-        && s.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && !label.starts_with('-')
-                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        })
 }
 
 /// `info`, `webcti=debug,hyper=warn`: what `tracing_subscriber::filter::Targets` reads.

@@ -23,17 +23,21 @@ pub enum SmtpProblem {
     TooLong,
 }
 
-/// A host name (RFC 1123 labels) or an IP address.
-pub fn is_host(s: &str) -> bool {
-    let name = !s.is_empty()
+/// A host name: RFC 1123 labels.
+pub fn is_host_name(s: &str) -> bool {
+    !s.is_empty()
         && s.len() <= 253
         && s.split('.').all(|label| {
             !label.is_empty()
                 && label.len() <= 63
                 && !label.starts_with('-')
                 && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        });
-    name || s.parse::<std::net::IpAddr>().is_ok()
+        })
+}
+
+/// A host name or an IP address (`core::net`: the address types alone, no sockets).
+pub fn is_host(s: &str) -> bool {
+    is_host_name(s) || s.parse::<core::net::IpAddr>().is_ok()
 }
 
 /// The longest account name or password kept, and the longest certificate.
