@@ -85,6 +85,11 @@ fn a_manager_sets_up_his_peoples_extensions_and_their_journals_say_so() {
     // The manager reads it too; she cannot read his team or hers.
     assert!(m.get("/journal?for=100").body.contains("Key accounts"));
     assert_eq!(anna.get("/manager").status, 403);
+    assert_eq!(anna.get("/manager/journal").status, 403);
+    // His departments' journal: every change of his people, each with its extension.
+    let all = m.get("/manager/journal").body;
+    assert!(all.contains("<td>100</td>") && all.contains("Key accounts"), "{all}");
+    assert!(!m.get("/manager/journal?topic=rights").body.contains("Key accounts"));
     assert_eq!(anna.get("/forwarding?for=101").status, 403);
 
     // The pool: 107 taken into Sales, with its journal entry.

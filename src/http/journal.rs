@@ -17,6 +17,8 @@ use crate::services::journal::PAGE;
 
 /// One row as shown.
 struct Row {
+    /// Whose settings: shown on the manager's page of all his departments.
+    ext: String,
     iso: String,
     short: String,
     who: String,
@@ -35,6 +37,8 @@ struct JournalPage<'a> {
     who: String,
     /// Whose journal this is.
     subject: String,
+    /// Many extensions' entries: each row names its extension.
+    many: bool,
     /// The filter form: where it goes, the parameter that keeps whose journal
     /// it is (`for` or `ext`, with its value), the topics and the one chosen.
     action: &'a str,
@@ -158,9 +162,33 @@ async fn page(
     action: &str,
     keep: Option<(&'static str, String)>,
 ) -> Result<Response, HttpError> {
-    let t = who.tr;
     let topic = Topic::from_code(&q.topic);
     let entries = state.services.journal.page(actor, ext, q.before, topic).await.map_err(|e| who.error(e))?;
+    shown(who, entries, ext.to_owned(), false, topic, action, keep)
+}
+
+/// `GET /manager/journal`: every extension of the manager's departments.
+pub async fn departments_journal(
+    State(state): State<HttpState>,
+    who: Subscriber,
+    Query(q): Query<Paging>,
+) -> Result<Response, HttpError> {
+    let topic = Topic::from_code(&q.topic);
+    let entries = state.services.team.journal(&who.actor, q.before, topic).await.map_err(|e| who.error(e))?;
+    let subject = who.tr.t("manager.title").to_owned();
+    shown(&who, entries, subject, true, topic, "/manager/journal", None)
+}
+
+fn shown(
+    who: &Subscriber,
+    entries: Vec<crate::store::journal::JournalEntry>,
+    subject: String,
+    many: bool,
+    topic: Option<Topic>,
+    action: &str,
+    keep: Option<(&'static str, String)>,
+) -> Result<Response, HttpError> {
+    let t = who.tr;
     let topic_code = topic.map(Topic::code).unwrap_or("");
     let mut more = format!("{action}?topic={topic_code}&");
     if let Some((k, v)) = &keep {
@@ -174,6 +202,7 @@ async fn page(
     let rows = entries
         .iter()
         .map(|e| Row {
+            ext: e.extension.clone(),
             iso: time::iso(e.at),
             short: time::short(e.at),
             who: author(t, &e.actor),
@@ -188,7 +217,8 @@ async fn page(
         layout: &who.profile.layout,
         csrf: &who.session.csrf,
         who: who.heading(),
-        subject: ext.to_owned(),
+        subject,
+        many,
         action,
         keep,
         topics,

@@ -77,6 +77,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/manager/extension", Access::Manager),
     ("POST", "/manager/extension", Access::Manager),
     ("POST", "/manager/extension/password", Access::Manager),
+    ("GET", "/manager/journal", Access::Manager),
     ("GET", "/manager/2fa", Access::Manager),
     ("POST", "/manager/2fa", Access::Manager),
     ("GET", "/admin", Access::Administrator),
@@ -142,6 +143,7 @@ pub fn router(state: HttpState, webcti: bool) -> Router {
             .route("/manager/take", post(manager::take))
             .route("/manager/extension", get(manager::member).post(manager::save_member))
             .route("/manager/extension/password", post(manager::temporary_password))
+            .route("/manager/journal", get(journal::departments_journal))
             .route("/manager/2fa", get(admin::manager_two_factor).post(admin::change_manager_two_factor))
             .route("/admin", get(admin::about))
             .route("/admin/employees", get(admin::employees))

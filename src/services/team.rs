@@ -133,6 +133,19 @@ impl Team {
         self.ctx.store.profile(ext).await?.ok_or(ServiceError::NotFound)
     }
 
+    /// The journals of his departments' extensions, newest first.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "team.journal", actor = %actor.label(), via = actor.via.code()))]
+    pub async fn journal(
+        &self,
+        actor: &Actor,
+        before: Option<i64>,
+        topic: Option<crate::domain::journal::Topic>,
+    ) -> Result<Vec<crate::store::journal::JournalEntry>, ServiceError> {
+        departments_of(actor)?;
+        let own = actor.own_extension().unwrap_or_default();
+        Ok(self.ctx.store.departments_journal(own, before, topic, super::journal::PAGE).await?)
+    }
+
     /// Takes an extension of the pool into one of his departments.
     #[tracing::instrument(name = "service", skip_all, fields(call = "team.take", actor = %actor.label(), via = actor.via.code(), extension = %ext))]
     pub async fn take(&self, actor: &Actor, ext: &str, department: i64) -> Result<(), ServiceError> {

@@ -31,6 +31,8 @@ pub struct Changes {
 pub struct JournalEntry {
     pub id: i64,
     pub at: i64,
+    /// Whose settings changed.
+    pub extension: String,
     pub actor: String,
     pub via: String,
     pub topic: Topic,
@@ -78,6 +80,7 @@ impl Store {
         self.write(move |c| super::cdr::prune(c, "journal", "id", Some(before), None, batch)).await
     }
 
+    /// `ext`'s journal, newest first, older than the entry `before`.
     pub async fn journal(
         &self,
         ext: &str,
@@ -85,12 +88,40 @@ impl Store {
         topic: Option<Topic>,
         limit: usize,
     ) -> Result<Vec<JournalEntry>, StoreError> {
+        self.journal_of(ext, false, before, topic, limit).await
+    }
+
+    /// The journals of every extension in the departments `manager` manages, newest first.
+    pub async fn departments_journal(
+        &self,
+        manager: &str,
+        before: Option<i64>,
+        topic: Option<Topic>,
+        limit: usize,
+    ) -> Result<Vec<JournalEntry>, StoreError> {
+        self.journal_of(manager, true, before, topic, limit).await
+    }
+
+    async fn journal_of(
+        &self,
+        ext: &str,
+        managed: bool,
+        before: Option<i64>,
+        topic: Option<Topic>,
+        limit: usize,
+    ) -> Result<Vec<JournalEntry>, StoreError> {
         let ext = ext.to_owned();
         self.read(move |c| {
-            let mut q = c.prepare_cached(
-                "SELECT id, at, actor, via, topic, field, old, new FROM journal
-                 WHERE extension = ?1 AND id < ?2 AND (?4 IS NULL OR topic = ?4) ORDER BY id DESC LIMIT ?3",
-            )?;
+            let whose = if managed {
+                "extension IN (SELECT e.number FROM extension e JOIN manager_department m
+                     ON m.department_id = e.department_id WHERE m.extension = ?1)"
+            } else {
+                "extension = ?1"
+            };
+            let mut q = c.prepare_cached(&format!(
+                "SELECT id, at, actor, via, topic, field, old, new, extension FROM journal
+                 WHERE {whose} AND id < ?2 AND (?4 IS NULL OR topic = ?4) ORDER BY id DESC LIMIT ?3"
+            ))?;
             let topic = topic.map(Topic::code);
             let rows = q.query_map(params![ext, before.unwrap_or(i64::MAX), limit as i64, topic], |r| {
                 let topic: String = r.get(4)?;
@@ -105,6 +136,7 @@ impl Store {
                     field: r.get(5)?,
                     old: r.get(6)?,
                     new: r.get(7)?,
+                    extension: r.get(8)?,
                 })
             })?;
             rows.collect()
