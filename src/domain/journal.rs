@@ -28,6 +28,21 @@ codes!(Topic {
     Rights => "rights",
 });
 
+/// One entry as read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalEntry {
+    pub id: i64,
+    pub at: i64,
+    /// Whose settings changed.
+    pub extension: String,
+    pub actor: String,
+    pub via: String,
+    pub topic: Topic,
+    pub field: String,
+    pub old: String,
+    pub new: String,
+}
+
 /// One changed field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {

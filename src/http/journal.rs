@@ -181,7 +181,7 @@ pub async fn departments_journal(
 
 fn shown(
     who: &Subscriber,
-    entries: Vec<crate::store::journal::JournalEntry>,
+    entries: Vec<crate::domain::journal::JournalEntry>,
     subject: String,
     many: bool,
     topic: Option<Topic>,

@@ -140,7 +140,7 @@ impl Team {
         actor: &Actor,
         before: Option<i64>,
         topic: Option<crate::domain::journal::Topic>,
-    ) -> Result<Vec<crate::store::journal::JournalEntry>, ServiceError> {
+    ) -> Result<Vec<crate::domain::journal::JournalEntry>, ServiceError> {
         departments_of(actor)?;
         let own = actor.own_extension().unwrap_or_default();
         Ok(self.ctx.store.departments_journal(own, before, topic, super::journal::PAGE).await?)

@@ -26,20 +26,7 @@ pub struct Changes {
     pub list: Vec<Change>,
 }
 
-/// One entry as read back.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JournalEntry {
-    pub id: i64,
-    pub at: i64,
-    /// Whose settings changed.
-    pub extension: String,
-    pub actor: String,
-    pub via: String,
-    pub topic: Topic,
-    pub field: String,
-    pub old: String,
-    pub new: String,
-}
+pub use crate::domain::journal::JournalEntry;
 
 /// Records `changes` of `ext` inside a write job, and trims the oldest beyond the bound.
 pub(crate) fn record(
