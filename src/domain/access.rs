@@ -132,6 +132,9 @@ pub enum Target<'a> {
     },
     /// The desktop CTI client's installer.
     Installer,
+    /// A manager's people as a whole: the list of his departments' extensions
+    /// and the pool, and their journal (SPEC M1).
+    Team,
     /// Board-wide settings, accounts, tokens.
     Administration,
 }
@@ -223,6 +226,7 @@ pub fn allowed(actor: &Actor, action: Action, target: Target<'_>) -> Result<(), 
                     _ => Ok(()),
                 }
             }
+            Target::Team if action != Action::Dial => Ok(()),
             _ => person(ext, *public_book, action, target),
         },
         Who::ApiToken { scopes, .. } => {
@@ -250,7 +254,7 @@ pub fn allowed(actor: &Actor, action: Action, target: Target<'_>) -> Result<(), 
                     }
                     scopes.contains(&need).then_some(()).ok_or(Denied::Scope)
                 }
-                Target::PrivateBook { .. } | Target::Installer => Err(Denied::NotYours),
+                Target::PrivateBook { .. } | Target::Installer | Target::Team => Err(Denied::NotYours),
                 Target::Administration => Err(Denied::AdministratorsOnly),
             }
         }
@@ -300,7 +304,7 @@ fn person(ext: &str, public_book: PublicRight, action: Action, target: Target<'_
             _ => Err(Denied::PublicBook),
         },
         Target::PrivateBook { owner } if owner == ext && action != Action::Dial => Ok(()),
-        Target::PrivateBook { .. } => Err(Denied::NotYours),
+        Target::PrivateBook { .. } | Target::Team => Err(Denied::NotYours),
         Target::Administration => Err(Denied::AdministratorsOnly),
     }
 }
@@ -501,6 +505,11 @@ mod tests {
                 ["r..", "r..", "r..", "...", "r..", "rcd", "...", "...", "...", "...", "rcd", "..."],
             ),
             (
+                "team",
+                Target::Team,
+                ["...", "...", "...", "...", "rc.", "rcd", "...", "...", "...", "...", "rcd", "..."],
+            ),
+            (
                 "administration",
                 Target::Administration,
                 ["...", "...", "...", "...", "...", "rcd", "...", "...", "...", "...", "rcd", "..."],
@@ -527,7 +536,7 @@ mod tests {
             }
         }
         assert!(wrong.is_empty(), "{}", wrong.join("\n"));
-        assert_eq!(checked, 26 * 12 * 3, "every actor, action and target");
+        assert_eq!(checked, 27 * 12 * 3, "every actor, action and target");
     }
 
     #[test]

@@ -361,10 +361,8 @@ pub async fn change_manager_two_factor(
     State(state): State<HttpState>,
     Posted { who, fields, .. }: Posted,
 ) -> Result<Response, HttpError> {
+    // Making it mandatory is refused by the service: that is the administrator's.
     state.services.team.manager(&who.actor).map_err(|e| who.error(e))?;
-    if fields.one("action") == "mandatory" {
-        return Err(who.error(ServiceError::Denied(crate::domain::access::Denied::AdministratorsOnly)));
-    }
     let e = Enroller { who: &who, actor: &who.actor, base: MANAGER_TWO_FACTOR };
     change_two_factor_of(&state, &e, &fields).await
 }

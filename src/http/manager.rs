@@ -110,11 +110,17 @@ async fn member_page(
     shown_or_refused(page.error.is_empty(), page)
 }
 
+/// A manager's page about one of his people, asked about nobody: his list
+/// (refused for anybody who is nobody's manager).
+fn to_team(state: &HttpState, who: &Subscriber) -> Result<Response, HttpError> {
+    state.services.team.manager(&who.actor).map_err(|e| who.error(e))?;
+    Ok(Redirect::to("/manager").into_response())
+}
+
 /// `GET /manager/extension?for=N`; without another extension, his list.
 pub async fn member(State(state): State<HttpState>, who: Subscriber) -> Result<Response, HttpError> {
     if who.managed.is_none() {
-        state.services.team.manager(&who.actor).map_err(|e| who.error(e))?;
-        return Ok(Redirect::to("/manager").into_response());
+        return to_team(&state, &who);
     }
     member_page(&state, &who, String::new(), String::new(), String::new()).await
 }
@@ -125,8 +131,7 @@ pub async fn save_member(
     Posted { who, fields: f, .. }: Posted,
 ) -> Result<Response, HttpError> {
     if who.managed.is_none() {
-        state.services.team.manager(&who.actor).map_err(|e| who.error(e))?;
-        return Ok(Redirect::to("/manager").into_response());
+        return to_team(&state, &who);
     }
     let change = MemberChange {
         comment: f.one("comment"),
@@ -154,8 +159,7 @@ pub async fn temporary_password(
     Posted { who, .. }: Posted,
 ) -> Result<Response, HttpError> {
     if who.managed.is_none() {
-        state.services.team.manager(&who.actor).map_err(|e| who.error(e))?;
-        return Ok(Redirect::to("/manager").into_response());
+        return to_team(&state, &who);
     }
     let ext = who.subject().to_owned();
     let password =

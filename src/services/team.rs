@@ -14,7 +14,7 @@ use super::bus::{Changed, Live};
 use super::features::program_core;
 use super::password::HashError;
 use super::{Context, ServiceError};
-use crate::domain::access::{Action, Actor, Denied, Facet, Who};
+use crate::domain::access::{Action, Actor, Denied, Facet, Target, Who};
 use crate::domain::account::{check_profile, Employee, EmployeeProblem, Profile};
 use crate::domain::journal::{password_set, Change, Topic, OFF, ON};
 use crate::domain::line::LineState;
@@ -53,6 +53,8 @@ pub struct MemberChange {
     pub notify_missed: bool,
 }
 
+/// The departments of an actor `domain::access` let at [`Target::Team`]: a
+/// manager's (an administrator manages none of his own).
 fn departments_of(actor: &Actor) -> Result<&[i64], ServiceError> {
     match &actor.who {
         Who::Manager { departments, .. } => Ok(departments),
@@ -67,12 +69,14 @@ impl Team {
 
     /// Refused unless `actor` manages departments.
     pub fn manager(&self, actor: &Actor) -> Result<(), ServiceError> {
+        self.ctx.may_do(actor, Action::Read, Target::Team)?;
         departments_of(actor).map(|_| ())
     }
 
     /// His departments' extensions and the pool, with their lines' states.
     #[tracing::instrument(name = "service", skip_all, fields(call = "team.view", actor = %actor.label(), via = actor.via.code()))]
     pub async fn view(&self, actor: &Actor) -> Result<TeamView, ServiceError> {
+        self.ctx.may_do(actor, Action::Read, Target::Team)?;
         let mine = departments_of(actor)?;
         let departments =
             self.ctx.store.departments().await?.into_iter().filter(|(id, _)| mine.contains(id)).collect();
@@ -94,7 +98,7 @@ impl Team {
     /// One of his extensions, as its page shows it.
     #[tracing::instrument(name = "service", skip_all, fields(call = "team.member", actor = %actor.label(), via = actor.via.code(), extension = %ext))]
     pub async fn member(&self, actor: &Actor, ext: &str) -> Result<Profile, ServiceError> {
-        departments_of(actor)?;
+        self.manager(actor)?;
         self.ctx.may(actor, Action::Read, ext, Facet::Profile).await?;
         self.ctx.store.profile(ext).await?.ok_or(ServiceError::NotFound)
     }
@@ -103,7 +107,7 @@ impl Team {
     /// its journal entries; the MobilePhone number is programmed into the core.
     #[tracing::instrument(name = "service", skip_all, fields(call = "team.save", actor = %actor.label(), via = actor.via.code(), extension = %ext))]
     pub async fn save(&self, actor: &Actor, ext: &str, c: MemberChange) -> Result<Profile, ServiceError> {
-        departments_of(actor)?;
+        self.manager(actor)?;
         self.ctx.may(actor, Action::Change, ext, Facet::Profile).await?;
         self.ctx.may(actor, Action::Change, ext, Facet::Program).await?;
         let old = self.ctx.store.profile(ext).await?.ok_or(ServiceError::NotFound)?;
@@ -141,7 +145,7 @@ impl Team {
         before: Option<i64>,
         topic: Option<crate::domain::journal::Topic>,
     ) -> Result<Vec<crate::domain::journal::JournalEntry>, ServiceError> {
-        departments_of(actor)?;
+        self.manager(actor)?;
         let own = actor.own_extension().unwrap_or_default();
         Ok(self.ctx.store.departments_journal(own, before, topic, super::journal::PAGE).await?)
     }
@@ -149,6 +153,7 @@ impl Team {
     /// Takes an extension of the pool into one of his departments.
     #[tracing::instrument(name = "service", skip_all, fields(call = "team.take", actor = %actor.label(), via = actor.via.code(), extension = %ext))]
     pub async fn take(&self, actor: &Actor, ext: &str, department: i64) -> Result<(), ServiceError> {
+        self.ctx.may_do(actor, Action::Change, Target::Team)?;
         if !departments_of(actor)?.contains(&department) {
             return Err(ServiceError::Denied(Denied::OutsideDepartments));
         }
