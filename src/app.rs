@@ -9,6 +9,7 @@ use std::sync::Arc;
 use crate::config::{Config, CoreLink};
 use crate::demo;
 use crate::hal::client::{Resync, WireCore};
+use crate::hal::proto::Licence;
 use crate::hal::transport::Endpoint;
 use crate::hal::{LinkHealth, SwitchCore};
 use crate::http::listen::{self, BoundInterface};
@@ -181,6 +182,10 @@ async fn start_core(
             // The board file's zone was checked when it was read.
             if let Err(e) = sim.with(|ex| ex.set_time_zone(&config.board.time_zone)) {
                 tracing::warn!(error = %e, "the simulator keeps UTC");
+            }
+            if let Some(counts) = config.core.sim_licences() {
+                let list = counts.into_iter().map(|(f, count)| Licence { function: f.into(), count });
+                sim.with(|ex| ex.set_licences(list.collect()));
             }
             if config.core.sim_traffic > 0.0 {
                 let traffic =

@@ -151,6 +151,19 @@ pub struct Core {
     /// restrictions and the phone lock are judged by it.
     #[serde(default = "default_outside_prefix")]
     pub outside_prefix: String,
+    /// On the simulated board: the CTI licences the simulator holds, by
+    /// function (`dialer`, `popups`, `monitor`, `call_control`); left out, its own.
+    #[serde(default)]
+    pub sim_licences: Option<std::collections::BTreeMap<String, u16>>,
+}
+
+impl Core {
+    /// The simulator's licences as the board file gives them, by function.
+    pub fn sim_licences(&self) -> Option<crate::domain::licence::Counts> {
+        use crate::domain::licence::CtiFunction;
+        let map = self.sim_licences.as_ref()?;
+        Some(map.iter().filter_map(|(code, n)| Some((CtiFunction::from_code(code)?, *n))).collect())
+    }
 }
 
 fn default_outside_prefix() -> String {
@@ -330,6 +343,13 @@ impl Config {
         if !(0.0..=600.0).contains(&self.core.sim_traffic) {
             return Err(self.invalid("core.sim_traffic", "must be between 0 and 600 calls per minute"));
         }
+        let functions = self.core.sim_licences.iter().flat_map(|m| m.keys());
+        if functions.into_iter().any(|f| crate::domain::licence::CtiFunction::from_code(f).is_none()) {
+            return Err(self.invalid(
+                "core.sim_licences",
+                "names a function other than dialer, popups, monitor and call_control",
+            ));
+        }
         if let Some(wd) = &self.watchdog {
             if wd.interval_secs == 0 || wd.interval_secs > 60 {
                 return Err(self.invalid("watchdog.interval_secs", "must be between 1 and 60 seconds"));
@@ -491,6 +511,18 @@ mod tests {
         check(&good.replace("log = \"info\"", "log = \"[[[\""), "service.log");
         check(&format!("{good}\n[retention]\nbatch = 0\n"), "retention.batch");
         check(&format!("{good}\n[retention]\ncdr_max_count = -1\n"), "cdr_max_count");
+        check(&good.replace("call_control = 8", "everything = 8"), "core.sim_licences");
+        check(&good.replace("call_control = 8", "call_control = -1"), "sim_licences");
         check("", "missing field");
+    }
+
+    #[test]
+    fn the_simulators_licences_come_from_the_board_file() {
+        use crate::domain::licence::{count_of, CtiFunction};
+        let c =
+            Config::parse(&SIM_BOARD.replace("call_control = 8", "call_control = 2"), "sim").expect("loads");
+        let counts = c.core.sim_licences().expect("given");
+        assert_eq!(count_of(&counts, CtiFunction::CallControl), 2);
+        assert_eq!(count_of(&counts, CtiFunction::Monitor), 16);
     }
 }

@@ -27,7 +27,8 @@ fn about_is_for_administrators_and_says_what_runs_here() {
         "test (webcti-test)",
         "the simulator, in this process",
         "link up",
-        "newest known: 2",
+        "newest known: 3",
+        "webcti-sim · serial SIM-0001",
         &format!("schema {}", webcti::store::SCHEMA_VERSION),
         "Free flash",
     ] {
@@ -37,6 +38,60 @@ fn about_is_for_administrators_and_says_what_runs_here() {
     admin.get("/settings");
     admin.post("/settings/app", &[("language", "de"), ("layout", "auto")]);
     assert!(admin.get("/admin").body.contains("Über diese Anlage"));
+}
+
+#[test]
+fn cti_licences_are_given_only_while_the_exchange_has_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    seeded_db(&dir.path().join("data"));
+    // The simulator's licence file: one licence for call control, two for the busy-lamp field.
+    let svc = Service::start(dir.path(), "core_block=sim_licences = { call_control = 1, monitor = 2 }");
+    let mut admin = Browser::new(svc.client(), svc.lan_https);
+    assert_eq!(admin.login("120", "secret-120").status, 303);
+    let about = admin.get("/admin").body;
+    assert!(about.contains("Call control from a desktop client</th><td>0 of 1 given"), "{about}");
+    assert!(about.contains("Call popups</th><td>0 of 0 given"), "a function the file does not name: {about}");
+
+    admin.get("/admin/employee?ext=100");
+    let both = [("licence", "call_control"), ("licence", "monitor")];
+    let saved = admin.post("/admin/employee", &employee_form(&both));
+    assert_eq!(saved.status, 200, "{}", saved.body);
+    assert!(saved.body.contains("id=\"licence-call_control\" checked"), "{}", saved.body);
+    assert!(saved.body.contains("1 of 1 given"), "{}", saved.body);
+
+    // The last call-control licence is 100's: 101 gets none, and nothing of the change is kept.
+    let form = |overrides: &[(&'static str, &'static str)]| {
+        let mut f = employee_form(overrides);
+        f.retain(|(k, _)| *k != "ext" && *k != "name");
+        f.extend([("ext", "101"), ("name", "Piotr Nowak")]);
+        f
+    };
+    let refused = admin.post("/admin/employee", &form(&[("licence", "call_control"), ("comment", "desk 4")]));
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused.body.contains("Every licence for “Call control from a desktop client” is given"),
+        "{}",
+        refused.body
+    );
+    let page = admin.get("/admin/employee?ext=101").body;
+    assert!(!page.contains("id=\"licence-call_control\" checked") && !page.contains("desk 4"), "{page}");
+    let refused = admin.post("/admin/employee", &form(&[("licence", "popups")]));
+    assert_eq!(refused.status, 422, "no popups licence at all: {}", refused.body);
+    let refused = admin.post("/admin/employee", &form(&[("licence", "everything")]));
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert_eq!(admin.post("/admin/employee", &form(&[("licence", "monitor")])).status, 200);
+
+    // Taken from 100, it is 101's to have.
+    assert_eq!(admin.post("/admin/employee", &employee_form(&[("licence", "monitor")])).status, 200);
+    let given = admin.post("/admin/employee", &form(&[("licence", "call_control"), ("licence", "monitor")]));
+    assert_eq!(given.status, 200, "{}", given.body);
+    assert!(admin.get("/admin").body.contains("Busy-lamp field and presence</th><td>2 of 2 given"));
+    let journal = admin.get("/admin/journal?ext=100").body;
+    let row = journal
+        .split("<tr>")
+        .find(|r| r.contains("monitor, call_control</td><td>monitor<"))
+        .map(str::to_owned);
+    assert!(row.is_some(), "the journal keeps the licences taken: {journal}");
 }
 
 fn employee_form<'a>(overrides: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
@@ -51,10 +106,9 @@ fn employee_form<'a>(overrides: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)
         ("restriction", "none"),
         ("caller_ids", "0221998877"),
     ];
-    for (k, v) in overrides {
-        f.retain(|(name, _)| name != k);
-        f.push((k, v));
-    }
+    // A field given more than once (the licences) is sent that often.
+    f.retain(|(name, _)| overrides.iter().all(|(k, _)| k != name));
+    f.extend_from_slice(overrides);
     f
 }
 

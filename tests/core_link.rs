@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use webcti::hal::client::WireCore;
 use webcti::hal::frame::{encode, Decoder};
-use webcti::hal::proto::{FromCore, ToCore};
+use webcti::hal::proto::{FromCore, ToCore, NEWEST_VERSION};
 use webcti::hal::transport::{Device, Endpoint};
 use webcti::hal::SwitchCore;
 use webcti::services::bus::{Bus, Live};
@@ -370,30 +370,36 @@ async fn a_version_1_core_still_links_and_is_sent_no_version_2_command() {
     tokio::time::timeout(LIMIT, health.wait_for(true)).await.expect("the link comes up");
     assert_eq!(core.stats.version.load(Ordering::Relaxed), 1, "the session speaks version 1");
     // The client offered its newest version.
-    assert!(matches!(seen.recv().await, Some(ToCore::Hello { version: 2, .. })));
+    assert!(matches!(seen.recv().await, Some(ToCore::Hello { version: NEWEST_VERSION, .. })));
     // Version 1's commands work; version 2's is answered here and never sent.
     let dial = Command::Dial { ext: "100".into(), number: "101".into() };
     assert_eq!(core.command(dial).await, Ok(Reply::Done));
     assert_eq!(core.command(Command::Announcements).await, Err(CoreError::Refused(ErrorKind::NotAllowed)));
+    assert_eq!(core.command(Command::Licences).await, Err(CoreError::Refused(ErrorKind::NotAllowed)));
     assert_eq!(core.command(Command::Snapshot).await, Ok(Reply::Snapshot { lines: vec![] }));
     while let Ok(msg) = seen.try_recv() {
         assert!(
-            !matches!(msg, ToCore::Request { command: Command::Announcements, .. }),
-            "a version 2 command reached a version 1 core"
+            !matches!(msg, ToCore::Request { command: Command::Announcements | Command::Licences, .. }),
+            "a newer command reached a version 1 core"
         );
     }
     store.close().await.expect("close");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_version_2_core_gets_the_version_2_commands() {
+async fn the_newest_core_gets_the_newer_commands() {
     use webcti::hal::{Command, Reply};
     let rig = rig().await;
     let mut health = rig.core.health();
     tokio::time::timeout(LIMIT, health.wait_for(true)).await.expect("the link comes up");
-    assert_eq!(rig.core.stats.version.load(Ordering::Relaxed), 2);
+    assert_eq!(rig.core.stats.version.load(Ordering::Relaxed), u64::from(NEWEST_VERSION));
     let Ok(Reply::Announcements { list }) = rig.core.command(Command::Announcements).await else {
         panic!("the simulator lists its announcements")
     };
     assert!(!list.is_empty(), "the simulator has announcements");
+    let Ok(Reply::Licences { list }) = rig.core.command(Command::Licences).await else {
+        panic!("the simulator lists its licences")
+    };
+    let monitor = list.iter().find(|l| l.function == webcti::hal::proto::CtiFunction::Monitor);
+    assert_eq!(monitor.map(|l| l.count), Some(16), "the simulator's licence file: {list:?}");
 }

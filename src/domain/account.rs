@@ -70,6 +70,8 @@ pub struct Employee {
     pub manages: Vec<i64>,
     /// He may listen to call recordings (SPEC A5).
     pub recordings: bool,
+    /// The CTI functions he may use (SPEC A6), each once, in order.
+    pub licences: Vec<crate::domain::licence::CtiFunction>,
 }
 
 /// Numbers one extension may present as its caller ID, at most.

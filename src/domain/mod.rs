@@ -7,6 +7,7 @@ pub mod cdr;
 pub mod certificate;
 mod codes;
 pub mod journal;
+pub mod licence;
 pub mod line;
 pub mod mail;
 pub mod number;

@@ -18,7 +18,8 @@ use tokio::time::Instant;
 
 use super::frame::{self, Decoder};
 use super::proto::{
-    negotiate, Command, ErrorKind, Event, FromCore, LineInfo, Reply, ToCore, HEARTBEAT_MS, NEWEST_VERSION,
+    negotiate, BoardIdentity, Command, ErrorKind, Event, FromCore, LineInfo, Reply, ToCore, HEARTBEAT_MS,
+    NEWEST_VERSION,
 };
 use super::transport::{self, Endpoint, Stream};
 use super::{BoxFuture, CoreError, CoreEvent, LinkHealth, LinkReporter, SwitchCore};
@@ -48,6 +49,8 @@ pub struct LinkStats {
     pub sequence_gaps: AtomicU64,
     /// The protocol version of the current (or last) session.
     pub version: AtomicU64,
+    /// What the core said about itself in the hello of that session.
+    pub identity: Mutex<Option<BoardIdentity>>,
 }
 
 enum Outgoing {
@@ -83,6 +86,7 @@ impl SwitchCore for WireCore {
             kind: "wire",
             protocol: u16::try_from(version).ok().filter(|v| *v > 0),
             connects: self.stats.connects.load(Ordering::Relaxed),
+            identity: self.stats.identity.lock().unwrap_or_else(|e| e.into_inner()).clone(),
         }
     }
 
@@ -220,6 +224,7 @@ impl Link {
                 s.version = version;
                 self.stats.version.store(u64::from(version), Ordering::Relaxed);
                 tracing::debug!(core = %self.endpoint, model = %board.model, version, "core answered the hello");
+                *self.stats.identity.lock().unwrap_or_else(|e| e.into_inner()) = Some(board.clone());
                 break board;
             }
         };

@@ -75,6 +75,8 @@ pub struct CoreInfo {
     pub protocol: Option<u16>,
     /// Sessions opened with the core since the start.
     pub connects: u64,
+    /// The core's model, serial number and firmware, as its hello said.
+    pub identity: Option<proto::BoardIdentity>,
 }
 
 /// Whether the link to the switching core is up, as the health check and the

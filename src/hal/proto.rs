@@ -1,4 +1,4 @@
-//! The wire protocol between the service and the switching core, versions 1 and 2.
+//! The wire protocol between the service and the switching core, versions 1 to 3.
 //!
 //! Messages are postcard-encoded and sent as COBS frames, each ended by a zero
 //! byte ([`super::frame`]). A session starts with `Hello` both ways (protocol
@@ -30,9 +30,12 @@ pub const PROTOCOL_V1: u16 = PROTOCOL_VERSION;
 /// Version 2 adds the `Announcements` command and reply, and frames up to
 /// [`MAX_FRAME`] (`tests/golden_v2.rs`).
 pub const PROTOCOL_V2: u16 = 2;
+/// Version 3 adds the `Licences` command and reply: the CTI licences the core
+/// holds (`tests/golden_v3.rs`).
+pub const PROTOCOL_V3: u16 = 3;
 /// The newest version this program speaks. Each side's hello names the newest it
 /// speaks; the core answers with the version of the session, the lower of the two.
-pub const NEWEST_VERSION: u16 = PROTOCOL_V2;
+pub const NEWEST_VERSION: u16 = PROTOCOL_V3;
 /// The largest encoded frame either side accepts, zero byte excluded (version
 /// 2): a line snapshot of a few thousand extensions fits. Both sides accept it
 /// whatever the session's version.
@@ -52,6 +55,7 @@ impl Command {
     pub fn since(&self) -> u16 {
         match self {
             Command::Announcements => PROTOCOL_V2,
+            Command::Licences => PROTOCOL_V3,
             _ => PROTOCOL_V1,
         }
     }
@@ -183,6 +187,8 @@ pub enum Command {
     Snapshot,
     /// The announcements the core can play to callers of an extension in DND.
     Announcements,
+    /// The CTI licences the core holds (version 3).
+    Licences,
 }
 
 /// A successful answer.
@@ -192,6 +198,28 @@ pub enum Reply {
     Call { call: CallId },
     Snapshot { lines: Vec<LineInfo> },
     Announcements { list: Vec<Announcement> },
+    Licences { list: Vec<Licence> },
+}
+
+/// A CTI function the core licenses per extension (version 3). New functions
+/// need a new protocol version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CtiFunction {
+    /// Calls placed from a desktop client or a `tel:` link.
+    Dialer,
+    /// The popup of an incoming call, with the caller's name.
+    Popups,
+    /// The busy-lamp field: other lines' states and presence.
+    Monitor,
+    /// Answering, holding, transferring and conferencing from a client.
+    CallControl,
+}
+
+/// How many extensions the core lets use one CTI function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Licence {
+    pub function: CtiFunction,
+    pub count: u16,
 }
 
 /// One announcement the core holds, by the number programs refer to it with.
@@ -291,6 +319,30 @@ impl From<LineState> for crate::domain::line::LineState {
             LineState::Held => D::Held,
             LineState::Unreachable => D::Unreachable,
             LineState::Dnd => D::Dnd,
+        }
+    }
+}
+
+impl From<CtiFunction> for crate::domain::licence::CtiFunction {
+    fn from(f: CtiFunction) -> Self {
+        use crate::domain::licence::CtiFunction as D;
+        match f {
+            CtiFunction::Dialer => D::Dialer,
+            CtiFunction::Popups => D::Popups,
+            CtiFunction::Monitor => D::Monitor,
+            CtiFunction::CallControl => D::CallControl,
+        }
+    }
+}
+
+impl From<crate::domain::licence::CtiFunction> for CtiFunction {
+    fn from(f: crate::domain::licence::CtiFunction) -> Self {
+        use crate::domain::licence::CtiFunction as D;
+        match f {
+            D::Dialer => CtiFunction::Dialer,
+            D::Popups => CtiFunction::Popups,
+            D::Monitor => CtiFunction::Monitor,
+            D::CallControl => CtiFunction::CallControl,
         }
     }
 }

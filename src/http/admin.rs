@@ -18,7 +18,7 @@ use crate::domain::account::Employee;
 use crate::domain::phonebook::PublicRight;
 use crate::domain::program::Restriction;
 use crate::services::about::AboutView;
-use crate::services::employees::{Department, EmployeeChange, EmployeeList, EmployeeView};
+use crate::services::employees::{Department, EmployeeChange, EmployeeList, EmployeeView, LicenceUse};
 use crate::services::smtp::{SmtpChange, SmtpView};
 use crate::services::two_factor::{Enrolment, Status};
 use crate::services::ServiceError;
@@ -35,6 +35,16 @@ struct AboutPage<'a> {
     db: String,
     wal: String,
     free: String,
+    /// Each CTI function's name and how much of it is used.
+    licences: Vec<(&'static str, String)>,
+}
+
+/// How much of a CTI function's licence is used, as people read it.
+fn licence_usage(t: Tr, l: &LicenceUse) -> String {
+    match l.count {
+        Some(n) => t.f("licence.in_use_of", "n", &l.in_use.to_string()).replace("{count}", &n.to_string()),
+        None => t.f("licence.in_use", "n", &l.in_use.to_string()),
+    }
 }
 
 /// Bytes as people read them: 1.4 MiB.
@@ -70,6 +80,7 @@ pub async fn about(State(state): State<HttpState>, admin: Administrator) -> Resu
         db: size(v.db_bytes),
         wal: size(v.wal_bytes),
         free: v.free_bytes.map(size).unwrap_or_else(|| "—".to_owned()),
+        licences: v.licences.iter().map(|l| (l.function.key(), licence_usage(who.tr, l))).collect(),
         v,
     };
     render(page)
@@ -122,6 +133,8 @@ struct EmployeePage<'a> {
     caller_ids: String,
     rights: Vec<(&'static str, &'static str)>,
     restrictions: Vec<(&'static str, &'static str)>,
+    /// Each CTI function: its code, its name, whether he holds it, its use.
+    licences: Vec<(&'static str, &'static str, bool, String)>,
     /// A temporary password just given: shown this once.
     temporary: String,
     notice: String,
@@ -180,12 +193,21 @@ async fn employee_page_with(
             )
         })
         .collect();
+    let licences = v
+        .licences
+        .iter()
+        .map(|l| {
+            let f = l.function;
+            (f.code(), f.key(), v.employee.licences.contains(&f), licence_usage(who.tr, l))
+        })
+        .collect();
     let page = EmployeePage {
         t: who.tr,
         layout: &who.profile.layout,
         csrf: &who.session.csrf,
         who: who.heading(),
         caller_ids: v.caller_ids.join("\n"),
+        licences,
         v,
         rights,
         restrictions,
@@ -226,6 +248,7 @@ pub async fn save_employee(
         caller_ids: f.raw("caller_ids"),
         manages: f.all("manages"),
         recordings: f.on("recordings"),
+        licences: f.all("licence"),
     };
     let tr = admin.who.tr;
     match state.services.employees.save(&admin.actor, &ext, change).await {

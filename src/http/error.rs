@@ -122,6 +122,7 @@ pub fn exchange_code(x: Exchange) -> &'static str {
 /// What people read when a request is refused by a rule.
 pub fn message(t: Tr, i: &Invalid) -> String {
     use crate::domain::certificate::CertProblem;
+    use crate::domain::licence::LicenceProblem;
     use crate::domain::mail::SmtpProblem;
     let key = match i {
         Invalid::Number(_) => "forwarding.bad_number",
@@ -129,6 +130,11 @@ pub fn message(t: Tr, i: &Invalid) -> String {
         Invalid::Profile(ProfileProblem::BadEmail) => "settings.bad_email",
         Invalid::Profile(ProfileProblem::PasswordNeeded) => "settings.password_needed",
         Invalid::Employee(p) => employee_key(*p),
+        Invalid::Licence(LicenceProblem::Exhausted(f)) => {
+            return t.f("licence.exhausted", "function", t.t(f.key()));
+        }
+        Invalid::Licence(LicenceProblem::Unknown) => "licence.unknown",
+        Invalid::Licence(LicenceProblem::NoSuchFunction) => "employee.bad_choice",
         Invalid::Department(DepartmentProblem::NoName) => "employee.no_name",
         Invalid::Department(DepartmentProblem::TooLong) => "settings.too_long",
         Invalid::Department(DepartmentProblem::Exists) => "department.exists",

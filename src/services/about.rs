@@ -1,10 +1,12 @@
 //! The administrator's "About" page (SPEC A1): what runs here and how it fares:
 //! the firmware and protocol versions, the board, the core and its link, the
-//! uptime, and the storage (database, write-ahead log, free flash).
+//! uptime, the storage (database, write-ahead log, free flash), and the CTI
+//! licences the core reports with how many of each are given.
 
+use super::employees::{licence_use, LicenceUse};
 use super::{Context, ServiceError};
 use crate::domain::access::{Action, Actor, Target};
-use crate::hal::proto::NEWEST_VERSION;
+use crate::hal::proto::{BoardIdentity, NEWEST_VERSION};
 use crate::system::files;
 
 #[derive(Clone)]
@@ -25,12 +27,16 @@ pub struct AboutView {
     pub core_kind: &'static str,
     pub core_up: bool,
     pub core_connects: u64,
+    /// The core's model, serial and firmware, as it said in its hello.
+    pub core_identity: Option<BoardIdentity>,
     pub uptime_secs: i64,
     pub db_bytes: u64,
     pub wal_bytes: u64,
     /// `None` when the file system does not say.
     pub free_bytes: Option<u64>,
     pub schema_version: i64,
+    /// Each CTI function: how many extensions hold it of the core's count.
+    pub licences: Vec<LicenceUse>,
 }
 
 impl About {
@@ -54,11 +60,13 @@ impl About {
             core_kind: core.kind,
             core_up: self.ctx.core.health().is_up(),
             core_connects: core.connects,
+            core_identity: core.identity,
             uptime_secs: (self.ctx.clock.now() - board.started).max(0),
             db_bytes,
             wal_bytes,
             free_bytes: files::free_bytes(&board.data_dir).ok(),
             schema_version: self.ctx.store.schema_version().await?,
+            licences: licence_use(&self.ctx).await?,
         })
     }
 }

@@ -12,9 +12,11 @@ use crate::domain::account::{
     check_department, check_employee, DepartmentProblem, EmployeeProblem, MAX_CALLER_IDS,
 };
 use crate::domain::journal::{Change, Topic, OFF, ON};
+use crate::domain::licence::{self, count_of, Counts, CtiFunction};
 use crate::domain::number::to_dial;
 use crate::domain::phonebook::PublicRight;
 use crate::domain::program::Restriction;
+use crate::hal::{Command, Reply};
 use crate::store::org::{Employee, EmployeeSaved};
 
 #[derive(Clone)]
@@ -35,6 +37,42 @@ pub struct EmployeeView {
     pub employee: Employee,
     pub caller_ids: Vec<String>,
     pub departments: Vec<(i64, String)>,
+    /// Every CTI function with how many extensions hold it and the core's count.
+    pub licences: Vec<LicenceUse>,
+}
+
+/// One CTI function: how many extensions hold it, and how many the core's
+/// licences allow (`None` while the core does not say).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LicenceUse {
+    pub function: CtiFunction,
+    pub in_use: u32,
+    pub count: Option<u16>,
+}
+
+/// The CTI licences the core reports: `None` when it does not say (the link is
+/// down, or the core is older than protocol version 3).
+pub(super) async fn core_licences(ctx: &Context) -> Option<Counts> {
+    match ctx.core.command(Command::Licences).await {
+        Ok(Reply::Licences { list }) => {
+            Some(list.into_iter().map(|l| (l.function.into(), l.count)).collect())
+        }
+        Ok(_) | Err(_) => None,
+    }
+}
+
+/// Every CTI function's use against the core's counts.
+pub(super) async fn licence_use(ctx: &Context) -> Result<Vec<LicenceUse>, ServiceError> {
+    let held = ctx.store.licences_in_use().await?;
+    let counts = core_licences(ctx).await;
+    Ok(CtiFunction::ALL
+        .into_iter()
+        .map(|function| LicenceUse {
+            function,
+            in_use: held.iter().filter(|(f, _)| *f == function).map(|(_, n)| *n).sum(),
+            count: counts.as_ref().map(|c| count_of(c, function)),
+        })
+        .collect())
 }
 
 /// The employee's page as sent: words as typed.
@@ -54,6 +92,8 @@ pub struct EmployeeChange {
     /// The ids of the departments he manages.
     pub manages: Vec<String>,
     pub recordings: bool,
+    /// The codes of the CTI functions he may use.
+    pub licences: Vec<String>,
 }
 
 fn invalid(p: EmployeeProblem) -> ServiceError {
@@ -79,7 +119,8 @@ impl Employees {
         let employee = self.ctx.store.employee(ext).await?.ok_or(ServiceError::NotFound)?;
         let caller_ids = self.ctx.store.caller_ids(ext).await?;
         let departments = self.ctx.store.departments().await?;
-        Ok(EmployeeView { employee, caller_ids, departments })
+        let licences = licence_use(&self.ctx).await?;
+        Ok(EmployeeView { employee, caller_ids, departments, licences })
     }
 
     #[tracing::instrument(name = "service", skip_all, fields(call = "employees.save", actor = %actor.label(), via = actor.via.code(), extension = %ext))]
@@ -131,6 +172,12 @@ impl Employees {
         if caller_ids.len() > MAX_CALLER_IDS {
             return Err(invalid(EmployeeProblem::BadCallerId));
         }
+        let licences = licence::parse_list(c.licences.iter().map(String::as_str))?;
+        // The core is asked only when a function is added.
+        let counts = match licences.iter().any(|f| !old.licences.contains(f)) {
+            true => core_licences(&self.ctx).await,
+            false => None,
+        };
         let new = Employee {
             number: old.number.clone(),
             name: name.to_owned(),
@@ -143,12 +190,14 @@ impl Employees {
             restriction,
             manages,
             recordings: c.recordings,
+            licences,
         };
         let old_ids = self.ctx.store.caller_ids(ext).await?;
         let list = employee_changes(&old, &new, &old_ids, &caller_ids);
         let changes = Context::changes(actor, list);
-        match self.ctx.store.save_employee(new, caller_ids, changes, self.ctx.clock.now()).await? {
+        match self.ctx.store.save_employee(new, caller_ids, counts, changes, self.ctx.clock.now()).await? {
             EmployeeSaved::Saved => {}
+            EmployeeSaved::Licence(p) => return Err(p.into()),
             EmployeeSaved::NoSuchExtension => return Err(ServiceError::NotFound),
             EmployeeSaved::LastAdministrator => return Err(invalid(EmployeeProblem::LastAdministrator)),
         }
@@ -228,7 +277,8 @@ fn employee_changes(old: &Employee, new: &Employee, old_ids: &[String], new_ids:
     let flag = |b: bool| if b { ON } else { OFF }.to_owned();
     let dept = |d: Option<i64>| d.map(|d| d.to_string()).unwrap_or_default();
     let ids = |m: &[i64]| m.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
-    let fields: [(Topic, &'static str, String, String); 11] = [
+    let functions = |l: &[CtiFunction]| l.iter().map(|f| f.code()).collect::<Vec<_>>().join(", ");
+    let fields: [(Topic, &'static str, String, String); 12] = [
         (Topic::Profile, "name", old.name.clone(), new.name.clone()),
         (Topic::Profile, "comment", old.comment.clone(), new.comment.clone()),
         (Topic::Profile, "email", old.email.clone(), new.email.clone()),
@@ -245,6 +295,7 @@ fn employee_changes(old: &Employee, new: &Employee, old_ids: &[String], new_ids:
         (Topic::Rights, "caller_ids", old_ids.join(", "), new_ids.join(", ")),
         (Topic::Rights, "manages", ids(&old.manages), ids(&new.manages)),
         (Topic::Rights, "recordings", flag(old.recordings), flag(new.recordings)),
+        (Topic::Rights, "licences", functions(&old.licences), functions(&new.licences)),
     ];
     fields
         .into_iter()

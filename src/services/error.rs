@@ -60,6 +60,8 @@ pub enum Invalid {
     Employee(#[from] EmployeeProblem),
     #[error("department: {0}")]
     Department(#[from] DepartmentProblem),
+    #[error("licences: {0}")]
+    Licence(#[from] crate::domain::licence::LicenceProblem),
     #[error("installer: {0}")]
     Installer(#[from] crate::services::installer::InstallerProblem),
     #[error("certificate: {0}")]
@@ -118,6 +120,12 @@ impl From<Refusal> for ServiceError {
 impl From<ForwardingProblem> for ServiceError {
     fn from(p: ForwardingProblem) -> Self {
         ServiceError::Invalid(Invalid::Forwarding(p))
+    }
+}
+
+impl From<crate::domain::licence::LicenceProblem> for ServiceError {
+    fn from(p: crate::domain::licence::LicenceProblem) -> Self {
+        ServiceError::Invalid(Invalid::Licence(p))
     }
 }
 

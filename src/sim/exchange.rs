@@ -14,7 +14,8 @@ use crate::domain::number::{dial_on_behalf, is_dialable};
 use crate::domain::program::ExtensionProgram;
 use crate::domain::routing::{self, CallerInfo, Decision, LineCondition};
 use crate::hal::proto::{
-    Announcement, CallId, Command, ErrorKind, Event, LineInfo, LineState, Progress, Reply,
+    Announcement, CallId, Command, CtiFunction, ErrorKind, Event, Licence, LineInfo, LineState, Progress,
+    Reply,
 };
 
 /// Unacknowledged CDRs the core keeps; beyond this the oldest are dropped and counted.
@@ -26,6 +27,15 @@ pub const ANNOUNCEMENTS: &[(u16, &str)] = &[
     (2, "The subscriber is away; please call again later"),
     (3, "The subscriber is on holiday"),
     (4, "The office is closed"),
+];
+
+/// The CTI licences this exchange holds unless told otherwise: how many
+/// extensions may use each function.
+pub const LICENCES: &[(CtiFunction, u16)] = &[
+    (CtiFunction::Dialer, 32),
+    (CtiFunction::Popups, 32),
+    (CtiFunction::Monitor, 16),
+    (CtiFunction::CallControl, 8),
 ];
 
 /// Seconds an extension rings before the no-answer rules apply, unless programmed.
@@ -143,6 +153,8 @@ pub struct Exchange {
     woken: Vec<(String, u16)>,
     /// The board's time zone: wake-up times are local times.
     time_zone: jiff::tz::TimeZone,
+    /// The CTI licences it reports.
+    licences: Vec<Licence>,
 }
 
 impl Exchange {
@@ -172,6 +184,7 @@ impl Exchange {
             endings: std::collections::VecDeque::new(),
             unacked: VecDeque::new(),
             dropped_cdrs: 0,
+            licences: LICENCES.iter().map(|&(function, count)| Licence { function, count }).collect(),
             woken: Vec::new(),
             time_zone: jiff::tz::TimeZone::UTC,
         }
@@ -304,6 +317,7 @@ impl Exchange {
                     .map(|(ext, l)| LineInfo { ext: ext.clone(), state: self.state_of(ext, l) });
                 Ok(Reply::Snapshot { lines: lines.collect() })
             }
+            Command::Licences => Ok(Reply::Licences { list: self.licences.clone() }),
             Command::Announcements => Ok(Reply::Announcements {
                 list: ANNOUNCEMENTS
                     .iter()
@@ -311,6 +325,11 @@ impl Exchange {
                     .collect(),
             }),
         }
+    }
+
+    /// A licence file entered at the exchange: these counts from now on.
+    pub fn set_licences(&mut self, licences: Vec<Licence>) {
+        self.licences = licences;
     }
 
     fn known(&self, ext: &str) -> Result<(), ErrorKind> {

@@ -183,7 +183,12 @@ impl SimCore {
 
 impl SwitchCore for SimCore {
     fn describe(&self) -> crate::hal::CoreInfo {
-        crate::hal::CoreInfo { kind: "simulator", protocol: None, connects: 0 }
+        crate::hal::CoreInfo {
+            kind: "simulator",
+            protocol: None,
+            connects: 0,
+            identity: Some(server::identity()),
+        }
     }
 
     fn command(&self, command: Command) -> BoxFuture<'_, Result<Reply, CoreError>> {

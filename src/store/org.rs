@@ -5,6 +5,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::journal::{self, Changes};
 use super::{Store, StoreError};
+use crate::domain::licence::{self, CtiFunction, LicenceProblem};
 use crate::domain::phonebook::PublicRight;
 use crate::domain::program::Restriction;
 
@@ -29,13 +30,15 @@ pub enum EmployeeSaved {
     NoSuchExtension,
     /// Nothing was written: this was the last administrator.
     LastAdministrator,
+    /// Nothing was written: the licences asked for are not to be had.
+    Licence(LicenceProblem),
 }
 
 const EMPLOYEE: &str =
     "SELECT e.number, e.name, e.comment, e.email, e.department_id, e.is_admin, e.public_book,
         e.mobile_number, coalesce(s.restriction, 'none'),
         (SELECT group_concat(m.department_id) FROM manager_department m WHERE m.extension = e.number),
-        e.recordings
+        e.recordings, e.licences
      FROM extension e LEFT JOIN extension_services s ON s.extension = e.number";
 
 fn employee_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Employee> {
@@ -59,7 +62,36 @@ fn employee_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Employee> {
             .filter_map(|d| d.parse().ok())
             .collect(),
         recordings: r.get(10)?,
+        licences: read_licences(&r.get::<_, String>(11)?).ok_or_else(|| bad(11, "licences"))?,
     })
+}
+
+/// An extension's CTI functions as stored: a JSON list of their codes.
+fn read_licences(json: &str) -> Option<Vec<CtiFunction>> {
+    let codes: Vec<String> = serde_json::from_str(json).ok()?;
+    licence::parse_list(codes.iter().map(String::as_str)).ok()
+}
+
+fn write_licences(list: &[CtiFunction]) -> String {
+    let codes: Vec<&str> = list.iter().map(|f| f.code()).collect();
+    serde_json::to_string(&codes).unwrap_or_else(|_| "[]".into())
+}
+
+/// How many extensions other than `number` hold each CTI function.
+fn licences_held(c: &Connection, except: &str) -> rusqlite::Result<Vec<(CtiFunction, u32)>> {
+    let mut q = c.prepare_cached(
+        "SELECT j.value, count(*) FROM extension e, json_each(e.licences) j
+         WHERE e.number != ?1 GROUP BY j.value",
+    )?;
+    let rows = q.query_map([except], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?)))?;
+    let mut held = Vec::new();
+    for row in rows {
+        let (code, n) = row?;
+        if let Some(f) = CtiFunction::from_code(&code) {
+            held.push((f, n));
+        }
+    }
+    Ok(held)
 }
 
 /// The departments `number` manages, by id.
@@ -75,12 +107,15 @@ fn write_employee(
     c: &Connection,
     e: &Employee,
     caller_ids: &[String],
+    counts: Option<&licence::Counts>,
     now: i64,
 ) -> rusqlite::Result<EmployeeSaved> {
-    let was_admin: Option<bool> = c
-        .query_row("SELECT is_admin FROM extension WHERE number = ?1", [&e.number], |r| r.get(0))
+    let was: Option<(bool, String)> = c
+        .query_row("SELECT is_admin, licences FROM extension WHERE number = ?1", [&e.number], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .optional()?;
-    let Some(was_admin) = was_admin else { return Ok(EmployeeSaved::NoSuchExtension) };
+    let Some((was_admin, held)) = was else { return Ok(EmployeeSaved::NoSuchExtension) };
     if was_admin && !e.is_admin {
         let admins: i64 =
             c.query_row("SELECT count(*) FROM extension WHERE is_admin = 1", [], |r| r.get(0))?;
@@ -88,9 +123,17 @@ fn write_employee(
             return Ok(EmployeeSaved::LastAdministrator);
         }
     }
+    // Counted in the writer's job, so two administrators cannot both take the last licence.
+    let others = licences_held(c, &e.number)?;
+    let held = read_licences(&held).unwrap_or_default();
+    let others = |f| others.iter().filter(|(g, _)| *g == f).map(|(_, n)| *n).sum();
+    if let Err(p) = licence::check_grant(&held, &e.licences, others, counts) {
+        return Ok(EmployeeSaved::Licence(p));
+    }
     c.execute(
         "UPDATE extension SET name = ?2, comment = ?3, email = ?4, department_id = ?5, is_admin = ?6,
-         public_book = ?7, mobile_number = ?8, updated_at = ?9, recordings = ?10 WHERE number = ?1",
+         public_book = ?7, mobile_number = ?8, updated_at = ?9, recordings = ?10, licences = ?11
+         WHERE number = ?1",
         params![
             e.number,
             e.name,
@@ -101,7 +144,8 @@ fn write_employee(
             e.public_right.code(),
             e.mobile,
             now,
-            e.recordings
+            e.recordings,
+            write_licences(&e.licences)
         ],
     )?;
     c.execute(
@@ -235,16 +279,17 @@ impl Store {
 
     /// Stores an administrator's change of an employee in one job, with its
     /// caller IDs and journal entries, unless it would leave the exchange
-    /// without an administrator.
+    /// without an administrator or give a CTI function beyond the core's `counts`.
     pub async fn save_employee(
         &self,
         e: Employee,
         caller_ids: Vec<String>,
+        counts: Option<licence::Counts>,
         changes: Changes,
         now: i64,
     ) -> Result<EmployeeSaved, StoreError> {
         self.write(move |c| {
-            let saved = write_employee(c, &e, &caller_ids, now)?;
+            let saved = write_employee(c, &e, &caller_ids, counts.as_ref(), now)?;
             if saved == EmployeeSaved::Saved {
                 journal::record(c, &e.number, &changes.by, &changes.list, now)?;
             }
@@ -288,6 +333,11 @@ impl Store {
             Ok(())
         })
         .await
+    }
+
+    /// How many extensions hold each CTI function.
+    pub async fn licences_in_use(&self) -> Result<Vec<(CtiFunction, u32)>, StoreError> {
+        self.read(|c| licences_held(c, "")).await
     }
 
     /// Moves an extension of the unassigned pool into `department`, with its

@@ -57,6 +57,7 @@ https_only = {https_only}
 
 [core]
 link = "{link}"
+{core_extra}
 {watchdog}
 {smtp}
 "#,
@@ -66,6 +67,7 @@ link = "{link}"
         https_only = option(extra, "https_only").unwrap_or("true"),
         watchdog = section(extra, "watchdog_block"),
         link = option(extra, "link").unwrap_or("sim"),
+        core_extra = section(extra, "core_block"),
         smtp = section(extra, "smtp_block"),
     )
 }
