@@ -12,11 +12,12 @@ use crate::hal::client::{Resync, WireCore};
 use crate::hal::proto::Licence;
 use crate::hal::transport::Endpoint;
 use crate::hal::{LinkHealth, SwitchCore};
-use crate::http::listen::{self, BoundInterface};
+use crate::http::listen::{self, BoundInterface, Side};
 use crate::http::tls::DeviceIdentity;
 use crate::http::{self, HttpState};
 use crate::services::auth::Auth;
 use crate::services::bus::Bus;
+use crate::services::exposure::{self, Exposure, Switches};
 use crate::services::intake;
 use crate::services::mail::{Mailer, PostOffice};
 use crate::services::reset::Reset;
@@ -89,7 +90,13 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<(), AppError> {
         tokio::spawn(intake::run(core.clone(), store.clone(), bus.clone(), clock.clone(), shutdown.clone()));
 
     let secret = setup_secret(&store, &data_dir).await?;
-    print_banner(&config, &interfaces, secret.as_deref());
+    let board_switches = Switches {
+        https_only: config.tls.https_only,
+        wan_webcti: config.wan.as_ref().is_some_and(|w| w.webcti_on(false)),
+    };
+    let has_wan = interfaces.iter().any(|i| i.side == Side::Wan);
+    let exposure = Exposure::new(exposure::load(&store, board_switches).await?, has_wan);
+    print_banner(&config, &interfaces, exposure.switches(), secret.as_deref());
 
     let watchdog_task = match (dog, &config.watchdog) {
         (Some(dog), Some(w)) => Some(tokio::spawn(feed_watchdog(
@@ -128,6 +135,7 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<(), AppError> {
         .with_outside_prefix(&config.core.outside_prefix)
         .with_mail(post, config.smtp.clone())
         .with_certificates(slot, data_dir.join(crate::http::tls::TLS_DIR))
+        .with_exposure(exposure)
         .with_board(BoardInfo {
             name: config.board.name.clone(),
             hostname: config.board.hostname.clone(),
@@ -139,7 +147,7 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<(), AppError> {
                 .collect(),
         });
     let services = Services::new(ctx, auth, reset, config.paths.data_dir.clone());
-    let state = HttpState { services, https_only: config.tls.https_only };
+    let state = HttpState { services };
     http::serve(interfaces, tls, state, shutdown, Duration::from_secs(config.service.drain_secs)).await;
 
     // The stop: the store closes last among the writers, then the watchdog is disarmed.
@@ -292,7 +300,7 @@ async fn setup_secret(store: &Store, data_dir: &Path) -> Result<Option<String>, 
     Ok(Some(secret))
 }
 
-fn print_banner(config: &Config, interfaces: &[BoundInterface], secret: Option<&str>) {
+fn print_banner(config: &Config, interfaces: &[BoundInterface], switches: Switches, secret: Option<&str>) {
     println!(
         "webcti {} on board {:?} ({}), data in {}",
         env!("CARGO_PKG_VERSION"),
@@ -301,10 +309,11 @@ fn print_banner(config: &Config, interfaces: &[BoundInterface], secret: Option<&
         config.paths.data_dir.display()
     );
     for i in interfaces {
-        let note = if i.webcti { "" } else { "  (WebCTI off)" };
+        let on = i.side == Side::Lan || switches.wan_webcti;
+        let note = if on { "" } else { "  (WebCTI off)" };
         println!("  {}  https://{}/{}", i.side.label(), i.https_addr(), note);
         if let Some(http) = i.http_addr() {
-            let what = if config.tls.https_only { "  (redirects to HTTPS)" } else { "" };
+            let what = if switches.https_only { "  (redirects to HTTPS)" } else { "" };
             println!("  {}  http://{}/{}", i.side.label(), http, what);
         }
     }

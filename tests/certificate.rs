@@ -92,3 +92,56 @@ fn write(dir: &std::path::Path, pem: &str) -> std::path::PathBuf {
     std::fs::write(&path, pem).expect("write");
     path
 }
+
+#[test]
+fn https_only_and_webcti_on_the_wan_are_switched_live_and_survive_a_restart() {
+    use support::client::get_plain;
+    let dir = tempfile::tempdir().expect("tempdir");
+    seeded_db(&dir.path().join("data"));
+    // The board file's defaults: HTTPS only, WebCTI off on the WAN.
+    let svc = Service::start(dir.path(), "");
+    assert_eq!(get_plain(svc.lan_http, "/").expect("plain GET").status, 308);
+    assert_eq!(svc.client().get(svc.wan_https, "/").expect("WAN GET").status, 403);
+    let mut admin = Browser::new(svc.client(), svc.lan_https);
+    assert_eq!(admin.login("120", "secret-120").status, 303);
+    let page = admin.get("/admin/tls");
+    assert!(page.header("strict-transport-security").is_some(), "HSTS in HTTPS-only mode");
+    assert!(
+        page.body.contains("id=\"https_only\" checked") && !page.body.contains("id=\"wan_webcti\" checked")
+    );
+
+    let saved = admin.post("/admin/tls", &[("action", "exposure"), ("wan_webcti", "1")]);
+    assert_eq!(saved.status, 200, "{}", saved.body);
+    assert!(saved.body.contains("in force from the next request"), "{}", saved.body);
+    assert_eq!(saved.header("strict-transport-security"), None, "no HSTS once HTTPS-only is off");
+    // No restart: plain HTTP serves the portal, the WAN answers with it.
+    let plain = get_plain(svc.lan_http, "/").expect("plain GET");
+    assert_eq!(plain.status, 200);
+    assert!(plain.body.contains("name=\"password\""), "the login page over HTTP");
+    assert_eq!(svc.client().get(svc.wan_https, "/").expect("WAN GET").status, 200);
+
+    // A subscriber cannot switch them.
+    let mut anna = Browser::new(svc.client(), svc.lan_https);
+    anna.login("100", "secret-100");
+    anna.get("/settings");
+    assert_eq!(anna.post("/admin/tls", &[("action", "exposure"), ("https_only", "1")]).status, 403);
+    assert_eq!(svc.client().get(svc.wan_https, "/").expect("WAN GET").status, 200);
+
+    // Through a restart the stored switches hold, over the board file's.
+    let (status, _) = svc.stop();
+    assert!(status.success());
+    let svc = Service::start(dir.path(), "");
+    assert!(
+        !svc.stdout.iter().any(|l| l.contains("WebCTI off") || l.contains("redirects to HTTPS")),
+        "{:?}",
+        svc.stdout
+    );
+    assert_eq!(get_plain(svc.lan_http, "/").expect("plain GET").status, 200);
+    assert_eq!(svc.client().get(svc.wan_https, "/").expect("WAN GET").status, 200);
+    let mut admin = Browser::new(svc.client(), svc.lan_https);
+    assert_eq!(admin.login("120", "secret-120").status, 303);
+    admin.get("/admin/tls");
+    assert_eq!(admin.post("/admin/tls", &[("action", "exposure"), ("https_only", "1")]).status, 200);
+    assert_eq!(get_plain(svc.lan_http, "/login").expect("plain GET").status, 308);
+    assert_eq!(svc.client().get(svc.wan_https, "/").expect("WAN GET").status, 403);
+}

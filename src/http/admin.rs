@@ -19,6 +19,7 @@ use crate::domain::phonebook::PublicRight;
 use crate::domain::program::Restriction;
 use crate::services::about::AboutView;
 use crate::services::employees::{Department, EmployeeChange, EmployeeList, EmployeeView, LicenceUse};
+use crate::services::exposure::{ExposureView, Switches};
 use crate::services::smtp::{SmtpChange, SmtpView};
 use crate::services::two_factor::{Enrolment, Status};
 use crate::services::ServiceError;
@@ -577,6 +578,7 @@ struct TlsPage<'a> {
     csrf: &'a str,
     who: String,
     uploaded: bool,
+    exposure: ExposureView,
     notice: String,
     error: String,
 }
@@ -589,12 +591,14 @@ async fn tls_page(
 ) -> Result<Response, HttpError> {
     let who = &admin.who;
     let uploaded = state.services.certificates.uploaded(&admin.actor).map_err(|e| who.error(e))?;
+    let exposure = state.services.exposure.view(&admin.actor).map_err(|e| who.error(e))?;
     let page = TlsPage {
         t: who.tr,
         layout: &who.profile.layout,
         csrf: &who.session.csrf,
         who: who.heading(),
         uploaded,
+        exposure,
         notice,
         error,
     };
@@ -606,20 +610,24 @@ pub async fn tls(State(state): State<HttpState>, admin: Administrator) -> Result
     tls_page(&admin, &state, String::new(), String::new()).await
 }
 
-/// `POST /admin/tls`: serve an uploaded chain and key, or the device's own again.
+/// `POST /admin/tls`: serve an uploaded chain and key, or the device's own
+/// again; or set HTTPS-only mode and WebCTI on the WAN.
 pub async fn change_tls(
     State(state): State<HttpState>,
     AdminPosted { admin, fields: f }: AdminPosted,
 ) -> Result<Response, HttpError> {
     let t = admin.who.tr;
     let certs = &state.services.certificates;
-    let done = if f.one("action") == "device" {
-        certs.use_device(&admin.actor).await
-    } else {
-        certs.upload(&admin.actor, &f.raw("chain"), &f.raw("key")).await
+    let (done, notice) = match f.one("action").as_str() {
+        "device" => (certs.use_device(&admin.actor).await, "tls.served"),
+        "exposure" => {
+            let switches = Switches { https_only: f.on("https_only"), wan_webcti: f.on("wan_webcti") };
+            (state.services.exposure.set(&admin.actor, switches).await, "tls.exposure_saved")
+        }
+        _ => (certs.upload(&admin.actor, &f.raw("chain"), &f.raw("key")).await, "tls.served"),
     };
     match done {
-        Ok(()) => tls_page(&admin, &state, t.t("tls.served").to_owned(), String::new()).await,
+        Ok(()) => tls_page(&admin, &state, t.t(notice).to_owned(), String::new()).await,
         Err(ServiceError::Invalid(i)) => tls_page(&admin, &state, String::new(), message(t, &i)).await,
         Err(e) => Err(admin.who.error(e)),
     }

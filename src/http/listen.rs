@@ -39,14 +39,14 @@ impl Side {
     }
 }
 
-/// One interface's bound sockets and its policy.
+/// One interface's bound sockets. Whether WebCTI answers on the WAN, and
+/// whether plain HTTP redirects, is decided per request
+/// (`services::exposure`).
 #[derive(Debug)]
 pub struct BoundInterface {
     pub side: Side,
     pub https: TcpListener,
     pub http: Option<TcpListener>,
-    /// Whether the WebCTI portal answers on this interface.
-    pub webcti: bool,
 }
 
 impl BoundInterface {
@@ -83,7 +83,7 @@ async fn bind_one(l: &Listener, side: Side) -> Result<BoundInterface, ListenErro
         Some(port) => Some(bind(SocketAddr::new(ip, port), side).await?),
         None => None,
     };
-    Ok(BoundInterface { side, https, http, webcti: l.webcti_on(side == Side::Lan) })
+    Ok(BoundInterface { side, https, http })
 }
 
 async fn bind(addr: SocketAddr, side: Side) -> Result<TcpListener, ListenError> {

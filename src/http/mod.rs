@@ -78,16 +78,18 @@ pub const MAX_HEADERS: usize = 64;
 /// their answer starts at once.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// What request handlers share: the services, and the edge's own policy.
+/// What request handlers share: the services.
 #[derive(Clone)]
 pub struct HttpState {
     pub services: Services,
-    pub https_only: bool,
 }
 
-/// One interface's pool: its permits and who holds them.
+/// One interface's pool: its permits and who holds them. The WAN's pool is
+/// [`OFF_POOL`] while WebCTI is off there, [`WAN_POOL`] while it is on.
 struct Gate {
     pool: Pool,
+    /// The pool in force now, at most `pool`.
+    now: Box<dyn Fn() -> Pool + Send + Sync>,
     permits: Arc<Semaphore>,
     by_address: Mutex<HashMap<IpAddr, usize>>,
 }
@@ -111,9 +113,10 @@ fn address_key(ip: IpAddr) -> IpAddr {
 }
 
 impl Gate {
-    fn new(pool: Pool) -> Arc<Gate> {
+    fn new(pool: Pool, now: impl Fn() -> Pool + Send + Sync + 'static) -> Arc<Gate> {
         Arc::new(Gate {
             pool,
+            now: Box::new(now),
             permits: Arc::new(Semaphore::new(pool.connections)),
             by_address: Mutex::default(),
         })
@@ -123,12 +126,17 @@ impl Gate {
         self.by_address.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Lets a connection from `ip` in, unless that address has its share already.
+    /// Lets a connection from `ip` in, unless that address has its share
+    /// already, or the pool in force is full (`permit` is one more than open).
     fn admit(self: &Arc<Gate>, permit: OwnedSemaphorePermit, ip: IpAddr) -> Option<Admitted> {
         let addr = address_key(ip);
+        let now = (self.now)();
+        if self.open() > now.connections {
+            return None;
+        }
         let mut counts = self.counts();
         let n = counts.entry(addr).or_default();
-        if *n >= self.pool.per_address {
+        if *n >= now.per_address {
             return None;
         }
         *n += 1;
@@ -164,20 +172,19 @@ pub async fn serve(
     let acceptor = TlsAcceptor::from(tls);
     let mut tasks = tokio::task::JoinSet::new();
     let mut gates = Vec::new();
+    let exposure = state.services.exposure.current();
     for iface in interfaces {
         let https_port = iface.https_addr().port();
-        let app = routes::router(state.clone(), iface.webcti);
-        let plain = match state.https_only {
-            true => routes::redirect_router(https_port),
-            false => app.clone(),
-        };
+        let app = routes::router(state.clone(), iface.side);
+        let plain = routes::plain_router(app.clone(), https_port, exposure.clone());
         let side = iface.side.label();
-        let pool = match (iface.webcti, iface.side) {
-            (false, _) => OFF_POOL,
-            (true, Side::Lan) => LAN_POOL,
-            (true, Side::Wan) => WAN_POOL,
+        let gate = match iface.side {
+            Side::Lan => Gate::new(LAN_POOL, || LAN_POOL),
+            Side::Wan => {
+                let exposure = exposure.clone();
+                Gate::new(WAN_POOL, move || if exposure.wan_webcti() { WAN_POOL } else { OFF_POOL })
+            }
         };
-        let gate = Gate::new(pool);
         gates.push(gate.clone());
         tasks.spawn(accept_loop(
             iface.https,
@@ -300,7 +307,8 @@ mod tests {
 
     #[tokio::test]
     async fn an_address_gets_its_share_and_gives_it_back() {
-        let gate = Gate::new(Pool { connections: 10, per_address: 2 });
+        let pool = Pool { connections: 10, per_address: 2 };
+        let gate = Gate::new(pool, move || pool);
         let ip: IpAddr = "10.0.0.5".parse().expect("ip");
         let permit = || gate.permits.clone().try_acquire_owned().expect("permit");
         let first = gate.admit(permit(), ip).expect("first");
@@ -311,5 +319,22 @@ mod tests {
         assert!(gate.admit(permit(), ip).is_some(), "a place given back");
         drop(second);
         assert_eq!(gate.open(), 0, "every permit is back");
+    }
+
+    #[tokio::test]
+    async fn a_smaller_pool_in_force_admits_fewer() {
+        use std::sync::atomic::Ordering;
+        let small = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let flag = small.clone();
+        let gate =
+            Gate::new(WAN_POOL, move || if flag.load(Ordering::Relaxed) { OFF_POOL } else { WAN_POOL });
+        let permit = || gate.permits.clone().try_acquire_owned().expect("permit");
+        let ip = |i: u8| IpAddr::from([10, 0, 0, i]);
+        let mut held: Vec<_> = (0..OFF_POOL.connections as u8).map(|i| gate.admit(permit(), ip(i))).collect();
+        assert!(held.iter().all(Option::is_some));
+        assert!(gate.admit(permit(), ip(200)).is_none(), "the small pool is full");
+        small.store(false, Ordering::Relaxed);
+        held.push(gate.admit(permit(), ip(200)));
+        assert!(held.last().is_some_and(Option::is_some), "the large pool has room");
     }
 }

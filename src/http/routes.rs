@@ -2,17 +2,22 @@
 //! request, the security headers on every response, and the plain-HTTP router
 //! that only redirects to HTTPS.
 
+use std::sync::Arc;
+
 use axum::extract::MatchedPath;
 use axum::http::{header, HeaderMap, Request, Uri};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
+use super::listen::Side;
 use super::HttpState;
 use super::{
     admin, assets, features, forwarding, headers, installer, journal, keys, live, login, manager, phonebook,
     portal, reset, settings, setup,
 };
+use crate::services::exposure::Exposure;
 
 /// Form bodies larger than this are refused before they are read.
 pub const MAX_FORM: usize = 64 * 1024;
@@ -101,82 +106,100 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/static/style.css", Access::Anyone),
 ];
 
-/// The portal for one interface. Where WebCTI is off (the WAN by default), every
-/// request gets a refusal instead.
-pub fn router(state: HttpState, webcti: bool) -> Router {
-    let https_only = state.https_only;
-    let router = if webcti {
-        Router::new()
-            .route("/", get(login::root))
-            .route("/login", post(login::login))
-            .route("/login/code", get(login::code_form).post(login::code))
-            .route("/logout", post(login::logout))
-            .route("/password", get(login::password_form).post(login::set_password))
-            .route("/forgot", get(reset::forgot_form).post(reset::forgot))
-            .route("/reset", get(reset::reset_form).post(reset::reset))
-            .route("/setup", get(setup::setup_form).post(setup::setup))
-            .route("/start", get(portal::start))
-            .route("/start/panels", get(portal::panels))
-            .route("/history", get(portal::history))
-            .route("/voicemail", get(portal::voicemail))
-            .route("/settings", get(settings::settings))
-            .route("/settings/profile", post(settings::save_profile))
-            .route("/settings/app", post(settings::save_app))
-            .route("/call", post(portal::call))
-            .route("/services", get(features::services).post(features::save_services))
-            .route("/forwarding", get(forwarding::forwarding).post(forwarding::save_forwarding))
-            .route("/keys", get(keys::keys))
-            .route("/journal", get(journal::journal))
-            .route("/download/installer", get(installer::download))
-            .route("/phonebook", get(phonebook::list))
-            .route("/phonebook/selection", post(phonebook::selection))
-            .route("/phonebook/group", post(phonebook::new_group))
-            .route("/phonebook/contact", post(phonebook::add))
-            .route("/phonebook/export", get(phonebook::export))
-            .route(
-                "/phonebook/import",
-                post(phonebook::import)
-                    .layer(axum::extract::DefaultBodyLimit::max(phonebook::MAX_IMPORT_BYTES)),
-            )
-            .route("/events", get(live::events))
-            .route("/manager", get(manager::team))
-            .route("/manager/take", post(manager::take))
-            .route("/manager/extension", get(manager::member).post(manager::save_member))
-            .route("/manager/extension/password", post(manager::temporary_password))
-            .route("/manager/journal", get(journal::departments_journal))
-            .route("/manager/2fa", get(admin::manager_two_factor).post(admin::change_manager_two_factor))
-            .route("/admin", get(admin::about))
-            .route("/admin/employees", get(admin::employees))
-            .route("/admin/employee", get(admin::employee).post(admin::save_employee))
-            .route("/admin/employee/password", post(admin::temporary_password))
-            .route("/admin/departments", get(admin::departments).post(admin::change_departments))
-            .route("/admin/journal", get(journal::any_journal))
-            .route("/admin/smtp", get(admin::smtp).post(admin::change_smtp))
-            .route("/admin/tls", get(admin::tls).post(admin::change_tls))
-            .route(
-                "/admin/installer",
-                get(admin::installer).post(admin::upload_installer).layer(
-                    axum::extract::DefaultBodyLimit::max(
-                        crate::services::installer::MAX_BYTES as usize + MAX_FORM,
-                    ),
-                ),
-            )
-            .route("/admin/installer/delete", post(admin::delete_installer))
-            .route("/admin/2fa", get(admin::two_factor).post(admin::change_two_factor))
-            .route("/healthz", get(assets::healthz))
-            .route("/static/{file}", get(assets::asset))
-            .fallback(assets::not_found)
-            .layer(axum::extract::DefaultBodyLimit::max(MAX_FORM))
-            .with_state(state)
-    } else {
-        Router::new().fallback(assets::webcti_off)
-    };
-    router
-        .layer(axum::middleware::map_response(
-            move |r: Response| async move { headers::secure(r, https_only) },
-        ))
+/// The portal for one interface. While WebCTI is off on the WAN (the default),
+/// every request there gets a refusal instead; the switch is read per request.
+pub fn router(state: HttpState, side: Side) -> Router {
+    let exposure = state.services.exposure.current();
+    let portal = Router::new()
+        .route("/", get(login::root))
+        .route("/login", post(login::login))
+        .route("/login/code", get(login::code_form).post(login::code))
+        .route("/logout", post(login::logout))
+        .route("/password", get(login::password_form).post(login::set_password))
+        .route("/forgot", get(reset::forgot_form).post(reset::forgot))
+        .route("/reset", get(reset::reset_form).post(reset::reset))
+        .route("/setup", get(setup::setup_form).post(setup::setup))
+        .route("/start", get(portal::start))
+        .route("/start/panels", get(portal::panels))
+        .route("/history", get(portal::history))
+        .route("/voicemail", get(portal::voicemail))
+        .route("/settings", get(settings::settings))
+        .route("/settings/profile", post(settings::save_profile))
+        .route("/settings/app", post(settings::save_app))
+        .route("/call", post(portal::call))
+        .route("/services", get(features::services).post(features::save_services))
+        .route("/forwarding", get(forwarding::forwarding).post(forwarding::save_forwarding))
+        .route("/keys", get(keys::keys))
+        .route("/journal", get(journal::journal))
+        .route("/download/installer", get(installer::download))
+        .route("/phonebook", get(phonebook::list))
+        .route("/phonebook/selection", post(phonebook::selection))
+        .route("/phonebook/group", post(phonebook::new_group))
+        .route("/phonebook/contact", post(phonebook::add))
+        .route("/phonebook/export", get(phonebook::export))
+        .route(
+            "/phonebook/import",
+            post(phonebook::import).layer(axum::extract::DefaultBodyLimit::max(phonebook::MAX_IMPORT_BYTES)),
+        )
+        .route("/events", get(live::events))
+        .route("/manager", get(manager::team))
+        .route("/manager/take", post(manager::take))
+        .route("/manager/extension", get(manager::member).post(manager::save_member))
+        .route("/manager/extension/password", post(manager::temporary_password))
+        .route("/manager/journal", get(journal::departments_journal))
+        .route("/manager/2fa", get(admin::manager_two_factor).post(admin::change_manager_two_factor))
+        .route("/admin", get(admin::about))
+        .route("/admin/employees", get(admin::employees))
+        .route("/admin/employee", get(admin::employee).post(admin::save_employee))
+        .route("/admin/employee/password", post(admin::temporary_password))
+        .route("/admin/departments", get(admin::departments).post(admin::change_departments))
+        .route("/admin/journal", get(journal::any_journal))
+        .route("/admin/smtp", get(admin::smtp).post(admin::change_smtp))
+        .route("/admin/tls", get(admin::tls).post(admin::change_tls))
+        .route(
+            "/admin/installer",
+            get(admin::installer).post(admin::upload_installer).layer(axum::extract::DefaultBodyLimit::max(
+                crate::services::installer::MAX_BYTES as usize + MAX_FORM,
+            )),
+        )
+        .route("/admin/installer/delete", post(admin::delete_installer))
+        .route("/admin/2fa", get(admin::two_factor).post(admin::change_two_factor))
+        .route("/healthz", get(assets::healthz))
+        .route("/static/{file}", get(assets::asset))
+        .fallback(assets::not_found)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_FORM))
+        .with_state(state);
+    let (off, headers) = (exposure.clone(), exposure);
+    portal
+        .layer(axum::middleware::from_fn(move |req: Request<axum::body::Body>, next: Next| {
+            let on = side == Side::Lan || off.wan_webcti();
+            async move {
+                match on {
+                    true => next.run(req).await,
+                    false => assets::webcti_off().await,
+                }
+            }
+        }))
+        .layer(axum::middleware::map_response(move |r: Response| {
+            let https_only = headers.https_only();
+            async move { headers::secure(r, https_only) }
+        }))
         .layer(axum::middleware::from_fn(within_deadline))
         .layer(axum::middleware::from_fn(in_span))
+}
+
+/// The plain-HTTP listener: in HTTPS-only mode (read per request) every
+/// request is redirected to the HTTPS port, else the portal answers.
+pub fn plain_router(portal: Router, https_port: u16, exposure: Arc<Exposure>) -> Router {
+    portal.layer(axum::middleware::from_fn(move |req: Request<axum::body::Body>, next: Next| {
+        let https_only = exposure.https_only();
+        async move {
+            match https_only {
+                true => headers::secure(redirect_to_https(req.headers(), req.uri(), https_port), false),
+                false => next.run(req).await,
+            }
+        }
+    }))
 }
 
 /// Answers 408 when a request is not answered within [`super::REQUEST_TIMEOUT`]:
@@ -202,12 +225,6 @@ async fn in_span(req: Request<axum::body::Body>, next: axum::middleware::Next) -
 }
 
 /// Plain HTTP in HTTPS-only mode: everything is redirected to the same path over HTTPS.
-pub fn redirect_router(https_port: u16) -> Router {
-    Router::new()
-        .fallback(move |h: HeaderMap, uri: Uri| async move { redirect_to_https(&h, &uri, https_port) })
-        .layer(axum::middleware::map_response(|r: Response| async move { headers::secure(r, false) }))
-}
-
 fn redirect_to_https(h: &HeaderMap, uri: &Uri, https_port: u16) -> Response {
     let host =
         h.get(header::HOST).and_then(|v| v.to_str().ok()).and_then(host_without_port).unwrap_or("localhost");

@@ -21,6 +21,7 @@ pub mod calls;
 pub mod certificate;
 pub mod employees;
 pub mod error;
+pub mod exposure;
 pub mod features;
 pub mod forwarding;
 pub mod history;
@@ -70,6 +71,8 @@ pub struct Context {
     pub(crate) board_smtp: Option<crate::config::Smtp>,
     /// The certificate served, and the directory its files are in.
     pub(crate) certificates: Option<(Arc<certificate::CertSlot>, PathBuf)>,
+    /// HTTPS-only mode and WebCTI on the WAN, as in force now.
+    pub(crate) exposure: Arc<exposure::Exposure>,
 }
 
 /// The board the service runs on, as the board file names it.
@@ -108,7 +111,17 @@ impl Context {
             post,
             board_smtp: None,
             certificates: None,
+            exposure: exposure::Exposure::new(
+                exposure::Switches { https_only: true, wan_webcti: false },
+                false,
+            ),
         }
+    }
+
+    /// HTTPS-only mode and WebCTI on the WAN, switched by the administrator's TLS page.
+    pub fn with_exposure(mut self, exposure: Arc<exposure::Exposure>) -> Context {
+        self.exposure = exposure;
+        self
     }
 
     /// The certificate served, switched by the administrator's TLS page.
@@ -215,6 +228,7 @@ pub struct Services {
     pub team: team::Team,
     pub smtp: smtp::SmtpSettings,
     pub certificates: certificate::Certificates,
+    pub exposure: exposure::Exposures,
     store: Store,
     link: LinkHealth,
     clock: Clock,
@@ -245,6 +259,7 @@ impl Services {
             two_factor: two_factor::TwoFactor::new(ctx.clone(), auth.sessions.clone()),
             team: team::Team::new(ctx.clone(), auth.clone()),
             certificates: certificate::Certificates::new(ctx.clone()),
+            exposure: exposure::Exposures::new(ctx.clone()),
             smtp: smtp::SmtpSettings::new(ctx.clone(), ctx.post.clone(), ctx.board_smtp.clone()),
             setup: Arc::new(setup::Setup::new(
                 ctx.store.clone(),
