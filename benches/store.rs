@@ -218,8 +218,9 @@ async fn main() {
         let start = Instant::now();
         let parsed = webcti::phonebook::parse(csv.as_bytes(), None).expect("parse");
         let parse_t = start.elapsed();
+        let author = webcti::store::journal::Author { actor: "ext:100".into(), via: "web" };
         let out = store
-            .import_contacts("100", webcti::phonebook::BookKind::Private, parsed.contacts, 0)
+            .import_contacts("100", webcti::phonebook::BookKind::Private, parsed.contacts, author, 0)
             .await
             .expect("store")
             .expect("allowed");

@@ -82,11 +82,11 @@ pub async fn seed(store: &Store, hasher: &Hasher, now: i64) -> Result<bool, Demo
                   ,,City Taxi,+48 22 19191,,\r\n\
                   Helen,Baker,Baker & Sons Ltd,+44 20 7946 0303,07700 900303,Customers\r\n";
     if let Ok(parsed) = crate::phonebook::parse(public.as_bytes(), None) {
-        let _ = store.import_contacts("100", BookKind::Public, parsed.contacts, now).await?;
+        let _ = store.import_contacts("100", BookKind::Public, parsed.contacts, demo_author(), now).await?;
     }
     let private = "First Name,Last Name,Mobile Phone,Categories\r\nMarta,Kowalska,601 100 200,Family\r\n";
     if let Ok(parsed) = crate::phonebook::parse(private.as_bytes(), None) {
-        let _ = store.import_contacts("100", BookKind::Private, parsed.contacts, now).await?;
+        let _ = store.import_contacts("100", BookKind::Private, parsed.contacts, demo_author(), now).await?;
     }
     // A week of calls, played on a simulator of its own with a fast clock.
     let exts: Vec<String> = plan.extensions.iter().map(|e| e.number.clone()).collect();
@@ -138,4 +138,10 @@ pub async fn seed(store: &Store, hasher: &Hasher, now: i64) -> Result<bool, Demo
     }
     store.insert_cdrs(cdrs).await?;
     Ok(true)
+}
+
+/// The demo's contacts are the system's doing, as its journal says.
+fn demo_author() -> crate::store::journal::Author {
+    let system = crate::domain::access::Actor::system();
+    crate::store::journal::Author { actor: system.label(), via: system.via.code() }
 }

@@ -151,3 +151,85 @@ fn a_manager_gives_a_temporary_password() {
     let login = again.login("100", temporary);
     assert_eq!(login.header("location"), Some("/password"), "{login:?}");
 }
+
+/// The id of the contact named `name` on a phonebook page.
+fn contact_id(page: &str, name: &str) -> String {
+    let row =
+        page.split("<tr class=\"contact\"").find(|r| r.contains(name)).unwrap_or_else(|| panic!("{page}"));
+    let id = row.split("data-id=\"").nth(1).and_then(|r| r.split('"').next());
+    id.unwrap_or_else(|| panic!("{row}")).to_owned()
+}
+
+#[test]
+fn a_manager_keeps_the_public_book_marks_vips_and_hides_additional_numbers() {
+    let w = world();
+    // 101 has only the right to read the public book, but as a manager he keeps it (M3).
+    let mut m = Browser::new(w.svc.client(), w.svc.lan_https);
+    assert_eq!(m.login("101", "secret-101").status, 303);
+    m.get("/phonebook");
+    let added = m.post(
+        "/phonebook/contact",
+        &[
+            ("book", "public"),
+            ("first_name", "Hans"),
+            ("last_name", "Müller"),
+            ("work", "0221 111 000"),
+            ("mobile", "0170 222 000"),
+            ("home", "0221 333 000"),
+        ],
+    );
+    assert_eq!(added.status, 200, "{}", added.body);
+    let made = m.post("/phonebook/group", &[("name", "Key accounts"), ("public", "1")]);
+    assert_eq!(made.status, 200, "{}", made.body);
+    let id = contact_id(&m.get("/phonebook?view=public").body, "Müller Hans");
+
+    let mut anna = Browser::new(w.svc.client(), w.svc.lan_https);
+    assert_eq!(anna.login("100", "secret-100").status, 303);
+    let before = anna.get("/phonebook?view=public").body;
+    assert!(before.contains("0170 222 000") && !before.contains("class=\"vip\""), "{before}");
+
+    for action in ["vip_on", "hide_on"] {
+        let marked =
+            m.post("/phonebook/selection", &[("action", action), ("contact", &id), ("view", "public")]);
+        assert_eq!(marked.status, 200, "{}", marked.body);
+        assert!(marked.body.contains("1 contacts changed."), "{}", marked.body);
+    }
+    // He still sees every number, and that the others do not.
+    let his = m.get("/phonebook?view=public").body;
+    assert!(his.contains("0170 222 000") && his.contains("additional numbers hidden from others"), "{his}");
+
+    // Anna sees the VIP and the first number only, in the list and in an export.
+    let hers = anna.get("/phonebook?view=public").body;
+    assert!(hers.contains("class=\"vip\"") && hers.contains("0221 111 000"), "{hers}");
+    assert!(!hers.contains("0170 222 000") && !hers.contains("0221 333 000"), "{hers}");
+    assert!(!hers.contains("id=\"vip-on\""), "no marking for a subscriber: {hers}");
+    let csv = anna.get("/phonebook/export?format=csv&view=public").body;
+    assert!(csv.contains("0221 111 000") && !csv.contains("0170 222 000"), "{csv}");
+    // Her attempt to unmark is refused, and the mark stays.
+    let refused =
+        anna.post("/phonebook/selection", &[("action", "vip_off"), ("contact", &id), ("view", "public")]);
+    assert_ne!(refused.status, 200, "{}", refused.body);
+    assert!(anna.get("/phonebook?view=public").body.contains("class=\"vip\""));
+    // The administrator keeps the public book's groups (A4), whatever his own right to it.
+    let mut admin = Browser::new(w.svc.client(), w.svc.lan_https);
+    assert_eq!(admin.login("120", "secret-120").status, 303);
+    admin.get("/phonebook");
+    let made = admin.post("/phonebook/group", &[("name", "Suppliers"), ("public", "1")]);
+    assert_eq!(made.status, 200, "{}", made.body);
+    let groups = anna.get("/phonebook").body;
+    assert!(
+        groups.contains("Suppliers") && groups.contains("Key accounts"),
+        "public groups everybody sees: {groups}"
+    );
+
+    // His journal says what he did to the book.
+    let journal = m.get("/journal?topic=phonebook").body;
+    for (field, old, new) in [
+        ("contact", "—", "Müller Hans (public)"),
+        ("vip", "Müller Hans: off", "Müller Hans: on"),
+        ("hidden_numbers", "Müller Hans: off", "Müller Hans: on"),
+    ] {
+        let cells = format!("<td>{field}</td><td>{old}</td><td>{new}</td>");
+        assert!(journal.contains(&cells), "{cells} missing: {journal}");
+    }
+}

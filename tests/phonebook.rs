@@ -16,6 +16,10 @@ use support::Service;
 
 const NOW: i64 = 1_790_000_000;
 
+fn by(actor: &str) -> webcti::store::journal::Author {
+    webcti::store::journal::Author { actor: actor.into(), via: "web" }
+}
+
 async fn store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(&dir.path().join("webcti.db")).await.expect("store");
@@ -35,8 +39,11 @@ async fn import(
     let parsed = phonebook::parse(bytes, None).expect("a contact file");
     let mut rejected: Vec<(u64, &'static str)> =
         parsed.rejected.iter().map(|r| (r.line, r.problem.key)).collect();
-    let out =
-        store.import_contacts(owner, book, parsed.contacts, NOW).await.expect("store").expect("allowed");
+    let out = store
+        .import_contacts(owner, book, parsed.contacts, by("ext:100"), NOW)
+        .await
+        .expect("store")
+        .expect("allowed");
     rejected.extend(out.rejected.iter().map(|r| (r.line, r.problem.key)));
     rejected.sort();
     (out.added, rejected)
@@ -188,7 +195,7 @@ async fn export_then_import_returns_every_contact_to_its_book() {
         assert_eq!(import(&store, "100", BookKind::Private, private.as_bytes()).await, (1, vec![]));
         let before_public = contacts(&store, "100", View::Public).await;
         let before_private = contacts(&store, "100", View::Private).await;
-        let all = store.export_contacts("100", View::All).await.expect("export");
+        let all = store.export_contacts("100", View::All, true).await.expect("export");
         let file = match format {
             "csv" => phonebook::outlook::export(&all),
             "vcard3" => phonebook::vcard::export(&all, false),
@@ -202,7 +209,7 @@ async fn export_then_import_returns_every_contact_to_its_book() {
             .filter(|e| e.id > 0)
             .map(|e| e.id)
             .collect();
-        assert_eq!(store.delete_contacts("100", ids).await.expect("store"), Ok(3));
+        assert_eq!(store.delete_contacts("100", ids, by("ext:100"), NOW).await.expect("store"), Ok(3));
         assert!(contacts(&store, "100", View::All).await.is_empty());
         // The target book chosen is "private", but the file knows better.
         let (added, rejected) = import(&store, "100", BookKind::Private, &file).await;
@@ -277,14 +284,17 @@ async fn the_public_book_needs_the_right() {
     let seen = contacts(&store, "101", View::Public).await;
     assert_eq!(seen.len(), 1);
     let parsed = phonebook::parse(file.as_bytes(), None).expect("parse");
-    let refused = store.import_contacts("101", BookKind::Public, parsed.contacts, NOW).await.expect("store");
+    let refused = store
+        .import_contacts("101", BookKind::Public, parsed.contacts, by("ext:101"), NOW)
+        .await
+        .expect("store");
     assert!(refused.is_err());
     let id = store.phonebook("101", View::Public, "").await.expect("list")[0].id;
-    assert!(store.delete_contacts("101", vec![id]).await.expect("store").is_err());
+    assert!(store.delete_contacts("101", vec![id], by("ext:101"), NOW).await.expect("store").is_err());
     assert!(store.create_group("101", "Mine", BookKind::Public).await.expect("store").is_err());
     // An export of the public book imported by 101: each row refused by line.
     let export =
-        phonebook::outlook::export(&store.export_contacts("100", View::Public).await.expect("export"));
+        phonebook::outlook::export(&store.export_contacts("100", View::Public, true).await.expect("export"));
     let (added, rejected) = import(&store, "101", BookKind::Private, &export).await;
     assert_eq!((added, rejected), (0, vec![(2, "phonebook.public_read_only")]));
     assert_eq!(contacts(&store, "101", View::Public).await, seen);

@@ -135,6 +135,9 @@ pub enum Target<'a> {
     /// A manager's people as a whole: the list of his departments' extensions
     /// and the pool, and their journal (SPEC M1).
     Team,
+    /// The VIP marks of the public book's contacts and their hidden additional
+    /// numbers (SPEC M3): reading them means seeing the hidden numbers.
+    ContactMarks,
     /// Board-wide settings, accounts, tokens.
     Administration,
 }
@@ -226,7 +229,7 @@ pub fn allowed(actor: &Actor, action: Action, target: Target<'_>) -> Result<(), 
                     _ => Ok(()),
                 }
             }
-            Target::Team if action != Action::Dial => Ok(()),
+            Target::Team | Target::ContactMarks if action != Action::Dial => Ok(()),
             _ => person(ext, *public_book, action, target),
         },
         Who::ApiToken { scopes, .. } => {
@@ -245,7 +248,7 @@ pub fn allowed(actor: &Actor, action: Action, target: Target<'_>) -> Result<(), 
                 Target::Extension { facet, .. } if action == Action::Dial && facet != Facet::Live => {
                     Err(Denied::Scope)
                 }
-                Target::Extension { .. } | Target::Directory | Target::PublicBook => {
+                Target::Extension { .. } | Target::Directory | Target::PublicBook | Target::ContactMarks => {
                     let book_or_list = !matches!(target, Target::Extension { .. });
                     if (action == Action::Dial && book_or_list)
                         || (action != Action::Read && target == Target::Directory)
@@ -303,6 +306,7 @@ fn person(ext: &str, public_book: PublicRight, action: Action, target: Target<'_
             (Action::Change, PublicRight::Edit) => Ok(()),
             _ => Err(Denied::PublicBook),
         },
+        Target::ContactMarks => Err(Denied::PublicBook),
         Target::PrivateBook { owner } if owner == ext && action != Action::Dial => Ok(()),
         Target::PrivateBook { .. } | Target::Team => Err(Denied::NotYours),
         Target::Administration => Err(Denied::AdministratorsOnly),
@@ -510,6 +514,11 @@ mod tests {
                 ["...", "...", "...", "...", "rc.", "rcd", "...", "...", "...", "...", "rcd", "..."],
             ),
             (
+                "contact marks",
+                Target::ContactMarks,
+                ["...", "...", "...", "...", "rc.", "rcd", "r..", "rc.", "...", "...", "rcd", "..."],
+            ),
+            (
                 "administration",
                 Target::Administration,
                 ["...", "...", "...", "...", "...", "rcd", "...", "...", "...", "...", "rcd", "..."],
@@ -536,7 +545,7 @@ mod tests {
             }
         }
         assert!(wrong.is_empty(), "{}", wrong.join("\n"));
-        assert_eq!(checked, 27 * 12 * 3, "every actor, action and target");
+        assert_eq!(checked, 28 * 12 * 3, "every actor, action and target");
     }
 
     #[test]

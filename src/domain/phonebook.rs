@@ -17,6 +17,17 @@ pub enum PublicRight {
 
 codes!(PublicRight { None => "none", Read => "read", Edit => "edit" });
 
+/// What an extension may do with the public book: what the administrator set,
+/// but administrators and managers edit it whatever that is (SPEC A4, M3:
+/// its groups and contacts are theirs to keep).
+pub fn effective_right(set: PublicRight, is_admin: bool, manages: bool) -> PublicRight {
+    if is_admin || manages {
+        PublicRight::Edit
+    } else {
+        set
+    }
+}
+
 /// Where an entry of the list comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
@@ -31,6 +42,27 @@ pub struct Entry {
     pub id: i64,
     pub source: Source,
     pub contact: Contact,
+    /// Marked VIP by a manager (SPEC M3).
+    pub vip: bool,
+    /// Its numbers after the first are shown only to those who may see them.
+    pub hide_extra: bool,
+}
+
+impl Entry {
+    /// The entry as someone who may not see hidden numbers is shown it.
+    pub fn without_hidden(mut self) -> Entry {
+        if self.hide_extra {
+            self.contact.numbers.truncate(1);
+        }
+        self
+    }
+}
+
+/// A mark a manager sets on contacts of the public book.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    Vip(bool),
+    HideExtra(bool),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,3 +118,41 @@ impl Refusal {
 
 /// Entries one list shows at most (a search narrows it); exports take all.
 pub const LIST_LIMIT: usize = 500;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::phonebook::{Number, NumberKind};
+
+    #[test]
+    fn administrators_and_managers_edit_the_public_book() {
+        use PublicRight::*;
+        // (set by the administrator, is an administrator, manages departments, in force)
+        let cases = [
+            (None, false, false, None),
+            (Read, false, false, Read),
+            (Edit, false, false, Edit),
+            (None, true, false, Edit),
+            (Read, false, true, Edit),
+            (None, true, true, Edit),
+        ];
+        for (set, admin, manages, want) in cases {
+            assert_eq!(effective_right(set, admin, manages), want, "{set:?} admin={admin} manages={manages}");
+        }
+    }
+
+    #[test]
+    fn hidden_numbers_leave_the_first() {
+        let number = |n: &str| Number { kind: NumberKind::Work, number: n.into() };
+        let contact = Contact { numbers: vec![number("1"), number("2"), number("3")], ..Default::default() };
+        let entry = |hide_extra| Entry {
+            id: 1,
+            source: Source::Extension,
+            contact: contact.clone(),
+            vip: false,
+            hide_extra,
+        };
+        assert_eq!(entry(true).without_hidden().contact.numbers, vec![number("1")]);
+        assert_eq!(entry(false).without_hidden().contact.numbers.len(), 3);
+    }
+}

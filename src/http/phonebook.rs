@@ -15,7 +15,7 @@ use super::form::{Fields, Posted, Uploaded};
 use super::i18n::Tr;
 use super::session::Subscriber;
 use super::HttpState;
-use crate::domain::phonebook::{Entry, Group, PublicRight, Source, View, LIST_LIMIT};
+use crate::domain::phonebook::{Entry, Group, Mark, PublicRight, Source, View, LIST_LIMIT};
 use crate::phonebook::{BookKind, Contact, Format, Number, NumberKind, Rejected};
 use crate::services::phonebook::{ExportFormat, ImportReport};
 use crate::services::{Invalid, ServiceError};
@@ -78,6 +78,9 @@ pub struct Row {
     pub numbers: Vec<(String, String)>,
     pub groups: String,
     pub email: String,
+    pub vip: bool,
+    /// Its additional numbers are hidden from those who may not see them.
+    pub hidden: bool,
 }
 
 #[derive(Template)]
@@ -97,6 +100,8 @@ struct Page<'a> {
     private_groups: Vec<Group>,
     can_read_public: bool,
     can_edit_public: bool,
+    /// VIP marks and hidden numbers may be set here.
+    may_mark: bool,
     rows: Vec<Row>,
     notice: String,
     error: String,
@@ -128,6 +133,8 @@ fn row(t: Tr, e: &Entry, edit_public: bool) -> Row {
             .collect(),
         groups: e.contact.groups.join(", "),
         email: e.contact.email.clone(),
+        vip: e.vip,
+        hidden: e.hide_extra,
     }
 }
 
@@ -170,6 +177,7 @@ async fn page(
         private_groups,
         can_read_public: book.right != PublicRight::None,
         can_edit_public: edit,
+        may_mark: book.may_mark,
         rows: book.entries.iter().map(|e| row(t, e, edit)).collect(),
         notice,
         error,
@@ -217,7 +225,8 @@ fn list_of(f: &Fields) -> ListQuery {
     ListQuery { view: f.one("view"), id: f.one("id_view"), q: f.one("q") }
 }
 
-/// `POST /phonebook/selection`: delete the selected contacts, or put them into a group.
+/// `POST /phonebook/selection`: delete the selected contacts, put them into a
+/// group, or (a manager) mark them VIP or hide their additional numbers.
 pub async fn selection(
     State(state): State<HttpState>,
     Posted { who, fields: f, .. }: Posted,
@@ -239,6 +248,18 @@ pub async fn selection(
             .group(&who.actor, who.ext(), ids, g)
             .await
             .map(|n| t.f("phonebook.grouped", "n", &n.to_string())),
+        (action @ ("vip_on" | "vip_off" | "hide_on" | "hide_off"), _) => {
+            let mark = match action {
+                "vip_on" => Mark::Vip(true),
+                "vip_off" => Mark::Vip(false),
+                "hide_on" => Mark::HideExtra(true),
+                _ => Mark::HideExtra(false),
+            };
+            books
+                .mark(&who.actor, who.ext(), ids, mark)
+                .await
+                .map(|n| t.f("phonebook.marked", "n", &n.to_string()))
+        }
         _ => Err(crate::domain::phonebook::Refusal::NotYours.into()),
     };
     after(&state, &who, &list, outcome).await

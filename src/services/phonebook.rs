@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use super::{Busy, Context, Invalid, ServiceError};
 use crate::domain::access::{allowed, Action, Actor, Target};
-use crate::domain::phonebook::{Entry, Group, ImportOutcome, PublicRight, Refusal, View, LIST_LIMIT};
+use crate::domain::phonebook::{Entry, Group, ImportOutcome, Mark, PublicRight, Refusal, View, LIST_LIMIT};
 use crate::phonebook::{self, outlook, vcard, BookKind, Contact, Format, Rejected};
 
 #[derive(Clone)]
@@ -35,6 +35,8 @@ impl Drop for Importing {
 #[derive(Debug, Clone)]
 pub struct BookPage {
     pub right: PublicRight,
+    /// He may set VIP marks and hide additional numbers (and sees them).
+    pub may_mark: bool,
     pub departments: Vec<(i64, String)>,
     pub groups: Vec<Group>,
     pub entries: Vec<Entry>,
@@ -99,7 +101,8 @@ impl Phonebook {
         let right = self.right(actor);
         let (departments, groups) = self.ctx.store.phonebook_groups(owner).await?;
         let entries = self.ctx.store.phonebook(owner, view, search).await?;
-        Ok(BookPage { right, departments, groups, entries })
+        let may_mark = sees_hidden(actor);
+        Ok(BookPage { right, may_mark, departments, groups, entries: shown(actor, entries) })
     }
 
     /// The first entries matching `search` (the start page's search).
@@ -112,7 +115,7 @@ impl Phonebook {
         limit: usize,
     ) -> Result<Vec<Entry>, ServiceError> {
         self.ctx.may_do(actor, Action::Read, Target::PrivateBook { owner })?;
-        Ok(self.ctx.store.phonebook_first(owner, View::All, search, limit).await?)
+        Ok(shown(actor, self.ctx.store.phonebook_first(owner, View::All, search, limit).await?))
     }
 
     /// Adds one contact; returns its id.
@@ -126,7 +129,8 @@ impl Phonebook {
     ) -> Result<i64, ServiceError> {
         self.may_change(actor, owner, book)?;
         c.check().map_err(|p| ServiceError::Invalid(Invalid::Contact(p)))?;
-        let id = self.ctx.store.add_contact(owner, book, c, self.ctx.clock.now()).await??;
+        let by = Context::author(actor);
+        let id = self.ctx.store.add_contact(owner, book, c, by, self.ctx.clock.now()).await??;
         Ok(id)
     }
 
@@ -135,7 +139,25 @@ impl Phonebook {
     pub async fn delete(&self, actor: &Actor, owner: &str, ids: Vec<i64>) -> Result<usize, ServiceError> {
         self.may_change(actor, owner, BookKind::Private)?;
         check_selection(&ids)?;
-        Ok(self.ctx.store.delete_contacts(owner, ids).await??)
+        let by = Context::author(actor);
+        Ok(self.ctx.store.delete_contacts(owner, ids, by, self.ctx.clock.now()).await??)
+    }
+
+    /// Marks contacts of the public book VIP, or hides their additional numbers
+    /// (SPEC M3: managers and administrators); journaled. Returns how many changed.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "phonebook.mark", actor = %actor.label(), via = actor.via.code(), owner = %owner))]
+    pub async fn mark(
+        &self,
+        actor: &Actor,
+        owner: &str,
+        ids: Vec<i64>,
+        mark: Mark,
+    ) -> Result<usize, ServiceError> {
+        self.ctx.may_do(actor, Action::Read, Target::PrivateBook { owner })?;
+        self.ctx.may_do(actor, Action::Change, Target::ContactMarks)?;
+        check_selection(&ids)?;
+        let by = Context::author(actor);
+        Ok(self.ctx.store.mark_contacts(owner, ids, mark, by, self.ctx.clock.now()).await??)
     }
 
     /// Puts contacts into a group of their book.
@@ -202,8 +224,11 @@ impl Phonebook {
         rejected.extend(
             refused.into_iter().map(|(line, _)| Rejected::new(line, Refusal::PublicReadOnly.key(), "")),
         );
-        let ImportOutcome { added, unchanged, rejected: refused } =
-            self.ctx.store.import_contacts(owner, book, contacts, self.ctx.clock.now()).await??;
+        let ImportOutcome { added, unchanged, rejected: refused } = self
+            .ctx
+            .store
+            .import_contacts(owner, book, contacts, Context::author(actor), self.ctx.clock.now())
+            .await??;
         rejected_total += refused.len() as u64;
         rejected.extend(refused);
         rejected.sort_by_key(|r| r.line);
@@ -222,12 +247,25 @@ impl Phonebook {
         format: ExportFormat,
     ) -> Result<Vec<u8>, ServiceError> {
         self.ctx.may_do(actor, Action::Read, Target::PrivateBook { owner })?;
-        let contacts = self.ctx.store.export_contacts(owner, view).await?;
+        let contacts = self.ctx.store.export_contacts(owner, view, sees_hidden(actor)).await?;
         Ok(match format {
             ExportFormat::VCard3 => vcard::export(&contacts, false),
             ExportFormat::VCard4 => vcard::export(&contacts, true),
             ExportFormat::OutlookCsv => outlook::export(&contacts),
         })
+    }
+}
+
+/// Whether `actor` sees the additional numbers hidden on public contacts.
+fn sees_hidden(actor: &Actor) -> bool {
+    allowed(actor, Action::Read, Target::ContactMarks).is_ok()
+}
+
+/// Entries as `actor` is shown them.
+fn shown(actor: &Actor, entries: Vec<Entry>) -> Vec<Entry> {
+    match sees_hidden(actor) {
+        true => entries,
+        false => entries.into_iter().map(Entry::without_hidden).collect(),
     }
 }
 

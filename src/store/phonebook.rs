@@ -7,8 +7,11 @@ use std::collections::HashMap;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::journal::{self, Author};
 use super::{Store, StoreError};
+use crate::domain::journal::{Change, Topic, OFF, ON};
 use crate::domain::number::lookup_key;
+use crate::domain::phonebook::{effective_right, Mark};
 use crate::phonebook::{BookKind, Contact, Number, NumberKind, Rejected};
 
 pub use crate::domain::phonebook::{
@@ -90,11 +93,13 @@ impl Store {
     }
 
     /// Adds one contact to the public or the private book.
+    /// Journaled in `owner`'s journal, with `by` as its author.
     pub async fn add_contact(
         &self,
         owner: &str,
         book: BookKind,
         contact: Contact,
+        by: Author,
         now: i64,
     ) -> Result<Result<i64, Refusal>, StoreError> {
         let owner = owner.to_owned();
@@ -106,7 +111,50 @@ impl Store {
             let book_id = book_id(c, &owner, book)?;
             let id = insert(c, book_id, &contact, contact.uid.as_deref().unwrap_or(&uid), now)?;
             set_groups(c, book_id, id, &contact.groups)?;
+            let added = entry_change("contact", String::new(), named(&contact.display_name(), book));
+            journal::record(c, &owner, &by, &[added], now)?;
             Ok(Ok(id))
+        })
+        .await
+    }
+
+    /// Sets a mark on contacts of the public book (SPEC M3), journaled in
+    /// `owner`'s journal: all or nothing. Returns how many changed.
+    pub async fn mark_contacts(
+        &self,
+        owner: &str,
+        ids: Vec<i64>,
+        mark: Mark,
+        by: Author,
+        now: i64,
+    ) -> Result<Result<usize, Refusal>, StoreError> {
+        let owner = owner.to_owned();
+        self.write(move |c| {
+            for id in &ids {
+                match visible_book(c, &owner, CONTACT_BOOK, *id)? {
+                    None => return Ok(Err(Refusal::NotYours)),
+                    Some((_, BookKind::Private)) => return Ok(Err(Refusal::OtherBook)),
+                    Some((_, BookKind::Public)) => {}
+                }
+            }
+            let (column, field, on) = match mark {
+                Mark::Vip(on) => ("vip", "vip", on),
+                Mark::HideExtra(on) => ("hide_extra", "hidden_numbers", on),
+            };
+            let flag = |b: bool| if b { ON } else { OFF };
+            let mut changes = Vec::new();
+            for id in &ids {
+                let name = contact_name(c, *id)?;
+                let sql = format!(
+                    "UPDATE contact SET {column} = ?2, updated_at = ?3 WHERE id = ?1 AND {column} != ?2"
+                );
+                if c.execute(&sql, params![id, on, now])? == 1 {
+                    let old = format!("{name}: {}", flag(!on));
+                    changes.push(entry_change(field, old, format!("{name}: {}", flag(on))));
+                }
+            }
+            journal::record(c, &owner, &by, &changes, now)?;
+            Ok(Ok(changes.len()))
         })
         .await
     }
@@ -117,22 +165,29 @@ impl Store {
         &self,
         owner: &str,
         ids: Vec<i64>,
+        by: Author,
+        now: i64,
     ) -> Result<Result<usize, Refusal>, StoreError> {
         let owner = owner.to_owned();
         self.write(move |c| {
             let edit_public = right(c, &owner)? == PublicRight::Edit;
+            let mut books = Vec::with_capacity(ids.len());
             for id in &ids {
                 match visible_book(c, &owner, CONTACT_BOOK, *id)? {
                     None => return Ok(Err(Refusal::NotYours)),
                     Some((_, BookKind::Public)) if !edit_public => return Ok(Err(Refusal::PublicReadOnly)),
-                    Some(_) => {}
+                    Some((_, kind)) => books.push(kind),
                 }
             }
-            let mut n = 0;
-            for id in &ids {
-                n += c.execute("DELETE FROM contact WHERE id = ?1", [id])?;
+            let mut changes = Vec::new();
+            for (id, book) in ids.iter().zip(books) {
+                let name = contact_name(c, *id)?;
+                if c.execute("DELETE FROM contact WHERE id = ?1", [id])? == 1 {
+                    changes.push(entry_change("contact", named(&name, book), String::new()));
+                }
             }
-            Ok(Ok(n))
+            journal::record(c, &owner, &by, &changes, now)?;
+            Ok(Ok(changes.len()))
         })
         .await
     }
@@ -208,6 +263,7 @@ impl Store {
         owner: &str,
         book: BookKind,
         contacts: Vec<(u64, Contact)>,
+        by: Author,
         now: i64,
     ) -> Result<Result<ImportOutcome, Refusal>, StoreError> {
         let owner = owner.to_owned();
@@ -242,18 +298,30 @@ impl Store {
                 set_groups(c, book_id, id, &contact.groups)?;
                 out.added += 1;
             }
+            // One entry for the file, not one per contact.
+            if out.added > 0 {
+                let added = entry_change("import", String::new(), format!("{} ({})", out.added, book.code()));
+                journal::record(c, &owner, &by, &[added], now)?;
+            }
             Ok(Ok(out))
         })
         .await
     }
 
-    /// The contacts of a view for export, each marked with its book.
-    pub async fn export_contacts(&self, owner: &str, view: View) -> Result<Vec<Contact>, StoreError> {
+    /// The contacts of a view for export, each marked with its book; hidden
+    /// additional numbers only if `with_hidden`.
+    pub async fn export_contacts(
+        &self,
+        owner: &str,
+        view: View,
+        with_hidden: bool,
+    ) -> Result<Vec<Contact>, StoreError> {
         let owner = owner.to_owned();
         self.read(move |c| {
             Ok(list(c, &owner, view, "", usize::MAX)?
                 .into_iter()
                 .filter(|e| e.source != Source::Extension)
+                .map(|e| if with_hidden { e } else { e.without_hidden() })
                 .map(|e| e.contact)
                 .collect())
         })
@@ -310,12 +378,19 @@ fn new_uid() -> Result<String, StoreError> {
 }
 
 pub(super) fn right(c: &Connection, ext: &str) -> rusqlite::Result<PublicRight> {
-    let r: Option<String> =
-        c.query_row("SELECT public_book FROM extension WHERE number = ?1", [ext], |r| r.get(0)).optional()?;
-    Ok(match r.as_deref() {
-        Some("edit") => PublicRight::Edit,
-        Some("read") => PublicRight::Read,
-        _ => PublicRight::None,
+    let r: Option<(String, bool, bool)> = c
+        .query_row(
+            "SELECT public_book, is_admin, EXISTS (SELECT 1 FROM manager_department m WHERE m.extension = e.number)
+             FROM extension e WHERE number = ?1",
+            [ext],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    Ok(match r {
+        Some((set, is_admin, manages)) => {
+            effective_right(PublicRight::from_code(&set).unwrap_or_default(), is_admin, manages)
+        }
+        None => PublicRight::None,
     })
 }
 
@@ -371,6 +446,24 @@ fn visible_book(
         Some((book, kind, Some(o))) if kind == "private" && o == owner => Some((book, BookKind::Private)),
         _ => None,
     })
+}
+
+/// A contact's name as lists show it.
+fn contact_name(c: &Connection, id: i64) -> rusqlite::Result<String> {
+    c.query_row("SELECT first_name, last_name, company FROM contact WHERE id = ?1", [id], |r| {
+        let k =
+            Contact { first_name: r.get(0)?, last_name: r.get(1)?, company: r.get(2)?, ..Default::default() };
+        Ok(k.display_name())
+    })
+}
+
+/// A contact as the journal names it: its name and its book.
+fn named(name: &str, book: BookKind) -> String {
+    format!("{name} ({})", book.code())
+}
+
+fn entry_change(field: &'static str, old: String, new: String) -> Change {
+    Change { topic: Topic::Phonebook, field, old, new }
 }
 
 fn insert(c: &Connection, book_id: i64, k: &Contact, uid: &str, now: i64) -> rusqlite::Result<i64> {
@@ -478,6 +571,8 @@ fn list(c: &Connection, owner: &str, view: View, search: &str, limit: usize) -> 
                     numbers: vec![Number { kind: NumberKind::Work, number }],
                     ..Default::default()
                 },
+                vip: false,
+                hide_extra: false,
             })
         })?;
         for row in rows {
@@ -492,7 +587,8 @@ fn list(c: &Connection, owner: &str, view: View, search: &str, limit: usize) -> 
         View::Extensions | View::Department(_) => return Ok(out),
     };
     let mut stmt = c.prepare_cached(
-        "SELECT c.id, b.kind, c.uid, c.first_name, c.last_name, c.company, c.title, c.email, c.address
+        "SELECT c.id, b.kind, c.uid, c.first_name, c.last_name, c.company, c.title, c.email, c.address,
+                c.vip, c.hide_extra
          FROM contact c JOIN book b ON b.id = c.book_id
          WHERE ((b.kind = 'private' AND b.owner = ?1) OR (b.kind = 'public' AND ?2))
            AND (?3 IS NULL OR b.kind = ?3)
@@ -519,6 +615,8 @@ fn list(c: &Connection, owner: &str, view: View, search: &str, limit: usize) -> 
                 book: Some(book),
                 ..Default::default()
             },
+            vip: r.get(9)?,
+            hide_extra: r.get(10)?,
         })
     })?;
     let mut contacts: Vec<Entry> = rows.collect::<Result<_, _>>()?;
