@@ -86,8 +86,15 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<(), AppError> {
     let link = core.health();
     let bus = Bus::new();
     let clock = ServiceClock::system();
-    let intake =
-        tokio::spawn(intake::run(core.clone(), store.clone(), bus.clone(), clock.clone(), shutdown.clone()));
+    let (phone_tx, phone_rx) = tokio::sync::mpsc::channel(intake::PHONE_QUEUE);
+    let intake = tokio::spawn(intake::run_with(
+        core.clone(),
+        store.clone(),
+        bus.clone(),
+        clock.clone(),
+        Some(phone_tx),
+        shutdown.clone(),
+    ));
 
     let secret = setup_secret(&store, &data_dir).await?;
     let board_switches = Switches {
@@ -147,6 +154,11 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<(), AppError> {
                 .collect(),
         });
     let services = Services::new(ctx, auth, reset, config.paths.data_dir.clone());
+    let phone = tokio::spawn(crate::services::forwarding::take_phone_changes(
+        services.forwarding.clone(),
+        phone_rx,
+        shutdown.clone(),
+    ));
     let state = HttpState { services };
     http::serve(interfaces, tls, state, shutdown, Duration::from_secs(config.service.drain_secs)).await;
 
@@ -157,6 +169,7 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<(), AppError> {
     };
     let _ = retention.await;
     let _ = notify.await;
+    let _ = phone.await;
     // Intake commits what it still holds before the store closes.
     let _ = intake.await;
     store.close().await?;

@@ -506,3 +506,38 @@ fn the_journal_says_who_changed_what() {
     assert_eq!(piotr.login("101", "secret-101").status, 303);
     assert!(piotr.get("/journal").body.contains("Nothing has been changed yet."));
 }
+
+#[test]
+fn a_service_code_keyed_in_at_the_phone_is_stored_and_journaled_as_from_the_phone() {
+    let w = world_with(
+        "INSERT INTO extension_services (extension, restriction, updated_at) VALUES ('101', 'internal', 0)
+         ON CONFLICT (extension) DO UPDATE SET restriction = 'internal';",
+    );
+    w.sim.with(|ex| ex.key_in("100", "*21*0221555123#")).expect("the exchange takes the code");
+    w.svc.wait_log("forwarding changed at the phone", 1);
+    let mut b = Browser::new(w.svc.client(), w.svc.lan_https);
+    assert_eq!(b.login("100", "secret-100").status, 303);
+    let page = b.get("/forwarding").body;
+    assert!(page.contains("value=\"0221555123\""), "the page shows what the phone set: {page}");
+    let journal = b.get("/journal").body;
+    let row = journal
+        .split("<tr>")
+        .find(|r| r.contains("Forward to a number: Always"))
+        .unwrap_or_else(|| panic!("{journal}"));
+    assert!(row.contains("the phone") && row.contains("<td>0221555123</td>"), "{row}");
+
+    w.sim.with(|ex| ex.key_in("100", "*26#")).expect("DND on");
+    w.sim.with(|ex| ex.key_in("100", "#21#")).expect("forwarding off");
+    w.svc.wait_log("forwarding changed at the phone", 3);
+    let page = b.get("/forwarding").body;
+    assert!(page.contains("id=\"dnd-on\" checked") && !page.contains("value=\"0221555123\""), "{page}");
+    // The store is the truth the core is programmed from: what the phone set stays.
+    let held = w.sim.with(|ex| ex.program("100").cloned()).expect("program");
+    assert_eq!((held.dnd, held.forward_always), (Some(0), None));
+
+    // 101 may call inside only: the exchange refuses his forwarding outside, and nothing changes.
+    assert_eq!(w.sim.with(|ex| ex.key_in("101", "*21*0221555123#")), Err(webcti::hal::ErrorKind::Restricted));
+    assert_eq!(w.sim.with(|ex| ex.key_in("101", "*21*oops#")), Err(webcti::hal::ErrorKind::InvalidNumber));
+    let theirs = w.sim.with(|ex| ex.program("101").cloned()).expect("program");
+    assert_eq!(theirs.forward_always, None);
+}

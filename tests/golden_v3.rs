@@ -1,5 +1,6 @@
 //! Golden bytes of wire protocol version 3: what it added to version 2 (the hello
-//! that offers version 3, the `Licences` command and its reply). Every other
+//! that offers version 3, the `Licences` command and its reply, the
+//! `PhoneChanged` event). Every other
 //! message is encoded as in versions 1 and 2 and pinned by `tests/golden.rs` and
 //! `tests/golden_v2.rs`. These tests are never edited: a change of the encoding
 //! is a new version.
@@ -54,6 +55,23 @@ fn from_core_reply_no_licences() {
 #[test]
 fn licences_need_version_3() {
     assert_eq!(Command::Licences.since(), PROTOCOL_V3);
+    let dnd = Event::PhoneChanged { ext: "100".into(), change: PhoneChange::Dnd { on: false } };
+    assert_eq!(dnd.since(), PROTOCOL_V3);
+    assert_eq!(Event::Line { ext: "100".into(), state: LineState::Idle }.since(), PROTOCOL_V1);
     assert_eq!(negotiate(PROTOCOL_V3, 2), Some(2));
     assert_eq!(negotiate(PROTOCOL_V3, 3), Some(3));
+}
+
+#[test]
+fn from_core_event_phone_changed() {
+    let forward = PhoneChange::ForwardAlways { number: Some("0221555".into()) };
+    check(
+        FromCore::Event { seq: 9, event: Event::PhoneChanged { ext: "100".into(), change: forward } },
+        "08020905033130300a01073032323135353500",
+    );
+    let dnd = PhoneChange::Dnd { on: true };
+    check(
+        FromCore::Event { seq: 10, event: Event::PhoneChanged { ext: "100".into(), change: dnd } },
+        "0a020a0503313030010100",
+    );
 }

@@ -126,9 +126,80 @@ impl RuleTarget {
     }
 }
 
+/// A change a subscriber keys in at his phone (a service code), which the
+/// exchange makes and reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PhoneChange {
+    /// Forward every call to this number, or no longer.
+    ForwardAlways(Option<String>),
+    /// Do not disturb on or off.
+    Dnd(bool),
+}
+
+impl PhoneChange {
+    /// The exchange's service codes: `*21*NUMBER#` forwards every call,
+    /// `#21#` ends that, `*26#` and `#26#` turn DND on and off. `None` for a
+    /// number that is not a service code.
+    pub fn from_code(keyed: &str) -> Option<PhoneChange> {
+        match keyed {
+            "#21#" => Some(PhoneChange::ForwardAlways(None)),
+            "*26#" => Some(PhoneChange::Dnd(true)),
+            "#26#" => Some(PhoneChange::Dnd(false)),
+            _ => {
+                let number = keyed.strip_prefix("*21*")?.strip_suffix('#')?;
+                let plain = !number.is_empty() && number.len() <= 32;
+                let digits = number.strip_prefix('+').unwrap_or(number).bytes().all(|b| b.is_ascii_digit());
+                (plain && digits).then(|| PhoneChange::ForwardAlways(Some(number.to_owned())))
+            }
+        }
+    }
+
+    /// The program with this change made (DND with the announcement it had, else the first).
+    pub fn applied_to(&self, p: &ExtensionProgram) -> ExtensionProgram {
+        let mut p = p.clone();
+        match self {
+            PhoneChange::ForwardAlways(n) => p.forward_always = n.clone(),
+            PhoneChange::Dnd(on) => p.dnd = on.then_some(p.dnd.unwrap_or(0)),
+        }
+        p
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn service_codes_as_keyed_in() {
+        let fwd = |n: &str| Some(PhoneChange::ForwardAlways(Some(n.to_owned())));
+        let cases = [
+            ("*21*0221555123#", fwd("0221555123")),
+            ("*21*+4922155#", fwd("+4922155")),
+            ("*21*101#", fwd("101")),
+            ("#21#", Some(PhoneChange::ForwardAlways(None))),
+            ("*26#", Some(PhoneChange::Dnd(true))),
+            ("#26#", Some(PhoneChange::Dnd(false))),
+            ("*21*#", None),
+            ("*21*12a#", None),
+            ("*21*0221555123", None),
+            ("0221555123", None),
+            ("*99#", None),
+        ];
+        for (keyed, want) in cases {
+            assert_eq!(PhoneChange::from_code(keyed), want, "{keyed}");
+        }
+    }
+
+    #[test]
+    fn a_phone_change_keeps_the_rest_of_the_program() {
+        let p = ExtensionProgram { dnd: Some(3), forward_busy: Some("102".into()), ..Default::default() };
+        let off = PhoneChange::Dnd(false).applied_to(&p);
+        assert_eq!((off.dnd, off.forward_busy.as_deref()), (None, Some("102")));
+        assert_eq!(PhoneChange::Dnd(true).applied_to(&off).dnd, Some(0));
+        assert_eq!(PhoneChange::Dnd(true).applied_to(&p).dnd, Some(3), "its announcement kept");
+        let fwd = PhoneChange::ForwardAlways(Some("0221".into())).applied_to(&p);
+        assert_eq!(fwd.forward_always.as_deref(), Some("0221"));
+    }
 
     #[test]
     fn every_code_names_one_value() {

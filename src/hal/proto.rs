@@ -30,8 +30,9 @@ pub const PROTOCOL_V1: u16 = PROTOCOL_VERSION;
 /// Version 2 adds the `Announcements` command and reply, and frames up to
 /// [`MAX_FRAME`] (`tests/golden_v2.rs`).
 pub const PROTOCOL_V2: u16 = 2;
-/// Version 3 adds the `Licences` command and reply: the CTI licences the core
-/// holds (`tests/golden_v3.rs`).
+/// Version 3 adds the `Licences` command and reply (the CTI licences the core
+/// holds) and the `PhoneChanged` event (a service code keyed in at a phone)
+/// (`tests/golden_v3.rs`).
 pub const PROTOCOL_V3: u16 = 3;
 /// The newest version this program speaks. Each side's hello names the newest it
 /// speaks; the core answers with the version of the session, the lower of the two.
@@ -304,6 +305,50 @@ pub enum Event {
         record_id: u64,
         ext: Ext,
     },
+    /// The subscriber changed his program at the phone, and the core made the
+    /// change (version 3).
+    PhoneChanged {
+        ext: Ext,
+        change: PhoneChange,
+    },
+}
+
+impl Event {
+    /// The first protocol version that has this event: a core sends none newer
+    /// than the session's.
+    pub fn since(&self) -> u16 {
+        match self {
+            Event::PhoneChanged { .. } => PROTOCOL_V3,
+            _ => PROTOCOL_V1,
+        }
+    }
+}
+
+/// What a service code changed (version 3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PhoneChange {
+    ForwardAlways { number: Option<String> },
+    Dnd { on: bool },
+}
+
+impl From<PhoneChange> for crate::domain::program::PhoneChange {
+    fn from(c: PhoneChange) -> Self {
+        use crate::domain::program::PhoneChange as D;
+        match c {
+            PhoneChange::ForwardAlways { number } => D::ForwardAlways(number),
+            PhoneChange::Dnd { on } => D::Dnd(on),
+        }
+    }
+}
+
+impl From<crate::domain::program::PhoneChange> for PhoneChange {
+    fn from(c: crate::domain::program::PhoneChange) -> Self {
+        use crate::domain::program::PhoneChange as D;
+        match c {
+            D::ForwardAlways(number) => PhoneChange::ForwardAlways { number },
+            D::Dnd(on) => PhoneChange::Dnd { on },
+        }
+    }
 }
 
 /// The wire's line states and call progress are the protocol's own; these turn

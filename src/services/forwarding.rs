@@ -6,11 +6,12 @@
 use super::bus::{Changed, Live};
 use super::features::{program_core, Programmed};
 use super::{Context, ServiceError};
-use crate::domain::access::{Action, Actor, Facet};
+use crate::domain::access::{Action, Actor, Channel, Facet, Who};
 use crate::domain::journal::program_changes;
 use crate::domain::line::LineState;
 use crate::domain::number::{dial_string, forward_target};
-use crate::domain::program::ExtensionProgram;
+use crate::domain::phonebook::PublicRight;
+use crate::domain::program::{ExtensionProgram, PhoneChange};
 use crate::domain::routing::{self, CallerInfo, Decision, LineCondition};
 use crate::domain::settings::{
     check_toll, no_answer_secs, rule_from_draft, ForwardingProblem, RuleDraft, MAX_RULES,
@@ -153,6 +154,36 @@ impl Forwarding {
         Ok(programmed)
     }
 
+    /// A change the subscriber keyed in at his phone, which the core has made:
+    /// checked by the same rules as the page's, stored as the truth and
+    /// journaled as from the phone. Refused, the core is programmed back from
+    /// the store, so it holds what the store holds.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "forwarding.from_phone", extension = %ext))]
+    pub async fn from_phone(&self, ext: &str, change: PhoneChange) -> Result<(), ServiceError> {
+        let who = Who::Subscriber { ext: ext.to_owned(), pin_only: false, public_book: PublicRight::None };
+        let actor = Actor::new(who, Channel::Phone);
+        self.ctx.may(&actor, Action::Change, ext, Facet::Program).await?;
+        let before = self.ctx.stored_program(ext).await?;
+        let p = change.applied_to(&before);
+        let target = p.forward_always.as_deref().unwrap_or_default();
+        let checked = match forward_target(target, ext) {
+            Err(e) => Err(ForwardingProblem::from(e)),
+            Ok(_) => check_toll(&p, &self.ctx.outside_prefix),
+        };
+        if let Err(problem) = checked {
+            tracing::warn!(extension = %ext, %problem, "a change keyed in at the phone is refused; the core is set back");
+            program_core(&self.ctx, ext).await?;
+            return Err(problem.into());
+        }
+        let changes = Context::changes(&actor, program_changes(&before, &p));
+        if !self.ctx.store.save_program(ext, p, changes, self.ctx.clock.now()).await? {
+            return Err(ServiceError::NotFound);
+        }
+        tracing::info!(extension = %ext, "forwarding changed at the phone");
+        self.ctx.bus.publish(Live::Changed { ext: ext.to_owned(), what: Changed::Program });
+        Ok(())
+    }
+
     /// Where the described call would go under the stored settings.
     #[tracing::instrument(name = "service", skip_all, fields(call = "forwarding.preview", actor = %actor.label(), via = actor.via.code(), extension = %ext))]
     pub async fn preview(
@@ -196,5 +227,26 @@ impl Forwarding {
             line_now,
             asked_core,
         })
+    }
+}
+
+/// Takes the changes keyed in at phones until the stop, one after another.
+pub async fn take_phone_changes(
+    forwarding: Forwarding,
+    mut changes: tokio::sync::mpsc::Receiver<(String, PhoneChange)>,
+    mut shutdown: crate::shutdown::Shutdown,
+) {
+    loop {
+        tokio::select! {
+            next = changes.recv() => match next {
+                Some((ext, change)) => {
+                    if let Err(e) = forwarding.from_phone(&ext, change).await {
+                        tracing::info!(extension = %ext, error = %e, "change at the phone not taken");
+                    }
+                }
+                None => return,
+            },
+            _ = shutdown.wait() => return,
+        }
     }
 }

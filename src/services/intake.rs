@@ -11,10 +11,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::bus::{Bus, Live};
 use crate::domain::cdr::Cdr;
+use crate::domain::program::PhoneChange;
 use crate::hal::proto::Event;
 use crate::hal::SwitchCore;
 use crate::shutdown::Shutdown;
@@ -27,9 +29,27 @@ pub const MAX_BATCH: usize = 200;
 /// After a failed commit, the batch is tried again this much later.
 pub const RETRY_AFTER: Duration = Duration::from_secs(1);
 
+/// Changes keyed in at phones, on their way to [`super::forwarding::Forwarding::from_phone`].
+pub type PhoneChanges = mpsc::Sender<(String, PhoneChange)>;
+/// Phone changes waiting at most; beyond, they are dropped with an error logged
+/// (the next resync then programs the core back from the store).
+pub const PHONE_QUEUE: usize = 256;
+
 /// Runs until the core's event stream ends or the stop comes; what is pending is
-/// committed before it returns.
-pub async fn run(core: Arc<dyn SwitchCore>, store: Store, bus: Bus, clock: Clock, mut shutdown: Shutdown) {
+/// committed before it returns. Changes keyed in at phones are dropped.
+pub async fn run(core: Arc<dyn SwitchCore>, store: Store, bus: Bus, clock: Clock, shutdown: Shutdown) {
+    run_with(core, store, bus, clock, None, shutdown).await
+}
+
+/// As [`run`], handing changes keyed in at phones to `phone`.
+pub async fn run_with(
+    core: Arc<dyn SwitchCore>,
+    store: Store,
+    bus: Bus,
+    clock: Clock,
+    phone: Option<PhoneChanges>,
+    mut shutdown: Shutdown,
+) {
     let Some(mut events) = core.take_events() else {
         tracing::error!("the core's events are already taken");
         return;
@@ -66,6 +86,12 @@ pub async fn run(core: Arc<dyn SwitchCore>, store: Store, bus: Bus, clock: Clock
                     }
                     Event::Line { ext, state } => { bus.publish(Live::Line { ext, state: state.into() }); }
                     Event::Call { call, progress, from, to, at } => { bus.publish(Live::Call { call, progress: progress.into(), from, to, at }); }
+                    Event::PhoneChanged { ext, change } => {
+                        let taken = phone.as_ref().map(|p| p.try_send((ext.clone(), change.into())));
+                        if !matches!(taken, Some(Ok(()))) {
+                            tracing::error!(extension = %ext, "a change keyed in at the phone was not taken");
+                        }
+                    }
                 }
             },
             _ = tokio::time::sleep_until(flush_at), if deadline.is_some() => {

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use crate::domain::cdr::{Cdr, Direction, Disposition};
 use crate::domain::number::{dial_on_behalf, is_dialable};
-use crate::domain::program::ExtensionProgram;
+use crate::domain::program::{ExtensionProgram, PhoneChange};
 use crate::domain::routing::{self, CallerInfo, Decision, LineCondition};
 use crate::hal::proto::{
     Announcement, CallId, Command, CtiFunction, ErrorKind, Event, Licence, LineInfo, LineState, Progress,
@@ -438,6 +438,29 @@ impl Exchange {
         self.route_dialled(id, number);
         self.emit_line(ext);
         Ok(id)
+    }
+
+    /// The subscriber at `ext` keys in a service code
+    /// ([`PhoneChange::from_code`]): the exchange changes his program, a
+    /// forwarding only to a number his restriction and phone lock let him dial,
+    /// and reports the change.
+    pub fn key_in(&mut self, ext: &str, code: &str) -> Result<(), ErrorKind> {
+        self.known(ext)?;
+        let change = PhoneChange::from_code(code).ok_or(ErrorKind::InvalidNumber)?;
+        let program = change.applied_to(&self.lines[ext].program);
+        if let PhoneChange::ForwardAlways(Some(number)) = &change {
+            if number == ext {
+                return Err(ErrorKind::InvalidNumber);
+            }
+            dial_on_behalf(program.restriction, program.phone_lock, number, &self.plan.outside_prefix)
+                .map_err(|_| ErrorKind::Restricted)?;
+        }
+        if let Some(line) = self.lines.get_mut(ext) {
+            line.program = program;
+        }
+        self.events.push(Event::PhoneChanged { ext: ext.to_owned(), change: change.into() });
+        self.emit_line(ext);
+        Ok(())
     }
 
     /// A call comes in over a trunk from `from` (empty: withheld) to `to`.

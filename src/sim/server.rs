@@ -190,6 +190,8 @@ pub async fn serve(sim: Sim, mut stream: Box<dyn Stream>, faults: Arc<Faults>, m
                 }
             },
             ev = events.recv() => match ev {
+                // An older session is not sent what its version does not have.
+                Ok(ev) if ev.event.since() > version => vec![],
                 Ok(ev) => vec![FromCore::Event { seq: ev.seq, event: ev.event }],
                 // Fell behind: the client notices the gap in sequence numbers and resyncs.
                 Err(broadcast::error::RecvError::Lagged(_)) => vec![],
