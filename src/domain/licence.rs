@@ -49,8 +49,9 @@ impl CtiFunction {
 /// How many extensions the core lets use each function, as it reports them.
 pub type Counts = Vec<(CtiFunction, u16)>;
 
-/// The core's count for one function: none it does not name.
-pub fn count_of(counts: &Counts, f: CtiFunction) -> u16 {
+/// The count for one function in a list of counts (the core's, or how many
+/// extensions hold each): none where it is not named.
+pub fn count_of<N: Copy + std::iter::Sum<N>>(counts: &[(CtiFunction, N)], f: CtiFunction) -> N {
     counts.iter().filter(|(g, _)| *g == f).map(|(_, n)| *n).sum()
 }
 

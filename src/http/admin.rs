@@ -43,7 +43,7 @@ struct AboutPage<'a> {
 /// How much of a CTI function's licence is used, as people read it.
 fn licence_usage(t: Tr, l: &LicenceUse) -> String {
     match l.count {
-        Some(n) => t.f("licence.in_use_of", "n", &l.in_use.to_string()).replace("{count}", &n.to_string()),
+        Some(n) => t.fill("licence.in_use_of", &[("n", &l.in_use.to_string()), ("count", &n.to_string())]),
         None => t.f("licence.in_use", "n", &l.in_use.to_string()),
     }
 }
@@ -415,7 +415,7 @@ async fn departments_page(
     let who = &admin.who;
     let list = state.services.employees.departments(&admin.actor).await.map_err(|e| who.error(e))?;
     let confirm = confirm.and_then(|id| list.iter().find(|d| d.id == id)).map(|d| {
-        let what = who.tr.f("department.confirm", "count", &d.members.to_string()).replace("{name}", &d.name);
+        let what = who.tr.fill("department.confirm", &[("count", &d.members.to_string()), ("name", &d.name)]);
         (d.clone(), what)
     });
     let page = DepartmentsPage {

@@ -51,7 +51,14 @@ impl Tr {
 
     /// The text for `key` with `{name}` replaced by `value`.
     pub fn f(&self, key: &str, name: &str, value: &str) -> String {
-        self.t(key).replace(&format!("{{{name}}}"), value)
+        self.fill(key, &[(name, value)])
+    }
+
+    /// The text for `key` with each `{name}` replaced by its value.
+    pub fn fill(&self, key: &str, values: &[(&str, &str)]) -> String {
+        values
+            .iter()
+            .fold(self.t(key).to_owned(), |text, (name, value)| text.replace(&format!("{{{name}}}"), value))
     }
 }
 

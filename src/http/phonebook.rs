@@ -369,11 +369,10 @@ pub async fn import(
         Err(e) => return after(&state, &who, &list, Err(e)).await,
     };
     let ImportReport { added, unchanged, rejected, rejected_total } = report;
-    let notice = t
-        .t("import.done")
-        .replace("{added}", &added.to_string())
-        .replace("{unchanged}", &unchanged.to_string())
-        .replace("{rejected}", &rejected_total.to_string());
+    let (added, unchanged, rejected_total) =
+        (added.to_string(), unchanged.to_string(), rejected_total.to_string());
+    let notice =
+        t.fill("import.done", &[("added", &added), ("unchanged", &unchanged), ("rejected", &rejected_total)]);
     let lines = rejected.iter().take(200).map(|r| rejected_line(t, r)).collect();
     page(&state, &who, &list, notice, String::new(), lines).await
 }

@@ -1,6 +1,7 @@
 //! The router: every route of the portal and the handler behind it, one span per
-//! request, the security headers on every response, and the plain-HTTP router
-//! that only redirects to HTTPS.
+//! request, the security headers on every response, WebCTI refused on the WAN
+//! while it is off there, and the plain-HTTP router that redirects to HTTPS in
+//! HTTPS-only mode.
 
 use std::sync::Arc;
 

@@ -69,7 +69,7 @@ pub(super) async fn licence_use(ctx: &Context) -> Result<Vec<LicenceUse>, Servic
         .into_iter()
         .map(|function| LicenceUse {
             function,
-            in_use: held.iter().filter(|(f, _)| *f == function).map(|(_, n)| *n).sum(),
+            in_use: count_of(&held, function),
             count: counts.as_ref().map(|c| count_of(c, function)),
         })
         .collect())

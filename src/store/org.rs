@@ -126,7 +126,7 @@ fn write_employee(
     // Counted in the writer's job, so two administrators cannot both take the last licence.
     let others = licences_held(c, &e.number)?;
     let held = read_licences(&held).unwrap_or_default();
-    let others = |f| others.iter().filter(|(g, _)| *g == f).map(|(_, n)| *n).sum();
+    let others = |f| licence::count_of(&others, f);
     if let Err(p) = licence::check_grant(&held, &e.licences, others, counts) {
         return Ok(EmployeeSaved::Licence(p));
     }
