@@ -16,6 +16,7 @@ pub mod demo;
 pub mod domain;
 pub mod hal;
 pub mod http;
+pub mod i18n;
 pub mod phonebook;
 pub mod services;
 pub mod shutdown;

@@ -278,4 +278,12 @@ fn over_starttls_a_missed_call_is_mailed_to_the_subscriber() {
             && mail.contains("Subject: WebCTI: Missed call from 0221234567"),
         "{mail}"
     );
+    // She reads the portal in German: so are her mails from now on.
+    let mut anna = Browser::new(svc.client(), svc.lan_https);
+    assert_eq!(anna.login("100", "secret-100").status, 303);
+    anna.get("/settings");
+    anna.post("/settings/app", &[("language", "de"), ("layout", "auto")]);
+    sim.with(|ex| ex.incoming("0227654321", "100")).expect("call placed");
+    sim.with(|ex| ex.hang_up_external("0227654321")).expect("caller gives up");
+    smtp.wait_for("Verpasster Anruf an Nebenstelle 100 von 0227654321");
 }

@@ -13,7 +13,7 @@ mod features;
 mod form;
 mod forwarding;
 pub mod headers;
-pub mod i18n;
+pub use crate::i18n;
 mod installer;
 mod journal;
 mod json;

@@ -11,28 +11,30 @@ use super::bus::{Bus, Live};
 use super::mail::PostOffice;
 use crate::domain::cdr::{Cdr, Direction, Disposition};
 use crate::domain::time;
+use crate::i18n::Tr;
 use crate::shutdown::Shutdown;
 use crate::store::Store;
 
-/// The mail about `cdr`, if its extension wants one: (subject, body).
-pub fn about(cdr: &Cdr, notify_answered: bool, notify_missed: bool) -> Option<(String, String)> {
+/// The mail about `cdr`, if its extension wants one, in the subscriber's
+/// language `t`: (subject, body).
+pub fn about(cdr: &Cdr, notify_answered: bool, notify_missed: bool, t: Tr) -> Option<(String, String)> {
     if cdr.direction != Direction::Incoming {
         return None;
     }
-    let caller = if cdr.withheld || cdr.peer.is_empty() { "a withheld number" } else { cdr.peer.as_str() };
+    let caller = if cdr.withheld || cdr.peer.is_empty() { t.t("mail.withheld") } else { cdr.peer.as_str() };
     let what = match cdr.disposition {
-        Disposition::Answered if notify_answered => "Answered call",
+        Disposition::Answered if notify_answered => t.t("mail.answered"),
         Disposition::Answered | Disposition::AnsweredElsewhere => return None,
-        _ if notify_missed => "Missed call",
+        _ if notify_missed => t.t("mail.missed"),
         _ => return None,
     };
-    let subject = format!("WebCTI: {what} from {caller}");
-    let body = format!(
-        "{what} to extension {} from {caller} at {} (UTC).\r\n",
-        cdr.extension,
-        time::iso(cdr.started_at)
+    let subject = t.fill("mail.call_subject", &[("what", what), ("caller", caller)]);
+    let at = time::iso(cdr.started_at);
+    let body = t.fill(
+        "mail.call_body",
+        &[("what", what), ("ext", &cdr.extension), ("caller", caller), ("time", &at)],
     );
-    Some((subject, body))
+    Some((subject, format!("{body}\r\n")))
 }
 
 /// Runs until the stop.
@@ -58,7 +60,8 @@ pub async fn run(store: Store, bus: Bus, post: PostOffice, mut shutdown: Shutdow
             continue;
         }
         let Ok(Some(p)) = store.profile(&cdr.extension).await else { continue };
-        let Some((subject, body)) = about(&cdr, p.notify_answered, p.notify_missed) else { continue };
+        let t = Tr::new(&p.language);
+        let Some((subject, body)) = about(&cdr, p.notify_answered, p.notify_missed, t) else { continue };
         if p.email.is_empty() {
             continue;
         }
@@ -107,8 +110,18 @@ mod tests {
             (Outgoing, Missed, (true, true), None),
         ];
         for (dir, disp, (answered, missed), expect) in cases {
-            let got = about(&cdr(dir, disp), answered, missed).map(|(s, _)| s);
+            let got = about(&cdr(dir, disp), answered, missed, Tr::new("en")).map(|(s, _)| s);
             assert_eq!(got.as_deref(), expect, "{dir:?} {disp:?} {answered} {missed}");
         }
+    }
+
+    #[test]
+    fn the_mail_speaks_the_subscribers_language() {
+        let withheld = Cdr { withheld: true, ..cdr(Direction::Incoming, Disposition::Missed) };
+        let (subject, body) = about(&withheld, false, true, Tr::new("de")).expect("a mail");
+        assert_eq!(subject, "WebCTI: Verpasster Anruf von einer unterdrückten Nummer");
+        assert!(body.starts_with("Verpasster Anruf an Nebenstelle 100"), "{body}");
+        let (subject, _) = about(&withheld, false, true, Tr::new("pl")).expect("a mail");
+        assert_eq!(subject, "WebCTI: Nieodebrane połączenie z numeru zastrzeżonego");
     }
 }

@@ -9,6 +9,7 @@ use std::sync::Mutex;
 
 use super::auth::{check_policy, Auth, AuthError};
 use super::mail::PostOffice;
+use crate::i18n::Tr;
 use crate::store::Store;
 use crate::system::random;
 
@@ -68,16 +69,14 @@ impl Reset {
         }
         let link = format!("{}/reset?token={token}", self.link_base.trim_end_matches('/'));
         let minutes = self.lifetime_secs / 60;
-        let body = format!(
-            "Hello {name},\n\nsomebody asked to reset the WebCTI password of extension {ext}.\n\
-             To choose a new password, open this link within {minutes} minutes:\n\n{link}\n\n\
-             The link works once. If you did not ask for it, ignore this mail: your password stays as it is.\n",
-            name = profile.name,
-        );
+        let t = Tr::new(&profile.language);
+        let minutes = minutes.to_string();
+        let values = [("name", profile.name.as_str()), ("ext", ext), ("minutes", &minutes), ("link", &link)];
+        let (subject, body) = (t.t("mail.reset_subject").to_owned(), t.fill("mail.reset_body", &values));
         let to = profile.email.clone();
         let ext = ext.to_owned();
         tokio::spawn(async move {
-            match mailer.send(&to, "WebCTI: reset your password", &body).await {
+            match mailer.send(&to, &subject, &body).await {
                 Ok(()) => tracing::info!(extension = %ext, "password reset link sent"),
                 Err(e) => tracing::error!(extension = %ext, error = %e, "password reset mail failed"),
             }

@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 pub const LANGUAGES: &[(&str, &str)] = &[
-    ("pl", include_str!("../../web/i18n/pl.toml")),
-    ("en", include_str!("../../web/i18n/en.toml")),
-    ("de", include_str!("../../web/i18n/de.toml")),
+    ("pl", include_str!("../web/i18n/pl.toml")),
+    ("en", include_str!("../web/i18n/en.toml")),
+    ("de", include_str!("../web/i18n/de.toml")),
 ];
 pub const DEFAULT: &str = "en";
 
