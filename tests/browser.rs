@@ -390,3 +390,45 @@ fn a_manager_changes_a_subscribers_forwarding_and_she_sees_it_in_her_journal() {
     let body = b.body();
     assert!(body.contains("When busy") && body.contains("101 (manager)"), "{body}");
 }
+
+#[test]
+fn the_administrators_and_managers_pages_fit_a_phone() {
+    let _turn = turn();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    seeded_db(&data);
+    with_manager(&data);
+    let svc = Service::start(dir.path(), "");
+    let b = Browser::start(360, 740);
+    let fits = |who: &str, paths: &[&str]| {
+        for path in paths {
+            b.goto(&url(&svc, path));
+            assert!(
+                !b.url().contains("/login") && b.url().ends_with(path),
+                "{who}: {path} went to {}",
+                b.url()
+            );
+            let wide = b.js("return document.documentElement.scrollWidth;");
+            assert!(wide.as_u64().is_some_and(|w| w <= 360), "{who}: {path} is {wide} px wide at 360 px");
+        }
+    };
+    login(&b, &svc, "120", "secret-120");
+    fits(
+        "administrator",
+        &[
+            "/admin",
+            "/admin/employees",
+            "/admin/employee?ext=100",
+            "/admin/departments",
+            "/admin/journal?ext=100",
+            "/admin/smtp",
+            "/admin/tls",
+            "/admin/installer",
+            "/admin/2fa",
+        ],
+    );
+    b.goto(&url(&svc, "/settings"));
+    b.submit("#logout");
+    login(&b, &svc, "101", "secret-101");
+    fits("manager", &["/manager", "/manager/extension?for=100", "/manager/journal", "/manager/2fa"]);
+}
