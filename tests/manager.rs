@@ -221,6 +221,26 @@ fn a_manager_keeps_the_public_book_marks_vips_and_hides_additional_numbers() {
         groups.contains("Suppliers") && groups.contains("Key accounts"),
         "public groups everybody sees: {groups}"
     );
+    // Public groups are renamed and deleted by those who keep the book, not by Anna.
+    let group_id = |page: &str, name: &str| {
+        let before =
+            page.split(&format!("\" class=\"group\">{name}<")).next().unwrap_or_else(|| panic!("{page}"));
+        before.rsplit("id=").next().unwrap_or_else(|| panic!("{page}")).to_owned()
+    };
+    let (key, suppliers) = (group_id(&groups, "Key accounts"), group_id(&groups, "Suppliers"));
+    assert!(!anna.get(&format!("/phonebook?view=group&id={key}")).body.contains("id=\"rename-group\""));
+    let refused = anna.post("/phonebook/group", &[("action", "rename"), ("group", &key), ("name", "Mine")]);
+    assert_ne!(refused.status, 200, "{}", refused.body);
+    let renamed =
+        m.post("/phonebook/group", &[("action", "rename"), ("group", &key), ("name", "Top accounts")]);
+    assert!(renamed.body.contains("The group is now called Top accounts."), "{}", renamed.body);
+    let deleted = admin.post("/phonebook/group", &[("action", "delete"), ("group", &suppliers)]);
+    assert!(deleted.body.contains("The group is deleted"), "{}", deleted.body);
+    let groups = anna.get("/phonebook").body;
+    assert!(
+        groups.contains("Top accounts") && !groups.contains("Key accounts") && !groups.contains("Suppliers"),
+        "{groups}"
+    );
 
     // His journal says what he did to the book.
     let journal = m.get("/journal?topic=phonebook").body;
@@ -228,6 +248,7 @@ fn a_manager_keeps_the_public_book_marks_vips_and_hides_additional_numbers() {
         ("contact", "—", "Müller Hans (public)"),
         ("vip", "Müller Hans: off", "Müller Hans: on"),
         ("hidden_numbers", "Müller Hans: off", "Müller Hans: on"),
+        ("group", "Key accounts (public)", "Top accounts (public)"),
     ] {
         let cells = format!("<td>{field}</td><td>{old}</td><td>{new}</td>");
         assert!(journal.contains(&cells), "{cells} missing: {journal}");

@@ -102,6 +102,8 @@ struct Page<'a> {
     can_edit_public: bool,
     /// VIP marks and hidden numbers may be set here.
     may_mark: bool,
+    /// The group shown, if he may rename or delete it.
+    group: Option<Group>,
     rows: Vec<Row>,
     notice: String,
     error: String,
@@ -161,6 +163,12 @@ async fn page(
         View::Department(d) => departments.iter().find(|x| x.0 == d).map(|x| x.1.clone()).unwrap_or_default(),
     };
     let edit = book.right == PublicRight::Edit;
+    let group = match view {
+        View::Group(id) => {
+            groups.iter().find(|g| g.id == id && (edit || g.book == BookKind::Private)).cloned()
+        }
+        _ => None,
+    };
     let (public_groups, private_groups) = groups.into_iter().partition(|g| g.book == BookKind::Public);
     let p = Page {
         t,
@@ -178,6 +186,7 @@ async fn page(
         can_read_public: book.right != PublicRight::None,
         can_edit_public: edit,
         may_mark: book.may_mark,
+        group,
         rows: book.entries.iter().map(|e| row(t, e, edit)).collect(),
         notice,
         error,
@@ -265,11 +274,44 @@ pub async fn selection(
     after(&state, &who, &list, outcome).await
 }
 
-/// `POST /phonebook/group`: a new group, private or (with the right) public.
+/// `POST /phonebook/group`: a new group, private or (with the right) public;
+/// or a group renamed or deleted (`action`).
 pub async fn new_group(
     State(state): State<HttpState>,
     Posted { who, fields: f, .. }: Posted,
 ) -> Result<Response, HttpError> {
+    let t = who.tr;
+    let books = &state.services.phonebook;
+    let group = f.one("group").parse::<i64>();
+    match (f.one("action").as_str(), group) {
+        ("rename", Ok(g)) => {
+            let name = f.one("name");
+            let outcome = books.change_group(&who.actor, who.ext(), g, Some(name.clone())).await;
+            let list = ListQuery { view: "group".into(), id: g.to_string(), q: String::new() };
+            return after(
+                &state,
+                &who,
+                &list,
+                outcome.map(|()| t.f("phonebook.group_renamed", "name", name.trim())),
+            )
+            .await;
+        }
+        ("delete", Ok(g)) => {
+            let outcome = books.change_group(&who.actor, who.ext(), g, None).await;
+            return after(
+                &state,
+                &who,
+                &ListQuery::default(),
+                outcome.map(|()| t.t("phonebook.group_deleted").to_owned()),
+            )
+            .await;
+        }
+        ("rename" | "delete", Err(_)) => {
+            let refused = Err(crate::domain::phonebook::Refusal::NotYours.into());
+            return after(&state, &who, &ListQuery::default(), refused).await;
+        }
+        _ => {}
+    }
     let book = if f.one("public") == "1" { BookKind::Public } else { BookKind::Private };
     let name = f.one("name");
     match state.services.phonebook.new_group(&who.actor, who.ext(), &name, book).await {

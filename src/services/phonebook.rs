@@ -187,6 +187,21 @@ impl Phonebook {
         Ok(self.ctx.store.create_group(owner, name, book).await??)
     }
 
+    /// Renames a group (`Some(name)`) or deletes it (`None`; its contacts stay).
+    #[tracing::instrument(name = "service", skip_all, fields(call = "phonebook.change_group", actor = %actor.label(), via = actor.via.code(), owner = %owner))]
+    pub async fn change_group(
+        &self,
+        actor: &Actor,
+        owner: &str,
+        group: i64,
+        name: Option<String>,
+    ) -> Result<(), ServiceError> {
+        // The store checks, in its job, that the group's book is one he may change.
+        self.may_change(actor, owner, BookKind::Private)?;
+        let by = Context::author(actor);
+        Ok(self.ctx.store.change_group(owner, group, name, by, self.ctx.clock.now()).await??)
+    }
+
     /// Imports a contact file into `book` (a WebCTI export puts each contact back
     /// into the book it names). Parsed off the async threads.
     #[tracing::instrument(name = "service", skip_all, fields(call = "phonebook.import", actor = %actor.label(), via = actor.via.code(), owner = %owner))]

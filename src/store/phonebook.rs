@@ -221,6 +221,51 @@ impl Store {
         .await
     }
 
+    /// Renames a group of a book `owner` may change (`None`: delete it; its
+    /// contacts stay in the book), journaled in `owner`'s journal.
+    pub async fn change_group(
+        &self,
+        owner: &str,
+        group: i64,
+        name: Option<String>,
+        by: Author,
+        now: i64,
+    ) -> Result<Result<(), Refusal>, StoreError> {
+        let owner = owner.to_owned();
+        let name = name.map(|n| n.trim().to_owned());
+        self.write(move |c| {
+            let Some((book_id, kind)) = visible_book(c, &owner, GROUP_BOOK, group)? else {
+                return Ok(Err(Refusal::NotYours));
+            };
+            if let Err(r) = may_write(c, &owner, kind)? {
+                return Ok(Err(r));
+            }
+            let old: String = c.query_row("SELECT name FROM contact_group WHERE id = ?1", [group], |r| r.get(0))?;
+            let change = match &name {
+                Some(n) if n.is_empty() || n.chars().count() > 60 => return Ok(Err(Refusal::GroupName)),
+                Some(n) => {
+                    let taken: bool = c.query_row(
+                        "SELECT count(*) > 0 FROM contact_group WHERE book_id = ?1 AND name = ?2 AND id != ?3",
+                        params![book_id, n, group],
+                        |r| r.get(0),
+                    )?;
+                    if taken {
+                        return Ok(Err(Refusal::GroupName));
+                    }
+                    c.execute("UPDATE contact_group SET name = ?2 WHERE id = ?1", params![group, n])?;
+                    entry_change("group", named(&old, kind), named(n, kind))
+                }
+                None => {
+                    c.execute("DELETE FROM contact_group WHERE id = ?1", [group])?;
+                    entry_change("group", named(&old, kind), String::new())
+                }
+            };
+            journal::record(c, &owner, &by, &[change], now)?;
+            Ok(Ok(()))
+        })
+        .await
+    }
+
     /// Puts contacts into a group of the same book.
     pub async fn add_to_group(
         &self,
