@@ -28,6 +28,16 @@ fn service(extra: &str) -> (tempfile::TempDir, Service) {
     (dir, svc)
 }
 
+/// The service with departments: 101 manages Sales (100, 101); 120 is in Office.
+fn with_departments() -> (tempfile::TempDir, Service) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    seeded_db(&data);
+    with_manager(&data);
+    let svc = Service::start(dir.path(), "");
+    (dir, svc)
+}
+
 fn url(svc: &Service, path: &str) -> String {
     format!("https://{}{path}", svc.lan_https)
 }
@@ -360,11 +370,7 @@ fn an_administrator_changes_an_employees_department_and_rights() {
 #[test]
 fn a_manager_changes_a_subscribers_forwarding_and_she_sees_it_in_her_journal() {
     let _turn = turn();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("data");
-    seeded_db(&data);
-    with_manager(&data);
-    let svc = Service::start(dir.path(), "");
+    let (_dir, svc) = with_departments();
     let b = Browser::start(1280, 900);
     login(&b, &svc, "101", "secret-101");
     b.goto(&url(&svc, "/settings"));
@@ -394,11 +400,7 @@ fn a_manager_changes_a_subscribers_forwarding_and_she_sees_it_in_her_journal() {
 #[test]
 fn the_administrators_and_managers_pages_fit_a_phone() {
     let _turn = turn();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("data");
-    seeded_db(&data);
-    with_manager(&data);
-    let svc = Service::start(dir.path(), "");
+    let (_dir, svc) = with_departments();
     let b = Browser::start(360, 740);
     let fits = |who: &str, paths: &[&str]| {
         for path in paths {
