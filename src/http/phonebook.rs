@@ -280,37 +280,8 @@ pub async fn new_group(
     State(state): State<HttpState>,
     Posted { who, fields: f, .. }: Posted,
 ) -> Result<Response, HttpError> {
-    let t = who.tr;
-    let books = &state.services.phonebook;
-    let group = f.one("group").parse::<i64>();
-    match (f.one("action").as_str(), group) {
-        ("rename", Ok(g)) => {
-            let name = f.one("name");
-            let outcome = books.change_group(&who.actor, who.ext(), g, Some(name.clone())).await;
-            let list = ListQuery { view: "group".into(), id: g.to_string(), q: String::new() };
-            return after(
-                &state,
-                &who,
-                &list,
-                outcome.map(|()| t.f("phonebook.group_renamed", "name", name.trim())),
-            )
-            .await;
-        }
-        ("delete", Ok(g)) => {
-            let outcome = books.change_group(&who.actor, who.ext(), g, None).await;
-            return after(
-                &state,
-                &who,
-                &ListQuery::default(),
-                outcome.map(|()| t.t("phonebook.group_deleted").to_owned()),
-            )
-            .await;
-        }
-        ("rename" | "delete", Err(_)) => {
-            let refused = Err(crate::domain::phonebook::Refusal::NotYours.into());
-            return after(&state, &who, &ListQuery::default(), refused).await;
-        }
-        _ => {}
+    if let action @ ("rename" | "delete") = f.one("action").as_str() {
+        return change_group(&state, &who, &f, action).await;
     }
     let book = if f.one("public") == "1" { BookKind::Public } else { BookKind::Private };
     let name = f.one("name");
@@ -329,6 +300,29 @@ pub async fn new_group(
         }
         Err(e) => after(&state, &who, &list_of(&f), Err(e)).await,
     }
+}
+
+/// A group renamed (`action` "rename", to the field `name`) or deleted.
+async fn change_group(
+    state: &HttpState,
+    who: &Subscriber,
+    f: &Fields,
+    action: &str,
+) -> Result<Response, HttpError> {
+    let (t, books) = (who.tr, &state.services.phonebook);
+    let Ok(g) = f.one("group").parse::<i64>() else {
+        let refused = Err(crate::domain::phonebook::Refusal::NotYours.into());
+        return after(state, who, &ListQuery::default(), refused).await;
+    };
+    if action == "delete" {
+        let outcome = books.change_group(&who.actor, who.ext(), g, None).await;
+        let notice = outcome.map(|()| t.t("phonebook.group_deleted").to_owned());
+        return after(state, who, &ListQuery::default(), notice).await;
+    }
+    let name = f.one("name");
+    let outcome = books.change_group(&who.actor, who.ext(), g, Some(name.clone())).await;
+    let list = ListQuery { view: "group".into(), id: g.to_string(), q: String::new() };
+    after(state, who, &list, outcome.map(|()| t.f("phonebook.group_renamed", "name", name.trim()))).await
 }
 
 /// `POST /phonebook/contact`: one new contact.

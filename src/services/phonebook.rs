@@ -102,7 +102,7 @@ impl Phonebook {
         let (departments, groups) = self.ctx.store.phonebook_groups(owner).await?;
         let entries = self.ctx.store.phonebook(owner, view, search).await?;
         let may_mark = sees_hidden(actor);
-        Ok(BookPage { right, may_mark, departments, groups, entries: shown(actor, entries) })
+        Ok(BookPage { right, may_mark, departments, groups, entries: shown(may_mark, entries) })
     }
 
     /// The first entries matching `search` (the start page's search).
@@ -115,7 +115,8 @@ impl Phonebook {
         limit: usize,
     ) -> Result<Vec<Entry>, ServiceError> {
         self.ctx.may_do(actor, Action::Read, Target::PrivateBook { owner })?;
-        Ok(shown(actor, self.ctx.store.phonebook_first(owner, View::All, search, limit).await?))
+        let entries = self.ctx.store.phonebook_first(owner, View::All, search, limit).await?;
+        Ok(shown(sees_hidden(actor), entries))
     }
 
     /// Adds one contact; returns its id.
@@ -276,9 +277,9 @@ fn sees_hidden(actor: &Actor) -> bool {
     allowed(actor, Action::Read, Target::ContactMarks).is_ok()
 }
 
-/// Entries as `actor` is shown them.
-fn shown(actor: &Actor, entries: Vec<Entry>) -> Vec<Entry> {
-    match sees_hidden(actor) {
+/// Entries as someone is shown them who sees hidden numbers, or not.
+fn shown(sees_hidden: bool, entries: Vec<Entry>) -> Vec<Entry> {
+    match sees_hidden {
         true => entries,
         false => entries.into_iter().map(Entry::without_hidden).collect(),
     }
