@@ -382,3 +382,41 @@ async fn the_journal_is_pruned_by_age_and_filtered_by_topic() {
     assert_eq!(store.journal("100", None, Some(Topic::Profile), 100).await.expect("profile").len(), 6);
     assert!(store.journal("100", None, Some(Topic::Rights), 100).await.expect("rights").is_empty());
 }
+
+/// Version 9 keeps the phonebook's search text beside each contact: contacts
+/// written by an older version are found once it has migrated them.
+#[tokio::test]
+async fn contacts_of_an_older_schema_are_found_after_the_migration() {
+    use webcti::phonebook::{BookKind, Contact, Number, NumberKind};
+    use webcti::store::journal::Author;
+    use webcti::store::phonebook::View;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("webcti.db");
+    let store = Store::open(&db).await.expect("open");
+    store.upsert_extension("100", "Anna", 0).await.expect("extension");
+    let contact = Contact {
+        first_name: "ŁUKASZ".into(),
+        last_name: "Żak".into(),
+        company: "Hurtownia".into(),
+        numbers: vec![Number { kind: NumberKind::Mobile, number: "+48 601-234/567".into() }],
+        ..Default::default()
+    };
+    let by = Author { actor: "ext:100".into(), via: "web" };
+    store.add_contact("100", BookKind::Private, contact, by, 0).await.expect("add").expect("allowed");
+    store.close().await.expect("close");
+    // Back to version 8, as an older release left the file.
+    raw(&db)
+        .execute_batch(
+            "ALTER TABLE contact DROP COLUMN search; ALTER TABLE contact_number DROP COLUMN digits;
+             DELETE FROM schema_version WHERE version = 9;",
+        )
+        .expect("downgrade");
+    let store = Store::open(&db).await.expect("migrate");
+    assert_eq!(store.schema_version().await.expect("version"), SCHEMA_VERSION);
+    for search in ["łukasz", "ŻAK", "hurtow", "601234567", "234 567", "nobody"] {
+        let found = store.phonebook("100", View::Private, search).await.expect("search");
+        let names: Vec<String> = found.iter().map(|e| e.contact.display_name()).collect();
+        let expected = if search == "nobody" { 0 } else { 1 };
+        assert_eq!(names.len(), expected, "{search}: {names:?}");
+    }
+}

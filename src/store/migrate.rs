@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema/006_temporary_passwords.sql"),
     include_str!("schema/007_two_factor.sql"),
     include_str!("schema/008_journal_by_time.sql"),
+    include_str!("schema/009_phonebook_search.sql"),
 ];
 
 /// The schema version this program writes.

@@ -513,12 +513,12 @@ fn entry_change(field: &'static str, old: String, new: String) -> Change {
 
 fn insert(c: &Connection, book_id: i64, k: &Contact, uid: &str, now: i64) -> rusqlite::Result<i64> {
     c.execute(
-        "INSERT INTO contact (book_id, uid, first_name, last_name, company, title, email, address, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+        "INSERT INTO contact (book_id, uid, first_name, last_name, company, title, email, address, updated_at, search)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
          ON CONFLICT (book_id, uid) DO UPDATE SET first_name = excluded.first_name, last_name = excluded.last_name,
            company = excluded.company, title = excluded.title, email = excluded.email, address = excluded.address,
-           updated_at = excluded.updated_at",
-        params![book_id, uid, k.first_name, k.last_name, k.company, k.title, k.email, k.address, now],
+           updated_at = excluded.updated_at, search = excluded.search",
+        params![book_id, uid, k.first_name, k.last_name, k.company, k.title, k.email, k.address, now, search_text(k)],
     )?;
     let id: i64 =
         c.query_row("SELECT id FROM contact WHERE book_id = ?1 AND uid = ?2", params![book_id, uid], |r| {
@@ -527,11 +527,23 @@ fn insert(c: &Connection, book_id: i64, k: &Contact, uid: &str, now: i64) -> rus
     c.execute("DELETE FROM contact_number WHERE contact_id = ?1", [id])?;
     for (i, n) in k.numbers.iter().enumerate() {
         c.execute(
-            "INSERT INTO contact_number (contact_id, position, kind, number, normalized) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![id, i as i64, n.kind.code(), n.number, lookup_key(&n.number)],
+            "INSERT INTO contact_number (contact_id, position, kind, number, normalized, digits)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![id, i as i64, n.kind.code(), n.number, lookup_key(&n.number), search_digits(&n.number)],
         )?;
     }
     Ok(id)
+}
+
+/// What a search by name finds a contact by (column `contact.search`): as SQL's
+/// `fold(first_name || ' ' || last_name || ' ' || company)` in migration 9.
+fn search_text(k: &Contact) -> String {
+    format!("{} {} {}", k.first_name, k.last_name, k.company).to_lowercase()
+}
+
+/// What a search by number finds a number by (column `contact_number.digits`).
+fn search_digits(number: &str) -> String {
+    number.chars().filter(|c| !" -/".contains(*c)).collect()
 }
 
 fn set_groups(c: &Connection, book_id: i64, contact: i64, groups: &[String]) -> rusqlite::Result<()> {
@@ -638,8 +650,8 @@ fn list(c: &Connection, owner: &str, view: View, search: &str, limit: usize) -> 
          WHERE ((b.kind = 'private' AND b.owner = ?1) OR (b.kind = 'public' AND ?2))
            AND (?3 IS NULL OR b.kind = ?3)
            AND (?4 IS NULL OR c.id IN (SELECT contact_id FROM contact_group_member WHERE group_id = ?4))
-           AND (?5 = '%%' OR fold(c.first_name || ' ' || c.last_name || ' ' || c.company) LIKE ?5
-                OR c.id IN (SELECT contact_id FROM contact_number WHERE replace(replace(replace(number, ' ', ''), '-', ''), '/', '') LIKE ?6))
+           AND (?5 = '%%' OR c.search LIKE ?5
+                OR c.id IN (SELECT contact_id FROM contact_number WHERE digits LIKE ?6))
          ORDER BY c.last_name COLLATE NOCASE, c.first_name COLLATE NOCASE, c.company COLLATE NOCASE
          LIMIT ?7",
     )?;
@@ -665,18 +677,29 @@ fn list(c: &Connection, owner: &str, view: View, search: &str, limit: usize) -> 
         })
     })?;
     let mut contacts: Vec<Entry> = rows.collect::<Result<_, _>>()?;
-    let mut numbers =
-        c.prepare_cached("SELECT kind, number FROM contact_number WHERE contact_id = ?1 ORDER BY position")?;
-    let mut groups = c.prepare_cached(
-        "SELECT g.name FROM contact_group_member m JOIN contact_group g ON g.id = m.group_id WHERE m.contact_id = ?1 ORDER BY g.name",
+    // The numbers and groups of the whole page in two queries, not two per contact.
+    let at: HashMap<i64, usize> = contacts.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
+    let ids = serde_json::to_string(&at.keys().collect::<Vec<_>>()).unwrap_or_default();
+    let mut numbers = c.prepare_cached(
+        "SELECT contact_id, kind, number FROM contact_number
+         WHERE contact_id IN (SELECT value FROM json_each(?1)) ORDER BY contact_id, position",
     )?;
-    for e in &mut contacts {
-        e.contact.numbers = numbers
-            .query_map([e.id], |r| {
-                Ok(Number { kind: NumberKind::parse(&r.get::<_, String>(0)?), number: r.get(1)? })
-            })?
-            .collect::<Result<_, _>>()?;
-        e.contact.groups = groups.query_map([e.id], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    let mut rows = numbers.query([&ids])?;
+    while let Some(r) = rows.next()? {
+        if let Some(&i) = at.get(&r.get::<_, i64>(0)?) {
+            let kind = NumberKind::parse(&r.get::<_, String>(1)?);
+            contacts[i].contact.numbers.push(Number { kind, number: r.get(2)? });
+        }
+    }
+    let mut groups = c.prepare_cached(
+        "SELECT m.contact_id, g.name FROM contact_group_member m JOIN contact_group g ON g.id = m.group_id
+         WHERE m.contact_id IN (SELECT value FROM json_each(?1)) ORDER BY m.contact_id, g.name",
+    )?;
+    let mut rows = groups.query([&ids])?;
+    while let Some(r) = rows.next()? {
+        if let Some(&i) = at.get(&r.get::<_, i64>(0)?) {
+            contacts[i].contact.groups.push(r.get(1)?);
+        }
     }
     out.extend(contacts);
     Ok(out)
