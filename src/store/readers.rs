@@ -44,7 +44,8 @@ impl Readers {
             let _permit = permit;
             let conn = this.idle.lock().map_err(|e| StoreError::Worker(e.to_string()))?.pop();
             let conn = conn.ok_or(StoreError::Closed)?;
-            let result = f(&conn).map_err(|source| StoreError::Sqlite { path: this.path.clone(), source });
+            let result = in_one_snapshot(&conn, f)
+                .map_err(|source| StoreError::Sqlite { path: this.path.clone(), source });
             if let Ok(mut idle) = this.idle.lock() {
                 idle.push(conn);
             }
@@ -66,12 +67,32 @@ impl Readers {
     }
 }
 
+/// Runs `f` in one read transaction: its queries see one snapshot, and the
+/// database's locks (a file lock and the log's read mark) are taken once for all
+/// of them, not once per statement (that was a third of a page's time).
+fn in_one_snapshot<T>(
+    conn: &Connection,
+    f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    if !conn.is_autocommit() {
+        // A transaction left open by a failed end: end it before a new one.
+        conn.prepare_cached("ROLLBACK")?.execute([])?;
+    }
+    conn.prepare_cached("BEGIN")?.execute([])?;
+    let result = f(conn);
+    let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+    let ended = conn.prepare_cached(end).and_then(|mut s| s.execute([]));
+    let value = result?;
+    ended?;
+    Ok(value)
+}
+
 fn open_reader(path: &Path) -> Result<Connection, StoreError> {
     let sqlite = |source| StoreError::Sqlite { path: path.to_path_buf(), source };
     let conn =
         Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
             .map_err(sqlite)?;
     conn.execute_batch("PRAGMA busy_timeout = 5000; PRAGMA query_only = ON;").map_err(sqlite)?;
-    super::migrate::functions(&conn).map_err(sqlite)?;
+    super::migrate::connection_settings(&conn).map_err(sqlite)?;
     Ok(conn)
 }
