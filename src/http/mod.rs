@@ -78,10 +78,11 @@ pub const MAX_HEADERS: usize = 64;
 /// their answer starts at once.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// What request handlers share: the services.
+/// What request handlers share: the services, behind one `Arc` (every extractor
+/// of every request clones the state: a pointer, not twenty services).
 #[derive(Clone)]
 pub struct HttpState {
-    pub services: Services,
+    pub services: Arc<Services>,
 }
 
 /// One interface's pool: its permits and who holds them. The WAN's pool is
