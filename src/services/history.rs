@@ -61,15 +61,12 @@ impl History {
         self.ctx.may(actor, Action::Read, ext, Facet::Voicemail).await?;
         let q = |kind| HistoryQuery { extension: ext.to_owned(), kind, limit: 100, ..Default::default() };
         let missed_rows = self.ctx.store.history(q(Some(HistoryKind::Missed))).await?;
-        let recent: Vec<HistoryRow> = self
-            .ctx
-            .store
-            .history(q(None))
-            .await?
-            .into_iter()
-            .filter(|h| matches!(h.cdr.kind(), HistoryKind::Incoming | HistoryKind::Outgoing))
-            .take(PANEL_ROWS)
-            .collect();
+        // The last answered calls either way: each kind by its index, newest first.
+        let recent_kind = |kind| HistoryQuery { limit: PANEL_ROWS as u32, ..q(Some(kind)) };
+        let mut recent = self.ctx.store.history(recent_kind(HistoryKind::Incoming)).await?;
+        recent.extend(self.ctx.store.history(recent_kind(HistoryKind::Outgoing)).await?);
+        recent.sort_by_key(|h| std::cmp::Reverse((h.cdr.started_at, h.id)));
+        recent.truncate(PANEL_ROWS);
         let voicemails = self.ctx.store.voicemails(ext, PANEL_ROWS as u32).await?;
         let mut missed: Vec<(HistoryRow, usize)> = Vec::new();
         for h in missed_rows {

@@ -155,7 +155,10 @@ fn opt(s: String) -> Option<String> {
 /// Every extension's program, or only `only`'s.
 fn programs(c: &Connection, only: Option<&str>) -> rusqlite::Result<Vec<(String, ExtensionProgram)>> {
     let mut out: BTreeMap<String, ExtensionProgram> = BTreeMap::new();
-    let mut stmt = c.prepare(
+    // One extension's program is read for every page that shows it: by its key,
+    // not by a scan of every extension (`?1 IS NULL OR e.number = ?1` would be).
+    let which = if only.is_some() { "e.number = ?1" } else { "?1 IS NULL" };
+    let mut stmt = c.prepare_cached(&format!(
         "SELECT e.number, e.mobile_number, e.language,
                 coalesce(s.phone_lock, 0), coalesce(s.clir, 0), coalesce(s.call_waiting, 1), coalesce(s.call_as, ''),
                 s.wakeup_time, coalesce(s.dnd, 0), coalesce(s.dnd_announcement, 0), coalesce(s.follow_me_to, ''),
@@ -164,8 +167,8 @@ fn programs(c: &Connection, only: Option<&str>) -> rusqlite::Result<Vec<(String,
                 coalesce(s.mobile_on_no_answer, 0), coalesce(s.mobile_on_dnd, 0), coalesce(s.mobile_on_unreachable, 0),
                 coalesce(s.restriction, 'none'), coalesce(s.voicemail, 1)
          FROM extension e LEFT JOIN extension_services s ON s.extension = e.number
-         WHERE ?1 IS NULL OR e.number = ?1",
-    )?;
+         WHERE {which}"
+    ))?;
     let rows = stmt.query_map([only], |r| {
         let language: String = r.get(2)?;
         let wakeup: Option<String> = r.get(7)?;
@@ -202,10 +205,11 @@ fn programs(c: &Connection, only: Option<&str>) -> rusqlite::Result<Vec<(String,
         let (ext, p) = row?;
         out.insert(ext, p);
     }
-    let mut stmt = c.prepare(
+    let which = if only.is_some() { "extension = ?1" } else { "?1 IS NULL" };
+    let mut stmt = c.prepare_cached(&format!(
         "SELECT extension, active, condition, calls, presentation, target_kind, target
-         FROM forward_rule WHERE ?1 IS NULL OR extension = ?1 ORDER BY extension, position",
-    )?;
+         FROM forward_rule WHERE {which} ORDER BY extension, position"
+    ))?;
     let rules = stmt.query_map([only], |r| {
         let word = |i: usize| r.get::<_, String>(i);
         let rule = ForwardRule {
