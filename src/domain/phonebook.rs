@@ -116,8 +116,10 @@ impl Refusal {
     }
 }
 
-/// Entries one list shows at most (a search narrows it); exports take all.
-pub const LIST_LIMIT: usize = 500;
+/// Entries one list shows at most of each source, extensions and contacts (a
+/// search narrows it); exports take all. A hundred rows is more than a screen
+/// and keeps a page of a 10,000-contact book small (500 made it 790 KB).
+pub const LIST_LIMIT: usize = 100;
 
 #[cfg(test)]
 mod tests {

@@ -594,11 +594,11 @@ fn list(c: &Connection, owner: &str, view: View, search: &str, limit: usize) -> 
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let public = right(c, owner)? != PublicRight::None;
     let mut out = Vec::new();
-    let like = format!("%{}%", search.replace(['%', '_'], ""));
     // Numbers are searched only when the search looks like one.
     let digits: String = search.chars().filter(char::is_ascii_digit).collect();
     let numeric = !digits.is_empty() && search.chars().all(|c| c.is_ascii_digit() || " +-/().".contains(c));
-    let digits_like = if numeric { format!("%{digits}%") } else { String::from("\u{1}") };
+    // What no number holds, when the search is not one.
+    let digits = if numeric { digits } else { String::from("\u{1}") };
     if matches!(view, View::All | View::Extensions | View::Department(_)) {
         let dept = match view {
             View::Department(d) => Some(d),
@@ -607,10 +607,10 @@ fn list(c: &Connection, owner: &str, view: View, search: &str, limit: usize) -> 
         let mut stmt = c.prepare_cached(
             "SELECT e.number, e.name, coalesce(d.name, ''), e.email FROM extension e LEFT JOIN department d ON d.id = e.department_id
              WHERE (?1 IS NULL OR e.department_id = ?1)
-               AND (?2 = '%%' OR fold(e.name) LIKE ?2 OR e.number LIKE ?3)
+               AND (?2 = '' OR instr(fold(e.name), ?2) > 0 OR instr(e.number, ?3) > 0)
              ORDER BY e.number LIMIT ?4",
         )?;
-        let rows = stmt.query_map(params![dept, like, digits_like, limit], |r| {
+        let rows = stmt.query_map(params![dept, search, digits, limit], |r| {
             let number: String = r.get(0)?;
             let name: String = r.get(1)?;
             let (first, last) = match name.rsplit_once(' ') {
@@ -643,21 +643,43 @@ fn list(c: &Connection, owner: &str, view: View, search: &str, limit: usize) -> 
         View::Group(g) => (None, Some(g)),
         View::Extensions | View::Department(_) => return Ok(out),
     };
-    let mut stmt = c.prepare_cached(
-        "SELECT c.id, b.kind, c.uid, c.first_name, c.last_name, c.company, c.title, c.email, c.address,
-                c.vip, c.hide_extra
-         FROM contact c JOIN book b ON b.id = c.book_id
-         WHERE ((b.kind = 'private' AND b.owner = ?1) OR (b.kind = 'public' AND ?2))
-           AND (?3 IS NULL OR b.kind = ?3)
-           AND (?4 IS NULL OR c.id IN (SELECT contact_id FROM contact_group_member WHERE group_id = ?4))
-           AND (?5 = '%%' OR c.search LIKE ?5
-                OR c.id IN (SELECT contact_id FROM contact_number WHERE digits LIKE ?6))
-         ORDER BY c.last_name COLLATE NOCASE, c.first_name COLLATE NOCASE, c.company COLLATE NOCASE
-         LIMIT ?7",
+    // The books the subscriber sees, by id (his private book, the public one if he
+    // may read it); the search reads the precomputed columns, with instr (the
+    // search is taken literally, '%' and '_' included), and numbers only when the
+    // search looks like one.
+    let mut books: Vec<(i64, &str)> = Vec::with_capacity(2);
+    let mut ids = c.prepare_cached(
+        "SELECT id, kind FROM book WHERE (kind = 'private' AND owner = ?1) OR (kind = 'public' AND ?2)",
     )?;
-    let rows = stmt.query_map(params![owner, public, kind, group, like, digits_like, limit], |r| {
-        let kind: String = r.get(1)?;
-        let book = if kind == "public" { BookKind::Public } else { BookKind::Private };
+    for row in ids.query_map(params![owner, public], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
+        let (id, k) = row?;
+        if kind.is_none_or(|want| want == k) {
+            books.push((id, if k == "public" { "public" } else { "private" }));
+        }
+    }
+    let Some(&(first, _)) = books.first() else { return Ok(out) };
+    let second = books.get(1).map_or(first, |b| b.0);
+    let filter = match (search.is_empty(), numeric) {
+        (true, _) => "",
+        (false, false) => "AND instr(c.search, ?4) > 0",
+        (false, true) => {
+            "AND (instr(c.search, ?4) > 0 OR c.id IN (SELECT contact_id FROM contact_number WHERE instr(digits, ?5) > 0))"
+        }
+    };
+    let mut stmt = c.prepare_cached(&format!(
+        "SELECT c.id, c.book_id, c.uid, c.first_name, c.last_name, c.company, c.title, c.email, c.address,
+                c.vip, c.hide_extra
+         FROM contact c
+         WHERE c.book_id IN (?1, ?2)
+           AND (?3 IS NULL OR c.id IN (SELECT contact_id FROM contact_group_member WHERE group_id = ?3))
+           {filter}
+         ORDER BY c.last_name COLLATE NOCASE, c.first_name COLLATE NOCASE, c.company COLLATE NOCASE
+         LIMIT ?6"
+    ))?;
+    let rows = stmt.query_map(params![first, second, group, search, digits, limit], |r| {
+        let book_id: i64 = r.get(1)?;
+        let public = books.iter().any(|&(id, k)| id == book_id && k == "public");
+        let book = if public { BookKind::Public } else { BookKind::Private };
         Ok(Entry {
             id: r.get(0)?,
             source: Source::Book(book),
