@@ -53,12 +53,18 @@ cross:
 clean:
 	$(CARGO) clean
 
-## bench: figures for the store (and, later, the core link and the web)
-bench:
+## bench: figures for the store, the core link, the portal, memory and the pages beside
+## nginx, then one table of every figure with its target (benches/common/report.rs)
+bench: cross-setup
+	./benches/setup.sh
+	rm -f target/bench-report.tsv
+	$(CARGO) build --release --target $(A64)
 	$(CARGO) bench --bench store
 	$(CARGO) bench --bench core
 	$(CARGO) bench --bench portal
 	$(CARGO) bench --bench memory
+	$(CARGO) bench --bench pages
+	$(CARGO) bench --bench table
 
 ## bench-memory-a64: the memory benchmark with the aarch64 service under qemu
 bench-memory-a64: cross-setup

@@ -7,6 +7,8 @@
 //! logins from 1,000 addresses, with 1,000 open TLS connections (125
 //! subscribers with eight live pages each), and after they are all gone.
 
+#[path = "common/report.rs"]
+mod report;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
@@ -160,6 +162,17 @@ fn main() {
     assert_eq!(client.get(svc.lan_https, "/healthz").map(|r| r.status), Ok(200));
     let after = resident_kib(pid);
     println!("after the storm: {} (target: at most 64 MiB)", mib(after));
+    let libc = if cfg!(target_env = "musl") { "musl" } else { "glibc" };
+    let peak = with_connections.1.max(after_logins.1);
+    report::figure(
+        &format!(
+            "resident memory, {libc}: after {FAILED_LOGINS} failed logins and with {} live TLS streams",
+            SUBSCRIBERS * PAGES_EACH
+        ),
+        format!("{:.1} MiB", peak as f64 / 1024.0),
+        "≤ 40 MiB",
+        peak <= 40 * 1024,
+    );
     let (status, _) = svc.stop();
     assert!(status.success(), "the service stopped cleanly");
 }

@@ -9,6 +9,9 @@
 //! The database lives under `target/bench-data` (a real disk: tmpfs would count
 //! no bytes written).
 
+#[path = "common/report.rs"]
+mod report;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -156,7 +159,11 @@ async fn main() {
     // 2. Bytes written per CDR.
     for (batch, total) in [(1u64, 2_000u64), (10, 10_000), (100, 50_000)] {
         let (_, bytes) = ingest_store(&fresh(&format!("wear-{batch}")), total, batch).await;
-        println!("bytes written per CDR, batches of {batch:>3}: {:.0}", bytes as f64 / total as f64);
+        let per = bytes as f64 / total as f64;
+        println!("bytes written per CDR, batches of {batch:>3}: {per:.0}");
+        if batch == 100 {
+            report::figure("bytes written per CDR, batches of 100", format!("{per:.0}"), "(synthetic)", true);
+        }
     }
 
     // 3. History page with a million CDRs.
@@ -187,10 +194,13 @@ async fn main() {
             assert!(!rows.is_empty());
         }
         times.sort();
-        println!(
-            "{label}: p50 {:.2} ms, p99 {:.2} ms",
-            percentile(&times, 0.5).as_secs_f64() * 1e3,
-            percentile(&times, 0.99).as_secs_f64() * 1e3
+        let (p50, p99) = (percentile(&times, 0.5), percentile(&times, 0.99));
+        println!("{label}: p50 {:.2} ms, p99 {:.2} ms", p50.as_secs_f64() * 1e3, p99.as_secs_f64() * 1e3);
+        report::figure(
+            &format!("{label}, 1M CDRs"),
+            format!("p50 {:.2} ms, p99 {:.2} ms", p50.as_secs_f64() * 1e3, p99.as_secs_f64() * 1e3),
+            "p99 ≤ 5 ms",
+            p99 <= Duration::from_millis(5),
         );
     }
     store.close().await.expect("close");
@@ -242,11 +252,18 @@ async fn main() {
         times.push(start.elapsed());
     }
     times.sort();
+    let (p50, p99) = (percentile(&times, 0.5), percentile(&times, 0.99));
     println!(
         "phonebook search in 10,000 contacts (name or number, {} results on average): p50 {:.1} ms, p99 {:.1} ms",
         found / 200,
-        percentile(&times, 0.5).as_secs_f64() * 1e3,
-        percentile(&times, 0.99).as_secs_f64() * 1e3
+        p50.as_secs_f64() * 1e3,
+        p99.as_secs_f64() * 1e3
+    );
+    report::figure(
+        "phonebook search in 10,000 contacts",
+        format!("p50 {:.2} ms, p99 {:.2} ms", p50.as_secs_f64() * 1e3, p99.as_secs_f64() * 1e3),
+        "p99 ≤ 5 ms",
+        p99 <= Duration::from_millis(5),
     );
     store.close().await.expect("close");
     let _ = std::fs::remove_dir_all(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data"));

@@ -1,0 +1,294 @@
+//! Pages side by side with nginx (`make bench`): prints figures, passes or fails
+//! nothing.
+//!
+//! The real service binary runs as on the board, on a database the size of a
+//! busy exchange's (1,000 extensions, 1,000,000 CDRs, 10,000 contacts), beside
+//! Debian's nginx serving the portal's own stylesheet (6.8 KB) over TLS with the
+//! device's key and certificate. wrk drives both the same way, one after the
+//! other: HTTP/1.1 keep-alive, 8 connections, the same duration. Each figure is
+//! requests/s and p99, and requests/s as a ratio to nginx's in the same run.
+//!
+//! `BENCH_SECS` (default 10) sets each run's duration. nginx and wrk come from
+//! Debian (`benches/setup.sh`).
+
+#[path = "common/report.rs"]
+mod report;
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::portal::Browser;
+use support::Service;
+use webcti::domain::cdr::{Cdr, Direction, Disposition};
+use webcti::phonebook::BookKind;
+use webcti::store::phonebook::PublicRight;
+use webcti::store::Store;
+
+const EXTENSIONS: u64 = 1000;
+const CDRS: u64 = 1_000_000;
+const CONTACTS: u32 = 10_000;
+const T0: i64 = 1_790_000_000;
+/// The subscriber whose pages are fetched.
+const ME: &str = "1000";
+const PASSWORD: &str = "bench-password";
+
+fn secs() -> u64 {
+    std::env::var("BENCH_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(10)
+}
+
+fn cdr(id: u64) -> Cdr {
+    Cdr {
+        core_id: id + 1,
+        extension: format!("{}", 1000 + id % EXTENSIONS),
+        direction: if id % 3 == 0 { Direction::Outgoing } else { Direction::Incoming },
+        disposition: match id % 7 {
+            0 | 1 => Disposition::Missed,
+            2 => Disposition::AnsweredElsewhere,
+            _ => Disposition::Answered,
+        },
+        peer: format!("0048{:09}", (id * 7919) % 1_000_000_000),
+        external: id % 4 != 0,
+        withheld: false,
+        voicemail_listen: false,
+        answered_by: None,
+        // A million calls over the two years before now.
+        started_at: T0 - 2 * 365 * 86_400 + (id as i64) * 63,
+        ring_secs: (id % 20) as u32,
+        talk_secs: (id % 600) as u32,
+    }
+}
+
+/// An Outlook CSV export of a company's public book.
+fn contacts_csv() -> String {
+    let mut csv = String::from("First Name,Last Name,Company,Business Phone,Mobile Phone,Categories\r\n");
+    for i in 0..CONTACTS {
+        csv.push_str(&format!(
+            "Name{i},Surname{},Company {},+48 22 {:03} {:02} {:02},600 {:03} {:03},Group{}\r\n",
+            i % 997,
+            i % 113,
+            i / 1000,
+            (i / 10) % 100,
+            i % 100,
+            i % 1000,
+            i / 7,
+            i % 5
+        ));
+    }
+    csv
+}
+
+/// The database, made through the store's own API.
+async fn seed(db: &Path) {
+    let store = Store::open(db).await.expect("store");
+    let started = Instant::now();
+    for i in 0..EXTENSIONS {
+        store.upsert_extension(&format!("{}", 1000 + i), &format!("Subscriber {i}"), T0).await.expect("ext");
+    }
+    let hash = webcti::services::password::Hasher::new().expect("hasher").hash(PASSWORD).await.expect("hash");
+    store.set_password_hash(ME, &hash, T0).await.expect("password");
+    store.set_public_right(ME, PublicRight::Edit).await.expect("right");
+    let parsed = webcti::phonebook::parse(contacts_csv().as_bytes(), None).expect("parse");
+    let author = webcti::store::journal::Author { actor: format!("ext:{ME}"), via: "web" };
+    store
+        .import_contacts(ME, BookKind::Public, parsed.contacts, author, T0)
+        .await
+        .expect("import")
+        .expect("allowed");
+    for b in 0..CDRS / 10_000 {
+        store.insert_cdrs((b * 10_000..(b + 1) * 10_000).map(cdr).collect()).await.expect("cdrs");
+    }
+    store.close().await.expect("close");
+    println!(
+        "seeded {EXTENSIONS} extensions, {CONTACTS} public contacts and {CDRS} CDRs in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// Debian's nginx on `port`, serving `root` over TLS with the device's key.
+fn nginx(dir: &Path, root: &Path, tls: &Path, port: u16) -> Child {
+    let user = if nix::unistd::geteuid().is_root() { "user root;" } else { "" };
+    let conf = format!(
+        "{user}
+worker_processes auto;
+daemon off;
+pid {dir}/nginx.pid;
+error_log {dir}/nginx-error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {dir}/tmp-body;
+    proxy_temp_path {dir}/tmp-proxy;
+    fastcgi_temp_path {dir}/tmp-fastcgi;
+    uwsgi_temp_path {dir}/tmp-uwsgi;
+    scgi_temp_path {dir}/tmp-scgi;
+    keepalive_requests 10000000;
+    server {{
+        listen 127.0.0.1:{port} ssl;
+        ssl_certificate {tls}/device.crt;
+        ssl_certificate_key {tls}/device.key;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        root {root};
+    }}
+}}
+",
+        dir = dir.display(),
+        tls = tls.display(),
+        root = root.display(),
+    );
+    let file = dir.join("nginx.conf");
+    std::fs::write(&file, conf).expect("nginx.conf");
+    let child = Command::new("nginx")
+        .args(["-e", "stderr", "-c"])
+        .arg(&file)
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("nginx (Debian's nginx-light: benches/setup.sh installs it)");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nginx did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
+}
+
+/// One wrk run: requests/s and p99 in ms.
+struct Run {
+    rate: f64,
+    p99_ms: f64,
+    errors: String,
+}
+
+fn wrk(url: &str, cookie: &str) -> Run {
+    let out = Command::new("wrk")
+        .args(["-t", "2", "-c", "8", "-d", &format!("{}s", secs()), "--latency", "-H"])
+        .arg(format!("Cookie: {cookie}"))
+        .arg(url)
+        .output()
+        .expect("wrk (Debian's wrk: benches/setup.sh installs it)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rate = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Requests/sec:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0.0);
+    let p99_ms = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("99%"))
+        .map(|v| duration_ms(v.trim()))
+        .unwrap_or(f64::NAN);
+    let errors = text
+        .lines()
+        .filter(|l| l.contains("Non-2xx") || l.contains("Socket errors"))
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join("; ");
+    Run { rate, p99_ms, errors }
+}
+
+/// wrk's "812.00us", "3.21ms", "1.02s" in milliseconds.
+fn duration_ms(v: &str) -> f64 {
+    let split = v.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(v.len());
+    let n: f64 = v[..split].parse().unwrap_or(f64::NAN);
+    match &v[split..] {
+        "us" => n / 1e3,
+        "ms" => n,
+        "s" => n * 1e3,
+        "m" => n * 60e3,
+        _ => f64::NAN,
+    }
+}
+
+fn main() {
+    println!("== pages side by side with nginx ==");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("data");
+    std::thread::spawn({
+        let db = data.join("webcti.db");
+        move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            rt.block_on(seed(&db));
+        }
+    })
+    .join()
+    .expect("seed");
+
+    // The first start makes the device's key and certificate; the second is timed.
+    let (status, _) = Service::start(dir.path(), "").stop();
+    assert!(status.success(), "the first start stopped cleanly");
+    let started = Instant::now();
+    let svc = Service::start(dir.path(), "");
+    let client = svc.client();
+    let up = loop {
+        if client.get(svc.lan_https, "/healthz").map(|r| r.status) == Ok(200) {
+            break started.elapsed();
+        }
+    };
+    println!(
+        "started with {CDRS} CDRs and {CONTACTS} contacts: first HTTPS answer after {:.0} ms",
+        up.as_secs_f64() * 1e3
+    );
+    report::figure(
+        "start to first HTTPS answer, 1M CDRs, 10,000 contacts",
+        format!("{:.0} ms", up.as_secs_f64() * 1e3),
+        "≤ 100 ms",
+        up <= Duration::from_millis(100),
+    );
+
+    let mut me = Browser::new(client.clone(), svc.lan_https);
+    assert_eq!(me.login(ME, PASSWORD).status, 303, "login");
+    let cookie = me.cookie_header();
+
+    let www = dir.path().join("www/static");
+    std::fs::create_dir_all(&www).expect("www");
+    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("web/static/style.css"), www.join("style.css"))
+        .expect("stylesheet");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+    let mut nginx = nginx(dir.path(), &dir.path().join("www"), &data.join("tls"), port);
+
+    let base = format!("https://{}", svc.lan_https);
+    let reference = wrk(&format!("https://127.0.0.1:{port}/static/style.css"), "");
+    println!(
+        "{:<44} {:>9} req/s  p99 {:>7.2} ms",
+        "nginx, static file over TLS", reference.rate as u64, reference.p99_ms
+    );
+    for (label, path, target) in [
+        ("static asset", "/static/style.css", None),
+        ("start page", "/start", Some(0.3)),
+        ("start page panels", "/start/panels", None),
+        ("history page", "/history", Some(0.3)),
+        ("phonebook page", "/phonebook", Some(0.3)),
+    ] {
+        let page = me.get(path);
+        assert_eq!(page.status, 200, "{path}: {}", page.body);
+        let run = wrk(&format!("{base}{path}"), &cookie);
+        let ratio = run.rate / reference.rate;
+        println!(
+            "{:<44} {:>9} req/s  p99 {:>7.2} ms  {:.3}× nginx  {}",
+            format!("webcti {label} ({path}, {} bytes)", page.body.len()),
+            run.rate as u64,
+            run.p99_ms,
+            ratio,
+            run.errors
+        );
+        report::figure(
+            &format!("{label} over TLS, 8 keep-alive clients"),
+            format!(
+                "{:.0} req/s, p99 {:.1} ms, {ratio:.3}× nginx ({:.0} req/s)",
+                run.rate, run.p99_ms, reference.rate
+            ),
+            &target.map_or("(reference)".to_owned(), |t| format!("≥ {t}× nginx static")),
+            target.is_none_or(|t| ratio >= t),
+        );
+    }
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(nginx.id() as i32),
+        nix::sys::signal::Signal::SIGQUIT,
+    );
+    let _ = nginx.wait();
+    let (status, _) = svc.stop();
+    assert!(status.success(), "the service stopped cleanly");
+}

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Installs what `make bench` needs beside cargo: Debian's nginx (the reference the
+# pages are measured against) and wrk (the HTTP load generator). Idempotent.
+set -euo pipefail
+sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+if ! command -v nginx >/dev/null || ! command -v wrk >/dev/null; then
+  echo "benches/setup.sh: installing nginx-light and wrk"
+  sudo_ apt-get update -qq || echo "benches/setup.sh: apt-get update reported errors; going on"
+  DEBIAN_FRONTEND=noninteractive sudo_ apt-get install -y -qq --no-install-recommends nginx-light wrk >/dev/null
+fi
