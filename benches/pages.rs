@@ -11,6 +11,8 @@
 //! `BENCH_SECS` (default 10) sets each run's duration. nginx and wrk come from
 //! Debian (`benches/setup.sh`).
 
+#[path = "common/calls.rs"]
+mod calls;
 #[path = "common/report.rs"]
 mod report;
 #[path = "../tests/support/mod.rs"]
@@ -20,14 +22,14 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use calls::EXTENSIONS;
 use support::portal::Browser;
 use support::Service;
-use webcti::domain::cdr::{Cdr, Direction, Disposition};
+use webcti::domain::cdr::Cdr;
 use webcti::phonebook::BookKind;
 use webcti::store::phonebook::PublicRight;
 use webcti::store::Store;
 
-const EXTENSIONS: u64 = 1000;
 const CDRS: u64 = 1_000_000;
 const CONTACTS: u32 = 10_000;
 const T0: i64 = 1_790_000_000;
@@ -39,45 +41,9 @@ fn secs() -> u64 {
     std::env::var("BENCH_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(10)
 }
 
+/// Record `id`: a million calls over the two years before now.
 fn cdr(id: u64) -> Cdr {
-    Cdr {
-        core_id: id + 1,
-        extension: format!("{}", 1000 + id % EXTENSIONS),
-        direction: if id % 3 == 0 { Direction::Outgoing } else { Direction::Incoming },
-        disposition: match id % 7 {
-            0 | 1 => Disposition::Missed,
-            2 => Disposition::AnsweredElsewhere,
-            _ => Disposition::Answered,
-        },
-        peer: format!("0048{:09}", (id * 7919) % 1_000_000_000),
-        external: id % 4 != 0,
-        withheld: false,
-        voicemail_listen: false,
-        answered_by: None,
-        // A million calls over the two years before now.
-        started_at: T0 - 2 * 365 * 86_400 + (id as i64) * 63,
-        ring_secs: (id % 20) as u32,
-        talk_secs: (id % 600) as u32,
-    }
-}
-
-/// An Outlook CSV export of a company's public book.
-fn contacts_csv() -> String {
-    let mut csv = String::from("First Name,Last Name,Company,Business Phone,Mobile Phone,Categories\r\n");
-    for i in 0..CONTACTS {
-        csv.push_str(&format!(
-            "Name{i},Surname{},Company {},+48 22 {:03} {:02} {:02},600 {:03} {:03},Group{}\r\n",
-            i % 997,
-            i % 113,
-            i / 1000,
-            (i / 10) % 100,
-            i % 100,
-            i % 1000,
-            i / 7,
-            i % 5
-        ));
-    }
-    csv
+    calls::cdr(id, T0 - 2 * 365 * 86_400 + (id as i64) * 63)
 }
 
 /// The database, made through the store's own API.
@@ -90,7 +56,7 @@ async fn seed(db: &Path) {
     let hash = webcti::services::password::Hasher::new().expect("hasher").hash(PASSWORD).await.expect("hash");
     store.set_password_hash(ME, &hash, T0).await.expect("password");
     store.set_public_right(ME, PublicRight::Edit).await.expect("right");
-    let parsed = webcti::phonebook::parse(contacts_csv().as_bytes(), None).expect("parse");
+    let parsed = webcti::phonebook::parse(calls::contacts_csv(CONTACTS).as_bytes(), None).expect("parse");
     let author = webcti::store::journal::Author { actor: format!("ext:{ME}"), via: "web" };
     store
         .import_contacts(ME, BookKind::Public, parsed.contacts, author, T0)
@@ -206,11 +172,18 @@ fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data).expect("data");
-    std::thread::spawn({
+    let opening = std::thread::spawn({
         let db = data.join("webcti.db");
         move || {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-            rt.block_on(seed(&db));
+            rt.block_on(async {
+                seed(&db).await;
+                // What opening the file costs of the start: its integrity check
+                // reads every page.
+                let t = Instant::now();
+                Store::open(&db).await.expect("open").close().await.expect("close");
+                t.elapsed()
+            })
         }
     })
     .join()
@@ -228,12 +201,18 @@ fn main() {
         }
     };
     println!(
-        "started with {CDRS} CDRs and {CONTACTS} contacts: first HTTPS answer after {:.0} ms",
-        up.as_secs_f64() * 1e3
+        "started with {CDRS} CDRs and {CONTACTS} contacts: first HTTPS answer after {:.0} ms \
+         (opening the database alone, with its integrity check: {:.0} ms)",
+        up.as_secs_f64() * 1e3,
+        opening.as_secs_f64() * 1e3
     );
     report::figure(
         "start to first HTTPS answer, 1M CDRs, 10,000 contacts",
-        format!("{:.0} ms", up.as_secs_f64() * 1e3),
+        format!(
+            "{:.0} ms (opening the database: {:.0} ms)",
+            up.as_secs_f64() * 1e3,
+            opening.as_secs_f64() * 1e3
+        ),
         "≤ 100 ms",
         up <= Duration::from_millis(100),
     );
@@ -280,7 +259,7 @@ fn main() {
                 "{:.0} req/s, p99 {:.1} ms, {ratio:.3}× nginx ({:.0} req/s)",
                 run.rate, run.p99_ms, reference.rate
             ),
-            &target.map_or("(reference)".to_owned(), |t| format!("≥ {t}× nginx static")),
+            &target.map_or("(no target of its own)".to_owned(), |t| format!("≥ {t}× nginx static")),
             target.is_none_or(|t| ratio >= t),
         );
     }

@@ -9,40 +9,25 @@
 //! The database lives under `target/bench-data` (a real disk: tmpfs would count
 //! no bytes written).
 
+#[path = "common/calls.rs"]
+mod calls;
 #[path = "common/report.rs"]
 mod report;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use webcti::domain::cdr::{Cdr, Direction, Disposition, HistoryKind};
+use calls::EXTENSIONS;
+use webcti::domain::cdr::{Cdr, HistoryKind};
 use webcti::store::cdr::HistoryQuery;
 use webcti::store::migrate::PRAGMAS;
 use webcti::store::Store;
 
-const EXTENSIONS: u64 = 1000;
 const T0: i64 = 1_700_000_000;
 
+/// Record `id`: a million calls over about two years.
 fn cdr(id: u64) -> Cdr {
-    Cdr {
-        core_id: id,
-        extension: format!("{}", 1000 + id % EXTENSIONS),
-        direction: if id % 3 == 0 { Direction::Outgoing } else { Direction::Incoming },
-        disposition: match id % 7 {
-            0 | 1 => Disposition::Missed,
-            2 => Disposition::AnsweredElsewhere,
-            _ => Disposition::Answered,
-        },
-        peer: format!("0048{:09}", (id * 7919) % 1_000_000_000),
-        external: id % 4 != 0,
-        withheld: false,
-        voicemail_listen: false,
-        answered_by: None,
-        // A million calls over about two years.
-        started_at: T0 + (id as i64) * 60,
-        ring_secs: (id % 20) as u32,
-        talk_secs: (id % 600) as u32,
-    }
+    calls::cdr(id, T0 + (id as i64) * 60)
 }
 
 fn fresh(name: &str) -> PathBuf {
@@ -210,20 +195,7 @@ async fn main() {
     let db = fresh("phonebook");
     let store = Store::open(&db).await.expect("open");
     store.upsert_extension("100", "Bench", 0).await.expect("extension");
-    let mut csv = String::from("First Name,Last Name,Company,Business Phone,Mobile Phone,Categories\r\n");
-    for i in 0..10_000u32 {
-        csv.push_str(&format!(
-            "Name{i},Surname{},Company {},+48 22 {:03} {:02} {:02},600 {:03} {:03},Group{}\r\n",
-            i % 997,
-            i % 113,
-            i / 1000,
-            (i / 10) % 100,
-            i % 100,
-            i % 1000,
-            i / 7,
-            i % 5
-        ));
-    }
+    let csv = calls::contacts_csv(10_000);
     for label in ["first time", "again"] {
         let start = Instant::now();
         let parsed = webcti::phonebook::parse(csv.as_bytes(), None).expect("parse");

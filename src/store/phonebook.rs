@@ -647,14 +647,14 @@ fn list(c: &Connection, owner: &str, view: View, search: &str, limit: usize) -> 
     // may read it); the search reads the precomputed columns, with instr (the
     // search is taken literally, '%' and '_' included), and numbers only when the
     // search looks like one.
-    let mut books: Vec<(i64, &str)> = Vec::with_capacity(2);
+    let mut books: Vec<(i64, BookKind)> = Vec::with_capacity(2);
     let mut ids = c.prepare_cached(
         "SELECT id, kind FROM book WHERE (kind = 'private' AND owner = ?1) OR (kind = 'public' AND ?2)",
     )?;
     for row in ids.query_map(params![owner, public], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
         let (id, k) = row?;
         if kind.is_none_or(|want| want == k) {
-            books.push((id, if k == "public" { "public" } else { "private" }));
+            books.push((id, if k == "public" { BookKind::Public } else { BookKind::Private }));
         }
     }
     let Some(&(first, _)) = books.first() else { return Ok(out) };
@@ -678,8 +678,7 @@ fn list(c: &Connection, owner: &str, view: View, search: &str, limit: usize) -> 
     ))?;
     let rows = stmt.query_map(params![first, second, group, search, digits, limit], |r| {
         let book_id: i64 = r.get(1)?;
-        let public = books.iter().any(|&(id, k)| id == book_id && k == "public");
-        let book = if public { BookKind::Public } else { BookKind::Private };
+        let book = books.iter().find(|b| b.0 == book_id).map_or(BookKind::Private, |b| b.1);
         Ok(Entry {
             id: r.get(0)?,
             source: Source::Book(book),
