@@ -79,8 +79,14 @@ pub fn connection_settings(conn: &Connection) -> rusqlite::Result<()> {
         "fold",
         1,
         FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
-        |ctx| Ok(ctx.get::<Option<String>>(0)?.map(|s| s.to_lowercase())),
+        |ctx| Ok(ctx.get::<Option<String>>(0)?.map(|s| fold(&s))),
     )
+}
+
+/// Text as searches compare it: SQL's `fold`, the stored search columns and the
+/// searches themselves all fold with this one function.
+pub(super) fn fold(text: &str) -> String {
+    text.to_lowercase()
 }
 
 fn check_integrity(conn: &Connection, path: &Path) -> Result<(), StoreError> {

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::journal::{self, Author};
+use super::migrate::fold;
 use super::{Store, StoreError};
 use crate::domain::journal::{Change, Topic, OFF, ON};
 use crate::domain::number::lookup_key;
@@ -88,7 +89,7 @@ impl Store {
         search: &str,
         limit: usize,
     ) -> Result<Vec<Entry>, StoreError> {
-        let (owner, search) = (owner.to_owned(), search.trim().to_lowercase());
+        let (owner, search) = (owner.to_owned(), fold(search.trim()));
         self.read(move |c| list(c, &owner, view, &search, limit)).await
     }
 
@@ -538,7 +539,7 @@ fn insert(c: &Connection, book_id: i64, k: &Contact, uid: &str, now: i64) -> rus
 /// What a search by name finds a contact by (column `contact.search`): as SQL's
 /// `fold(first_name || ' ' || last_name || ' ' || company)` in migration 9.
 fn search_text(k: &Contact) -> String {
-    format!("{} {} {}", k.first_name, k.last_name, k.company).to_lowercase()
+    fold(&format!("{} {} {}", k.first_name, k.last_name, k.company))
 }
 
 /// What a search by number finds a number by (column `contact_number.digits`).
@@ -636,10 +637,10 @@ fn list(c: &Connection, owner: &str, view: View, search: &str, limit: usize) -> 
             out.push(row?);
         }
     }
-    let (kind, group): (Option<&str>, Option<i64>) = match view {
+    let (kind, group): (Option<BookKind>, Option<i64>) = match view {
         View::All => (None, None),
-        View::Public => (Some("public"), None),
-        View::Private => (Some("private"), None),
+        View::Public => (Some(BookKind::Public), None),
+        View::Private => (Some(BookKind::Private), None),
         View::Group(g) => (None, Some(g)),
         View::Extensions | View::Department(_) => return Ok(out),
     };
@@ -653,8 +654,9 @@ fn list(c: &Connection, owner: &str, view: View, search: &str, limit: usize) -> 
     )?;
     for row in ids.query_map(params![owner, public], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
         let (id, k) = row?;
-        if kind.is_none_or(|want| want == k) {
-            books.push((id, if k == "public" { BookKind::Public } else { BookKind::Private }));
+        let book = if k == "public" { BookKind::Public } else { BookKind::Private };
+        if kind.is_none_or(|want| want == book) {
+            books.push((id, book));
         }
     }
     let Some(&(first, _)) = books.first() else { return Ok(out) };
