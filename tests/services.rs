@@ -210,7 +210,7 @@ async fn a_read_token_reads_settings_but_changes_nothing_and_gets_no_private_dat
     use webcti::domain::access::Scope;
     let r = rig().await;
     let s = &r.services;
-    let token = Actor::new(Who::ApiToken { id: 1, scopes: vec![Scope::Read] }, Channel::Api);
+    let token = Actor::new(Who::ApiToken { id: 1, scopes: vec![Scope::READ] }, Channel::Api);
     assert!(s.forwarding.program(&token, "100").await.is_ok(), "the Read scope reads settings");
     let fwd = ForwardingChange {
         forward_always: "0221234567".into(),

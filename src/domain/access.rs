@@ -7,6 +7,7 @@
 //! [`allowed`] is a pure function: an actor, an action and a target in, yes or a
 //! reason out.
 
+use super::codes::codes;
 use super::phonebook::PublicRight;
 
 /// Where a request came from.
@@ -35,15 +36,93 @@ impl Channel {
     }
 }
 
-/// What an API token may do; given when an administrator makes the token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    /// Read extensions, their settings, history and the public book.
-    Read,
-    /// Change extensions' settings and the public book.
-    Provision,
-    /// Place calls on behalf of extensions.
+/// A part of the exchange, as a token's scope names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Area {
+    /// Extensions: the administrator's fields, services, forwarding, key labels,
+    /// and the directory of extensions.
+    Extensions,
+    Departments,
+    /// The public phonebook, its groups and the managers' marks.
+    Phonebook,
+    /// Call records and the change journal: read only.
+    Records,
+    /// Line states (read) and click-to-call (write).
     Calls,
+    /// Board-wide settings: mail server, certificate, exposure, the About page.
+    Board,
+    /// Tokens and the two-factor policy.
+    Security,
+}
+
+codes!(Area {
+    Extensions => "extensions",
+    Departments => "departments",
+    Phonebook => "phonebook",
+    Records => "records",
+    Calls => "calls",
+    Board => "board",
+    Security => "security",
+});
+
+/// How far a scope goes; `Write` includes `Read`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    Read,
+    Write,
+}
+
+/// What an API token may do, given when an administrator makes it: `read` or
+/// `write` for every area, or one area's (`extensions:read`, `calls:write`, ...).
+/// The scopes for every area never reach security, nor dial: a token that may
+/// make tokens or place calls says so by name (`security:write`, `calls:write`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Scope {
+    /// `None`: every area, but not security, and not dialling.
+    pub area: Option<Area>,
+    pub level: Level,
+}
+
+impl Scope {
+    pub const READ: Scope = Scope { area: None, level: Level::Read };
+    pub const WRITE: Scope = Scope { area: None, level: Level::Write };
+
+    pub fn of(area: Area, level: Level) -> Scope {
+        Scope { area: Some(area), level }
+    }
+
+    /// Whether this scope covers `level` in `area`.
+    pub fn covers(self, area: Area, level: Level) -> bool {
+        let here = match self.area {
+            None => area != Area::Security && !(area == Area::Calls && level == Level::Write),
+            Some(a) => a == area,
+        };
+        here && self.level >= level
+    }
+
+    /// The scope as written: `read`, `write`, `calls:write`.
+    pub fn code(self) -> String {
+        let level = match self.level {
+            Level::Read => "read",
+            Level::Write => "write",
+        };
+        match self.area {
+            None => level.to_owned(),
+            Some(a) => format!("{}:{level}", a.code()),
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Scope> {
+        let level = |l: &str| match l {
+            "read" => Some(Level::Read),
+            "write" => Some(Level::Write),
+            _ => None,
+        };
+        match code.split_once(':') {
+            None => Some(Scope { area: None, level: level(code)? }),
+            Some((area, l)) => Some(Scope::of(Area::from_code(area)?, level(l)?)),
+        }
+    }
 }
 
 /// Who acts.
@@ -138,8 +217,9 @@ pub enum Target<'a> {
     /// The VIP marks of the public book's contacts and their hidden additional
     /// numbers (SPEC M3): reading them means seeing the hidden numbers.
     ContactMarks,
-    /// Board-wide settings, accounts, tokens.
-    Administration,
+    /// What only administrators set, by area: extensions' administrative
+    /// fields, departments, board-wide settings, tokens.
+    Administration(Area),
 }
 
 /// Why an action is refused.
@@ -233,32 +313,10 @@ pub fn allowed(actor: &Actor, action: Action, target: Target<'_>) -> Result<(), 
             _ => person(ext, *public_book, action, target),
         },
         Who::ApiToken { scopes, .. } => {
-            let need = match action {
-                Action::Read => Scope::Read,
-                Action::Change => Scope::Provision,
-                Action::Dial => Scope::Calls,
-            };
-            match target {
-                Target::Extension {
-                    facet: Facet::Password | Facet::Voicemail | Facet::Credentials, ..
-                } => Err(Denied::Scope),
-                Target::Extension { facet: Facet::History | Facet::Live, .. } if action == Action::Change => {
-                    Err(Denied::Scope)
-                }
-                Target::Extension { facet, .. } if action == Action::Dial && facet != Facet::Live => {
-                    Err(Denied::Scope)
-                }
-                Target::Extension { .. } | Target::Directory | Target::PublicBook | Target::ContactMarks => {
-                    let book_or_list = !matches!(target, Target::Extension { .. });
-                    if (action == Action::Dial && book_or_list)
-                        || (action != Action::Read && target == Target::Directory)
-                    {
-                        return Err(Denied::Scope);
-                    }
-                    scopes.contains(&need).then_some(()).ok_or(Denied::Scope)
-                }
-                Target::PrivateBook { .. } | Target::Installer | Target::Team => Err(Denied::NotYours),
-                Target::Administration => Err(Denied::AdministratorsOnly),
+            let (area, level) = token_needs(action, target)?;
+            match scopes.iter().any(|s| s.covers(area, level)) {
+                true => Ok(()),
+                false => Err(Denied::Scope),
             }
         }
         Who::CtiAccount { devices, monitors, .. } => match target {
@@ -274,10 +332,35 @@ pub fn allowed(actor: &Actor, action: Action, target: Target<'_>) -> Result<(), 
                 }
             }
             Target::Directory | Target::PublicBook if action == Action::Read => Ok(()),
-            Target::Administration => Err(Denied::AdministratorsOnly),
+            Target::Administration(_) => Err(Denied::AdministratorsOnly),
             _ => Err(Denied::NotYours),
         },
     }
+}
+
+/// The area and level a token's scopes must cover for an action, or why no
+/// token may do it at all: a token never reads or sets passwords or
+/// voicemail, never writes the exchange's records, and dials only for a line.
+fn token_needs(action: Action, target: Target<'_>) -> Result<(Area, Level), Denied> {
+    let level = match action {
+        Action::Read => Level::Read,
+        Action::Change | Action::Dial => Level::Write,
+    };
+    let area = match (target, action) {
+        (Target::Extension { facet: Facet::Live, .. }, Action::Read | Action::Dial) => Area::Calls,
+        (Target::Extension { facet: Facet::History, .. }, Action::Read) => Area::Records,
+        (
+            Target::Extension { facet: Facet::Profile | Facet::Program | Facet::Keys, .. },
+            Action::Read | Action::Change,
+        ) => Area::Extensions,
+        (Target::Extension { .. }, _) => return Err(Denied::Scope),
+        (Target::Directory, Action::Read) => Area::Extensions,
+        (Target::PublicBook | Target::ContactMarks, Action::Read | Action::Change) => Area::Phonebook,
+        (Target::Administration(area), Action::Read | Action::Change) => area,
+        (Target::PrivateBook { .. } | Target::Installer | Target::Team, _) => return Err(Denied::NotYours),
+        _ => return Err(Denied::Scope),
+    };
+    Ok((area, level))
 }
 
 /// A person with an extension of his own (a subscriber, or a manager outside his
@@ -309,7 +392,7 @@ fn person(ext: &str, public_book: PublicRight, action: Action, target: Target<'_
         Target::ContactMarks => Err(Denied::PublicBook),
         Target::PrivateBook { owner } if owner == ext && action != Action::Dial => Ok(()),
         Target::PrivateBook { .. } | Target::Team => Err(Denied::NotYours),
-        Target::Administration => Err(Denied::AdministratorsOnly),
+        Target::Administration(_) => Err(Denied::AdministratorsOnly),
     }
 }
 
@@ -341,15 +424,15 @@ mod tests {
                 web(Who::Manager { ext: "100".into(), departments: vec![1], public_book: PublicRight::Read }),
             ),
             ("admin", web(Who::Administrator { name: "root".into() })),
-            ("t-read", Actor::new(Who::ApiToken { id: 1, scopes: vec![Scope::Read] }, Channel::Api)),
+            ("t-read", Actor::new(Who::ApiToken { id: 1, scopes: vec![Scope::READ] }, Channel::Api)),
+            ("t-prov", Actor::new(Who::ApiToken { id: 2, scopes: vec![Scope::WRITE] }, Channel::Api)),
             (
-                "t-prov",
+                "t-call",
                 Actor::new(
-                    Who::ApiToken { id: 2, scopes: vec![Scope::Read, Scope::Provision] },
+                    Who::ApiToken { id: 3, scopes: vec![Scope::of(Area::Calls, Level::Write)] },
                     Channel::Api,
                 ),
             ),
-            ("t-call", Actor::new(Who::ApiToken { id: 3, scopes: vec![Scope::Calls] }, Channel::Api)),
             (
                 "cti",
                 Actor::new(
@@ -411,7 +494,7 @@ mod tests {
             (
                 "own live",
                 ext("100", OWN, Live),
-                ["r.d", "r.d", "r.d", "...", "r.d", "rcd", "r..", "r..", "..d", "r.d", "rcd", "..."],
+                ["r.d", "r.d", "r.d", "...", "r.d", "rcd", "r..", "r..", "r.d", "r.d", "rcd", "..."],
             ),
             (
                 "own keys",
@@ -461,7 +544,7 @@ mod tests {
             (
                 "dept live",
                 ext("101", OWN, Live),
-                ["...", "...", "...", "...", "r..", "rcd", "r..", "r..", "..d", "r..", "rcd", "..."],
+                ["...", "...", "...", "...", "r..", "rcd", "r..", "r..", "r.d", "r..", "rcd", "..."],
             ),
             (
                 "other profile",
@@ -476,7 +559,7 @@ mod tests {
             (
                 "other live",
                 ext("110", Some(2), Live),
-                ["...", "...", "...", "...", "...", "rcd", "r..", "r..", "..d", "...", "rcd", "..."],
+                ["...", "...", "...", "...", "...", "rcd", "r..", "r..", "r.d", "...", "rcd", "..."],
             ),
             (
                 "pool program",
@@ -520,7 +603,12 @@ mod tests {
             ),
             (
                 "administration",
-                Target::Administration,
+                Target::Administration(Area::Extensions),
+                ["...", "...", "...", "...", "...", "rcd", "r..", "rc.", "...", "...", "rcd", "..."],
+            ),
+            (
+                "security",
+                Target::Administration(Area::Security),
                 ["...", "...", "...", "...", "...", "rcd", "...", "...", "...", "...", "rcd", "..."],
             ),
         ]
@@ -545,7 +633,7 @@ mod tests {
             }
         }
         assert!(wrong.is_empty(), "{}", wrong.join("\n"));
-        assert_eq!(checked, 28 * 12 * 3, "every actor, action and target");
+        assert_eq!(checked, 29 * 12 * 3, "every actor, action and target");
     }
 
     #[test]
@@ -563,8 +651,38 @@ mod tests {
             allowed(&mgr, Action::Change, ext("110", Some(2), Facet::Program)),
             Err(Denied::OutsideDepartments)
         );
-        let token = Actor::new(Who::ApiToken { id: 1, scopes: vec![Scope::Read] }, Channel::Api);
+        let token = Actor::new(Who::ApiToken { id: 1, scopes: vec![Scope::READ] }, Channel::Api);
         assert_eq!(allowed(&token, Action::Change, Target::PublicBook), Err(Denied::Scope));
-        assert_eq!(allowed(&token, Action::Read, Target::Administration), Err(Denied::AdministratorsOnly));
+        assert_eq!(allowed(&token, Action::Read, Target::Administration(Area::Security)), Err(Denied::Scope));
+        assert_eq!(allowed(&token, Action::Read, Target::Installer), Err(Denied::NotYours));
+        assert_eq!(
+            allowed(&mgr, Action::Read, Target::Administration(Area::Board)),
+            Err(Denied::AdministratorsOnly)
+        );
+    }
+
+    #[test]
+    fn scopes_are_written_as_area_and_level() {
+        for (code, scope) in [
+            ("read", Some(Scope::READ)),
+            ("write", Some(Scope::WRITE)),
+            ("calls:write", Some(Scope::of(Area::Calls, Level::Write))),
+            ("extensions:read", Some(Scope::of(Area::Extensions, Level::Read))),
+            ("security:write", Some(Scope::of(Area::Security, Level::Write))),
+            ("calls", None),
+            ("calls:admin", None),
+            ("phones:read", None),
+            ("", None),
+            ("READ", None),
+        ] {
+            assert_eq!(Scope::from_code(code), scope, "{code:?}");
+            if let Some(s) = scope {
+                assert_eq!(s.code(), code);
+            }
+        }
+        assert!(Scope::WRITE.covers(Area::Records, Level::Read));
+        assert!(!Scope::READ.covers(Area::Board, Level::Write));
+        assert!(!Scope::WRITE.covers(Area::Calls, Level::Write), "dialling is named, never implied");
+        assert!(!Scope::WRITE.covers(Area::Security, Level::Read));
     }
 }

@@ -5,7 +5,7 @@
 
 use super::employees::{licence_use, LicenceUse};
 use super::{Context, ServiceError};
-use crate::domain::access::{Action, Actor, Target};
+use crate::domain::access::{Action, Actor, Area, Target};
 use crate::hal::proto::{BoardIdentity, NEWEST_VERSION};
 use crate::system::files;
 
@@ -46,7 +46,7 @@ impl About {
 
     #[tracing::instrument(name = "service", skip_all, fields(call = "about.view", actor = %actor.label(), via = actor.via.code()))]
     pub async fn view(&self, actor: &Actor) -> Result<AboutView, ServiceError> {
-        self.ctx.may_do(actor, Action::Read, Target::Administration)?;
+        self.ctx.may_do(actor, Action::Read, Target::Administration(Area::Board))?;
         let core = self.ctx.core.describe();
         let (db_bytes, wal_bytes) = self.ctx.store.file_sizes();
         let board = &self.ctx.board;

@@ -14,7 +14,7 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 use super::{Context, ServiceError};
-use crate::domain::access::{Action, Actor, Target};
+use crate::domain::access::{Action, Actor, Area, Target};
 use crate::domain::certificate::{check, CertProblem};
 use crate::system::files;
 
@@ -101,14 +101,14 @@ impl Certificates {
     /// Whether the uploaded certificate is served (else the device's own).
     #[tracing::instrument(name = "service", skip_all, fields(call = "certificates.uploaded", actor = %actor.label(), via = actor.via.code()))]
     pub fn uploaded(&self, actor: &Actor) -> Result<bool, ServiceError> {
-        self.ctx.may_do(actor, Action::Read, Target::Administration)?;
+        self.ctx.may_do(actor, Action::Read, Target::Administration(Area::Board))?;
         Ok(slot(&self.ctx)?.0.uploaded())
     }
 
     /// Checks, stores and serves an uploaded chain and key.
     #[tracing::instrument(name = "service", skip_all, fields(call = "certificates.upload", actor = %actor.label(), via = actor.via.code()))]
     pub async fn upload(&self, actor: &Actor, chain_pem: &str, key_pem: &str) -> Result<(), ServiceError> {
-        self.ctx.may_do(actor, Action::Change, Target::Administration)?;
+        self.ctx.may_do(actor, Action::Change, Target::Administration(Area::Board))?;
         let (slot, dir) = slot(&self.ctx)?;
         let checked = check(chain_pem, key_pem, &self.ctx.board.names, self.ctx.clock.now())
             .map_err(|p| ServiceError::Invalid(p.into()))?;
@@ -131,7 +131,7 @@ impl Certificates {
     /// Serves the device's own certificate again; the uploaded one is deleted.
     #[tracing::instrument(name = "service", skip_all, fields(call = "certificates.use_device", actor = %actor.label(), via = actor.via.code()))]
     pub async fn use_device(&self, actor: &Actor) -> Result<(), ServiceError> {
-        self.ctx.may_do(actor, Action::Change, Target::Administration)?;
+        self.ctx.may_do(actor, Action::Change, Target::Administration(Area::Board))?;
         let (slot, dir) = slot(&self.ctx)?;
         let key = load(&dir.join(DEVICE_CERT), &dir.join(DEVICE_KEY)).map_err(ServiceError::Files)?;
         for f in [UPLOADED_CERT, UPLOADED_KEY] {

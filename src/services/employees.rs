@@ -7,7 +7,7 @@
 use super::bus::{Changed, Live};
 use super::features::{program_core, Programmed};
 use super::{Context, ServiceError};
-use crate::domain::access::{Action, Actor, Target};
+use crate::domain::access::{Action, Actor, Area, Target};
 use crate::domain::account::{
     check_department, check_employee, DepartmentProblem, EmployeeProblem, MAX_CALLER_IDS,
 };
@@ -107,7 +107,7 @@ impl Employees {
 
     #[tracing::instrument(name = "service", skip_all, fields(call = "employees.list", actor = %actor.label(), via = actor.via.code()))]
     pub async fn list(&self, actor: &Actor) -> Result<EmployeeList, ServiceError> {
-        self.ctx.may_do(actor, Action::Read, Target::Administration)?;
+        self.ctx.may_do(actor, Action::Read, Target::Administration(Area::Extensions))?;
         let (employees, departments) =
             (self.ctx.store.employees().await?, self.ctx.store.departments().await?);
         Ok(EmployeeList { employees, departments })
@@ -115,7 +115,7 @@ impl Employees {
 
     #[tracing::instrument(name = "service", skip_all, fields(call = "employees.view", actor = %actor.label(), via = actor.via.code(), extension = %ext))]
     pub async fn view(&self, actor: &Actor, ext: &str) -> Result<EmployeeView, ServiceError> {
-        self.ctx.may_do(actor, Action::Read, Target::Administration)?;
+        self.ctx.may_do(actor, Action::Read, Target::Administration(Area::Extensions))?;
         let employee = self.ctx.store.employee(ext).await?.ok_or(ServiceError::NotFound)?;
         let caller_ids = self.ctx.store.caller_ids(ext).await?;
         let departments = self.ctx.store.departments().await?;
@@ -130,7 +130,7 @@ impl Employees {
         ext: &str,
         c: EmployeeChange,
     ) -> Result<Programmed, ServiceError> {
-        self.ctx.may_do(actor, Action::Change, Target::Administration)?;
+        self.ctx.may_do(actor, Action::Change, Target::Administration(Area::Extensions))?;
         let old = self.ctx.store.employee(ext).await?.ok_or(ServiceError::NotFound)?;
         let (name, comment, email) = (c.name.trim(), c.comment.trim(), c.email.trim());
         check_employee(name, comment, email).map_err(invalid)?;
@@ -220,14 +220,14 @@ pub struct Department {
 impl Employees {
     #[tracing::instrument(name = "service", skip_all, fields(call = "employees.departments", actor = %actor.label(), via = actor.via.code()))]
     pub async fn departments(&self, actor: &Actor) -> Result<Vec<Department>, ServiceError> {
-        self.ctx.may_do(actor, Action::Read, Target::Administration)?;
+        self.ctx.may_do(actor, Action::Read, Target::Administration(Area::Departments))?;
         let rows = self.ctx.store.departments_with_members().await?;
         Ok(rows.into_iter().map(|(id, name, members)| Department { id, name, members }).collect())
     }
 
     #[tracing::instrument(name = "service", skip_all, fields(call = "employees.add_department", actor = %actor.label(), via = actor.via.code()))]
     pub async fn add_department(&self, actor: &Actor, name: &str) -> Result<(), ServiceError> {
-        self.ctx.may_do(actor, Action::Change, Target::Administration)?;
+        self.ctx.may_do(actor, Action::Change, Target::Administration(Area::Departments))?;
         let name = name.trim();
         check_department(name).map_err(dept)?;
         if !self.ctx.store.add_department(name).await? {
@@ -239,7 +239,7 @@ impl Employees {
 
     #[tracing::instrument(name = "service", skip_all, fields(call = "employees.rename_department", actor = %actor.label(), via = actor.via.code()))]
     pub async fn rename_department(&self, actor: &Actor, id: i64, name: &str) -> Result<(), ServiceError> {
-        self.ctx.may_do(actor, Action::Change, Target::Administration)?;
+        self.ctx.may_do(actor, Action::Change, Target::Administration(Area::Departments))?;
         let name = name.trim();
         check_department(name).map_err(dept)?;
         match self.ctx.store.rename_department(id, name).await? {
@@ -252,7 +252,7 @@ impl Employees {
     /// Deletes a department; its extensions go to the pool. Returns them.
     #[tracing::instrument(name = "service", skip_all, fields(call = "employees.delete_department", actor = %actor.label(), via = actor.via.code()))]
     pub async fn delete_department(&self, actor: &Actor, id: i64) -> Result<Vec<String>, ServiceError> {
-        self.ctx.may_do(actor, Action::Change, Target::Administration)?;
+        self.ctx.may_do(actor, Action::Change, Target::Administration(Area::Departments))?;
         let by = Context::author(actor);
         let moved = self
             .ctx

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::{Context, ServiceError};
-use crate::domain::access::{Action, Actor, Target};
+use crate::domain::access::{Action, Actor, Area, Target};
 use crate::store::{Store, StoreError};
 
 /// Where the stored setting lives (`setting` table, JSON).
@@ -90,14 +90,14 @@ impl Exposures {
 
     #[tracing::instrument(name = "service", skip_all, fields(call = "exposure.view", actor = %actor.label(), via = actor.via.code()))]
     pub fn view(&self, actor: &Actor) -> Result<ExposureView, ServiceError> {
-        self.ctx.may_do(actor, Action::Read, Target::Administration)?;
+        self.ctx.may_do(actor, Action::Read, Target::Administration(Area::Board))?;
         Ok(ExposureView { switches: self.ctx.exposure.switches(), has_wan: self.ctx.exposure.has_wan })
     }
 
     /// Stores the switches and puts them in force for the next request.
     #[tracing::instrument(name = "service", skip_all, fields(call = "exposure.set", actor = %actor.label(), via = actor.via.code()))]
     pub async fn set(&self, actor: &Actor, s: Switches) -> Result<(), ServiceError> {
-        self.ctx.may_do(actor, Action::Change, Target::Administration)?;
+        self.ctx.may_do(actor, Action::Change, Target::Administration(Area::Board))?;
         // Two booleans always serialise.
         let json = serde_json::to_string(&s).unwrap_or_default();
         self.ctx.store.set_setting(SETTING, &json).await?;

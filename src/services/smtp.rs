@@ -7,7 +7,7 @@
 use super::mail::{Mailer, PostOffice};
 use super::{Context, ServiceError};
 use crate::config::Smtp;
-use crate::domain::access::{Action, Actor, Target};
+use crate::domain::access::{Action, Actor, Area, Target};
 use crate::domain::mail::{check_smtp, SmtpProblem, MAX_ACCOUNT, MAX_CA_PEM};
 
 /// Where the stored setting lives (`setting` table, JSON).
@@ -66,7 +66,7 @@ impl SmtpSettings {
 
     #[tracing::instrument(name = "service", skip_all, fields(call = "smtp.view", actor = %actor.label(), via = actor.via.code()))]
     pub async fn view(&self, actor: &Actor) -> Result<SmtpView, ServiceError> {
-        self.ctx.may_do(actor, Action::Read, Target::Administration)?;
+        self.ctx.may_do(actor, Action::Read, Target::Administration(Area::Board))?;
         Ok(match self.current().await? {
             Some(s) => SmtpView {
                 password_set: !s.password.is_empty(),
@@ -88,7 +88,7 @@ impl SmtpSettings {
     /// Checks, stores and puts to use a new server.
     #[tracing::instrument(name = "service", skip_all, fields(call = "smtp.save", actor = %actor.label(), via = actor.via.code()))]
     pub async fn save(&self, actor: &Actor, c: SmtpChange) -> Result<(), ServiceError> {
-        self.ctx.may_do(actor, Action::Change, Target::Administration)?;
+        self.ctx.may_do(actor, Action::Change, Target::Administration(Area::Board))?;
         let (host, tls, from, username) = (c.host.trim(), c.tls.trim(), c.from.trim(), c.username.trim());
         let port = check_smtp(host, &c.port, tls, from).map_err(invalid)?;
         if username.len() > MAX_ACCOUNT || c.password.len() > MAX_ACCOUNT || c.ca.len() > MAX_CA_PEM {
@@ -129,7 +129,7 @@ impl SmtpSettings {
     /// server (or the connection) said it.
     #[tracing::instrument(name = "service", skip_all, fields(call = "smtp.test", actor = %actor.label(), via = actor.via.code()))]
     pub async fn test(&self, actor: &Actor, to: &str) -> Result<Result<(), String>, ServiceError> {
-        self.ctx.may_do(actor, Action::Change, Target::Administration)?;
+        self.ctx.may_do(actor, Action::Change, Target::Administration(Area::Board))?;
         let Some(mailer) = self.post.mailer() else { return Ok(Err("no mail server is set".to_owned())) };
         let body = "This is a test e-mail from the WebCTI portal of the telephone exchange.\r\n\
                     If it arrived, the exchange can send password reset links and call notifications.\r\n";

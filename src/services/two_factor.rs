@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use super::reset::token_hash;
 use super::throttle::{Budget, Throttle};
 use super::{Context, ServiceError};
-use crate::domain::access::{Action, Actor, Denied, Facet, Target, Who};
+use crate::domain::access::{Action, Actor, Area, Denied, Facet, Target, Who};
 use crate::domain::journal::{Change, Topic, ON};
 use crate::domain::totp::{self, CodeProblem, SECRET_BYTES};
 use crate::system::random;
@@ -62,14 +62,14 @@ impl TwoFactor {
 
     /// Whether two-factor login is mandatory for administrators and managers.
     pub async fn mandatory(&self, actor: &Actor) -> Result<bool, ServiceError> {
-        self.ctx.may_do(actor, Action::Read, Target::Administration)?;
+        self.ctx.may_do(actor, Action::Read, Target::Administration(Area::Security))?;
         Ok(self.ctx.store.setting(MANDATORY_SETTING).await?.as_deref() == Some("true"))
     }
 
     /// Makes it mandatory (from their next login on), or not.
     #[tracing::instrument(name = "service", skip_all, fields(call = "two_factor.set_mandatory", actor = %actor.label()))]
     pub async fn set_mandatory(&self, actor: &Actor, on: bool) -> Result<(), ServiceError> {
-        self.ctx.may_do(actor, Action::Change, Target::Administration)?;
+        self.ctx.may_do(actor, Action::Change, Target::Administration(Area::Security))?;
         self.ctx.store.set_setting(MANDATORY_SETTING, if on { "true" } else { "false" }).await?;
         tracing::info!(actor = %actor.label(), mandatory = on, "two-factor login for administrators and managers");
         Ok(())
