@@ -8,6 +8,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::config::Config;
+use crate::domain::access::Actor;
+use crate::services::tokens::{TokenRequest, Tokens};
 
 const USAGE: &str = "\
 usage: webcti [COMMAND] [--board PATH]
@@ -18,6 +20,16 @@ commands:
   restore FILE   replace the database with a backup (stop the service first; the
                  previous database is kept beside it)
   check          check the database's integrity and report its sizes
+  token create   make a token of the provisioning API and print its secret (once):
+                   --name NAME          what the token is for (required)
+                   --scope SCOPE        read, write, or AREA:read / AREA:write, where AREA
+                                        is extensions, departments, phonebook, records,
+                                        calls, board or security (repeat, or separate
+                                        with commas; required)
+                   --days N             expire after N days (default: never)
+  token list     list the tokens, without their secrets
+  token revoke ID
+                 revoke a token: its next request is refused
   sim            run the switching-core simulator on its own:
                    --listen unix:PATH   where the service connects (required)
                    --traffic N          calls per minute it places by itself (default 0)
@@ -37,6 +49,9 @@ pub enum Command {
     Backup { board: Option<PathBuf>, file: PathBuf },
     Restore { board: Option<PathBuf>, file: PathBuf },
     Check { board: Option<PathBuf> },
+    TokenCreate { board: Option<PathBuf>, name: String, scopes: Vec<String>, days: Option<i64> },
+    TokenList { board: Option<PathBuf> },
+    TokenRevoke { board: Option<PathBuf>, id: i64 },
     Sim { listen: PathBuf, traffic: f64, faults: u64 },
     Help,
     Version,
@@ -57,6 +72,12 @@ pub fn parse(args: Vec<OsString>) -> Result<Command, UsageError> {
     let mut listen: Option<PathBuf> = None;
     let mut traffic = 0.0f64;
     let mut faults = 0u64;
+    let mut verb: Option<String> = None;
+    let mut name: Option<String> = None;
+    let mut scopes: Vec<String> = Vec::new();
+    let mut days: Option<i64> = None;
+    let text =
+        |v: OsString, what: &str| v.into_string().map_err(|_| UsageError(format!("{what} is not UTF-8")));
     let usage = |e: lexopt::Error| UsageError(e.to_string());
     while let Some(arg) = parser.next().map_err(usage)? {
         match arg {
@@ -85,6 +106,20 @@ pub fn parse(args: Vec<OsString>) -> Result<Command, UsageError> {
                     .filter(|n: &u64| *n >= 1)
                     .ok_or_else(|| UsageError("--faults takes a number of seconds, at least 1".into()))?;
             }
+            Long("name") => name = Some(text(parser.value().map_err(usage)?, "--name")?),
+            Long("scope") => {
+                let v = text(parser.value().map_err(usage)?, "--scope")?;
+                scopes.extend(v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()));
+            }
+            Long("days") => {
+                let v = parser.value().map_err(usage)?;
+                days = Some(
+                    v.to_str()
+                        .and_then(|s| s.parse().ok())
+                        .filter(|n: &i64| (1..=3660).contains(n))
+                        .ok_or_else(|| UsageError("--days takes a number of days, 1 to 3660".into()))?,
+                );
+            }
             Long("help") | Short('h') => return Ok(Command::Help),
             Long("version") | Short('V') => return Ok(Command::Version),
             Value(v) if command.is_none() => {
@@ -93,6 +128,10 @@ pub fn parse(args: Vec<OsString>) -> Result<Command, UsageError> {
             Value(v) if file.is_none() && matches!(command.as_deref(), Some("backup" | "restore")) => {
                 file = Some(PathBuf::from(v))
             }
+            Value(v) if command.as_deref() == Some("token") && verb.is_none() => {
+                verb = Some(text(v, "the verb")?)
+            }
+            Value(v) if verb.as_deref() == Some("revoke") && file.is_none() => file = Some(PathBuf::from(v)),
             other => return Err(usage(other.unexpected())),
         }
     }
@@ -105,6 +144,23 @@ pub fn parse(args: Vec<OsString>) -> Result<Command, UsageError> {
             Ok(Command::Restore { board, file: file.ok_or(UsageError("restore needs a FILE".into()))? })
         }
         Some("check") => Ok(Command::Check { board }),
+        Some("token") => match verb.as_deref() {
+            Some("create") => Ok(Command::TokenCreate {
+                board,
+                name: name.ok_or(UsageError("token create needs --name".into()))?,
+                scopes,
+                days,
+            }),
+            Some("list") => Ok(Command::TokenList { board }),
+            Some("revoke") => {
+                let id = file.as_deref().and_then(|f| f.to_str()).and_then(|f| f.parse().ok());
+                Ok(Command::TokenRevoke {
+                    board,
+                    id: id.ok_or(UsageError("token revoke needs a token's ID".into()))?,
+                })
+            }
+            _ => Err(UsageError("token takes create, list or revoke".into())),
+        },
         Some("sim") => Ok(Command::Sim {
             listen: listen.ok_or(UsageError("sim needs --listen unix:PATH".into()))?,
             traffic,
@@ -136,6 +192,30 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         }
         Command::Serve { board } => serve(board),
         Command::Sim { listen, traffic, faults } => run_sim(listen, traffic, faults),
+        Command::TokenCreate { board, name, scopes, days } => with_tokens(board, |tokens, now| async move {
+            let req = TokenRequest { name, scopes, expires_at: days.map(|d| now + d * 86_400) };
+            let made = tokens.create(&Actor::system(), &req).await?;
+            eprintln!("token {} made; its secret, shown this once:", made.id);
+            println!("{}", made.secret);
+            Ok(())
+        }),
+        Command::TokenList { board } => with_tokens(board, |tokens, _| async move {
+            for t in tokens.list(&Actor::system()).await? {
+                let scopes: Vec<String> = t.scopes.iter().map(|s| s.code()).collect();
+                let state = match (t.revoked_at, t.in_force) {
+                    (Some(_), _) => "revoked",
+                    (None, false) => "expired",
+                    (None, true) => "in force",
+                };
+                println!("{}\t{}\t{}\t{state}\tmade by {}", t.id, t.name, scopes.join(" "), t.created_by);
+            }
+            Ok(())
+        }),
+        Command::TokenRevoke { board, id } => with_tokens(board, |tokens, _| async move {
+            tokens.revoke(&Actor::system(), id).await?;
+            println!("token {id} revoked");
+            Ok(())
+        }),
         Command::Backup { board, file } => with_db(board, |db| {
             let report = crate::store::backup::backup(db, &file)?;
             println!("backup written to {}\n{report}", file.display());
@@ -175,6 +255,35 @@ fn with_db(
         Err(e) => return fail(e),
     };
     match f(&config.db_path()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(e),
+    }
+}
+
+/// Runs a token command on the board's database, through the tokens service,
+/// as the service itself (only root, or the service user, can open the file).
+fn with_tokens<F, Fut>(board: Option<PathBuf>, f: F) -> ExitCode
+where
+    F: FnOnce(std::sync::Arc<Tokens>, i64) -> Fut,
+    Fut: std::future::Future<Output = Result<(), crate::services::ServiceError>>,
+{
+    let config = match Config::load(board.as_deref()) {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let result = runtime.block_on(async {
+        let store = crate::store::Store::open_beside(&config.db_path()).await?;
+        let clock = crate::system::clock::Clock::system();
+        let tokens = std::sync::Arc::new(Tokens::new(store.clone(), clock.clone()));
+        let done = f(tokens, clock.now()).await;
+        store.close().await?;
+        done
+    });
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(e),
     }

@@ -16,5 +16,6 @@ pub mod program;
 pub mod routing;
 pub mod settings;
 pub mod time;
+pub mod token;
 pub mod totp;
 pub mod voicemail;

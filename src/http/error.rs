@@ -83,6 +83,7 @@ impl HttpError {
             ServiceError::Files(e) => HttpError::Internal(e),
             ServiceError::Busy(Busy::Streams) => HttpError::TooMany(t.t("error.too_many_streams").to_owned()),
             ServiceError::Busy(Busy::Import) => HttpError::TooMany(t.t("import.running").to_owned()),
+            ServiceError::Busy(Busy::Tokens) => HttpError::TooMany(t.t("token.too_many").to_owned()),
             ServiceError::SessionEnded => HttpError::Login,
         }
     }
@@ -124,6 +125,7 @@ pub fn message(t: Tr, i: &Invalid) -> String {
     use crate::domain::certificate::CertProblem;
     use crate::domain::licence::LicenceProblem;
     use crate::domain::mail::SmtpProblem;
+    use crate::domain::token::TokenProblem;
     let key = match i {
         Invalid::Number(_) => "forwarding.bad_number",
         Invalid::Profile(ProfileProblem::TooLong) => "settings.too_long",
@@ -145,6 +147,12 @@ pub fn message(t: Tr, i: &Invalid) -> String {
         Invalid::Contact(p) => return t.f(p.key, "detail", &p.detail),
         Invalid::File(e) => e.key(),
         Invalid::Selection => "phonebook.nothing_selected",
+        Invalid::Token(p) => match p {
+            TokenProblem::BadName => "token.bad_name",
+            TokenProblem::NoScope => "token.no_scope",
+            TokenProblem::BadScope => "token.bad_scope",
+            TokenProblem::BadExpiry => "token.bad_expiry",
+        },
         Invalid::Installer(p) => match p {
             crate::services::installer::InstallerProblem::BadName => "installer.bad_name",
             crate::services::installer::InstallerProblem::TooLarge => "installer.too_large",

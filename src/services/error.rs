@@ -47,6 +47,8 @@ pub enum Busy {
     Streams,
     #[error("an import of this subscriber is already running")]
     Import,
+    #[error("as many tokens as allowed are in force; revoke one first")]
+    Tokens,
 }
 
 /// What is wrong with a request, by the rule that refused it.
@@ -82,6 +84,8 @@ pub enum Invalid {
     File(FileError),
     #[error("nothing selected, or too much")]
     Selection,
+    #[error("token: {0}")]
+    Token(#[from] crate::domain::token::TokenProblem),
 }
 
 /// Why the exchange did not do what was asked.

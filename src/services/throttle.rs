@@ -100,6 +100,19 @@ impl Table {
         m.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// One more failure for the pair and the address, with their next delays.
+    fn count_failure(&mut self, pair: Key, addr: Key, now: i64) {
+        self.make_room(now);
+        for (key, free, max) in [(pair, PAIR_FREE, PAIR_MAX_DELAY_MS), (addr, ADDR_FREE, ADDR_MAX_DELAY_MS)] {
+            let mut e =
+                self.entries.get(&key).copied().filter(|e| now - e.last < FORGET_MS).unwrap_or_default();
+            e.failures += 1;
+            e.last = now;
+            e.blocked_until = now + delay(e.failures, free, max);
+            self.entries.insert(key, e);
+        }
+    }
+
     fn make_room(&mut self, now: i64) {
         if self.entries.len() < MAX_ENTRIES {
             return;
@@ -137,20 +150,29 @@ impl Throttle {
         if wait > 0 {
             return Err(wait);
         }
-        t.make_room(now);
-        for (key, free, max) in
-            [(pair, PAIR_FREE, PAIR_MAX_DELAY_MS), (by_addr.clone(), ADDR_FREE, ADDR_MAX_DELAY_MS)]
-        {
-            let mut e = fresh(t.entries.get(&key));
-            e.failures += 1;
-            e.last = now;
-            e.blocked_until = now + delay(e.failures, free, max);
-            t.entries.insert(key, e);
-        }
+        t.count_failure(pair, by_addr.clone(), now);
         t.entries.insert(by_account.clone(), Entry { full_until, last: now, ..account_entry });
         t.in_flight.insert(by_account);
         t.in_flight.insert(by_addr);
         Ok(Attempt { table: self.table.clone(), account: account.to_owned(), addr, budget })
+    }
+
+    /// How many milliseconds guesses for `account` from `addr` must wait now
+    /// (0: none), without reserving one: for secrets too long to guess, whose
+    /// check is cheap, where only failures are counted ([`Throttle::failed`]).
+    pub fn wait(&self, account: &str, addr: IpAddr, now: i64) -> i64 {
+        let t = Table::lock(&self.table);
+        let fresh =
+            |k: &Key| t.entries.get(k).copied().filter(|e| now - e.last < FORGET_MS).unwrap_or_default();
+        let pair = fresh(&Key::Pair(account.to_owned(), addr)).blocked_until;
+        let by_addr = fresh(&Key::Addr(addr)).blocked_until;
+        (pair.max(by_addr) - now).max(0)
+    }
+
+    /// Counts one wrong guess for `account` from `addr`, as [`Throttle::reserve`]
+    /// would, but without the account's budget or the guess in flight.
+    pub fn failed(&self, account: &str, addr: IpAddr, now: i64) {
+        Table::lock(&self.table).count_failure(Key::Pair(account.to_owned(), addr), Key::Addr(addr), now);
     }
 
     /// Entries held, for tests and the benchmark.

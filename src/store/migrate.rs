@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema/007_two_factor.sql"),
     include_str!("schema/008_journal_by_time.sql"),
     include_str!("schema/009_phonebook_search.sql"),
+    include_str!("schema/010_api_tokens.sql"),
 ];
 
 /// The schema version this program writes.
@@ -61,6 +62,29 @@ pub fn open(path: &Path) -> Result<Connection, StoreError> {
     connection_settings(&conn).map_err(sqlite)?;
     migrate(&conn, path)?;
     Ok(conn)
+}
+
+/// Opens a database another process keeps (and has checked and migrated): it
+/// must exist and be at [`SCHEMA_VERSION`].
+pub fn open_current(path: &Path) -> Result<Connection, StoreError> {
+    let sqlite = |source| StoreError::Sqlite { path: path.to_path_buf(), source };
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(sqlite)?;
+    conn.execute_batch(PRAGMAS).map_err(sqlite)?;
+    connection_settings(&conn).map_err(sqlite)?;
+    let found = read_version(&conn).map_err(sqlite)?;
+    match found.cmp(&SCHEMA_VERSION) {
+        std::cmp::Ordering::Equal => Ok(conn),
+        std::cmp::Ordering::Greater => {
+            Err(StoreError::TooNew { path: path.to_path_buf(), found, supported: SCHEMA_VERSION })
+        }
+        std::cmp::Ordering::Less => {
+            Err(StoreError::Behind { path: path.to_path_buf(), found, supported: SCHEMA_VERSION })
+        }
+    }
 }
 
 /// What every connection has, the writer and the readers:

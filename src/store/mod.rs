@@ -19,6 +19,7 @@ pub mod org;
 pub mod phonebook;
 pub mod program;
 mod readers;
+pub mod tokens;
 pub mod two_factor;
 pub mod voicemail;
 mod writer;
@@ -44,6 +45,11 @@ pub enum StoreError {
          install the newer firmware again or restore a backup made by this version"
     )]
     TooNew { path: PathBuf, found: i64, supported: i64 },
+    #[error(
+        "database {path} has schema version {found}, this program {supported}: \
+         restart the service with this program first"
+    )]
+    Behind { path: PathBuf, found: i64, supported: i64 },
     #[error(
         "database {path} is damaged ({detail}); restore the last backup with \
          `webcti restore FILE`, which keeps the damaged file beside it"
@@ -91,6 +97,28 @@ impl Store {
         .await
         .map_err(|e| StoreError::Worker(e.to_string()))??;
         let _ = path;
+        Ok(Store { inner: Arc::new(inner) })
+    }
+
+    /// Opens the database beside the service that has it open (`webcti token`
+    /// on the board's console): without the one-process lock and without
+    /// migrating, so its schema must be this program's. SQLite's own locking
+    /// orders the two processes' writes. When no process has the file open,
+    /// this is [`Store::open`].
+    pub async fn open_beside(path: &Path) -> Result<Store, StoreError> {
+        match Store::open(path).await {
+            Err(StoreError::Locked { .. }) => {}
+            other => return other,
+        }
+        let p = path.to_path_buf();
+        let inner = tokio::task::spawn_blocking(move || -> Result<Inner, StoreError> {
+            let conn = migrate::open_current(&p)?;
+            let readers = Arc::new(Readers::open(&p)?);
+            let writer = Writer::start(conn, p.clone())?;
+            Ok(Inner { path: p, writer, readers, lock: std::sync::Mutex::new(None) })
+        })
+        .await
+        .map_err(|e| StoreError::Worker(e.to_string()))??;
         Ok(Store { inner: Arc::new(inner) })
     }
 
