@@ -18,8 +18,8 @@ fn cdr(id: u64) -> Cdr {
     Cdr {
         core_id: id,
         extension: format!("{}", 100 + id % 50),
-        direction: if id % 2 == 0 { Direction::Incoming } else { Direction::Outgoing },
-        disposition: if id % 3 == 0 { Disposition::Missed } else { Disposition::Answered },
+        direction: if id.is_multiple_of(2) { Direction::Incoming } else { Direction::Outgoing },
+        disposition: if id.is_multiple_of(3) { Disposition::Missed } else { Disposition::Answered },
         peer: format!("0048221234{:03}", id % 1000),
         external: true,
         withheld: false,

@@ -104,7 +104,7 @@ pub async fn seed(store: &Store, hasher: &Hasher, now: i64) -> Result<bool, Demo
     while sim.with(|ex| ex.now()) < now - 600 {
         traffic.complete_call(&sim, &exts);
         round += 1;
-        if round % 15 == 0 {
+        if round.is_multiple_of(15) {
             // Now and then nobody answers and the caller leaves a message.
             let ext = ["100", "101", "110"][(round / 15 % 3) as usize];
             if sim.with(|ex| ex.incoming(&format!("0601{:06}", round), ext)).is_ok() {

@@ -30,6 +30,9 @@ fn request(b: &mut Browser, method: &str, path: &str, live_session: bool) -> Res
     }
     match method {
         "GET" => b.get(path),
+        "PUT" | "PATCH" | "DELETE" => {
+            b.client.request(b.addr, method, path, &[("Cookie", &b.cookie_header())], "").expect("request")
+        }
         // An upload with a token that is not the session's: the first `csrf` field counts.
         _ if path.starts_with("/phonebook/import")
             || path.starts_with("/admin/installer?")
@@ -82,7 +85,7 @@ fn every_route_for_every_role() {
         // About an extension outside his departments, every page that takes a
         // session is refused, whatever it shows; inside, he is answered.
         let managed = match access {
-            Access::Anyone => true,
+            Access::Anyone | Access::Token(_) => true,
             _ => {
                 mo.status == 403
                     && !login_redirect(&mi)
@@ -116,6 +119,10 @@ fn every_route_for_every_role() {
                         && a.status == 403
                         && (method != "GET" || mi.status < 400)
                 }
+                // The API takes bearer tokens, never a session: everybody is asked for one.
+                Access::Token(_) => [&v, &p, &s, &a, &mi, &mo].iter().all(|r| {
+                    r.status == 401 && r.header("www-authenticate").is_some_and(|h| h.starts_with("Bearer"))
+                }),
                 // Subscribers and managers are refused; only the administrator is answered.
                 Access::Administrator => {
                     login_redirect(&v)
@@ -136,6 +143,7 @@ fn every_route_for_every_role() {
             (_, Access::SubscriberOrPin) => s.status == 403 && p.status == 403,
             (_, Access::Manager) => mi.status == 403,
             (_, Access::Administrator) => s.status == 403 && a.status == 403,
+            (_, Access::Token(_)) => s.status == 401 && a.status == 401,
         };
         if !ok || !forged_refused {
             wrong.push(format!(
@@ -160,22 +168,35 @@ fn every_route_for_every_role() {
     assert_eq!(settings_snapshot(&data), before, "a refused request changed nothing");
 }
 
-#[test]
-fn the_table_lists_every_route_of_the_router() {
-    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/http/routes.rs"))
-        .expect("routes.rs");
-    let routed: Vec<&str> = src
-        .split(".route(")
+/// The paths a router's source routes, with `prefix` before each.
+fn routed_in(file: &str, prefix: &str) -> Vec<String> {
+    let src =
+        std::fs::read_to_string(format!("{}/{file}", env!("CARGO_MANIFEST_DIR"))).expect("router source");
+    src.split(".route(")
         .skip(1)
         .filter_map(|rest| rest.trim_start().strip_prefix('"').and_then(|r| r.split('"').next()))
-        .collect();
-    assert!(routed.len() > 20, "found {routed:?}");
+        .map(|p| format!("{prefix}{p}"))
+        .collect()
+}
+
+/// A route's example path as its router writes it.
+fn pattern(path: &str) -> String {
+    path.replace("style.css", "{file}")
+        .replace("/extensions/100", "/extensions/{number}")
+        .replace("/departments/1", "/departments/{id}")
+        .replace("/tokens/1", "/tokens/{id}")
+}
+
+#[test]
+fn the_table_lists_every_route_of_the_router() {
+    let mut routed = routed_in("src/http/routes.rs", "");
+    let api = routed_in("src/http/api/mod.rs", "/api/v1");
+    assert!(routed.len() > 20 && api.len() > 5, "found {routed:?} and {api:?}");
+    routed.extend(api);
     for path in &routed {
-        let example = path.replace("{file}", "style.css");
-        assert!(ROUTES.iter().any(|(_, p, _)| *p == example), "{path} is routed but not in ROUTES");
+        assert!(ROUTES.iter().any(|(_, p, _)| pattern(p) == *path), "{path} is routed but not in ROUTES");
     }
     for (_, path, _) in ROUTES {
-        let pattern = path.replace("style.css", "{file}");
-        assert!(routed.contains(&pattern.as_str()), "{path} is in ROUTES but not routed");
+        assert!(routed.contains(&pattern(path)), "{path} is in ROUTES but not routed");
     }
 }

@@ -12,14 +12,14 @@ pub fn cdr(id: u64, at: i64) -> Cdr {
     Cdr {
         core_id: id + 1,
         extension: format!("{}", 1000 + id % EXTENSIONS),
-        direction: if id % 3 == 0 { Direction::Outgoing } else { Direction::Incoming },
+        direction: if id.is_multiple_of(3) { Direction::Outgoing } else { Direction::Incoming },
         disposition: match id % 7 {
             0 | 1 => Disposition::Missed,
             2 => Disposition::AnsweredElsewhere,
             _ => Disposition::Answered,
         },
         peer: format!("0048{:09}", (id * 7919) % 1_000_000_000),
-        external: id % 4 != 0,
+        external: !id.is_multiple_of(4),
         withheld: false,
         voicemail_listen: false,
         answered_by: None,

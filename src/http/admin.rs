@@ -450,7 +450,7 @@ pub async fn change_departments(
     let employees = &state.services.employees;
     let outcome = match (f.one("action").as_str(), id) {
         ("add", _) => {
-            employees.add_department(&admin.actor, &f.one("name")).await.map(|()| tr.t("department.added"))
+            employees.add_department(&admin.actor, &f.one("name")).await.map(|_| tr.t("department.added"))
         }
         ("rename", Some(id)) => employees
             .rename_department(&admin.actor, id, &f.one("name"))

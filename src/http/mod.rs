@@ -7,6 +7,7 @@
 //! `session`, `form`, `i18n`, `json`), never each other; `routes` imports them.
 
 mod admin;
+pub mod api;
 mod assets;
 mod error;
 mod features;
@@ -83,6 +84,8 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 #[derive(Clone)]
 pub struct HttpState {
     pub services: Arc<Services>,
+    /// What the provisioning API keeps between requests.
+    pub api: Arc<api::ApiState>,
 }
 
 /// One interface's pool: its permits and who holds them. The WAN's pool is

@@ -37,6 +37,9 @@ pub enum Access {
     Manager,
     /// A logged-in subscriber with the administrator's rights.
     Administrator,
+    /// The provisioning API: a bearer token with this scope (sessions are
+    /// not accepted there).
+    Token(&'static str),
 }
 
 /// Every route with its method and who may reach it; `tests/routes.rs` checks
@@ -103,6 +106,21 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/admin/installer/delete", Access::Administrator),
     ("GET", "/admin/tls", Access::Administrator),
     ("POST", "/admin/tls", Access::Administrator),
+    ("GET", "/api/v1/openapi.json", Access::Anyone),
+    ("GET", "/api/v1/extensions", Access::Token("extensions:read")),
+    ("GET", "/api/v1/extensions/100", Access::Token("extensions:read")),
+    ("PUT", "/api/v1/extensions/100", Access::Token("extensions:write")),
+    ("PATCH", "/api/v1/extensions/100", Access::Token("extensions:write")),
+    ("GET", "/api/v1/departments", Access::Token("departments:read")),
+    ("POST", "/api/v1/departments", Access::Token("departments:write")),
+    ("GET", "/api/v1/departments/1", Access::Token("departments:read")),
+    ("PUT", "/api/v1/departments/1", Access::Token("departments:write")),
+    ("PATCH", "/api/v1/departments/1", Access::Token("departments:write")),
+    ("DELETE", "/api/v1/departments/1", Access::Token("departments:write")),
+    ("GET", "/api/v1/tokens", Access::Token("security:read")),
+    ("POST", "/api/v1/tokens", Access::Token("security:write")),
+    ("DELETE", "/api/v1/tokens/1", Access::Token("security:write")),
+    ("POST", "/api/v1/calls", Access::Token("calls:write")),
     ("GET", "/healthz", Access::Anyone),
     ("GET", "/static/style.css", Access::Anyone),
 ];
@@ -169,6 +187,7 @@ pub fn router(state: HttpState, side: Side) -> Router {
         .route("/static/{file}", get(assets::asset))
         .fallback(assets::not_found)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_FORM))
+        .nest("/api/v1", super::api::router())
         .with_state(state);
     let (off, headers) = (exposure.clone(), exposure);
     portal

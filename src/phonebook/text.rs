@@ -77,7 +77,7 @@ pub fn decode(bytes: &[u8]) -> String {
     }
     // UTF-16 without a mark: every other byte zero in mostly ASCII text (zero
     // bytes are valid UTF-8 too, but no text file has them).
-    if bytes.len() >= 4 && bytes.len() % 2 == 0 {
+    if bytes.len() >= 4 && bytes.len().is_multiple_of(2) {
         let half = bytes.len() / 2;
         let zeros_odd = bytes.iter().skip(1).step_by(2).filter(|b| **b == 0).count();
         let zeros_even = bytes.iter().step_by(2).filter(|b| **b == 0).count();

@@ -113,6 +113,29 @@ impl Employees {
         Ok(EmployeeList { employees, departments })
     }
 
+    /// Every employee with the numbers he may present, by number.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "employees.records", actor = %actor.label(), via = actor.via.code()))]
+    pub async fn records(&self, actor: &Actor) -> Result<Vec<(Employee, Vec<String>)>, ServiceError> {
+        self.ctx.may_do(actor, Action::Read, Target::Administration(Area::Extensions))?;
+        let (employees, mut ids) =
+            (self.ctx.store.employees().await?, self.ctx.store.all_caller_ids().await?);
+        Ok(employees
+            .into_iter()
+            .map(|e| {
+                let own = ids.remove(&e.number).unwrap_or_default();
+                (e, own)
+            })
+            .collect())
+    }
+
+    /// One employee with the numbers he may present.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "employees.record", actor = %actor.label(), via = actor.via.code(), extension = %ext))]
+    pub async fn record(&self, actor: &Actor, ext: &str) -> Result<(Employee, Vec<String>), ServiceError> {
+        self.ctx.may_do(actor, Action::Read, Target::Administration(Area::Extensions))?;
+        let employee = self.ctx.store.employee(ext).await?.ok_or(ServiceError::NotFound)?;
+        Ok((employee, self.ctx.store.caller_ids(ext).await?))
+    }
+
     #[tracing::instrument(name = "service", skip_all, fields(call = "employees.view", actor = %actor.label(), via = actor.via.code(), extension = %ext))]
     pub async fn view(&self, actor: &Actor, ext: &str) -> Result<EmployeeView, ServiceError> {
         self.ctx.may_do(actor, Action::Read, Target::Administration(Area::Extensions))?;
@@ -226,15 +249,16 @@ impl Employees {
     }
 
     #[tracing::instrument(name = "service", skip_all, fields(call = "employees.add_department", actor = %actor.label(), via = actor.via.code()))]
-    pub async fn add_department(&self, actor: &Actor, name: &str) -> Result<(), ServiceError> {
+    /// Adds a department; returns its id.
+    pub async fn add_department(&self, actor: &Actor, name: &str) -> Result<i64, ServiceError> {
         self.ctx.may_do(actor, Action::Change, Target::Administration(Area::Departments))?;
         let name = name.trim();
         check_department(name).map_err(dept)?;
-        if !self.ctx.store.add_department(name).await? {
+        let Some(id) = self.ctx.store.add_department(name).await? else {
             return Err(dept(DepartmentProblem::Exists));
-        }
-        tracing::info!(actor = %actor.label(), "department added");
-        Ok(())
+        };
+        tracing::info!(actor = %actor.label(), department = id, "department added");
+        Ok(id)
     }
 
     #[tracing::instrument(name = "service", skip_all, fields(call = "employees.rename_department", actor = %actor.label(), via = actor.via.code()))]

@@ -217,11 +217,15 @@ impl Store {
     }
 
     /// Adds a department; false if one of that name exists (names are unique, any case).
-    pub async fn add_department(&self, name: &str) -> Result<bool, StoreError> {
+    /// Adds a department and returns its id; `None` if one has the name already.
+    pub async fn add_department(&self, name: &str) -> Result<Option<i64>, StoreError> {
         let name = name.to_owned();
         self.write(move |c| {
-            Ok(c.execute("INSERT INTO department (name) VALUES (?1) ON CONFLICT (name) DO NOTHING", [&name])?
-                == 1)
+            let added = c.execute(
+                "INSERT INTO department (name) VALUES (?1) ON CONFLICT (name) DO NOTHING",
+                [&name],
+            )?;
+            Ok((added == 1).then(|| c.last_insert_rowid()))
         })
         .await
     }

@@ -81,6 +81,21 @@ impl Store {
         .await
     }
 
+    /// Every extension's numbers it may present, by extension.
+    pub async fn all_caller_ids(&self) -> Result<std::collections::HashMap<String, Vec<String>>, StoreError> {
+        self.read(|c| {
+            let mut q =
+                c.prepare_cached("SELECT extension, number FROM caller_id ORDER BY extension, number")?;
+            let mut by_ext = std::collections::HashMap::<String, Vec<String>>::new();
+            let mut rows = q.query([])?;
+            while let Some(r) = rows.next()? {
+                by_ext.entry(r.get(0)?).or_default().push(r.get(1)?);
+            }
+            Ok(by_ext)
+        })
+        .await
+    }
+
     /// Assigns the numbers `ext` may present (an administrator's or the
     /// provisioning's choice); the ones not listed are taken away. A chosen
     /// "call as" that is taken away is cleared.

@@ -1,0 +1,86 @@
+//! `POST /api/v1/calls`: click-to-call for an extension, through the same
+//! service call as the portal's call button (restrictions, phone lock and the
+//! core's refusals included).
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::door::{parse, plain, Caller, Problem};
+use super::schema::ProblemDoc;
+use crate::http::HttpState;
+use crate::services::calls::{CallFrom, PlaceCall};
+
+/// A call to place: the exchange rings the extension (or its MobilePhone),
+/// then dials the number.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCall {
+    #[schema(example = "100")]
+    pub extension: String,
+    #[schema(example = "0221234567")]
+    pub number: String,
+    /// Ring the extension's phone (default) or its MobilePhone first.
+    #[serde(default)]
+    #[schema(schema_with = from_schema)]
+    pub from: Option<String>,
+}
+
+fn from_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some([CallFrom::Extension.code(), CallFrom::Mobile.code()]))
+        .build()
+}
+
+/// The call as the exchange took it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PlacedCall {
+    pub extension: String,
+    /// The number as dialled.
+    pub dialled: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/calls", tag = "calls",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeating the request with the same key places the call once")),
+    request_body = NewCall,
+    responses((status = 202, body = PlacedCall), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc), (status = 409, body = ProblemDoc, description = "The exchange refused: restricted, locked, no MobilePhone number"), (status = 415, body = ProblemDoc), (status = 422, body = ProblemDoc), (status = 503, body = ProblemDoc)),
+    security(("bearer" = ["calls:write"])))]
+pub async fn place(
+    State(state): State<HttpState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let work = async {
+        let call: NewCall = match parse(&caller.tr, &headers, &body) {
+            Ok(c) => c,
+            Err(p) => return p.into_response(),
+        };
+        let from = match call.from.as_deref().map(CallFrom::from_code) {
+            None => None,
+            Some(Some(f)) => Some(f),
+            Some(None) => {
+                return Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid",
+                    caller.tr.t("employee.bad_choice"),
+                )
+                .at("/from")
+                .into_response()
+            }
+        };
+        let req = PlaceCall { ext: call.extension.clone(), number: call.number, from, remember: false };
+        match state.services.calls.place(&caller.actor, req).await {
+            Ok(dialled) => {
+                plain(&caller.tr, StatusCode::ACCEPTED, &PlacedCall { extension: call.extension, dialled })
+            }
+            Err(e) => Problem::from_service(&caller.tr, e).into_response(),
+        }
+    };
+    let (who, now) = (caller.actor.label(), state.services.now());
+    state.api.idempotency.once(&caller.tr, &who, &headers, &body, now, work).await
+}

@@ -1,0 +1,219 @@
+//! `/api/v1/departments`: the exchange's departments, through the same service
+//! calls as the administrator's page.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::door::{
+    check_if_match, etag_of, from_value, json_type, merge_patch, parse, plain, tagged, Caller, Problem,
+};
+use super::schema::ProblemDoc;
+use crate::http::HttpState;
+
+/// A department.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Department {
+    #[schema(read_only)]
+    pub id: i64,
+    #[schema(example = "Sales", max_length = 64)]
+    pub name: String,
+    /// How many extensions it has (read only).
+    #[schema(read_only)]
+    pub members: i64,
+}
+
+/// What a department is given: its name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DepartmentFields {
+    #[schema(example = "Sales", max_length = 64)]
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DepartmentList {
+    pub items: Vec<Department>,
+}
+
+/// The extensions a deleted department had, now in the pool.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DepartmentDeleted {
+    pub moved_to_pool: Vec<String>,
+}
+
+async fn all(state: &HttpState, caller: &Caller) -> Result<Vec<Department>, Problem> {
+    match state.services.employees.departments(&caller.actor).await {
+        Ok(list) => {
+            Ok(list.into_iter().map(|d| Department { id: d.id, name: d.name, members: d.members }).collect())
+        }
+        Err(e) => Err(Problem::from_service(&caller.tr, e)),
+    }
+}
+
+async fn one(state: &HttpState, caller: &Caller, id: i64) -> Result<Department, Problem> {
+    all(state, caller).await?.into_iter().find(|d| d.id == id).ok_or_else(|| Problem::not_found(&caller.tr))
+}
+
+#[utoipa::path(get, path = "/api/v1/departments", tag = "departments",
+    responses((status = 200, body = DepartmentList), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc)),
+    security(("bearer" = ["departments:read"])))]
+pub async fn list(State(state): State<HttpState>, caller: Caller) -> Response {
+    match all(&state, &caller).await {
+        Ok(items) => plain(&caller.tr, StatusCode::OK, &DepartmentList { items }),
+        Err(p) => p.into_response(),
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/departments", tag = "departments",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeating the request with the same key does the work once")),
+    request_body = DepartmentFields,
+    responses((status = 201, body = Department, headers(("Location" = String), ("ETag" = String))), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 415, body = ProblemDoc), (status = 422, body = ProblemDoc)),
+    security(("bearer" = ["departments:write"])))]
+pub async fn create(
+    State(state): State<HttpState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let work = async {
+        let fields: DepartmentFields = parse(&caller.tr, &headers, &body)?;
+        let id = state
+            .services
+            .employees
+            .add_department(&caller.actor, &fields.name)
+            .await
+            .map_err(|e| Problem::from_service(&caller.tr, e))?;
+        let made = one(&state, &caller, id).await?;
+        let mut r = tagged(&caller.tr, StatusCode::CREATED, &made);
+        if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/departments/{id}")) {
+            r.headers_mut().insert(header::LOCATION, v);
+        }
+        Ok::<_, Problem>(r)
+    };
+    let work = async { work.await.unwrap_or_else(IntoResponse::into_response) };
+    let (who, now) = (caller.actor.label(), state.services.now());
+    state.api.idempotency.once(&caller.tr, &who, &headers, &body, now, work).await
+}
+
+#[utoipa::path(get, path = "/api/v1/departments/{id}", tag = "departments",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = Department, headers(("ETag" = String))), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc)),
+    security(("bearer" = ["departments:read"])))]
+pub async fn get(State(state): State<HttpState>, caller: Caller, Path(id): Path<String>) -> Response {
+    let Ok(id) = id.parse::<i64>() else { return Problem::not_found(&caller.tr).into_response() };
+    match one(&state, &caller, id).await {
+        Ok(d) => tagged(&caller.tr, StatusCode::OK, &d),
+        Err(p) => p.into_response(),
+    }
+}
+
+async fn rename(
+    state: &HttpState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    old: &Department,
+    name: &str,
+) -> Response {
+    if let Err(p) = check_if_match(&caller.tr, headers, &etag_of(old)) {
+        return p.into_response();
+    }
+    if let Err(e) = state.services.employees.rename_department(&caller.actor, old.id, name).await {
+        return Problem::from_service(&caller.tr, e).into_response();
+    }
+    match one(state, caller, old.id).await {
+        Ok(d) => tagged(&caller.tr, StatusCode::OK, &d),
+        Err(p) => p.into_response(),
+    }
+}
+
+#[utoipa::path(put, path = "/api/v1/departments/{id}", tag = "departments",
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
+    request_body = DepartmentFields,
+    responses((status = 200, body = Department, headers(("ETag" = String))), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc), (status = 412, body = ProblemDoc), (status = 415, body = ProblemDoc), (status = 422, body = ProblemDoc)),
+    security(("bearer" = ["departments:write"])))]
+pub async fn put(
+    State(state): State<HttpState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Ok(id) = id.parse::<i64>() else { return Problem::not_found(&caller.tr).into_response() };
+    let old = match one(&state, &caller, id).await {
+        Ok(d) => d,
+        Err(p) => return p.into_response(),
+    };
+    match parse::<DepartmentFields>(&caller.tr, &headers, &body) {
+        Ok(f) => rename(&state, &caller, &headers, &old, &f.name).await,
+        Err(p) => p.into_response(),
+    }
+}
+
+#[utoipa::path(patch, path = "/api/v1/departments/{id}", tag = "departments",
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
+    request_body(content = DepartmentFields, content_type = "application/merge-patch+json"),
+    responses((status = 200, body = Department, headers(("ETag" = String))), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc), (status = 412, body = ProblemDoc), (status = 415, body = ProblemDoc), (status = 422, body = ProblemDoc)),
+    security(("bearer" = ["departments:write"])))]
+pub async fn patch(
+    State(state): State<HttpState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Ok(id) = id.parse::<i64>() else { return Problem::not_found(&caller.tr).into_response() };
+    if let Err(p) = json_type(&caller.tr, &headers, &["application/merge-patch+json", "application/json"]) {
+        return p.into_response();
+    }
+    let old = match one(&state, &caller, id).await {
+        Ok(d) => d,
+        Err(p) => return p.into_response(),
+    };
+    let patch: serde_json::Value = match super::door::from_slice(&caller.tr, &body) {
+        Ok(v) => v,
+        Err(p) => return p.into_response(),
+    };
+    if !patch.is_object() {
+        return Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            caller.tr.t("api.patch_object"),
+        )
+        .at("")
+        .into_response();
+    }
+    let mut merged = serde_json::json!({ "name": old.name });
+    merge_patch(&mut merged, patch);
+    match from_value::<DepartmentFields>(&caller.tr, merged) {
+        Ok(f) => rename(&state, &caller, &headers, &old, &f.name).await,
+        Err(p) => p.into_response(),
+    }
+}
+
+#[utoipa::path(delete, path = "/api/v1/departments/{id}", tag = "departments",
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 200, body = DepartmentDeleted), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc), (status = 412, body = ProblemDoc)),
+    security(("bearer" = ["departments:write"])))]
+pub async fn delete(
+    State(state): State<HttpState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let Ok(id) = id.parse::<i64>() else { return Problem::not_found(&caller.tr).into_response() };
+    let old = match one(&state, &caller, id).await {
+        Ok(d) => d,
+        Err(p) => return p.into_response(),
+    };
+    if let Err(p) = check_if_match(&caller.tr, &headers, &etag_of(&old)) {
+        return p.into_response();
+    }
+    match state.services.employees.delete_department(&caller.actor, id).await {
+        Ok(moved_to_pool) => plain(&caller.tr, StatusCode::OK, &DepartmentDeleted { moved_to_pool }),
+        Err(e) => Problem::from_service(&caller.tr, e).into_response(),
+    }
+}

@@ -1,0 +1,512 @@
+//! What every API request passes: the bearer token (over TLS only; a session
+//! cookie is never accepted here, so the API needs no CSRF defence), the
+//! caller's language, bounded JSON bodies read with the path of what is wrong,
+//! problem answers (RFC 9457), entity tags, JSON Merge Patch (RFC 7396), and
+//! `Idempotency-Key`s.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+
+use axum::body::Bytes;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::domain::access::Actor;
+use crate::http::error::message;
+use crate::http::i18n::{visitor_language, Tr};
+use crate::http::session::{peer, Transport};
+use crate::http::HttpState;
+use crate::services::tokens::BearerError;
+use crate::services::{Busy, Exchange, Invalid, ServiceError};
+
+/// A request body larger than this is refused before it is read.
+pub const MAX_BODY: usize = 256 * 1024;
+/// `Idempotency-Key`s remembered at most (the oldest is forgotten first), and
+/// for how long, and the longest key accepted.
+pub const IDEMPOTENCY_KEYS: usize = 1000;
+pub const IDEMPOTENCY_SECS: i64 = 24 * 3600;
+pub const MAX_IDEMPOTENCY_KEY: usize = 128;
+
+/// An API caller: the token's actor and the language of his answers.
+pub struct Caller {
+    pub actor: Actor,
+    pub tr: Tr,
+}
+
+/// A refusal as `application/problem+json`.
+#[derive(Debug)]
+pub struct Problem {
+    pub status: StatusCode,
+    /// A short code; the problem's type is `urn:webcti:problem:<code>`.
+    pub code: &'static str,
+    /// What people read, in the caller's language.
+    pub detail: String,
+    /// The field the problem is about, as a JSON pointer (RFC 6901).
+    pub pointer: Option<String>,
+    pub retry_after: Option<u64>,
+    /// `WWW-Authenticate` for 401.
+    pub challenge: Option<&'static str>,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Problem {
+        Problem { status, code, detail: detail.into(), pointer: None, retry_after: None, challenge: None }
+    }
+
+    pub fn at(mut self, pointer: impl Into<String>) -> Problem {
+        self.pointer = Some(pointer.into());
+        self
+    }
+
+    pub fn not_found(tr: &Tr) -> Problem {
+        Problem::new(StatusCode::NOT_FOUND, "not_found", tr.t("error.not_found"))
+    }
+
+    /// A service's refusal, with the field it is about where the rule says so.
+    pub fn from_service(tr: &Tr, e: ServiceError) -> Problem {
+        match e {
+            ServiceError::Denied(d) => {
+                Problem::new(StatusCode::FORBIDDEN, "forbidden", format!("{}: {d}", tr.t("error.forbidden")))
+            }
+            ServiceError::NotFound => Problem::not_found(tr),
+            ServiceError::Invalid(i) => {
+                let p = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message(*tr, &i));
+                match pointer(&i) {
+                    Some(at) => p.at(at),
+                    None => p,
+                }
+            }
+            ServiceError::Exchange(Exchange::Unreachable) => {
+                Problem::new(StatusCode::SERVICE_UNAVAILABLE, "core_unreachable", tr.t("error.core"))
+            }
+            ServiceError::Exchange(x) => Problem::new(
+                StatusCode::CONFLICT,
+                "exchange_refused",
+                tr.f("call.failed", "reason", crate::http::error::exchange_code(x)),
+            ),
+            ServiceError::Busy(b) => {
+                let key = match b {
+                    Busy::Streams => "error.too_many_streams",
+                    Busy::Import => "import.running",
+                    Busy::Tokens => "token.too_many",
+                };
+                let mut p = Problem::new(StatusCode::TOO_MANY_REQUESTS, "busy", tr.t(key));
+                p.retry_after = Some(10);
+                p
+            }
+            ServiceError::SessionEnded => unauthorized(tr),
+            e @ (ServiceError::Store(_) | ServiceError::Hash(_) | ServiceError::Files(_)) => {
+                tracing::error!(error = %e, "API request failed");
+                Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", tr.t("error.internal"))
+            }
+        }
+    }
+}
+
+fn unauthorized(tr: &Tr) -> Problem {
+    let mut p = Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", tr.t("api.unauthorized"));
+    p.challenge = Some("Bearer realm=\"webcti\", error=\"invalid_token\"");
+    p
+}
+
+/// The field a rule's refusal is about, where there is one.
+fn pointer(i: &Invalid) -> Option<&'static str> {
+    use crate::domain::account::{DepartmentProblem, EmployeeProblem, ProfileProblem};
+    use crate::domain::token::TokenProblem;
+    Some(match i {
+        Invalid::Employee(p) => match p {
+            EmployeeProblem::NoName | EmployeeProblem::TooLong => "/name",
+            EmployeeProblem::BadEmail => "/email",
+            EmployeeProblem::BadMobile => "/mobile",
+            EmployeeProblem::BadCallerId => "/caller_ids",
+            EmployeeProblem::NoSuchDepartment => "/department",
+            EmployeeProblem::LastAdministrator => "/is_admin",
+            EmployeeProblem::BadChoice | EmployeeProblem::NotInPool => return None,
+        },
+        Invalid::Licence(_) => "/licences",
+        Invalid::Department(
+            DepartmentProblem::NoName | DepartmentProblem::TooLong | DepartmentProblem::Exists,
+        ) => "/name",
+        Invalid::Profile(ProfileProblem::BadEmail) => "/email",
+        Invalid::Token(p) => match p {
+            TokenProblem::BadName => "/name",
+            TokenProblem::NoScope | TokenProblem::BadScope => "/scopes",
+            TokenProblem::BadExpiry => "/expires_at",
+        },
+        Invalid::Number(_) => "/number",
+        _ => return None,
+    })
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let mut body = json!({
+            "type": format!("urn:webcti:problem:{}", self.code),
+            "title": self.code,
+            "status": self.status.as_u16(),
+            "detail": self.detail,
+        });
+        if let Some(at) = &self.pointer {
+            body["errors"] = json!([{ "pointer": at, "detail": self.detail }]);
+        }
+        let mut r = (self.status, body.to_string()).into_response();
+        let h = r.headers_mut();
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Some(secs) = self.retry_after {
+            h.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if let Some(c) = self.challenge {
+            h.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(c));
+        }
+        r
+    }
+}
+
+impl FromRequestParts<HttpState> for Caller {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &HttpState) -> Result<Self, Self::Rejection> {
+        let tr = visitor_language(&parts.headers);
+        if !parts.extensions.get::<Transport>().is_some_and(|t| t.tls) {
+            return Err(Problem::new(StatusCode::FORBIDDEN, "https_required", tr.t("api.https_required")));
+        }
+        let bearer = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        let Some(secret) = bearer else {
+            let mut p = Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", tr.t("api.unauthorized"));
+            p.challenge = Some("Bearer realm=\"webcti\"");
+            return Err(p);
+        };
+        match state.services.tokens.authenticate(secret, peer(parts)).await {
+            Ok(actor) => {
+                tracing::Span::current().record("actor", tracing::field::display(actor.label()));
+                Ok(Caller { actor, tr })
+            }
+            Err(BearerError::Invalid) => Err(unauthorized(&tr)),
+            Err(BearerError::Throttled(secs)) => {
+                let mut p = Problem::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "throttled",
+                    tr.f("login.throttled", "secs", &secs.to_string()),
+                );
+                p.retry_after = Some(secs);
+                Err(p)
+            }
+            Err(BearerError::Service(e)) => Err(Problem::from_service(&tr, e)),
+        }
+    }
+}
+
+/// A JSON body read whole (bounded by the router's body limit), as `T`, with
+/// the place of what is wrong in a refusal. Unknown fields are refused by the
+/// types (`deny_unknown_fields`), never ignored.
+pub fn parse<T: DeserializeOwned>(tr: &Tr, headers: &HeaderMap, body: &Bytes) -> Result<T, Problem> {
+    json_type(tr, headers, &["application/json"])?;
+    from_slice(tr, body)
+}
+
+/// `T` from JSON bytes, or a problem naming where.
+pub fn from_slice<T: DeserializeOwned>(tr: &Tr, body: &[u8]) -> Result<T, Problem> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| bad_json(tr, e))
+}
+
+/// `T` from a JSON value, or a problem naming where.
+pub fn from_value<T: DeserializeOwned>(tr: &Tr, v: Value) -> Result<T, Problem> {
+    serde_path_to_error::deserialize(v).map_err(|e| bad_json(tr, e))
+}
+
+fn bad_json<E: std::fmt::Display>(tr: &Tr, e: serde_path_to_error::Error<E>) -> Problem {
+    let mut at = String::new();
+    for seg in e.path().iter() {
+        use serde_path_to_error::Segment;
+        let s = match seg {
+            Segment::Seq { index } => index.to_string(),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                key.replace('~', "~0").replace('/', "~1")
+            }
+            Segment::Unknown => continue,
+        };
+        at.push('/');
+        at.push_str(&s);
+    }
+    Problem::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_body",
+        format!("{}: {}", tr.t("api.invalid_body"), e.inner()),
+    )
+    .at(at)
+}
+
+/// The body's media type must be one of `accepted`.
+pub fn json_type(tr: &Tr, headers: &HeaderMap, accepted: &[&str]) -> Result<(), Problem> {
+    let given = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let essence = given.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    match accepted.contains(&essence.as_str()) {
+        true => Ok(()),
+        false => Err(Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            tr.f("api.media_type", "types", &accepted.join(", ")),
+        )),
+    }
+}
+
+/// A resource as JSON with its entity tag.
+pub fn tagged<T: Serialize>(tr: &Tr, status: StatusCode, value: &T) -> Response {
+    match serde_json::to_vec(value) {
+        Ok(body) => {
+            let tag = etag(&body);
+            let mut r = (status, body).into_response();
+            let h = r.headers_mut();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            if let Ok(v) = HeaderValue::from_str(&tag) {
+                h.insert(header::ETAG, v);
+            }
+            r
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "an API answer could not be written");
+            Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", tr.t("error.internal"))
+                .into_response()
+        }
+    }
+}
+
+/// JSON without an entity tag (collections).
+pub fn plain<T: Serialize>(tr: &Tr, status: StatusCode, value: &T) -> Response {
+    let mut r = tagged(tr, status, value);
+    r.headers_mut().remove(header::ETAG);
+    r
+}
+
+/// The strong entity tag of a representation: its SHA-256, shortened.
+pub fn etag(body: &[u8]) -> String {
+    let d = ring::digest::digest(&ring::digest::SHA256, body);
+    let hex: String = d.as_ref()[..12].iter().map(|b| format!("{b:02x}")).collect();
+    format!("\"{hex}\"")
+}
+
+/// The tag of `value` as [`tagged`] would send it.
+pub fn etag_of<T: Serialize>(value: &T) -> String {
+    etag(&serde_json::to_vec(value).unwrap_or_default())
+}
+
+/// `If-Match` against the current tag: absent or `*` passes; a list passes when
+/// one of its tags is the current one (weak tags never match: RFC 9110 compares
+/// strongly here).
+pub fn check_if_match(tr: &Tr, headers: &HeaderMap, current: &str) -> Result<(), Problem> {
+    let Some(v) = headers.get(header::IF_MATCH) else { return Ok(()) };
+    let v = v.to_str().unwrap_or("");
+    if v.trim() == "*" || v.split(',').map(str::trim).any(|t| t == current) {
+        return Ok(());
+    }
+    Err(Problem::new(StatusCode::PRECONDITION_FAILED, "stale", tr.t("api.stale")))
+}
+
+/// JSON Merge Patch (RFC 7396): `patch` applied to `target`.
+pub fn merge_patch(target: &mut Value, patch: Value) {
+    match patch {
+        Value::Object(fields) => {
+            if !target.is_object() {
+                *target = Value::Object(serde_json::Map::new());
+            }
+            if let Value::Object(t) = target {
+                for (k, v) in fields {
+                    match v {
+                        Value::Null => {
+                            t.remove(&k);
+                        }
+                        v => merge_patch(t.entry(k).or_insert(Value::Null), v),
+                    }
+                }
+            }
+        }
+        other => *target = other,
+    }
+}
+
+/// The answers to `POST`s with an `Idempotency-Key`, per token and key, so a
+/// repeated request gets the first answer and does the work once. Bounded in
+/// count and age; kept in memory (a restart forgets them).
+#[derive(Default)]
+pub struct Idempotency {
+    seen: Mutex<Keys>,
+}
+
+#[derive(Default)]
+struct Keys {
+    answers: HashMap<(String, String), Remembered>,
+    order: VecDeque<(String, String)>,
+}
+
+#[derive(Clone)]
+struct Remembered {
+    at: i64,
+    /// A digest of the request body: the same key with another body is refused.
+    request: String,
+    status: StatusCode,
+    headers: Vec<(header::HeaderName, HeaderValue)>,
+    body: Bytes,
+}
+
+/// What to do with a `POST`'s `Idempotency-Key`.
+enum Replay {
+    /// No key: just do it.
+    None,
+    /// A key seen first: do it, then [`Idempotency::remember`] the answer.
+    First((String, String), String),
+    /// The answer given the first time.
+    Again(Response),
+}
+
+impl Idempotency {
+    /// Looks the request's key up for `who` (the actor's label).
+    fn check(
+        &self,
+        tr: &Tr,
+        who: &str,
+        headers: &HeaderMap,
+        body: &[u8],
+        now: i64,
+    ) -> Result<Replay, Problem> {
+        let Some(key) = headers.get("idempotency-key") else { return Ok(Replay::None) };
+        let key = key.to_str().unwrap_or("").trim();
+        if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY {
+            return Err(Problem::new(
+                StatusCode::BAD_REQUEST,
+                "bad_idempotency_key",
+                tr.t("api.idempotency_key"),
+            ));
+        }
+        let request = etag(body);
+        let id = (who.to_owned(), key.to_owned());
+        let seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        match seen.answers.get(&id) {
+            Some(r) if now - r.at < IDEMPOTENCY_SECS => {
+                if r.request != request {
+                    return Err(Problem::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "idempotency_key_reused",
+                        tr.t("api.idempotency_reused"),
+                    ));
+                }
+                let mut answer = (r.status, r.body.clone()).into_response();
+                for (k, v) in &r.headers {
+                    answer.headers_mut().insert(k.clone(), v.clone());
+                }
+                answer.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+                Ok(Replay::Again(answer))
+            }
+            _ => Ok(Replay::First(id, request)),
+        }
+    }
+
+    /// Does `work` once per `Idempotency-Key` of `who`: a repeated request
+    /// gets the first answer; a request without a key is just done.
+    pub async fn once<F>(
+        &self,
+        tr: &Tr,
+        who: &str,
+        headers: &HeaderMap,
+        body: &[u8],
+        now: i64,
+        work: F,
+    ) -> Response
+    where
+        F: std::future::Future<Output = Response>,
+    {
+        match self.check(tr, who, headers, body, now) {
+            Err(p) => p.into_response(),
+            Ok(Replay::Again(answer)) => answer,
+            Ok(Replay::None) => work.await,
+            Ok(Replay::First(id, request)) => {
+                let answer = work.await;
+                self.remember(id, request, answer, now).await
+            }
+        }
+    }
+
+    /// Keeps the answer to a first request; the answer goes out as it was.
+    async fn remember(&self, id: (String, String), request: String, answer: Response, now: i64) -> Response {
+        let (parts, body) = answer.into_parts();
+        let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
+            return Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "").into_response();
+        };
+        // Refusals of the request as sent are kept too; our own failures are not.
+        if !parts.status.is_server_error() {
+            let headers = parts.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+            while seen.order.len() >= IDEMPOTENCY_KEYS {
+                if let Some(old) = seen.order.pop_front() {
+                    seen.answers.remove(&old);
+                }
+            }
+            let r = Remembered { at: now, request, status: parts.status, headers, body: bytes.clone() };
+            if seen.answers.insert(id.clone(), r).is_none() {
+                seen.order.push_back(id);
+            }
+        }
+        Response::from_parts(parts, axum::body::Body::from(bytes))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_patch_follows_rfc_7396() {
+        // The examples of RFC 7396, appendix A.
+        for (target, patch, result) in [
+            (json!({"a":"b"}), json!({"a":"c"}), json!({"a":"c"})),
+            (json!({"a":"b"}), json!({"b":"c"}), json!({"a":"b","b":"c"})),
+            (json!({"a":"b"}), json!({"a":null}), json!({})),
+            (json!({"a":"b","b":"c"}), json!({"a":null}), json!({"b":"c"})),
+            (json!({"a":["b"]}), json!({"a":"c"}), json!({"a":"c"})),
+            (json!({"a":"c"}), json!({"a":["b"]}), json!({"a":["b"]})),
+            (json!({"a":{"b":"c"}}), json!({"a":{"b":"d","c":null}}), json!({"a":{"b":"d"}})),
+            (json!({"a":[{"b":"c"}]}), json!({"a":[1]}), json!({"a":[1]})),
+            (json!(["a", "b"]), json!(["c", "d"]), json!(["c", "d"])),
+            (json!({"a":"b"}), json!(["c"]), json!(["c"])),
+            (json!({"a":"foo"}), json!(null), json!(null)),
+            (json!({"a":"foo"}), json!("bar"), json!("bar")),
+            (json!({"e":null}), json!({"a":1}), json!({"e":null,"a":1})),
+            (json!([1, 2]), json!({"a":"b","c":null}), json!({"a":"b"})),
+            (json!({}), json!({"a":{"bb":{"ccc":null}}}), json!({"a":{"bb":{}}})),
+        ] {
+            let mut t = target.clone();
+            merge_patch(&mut t, patch.clone());
+            assert_eq!(t, result, "{target} patched with {patch}");
+        }
+    }
+
+    #[test]
+    fn if_match_compares_strongly() {
+        let tr = Tr::new("en");
+        let mut h = HeaderMap::new();
+        assert!(check_if_match(&tr, &h, "\"abc\"").is_ok(), "no condition");
+        h.insert(header::IF_MATCH, HeaderValue::from_static("\"abc\""));
+        assert!(check_if_match(&tr, &h, "\"abc\"").is_ok());
+        assert_eq!(
+            check_if_match(&tr, &h, "\"abd\"").map_err(|p| p.status),
+            Err(StatusCode::PRECONDITION_FAILED)
+        );
+        h.insert(header::IF_MATCH, HeaderValue::from_static("W/\"abc\""));
+        assert!(check_if_match(&tr, &h, "\"abc\"").is_err(), "a weak tag never matches");
+        h.insert(header::IF_MATCH, HeaderValue::from_static("\"x\", \"abc\""));
+        assert!(check_if_match(&tr, &h, "\"abc\"").is_ok());
+        h.insert(header::IF_MATCH, HeaderValue::from_static("*"));
+        assert!(check_if_match(&tr, &h, "\"abc\"").is_ok());
+    }
+}

@@ -1,0 +1,311 @@
+//! `/api/v1/extensions`: what an administrator sets about each extension
+//! (the employees page's fields), through the same service call as the page.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::door::{
+    check_if_match, etag_of, from_value, json_type, merge_patch, parse, plain, tagged, Caller, Problem,
+};
+use super::schema;
+use crate::domain::account::Employee;
+use crate::http::HttpState;
+use crate::services::employees::EmployeeChange;
+
+/// Items on one page at most, and by default.
+pub const MAX_PAGE: usize = 500;
+pub const DEFAULT_PAGE: usize = 100;
+
+/// An extension as an administrator sets it up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Extension {
+    /// The extension's number (read only; given, it must be the path's).
+    #[serde(default)]
+    #[schema(read_only, example = "100")]
+    pub number: String,
+    #[schema(example = "Anna Nowak", max_length = 64)]
+    pub name: String,
+    #[schema(max_length = 64)]
+    pub comment: String,
+    /// Empty for none.
+    #[schema(example = "anna@example.com")]
+    pub email: String,
+    /// The department's id; null for the pool of unassigned extensions.
+    pub department: Option<i64>,
+    pub is_admin: bool,
+    /// What the extension may do with the public phonebook.
+    #[schema(schema_with = schema::public_right)]
+    pub public_book: String,
+    /// The MobilePhone number (empty for none).
+    pub mobile: String,
+    /// Outgoing calls: `none` (any number), `national` (no international), `internal`.
+    #[schema(schema_with = schema::restriction)]
+    pub restriction: String,
+    /// The numbers the extension may present as its caller ID (at most 10).
+    pub caller_ids: Vec<String>,
+    /// The ids of the departments he manages.
+    pub manages: Vec<i64>,
+    /// He may listen to call recordings.
+    pub recordings: bool,
+    /// The CTI functions he may use.
+    #[schema(schema_with = schema::licences)]
+    pub licences: Vec<String>,
+}
+
+impl Extension {
+    pub fn of(e: Employee, caller_ids: Vec<String>) -> Extension {
+        Extension {
+            number: e.number,
+            name: e.name,
+            comment: e.comment,
+            email: e.email,
+            department: e.department,
+            is_admin: e.is_admin,
+            public_book: e.public_right.code().to_owned(),
+            mobile: e.mobile,
+            restriction: e.restriction.code().to_owned(),
+            caller_ids,
+            manages: e.manages,
+            recordings: e.recordings,
+            licences: e.licences.iter().map(|l| l.code().to_owned()).collect(),
+        }
+    }
+
+    /// The change as the service takes it, or the field that cannot be one.
+    fn change(self, caller: &Caller, number: &str) -> Result<EmployeeChange, Problem> {
+        if !self.number.is_empty() && self.number != number {
+            return Err(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "read_only",
+                caller.tr.t("api.read_only"),
+            )
+            .at("/number"));
+        }
+        // The service takes the numbers one per line, as the page's text area sends them.
+        if let Some(i) = self.caller_ids.iter().position(|n| n.contains(['\n', '\r'])) {
+            return Err(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                caller.tr.t("employee.bad_caller_id"),
+            )
+            .at(format!("/caller_ids/{i}")));
+        }
+        Ok(EmployeeChange {
+            name: self.name,
+            comment: self.comment,
+            email: self.email,
+            department: self.department.map(|d| d.to_string()).unwrap_or_default(),
+            is_admin: self.is_admin,
+            public_right: self.public_book,
+            mobile: self.mobile,
+            restriction: self.restriction,
+            caller_ids: self.caller_ids.join("\n"),
+            manages: self.manages.iter().map(i64::to_string).collect(),
+            recordings: self.recordings,
+            licences: self.licences,
+        })
+    }
+}
+
+/// One page of extensions, by number.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ExtensionPage {
+    pub items: Vec<Extension>,
+    /// Pass as `after` for the next page; null on the last.
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ExtensionQuery {
+    /// The page starts after this number (the `next` of the page before).
+    pub after: Option<String>,
+    /// Items on the page, 1 to 500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<usize>,
+    /// Only this department's extensions; `none` for the pool.
+    pub department: Option<String>,
+    /// Only administrators (`true`) or only others (`false`).
+    pub is_admin: Option<bool>,
+}
+
+#[utoipa::path(get, path = "/api/v1/extensions", tag = "extensions", params(ExtensionQuery),
+    responses((status = 200, body = ExtensionPage), (status = 401, body = schema::ProblemDoc), (status = 403, body = schema::ProblemDoc), (status = 422, body = schema::ProblemDoc)),
+    security(("bearer" = ["extensions:read"])))]
+pub async fn list(
+    State(state): State<HttpState>,
+    caller: Caller,
+    query: Result<Query<ExtensionQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Ok(Query(q)) = query else {
+        return Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_query",
+            caller.tr.t("api.invalid_query"),
+        )
+        .into_response();
+    };
+    let limit = q.limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_query",
+            caller.tr.t("api.invalid_query"),
+        )
+        .at("/limit")
+        .into_response();
+    }
+    let department = match q.department.as_deref() {
+        None => None,
+        Some("none") => Some(None),
+        Some(d) => match d.parse::<i64>() {
+            Ok(id) => Some(Some(id)),
+            Err(_) => {
+                return Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_query",
+                    caller.tr.t("api.invalid_query"),
+                )
+                .at("/department")
+                .into_response()
+            }
+        },
+    };
+    let records = match state.services.employees.records(&caller.actor).await {
+        Ok(r) => r,
+        Err(e) => return Problem::from_service(&caller.tr, e).into_response(),
+    };
+    let mut items = records
+        .into_iter()
+        .filter(|(e, _)| q.after.as_deref().is_none_or(|after| e.number.as_str() > after))
+        .filter(|(e, _)| department.is_none_or(|d| e.department == d))
+        .filter(|(e, _)| q.is_admin.is_none_or(|a| e.is_admin == a))
+        .take(limit + 1)
+        .map(|(e, ids)| Extension::of(e, ids))
+        .collect::<Vec<_>>();
+    let next = match items.len() > limit {
+        true => {
+            items.truncate(limit);
+            items.last().map(|e| e.number.clone())
+        }
+        false => None,
+    };
+    plain(&caller.tr, StatusCode::OK, &ExtensionPage { items, next })
+}
+
+async fn current(state: &HttpState, caller: &Caller, number: &str) -> Result<Extension, Problem> {
+    match state.services.employees.record(&caller.actor, number).await {
+        Ok((e, ids)) => Ok(Extension::of(e, ids)),
+        Err(e) => Err(Problem::from_service(&caller.tr, e)),
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/extensions/{number}", tag = "extensions",
+    params(("number" = String, Path, description = "The extension's number")),
+    responses((status = 200, body = Extension, headers(("ETag" = String))), (status = 401, body = schema::ProblemDoc), (status = 403, body = schema::ProblemDoc), (status = 404, body = schema::ProblemDoc)),
+    security(("bearer" = ["extensions:read"])))]
+pub async fn get(State(state): State<HttpState>, caller: Caller, Path(number): Path<String>) -> Response {
+    match current(&state, &caller, &number).await {
+        Ok(ext) => tagged(&caller.tr, StatusCode::OK, &ext),
+        Err(p) => p.into_response(),
+    }
+}
+
+/// Saves `new` over `old` (the tag `If-Match` is checked against), answering
+/// with the extension as saved.
+async fn save(
+    state: &HttpState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    number: &str,
+    old: &Extension,
+    new: Extension,
+) -> Response {
+    if let Err(p) = check_if_match(&caller.tr, headers, &etag_of(old)) {
+        return p.into_response();
+    }
+    let change = match new.change(caller, number) {
+        Ok(c) => c,
+        Err(p) => return p.into_response(),
+    };
+    if let Err(e) = state.services.employees.save(&caller.actor, number, change).await {
+        return Problem::from_service(&caller.tr, e).into_response();
+    }
+    match current(state, caller, number).await {
+        Ok(ext) => tagged(&caller.tr, StatusCode::OK, &ext),
+        Err(p) => p.into_response(),
+    }
+}
+
+#[utoipa::path(put, path = "/api/v1/extensions/{number}", tag = "extensions",
+    params(("number" = String, Path, description = "The extension's number"), ("If-Match" = Option<String>, Header, description = "The ETag the change is based on")),
+    request_body(content = Extension, description = "The whole extension: every field not given is emptied"),
+    responses((status = 200, body = Extension, headers(("ETag" = String))), (status = 401, body = schema::ProblemDoc), (status = 403, body = schema::ProblemDoc), (status = 404, body = schema::ProblemDoc), (status = 412, body = schema::ProblemDoc), (status = 415, body = schema::ProblemDoc), (status = 422, body = schema::ProblemDoc)),
+    security(("bearer" = ["extensions:write"])))]
+pub async fn put(
+    State(state): State<HttpState>,
+    caller: Caller,
+    Path(number): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let old = match current(&state, &caller, &number).await {
+        Ok(e) => e,
+        Err(p) => return p.into_response(),
+    };
+    let new: Extension = match parse(&caller.tr, &headers, &body) {
+        Ok(n) => n,
+        Err(p) => return p.into_response(),
+    };
+    save(&state, &caller, &headers, &number, &old, new).await
+}
+
+#[utoipa::path(patch, path = "/api/v1/extensions/{number}", tag = "extensions",
+    params(("number" = String, Path, description = "The extension's number"), ("If-Match" = Option<String>, Header, description = "The ETag the change is based on")),
+    request_body(content = schema::ExtensionPatch, content_type = "application/merge-patch+json", description = "JSON Merge Patch (RFC 7396): only the fields given change"),
+    responses((status = 200, body = Extension, headers(("ETag" = String))), (status = 401, body = schema::ProblemDoc), (status = 403, body = schema::ProblemDoc), (status = 404, body = schema::ProblemDoc), (status = 412, body = schema::ProblemDoc), (status = 415, body = schema::ProblemDoc), (status = 422, body = schema::ProblemDoc)),
+    security(("bearer" = ["extensions:write"])))]
+pub async fn patch(
+    State(state): State<HttpState>,
+    caller: Caller,
+    Path(number): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(p) = json_type(&caller.tr, &headers, &["application/merge-patch+json", "application/json"]) {
+        return p.into_response();
+    }
+    let old = match current(&state, &caller, &number).await {
+        Ok(e) => e,
+        Err(p) => return p.into_response(),
+    };
+    let patch: serde_json::Value = match super::door::from_slice(&caller.tr, &body) {
+        Ok(v) => v,
+        Err(p) => return p.into_response(),
+    };
+    if !patch.is_object() {
+        return Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            caller.tr.t("api.patch_object"),
+        )
+        .at("")
+        .into_response();
+    }
+    let mut merged = match serde_json::to_value(&old) {
+        Ok(v) => v,
+        Err(_) => return Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "").into_response(),
+    };
+    merge_patch(&mut merged, patch);
+    let new: Extension = match from_value(&caller.tr, merged) {
+        Ok(n) => n,
+        Err(p) => return p.into_response(),
+    };
+    save(&state, &caller, &headers, &number, &old, new).await
+}

@@ -1,0 +1,102 @@
+//! The provisioning API, `/api/v1` (SPEC V1-V3): JSON over HTTPS for scripts,
+//! a second front end over the same service calls as the portal, so the two
+//! never disagree. A change takes effect when the call returns (the core is
+//! programmed within it); there is no apply step. Every request but the
+//! OpenAPI document needs a bearer token (`door`); what it may do is decided by
+//! `domain::access` from the token's scopes, like any caller's.
+//!
+//! The document (`/api/v1/openapi.json`, OpenAPI 3.1) is made by utoipa from
+//! the handlers' own types and annotations; `tests/api.rs` checks that every
+//! route of [`router`] is in it.
+
+mod calls;
+mod departments;
+pub mod door;
+mod extensions;
+mod schema;
+mod tokens;
+
+use std::sync::OnceLock;
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use utoipa::OpenApi;
+
+use crate::http::i18n::visitor_language;
+use crate::http::HttpState;
+use schema::Bearer;
+
+/// What the API keeps between requests: the answers to `Idempotency-Key`s.
+#[derive(Default)]
+pub struct ApiState {
+    pub idempotency: door::Idempotency,
+}
+
+/// The API's routes, nested under `/api/v1` by the portal's router.
+pub fn router() -> Router<HttpState> {
+    Router::new()
+        .route("/openapi.json", get(document))
+        .route("/extensions", get(extensions::list))
+        .route("/extensions/{number}", get(extensions::get).put(extensions::put).patch(extensions::patch))
+        .route("/departments", get(departments::list).post(departments::create))
+        .route(
+            "/departments/{id}",
+            get(departments::get).put(departments::put).patch(departments::patch).delete(departments::delete),
+        )
+        .route("/tokens", get(tokens::list).post(tokens::create))
+        .route("/tokens/{id}", axum::routing::delete(tokens::revoke))
+        .route("/calls", post(calls::place))
+        .fallback(not_found)
+        .layer(axum::extract::DefaultBodyLimit::max(door::MAX_BODY))
+}
+
+async fn not_found(headers: axum::http::HeaderMap) -> Response {
+    door::Problem::not_found(&visitor_language(&headers)).into_response()
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "WebCTI provisioning API",
+        description = "Configure the telephone exchange by script: extensions, departments, tokens, calls. \
+            Changes take effect when the call returns. PATCH takes a JSON Merge Patch (RFC 7396); \
+            every resource has an ETag, and If-Match makes a change conditional (412 when stale); \
+            POST honours an Idempotency-Key; refusals are application/problem+json (RFC 9457) in \
+            the language Accept-Language asks for (pl, en, de)."
+    ),
+    paths(
+        extensions::list, extensions::get, extensions::put, extensions::patch,
+        departments::list, departments::create, departments::get, departments::put, departments::patch,
+        departments::delete,
+        tokens::list, tokens::create, tokens::revoke,
+        calls::place,
+        openapi_json,
+    ),
+    modifiers(&Bearer),
+    tags(
+        (name = "extensions", description = "What an administrator sets about each extension"),
+        (name = "departments"),
+        (name = "tokens", description = "The API's bearer tokens"),
+        (name = "calls", description = "Click-to-call"),
+        (name = "document", description = "This document"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The document (no token needed).
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "document",
+    responses((status = 200, description = "This OpenAPI 3.1 document", content_type = "application/json")))]
+#[allow(dead_code)]
+fn openapi_json() {}
+
+/// The document as served, made once.
+pub fn openapi() -> &'static str {
+    static DOC: OnceLock<String> = OnceLock::new();
+    DOC.get_or_init(|| ApiDoc::openapi().to_json().unwrap_or_default())
+}
+
+async fn document() -> Response {
+    (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], openapi()).into_response()
+}
