@@ -421,5 +421,22 @@ mod tests {
         assert!(parse(args("frobnicate")).is_err());
         assert!(parse(args("serve --nope")).is_err());
         assert!(parse(args("serve --board")).is_err());
+        assert_eq!(
+            parse(args("token create --name ci --scope read,calls:write --scope write --days 30")),
+            Ok(Command::TokenCreate {
+                board: None,
+                name: "ci".into(),
+                scopes: vec!["read".into(), "calls:write".into(), "write".into()],
+                days: Some(30),
+            })
+        );
+        assert_eq!(parse(args("token list --board b")), Ok(Command::TokenList { board: Some("b".into()) }));
+        assert_eq!(parse(args("token revoke 7")), Ok(Command::TokenRevoke { board: None, id: 7 }));
+        assert!(parse(args("token create --scope read")).is_err(), "a name is needed");
+        assert!(parse(args("token create --name x --days 0")).is_err());
+        assert!(parse(args("token revoke seven")).is_err());
+        assert!(parse(args("token revoke")).is_err());
+        assert!(parse(args("token")).is_err());
+        assert!(parse(args("token burn")).is_err());
     }
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beside cargo on a fresh machine: a real SMTP
-# server for the mail tests (aiosmtpd), and Debian's Chromium with its
-# chromedriver for the browser tests. Idempotent.
+# server for the mail tests (aiosmtpd), Debian's Chromium with its chromedriver
+# for the browser tests, and schemathesis for the API's document. Idempotent.
 set -euo pipefail
 sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -13,4 +13,8 @@ fi
 if ! python3 -c "import aiosmtpd" 2>/dev/null; then
   echo "tests/setup.sh: installing aiosmtpd"
   python3 -m pip install -q --disable-pip-version-check aiosmtpd
+fi
+if ! command -v schemathesis >/dev/null; then
+  echo "tests/setup.sh: installing schemathesis"
+  python3 -m pip install -q --disable-pip-version-check "schemathesis==4.32.5"
 fi

@@ -408,7 +408,9 @@ async fn contacts_of_an_older_schema_are_found_after_the_migration() {
     raw(&db)
         .execute_batch(
             "ALTER TABLE contact DROP COLUMN search; ALTER TABLE contact_number DROP COLUMN digits;
-             DELETE FROM schema_version WHERE version = 9;",
+             ALTER TABLE api_token DROP COLUMN scopes; ALTER TABLE api_token DROP COLUMN expires_at;
+             ALTER TABLE api_token DROP COLUMN last_used_at; ALTER TABLE api_token DROP COLUMN last_used_from;
+             DELETE FROM schema_version WHERE version >= 9;",
         )
         .expect("downgrade");
     let store = Store::open(&db).await.expect("migrate");

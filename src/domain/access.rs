@@ -258,6 +258,17 @@ impl Actor {
         }
     }
 
+    /// Whether a token's scopes cover `need` (an area's scope), the gate an
+    /// API route passes before its body is read; anybody else is not held to
+    /// scopes. The service's own question to [`allowed`] still decides.
+    pub fn holds(&self, need: Scope) -> bool {
+        match (&self.who, need.area) {
+            (Who::ApiToken { scopes, .. }, Some(area)) => scopes.iter().any(|s| s.covers(area, need.level)),
+            (Who::ApiToken { .. }, None) => false,
+            _ => true,
+        }
+    }
+
     /// A short, log-safe description: kind and extension or id, never a secret.
     pub fn label(&self) -> String {
         match &self.who {

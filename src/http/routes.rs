@@ -125,6 +125,19 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/static/style.css", Access::Anyone),
 ];
 
+/// The scope an API route needs: its [`Access::Token`] in [`ROUTES`], found
+/// by method and the router's pattern (`/api/v1/extensions/{number}`).
+pub fn api_scope(method: &str, pattern: &str) -> Option<&'static str> {
+    let fits = |example: &str| {
+        let (p, e): (Vec<_>, Vec<_>) = (pattern.split('/').collect(), example.split('/').collect());
+        p.len() == e.len() && p.iter().zip(&e).all(|(p, e)| p == e || p.starts_with('{'))
+    };
+    ROUTES.iter().find_map(|(m, example, access)| match access {
+        Access::Token(scope) if *m == method && fits(example) => Some(*scope),
+        _ => None,
+    })
+}
+
 /// The portal for one interface. While WebCTI is off on the WAN (the default),
 /// every request there gets a refusal instead; the switch is read per request.
 pub fn router(state: HttpState, side: Side) -> Router {

@@ -103,14 +103,17 @@ impl Table {
     /// One more failure for the pair and the address, with their next delays.
     fn count_failure(&mut self, pair: Key, addr: Key, now: i64) {
         self.make_room(now);
-        for (key, free, max) in [(pair, PAIR_FREE, PAIR_MAX_DELAY_MS), (addr, ADDR_FREE, ADDR_MAX_DELAY_MS)] {
-            let mut e =
-                self.entries.get(&key).copied().filter(|e| now - e.last < FORGET_MS).unwrap_or_default();
-            e.failures += 1;
-            e.last = now;
-            e.blocked_until = now + delay(e.failures, free, max);
-            self.entries.insert(key, e);
-        }
+        self.count(pair, PAIR_FREE, PAIR_MAX_DELAY_MS, now);
+        self.count(addr, ADDR_FREE, ADDR_MAX_DELAY_MS, now);
+    }
+
+    /// One more failure for `key`: `free` go free, then the delay doubles up to `max`.
+    fn count(&mut self, key: Key, free: u32, max: i64, now: i64) {
+        let mut e = self.entries.get(&key).copied().filter(|e| now - e.last < FORGET_MS).unwrap_or_default();
+        e.failures += 1;
+        e.last = now;
+        e.blocked_until = now + delay(e.failures, free, max);
+        self.entries.insert(key, e);
     }
 
     fn make_room(&mut self, now: i64) {
@@ -157,22 +160,22 @@ impl Throttle {
         Ok(Attempt { table: self.table.clone(), account: account.to_owned(), addr, budget })
     }
 
-    /// How many milliseconds guesses for `account` from `addr` must wait now
-    /// (0: none), without reserving one: for secrets too long to guess, whose
-    /// check is cheap, where only failures are counted ([`Throttle::failed`]).
-    pub fn wait(&self, account: &str, addr: IpAddr, now: i64) -> i64 {
+    /// How many milliseconds wrong guesses from `addr` must wait now (0:
+    /// none), without reserving one: for secrets too long to guess and cheap
+    /// to check, whose failures alone are counted ([`Throttle::failed_from`]).
+    pub fn wait_from(&self, addr: IpAddr, now: i64) -> i64 {
         let t = Table::lock(&self.table);
-        let fresh =
-            |k: &Key| t.entries.get(k).copied().filter(|e| now - e.last < FORGET_MS).unwrap_or_default();
-        let pair = fresh(&Key::Pair(account.to_owned(), addr)).blocked_until;
-        let by_addr = fresh(&Key::Addr(addr)).blocked_until;
-        (pair.max(by_addr) - now).max(0)
+        let e =
+            t.entries.get(&Key::Addr(addr)).copied().filter(|e| now - e.last < FORGET_MS).unwrap_or_default();
+        (e.blocked_until - now).max(0)
     }
 
-    /// Counts one wrong guess for `account` from `addr`, as [`Throttle::reserve`]
-    /// would, but without the account's budget or the guess in flight.
-    pub fn failed(&self, account: &str, addr: IpAddr, now: i64) {
-        Table::lock(&self.table).count_failure(Key::Pair(account.to_owned(), addr), Key::Addr(addr), now);
+    /// Counts one wrong guess from `addr`, with the address's delays of
+    /// [`Throttle::reserve`], but no account's budget and no guess in flight.
+    pub fn failed_from(&self, addr: IpAddr, now: i64) {
+        let mut t = Table::lock(&self.table);
+        t.make_room(now);
+        t.count(Key::Addr(addr), ADDR_FREE, ADDR_MAX_DELAY_MS, now);
     }
 
     /// Entries held, for tests and the benchmark.

@@ -2,8 +2,9 @@
 //! with `security:write`) make and revoke them; the secret is shown once and
 //! only its SHA-256 is kept. A request's bearer secret becomes an [`Actor`]
 //! here, checked by `domain::access` like any other. Wrong secrets are counted
-//! per address and slow that address down; the last use is written at most
-//! once a minute per token, so a busy script does not wear the flash.
+//! per address, and an address with too many gets "throttled" for them; the
+//! last use is written at most once a minute per token, so a busy script does
+//! not wear the flash.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -21,8 +22,6 @@ use crate::system::random;
 
 /// A use is written when the last one written is older than this.
 pub const USE_RECORDED_EVERY_SECS: i64 = 60;
-/// The throttle's account for bearer secrets: one for all, counted per address.
-const BEARER: &str = "api-token";
 /// Tokens whose last write is remembered at most; beyond, the memory starts over.
 const MAX_REMEMBERED: usize = 1024;
 
@@ -144,19 +143,22 @@ impl Tokens {
         Ok(())
     }
 
-    /// The actor behind a bearer secret sent from `addr`.
+    /// The actor behind a bearer secret sent from `addr`. A wrong secret is
+    /// counted against the address; once it has too many, its wrong secrets
+    /// are answered "throttled" instead. A right one is never held back, so a
+    /// script behind the same address as a guesser keeps working.
     pub async fn authenticate(&self, secret: &str, addr: IpAddr) -> Result<Actor, BearerError> {
         let now = self.clock.now();
-        let wait = self.throttle.wait(BEARER, addr, now * 1000);
-        if wait > 0 {
-            return Err(BearerError::Throttled(((wait + 999) / 1000) as u64));
-        }
         let found = match token::looks_like_secret(secret) {
             true => self.store.token_by_hash(&token_hash(secret)).await.map_err(ServiceError::from)?,
             false => None,
         };
         let Some(t) = found.filter(|t| token::in_force(t.expires_at, t.revoked_at, now)) else {
-            self.throttle.failed(BEARER, addr, now * 1000);
+            let wait = self.throttle.wait_from(addr, now * 1000);
+            if wait > 0 {
+                return Err(BearerError::Throttled(((wait + 999) / 1000) as u64));
+            }
+            self.throttle.failed_from(addr, now * 1000);
             tracing::warn!(%addr, "API request with a token that is unknown, revoked or expired");
             return Err(BearerError::Invalid);
         };

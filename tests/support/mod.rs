@@ -246,3 +246,16 @@ pub fn simulator(sim: &webcti::sim::Sim, sock: &Path) -> webcti::shutdown::Trigg
     }
     trigger
 }
+
+/// Makes a token of the provisioning API with `webcti token create`, as root on
+/// the board's console would, beside the running service; returns its secret.
+pub fn make_token(dir: &Path, name: &str, scopes: &[&str]) -> String {
+    let mut c = command();
+    c.args(["token", "create", "--board"]).arg(dir.join("board.toml")).args(["--name", name]);
+    for s in scopes {
+        c.args(["--scope", s]);
+    }
+    let out = c.output().expect("run webcti token create");
+    assert!(out.status.success(), "token create failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf-8").trim().to_owned()
+}

@@ -12,14 +12,16 @@ use super::door::{
     check_if_match, etag_of, from_value, json_type, merge_patch, parse, plain, tagged, Caller, Problem,
 };
 use super::schema::ProblemDoc;
+use crate::domain::account::check_department;
 use crate::http::HttpState;
+use crate::services::ServiceError;
 
 /// A department.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Department {
     #[schema(read_only)]
     pub id: i64,
-    #[schema(example = "Sales", max_length = 64)]
+    #[schema(example = "Sales", min_length = 1, max_length = 100)]
     pub name: String,
     /// How many extensions it has (read only).
     #[schema(read_only)]
@@ -30,8 +32,16 @@ pub struct Department {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DepartmentFields {
-    #[schema(example = "Sales", max_length = 64)]
+    #[schema(example = "Sales", min_length = 1, max_length = 100)]
     pub name: String,
+}
+
+/// A JSON Merge Patch of a department (RFC 7396).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DepartmentPatch {
+    #[schema(example = "Sales", min_length = 1, max_length = 100)]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -118,6 +128,9 @@ async fn rename(
     old: &Department,
     name: &str,
 ) -> Response {
+    if let Err(p) = check_department(name.trim()) {
+        return Problem::from_service(&caller.tr, ServiceError::Invalid(p.into())).into_response();
+    }
     if let Err(p) = check_if_match(&caller.tr, headers, &etag_of(old)) {
         return p.into_response();
     }
@@ -155,7 +168,7 @@ pub async fn put(
 
 #[utoipa::path(patch, path = "/api/v1/departments/{id}", tag = "departments",
     params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
-    request_body(content = DepartmentFields, content_type = "application/merge-patch+json"),
+    request_body(content = DepartmentPatch, content_type = "application/merge-patch+json"),
     responses((status = 200, body = Department, headers(("ETag" = String))), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc), (status = 412, body = ProblemDoc), (status = 415, body = ProblemDoc), (status = 422, body = ProblemDoc)),
     security(("bearer" = ["departments:write"])))]
 pub async fn patch(

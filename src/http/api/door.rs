@@ -8,7 +8,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
 use axum::body::Bytes;
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, MatchedPath};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -16,9 +16,10 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::domain::access::Actor;
+use crate::domain::access::{Actor, Denied, Scope};
 use crate::http::error::message;
 use crate::http::i18n::{visitor_language, Tr};
+use crate::http::routes::api_scope;
 use crate::http::session::{peer, Transport};
 use crate::http::HttpState;
 use crate::services::tokens::BearerError;
@@ -190,6 +191,14 @@ impl FromRequestParts<HttpState> for Caller {
         match state.services.tokens.authenticate(secret, peer(parts)).await {
             Ok(actor) => {
                 tracing::Span::current().record("actor", tracing::field::display(actor.label()));
+                // The route's scope first, so that a token without it learns
+                // nothing from how its body would have been read.
+                let pattern = parts.extensions.get::<MatchedPath>().map(|p| p.as_str()).unwrap_or("");
+                let need = api_scope(parts.method.as_str(), pattern).and_then(Scope::from_code);
+                if need.is_some_and(|need| !actor.holds(need)) {
+                    let detail = format!("{}: {}", tr.t("error.forbidden"), Denied::Scope);
+                    return Err(Problem::new(StatusCode::FORBIDDEN, "forbidden", detail));
+                }
                 Ok(Caller { actor, tr })
             }
             Err(BearerError::Invalid) => Err(unauthorized(&tr)),
@@ -384,7 +393,7 @@ impl Idempotency {
         let key = key.to_str().unwrap_or("").trim();
         if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY {
             return Err(Problem::new(
-                StatusCode::BAD_REQUEST,
+                StatusCode::UNPROCESSABLE_ENTITY,
                 "bad_idempotency_key",
                 tr.t("api.idempotency_key"),
             ));

@@ -12,9 +12,13 @@ use super::door::{
     check_if_match, etag_of, from_value, json_type, merge_patch, parse, plain, tagged, Caller, Problem,
 };
 use super::schema;
-use crate::domain::account::Employee;
+use crate::domain::account::{check_employee, Employee};
+use crate::domain::licence::CtiFunction;
+use crate::domain::phonebook::PublicRight;
+use crate::domain::program::Restriction;
 use crate::http::HttpState;
 use crate::services::employees::EmployeeChange;
+use crate::services::ServiceError;
 
 /// Items on one page at most, and by default.
 pub const MAX_PAGE: usize = 500;
@@ -28,12 +32,12 @@ pub struct Extension {
     #[serde(default)]
     #[schema(read_only, example = "100")]
     pub number: String,
-    #[schema(example = "Anna Nowak", max_length = 64)]
+    #[schema(example = "Anna Nowak", min_length = 1, max_length = 200)]
     pub name: String,
-    #[schema(max_length = 64)]
+    #[schema(max_length = 200)]
     pub comment: String,
     /// Empty for none.
-    #[schema(example = "anna@example.com")]
+    #[schema(example = "anna@example.com", max_length = 200)]
     pub email: String,
     /// The department's id; null for the pool of unassigned extensions.
     pub department: Option<i64>,
@@ -77,7 +81,13 @@ impl Extension {
     }
 
     /// The change as the service takes it, or the field that cannot be one.
+    /// What the document says of each field is checked here, before the
+    /// precondition (RFC 9110 evaluates it just before the change is made);
+    /// the service checks the whole change again, against the exchange.
     fn change(self, caller: &Caller, number: &str) -> Result<EmployeeChange, Problem> {
+        let refused = |key: &str, at: &str| {
+            Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", caller.tr.t(key)).at(at)
+        };
         if !self.number.is_empty() && self.number != number {
             return Err(Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -85,6 +95,21 @@ impl Extension {
                 caller.tr.t("api.read_only"),
             )
             .at("/number"));
+        }
+        if let Err(p) = check_employee(self.name.trim(), self.comment.trim(), self.email.trim()) {
+            return Err(Problem::from_service(&caller.tr, ServiceError::Invalid(p.into())));
+        }
+        if PublicRight::from_code(&self.public_book).is_none() {
+            return Err(refused("employee.bad_choice", "/public_book"));
+        }
+        if Restriction::from_code(&self.restriction).is_none() {
+            return Err(refused("employee.bad_choice", "/restriction"));
+        }
+        if let Some(i) = self.licences.iter().position(|l| CtiFunction::from_code(l).is_none()) {
+            return Err(refused("employee.bad_choice", &format!("/licences/{i}")));
+        }
+        if let Some(i) = (1..self.licences.len()).find(|&i| self.licences[..i].contains(&self.licences[i])) {
+            return Err(refused("employee.bad_choice", &format!("/licences/{i}")));
         }
         // The service takes the numbers one per line, as the page's text area sends them.
         if let Some(i) = self.caller_ids.iter().position(|n| n.contains(['\n', '\r'])) {
@@ -227,13 +252,13 @@ async fn save(
     old: &Extension,
     new: Extension,
 ) -> Response {
-    if let Err(p) = check_if_match(&caller.tr, headers, &etag_of(old)) {
-        return p.into_response();
-    }
     let change = match new.change(caller, number) {
         Ok(c) => c,
         Err(p) => return p.into_response(),
     };
+    if let Err(p) = check_if_match(&caller.tr, headers, &etag_of(old)) {
+        return p.into_response();
+    }
     if let Err(e) = state.services.employees.save(&caller.actor, number, change).await {
         return Problem::from_service(&caller.tr, e).into_response();
     }

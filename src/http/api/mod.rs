@@ -26,7 +26,7 @@ use utoipa::OpenApi;
 
 use crate::http::i18n::visitor_language;
 use crate::http::HttpState;
-use schema::Bearer;
+use schema::Finish;
 
 /// What the API keeps between requests: the answers to `Idempotency-Key`s.
 #[derive(Default)]
@@ -74,7 +74,7 @@ async fn not_found(headers: axum::http::HeaderMap) -> Response {
         calls::place,
         openapi_json,
     ),
-    modifiers(&Bearer),
+    modifiers(&Finish),
     tags(
         (name = "extensions", description = "What an administrator sets about each extension"),
         (name = "departments"),

@@ -74,12 +74,15 @@ pub struct ExtensionPatch {
     pub licences: Option<Vec<String>>,
 }
 
-/// The bearer scheme every operation but the document itself requires.
-pub struct Bearer;
+/// What every operation has that its annotation need not repeat: the bearer
+/// scheme; refusals as `application/problem+json`; and for every operation
+/// that takes a token, 401 (no valid token) and 429 (too many wrong ones).
+pub struct Finish;
 
-impl utoipa::Modify for Bearer {
+impl utoipa::Modify for Finish {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
         let components = doc.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
@@ -90,5 +93,43 @@ impl utoipa::Modify for Bearer {
                     .build(),
             ),
         );
+        let problem = |what: &str| {
+            ResponseBuilder::new()
+                .description(what)
+                .content(
+                    PROBLEM,
+                    ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
+                )
+                .build()
+        };
+        for item in doc.paths.paths.values_mut() {
+            let operations =
+                [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+            for op in operations.into_iter().flatten() {
+                for response in op.responses.responses.values_mut() {
+                    let RefOr::T(r) = response else { continue };
+                    let is_problem = r.content.get("application/json").is_some_and(|c| match c {
+                        RefOr::T(c) => {
+                            matches!(&c.schema, Some(RefOr::Ref(s)) if s.ref_location.ends_with("/Problem"))
+                        }
+                        RefOr::Ref(_) => false,
+                    });
+                    if is_problem {
+                        if let Some(c) = r.content.shift_remove("application/json") {
+                            r.content.insert(PROBLEM.to_owned(), c);
+                        }
+                    }
+                }
+                if op.security.is_some() {
+                    let responses = &mut op.responses.responses;
+                    responses.entry("401".into()).or_insert_with(|| problem("No valid bearer token").into());
+                    responses.entry("429".into()).or_insert_with(|| {
+                        problem("Too many wrong tokens from this address: wait Retry-After seconds").into()
+                    });
+                }
+            }
+        }
     }
 }
+
+const PROBLEM: &str = "application/problem+json";

@@ -57,7 +57,7 @@ pub struct TokenList {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
-    #[schema(example = "billing export", max_length = 64)]
+    #[schema(example = "billing export", min_length = 1, max_length = 64)]
     pub name: String,
     #[schema(example = json!(["records:read"]))]
     pub scopes: Vec<String>,
