@@ -471,3 +471,60 @@ fn mandatory_two_factor_makes_administrators_and_managers_enrol_first() {
     assert_eq!(again.get("/admin").header("location"), Some("/admin/2fa"));
     assert_eq!(again.get("/admin/2fa").status, 200);
 }
+
+#[test]
+fn an_administrator_makes_an_api_token_sees_its_secret_once_and_revokes_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    seeded_db(&dir.path().join("data"));
+    let svc = Service::start(dir.path(), "");
+    let mut admin = Browser::new(svc.client(), svc.lan_https);
+    admin.login("120", "secret-120");
+    let page = admin.get("/admin/tokens");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("value=\"extensions:write\"") && page.body.contains("value=\"calls:write\""));
+    let made = admin.post(
+        "/admin/tokens",
+        &[
+            ("action", "create"),
+            ("name", "provisioning script"),
+            ("scope", "extensions:read"),
+            ("days", "30"),
+        ],
+    );
+    assert_eq!(made.status, 200, "{}", made.body);
+    let secret = made
+        .body
+        .split("<code id=\"secret\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .expect("the secret is shown")
+        .to_owned();
+    assert!(secret.starts_with("wct_"), "{secret}");
+    let again = admin.get("/admin/tokens");
+    assert!(again.body.contains("provisioning script") && !again.body.contains(&secret), "shown once only");
+
+    let api = |secret: &str| {
+        let auth = format!("Bearer {secret}");
+        svc.client().request(svc.lan_https, "GET", "/api/v1/extensions/100", &[("Authorization", &auth)], "")
+    };
+    assert_eq!(api(&secret).expect("api").status, 200);
+    let id = again
+        .body
+        .split("id=\"revoke-")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a revoke button")
+        .to_owned();
+    let revoked = admin.post("/admin/tokens", &[("action", "revoke"), ("id", &id)]);
+    assert_eq!(revoked.status, 200, "{}", revoked.body);
+    assert!(!revoked.body.contains(&format!("id=\"revoke-{id}\"")), "no button for a revoked token");
+    assert_eq!(api(&secret).expect("api").status, 401);
+
+    // Refusals say why, and make nothing.
+    let none = admin.post("/admin/tokens", &[("action", "create"), ("name", "no scope")]);
+    assert_eq!(none.status, 422);
+    assert!(none.body.contains("id=\"error\"") && !none.body.contains("<code id=\"secret\">"));
+    let bad = admin.post("/admin/tokens", &[("action", "create"), ("name", "x"), ("scope", "root")]);
+    assert_eq!(bad.status, 422);
+    assert!(!admin.get("/admin/tokens").body.contains(">no scope<"));
+}

@@ -31,6 +31,7 @@ pub mod session;
 mod settings;
 mod setup;
 pub mod tls;
+mod tokens;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};

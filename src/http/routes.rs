@@ -16,7 +16,7 @@ use super::listen::Side;
 use super::HttpState;
 use super::{
     admin, assets, features, forwarding, headers, installer, journal, keys, live, login, manager, phonebook,
-    portal, reset, settings, setup,
+    portal, reset, settings, setup, tokens,
 };
 use crate::services::exposure::Exposure;
 
@@ -106,6 +106,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/admin/installer/delete", Access::Administrator),
     ("GET", "/admin/tls", Access::Administrator),
     ("POST", "/admin/tls", Access::Administrator),
+    ("GET", "/admin/tokens", Access::Administrator),
+    ("POST", "/admin/tokens", Access::Administrator),
     ("GET", "/api/v1/openapi.json", Access::Anyone),
     ("GET", "/api/v1/extensions", Access::Token("extensions:read")),
     ("GET", "/api/v1/extensions/100", Access::Token("extensions:read")),
@@ -188,6 +190,7 @@ pub fn router(state: HttpState, side: Side) -> Router {
         .route("/admin/journal", get(journal::any_journal))
         .route("/admin/smtp", get(admin::smtp).post(admin::change_smtp))
         .route("/admin/tls", get(admin::tls).post(admin::change_tls))
+        .route("/admin/tokens", get(tokens::tokens).post(tokens::change_tokens))
         .route(
             "/admin/installer",
             get(admin::installer).post(admin::upload_installer).layer(axum::extract::DefaultBodyLimit::max(
