@@ -123,6 +123,22 @@ fn every_api_route_for_every_scope() {
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
+#[test]
+fn the_served_document_is_the_one_the_types_make() {
+    let made = webcti::http::api::openapi::document();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/openapi.json");
+    if std::env::var_os("UPDATE_OPENAPI").is_some() {
+        std::fs::write(path, &made).expect("write docs/openapi.json");
+    }
+    let kept = std::fs::read_to_string(path).expect("docs/openapi.json");
+    assert!(
+        kept == made,
+        "docs/openapi.json, which the service serves, is not what the API's types make: \
+         run `UPDATE_OPENAPI=1 cargo test --test api the_served_document` and commit the file"
+    );
+    assert!(webcti::http::api::DOCUMENT == kept, "the binary serves the file (build again)");
+}
+
 /// `/api/v1/extensions/100` matches the document's `/api/v1/extensions/{number}`.
 fn matches(template: &str, path: &str) -> bool {
     let (t, p): (Vec<_>, Vec<_>) = (template.split('/').collect(), path.split('/').collect());
@@ -167,6 +183,18 @@ fn the_document_has_every_route_of_the_api_and_nothing_else() {
             _ => assert!(template.ends_with("openapi.json") && wants.is_null(), "{method} {template}: {op}"),
         }
     }
+    // Operation ids are unique, and every answer is described (OpenAPI requires both).
+    let mut ids = Vec::new();
+    for (method, template) in &documented {
+        let op = &paths[template][method.to_lowercase()];
+        ids.push(op["operationId"].as_str().expect("an operationId").to_owned());
+        for (status, r) in op["responses"].as_object().expect("responses") {
+            assert!(r["description"].as_str().is_some_and(|d| !d.is_empty()), "{method} {template} {status}");
+        }
+    }
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), documented.len(), "operation ids are unique");
     // What the document says a field takes is what the domain's rules take.
     let schemas = &doc["components"]["schemas"];
     use webcti::domain::account::{MAX_DEPARTMENT, MAX_FIELD};

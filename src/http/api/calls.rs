@@ -7,28 +7,30 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::door::{parse, plain, Caller, Problem};
+#[cfg(feature = "openapi")]
 use super::schema::ProblemDoc;
 use crate::http::HttpState;
 use crate::services::calls::{CallFrom, PlaceCall};
 
 /// A call to place: the exchange rings the extension (or its MobilePhone),
 /// then dials the number.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewCall {
-    #[schema(example = "100")]
+    #[cfg_attr(feature = "openapi", schema(example = "100"))]
     pub extension: String,
-    #[schema(example = "0221234567")]
+    #[cfg_attr(feature = "openapi", schema(example = "0221234567"))]
     pub number: String,
     /// Ring the extension's phone (default) or its MobilePhone first.
     #[serde(default)]
-    #[schema(schema_with = from_schema)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = from_schema))]
     pub from: Option<String>,
 }
 
+#[cfg(feature = "openapi")]
 fn from_schema() -> utoipa::openapi::schema::Object {
     utoipa::openapi::schema::ObjectBuilder::new()
         .schema_type(utoipa::openapi::schema::Type::String)
@@ -37,18 +39,19 @@ fn from_schema() -> utoipa::openapi::schema::Object {
 }
 
 /// The call as the exchange took it.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlacedCall {
     pub extension: String,
     /// The number as dialled.
     pub dialled: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/calls", tag = "calls",
+#[cfg_attr(feature = "openapi", utoipa::path(post, operation_id = "calls_place", path = "/api/v1/calls", tag = "calls",
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeating the request with the same key places the call once")),
     request_body = NewCall,
     responses((status = 202, body = PlacedCall), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc), (status = 409, body = ProblemDoc, description = "The exchange refused: restricted, locked, no MobilePhone number"), (status = 415, body = ProblemDoc), (status = 422, body = ProblemDoc), (status = 503, body = ProblemDoc)),
-    security(("bearer" = ["calls:write"])))]
+    security(("bearer" = ["calls:write"]))))]
 pub async fn place(
     State(state): State<HttpState>,
     caller: Caller,

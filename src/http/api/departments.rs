@@ -6,51 +6,57 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::door::{
     check_if_match, etag_of, from_value, json_type, merge_patch, parse, plain, tagged, Caller, Problem,
 };
+#[cfg(feature = "openapi")]
 use super::schema::ProblemDoc;
 use crate::domain::account::check_department;
 use crate::http::HttpState;
 use crate::services::ServiceError;
 
 /// A department.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Department {
-    #[schema(read_only)]
+    #[cfg_attr(feature = "openapi", schema(read_only))]
     pub id: i64,
-    #[schema(example = "Sales", min_length = 1, max_length = 100)]
+    #[cfg_attr(feature = "openapi", schema(example = "Sales", min_length = 1, max_length = 100))]
     pub name: String,
     /// How many extensions it has (read only).
-    #[schema(read_only)]
+    #[cfg_attr(feature = "openapi", schema(read_only))]
     pub members: i64,
 }
 
 /// What a department is given: its name.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DepartmentFields {
-    #[schema(example = "Sales", min_length = 1, max_length = 100)]
+    #[cfg_attr(feature = "openapi", schema(example = "Sales", min_length = 1, max_length = 100))]
     pub name: String,
 }
 
 /// A JSON Merge Patch of a department (RFC 7396).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg(feature = "openapi")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DepartmentPatch {
-    #[schema(example = "Sales", min_length = 1, max_length = 100)]
+    #[cfg_attr(feature = "openapi", schema(example = "Sales", min_length = 1, max_length = 100))]
     pub name: Option<String>,
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DepartmentList {
     pub items: Vec<Department>,
 }
 
 /// The extensions a deleted department had, now in the pool.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DepartmentDeleted {
     pub moved_to_pool: Vec<String>,
 }
@@ -68,9 +74,9 @@ async fn one(state: &HttpState, caller: &Caller, id: i64) -> Result<Department, 
     all(state, caller).await?.into_iter().find(|d| d.id == id).ok_or_else(|| Problem::not_found(&caller.tr))
 }
 
-#[utoipa::path(get, path = "/api/v1/departments", tag = "departments",
+#[cfg_attr(feature = "openapi", utoipa::path(get, operation_id = "departments_list", path = "/api/v1/departments", tag = "departments",
     responses((status = 200, body = DepartmentList), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc)),
-    security(("bearer" = ["departments:read"])))]
+    security(("bearer" = ["departments:read"]))))]
 pub async fn list(State(state): State<HttpState>, caller: Caller) -> Response {
     match all(&state, &caller).await {
         Ok(items) => plain(&caller.tr, StatusCode::OK, &DepartmentList { items }),
@@ -78,11 +84,11 @@ pub async fn list(State(state): State<HttpState>, caller: Caller) -> Response {
     }
 }
 
-#[utoipa::path(post, path = "/api/v1/departments", tag = "departments",
+#[cfg_attr(feature = "openapi", utoipa::path(post, operation_id = "departments_create", path = "/api/v1/departments", tag = "departments",
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeating the request with the same key does the work once")),
     request_body = DepartmentFields,
     responses((status = 201, body = Department, headers(("Location" = String), ("ETag" = String))), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 415, body = ProblemDoc), (status = 422, body = ProblemDoc)),
-    security(("bearer" = ["departments:write"])))]
+    security(("bearer" = ["departments:write"]))))]
 pub async fn create(
     State(state): State<HttpState>,
     caller: Caller,
@@ -109,10 +115,10 @@ pub async fn create(
     state.api.idempotency.once(&caller.tr, &who, &headers, &body, now, work).await
 }
 
-#[utoipa::path(get, path = "/api/v1/departments/{id}", tag = "departments",
+#[cfg_attr(feature = "openapi", utoipa::path(get, operation_id = "departments_get", path = "/api/v1/departments/{id}", tag = "departments",
     params(("id" = i64, Path)),
     responses((status = 200, body = Department, headers(("ETag" = String))), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc)),
-    security(("bearer" = ["departments:read"])))]
+    security(("bearer" = ["departments:read"]))))]
 pub async fn get(State(state): State<HttpState>, caller: Caller, Path(id): Path<String>) -> Response {
     let Ok(id) = id.parse::<i64>() else { return Problem::not_found(&caller.tr).into_response() };
     match one(&state, &caller, id).await {
@@ -143,11 +149,11 @@ async fn rename(
     }
 }
 
-#[utoipa::path(put, path = "/api/v1/departments/{id}", tag = "departments",
+#[cfg_attr(feature = "openapi", utoipa::path(put, operation_id = "departments_put", path = "/api/v1/departments/{id}", tag = "departments",
     params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
     request_body = DepartmentFields,
     responses((status = 200, body = Department, headers(("ETag" = String))), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc), (status = 412, body = ProblemDoc), (status = 415, body = ProblemDoc), (status = 422, body = ProblemDoc)),
-    security(("bearer" = ["departments:write"])))]
+    security(("bearer" = ["departments:write"]))))]
 pub async fn put(
     State(state): State<HttpState>,
     caller: Caller,
@@ -166,11 +172,11 @@ pub async fn put(
     }
 }
 
-#[utoipa::path(patch, path = "/api/v1/departments/{id}", tag = "departments",
+#[cfg_attr(feature = "openapi", utoipa::path(patch, operation_id = "departments_patch", path = "/api/v1/departments/{id}", tag = "departments",
     params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
     request_body(content = DepartmentPatch, content_type = "application/merge-patch+json"),
     responses((status = 200, body = Department, headers(("ETag" = String))), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc), (status = 412, body = ProblemDoc), (status = 415, body = ProblemDoc), (status = 422, body = ProblemDoc)),
-    security(("bearer" = ["departments:write"])))]
+    security(("bearer" = ["departments:write"]))))]
 pub async fn patch(
     State(state): State<HttpState>,
     caller: Caller,
@@ -207,10 +213,10 @@ pub async fn patch(
     }
 }
 
-#[utoipa::path(delete, path = "/api/v1/departments/{id}", tag = "departments",
+#[cfg_attr(feature = "openapi", utoipa::path(delete, operation_id = "departments_delete", path = "/api/v1/departments/{id}", tag = "departments",
     params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 200, body = DepartmentDeleted), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc), (status = 412, body = ProblemDoc)),
-    security(("bearer" = ["departments:write"])))]
+    security(("bearer" = ["departments:write"]))))]
 pub async fn delete(
     State(state): State<HttpState>,
     caller: Caller,

@@ -6,11 +6,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
 
 use super::door::{
     check_if_match, etag_of, from_value, json_type, merge_patch, parse, plain, tagged, Caller, Problem,
 };
+#[cfg(feature = "openapi")]
 use super::schema;
 use crate::domain::account::{check_employee, Employee};
 use crate::domain::licence::CtiFunction;
@@ -25,30 +25,31 @@ pub const MAX_PAGE: usize = 500;
 pub const DEFAULT_PAGE: usize = 100;
 
 /// An extension as an administrator sets it up.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Extension {
     /// The extension's number (read only; given, it must be the path's).
     #[serde(default)]
-    #[schema(read_only, example = "100")]
+    #[cfg_attr(feature = "openapi", schema(read_only, example = "100"))]
     pub number: String,
-    #[schema(example = "Anna Nowak", min_length = 1, max_length = 200)]
+    #[cfg_attr(feature = "openapi", schema(example = "Anna Nowak", min_length = 1, max_length = 200))]
     pub name: String,
-    #[schema(max_length = 200)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub comment: String,
     /// Empty for none.
-    #[schema(example = "anna@example.com", max_length = 200)]
+    #[cfg_attr(feature = "openapi", schema(example = "anna@example.com", max_length = 200))]
     pub email: String,
     /// The department's id; null for the pool of unassigned extensions.
     pub department: Option<i64>,
     pub is_admin: bool,
     /// What the extension may do with the public phonebook.
-    #[schema(schema_with = schema::public_right)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = schema::public_right))]
     pub public_book: String,
     /// The MobilePhone number (empty for none).
     pub mobile: String,
     /// Outgoing calls: `none` (any number), `national` (no international), `internal`.
-    #[schema(schema_with = schema::restriction)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = schema::restriction))]
     pub restriction: String,
     /// The numbers the extension may present as its caller ID (at most 10).
     pub caller_ids: Vec<String>,
@@ -57,7 +58,7 @@ pub struct Extension {
     /// He may listen to call recordings.
     pub recordings: bool,
     /// The CTI functions he may use.
-    #[schema(schema_with = schema::licences)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = schema::licences))]
     pub licences: Vec<String>,
 }
 
@@ -138,21 +139,23 @@ impl Extension {
 }
 
 /// One page of extensions, by number.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExtensionPage {
     pub items: Vec<Extension>,
     /// Pass as `after` for the next page; null on the last.
     pub next: Option<String>,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct ExtensionQuery {
     /// The page starts after this number (the `next` of the page before).
     pub after: Option<String>,
     /// Items on the page, 1 to 500 (default 100).
-    #[param(minimum = 1, maximum = 500)]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 500))]
     pub limit: Option<usize>,
     /// Only this department's extensions; `none` for the pool.
     pub department: Option<String>,
@@ -160,9 +163,9 @@ pub struct ExtensionQuery {
     pub is_admin: Option<bool>,
 }
 
-#[utoipa::path(get, path = "/api/v1/extensions", tag = "extensions", params(ExtensionQuery),
+#[cfg_attr(feature = "openapi", utoipa::path(get, operation_id = "extensions_list", path = "/api/v1/extensions", tag = "extensions", params(ExtensionQuery),
     responses((status = 200, body = ExtensionPage), (status = 401, body = schema::ProblemDoc), (status = 403, body = schema::ProblemDoc), (status = 422, body = schema::ProblemDoc)),
-    security(("bearer" = ["extensions:read"])))]
+    security(("bearer" = ["extensions:read"]))))]
 pub async fn list(
     State(state): State<HttpState>,
     caller: Caller,
@@ -231,10 +234,10 @@ async fn current(state: &HttpState, caller: &Caller, number: &str) -> Result<Ext
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/extensions/{number}", tag = "extensions",
+#[cfg_attr(feature = "openapi", utoipa::path(get, operation_id = "extensions_get", path = "/api/v1/extensions/{number}", tag = "extensions",
     params(("number" = String, Path, description = "The extension's number")),
     responses((status = 200, body = Extension, headers(("ETag" = String))), (status = 401, body = schema::ProblemDoc), (status = 403, body = schema::ProblemDoc), (status = 404, body = schema::ProblemDoc)),
-    security(("bearer" = ["extensions:read"])))]
+    security(("bearer" = ["extensions:read"]))))]
 pub async fn get(State(state): State<HttpState>, caller: Caller, Path(number): Path<String>) -> Response {
     match current(&state, &caller, &number).await {
         Ok(ext) => tagged(&caller.tr, StatusCode::OK, &ext),
@@ -268,11 +271,11 @@ async fn save(
     }
 }
 
-#[utoipa::path(put, path = "/api/v1/extensions/{number}", tag = "extensions",
+#[cfg_attr(feature = "openapi", utoipa::path(put, operation_id = "extensions_put", path = "/api/v1/extensions/{number}", tag = "extensions",
     params(("number" = String, Path, description = "The extension's number"), ("If-Match" = Option<String>, Header, description = "The ETag the change is based on")),
     request_body(content = Extension, description = "The whole extension: every field not given is emptied"),
     responses((status = 200, body = Extension, headers(("ETag" = String))), (status = 401, body = schema::ProblemDoc), (status = 403, body = schema::ProblemDoc), (status = 404, body = schema::ProblemDoc), (status = 412, body = schema::ProblemDoc), (status = 415, body = schema::ProblemDoc), (status = 422, body = schema::ProblemDoc)),
-    security(("bearer" = ["extensions:write"])))]
+    security(("bearer" = ["extensions:write"]))))]
 pub async fn put(
     State(state): State<HttpState>,
     caller: Caller,
@@ -291,11 +294,11 @@ pub async fn put(
     save(&state, &caller, &headers, &number, &old, new).await
 }
 
-#[utoipa::path(patch, path = "/api/v1/extensions/{number}", tag = "extensions",
+#[cfg_attr(feature = "openapi", utoipa::path(patch, operation_id = "extensions_patch", path = "/api/v1/extensions/{number}", tag = "extensions",
     params(("number" = String, Path, description = "The extension's number"), ("If-Match" = Option<String>, Header, description = "The ETag the change is based on")),
     request_body(content = schema::ExtensionPatch, content_type = "application/merge-patch+json", description = "JSON Merge Patch (RFC 7396): only the fields given change"),
     responses((status = 200, body = Extension, headers(("ETag" = String))), (status = 401, body = schema::ProblemDoc), (status = 403, body = schema::ProblemDoc), (status = 404, body = schema::ProblemDoc), (status = 412, body = schema::ProblemDoc), (status = 415, body = schema::ProblemDoc), (status = 422, body = schema::ProblemDoc)),
-    security(("bearer" = ["extensions:write"])))]
+    security(("bearer" = ["extensions:write"]))))]
 pub async fn patch(
     State(state): State<HttpState>,
     caller: Caller,

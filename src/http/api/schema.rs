@@ -106,8 +106,14 @@ impl utoipa::Modify for Finish {
             let operations =
                 [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
             for op in operations.into_iter().flatten() {
-                for response in op.responses.responses.values_mut() {
+                for (status, response) in op.responses.responses.iter_mut() {
                     let RefOr::T(r) = response else { continue };
+                    // Every response has a description (OpenAPI requires one).
+                    if r.description.is_empty() {
+                        let code = status.parse().ok().and_then(|c| axum::http::StatusCode::from_u16(c).ok());
+                        r.description =
+                            code.and_then(|c| c.canonical_reason()).unwrap_or("Answer").to_owned();
+                    }
                     let is_problem = r.content.get("application/json").is_some_and(|c| match c {
                         RefOr::T(c) => {
                             matches!(&c.schema, Some(RefOr::Ref(s)) if s.ref_location.ends_with("/Problem"))

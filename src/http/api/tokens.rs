@@ -6,20 +6,21 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::door::{parse, plain, Caller, Problem};
+#[cfg(feature = "openapi")]
 use super::schema::ProblemDoc;
 use crate::http::HttpState;
 use crate::services::tokens::{TokenRequest, TokenView};
 
 /// A token, without its secret.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Token {
     pub id: i64,
     pub name: String,
     /// `read`, `write`, or `AREA:read` / `AREA:write`.
-    #[schema(example = json!(["extensions:write", "calls:write"]))]
+    #[cfg_attr(feature = "openapi", schema(example = json!(["extensions:write", "calls:write"])))]
     pub scopes: Vec<String>,
     /// Unix seconds.
     pub created_at: i64,
@@ -48,18 +49,20 @@ impl From<TokenView> for Token {
     }
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenList {
     pub items: Vec<Token>,
 }
 
 /// A token to make.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
-    #[schema(example = "billing export", min_length = 1, max_length = 64)]
+    #[cfg_attr(feature = "openapi", schema(example = "billing export", min_length = 1, max_length = 64))]
     pub name: String,
-    #[schema(example = json!(["records:read"]))]
+    #[cfg_attr(feature = "openapi", schema(example = json!(["records:read"])))]
     pub scopes: Vec<String>,
     /// Unix seconds; absent or null: it never expires.
     #[serde(default)]
@@ -67,16 +70,17 @@ pub struct NewToken {
 }
 
 /// A token just made, with its secret: shown this once.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MadeToken {
     pub id: i64,
     /// `Authorization: Bearer <secret>`.
     pub secret: String,
 }
 
-#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens",
+#[cfg_attr(feature = "openapi", utoipa::path(get, operation_id = "tokens_list", path = "/api/v1/tokens", tag = "tokens",
     responses((status = 200, body = TokenList), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc)),
-    security(("bearer" = ["security:read"])))]
+    security(("bearer" = ["security:read"]))))]
 pub async fn list(State(state): State<HttpState>, caller: Caller) -> Response {
     match state.services.tokens.list(&caller.actor).await {
         Ok(list) => plain(
@@ -88,11 +92,11 @@ pub async fn list(State(state): State<HttpState>, caller: Caller) -> Response {
     }
 }
 
-#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens",
+#[cfg_attr(feature = "openapi", utoipa::path(post, operation_id = "tokens_create", path = "/api/v1/tokens", tag = "tokens",
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeating the request with the same key does the work once")),
     request_body = NewToken,
     responses((status = 201, body = MadeToken, headers(("Location" = String))), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 415, body = ProblemDoc), (status = 422, body = ProblemDoc), (status = 429, body = ProblemDoc)),
-    security(("bearer" = ["security:write"])))]
+    security(("bearer" = ["security:write"]))))]
 pub async fn create(
     State(state): State<HttpState>,
     caller: Caller,
@@ -121,10 +125,10 @@ pub async fn create(
     state.api.idempotency.once(&caller.tr, &who, &headers, &body, now, work).await
 }
 
-#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens",
+#[cfg_attr(feature = "openapi", utoipa::path(delete, operation_id = "tokens_revoke", path = "/api/v1/tokens/{id}", tag = "tokens",
     params(("id" = i64, Path)),
     responses((status = 204, description = "Revoked: its next request is refused"), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc)),
-    security(("bearer" = ["security:write"])))]
+    security(("bearer" = ["security:write"]))))]
 pub async fn revoke(State(state): State<HttpState>, caller: Caller, Path(id): Path<String>) -> Response {
     let Ok(id) = id.parse::<i64>() else { return Problem::not_found(&caller.tr).into_response() };
     match state.services.tokens.revoke(&caller.actor, id).await {
