@@ -92,10 +92,15 @@ fn every_api_route_for_every_scope() {
             }
             continue;
         };
-        let (area, level) = scope.split_once(':').expect("an area's scope");
+        // An area's scope (`extensions:write`), or one for every area (`write`).
+        let (area, level) = scope.split_once(':').unwrap_or(("", scope));
         let exact = api.token(&[scope]);
         let other_area = api.token(&[if area == "phonebook" { "board:write" } else { "phonebook:write" }]);
-        let below = (level == "write").then(|| api.token(&[&format!("{area}:read")]));
+        let read = match area {
+            "" => "read".to_owned(),
+            area => format!("{area}:read"),
+        };
+        let below = (level == "write").then(|| api.token(&[&read]));
         let none = api.call("", method, path, &[], "");
         let bad = api.call("wct_0123456789abcdef0123456789abcdef0123456789abcdef", method, path, &[], "");
         let other = api.call(&other_area, method, path, &[], "");
@@ -503,4 +508,184 @@ fn schemathesis_finds_no_fault_in_the_api() {
     );
     assert!(report.contains("passed"), "{report}");
     assert!(!api.svc.log().contains("panicked"), "{}", api.svc.log());
+}
+
+fn bulk(api: &Api, token: &str, query: &str, content_type: &str, body: &str) -> Response {
+    api.call(token, "POST", &format!("/api/v1/bulk{query}"), &[("Content-Type", content_type)], body)
+}
+
+#[test]
+fn an_export_imported_again_changes_nothing_in_json_and_in_csv() {
+    let api = Api::start("");
+    let t = api.token(&["write"]);
+    let data = api.svc.dir.clone();
+    let before = support::portal::settings_snapshot(&data);
+    let doc = api.get(&t, "/api/v1/bulk");
+    assert_eq!(doc.status, 200, "{}", doc.body);
+    let parsed = body(&doc);
+    assert_eq!(parsed["version"], 1);
+    assert!(parsed["departments"].as_array().is_some_and(|d| d.iter().any(|d| d["name"] == "Sales")));
+    let anna = parsed["extensions"]
+        .as_array()
+        .expect("extensions")
+        .iter()
+        .find(|e| e["number"] == "100")
+        .expect("100");
+    assert_eq!(
+        (anna["department"].as_str(), anna["caller_ids"].clone()),
+        (Some("Sales"), json!(["0221998877"]))
+    );
+    for (kind, content_type, file) in [
+        ("json", "application/json", doc.body.clone()),
+        ("csv", "text/csv", api.get(&t, "/api/v1/bulk/extensions.csv").body),
+    ] {
+        for query in ["?dry_run=true", ""] {
+            let r = bulk(&api, &t, query, content_type, &file);
+            assert_eq!(r.status, 200, "{kind}{query}: {}", r.body);
+            let report = body(&r);
+            assert_eq!(
+                (report["changed"].as_u64(), report["created"].as_u64(), report["refused"].as_u64()),
+                (Some(0), Some(0), Some(0)),
+                "{kind}{query}: {report}"
+            );
+            assert!(report["unchanged"].as_u64().is_some_and(|n| n > 10), "{report}");
+            assert_eq!(report["applied"], query.is_empty(), "{kind}{query}");
+        }
+    }
+    assert_eq!(support::portal::settings_snapshot(&data), before, "nothing changed, nothing journaled");
+}
+
+#[test]
+fn a_bulk_file_goes_in_whole_or_not_at_all_and_twice_changes_nothing() {
+    let api = Api::start("");
+    let t = api.token(&["write"]);
+    let data = api.svc.dir.clone();
+    let file = r#"{"version": 1, "departments": [{"name": "Support"}], "extensions": [
+        {"number": "100", "email": "anna.k@example.com"},
+        {"number": "101", "department": "Field", "restriction": "national"},
+        {"number": "120", "manages": ["Support"]}
+    ]}"#;
+    // A dry run reports and writes nothing.
+    let before = support::portal::settings_snapshot(&data);
+    let dry = body(&bulk(&api, &t, "?dry_run=true", "application/json", file));
+    assert_eq!(
+        (dry["applied"].as_bool(), dry["created"].as_u64(), dry["changed"].as_u64()),
+        (Some(false), Some(2), Some(3)),
+        "{dry}"
+    );
+    let row = |r: &Value, key: &str| {
+        r["rows"].as_array().expect("rows").iter().find(|x| x["key"] == key).cloned().expect(key)
+    };
+    assert_eq!(row(&dry, "100")["fields"], json!(["email"]), "only what the file gives changes");
+    assert_eq!(row(&dry, "Field")["outcome"], "created");
+    assert_eq!(support::portal::settings_snapshot(&data), before, "a dry run writes nothing");
+
+    // One bad row: nothing is written, and the report names the row and why.
+    let bad = file
+        .replace(r#""restriction": "national""#, r#""restriction": "national", "email": "not-an-address""#);
+    let r = bulk(&api, &t, "", "application/json", &bad);
+    let p = problem(&r, 422);
+    let refused = row(&p, "101");
+    assert_eq!((refused["row"].as_u64(), refused["outcome"].as_str()), (Some(2), Some("refused")), "{p}");
+    assert!(refused["reason"].as_str().is_some_and(|r| !r.is_empty()));
+    assert_eq!(support::portal::settings_snapshot(&data), before, "nothing of a refused file is written");
+    let names = |api: &Api| -> Vec<String> {
+        body(&api.get(&t, "/api/v1/departments"))["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|d| d["name"].as_str().expect("name").to_owned())
+            .collect()
+    };
+    assert!(!names(&api).contains(&"Support".to_owned()), "no department either");
+
+    // The file goes in whole; the same file again changes nothing.
+    let done = body(&bulk(&api, &t, "", "application/json", file));
+    assert_eq!((done["applied"].as_bool(), done["changed"].as_u64()), (Some(true), Some(3)), "{done}");
+    assert!(names(&api).contains(&"Support".to_owned()) && names(&api).contains(&"Field".to_owned()));
+    let e101 = body(&api.get(&t, "/api/v1/extensions/101"));
+    assert_eq!(e101["restriction"], "national");
+    let field = body(&api.get(&t, "/api/v1/departments"))["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|d| d["name"] == "Field")
+        .map(|d| d["id"].clone())
+        .expect("Field");
+    assert_eq!(e101["department"], field);
+    let journal = api.journal_rows("100");
+    assert!(
+        journal.iter().any(|(actor, via, field, new)| actor.starts_with("token:")
+            && via == "api"
+            && field == "email"
+            && new == "anna.k@example.com"),
+        "{journal:?}"
+    );
+    let after = support::portal::settings_snapshot(&data);
+    let again = body(&bulk(&api, &t, "", "application/json", file));
+    assert_eq!(
+        (again["applied"].as_bool(), again["changed"].as_u64(), again["created"].as_u64()),
+        (Some(true), Some(0), Some(0)),
+        "{again}"
+    );
+    assert_eq!(support::portal::settings_snapshot(&data), after, "the second time writes nothing");
+}
+
+#[test]
+fn a_csv_file_changes_the_columns_it_has_and_bad_files_say_where() {
+    let api = Api::start("");
+    let t = api.token(&["write"]);
+    // Excel's semicolons, a byte-order mark, and two columns only.
+    let csv = "\u{feff}number;email\r\n100;anna.k@example.com\r\n107;jan@example.com\r\n";
+    let r = bulk(&api, &t, "", "text/csv", csv);
+    let report = body(&r);
+    assert_eq!((r.status, report["changed"].as_u64()), (200, Some(2)), "{report}");
+    let anna = body(&api.get(&t, "/api/v1/extensions/100"));
+    assert_eq!(
+        (anna["email"].as_str(), anna["name"].as_str()),
+        (Some("anna.k@example.com"), Some("Anna Kowalska"))
+    );
+    assert_eq!(anna["caller_ids"], json!(["0221998877"]), "a column the file does not have keeps its value");
+    for (file, pointer) in [
+        ("number,colour\n100,red\n", "/1"),
+        ("email\nx@example.com\n", "/1"),
+        ("number,is_admin\n100,maybe\n", "/2"),
+        ("number,name\n100,Anna,extra\n", "/2"),
+    ] {
+        let p = problem(&bulk(&api, &t, "", "text/csv", file), 422);
+        assert_eq!(p["errors"][0]["pointer"], pointer, "{file:?}: {p}");
+    }
+    let p = problem(&bulk(&api, &t, "", "application/json", r#"{"version": 2}"#), 422);
+    assert_eq!(p["errors"][0]["pointer"], "/version");
+    let p = problem(
+        &bulk(
+            &api,
+            &t,
+            "",
+            "application/json",
+            r#"{"version": 1, "extensions": [{"number": "100", "colour": 1}]}"#,
+        ),
+        422,
+    );
+    assert_eq!(p["errors"][0]["pointer"], "/extensions/0/colour");
+    let p = problem(
+        &bulk(
+            &api,
+            &t,
+            "",
+            "application/json",
+            r#"{"version": 1, "extensions": [{"number": "100"}, {"number": "100"}, {"number": "999"}]}"#,
+        ),
+        422,
+    );
+    let outcomes: Vec<_> = p["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| (r["row"].clone(), r["outcome"].clone()))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [(json!(1), json!("unchanged")), (json!(2), json!("refused")), (json!(3), json!("refused"))]
+    );
 }

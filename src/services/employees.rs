@@ -155,65 +155,12 @@ impl Employees {
     ) -> Result<Programmed, ServiceError> {
         self.ctx.may_do(actor, Action::Change, Target::Administration(Area::Extensions))?;
         let old = self.ctx.store.employee(ext).await?.ok_or(ServiceError::NotFound)?;
-        let (name, comment, email) = (c.name.trim(), c.comment.trim(), c.email.trim());
-        check_employee(name, comment, email).map_err(invalid)?;
-        let department = match c.department.trim() {
-            "" => None,
-            id => {
-                let id: i64 = id.parse().map_err(|_| invalid(EmployeeProblem::NoSuchDepartment))?;
-                if !self.ctx.store.departments().await?.iter().any(|(d, _)| *d == id) {
-                    return Err(invalid(EmployeeProblem::NoSuchDepartment));
-                }
-                Some(id)
-            }
-        };
         let known = self.ctx.store.departments().await?;
-        let mut manages = Vec::new();
-        for d in &c.manages {
-            let id = d.trim().parse::<i64>().ok().filter(|id| known.iter().any(|(k, _)| k == id));
-            let id = id.ok_or(invalid(EmployeeProblem::NoSuchDepartment))?;
-            if !manages.contains(&id) {
-                manages.push(id);
-            }
-        }
-        manages.sort_unstable();
-        let public_right =
-            PublicRight::from_code(c.public_right.trim()).ok_or(invalid(EmployeeProblem::BadChoice))?;
-        let restriction =
-            Restriction::from_code(c.restriction.trim()).ok_or(invalid(EmployeeProblem::BadChoice))?;
-        let mobile = match c.mobile.trim() {
-            "" => String::new(),
-            m => to_dial(m).map_err(|_| invalid(EmployeeProblem::BadMobile))?,
-        };
-        let caller_ids: Vec<String> = c
-            .caller_ids
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(|l| to_dial(l).map_err(|_| invalid(EmployeeProblem::BadCallerId)))
-            .collect::<Result<_, _>>()?;
-        if caller_ids.len() > MAX_CALLER_IDS {
-            return Err(invalid(EmployeeProblem::BadCallerId));
-        }
-        let licences = licence::parse_list(c.licences.iter().map(String::as_str))?;
+        let (new, caller_ids) = checked(&old, &c, &known)?;
         // The core is asked only when a function is added.
-        let counts = match licences.iter().any(|f| !old.licences.contains(f)) {
+        let counts = match new.licences.iter().any(|f| !old.licences.contains(f)) {
             true => core_licences(&self.ctx).await,
             false => None,
-        };
-        let new = Employee {
-            number: old.number.clone(),
-            name: name.to_owned(),
-            comment: comment.to_owned(),
-            email: email.to_owned(),
-            department,
-            is_admin: c.is_admin,
-            public_right,
-            mobile,
-            restriction,
-            manages,
-            recordings: c.recordings,
-            licences,
         };
         let old_ids = self.ctx.store.caller_ids(ext).await?;
         let list = employee_changes(&old, &new, &old_ids, &caller_ids);
@@ -230,6 +177,66 @@ impl Employees {
         self.ctx.bus.publish(Live::Changed { ext: ext.to_owned(), what: Changed::Profile });
         Ok(programmed)
     }
+}
+
+/// The employee `c` makes of `old`, checked whole against the departments
+/// `known`, with the numbers he may present: what the page, the API and a
+/// bulk import all change an employee through.
+pub(super) fn checked(
+    old: &Employee,
+    c: &EmployeeChange,
+    known: &[(i64, String)],
+) -> Result<(Employee, Vec<String>), ServiceError> {
+    let (name, comment, email) = (c.name.trim(), c.comment.trim(), c.email.trim());
+    check_employee(name, comment, email).map_err(invalid)?;
+    let department_id =
+        |d: &str| d.trim().parse::<i64>().ok().filter(|id| known.iter().any(|(k, _)| k == id));
+    let department = match c.department.trim() {
+        "" => None,
+        d => Some(department_id(d).ok_or(invalid(EmployeeProblem::NoSuchDepartment))?),
+    };
+    let mut manages = Vec::new();
+    for d in &c.manages {
+        let id = department_id(d).ok_or(invalid(EmployeeProblem::NoSuchDepartment))?;
+        if !manages.contains(&id) {
+            manages.push(id);
+        }
+    }
+    manages.sort_unstable();
+    let public_right =
+        PublicRight::from_code(c.public_right.trim()).ok_or(invalid(EmployeeProblem::BadChoice))?;
+    let restriction =
+        Restriction::from_code(c.restriction.trim()).ok_or(invalid(EmployeeProblem::BadChoice))?;
+    let mobile = match c.mobile.trim() {
+        "" => String::new(),
+        m => to_dial(m).map_err(|_| invalid(EmployeeProblem::BadMobile))?,
+    };
+    let caller_ids: Vec<String> = c
+        .caller_ids
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| to_dial(l).map_err(|_| invalid(EmployeeProblem::BadCallerId)))
+        .collect::<Result<_, _>>()?;
+    if caller_ids.len() > MAX_CALLER_IDS {
+        return Err(invalid(EmployeeProblem::BadCallerId));
+    }
+    let licences = licence::parse_list(c.licences.iter().map(String::as_str))?;
+    let new = Employee {
+        number: old.number.clone(),
+        name: name.to_owned(),
+        comment: comment.to_owned(),
+        email: email.to_owned(),
+        department,
+        is_admin: c.is_admin,
+        public_right,
+        mobile,
+        restriction,
+        manages,
+        recordings: c.recordings,
+        licences,
+    };
+    Ok((new, caller_ids))
 }
 
 /// A department with how many extensions it has.
@@ -297,7 +304,12 @@ fn dept(p: DepartmentProblem) -> ServiceError {
 }
 
 /// What an administrator's change changed, for the journal.
-fn employee_changes(old: &Employee, new: &Employee, old_ids: &[String], new_ids: &[String]) -> Vec<Change> {
+pub(super) fn employee_changes(
+    old: &Employee,
+    new: &Employee,
+    old_ids: &[String],
+    new_ids: &[String],
+) -> Vec<Change> {
     let flag = |b: bool| if b { ON } else { OFF }.to_owned();
     let dept = |d: Option<i64>| d.map(|d| d.to_string()).unwrap_or_default();
     let ids = |m: &[i64]| m.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");

@@ -33,6 +33,7 @@ pub mod mail;
 pub mod notify;
 pub mod password;
 pub mod phonebook;
+pub mod provision;
 pub mod reset;
 pub mod resync;
 pub mod retention;
@@ -236,6 +237,7 @@ pub struct Services {
     pub certificates: certificate::Certificates,
     pub exposure: exposure::Exposures,
     pub tokens: Arc<tokens::Tokens>,
+    pub provision: provision::Provision,
     store: Store,
     link: LinkHealth,
     clock: Clock,
@@ -268,6 +270,7 @@ impl Services {
             certificates: certificate::Certificates::new(ctx.clone()),
             exposure: exposure::Exposures::new(ctx.clone()),
             tokens: Arc::new(tokens::Tokens::new(ctx.store.clone(), ctx.clock.clone())),
+            provision: provision::Provision::new(ctx.clone()),
             smtp: smtp::SmtpSettings::new(ctx.clone(), ctx.post.clone(), ctx.board_smtp.clone()),
             setup: Arc::new(setup::Setup::new(
                 ctx.store.clone(),

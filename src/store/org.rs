@@ -34,6 +34,36 @@ pub enum EmployeeSaved {
     Licence(LicenceProblem),
 }
 
+/// A bulk import as the store writes it, in one job: the departments to make,
+/// then the employees to save. An employee's department ids below zero name
+/// the departments made here: -1 the first, -2 the second.
+#[derive(Debug, Clone)]
+pub struct OrgImport {
+    pub departments: Vec<String>,
+    pub employees: Vec<ImportedEmployee>,
+    pub counts: Option<licence::Counts>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ImportedEmployee {
+    /// The file's row, for a refusal.
+    pub row: usize,
+    pub employee: Employee,
+    pub caller_ids: Vec<String>,
+    pub changes: Changes,
+}
+
+/// What [`Store::import_org`] did: all of it, or nothing because of one row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrgImported {
+    /// The departments made, by id, in the order given.
+    Saved(Vec<i64>),
+    Refused {
+        row: usize,
+        why: EmployeeSaved,
+    },
+}
+
 const EMPLOYEE: &str =
     "SELECT e.number, e.name, e.comment, e.email, e.department_id, e.is_admin, e.public_book,
         e.mobile_number, coalesce(s.restriction, 'none'),
@@ -101,6 +131,30 @@ pub(super) fn managed(c: &Connection, number: &str) -> rusqlite::Result<Vec<i64>
     )?;
     let rows = q.query_map([number], |r| r.get(0))?;
     rows.collect()
+}
+
+fn write_import(c: &Connection, import: &OrgImport, now: i64) -> rusqlite::Result<OrgImported> {
+    let mut made = Vec::with_capacity(import.departments.len());
+    for name in &import.departments {
+        c.execute("INSERT INTO department (name) VALUES (?1)", [name])?;
+        made.push(c.last_insert_rowid());
+    }
+    let real = |d: i64| match d {
+        d if d < 0 => made.get((-d - 1) as usize).copied().unwrap_or(d),
+        d => d,
+    };
+    for e in &import.employees {
+        let mut employee = e.employee.clone();
+        employee.department = employee.department.map(real);
+        employee.manages = employee.manages.iter().map(|d| real(*d)).collect();
+        employee.manages.sort_unstable();
+        let saved = write_employee(c, &employee, &e.caller_ids, import.counts.as_ref(), now)?;
+        if saved != EmployeeSaved::Saved {
+            return Ok(OrgImported::Refused { row: e.row, why: saved });
+        }
+        journal::record(c, &employee.number, &e.changes.by, &e.changes.list, now)?;
+    }
+    Ok(OrgImported::Saved(made))
 }
 
 fn write_employee(
@@ -298,6 +352,22 @@ impl Store {
                 journal::record(c, &e.number, &changes.by, &changes.list, now)?;
             }
             Ok(saved)
+        })
+        .await
+    }
+
+    /// A bulk import, all of it or nothing: departments made, employees saved
+    /// with their journal entries. The first employee the store refuses (the
+    /// last administrator, a licence not to be had) undoes the whole import.
+    pub async fn import_org(&self, import: OrgImport, now: i64) -> Result<OrgImported, StoreError> {
+        self.write(move |c| {
+            c.execute_batch("SAVEPOINT import")?;
+            let result = write_import(c, &import, now);
+            match &result {
+                Ok(OrgImported::Saved(_)) => c.execute_batch("RELEASE import")?,
+                _ => c.execute_batch("ROLLBACK TO import; RELEASE import")?,
+            }
+            result
         })
         .await
     }

@@ -9,6 +9,7 @@
 //! the handlers' own types and annotations ([`DOCUMENT`]); `tests/api.rs`
 //! checks that every route of [`router`] is in it, with its scope.
 
+mod bulk;
 mod calls;
 mod departments;
 pub mod door;
@@ -45,6 +46,11 @@ pub fn router() -> Router<HttpState> {
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{id}", axum::routing::delete(tokens::revoke))
         .route("/calls", post(calls::place))
+        .route(
+            "/bulk",
+            get(bulk::export).post(bulk::import).layer(axum::extract::DefaultBodyLimit::max(bulk::MAX_BULK)),
+        )
+        .route("/bulk/extensions.csv", get(bulk::export_csv))
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(door::MAX_BODY))
 }
@@ -68,7 +74,7 @@ async fn document() -> Response {
 #[cfg(feature = "openapi")]
 pub mod openapi {
     use super::schema::Finish;
-    use super::{calls, departments, extensions, tokens};
+    use super::{bulk, calls, departments, extensions, tokens};
     use utoipa::OpenApi;
 
     #[derive(OpenApi)]
@@ -87,6 +93,7 @@ pub mod openapi {
             departments::delete,
             tokens::list, tokens::create, tokens::revoke,
             calls::place,
+            bulk::export, bulk::export_csv, bulk::import,
             openapi_json,
         ),
         modifiers(&Finish),
@@ -95,6 +102,7 @@ pub mod openapi {
             (name = "departments"),
             (name = "tokens", description = "The API's bearer tokens"),
             (name = "calls", description = "Click-to-call"),
+        (name = "bulk", description = "Departments and extensions exported and imported whole"),
             (name = "document", description = "This document"),
         )
     )]

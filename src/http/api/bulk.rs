@@ -1,0 +1,429 @@
+//! `/api/v1/bulk`: the exchange's departments and extensions exported and
+//! imported whole, as JSON (a versioned document) or as CSV (one extension a
+//! row, the columns of [`COLUMNS`]). `dry_run=true` reports what each row
+//! would do without writing; otherwise the whole file goes in, or nothing
+//! does. A field (or column) a file leaves out keeps its value.
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use super::door::{from_slice, json_type, plain, Caller, Problem};
+#[cfg(feature = "openapi")]
+use super::schema::ProblemDoc;
+use crate::http::error::message;
+use crate::http::HttpState;
+use crate::services::provision::{Bulk, ExtensionRow, ImportReport, Outcome, Refusal, RowKind, MAX_ROWS};
+
+/// The largest bulk file taken.
+pub const MAX_BULK: usize = 4 * 1024 * 1024;
+/// The document's version; another is refused.
+pub const VERSION: u32 = 1;
+/// The CSV columns, in the order an export writes them. `number` is needed;
+/// any other may be left out. Lists: caller ids and licences separated by
+/// spaces, managed departments by `|`.
+pub const COLUMNS: [&str; 13] = [
+    "number",
+    "name",
+    "comment",
+    "email",
+    "department",
+    "is_admin",
+    "public_book",
+    "mobile",
+    "restriction",
+    "caller_ids",
+    "manages",
+    "recordings",
+    "licences",
+];
+
+/// A bulk file as JSON.
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BulkDocument {
+    /// 1.
+    pub version: u32,
+    #[serde(default)]
+    pub departments: Vec<BulkDepartment>,
+    #[serde(default)]
+    pub extensions: Vec<BulkExtension>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BulkDepartment {
+    pub name: String,
+}
+
+fn given<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+/// An extension in a bulk file; a field left out keeps its value.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BulkExtension {
+    pub number: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// The department's name; null for the pool.
+    #[serde(default, deserialize_with = "given", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub department: Option<Option<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_admin: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = super::schema::public_right))]
+    pub public_book: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mobile: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = super::schema::restriction))]
+    pub restriction: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller_ids: Option<Vec<String>>,
+    /// The names of the departments he manages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manages: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recordings: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub licences: Option<Vec<String>>,
+}
+
+/// What an import did, or would do, row by row.
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BulkReport {
+    /// The file went in (never on a dry run, never with a refused row).
+    pub applied: bool,
+    pub dry_run: bool,
+    pub created: usize,
+    pub changed: usize,
+    pub unchanged: usize,
+    pub refused: usize,
+    pub rows: Vec<BulkRow>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BulkRow {
+    /// The row in the file: the line of a CSV file, the place in its list for JSON (from 1).
+    pub row: usize,
+    /// `department` or `extension`.
+    pub kind: String,
+    /// The extension's number or the department's name.
+    pub key: String,
+    /// `created`, `changed`, `unchanged` or `refused`.
+    pub outcome: String,
+    /// What changes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<String>,
+    /// Why it is refused, in the caller's language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[serde(deny_unknown_fields)]
+pub struct ImportQuery {
+    /// Report what each row would do, and write nothing.
+    pub dry_run: Option<bool>,
+}
+
+fn row_of(e: BulkExtension, row: usize) -> ExtensionRow {
+    ExtensionRow {
+        row,
+        number: e.number,
+        name: e.name,
+        comment: e.comment,
+        email: e.email,
+        department: e.department,
+        is_admin: e.is_admin,
+        public_book: e.public_book,
+        mobile: e.mobile,
+        restriction: e.restriction,
+        caller_ids: e.caller_ids,
+        manages: e.manages,
+        recordings: e.recordings,
+        licences: e.licences,
+    }
+}
+
+fn document_of(bulk: Bulk) -> BulkDocument {
+    BulkDocument {
+        version: VERSION,
+        departments: bulk.departments.into_iter().map(|name| BulkDepartment { name }).collect(),
+        extensions: bulk
+            .extensions
+            .into_iter()
+            .map(|e| BulkExtension {
+                number: e.number,
+                name: e.name,
+                comment: e.comment,
+                email: e.email,
+                department: e.department,
+                is_admin: e.is_admin,
+                public_book: e.public_book,
+                mobile: e.mobile,
+                restriction: e.restriction,
+                caller_ids: e.caller_ids,
+                manages: e.manages,
+                recordings: e.recordings,
+                licences: e.licences,
+            })
+            .collect(),
+    }
+}
+
+#[cfg_attr(feature = "openapi", utoipa::path(get, operation_id = "bulk_export", path = "/api/v1/bulk", tag = "bulk",
+    responses((status = 200, body = BulkDocument, description = "Every department and extension; imported again, it changes nothing"), (status = 403, body = ProblemDoc)),
+    security(("bearer" = ["read"]))))]
+pub async fn export(State(state): State<HttpState>, caller: Caller) -> Response {
+    match state.services.provision.export(&caller.actor).await {
+        Ok(bulk) => plain(&caller.tr, StatusCode::OK, &document_of(bulk)),
+        Err(e) => Problem::from_service(&caller.tr, e).into_response(),
+    }
+}
+
+#[cfg_attr(feature = "openapi", utoipa::path(get, operation_id = "bulk_export_csv", path = "/api/v1/bulk/extensions.csv", tag = "bulk",
+    responses((status = 200, content_type = "text/csv", body = String, description = "One extension a row; the first row names the columns"), (status = 403, body = ProblemDoc)),
+    security(("bearer" = ["read"]))))]
+pub async fn export_csv(State(state): State<HttpState>, caller: Caller) -> Response {
+    let bulk = match state.services.provision.export(&caller.actor).await {
+        Ok(b) => b,
+        Err(e) => return Problem::from_service(&caller.tr, e).into_response(),
+    };
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let written = std::iter::once(COLUMNS.map(str::to_owned).to_vec())
+        .chain(bulk.extensions.into_iter().map(|e| {
+            let list = |l: Option<Vec<String>>, sep: &str| l.unwrap_or_default().join(sep);
+            let flag = |b: Option<bool>| b.unwrap_or_default().to_string();
+            vec![
+                e.number,
+                e.name.unwrap_or_default(),
+                e.comment.unwrap_or_default(),
+                e.email.unwrap_or_default(),
+                e.department.flatten().unwrap_or_default(),
+                flag(e.is_admin),
+                e.public_book.unwrap_or_default(),
+                e.mobile.unwrap_or_default(),
+                e.restriction.unwrap_or_default(),
+                list(e.caller_ids, " "),
+                list(e.manages, "|"),
+                flag(e.recordings),
+                list(e.licences, " "),
+            ]
+        }))
+        .try_for_each(|r| out.write_record(&r));
+    match (written, out.into_inner()) {
+        (Ok(()), Ok(bytes)) => {
+            let mut r = (StatusCode::OK, bytes).into_response();
+            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+            r
+        }
+        _ => Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", caller.tr.t("error.internal"))
+            .into_response(),
+    }
+}
+
+/// The extensions of a CSV file: a header row, then one extension a row,
+/// separated by `,` or `;` (as the header is); UTF-8, UTF-16 or a Windows
+/// code page. A column the header does not name keeps its value.
+fn parse_csv(caller: &Caller, body: &[u8]) -> Result<Bulk, Problem> {
+    let text = crate::phonebook::text::decode(body);
+    let header_line = text.lines().next().unwrap_or("");
+    let delimiter =
+        if header_line.matches(';').count() > header_line.matches(',').count() { b';' } else { b',' };
+    let mut reader =
+        csv::ReaderBuilder::new().delimiter(delimiter).flexible(false).from_reader(text.as_bytes());
+    let bad = |line: u64, what: String| {
+        Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_csv",
+            format!("{} {line}: {what}", caller.tr.t("api.csv_line")),
+        )
+        .at(format!("/{line}"))
+    };
+    let headers = reader.headers().map_err(|e| bad(1, e.to_string()))?.clone();
+    let mut at = Vec::new();
+    for (i, h) in headers.iter().enumerate() {
+        let h = h.trim().to_ascii_lowercase();
+        match COLUMNS.iter().position(|c| *c == h) {
+            Some(c) if !at.iter().any(|(_, seen)| *seen == c) => at.push((i, c)),
+            _ => return Err(bad(1, format!("{}: {h:?}", caller.tr.t("api.csv_column")))),
+        }
+    }
+    if !at.iter().any(|(_, c)| *c == 0) {
+        return Err(bad(1, format!("{}: \"number\"", caller.tr.t("api.csv_missing"))));
+    }
+    let mut extensions = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| {
+            let line = e.position().map(|p| p.line()).unwrap_or(0);
+            bad(line, e.to_string())
+        })?;
+        let line = record.position().map(|p| p.line()).unwrap_or(0) as usize;
+        if extensions.len() == MAX_ROWS {
+            return Err(bad(line as u64, caller.tr.t("api.too_many_rows").to_owned()));
+        }
+        let mut e = ExtensionRow { row: line, ..ExtensionRow::default() };
+        for (i, column) in &at {
+            let cell = record.get(*i).unwrap_or("").trim().to_owned();
+            let words = |sep: char| {
+                cell.split(sep).map(str::trim).filter(|w| !w.is_empty()).map(str::to_owned).collect()
+            };
+            let flag = || match cell.to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" => Ok(true),
+                "false" | "0" | "no" | "" => Ok(false),
+                _ => Err(bad(line as u64, format!("{}: {}", COLUMNS[*column], caller.tr.t("api.csv_flag")))),
+            };
+            match COLUMNS[*column] {
+                "number" => e.number = cell.clone(),
+                "name" => e.name = Some(cell.clone()),
+                "comment" => e.comment = Some(cell.clone()),
+                "email" => e.email = Some(cell.clone()),
+                "department" => e.department = Some(Some(cell.clone()).filter(|c| !c.is_empty())),
+                "is_admin" => e.is_admin = Some(flag()?),
+                "public_book" => e.public_book = Some(cell.clone()),
+                "mobile" => e.mobile = Some(cell.clone()),
+                "restriction" => e.restriction = Some(cell.clone()),
+                "caller_ids" => e.caller_ids = Some(words(' ')),
+                "manages" => e.manages = Some(words('|')),
+                "recordings" => e.recordings = Some(flag()?),
+                _ => e.licences = Some(words(' ')),
+            }
+        }
+        extensions.push(e);
+    }
+    Ok(Bulk { departments: Vec::new(), extensions })
+}
+
+fn report_of(caller: &Caller, r: ImportReport, dry_run: bool) -> BulkReport {
+    let count = |f: fn(&Outcome) -> bool| r.rows.iter().filter(|row| f(&row.outcome)).count();
+    BulkReport {
+        applied: r.applied,
+        dry_run,
+        created: count(|o| matches!(o, Outcome::Created)),
+        changed: count(|o| matches!(o, Outcome::Changed(_))),
+        unchanged: count(|o| matches!(o, Outcome::Unchanged)),
+        refused: count(|o| matches!(o, Outcome::Refused(_))),
+        rows: r
+            .rows
+            .into_iter()
+            .map(|row| {
+                let (outcome, fields, reason) = match row.outcome {
+                    Outcome::Created => ("created", Vec::new(), None),
+                    Outcome::Changed(f) => ("changed", f.into_iter().map(str::to_owned).collect(), None),
+                    Outcome::Unchanged => ("unchanged", Vec::new(), None),
+                    Outcome::Refused(why) => {
+                        let reason = match why {
+                            Refusal::Rule(i) => message(caller.tr, &i),
+                            Refusal::NoSuchExtension => caller.tr.t("error.not_found").to_owned(),
+                            Refusal::Twice => caller.tr.t("api.twice").to_owned(),
+                        };
+                        ("refused", Vec::new(), Some(reason))
+                    }
+                };
+                let kind = match row.kind {
+                    RowKind::Department => "department",
+                    RowKind::Extension => "extension",
+                };
+                BulkRow {
+                    row: row.row,
+                    kind: kind.to_owned(),
+                    key: row.key,
+                    outcome: outcome.to_owned(),
+                    fields,
+                    reason,
+                }
+            })
+            .collect(),
+    }
+}
+
+#[cfg_attr(feature = "openapi", utoipa::path(post, operation_id = "bulk_import", path = "/api/v1/bulk", tag = "bulk",
+    params(ImportQuery),
+    request_body(content(
+        (BulkDocument = "application/json"),
+        (String = "text/csv", example = "number,email\n100,anna@example.com\n"),
+    ), description = "The JSON document, or extensions as CSV (columns: number, name, comment, email, department, is_admin, public_book, mobile, restriction, caller_ids, manages, recordings, licences)"),
+    responses((status = 200, body = BulkReport, description = "Applied, or the dry run's report"), (status = 403, body = ProblemDoc), (status = 413, body = ProblemDoc), (status = 415, body = ProblemDoc), (status = 422, body = ProblemDoc, description = "A row is refused (the report is in `rows`) and nothing was written; or the file cannot be read")),
+    security(("bearer" = ["write"]))))]
+pub async fn import(
+    State(state): State<HttpState>,
+    caller: Caller,
+    query: Result<Query<ImportQuery>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Ok(Query(q)) = query else {
+        return Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_query",
+            caller.tr.t("api.invalid_query"),
+        )
+        .into_response();
+    };
+    let dry_run = q.dry_run.unwrap_or(false);
+    let csv = json_type(&caller.tr, &headers, &["text/csv"]).is_ok();
+    let bulk = match csv {
+        true => parse_csv(&caller, &body),
+        false => json_type(&caller.tr, &headers, &["application/json", "text/csv"])
+            .and_then(|()| from_slice::<BulkDocument>(&caller.tr, &body))
+            .and_then(|doc| match doc.version {
+                VERSION => Ok(Bulk {
+                    departments: doc.departments.into_iter().map(|d| d.name).collect(),
+                    extensions: doc
+                        .extensions
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, e)| row_of(e, i + 1))
+                        .collect(),
+                }),
+                other => Err(Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "unknown_version",
+                    caller.tr.f("api.version", "version", &other.to_string()),
+                )
+                .at("/version")),
+            }),
+    };
+    let bulk = match bulk {
+        Ok(b) => b,
+        Err(p) => return p.into_response(),
+    };
+    match state.services.provision.import(&caller.actor, &bulk, dry_run).await {
+        Ok(report) => {
+            let refused = report.refused();
+            let report = report_of(&caller, report, dry_run);
+            if refused && !dry_run {
+                let mut body = serde_json::json!({
+                    "type": "urn:webcti:problem:rows_refused",
+                    "title": "rows_refused",
+                    "status": 422,
+                    "detail": caller.tr.f("api.rows_refused", "count", &report.refused.to_string()),
+                });
+                body["rows"] = serde_json::to_value(&report.rows).unwrap_or_default();
+                let mut r = (StatusCode::UNPROCESSABLE_ENTITY, body.to_string()).into_response();
+                r.headers_mut()
+                    .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+                return r;
+            }
+            plain(&caller.tr, StatusCode::OK, &report)
+        }
+        Err(e) => Problem::from_service(&caller.tr, e).into_response(),
+    }
+}

@@ -1,0 +1,311 @@
+//! Bulk provisioning (SPEC V2): the exchange's departments and what an
+//! administrator sets about each extension, exported and imported whole.
+//! Departments are named, not numbered, so a file moves between boards. An
+//! import is checked row by row with the same rules as the employees page
+//! (`employees::checked`); a dry run stops there and reports; otherwise the
+//! whole file is written in one store job, or nothing is when any row is
+//! refused. What an export gives, imported again, changes nothing.
+
+use std::collections::{HashMap, HashSet};
+
+use super::bus::{Changed, Live};
+use super::employees::{checked, core_licences, employee_changes, EmployeeChange};
+use super::features::program_core;
+use super::{Context, Invalid, ServiceError};
+use crate::domain::access::{Action, Actor, Area, Target};
+use crate::domain::account::{check_department, EmployeeProblem};
+use crate::domain::licence::LicenceProblem;
+use crate::store::org::{EmployeeSaved, ImportedEmployee, OrgImport, OrgImported};
+
+/// Rows a file holds at most, of each kind.
+pub const MAX_ROWS: usize = 5000;
+
+/// One extension as a bulk file gives it. A field the file does not give
+/// (`None`) keeps its value: a file of numbers and e-mail addresses changes
+/// the addresses and nothing else.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExtensionRow {
+    /// Where it is in the file (1 for the first), for the report.
+    pub row: usize,
+    pub number: String,
+    pub name: Option<String>,
+    pub comment: Option<String>,
+    pub email: Option<String>,
+    /// The department's name; `Some(None)` for the pool.
+    pub department: Option<Option<String>>,
+    pub is_admin: Option<bool>,
+    pub public_book: Option<String>,
+    pub mobile: Option<String>,
+    pub restriction: Option<String>,
+    pub caller_ids: Option<Vec<String>>,
+    /// The names of the departments he manages.
+    pub manages: Option<Vec<String>>,
+    pub recordings: Option<bool>,
+    pub licences: Option<Vec<String>>,
+}
+
+/// A whole bulk file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Bulk {
+    /// Departments by name: made when missing. Departments that extension
+    /// rows name are made too.
+    pub departments: Vec<String>,
+    pub extensions: Vec<ExtensionRow>,
+}
+
+/// What an import does (or would do) with one row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Created,
+    /// The fields that change.
+    Changed(Vec<&'static str>),
+    Unchanged,
+    Refused(Refusal),
+}
+
+/// Why a row is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// A rule said no, as it would on the page.
+    Rule(Invalid),
+    NoSuchExtension,
+    /// The same extension or department is in the file twice.
+    Twice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowKind {
+    Department,
+    Extension,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowReport {
+    pub row: usize,
+    pub kind: RowKind,
+    /// The extension's number or the department's name.
+    pub key: String,
+    pub outcome: Outcome,
+}
+
+/// The report of an import: what each row did, and whether the file went in
+/// (never on a dry run, never when a row is refused).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportReport {
+    pub applied: bool,
+    pub rows: Vec<RowReport>,
+}
+
+impl ImportReport {
+    pub fn refused(&self) -> bool {
+        self.rows.iter().any(|r| matches!(r.outcome, Outcome::Refused(_)))
+    }
+}
+
+#[derive(Clone)]
+pub struct Provision {
+    ctx: Context,
+}
+
+fn rule(i: impl Into<Invalid>) -> Outcome {
+    Outcome::Refused(Refusal::Rule(i.into()))
+}
+
+impl Provision {
+    pub fn new(ctx: Context) -> Provision {
+        Provision { ctx }
+    }
+
+    /// Every department and extension, as an import takes them.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "provision.export", actor = %actor.label(), via = actor.via.code()))]
+    pub async fn export(&self, actor: &Actor) -> Result<Bulk, ServiceError> {
+        self.ctx.may_do(actor, Action::Read, Target::Administration(Area::Extensions))?;
+        self.ctx.may_do(actor, Action::Read, Target::Administration(Area::Departments))?;
+        let departments = self.ctx.store.departments().await?;
+        let name = |id: &i64| departments.iter().find(|(d, _)| d == id).map(|(_, n)| n.clone());
+        let (employees, mut ids) =
+            (self.ctx.store.employees().await?, self.ctx.store.all_caller_ids().await?);
+        let extensions = employees
+            .into_iter()
+            .enumerate()
+            .map(|(i, e)| ExtensionRow {
+                row: i + 1,
+                caller_ids: Some(ids.remove(&e.number).unwrap_or_default()),
+                department: Some(e.department.as_ref().and_then(name)),
+                manages: Some(e.manages.iter().filter_map(name).collect()),
+                public_book: Some(e.public_right.code().to_owned()),
+                restriction: Some(e.restriction.code().to_owned()),
+                licences: Some(e.licences.iter().map(|l| l.code().to_owned()).collect()),
+                number: e.number,
+                name: Some(e.name),
+                comment: Some(e.comment),
+                email: Some(e.email),
+                is_admin: Some(e.is_admin),
+                mobile: Some(e.mobile),
+                recordings: Some(e.recordings),
+            })
+            .collect();
+        let mut names: Vec<String> = departments.into_iter().map(|(_, n)| n).collect();
+        names.sort();
+        Ok(Bulk { departments: names, extensions })
+    }
+
+    /// Checks every row of `bulk`; unless `dry_run`, and unless a row is
+    /// refused, writes the whole file in one store job and programs the core
+    /// with what changed.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "provision.import", actor = %actor.label(), via = actor.via.code(), dry_run))]
+    pub async fn import(
+        &self,
+        actor: &Actor,
+        bulk: &Bulk,
+        dry_run: bool,
+    ) -> Result<ImportReport, ServiceError> {
+        self.ctx.may_do(actor, Action::Change, Target::Administration(Area::Extensions))?;
+        self.ctx.may_do(actor, Action::Change, Target::Administration(Area::Departments))?;
+        if bulk.extensions.len() > MAX_ROWS || bulk.departments.len() > MAX_ROWS {
+            return Err(ServiceError::Invalid(Invalid::Selection));
+        }
+        let mut rows = Vec::new();
+        // Departments: the known ones by name, the new ones with ids below zero.
+        let mut known = self.ctx.store.departments().await?;
+        let mut new_departments = Vec::new();
+        let mut listed = HashSet::new();
+        let named = bulk.departments.iter().enumerate().map(|(i, n)| (i + 1, n.trim().to_owned(), true));
+        let referred = bulk.extensions.iter().flat_map(|e| {
+            let department = e.department.iter().flatten();
+            department.chain(e.manages.iter().flatten()).map(move |n| (e.row, n.trim().to_owned(), false))
+        });
+        for (row, name, listed_here) in named.chain(referred) {
+            if listed_here && !listed.insert(name.clone()) {
+                rows.push(dept_row(row, &name, Outcome::Refused(Refusal::Twice)));
+                continue;
+            }
+            if known.iter().any(|(_, n)| *n == name) {
+                if listed_here {
+                    rows.push(dept_row(row, &name, Outcome::Unchanged));
+                }
+                continue;
+            }
+            let outcome = match check_department(&name) {
+                Err(p) => rule(p),
+                Ok(()) => {
+                    new_departments.push(name.clone());
+                    known.push((-(new_departments.len() as i64), name.clone()));
+                    Outcome::Created
+                }
+            };
+            rows.push(dept_row(row, &name, outcome));
+        }
+        let id_of = |name: &str| known.iter().find(|(_, n)| n == name.trim()).map(|(id, _)| id.to_string());
+        // Extensions: each checked whole, as the employees page checks one.
+        let mut employees: HashMap<String, _> =
+            self.ctx.store.employees().await?.into_iter().map(|e| (e.number.clone(), e)).collect();
+        let mut old_ids = self.ctx.store.all_caller_ids().await?;
+        let mut seen = HashSet::new();
+        let mut writes = Vec::new();
+        let author = Context::author(actor);
+        let mut adds_licence = false;
+        for e in &bulk.extensions {
+            let key = e.number.trim().to_owned();
+            let report =
+                |outcome| RowReport { row: e.row, kind: RowKind::Extension, key: key.clone(), outcome };
+            if !seen.insert(key.clone()) {
+                rows.push(report(Outcome::Refused(Refusal::Twice)));
+                continue;
+            }
+            let Some(old) = employees.remove(&key) else {
+                rows.push(report(Outcome::Refused(Refusal::NoSuchExtension)));
+                continue;
+            };
+            let was_ids = old_ids.remove(&key).unwrap_or_default();
+            let or = |given: &Option<String>, was: &str| given.clone().unwrap_or_else(|| was.to_owned());
+            let change = EmployeeChange {
+                name: or(&e.name, &old.name),
+                comment: or(&e.comment, &old.comment),
+                email: or(&e.email, &old.email),
+                department: match &e.department {
+                    None => old.department.map(|d| d.to_string()).unwrap_or_default(),
+                    Some(d) => d.as_deref().and_then(id_of).unwrap_or_default(),
+                },
+                is_admin: e.is_admin.unwrap_or(old.is_admin),
+                public_right: or(&e.public_book, old.public_right.code()),
+                mobile: or(&e.mobile, &old.mobile),
+                restriction: or(&e.restriction, old.restriction.code()),
+                caller_ids: e.caller_ids.as_ref().unwrap_or(&was_ids).join("\n"),
+                manages: match &e.manages {
+                    None => old.manages.iter().map(i64::to_string).collect(),
+                    Some(names) => names.iter().filter_map(|m| id_of(m)).collect(),
+                },
+                recordings: e.recordings.unwrap_or(old.recordings),
+                licences: match &e.licences {
+                    None => old.licences.iter().map(|l| l.code().to_owned()).collect(),
+                    Some(l) => l.clone(),
+                },
+            };
+            let (new, caller_ids) = match checked(&old, &change, &known) {
+                Ok(n) => n,
+                Err(ServiceError::Invalid(i)) => {
+                    rows.push(report(Outcome::Refused(Refusal::Rule(i))));
+                    continue;
+                }
+                Err(other) => return Err(other),
+            };
+            let list = employee_changes(&old, &new, &was_ids, &caller_ids);
+            if list.is_empty() {
+                rows.push(report(Outcome::Unchanged));
+                continue;
+            }
+            rows.push(report(Outcome::Changed(list.iter().map(|c| c.field).collect())));
+            adds_licence |= new.licences.iter().any(|f| !old.licences.contains(f));
+            let changes = crate::store::journal::Changes { by: author.clone(), list };
+            writes.push(ImportedEmployee { row: e.row, employee: new, caller_ids, changes });
+        }
+        let mut report = ImportReport { applied: false, rows };
+        if dry_run || report.refused() {
+            return Ok(report);
+        }
+        if writes.is_empty() && new_departments.is_empty() {
+            report.applied = true;
+            return Ok(report);
+        }
+        let counts = match adds_licence {
+            true => core_licences(&self.ctx).await,
+            false => None,
+        };
+        let changed: Vec<String> = writes.iter().map(|w| w.employee.number.clone()).collect();
+        let import = OrgImport { departments: new_departments, employees: writes, counts };
+        match self.ctx.store.import_org(import, self.ctx.clock.now()).await? {
+            OrgImported::Saved(made) => {
+                tracing::info!(actor = %actor.label(), departments = made.len(), extensions = changed.len(), "bulk import written");
+            }
+            OrgImported::Refused { row, why } => {
+                let why = match why {
+                    EmployeeSaved::LastAdministrator => rule(EmployeeProblem::LastAdministrator),
+                    EmployeeSaved::Licence(p) => rule(p),
+                    EmployeeSaved::NoSuchExtension => Outcome::Refused(Refusal::NoSuchExtension),
+                    EmployeeSaved::Saved => rule(LicenceProblem::Unknown),
+                };
+                if let Some(r) = report.rows.iter_mut().find(|r| r.kind == RowKind::Extension && r.row == row)
+                {
+                    r.outcome = why;
+                }
+                return Ok(report);
+            }
+        }
+        report.applied = true;
+        // What the core keeps (the restriction, the MobilePhone number) is
+        // programmed now; an extension the core cannot take now gets it at
+        // the next resync, as after a change on the page.
+        for ext in &changed {
+            if let Err(e) = program_core(&self.ctx, ext).await {
+                tracing::warn!(extension = %ext, error = %e, "imported, not yet programmed into the core");
+            }
+            self.ctx.bus.publish(Live::Changed { ext: ext.clone(), what: Changed::Profile });
+        }
+        Ok(report)
+    }
+}
+
+fn dept_row(row: usize, name: &str, outcome: Outcome) -> RowReport {
+    RowReport { row, kind: RowKind::Department, key: name.to_owned(), outcome }
+}
