@@ -127,10 +127,11 @@ struct Run {
     errors: String,
 }
 
-fn wrk(url: &str, cookie: &str) -> Run {
+/// One wrk run on `url`, each request with the header line `header`.
+fn wrk(url: &str, header: &str) -> Run {
     let out = Command::new("wrk")
         .args(["-t", "2", "-c", "8", "-d", &format!("{}s", secs()), "--latency", "-H"])
-        .arg(format!("Cookie: {cookie}"))
+        .arg(header)
         .arg(url)
         .output()
         .expect("wrk (Debian's wrk: benches/setup.sh installs it)");
@@ -229,7 +230,7 @@ fn main() {
     let mut nginx = nginx(dir.path(), &dir.path().join("www"), &data.join("tls"), port);
 
     let base = format!("https://{}", svc.lan_https);
-    let reference = wrk(&format!("https://127.0.0.1:{port}/static/style.css"), "");
+    let reference = wrk(&format!("https://127.0.0.1:{port}/static/style.css"), "Cookie: none=0");
     println!(
         "{:<44} {:>9} req/s  p99 {:>7.2} ms",
         "nginx, static file over TLS", reference.rate as u64, reference.p99_ms
@@ -243,7 +244,7 @@ fn main() {
     ] {
         let page = me.get(path);
         assert_eq!(page.status, 200, "{path}: {}", page.body);
-        let run = wrk(&format!("{base}{path}"), &cookie);
+        let run = wrk(&format!("{base}{path}"), &format!("Cookie: {cookie}"));
         let ratio = run.rate / reference.rate;
         println!(
             "{:<44} {:>9} req/s  p99 {:>7.2} ms  {:.3}× nginx  {}",
@@ -263,6 +264,7 @@ fn main() {
             target.is_none_or(|t| ratio >= t),
         );
     }
+    api(&svc, dir.path(), &reference);
     let _ = nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(nginx.id() as i32),
         nix::sys::signal::Signal::SIGQUIT,
@@ -270,4 +272,71 @@ fn main() {
     let _ = nginx.wait();
     let (status, _) = svc.stop();
     assert!(status.success(), "the service stopped cleanly");
+}
+
+/// The provisioning API: pages of 100 extensions over TLS beside nginx, and a
+/// bulk import of every extension (dry run, written, and the same file again).
+fn api(svc: &Service, dir: &Path, reference: &Run) {
+    let token = support::make_token(dir, "bench", &["write"]);
+    let bearer = format!("Bearer {token}");
+    let auth = format!("Authorization: {bearer}");
+    let path = "/api/v1/extensions?limit=100";
+    let page =
+        svc.client().request(svc.lan_https, "GET", path, &[("Authorization", &bearer)], "").expect("page");
+    assert_eq!(page.status, 200, "{}", page.body);
+    let run = wrk(&format!("https://{}{path}", svc.lan_https), &auth);
+    let ratio = run.rate / reference.rate;
+    println!(
+        "{:<44} {:>9} req/s  p99 {:>7.2} ms  {:.3}× nginx  {}",
+        format!("webcti API page ({path}, {} bytes)", page.body.len()),
+        run.rate as u64,
+        run.p99_ms,
+        ratio,
+        run.errors
+    );
+    report::figure(
+        "GET /api/v1/extensions, pages of 100, over TLS",
+        format!("{:.0} pages/s, p99 {:.1} ms, {ratio:.3}× nginx", run.rate, run.p99_ms),
+        "(no target of its own)",
+        true,
+    );
+    // Every extension gets an address and one of five departments.
+    let rows: Vec<String> = (0..EXTENSIONS)
+        .map(|i| {
+            format!(
+                r#"{{"number": "{}", "email": "s{i}@example.com", "department": "Department {}"}}"#,
+                1000 + i,
+                i % 5
+            )
+        })
+        .collect();
+    let file = format!(r#"{{"version": 1, "extensions": [{}]}}"#, rows.join(","));
+    let mut timed = Vec::new();
+    for (label, query) in [("dry run", "?dry_run=true"), ("written", ""), ("again, unchanged", "")] {
+        let t = Instant::now();
+        let r = svc
+            .client()
+            .request(
+                svc.lan_https,
+                "POST",
+                &format!("/api/v1/bulk{query}"),
+                &[("Authorization", &bearer), ("Content-Type", "application/json")],
+                &file,
+            )
+            .expect("import");
+        let took = t.elapsed();
+        assert_eq!(r.status, 200, "{label}: {}", &r.body[..r.body.len().min(500)]);
+        println!(
+            "bulk import of {EXTENSIONS} extensions, {label}: {:.0} ms ({} bytes)",
+            took.as_secs_f64() * 1e3,
+            file.len()
+        );
+        timed.push(format!("{label} {:.0} ms", took.as_secs_f64() * 1e3));
+    }
+    report::figure(
+        &format!("bulk import of {EXTENSIONS} extensions in 5 departments"),
+        timed.join(", "),
+        "(no target of its own)",
+        true,
+    );
 }

@@ -483,6 +483,8 @@ fn schemathesis_finds_no_fault_in_the_api() {
     let cert = api.svc.dir.join("tls/device.crt");
     let url = format!("https://{}/api/v1/openapi.json", api.svc.lan_https);
     let out = std::process::Command::new("schemathesis")
+        // It keeps a cache where it runs: in the test's directory, not the repository.
+        .current_dir(api.dir.path())
         .args(["run", &url, "--tls-verify"])
         .arg(&cert)
         .args(["-H", &format!("Authorization: Bearer {token}")])

@@ -4,17 +4,15 @@
 //! would do without writing; otherwise the whole file goes in, or nothing
 //! does. A field (or column) a file leaves out keeps its value.
 
-use axum::body::Bytes;
-use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::extract::Query;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::door::{from_slice, json_type, plain, Caller, Problem};
+use super::door::{from_slice, json_type, plain, ApiCall, Caller, Problem};
 #[cfg(feature = "openapi")]
 use super::schema::ProblemDoc;
 use crate::http::error::message;
-use crate::http::HttpState;
 use crate::services::provision::{Bulk, ExtensionRow, ImportReport, Outcome, Refusal, RowKind, MAX_ROWS};
 
 /// The largest bulk file taken.
@@ -191,7 +189,8 @@ fn document_of(bulk: Bulk) -> BulkDocument {
 #[cfg_attr(feature = "openapi", utoipa::path(get, operation_id = "bulk_export", path = "/api/v1/bulk", tag = "bulk",
     responses((status = 200, body = BulkDocument, description = "Every department and extension; imported again, it changes nothing"), (status = 403, body = ProblemDoc)),
     security(("bearer" = ["read"]))))]
-pub async fn export(State(state): State<HttpState>, caller: Caller) -> Response {
+pub async fn export(call: ApiCall) -> Response {
+    let (state, caller, ..) = call.parts();
     match state.services.provision.export(&caller.actor).await {
         Ok(bulk) => plain(&caller.tr, StatusCode::OK, &document_of(bulk)),
         Err(e) => Problem::from_service(&caller.tr, e).into_response(),
@@ -201,7 +200,8 @@ pub async fn export(State(state): State<HttpState>, caller: Caller) -> Response 
 #[cfg_attr(feature = "openapi", utoipa::path(get, operation_id = "bulk_export_csv", path = "/api/v1/bulk/extensions.csv", tag = "bulk",
     responses((status = 200, content_type = "text/csv", body = String, description = "One extension a row; the first row names the columns"), (status = 403, body = ProblemDoc)),
     security(("bearer" = ["read"]))))]
-pub async fn export_csv(State(state): State<HttpState>, caller: Caller) -> Response {
+pub async fn export_csv(call: ApiCall) -> Response {
+    let (state, caller, ..) = call.parts();
     let bulk = match state.services.provision.export(&caller.actor).await {
         Ok(b) => b,
         Err(e) => return Problem::from_service(&caller.tr, e).into_response(),
@@ -362,13 +362,9 @@ fn report_of(caller: &Caller, r: ImportReport, dry_run: bool) -> BulkReport {
     ), description = "The JSON document, or extensions as CSV (columns: number, name, comment, email, department, is_admin, public_book, mobile, restriction, caller_ids, manages, recordings, licences)"),
     responses((status = 200, body = BulkReport, description = "Applied, or the dry run's report"), (status = 403, body = ProblemDoc), (status = 413, body = ProblemDoc), (status = 415, body = ProblemDoc), (status = 422, body = ProblemDoc, description = "A row is refused (the report is in `rows`) and nothing was written; or the file cannot be read")),
     security(("bearer" = ["write"]))))]
-pub async fn import(
-    State(state): State<HttpState>,
-    caller: Caller,
-    query: Result<Query<ImportQuery>, axum::extract::rejection::QueryRejection>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+pub async fn import(call: ApiCall) -> Response {
+    let (state, caller, headers, body) = call.parts();
+    let query = Query::<ImportQuery>::try_from_uri(&call.uri);
     let Ok(Query(q)) = query else {
         return Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -378,11 +374,11 @@ pub async fn import(
         .into_response();
     };
     let dry_run = q.dry_run.unwrap_or(false);
-    let csv = json_type(&caller.tr, &headers, &["text/csv"]).is_ok();
+    let csv = json_type(&caller.tr, headers, &["text/csv"]).is_ok();
     let bulk = match csv {
-        true => parse_csv(&caller, &body),
-        false => json_type(&caller.tr, &headers, &["application/json", "text/csv"])
-            .and_then(|()| from_slice::<BulkDocument>(&caller.tr, &body))
+        true => parse_csv(caller, body),
+        false => json_type(&caller.tr, headers, &["application/json", "text/csv"])
+            .and_then(|()| from_slice::<BulkDocument>(&caller.tr, body))
             .and_then(|doc| match doc.version {
                 VERSION => Ok(Bulk {
                     departments: doc.departments.into_iter().map(|d| d.name).collect(),
@@ -408,7 +404,7 @@ pub async fn import(
     match state.services.provision.import(&caller.actor, &bulk, dry_run).await {
         Ok(report) => {
             let refused = report.refused();
-            let report = report_of(&caller, report, dry_run);
+            let report = report_of(caller, report, dry_run);
             if refused && !dry_run {
                 let mut body = serde_json::json!({
                     "type": "urn:webcti:problem:rows_refused",

@@ -2,16 +2,13 @@
 //! service call as the portal's call button (restrictions, phone lock and the
 //! core's refusals included).
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use super::door::{parse, plain, Caller, Problem};
+use super::door::{parse, plain, ApiCall, Problem};
 #[cfg(feature = "openapi")]
 use super::schema::ProblemDoc;
-use crate::http::HttpState;
 use crate::services::calls::{CallFrom, PlaceCall};
 
 /// A call to place: the exchange rings the extension (or its MobilePhone),
@@ -52,14 +49,10 @@ pub struct PlacedCall {
     request_body = NewCall,
     responses((status = 202, body = PlacedCall), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc), (status = 409, body = ProblemDoc, description = "The exchange refused: restricted, locked, no MobilePhone number"), (status = 415, body = ProblemDoc), (status = 422, body = ProblemDoc), (status = 503, body = ProblemDoc)),
     security(("bearer" = ["calls:write"]))))]
-pub async fn place(
-    State(state): State<HttpState>,
-    caller: Caller,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+pub async fn place(call: ApiCall) -> Response {
+    let (state, caller, headers, body) = call.parts();
     let work = async {
-        let call: NewCall = match parse(&caller.tr, &headers, &body) {
+        let call: NewCall = match parse(&caller.tr, headers, body) {
             Ok(c) => c,
             Err(p) => return p.into_response(),
         };
@@ -85,5 +78,5 @@ pub async fn place(
         }
     };
     let (who, now) = (caller.actor.label(), state.services.now());
-    state.api.idempotency.once(&caller.tr, &who, &headers, &body, now, work).await
+    state.api.idempotency.once(&caller.tr, &who, headers, body, now, work).await
 }

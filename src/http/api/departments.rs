@@ -1,14 +1,13 @@
 //! `/api/v1/departments`: the exchange's departments, through the same service
 //! calls as the administrator's page.
 
-use axum::body::Bytes;
-use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::door::{
-    check_if_match, etag_of, from_value, json_type, merge_patch, parse, plain, tagged, Caller, Problem,
+    check_if_match, etag_of, from_value, json_type, merge_patch, parse, plain, tagged, ApiCall, Caller,
+    Problem,
 };
 #[cfg(feature = "openapi")]
 use super::schema::ProblemDoc;
@@ -77,8 +76,9 @@ async fn one(state: &HttpState, caller: &Caller, id: i64) -> Result<Department, 
 #[cfg_attr(feature = "openapi", utoipa::path(get, operation_id = "departments_list", path = "/api/v1/departments", tag = "departments",
     responses((status = 200, body = DepartmentList), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc)),
     security(("bearer" = ["departments:read"]))))]
-pub async fn list(State(state): State<HttpState>, caller: Caller) -> Response {
-    match all(&state, &caller).await {
+pub async fn list(call: ApiCall) -> Response {
+    let (state, caller, ..) = call.parts();
+    match all(state, caller).await {
         Ok(items) => plain(&caller.tr, StatusCode::OK, &DepartmentList { items }),
         Err(p) => p.into_response(),
     }
@@ -89,21 +89,17 @@ pub async fn list(State(state): State<HttpState>, caller: Caller) -> Response {
     request_body = DepartmentFields,
     responses((status = 201, body = Department, headers(("Location" = String), ("ETag" = String))), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 415, body = ProblemDoc), (status = 422, body = ProblemDoc)),
     security(("bearer" = ["departments:write"]))))]
-pub async fn create(
-    State(state): State<HttpState>,
-    caller: Caller,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+pub async fn create(call: ApiCall) -> Response {
+    let (state, caller, headers, body) = call.parts();
     let work = async {
-        let fields: DepartmentFields = parse(&caller.tr, &headers, &body)?;
+        let fields: DepartmentFields = parse(&caller.tr, headers, body)?;
         let id = state
             .services
             .employees
             .add_department(&caller.actor, &fields.name)
             .await
             .map_err(|e| Problem::from_service(&caller.tr, e))?;
-        let made = one(&state, &caller, id).await?;
+        let made = one(state, caller, id).await?;
         let mut r = tagged(&caller.tr, StatusCode::CREATED, &made);
         if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/departments/{id}")) {
             r.headers_mut().insert(header::LOCATION, v);
@@ -112,16 +108,18 @@ pub async fn create(
     };
     let work = async { work.await.unwrap_or_else(IntoResponse::into_response) };
     let (who, now) = (caller.actor.label(), state.services.now());
-    state.api.idempotency.once(&caller.tr, &who, &headers, &body, now, work).await
+    state.api.idempotency.once(&caller.tr, &who, headers, body, now, work).await
 }
 
 #[cfg_attr(feature = "openapi", utoipa::path(get, operation_id = "departments_get", path = "/api/v1/departments/{id}", tag = "departments",
     params(("id" = i64, Path)),
     responses((status = 200, body = Department, headers(("ETag" = String))), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc)),
     security(("bearer" = ["departments:read"]))))]
-pub async fn get(State(state): State<HttpState>, caller: Caller, Path(id): Path<String>) -> Response {
+pub async fn get(call: ApiCall) -> Response {
+    let (state, caller, ..) = call.parts();
+    let id = call.param("id");
     let Ok(id) = id.parse::<i64>() else { return Problem::not_found(&caller.tr).into_response() };
-    match one(&state, &caller, id).await {
+    match one(state, caller, id).await {
         Ok(d) => tagged(&caller.tr, StatusCode::OK, &d),
         Err(p) => p.into_response(),
     }
@@ -154,20 +152,16 @@ async fn rename(
     request_body = DepartmentFields,
     responses((status = 200, body = Department, headers(("ETag" = String))), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc), (status = 412, body = ProblemDoc), (status = 415, body = ProblemDoc), (status = 422, body = ProblemDoc)),
     security(("bearer" = ["departments:write"]))))]
-pub async fn put(
-    State(state): State<HttpState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+pub async fn put(call: ApiCall) -> Response {
+    let (state, caller, headers, body) = call.parts();
+    let id = call.param("id");
     let Ok(id) = id.parse::<i64>() else { return Problem::not_found(&caller.tr).into_response() };
-    let old = match one(&state, &caller, id).await {
+    let old = match one(state, caller, id).await {
         Ok(d) => d,
         Err(p) => return p.into_response(),
     };
-    match parse::<DepartmentFields>(&caller.tr, &headers, &body) {
-        Ok(f) => rename(&state, &caller, &headers, &old, &f.name).await,
+    match parse::<DepartmentFields>(&caller.tr, headers, body) {
+        Ok(f) => rename(state, caller, headers, &old, &f.name).await,
         Err(p) => p.into_response(),
     }
 }
@@ -177,22 +171,18 @@ pub async fn put(
     request_body(content = DepartmentPatch, content_type = "application/merge-patch+json"),
     responses((status = 200, body = Department, headers(("ETag" = String))), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc), (status = 412, body = ProblemDoc), (status = 415, body = ProblemDoc), (status = 422, body = ProblemDoc)),
     security(("bearer" = ["departments:write"]))))]
-pub async fn patch(
-    State(state): State<HttpState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+pub async fn patch(call: ApiCall) -> Response {
+    let (state, caller, headers, body) = call.parts();
+    let id = call.param("id");
     let Ok(id) = id.parse::<i64>() else { return Problem::not_found(&caller.tr).into_response() };
-    if let Err(p) = json_type(&caller.tr, &headers, &["application/merge-patch+json", "application/json"]) {
+    if let Err(p) = json_type(&caller.tr, headers, &["application/merge-patch+json", "application/json"]) {
         return p.into_response();
     }
-    let old = match one(&state, &caller, id).await {
+    let old = match one(state, caller, id).await {
         Ok(d) => d,
         Err(p) => return p.into_response(),
     };
-    let patch: serde_json::Value = match super::door::from_slice(&caller.tr, &body) {
+    let patch: serde_json::Value = match super::door::from_slice(&caller.tr, body) {
         Ok(v) => v,
         Err(p) => return p.into_response(),
     };
@@ -208,7 +198,7 @@ pub async fn patch(
     let mut merged = serde_json::json!({ "name": old.name });
     merge_patch(&mut merged, patch);
     match from_value::<DepartmentFields>(&caller.tr, merged) {
-        Ok(f) => rename(&state, &caller, &headers, &old, &f.name).await,
+        Ok(f) => rename(state, caller, headers, &old, &f.name).await,
         Err(p) => p.into_response(),
     }
 }
@@ -217,18 +207,15 @@ pub async fn patch(
     params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 200, body = DepartmentDeleted), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc), (status = 412, body = ProblemDoc)),
     security(("bearer" = ["departments:write"]))))]
-pub async fn delete(
-    State(state): State<HttpState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
+pub async fn delete(call: ApiCall) -> Response {
+    let (state, caller, headers, ..) = call.parts();
+    let id = call.param("id");
     let Ok(id) = id.parse::<i64>() else { return Problem::not_found(&caller.tr).into_response() };
-    let old = match one(&state, &caller, id).await {
+    let old = match one(state, caller, id).await {
         Ok(d) => d,
         Err(p) => return p.into_response(),
     };
-    if let Err(p) = check_if_match(&caller.tr, &headers, &etag_of(&old)) {
+    if let Err(p) = check_if_match(&caller.tr, headers, &etag_of(&old)) {
         return p.into_response();
     }
     match state.services.employees.delete_department(&caller.actor, id).await {

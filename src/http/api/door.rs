@@ -216,6 +216,61 @@ impl FromRequestParts<HttpState> for Caller {
     }
 }
 
+/// An API request as every handler takes it: the caller, the headers, the
+/// body (bounded by the route's limit), the path's parameters and the URI.
+/// One extractor for all, so that each handler is one small function and not
+/// a tower of extractors of its own (on the board, that tower was most of
+/// the API's code).
+pub struct ApiCall {
+    pub state: HttpState,
+    pub caller: Caller,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub uri: axum::http::Uri,
+    params: Vec<(String, String)>,
+}
+
+impl ApiCall {
+    /// The state, the caller, the headers and the body.
+    pub fn parts(&self) -> (&HttpState, &Caller, &HeaderMap, &Bytes) {
+        (&self.state, &self.caller, &self.headers, &self.body)
+    }
+
+    /// A path parameter (`""` when the route has none by that name).
+    pub fn param(&self, name: &str) -> &str {
+        self.params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
+    }
+}
+
+impl axum::extract::FromRequest<HttpState> for ApiCall {
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &HttpState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let caller =
+            Caller::from_request_parts(&mut parts, state).await.map_err(IntoResponse::into_response)?;
+        let params = axum::extract::RawPathParams::from_request_parts(&mut parts, state)
+            .await
+            .map(|p| p.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect())
+            .unwrap_or_default();
+        let (headers, uri) = (parts.headers.clone(), parts.uri.clone());
+        let req = axum::extract::Request::from_parts(parts, body);
+        let body = match <Bytes as axum::extract::FromRequest<HttpState>>::from_request(req, state).await {
+            Ok(b) => b,
+            Err(e) => {
+                let status = e.status();
+                let key = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                    "api.too_large"
+                } else {
+                    "api.invalid_body"
+                };
+                return Err(Problem::new(status, "unreadable_body", caller.tr.t(key)).into_response());
+            }
+        };
+        Ok(ApiCall { state: state.clone(), caller, headers, body, uri, params })
+    }
+}
+
 /// A JSON body read whole (bounded by the router's body limit), as `T`, with
 /// the place of what is wrong in a refusal. Unknown fields are refused by the
 /// types (`deny_unknown_fields`), never ignored.

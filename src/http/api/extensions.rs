@@ -1,14 +1,14 @@
 //! `/api/v1/extensions`: what an administrator sets about each extension
 //! (the employees page's fields), through the same service call as the page.
 
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::Query;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::door::{
-    check_if_match, etag_of, from_value, json_type, merge_patch, parse, plain, tagged, Caller, Problem,
+    check_if_match, etag_of, from_value, json_type, merge_patch, parse, plain, tagged, ApiCall, Caller,
+    Problem,
 };
 #[cfg(feature = "openapi")]
 use super::schema;
@@ -166,11 +166,9 @@ pub struct ExtensionQuery {
 #[cfg_attr(feature = "openapi", utoipa::path(get, operation_id = "extensions_list", path = "/api/v1/extensions", tag = "extensions", params(ExtensionQuery),
     responses((status = 200, body = ExtensionPage), (status = 401, body = schema::ProblemDoc), (status = 403, body = schema::ProblemDoc), (status = 422, body = schema::ProblemDoc)),
     security(("bearer" = ["extensions:read"]))))]
-pub async fn list(
-    State(state): State<HttpState>,
-    caller: Caller,
-    query: Result<Query<ExtensionQuery>, axum::extract::rejection::QueryRejection>,
-) -> Response {
+pub async fn list(call: ApiCall) -> Response {
+    let (state, caller, ..) = call.parts();
+    let query = Query::<ExtensionQuery>::try_from_uri(&call.uri);
     let Ok(Query(q)) = query else {
         return Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -238,8 +236,10 @@ async fn current(state: &HttpState, caller: &Caller, number: &str) -> Result<Ext
     params(("number" = String, Path, description = "The extension's number")),
     responses((status = 200, body = Extension, headers(("ETag" = String))), (status = 401, body = schema::ProblemDoc), (status = 403, body = schema::ProblemDoc), (status = 404, body = schema::ProblemDoc)),
     security(("bearer" = ["extensions:read"]))))]
-pub async fn get(State(state): State<HttpState>, caller: Caller, Path(number): Path<String>) -> Response {
-    match current(&state, &caller, &number).await {
+pub async fn get(call: ApiCall) -> Response {
+    let (state, caller, ..) = call.parts();
+    let number = call.param("number");
+    match current(state, caller, number).await {
         Ok(ext) => tagged(&caller.tr, StatusCode::OK, &ext),
         Err(p) => p.into_response(),
     }
@@ -276,22 +276,18 @@ async fn save(
     request_body(content = Extension, description = "The whole extension: every field not given is emptied"),
     responses((status = 200, body = Extension, headers(("ETag" = String))), (status = 401, body = schema::ProblemDoc), (status = 403, body = schema::ProblemDoc), (status = 404, body = schema::ProblemDoc), (status = 412, body = schema::ProblemDoc), (status = 415, body = schema::ProblemDoc), (status = 422, body = schema::ProblemDoc)),
     security(("bearer" = ["extensions:write"]))))]
-pub async fn put(
-    State(state): State<HttpState>,
-    caller: Caller,
-    Path(number): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let old = match current(&state, &caller, &number).await {
+pub async fn put(call: ApiCall) -> Response {
+    let (state, caller, headers, body) = call.parts();
+    let number = call.param("number");
+    let old = match current(state, caller, number).await {
         Ok(e) => e,
         Err(p) => return p.into_response(),
     };
-    let new: Extension = match parse(&caller.tr, &headers, &body) {
+    let new: Extension = match parse(&caller.tr, headers, body) {
         Ok(n) => n,
         Err(p) => return p.into_response(),
     };
-    save(&state, &caller, &headers, &number, &old, new).await
+    save(state, caller, headers, number, &old, new).await
 }
 
 #[cfg_attr(feature = "openapi", utoipa::path(patch, operation_id = "extensions_patch", path = "/api/v1/extensions/{number}", tag = "extensions",
@@ -299,21 +295,17 @@ pub async fn put(
     request_body(content = schema::ExtensionPatch, content_type = "application/merge-patch+json", description = "JSON Merge Patch (RFC 7396): only the fields given change"),
     responses((status = 200, body = Extension, headers(("ETag" = String))), (status = 401, body = schema::ProblemDoc), (status = 403, body = schema::ProblemDoc), (status = 404, body = schema::ProblemDoc), (status = 412, body = schema::ProblemDoc), (status = 415, body = schema::ProblemDoc), (status = 422, body = schema::ProblemDoc)),
     security(("bearer" = ["extensions:write"]))))]
-pub async fn patch(
-    State(state): State<HttpState>,
-    caller: Caller,
-    Path(number): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    if let Err(p) = json_type(&caller.tr, &headers, &["application/merge-patch+json", "application/json"]) {
+pub async fn patch(call: ApiCall) -> Response {
+    let (state, caller, headers, body) = call.parts();
+    let number = call.param("number");
+    if let Err(p) = json_type(&caller.tr, headers, &["application/merge-patch+json", "application/json"]) {
         return p.into_response();
     }
-    let old = match current(&state, &caller, &number).await {
+    let old = match current(state, caller, number).await {
         Ok(e) => e,
         Err(p) => return p.into_response(),
     };
-    let patch: serde_json::Value = match super::door::from_slice(&caller.tr, &body) {
+    let patch: serde_json::Value = match super::door::from_slice(&caller.tr, body) {
         Ok(v) => v,
         Err(p) => return p.into_response(),
     };
@@ -335,5 +327,5 @@ pub async fn patch(
         Ok(n) => n,
         Err(p) => return p.into_response(),
     };
-    save(&state, &caller, &headers, &number, &old, new).await
+    save(state, caller, headers, number, &old, new).await
 }

@@ -114,9 +114,10 @@ pub mod openapi {
     #[allow(dead_code)]
     fn openapi_json() {}
 
-    /// The document, as `docs/openapi.json` keeps it.
+    /// The document, as `docs/openapi.json` keeps it: compact, as the board
+    /// serves it (`jq . docs/openapi.json` reads it), a third of the size.
     pub fn document() -> String {
-        let mut text = ApiDoc::openapi().to_pretty_json().unwrap_or_default();
+        let mut text = ApiDoc::openapi().to_json().unwrap_or_default();
         text.push('\n');
         text
     }

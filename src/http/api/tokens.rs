@@ -1,16 +1,13 @@
 //! `/api/v1/tokens`: the API's own tokens, for a caller whose token has the
 //! `security:write` scope (an administrator's, typically).
 
-use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use super::door::{parse, plain, Caller, Problem};
+use super::door::{parse, plain, ApiCall, Problem};
 #[cfg(feature = "openapi")]
 use super::schema::ProblemDoc;
-use crate::http::HttpState;
 use crate::services::tokens::{TokenRequest, TokenView};
 
 /// A token, without its secret.
@@ -81,7 +78,8 @@ pub struct MadeToken {
 #[cfg_attr(feature = "openapi", utoipa::path(get, operation_id = "tokens_list", path = "/api/v1/tokens", tag = "tokens",
     responses((status = 200, body = TokenList), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc)),
     security(("bearer" = ["security:read"]))))]
-pub async fn list(State(state): State<HttpState>, caller: Caller) -> Response {
+pub async fn list(call: ApiCall) -> Response {
+    let (state, caller, ..) = call.parts();
     match state.services.tokens.list(&caller.actor).await {
         Ok(list) => plain(
             &caller.tr,
@@ -97,14 +95,10 @@ pub async fn list(State(state): State<HttpState>, caller: Caller) -> Response {
     request_body = NewToken,
     responses((status = 201, body = MadeToken, headers(("Location" = String))), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 415, body = ProblemDoc), (status = 422, body = ProblemDoc), (status = 429, body = ProblemDoc)),
     security(("bearer" = ["security:write"]))))]
-pub async fn create(
-    State(state): State<HttpState>,
-    caller: Caller,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+pub async fn create(call: ApiCall) -> Response {
+    let (state, caller, headers, body) = call.parts();
     let work = async {
-        let new: NewToken = match parse(&caller.tr, &headers, &body) {
+        let new: NewToken = match parse(&caller.tr, headers, body) {
             Ok(n) => n,
             Err(p) => return p.into_response(),
         };
@@ -122,14 +116,16 @@ pub async fn create(
         }
     };
     let (who, now) = (caller.actor.label(), state.services.now());
-    state.api.idempotency.once(&caller.tr, &who, &headers, &body, now, work).await
+    state.api.idempotency.once(&caller.tr, &who, headers, body, now, work).await
 }
 
 #[cfg_attr(feature = "openapi", utoipa::path(delete, operation_id = "tokens_revoke", path = "/api/v1/tokens/{id}", tag = "tokens",
     params(("id" = i64, Path)),
     responses((status = 204, description = "Revoked: its next request is refused"), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc)),
     security(("bearer" = ["security:write"]))))]
-pub async fn revoke(State(state): State<HttpState>, caller: Caller, Path(id): Path<String>) -> Response {
+pub async fn revoke(call: ApiCall) -> Response {
+    let (state, caller, ..) = call.parts();
+    let id = call.param("id");
     let Ok(id) = id.parse::<i64>() else { return Problem::not_found(&caller.tr).into_response() };
     match state.services.tokens.revoke(&caller.actor, id).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
