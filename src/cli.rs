@@ -192,30 +192,9 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         }
         Command::Serve { board } => serve(board),
         Command::Sim { listen, traffic, faults } => run_sim(listen, traffic, faults),
-        Command::TokenCreate { board, name, scopes, days } => with_tokens(board, |tokens, now| async move {
-            let req = TokenRequest { name, scopes, expires_at: days.map(|d| now + d * 86_400) };
-            let made = tokens.create(&Actor::system(), &req).await?;
-            eprintln!("token {} made; its secret, shown this once:", made.id);
-            println!("{}", made.secret);
-            Ok(())
-        }),
-        Command::TokenList { board } => with_tokens(board, |tokens, _| async move {
-            for t in tokens.list(&Actor::system()).await? {
-                let scopes: Vec<String> = t.scopes.iter().map(|s| s.code()).collect();
-                let state = match (t.revoked_at, t.in_force) {
-                    (Some(_), _) => "revoked",
-                    (None, false) => "expired",
-                    (None, true) => "in force",
-                };
-                println!("{}\t{}\t{}\t{state}\tmade by {}", t.id, t.name, scopes.join(" "), t.created_by);
-            }
-            Ok(())
-        }),
-        Command::TokenRevoke { board, id } => with_tokens(board, |tokens, _| async move {
-            tokens.revoke(&Actor::system(), id).await?;
-            println!("token {id} revoked");
-            Ok(())
-        }),
+        Command::TokenCreate { ref board, .. }
+        | Command::TokenList { ref board }
+        | Command::TokenRevoke { ref board, .. } => with_tokens(board.clone(), command),
         Command::Backup { board, file } => with_db(board, |db| {
             let report = crate::store::backup::backup(db, &file)?;
             println!("backup written to {}\n{report}", file.display());
@@ -262,11 +241,7 @@ fn with_db(
 
 /// Runs a token command on the board's database, through the tokens service,
 /// as the service itself (only root, or the service user, can open the file).
-fn with_tokens<F, Fut>(board: Option<PathBuf>, f: F) -> ExitCode
-where
-    F: FnOnce(std::sync::Arc<Tokens>, i64) -> Fut,
-    Fut: std::future::Future<Output = Result<(), crate::services::ServiceError>>,
-{
+fn with_tokens(board: Option<PathBuf>, command: Command) -> ExitCode {
     let config = match Config::load(board.as_deref()) {
         Ok(c) => c,
         Err(e) => return fail(e),
@@ -278,8 +253,8 @@ where
     let result = runtime.block_on(async {
         let store = crate::store::Store::open_beside(&config.db_path()).await?;
         let clock = crate::system::clock::Clock::system();
-        let tokens = std::sync::Arc::new(Tokens::new(store.clone(), clock.clone()));
-        let done = f(tokens, clock.now()).await;
+        let tokens = Tokens::new(store.clone(), clock.clone());
+        let done = token_command(&tokens, command, clock.now()).await;
         store.close().await?;
         done
     });
@@ -287,6 +262,38 @@ where
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(e),
     }
+}
+
+async fn token_command(
+    tokens: &Tokens,
+    command: Command,
+    now: i64,
+) -> Result<(), crate::services::ServiceError> {
+    let console = Actor::system();
+    match command {
+        Command::TokenCreate { name, scopes, days, .. } => {
+            let req = TokenRequest { name, scopes, expires_at: days.map(|d| now + d * 86_400) };
+            let made = tokens.create(&console, &req).await?;
+            eprintln!("token {} made; its secret, shown this once:", made.id);
+            println!("{}", made.secret);
+        }
+        Command::TokenRevoke { id, .. } => {
+            tokens.revoke(&console, id).await?;
+            println!("token {id} revoked");
+        }
+        _ => {
+            for t in tokens.list(&console).await? {
+                let scopes: Vec<String> = t.scopes.iter().map(|s| s.code()).collect();
+                let state = match (t.revoked_at, t.in_force) {
+                    (Some(_), _) => "revoked",
+                    (None, false) => "expired",
+                    (None, true) => "in force",
+                };
+                println!("{}\t{}\t{}\t{state}\tmade by {}", t.id, t.name, scopes.join(" "), t.created_by);
+            }
+        }
+    }
+    Ok(())
 }
 
 fn serve(board: Option<PathBuf>) -> ExitCode {

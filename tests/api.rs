@@ -194,7 +194,17 @@ fn the_document_has_every_route_of_the_api_and_nothing_else() {
         let op = &paths[template][method.to_lowercase()];
         ids.push(op["operationId"].as_str().expect("an operationId").to_owned());
         for (status, r) in op["responses"].as_object().expect("responses") {
+            let r = match r["$ref"].as_str().and_then(|at| at.strip_prefix("#/components/responses/")) {
+                Some(name) => &doc["components"]["responses"][name],
+                None => r,
+            };
             assert!(r["description"].as_str().is_some_and(|d| !d.is_empty()), "{method} {template} {status}");
+            if status.starts_with('4') || status.starts_with('5') {
+                assert!(
+                    r["content"]["application/problem+json"].is_object(),
+                    "{method} {template} {status}: {r}"
+                );
+            }
         }
     }
     ids.sort();

@@ -114,7 +114,6 @@ impl Employees {
     }
 
     /// Every employee with the numbers he may present, by number.
-    #[tracing::instrument(name = "service", skip_all, fields(call = "employees.records", actor = %actor.label(), via = actor.via.code()))]
     pub async fn records(&self, actor: &Actor) -> Result<Vec<(Employee, Vec<String>)>, ServiceError> {
         self.ctx.may_do(actor, Action::Read, Target::Administration(Area::Extensions))?;
         let (employees, mut ids) =
@@ -129,7 +128,6 @@ impl Employees {
     }
 
     /// One employee with the numbers he may present.
-    #[tracing::instrument(name = "service", skip_all, fields(call = "employees.record", actor = %actor.label(), via = actor.via.code(), extension = %ext))]
     pub async fn record(&self, actor: &Actor, ext: &str) -> Result<(Employee, Vec<String>), ServiceError> {
         self.ctx.may_do(actor, Action::Read, Target::Administration(Area::Extensions))?;
         let employee = self.ctx.store.employee(ext).await?.ok_or(ServiceError::NotFound)?;

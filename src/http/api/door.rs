@@ -280,9 +280,19 @@ pub fn parse<T: DeserializeOwned>(tr: &Tr, headers: &HeaderMap, body: &Bytes) ->
 }
 
 /// `T` from JSON bytes, or a problem naming where.
+/// The text is read as JSON first (where it is not JSON, the refusal says the
+/// line and column), then taken as `T`: every type is read from a JSON value
+/// only, which keeps one reader per type in the board's binary.
 pub fn from_slice<T: DeserializeOwned>(tr: &Tr, body: &[u8]) -> Result<T, Problem> {
-    let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| bad_json(tr, e))
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            format!("{}: {e}", tr.t("api.invalid_body")),
+        )
+        .at("")
+    })?;
+    from_value(tr, value)
 }
 
 /// `T` from a JSON value, or a problem naming where.

@@ -102,38 +102,58 @@ impl utoipa::Modify for Finish {
                 )
                 .build()
         };
+        let reason = |status: &str| {
+            let code = status.parse().ok().and_then(|c| axum::http::StatusCode::from_u16(c).ok());
+            code.and_then(|c| c.canonical_reason()).unwrap_or("Answer").to_owned()
+        };
+        // A refusal that says nothing of its own is one shared response,
+        // `#/components/responses/<status>`: the document is half the size.
+        let mut shared = std::collections::BTreeMap::new();
+        shared.insert("401".to_owned(), problem("No valid bearer token"));
+        shared.insert(
+            "429".to_owned(),
+            problem("Too many wrong tokens from this address: wait Retry-After seconds"),
+        );
         for item in doc.paths.paths.values_mut() {
             let operations =
                 [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
             for op in operations.into_iter().flatten() {
+                if op.security.is_some() {
+                    for status in ["401", "429"] {
+                        op.responses.responses.insert(
+                            status.to_owned(),
+                            Ref::new(format!("#/components/responses/{status}")).into(),
+                        );
+                    }
+                }
                 for (status, response) in op.responses.responses.iter_mut() {
                     let RefOr::T(r) = response else { continue };
-                    // Every response has a description (OpenAPI requires one).
-                    if r.description.is_empty() {
-                        let code = status.parse().ok().and_then(|c| axum::http::StatusCode::from_u16(c).ok());
-                        r.description =
-                            code.and_then(|c| c.canonical_reason()).unwrap_or("Answer").to_owned();
-                    }
                     let is_problem = r.content.get("application/json").is_some_and(|c| match c {
                         RefOr::T(c) => {
                             matches!(&c.schema, Some(RefOr::Ref(s)) if s.ref_location.ends_with("/Problem"))
                         }
                         RefOr::Ref(_) => false,
                     });
-                    if is_problem {
-                        if let Some(c) = r.content.shift_remove("application/json") {
-                            r.content.insert(PROBLEM.to_owned(), c);
+                    match (is_problem, r.description.is_empty()) {
+                        (true, true) => {
+                            shared.entry(status.clone()).or_insert_with(|| problem(&reason(status)));
+                            *response = Ref::new(format!("#/components/responses/{status}")).into();
                         }
+                        (true, false) => {
+                            if let Some(c) = r.content.shift_remove("application/json") {
+                                r.content.insert(PROBLEM.to_owned(), c);
+                            }
+                        }
+                        // Every response has a description (OpenAPI requires one).
+                        (false, true) => r.description = reason(status),
+                        (false, false) => {}
                     }
                 }
-                if op.security.is_some() {
-                    let responses = &mut op.responses.responses;
-                    responses.entry("401".into()).or_insert_with(|| problem("No valid bearer token").into());
-                    responses.entry("429".into()).or_insert_with(|| {
-                        problem("Too many wrong tokens from this address: wait Retry-After seconds").into()
-                    });
-                }
             }
+        }
+        let components = doc.components.get_or_insert_with(Default::default);
+        for (status, r) in shared {
+            components.responses.insert(status, r.into());
         }
     }
 }
