@@ -393,8 +393,12 @@ fn tokens_are_held_to_their_scopes_and_end_when_revoked_or_expired() {
         403,
     );
     problem(&api.get(&read, "/api/v1/tokens"), 403);
-    // Neither "read" nor "write" reaches the tokens: that takes security's scope.
-    let admin = api.token(&["security:write"]);
+    // Neither "read" nor "write" reaches the tokens: that takes security's scope,
+    // and a token makes no token beyond its own scopes.
+    let maker = api.token(&["security:write"]);
+    let beyond = api.call(&maker, "POST", "/api/v1/tokens", &[], r#"{"name": "more", "scopes": ["write"]}"#);
+    problem(&beyond, 403);
+    let admin = api.token(&["security:write", "records:read"]);
     let made =
         api.call(&admin, "POST", "/api/v1/tokens", &[], r#"{"name": "billing", "scopes": ["records:read"]}"#);
     assert_eq!(made.status, 201, "{}", made.body);
@@ -416,7 +420,7 @@ fn tokens_are_held_to_their_scopes_and_end_when_revoked_or_expired() {
         "POST",
         "/api/v1/tokens",
         &[],
-        r#"{"name": "x", "scopes": ["read"], "expires_at": 1}"#,
+        r#"{"name": "x", "scopes": ["records:read"], "expires_at": 1}"#,
     );
     assert_eq!(problem(&r, 422)["errors"][0]["pointer"], "/expires_at");
 

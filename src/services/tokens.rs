@@ -13,7 +13,7 @@ use std::sync::Mutex;
 use super::reset::token_hash;
 use super::throttle::Throttle;
 use super::{may_do, ServiceError};
-use crate::domain::access::{Action, Actor, Area, Channel, Scope, Target, Who};
+use crate::domain::access::{Action, Actor, Area, Channel, Denied, Scope, Target, Who};
 use crate::domain::token::{self, TokenProblem};
 use crate::store::tokens::{NewToken, Token};
 use crate::store::Store;
@@ -114,6 +114,11 @@ impl Tokens {
         let now = self.clock.now();
         let name = token::check_name(&req.name)?;
         let scopes = token::parse_scopes(req.scopes.iter().map(String::as_str))?;
+        // A token that makes tokens gives no more than it holds itself.
+        if let Some(beyond) = scopes.iter().find(|s| !actor.holds(**s)) {
+            tracing::info!(actor = %actor.label(), scope = %beyond.code(), "refused: a token beyond its maker's scopes");
+            return Err(ServiceError::Denied(Denied::Scope));
+        }
         token::check_expiry(req.expires_at, now)?;
         let secret = format!(
             "{}{}",

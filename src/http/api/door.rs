@@ -71,9 +71,7 @@ impl Problem {
     /// A service's refusal, with the field it is about where the rule says so.
     pub fn from_service(tr: &Tr, e: ServiceError) -> Problem {
         match e {
-            ServiceError::Denied(d) => {
-                Problem::new(StatusCode::FORBIDDEN, "forbidden", format!("{}: {d}", tr.t("error.forbidden")))
-            }
+            ServiceError::Denied(d) => Problem::new(StatusCode::FORBIDDEN, "forbidden", forbidden(tr, d)),
             ServiceError::NotFound => Problem::not_found(tr),
             ServiceError::Invalid(i) => {
                 let p = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message(*tr, &i));
@@ -107,6 +105,11 @@ impl Problem {
             }
         }
     }
+}
+
+/// "Not allowed", and why (`domain::access`'s reason, in English).
+fn forbidden(tr: &Tr, why: Denied) -> String {
+    format!("{} ({why}).", tr.t("error.forbidden").trim_end_matches('.'))
 }
 
 fn unauthorized(tr: &Tr) -> Problem {
@@ -196,8 +199,11 @@ impl FromRequestParts<HttpState> for Caller {
                 let pattern = parts.extensions.get::<MatchedPath>().map(|p| p.as_str()).unwrap_or("");
                 let need = api_scope(parts.method.as_str(), pattern).and_then(Scope::from_code);
                 if need.is_some_and(|need| !actor.holds(need)) {
-                    let detail = format!("{}: {}", tr.t("error.forbidden"), Denied::Scope);
-                    return Err(Problem::new(StatusCode::FORBIDDEN, "forbidden", detail));
+                    return Err(Problem::new(
+                        StatusCode::FORBIDDEN,
+                        "forbidden",
+                        forbidden(&tr, Denied::Scope),
+                    ));
                 }
                 Ok(Caller { actor, tr })
             }
