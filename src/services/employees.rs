@@ -113,12 +113,20 @@ impl Employees {
         Ok(EmployeeList { employees, departments })
     }
 
-    /// Every employee with the numbers he may present, by number.
-    pub async fn records(&self, actor: &Actor) -> Result<Vec<(Employee, Vec<String>)>, ServiceError> {
+    /// A page of employees with the numbers they may present: at most `limit`
+    /// after `after` by number, filtered as [`crate::store::Store::employees_page`].
+    pub async fn records_page(
+        &self,
+        actor: &Actor,
+        after: &str,
+        limit: usize,
+        department: Option<Option<i64>>,
+        is_admin: Option<bool>,
+    ) -> Result<Vec<(Employee, Vec<String>)>, ServiceError> {
         self.ctx.may_do(actor, Action::Read, Target::Administration(Area::Extensions))?;
-        let (employees, mut ids) =
-            (self.ctx.store.employees().await?, self.ctx.store.all_caller_ids().await?);
-        Ok(employees
+        let page = self.ctx.store.employees_page(after, limit, department, is_admin).await?;
+        let mut ids = self.ctx.store.caller_ids_of(page.iter().map(|e| e.number.clone()).collect()).await?;
+        Ok(page
             .into_iter()
             .map(|e| {
                 let own = ids.remove(&e.number).unwrap_or_default();

@@ -239,6 +239,30 @@ impl Store {
         .await
     }
 
+    /// At most `limit` employees after `after` by number, of one department
+    /// (`Some(None)`: the pool) and administrators or not, when asked: a page
+    /// read by the primary key's order, not the whole exchange.
+    pub async fn employees_page(
+        &self,
+        after: &str,
+        limit: usize,
+        department: Option<Option<i64>>,
+        is_admin: Option<bool>,
+    ) -> Result<Vec<Employee>, StoreError> {
+        let after = after.to_owned();
+        let (by_department, department) = (department.is_some(), department.flatten());
+        self.read(move |c| {
+            let mut q = c.prepare_cached(&format!(
+                "{EMPLOYEE} WHERE e.number > ?1 AND (?2 = 0 OR e.department_id IS ?3)
+                   AND (?4 IS NULL OR e.is_admin = ?4) ORDER BY e.number LIMIT ?5"
+            ))?;
+            let rows =
+                q.query_map(params![after, by_department, department, is_admin, limit as i64], employee_row)?;
+            rows.collect()
+        })
+        .await
+    }
+
     pub async fn employee(&self, number: &str) -> Result<Option<Employee>, StoreError> {
         let number = number.to_owned();
         self.read(move |c| {

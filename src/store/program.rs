@@ -81,6 +81,27 @@ impl Store {
         .await
     }
 
+    /// The numbers these extensions may present, by extension.
+    pub async fn caller_ids_of(
+        &self,
+        numbers: Vec<String>,
+    ) -> Result<std::collections::HashMap<String, Vec<String>>, StoreError> {
+        let list = serde_json::to_string(&numbers).unwrap_or_else(|_| "[]".to_owned());
+        self.read(move |c| {
+            let mut q = c.prepare_cached(
+                "SELECT extension, number FROM caller_id
+                 WHERE extension IN (SELECT value FROM json_each(?1)) ORDER BY extension, number",
+            )?;
+            let mut by_ext = std::collections::HashMap::<String, Vec<String>>::new();
+            let mut rows = q.query([list])?;
+            while let Some(r) = rows.next()? {
+                by_ext.entry(r.get(0)?).or_default().push(r.get(1)?);
+            }
+            Ok(by_ext)
+        })
+        .await
+    }
+
     /// Every extension's numbers it may present, by extension.
     pub async fn all_caller_ids(&self) -> Result<std::collections::HashMap<String, Vec<String>>, StoreError> {
         self.read(|c| {

@@ -203,18 +203,13 @@ pub async fn list(call: ApiCall) -> Response {
             }
         },
     };
-    let records = match state.services.employees.records(&caller.actor).await {
-        Ok(r) => r,
+    let after = q.after.as_deref().unwrap_or("");
+    let records =
+        state.services.employees.records_page(&caller.actor, after, limit + 1, department, q.is_admin);
+    let mut items = match records.await {
+        Ok(r) => r.into_iter().map(|(e, ids)| Extension::of(e, ids)).collect::<Vec<_>>(),
         Err(e) => return Problem::from_service(&caller.tr, e).into_response(),
     };
-    let mut items = records
-        .into_iter()
-        .filter(|(e, _)| q.after.as_deref().is_none_or(|after| e.number.as_str() > after))
-        .filter(|(e, _)| department.is_none_or(|d| e.department == d))
-        .filter(|(e, _)| q.is_admin.is_none_or(|a| e.is_admin == a))
-        .take(limit + 1)
-        .map(|(e, ids)| Extension::of(e, ids))
-        .collect::<Vec<_>>();
     let next = match items.len() > limit {
         true => {
             items.truncate(limit);
