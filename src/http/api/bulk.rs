@@ -4,7 +4,6 @@
 //! would do without writing; otherwise the whole file goes in, or nothing
 //! does. A field (or column) a file leaves out keeps its value.
 
-use axum::extract::Query;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -364,14 +363,9 @@ fn report_of(caller: &Caller, r: ImportReport, dry_run: bool) -> BulkReport {
     security(("bearer" = ["write"]))))]
 pub async fn import(call: ApiCall) -> Response {
     let (state, caller, headers, body) = call.parts();
-    let query = Query::<ImportQuery>::try_from_uri(&call.uri);
-    let Ok(Query(q)) = query else {
-        return Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_query",
-            caller.tr.t("api.invalid_query"),
-        )
-        .into_response();
+    let q: ImportQuery = match call.query() {
+        Ok(q) => q,
+        Err(p) => return p.into_response(),
     };
     let dry_run = q.dry_run.unwrap_or(false);
     let csv = json_type(&caller.tr, headers, &["text/csv"]).is_ok();

@@ -77,6 +77,5 @@ pub async fn place(call: ApiCall) -> Response {
             Err(e) => Problem::from_service(&caller.tr, e).into_response(),
         }
     };
-    let (who, now) = (caller.actor.label(), state.services.now());
-    state.api.idempotency.once(&caller.tr, &who, headers, body, now, work).await
+    call.once(work).await
 }

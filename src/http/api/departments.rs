@@ -5,10 +5,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use super::door::{
-    check_if_match, etag_of, from_value, json_type, merge_patch, parse, plain, tagged, ApiCall, Caller,
-    Problem,
-};
+use super::door::{check_if_match, etag_of, parse, patched, plain, tagged, ApiCall, Caller, Problem};
 #[cfg(feature = "openapi")]
 use super::schema::ProblemDoc;
 use crate::domain::account::check_department;
@@ -107,8 +104,7 @@ pub async fn create(call: ApiCall) -> Response {
         Ok::<_, Problem>(r)
     };
     let work = async { work.await.unwrap_or_else(IntoResponse::into_response) };
-    let (who, now) = (caller.actor.label(), state.services.now());
-    state.api.idempotency.once(&caller.tr, &who, headers, body, now, work).await
+    call.once(work).await
 }
 
 #[cfg_attr(feature = "openapi", utoipa::path(get, operation_id = "departments_get", path = "/api/v1/departments/{id}", tag = "departments",
@@ -175,29 +171,11 @@ pub async fn patch(call: ApiCall) -> Response {
     let (state, caller, headers, body) = call.parts();
     let id = call.param("id");
     let Ok(id) = id.parse::<i64>() else { return Problem::not_found(&caller.tr).into_response() };
-    if let Err(p) = json_type(&caller.tr, headers, &["application/merge-patch+json", "application/json"]) {
-        return p.into_response();
-    }
     let old = match one(state, caller, id).await {
         Ok(d) => d,
         Err(p) => return p.into_response(),
     };
-    let patch: serde_json::Value = match super::door::from_slice(&caller.tr, body) {
-        Ok(v) => v,
-        Err(p) => return p.into_response(),
-    };
-    if !patch.is_object() {
-        return Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_body",
-            caller.tr.t("api.patch_object"),
-        )
-        .at("")
-        .into_response();
-    }
-    let mut merged = serde_json::json!({ "name": old.name });
-    merge_patch(&mut merged, patch);
-    match from_value::<DepartmentFields>(&caller.tr, merged) {
+    match patched::<DepartmentFields>(&caller.tr, headers, body, serde_json::json!({ "name": old.name })) {
         Ok(f) => rename(state, caller, headers, &old, &f.name).await,
         Err(p) => p.into_response(),
     }

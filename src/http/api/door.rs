@@ -242,6 +242,24 @@ impl ApiCall {
         (&self.state, &self.caller, &self.headers, &self.body)
     }
 
+    /// The query string as `T`, or the refusal of a query this request does not take.
+    pub fn query<T: DeserializeOwned>(&self) -> Result<T, Problem> {
+        let invalid = || {
+            Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_query",
+                self.caller.tr.t("api.invalid_query"),
+            )
+        };
+        axum::extract::Query::<T>::try_from_uri(&self.uri).map(|q| q.0).map_err(|_| invalid())
+    }
+
+    /// Does `work` once per `Idempotency-Key` of this caller ([`Idempotency::once`]).
+    pub async fn once<F: std::future::Future<Output = Response>>(&self, work: F) -> Response {
+        let (who, now) = (self.caller.actor.label(), self.state.services.now());
+        self.state.api.idempotency.once(&self.caller.tr, &who, &self.headers, &self.body, now, work).await
+    }
+
     /// A path parameter (`""` when the route has none by that name).
     pub fn param(&self, name: &str) -> &str {
         self.params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
@@ -392,6 +410,25 @@ pub fn check_if_match(tr: &Tr, headers: &HeaderMap, current: &str) -> Result<(),
         return Ok(());
     }
     Err(Problem::new(StatusCode::PRECONDITION_FAILED, "stale", tr.t("api.stale")))
+}
+
+/// The body as a JSON Merge Patch (RFC 7396) applied to `base`, then taken as
+/// `T`: what every `PATCH` does before its change is checked.
+pub fn patched<T: DeserializeOwned>(
+    tr: &Tr,
+    headers: &HeaderMap,
+    body: &[u8],
+    mut base: Value,
+) -> Result<T, Problem> {
+    json_type(tr, headers, &["application/merge-patch+json", "application/json"])?;
+    let patch: Value = from_slice(tr, body)?;
+    if !patch.is_object() {
+        return Err(
+            Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", tr.t("api.patch_object")).at("")
+        );
+    }
+    merge_patch(&mut base, patch);
+    from_value(tr, base)
 }
 
 /// JSON Merge Patch (RFC 7396): `patch` applied to `target`.

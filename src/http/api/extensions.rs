@@ -1,15 +1,11 @@
 //! `/api/v1/extensions`: what an administrator sets about each extension
 //! (the employees page's fields), through the same service call as the page.
 
-use axum::extract::Query;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use super::door::{
-    check_if_match, etag_of, from_value, json_type, merge_patch, parse, plain, tagged, ApiCall, Caller,
-    Problem,
-};
+use super::door::{check_if_match, etag_of, parse, patched, plain, tagged, ApiCall, Caller, Problem};
 #[cfg(feature = "openapi")]
 use super::schema;
 use crate::domain::account::{check_employee, Employee};
@@ -168,14 +164,9 @@ pub struct ExtensionQuery {
     security(("bearer" = ["extensions:read"]))))]
 pub async fn list(call: ApiCall) -> Response {
     let (state, caller, ..) = call.parts();
-    let query = Query::<ExtensionQuery>::try_from_uri(&call.uri);
-    let Ok(Query(q)) = query else {
-        return Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_query",
-            caller.tr.t("api.invalid_query"),
-        )
-        .into_response();
+    let q: ExtensionQuery = match call.query() {
+        Ok(q) => q,
+        Err(p) => return p.into_response(),
     };
     let limit = q.limit.unwrap_or(DEFAULT_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
@@ -293,32 +284,12 @@ pub async fn put(call: ApiCall) -> Response {
 pub async fn patch(call: ApiCall) -> Response {
     let (state, caller, headers, body) = call.parts();
     let number = call.param("number");
-    if let Err(p) = json_type(&caller.tr, headers, &["application/merge-patch+json", "application/json"]) {
-        return p.into_response();
-    }
     let old = match current(state, caller, number).await {
         Ok(e) => e,
         Err(p) => return p.into_response(),
     };
-    let patch: serde_json::Value = match super::door::from_slice(&caller.tr, body) {
-        Ok(v) => v,
-        Err(p) => return p.into_response(),
-    };
-    if !patch.is_object() {
-        return Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_body",
-            caller.tr.t("api.patch_object"),
-        )
-        .at("")
-        .into_response();
-    }
-    let mut merged = match serde_json::to_value(&old) {
-        Ok(v) => v,
-        Err(_) => return Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "").into_response(),
-    };
-    merge_patch(&mut merged, patch);
-    let new: Extension = match from_value(&caller.tr, merged) {
+    let base = serde_json::to_value(&old).unwrap_or_default();
+    let new: Extension = match patched(&caller.tr, headers, body, base) {
         Ok(n) => n,
         Err(p) => return p.into_response(),
     };

@@ -115,8 +115,7 @@ pub async fn create(call: ApiCall) -> Response {
             Err(e) => Problem::from_service(&caller.tr, e).into_response(),
         }
     };
-    let (who, now) = (caller.actor.label(), state.services.now());
-    state.api.idempotency.once(&caller.tr, &who, headers, body, now, work).await
+    call.once(work).await
 }
 
 #[cfg_attr(feature = "openapi", utoipa::path(delete, operation_id = "tokens_revoke", path = "/api/v1/tokens/{id}", tag = "tokens",
