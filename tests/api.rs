@@ -464,6 +464,10 @@ fn wrong_tokens_slow_their_address_down_but_not_a_right_one() {
     let p = problem(&throttled, 429);
     assert!(throttled.header("retry-after").is_some(), "{p}");
     assert_eq!(api.get(&good, "/api/v1/extensions").status, 200, "the right token still works");
+    let lower = format!("bearer {good}");
+    let r =
+        api.client.request(api.svc.lan_https, "GET", "/api/v1/extensions", &[("Authorization", &lower)], "");
+    assert_eq!(r.expect("request").status, 200, "the scheme's name in any case");
     assert!(api.svc.log().contains("token that is unknown"), "wrong tokens are logged");
     assert!(!api.svc.log().contains(&good), "a secret is never logged");
 }

@@ -368,6 +368,11 @@ pub async fn import(call: ApiCall) -> Response {
         Err(p) => return p.into_response(),
     };
     let dry_run = q.dry_run.unwrap_or(false);
+    let Ok(_one_at_a_time) = state.api.bulk.try_acquire() else {
+        let mut p = Problem::new(StatusCode::TOO_MANY_REQUESTS, "busy", caller.tr.t("api.bulk_running"));
+        p.retry_after = Some(10);
+        return p.into_response();
+    };
     let csv = json_type(&caller.tr, headers, &["text/csv"]).is_ok();
     let bulk = match csv {
         true => parse_csv(caller, body),

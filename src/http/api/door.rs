@@ -184,7 +184,8 @@ impl FromRequestParts<HttpState> for Caller {
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
+            // The scheme's name is case-insensitive (RFC 9110).
+            .and_then(|v| v.get(..7).filter(|s| s.eq_ignore_ascii_case("bearer ")).map(|_| &v[7..]))
             .map(str::trim);
         let Some(secret) = bearer else {
             let mut p = Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", tr.t("api.unauthorized"));

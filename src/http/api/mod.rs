@@ -26,10 +26,18 @@ use axum::Router;
 use crate::http::i18n::visitor_language;
 use crate::http::HttpState;
 
-/// What the API keeps between requests: the answers to `Idempotency-Key`s.
-#[derive(Default)]
+/// What the API keeps between requests: the answers to `Idempotency-Key`s,
+/// and the one bulk import that may run at a time (a 4 MiB file is read
+/// whole, and that memory is bounded by there being one).
 pub struct ApiState {
     pub idempotency: door::Idempotency,
+    pub bulk: tokio::sync::Semaphore,
+}
+
+impl Default for ApiState {
+    fn default() -> ApiState {
+        ApiState { idempotency: door::Idempotency::default(), bulk: tokio::sync::Semaphore::new(1) }
+    }
 }
 
 /// The API's routes, nested under `/api/v1` by the portal's router.

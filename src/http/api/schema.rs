@@ -112,7 +112,7 @@ impl utoipa::Modify for Finish {
         shared.insert("401".to_owned(), problem("No valid bearer token"));
         shared.insert(
             "429".to_owned(),
-            problem("Too many wrong tokens from this address: wait Retry-After seconds"),
+            problem("Too many wrong tokens from this address, or a bound reached: wait Retry-After seconds"),
         );
         for item in doc.paths.paths.values_mut() {
             let operations =
