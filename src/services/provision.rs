@@ -117,7 +117,6 @@ impl Provision {
     }
 
     /// Every department and extension, as an import takes them.
-    #[tracing::instrument(name = "service", skip_all, fields(call = "provision.export", actor = %actor.label(), via = actor.via.code()))]
     pub async fn export(&self, actor: &Actor) -> Result<Bulk, ServiceError> {
         self.ctx.may_do(actor, Action::Read, Target::Administration(Area::Extensions))?;
         self.ctx.may_do(actor, Action::Read, Target::Administration(Area::Departments))?;

@@ -108,7 +108,6 @@ impl Tokens {
     }
 
     /// Makes a token; the answer holds its secret, shown once.
-    #[tracing::instrument(name = "service", skip_all, fields(call = "tokens.create", actor = %actor.label(), via = actor.via.code()))]
     pub async fn create(&self, actor: &Actor, req: &TokenRequest) -> Result<MadeToken, ServiceError> {
         may_do(actor, Action::Change, Target::Administration(Area::Security))?;
         let now = self.clock.now();
@@ -138,7 +137,6 @@ impl Tokens {
     }
 
     /// Revokes a token: its next request is refused.
-    #[tracing::instrument(name = "service", skip_all, fields(call = "tokens.revoke", actor = %actor.label(), via = actor.via.code()))]
     pub async fn revoke(&self, actor: &Actor, id: i64) -> Result<(), ServiceError> {
         may_do(actor, Action::Change, Target::Administration(Area::Security))?;
         if !self.store.revoke_token(id, self.clock.now()).await? {
