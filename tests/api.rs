@@ -677,6 +677,18 @@ fn a_csv_file_changes_the_columns_it_has_and_bad_files_say_where() {
     }
     let p = problem(&bulk(&api, &t, "", "application/json", r#"{"version": 2}"#), 422);
     assert_eq!(p["errors"][0]["pointer"], "/version");
+    let rows = vec![r#"{"number": "100"}"#; 5001].join(",");
+    let p = problem(
+        &bulk(
+            &api,
+            &t,
+            "?dry_run=true",
+            "application/json",
+            &format!(r#"{{"version": 1, "extensions": [{rows}]}}"#),
+        ),
+        422,
+    );
+    assert_eq!(p["detail"], webcti::i18n::Tr::new("en").t("api.too_many_rows"));
     let p = problem(
         &bulk(
             &api,

@@ -379,6 +379,11 @@ pub async fn import(call: ApiCall) -> Response {
         false => json_type(&caller.tr, headers, &["application/json", "text/csv"])
             .and_then(|()| from_slice::<BulkDocument>(&caller.tr, body))
             .and_then(|doc| match doc.version {
+                _ if doc.extensions.len().max(doc.departments.len()) > MAX_ROWS => Err(Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_body",
+                    caller.tr.t("api.too_many_rows"),
+                )),
                 VERSION => Ok(Bulk {
                     departments: doc.departments.into_iter().map(|d| d.name).collect(),
                     extensions: doc

@@ -226,8 +226,7 @@ impl FromRequestParts<HttpState> for Caller {
 /// An API request as every handler takes it: the caller, the headers, the
 /// body (bounded by the route's limit), the path's parameters and the URI.
 /// One extractor for all, so that each handler is one small function and not
-/// a tower of extractors of its own (on the board, that tower was most of
-/// the API's code).
+/// a tower of extractors of its own, which the board's binary pays for.
 pub struct ApiCall {
     pub state: HttpState,
     pub caller: Caller,
