@@ -16,12 +16,14 @@ FUZZ_SECS ?= 60
 
 ## run: the service on the simulated board (board/sim), data in ./var
 run:
+	./board/setup.sh
 	$(CARGO) run --release -- serve --board board/sim/board.toml
 
 ## test: everything CI runs: lints, the native suite, the aarch64 suite under qemu
 test: lint test-setup test-native cross-test
 
 test-setup:
+	./board/setup.sh
 	./tests/setup.sh
 
 lint:
@@ -56,6 +58,7 @@ clean:
 ## bench: figures for the store, the core link, the portal, memory and the pages beside
 ## nginx, then one table of every figure with its target (benches/common/report.rs)
 bench: cross-setup
+	./board/setup.sh
 	./benches/setup.sh
 	rm -f target/bench-report.tsv
 	$(CARGO) build --release --target $(A64)

@@ -321,7 +321,11 @@ impl Config {
         if jiff::tz::TimeZone::get(self.board.time_zone.trim()).is_err() {
             return Err(self.invalid(
                 "board.time_zone",
-                "is not a time zone this program knows, e.g. \"Europe/Warsaw\"",
+                format!(
+                    "{:?} is not in the board's time zone database ($TZDIR or /usr/share/zoneinfo; \
+                     Debian's package is tzdata), e.g. \"Europe/Warsaw\"",
+                    self.board.time_zone.trim()
+                ),
             ));
         }
         if self.board.demo && !self.board.simulated {
@@ -503,6 +507,8 @@ mod tests {
         check(&good.replace("https_port = 8443", "htps_port = 8443"), "htps_port");
         check(&good.replace("hostname = \"webcti-sim\"", "hostname = \"bad host\""), "board.hostname");
         check(&good.replace("link = \"sim\"", "link = \"tcp:1\""), "core.link");
+        check(&good.replace("Europe/Warsaw", "Europe/Atlantis"), "\"Europe/Atlantis\" is not in the board's time zone database");
+        check(&good.replace("Europe/Warsaw", "America/Argentina/Buenos_Aires"), "ok");
         check(
             &good.replace("https_port = 8443\nhttp_port = 8080", "https_port = 8443\nhttp_port = 8443"),
             "lan.http_port",
