@@ -30,13 +30,30 @@ commands:
   token list     list the tokens, without their secrets
   token revoke ID
                  revoke a token: its next request is refused
+  provision VERB a client of the provisioning API over HTTPS:
+                   --url URL            the exchange, https://HOST[:PORT] (or WEBCTI_URL)
+                   --token TOKEN        a token's secret (or WEBCTI_TOKEN, which ps does not show)
+                   --ca FILE            the certificate to trust, e.g. the board's tls/device.crt
+                                        (or WEBCTI_CA; default: this machine's trust store)
+                 verbs:
+                   get PATH             one resource under /api/v1, e.g. extensions/100
+                   list WHAT [K=V...]   every page of extensions, departments or tokens,
+                                        with filters (list extensions department=2)
+                   apply FILE           make the exchange's departments and extensions what the
+                                        document (JSON or TOML) says: shows the difference, then
+                                        applies it whole (--dry-run: only show it)
+                   export [--csv]       every department and extension (JSON, or CSV)
+                   import FILE          a bulk file (CSV, JSON or TOML) as it is (--dry-run)
+                   call EXT NUMBER      ring EXT, then dial NUMBER (--mobile: its MobilePhone)
+                   token create|list|revoke
+                                        as `webcti token`, on the board itself
   sim            run the switching-core simulator on its own:
                    --listen unix:PATH   where the service connects (required)
                    --traffic N          calls per minute it places by itself (default 0)
                    --faults SECS        misbehave every SECS seconds: garbage, truncated or
                                         oversized frames, a 5-second stall, or a disconnect
   help           show this text
-  version    show the version
+  version        show the version
 
 options:
   --board PATH   the board file (default: the embedded simulated board)
@@ -53,6 +70,7 @@ pub enum Command {
     TokenList { board: Option<PathBuf> },
     TokenRevoke { board: Option<PathBuf>, id: i64 },
     Sim { listen: PathBuf, traffic: f64, faults: u64 },
+    Provision(crate::provision::Request),
     Help,
     Version,
 }
@@ -65,6 +83,9 @@ pub struct UsageError(String);
 /// Parses the arguments after the program name.
 pub fn parse(args: Vec<OsString>) -> Result<Command, UsageError> {
     use lexopt::prelude::*;
+    if args.first().is_some_and(|a| a == "provision") {
+        return parse_provision(args.into_iter().skip(1).collect());
+    }
     let mut parser = lexopt::Parser::from_args(args);
     let mut command: Option<String> = None;
     let mut file: Option<PathBuf> = None;
@@ -172,6 +193,66 @@ pub fn parse(args: Vec<OsString>) -> Result<Command, UsageError> {
     }
 }
 
+/// `webcti provision ...`: the API's client; `provision token ...` is `token ...`.
+fn parse_provision(args: Vec<OsString>) -> Result<Command, UsageError> {
+    use crate::provision::{Request, Verb};
+    use lexopt::prelude::*;
+    if args.first().is_some_and(|a| a == "token") {
+        return parse(args);
+    }
+    let mut parser = lexopt::Parser::from_args(args);
+    let (mut url, mut token, mut ca) = (None, None, None);
+    let (mut dry_run, mut csv, mut mobile) = (false, false, false);
+    let mut words: Vec<String> = Vec::new();
+    let usage = |e: lexopt::Error| UsageError(e.to_string());
+    let text = |v: OsString| v.into_string().map_err(|_| UsageError("an argument is not UTF-8".into()));
+    while let Some(arg) = parser.next().map_err(usage)? {
+        match arg {
+            Long("url") => url = Some(text(parser.value().map_err(usage)?)?),
+            Long("token") => token = Some(text(parser.value().map_err(usage)?)?),
+            Long("ca") => ca = Some(PathBuf::from(parser.value().map_err(usage)?)),
+            Long("dry-run") => dry_run = true,
+            Long("csv") => csv = true,
+            Long("mobile") => mobile = true,
+            Long("help") | Short('h') => return Ok(Command::Help),
+            Value(v) => words.push(text(v)?),
+            other => return Err(usage(other.unexpected())),
+        }
+    }
+    let need = |n: usize, what: &str| match words.len() == n {
+        true => Ok(()),
+        false => Err(UsageError(format!("provision {what}"))),
+    };
+    let verb = match words.first().map(String::as_str) {
+        Some("get") => need(2, "get takes a PATH").map(|()| Verb::Get(words[1].clone()))?,
+        Some("list") => match words.get(1).map(String::as_str) {
+            Some(what @ ("extensions" | "departments" | "tokens")) => {
+                if let Some(bad) = words[2..].iter().find(|w| !w.contains('=') || w.contains(['&', '#', ' ']))
+                {
+                    return Err(UsageError(format!("provision list: {bad:?} is not a filter KEY=VALUE")));
+                }
+                Verb::List { what: what.to_owned(), filters: words[2..].to_vec() }
+            }
+            _ => return Err(UsageError("provision list takes extensions, departments or tokens".into())),
+        },
+        Some("apply") => {
+            need(2, "apply takes a FILE").map(|()| Verb::Apply { file: words[1].clone().into(), dry_run })?
+        }
+        Some("import") => need(2, "import takes a FILE")
+            .map(|()| Verb::Import { file: words[1].clone().into(), dry_run })?,
+        Some("export") => need(1, "export takes no argument").map(|()| Verb::Export { csv })?,
+        Some("call") => need(3, "call takes EXT and NUMBER").map(|()| Verb::Call {
+            extension: words[1].clone(),
+            number: words[2].clone(),
+            mobile,
+        })?,
+        _ => {
+            return Err(UsageError("provision takes get, list, apply, export, import, call or token".into()))
+        }
+    };
+    Ok(Command::Provision(Request { url, token, ca, verb }))
+}
+
 /// Runs the command line; what the binary's `main` calls.
 pub fn main(args: Vec<OsString>) -> ExitCode {
     let command = match parse(args) {
@@ -191,6 +272,10 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Serve { board } => serve(board),
+        Command::Provision(request) => match crate::provision::run(&request, &mut std::io::stdout().lock()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(e),
+        },
         Command::Sim { listen, traffic, faults } => run_sim(listen, traffic, faults),
         Command::TokenCreate { ref board, .. }
         | Command::TokenList { ref board }
@@ -445,5 +530,52 @@ mod tests {
         assert!(parse(args("token revoke")).is_err());
         assert!(parse(args("token")).is_err());
         assert!(parse(args("token burn")).is_err());
+    }
+
+    #[test]
+    fn provision_command_lines() {
+        use crate::provision::{Request, Verb};
+        let request = |verb| Ok(Command::Provision(Request { url: None, token: None, ca: None, verb }));
+        assert_eq!(
+            parse(args("provision apply x.toml --dry-run")),
+            request(Verb::Apply { file: "x.toml".into(), dry_run: true })
+        );
+        assert_eq!(parse(args("provision get extensions/100")), request(Verb::Get("extensions/100".into())));
+        assert_eq!(
+            parse(args("provision list extensions department=2 q=an")),
+            request(Verb::List {
+                what: "extensions".into(),
+                filters: vec!["department=2".into(), "q=an".into()]
+            })
+        );
+        assert_eq!(parse(args("provision export --csv")), request(Verb::Export { csv: true }));
+        assert_eq!(
+            parse(args("provision call 100 0221234567 --mobile")),
+            request(Verb::Call { extension: "100".into(), number: "0221234567".into(), mobile: true })
+        );
+        assert_eq!(
+            parse(args("provision --url https://pbx:8443 --token t --ca c.crt import f.csv")),
+            Ok(Command::Provision(Request {
+                url: Some("https://pbx:8443".into()),
+                token: Some("t".into()),
+                ca: Some("c.crt".into()),
+                verb: Verb::Import { file: "f.csv".into(), dry_run: false },
+            }))
+        );
+        assert_eq!(parse(args("provision token revoke 3")), Ok(Command::TokenRevoke { board: None, id: 3 }));
+        for bad in [
+            "provision",
+            "provision get",
+            "provision list phones",
+            "provision list extensions department",
+            "provision list extensions a=1&b=2",
+            "provision apply",
+            "provision export extra",
+            "provision call 100",
+            "provision frobnicate",
+            "provision get x --board b",
+        ] {
+            assert!(parse(args(bad)).is_err(), "{bad}");
+        }
     }
 }

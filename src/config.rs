@@ -507,7 +507,10 @@ mod tests {
         check(&good.replace("https_port = 8443", "htps_port = 8443"), "htps_port");
         check(&good.replace("hostname = \"webcti-sim\"", "hostname = \"bad host\""), "board.hostname");
         check(&good.replace("link = \"sim\"", "link = \"tcp:1\""), "core.link");
-        check(&good.replace("Europe/Warsaw", "Europe/Atlantis"), "\"Europe/Atlantis\" is not in the board's time zone database");
+        check(
+            &good.replace("Europe/Warsaw", "Europe/Atlantis"),
+            "\"Europe/Atlantis\" is not in the board's time zone database",
+        );
         check(&good.replace("Europe/Warsaw", "America/Argentina/Buenos_Aires"), "ok");
         check(
             &good.replace("https_port = 8443\nhttp_port = 8080", "https_port = 8443\nhttp_port = 8443"),

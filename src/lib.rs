@@ -18,6 +18,7 @@ pub mod hal;
 pub mod http;
 pub mod i18n;
 pub mod phonebook;
+pub mod provision;
 pub mod services;
 pub mod shutdown;
 pub mod sim;

@@ -649,6 +649,12 @@ fn a_bulk_file_goes_in_whole_or_not_at_all_and_twice_changes_nothing() {
         "{again}"
     );
     assert_eq!(support::portal::settings_snapshot(&data), after, "the second time writes nothing");
+
+    // "" is the pool, as an empty CSV cell is: the way TOML (which has no null) says it.
+    let pool = r#"{"version": 1, "extensions": [{"number": "101", "department": ""}]}"#;
+    let moved = body(&bulk(&api, &t, "", "application/json", pool));
+    assert_eq!(moved["changed"].as_u64(), Some(1), "{moved}");
+    assert_eq!(body(&api.get(&t, "/api/v1/extensions/101"))["department"], Value::Null);
 }
 
 #[test]

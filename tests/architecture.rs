@@ -33,6 +33,11 @@ const RULES: &[(&str, &[&str], &str)] = &[
         "services never reach the simulator; time comes from the clock",
     ),
     (
+        "provision",
+        &["crate::store", "crate::hal", "crate::sim", "crate::services", "crate::http"],
+        "the API's command-line client speaks HTTPS to the API, like any script",
+    ),
+    (
         "store",
         &["crate::http", "crate::services", "crate::hal", "crate::sim"],
         "the store knows nothing above it",

@@ -73,7 +73,7 @@ pub struct BulkExtension {
     pub comment: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
-    /// The department's name; null for the pool.
+    /// The department's name; null (or "") for the pool.
     #[serde(default, deserialize_with = "given", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub department: Option<Option<String>>,
@@ -147,7 +147,8 @@ fn row_of(e: BulkExtension, row: usize) -> ExtensionRow {
         name: e.name,
         comment: e.comment,
         email: e.email,
-        department: e.department,
+        // "" is the pool, as an empty CSV cell is (TOML has no null).
+        department: e.department.map(|d| d.filter(|n| !n.trim().is_empty())),
         is_admin: e.is_admin,
         public_book: e.public_book,
         mobile: e.mobile,

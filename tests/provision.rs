@@ -1,0 +1,285 @@
+//! `webcti provision` against the real service and the simulated exchange: an
+//! installer's document of 200 extensions in 5 departments applied, applied
+//! again (nothing changes), then changed (only the difference is written, and
+//! the journal says it came through the provisioning API); a document with one
+//! bad row changes nothing; the other verbs over the same wire.
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::Output;
+
+use serde_json::Value;
+use support::{command, make_token, Service};
+use webcti::domain::program::Restriction;
+use webcti::sim::{demo, Clock, Sim, SimExtension};
+
+const T0: i64 = 1_790_000_000;
+const DEPARTMENTS: [&str; 5] = ["Sales", "Support", "Warehouse", "Accounts", "Board"];
+
+fn number(i: usize) -> String {
+    format!("{}", 2000 + i)
+}
+
+struct World {
+    dir: tempfile::TempDir,
+    sim: Sim,
+    svc: Service,
+    token: String,
+    _stop: webcti::shutdown::Trigger,
+}
+
+/// An exchange with the demo's extensions and 200 more (2000-2199), which the
+/// store knows too, as it would after the core's first report.
+fn world() -> World {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("data dir");
+    let db = data.join("webcti.db");
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        rt.block_on(async {
+            let store = webcti::store::Store::open(&db).await.expect("store");
+            for i in 0..200 {
+                store.upsert_extension(&number(i), &format!("Desk {i}"), T0).await.expect("extension");
+            }
+            store.close().await.expect("close");
+        })
+    })
+    .join()
+    .expect("seeding");
+    let mut plan = demo::plan();
+    plan.extensions.extend((0..200).map(|i| SimExtension { number: number(i), name: format!("Desk {i}") }));
+    let sim = Sim::new(plan, Clock::Manual, T0);
+    let sock = dir.path().join("core.sock");
+    let stop = support::simulator(&sim, &sock);
+    let svc = Service::start(dir.path(), &format!("link=unix:{}", sock.display()));
+    svc.wait_log("core link up", 1);
+    let token = make_token(dir.path(), "installer", &["write", "calls:write"]);
+    World { dir, sim, svc, token, _stop: stop }
+}
+
+impl World {
+    fn provision(&self, args: &[&str]) -> Output {
+        command()
+            .arg("provision")
+            .args(args)
+            .env("WEBCTI_URL", format!("https://{}", self.svc.lan_https))
+            .env("WEBCTI_TOKEN", &self.token)
+            .env("WEBCTI_CA", self.svc.dir.join("tls/device.crt"))
+            .env("LANG", "en_GB.UTF-8")
+            .output()
+            .expect("run webcti provision")
+    }
+
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, text).expect("write document");
+        path
+    }
+
+    fn db(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.svc.dir.join("webcti.db")).expect("db")
+    }
+
+    fn count(&self, sql: &str) -> i64 {
+        self.db().query_row(sql, [], |r| r.get(0)).expect("count")
+    }
+
+    fn journal(&self) -> Vec<(String, String, String, String)> {
+        let db = self.db();
+        let mut q =
+            db.prepare("SELECT extension, via, field, new FROM journal ORDER BY id").expect("journal");
+        let rows = q.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).expect("rows");
+        rows.map(|r| r.expect("row")).collect()
+    }
+}
+
+fn text(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn succeeded(o: &Output) -> String {
+    assert!(o.status.success(), "failed: {}\n{}", String::from_utf8_lossy(&o.stderr), text(o));
+    text(o)
+}
+
+/// The installer's document: extension i in department i mod 5, internal
+/// calls only for every tenth.
+fn document(email_of: impl Fn(usize) -> String, department_of: impl Fn(usize) -> usize) -> String {
+    let mut doc = String::from("version = 1\n");
+    for d in DEPARTMENTS {
+        doc.push_str(&format!("\n[[departments]]\nname = \"{d}\"\n"));
+    }
+    for i in 0..200 {
+        let restriction = if i % 10 == 0 { "internal" } else { "none" };
+        doc.push_str(&format!(
+            "\n[[extensions]]\nnumber = \"{}\"\nname = \"Employee {i}\"\nemail = \"{}\"\ndepartment = \"{}\"\nrestriction = \"{restriction}\"\n",
+            number(i),
+            email_of(i),
+            DEPARTMENTS[department_of(i)],
+        ));
+    }
+    doc
+}
+
+fn email(i: usize) -> String {
+    format!("employee{i}@example.com")
+}
+
+#[test]
+fn an_installers_document_applied_twice_then_changed_writes_only_the_difference() {
+    let w = world();
+    let first = w.write("exchange.toml", &document(email, |i| i % 5));
+
+    // The dry run shows the difference and writes nothing.
+    let planned = succeeded(&w.provision(&["apply", "--dry-run", first.to_str().expect("path")]));
+    for d in DEPARTMENTS {
+        assert!(planned.contains(&format!("+ department {d}\n")), "{planned}");
+    }
+    assert!(planned.contains("~ extension 2007: name, email, department\n"), "{planned}");
+    assert!(planned.contains("~ extension 2010: name, email, department, restriction\n"), "{planned}");
+    assert_eq!(planned.matches("~ extension ").count(), 200);
+    assert!(planned.ends_with("dry run, nothing written: 5 created, 200 changed, 0 unchanged, 0 refused\n"));
+    assert_eq!(w.count("SELECT count(*) FROM department"), 0, "a dry run makes no department");
+    assert!(w.journal().is_empty(), "nor any change");
+
+    // Applied: the exchange is as the document says, the core included.
+    let applied = succeeded(&w.provision(&["apply", first.to_str().expect("path")]));
+    assert!(applied.ends_with("applied: 5 created, 200 changed, 0 unchanged, 0 refused\n"), "{applied}");
+    assert_eq!(w.count("SELECT count(*) FROM department"), 5);
+    for d in DEPARTMENTS {
+        let members = w.count(&format!(
+            "SELECT count(*) FROM extension e JOIN department d ON d.id = e.department_id WHERE d.name = '{d}'"
+        ));
+        assert_eq!(members, 40, "{d}");
+    }
+    let program = |ext: &str| w.sim.with(|ex| ex.program(ext).cloned()).expect("programmed");
+    assert_eq!(
+        program("2010").restriction,
+        Restriction::InternalOnly,
+        "the core has it when the call returns"
+    );
+    assert_eq!(program("2011").restriction, Restriction::None);
+    let written = w.journal();
+    assert!(
+        written.iter().all(|(_, via, ..)| via == "api"),
+        "the journal says: through the provisioning API"
+    );
+    assert_eq!(
+        written.iter().filter(|(ext, _, field, _)| ext == "2010" && field == "restriction").count(),
+        1
+    );
+
+    // The same document again: nothing to change, nothing written.
+    let again = succeeded(&w.provision(&["apply", first.to_str().expect("path")]));
+    assert_eq!(again, "nothing to change: the exchange is as the document says\n");
+    assert_eq!(w.journal().len(), written.len());
+
+    // A changed document: two extensions differ, and only they are written.
+    let changed = w.write(
+        "exchange-2.json",
+        &toml_to_json(&document(
+            |i| if i == 5 { "desk5@example.com".into() } else { email(i) },
+            |i| if i == 12 { 0 } else { i % 5 },
+        )),
+    );
+    let diff = succeeded(&w.provision(&["apply", changed.to_str().expect("path")]));
+    assert_eq!(
+        diff,
+        "~ extension 2005: email\n~ extension 2012: department\napplied: 0 created, 2 changed, 203 unchanged, 0 refused\n"
+    );
+    let after = w.journal();
+    let new: Vec<_> = after[written.len()..]
+        .iter()
+        .map(|(e, via, f, v)| (e.as_str(), via.as_str(), f.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(new.len(), 2, "{new:?}");
+    assert_eq!(new[0], ("2005", "api", "email", "desk5@example.com"));
+    assert_eq!((new[1].0, new[1].1, new[1].2), ("2012", "api", "department"));
+}
+
+#[test]
+fn a_document_with_one_bad_row_changes_nothing_and_says_which() {
+    let w = world();
+    let bad = w.write(
+        "bad.toml",
+        &document(|i| if i == 42 { "not an address".into() } else { email(i) }, |i| i % 5),
+    );
+    let out = w.provision(&["apply", bad.to_str().expect("path")]);
+    assert!(!out.status.success(), "refused");
+    let shown = text(&out);
+    assert!(shown.contains("! extension 2042 (row 43): "), "{shown}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 row(s) refused"), "{out:?}");
+    assert_eq!(w.count("SELECT count(*) FROM department"), 0);
+    assert!(w.journal().is_empty());
+    // Nor is a document the exchange cannot read.
+    let garbled = w.write(
+        "garbled.json",
+        "{\"version\": 1, \"extensions\": [{\"number\": \"2000\", \"colour\": \"red\"}]}",
+    );
+    let out = w.provision(&["apply", garbled.to_str().expect("path")]);
+    assert!(!out.status.success());
+    let why = String::from_utf8_lossy(&out.stderr);
+    assert!(why.contains("the exchange answered 422") && why.contains("/extensions/0"), "{why}");
+}
+
+#[test]
+fn the_other_verbs_speak_the_same_api() {
+    let w = world();
+    let ext: Value =
+        serde_json::from_str(&succeeded(&w.provision(&["get", "extensions/2003"]))).expect("json");
+    assert_eq!(ext["name"], "Desk 3");
+    let all: Value = serde_json::from_str(&succeeded(&w.provision(&["list", "extensions"]))).expect("json");
+    assert_eq!(all.as_array().map(Vec::len), Some(200), "every page, followed");
+    let export = succeeded(&w.provision(&["export", "--csv"]));
+    assert!(export.starts_with("number,name,") && export.contains("\n2199,Desk 199,"), "{export}");
+    // An export imported again changes nothing.
+    let file = w.write("export.json", &succeeded(&w.provision(&["export"])));
+    let again = succeeded(&w.provision(&["import", file.to_str().expect("path")]));
+    assert!(again.ends_with("applied: 0 created, 0 changed, 200 unchanged, 0 refused\n"), "{again}");
+    // Click-to-call: the exchange rings 2001, then dials 2002.
+    let placed = succeeded(&w.provision(&["call", "2001", "2002"]));
+    assert_eq!(placed, "2001 rings, then 2002 is dialled\n");
+    assert!(!w.sim.with(|ex| ex.calls_of("2001")).is_empty(), "the exchange placed it");
+    // Refusals: a read token cannot write; no token, or the wrong certificate, gets nowhere.
+    let read = make_token(w.dir.path(), "auditor", &["read"]);
+    let out = command()
+        .args(["provision", "import", file.to_str().expect("path"), "--token", &read, "--url"])
+        .arg(format!("https://{}", w.svc.lan_https))
+        .arg("--ca")
+        .arg(w.svc.dir.join("tls/device.crt"))
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the exchange answered 403"), "{out:?}");
+    let other_ca = w.write("other.crt", &stranger_certificate());
+    let out = command()
+        .args(["provision", "get", "extensions/2003", "--ca"])
+        .arg(&other_ca)
+        .env("WEBCTI_URL", format!("https://{}", w.svc.lan_https))
+        .env("WEBCTI_TOKEN", &w.token)
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot connect"), "{out:?}");
+    let out =
+        command().args(["provision", "get", "extensions"]).env_remove("WEBCTI_URL").output().expect("run");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs the exchange's address"), "{out:?}");
+    let out = command()
+        .args(["provision", "get", "extensions", "--url", "http://127.0.0.1:1"])
+        .env("WEBCTI_TOKEN", "x")
+        .output()
+        .expect("run");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("only served over https://"), "{out:?}");
+}
+
+fn toml_to_json(doc: &str) -> String {
+    let v: Value = toml::from_str(doc).expect("toml");
+    v.to_string()
+}
+
+/// A certificate of somebody else's for the same address, not the board's.
+fn stranger_certificate() -> String {
+    rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).expect("certificate").cert.pem()
+}
