@@ -257,6 +257,23 @@ fn a_patch_changes_only_what_it_names_and_a_stale_tag_changes_nothing() {
         "{journal:?}"
     );
 
+    // The API reads the same journal, newest first, by topic.
+    let read = api.get(&t, "/api/v1/extensions/100/journal");
+    assert_eq!(read.status, 200, "{}", read.body);
+    let newest = &body(&read)["items"][0];
+    assert_eq!(
+        (newest["field"].as_str(), newest["new"].as_str(), newest["via"].as_str()),
+        (Some("comment"), Some("desk 4"), Some("api"))
+    );
+    assert!(newest["actor"].as_str().is_some_and(|a| a.starts_with("token:")));
+    assert_eq!(
+        body(&api.get(&t, "/api/v1/extensions/100/journal?topic=profile"))["items"][0]["field"],
+        "comment"
+    );
+    assert!(!api.get(&t, "/api/v1/extensions/100/journal?topic=forwarding").body.contains("desk 4"));
+    problem(&api.get(&t, "/api/v1/extensions/100/journal?topic=colour"), 422);
+    problem(&api.get(&t, "/api/v1/extensions/999/journal"), 404);
+
     // Another change based on the first tag is refused, and changes nothing.
     let stale = api.call(
         &t,

@@ -113,6 +113,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/extensions/100", Access::Token("extensions:read")),
     ("PUT", "/api/v1/extensions/100", Access::Token("extensions:write")),
     ("PATCH", "/api/v1/extensions/100", Access::Token("extensions:write")),
+    ("GET", "/api/v1/extensions/100/journal", Access::Token("extensions:read")),
     ("GET", "/api/v1/departments", Access::Token("departments:read")),
     ("POST", "/api/v1/departments", Access::Token("departments:write")),
     ("GET", "/api/v1/departments/1", Access::Token("departments:read")),

@@ -9,11 +9,13 @@ use super::door::{check_if_match, etag_of, parse, patched, plain, tagged, ApiCal
 #[cfg(feature = "openapi")]
 use super::schema;
 use crate::domain::account::{check_employee, Employee};
+use crate::domain::journal::Topic;
 use crate::domain::licence::CtiFunction;
 use crate::domain::phonebook::PublicRight;
 use crate::domain::program::Restriction;
 use crate::http::HttpState;
 use crate::services::employees::EmployeeChange;
+use crate::services::journal::PAGE;
 use crate::services::ServiceError;
 
 /// Items on one page at most, and by default.
@@ -294,4 +296,92 @@ pub async fn patch(call: ApiCall) -> Response {
         Err(p) => return p.into_response(),
     };
     save(state, caller, headers, number, &old, new).await
+}
+
+/// One entry of an extension's change journal.
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct JournalEntry {
+    pub id: i64,
+    /// Unix seconds.
+    pub at: i64,
+    /// Who changed it: `ext:100`, `admin:120`, `token:3`, `system`.
+    pub actor: String,
+    /// Through which front end: `web`, `api`, `cti`, `phone`, `import`, `system`.
+    pub via: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = schema::topic))]
+    pub topic: String,
+    pub field: String,
+    /// Secrets are never shown: a password or PIN is "set".
+    pub old: String,
+    pub new: String,
+}
+
+/// A page of the journal, newest first.
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct JournalPage {
+    pub items: Vec<JournalEntry>,
+    /// Pass as `before` for the next (older) page; null on the last.
+    pub next: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[serde(deny_unknown_fields)]
+pub struct JournalQuery {
+    /// The page holds entries older than this one (the `next` of the page before).
+    pub before: Option<i64>,
+    /// Only this topic: forwarding, services, password, profile, phonebook, rights.
+    pub topic: Option<String>,
+}
+
+#[cfg_attr(feature = "openapi", utoipa::path(get, operation_id = "extensions_journal", path = "/api/v1/extensions/{number}/journal", tag = "extensions",
+    params(("number" = String, Path, description = "The extension's number"), JournalQuery),
+    responses((status = 200, body = JournalPage, description = "Who changed what of the extension's settings, when and from where, 50 entries a page"), (status = 403, body = schema::ProblemDoc), (status = 404, body = schema::ProblemDoc), (status = 422, body = schema::ProblemDoc)),
+    security(("bearer" = ["extensions:read"]))))]
+pub async fn journal(call: ApiCall) -> Response {
+    let (state, caller, ..) = call.parts();
+    let q: JournalQuery = match call.query() {
+        Ok(q) => q,
+        Err(p) => return p.into_response(),
+    };
+    let topic = match q.topic.as_deref().map(Topic::from_code) {
+        None => None,
+        Some(Some(t)) => Some(t),
+        Some(None) => {
+            let p = Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_query",
+                caller.tr.t("api.invalid_query"),
+            );
+            return p.at("/topic").into_response();
+        }
+    };
+    let number = call.param("number");
+    // The journal outlives an extension; the API answers for existing ones.
+    if let Err(p) = current(state, caller, number).await {
+        return p.into_response();
+    }
+    match state.services.journal.page(&caller.actor, number, q.before, topic).await {
+        Ok(entries) => {
+            let next = (entries.len() == PAGE).then(|| entries.last().map(|e| e.id)).flatten();
+            let items = entries
+                .into_iter()
+                .map(|e| JournalEntry {
+                    id: e.id,
+                    at: e.at,
+                    actor: e.actor,
+                    via: e.via,
+                    topic: e.topic.code().to_owned(),
+                    field: e.field,
+                    old: e.old,
+                    new: e.new,
+                })
+                .collect();
+            plain(&caller.tr, StatusCode::OK, &JournalPage { items, next })
+        }
+        Err(e) => Problem::from_service(&caller.tr, e).into_response(),
+    }
 }

@@ -46,6 +46,7 @@ pub fn router() -> Router<HttpState> {
         .route("/openapi.json", get(document))
         .route("/extensions", get(extensions::list))
         .route("/extensions/{number}", get(extensions::get).put(extensions::put).patch(extensions::patch))
+        .route("/extensions/{number}/journal", get(extensions::journal))
         .route("/departments", get(departments::list).post(departments::create))
         .route(
             "/departments/{id}",
@@ -96,7 +97,7 @@ pub mod openapi {
                 the language Accept-Language asks for (pl, en, de)."
         ),
         paths(
-            extensions::list, extensions::get, extensions::put, extensions::patch,
+            extensions::list, extensions::get, extensions::put, extensions::patch, extensions::journal,
             departments::list, departments::create, departments::get, departments::put, departments::patch,
             departments::delete,
             tokens::list, tokens::create, tokens::revoke,

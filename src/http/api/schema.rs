@@ -22,6 +22,10 @@ pub fn restriction() -> Object {
     words(Restriction::ALL.iter().map(|r| r.code())).build()
 }
 
+pub fn topic() -> Object {
+    words(crate::domain::journal::Topic::ALL.iter().map(|t| t.code())).build()
+}
+
 pub fn licences() -> utoipa::openapi::schema::Array {
     ArrayBuilder::new()
         .items(words(CtiFunction::ALL.iter().map(|f| f.code())).build())
