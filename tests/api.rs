@@ -744,3 +744,85 @@ fn a_csv_file_changes_the_columns_it_has_and_bad_files_say_where() {
         [(json!(1), json!("unchanged")), (json!(2), json!("refused")), (json!(3), json!("refused"))]
     );
 }
+
+#[test]
+fn forwarding_through_the_api_is_held_to_the_extensions_restriction() {
+    let api = Api::start("");
+    let t = api.token(&["extensions:write"]);
+    let first = api.get(&t, "/api/v1/extensions/100/forwarding");
+    assert_eq!(first.status, 200, "{}", first.body);
+    let tag = first.header("etag").expect("an ETag").to_owned();
+    let was = body(&first);
+
+    // One field and the rules: nothing else changes, and the journal says so.
+    let patch = r#"{"forward_busy": "104", "rules": [{"active": true, "when": "always", "calls": "external", "presentation": "withheld", "kind": "voicemail"}]}"#;
+    let r = api.call(
+        &t,
+        "PATCH",
+        "/api/v1/extensions/100/forwarding",
+        &[("Content-Type", "application/merge-patch+json"), ("If-Match", &tag)],
+        patch,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let now = body(&r);
+    assert_eq!(now["forward_busy"], "104");
+    assert_eq!(now["rules"][0]["kind"], "voicemail");
+    for field in ["forward_always", "forward_no_answer", "no_answer_secs", "voicemail", "follow_me", "dnd"] {
+        assert_eq!(now[field], was[field], "{field} is as it was");
+    }
+    assert_eq!(body(&api.get(&t, "/api/v1/extensions/100/forwarding")), now, "stored as answered");
+    let journal = api.journal_rows("100");
+    assert!(
+        journal.iter().any(|(_, via, f, new)| via == "api" && f == "forward_busy" && new == "104"),
+        "{journal:?}"
+    );
+
+    // The old tag is stale now.
+    let stale = api.call(
+        &t,
+        "PATCH",
+        "/api/v1/extensions/100/forwarding",
+        &[("Content-Type", "application/merge-patch+json"), ("If-Match", &tag)],
+        r#"{"forward_busy": "105"}"#,
+    );
+    problem(&stale, 412);
+
+    // An extension for internal calls only cannot forward outside, whoever asks.
+    let r = api.call(&t, "PATCH", "/api/v1/extensions/101", &[], r#"{"restriction": "internal"}"#);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let before = api.get(&t, "/api/v1/extensions/101/forwarding").body;
+    let r = api.call(
+        &t,
+        "PATCH",
+        "/api/v1/extensions/101/forwarding",
+        &[],
+        r#"{"forward_always": "0049301234567"}"#,
+    );
+    problem(&r, 422);
+    let r = api.call(
+        &t,
+        "PUT",
+        "/api/v1/extensions/101/forwarding",
+        &[],
+        r#"{"no_answer_secs": 20, "voicemail": false, "mobile_on_no_answer": false, "mobile_on_dnd": false,
+            "mobile_on_unreachable": false, "rules": [{"active": true, "when": "busy", "calls": "all",
+            "presentation": "any", "kind": "number", "number": "0049301234567"}]}"#,
+    );
+    let p = problem(&r, 422);
+    assert_ne!(p["title"], "invalid_body", "refused for the number, not the body: {p}");
+    for bad in [
+        r#"{"colour": "red"}"#,
+        r#"{"voicemail": null}"#,
+        r#"{"rules": [{"active": true, "when": "sometimes", "calls": "all", "presentation": "any", "kind": "voicemail"}]}"#,
+        r#"{"rules": [{"when": "sometimes"}]}"#,
+        r#"{"no_answer_secs": -1}"#,
+    ] {
+        problem(&api.call(&t, "PATCH", "/api/v1/extensions/101/forwarding", &[], bad), 422);
+    }
+    assert_eq!(
+        api.get(&t, "/api/v1/extensions/101/forwarding").body,
+        before,
+        "nothing of a refusal is written"
+    );
+    problem(&api.get(&t, "/api/v1/extensions/999/forwarding"), 404);
+}

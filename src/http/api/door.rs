@@ -300,7 +300,13 @@ impl axum::extract::FromRequest<HttpState> for ApiCall {
 /// types (`deny_unknown_fields`), never ignored.
 pub fn parse<T: DeserializeOwned>(tr: &Tr, headers: &HeaderMap, body: &Bytes) -> Result<T, Problem> {
     json_type(tr, headers, &["application/json"])?;
-    from_slice(tr, body)
+    let value: Value = from_slice(tr, body)?;
+    if !value.is_object() {
+        return Err(
+            Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", tr.t("api.body_object")).at("")
+        );
+    }
+    from_value(tr, value)
 }
 
 /// `T` from JSON bytes, or a problem naming where.

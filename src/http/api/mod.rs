@@ -14,6 +14,7 @@ mod calls;
 mod departments;
 pub mod door;
 mod extensions;
+mod forwarding;
 #[cfg(feature = "openapi")]
 mod schema;
 mod tokens;
@@ -47,6 +48,10 @@ pub fn router() -> Router<HttpState> {
         .route("/extensions", get(extensions::list))
         .route("/extensions/{number}", get(extensions::get).put(extensions::put).patch(extensions::patch))
         .route("/extensions/{number}/journal", get(extensions::journal))
+        .route(
+            "/extensions/{number}/forwarding",
+            get(forwarding::get).put(forwarding::put).patch(forwarding::patch),
+        )
         .route("/departments", get(departments::list).post(departments::create))
         .route(
             "/departments/{id}",
@@ -83,14 +88,14 @@ async fn document() -> Response {
 #[cfg(feature = "openapi")]
 pub mod openapi {
     use super::schema::Finish;
-    use super::{bulk, calls, departments, extensions, tokens};
+    use super::{bulk, calls, departments, extensions, forwarding, tokens};
     use utoipa::OpenApi;
 
     #[derive(OpenApi)]
     #[openapi(
         info(
             title = "WebCTI provisioning API",
-            description = "Configure the telephone exchange by script: extensions, departments, tokens, calls. \
+            description = "Configure the telephone exchange by script: extensions and their forwarding, departments, tokens, calls. \
                 Changes take effect when the call returns. PATCH takes a JSON Merge Patch (RFC 7396); \
                 every resource has an ETag, and If-Match makes a change conditional (412 when stale); \
                 POST honours an Idempotency-Key; refusals are application/problem+json (RFC 9457) in \
@@ -98,6 +103,7 @@ pub mod openapi {
         ),
         paths(
             extensions::list, extensions::get, extensions::put, extensions::patch, extensions::journal,
+            forwarding::get, forwarding::put, forwarding::patch,
             departments::list, departments::create, departments::get, departments::put, departments::patch,
             departments::delete,
             tokens::list, tokens::create, tokens::revoke,

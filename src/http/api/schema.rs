@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use crate::domain::licence::CtiFunction;
 use crate::domain::phonebook::PublicRight;
-use crate::domain::program::Restriction;
+use crate::domain::program::{Restriction, RuleCalls, RulePresentation, RuleTarget, RuleWhen};
 
 fn words<'a>(codes: impl IntoIterator<Item = &'a str>) -> ObjectBuilder {
     ObjectBuilder::new().schema_type(Type::String).enum_values(Some(codes.into_iter().collect::<Vec<_>>()))
@@ -20,6 +20,23 @@ pub fn public_right() -> Object {
 
 pub fn restriction() -> Object {
     words(Restriction::ALL.iter().map(|r| r.code())).build()
+}
+
+pub fn rule_when() -> Object {
+    words(RuleWhen::ALL.iter().map(|w| w.code())).build()
+}
+
+pub fn rule_calls() -> Object {
+    words(RuleCalls::ALL.iter().map(|c| c.code())).build()
+}
+
+pub fn rule_presentation() -> Object {
+    words(RulePresentation::ALL.iter().map(|p| p.code())).build()
+}
+
+pub fn rule_kind() -> Object {
+    let kinds = [RuleTarget::Number(String::new()), RuleTarget::Voicemail, RuleTarget::FaxToMail];
+    words(kinds.iter().map(|k| k.kind())).build()
 }
 
 pub fn topic() -> Object {
@@ -76,6 +93,27 @@ pub struct ExtensionPatch {
     pub recordings: Option<bool>,
     #[schema(schema_with = licences)]
     pub licences: Option<Vec<String>>,
+}
+
+/// The forwarding as a merge patch names it: every field optional; null
+/// turns a number or the announcement off.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct ForwardingPatch {
+    pub forward_always: Option<String>,
+    pub forward_busy: Option<String>,
+    pub forward_no_answer: Option<String>,
+    pub forward_unreachable: Option<String>,
+    #[schema(minimum = 5, maximum = 120)]
+    pub no_answer_secs: Option<u16>,
+    pub voicemail: Option<bool>,
+    pub follow_me: Option<String>,
+    pub dnd: Option<u16>,
+    pub mobile_on_no_answer: Option<bool>,
+    pub mobile_on_dnd: Option<bool>,
+    pub mobile_on_unreachable: Option<bool>,
+    /// Given, it replaces the list.
+    pub rules: Option<Vec<super::forwarding::Rule>>,
 }
 
 /// What every operation has that its annotation need not repeat: the bearer
