@@ -50,3 +50,59 @@ fn health_follows_the_core_link() {
     let _ = sim.kill();
     let _ = sim.wait();
 }
+
+/// A board with nothing in its store: the extensions are the core's lines, learnt
+/// when the link comes up, so the first administrator can be named at once.
+#[test]
+fn a_new_board_learns_its_extensions_from_the_core() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sock = dir.path().join("core.sock");
+    let mut sim = start_sim(&sock);
+    let svc = Service::start(dir.path(), &format!("link=unix:{}", sock.display()));
+    svc.wait_log("extensions learnt from the core's lines", 1);
+    let db = rusqlite::Connection::open(dir.path().join("data/webcti.db")).expect("db");
+    let numbers: Vec<String> = db
+        .prepare("SELECT number FROM extension ORDER BY number")
+        .expect("query")
+        .query_map([], |r| r.get(0))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("numbers");
+    let plan: Vec<String> = webcti::sim::demo::plan().extensions.into_iter().map(|e| e.number).collect();
+    let mut expected = plan.clone();
+    expected.sort();
+    assert_eq!(numbers, expected);
+
+    let secret = svc.setup_secret();
+    let mut installer = support::portal::Browser::new(svc.client(), svc.lan_https);
+    installer.get("/setup");
+    let first = &plan[0];
+    let done = installer.post(
+        "/setup",
+        &[
+            ("secret", &secret),
+            ("extension", first),
+            ("new", "admin-password-1"),
+            ("repeat", "admin-password-1"),
+        ],
+    );
+    assert_eq!(done.status, 303, "{}", done.body);
+    let mut admin = support::portal::Browser::new(svc.client(), svc.lan_https);
+    assert_eq!(admin.login(first, "admin-password-1").status, 303);
+
+    // Learnt once: a restart with the link up again adds nothing and keeps the name.
+    db.execute("UPDATE extension SET name = 'Reception' WHERE number = ?1", [first]).expect("name");
+    let (status, log) = svc.stop();
+    assert!(status.success(), "{log}");
+    let svc = Service::start(dir.path(), &format!("link=unix:{}", sock.display()));
+    svc.wait_log("core link up", 1);
+    let count: i64 = db.query_row("SELECT count(*) FROM extension", [], |r| r.get(0)).expect("count");
+    assert_eq!(count as usize, plan.len());
+    let name: String =
+        db.query_row("SELECT name FROM extension WHERE number = ?1", [first], |r| r.get(0)).expect("name");
+    assert_eq!(name, "Reception");
+    let (status, log) = svc.stop();
+    assert!(status.success(), "{log}");
+    let _ = sim.kill();
+    let _ = sim.wait();
+}

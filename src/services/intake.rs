@@ -8,6 +8,7 @@
 //! the flash. A record the core sends twice is recognised by its id and
 //! acknowledged again, never stored twice.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,6 +16,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::bus::{Bus, Live};
+use crate::domain::account::is_extension;
 use crate::domain::cdr::Cdr;
 use crate::domain::program::PhoneChange;
 use crate::hal::proto::Event;
@@ -34,6 +36,12 @@ pub type PhoneChanges = mpsc::Sender<(String, PhoneChange)>;
 /// Phone changes waiting at most; beyond, they are dropped with an error logged
 /// (the next resync then programs the core back from the store).
 pub const PHONE_QUEUE: usize = 256;
+/// Lines the core reports that the store has no extension for are made
+/// extensions together, this long after the first of them (a snapshot at link-up
+/// reports every line at once: one commit for them all).
+pub const LEARN_AFTER: Duration = Duration::from_millis(200);
+/// The most lines one exchange is taken to have: numbers beyond are not learnt.
+pub const MAX_LINES: usize = 10_000;
 
 /// Runs until the core's event stream ends or the stop comes; what is pending is
 /// committed before it returns. Changes keyed in at phones are dropped.
@@ -58,8 +66,13 @@ pub async fn run_with(
     let mut batch: Vec<Cdr> = Vec::new();
     let mut deadline: Option<Instant> = None;
     let mut was_up = health.is_up();
+    // The exchange's numbering is the core's: a line it reports is an extension.
+    let mut known: HashSet<String> = HashSet::new();
+    let mut unknown: Vec<String> = Vec::new();
+    let mut learn_at: Option<Instant> = None;
     loop {
         let flush_at = deadline.unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+        let learn = learn_at.unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
         tokio::select! {
             ev = events.recv() => match ev {
                 None => break,
@@ -84,7 +97,14 @@ pub async fn run_with(
                             tracing::error!(error = %e, "voicemail not marked heard");
                         }
                     }
-                    Event::Line { ext, state } => { bus.publish(Live::Line { ext, state: state.into() }); }
+                    Event::Line { ext, state } => {
+                        if !known.contains(&ext) && known.len() + unknown.len() < MAX_LINES && is_extension(&ext) {
+                            known.insert(ext.clone());
+                            unknown.push(ext.clone());
+                            learn_at.get_or_insert_with(|| Instant::now() + LEARN_AFTER);
+                        }
+                        bus.publish(Live::Line { ext, state: state.into() });
+                    }
                     Event::Call { call, progress, from, to, at } => { bus.publish(Live::Call { call, progress: progress.into(), from, to, at }); }
                     Event::PhoneChanged { ext, change } => {
                         let taken = phone.as_ref().map(|p| p.try_send((ext.clone(), change.into())));
@@ -94,6 +114,23 @@ pub async fn run_with(
                     }
                 }
             },
+            _ = tokio::time::sleep_until(learn), if learn_at.is_some() => {
+                learn_at = None;
+                let numbers = std::mem::take(&mut unknown);
+                match store.learn_extensions(numbers.clone(), clock.now()).await {
+                    Ok(learnt) if !learnt.is_empty() => {
+                        tracing::info!(count = learnt.len(), first = %learnt[0], "extensions learnt from the core's lines");
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        // Asked again when the lines are next reported.
+                        tracing::error!(error = %e, "extensions not learnt from the core's lines");
+                        for n in &numbers {
+                            known.remove(n);
+                        }
+                    }
+                }
+            }
             _ = tokio::time::sleep_until(flush_at), if deadline.is_some() => {
                 deadline = flush(&*core, &store, &bus, &mut batch).await;
             }

@@ -182,6 +182,31 @@ impl Store {
         })
         .await
     }
+
+    /// Makes an extension of each number the core has a line for and the store
+    /// does not know yet (no name: an administrator gives it one); names and
+    /// settings of known extensions are left as they are. The new numbers.
+    pub async fn learn_extensions(&self, numbers: Vec<String>, now: i64) -> Result<Vec<String>, StoreError> {
+        self.write(move |c| {
+            let mut learnt = Vec::new();
+            for number in numbers {
+                let added = c.execute(
+                    "INSERT INTO extension (number, name, created_at, updated_at) VALUES (?1, '', ?2, ?2)
+                     ON CONFLICT (number) DO NOTHING",
+                    rusqlite::params![number, now],
+                )?;
+                if added > 0 {
+                    c.execute(
+                        "INSERT INTO extension_services (extension, updated_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                        rusqlite::params![number, now],
+                    )?;
+                    learnt.push(number);
+                }
+            }
+            Ok(learnt)
+        })
+        .await
+    }
 }
 
 fn opt(s: String) -> Option<String> {
