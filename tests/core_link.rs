@@ -403,3 +403,65 @@ async fn the_newest_core_gets_the_newer_commands() {
     let monitor = list.iter().find(|l| l.function == webcti::hal::proto::CtiFunction::Monitor);
     assert_eq!(monitor.map(|l| l.count), Some(16), "the simulator's licence file: {list:?}");
 }
+
+/// On a line that never goes away (a serial port, the emulated board's virtio
+/// port), a reset board's service says hello again: the core starts a new session
+/// and sends again what was not acknowledged, as it does on a new connection.
+#[tokio::test]
+async fn a_hello_on_the_same_line_starts_a_new_session() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sock = dir.path().join("core.sock");
+    let plan = demo::plan();
+    let exts: Vec<String> = plan.extensions.iter().map(|e| e.number.clone()).collect();
+    let sim = Sim::new(plan, Clock::Manual, 1_800_000_000);
+    let (_trigger, shutdown) = webcti::shutdown::channel();
+    let (s2, p) = (sim.clone(), sock.clone());
+    tokio::spawn(async move { server::listen_unix(s2, &p, Arc::new(Faults::default()), shutdown).await });
+    while !sock.exists() {
+        tokio::task::yield_now().await;
+    }
+    let mut line = tokio::net::UnixStream::connect(&sock).await.expect("connect");
+    let hello = encode(&ToCore::Hello { version: NEWEST_VERSION, client: "board".into() }).expect("encode");
+    let mut decoder = Decoder::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    // Reads frames until `want` says the last one is what it waits for.
+    async fn until(
+        line: &mut tokio::net::UnixStream,
+        decoder: &mut Decoder,
+        buf: &mut [u8],
+        want: impl Fn(&FromCore) -> bool,
+    ) -> Vec<FromCore> {
+        let mut got = Vec::new();
+        loop {
+            let n = tokio::time::timeout(LIMIT, line.read(buf)).await.expect("in time").expect("read");
+            assert!(n > 0, "the core hung up: {got:?}");
+            for f in decoder.push::<FromCore>(&buf[..n]) {
+                let f = f.expect("frame");
+                let done = want(&f);
+                got.push(f);
+                if done {
+                    return got;
+                }
+            }
+        }
+    }
+    line.write_all(&hello).await.expect("hello");
+    until(&mut line, &mut decoder, &mut buf, |f| matches!(f, FromCore::Hello { .. })).await;
+    traffic().complete_call(&sim, &exts);
+    let first = until(&mut line, &mut decoder, &mut buf, |f| {
+        matches!(f, FromCore::Event { event: webcti::hal::Event::Cdr(_), .. })
+    })
+    .await;
+    let Some(FromCore::Event { event: webcti::hal::Event::Cdr(cdr), .. }) = first.last() else { unreachable!() };
+    // Half a frame, as a service killed mid-write leaves on the line, then a new hello.
+    line.write_all(&hello[..hello.len() / 2]).await.expect("half");
+    line.write_all(&[0]).await.expect("end of the broken frame");
+    line.write_all(&hello).await.expect("hello again");
+    let again = until(&mut line, &mut decoder, &mut buf, |f| {
+        matches!(f, FromCore::Event { event: webcti::hal::Event::Cdr(c), .. } if c.core_id == cdr.core_id)
+    })
+    .await;
+    let hellos = again.iter().position(|f| matches!(f, FromCore::Hello { .. }));
+    assert!(hellos.is_some(), "a new session's hello comes first: {again:?}");
+}

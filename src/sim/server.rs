@@ -150,6 +150,7 @@ pub async fn serve(sim: Sim, mut stream: Box<dyn Stream>, faults: Arc<Faults>, m
             return;
         }
     }
+    let mut version = version;
     let mut beat = tokio::time::interval(Duration::from_millis(HEARTBEAT_MS));
     let mut beat_seq = 0u32;
     loop {
@@ -180,7 +181,24 @@ pub async fn serve(sim: Sim, mut stream: Box<dyn Stream>, faults: Arc<Faults>, m
                                 replies.push(FromCore::Reply { id, result });
                             }
                             Ok(ToCore::AckCdrs { record_ids }) => sim.with(|ex| ex.ack(&record_ids)),
-                            Ok(ToCore::Heartbeat { .. }) | Ok(ToCore::Hello { .. }) => {}
+                            // A hello on a line that never went away (a serial line or a
+                            // device: the board was reset, or its service restarted): a
+                            // new session, as a real core would start one.
+                            Ok(ToCore::Hello { version: offered, .. }) => match negotiate(NEWEST_VERSION, offered) {
+                                Some(v) => {
+                                    version = v;
+                                    replies.clear();
+                                    replies.push(FromCore::Hello { version, board: identity() });
+                                    let backlog = sim.with(|ex| ex.unacked_cdrs());
+                                    replies.extend(backlog.into_iter().map(|cdr| FromCore::Event { seq: 0, event: Event::Cdr(cdr.into()) }));
+                                }
+                                None => {
+                                    let reason = format!("this core speaks protocol version 1 through {NEWEST_VERSION}, not {offered}");
+                                    let _ = send(&mut stream, &FromCore::Refused { reason }, &faults).await;
+                                    return;
+                                }
+                            },
+                            Ok(ToCore::Heartbeat { .. }) => {}
                             Err(_) => {
                                 faults.malformed_received.fetch_add(1, Ordering::SeqCst);
                             }
