@@ -11,7 +11,8 @@ NIGHTLY := $(shell sed -n 's/^nightly *= *"\(.*\)"/\1/p' cross/nightly.toml)
 ARMV7_RUSTFLAGS := -C target-feature=+crt-static -C link-self-contained=no -L $(CURDIR)/target/armv7-unwind
 
 
-.PHONY: run test test-setup lint test-native cross cross-setup cross-test bench bench-memory-a64 soak fuzz clean
+.PHONY: run test test-setup lint test-native cross cross-setup cross-test image boot-test bench bench-memory-a64 soak fuzz clean
+BOARD ?= arm64-ref
 FUZZ_SECS ?= 60
 
 ## run: the service on the simulated board (board/sim), data in ./var
@@ -19,8 +20,9 @@ run:
 	./board/setup.sh
 	$(CARGO) run --release -- serve --board board/sim/board.toml
 
-## test: everything CI runs: lints, the native suite, the aarch64 suite under qemu
-test: lint test-setup test-native cross-test
+## test: everything CI runs: lints, the native suite, the aarch64 suite under qemu, and
+## the board's image booted under full-system emulation
+test: lint test-setup test-native cross-test boot-test
 
 test-setup:
 	./board/setup.sh
@@ -28,7 +30,7 @@ test-setup:
 
 lint:
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --all-targets --features boot-test -- -D warnings
 
 test-native:
 	$(CARGO) test
@@ -54,6 +56,25 @@ cross:
 
 clean:
 	$(CARGO) clean
+
+## image: the flashable image of BOARD (default arm64-ref) in target/images/BOARD, with
+## its size and SHA-256 (board/image.sh)
+image: cross-setup
+	$(CARGO) build --release --target $(A64)
+	./board/image.sh $(BOARD)
+
+## boot-test: the arm64-ref image under qemu-system-aarch64 (tests/boot.rs): first boot,
+## power-off and boot again, a watchdog reset, an upgrade to a second image's release;
+## and the image made again from the same inputs is the same bytes
+IMAGES := $(CURDIR)/target/images
+boot-test: test-setup
+	$(MAKE) image BOARD=arm64-ref
+	IMAGE_RELEASE="$$(git describe --always --tags)-next" ./board/image.sh arm64-ref $(IMAGES)/arm64-ref-next
+	./board/image.sh arm64-ref $(IMAGES)/arm64-ref-again >/dev/null
+	cmp $(IMAGES)/arm64-ref/SHA256SUMS $(IMAGES)/arm64-ref-again/SHA256SUMS \
+	  || { echo "the image is not reproducible: the same inputs gave other bytes"; exit 1; }
+	WEBCTI_IMAGE=$(IMAGES)/arm64-ref WEBCTI_UPGRADE=$(IMAGES)/arm64-ref-next/webcti-arm64-ref.upgrade \
+	  $(CARGO) test --features boot-test --test boot -- --nocapture
 
 ## bench: figures for the store, the core link, the portal, memory and the pages beside
 ## nginx, then one table of every figure with its target (benches/common/report.rs)

@@ -1,6 +1,7 @@
 //! The command line: `webcti [serve]`, and the tools beside it.
 //!
-//! Every subcommand takes `--board PATH`; without it the embedded simulated board
+//! Every subcommand takes `--board PATH`; without it `$WEBCTI_BOARD` (a board image sets
+//! it), else the embedded simulated board
 //! (`board/sim/board.toml`) is used, so `webcti` runs on a developer's PC as is.
 
 use std::ffi::OsString;
@@ -20,6 +21,13 @@ commands:
   restore FILE   replace the database with a backup (stop the service first; the
                  previous database is kept beside it)
   check          check the database's integrity and report its sizes
+  health         ask the running service over HTTPS whether it is healthy (store and
+                 core link): exit 0 when it is, 1 when not
+  upgrade FILE   write new firmware (an upgrade file made by `make image`) into the root
+                 slot that is not running and start it once at the next boot; the data
+                 partition is kept. Boards with an image only:
+                   --downgrade          also when its firmware cannot read this data
+                                        (then restore a backup made on that version)
   token create   make a token of the provisioning API and print its secret (once):
                    --name NAME          what the token is for (required)
                    --scope SCOPE        read, write, or AREA:read / AREA:write, where AREA
@@ -56,7 +64,8 @@ commands:
   version        show the version
 
 options:
-  --board PATH   the board file (default: the embedded simulated board)
+  --board PATH   the board file (default: $WEBCTI_BOARD, which a board's image sets, else
+                 the embedded simulated board)
 ";
 
 /// What the command line asks for.
@@ -66,6 +75,8 @@ pub enum Command {
     Backup { board: Option<PathBuf>, file: PathBuf },
     Restore { board: Option<PathBuf>, file: PathBuf },
     Check { board: Option<PathBuf> },
+    Health { board: Option<PathBuf> },
+    Upgrade { board: Option<PathBuf>, file: PathBuf, downgrade: bool },
     TokenCreate { board: Option<PathBuf>, name: String, scopes: Vec<String>, days: Option<i64> },
     TokenList { board: Option<PathBuf> },
     TokenRevoke { board: Option<PathBuf>, id: i64 },
@@ -97,6 +108,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Command, UsageError> {
     let mut name: Option<String> = None;
     let mut scopes: Vec<String> = Vec::new();
     let mut days: Option<i64> = None;
+    let mut downgrade = false;
     let text =
         |v: OsString, what: &str| v.into_string().map_err(|_| UsageError(format!("{what} is not UTF-8")));
     let usage = |e: lexopt::Error| UsageError(e.to_string());
@@ -141,12 +153,15 @@ pub fn parse(args: Vec<OsString>) -> Result<Command, UsageError> {
                         .ok_or_else(|| UsageError("--days takes a number of days, 1 to 3660".into()))?,
                 );
             }
+            Long("downgrade") if command.as_deref() == Some("upgrade") => downgrade = true,
             Long("help") | Short('h') => return Ok(Command::Help),
             Long("version") | Short('V') => return Ok(Command::Version),
             Value(v) if command.is_none() => {
                 command = Some(v.into_string().map_err(|_| UsageError("the command is not UTF-8".into()))?)
             }
-            Value(v) if file.is_none() && matches!(command.as_deref(), Some("backup" | "restore")) => {
+            Value(v)
+                if file.is_none() && matches!(command.as_deref(), Some("backup" | "restore" | "upgrade")) =>
+            {
                 file = Some(PathBuf::from(v))
             }
             Value(v) if command.as_deref() == Some("token") && verb.is_none() => {
@@ -165,6 +180,12 @@ pub fn parse(args: Vec<OsString>) -> Result<Command, UsageError> {
             Ok(Command::Restore { board, file: file.ok_or(UsageError("restore needs a FILE".into()))? })
         }
         Some("check") => Ok(Command::Check { board }),
+        Some("health") => Ok(Command::Health { board }),
+        Some("upgrade") => Ok(Command::Upgrade {
+            board,
+            file: file.ok_or(UsageError("upgrade needs a FILE".into()))?,
+            downgrade,
+        }),
         Some("token") => match verb.as_deref() {
             Some("create") => Ok(Command::TokenCreate {
                 board,
@@ -268,7 +289,8 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Version => {
-            println!("webcti {}", env!("CARGO_PKG_VERSION"));
+            // The schema is what `make image` writes into an upgrade file.
+            println!("webcti {} (schema {})", env!("CARGO_PKG_VERSION"), crate::store::SCHEMA_VERSION);
             ExitCode::SUCCESS
         }
         Command::Serve { board } => serve(board),
@@ -297,6 +319,8 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
             }
             Ok(())
         }),
+        Command::Health { board } => health(board),
+        Command::Upgrade { board, file, downgrade } => upgrade(board, &file, downgrade),
         Command::Check { board } => with_db(board, |db| {
             let report = crate::store::backup::check(db)?;
             println!("{}\n{report}", db.display());
@@ -306,6 +330,73 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
                 Err(crate::store::StoreError::Corrupt { path: db.to_path_buf(), detail: report.integrity })
             }
         }),
+    }
+}
+
+/// `webcti health`: `GET /healthz` on the LAN listener, trusting the device's
+/// certificate, as a monitor or the board's init would ask.
+fn health(board: Option<PathBuf>) -> ExitCode {
+    use crate::provision::wire::{Base, Wire};
+    let config = match Config::load(board.as_deref()) {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    let asked = crate::http::listen::addresses(&config).map_err(|e| e.to_string()).and_then(|addresses| {
+        let ip = addresses.first().copied().ok_or("the board names no LAN address")?;
+        let url = match ip {
+            std::net::IpAddr::V6(v6) => format!("https://[{v6}]:{}", config.lan.https_port),
+            v4 => format!("https://{v4}:{}", config.lan.https_port),
+        };
+        let cert = crate::http::tls::DeviceIdentity::in_data_dir(&config.paths.data_dir).cert;
+        let wire = Wire::new(Base::parse(&url).map_err(|e| e.to_string())?, Some(&cert), Vec::new())
+            .map_err(|e| e.to_string())?;
+        wire.send("GET", "/healthz", None, &[]).map_err(|e| e.to_string())
+    });
+    match asked {
+        Ok(answer) => {
+            println!("{} {}", answer.status, String::from_utf8_lossy(&answer.body).trim());
+            match answer.status {
+                200 => ExitCode::SUCCESS,
+                _ => ExitCode::FAILURE,
+            }
+        }
+        Err(e) => fail(format!("the service does not answer: {e}")),
+    }
+}
+
+/// `webcti upgrade FILE`: new firmware into the other root slot (system::upgrade).
+fn upgrade(board: Option<PathBuf>, file: &std::path::Path, downgrade: bool) -> ExitCode {
+    use crate::system::upgrade::{install, Request};
+    let config = match Config::load(board.as_deref()) {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    let Some(slots) = &config.upgrade else {
+        return fail(format!(
+            "the board {:?} has no [upgrade] slots: it is not run from an image",
+            config.board.name
+        ));
+    };
+    let data_schema = match crate::store::backup::schema_version(&config.db_path()) {
+        Ok(v) => v,
+        Err(e) => return fail(e),
+    };
+    let req = Request { file, board: &config.board.name, data_schema, downgrade };
+    match install(slots, &req) {
+        Ok(done) => {
+            let m = &done.manifest;
+            println!(
+                "{} ({}, schema {}) is in slot {} ({}); it starts at the next boot: run `reboot`.",
+                m.release,
+                m.version,
+                m.schema,
+                done.slot,
+                done.device.display()
+            );
+            println!("If it does not come up, the board starts the firmware it runs now again.");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
     }
 }
 

@@ -25,6 +25,9 @@ pub const DB_FILE: &str = "webcti.db";
 /// The digit that takes a line outside on most exchanges.
 pub const DEFAULT_OUTSIDE_PREFIX: &str = "0";
 
+/// The board file when no `--board` is given (the board's /etc/profile sets it).
+pub const BOARD_VARIABLE: &str = "WEBCTI_BOARD";
+
 /// A board file's contents, checked.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -39,6 +42,8 @@ pub struct Config {
     pub tls: Tls,
     pub core: Core,
     pub watchdog: Option<Watchdog>,
+    /// Where `webcti upgrade` writes new firmware: boards with an image only.
+    pub upgrade: Option<Upgrade>,
     #[serde(default)]
     pub retention: Retention,
     /// The mail server for the mails the system sends (password reset links).
@@ -186,6 +191,19 @@ pub struct Watchdog {
     pub interval_secs: u64,
 }
 
+/// The board's two root file system slots (A/B): the one not running takes an
+/// upgrade, and the boot loader is told to try it once.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Upgrade {
+    /// Slot A's and slot B's block devices, in that order.
+    pub slots: [PathBuf; 2],
+    /// The boot loader's directory on the data partition (`slot`, `try`, `trying`).
+    pub state_dir: PathBuf,
+    /// The file in which the boot loader says which slot is running (`a` or `b`).
+    pub running: PathBuf,
+}
+
 pub const DEFAULT_SMTP_PORT: u16 = 587;
 pub const DEFAULT_RESET_MINUTES: u32 = 30;
 
@@ -277,9 +295,13 @@ pub enum ConfigError {
 }
 
 impl Config {
-    /// Loads and checks a board file; `None` loads the embedded simulated board.
+    /// Loads and checks a board file; `None` loads the one `$WEBCTI_BOARD` names, else
+    /// the embedded simulated board.
     pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
-        match path {
+        // On a board, its profile names its file, so the console's commands need no --board.
+        let from_env =
+            std::env::var_os(BOARD_VARIABLE).filter(|v| !v.is_empty()).map(std::path::PathBuf::from);
+        match path.or(from_env.as_deref()) {
             None => Config::parse(SIM_BOARD, SIM_BOARD_NAME),
             Some(path) => {
                 let name = path.display().to_string();

@@ -453,7 +453,9 @@ async fn a_hello_on_the_same_line_starts_a_new_session() {
         matches!(f, FromCore::Event { event: webcti::hal::Event::Cdr(_), .. })
     })
     .await;
-    let Some(FromCore::Event { event: webcti::hal::Event::Cdr(cdr), .. }) = first.last() else { unreachable!() };
+    let Some(FromCore::Event { event: webcti::hal::Event::Cdr(cdr), .. }) = first.last() else {
+        unreachable!()
+    };
     // Half a frame, as a service killed mid-write leaves on the line, then a new hello.
     line.write_all(&hello[..hello.len() / 2]).await.expect("half");
     line.write_all(&[0]).await.expect("end of the broken frame");

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beside cargo on a fresh machine: a real SMTP
 # server for the mail tests (aiosmtpd), Debian's Chromium with its chromedriver
-# for the browser tests, and schemathesis for the API's document. Idempotent.
+# for the browser tests, schemathesis for the API's document, and QEMU's full-system
+# emulator for the boot test. Idempotent.
 set -euo pipefail
 sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -9,6 +10,11 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
   echo "tests/setup.sh: installing chromium and chromium-driver"
   sudo_ apt-get update -qq || echo "tests/setup.sh: apt-get update reported errors; going on"
   DEBIAN_FRONTEND=noninteractive sudo_ apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
+fi
+if ! command -v qemu-system-aarch64 >/dev/null; then
+  echo "tests/setup.sh: installing qemu-system-arm (the boot test)"
+  sudo_ apt-get update -qq || echo "tests/setup.sh: apt-get update reported errors; going on"
+  DEBIAN_FRONTEND=noninteractive sudo_ apt-get install -y -qq --no-install-recommends qemu-system-arm >/dev/null
 fi
 if ! python3 -c "import aiosmtpd" 2>/dev/null; then
   echo "tests/setup.sh: installing aiosmtpd"

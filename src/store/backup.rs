@@ -70,6 +70,16 @@ fn open_read_only(path: &Path) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
+/// The schema version of the database at `db`, read without changing it; none
+/// when there is no database yet.
+pub fn schema_version(db: &Path) -> Result<Option<i64>, StoreError> {
+    if !db.exists() {
+        return Ok(None);
+    }
+    let conn = open_read_only(db)?;
+    migrate::read_version(&conn).map(Some).map_err(sqlite(db))
+}
+
 /// Checks a database file and reports its sizes; works while the service runs.
 pub fn check(db: &Path) -> Result<Report, StoreError> {
     let conn = open_read_only(db)?;

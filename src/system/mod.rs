@@ -1,6 +1,6 @@
 //! What the process asks of the operating system: dropping root after binding,
-//! feeding the hardware watchdog, the clock, the stop signals, durable files, randomness
-//! and the log's writer.
+//! feeding the hardware watchdog, the clock, the stop signals, durable files, randomness,
+//! the log's writer and new firmware into the other root slot.
 
 pub mod clock;
 pub mod files;
@@ -8,4 +8,5 @@ pub mod log_line;
 pub mod privileges;
 pub mod random;
 pub mod signals;
+pub mod upgrade;
 pub mod watchdog;

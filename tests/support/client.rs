@@ -57,6 +57,11 @@ impl Client {
         Client { config: Arc::new(config), source: None }
     }
 
+    /// A client with a TLS configuration of its own (a verifier of the test's).
+    pub fn with_config(config: Arc<rustls::ClientConfig>) -> Client {
+        Client { config, source: None }
+    }
+
     /// The same client, connecting from `ip`.
     pub fn connecting_from(&self, ip: std::net::IpAddr) -> Client {
         Client { config: self.config.clone(), source: Some(ip) }
