@@ -5,7 +5,8 @@
 //! console's setup secret names the first administrator; a clean power-off and a
 //! boot keep the certificate and the data; a hung service gets the board reset by
 //! the watchdog; an upgrade (a second image's upgrade file, fetched by the board)
-//! starts the new release in the other slot with every setting and call record kept.
+//! starts the new release in the other slot with every setting and call record kept,
+//! and the old release's backup restores on it.
 //!
 //! Run by `make boot-test` (in `make test`), which builds both images first:
 //! `WEBCTI_IMAGE` is the image's directory, `WEBCTI_UPGRADE` the next release's
@@ -416,8 +417,17 @@ fn the_image_boots_keeps_its_data_resets_when_hung_and_upgrades() {
     let upgrade =
         PathBuf::from(std::env::var_os("WEBCTI_UPGRADE").expect("WEBCTI_UPGRADE: run `make boot-test`"));
     let next_release = read_release(&upgrade);
-    let before = board.run("webcti check", Duration::from_secs(60));
+    // The exchange's own calls have left records by now (the simulator places
+    // them); the backup is taken on the old release.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let before = loop {
+        let report = board.run("webcti backup /mnt/flash/before-upgrade.db", Duration::from_secs(60));
+        if count(&report, "call records") > 0 || Instant::now() > deadline {
+            break report;
+        }
+    };
     let cdrs_before = count(&before, "call records");
+    assert!(cdrs_before > 0 && before.contains("== done 0"), "{before}");
     let port = serve_once(upgrade);
     let fetched =
         board.run(&format!("wget -q -O /tmp/next.upgrade http://10.0.2.2:{port}/"), Duration::from_secs(60));
@@ -436,6 +446,22 @@ fn the_image_boots_keeps_its_data_resets_when_hung_and_upgrades() {
     let after = board.run("webcti check; cat /mnt/flash/boot/slot", Duration::from_secs(60));
     assert!(count(&after, "call records") >= cdrs_before, "{before}\n{after}");
     assert!(after.contains("\nb\n"), "{after}");
+
+    // The old release's backup restores on the new one (the service stopped for it).
+    let restarted_at = board.now();
+    let restored = board.run(
+        "/etc/init.d/S90webcti stop && webcti restore /mnt/flash/before-upgrade.db && /etc/init.d/S90webcti start",
+        Duration::from_secs(120),
+    );
+    assert!(
+        restored.contains("restored /mnt/flash/before-upgrade.db") && restored.contains("== done 0"),
+        "{restored}"
+    );
+    board.start = restarted_at;
+    board.wait_ready(&rig, &client);
+    assert_eq!(Browser::new(client.clone(), rig.addr()).login("100", admin_password).status, 303);
+    let after = board.run("webcti check", Duration::from_secs(60));
+    assert!(count(&after, "call records") >= cdrs_before, "{before}\n{after}");
 
     writeln!(board.keys, "poweroff").expect("type");
     let (status, console) = board.wait_off(Duration::from_secs(120));
