@@ -215,6 +215,11 @@ impl Rig {
 
 impl Drop for Rig {
     fn drop(&mut self) {
+        // What the board printed, for whoever reads a CI run.
+        let console = Path::new(env!("CARGO_TARGET_TMPDIR")).join("boot-console.log");
+        if let Ok(text) = self.console.0.lock() {
+            let _ = std::fs::write(&console, text.as_bytes());
+        }
         let _ = self.sim.kill();
         let _ = self.sim.wait();
     }
