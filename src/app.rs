@@ -105,6 +105,9 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<(), AppError> {
     let exposure = Exposure::new(exposure::load(&store, board_switches).await?, has_wan);
     print_banner(&config, &interfaces, exposure.switches(), secret.as_deref());
 
+    // Every page of the database is checked while the service already serves.
+    tokio::spawn(check_integrity(store.clone()));
+
     let watchdog_task = match (dog, &config.watchdog) {
         (Some(dog), Some(w)) => Some(tokio::spawn(feed_watchdog(
             dog,
@@ -268,6 +271,24 @@ fn password_reset(
 
 fn prepare_data_dir(dir: &Path) -> Result<(), AppError> {
     files::private_dir(dir).map_err(|source| AppError::DataDir { path: dir.display().to_string(), source })
+}
+
+/// The integrity check after the start (S4). Damage is logged with the way out
+/// and shown by `/healthz`; the service goes on (a reset would not mend the file,
+/// so the watchdog is still fed), and SQLite refuses what touches a damaged page.
+async fn check_integrity(store: Store) {
+    let started = std::time::Instant::now();
+    match store.check_integrity().await {
+        Ok(None) => tracing::info!(
+            ms = started.elapsed().as_millis() as u64,
+            "integrity check: the database is whole"
+        ),
+        Ok(Some(detail)) => tracing::error!(
+            %detail,
+            "integrity check: the database is damaged; restore the last backup with `webcti restore FILE` (the service stopped), which keeps the damaged file beside it"
+        ),
+        Err(e) => tracing::warn!(error = %e, "integrity check not run"),
+    }
 }
 
 /// Feeds the watchdog while the store and the core link are healthy; hands the

@@ -422,3 +422,39 @@ async fn contacts_of_an_older_schema_are_found_after_the_migration() {
         assert_eq!(names.len(), expected, "{search}: {names:?}");
     }
 }
+
+/// Every page is checked after the start, not before it (its time grows with the
+/// data): a whole database says so in the log; one damaged inside is served
+/// anyway, logged with the way out, and `/healthz` says the store is damaged.
+#[test]
+fn damage_inside_the_database_is_found_after_the_start() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    support::portal::seeded_db(&data);
+    let db = data.join("webcti.db");
+    let svc = support::Service::start(dir.path(), "");
+    svc.wait_log("integrity check: the database is whole", 1);
+    let (status, log) = svc.stop();
+    assert!(status.success(), "{log}");
+
+    // The call records' table, overwritten: the schema still reads.
+    let (page, size): (i64, i64) = raw(&db)
+        .query_row(
+            "SELECT rootpage, (SELECT page_size FROM pragma_page_size) FROM sqlite_master WHERE name = 'cdr'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("page");
+    let mut bytes = std::fs::read(&db).expect("read");
+    let at = ((page - 1) * size) as usize;
+    bytes[at..at + size as usize].fill(0xa5);
+    std::fs::write(&db, bytes).expect("write");
+
+    let svc = support::Service::start(dir.path(), "");
+    svc.wait_log("integrity check: the database is damaged", 1);
+    let h = svc.client().get(svc.lan_https, "/healthz").expect("healthz");
+    assert_eq!(h.status, 503, "{}", h.body);
+    assert!(h.body.contains("\"store\":\"damaged\""), "{}", h.body);
+    let (_, log) = svc.stop();
+    assert!(log.contains("webcti restore FILE"), "{log}");
+}

@@ -7,12 +7,15 @@ use axum::response::{IntoResponse, Response};
 
 use super::HttpState;
 
-/// `GET /healthz`: 200 only when the store answers and the core link is up.
+/// `GET /healthz`: 200 only when the store answers, was not found damaged, and
+/// the core link is up.
 pub async fn healthz(State(state): State<HttpState>) -> Response {
     let h = state.services.health().await;
-    let status = if h.store && h.core { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let healthy = h.store && !h.damaged && h.core;
+    let status = if healthy { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     let word = |ok| if ok { "up" } else { "down" };
-    let body = serde_json::json!({ "store": word(h.store), "core": word(h.core) });
+    let store = if h.damaged { "damaged" } else { word(h.store) };
+    let body = serde_json::json!({ "store": store, "core": word(h.core) });
     (status, [(header::CACHE_CONTROL, "no-store")], axum::Json(body)).into_response()
 }
 

@@ -247,6 +247,8 @@ pub struct Services {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Health {
     pub store: bool,
+    /// The integrity check found the database damaged (it may still answer).
+    pub damaged: bool,
     pub core: bool,
 }
 
@@ -291,6 +293,10 @@ impl Services {
     }
 
     pub async fn health(&self) -> Health {
-        Health { store: self.store.ping().await.is_ok(), core: self.link.is_up() }
+        Health {
+            store: self.store.ping().await.is_ok(),
+            damaged: self.store.damage().is_some(),
+            core: self.link.is_up(),
+        }
     }
 }

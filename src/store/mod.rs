@@ -79,6 +79,8 @@ struct Inner {
     readers: Arc<Readers>,
     /// Held from open to close: one process per database.
     lock: std::sync::Mutex<Option<Flock<File>>>,
+    /// What the integrity check found, once it has found damage.
+    damage: std::sync::OnceLock<String>,
 }
 
 impl Store {
@@ -92,7 +94,13 @@ impl Store {
             let conn = migrate::open(&p)?;
             let readers = Arc::new(Readers::open(&p)?);
             let writer = Writer::start(conn, p.clone())?;
-            Ok(Inner { path: p, writer, readers, lock: std::sync::Mutex::new(Some(lock)) })
+            Ok(Inner {
+                path: p,
+                writer,
+                readers,
+                lock: std::sync::Mutex::new(Some(lock)),
+                damage: Default::default(),
+            })
         })
         .await
         .map_err(|e| StoreError::Worker(e.to_string()))??;
@@ -115,7 +123,13 @@ impl Store {
             let conn = migrate::open_current(&p)?;
             let readers = Arc::new(Readers::open(&p)?);
             let writer = Writer::start(conn, p.clone())?;
-            Ok(Inner { path: p, writer, readers, lock: std::sync::Mutex::new(None) })
+            Ok(Inner {
+                path: p,
+                writer,
+                readers,
+                lock: std::sync::Mutex::new(None),
+                damage: Default::default(),
+            })
         })
         .await
         .map_err(|e| StoreError::Worker(e.to_string()))??;
@@ -124,6 +138,22 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.inner.path
+    }
+
+    /// Checks every page of the database on a reader while the service serves
+    /// (`PRAGMA quick_check`: its time grows with the data, so the start does not
+    /// wait for it). Damage found is kept for [`Store::damage`] and returned.
+    pub async fn check_integrity(&self) -> Result<Option<String>, StoreError> {
+        let found = self.read(|c| Ok(migrate::quick_check(c))).await?;
+        if let Some(detail) = &found {
+            let _ = self.inner.damage.set(detail.clone());
+        }
+        Ok(found)
+    }
+
+    /// What the integrity check found, when it found the database damaged.
+    pub fn damage(&self) -> Option<&str> {
+        self.inner.damage.get().map(String::as_str)
     }
 
     /// Runs `f` in the writer's next batch; returns after the batch is committed.
