@@ -601,6 +601,18 @@ mod tests {
         assert!(parse(args("sim --listen unix:/s --traffic lots")).is_err());
         assert!(parse(args("backup")).is_err());
         assert!(parse(args("check extra")).is_err());
+        assert_eq!(parse(args("health")), Ok(Command::Health { board: None }));
+        assert_eq!(
+            parse(args("upgrade /tmp/n.upgrade")),
+            Ok(Command::Upgrade { board: None, file: "/tmp/n.upgrade".into(), downgrade: false })
+        );
+        assert_eq!(
+            parse(args("upgrade n.upgrade --downgrade --board b")),
+            Ok(Command::Upgrade { board: Some("b".into()), file: "n.upgrade".into(), downgrade: true })
+        );
+        assert!(parse(args("upgrade")).is_err());
+        assert!(parse(args("check --downgrade")).is_err());
+        assert!(parse(args("upgrade a b")).is_err());
         assert!(parse(args("frobnicate")).is_err());
         assert!(parse(args("serve --nope")).is_err());
         assert!(parse(args("serve --board")).is_err());

@@ -34,6 +34,20 @@ fn health_follows_the_core_link() {
     svc.wait_log("core link up", 1);
     let h = svc.client().get(svc.lan_https, "/healthz").expect("healthz");
     assert_eq!(h.status, 200, "{}", h.body);
+    // `webcti health`, as the board's init and a monitor ask: the board file with
+    // the port the service got.
+    let text = support::board_file(&dir.path().join("data"), &format!("link=unix:{}", sock.display()));
+    let asking = dir.path().join("asking.toml");
+    std::fs::write(
+        &asking,
+        text.replacen("https_port = 0", &format!("https_port = {}", svc.lan_https.port()), 1),
+    )
+    .expect("board file");
+    let health =
+        || support::command().args(["health", "--board"]).arg(&asking).output().expect("webcti health");
+    let up = health();
+    assert!(up.status.success(), "{}", String::from_utf8_lossy(&up.stderr));
+    assert!(String::from_utf8_lossy(&up.stdout).starts_with("200 "), "{up:?}");
 
     sim.kill().expect("kill the simulator");
     let _ = sim.wait();
@@ -41,6 +55,9 @@ fn health_follows_the_core_link() {
     let h = svc.client().get(svc.lan_https, "/healthz").expect("healthz");
     assert_eq!(h.status, 503);
     assert!(h.body.contains("\"core\":\"down\"") && h.body.contains("\"store\":\"up\""), "{}", h.body);
+    let down = health();
+    assert!(!down.status.success());
+    assert!(String::from_utf8_lossy(&down.stdout).starts_with("503 "), "{down:?}");
 
     let mut sim = start_sim(&sock);
     svc.wait_log("core link up", 2);
