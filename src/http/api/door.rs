@@ -295,6 +295,66 @@ impl axum::extract::FromRequest<HttpState> for ApiCall {
     }
 }
 
+/// One resource of the API that `GET` reads, `PUT` replaces and `PATCH` merges
+/// into, always answering with what the exchange then has and its `ETag`. The
+/// body is checked first (what the schema says, then what the resource says),
+/// then `If-Match` against the resource as it is, then it is written.
+pub trait Resource: Serialize + DeserializeOwned + Send + Sync + Sized {
+    /// What a valid body becomes for the service call that writes it.
+    type Change: Send;
+
+    /// The resource as the exchange has it now.
+    fn current(
+        state: &HttpState,
+        caller: &Caller,
+        key: &str,
+    ) -> impl std::future::Future<Output = Result<Self, Problem>> + Send;
+
+    /// Checks the body as the resource's rules say, before `If-Match`.
+    fn change(self, caller: &Caller, key: &str) -> Result<Self::Change, Problem>;
+
+    /// Writes the change through the resource's service call.
+    fn write(
+        state: &HttpState,
+        caller: &Caller,
+        key: &str,
+        change: Self::Change,
+    ) -> impl std::future::Future<Output = Result<(), Problem>> + Send;
+}
+
+/// `GET` of a [`Resource`].
+pub async fn read<R: Resource>(call: &ApiCall, key: &str) -> Response {
+    let (state, caller, ..) = call.parts();
+    match R::current(state, caller, key).await {
+        Ok(r) => tagged(&caller.tr, StatusCode::OK, &r),
+        Err(p) => p.into_response(),
+    }
+}
+
+/// `PUT` (`merge` false) or `PATCH` (a JSON Merge Patch over the current
+/// state) of a [`Resource`].
+pub async fn replace<R: Resource>(call: &ApiCall, key: &str, merge: bool) -> Response {
+    let (state, caller, headers, body) = call.parts();
+    let old = match R::current(state, caller, key).await {
+        Ok(r) => r,
+        Err(p) => return p.into_response(),
+    };
+    let new: Result<R, Problem> = match merge {
+        true => patched(&caller.tr, headers, body, serde_json::to_value(&old).unwrap_or_default()),
+        false => parse(&caller.tr, headers, body),
+    };
+    let written = async {
+        let change = new?.change(caller, key)?;
+        check_if_match(&caller.tr, headers, &etag_of(&old))?;
+        R::write(state, caller, key, change).await?;
+        R::current(state, caller, key).await
+    };
+    match written.await {
+        Ok(r) => tagged(&caller.tr, StatusCode::OK, &r),
+        Err(p) => p.into_response(),
+    }
+}
+
 /// A JSON body read whole (bounded by the router's body limit), as `T`, with
 /// the place of what is wrong in a refusal. Unknown fields are refused by the
 /// types (`deny_unknown_fields`), never ignored.

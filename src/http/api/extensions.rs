@@ -1,11 +1,11 @@
 //! `/api/v1/extensions`: what an administrator sets about each extension
 //! (the employees page's fields), through the same service call as the page.
 
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use super::door::{check_if_match, etag_of, parse, patched, plain, tagged, ApiCall, Caller, Problem};
+use super::door::{plain, read, replace, ApiCall, Caller, Problem, Resource};
 #[cfg(feature = "openapi")]
 use super::schema;
 use crate::domain::account::{check_employee, Employee};
@@ -83,7 +83,7 @@ impl Extension {
     /// What the document says of each field is checked here, before the
     /// precondition (RFC 9110 evaluates it just before the change is made);
     /// the service checks the whole change again, against the exchange.
-    fn change(self, caller: &Caller, number: &str) -> Result<EmployeeChange, Problem> {
+    fn into_change(self, caller: &Caller, number: &str) -> Result<EmployeeChange, Problem> {
         let refused = |key: &str, at: &str| {
             Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", caller.tr.t(key)).at(at)
         };
@@ -213,10 +213,28 @@ pub async fn list(call: ApiCall) -> Response {
     plain(&caller.tr, StatusCode::OK, &ExtensionPage { items, next })
 }
 
-async fn current(state: &HttpState, caller: &Caller, number: &str) -> Result<Extension, Problem> {
-    match state.services.employees.record(&caller.actor, number).await {
-        Ok((e, ids)) => Ok(Extension::of(e, ids)),
-        Err(e) => Err(Problem::from_service(&caller.tr, e)),
+impl Resource for Extension {
+    type Change = EmployeeChange;
+
+    async fn current(state: &HttpState, caller: &Caller, number: &str) -> Result<Extension, Problem> {
+        match state.services.employees.record(&caller.actor, number).await {
+            Ok((e, ids)) => Ok(Extension::of(e, ids)),
+            Err(e) => Err(Problem::from_service(&caller.tr, e)),
+        }
+    }
+
+    fn change(self, caller: &Caller, number: &str) -> Result<EmployeeChange, Problem> {
+        self.into_change(caller, number)
+    }
+
+    async fn write(
+        state: &HttpState,
+        caller: &Caller,
+        number: &str,
+        change: EmployeeChange,
+    ) -> Result<(), Problem> {
+        let saved = state.services.employees.save(&caller.actor, number, change).await;
+        saved.map(|_| ()).map_err(|e| Problem::from_service(&caller.tr, e))
     }
 }
 
@@ -225,38 +243,7 @@ async fn current(state: &HttpState, caller: &Caller, number: &str) -> Result<Ext
     responses((status = 200, body = Extension, headers(("ETag" = String))), (status = 401, body = schema::ProblemDoc), (status = 403, body = schema::ProblemDoc), (status = 404, body = schema::ProblemDoc)),
     security(("bearer" = ["extensions:read"]))))]
 pub async fn get(call: ApiCall) -> Response {
-    let (state, caller, ..) = call.parts();
-    let number = call.param("number");
-    match current(state, caller, number).await {
-        Ok(ext) => tagged(&caller.tr, StatusCode::OK, &ext),
-        Err(p) => p.into_response(),
-    }
-}
-
-/// Saves `new` over `old` (the tag `If-Match` is checked against), answering
-/// with the extension as saved.
-async fn save(
-    state: &HttpState,
-    caller: &Caller,
-    headers: &HeaderMap,
-    number: &str,
-    old: &Extension,
-    new: Extension,
-) -> Response {
-    let change = match new.change(caller, number) {
-        Ok(c) => c,
-        Err(p) => return p.into_response(),
-    };
-    if let Err(p) = check_if_match(&caller.tr, headers, &etag_of(old)) {
-        return p.into_response();
-    }
-    if let Err(e) = state.services.employees.save(&caller.actor, number, change).await {
-        return Problem::from_service(&caller.tr, e).into_response();
-    }
-    match current(state, caller, number).await {
-        Ok(ext) => tagged(&caller.tr, StatusCode::OK, &ext),
-        Err(p) => p.into_response(),
-    }
+    read::<Extension>(&call, call.param("number")).await
 }
 
 #[cfg_attr(feature = "openapi", utoipa::path(put, operation_id = "extensions_put", path = "/api/v1/extensions/{number}", tag = "extensions",
@@ -265,17 +252,7 @@ async fn save(
     responses((status = 200, body = Extension, headers(("ETag" = String))), (status = 401, body = schema::ProblemDoc), (status = 403, body = schema::ProblemDoc), (status = 404, body = schema::ProblemDoc), (status = 412, body = schema::ProblemDoc), (status = 415, body = schema::ProblemDoc), (status = 422, body = schema::ProblemDoc)),
     security(("bearer" = ["extensions:write"]))))]
 pub async fn put(call: ApiCall) -> Response {
-    let (state, caller, headers, body) = call.parts();
-    let number = call.param("number");
-    let old = match current(state, caller, number).await {
-        Ok(e) => e,
-        Err(p) => return p.into_response(),
-    };
-    let new: Extension = match parse(&caller.tr, headers, body) {
-        Ok(n) => n,
-        Err(p) => return p.into_response(),
-    };
-    save(state, caller, headers, number, &old, new).await
+    replace::<Extension>(&call, call.param("number"), false).await
 }
 
 #[cfg_attr(feature = "openapi", utoipa::path(patch, operation_id = "extensions_patch", path = "/api/v1/extensions/{number}", tag = "extensions",
@@ -284,18 +261,7 @@ pub async fn put(call: ApiCall) -> Response {
     responses((status = 200, body = Extension, headers(("ETag" = String))), (status = 401, body = schema::ProblemDoc), (status = 403, body = schema::ProblemDoc), (status = 404, body = schema::ProblemDoc), (status = 412, body = schema::ProblemDoc), (status = 415, body = schema::ProblemDoc), (status = 422, body = schema::ProblemDoc)),
     security(("bearer" = ["extensions:write"]))))]
 pub async fn patch(call: ApiCall) -> Response {
-    let (state, caller, headers, body) = call.parts();
-    let number = call.param("number");
-    let old = match current(state, caller, number).await {
-        Ok(e) => e,
-        Err(p) => return p.into_response(),
-    };
-    let base = serde_json::to_value(&old).unwrap_or_default();
-    let new: Extension = match patched(&caller.tr, headers, body, base) {
-        Ok(n) => n,
-        Err(p) => return p.into_response(),
-    };
-    save(state, caller, headers, number, &old, new).await
+    replace::<Extension>(&call, call.param("number"), true).await
 }
 
 /// One entry of an extension's change journal.
@@ -361,7 +327,7 @@ pub async fn journal(call: ApiCall) -> Response {
     };
     let number = call.param("number");
     // The journal outlives an extension; the API answers for existing ones.
-    if let Err(p) = current(state, caller, number).await {
+    if let Err(p) = Extension::current(state, caller, number).await {
         return p.into_response();
     }
     match state.services.journal.page(&caller.actor, number, q.before, topic).await {

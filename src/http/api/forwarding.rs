@@ -4,11 +4,11 @@
 //! extension's restriction and the exchange's toll rules for every number it
 //! would dial), and the core programmed before the call returns.
 
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
-use super::door::{check_if_match, etag_of, parse, patched, tagged, ApiCall, Caller, Problem};
+use super::door::{read, replace, ApiCall, Caller, Problem, Resource};
 #[cfg(feature = "openapi")]
 use super::schema;
 use crate::domain::program::{
@@ -119,7 +119,7 @@ impl Forwarding {
     }
 
     /// The page's change: what the forwarding service checks and saves.
-    fn change(self) -> ForwardingChange {
+    fn into_change(self) -> ForwardingChange {
         let text = |n: Option<String>| n.unwrap_or_default();
         ForwardingChange {
             forward_always: text(self.forward_always),
@@ -162,10 +162,29 @@ impl Rule {
     }
 }
 
-async fn current(state: &HttpState, caller: &Caller, number: &str) -> Result<Forwarding, Problem> {
-    match state.services.forwarding.program(&caller.actor, number).await {
-        Ok(p) => Ok(Forwarding::of(&p)),
-        Err(e) => Err(Problem::from_service(&caller.tr, e)),
+impl Resource for Forwarding {
+    type Change = ForwardingChange;
+
+    async fn current(state: &HttpState, caller: &Caller, number: &str) -> Result<Forwarding, Problem> {
+        match state.services.forwarding.program(&caller.actor, number).await {
+            Ok(p) => Ok(Forwarding::of(&p)),
+            Err(e) => Err(Problem::from_service(&caller.tr, e)),
+        }
+    }
+
+    fn change(self, caller: &Caller, _number: &str) -> Result<ForwardingChange, Problem> {
+        self.check_form(caller)?;
+        Ok(self.into_change())
+    }
+
+    async fn write(
+        state: &HttpState,
+        caller: &Caller,
+        number: &str,
+        change: ForwardingChange,
+    ) -> Result<(), Problem> {
+        let saved = state.services.forwarding.save(&caller.actor, number, change).await;
+        saved.map(|_| ()).map_err(|e| Problem::from_service(&caller.tr, e))
     }
 }
 
@@ -174,36 +193,7 @@ async fn current(state: &HttpState, caller: &Caller, number: &str) -> Result<For
     responses((status = 200, body = Forwarding, headers(("ETag" = String))), (status = 401, body = schema::ProblemDoc), (status = 403, body = schema::ProblemDoc), (status = 404, body = schema::ProblemDoc)),
     security(("bearer" = ["extensions:read"]))))]
 pub async fn get(call: ApiCall) -> Response {
-    let (state, caller, ..) = call.parts();
-    match current(state, caller, call.param("number")).await {
-        Ok(f) => tagged(&caller.tr, StatusCode::OK, &f),
-        Err(p) => p.into_response(),
-    }
-}
-
-/// Saves `new` (when `If-Match` allows it over `old`), answering with what
-/// the exchange now has.
-async fn save(
-    state: &HttpState,
-    caller: &Caller,
-    headers: &HeaderMap,
-    number: &str,
-    old: &Forwarding,
-    new: Forwarding,
-) -> Response {
-    if let Err(p) = new.check_form(caller) {
-        return p.into_response();
-    }
-    if let Err(p) = check_if_match(&caller.tr, headers, &etag_of(old)) {
-        return p.into_response();
-    }
-    if let Err(e) = state.services.forwarding.save(&caller.actor, number, new.change()).await {
-        return Problem::from_service(&caller.tr, e).into_response();
-    }
-    match current(state, caller, number).await {
-        Ok(f) => tagged(&caller.tr, StatusCode::OK, &f),
-        Err(p) => p.into_response(),
-    }
+    read::<Forwarding>(&call, call.param("number")).await
 }
 
 #[cfg_attr(feature = "openapi", utoipa::path(put, operation_id = "forwarding_put", path = "/api/v1/extensions/{number}/forwarding", tag = "extensions",
@@ -212,16 +202,7 @@ async fn save(
     responses((status = 200, body = Forwarding, headers(("ETag" = String))), (status = 401, body = schema::ProblemDoc), (status = 403, body = schema::ProblemDoc), (status = 404, body = schema::ProblemDoc), (status = 412, body = schema::ProblemDoc), (status = 415, body = schema::ProblemDoc), (status = 422, body = schema::ProblemDoc)),
     security(("bearer" = ["extensions:write"]))))]
 pub async fn put(call: ApiCall) -> Response {
-    let (state, caller, headers, body) = call.parts();
-    let number = call.param("number");
-    let old = match current(state, caller, number).await {
-        Ok(f) => f,
-        Err(p) => return p.into_response(),
-    };
-    match parse(&caller.tr, headers, body) {
-        Ok(new) => save(state, caller, headers, number, &old, new).await,
-        Err(p) => p.into_response(),
-    }
+    replace::<Forwarding>(&call, call.param("number"), false).await
 }
 
 #[cfg_attr(feature = "openapi", utoipa::path(patch, operation_id = "forwarding_patch", path = "/api/v1/extensions/{number}/forwarding", tag = "extensions",
@@ -230,15 +211,5 @@ pub async fn put(call: ApiCall) -> Response {
     responses((status = 200, body = Forwarding, headers(("ETag" = String))), (status = 401, body = schema::ProblemDoc), (status = 403, body = schema::ProblemDoc), (status = 404, body = schema::ProblemDoc), (status = 412, body = schema::ProblemDoc), (status = 415, body = schema::ProblemDoc), (status = 422, body = schema::ProblemDoc)),
     security(("bearer" = ["extensions:write"]))))]
 pub async fn patch(call: ApiCall) -> Response {
-    let (state, caller, headers, body) = call.parts();
-    let number = call.param("number");
-    let old = match current(state, caller, number).await {
-        Ok(f) => f,
-        Err(p) => return p.into_response(),
-    };
-    let base = serde_json::to_value(&old).unwrap_or_default();
-    match patched(&caller.tr, headers, body, base) {
-        Ok(new) => save(state, caller, headers, number, &old, new).await,
-        Err(p) => p.into_response(),
-    }
+    replace::<Forwarding>(&call, call.param("number"), true).await
 }
