@@ -34,7 +34,7 @@ have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed";
 
 # What the build itself runs on this machine.
 need=()
-for p in squashfs-tools fdisk cpio gzip binutils-aarch64-linux-gnu qemu-user-static; do
+for p in squashfs-tools fdisk cpio gzip "binutils-$IMAGE_GNU" qemu-user-static; do
   have "$p" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -83,7 +83,7 @@ KVER="$(ls "$K/lib/modules")"
 BB="$WORK/debs/busybox-static/bin/busybox"
 E2="$WORK/debs/e2fsprogs"
 
-version_line="$(qemu-aarch64-static "$BIN" version)"      # webcti 0.1.0 (schema 11)
+version_line="$("$IMAGE_QEMU_USER" "$BIN" version)"      # webcti 0.1.0 (schema 11)
 VERSION="$(echo "$version_line" | cut -d' ' -f2)"
 SCHEMA="$(echo "$version_line" | sed -n 's/.*(schema \([0-9]*\)).*/\1/p')"
 [ -n "$SCHEMA" ] || { echo "image.sh: $BIN version said: $version_line" >&2; exit 1; }
@@ -93,7 +93,7 @@ busybox_into() {
   local dir="$1"
   mkdir -p "$dir/bin" "$dir/usr/bin" "$dir/usr/sbin"
   cp "$BB" "$dir/bin/busybox"
-  for a in $(qemu-aarch64-static "$BB" --list); do
+  for a in $("$IMAGE_QEMU_USER" "$BB" --list); do
     [ "$a" = busybox ] || ln -sf busybox "$dir/bin/$a"
   done
   ln -sf bin "$dir/sbin"
@@ -102,7 +102,7 @@ busybox_into() {
 # --- the initramfs: BusyBox, the modules, e2fsprogs with its libraries --------
 I="$WORK/initramfs"
 busybox_into "$I"
-mkdir -p "$I/etc" "$I/proc" "$I/sys" "$I/dev" "$I/lib/aarch64-linux-gnu"
+mkdir -p "$I/etc" "$I/proc" "$I/sys" "$I/dev" "$I/lib/$IMAGE_GNU"
 install -m 0755 "$IMG/init" "$I/init"
 # Modules, each after what it depends on (from its .modinfo).
 mod_file() { find "$K/lib/modules/$KVER/kernel" \( -name "$1.ko" -o -name "${1//_/-}.ko" \) | head -1; }
@@ -114,7 +114,7 @@ add_module() {
   seen[$name]=1
   file="$(mod_file "$1")"
   [ -n "$file" ] || { echo "image.sh: module $1 is not in $kernel_pkg" >&2; exit 1; }
-  for dep in $(aarch64-linux-gnu-objcopy -O binary --only-section=.modinfo "$file" /dev/stdout \
+  for dep in $("$IMAGE_GNU-objcopy" -O binary --only-section=.modinfo "$file" /dev/stdout \
       | tr '\0' '\n' | sed -n 's/^depends=//p' | tr ',' ' '); do
     add_module "$dep"
   done
@@ -131,20 +131,20 @@ install -m 0755 "$E2/sbin/mke2fs" "$I/e2fs/mke2fs"
 install -m 0755 "$E2/sbin/e2fsck" "$I/e2fs/e2fsck"
 cp "$E2/etc/mke2fs.conf" "$I/etc/mke2fs.conf"
 find_lib() { find "$WORK/debs" -name "$1" \( -type f -o -type l \) | head -1; }
-needed() { aarch64-linux-gnu-readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; }
+needed() { "$IMAGE_GNU-readelf" -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; }
 declare -A libs=()
 add_lib() {
   [ -n "${libs[$1]:-}" ] && return
   libs[$1]=1
   local f; f="$(find_lib "$1")"
   [ -n "$f" ] || { echo "image.sh: library $1 is in none of the packages" >&2; exit 1; }
-  cp -L "$f" "$I/lib/aarch64-linux-gnu/$1"
-  for n in $(needed "$I/lib/aarch64-linux-gnu/$1"); do add_lib "$n"; done
+  cp -L "$f" "$I/lib/$IMAGE_GNU/$1"
+  for n in $(needed "$I/lib/$IMAGE_GNU/$1"); do add_lib "$n"; done
 }
 for exe in "$I/e2fs/mke2fs" "$I/e2fs/e2fsck"; do
   for n in $(needed "$exe"); do add_lib "$n"; done
 done
-cp -L "$(find_lib ld-linux-aarch64.so.1)" "$I/lib/ld-linux-aarch64.so.1"
+cp -L "$(find_lib "$IMAGE_LOADER")" "$I/lib/$IMAGE_LOADER"
 
 # --- the root file system, read-only -------------------------------------------
 R="$WORK/rootfs"
