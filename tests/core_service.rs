@@ -89,6 +89,10 @@ fn a_new_board_learns_its_extensions_from_the_core() {
     let mut expected = plan.clone();
     expected.sort();
     assert_eq!(numbers, expected);
+    // Named by its number until an administrator names it.
+    let name: String =
+        db.query_row("SELECT name FROM extension WHERE number = '110'", [], |r| r.get(0)).expect("name");
+    assert_eq!(name, "110");
 
     let secret = svc.setup_secret();
     let mut installer = support::portal::Browser::new(svc.client(), svc.lan_https);

@@ -184,14 +184,15 @@ impl Store {
     }
 
     /// Makes an extension of each number the core has a line for and the store
-    /// does not know yet (no name: an administrator gives it one); names and
-    /// settings of known extensions are left as they are. The new numbers.
+    /// does not know yet, named by its number until an administrator names it
+    /// (an extension always has a name: an export of it imports again); names
+    /// and settings of known extensions are left as they are. The new numbers.
     pub async fn learn_extensions(&self, numbers: Vec<String>, now: i64) -> Result<Vec<String>, StoreError> {
         self.write(move |c| {
             let mut learnt = Vec::new();
             for number in numbers {
                 let added = c.execute(
-                    "INSERT INTO extension (number, name, created_at, updated_at) VALUES (?1, '', ?2, ?2)
+                    "INSERT INTO extension (number, name, created_at, updated_at) VALUES (?1, ?1, ?2, ?2)
                      ON CONFLICT (number) DO NOTHING",
                     rusqlite::params![number, now],
                 )?;
