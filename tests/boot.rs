@@ -6,7 +6,8 @@
 //! boot keep the certificate and the data; a hung service gets the board reset by
 //! the watchdog; an upgrade (a second image's upgrade file, fetched by the board)
 //! starts the new release in the other slot with every setting and call record kept,
-//! and the old release's backup restores on it.
+//! and the old release's backup restores on it; an upgrade that does not mount is
+//! given up at once.
 //!
 //! Run by `make boot-test` (in `make test`), which builds both images first:
 //! `WEBCTI_IMAGE` is the image's directory, `WEBCTI_UPGRADE` the next release's
@@ -467,6 +468,22 @@ fn the_image_boots_keeps_its_data_resets_when_hung_and_upgrades() {
     assert_eq!(Browser::new(client.clone(), rig.addr()).login("100", admin_password).status, 303);
     let after = board.run("webcti check", Duration::from_secs(60));
     assert!(count(&after, "call records") >= cdrs_before, "{before}\n{after}");
+
+    // An upgrade into slot A that does not even mount (its partition wiped): the
+    // board goes straight back to slot B, which it had committed.
+    let wiped = board.run(
+        "dd if=/dev/zero of=/dev/disk/by-partlabel/rootA bs=1M count=4 2>/dev/null && echo a > /mnt/flash/boot/try && sync",
+        Duration::from_secs(60),
+    );
+    assert!(wiped.contains("== done 0"), "{wiped}");
+    let fallback_at = board.now();
+    writeln!(board.keys, "reboot").expect("type");
+    board.wait_for("the upgrade does not mount; back to slot b", fallback_at, BOOT);
+    board.wait_for(&format!("starting slot b: webcti {next_release}"), fallback_at, BOOT);
+    board.start = fallback_at;
+    board.booted_at = Instant::now();
+    board.wait_ready(&rig, &client);
+    assert_eq!(Browser::new(client.clone(), rig.addr()).login("100", admin_password).status, 303);
 
     writeln!(board.keys, "poweroff").expect("type");
     let (status, console) = board.wait_off(Duration::from_secs(120));
