@@ -130,27 +130,20 @@ pub async fn serve(sim: Sim, mut stream: Box<dyn Stream>, faults: Arc<Faults>, m
         Ok(Some(v)) => v,
         _ => return,
     };
-    // The session speaks the older of the two sides' newest versions.
-    let Some(version) = negotiate(NEWEST_VERSION, offered) else {
-        let reason = format!("this core speaks protocol version 1 through {NEWEST_VERSION}, not {offered}");
-        let _ = send(&mut stream, &FromCore::Refused { reason }, &faults).await;
-        return;
-    };
     // Subscribe before reading the backlog: a CDR may then arrive twice, never not at all.
     let mut events = sim.subscribe();
-    let backlog = sim.with(|ex| ex.unacked_cdrs());
-    if send(&mut stream, &FromCore::Hello { version, board: identity() }, &faults).await.is_err() {
-        return;
-    }
-    for cdr in backlog {
-        if send(&mut stream, &FromCore::Event { seq: 0, event: Event::Cdr(cdr.into()) }, &faults)
-            .await
-            .is_err()
-        {
+    let (mut version, greeting) = match greet(&sim, offered) {
+        Ok(session) => session,
+        Err(refused) => {
+            let _ = send(&mut stream, &refused, &faults).await;
+            return;
+        }
+    };
+    for msg in &greeting {
+        if send(&mut stream, msg, &faults).await.is_err() {
             return;
         }
     }
-    let mut version = version;
     let mut beat = tokio::time::interval(Duration::from_millis(HEARTBEAT_MS));
     let mut beat_seq = 0u32;
     loop {
@@ -184,17 +177,13 @@ pub async fn serve(sim: Sim, mut stream: Box<dyn Stream>, faults: Arc<Faults>, m
                             // A hello on a line that never went away (a serial line or a
                             // device: the board was reset, or its service restarted): a
                             // new session, as a real core would start one.
-                            Ok(ToCore::Hello { version: offered, .. }) => match negotiate(NEWEST_VERSION, offered) {
-                                Some(v) => {
+                            Ok(ToCore::Hello { version: offered, .. }) => match greet(&sim, offered) {
+                                Ok((v, greeting)) => {
                                     version = v;
-                                    replies.clear();
-                                    replies.push(FromCore::Hello { version, board: identity() });
-                                    let backlog = sim.with(|ex| ex.unacked_cdrs());
-                                    replies.extend(backlog.into_iter().map(|cdr| FromCore::Event { seq: 0, event: Event::Cdr(cdr.into()) }));
+                                    replies = greeting;
                                 }
-                                None => {
-                                    let reason = format!("this core speaks protocol version 1 through {NEWEST_VERSION}, not {offered}");
-                                    let _ = send(&mut stream, &FromCore::Refused { reason }, &faults).await;
+                                Err(refused) => {
+                                    let _ = send(&mut stream, &refused, &faults).await;
                                     return;
                                 }
                             },
@@ -228,6 +217,20 @@ pub async fn serve(sim: Sim, mut stream: Box<dyn Stream>, faults: Arc<Faults>, m
             }
         }
     }
+}
+
+/// The answer to a hello offering `offered`: the session's version (the older of
+/// the two sides' newest) with the hello and every record not yet acknowledged,
+/// or the refusal of a client with no version in common.
+fn greet(sim: &Sim, offered: u16) -> Result<(u16, Vec<FromCore>), FromCore> {
+    let Some(version) = negotiate(NEWEST_VERSION, offered) else {
+        let reason = format!("this core speaks protocol version 1 through {NEWEST_VERSION}, not {offered}");
+        return Err(FromCore::Refused { reason });
+    };
+    let mut greeting = vec![FromCore::Hello { version, board: identity() }];
+    let backlog = sim.with(|ex| ex.unacked_cdrs());
+    greeting.extend(backlog.into_iter().map(|cdr| FromCore::Event { seq: 0, event: Event::Cdr(cdr.into()) }));
+    Ok((version, greeting))
 }
 
 async fn send(stream: &mut Box<dyn Stream>, msg: &FromCore, faults: &Faults) -> std::io::Result<()> {
