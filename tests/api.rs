@@ -5,6 +5,8 @@
 
 mod support;
 
+use std::time::Duration;
+
 use serde_json::{json, Value};
 use support::client::Response;
 use support::portal::{seeded_db, with_manager};
@@ -825,4 +827,59 @@ fn forwarding_through_the_api_is_held_to_the_extensions_restriction() {
         "nothing of a refusal is written"
     );
     problem(&api.get(&t, "/api/v1/extensions/999/forwarding"), 404);
+}
+
+#[test]
+fn the_billing_export_gives_each_record_once_and_later_what_came_since() {
+    use webcti::sim::{demo, Clock, Sim};
+    let core = tempfile::tempdir().expect("tempdir");
+    let sock = core.path().join("core.sock");
+    let sim = Sim::new(demo::plan(), Clock::Manual, support::portal::T0);
+    let _stop_sim = support::simulator(&sim, &sock);
+    let api = Api::start(&format!("link=unix:{}", sock.display()));
+    api.svc.wait_log("core link up", 1);
+    let billing = api.token(&["records:read"]);
+    let page = |after: &str, more: &str| {
+        let r = api.get(&billing, &format!("/api/v1/cdrs?limit=3{after}{more}"));
+        assert_eq!(r.status, 200, "{}", r.body);
+        let b = body(&r);
+        let ids: Vec<u64> =
+            b["items"].as_array().expect("items").iter().map(|i| i["id"].as_u64().expect("id")).collect();
+        (ids, b["next"].as_str().expect("next").to_owned(), b)
+    };
+    // The four records the board has, three and then one, oldest first.
+    let (first, next, b) = page("", "");
+    assert_eq!(first, [1, 2, 3]);
+    assert_eq!(b["items"][0]["extension"], "100");
+    assert_eq!(b["items"][0]["direction"], "incoming");
+    assert_eq!(b["items"][0]["disposition"], "missed");
+    assert_eq!(b["items"][2]["talk_secs"], 125);
+    let (second, next, _) = page(&format!("&after={next}"), "");
+    assert_eq!(second, [4]);
+    // Nothing new: an empty page, and the cursor to ask with later.
+    let (none, same, _) = page(&format!("&after={next}"), "");
+    assert!(none.is_empty());
+    assert_eq!(same, next);
+    // One extension's records only.
+    assert_eq!(page("", "&extension=101").0, [4]);
+
+    // A call nobody answers: its record comes after the cursor kept.
+    sim.with(|ex| ex.incoming("0223334444", "101")).expect("incoming call");
+    sim.advance(40);
+    let mut unacked = sim.unacked();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    rt.block_on(async { tokio::time::timeout(Duration::from_secs(60), unacked.wait_for(|n| *n == 0)).await })
+        .expect("stored")
+        .expect("watch");
+    let (_, _, b) = page(&format!("&after={next}"), "");
+    let items = b["items"].as_array().expect("items");
+    assert!(!items.is_empty(), "the new call's record: {b}");
+    assert!(items.iter().all(|i| i["extension"] == "101" && i["peer"] == "0223334444"), "{b}");
+    assert!(items.iter().all(|i| i["id"].as_u64() > Some(4)), "{b}");
+
+    // Refused: a cursor that is none, a page too long, a token without the scope.
+    assert_eq!(problem(&api.get(&billing, "/api/v1/cdrs?after=x7"), 422)["errors"][0]["pointer"], "/after");
+    assert_eq!(problem(&api.get(&billing, "/api/v1/cdrs?limit=201"), 422)["errors"][0]["pointer"], "/limit");
+    let other = api.token(&["extensions:read"]);
+    problem(&api.get(&other, "/api/v1/cdrs"), 403);
 }

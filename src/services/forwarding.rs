@@ -103,6 +103,36 @@ impl Forwarding {
         ext: &str,
         c: ForwardingChange,
     ) -> Result<Programmed, ServiceError> {
+        let (before, p) = self.checked(actor, ext, &c).await?;
+        let changes = Context::changes(actor, program_changes(&before, &p));
+        if !self.ctx.store.save_program(ext, p, changes, self.ctx.clock.now()).await? {
+            return Err(ServiceError::NotFound);
+        }
+        tracing::info!(actor = %actor.label(), extension = %ext, "forwarding changed");
+        let programmed = program_core(&self.ctx, ext).await?;
+        self.ctx.bus.publish(Live::Changed { ext: ext.to_owned(), what: Changed::Program });
+        Ok(programmed)
+    }
+
+    /// What [`Forwarding::save`] would change (the fields), or why it
+    /// would refuse; nothing is written.
+    pub async fn check(
+        &self,
+        actor: &Actor,
+        ext: &str,
+        c: &ForwardingChange,
+    ) -> Result<Vec<&'static str>, ServiceError> {
+        let (before, p) = self.checked(actor, ext, c).await?;
+        Ok(program_changes(&before, &p).into_iter().map(|c| c.field).collect())
+    }
+
+    /// The program before the change and the one it makes, checked.
+    async fn checked(
+        &self,
+        actor: &Actor,
+        ext: &str,
+        c: &ForwardingChange,
+    ) -> Result<(ExtensionProgram, ExtensionProgram), ServiceError> {
         self.ctx.may(actor, Action::Change, ext, Facet::Program).await?;
         let before = self.ctx.stored_program(ext).await?;
         let mut p = before.clone();
@@ -144,14 +174,7 @@ impl Forwarding {
         }
         p.rules = c.rules.iter().map(|d| rule_from_draft(d, ext)).collect::<Result<_, _>>()?;
         check_toll(&p, &self.ctx.outside_prefix)?;
-        let changes = Context::changes(actor, program_changes(&before, &p));
-        if !self.ctx.store.save_program(ext, p, changes, self.ctx.clock.now()).await? {
-            return Err(ServiceError::NotFound);
-        }
-        tracing::info!(actor = %actor.label(), extension = %ext, "forwarding changed");
-        let programmed = program_core(&self.ctx, ext).await?;
-        self.ctx.bus.publish(Live::Changed { ext: ext.to_owned(), what: Changed::Program });
-        Ok(programmed)
+        Ok((before, p))
     }
 
     /// A change the subscriber keyed in at his phone, which the core has made:

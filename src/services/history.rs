@@ -6,9 +6,12 @@
 use std::collections::HashMap;
 
 use super::{Context, ServiceError};
-use crate::domain::access::{Action, Actor, Facet, Target};
-use crate::domain::cdr::{HistoryKind, HistoryQuery, HistoryRow};
+use crate::domain::access::{Action, Actor, Area, Facet, Target};
+use crate::domain::cdr::{Cdr, CdrCursor, HistoryKind, HistoryQuery, HistoryRow};
 use crate::domain::voicemail::Voicemail;
+
+/// Records a page of [`History::records`] holds at most.
+pub const MAX_RECORDS: u32 = crate::store::cdr::MAX_PAGE;
 
 /// Rows each panel shows.
 pub const PANEL_ROWS: usize = 5;
@@ -39,6 +42,24 @@ impl History {
     pub async fn page(&self, actor: &Actor, q: HistoryQuery) -> Result<Vec<HistoryRow>, ServiceError> {
         self.ctx.may(actor, Action::Read, &q.extension, Facet::History).await?;
         Ok(self.ctx.store.history(q).await?)
+    }
+
+    /// The exchange's call records in the order they arrived, after `after`
+    /// (the billing export); only `extension`'s when given, which its manager
+    /// may read too.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "history.records", actor = %actor.label(), via = actor.via.code()))]
+    pub async fn records(
+        &self,
+        actor: &Actor,
+        after: CdrCursor,
+        extension: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<(CdrCursor, Cdr)>, ServiceError> {
+        match extension {
+            Some(ext) => self.ctx.may(actor, Action::Read, ext, Facet::History).await?,
+            None => self.ctx.may_do(actor, Action::Read, Target::Administration(Area::Records))?,
+        }
+        Ok(self.ctx.store.cdrs_after(after, extension.map(str::to_owned), limit).await?)
     }
 
     /// The names known for these numbers, as the subscriber of `ext` knows them:

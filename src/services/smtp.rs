@@ -88,6 +88,22 @@ impl SmtpSettings {
     /// Checks, stores and puts to use a new server.
     #[tracing::instrument(name = "service", skip_all, fields(call = "smtp.save", actor = %actor.label(), via = actor.via.code()))]
     pub async fn save(&self, actor: &Actor, c: SmtpChange) -> Result<(), ServiceError> {
+        let (smtp, mailer) = self.checked(actor, &c).await?;
+        let json = serde_json::to_string(&smtp).map_err(|_| invalid(SmtpProblem::TooLong))?;
+        self.ctx.store.set_setting(SETTING, &json).await?;
+        self.post.replace(mailer);
+        tracing::info!(actor = %actor.label(), host = %smtp.host, port = smtp.port, tls = %smtp.tls, "mail server set");
+        Ok(())
+    }
+
+    /// Why [`SmtpSettings::save`] would refuse `c`, if it would; whether it
+    /// changes the server in use.
+    pub async fn check(&self, actor: &Actor, c: &SmtpChange) -> Result<bool, ServiceError> {
+        let (smtp, _) = self.checked(actor, c).await?;
+        Ok(self.current().await?.as_ref() != Some(&smtp))
+    }
+
+    async fn checked(&self, actor: &Actor, c: &SmtpChange) -> Result<(Smtp, Mailer), ServiceError> {
         self.ctx.may_do(actor, Action::Change, Target::Administration(Area::Board))?;
         let (host, tls, from, username) = (c.host.trim(), c.tls.trim(), c.from.trim(), c.username.trim());
         let port = check_smtp(host, &c.port, tls, from).map_err(invalid)?;
@@ -118,11 +134,7 @@ impl SmtpSettings {
             ca: ca.to_owned(),
         };
         let mailer = Mailer::new(&smtp).map_err(|_| invalid(SmtpProblem::BadCertificate))?;
-        let json = serde_json::to_string(&smtp).map_err(|_| invalid(SmtpProblem::TooLong))?;
-        self.ctx.store.set_setting(SETTING, &json).await?;
-        self.post.replace(mailer);
-        tracing::info!(actor = %actor.label(), host = %smtp.host, port = smtp.port, tls = %smtp.tls, "mail server set");
-        Ok(())
+        Ok((smtp, mailer))
     }
 
     /// Sends a test mail to `to` now; `Err(text)` is what went wrong, as the

@@ -2,10 +2,10 @@
 //! id), a subscriber's history served from the `(extension, started_at)` index,
 //! and pruning by age or count in small batches.
 
-use rusqlite::{params, Connection, Row};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::{Store, StoreError};
-use crate::domain::cdr::{Cdr, Direction, Disposition, HistoryKind};
+use crate::domain::cdr::{Cdr, CdrCursor, Direction, Disposition, HistoryKind};
 
 const FLAG_EXTERNAL: i64 = 1;
 const FLAG_WITHHELD: i64 = 2;
@@ -34,6 +34,17 @@ impl Store {
     /// A page of one extension's history, newest first.
     pub async fn history(&self, q: HistoryQuery) -> Result<Vec<HistoryRow>, StoreError> {
         self.read(move |c| history(c, &q)).await
+    }
+
+    /// Up to `limit` records after `after`, in the order they arrived, each
+    /// with the cursor that stands just after it; only `extension`'s when given.
+    pub async fn cdrs_after(
+        &self,
+        after: CdrCursor,
+        extension: Option<String>,
+        limit: u32,
+    ) -> Result<Vec<(CdrCursor, Cdr)>, StoreError> {
+        self.read(move |c| cdrs_after(c, after, extension.as_deref(), limit.clamp(1, MAX_PAGE))).await
     }
 
     /// How many records are stored.
@@ -65,10 +76,20 @@ impl Store {
 }
 
 fn insert(c: &Connection, cdrs: &[Cdr]) -> rusqlite::Result<Vec<Intake>> {
+    // Arrivals only grow: the commit's time in microseconds, or one more than
+    // the last when the clock stands still or went back.
+    let last: Option<i64> = c
+        .prepare_cached("SELECT arrival FROM cdr WHERE arrival IS NOT NULL ORDER BY arrival DESC LIMIT 1")?
+        .query_row([], |r| r.get(0))
+        .optional()?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX));
+    let mut arrival = now.max(last.map_or(0, |l| l.saturating_add(1)));
     let mut stmt = c.prepare_cached(
         "INSERT INTO cdr (core_id, extension, direction, disposition, flags, peer, answered_by,
-                          started_at, ring_secs, talk_secs)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                          started_at, ring_secs, talk_secs, arrival)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
          ON CONFLICT (core_id) DO NOTHING",
     )?;
     let mut out = Vec::with_capacity(cdrs.len());
@@ -84,7 +105,9 @@ fn insert(c: &Connection, cdrs: &[Cdr]) -> rusqlite::Result<Vec<Intake>> {
             cdr.started_at,
             cdr.ring_secs,
             cdr.talk_secs,
+            arrival,
         ])?;
+        arrival = arrival.saturating_add(n as i64);
         out.push(if n == 1 { Intake::Stored } else { Intake::Duplicate });
     }
     Ok(out)
@@ -146,6 +169,53 @@ fn history(c: &Connection, q: &HistoryQuery) -> rusqlite::Result<Vec<HistoryRow>
         row,
     )?;
     rows.collect()
+}
+
+const COLUMNS: &str =
+    "extension, direction, disposition, flags, peer, answered_by, started_at, ring_secs, talk_secs";
+
+fn cdrs_after(
+    c: &Connection,
+    after: CdrCursor,
+    extension: Option<&str>,
+    limit: u32,
+) -> rusqlite::Result<Vec<(CdrCursor, Cdr)>> {
+    let only = if extension.is_some() { "AND extension = ?3" } else { "AND ?3 IS NULL" };
+    let mut out = Vec::new();
+    // The records from before arrivals were numbered, by core id.
+    let unnumbered = match after {
+        CdrCursor::Start => Some(i64::MIN),
+        CdrCursor::Unnumbered(id) => Some(id),
+        CdrCursor::Arrived(_) => None,
+    };
+    if let Some(id) = unnumbered {
+        let mut stmt = c.prepare_cached(&format!(
+            "SELECT core_id, core_id, {COLUMNS} FROM cdr
+             WHERE arrival IS NULL AND core_id > ?1 {only} ORDER BY core_id LIMIT ?2"
+        ))?;
+        let rows = stmt.query_map(params![id, limit, extension], row)?;
+        for r in rows {
+            let r = r?;
+            out.push((CdrCursor::Unnumbered(r.id), r.cdr));
+        }
+    }
+    let left = limit as usize - out.len();
+    if left > 0 {
+        let from = match after {
+            CdrCursor::Arrived(n) => n,
+            _ => i64::MIN,
+        };
+        let mut stmt = c.prepare_cached(&format!(
+            "SELECT arrival, core_id, {COLUMNS} FROM cdr
+             WHERE arrival > ?1 {only} ORDER BY arrival LIMIT ?2"
+        ))?;
+        let rows = stmt.query_map(params![from, left as i64, extension], row)?;
+        for r in rows {
+            let r = r?;
+            out.push((CdrCursor::Arrived(r.id), r.cdr));
+        }
+    }
+    Ok(out)
 }
 
 fn row(r: &Row<'_>) -> rusqlite::Result<HistoryRow> {

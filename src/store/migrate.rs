@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema/008_journal_by_time.sql"),
     include_str!("schema/009_phonebook_search.sql"),
     include_str!("schema/010_api_tokens.sql"),
+    include_str!("schema/011_cdr_arrival.sql"),
 ];
 
 /// The schema version this program writes.

@@ -15,6 +15,7 @@ mod departments;
 pub mod door;
 mod extensions;
 mod forwarding;
+mod records;
 #[cfg(feature = "openapi")]
 mod schema;
 mod tokens;
@@ -60,6 +61,7 @@ pub fn router() -> Router<HttpState> {
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{id}", axum::routing::delete(tokens::revoke))
         .route("/calls", post(calls::place))
+        .route("/cdrs", get(records::list))
         .route(
             "/bulk",
             get(bulk::export).post(bulk::import).layer(axum::extract::DefaultBodyLimit::max(bulk::MAX_BULK)),
@@ -88,14 +90,14 @@ async fn document() -> Response {
 #[cfg(feature = "openapi")]
 pub mod openapi {
     use super::schema::Finish;
-    use super::{bulk, calls, departments, extensions, forwarding, tokens};
+    use super::{bulk, calls, departments, extensions, forwarding, records, tokens};
     use utoipa::OpenApi;
 
     #[derive(OpenApi)]
     #[openapi(
         info(
             title = "WebCTI provisioning API",
-            description = "Configure the telephone exchange by script: extensions and their forwarding, departments, tokens, calls. \
+            description = "Configure the telephone exchange by script: extensions and their forwarding, departments, tokens, calls, call records. \
                 Changes take effect when the call returns. PATCH takes a JSON Merge Patch (RFC 7396); \
                 every resource has an ETag, and If-Match makes a change conditional (412 when stale); \
                 POST honours an Idempotency-Key; refusals are application/problem+json (RFC 9457) in \
@@ -108,6 +110,7 @@ pub mod openapi {
             departments::delete,
             tokens::list, tokens::create, tokens::revoke,
             calls::place,
+            records::list,
             bulk::export, bulk::export_csv, bulk::import,
             openapi_json,
         ),
@@ -117,6 +120,7 @@ pub mod openapi {
             (name = "departments"),
             (name = "tokens", description = "The API's bearer tokens"),
             (name = "calls", description = "Click-to-call"),
+            (name = "records", description = "Call records, for billing"),
         (name = "bulk", description = "Departments and extensions exported and imported whole"),
             (name = "document", description = "This document"),
         )

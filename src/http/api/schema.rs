@@ -39,6 +39,16 @@ pub fn rule_kind() -> Object {
     words(kinds.iter().map(|k| k.kind())).build()
 }
 
+pub fn direction() -> Object {
+    use crate::domain::cdr::Direction;
+    words([Direction::Outgoing, Direction::Incoming].map(Direction::word)).build()
+}
+
+pub fn disposition() -> Object {
+    use crate::domain::cdr::Disposition;
+    words(Disposition::ALL.map(Disposition::word)).build()
+}
+
 pub fn topic() -> Object {
     words(crate::domain::journal::Topic::ALL.iter().map(|t| t.code())).build()
 }
