@@ -883,3 +883,124 @@ fn the_billing_export_gives_each_record_once_and_later_what_came_since() {
     let other = api.token(&["extensions:read"]);
     problem(&api.get(&other, "/api/v1/cdrs"), 403);
 }
+
+fn put_config(api: &Api, token: &str, query: &str, headers: &[(&str, &str)], doc: &Value) -> Response {
+    api.call(token, "PUT", &format!("/api/v1/config{query}"), headers, &doc.to_string())
+}
+
+fn extension<'a>(doc: &'a mut Value, number: &str) -> &'a mut Value {
+    let list = doc["extensions"].as_array_mut().expect("extensions");
+    list.iter_mut().find(|e| e["number"] == number).expect("the extension")
+}
+
+#[test]
+fn the_configuration_document_makes_another_exchange_the_same() {
+    let api = Api::start("");
+    let (read, write) = (api.token(&["read"]), api.token(&["write"]));
+    let data = api.svc.dir.clone();
+    let r = api.get(&read, "/api/v1/config");
+    assert_eq!(r.status, 200, "{}", r.body);
+    let tag = r.header("etag").expect("an ETag").to_owned();
+    let doc = body(&r);
+    assert_eq!(doc["version"], 1);
+    let anna = &doc["extensions"]
+        .as_array()
+        .expect("extensions")
+        .iter()
+        .find(|e| e["number"] == "100")
+        .expect("100");
+    assert_eq!(
+        (anna["department"].as_str(), anna["email"].as_str()),
+        (Some("Sales"), Some("anna@example.com"))
+    );
+    assert_eq!(anna["forwarding"]["no_answer_secs"], 20, "{anna}");
+    assert!(!r.body.contains("password") && !r.body.contains("hash"), "no secret travels: {}", r.body);
+
+    // Put back as it is: nothing changes, nothing is journaled.
+    let before = support::portal::settings_snapshot(&data);
+    let r = put_config(&api, &write, "", &[("If-Match", &tag)], &doc);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let report = body(&r);
+    assert_eq!(
+        (report["applied"].as_bool(), report["changed"].as_u64(), report["removed"].as_u64()),
+        (Some(true), Some(0), Some(0)),
+        "{report}"
+    );
+    assert_eq!(support::portal::settings_snapshot(&data), before);
+
+    // Changed: Office is not in it (120 goes to the pool), 100 forwards when busy.
+    let mut changed = doc.clone();
+    changed["departments"] = json!([{"name": "Sales"}]);
+    extension(&mut changed, "120")["department"] = Value::Null;
+    extension(&mut changed, "100")["forwarding"]["forward_busy"] = json!("101");
+    let r = put_config(&api, &write, "?dry_run=true", &[], &changed);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let report = body(&r);
+    assert_eq!((report["applied"].as_bool(), report["removed"].as_u64()), (Some(false), Some(1)), "{report}");
+    let row = |report: &Value, kind: &str, key: &str| {
+        report["rows"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .find(|r| r["kind"] == kind && r["key"] == key)
+            .cloned()
+            .expect("a row")
+    };
+    assert_eq!(row(&report, "forwarding", "100")["fields"], json!(["forward_busy"]));
+    assert_eq!(row(&report, "department", "Office")["outcome"], "removed");
+    assert_eq!(support::portal::settings_snapshot(&data), before, "a dry run writes nothing");
+    let r = put_config(&api, &write, "", &[], &changed);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let now = body(&api.get(&read, "/api/v1/config"));
+    assert_eq!(now, changed, "the exchange is what the document said");
+    // The tag the first document came with is stale now.
+    problem(&put_config(&api, &write, "", &[("If-Match", &tag)], &doc), 412);
+
+    // A forwarding the document's own restriction forbids: nothing is written.
+    let mut bad = changed.clone();
+    extension(&mut bad, "101")["restriction"] = json!("internal");
+    extension(&mut bad, "101")["forwarding"]["forward_always"] = json!("0221234567");
+    extension(&mut bad, "107")["name"] = json!("Jan Kowal");
+    let r = put_config(&api, &write, "", &[], &bad);
+    let refused = problem(&r, 422);
+    let rows = refused["rows"].as_array().expect("rows");
+    assert!(
+        rows.iter().any(|r| r["kind"] == "forwarding" && r["key"] == "101" && r["outcome"] == "refused"),
+        "{refused}"
+    );
+    assert_eq!(body(&api.get(&read, "/api/v1/config")), changed, "nothing of it went in");
+
+    // Documents this exchange does not read.
+    let mut later = changed.clone();
+    later["version"] = json!(2);
+    later["tariffs"] = json!([]);
+    let p = problem(&put_config(&api, &write, "", &[], &later), 422);
+    assert_eq!(
+        (p["title"].as_str(), p["errors"][0]["pointer"].as_str()),
+        (Some("unknown_version"), Some("/version")),
+        "{p}"
+    );
+    let mut unknown = changed.clone();
+    extension(&mut unknown, "100")["colour"] = json!("red");
+    assert_eq!(
+        problem(&put_config(&api, &write, "", &[], &unknown), 422)["errors"][0]["pointer"],
+        "/extensions/0/colour"
+    );
+    problem(&put_config(&api, &read, "", &[], &changed), 403);
+
+    // A new board with the same extensions, set up from the first one's document.
+    let fresh = tempfile::tempdir().expect("tempdir");
+    seeded_db(&fresh.path().join("data"));
+    let other = Service::start(fresh.path(), "");
+    let other_token = make_token(fresh.path(), "setup", &["write"]);
+    let client = other.client();
+    let auth = format!("Bearer {other_token}");
+    let headers = [("Authorization", auth.as_str()), ("Content-Type", "application/json")];
+    let r = client
+        .request(other.lan_https, "PUT", "/api/v1/config", &headers, &changed.to_string())
+        .expect("put");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(body(&r)["created"].as_u64().is_some_and(|n| n >= 1), "Sales is made: {}", r.body);
+    let r = client.request(other.lan_https, "GET", "/api/v1/config", &headers[..1], "").expect("get");
+    assert_eq!(body(&r), changed, "the new board is the old one");
+}

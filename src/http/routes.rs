@@ -131,6 +131,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/bulk", Access::Token("read")),
     ("POST", "/api/v1/bulk", Access::Token("write")),
     ("GET", "/api/v1/bulk/extensions.csv", Access::Token("read")),
+    ("GET", "/api/v1/config", Access::Token("read")),
+    ("PUT", "/api/v1/config", Access::Token("write")),
     ("GET", "/healthz", Access::Anyone),
     ("GET", "/static/style.css", Access::Anyone),
 ];

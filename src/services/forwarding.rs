@@ -11,7 +11,7 @@ use crate::domain::journal::program_changes;
 use crate::domain::line::LineState;
 use crate::domain::number::{dial_string, forward_target};
 use crate::domain::phonebook::PublicRight;
-use crate::domain::program::{ExtensionProgram, PhoneChange};
+use crate::domain::program::{ExtensionProgram, PhoneChange, Restriction};
 use crate::domain::routing::{self, CallerInfo, Decision, LineCondition};
 use crate::domain::settings::{
     check_toll, no_answer_secs, rule_from_draft, ForwardingProblem, RuleDraft, MAX_RULES,
@@ -116,13 +116,18 @@ impl Forwarding {
 
     /// What [`Forwarding::save`] would change (the fields), or why it
     /// would refuse; nothing is written.
+    /// `becomes` gives the restriction and MobilePhone number the extension
+    /// is about to have, which the change is checked against.
     pub async fn check(
         &self,
         actor: &Actor,
         ext: &str,
         c: &ForwardingChange,
+        becomes: Option<(Restriction, Option<String>)>,
     ) -> Result<Vec<&'static str>, ServiceError> {
-        let (before, p) = self.checked(actor, ext, c).await?;
+        let (mut before, p) = self.checked_as(actor, ext, c, becomes).await?;
+        // The fields the administrator's change makes are not this one's.
+        (before.restriction, before.mobile) = (p.restriction, p.mobile.clone());
         Ok(program_changes(&before, &p).into_iter().map(|c| c.field).collect())
     }
 
@@ -133,9 +138,22 @@ impl Forwarding {
         ext: &str,
         c: &ForwardingChange,
     ) -> Result<(ExtensionProgram, ExtensionProgram), ServiceError> {
+        self.checked_as(actor, ext, c, None).await
+    }
+
+    async fn checked_as(
+        &self,
+        actor: &Actor,
+        ext: &str,
+        c: &ForwardingChange,
+        becomes: Option<(Restriction, Option<String>)>,
+    ) -> Result<(ExtensionProgram, ExtensionProgram), ServiceError> {
         self.ctx.may(actor, Action::Change, ext, Facet::Program).await?;
         let before = self.ctx.stored_program(ext).await?;
         let mut p = before.clone();
+        if let Some((restriction, mobile)) = becomes {
+            (p.restriction, p.mobile) = (restriction, mobile);
+        }
         let target = |raw: &str| forward_target(raw, ext).map_err(ForwardingProblem::from);
         p.forward_always = target(&c.forward_always)?;
         p.forward_busy = target(&c.forward_busy)?;

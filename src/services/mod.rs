@@ -19,6 +19,7 @@ pub mod auth;
 pub mod bus;
 pub mod calls;
 pub mod certificate;
+pub mod config;
 pub mod employees;
 pub mod error;
 pub mod exposure;
@@ -238,6 +239,7 @@ pub struct Services {
     pub exposure: exposure::Exposures,
     pub tokens: Arc<tokens::Tokens>,
     pub provision: provision::Provision,
+    pub config: config::Configuration,
     store: Store,
     link: LinkHealth,
     clock: Clock,
@@ -254,7 +256,17 @@ pub struct Health {
 
 impl Services {
     pub fn new(ctx: Context, auth: Arc<auth::Auth>, reset: Arc<reset::Reset>, data_dir: PathBuf) -> Services {
+        let smtp = smtp::SmtpSettings::new(ctx.clone(), ctx.post.clone(), ctx.board_smtp.clone());
+        let config = config::Configuration::new(
+            ctx.clone(),
+            provision::Provision::new(ctx.clone()),
+            employees::Employees::new(ctx.clone()),
+            forwarding::Forwarding::new(ctx.clone()),
+            exposure::Exposures::new(ctx.clone()),
+            smtp.clone(),
+        );
         Services {
+            config,
             about: about::About::new(ctx.clone()),
             accounts: accounts::Accounts::new(ctx.clone(), auth.clone()),
             employees: employees::Employees::new(ctx.clone()),
@@ -273,7 +285,7 @@ impl Services {
             exposure: exposure::Exposures::new(ctx.clone()),
             tokens: Arc::new(tokens::Tokens::new(ctx.store.clone(), ctx.clock.clone())),
             provision: provision::Provision::new(ctx.clone()),
-            smtp: smtp::SmtpSettings::new(ctx.clone(), ctx.post.clone(), ctx.board_smtp.clone()),
+            smtp,
             setup: Arc::new(setup::Setup::new(
                 ctx.store.clone(),
                 auth.clone(),

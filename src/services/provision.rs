@@ -60,6 +60,8 @@ pub enum Outcome {
     /// The fields that change.
     Changed(Vec<&'static str>),
     Unchanged,
+    /// Not in a configuration document, so it goes.
+    Removed,
     Refused(Refusal),
 }
 
@@ -77,6 +79,10 @@ pub enum Refusal {
 pub enum RowKind {
     Department,
     Extension,
+    /// An extension's forwarding, in a configuration document.
+    Forwarding,
+    /// A board-wide setting, in a configuration document.
+    Board,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

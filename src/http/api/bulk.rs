@@ -109,6 +109,8 @@ pub struct BulkReport {
     pub changed: usize,
     pub unchanged: usize,
     pub refused: usize,
+    /// Departments a configuration document does not name, which go.
+    pub removed: usize,
     pub rows: Vec<BulkRow>,
 }
 
@@ -117,11 +119,11 @@ pub struct BulkReport {
 pub struct BulkRow {
     /// The row in the file: the line of a CSV file, the place in its list for JSON (from 1).
     pub row: usize,
-    /// `department` or `extension`.
+    /// `department` or `extension`; in a configuration document also `forwarding` and `board`.
     pub kind: String,
     /// The extension's number or the department's name.
     pub key: String,
-    /// `created`, `changed`, `unchanged` or `refused`.
+    /// `created`, `changed`, `unchanged`, `refused`, or (a department a configuration document does not name) `removed`.
     pub outcome: String,
     /// What changes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -311,7 +313,7 @@ fn parse_csv(caller: &Caller, body: &[u8]) -> Result<Bulk, Problem> {
     Ok(Bulk { departments: Vec::new(), extensions })
 }
 
-fn report_of(caller: &Caller, r: ImportReport, dry_run: bool) -> BulkReport {
+pub(super) fn report_of(caller: &Caller, r: ImportReport, dry_run: bool) -> BulkReport {
     let count = |f: fn(&Outcome) -> bool| r.rows.iter().filter(|row| f(&row.outcome)).count();
     BulkReport {
         applied: r.applied,
@@ -320,6 +322,7 @@ fn report_of(caller: &Caller, r: ImportReport, dry_run: bool) -> BulkReport {
         changed: count(|o| matches!(o, Outcome::Changed(_))),
         unchanged: count(|o| matches!(o, Outcome::Unchanged)),
         refused: count(|o| matches!(o, Outcome::Refused(_))),
+        removed: count(|o| matches!(o, Outcome::Removed)),
         rows: r
             .rows
             .into_iter()
@@ -328,6 +331,7 @@ fn report_of(caller: &Caller, r: ImportReport, dry_run: bool) -> BulkReport {
                     Outcome::Created => ("created", Vec::new(), None),
                     Outcome::Changed(f) => ("changed", f.into_iter().map(str::to_owned).collect(), None),
                     Outcome::Unchanged => ("unchanged", Vec::new(), None),
+                    Outcome::Removed => ("removed", Vec::new(), None),
                     Outcome::Refused(why) => {
                         let reason = match why {
                             Refusal::Rule(i) => message(caller.tr, &i),
@@ -340,6 +344,8 @@ fn report_of(caller: &Caller, r: ImportReport, dry_run: bool) -> BulkReport {
                 let kind = match row.kind {
                     RowKind::Department => "department",
                     RowKind::Extension => "extension",
+                    RowKind::Forwarding => "forwarding",
+                    RowKind::Board => "board",
                 };
                 BulkRow {
                     row: row.row,
@@ -352,6 +358,23 @@ fn report_of(caller: &Caller, r: ImportReport, dry_run: bool) -> BulkReport {
             })
             .collect(),
     }
+}
+
+/// The report, or (`refused`) the problem that carries its rows.
+pub(super) fn answer(caller: &Caller, report: BulkReport, refused: bool) -> Response {
+    if !refused {
+        return plain(&caller.tr, StatusCode::OK, &report);
+    }
+    let mut body = serde_json::json!({
+        "type": "urn:webcti:problem:rows_refused",
+        "title": "rows_refused",
+        "status": 422,
+        "detail": caller.tr.f("api.rows_refused", "count", &report.refused.to_string()),
+    });
+    body["rows"] = serde_json::to_value(&report.rows).unwrap_or_default();
+    let mut r = (StatusCode::UNPROCESSABLE_ENTITY, body.to_string()).into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    r
 }
 
 #[cfg_attr(feature = "openapi", utoipa::path(post, operation_id = "bulk_import", path = "/api/v1/bulk", tag = "bulk",
@@ -410,20 +433,7 @@ pub async fn import(call: ApiCall) -> Response {
         Ok(report) => {
             let refused = report.refused();
             let report = report_of(caller, report, dry_run);
-            if refused && !dry_run {
-                let mut body = serde_json::json!({
-                    "type": "urn:webcti:problem:rows_refused",
-                    "title": "rows_refused",
-                    "status": 422,
-                    "detail": caller.tr.f("api.rows_refused", "count", &report.refused.to_string()),
-                });
-                body["rows"] = serde_json::to_value(&report.rows).unwrap_or_default();
-                let mut r = (StatusCode::UNPROCESSABLE_ENTITY, body.to_string()).into_response();
-                r.headers_mut()
-                    .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
-                return r;
-            }
-            plain(&caller.tr, StatusCode::OK, &report)
+            answer(caller, report, refused && !dry_run)
         }
         Err(e) => Problem::from_service(&caller.tr, e).into_response(),
     }

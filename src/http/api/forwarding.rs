@@ -80,7 +80,7 @@ impl Forwarding {
     /// What the document's schema says (the no-answer time's range, the
     /// rules' words), checked before anything else: the pointer names what is
     /// wrong. The rest is the forwarding service's to check.
-    fn check_form(&self, caller: &Caller) -> Result<(), Problem> {
+    pub(super) fn check_form(&self, caller: &Caller) -> Result<(), Problem> {
         let invalid = |key: &str, at: String| {
             Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", caller.tr.t(key)).at(at)
         };
@@ -101,7 +101,7 @@ impl Forwarding {
         Ok(())
     }
 
-    fn of(p: &ExtensionProgram) -> Forwarding {
+    pub(super) fn of(p: &ExtensionProgram) -> Forwarding {
         Forwarding {
             forward_always: p.forward_always.clone(),
             forward_busy: p.forward_busy.clone(),
@@ -119,7 +119,7 @@ impl Forwarding {
     }
 
     /// The page's change: what the forwarding service checks and saves.
-    fn into_change(self) -> ForwardingChange {
+    pub(super) fn into_change(self) -> ForwardingChange {
         let text = |n: Option<String>| n.unwrap_or_default();
         ForwardingChange {
             forward_always: text(self.forward_always),

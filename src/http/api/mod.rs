@@ -11,6 +11,7 @@
 
 mod bulk;
 mod calls;
+mod config;
 mod departments;
 pub mod door;
 mod extensions;
@@ -67,6 +68,10 @@ pub fn router() -> Router<HttpState> {
             get(bulk::export).post(bulk::import).layer(axum::extract::DefaultBodyLimit::max(bulk::MAX_BULK)),
         )
         .route("/bulk/extensions.csv", get(bulk::export_csv))
+        .route(
+            "/config",
+            get(config::get).put(config::put).layer(axum::extract::DefaultBodyLimit::max(bulk::MAX_BULK)),
+        )
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(door::MAX_BODY))
 }
@@ -90,14 +95,14 @@ async fn document() -> Response {
 #[cfg(feature = "openapi")]
 pub mod openapi {
     use super::schema::Finish;
-    use super::{bulk, calls, departments, extensions, forwarding, records, tokens};
+    use super::{bulk, calls, config, departments, extensions, forwarding, records, tokens};
     use utoipa::OpenApi;
 
     #[derive(OpenApi)]
     #[openapi(
         info(
             title = "WebCTI provisioning API",
-            description = "Configure the telephone exchange by script: extensions and their forwarding, departments, tokens, calls, call records. \
+            description = "Configure the telephone exchange by script: extensions and their forwarding, departments, tokens, calls, call records, the whole configuration. \
                 Changes take effect when the call returns. PATCH takes a JSON Merge Patch (RFC 7396); \
                 every resource has an ETag, and If-Match makes a change conditional (412 when stale); \
                 POST honours an Idempotency-Key; refusals are application/problem+json (RFC 9457) in \
@@ -112,6 +117,7 @@ pub mod openapi {
             calls::place,
             records::list,
             bulk::export, bulk::export_csv, bulk::import,
+            config::get, config::put,
             openapi_json,
         ),
         modifiers(&Finish),
@@ -122,6 +128,7 @@ pub mod openapi {
             (name = "calls", description = "Click-to-call"),
             (name = "records", description = "Call records, for billing"),
         (name = "bulk", description = "Departments and extensions exported and imported whole"),
+            (name = "config", description = "The whole configuration as one document, for a new board made the same as an old one"),
             (name = "document", description = "This document"),
         )
     )]

@@ -1,0 +1,257 @@
+//! `/api/v1/config`: the exchange's whole configuration as one versioned
+//! document (SPEC S4). `GET` gives it with its `ETag`; `PUT` of it makes an
+//! exchange the same (`dry_run=true` reports what would change), refusing a
+//! document of a version this exchange does not read. Secrets never travel:
+//! passwords, PINs, keys and the mail server's password stay on each board
+//! (a `PUT` keeps the mail password the board has); nor does the Security
+//! area (tokens, the two-factor policy), which needs scopes of its own.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::bulk::{answer, report_of, BulkDepartment, ImportQuery};
+use super::door::{check_if_match, etag_of, from_value, json_type, tagged, ApiCall, Caller, Problem};
+use super::forwarding::Forwarding;
+#[cfg(feature = "openapi")]
+use super::schema::{self, ProblemDoc};
+use crate::services::config::{BoardSettings, Desired, Exported};
+use crate::services::exposure::Switches;
+use crate::services::provision::{Bulk, ExtensionRow, MAX_ROWS};
+use crate::services::smtp::SmtpChange;
+
+/// The document's version; another is refused.
+pub const VERSION: u32 = 1;
+
+/// The configuration of an exchange.
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ConfigDocument {
+    /// 1.
+    pub version: u32,
+    /// Every department; one the exchange has and the document does not name goes.
+    pub departments: Vec<BulkDepartment>,
+    /// The extensions, each whole.
+    pub extensions: Vec<ConfigExtension>,
+    pub board: ConfigBoard,
+}
+
+/// An extension, whole: what an administrator sets about it and its forwarding.
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ConfigExtension {
+    pub number: String,
+    pub name: String,
+    pub comment: String,
+    pub email: String,
+    /// The department's name; null for the pool.
+    pub department: Option<String>,
+    pub is_admin: bool,
+    #[cfg_attr(feature = "openapi", schema(schema_with = schema::public_right))]
+    pub public_book: String,
+    pub mobile: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = schema::restriction))]
+    pub restriction: String,
+    pub caller_ids: Vec<String>,
+    /// The names of the departments he manages.
+    pub manages: Vec<String>,
+    pub recordings: bool,
+    #[cfg_attr(feature = "openapi", schema(schema_with = schema::licences))]
+    pub licences: Vec<String>,
+    pub forwarding: Forwarding,
+}
+
+/// The board-wide settings.
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ConfigBoard {
+    /// The portal answers over HTTPS only.
+    pub https_only: bool,
+    /// The portal answers on the WAN.
+    pub wan_webcti: bool,
+    /// The mail server; null when none is set (a document without one leaves the board's).
+    pub smtp: Option<ConfigSmtp>,
+}
+
+/// The mail server, but for its password, which stays on the board.
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ConfigSmtp {
+    pub host: String,
+    pub port: u16,
+    /// `starttls`, `tls` or `none`.
+    pub tls: String,
+    pub username: String,
+    pub from: String,
+    /// A CA certificate (PEM) the server's is checked against; empty for the board's.
+    pub ca: String,
+}
+
+fn document_of(e: Exported) -> ConfigDocument {
+    let board = e.board;
+    ConfigDocument {
+        version: VERSION,
+        departments: e.bulk.departments.into_iter().map(|name| BulkDepartment { name }).collect(),
+        extensions: e
+            .bulk
+            .extensions
+            .into_iter()
+            .zip(&e.programs)
+            .map(|(x, p)| ConfigExtension {
+                number: x.number,
+                name: x.name.unwrap_or_default(),
+                comment: x.comment.unwrap_or_default(),
+                email: x.email.unwrap_or_default(),
+                department: x.department.flatten(),
+                is_admin: x.is_admin.unwrap_or_default(),
+                public_book: x.public_book.unwrap_or_default(),
+                mobile: x.mobile.unwrap_or_default(),
+                restriction: x.restriction.unwrap_or_default(),
+                caller_ids: x.caller_ids.unwrap_or_default(),
+                manages: x.manages.unwrap_or_default(),
+                recordings: x.recordings.unwrap_or_default(),
+                licences: x.licences.unwrap_or_default(),
+                forwarding: Forwarding::of(p),
+            })
+            .collect(),
+        board: ConfigBoard {
+            https_only: board.switches.https_only,
+            wan_webcti: board.switches.wan_webcti,
+            smtp: board.smtp.map(|s| ConfigSmtp {
+                host: s.host,
+                port: s.port,
+                tls: s.tls,
+                username: s.username,
+                from: s.from,
+                ca: s.ca,
+            }),
+        },
+    }
+}
+
+/// What the document asks for, or where it is wrong.
+fn desired_of(caller: &Caller, doc: ConfigDocument) -> Result<Desired, Problem> {
+    if doc.extensions.len().max(doc.departments.len()) > MAX_ROWS {
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            caller.tr.t("api.too_many_rows"),
+        ));
+    }
+    let mut extensions = Vec::with_capacity(doc.extensions.len());
+    let mut forwarding = Vec::with_capacity(doc.extensions.len());
+    for (i, x) in doc.extensions.into_iter().enumerate() {
+        x.forwarding.check_form(caller).map_err(|mut p| {
+            p.pointer = p.pointer.map(|at| format!("/extensions/{i}/forwarding{at}"));
+            p
+        })?;
+        forwarding.push(Some(x.forwarding.into_change()));
+        extensions.push(ExtensionRow {
+            row: i + 1,
+            number: x.number,
+            name: Some(x.name),
+            comment: Some(x.comment),
+            email: Some(x.email),
+            department: Some(x.department.filter(|d| !d.trim().is_empty())),
+            is_admin: Some(x.is_admin),
+            public_book: Some(x.public_book),
+            mobile: Some(x.mobile),
+            restriction: Some(x.restriction),
+            caller_ids: Some(x.caller_ids),
+            manages: Some(x.manages),
+            recordings: Some(x.recordings),
+            licences: Some(x.licences),
+        });
+    }
+    let b = doc.board;
+    Ok(Desired {
+        bulk: Bulk { departments: doc.departments.into_iter().map(|d| d.name).collect(), extensions },
+        forwarding,
+        board: BoardSettings {
+            switches: Switches { https_only: b.https_only, wan_webcti: b.wan_webcti },
+            smtp: b.smtp.map(|s| SmtpChange {
+                host: s.host,
+                port: s.port.to_string(),
+                tls: s.tls,
+                username: s.username,
+                password: String::new(),
+                forget_password: false,
+                from: s.from,
+                ca: s.ca,
+            }),
+        },
+    })
+}
+
+async fn current(call: &ApiCall) -> Result<ConfigDocument, Problem> {
+    let (state, caller, ..) = call.parts();
+    let exported = state.services.config.export(&caller.actor).await;
+    exported.map(document_of).map_err(|e| Problem::from_service(&caller.tr, e))
+}
+
+#[cfg_attr(feature = "openapi", utoipa::path(get, operation_id = "config_get", path = "/api/v1/config", tag = "config",
+    responses((status = 200, body = ConfigDocument, headers(("ETag" = String)), description = "The whole configuration; PUT back, it changes nothing"), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc)),
+    security(("bearer" = ["read"]))))]
+pub async fn get(call: ApiCall) -> Response {
+    match current(&call).await {
+        Ok(doc) => tagged(&call.caller.tr, StatusCode::OK, &doc),
+        Err(p) => p.into_response(),
+    }
+}
+
+#[cfg_attr(feature = "openapi", utoipa::path(put, operation_id = "config_put", path = "/api/v1/config", tag = "config",
+    params(ImportQuery, ("If-Match" = Option<String>, Header, description = "The ETag of the configuration the document was made from")),
+    request_body(content = ConfigDocument, description = "The configuration the exchange is to have"),
+    responses((status = 200, body = super::bulk::BulkReport, description = "Applied, or the dry run's report: a row for each department, extension, forwarding and board setting"), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 412, body = ProblemDoc), (status = 413, body = ProblemDoc), (status = 415, body = ProblemDoc), (status = 422, body = ProblemDoc, description = "A part is refused (the report is in `rows`) and nothing was written; or the document is not one of version 1"), (status = 429, body = ProblemDoc)),
+    security(("bearer" = ["write"]))))]
+pub async fn put(call: ApiCall) -> Response {
+    let (state, caller, headers, body) = call.parts();
+    let q: ImportQuery = match call.query() {
+        Ok(q) => q,
+        Err(p) => return p.into_response(),
+    };
+    let dry_run = q.dry_run.unwrap_or(false);
+    let Ok(_one_at_a_time) = state.api.bulk.try_acquire() else {
+        let mut p = Problem::new(StatusCode::TOO_MANY_REQUESTS, "busy", caller.tr.t("api.bulk_running"));
+        p.retry_after = Some(10);
+        return p.into_response();
+    };
+    let desired = async {
+        json_type(&caller.tr, headers, &["application/json"])?;
+        let value: Value = super::door::from_slice(&caller.tr, body)?;
+        // The version first: a later one may have fields this one does not know.
+        match value.get("version").and_then(Value::as_u64) {
+            Some(v) if v == u64::from(VERSION) => {}
+            v => {
+                let given = v.map_or_else(|| "?".to_owned(), |v| v.to_string());
+                return Err(Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "unknown_version",
+                    caller.tr.f("api.version", "version", &given),
+                )
+                .at("/version"));
+            }
+        }
+        let doc = desired_of(caller, from_value(&caller.tr, value)?)?;
+        if headers.contains_key(axum::http::header::IF_MATCH) {
+            check_if_match(&caller.tr, headers, &etag_of(&current(&call).await?))?;
+        }
+        Ok(doc)
+    };
+    let desired = match desired.await {
+        Ok(d) => d,
+        Err(p) => return p.into_response(),
+    };
+    match state.services.config.apply(&caller.actor, &desired, dry_run).await {
+        Ok(report) => {
+            let refused = report.refused() && !dry_run;
+            answer(caller, report_of(caller, report, dry_run), refused)
+        }
+        Err(e) => Problem::from_service(&caller.tr, e).into_response(),
+    }
+}
