@@ -49,8 +49,10 @@ commands:
                                         with filters (list extensions department=2)
                    apply FILE           make the exchange's departments and extensions what the
                                         document (JSON or TOML) says: shows the difference, then
-                                        applies it whole (--dry-run: only show it)
-                   export [--csv]       every department and extension (JSON, or CSV)
+                                        applies it whole (--dry-run: only show it; --config:
+                                        FILE is a whole configuration, as export --config gives)
+                   export [--csv]       every department and extension (JSON, or CSV);
+                                        --config: the whole configuration, for another board
                    import FILE          a bulk file (CSV, JSON or TOML) as it is (--dry-run)
                    call EXT NUMBER      ring EXT, then dial NUMBER (--mobile: its MobilePhone)
                    token create|list|revoke
@@ -223,7 +225,7 @@ fn parse_provision(args: Vec<OsString>) -> Result<Command, UsageError> {
     }
     let mut parser = lexopt::Parser::from_args(args);
     let (mut url, mut token, mut ca) = (None, None, None);
-    let (mut dry_run, mut csv, mut mobile) = (false, false, false);
+    let (mut dry_run, mut csv, mut mobile, mut config) = (false, false, false, false);
     let mut words: Vec<String> = Vec::new();
     let usage = |e: lexopt::Error| UsageError(e.to_string());
     let text = |v: OsString| v.into_string().map_err(|_| UsageError("an argument is not UTF-8".into()));
@@ -234,6 +236,7 @@ fn parse_provision(args: Vec<OsString>) -> Result<Command, UsageError> {
             Long("ca") => ca = Some(PathBuf::from(parser.value().map_err(usage)?)),
             Long("dry-run") => dry_run = true,
             Long("csv") => csv = true,
+            Long("config") => config = true,
             Long("mobile") => mobile = true,
             Long("help") | Short('h') => return Ok(Command::Help),
             Value(v) => words.push(text(v)?),
@@ -256,12 +259,17 @@ fn parse_provision(args: Vec<OsString>) -> Result<Command, UsageError> {
             }
             _ => return Err(UsageError("provision list takes extensions, departments or tokens".into())),
         },
-        Some("apply") => {
-            need(2, "apply takes a FILE").map(|()| Verb::Apply { file: words[1].clone().into(), dry_run })?
-        }
+        Some("apply") => need(2, "apply takes a FILE").map(|()| Verb::Apply {
+            file: words[1].clone().into(),
+            dry_run,
+            config,
+        })?,
         Some("import") => need(2, "import takes a FILE")
             .map(|()| Verb::Import { file: words[1].clone().into(), dry_run })?,
-        Some("export") => need(1, "export takes no argument").map(|()| Verb::Export { csv })?,
+        Some("export") if csv && config => {
+            return Err(UsageError("provision export: the configuration is JSON only".into()))
+        }
+        Some("export") => need(1, "export takes no argument").map(|()| Verb::Export { csv, config })?,
         Some("call") => need(3, "call takes EXT and NUMBER").map(|()| Verb::Call {
             extension: words[1].clone(),
             number: words[2].clone(),
@@ -641,7 +649,7 @@ mod tests {
         let request = |verb| Ok(Command::Provision(Request { url: None, token: None, ca: None, verb }));
         assert_eq!(
             parse(args("provision apply x.toml --dry-run")),
-            request(Verb::Apply { file: "x.toml".into(), dry_run: true })
+            request(Verb::Apply { file: "x.toml".into(), dry_run: true, config: false })
         );
         assert_eq!(parse(args("provision get extensions/100")), request(Verb::Get("extensions/100".into())));
         assert_eq!(
@@ -651,7 +659,16 @@ mod tests {
                 filters: vec!["department=2".into(), "q=an".into()]
             })
         );
-        assert_eq!(parse(args("provision export --csv")), request(Verb::Export { csv: true }));
+        assert_eq!(parse(args("provision export --csv")), request(Verb::Export { csv: true, config: false }));
+        assert_eq!(
+            parse(args("provision export --config")),
+            request(Verb::Export { csv: false, config: true })
+        );
+        assert_eq!(
+            parse(args("provision apply old.json --config")),
+            request(Verb::Apply { file: "old.json".into(), dry_run: false, config: true })
+        );
+        assert!(matches!(parse(args("provision export --config --csv")), Err(UsageError(_))));
         assert_eq!(
             parse(args("provision call 100 0221234567 --mobile")),
             request(Verb::Call { extension: "100".into(), number: "0221234567".into(), mobile: true })

@@ -240,6 +240,24 @@ fn the_other_verbs_speak_the_same_api() {
     let file = w.write("export.json", &succeeded(&w.provision(&["export"])));
     let again = succeeded(&w.provision(&["import", file.to_str().expect("path")]));
     assert!(again.ends_with("applied: 0 created, 0 changed, 220 unchanged, 0 refused\n"), "{again}");
+    // The whole configuration: exported, changed in one place, applied.
+    let config = succeeded(&w.provision(&["export", "--config"]));
+    let mut doc: Value = serde_json::from_str(&config).expect("json");
+    let list = doc["extensions"].as_array_mut().expect("extensions");
+    let desk = list.iter_mut().find(|e| e["number"] == "2005").expect("2005");
+    desk["forwarding"]["forward_busy"] = "2006".into();
+    let file = w.write("config.json", &doc.to_string());
+    let path = file.to_str().expect("path");
+    let planned = succeeded(&w.provision(&["apply", path, "--config", "--dry-run"]));
+    assert_eq!(planned.lines().next(), Some("~ forwarding 2005: forward_busy"), "{planned}");
+    let done = succeeded(&w.provision(&["apply", path, "--config"]));
+    assert!(done.starts_with("~ forwarding 2005: forward_busy\napplied: 0 created, 1 changed, "), "{done}");
+    let busy = "SELECT forward_busy FROM extension_services WHERE extension = '2005'";
+    assert_eq!(w.db().query_row(busy, [], |r| r.get::<_, String>(0)).expect("stored"), "2006");
+    let programmed = w.sim.with(|ex| ex.program("2005").and_then(|p| p.forward_busy.clone()));
+    assert_eq!(programmed.as_deref(), Some("2006"), "the exchange forwards when the call returns");
+    let again = succeeded(&w.provision(&["apply", path, "--config"]));
+    assert_eq!(again, "nothing to change: the exchange is as the document says\n");
     // Click-to-call: the exchange rings 2001, then dials 2002.
     let placed = succeeded(&w.provision(&["call", "2001", "2002"]));
     assert_eq!(placed, "2001 rings, then 2002 is dialled\n");

@@ -10,6 +10,8 @@
 //! 1). It asks the exchange for a dry run first and shows the difference;
 //! unless `--dry-run`, it then applies the document, which the exchange takes
 //! whole or not at all. Applying the same document again changes nothing.
+//! With `--config`, the document is the whole configuration (`export
+//! --config` gives it): what a new board needs to be the same as an old one.
 
 pub mod wire;
 
@@ -25,10 +27,11 @@ pub enum Verb {
     Get(String),
     /// `list extensions|departments|tokens [KEY=VALUE...]`: every page of a collection.
     List { what: String, filters: Vec<String> },
-    /// `apply FILE [--dry-run]`: the document's difference, then (unless a dry run) the document.
-    Apply { file: PathBuf, dry_run: bool },
-    /// `export [--csv]`: every department and extension.
-    Export { csv: bool },
+    /// `apply FILE [--dry-run] [--config]`: the document's difference, then
+    /// (unless a dry run) the document; with `config`, a whole configuration.
+    Apply { file: PathBuf, dry_run: bool, config: bool },
+    /// `export [--csv | --config]`: every department and extension, or the whole configuration.
+    Export { csv: bool, config: bool },
     /// `import FILE [--dry-run]`: a bulk file (CSV, JSON or TOML) as it is.
     Import { file: PathBuf, dry_run: bool },
     /// `call EXT NUMBER [--mobile]`: click-to-call.
@@ -107,8 +110,12 @@ pub fn run(request: &Request, out: &mut dyn std::io::Write) -> Result<(), Provis
             }
             print(&pretty_value(&Value::Array(items)))
         }
-        Verb::Export { csv } => {
-            let path = if *csv { "/api/v1/bulk/extensions.csv" } else { "/api/v1/bulk" };
+        Verb::Export { csv, config } => {
+            let path = match (csv, config) {
+                (_, true) => "/api/v1/config",
+                (true, _) => "/api/v1/bulk/extensions.csv",
+                _ => "/api/v1/bulk",
+            };
             let answer = ok(wire.send("GET", path, None, b"")?)?;
             match csv {
                 true => print(&String::from_utf8_lossy(&answer.body)),
@@ -117,23 +124,23 @@ pub fn run(request: &Request, out: &mut dyn std::io::Write) -> Result<(), Provis
         }
         Verb::Import { file, dry_run } => {
             let (content_type, body) = document(file)?;
-            let report = import(&wire, content_type, &body, *dry_run)?;
+            let report = import(&wire, content_type, &body, *dry_run, false)?;
             print(&difference(&report))?;
             print(&summary(&report, *dry_run))?;
             refused(&report)
         }
-        Verb::Apply { file, dry_run } => {
+        Verb::Apply { file, dry_run, config } => {
             let (content_type, body) = document(file)?;
-            let planned = import(&wire, content_type, &body, true)?;
+            let planned = import(&wire, content_type, &body, true, *config)?;
             print(&difference(&planned))?;
             refused(&planned)?;
-            if count(&planned, "created") + count(&planned, "changed") == 0 {
+            if count(&planned, "created") + count(&planned, "changed") + count(&planned, "removed") == 0 {
                 return print("nothing to change: the exchange is as the document says\n");
             }
             if *dry_run {
                 return print(&summary(&planned, true));
             }
-            let done = import(&wire, content_type, &body, false)?;
+            let done = import(&wire, content_type, &body, false, *config)?;
             print(&summary(&done, false))?;
             refused(&done)
         }
@@ -188,9 +195,17 @@ fn document(file: &std::path::Path) -> Result<(&'static str, Vec<u8>), Provision
     }
 }
 
-fn import(wire: &Wire, content_type: &str, body: &[u8], dry_run: bool) -> Result<Value, ProvisionError> {
-    let path = if dry_run { "/api/v1/bulk?dry_run=true" } else { "/api/v1/bulk" };
-    json(&ok(wire.send("POST", path, Some(content_type), body)?)?)
+/// A bulk file (`POST /api/v1/bulk`) or a whole configuration (`PUT /api/v1/config`).
+fn import(
+    wire: &Wire,
+    content_type: &str,
+    body: &[u8],
+    dry_run: bool,
+    config: bool,
+) -> Result<Value, ProvisionError> {
+    let (method, path) = if config { ("PUT", "/api/v1/config") } else { ("POST", "/api/v1/bulk") };
+    let path = if dry_run { format!("{path}?dry_run=true") } else { path.to_owned() };
+    json(&ok(wire.send(method, &path, Some(content_type), body)?)?)
 }
 
 /// The answer if it is a success; else what its problem says.
@@ -245,6 +260,7 @@ fn difference(report: &Value) -> String {
                 text.push_str(&format!("~ {kind} {key}: {}\n", fields.join(", ")));
             }
             "refused" => text.push_str(&format!("! {kind} {key} (row {}): {}\n", row["row"], s("reason"))),
+            "removed" => text.push_str(&format!("- {kind} {key}\n")),
             _ => {}
         }
     }
@@ -252,13 +268,16 @@ fn difference(report: &Value) -> String {
 }
 
 fn summary(report: &Value, dry_run: bool) -> String {
-    let counts = format!(
+    let mut counts = format!(
         "{} created, {} changed, {} unchanged, {} refused",
         count(report, "created"),
         count(report, "changed"),
         count(report, "unchanged"),
         count(report, "refused")
     );
+    if count(report, "removed") > 0 {
+        counts.push_str(&format!(", {} removed", count(report, "removed")));
+    }
     match (report["applied"].as_bool(), dry_run) {
         (_, true) => format!("dry run, nothing written: {counts}\n"),
         (Some(true), false) => format!("applied: {counts}\n"),
