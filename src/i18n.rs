@@ -1,14 +1,17 @@
-//! Translations: Polish, English and German, embedded from `web/i18n/*.toml`. Each
+//! Translations: Polish, English and German, embedded (packed) from `web/i18n/*.toml`. Each
 //! file is a flat table of keys; a test checks that every language has every key
 //! and that every key the templates use exists.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-pub const LANGUAGES: &[(&str, &str)] = &[
-    ("pl", include_str!("../web/i18n/pl.toml")),
-    ("en", include_str!("../web/i18n/en.toml")),
-    ("de", include_str!("../web/i18n/de.toml")),
+use crate::packed::packed;
+
+/// The languages, each with its file (packed).
+pub const LANGUAGES: &[(&str, &[u8])] = &[
+    ("pl", packed!("web/i18n/pl.toml")),
+    ("en", packed!("web/i18n/en.toml")),
+    ("de", packed!("web/i18n/de.toml")),
 ];
 pub const DEFAULT: &str = "en";
 
@@ -19,9 +22,9 @@ fn tables() -> &'static HashMap<&'static str, Table> {
     TABLES.get_or_init(|| {
         LANGUAGES
             .iter()
-            .map(|(code, text)| {
+            .map(|(code, packed)| {
                 // The files are ours and checked by tests; a broken one shows keys.
-                let table: Table = toml::from_str(text).unwrap_or_default();
+                let table: Table = toml::from_str(&crate::packed::text(packed)).unwrap_or_default();
                 (*code, table)
             })
             .collect()

@@ -17,6 +17,7 @@ pub mod domain;
 pub mod hal;
 pub mod http;
 pub mod i18n;
+pub mod packed;
 pub mod phonebook;
 pub mod provision;
 pub mod services;

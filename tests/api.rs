@@ -143,7 +143,7 @@ fn the_served_document_is_the_one_the_types_make() {
         "docs/openapi.json, which the service serves, is not what the API's types make: \
          run `UPDATE_OPENAPI=1 cargo test --test api the_served_document` and commit the file"
     );
-    assert!(webcti::http::api::DOCUMENT == kept, "the binary serves the file (build again)");
+    assert!(webcti::http::api::document_text() == kept, "the binary serves the file (build again)");
 }
 
 /// `/api/v1/extensions/100` matches the document's `/api/v1/extensions/{number}`.
@@ -830,7 +830,7 @@ fn forwarding_through_the_api_is_held_to_the_extensions_restriction() {
 }
 
 #[test]
-fn the_billing_export_gives_each_record_once_and_later_what_came_since() {
+fn the_billing_export_gives_each_record_once_and_later_what_came_since_and_lines_show_the_call() {
     use webcti::sim::{demo, Clock, Sim};
     let core = tempfile::tempdir().expect("tempdir");
     let sock = core.path().join("core.sock");
@@ -865,6 +865,21 @@ fn the_billing_export_gives_each_record_once_and_later_what_came_since() {
 
     // A call nobody answers: its record comes after the cursor kept.
     sim.with(|ex| ex.incoming("0223334444", "101")).expect("incoming call");
+    // Meanwhile a wallboard sees it ring.
+    let panel = api.token(&["calls:read"]);
+    let r = api.get(&panel, "/api/v1/lines");
+    assert_eq!(r.status, 200, "{}", r.body);
+    let lines = body(&r);
+    let state = |ext: &str| {
+        lines["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|l| l["extension"] == ext)
+            .map(|l| l["state"].clone())
+    };
+    assert_eq!((state("101"), state("100")), (Some(json!("ringing")), Some(json!("idle"))), "{lines}");
+    problem(&api.get(&billing, "/api/v1/lines"), 403);
     sim.advance(40);
     let mut unacked = sim.unacked();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");

@@ -5,7 +5,10 @@ use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use std::sync::OnceLock;
+
 use super::HttpState;
+use crate::packed::packed;
 
 /// `GET /healthz`: 200 only when the store answers, was not found damaged, and
 /// the core link is up.
@@ -19,17 +22,19 @@ pub async fn healthz(State(state): State<HttpState>) -> Response {
     (status, [(header::CACHE_CONTROL, "no-store")], axum::Json(body)).into_response()
 }
 
-/// Assets embedded in the binary: (name, content type, bytes).
-const ASSETS: &[(&str, &str, &[u8])] = &[
-    ("style.css", "text/css; charset=utf-8", include_bytes!("../../web/static/style.css")),
-    ("app.js", "text/javascript; charset=utf-8", include_bytes!("../../web/static/app.js")),
+/// Assets embedded in the binary (packed): (name, content type, bytes, the text once unpacked).
+type Asset = (&'static str, &'static str, &'static [u8], OnceLock<String>);
+static ASSETS: [Asset; 2] = [
+    ("style.css", "text/css; charset=utf-8", packed!("web/static/style.css"), OnceLock::new()),
+    ("app.js", "text/javascript; charset=utf-8", packed!("web/static/app.js"), OnceLock::new()),
 ];
 
 /// `GET /static/{file}`
 pub async fn asset(Path(file): Path<String>) -> Response {
-    match ASSETS.iter().find(|(name, _, _)| *name == file) {
-        Some((_, ctype, bytes)) => {
-            ([(header::CONTENT_TYPE, *ctype), (header::CACHE_CONTROL, "public, max-age=86400")], *bytes)
+    match ASSETS.iter().find(|(name, ..)| *name == file) {
+        Some((_, ctype, bytes, text)) => {
+            let text = crate::packed::once(text, bytes);
+            ([(header::CONTENT_TYPE, *ctype), (header::CACHE_CONTROL, "public, max-age=86400")], text)
                 .into_response()
         }
         None => not_found().await,

@@ -128,6 +128,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("DELETE", "/api/v1/tokens/1", Access::Token("security:write")),
     ("POST", "/api/v1/calls", Access::Token("calls:write")),
     ("GET", "/api/v1/cdrs", Access::Token("records:read")),
+    ("GET", "/api/v1/lines", Access::Token("calls:read")),
     ("GET", "/api/v1/bulk", Access::Token("read")),
     ("POST", "/api/v1/bulk", Access::Token("write")),
     ("GET", "/api/v1/bulk/extensions.csv", Access::Token("read")),

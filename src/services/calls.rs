@@ -5,9 +5,10 @@
 //! once more when it dials.
 
 use super::{Context, Exchange, ServiceError};
-use crate::domain::access::{Action, Actor, Facet};
+use crate::domain::access::{Action, Actor, Area, Facet, Target};
+use crate::domain::line::LineState;
 use crate::domain::number::{dial_on_behalf, to_dial};
-use crate::hal::Command;
+use crate::hal::{Command, Reply};
 
 #[derive(Clone)]
 pub struct Calls {
@@ -51,6 +52,22 @@ pub struct PlaceCall {
 }
 
 impl Calls {
+    /// Every line's state as the exchange says it now, by number (what an
+    /// operator panel or a wallboard shows); the exchange must answer.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "calls.lines", actor = %actor.label(), via = actor.via.code()))]
+    pub async fn lines(&self, actor: &Actor) -> Result<Vec<(String, LineState)>, ServiceError> {
+        self.ctx.may_do(actor, Action::Read, Target::Administration(Area::Calls))?;
+        match self.ctx.core.command(Command::Snapshot).await {
+            Ok(Reply::Snapshot { lines }) => {
+                let mut lines: Vec<(String, LineState)> =
+                    lines.into_iter().map(|l| (l.ext, l.state.into())).collect();
+                lines.sort_by(|a, b| a.0.cmp(&b.0));
+                Ok(lines)
+            }
+            _ => Err(ServiceError::Exchange(Exchange::Unreachable)),
+        }
+    }
+
     pub fn new(ctx: Context) -> Calls {
         Calls { ctx }
     }

@@ -9,20 +9,21 @@ use std::path::Path;
 use rusqlite::{Connection, OpenFlags};
 
 use super::StoreError;
+use crate::packed::packed;
 
-/// The migrations, in order; the schema version is the number of steps applied.
-const MIGRATIONS: &[&str] = &[
-    include_str!("schema/001_base.sql"),
-    include_str!("schema/002_domain.sql"),
-    include_str!("schema/003_contact_groups_by_contact.sql"),
-    include_str!("schema/004_caller_ids.sql"),
-    include_str!("schema/005_journal.sql"),
-    include_str!("schema/006_temporary_passwords.sql"),
-    include_str!("schema/007_two_factor.sql"),
-    include_str!("schema/008_journal_by_time.sql"),
-    include_str!("schema/009_phonebook_search.sql"),
-    include_str!("schema/010_api_tokens.sql"),
-    include_str!("schema/011_cdr_arrival.sql"),
+/// The migrations, in order (packed); the schema version is the number of steps applied.
+const MIGRATIONS: &[&[u8]] = &[
+    packed!("src/store/schema/001_base.sql"),
+    packed!("src/store/schema/002_domain.sql"),
+    packed!("src/store/schema/003_contact_groups_by_contact.sql"),
+    packed!("src/store/schema/004_caller_ids.sql"),
+    packed!("src/store/schema/005_journal.sql"),
+    packed!("src/store/schema/006_temporary_passwords.sql"),
+    packed!("src/store/schema/007_two_factor.sql"),
+    packed!("src/store/schema/008_journal_by_time.sql"),
+    packed!("src/store/schema/009_phonebook_search.sql"),
+    packed!("src/store/schema/010_api_tokens.sql"),
+    packed!("src/store/schema/011_cdr_arrival.sql"),
 ];
 
 /// The schema version this program writes.
@@ -156,8 +157,13 @@ fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {
     }
     for (i, step) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let version = i as i64 + 1;
+        let sql = crate::packed::text(step);
+        if sql.trim().is_empty() {
+            // Only a damaged binary: never count a step as taken that was not.
+            return Err(StoreError::Write(format!("schema step {version} of this program does not unpack")));
+        }
         let tx = conn.unchecked_transaction().map_err(sqlite)?;
-        tx.execute_batch(step).map_err(sqlite)?;
+        tx.execute_batch(&sql).map_err(sqlite)?;
         tx.execute(
             "INSERT INTO schema_version (version, applied_at) VALUES (?1, strftime('%s','now'))",
             [version],

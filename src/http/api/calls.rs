@@ -79,3 +79,36 @@ pub async fn place(call: ApiCall) -> Response {
     };
     call.once(work).await
 }
+
+/// A line of the exchange and its state now.
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Line {
+    pub extension: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = super::schema::line_state))]
+    pub state: String,
+}
+
+/// Every line, by number.
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LineList {
+    pub items: Vec<Line>,
+}
+
+#[cfg_attr(feature = "openapi", utoipa::path(get, operation_id = "lines_list", path = "/api/v1/lines", tag = "calls",
+    responses((status = 200, body = LineList, description = "Every line's state as the exchange says it now"), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 503, body = ProblemDoc, description = "The exchange does not answer now")),
+    security(("bearer" = ["calls:read"]))))]
+pub async fn lines(call: ApiCall) -> Response {
+    let (state, caller, ..) = call.parts();
+    match state.services.calls.lines(&caller.actor).await {
+        Ok(lines) => {
+            let items = lines
+                .into_iter()
+                .map(|(extension, s)| Line { extension, state: s.code().to_owned() })
+                .collect();
+            plain(&caller.tr, StatusCode::OK, &LineList { items })
+        }
+        Err(e) => Problem::from_service(&caller.tr, e).into_response(),
+    }
+}

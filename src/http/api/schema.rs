@@ -49,6 +49,10 @@ pub fn disposition() -> Object {
     words(Disposition::ALL.map(Disposition::word)).build()
 }
 
+pub fn line_state() -> Object {
+    words(crate::domain::line::LineState::ALL.iter().map(|s| s.code())).build()
+}
+
 pub fn topic() -> Object {
     words(crate::domain::journal::Topic::ALL.iter().map(|t| t.code())).build()
 }

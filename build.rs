@@ -1,0 +1,35 @@
+//! Deflates the text the binary carries (see `src/packed.rs`): each file
+//! below becomes `$OUT_DIR/<its path>.z`, which `packed!` includes.
+
+use std::path::{Path, PathBuf};
+
+/// Every file `packed!` names, with the folders whose files all are.
+const FILES: &[&str] = &["docs/openapi.json", "web/static/style.css", "web/static/app.js"];
+const FOLDERS: &[&str] = &["web/i18n", "src/store/schema"];
+
+fn main() {
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let mut files: Vec<PathBuf> = FILES.iter().map(PathBuf::from).collect();
+    for folder in FOLDERS {
+        println!("cargo:rerun-if-changed={folder}");
+        let entries = std::fs::read_dir(folder).unwrap_or_else(|e| panic!("{folder}: {e}"));
+        files.extend(entries.flatten().map(|e| e.path()).filter(|p| p.is_file()));
+    }
+    for file in files {
+        println!("cargo:rerun-if-changed={}", file.display());
+        pack(&file, &out.join(file.with_extension(extension(&file))));
+    }
+}
+
+fn extension(file: &Path) -> String {
+    format!("{}.z", file.extension().and_then(|e| e.to_str()).unwrap_or_default())
+}
+
+fn pack(from: &Path, to: &Path) {
+    let text = std::fs::read(from).unwrap_or_else(|e| panic!("{}: {e}", from.display()));
+    let packed = miniz_oxide::deflate::compress_to_vec(&text, 10);
+    if let Some(dir) = to.parent() {
+        std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    }
+    std::fs::write(to, packed).unwrap_or_else(|e| panic!("{}: {e}", to.display()));
+}
