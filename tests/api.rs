@@ -1019,3 +1019,70 @@ fn the_configuration_document_makes_another_exchange_the_same() {
     let r = client.request(other.lan_https, "GET", "/api/v1/config", &headers[..1], "").expect("get");
     assert_eq!(body(&r), changed, "the new board is the old one");
 }
+
+#[test]
+fn services_change_as_on_the_page_and_the_voicemail_index_needs_its_own_scope() {
+    let api = Api::start("");
+    let (read, write) = (api.token(&["read"]), api.token(&["extensions:write"]));
+    let r = api.get(&read, "/api/v1/extensions/100/services");
+    assert_eq!(r.status, 200, "{}", r.body);
+    let before = body(&r);
+    assert_eq!(
+        (before["phone_lock"].as_bool(), before["wakeup"].clone()),
+        (Some(false), Value::Null),
+        "{before}"
+    );
+    let patch = [("Content-Type", "application/merge-patch+json")];
+    let r = api.call(
+        &write,
+        "PATCH",
+        "/api/v1/extensions/100/services",
+        &patch,
+        r#"{"phone_lock": true, "wakeup": "6:30", "call_as": "0221998877"}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let after = body(&r);
+    assert_eq!(
+        (after["phone_lock"].as_bool(), after["wakeup"].as_str(), after["call_as"].as_str()),
+        (Some(true), Some("06:30"), Some("0221998877"))
+    );
+    assert_eq!(
+        (after["clir"].clone(), after["call_waiting"].clone()),
+        (before["clir"].clone(), before["call_waiting"].clone()),
+        "the rest as it was"
+    );
+    let journal = api.journal_rows("100");
+    assert!(
+        journal.iter().any(|(actor, via, field, new)| actor.starts_with("token:")
+            && via == "api"
+            && field == "phone_lock"
+            && new == "on"),
+        "{journal:?}"
+    );
+    // The page's rules: only an assigned number as "call as", a time of the day.
+    let refused = |body: &str| {
+        problem(&api.call(&write, "PATCH", "/api/v1/extensions/100/services", &patch, body), 422)
+    };
+    refused(r#"{"call_as": "0229999999"}"#);
+    refused(r#"{"wakeup": "25:00"}"#);
+    problem(&api.call(&read, "PATCH", "/api/v1/extensions/100/services", &patch, r#"{"clir": true}"#), 403);
+    assert_eq!(
+        body(&api.get(&read, "/api/v1/extensions/100/services")),
+        after,
+        "refused changes changed nothing"
+    );
+
+    // The voicemail index: not for a token of every area, only one that names it.
+    problem(&api.get(&read, "/api/v1/extensions/100/voicemail"), 403);
+    let mailbox = api.token(&["voicemail:read"]);
+    let r = api.get(&mailbox, "/api/v1/extensions/100/voicemail");
+    assert_eq!(r.status, 200, "{}", r.body);
+    let index = body(&r);
+    assert_eq!(index["items"].as_array().map(Vec::len), Some(1), "{index}");
+    assert_eq!(
+        (index["items"][0]["caller"].as_str(), index["items"][0]["heard_at"].clone()),
+        (Some("0221111111"), Value::Null)
+    );
+    problem(&api.get(&mailbox, "/api/v1/extensions/100/voicemail?limit=0"), 422);
+    problem(&api.get(&mailbox, "/api/v1/extensions/100/services"), 403);
+}

@@ -53,6 +53,9 @@ pub enum Area {
     Board,
     /// Tokens and the two-factor policy.
     Security,
+    /// The index of the extensions' voicemail (who left a message when; never
+    /// the audio): private, so no scope for every area covers it.
+    Voicemail,
 }
 
 codes!(Area {
@@ -63,6 +66,7 @@ codes!(Area {
     Calls => "calls",
     Board => "board",
     Security => "security",
+    Voicemail => "voicemail",
 });
 
 /// How far a scope goes; `Write` includes `Read`.
@@ -74,8 +78,9 @@ pub enum Level {
 
 /// What an API token may do, given when an administrator makes it: `read` or
 /// `write` for every area, or one area's (`extensions:read`, `calls:write`, ...).
-/// The scopes for every area never reach security, nor dial: a token that may
-/// make tokens or place calls says so by name (`security:write`, `calls:write`).
+/// The scopes for every area never reach security or voicemail, nor dial: a
+/// token that may make tokens, read the voicemail index or place calls says so
+/// by name (`security:write`, `voicemail:read`, `calls:write`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Scope {
     /// `None`: every area, but not security, and not dialling.
@@ -94,7 +99,10 @@ impl Scope {
     /// Whether this scope covers `level` in `area`.
     pub fn covers(self, area: Area, level: Level) -> bool {
         let here = match self.area {
-            None => area != Area::Security && !(area == Area::Calls && level == Level::Write),
+            None => {
+                !matches!(area, Area::Security | Area::Voicemail)
+                    && !(area == Area::Calls && level == Level::Write)
+            }
             Some(a) => a == area,
         };
         here && self.level >= level
@@ -353,8 +361,9 @@ pub fn allowed(actor: &Actor, action: Action, target: Target<'_>) -> Result<(), 
 }
 
 /// The area and level a token's scopes must cover for an action, or why no
-/// token may do it at all: a token never reads or sets passwords or
-/// voicemail, never writes the exchange's records, and dials only for a line.
+/// token may do it at all: a token never reads or sets passwords, reads
+/// voicemail's index only (never changes it), never writes the exchange's
+/// records, and dials only for a line.
 fn token_needs(action: Action, target: Target<'_>) -> Result<(Area, Level), Denied> {
     let level = match action {
         Action::Read => Level::Read,
@@ -363,6 +372,7 @@ fn token_needs(action: Action, target: Target<'_>) -> Result<(Area, Level), Deni
     let area = match (target, action) {
         (Target::Extension { facet: Facet::Live, .. }, Action::Read | Action::Dial) => Area::Calls,
         (Target::Extension { facet: Facet::History, .. }, Action::Read) => Area::Records,
+        (Target::Extension { facet: Facet::Voicemail, .. }, Action::Read) => Area::Voicemail,
         (
             Target::Extension { facet: Facet::Profile | Facet::Program | Facet::Keys, .. },
             Action::Read | Action::Change,
@@ -676,6 +686,24 @@ mod tests {
     }
 
     #[test]
+    fn only_a_token_that_names_it_reads_the_voicemail_index_and_none_changes_it() {
+        let token = |scopes| Actor::new(Who::ApiToken { id: 1, scopes }, Channel::Api);
+        let voicemail = Scope::of(Area::Voicemail, Level::Read);
+        let cases = [
+            (vec![Scope::READ], Action::Read, Err(Denied::Scope)),
+            (vec![Scope::WRITE], Action::Read, Err(Denied::Scope)),
+            (vec![voicemail], Action::Read, Ok(())),
+            (vec![voicemail], Action::Change, Err(Denied::Scope)),
+            (vec![Scope::of(Area::Voicemail, Level::Write)], Action::Change, Err(Denied::Scope)),
+            (vec![Scope::of(Area::Records, Level::Read)], Action::Read, Err(Denied::Scope)),
+        ];
+        for (scopes, action, want) in cases {
+            let label = format!("{scopes:?} {action:?}");
+            assert_eq!(allowed(&token(scopes), action, ext("100", None, Facet::Voicemail)), want, "{label}");
+        }
+    }
+
+    #[test]
     fn scopes_are_written_as_area_and_level() {
         for (code, scope) in [
             ("read", Some(Scope::READ)),
@@ -683,6 +711,7 @@ mod tests {
             ("calls:write", Some(Scope::of(Area::Calls, Level::Write))),
             ("extensions:read", Some(Scope::of(Area::Extensions, Level::Read))),
             ("security:write", Some(Scope::of(Area::Security, Level::Write))),
+            ("voicemail:read", Some(Scope::of(Area::Voicemail, Level::Read))),
             ("calls", None),
             ("calls:admin", None),
             ("phones:read", None),

@@ -55,6 +55,10 @@ fn scopes(t: Tr) -> Vec<(String, String)> {
     ];
     for area in Area::ALL {
         for l in [Level::Read, Level::Write] {
+            // The voicemail index is only ever read.
+            if *area == Area::Voicemail && l == Level::Write {
+                continue;
+            }
             let label = format!("{}: {}", t.t(&format!("token.area_{}", area.code())), level(l));
             all.push((Scope::of(*area, l).code(), label));
         }

@@ -15,6 +15,7 @@ mod config;
 mod departments;
 pub mod door;
 mod extensions;
+mod features;
 mod forwarding;
 mod records;
 #[cfg(feature = "openapi")]
@@ -50,6 +51,8 @@ pub fn router() -> Router<HttpState> {
         .route("/extensions", get(extensions::list))
         .route("/extensions/{number}", get(extensions::get).put(extensions::put).patch(extensions::patch))
         .route("/extensions/{number}/journal", get(extensions::journal))
+        .route("/extensions/{number}/services", get(features::get).put(features::put).patch(features::patch))
+        .route("/extensions/{number}/voicemail", get(records::voicemail))
         .route(
             "/extensions/{number}/forwarding",
             get(forwarding::get).put(forwarding::put).patch(forwarding::patch),
@@ -100,7 +103,7 @@ async fn document() -> Response {
 #[cfg(feature = "openapi")]
 pub mod openapi {
     use super::schema::Finish;
-    use super::{bulk, calls, config, departments, extensions, forwarding, records, tokens};
+    use super::{bulk, calls, config, departments, extensions, features, forwarding, records, tokens};
     use utoipa::OpenApi;
 
     #[derive(OpenApi)]
@@ -116,6 +119,8 @@ pub mod openapi {
         paths(
             extensions::list, extensions::get, extensions::put, extensions::patch, extensions::journal,
             forwarding::get, forwarding::put, forwarding::patch,
+            features::get, features::put, features::patch,
+            records::voicemail,
             departments::list, departments::create, departments::get, departments::put, departments::patch,
             departments::delete,
             tokens::list, tokens::create, tokens::revoke,
@@ -131,7 +136,7 @@ pub mod openapi {
             (name = "departments"),
             (name = "tokens", description = "The API's bearer tokens"),
             (name = "calls", description = "Click-to-call and the lines' states"),
-            (name = "records", description = "Call records, for billing"),
+            (name = "records", description = "Call records, for billing, and the voicemail index"),
         (name = "bulk", description = "Departments and extensions exported and imported whole"),
             (name = "config", description = "The whole configuration as one document, for a new board made the same as an old one"),
             (name = "document", description = "This document"),

@@ -120,3 +120,69 @@ pub async fn list(call: ApiCall) -> Response {
         Err(e) => Problem::from_service(&caller.tr, e).into_response(),
     }
 }
+
+/// A message in an extension's voicemail box (its index; never the audio).
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VoicemailEntry {
+    /// The core's id of the message.
+    pub id: u64,
+    /// The caller's number (empty when withheld).
+    pub caller: String,
+    /// When it was left, Unix seconds.
+    pub received_at: i64,
+    pub duration_secs: u32,
+    /// When the subscriber first listened to it; null while unheard.
+    pub heard_at: Option<i64>,
+}
+
+/// The messages of an extension's box, newest first.
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VoicemailIndex {
+    pub items: Vec<VoicemailEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[serde(deny_unknown_fields)]
+pub struct VoicemailQuery {
+    /// The newest this many, 1 to 200 (default 100).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 200))]
+    pub limit: Option<u32>,
+}
+
+#[cfg_attr(feature = "openapi", utoipa::path(get, operation_id = "voicemail_index", path = "/api/v1/extensions/{number}/voicemail", tag = "records",
+    params(("number" = String, Path, description = "The extension's number"), VoicemailQuery),
+    responses((status = 200, body = VoicemailIndex, description = "Who left a message when, and whether it was heard"), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc, description = "Only a token that names voicemail:read"), (status = 422, body = ProblemDoc)),
+    security(("bearer" = ["voicemail:read"]))))]
+pub async fn voicemail(call: ApiCall) -> Response {
+    let (state, caller, ..) = call.parts();
+    let q: VoicemailQuery = match call.query() {
+        Ok(q) => q,
+        Err(p) => return p.into_response(),
+    };
+    let limit = q.limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_RECORDS).contains(&limit) {
+        let p =
+            Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_query", caller.tr.t("api.invalid_query"));
+        return p.at("/limit").into_response();
+    }
+    match state.services.voicemail.list(&caller.actor, call.param("number"), limit).await {
+        Ok(list) => {
+            let items = list
+                .into_iter()
+                .map(|v| VoicemailEntry {
+                    id: v.core_id,
+                    caller: v.caller,
+                    received_at: v.received_at,
+                    duration_secs: v.duration_secs,
+                    heard_at: v.heard_at,
+                })
+                .collect();
+            plain(&caller.tr, StatusCode::OK, &VoicemailIndex { items })
+        }
+        Err(e) => Problem::from_service(&caller.tr, e).into_response(),
+    }
+}

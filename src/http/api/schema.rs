@@ -130,6 +130,18 @@ pub struct ForwardingPatch {
     pub rules: Option<Vec<super::forwarding::Rule>>,
 }
 
+/// An extension's services as a merge patch names them: every field optional.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct ServicesPatch {
+    pub phone_lock: Option<bool>,
+    pub clir: Option<bool>,
+    pub call_waiting: Option<bool>,
+    pub call_as: Option<String>,
+    pub wakeup: Option<String>,
+    pub recall_account: Option<String>,
+}
+
 /// What every operation has that its annotation need not repeat: the bearer
 /// scheme; refusals as `application/problem+json`; and for every operation
 /// that takes a token, 401 (no valid token) and 429 (too many wrong ones).
