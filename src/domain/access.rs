@@ -99,10 +99,12 @@ impl Scope {
     /// Whether this scope covers `level` in `area`.
     pub fn covers(self, area: Area, level: Level) -> bool {
         let here = match self.area {
-            None => {
-                !matches!(area, Area::Security | Area::Voicemail)
-                    && !(area == Area::Calls && level == Level::Write)
-            }
+            // Never security or voicemail, never dialling.
+            None => match area {
+                Area::Security | Area::Voicemail => false,
+                Area::Calls => level == Level::Read,
+                _ => true,
+            },
             Some(a) => a == area,
         };
         here && self.level >= level
