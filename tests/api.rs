@@ -516,7 +516,7 @@ fn click_to_call_goes_through_the_extensions_restrictions() {
 #[test]
 fn schemathesis_finds_no_fault_in_the_api() {
     let api = Api::start("");
-    let token = api.token(&["write", "security:read", "calls:write"]);
+    let token = api.token(&["write", "security:read", "calls:write", "voicemail:read"]);
     let cert = api.svc.dir.join("tls/device.crt");
     let url = format!("https://{}/api/v1/openapi.json", api.svc.lan_https);
     let out = std::process::Command::new("schemathesis")
@@ -1064,7 +1064,13 @@ fn services_change_as_on_the_page_and_the_voicemail_index_needs_its_own_scope() 
         problem(&api.call(&write, "PATCH", "/api/v1/extensions/100/services", &patch, body), 422)
     };
     refused(r#"{"call_as": "0229999999"}"#);
-    refused(r#"{"wakeup": "25:00"}"#);
+    for time in ["25:00", "6:5", "+6:30", "", " 6:30"] {
+        assert_eq!(
+            refused(&json!({ "wakeup": time }).to_string())["errors"][0]["pointer"],
+            "/wakeup",
+            "{time:?}"
+        );
+    }
     problem(&api.call(&read, "PATCH", "/api/v1/extensions/100/services", &patch, r#"{"clir": true}"#), 403);
     assert_eq!(
         body(&api.get(&read, "/api/v1/extensions/100/services")),
@@ -1085,4 +1091,38 @@ fn services_change_as_on_the_page_and_the_voicemail_index_needs_its_own_scope() 
     );
     problem(&api.get(&mailbox, "/api/v1/extensions/100/voicemail?limit=0"), 422);
     problem(&api.get(&mailbox, "/api/v1/extensions/100/services"), 403);
+}
+
+#[test]
+fn merge_patches_at_the_same_time_lose_nothing_of_each_other() {
+    let api = Api::start("");
+    let t = api.token(&["extensions:write"]);
+    let patch = [("Content-Type", "application/merge-patch+json")];
+    for round in 0..5 {
+        let fields = [
+            ("name", format!("Piotr {round}")),
+            ("comment", format!("desk {round}")),
+            ("email", format!("p{round}@example.com")),
+            ("mobile", format!("060100200{round}")),
+        ];
+        std::thread::scope(|s| {
+            for (field, value) in &fields {
+                let (api, t, patch) = (&api, &t, &patch);
+                s.spawn(move || {
+                    let r = api.call(
+                        t,
+                        "PATCH",
+                        "/api/v1/extensions/101",
+                        patch,
+                        &json!({ *field: value }).to_string(),
+                    );
+                    assert_eq!(r.status, 200, "{field}: {}", r.body);
+                });
+            }
+        });
+        let now = body(&api.get(&t, "/api/v1/extensions/101"));
+        for (field, value) in &fields {
+            assert_eq!(now[field].as_str(), Some(value.as_str()), "round {round}: {field} was lost: {now}");
+        }
+    }
 }

@@ -429,6 +429,11 @@ pub async fn import(call: ApiCall) -> Response {
         Ok(b) => b,
         Err(p) => return p.into_response(),
     };
+    // Read and written under the API's change lock (`door::replace`).
+    let _changes = match dry_run {
+        true => None,
+        false => Some(state.api.changes.lock().await),
+    };
     match state.services.provision.import(&caller.actor, &bulk, dry_run).await {
         Ok(report) => {
             let refused = report.refused();

@@ -221,6 +221,11 @@ pub async fn put(call: ApiCall) -> Response {
         p.retry_after = Some(10);
         return p.into_response();
     };
+    // If-Match, the checks and the writes under the API's change lock (`door::replace`).
+    let _changes = match dry_run {
+        true => None,
+        false => Some(state.api.changes.lock().await),
+    };
     let desired = async {
         json_type(&caller.tr, headers, &["application/json"])?;
         let value: Value = super::door::from_slice(&caller.tr, body)?;

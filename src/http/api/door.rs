@@ -333,8 +333,14 @@ pub async fn read<R: Resource>(call: &ApiCall, key: &str) -> Response {
 
 /// `PUT` (`merge` false) or `PATCH` (a JSON Merge Patch over the current
 /// state) of a [`Resource`].
+///
+/// One change at a time, from reading the resource to writing it: two merge
+/// patches sent at once each keep the other's fields, and of two changes made
+/// from the same `ETag` only the first passes `If-Match`. (The writes go
+/// through the store's one writer anyway.)
 pub async fn replace<R: Resource>(call: &ApiCall, key: &str, merge: bool) -> Response {
     let (state, caller, headers, body) = call.parts();
+    let _one_at_a_time = state.api.changes.lock().await;
     let old = match R::current(state, caller, key).await {
         Ok(r) => r,
         Err(p) => return p.into_response(),

@@ -4,12 +4,14 @@
 //! those assigned to the extension; the core programmed before the call
 //! returns). The recall PIN is a secret and never travels through the API.
 
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
 use super::door::{read, replace, ApiCall, Caller, Problem, Resource};
 #[cfg(feature = "openapi")]
 use super::schema;
+use crate::domain::settings::wakeup;
 use crate::http::HttpState;
 use crate::services::features::FeaturesChange;
 
@@ -28,7 +30,7 @@ pub struct Services {
     pub call_as: Option<String>,
     /// The wake-up call, `HH:MM` in the board's time zone; null for none.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(example = "06:30", pattern = "^[0-2]?[0-9]:[0-5][0-9]$"))]
+    #[cfg_attr(feature = "openapi", schema(example = "06:30", pattern = "^([01]?[0-9]|2[0-3]):[0-5][0-9]$"))]
     pub wakeup: Option<String>,
     /// The account (digits) for account recall at another phone; empty for none.
     /// Its PIN is set by the subscriber on the services page.
@@ -52,7 +54,18 @@ impl Resource for Services {
         })
     }
 
-    fn change(self, _caller: &Caller, _number: &str) -> Result<FeaturesChange, Problem> {
+    fn change(self, caller: &Caller, _number: &str) -> Result<FeaturesChange, Problem> {
+        // The time as the document says (null, not "", for none), before If-Match.
+        if let Some(w) = &self.wakeup {
+            let digits = |s: &str, n: std::ops::RangeInclusive<usize>| {
+                n.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+            };
+            let written = w.split_once(':').is_some_and(|(h, m)| digits(h, 1..=2) && digits(m, 2..=2));
+            if !written || wakeup(w).is_err() {
+                let detail = caller.tr.t("services.bad_time");
+                return Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", detail).at("/wakeup"));
+            }
+        }
         Ok(FeaturesChange {
             phone_lock: self.phone_lock,
             clir: self.clir,

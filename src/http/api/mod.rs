@@ -31,16 +31,22 @@ use crate::http::i18n::visitor_language;
 use crate::http::HttpState;
 
 /// What the API keeps between requests: the answers to `Idempotency-Key`s,
-/// and the one bulk import that may run at a time (a 4 MiB file is read
-/// whole, and that memory is bounded by there being one).
+/// the one bulk import that may run at a time (a 4 MiB file is read whole,
+/// and that memory is bounded by there being one), and the lock a change of
+/// a resource holds from reading it to writing it (`door::replace`).
 pub struct ApiState {
     pub idempotency: door::Idempotency,
     pub bulk: tokio::sync::Semaphore,
+    pub changes: tokio::sync::Mutex<()>,
 }
 
 impl Default for ApiState {
     fn default() -> ApiState {
-        ApiState { idempotency: door::Idempotency::default(), bulk: tokio::sync::Semaphore::new(1) }
+        ApiState {
+            idempotency: door::Idempotency::default(),
+            bulk: tokio::sync::Semaphore::new(1),
+            changes: tokio::sync::Mutex::new(()),
+        }
     }
 }
 
