@@ -1126,3 +1126,39 @@ fn merge_patches_at_the_same_time_lose_nothing_of_each_other() {
         }
     }
 }
+
+#[test]
+fn a_key_sent_again_while_its_first_request_runs_does_not_do_the_work_twice() {
+    let api = Api::start("");
+    let t = api.token(&["departments:write"]);
+    for round in 0..6 {
+        let key = format!("retry-{round}");
+        let body = json!({ "name": format!("Team {round}") }).to_string();
+        let answers: Vec<Response> = std::thread::scope(|s| {
+            let calls: Vec<_> = (0..3)
+                .map(|_| {
+                    let (api, t, key, body) = (&api, &t, &key, &body);
+                    s.spawn(move || {
+                        api.call(t, "POST", "/api/v1/departments", &[("Idempotency-Key", key)], body)
+                    })
+                })
+                .collect();
+            calls.into_iter().map(|c| c.join().expect("request")).collect()
+        });
+        let made: Vec<&Response> = answers.iter().filter(|r| r.status == 201).collect();
+        assert!(
+            !made.is_empty(),
+            "round {round}: {:?}",
+            answers.iter().map(|r| (r.status, &r.body)).collect::<Vec<_>>()
+        );
+        for r in &answers {
+            // The first answer, or "still being done": never the refusal a second creation would get.
+            assert!(
+                r.status == 201 && r.body == made[0].body || r.status == 409,
+                "round {round}: {} {}",
+                r.status,
+                r.body
+            );
+        }
+    }
+}

@@ -527,7 +527,9 @@ pub fn merge_patch(target: &mut Value, patch: Value) {
 
 /// The answers to `POST`s with an `Idempotency-Key`, per token and key, so a
 /// repeated request gets the first answer and does the work once. Bounded in
-/// count and age; kept in memory (a restart forgets them).
+/// count and age; kept in memory (a restart forgets them). A key sent again
+/// while its first request is still being done is answered 409, to be
+/// retried: the work is never done twice.
 #[derive(Default)]
 pub struct Idempotency {
     seen: Mutex<Keys>,
@@ -537,6 +539,21 @@ pub struct Idempotency {
 struct Keys {
     answers: HashMap<(String, String), Remembered>,
     order: VecDeque<(String, String)>,
+    /// The keys whose first request is being done now.
+    running: std::collections::HashSet<(String, String)>,
+}
+
+/// A key's first request while it runs; however it ends (an answer, or the
+/// client gone), the key is free again.
+struct Running<'a> {
+    keys: &'a Mutex<Keys>,
+    id: (String, String),
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.keys.lock().unwrap_or_else(|e| e.into_inner()).running.remove(&self.id);
+    }
 }
 
 #[derive(Clone)]
@@ -580,7 +597,16 @@ impl Idempotency {
         }
         let request = etag(body);
         let id = (who.to_owned(), key.to_owned());
-        let seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.running.contains(&id) {
+            let mut p = Problem::new(
+                StatusCode::CONFLICT,
+                "idempotency_key_running",
+                tr.t("api.idempotency_running"),
+            );
+            p.retry_after = Some(1);
+            return Err(p);
+        }
         match seen.answers.get(&id) {
             Some(r) if now - r.at < IDEMPOTENCY_SECS => {
                 if r.request != request {
@@ -597,7 +623,10 @@ impl Idempotency {
                 answer.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
                 Ok(Replay::Again(answer))
             }
-            _ => Ok(Replay::First(id, request)),
+            _ => {
+                seen.running.insert(id.clone());
+                Ok(Replay::First(id, request))
+            }
         }
     }
 
@@ -620,6 +649,7 @@ impl Idempotency {
             Ok(Replay::Again(answer)) => answer,
             Ok(Replay::None) => work.await,
             Ok(Replay::First(id, request)) => {
+                let _running = Running { keys: &self.seen, id: id.clone() };
                 let answer = work.await;
                 self.remember(id, request, answer, now).await
             }

@@ -194,6 +194,28 @@ impl utoipa::Modify for Finish {
                         );
                     }
                 }
+                // A key sent again while its first request is being done.
+                let keyed = op
+                    .parameters
+                    .iter()
+                    .flatten()
+                    .any(|p| matches!(p, RefOr::T(p) if p.name.eq_ignore_ascii_case("idempotency-key")));
+                if keyed {
+                    let running = "A request with this Idempotency-Key is still being done: ask again after Retry-After seconds";
+                    let r = op
+                        .responses
+                        .responses
+                        .entry("409".to_owned())
+                        .or_insert_with(|| problem(running).into());
+                    if let RefOr::T(r) = r {
+                        if !r.description.contains("Idempotency-Key") {
+                            r.description = format!(
+                                "{}; or a request with this Idempotency-Key is still being done",
+                                r.description
+                            );
+                        }
+                    }
+                }
                 for (status, response) in op.responses.responses.iter_mut() {
                     let RefOr::T(r) = response else { continue };
                     let is_problem = r.content.get("application/json").is_some_and(|c| match c {
