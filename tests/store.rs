@@ -411,6 +411,7 @@ async fn contacts_of_an_older_schema_are_found_after_the_migration() {
              ALTER TABLE api_token DROP COLUMN scopes; ALTER TABLE api_token DROP COLUMN expires_at;
              ALTER TABLE api_token DROP COLUMN last_used_at; ALTER TABLE api_token DROP COLUMN last_used_from;
              DROP INDEX cdr_arrival; DROP INDEX cdr_before_arrival; ALTER TABLE cdr DROP COLUMN arrival;
+             DROP INDEX cdr_history_by_kind; CREATE INDEX cdr_history ON cdr(extension, started_at);
              DELETE FROM schema_version WHERE version >= 9;",
         )
         .expect("downgrade");

@@ -7,11 +7,15 @@ use std::collections::HashMap;
 
 use super::{Context, ServiceError};
 use crate::domain::access::{Action, Actor, Area, Facet, Target};
-use crate::domain::cdr::{Cdr, CdrCursor, HistoryKind, HistoryQuery, HistoryRow};
+use crate::domain::cdr::{Cdr, CdrCursor, HistoryQuery, HistoryRow};
 use crate::domain::voicemail::Voicemail;
 
 /// Records a page of [`History::records`] holds at most.
 pub const MAX_RECORDS: u32 = crate::store::cdr::MAX_PAGE;
+
+/// The missed calls the missed panel counts by number (it shows the newest
+/// numbers among them, each with how many times it called).
+const MISSED_SEEN: u32 = 100;
 
 /// Rows each panel shows.
 pub const PANEL_ROWS: usize = 5;
@@ -80,15 +84,13 @@ impl History {
     pub async fn panels(&self, actor: &Actor, ext: &str) -> Result<Panels, ServiceError> {
         self.ctx.may(actor, Action::Read, ext, Facet::History).await?;
         self.ctx.may(actor, Action::Read, ext, Facet::Voicemail).await?;
-        let q = |kind| HistoryQuery { extension: ext.to_owned(), kind, limit: 100, ..Default::default() };
-        let missed_rows = self.ctx.store.history(q(Some(HistoryKind::Missed))).await?;
+        let rows = self.ctx.store.panel_rows(ext, MISSED_SEEN, PANEL_ROWS as u32).await?;
+        let (missed_rows, voicemails) = (rows.missed, rows.voicemails);
         // The last answered calls either way: each kind by its index, newest first.
-        let recent_kind = |kind| HistoryQuery { limit: PANEL_ROWS as u32, ..q(Some(kind)) };
-        let mut recent = self.ctx.store.history(recent_kind(HistoryKind::Incoming)).await?;
-        recent.extend(self.ctx.store.history(recent_kind(HistoryKind::Outgoing)).await?);
+        let mut recent = rows.incoming;
+        recent.extend(rows.outgoing);
         recent.sort_by_key(|h| std::cmp::Reverse((h.cdr.started_at, h.id)));
         recent.truncate(PANEL_ROWS);
-        let voicemails = self.ctx.store.voicemails(ext, PANEL_ROWS as u32).await?;
         let mut missed: Vec<(HistoryRow, usize)> = Vec::new();
         for h in missed_rows {
             match missed.iter().position(|(r, _)| r.cdr.peer == h.cdr.peer) {

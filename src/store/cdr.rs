@@ -16,6 +16,15 @@ pub const MAX_PAGE: u32 = 200;
 
 pub use crate::domain::cdr::{HistoryQuery, HistoryRow};
 
+/// What the start page's panels are made of ([`Store::panel_rows`]).
+#[derive(Debug, Clone, Default)]
+pub struct PanelRows {
+    pub missed: Vec<HistoryRow>,
+    pub incoming: Vec<HistoryRow>,
+    pub outgoing: Vec<HistoryRow>,
+    pub voicemails: Vec<crate::domain::voicemail::Voicemail>,
+}
+
 /// What intake did with a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Intake {
@@ -45,6 +54,33 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<(CdrCursor, Cdr)>, StoreError> {
         self.read(move |c| cdrs_after(c, after, extension.as_deref(), limit.clamp(1, MAX_PAGE))).await
+    }
+
+    /// The start page's panels' rows in one read (one snapshot, one trip to a
+    /// reader): the newest `missed` missed calls, the newest `recent` incoming
+    /// and outgoing ones, and the newest `recent` voicemail messages.
+    pub async fn panel_rows(
+        &self,
+        extension: &str,
+        missed: u32,
+        recent: u32,
+    ) -> Result<PanelRows, StoreError> {
+        let extension = extension.to_owned();
+        self.read(move |c| {
+            let q = |kind, limit| HistoryQuery {
+                extension: extension.clone(),
+                kind: Some(kind),
+                limit,
+                ..Default::default()
+            };
+            Ok(PanelRows {
+                missed: history(c, &q(HistoryKind::Missed, missed))?,
+                incoming: history(c, &q(HistoryKind::Incoming, recent))?,
+                outgoing: history(c, &q(HistoryKind::Outgoing, recent))?,
+                voicemails: super::voicemail::list(c, &extension, recent)?,
+            })
+        })
+        .await
     }
 
     /// How many records are stored.

@@ -24,10 +24,14 @@ const MIGRATIONS: &[&[u8]] = &[
     packed!("src/store/schema/009_phonebook_search.sql"),
     packed!("src/store/schema/010_api_tokens.sql"),
     packed!("src/store/schema/011_cdr_arrival.sql"),
+    packed!("src/store/schema/012_history_by_kind.sql"),
 ];
 
 /// The schema version this program writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Prepared statements each connection keeps.
+pub const STATEMENTS: usize = 96;
 
 /// The page size of a new database, in bytes.
 pub const PAGE_SIZE: u32 = 1024;
@@ -101,6 +105,9 @@ pub fn connection_settings(conn: &Connection) -> rusqlite::Result<()> {
     use rusqlite::config::DbConfig;
     use rusqlite::functions::FunctionFlags;
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+    // Room for every statement the store prepares (rusqlite keeps 16): a page
+    // runs more than that, and one prepared again is parsed and planned again.
+    conn.set_prepared_statement_cache_capacity(STATEMENTS);
     conn.create_scalar_function(
         "fold",
         1,

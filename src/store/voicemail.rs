@@ -51,7 +51,7 @@ impl Store {
     }
 }
 
-fn list(c: &Connection, extension: &str, limit: u32) -> rusqlite::Result<Vec<Voicemail>> {
+pub(super) fn list(c: &Connection, extension: &str, limit: u32) -> rusqlite::Result<Vec<Voicemail>> {
     let mut stmt = c.prepare_cached(
         "SELECT core_id, extension, caller, received_at, duration_secs, heard_at FROM voicemail
          WHERE extension = ?1 ORDER BY received_at DESC, id DESC LIMIT ?2",
