@@ -9,6 +9,7 @@ use super::{Context, ServiceError};
 use crate::domain::access::{Action, Actor, Area, Facet, Target};
 use crate::domain::cdr::{Cdr, CdrCursor, HistoryQuery, HistoryRow};
 use crate::domain::voicemail::Voicemail;
+use crate::store::cdr::PanelRows;
 
 /// Records a page of [`History::records`] holds at most.
 pub const MAX_RECORDS: u32 = crate::store::cdr::MAX_PAGE;
@@ -84,28 +85,40 @@ impl History {
     pub async fn panels(&self, actor: &Actor, ext: &str) -> Result<Panels, ServiceError> {
         self.ctx.may(actor, Action::Read, ext, Facet::History).await?;
         self.ctx.may(actor, Action::Read, ext, Facet::Voicemail).await?;
-        let rows = self.ctx.store.panel_rows(ext, MISSED_SEEN, PANEL_ROWS as u32).await?;
-        let (missed_rows, voicemails) = (rows.missed, rows.voicemails);
-        // The last answered calls either way: each kind by its index, newest first.
-        let mut recent = rows.incoming;
-        recent.extend(rows.outgoing);
-        recent.sort_by_key(|h| std::cmp::Reverse((h.cdr.started_at, h.id)));
-        recent.truncate(PANEL_ROWS);
-        let mut missed: Vec<(HistoryRow, usize)> = Vec::new();
-        for h in missed_rows {
-            match missed.iter().position(|(r, _)| r.cdr.peer == h.cdr.peer) {
-                Some(i) => missed[i].1 += 1,
-                None if missed.len() < PANEL_ROWS => missed.push((h, 1)),
-                None => {}
-            }
-        }
-        let numbers = missed
-            .iter()
-            .map(|(h, _)| h.cdr.peer.clone())
-            .chain(recent.iter().map(|h| h.cdr.peer.clone()))
-            .chain(voicemails.iter().map(|v| v.caller.clone()))
-            .collect();
-        let names = self.names(actor, ext, numbers).await.unwrap_or_default();
-        Ok(Panels { missed, recent, voicemails, names })
+        // The names come from his books: read with the rows, if he may read them.
+        let books = self.ctx.may_do(actor, Action::Read, Target::PrivateBook { owner: ext }).is_ok();
+        let shown: fn(&PanelRows) -> Vec<String> = |rows| {
+            let (missed, recent) = panel_calls(&rows.missed, &rows.incoming, &rows.outgoing);
+            let calls = missed.into_iter().map(|(h, _)| h).chain(recent).map(|h| h.cdr.peer.clone());
+            calls.chain(rows.voicemails.iter().map(|v| v.caller.clone())).collect()
+        };
+        let rows =
+            self.ctx.store.panel_rows(ext, MISSED_SEEN, PANEL_ROWS as u32, books.then_some(shown)).await?;
+        let (missed, recent) = panel_calls(&rows.missed, &rows.incoming, &rows.outgoing);
+        let missed = missed.into_iter().map(|(h, n)| (h.clone(), n)).collect();
+        let recent = recent.into_iter().cloned().collect();
+        Ok(Panels { missed, recent, voicemails: rows.voicemails, names: rows.names })
     }
+}
+
+/// What the missed and recent panels show of the rows read: the newest
+/// numbers among the missed calls, each with how many times it called; and
+/// the newest answered calls either way.
+fn panel_calls<'a>(
+    missed: &'a [HistoryRow],
+    incoming: &'a [HistoryRow],
+    outgoing: &'a [HistoryRow],
+) -> (Vec<(&'a HistoryRow, usize)>, Vec<&'a HistoryRow>) {
+    let mut by_number: Vec<(&HistoryRow, usize)> = Vec::new();
+    for h in missed {
+        match by_number.iter().position(|(r, _)| r.cdr.peer == h.cdr.peer) {
+            Some(i) => by_number[i].1 += 1,
+            None if by_number.len() < PANEL_ROWS => by_number.push((h, 1)),
+            None => {}
+        }
+    }
+    let mut recent: Vec<&HistoryRow> = incoming.iter().chain(outgoing).collect();
+    recent.sort_by_key(|h| std::cmp::Reverse((h.cdr.started_at, h.id)));
+    recent.truncate(PANEL_ROWS);
+    (by_number, recent)
 }

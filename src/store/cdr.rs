@@ -2,6 +2,8 @@
 //! id), a subscriber's history served from the `(extension, started_at)` index,
 //! and pruning by age or count in small batches.
 
+use std::collections::HashMap;
+
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::{Store, StoreError};
@@ -23,6 +25,8 @@ pub struct PanelRows {
     pub incoming: Vec<HistoryRow>,
     pub outgoing: Vec<HistoryRow>,
     pub voicemails: Vec<crate::domain::voicemail::Voicemail>,
+    /// The names known for the numbers shown, when asked for.
+    pub names: HashMap<String, String>,
 }
 
 /// What intake did with a record.
@@ -58,12 +62,15 @@ impl Store {
 
     /// The start page's panels' rows in one read (one snapshot, one trip to a
     /// reader): the newest `missed` missed calls, the newest `recent` incoming
-    /// and outgoing ones, and the newest `recent` voicemail messages.
+    /// and outgoing ones, and the newest `recent` voicemail messages; and,
+    /// given `shown` (which numbers of them the panels show), the names the
+    /// extension's subscriber knows for those.
     pub async fn panel_rows(
         &self,
         extension: &str,
         missed: u32,
         recent: u32,
+        shown: Option<fn(&PanelRows) -> Vec<String>>,
     ) -> Result<PanelRows, StoreError> {
         let extension = extension.to_owned();
         self.read(move |c| {
@@ -73,12 +80,17 @@ impl Store {
                 limit,
                 ..Default::default()
             };
-            Ok(PanelRows {
+            let mut rows = PanelRows {
                 missed: history(c, &q(HistoryKind::Missed, missed))?,
                 incoming: history(c, &q(HistoryKind::Incoming, recent))?,
                 outgoing: history(c, &q(HistoryKind::Outgoing, recent))?,
                 voicemails: super::voicemail::list(c, &extension, recent)?,
-            })
+                names: HashMap::new(),
+            };
+            if let Some(shown) = shown {
+                rows.names = super::phonebook::names(c, &extension, shown(&rows))?;
+            }
+            Ok(rows)
         })
         .await
     }

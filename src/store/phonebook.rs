@@ -382,40 +382,7 @@ impl Store {
         numbers: Vec<String>,
     ) -> Result<HashMap<String, String>, StoreError> {
         let owner = owner.to_owned();
-        self.read(move |c| {
-            let mut ext = c.prepare_cached("SELECT name FROM extension WHERE number = ?1")?;
-            let mut book = c.prepare_cached(
-                "SELECT c.first_name, c.last_name, c.company FROM contact_number n
-                 JOIN contact c ON c.id = n.contact_id JOIN book b ON b.id = c.book_id
-                 WHERE n.normalized = ?1 AND ((b.kind = 'private' AND b.owner = ?2) OR b.kind = 'public')
-                 ORDER BY b.kind = 'private' DESC LIMIT 1",
-            )?;
-            let mut out = HashMap::new();
-            for n in numbers {
-                if out.contains_key(&n) || n.is_empty() {
-                    continue;
-                }
-                let name = match ext.query_row([&n], |r| r.get::<_, String>(0)).optional()? {
-                    Some(name) => Some(name),
-                    None => book
-                        .query_row(params![lookup_key(&n), owner], |r| {
-                            let c = Contact {
-                                first_name: r.get(0)?,
-                                last_name: r.get(1)?,
-                                company: r.get(2)?,
-                                ..Default::default()
-                            };
-                            Ok(c.display_name())
-                        })
-                        .optional()?,
-                };
-                if let Some(name) = name {
-                    out.insert(n, name);
-                }
-            }
-            Ok(out)
-        })
-        .await
+        self.read(move |c| names(c, &owner, numbers)).await
     }
 }
 
@@ -725,5 +692,45 @@ fn list(c: &Connection, owner: &str, view: View, search: &str, limit: usize) -> 
         }
     }
     out.extend(contacts);
+    Ok(out)
+}
+
+/// The names `owner` knows for these numbers: an extension's, else the first
+/// of his private book's, else the public book's.
+pub(super) fn names(
+    c: &Connection,
+    owner: &str,
+    numbers: Vec<String>,
+) -> rusqlite::Result<HashMap<String, String>> {
+    let mut ext = c.prepare_cached("SELECT name FROM extension WHERE number = ?1")?;
+    let mut book = c.prepare_cached(
+        "SELECT c.first_name, c.last_name, c.company FROM contact_number n
+         JOIN contact c ON c.id = n.contact_id JOIN book b ON b.id = c.book_id
+         WHERE n.normalized = ?1 AND ((b.kind = 'private' AND b.owner = ?2) OR b.kind = 'public')
+         ORDER BY b.kind = 'private' DESC LIMIT 1",
+    )?;
+    let mut out = HashMap::new();
+    for n in numbers {
+        if out.contains_key(&n) || n.is_empty() {
+            continue;
+        }
+        let name = match ext.query_row([&n], |r| r.get::<_, String>(0)).optional()? {
+            Some(name) => Some(name),
+            None => book
+                .query_row(params![lookup_key(&n), owner], |r| {
+                    let c = Contact {
+                        first_name: r.get(0)?,
+                        last_name: r.get(1)?,
+                        company: r.get(2)?,
+                        ..Default::default()
+                    };
+                    Ok(c.display_name())
+                })
+                .optional()?,
+        };
+        if let Some(name) = name {
+            out.insert(n, name);
+        }
+    }
     Ok(out)
 }
