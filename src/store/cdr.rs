@@ -13,6 +13,9 @@ const FLAG_EXTERNAL: i64 = 1;
 const FLAG_WITHHELD: i64 = 2;
 const FLAG_VOICEMAIL_LISTEN: i64 = 4;
 
+/// Where the last arrival a prune took away is kept (`setting`).
+const ARRIVAL_SETTING: &str = "cdr.arrival";
+
 /// The largest history page served.
 pub const MAX_PAGE: u32 = 200;
 
@@ -119,21 +122,40 @@ impl Store {
         keep: Option<u64>,
         batch: u32,
     ) -> Result<u64, StoreError> {
-        self.write(move |c| prune(c, "cdr", "core_id", before, keep, batch)).await
+        self.write(move |c| {
+            let last: Option<i64> = c
+                .prepare_cached(
+                    "SELECT arrival FROM cdr WHERE arrival IS NOT NULL ORDER BY arrival DESC LIMIT 1",
+                )?
+                .query_row([], |r| r.get(0))
+                .optional()?;
+            let removed = prune(c, "cdr", "core_id", before, keep, batch)?;
+            // The last arrival outlives the records: the next one is greater still.
+            if let (Some(last), true) = (last, removed > 0) {
+                c.prepare_cached(
+                    "INSERT INTO setting (key, value) VALUES (?1, ?2)
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                )?
+                .execute(params![ARRIVAL_SETTING, last.to_string()])?;
+            }
+            Ok(removed)
+        })
+        .await
     }
 }
 
 fn insert(c: &Connection, cdrs: &[Cdr]) -> rusqlite::Result<Vec<Intake>> {
-    // Arrivals only grow: the commit's time in microseconds, or one more than
-    // the last when the clock stands still or went back.
+    // Arrivals only grow: one more than the last, or than the last one a
+    // prune took away.
     let last: Option<i64> = c
         .prepare_cached("SELECT arrival FROM cdr WHERE arrival IS NOT NULL ORDER BY arrival DESC LIMIT 1")?
         .query_row([], |r| r.get(0))
         .optional()?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX));
-    let mut arrival = now.max(last.map_or(0, |l| l.saturating_add(1)));
+    let pruned: Option<i64> = c
+        .prepare_cached("SELECT CAST(value AS INTEGER) FROM setting WHERE key = ?1")?
+        .query_row([ARRIVAL_SETTING], |r| r.get(0))
+        .optional()?;
+    let mut arrival = last.unwrap_or(0).max(pruned.unwrap_or(0)).saturating_add(1);
     let mut stmt = c.prepare_cached(
         "INSERT INTO cdr (core_id, extension, direction, disposition, flags, peer, answered_by,
                           started_at, ring_secs, talk_secs, arrival)
