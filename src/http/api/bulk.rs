@@ -360,6 +360,35 @@ pub(super) fn report_of(caller: &Caller, r: ImportReport, dry_run: bool) -> Bulk
     }
 }
 
+/// A whole file's import under way (a bulk file, a configuration): one at a
+/// time (the file is read whole, and its memory is bounded by there being
+/// one), and unless a dry run, read and written under the API's change lock
+/// (`door::replace`).
+pub(super) struct Whole<'a> {
+    pub dry_run: bool,
+    _one_at_a_time: tokio::sync::SemaphorePermit<'a>,
+    _changes: Option<tokio::sync::MutexGuard<'a, ()>>,
+}
+
+impl<'a> Whole<'a> {
+    /// Its `dry_run`, or the refusal: a query it does not take, another import running.
+    pub(super) async fn begin(call: &'a ApiCall) -> Result<Whole<'a>, Response> {
+        let (state, caller) = (&call.state, &call.caller);
+        let q: ImportQuery = call.query().map_err(IntoResponse::into_response)?;
+        let dry_run = q.dry_run.unwrap_or(false);
+        let Ok(one) = state.api.bulk.try_acquire() else {
+            let mut p = Problem::new(StatusCode::TOO_MANY_REQUESTS, "busy", caller.tr.t("api.bulk_running"));
+            p.retry_after = Some(10);
+            return Err(p.into_response());
+        };
+        let changes = match dry_run {
+            true => None,
+            false => Some(state.api.changes.lock().await),
+        };
+        Ok(Whole { dry_run, _one_at_a_time: one, _changes: changes })
+    }
+}
+
 /// The report, or (`refused`) the problem that carries its rows.
 pub(super) fn answer(caller: &Caller, report: BulkReport, refused: bool) -> Response {
     if !refused {
@@ -387,16 +416,11 @@ pub(super) fn answer(caller: &Caller, report: BulkReport, refused: bool) -> Resp
     security(("bearer" = ["write"]))))]
 pub async fn import(call: ApiCall) -> Response {
     let (state, caller, headers, body) = call.parts();
-    let q: ImportQuery = match call.query() {
-        Ok(q) => q,
-        Err(p) => return p.into_response(),
+    let whole = match Whole::begin(&call).await {
+        Ok(w) => w,
+        Err(r) => return r,
     };
-    let dry_run = q.dry_run.unwrap_or(false);
-    let Ok(_one_at_a_time) = state.api.bulk.try_acquire() else {
-        let mut p = Problem::new(StatusCode::TOO_MANY_REQUESTS, "busy", caller.tr.t("api.bulk_running"));
-        p.retry_after = Some(10);
-        return p.into_response();
-    };
+    let dry_run = whole.dry_run;
     let csv = json_type(&caller.tr, headers, &["text/csv"]).is_ok();
     let bulk = match csv {
         true => parse_csv(caller, body),
@@ -428,11 +452,6 @@ pub async fn import(call: ApiCall) -> Response {
     let bulk = match bulk {
         Ok(b) => b,
         Err(p) => return p.into_response(),
-    };
-    // Read and written under the API's change lock (`door::replace`).
-    let _changes = match dry_run {
-        true => None,
-        false => Some(state.api.changes.lock().await),
     };
     match state.services.provision.import(&caller.actor, &bulk, dry_run).await {
         Ok(report) => {

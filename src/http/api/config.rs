@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::bulk::{answer, report_of, BulkDepartment, ImportQuery};
+use super::bulk::{answer, report_of, BulkDepartment, Whole};
 use super::door::{check_if_match, etag_of, from_value, json_type, tagged, ApiCall, Caller, Problem};
 use super::forwarding::Forwarding;
 #[cfg(feature = "openapi")]
@@ -205,27 +205,18 @@ pub async fn get(call: ApiCall) -> Response {
 }
 
 #[cfg_attr(feature = "openapi", utoipa::path(put, operation_id = "config_put", path = "/api/v1/config", tag = "config",
-    params(ImportQuery, ("If-Match" = Option<String>, Header, description = "The ETag of the configuration the document was made from")),
+    params(super::bulk::ImportQuery, ("If-Match" = Option<String>, Header, description = "The ETag of the configuration the document was made from")),
     request_body(content = ConfigDocument, description = "The configuration the exchange is to have"),
     responses((status = 200, body = super::bulk::BulkReport, description = "Applied, or the dry run's report: a row for each department, extension, forwarding and board setting"), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 412, body = ProblemDoc), (status = 413, body = ProblemDoc), (status = 415, body = ProblemDoc), (status = 422, body = ProblemDoc, description = "A part is refused (the report is in `rows`) and nothing was written; or the document is not one of version 1"), (status = 429, body = ProblemDoc)),
     security(("bearer" = ["write"]))))]
 pub async fn put(call: ApiCall) -> Response {
     let (state, caller, headers, body) = call.parts();
-    let q: ImportQuery = match call.query() {
-        Ok(q) => q,
-        Err(p) => return p.into_response(),
+    // If-Match, the checks and the writes under the API's change lock.
+    let whole = match Whole::begin(&call).await {
+        Ok(w) => w,
+        Err(r) => return r,
     };
-    let dry_run = q.dry_run.unwrap_or(false);
-    let Ok(_one_at_a_time) = state.api.bulk.try_acquire() else {
-        let mut p = Problem::new(StatusCode::TOO_MANY_REQUESTS, "busy", caller.tr.t("api.bulk_running"));
-        p.retry_after = Some(10);
-        return p.into_response();
-    };
-    // If-Match, the checks and the writes under the API's change lock (`door::replace`).
-    let _changes = match dry_run {
-        true => None,
-        false => Some(state.api.changes.lock().await),
-    };
+    let dry_run = whole.dry_run;
     let desired = async {
         json_type(&caller.tr, headers, &["application/json"])?;
         let value: Value = super::door::from_slice(&caller.tr, body)?;
