@@ -438,3 +438,32 @@ fn key_labels_print_and_the_installer_downloads_only_for_those_who_have_them() {
     assert_eq!(stranger.get("/keys").status, 303);
     assert_eq!(stranger.get("/phonebook/export?format=csv").status, 303);
 }
+
+#[tokio::test]
+async fn both_books_list_as_one_in_name_order_whatever_the_case() {
+    let (_dir, store) = store().await;
+    store.set_public_right("100", PublicRight::Edit).await.expect("right");
+    let private = "First Name,Last Name,Mobile Phone\r\nadam,zielinski,600100200\r\nEwa,Bąk,600100201\r\nolga,nowak,600100202\r\n";
+    let public = "First Name,Last Name,Business Phone\r\nJan,Adamczyk,221000001\r\nbeata,NOWAK,221000002\r\nZofia,Kowalska,221000003\r\n";
+    import(&store, "100", BookKind::Private, private.as_bytes()).await;
+    import(&store, "100", BookKind::Public, public.as_bytes()).await;
+    let listed = |view, search: &'static str| {
+        let store = store.clone();
+        async move {
+            let entries = store.phonebook("100", view, search).await.expect("list");
+            entries
+                .into_iter()
+                .filter(|e| e.source != Source::Extension)
+                .map(|e| format!("{} {}", e.contact.first_name, e.contact.last_name))
+                .collect::<Vec<_>>()
+        }
+    };
+    // By surname, then first name, without regard to case; the two books merged.
+    assert_eq!(
+        listed(View::All, "").await,
+        ["Jan Adamczyk", "Ewa Bąk", "Zofia Kowalska", "beata NOWAK", "olga nowak", "adam zielinski"]
+    );
+    assert_eq!(listed(View::Public, "").await, ["Jan Adamczyk", "Zofia Kowalska", "beata NOWAK"]);
+    assert_eq!(listed(View::All, "nowak").await, ["beata NOWAK", "olga nowak"]);
+    assert_eq!(listed(View::All, "600 100 20").await, ["Ewa Bąk", "olga nowak", "adam zielinski"]);
+}

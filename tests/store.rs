@@ -407,7 +407,7 @@ async fn contacts_of_an_older_schema_are_found_after_the_migration() {
     // Back to version 8, as an older release left the file.
     raw(&db)
         .execute_batch(
-            "ALTER TABLE contact DROP COLUMN search; ALTER TABLE contact_number DROP COLUMN digits;
+            "DROP INDEX contact_order; ALTER TABLE contact DROP COLUMN search; ALTER TABLE contact_number DROP COLUMN digits;
              ALTER TABLE api_token DROP COLUMN scopes; ALTER TABLE api_token DROP COLUMN expires_at;
              ALTER TABLE api_token DROP COLUMN last_used_at; ALTER TABLE api_token DROP COLUMN last_used_from;
              DROP INDEX cdr_arrival; DROP INDEX cdr_before_arrival; ALTER TABLE cdr DROP COLUMN arrival;

@@ -25,6 +25,7 @@ const MIGRATIONS: &[&[u8]] = &[
     packed!("src/store/schema/010_api_tokens.sql"),
     packed!("src/store/schema/011_cdr_arrival.sql"),
     packed!("src/store/schema/012_history_by_kind.sql"),
+    packed!("src/store/schema/013_contacts_by_name.sql"),
 ];
 
 /// The schema version this program writes.

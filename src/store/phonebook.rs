@@ -538,8 +538,11 @@ fn exists(c: &Connection, book_id: i64, uid: &str, k: &Contact) -> rusqlite::Res
             r.get(0)
         })
         .optional()?;
+    // By the exact name: contact_name finds it; the planner would rather scan
+    // the book in contact_order, which holds the names too.
     let mut stmt = c.prepare_cached(
-        "SELECT id FROM contact WHERE book_id = ?1 AND first_name = ?2 AND last_name = ?3 AND company = ?4",
+        "SELECT id FROM contact INDEXED BY contact_name
+         WHERE book_id = ?1 AND first_name = ?2 AND last_name = ?3 AND company = ?4",
     )?;
     let same_name: Vec<i64> = stmt
         .query_map(params![book_id, k.first_name, k.last_name, k.company], |r| r.get(0))?
@@ -635,15 +638,22 @@ fn list(c: &Connection, owner: &str, view: View, search: &str, limit: usize) -> 
             "AND (instr(c.search, ?4) > 0 OR c.id IN (SELECT contact_id FROM contact_number WHERE instr(digits, ?5) > 0))"
         }
     };
+    // One book after the other, each read in order from contact_order, merged
+    // (SQLite merges the two ordered halves instead of sorting them).
+    let book = |which: &str, not_twice: &str| {
+        format!(
+            "SELECT c.id, c.book_id, c.uid, c.first_name, c.last_name, c.company, c.title, c.email,
+                    c.address, c.vip, c.hide_extra
+             FROM contact c
+             WHERE c.book_id = {which} {not_twice}
+               AND (?3 IS NULL OR c.id IN (SELECT contact_id FROM contact_group_member WHERE group_id = ?3))
+               {filter}"
+        )
+    };
     let mut stmt = c.prepare_cached(&format!(
-        "SELECT c.id, c.book_id, c.uid, c.first_name, c.last_name, c.company, c.title, c.email, c.address,
-                c.vip, c.hide_extra
-         FROM contact c
-         WHERE c.book_id IN (?1, ?2)
-           AND (?3 IS NULL OR c.id IN (SELECT contact_id FROM contact_group_member WHERE group_id = ?3))
-           {filter}
-         ORDER BY c.last_name COLLATE NOCASE, c.first_name COLLATE NOCASE, c.company COLLATE NOCASE
-         LIMIT ?6"
+        "{} UNION ALL {} ORDER BY 5 COLLATE NOCASE, 4 COLLATE NOCASE, 6 COLLATE NOCASE LIMIT ?6",
+        book("?1", ""),
+        book("?2", "AND ?2 <> ?1"),
     ))?;
     let rows = stmt.query_map(params![first, second, group, search, digits, limit], |r| {
         let book_id: i64 = r.get(1)?;
