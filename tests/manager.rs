@@ -257,3 +257,25 @@ fn a_manager_keeps_the_public_book_marks_vips_and_hides_additional_numbers() {
         assert!(journal.contains(&cells), "{cells} missing: {journal}");
     }
 }
+
+#[test]
+fn a_manager_whose_department_is_taken_away_is_refused_at_his_next_request() {
+    let w = world();
+    let mut m = Browser::new(w.svc.client(), w.svc.lan_https);
+    assert_eq!(m.login("101", "secret-101").status, 303);
+    assert_eq!(m.get("/forwarding?for=100").status, 200, "his person's page");
+    assert_eq!(m.get("/manager").status, 200);
+    // The administrator takes Sales from him (through the API, as a script would).
+    let token = support::make_token(w.dir.path(), "hr", &["extensions:write"]);
+    let auth = format!("Bearer {token}");
+    let headers = [("Authorization", auth.as_str()), ("Content-Type", "application/merge-patch+json")];
+    let r = w
+        .svc
+        .client()
+        .request(w.svc.lan_https, "PATCH", "/api/v1/extensions/101", &headers, r#"{"manages": []}"#)
+        .expect("patch");
+    assert_eq!(r.status, 200, "{}", r.body);
+    // The same session, the very next request: no longer hers to open.
+    assert_eq!(m.get("/forwarding?for=100").status, 403, "the right is gone at once");
+    assert_ne!(m.get("/manager").status, 200);
+}

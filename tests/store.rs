@@ -506,3 +506,18 @@ async fn the_billing_cursor_gives_every_record_once_in_the_order_they_arrived() 
     store.insert_cdrs(vec![c(1)]).await.expect("after the prune");
     assert_eq!(ids(&store.cdrs_after(last, None, 100).await.expect("after")), [1]);
 }
+
+#[tokio::test]
+async fn the_generation_grows_with_every_write_but_the_call_records() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("webcti.db")).await.expect("open");
+    let start = store.generation();
+    store.upsert_extension("100", "Anna", 0).await.expect("extension");
+    let after_write = store.generation();
+    assert!(after_write > start, "a write moves it");
+    let c = cdr(1, "100", Direction::Incoming, Disposition::Missed, "0221234567", 100);
+    store.insert_cdrs(vec![c]).await.expect("cdr");
+    assert_eq!(store.generation(), after_write, "call records leave it");
+    store.set_administrator("100", true, 0).await.expect("admin");
+    assert!(store.generation() > after_write, "a right changed moves it");
+}

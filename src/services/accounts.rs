@@ -3,7 +3,8 @@
 //! settings (language, layout, the remembered calling choice) and the system
 //! phone's key labels (SPEC W11).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use super::auth::Auth;
 use super::bus::{Changed, Live};
@@ -11,11 +12,23 @@ use super::sessions::Session;
 use super::{Context, ServiceError};
 use crate::domain::access::{Action, Actor, Channel, Denied, Facet, Who};
 use crate::domain::account::{check_profile, Profile, ProfileProblem, LANGUAGES, LAYOUTS};
+use crate::domain::phonebook::PublicRight;
+
+/// Extensions whose profile and rights are kept between requests, at most.
+pub const MAX_KNOWN: usize = 1024;
+
+/// What every request of a session needs about its extension: the profile,
+/// the right to the public book, the departments managed.
+type Known = (Profile, PublicRight, Vec<i64>);
 
 #[derive(Clone)]
 pub struct Accounts {
     ctx: Context,
     auth: Arc<Auth>,
+    /// The last read of each extension asked about, with the store's
+    /// generation before it: good while the generation stays (no write since
+    /// but call records'), so a changed right is seen at the next request.
+    known: Arc<Mutex<HashMap<String, (u64, Known)>>>,
 }
 
 /// The application settings as chosen; a value that is not offered keeps the old one.
@@ -35,14 +48,13 @@ pub struct KeyLabels {
 
 impl Accounts {
     pub fn new(ctx: Context, auth: Arc<Auth>) -> Accounts {
-        Accounts { ctx, auth }
+        Accounts { ctx, auth, known: Arc::default() }
     }
 
     /// The actor behind a login session, with his profile. `NotFound` when the
     /// extension no longer exists (the session should end with it).
     pub async fn actor_for(&self, session: &Session, via: Channel) -> Result<(Actor, Profile), ServiceError> {
-        let (profile, public_book, departments) =
-            self.ctx.store.profile_and_right(&session.ext).await?.ok_or(ServiceError::NotFound)?;
+        let (profile, public_book, departments) = self.known(&session.ext).await?;
         let ext = session.ext.clone();
         // A manager is one while he has departments, and a password of his own.
         let who = if departments.is_empty() || session.must_set_password {
@@ -51,6 +63,27 @@ impl Accounts {
             Who::Manager { ext, departments, public_book }
         };
         Ok((Actor::new(who, via), profile))
+    }
+
+    /// The extension's profile and rights: as read before while nothing but
+    /// call records was written since, else read now.
+    async fn known(&self, ext: &str) -> Result<Known, ServiceError> {
+        // The generation first: a write after it makes what is read now stale.
+        let generation = self.ctx.store.generation();
+        let kept = {
+            let known = self.known.lock().unwrap_or_else(|e| e.into_inner());
+            known.get(ext).filter(|(g, _)| *g == generation).map(|(_, k)| k.clone())
+        };
+        if let Some(k) = kept {
+            return Ok(k);
+        }
+        let k = self.ctx.store.profile_and_right(ext).await?.ok_or(ServiceError::NotFound)?;
+        let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
+        if known.len() >= MAX_KNOWN {
+            known.clear();
+        }
+        known.insert(ext.to_owned(), (generation, k.clone()));
+        Ok(k)
     }
 
     /// The administrator behind a login session: refused unless the extension

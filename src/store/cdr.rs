@@ -44,7 +44,7 @@ impl Store {
     /// Stores a batch of records in one job of the writer; returns, after the
     /// commit, what happened to each.
     pub async fn insert_cdrs(&self, cdrs: Vec<Cdr>) -> Result<Vec<Intake>, StoreError> {
-        self.write(move |c| insert(c, &cdrs)).await
+        self.write_records(move |c| insert(c, &cdrs)).await
     }
 
     /// A page of one extension's history, newest first.

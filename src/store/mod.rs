@@ -81,6 +81,8 @@ struct Inner {
     lock: std::sync::Mutex<Option<Flock<File>>>,
     /// What the integrity check found, once it has found damage.
     damage: std::sync::OnceLock<String>,
+    /// Grows after every write but the call records' ([`Store::generation`]).
+    generation: std::sync::atomic::AtomicU64,
 }
 
 impl Store {
@@ -100,6 +102,7 @@ impl Store {
                 readers,
                 lock: std::sync::Mutex::new(Some(lock)),
                 damage: Default::default(),
+                generation: Default::default(),
             })
         })
         .await
@@ -129,6 +132,7 @@ impl Store {
                 readers,
                 lock: std::sync::Mutex::new(None),
                 damage: Default::default(),
+                generation: Default::default(),
             })
         })
         .await
@@ -162,7 +166,29 @@ impl Store {
         T: Send + 'static,
         F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     {
+        let result = self.inner.writer.write(f).await;
+        // After the commit (or its failure): whoever reads the generation
+        // from now on reads what this job wrote.
+        self.inner.generation.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        result
+    }
+
+    /// Runs `f` in a writer's job that writes call records only (and what
+    /// comes with them), which leaves [`Store::generation`] as it is.
+    pub(crate) async fn write_records<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
         self.inner.writer.write(f).await
+    }
+
+    /// A number that grows after every committed write except the call
+    /// records' intake: what was read while it stood still is still what the
+    /// database holds, but for call records. Caches of settings and rights
+    /// (`services::accounts`) read it first and are good while it stays.
+    pub fn generation(&self) -> u64 {
+        self.inner.generation.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Runs `f` on a reader.
