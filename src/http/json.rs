@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::domain::cdr::{Cdr, Direction, Disposition};
+use crate::domain::cdr::Cdr;
 use crate::services::bus::{Changed, Live};
 
 /// The event's name in the stream and its data.
@@ -33,18 +33,8 @@ fn call_record(c: &Cdr) -> Value {
     json!({
         "id": c.core_id,
         "extension": c.extension,
-        "direction": match c.direction {
-            Direction::Outgoing => "outgoing",
-            Direction::Incoming => "incoming",
-        },
-        "disposition": match c.disposition {
-            Disposition::Answered => "answered",
-            Disposition::Missed => "missed",
-            Disposition::Busy => "busy",
-            Disposition::AnsweredElsewhere => "answered_elsewhere",
-            Disposition::Voicemail => "voicemail",
-            Disposition::Failed => "failed",
-        },
+        "direction": c.direction.word(),
+        "disposition": c.disposition.word(),
         "kind": c.kind().code(),
         "peer": c.peer,
         "external": c.external,

@@ -12,6 +12,8 @@
 //! restriction the document gives, the SMTP page's checks); a dry run stops
 //! there. Nothing is written while any part is refused.
 
+use std::collections::HashMap;
+
 use super::employees::Employees;
 use super::exposure::{Exposures, Switches};
 use super::forwarding::Forwarding;
@@ -80,10 +82,12 @@ impl Configuration {
     pub async fn export(&self, actor: &Actor) -> Result<Exported, ServiceError> {
         self.ctx.may_do(actor, Action::Read, Target::Administration(Area::Board))?;
         let bulk = self.provision.export(actor).await?;
-        let mut programs = Vec::with_capacity(bulk.extensions.len());
-        for e in &bulk.extensions {
-            programs.push(self.forwarding.program(actor, &e.number).await?);
-        }
+        let mut all: HashMap<_, _> = self.forwarding.programs(actor).await?.into_iter().collect();
+        let programs = bulk
+            .extensions
+            .iter()
+            .map(|e| all.remove(&e.number).ok_or(ServiceError::NotFound))
+            .collect::<Result<_, _>>()?;
         let smtp = self.smtp.view(actor).await?;
         let board = BoardSettings {
             switches: self.exposure.view(actor)?.switches,

@@ -6,7 +6,7 @@
 use super::bus::{Changed, Live};
 use super::features::{program_core, Programmed};
 use super::{Context, ServiceError};
-use crate::domain::access::{Action, Actor, Channel, Facet, Who};
+use crate::domain::access::{Action, Actor, Area, Channel, Facet, Target, Who};
 use crate::domain::journal::program_changes;
 use crate::domain::line::LineState;
 use crate::domain::number::{dial_string, forward_target};
@@ -78,6 +78,13 @@ impl Forwarding {
     pub async fn program(&self, actor: &Actor, ext: &str) -> Result<ExtensionProgram, ServiceError> {
         self.ctx.may(actor, Action::Read, ext, Facet::Program).await?;
         self.ctx.stored_program(ext).await
+    }
+
+    /// Every extension's stored program, by number, in one read (an
+    /// administrator's view of all of them: the configuration export).
+    pub async fn programs(&self, actor: &Actor) -> Result<Vec<(String, ExtensionProgram)>, ServiceError> {
+        self.ctx.may_do(actor, Action::Read, Target::Administration(Area::Extensions))?;
+        Ok(self.ctx.store.programs().await?)
     }
 
     /// The announcements the core offers for DND, with `current` kept selectable

@@ -123,12 +123,7 @@ impl Store {
         batch: u32,
     ) -> Result<u64, StoreError> {
         self.write(move |c| {
-            let last: Option<i64> = c
-                .prepare_cached(
-                    "SELECT arrival FROM cdr WHERE arrival IS NOT NULL ORDER BY arrival DESC LIMIT 1",
-                )?
-                .query_row([], |r| r.get(0))
-                .optional()?;
+            let last = last_arrival(c)?;
             let removed = prune(c, "cdr", "core_id", before, keep, batch)?;
             // The last arrival outlives the records: the next one is greater still.
             if let (Some(last), true) = (last, removed > 0) {
@@ -147,10 +142,7 @@ impl Store {
 fn insert(c: &Connection, cdrs: &[Cdr]) -> rusqlite::Result<Vec<Intake>> {
     // Arrivals only grow: one more than the last, or than the last one a
     // prune took away.
-    let last: Option<i64> = c
-        .prepare_cached("SELECT arrival FROM cdr WHERE arrival IS NOT NULL ORDER BY arrival DESC LIMIT 1")?
-        .query_row([], |r| r.get(0))
-        .optional()?;
+    let last = last_arrival(c)?;
     let pruned: Option<i64> = c
         .prepare_cached("SELECT CAST(value AS INTEGER) FROM setting WHERE key = ?1")?
         .query_row([ARRIVAL_SETTING], |r| r.get(0))
@@ -181,6 +173,13 @@ fn insert(c: &Connection, cdrs: &[Cdr]) -> rusqlite::Result<Vec<Intake>> {
         out.push(if n == 1 { Intake::Stored } else { Intake::Duplicate });
     }
     Ok(out)
+}
+
+/// The greatest arrival stored, if any record has one.
+fn last_arrival(c: &Connection) -> rusqlite::Result<Option<i64>> {
+    c.prepare_cached("SELECT arrival FROM cdr WHERE arrival IS NOT NULL ORDER BY arrival DESC LIMIT 1")?
+        .query_row([], |r| r.get(0))
+        .optional()
 }
 
 fn flags(cdr: &Cdr) -> i64 {
