@@ -1,14 +1,21 @@
-//! Contacts as files (SPEC W6): Outlook CSV and vCard in, the same out. Pure
+//! Contacts as files (SPEC W6): CSV (Outlook's, Outlook.com's and Google
+//! Contacts') and vCard (2.1, 3.0, 4.0) in, Outlook CSV and vCard out. Pure
 //! functions over bytes and [`Contact`]s; the store keeps the books, the web
 //! pages move the files.
 //!
 //! What real files look like decides the reader: Outlook writes its column
-//! headers in the user's language (English, German, Polish), in the Windows code
-//! page (1250 for Polish, 1252 for German and English) unless told to use UTF-8,
-//! with commas or, where the decimal mark is a comma, semicolons; fields with line
-//! breaks are quoted. A WebCTI export carries the book each contact came from, so
-//! importing it puts every contact back where it was.
+//! headers in the user's language (English, German, Polish; each version spells
+//! some of them its own way), in the Windows code page (1250 for Polish, 1252 for
+//! German and English) unless told to use UTF-8, with commas or, where the
+//! decimal mark is a comma, semicolons; fields with line breaks are quoted.
+//! Google numbers its columns ("Phone 2 - Label", "Phone 2 - Value") and puts
+//! several values in one cell. Phones and older mail programs write vCard 2.1,
+//! quoted-printable in any character set. A column or a label that cannot be
+//! mapped is passed over, never a reason to refuse the file. A WebCTI export
+//! carries the book each contact came from, so importing it puts every contact
+//! back where it was.
 
+pub mod google;
 pub mod outlook;
 pub mod text;
 pub mod vcard;
@@ -100,6 +107,21 @@ impl Contact {
             self.company.clone()
         } else {
             name
+        }
+    }
+
+    /// Takes a name written whole ("Anna Maria Nowak": vCard's FN, Google's
+    /// "Name") where the file gives no parts: the last word is the last name.
+    pub fn name_from_full(&mut self, full: &str) {
+        if !self.first_name.is_empty() || !self.last_name.is_empty() {
+            return;
+        }
+        match full.trim().rsplit_once(' ') {
+            Some((first, last)) => {
+                self.first_name = first.trim().to_owned();
+                self.last_name = last.to_owned();
+            }
+            None => self.last_name = full.trim().to_owned(),
         }
     }
 

@@ -5,7 +5,8 @@
 //! halves (from the Unicode consortium's mapping files; bytes they leave
 //! undefined read as the C1 control of the same number, as browsers do): a
 //! general encoding library would bring every Asian code page onto the board's
-//! flash for two tables.
+//! flash for two tables. A vCard 2.1 value may name its character set; ISO-8859-2
+//! is read too there (it differs from 1250 in 32 places).
 
 /// Windows-1250 (Central European), bytes 0x80-0xFF.
 const CP1250: [char; 128] = [
@@ -45,6 +46,16 @@ const CP1252: [char; 128] = [
     '\u{00E8}', '\u{00E9}', '\u{00EA}', '\u{00EB}', '\u{00EC}', '\u{00ED}', '\u{00EE}', '\u{00EF}',
     '\u{00F0}', '\u{00F1}', '\u{00F2}', '\u{00F3}', '\u{00F4}', '\u{00F5}', '\u{00F6}', '\u{00F7}',
     '\u{00F8}', '\u{00F9}', '\u{00FA}', '\u{00FB}', '\u{00FC}', '\u{00FD}', '\u{00FE}', '\u{00FF}',
+];
+
+/// ISO-8859-2 (Latin-2, what older Polish and Czech programs name), bytes
+/// 0xA0-0xBF. From 0xC0 on it is Windows-1250, and 0x80-0x9F are the C1
+/// controls.
+const LATIN2_A0: [char; 32] = [
+    '\u{00A0}', '\u{0104}', '\u{02D8}', '\u{0141}', '\u{00A4}', '\u{013D}', '\u{015A}', '\u{00A7}',
+    '\u{00A8}', '\u{0160}', '\u{015E}', '\u{0164}', '\u{0179}', '\u{00AD}', '\u{017D}', '\u{017B}',
+    '\u{00B0}', '\u{0105}', '\u{02DB}', '\u{0142}', '\u{00B4}', '\u{013E}', '\u{015B}', '\u{02C7}',
+    '\u{00B8}', '\u{0161}', '\u{015F}', '\u{0165}', '\u{017A}', '\u{02DD}', '\u{017E}', '\u{017C}',
 ];
 
 /// Letters of 1250 that 1252 would show as symbols (ą ł ś ż ź ć ń ę, in both cases).
@@ -98,6 +109,34 @@ pub fn decode(bytes: &[u8]) -> String {
     code_page(bytes, &CP1252)
 }
 
+fn latin2(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|b| match *b {
+            0x00..=0x9F => char::from(*b),
+            0xA0..=0xBF => LATIN2_A0[usize::from(*b - 0xA0)],
+            _ => CP1250[usize::from(*b - 0x80)],
+        })
+        .collect()
+}
+
+/// Bytes in the character set a file names for them (a vCard 2.1's `CHARSET`
+/// parameter), or, where it names none or one not known here, read as a whole
+/// file is ([`decode`]).
+pub fn decode_named(bytes: &[u8], charset: Option<&str>) -> String {
+    let name = charset.map(|c| c.trim().to_ascii_lowercase().replace(['-', '_'], ""));
+    match name.as_deref() {
+        Some("utf8") => String::from_utf8_lossy(bytes).into_owned(),
+        Some("windows1250" | "cp1250") => code_page(bytes, &CP1250),
+        // Files that say ISO-8859-1 are mostly written in 1252, its superset.
+        Some("windows1252" | "cp1252" | "iso88591" | "latin1" | "usascii" | "ascii") => {
+            code_page(bytes, &CP1252)
+        }
+        Some("iso88592" | "latin2") => latin2(bytes),
+        _ => decode(bytes),
+    }
+}
+
 /// UTF-8 with a byte-order mark: Outlook and Excel take the mark as the sign
 /// that the file is UTF-8, so Polish and German names survive.
 pub fn encode_for_outlook(text: &str) -> Vec<u8> {
@@ -130,6 +169,25 @@ mod tests {
     }
 
     #[test]
+    fn a_named_character_set_wins_over_the_guess() {
+        let cases: &[(&[u8], Option<&str>, &str)] = &[
+            (b"\xC5\x81\xC3\xB3d\xC5\xBA", Some("UTF-8"), "Łódź"),
+            (b"\xA3\xF3d\x9F", Some("windows-1250"), "Łódź"),
+            (b"\xA3\xF3d\xBC", Some("ISO-8859-2"), "Łódź"),
+            (b"\xA3\xF3d\xBC", Some("iso_8859-2"), "Łódź"),
+            (b"M\xFCller", Some("ISO-8859-1"), "Müller"),
+            (b"M\xFCller", Some("Windows-1252"), "Müller"),
+            // No name, or one not known: guessed as a whole file would be.
+            (b"M\xFCller", None, "Müller"),
+            (b"\xA3\xF3d\x9F", None, "Łódź"),
+            (b"\xC5\x81\xC3\xB3d\xC5\xBA", Some("x-unknown"), "Łódź"),
+        ];
+        for (bytes, charset, text) in cases {
+            assert_eq!(decode_named(bytes, *charset), *text, "{charset:?}");
+        }
+    }
+
+    #[test]
     fn the_tables_agree_with_an_independent_decoder() {
         let upper: Vec<u8> = (0x80..=0xFF).collect();
         for (table, encoding) in [(&CP1250, encoding_rs::WINDOWS_1250), (&CP1252, encoding_rs::WINDOWS_1252)]
@@ -137,5 +195,7 @@ mod tests {
             let (theirs, _) = encoding.decode_without_bom_handling(&upper);
             assert_eq!(code_page(&upper, table), theirs, "{}", encoding.name());
         }
+        let (theirs, _) = encoding_rs::ISO_8859_2.decode_without_bom_handling(&upper);
+        assert_eq!(latin2(&upper), theirs, "ISO-8859-2");
     }
 }

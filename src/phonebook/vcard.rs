@@ -1,20 +1,101 @@
-//! vCard 3.0 and 4.0 (RFC 2426, RFC 6350): the properties a phonebook needs
-//! (N, FN, ORG, TITLE, TEL, EMAIL, ADR, CATEGORIES, UID) and our X-WEBCTI-BOOK.
-//! Folded lines, escaped characters and TYPE parameters in either version's
-//! spelling are read; unknown properties are skipped.
+//! vCard 2.1, 3.0 and 4.0 (the versit 2.1 text, RFC 2426, RFC 6350): the
+//! properties a phonebook needs (N, FN, ORG, TITLE, TEL, EMAIL, ADR, CATEGORIES,
+//! UID) and our X-WEBCTI-BOOK. Folded lines, escaped characters and TYPE
+//! parameters in every version's spelling are read, and 2.1's own ways too:
+//! bare types (`TEL;WORK;VOICE:`), quoted-printable values with soft line breaks,
+//! each in the character set its `CHARSET` names (or, without one, the one its
+//! bytes read as), and base64 values whose lines are not indented. Unknown
+//! properties are skipped.
 
-use super::{BookKind, Contact, FileError, Number, NumberKind, Parsed, Rejected, MAX_NUMBERS};
+use super::{text, BookKind, Contact, FileError, Number, NumberKind, Parsed, Rejected, MAX_NUMBERS};
 
-/// Lines unfolded (a line starting with a space or tab continues the previous
-/// one), each with the line number it starts on.
+/// Lines unfolded, each with the line number it starts on: a line starting with
+/// a space or tab continues the one before; so does the line after a
+/// quoted-printable value that ends in `=` (a soft line break, which is taken
+/// away), and a line of a base64 value that has no colon (2.1 lets those
+/// stand unindented until an empty line).
 fn unfold(text: &str) -> Vec<(u64, String)> {
     let mut out: Vec<(u64, String)> = Vec::new();
     for (i, raw) in text.split('\n').enumerate() {
         let line = raw.strip_suffix('\r').unwrap_or(raw);
-        match (line.strip_prefix([' ', '\t']), out.last_mut()) {
-            (Some(rest), Some((_, prev))) => prev.push_str(rest),
-            _ => out.push((i as u64 + 1, line.to_owned())),
+        if let Some((_, prev)) = out.last_mut() {
+            let encoding = encoding_of(prev);
+            if encoding == Encoding::QuotedPrintable && prev.ends_with('=') {
+                prev.pop();
+                prev.push_str(line);
+                continue;
+            }
+            if let Some(rest) = line.strip_prefix([' ', '\t']) {
+                prev.push_str(rest);
+                continue;
+            }
+            if encoding == Encoding::Base64 && !line.trim().is_empty() && !line.contains(':') {
+                prev.push_str(line.trim());
+                continue;
+            }
         }
+        out.push((i as u64 + 1, line.to_owned()));
+    }
+    out
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Plain,
+    QuotedPrintable,
+    Base64,
+}
+
+/// The encoding a content line's parameters name (`ENCODING=QUOTED-PRINTABLE`,
+/// or 2.1's bare `QUOTED-PRINTABLE`; `BASE64` and 3.0's `b` likewise).
+fn encoding_of(line: &str) -> Encoding {
+    let Some(colon) = value_start(line) else { return Encoding::Plain };
+    let mut encoding = Encoding::Plain;
+    for p in line[..colon].split(';').skip(1) {
+        let v = p
+            .split_once('=')
+            .map_or(p, |(k, v)| if k.trim().eq_ignore_ascii_case("ENCODING") { v } else { "" });
+        match v.trim().trim_matches('"').to_ascii_uppercase().as_str() {
+            "QUOTED-PRINTABLE" => encoding = Encoding::QuotedPrintable,
+            "BASE64" | "B" => encoding = Encoding::Base64,
+            _ => {}
+        }
+    }
+    encoding
+}
+
+/// Where a content line's value starts: after the first colon outside a quoted
+/// parameter.
+fn value_start(line: &str) -> Option<usize> {
+    let mut quoted = false;
+    line.char_indices()
+        .find(|(_, c)| {
+            if *c == '"' {
+                quoted = !quoted;
+            }
+            *c == ':' && !quoted
+        })
+        .map(|(i, _)| i)
+}
+
+/// Quoted-printable to bytes: `=XX` is the byte XX; anything else, a lone `=`
+/// among it, stands for itself.
+fn quoted_printable(s: &str) -> Vec<u8> {
+    let hex = |b: Option<&u8>| b.and_then(|b| char::from(*b).to_digit(16));
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'=' {
+            if let (Some(high), Some(low)) = (hex(bytes.get(i + 1)), hex(bytes.get(i + 2))) {
+                // Two hex digits make at most 0xFF.
+                out.push(u8::try_from(high * 16 + low).unwrap_or(b'?'));
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
     }
     out
 }
@@ -65,36 +146,39 @@ struct Property {
 }
 
 fn property(line: &str) -> Option<Property> {
-    // The value starts after the first colon outside a quoted parameter.
-    let mut quoted = false;
-    let colon = line.char_indices().find(|(_, c)| {
-        if *c == '"' {
-            quoted = !quoted;
-        }
-        *c == ':' && !quoted
-    })?;
-    let (head, value) = (&line[..colon.0], &line[colon.0 + 1..]);
+    let colon = value_start(line)?;
+    let (head, value) = (&line[..colon], &line[colon + 1..]);
     let mut params = head.split(';');
     let name = params.next()?.rsplit('.').next()?.to_ascii_uppercase();
     let mut types = Vec::new();
+    let mut charset = None;
     for p in params {
+        // 2.1 writes types bare (`TEL;WORK;VOICE`), later versions as TYPE=.
         let (k, v) = p.split_once('=').unwrap_or(("TYPE", p));
         if k.eq_ignore_ascii_case("TYPE") {
             types.extend(v.trim_matches('"').split(',').map(|t| t.trim().to_ascii_lowercase()));
+        } else if k.eq_ignore_ascii_case("CHARSET") {
+            charset = Some(v.trim_matches('"'));
         }
     }
-    Some(Property { name, types, value: value.to_owned() })
+    let value = match encoding_of(line) {
+        Encoding::QuotedPrintable => {
+            text::decode_named(&quoted_printable(value), charset).replace("\r\n", "\n")
+        }
+        Encoding::Plain | Encoding::Base64 => value.to_owned(),
+    };
+    Some(Property { name, types, value })
 }
 
 fn number_kind(types: &[String]) -> NumberKind {
-    let has = |t: &str| types.iter().any(|x| x == t);
-    if has("fax") {
+    let has = |t: &[&str]| types.iter().any(|x| t.contains(&x.as_str()));
+    if has(&["fax"]) {
         NumberKind::Fax
-    } else if has("cell") || has("mobile") {
+    } else if has(&["cell", "mobile", "iphone", "car"]) {
         NumberKind::Mobile
-    } else if has("home") {
+    } else if has(&["home"]) {
         NumberKind::Home
-    } else if has("work") {
+    } else if has(&["work", "main", "x-assistant", "assistant", "x-company"]) {
         NumberKind::Work
     } else {
         NumberKind::Other
@@ -127,16 +211,8 @@ pub fn parse(text: &str) -> Result<Parsed, FileError> {
         if trimmed.eq_ignore_ascii_case("END:VCARD") {
             let start = *start;
             if let Some((_, mut c, full)) = current.take() {
-                if c.first_name.is_empty() && c.last_name.is_empty() {
-                    if let Some(full) = full {
-                        match full.rsplit_once(' ') {
-                            Some((first, last)) => {
-                                c.first_name = first.to_owned();
-                                c.last_name = last.to_owned();
-                            }
-                            None => c.last_name = full,
-                        }
-                    }
+                if let Some(full) = full {
+                    c.name_from_full(&full);
                 }
                 match c.check() {
                     Ok(()) => parsed.contacts.push((start, c)),
@@ -313,6 +389,92 @@ mod tests {
         assert_eq!(c.company, "Kowalski, Nowak i Ska");
         let kinds: Vec<NumberKind> = c.numbers.iter().map(|n| n.kind).collect();
         assert_eq!(kinds, [NumberKind::Work, NumberKind::Mobile, NumberKind::Home]);
+    }
+
+    fn one(text: &str) -> Contact {
+        let p = parse(text).expect("parse");
+        assert!(p.rejected.is_empty(), "{:?}", p.rejected);
+        assert_eq!(p.contacts.len(), 1);
+        p.contacts[0].1.clone()
+    }
+
+    fn numbers(c: &Contact) -> Vec<(NumberKind, &str)> {
+        c.numbers.iter().map(|n| (n.kind, n.number.as_str())).collect()
+    }
+
+    /// vCard 2.1 as Android's Contacts app writes it: UTF-8 quoted-printable
+    /// with a soft line break, bare types, a custom label, an indented photo.
+    #[test]
+    fn version_2_1_from_android() {
+        let text = "BEGIN:VCARD\r\nVERSION:2.1\r\n\
+            N;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:=C5=81=C3=B3d=C5=BA;Zofia;Maria;;\r\n\
+            FN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:Zofia Maria =C5=81=C3=B3=\r\nd=C5=BA\r\n\
+            TEL;CELL;PREF:+48 600 100 200\r\nTEL;WORK:22 123 45 67\r\nTEL;HOME;FAX:22 765 43 21\r\n\
+            TEL;X-CUSTOM(CHARSET=UTF-8,ENCODING=QUOTED-PRINTABLE,Babcia):+48 12 345 67 89\r\n\
+            EMAIL;HOME:zofia@example.pl\r\n\
+            ADR;WORK;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:;;ul. =C5=9Awi=C4=99tokrzyska 1;Warszawa;;00-=\r\n001;Polska\r\n\
+            PHOTO;ENCODING=BASE64;JPEG:/9j/4AAQSkZJRgABAQAAAQABAAD\r\n AAAAAAAAAAAAAAAAAAAAAAAAAAAAA==\r\n\r\n\
+            END:VCARD\r\n";
+        let c = one(text);
+        assert_eq!((c.first_name.as_str(), c.last_name.as_str()), ("Zofia Maria", "Łódź"));
+        assert_eq!(
+            numbers(&c),
+            [
+                (NumberKind::Mobile, "+48 600 100 200"),
+                (NumberKind::Work, "22 123 45 67"),
+                (NumberKind::Fax, "22 765 43 21"),
+                (NumberKind::Other, "+48 12 345 67 89"),
+            ]
+        );
+        assert_eq!(c.email, "zofia@example.pl");
+        assert_eq!(c.address, "ul. Świętokrzyska 1\n00-001 Warszawa\nPolska");
+    }
+
+    /// vCard 2.1 as Outlook 2003 writes it: Windows-1252 named by CHARSET (raw
+    /// bytes, so the file is read as 1252), an address in quoted-printable with
+    /// an encoded line break, and a photo whose base64 lines are not indented.
+    #[test]
+    fn version_2_1_from_outlook() {
+        let bytes = b"BEGIN:VCARD\r\nVERSION:2.1\r\n\
+            N;LANGUAGE=de;CHARSET=Windows-1252:M\xFCller;J\xF6rg\r\n\
+            FN:J\xF6rg M\xFCller\r\nORG:\xC4rzte GmbH;Vertrieb\r\nTITLE:Gesch\xE4ftsf\xFChrer\r\n\
+            TEL;WORK;VOICE:+49 221 1234567\r\nTEL;CAR;VOICE:+49 171 7654321\r\n\
+            TEL;WORK;FAX:+49 221 1234568\r\n\
+            ADR;WORK;ENCODING=QUOTED-PRINTABLE:;;Domstra=DFe 1=0D=0AHinterhaus;K=F6ln;;50667;Deutschland\r\n\
+            PHOTO;TYPE=JPEG;ENCODING=BASE64:\r\n/9j/4AAQSkZJRgABAQEAYABgAAD\r\nAAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n\
+            EMAIL;PREF;INTERNET:joerg@example.de\r\nREV:20260101T120000Z\r\nEND:VCARD\r\n";
+        let c = one(&text::decode(bytes));
+        assert_eq!((c.first_name.as_str(), c.last_name.as_str()), ("Jörg", "Müller"));
+        assert_eq!((c.company.as_str(), c.title.as_str()), ("Ärzte GmbH Vertrieb", "Geschäftsführer"));
+        assert_eq!(
+            numbers(&c),
+            [
+                (NumberKind::Work, "+49 221 1234567"),
+                (NumberKind::Mobile, "+49 171 7654321"),
+                (NumberKind::Fax, "+49 221 1234568"),
+            ]
+        );
+        assert_eq!(c.address, "Domstraße 1\nHinterhaus\n50667 Köln\nDeutschland");
+        assert_eq!(c.email, "joerg@example.de");
+    }
+
+    /// Quoted-printable of 8-bit text without a CHARSET: each value is read as
+    /// its bytes read best (here Windows-1250 and then UTF-8), and a bare
+    /// QUOTED-PRINTABLE parameter is 2.1's short form.
+    #[test]
+    fn version_2_1_quoted_printable_without_a_charset() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("N;ENCODING=QUOTED-PRINTABLE:=A3=F3d=9F;Zofia", "Zofia", "Łódź"),
+            ("N;QUOTED-PRINTABLE:=C5=81=C3=B3d=C5=BA;Zofia", "Zofia", "Łódź"),
+            ("N;ENCODING=QUOTED-PRINTABLE:M=FCller;J=F6rg", "Jörg", "Müller"),
+            ("N;CHARSET=ISO-8859-2;ENCODING=QUOTED-PRINTABLE:=A3=F3d=BC;Zofia", "Zofia", "Łódź"),
+            // A lone "=" that starts no escape stands for itself.
+            ("N;ENCODING=QUOTED-PRINTABLE:A=3DB =;C", "C", "A=B ="),
+        ];
+        for (line, first, last) in cases {
+            let c = one(&format!("BEGIN:VCARD\nVERSION:2.1\n{line}\nTEL:101\nEND:VCARD\n"));
+            assert_eq!((c.first_name.as_str(), c.last_name.as_str()), (*first, *last), "{line}");
+        }
     }
 
     #[test]
