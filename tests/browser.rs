@@ -254,6 +254,18 @@ fn the_forwarding_page_and_its_preview() {
     login(&b, &svc, "100", "secret-100");
     b.goto(&url(&svc, "/forwarding"));
     assert!(b.body().contains("No MobilePhone number is set for you"), "{}", b.body());
+    // Every setting on a row of its own: each field below its label, each
+    // checkbox below the one before, nothing side by side.
+    let rows = b.js("const out = [];
+         for (const s of document.querySelectorAll('#mobile, #forward, #dnd, #follow')) {
+           const items = [...s.querySelectorAll(':scope > label, :scope > input, :scope > select')];
+           for (let i = 1; i < items.length; i++) {
+             const a = items[i - 1].getBoundingClientRect(), c = items[i].getBoundingClientRect();
+             if (c.top < a.bottom - 1) out.push(`${s.id}: ${items[i].outerHTML.slice(0, 60)}`);
+           }
+         }
+         return out;");
+    assert_eq!(rows, serde_json::json!([]), "side by side");
     b.fill("#forward_no_answer", "0600 123 456");
     b.fill("#no_answer_secs", "15");
     b.select("#new-rule-kind", "voicemail");

@@ -221,6 +221,27 @@ impl Browser {
         None
     }
 
+    /// axe-core's violations on the page as it is now, run with every rule
+    /// that is not experimental (WCAG 2.x A and AA, and best practices): one
+    /// line per violating node, `rule (impact): element — what is wrong`.
+    /// `source` is axe.min.js, injected into the page.
+    pub fn axe(&self, source: &str) -> Vec<String> {
+        let _ = self.call("POST", "/timeouts", json!({ "script": 60_000 }));
+        let script = format!(
+            "const done = arguments[arguments.length - 1];
+             if (!window.axe) {{ {source}\n }}
+             window.axe.run(document).then(r => done(r.violations.flatMap(v => v.nodes.map(n =>
+                 `${{v.id}} (${{v.impact}}): ${{n.target.join(' ')}} — ${{n.failureSummary.replace(/\\s+/g, ' ')}}`))),
+               e => done([`axe failed: ${{e}}`]));"
+        );
+        let v = self.call("POST", "/execute/async", json!({ "script": script, "args": [] })).expect("axe");
+        v.as_array()
+            .expect("a list of violations")
+            .iter()
+            .map(|l| l.as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
     pub fn body(&self) -> String {
         self.js("return document.body.innerText;").as_str().unwrap_or("").to_owned()
     }
