@@ -46,6 +46,7 @@ fn visit(path: &str, access: Access) -> (String, &'static str) {
         "/admin/employee" => "/admin/employee?ext=100",
         "/admin/journal" => "/admin/journal?ext=100",
         "/reset" => "/reset?token=no-longer-valid",
+        "/tel" => "/tel?to=tel%3A101",
         other => other,
     };
     (at.to_owned(), who)

@@ -141,6 +141,43 @@ fn a_callback_rings_the_subscribers_extension() {
     assert!(b.wait_until("document.body.dataset.line === 'ringing'", WAIT));
 }
 
+/// A tel: link opens a page that shows the number and who it is, and places no
+/// call until the subscriber says so; then the exchange rings his extension.
+#[test]
+fn a_tel_link_asks_before_it_calls() {
+    let _turn = turn();
+    let dir = tempfile::tempdir().expect("tempdir");
+    seeded_db(&dir.path().join("data"));
+    let sock = dir.path().join("core.sock");
+    let sim = Sim::new(demo::plan(), Clock::Manual, support::portal::T0);
+    let stop = support::simulator(&sim, &sock);
+    let svc = Service::start(dir.path(), &format!("link=unix:{}", sock.display()));
+    svc.wait_log("core link up", 1);
+    let b = Browser::start(1280, 900);
+    login(&b, &svc, "100", "secret-100");
+    // The settings page offers to register the portal for tel: links.
+    b.goto(&url(&svc, "/settings"));
+    b.click("#tel-handler");
+    assert!(b.wait_until("document.getElementById('tel-handler-state').innerText !== ''", WAIT));
+    // The browser opens a link the way it was registered: the whole URI, escaped.
+    b.goto(&url(&svc, "/tel?to=tel%3A101"));
+    assert_eq!(b.text("#tel-number"), "101");
+    assert_eq!(b.text("#tel-name"), "Piotr Nowak", "who it is, from the extensions");
+    assert!(sim.with(|ex| ex.calls_of("100").is_empty()), "opening the link placed no call");
+    b.goto(&url(&svc, "/tel?to=tel%3A%2B48%2022%20555%2001%2002%3Bphone-context%3D%2B48"));
+    assert_eq!(b.text("#tel-number"), "+48 22 555 01 02");
+    b.submit("#tel-go");
+    assert!(b.url().contains("/start?called="), "{}", b.url());
+    // The exchange rings 100's phone first, to dial the number when he answers.
+    assert_eq!(sim.with(|ex| ex.calls_of("100").len()), 1);
+    assert_eq!(sim.with(|ex| ex.line_state("100")), Some(webcti::hal::proto::LineState::Ringing));
+    // A link without a number says so and offers nothing to call.
+    b.goto(&url(&svc, "/tel?to=javascript%3Aalert(1)"));
+    assert!(b.text("#error").contains("no number that can be dialled"), "{}", b.body());
+    assert_eq!(b.js("return document.querySelectorAll('#tel-call').length;"), serde_json::json!(0));
+    stop.trigger();
+}
+
 #[test]
 fn switching_to_german() {
     let _turn = turn();

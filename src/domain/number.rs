@@ -51,6 +51,43 @@ pub fn to_dial(raw: &str) -> Result<String, NumberProblem> {
     }
 }
 
+/// The number a `tel:` link carries (RFC 3966), as written for people: the
+/// scheme taken off (any case; a bare number is taken too), percent escapes
+/// decoded, parameters after `;` (extensions, phone-context) left out, the
+/// visual separators kept. `None` unless that is a phone number.
+pub fn from_tel_uri(uri: &str) -> Option<String> {
+    let uri = uri.trim();
+    let rest = match uri.get(..4) {
+        Some(scheme) if scheme.eq_ignore_ascii_case("tel:") => &uri[4..],
+        _ => uri,
+    };
+    let rest = rest.trim_start_matches('/');
+    let number = percent_decoded(rest.split(';').next().unwrap_or_default())?;
+    let number = number.trim();
+    is_phone_number(number).then(|| number.to_owned())
+}
+
+/// `%XX` escapes decoded; `None` where they do not make UTF-8 text.
+fn percent_decoded(s: &str) -> Option<String> {
+    let hex = |b: Option<&u8>| b.and_then(|b| char::from(*b).to_digit(16));
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match (bytes[i], hex(bytes.get(i + 1)), hex(bytes.get(i + 2))) {
+            (b'%', Some(high), Some(low)) => {
+                out.push(u8::try_from(high * 16 + low).ok()?);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 /// A forwarding target typed by a subscriber of `own`: `None` when left empty,
 /// otherwise the dial string, which must be dialable and not `own` itself.
 pub fn forward_target(raw: &str, own: &str) -> Result<Option<String>, NumberProblem> {
@@ -140,6 +177,28 @@ mod tests {
         ];
         for (raw, expect) in cases {
             assert_eq!(to_dial(raw), expect.map(str::to_owned), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn tel_links() {
+        let cases: &[(&str, Option<&str>)] = &[
+            ("tel:+48-22-555-01-02", Some("+48-22-555-01-02")),
+            ("TEL:+48%2022%20555%2001%2002", Some("+48 22 555 01 02")),
+            ("tel:0221234567;phone-context=+49", Some("0221234567")),
+            ("tel:+1-201-555-0123;ext=1234", Some("+1-201-555-0123")),
+            ("tel://101", Some("101")),
+            ("0600 100 200", Some("0600 100 200")),
+            ("tel:*21%23", Some("*21#")),
+            ("tel:", None),
+            ("tel:call-me", None),
+            ("tel:%C3%28", None),
+            ("tel:%", None),
+            ("mailto:a@example.com", None),
+            ("javascript:alert(1)", None),
+        ];
+        for (uri, number) in cases {
+            assert_eq!(from_tel_uri(uri).as_deref(), *number, "{uri}");
         }
     }
 

@@ -30,6 +30,7 @@ pub mod routes;
 pub mod session;
 mod settings;
 mod setup;
+mod tel;
 pub mod tls;
 mod tokens;
 

@@ -16,7 +16,7 @@ use super::listen::Side;
 use super::HttpState;
 use super::{
     admin, assets, features, forwarding, headers, installer, journal, keys, live, login, manager, phonebook,
-    portal, reset, settings, setup, tokens,
+    portal, reset, settings, setup, tel, tokens,
 };
 use crate::services::exposure::Exposure;
 
@@ -67,6 +67,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/settings/profile", Access::Subscriber),
     ("POST", "/settings/app", Access::Subscriber),
     ("POST", "/call", Access::Subscriber),
+    ("GET", "/tel", Access::Subscriber),
     ("GET", "/services", Access::Subscriber),
     ("POST", "/services", Access::Subscriber),
     ("GET", "/forwarding", Access::Subscriber),
@@ -176,6 +177,7 @@ pub fn router(state: HttpState, side: Side) -> Router {
         .route("/settings/profile", post(settings::save_profile))
         .route("/settings/app", post(settings::save_app))
         .route("/call", post(portal::call))
+        .route("/tel", get(tel::page))
         .route("/services", get(features::services).post(features::save_services))
         .route("/forwarding", get(forwarding::forwarding).post(forwarding::save_forwarding))
         .route("/keys", get(keys::keys))

@@ -95,10 +95,27 @@ function importProgress() {
   });
 }
 
+// The settings page's offer to open tel: links here: the browser asks the user,
+// and then opens /tel?to=tel:... for every such link.
+function telHandler(root) {
+  const b = root.querySelector("[data-tel-handler]");
+  const state = root.getElementById("tel-handler-state");
+  if (!b || !state) return;
+  b.addEventListener("click", () => {
+    try {
+      navigator.registerProtocolHandler("tel", location.origin + b.dataset.telHandler);
+      state.textContent = b.dataset.done;
+    } catch (e) {
+      state.textContent = b.dataset.unsupported;
+    }
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   localTimes(document);
   wireCalls(document);
   live();
   importProgress();
+  telHandler(document);
   for (const b of document.querySelectorAll("[data-print]")) b.addEventListener("click", () => window.print());
 });
