@@ -141,6 +141,51 @@ fn a_callback_rings_the_subscribers_extension() {
     assert!(b.wait_until("document.body.dataset.line === 'ringing'", WAIT));
 }
 
+/// An incoming call shows a popup on whatever portal page is open, with the
+/// caller's name from the extensions and books; it goes when the call stops
+/// ringing there. A withheld number is shown as withheld.
+#[test]
+fn an_incoming_call_pops_up_on_any_page() {
+    let _turn = turn();
+    let dir = tempfile::tempdir().expect("tempdir");
+    seeded_db(&dir.path().join("data"));
+    let sock = dir.path().join("core.sock");
+    let sim = Sim::new(demo::plan(), Clock::Manual, support::portal::T0);
+    let stop = support::simulator(&sim, &sock);
+    let svc = Service::start(dir.path(), &format!("link=unix:{}", sock.display()));
+    svc.wait_log("core link up", 1);
+    let b = Browser::start(1280, 900);
+    login(&b, &svc, "100", "secret-100");
+    // Through a few pages, each with its own stream, to one without panels.
+    for path in ["/history", "/settings", "/phonebook"] {
+        b.goto(&url(&svc, path));
+    }
+    assert!(b.wait_until("document.body.dataset.live === '1'", WAIT), "the phonebook page is live");
+    assert_eq!(b.js("return document.getElementById('popup').hidden;"), serde_json::json!(true));
+    sim.with(|ex| ex.dial("101", "100")).expect("101 calls 100");
+    assert!(b.wait_until("!document.getElementById('popup').hidden", WAIT), "the popup shows");
+    assert_eq!(b.text("#popup-name"), "Piotr Nowak");
+    assert_eq!(b.text("#popup-number"), "101");
+    sim.with(|ex| ex.answer("100")).expect("answered");
+    assert!(b.wait_until("document.getElementById('popup').hidden", WAIT), "answered: the popup goes");
+    sim.with(|ex| ex.hang_up("100")).expect("hang up");
+    // A caller who withholds his number.
+    sim.with(|ex| ex.incoming("", "100")).expect("withheld call");
+    assert!(b.wait_until("!document.getElementById('popup').hidden", WAIT));
+    assert_eq!(b.text("#popup-number"), "Number withheld");
+    assert_eq!(b.text("#popup-name"), "");
+    b.click("#popup-close");
+    assert_eq!(b.js("return document.getElementById('popup').hidden;"), serde_json::json!(true));
+    // A call the subscriber places himself (the exchange rings him first) is no popup.
+    sim.with(|ex| ex.hang_up_external("")).expect("the caller gives up");
+    b.goto(&url(&svc, "/start"));
+    assert!(b.wait_until("document.body.dataset.live === '1'", WAIT));
+    b.click("#recent button.number");
+    assert!(b.wait_until("document.body.dataset.line === 'ringing'", WAIT));
+    assert_eq!(b.js("return document.getElementById('popup').hidden;"), serde_json::json!(true));
+    stop.trigger();
+}
+
 /// A tel: link opens a page that shows the number and who it is, and places no
 /// call until the subscriber says so; then the exchange rings his extension.
 #[test]

@@ -522,3 +522,39 @@ fn the_exchange_does_not_forward_where_the_extension_may_not_call() {
     let callback = w.sim.command(Command::DialViaMobile { ext: "100".into(), number: "101".into() });
     assert_eq!(callback, Err(ErrorKind::Restricted));
 }
+
+/// A caller who withholds his number (CLIR) rings the other phone without it:
+/// the call's events show the called side no number, the caller his own.
+#[test]
+fn a_withheld_number_is_not_shown_to_the_called_side() {
+    let mut w = world();
+    w.program("100", |p| p.clir = true);
+    while w.events.try_recv().is_ok() {}
+    w.sim.with(|ex| ex.dial("100", "101")).expect("dial");
+    let mut seen = Vec::new();
+    while let Ok(ev) = w.events.try_recv() {
+        if let Event::Call { progress, from, at, .. } = ev.event {
+            seen.push((progress, from, at));
+        }
+    }
+    use webcti::hal::proto::Progress;
+    assert_eq!(
+        seen,
+        [
+            (Progress::Dialling, "100".to_owned(), "100".to_owned()),
+            (Progress::Ringing, String::new(), "101".to_owned()),
+        ]
+    );
+    // Without CLIR the number is shown.
+    w.sim.with(|ex| ex.hang_up("100")).expect("hang up");
+    w.program("100", |p| p.clir = false);
+    while w.events.try_recv().is_ok() {}
+    w.sim.with(|ex| ex.dial("100", "101")).expect("dial");
+    let ringing: Vec<String> = std::iter::from_fn(|| w.events.try_recv().ok())
+        .filter_map(|ev| match ev.event {
+            Event::Call { progress: webcti::hal::proto::Progress::Ringing, from, .. } => Some(from),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ringing, ["100"]);
+}

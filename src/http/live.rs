@@ -5,6 +5,7 @@
 //! were missed, a `resync` event tells the page to reload its panels.
 
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
@@ -18,12 +19,39 @@ use tokio::sync::broadcast;
 use super::error::HttpError;
 use super::session::Subscriber;
 use super::HttpState;
-use crate::services::bus::Published;
-use crate::services::live::{Feed, Start};
+use serde_json::Value;
 
-fn sse(p: &Published) -> Event {
-    let (name, data) = super::json::event(&p.live);
-    Event::default().id(p.seq.to_string()).event(name).data(data.to_string())
+use crate::domain::access::Actor;
+use crate::domain::line::Progress;
+use crate::services::bus::{Live, Published};
+use crate::services::live::{Feed, Start};
+use crate::services::Services;
+
+/// Who a stream is for. A call ringing at his own line (not one he places)
+/// is marked `"popup": true` and carries the caller's name as he knows it
+/// (the extensions, his books): the page's popup shows it.
+struct Popup {
+    services: Arc<Services>,
+    actor: Actor,
+    ext: String,
+}
+
+impl Popup {
+    async fn sse(&self, p: &Published) -> Event {
+        let (name, mut data) = super::json::event(&p.live);
+        if let Live::Call { progress: Progress::Ringing, from, at, .. } = &p.live {
+            if *at == self.ext && *from != self.ext {
+                data["popup"] = Value::Bool(true);
+                if !from.is_empty() {
+                    let names = self.services.history.names(&self.actor, &self.ext, vec![from.clone()]).await;
+                    if let Some(caller) = names.ok().and_then(|mut n| n.remove(from)) {
+                        data["name"] = Value::String(caller);
+                    }
+                }
+            }
+        }
+        Event::default().id(p.seq.to_string()).event(name).data(data.to_string())
+    }
 }
 
 fn resync() -> Event {
@@ -49,20 +77,23 @@ pub async fn events(
         Start::Reload(rx) => (Phase::Live(rx), true),
     };
     let first = reload.then(|| Ok::<Event, Infallible>(resync()));
-    let stream = stream::iter(first).chain(live_stream(phase, feed));
+    let popup =
+        Popup { services: state.services.clone(), actor: who.actor.clone(), ext: who.ext().to_owned() };
+    let stream = stream::iter(first).chain(live_stream(phase, feed, popup));
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response())
 }
 
 /// The events the feed shows, until its session ends (logout, password change or
 /// reset, timeout): then the stream ends, and the browser's reconnect finds no session.
-fn live_stream(start: Phase, mut feed: Feed) -> impl Stream<Item = Result<Event, Infallible>> {
+fn live_stream(start: Phase, mut feed: Feed, popup: Popup) -> impl Stream<Item = Result<Event, Infallible>> {
     let ended = feed.ended();
-    stream::unfold((start, feed, ended), |(mut phase, feed, mut ended)| async move {
+    stream::unfold((start, feed, ended, popup), |(mut phase, feed, mut ended, popup)| async move {
         loop {
             phase = match phase {
                 Phase::Backlog(mut it, rx) => match it.next() {
                     Some(p) if feed.shows(&p.live) => {
-                        return Some((Ok(sse(&p)), (Phase::Backlog(it, rx), feed, ended)))
+                        let event = popup.sse(&p).await;
+                        return Some((Ok(event), (Phase::Backlog(it, rx), feed, ended, popup)));
                     }
                     Some(_) => Phase::Backlog(it, rx),
                     None => Phase::Live(rx),
@@ -72,12 +103,13 @@ fn live_stream(start: Phase, mut feed: Feed) -> impl Stream<Item = Result<Event,
                     _ = &mut ended => return None,
                 } {
                     Ok(p) if feed.shows(&p.live) => {
-                        return Some((Ok(sse(&p)), (Phase::Live(rx), feed, ended)))
+                        let event = popup.sse(&p).await;
+                        return Some((Ok(event), (Phase::Live(rx), feed, ended, popup)));
                     }
                     Ok(_) => Phase::Live(rx),
                     // Fell behind: the page reloads its panels.
                     Err(broadcast::error::RecvError::Lagged(_)) => {
-                        return Some((Ok(resync()), (Phase::Live(rx), feed, ended)))
+                        return Some((Ok(resync()), (Phase::Live(rx), feed, ended, popup)))
                     }
                     Err(broadcast::error::RecvError::Closed) => return None,
                 },

@@ -272,13 +272,11 @@ impl Exchange {
 
     fn emit_call(&mut self, id: CallId, progress: Progress, at: &str) {
         if let Some(c) = self.calls.get(&id) {
-            let ev = Event::Call {
-                call: id,
-                progress,
-                from: party_number(&c.a),
-                to: c.number.clone(),
-                at: at.to_owned(),
-            };
+            // A caller who withholds his number (CLIR) is presented to the
+            // called side without it, as on its phone's display.
+            let own = ext_of(&c.a) == Some(at);
+            let from = if c.caller.withheld && !own { String::new() } else { party_number(&c.a) };
+            let ev = Event::Call { call: id, progress, from, to: c.number.clone(), at: at.to_owned() };
             self.events.push(ev);
         }
     }

@@ -56,18 +56,59 @@ async function refreshPanels() {
   document.body.dataset.refreshed = String(Number(document.body.dataset.refreshed || 0) + 1);
 }
 
+// An incoming call: the popup on whatever portal page is open, and, where the
+// user allowed it, a browser notification while the page is not in view. It
+// goes when the call stops ringing here (answered, forwarded, ended).
+function popups(es) {
+  const box = document.getElementById("popup");
+  if (!box) return;
+  const notify = document.getElementById("popup-notify");
+  const can = "Notification" in window;
+  let shown = null;
+  const hide = () => { box.hidden = true; shown = null; };
+  document.getElementById("popup-close").addEventListener("click", hide);
+  notify.addEventListener("click", async () => {
+    await Notification.requestPermission();
+    notify.hidden = true;
+  });
+  es.addEventListener("call", (ev) => {
+    const c = JSON.parse(ev.data);
+    if (!c.popup) {
+      if (c.call === shown) hide();
+      return;
+    }
+    shown = c.call;
+    const number = c.from || box.dataset.withheld;
+    document.getElementById("popup-name").textContent = c.name || "";
+    document.getElementById("popup-number").textContent = number;
+    notify.hidden = !can || Notification.permission !== "default";
+    box.hidden = false;
+    if (can && Notification.permission === "granted" && document.hidden) {
+      new Notification(document.getElementById("popup-title").textContent,
+                       { body: [c.name, number].filter(Boolean).join(" "), tag: String(c.call) });
+    }
+  });
+}
+
 function live() {
-  if (!document.getElementById("panels") || !window.EventSource) return;
+  const panels = document.getElementById("panels");
+  if (!(panels || document.getElementById("popup")) || !window.EventSource) return;
   const lost = document.getElementById("live-lost");
   // EventSource reconnects by itself and sends Last-Event-ID: nothing is missed.
   const es = new EventSource("/events");
+  // Leaving the page closes its stream at once: a page kept for the back button
+  // would hold one of the browser's few connections to the exchange (and one of
+  // the extension's streams) until the server noticed. Back on it, it reloads.
+  window.addEventListener("pagehide", () => es.close());
+  window.addEventListener("pageshow", (ev) => { if (ev.persisted) location.reload(); });
   es.addEventListener("open", () => { if (lost) lost.hidden = true; document.body.dataset.live = "1"; });
   es.addEventListener("error", () => { if (lost) lost.hidden = false; });
-  for (const kind of ["call_record", "voicemail", "resync"]) es.addEventListener(kind, refreshPanels);
+  if (panels) for (const kind of ["call_record", "voicemail", "resync"]) es.addEventListener(kind, refreshPanels);
   es.addEventListener("line", (ev) => {
     const state = JSON.parse(ev.data).state;
     document.body.dataset.line = state;
   });
+  popups(es);
 }
 
 // A long import shows how far the upload is, then the page the server answers.
