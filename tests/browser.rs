@@ -528,3 +528,69 @@ fn the_administrators_and_managers_pages_fit_a_phone() {
     login(&b, &svc, "101", "secret-101");
     fits("manager", &["/manager", "/manager/extension?for=100", "/manager/journal", "/manager/2fa"]);
 }
+
+/// The department's callback list in two members' browsers: a missed external
+/// call appears in both, one claims it and the other sees the claim live, and
+/// the other member's call back (a call record) resolves it; the popup's "call
+/// back later" puts a ringing caller on the list, claimed.
+#[test]
+fn the_department_works_through_its_callback_list() {
+    let _turn = turn();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    seeded_db(&data);
+    with_manager(&data);
+    let sock = dir.path().join("core.sock");
+    let sim = Sim::new(demo::plan(), Clock::Manual, support::portal::T0);
+    let stop = support::simulator(&sim, &sock);
+    let svc = Service::start(dir.path(), &format!("link=unix:{}", sock.display()));
+    svc.wait_log("core link up", 1);
+    let anna = Browser::start(1280, 900);
+    let piotr = Browser::start(1280, 900);
+    for (b, ext) in [(&anna, "100"), (&piotr, "101")] {
+        login(b, &svc, ext, &format!("secret-{ext}"));
+        b.goto(&url(&svc, "/callbacks"));
+        assert!(b.text("h1").contains("Sales"), "{}", b.body());
+        assert!(b.wait_until("document.body.dataset.live === '1'", WAIT));
+        assert_eq!(b.js("return document.querySelectorAll('tr.callback').length;"), serde_json::json!(0));
+    }
+    // A customer calls Anna; nobody answers.
+    sim.with(|ex| ex.incoming("0221234567", "100")).expect("incoming");
+    sim.advance(40);
+    let row = "document.querySelector('tr.callback[data-number=\"0221234567\"]')";
+    for b in [&anna, &piotr] {
+        assert!(b.wait_until(row, WAIT), "the missed call is on the list: {}", b.body());
+    }
+    // Anna takes it; Piotr sees that without reloading.
+    anna.submit_here("tr.callback[data-number=\"0221234567\"] button.claim-it");
+    assert!(anna.text("#notice").contains("You call back"), "{}", anna.body());
+    assert!(
+        piotr.wait_until(&format!("{row} && {row}.querySelector('.claim').innerText === '100'"), WAIT),
+        "{}",
+        piotr.body()
+    );
+    assert_eq!(
+        piotr.js(&format!("return {row}.querySelectorAll('button.claim-it').length;")),
+        serde_json::json!(0)
+    );
+    // Piotr reaches the customer after all (through the outside line): the call
+    // record resolves the entry for everyone, with who called back.
+    sim.with(|ex| ex.dial("101", "00221234567")).expect("call back");
+    sim.with(|ex| ex.answer_external("00221234567")).expect("the customer answers");
+    sim.advance(60);
+    sim.with(|ex| ex.hang_up("101")).expect("hang up");
+    for b in [&anna, &piotr] {
+        assert!(b.wait_until(&format!("!{row}"), WAIT), "resolved: {}", b.body());
+        assert_eq!(b.text("#callbacks-done td.by"), "101");
+        assert_eq!(b.text("#callbacks-done td.how"), "Called back");
+    }
+    // A caller ringing now: "call back later" in the popup puts him on the list, Anna's.
+    sim.with(|ex| ex.incoming("0229998877", "100")).expect("incoming");
+    assert!(anna.wait_until("!document.getElementById('popup').hidden", WAIT));
+    anna.click("#popup-later");
+    assert!(anna.wait_until("document.getElementById('popup-status').innerText !== ''", WAIT));
+    assert!(anna.text("#popup-status").contains("callback list"), "{}", anna.text("#popup-status"));
+    let later = "document.querySelector('tr.callback[data-number=\"0229998877\"] .claim')";
+    assert!(piotr.wait_until(&format!("{later} && {later}.innerText === '100'"), WAIT), "{}", piotr.body());
+    stop.trigger();
+}

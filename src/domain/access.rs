@@ -230,6 +230,13 @@ pub enum Target<'a> {
     /// What only administrators set, by area: extensions' administrative
     /// fields, departments, board-wide settings, tokens.
     Administration(Area),
+    /// A department's callback list (SPEC Y5), which its members work through
+    /// (`member`: the acting subscriber's extension is in it) and its managers
+    /// see too.
+    Callbacks {
+        department: i64,
+        member: bool,
+    },
 }
 
 /// Why an action is refused.
@@ -334,6 +341,11 @@ pub fn allowed(actor: &Actor, action: Action, target: Target<'_>) -> Result<(), 
                 }
             }
             Target::Team | Target::ContactMarks if action != Action::Dial => Ok(()),
+            Target::Callbacks { department, .. }
+                if departments.contains(&department) && action != Action::Dial =>
+            {
+                Ok(())
+            }
             _ => person(ext, *public_book, action, target),
         },
         Who::ApiToken { scopes, .. } => {
@@ -382,6 +394,7 @@ fn token_needs(action: Action, target: Target<'_>) -> Result<(Area, Level), Deni
         (Target::Extension { .. }, _) => return Err(Denied::Scope),
         (Target::Directory, Action::Read) => Area::Extensions,
         (Target::PublicBook | Target::ContactMarks, Action::Read | Action::Change) => Area::Phonebook,
+        (Target::Callbacks { .. }, Action::Read | Action::Change) => Area::Calls,
         (Target::Administration(area), Action::Read | Action::Change) => area,
         (Target::PrivateBook { .. } | Target::Installer | Target::Team, _) => return Err(Denied::NotYours),
         _ => return Err(Denied::Scope),
@@ -418,6 +431,8 @@ fn person(ext: &str, public_book: PublicRight, action: Action, target: Target<'_
         Target::ContactMarks => Err(Denied::PublicBook),
         Target::PrivateBook { owner } if owner == ext && action != Action::Dial => Ok(()),
         Target::PrivateBook { .. } | Target::Team => Err(Denied::NotYours),
+        Target::Callbacks { member: true, .. } if action != Action::Dial => Ok(()),
+        Target::Callbacks { .. } => Err(Denied::NotYours),
         Target::Administration(_) => Err(Denied::AdministratorsOnly),
     }
 }
@@ -593,6 +608,21 @@ mod tests {
                 ["...", "...", "...", "...", "rc.", "rcd", "r..", "rc.", "...", "...", "rcd", "..."],
             ),
             (
+                "own department's callbacks",
+                Target::Callbacks { department: 1, member: true },
+                ["rc.", "rc.", "rc.", "...", "rc.", "rcd", "r..", "r..", "rc.", "...", "rcd", "..."],
+            ),
+            (
+                "managed department's callbacks",
+                Target::Callbacks { department: 1, member: false },
+                ["...", "...", "...", "...", "rc.", "rcd", "r..", "r..", "rc.", "...", "rcd", "..."],
+            ),
+            (
+                "other department's callbacks",
+                Target::Callbacks { department: 2, member: false },
+                ["...", "...", "...", "...", "...", "rcd", "r..", "r..", "rc.", "...", "rcd", "..."],
+            ),
+            (
                 "directory",
                 Target::Directory,
                 ["r..", "r..", "r..", "...", "r..", "rcd", "r..", "r..", "...", "r..", "rcd", "..."],
@@ -659,7 +689,7 @@ mod tests {
             }
         }
         assert!(wrong.is_empty(), "{}", wrong.join("\n"));
-        assert_eq!(checked, 29 * 12 * 3, "every actor, action and target");
+        assert_eq!(checked, 32 * 12 * 3, "every actor, action and target");
     }
 
     #[test]

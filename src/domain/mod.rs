@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod account;
+pub mod callback;
 pub mod cdr;
 pub mod certificate;
 mod codes;

@@ -19,6 +19,7 @@ pub fn event(live: &Live) -> (&'static str, Value) {
             ("voicemail", json!({ "ext": ext, "caller": caller, "at": at }))
         }
         Live::CoreLink { up } => ("core_link", json!({ "up": up })),
+        Live::Callbacks { department } => ("callbacks", json!({ "department": department })),
         Live::Changed { ext, what } => {
             let what = match what {
                 Changed::Profile => "profile",

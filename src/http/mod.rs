@@ -9,6 +9,7 @@
 mod admin;
 pub mod api;
 mod assets;
+mod callbacks;
 mod error;
 mod features;
 mod form;

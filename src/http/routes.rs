@@ -15,8 +15,8 @@ use axum::Router;
 use super::listen::Side;
 use super::HttpState;
 use super::{
-    admin, assets, features, forwarding, headers, installer, journal, keys, live, login, manager, phonebook,
-    portal, reset, settings, setup, tel, tokens,
+    admin, assets, callbacks, features, forwarding, headers, installer, journal, keys, live, login, manager,
+    phonebook, portal, reset, settings, setup, tel, tokens,
 };
 use crate::services::exposure::Exposure;
 
@@ -68,6 +68,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/settings/app", Access::Subscriber),
     ("POST", "/call", Access::Subscriber),
     ("GET", "/tel", Access::Subscriber),
+    ("GET", "/callbacks", Access::Subscriber),
+    ("POST", "/callbacks", Access::Subscriber),
     ("GET", "/services", Access::Subscriber),
     ("POST", "/services", Access::Subscriber),
     ("GET", "/forwarding", Access::Subscriber),
@@ -178,6 +180,7 @@ pub fn router(state: HttpState, side: Side) -> Router {
         .route("/settings/app", post(settings::save_app))
         .route("/call", post(portal::call))
         .route("/tel", get(tel::page))
+        .route("/callbacks", get(callbacks::list).post(callbacks::act))
         .route("/services", get(features::services).post(features::save_services))
         .route("/forwarding", get(forwarding::forwarding).post(forwarding::save_forwarding))
         .route("/keys", get(keys::keys))

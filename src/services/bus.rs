@@ -43,6 +43,10 @@ pub enum Live {
     CoreLink {
         up: bool,
     },
+    /// A department's callback list changed (a call record, a member's step).
+    Callbacks {
+        department: i64,
+    },
     /// An extension's settings were changed (by anyone, through any front end).
     Changed {
         ext: String,

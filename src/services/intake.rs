@@ -22,6 +22,7 @@ use crate::domain::program::PhoneChange;
 use crate::hal::proto::Event;
 use crate::hal::SwitchCore;
 use crate::shutdown::Shutdown;
+use crate::store::cdr::Intake;
 use crate::store::voicemail::Voicemail;
 use crate::store::Store;
 use crate::system::clock::Clock;
@@ -152,10 +153,23 @@ async fn flush(core: &dyn SwitchCore, store: &Store, bus: &Bus, batch: &mut Vec<
     match store.insert_cdrs(cdrs.clone()).await {
         Ok(outcome) => {
             let ids = cdrs.iter().map(|c| c.core_id).collect();
+            let mut lists = Vec::new();
             for (cdr, intake) in cdrs.into_iter().zip(outcome) {
-                if intake == crate::store::cdr::Intake::Stored {
-                    bus.publish(Live::CallRecord { cdr });
+                match intake {
+                    Intake::Stored => {
+                        bus.publish(Live::CallRecord { cdr });
+                    }
+                    Intake::StoredOnList(department) => {
+                        bus.publish(Live::CallRecord { cdr });
+                        lists.push(department);
+                    }
+                    Intake::Duplicate => {}
                 }
+            }
+            lists.sort_unstable();
+            lists.dedup();
+            for department in lists {
+                bus.publish(Live::Callbacks { department });
             }
             // Lost acknowledgements are harmless: the core resends, and the store
             // recognises what it already has.

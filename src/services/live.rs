@@ -24,6 +24,8 @@ pub struct Feed {
     /// Departments of the extensions, for actors whose rights depend on them
     /// (managers); empty for everyone else.
     departments: HashMap<String, Option<i64>>,
+    /// The department of the actor's own extension (its callback list).
+    department: Option<i64>,
     /// The login session the feed belongs to: the feed ends with it.
     session: Option<SessionStream>,
 }
@@ -66,6 +68,12 @@ impl LiveEvents {
             Who::Manager { .. } => self.ctx.store.departments_of_all().await?,
             _ => HashMap::new(),
         };
+        let department = match &actor.who {
+            Who::Subscriber { ext, .. } | Who::Manager { ext, .. } => {
+                self.ctx.store.department_of(ext).await?.flatten()
+            }
+            _ => None,
+        };
         let start = match last_seen {
             None => Start::From(Vec::new(), self.ctx.bus.subscribe()),
             Some(seen) => match self.ctx.bus.resume(seen) {
@@ -73,14 +81,14 @@ impl LiveEvents {
                 Resume::TooOld(rx) => Start::Reload(rx),
             },
         };
-        Ok((Feed { actor: actor.clone(), departments, session: Some(session) }, start))
+        Ok((Feed { actor: actor.clone(), departments, department, session: Some(session) }, start))
     }
 }
 
 impl Feed {
     /// The feed of an actor whose rights do not depend on departments.
     pub fn of(actor: Actor) -> Feed {
-        Feed { actor, departments: HashMap::new(), session: None }
+        Feed { actor, departments: HashMap::new(), department: None, session: None }
     }
 
     /// A future that completes when the feed's session ends (never, for a feed
@@ -106,6 +114,11 @@ impl Feed {
             Live::Voicemail { ext, .. } => may(ext, Facet::Voicemail),
             Live::Changed { ext, .. } => may(ext, Facet::Program),
             Live::CoreLink { .. } => true,
+            Live::Callbacks { department } => {
+                let member = self.department == Some(*department);
+                let list = Target::Callbacks { department: *department, member };
+                allowed(&self.actor, Action::Read, list).is_ok()
+            }
         }
     }
 }

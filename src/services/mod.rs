@@ -17,6 +17,7 @@ pub mod about;
 pub mod accounts;
 pub mod auth;
 pub mod bus;
+pub mod callbacks;
 pub mod calls;
 pub mod certificate;
 pub mod config;
@@ -221,6 +222,7 @@ pub struct Services {
     pub accounts: accounts::Accounts,
     pub employees: employees::Employees,
     pub calls: calls::Calls,
+    pub callbacks: callbacks::Callbacks,
     pub history: history::History,
     pub voicemail: voicemail::Voicemails,
     pub phonebook: phonebook::Phonebook,
@@ -271,6 +273,7 @@ impl Services {
             accounts: accounts::Accounts::new(ctx.clone(), auth.clone()),
             employees: employees::Employees::new(ctx.clone()),
             calls: calls::Calls::new(ctx.clone()),
+            callbacks: callbacks::Callbacks::new(ctx.clone()),
             history: history::History::new(ctx.clone()),
             voicemail: voicemail::Voicemails::new(ctx.clone()),
             phonebook: phonebook::Phonebook::new(ctx.clone()),

@@ -1,5 +1,5 @@
 //! Retention: call records and voicemail index entries beyond the configured age
-//! or count are pruned at start and then on an interval, in small batches, each
+//! or count (and callback list entries resolved a month ago) are pruned at start and then on an interval, in small batches, each
 //! its own short write, so intake is never held up for long.
 
 use std::time::Duration;
@@ -16,6 +16,8 @@ pub struct Pruned {
     pub cdrs: u64,
     pub voicemails: u64,
     pub journal: u64,
+    /// Callback list entries resolved long ago (`domain::callback::KEEP_DONE_SECS`).
+    pub callbacks: u64,
 }
 
 /// Prunes everything the policy says is too old or too many, as of `now` (Unix
@@ -56,6 +58,8 @@ pub async fn prune(store: &Store, policy: &Retention, now: i64) -> Result<Pruned
         }
         tokio::task::yield_now().await;
     }
+    let done_before = now - crate::domain::callback::KEEP_DONE_SECS;
+    out.callbacks = store.prune_callbacks(done_before).await? as u64;
     Ok(out)
 }
 

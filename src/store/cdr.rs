@@ -36,6 +36,9 @@ pub struct PanelRows {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Intake {
     Stored,
+    /// Stored, and it changed the callback list of this department
+    /// (`store::callback`).
+    StoredOnList(i64),
     /// The core sent a record it had already sent: stored once, nothing changed.
     Duplicate,
 }
@@ -170,7 +173,10 @@ fn insert(c: &Connection, cdrs: &[Cdr]) -> rusqlite::Result<Vec<Intake>> {
             arrival,
         ])?;
         arrival = arrival.saturating_add(n as i64);
-        out.push(if n == 1 { Intake::Stored } else { Intake::Duplicate });
+        out.push(match n {
+            1 => super::callback::apply(c, cdr)?.map_or(Intake::Stored, Intake::StoredOnList),
+            _ => Intake::Duplicate,
+        });
     }
     Ok(out)
 }

@@ -12,6 +12,7 @@
 
 pub mod accounts;
 pub mod backup;
+pub mod callback;
 pub mod cdr;
 pub mod journal;
 pub mod migrate;

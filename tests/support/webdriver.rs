@@ -140,6 +140,15 @@ impl Browser {
         );
     }
 
+    /// Clicks a button whose form posts to the page itself and waits until
+    /// the answer has replaced the page.
+    pub fn submit_here(&self, css: &str) {
+        self.js("window.__before = true;");
+        self.click(css);
+        let cond = "window.__before === undefined && document.readyState === 'complete'";
+        assert!(self.wait_until(cond, Duration::from_secs(120)), "{css} was not answered");
+    }
+
     pub fn fill(&self, css: &str, text: &str) {
         let id = self.find(css).expect("element to type in");
         self.call("POST", &format!("/element/{id}/clear"), json!({})).expect("clear");

@@ -64,9 +64,23 @@ function popups(es) {
   if (!box) return;
   const notify = document.getElementById("popup-notify");
   const can = "Notification" in window;
+  const later = document.getElementById("popup-later");
+  const status = document.getElementById("popup-status");
   let shown = null;
   const hide = () => { box.hidden = true; shown = null; };
   document.getElementById("popup-close").addEventListener("click", hide);
+  // "Call back later": on the department's callback list, claimed by him.
+  later.addEventListener("click", async () => {
+    const body = new URLSearchParams({ csrf: box.dataset.csrf, action: "later", number: box.dataset.number });
+    try {
+      const r = await fetch("/callbacks", {
+        method: "POST", body, headers: { "x-requested-with": "fetch" }, credentials: "same-origin",
+      });
+      status.textContent = (await r.json()).message;
+    } catch (e) {
+      status.textContent = String(e);
+    }
+  });
   notify.addEventListener("click", async () => {
     await Notification.requestPermission();
     notify.hidden = true;
@@ -78,6 +92,9 @@ function popups(es) {
       return;
     }
     shown = c.call;
+    box.dataset.number = c.from || "";
+    later.hidden = !c.from;
+    status.textContent = "";
     const number = c.from || box.dataset.withheld;
     document.getElementById("popup-name").textContent = c.name || "";
     document.getElementById("popup-number").textContent = number;
@@ -109,6 +126,20 @@ function live() {
     document.body.dataset.line = state;
   });
   popups(es);
+  // The callback list follows every member's steps and the call records.
+  if (document.getElementById("callbacks-live")) es.addEventListener("callbacks", refreshCallbacks);
+}
+
+async function refreshCallbacks() {
+  const r = await fetch("/callbacks", { credentials: "same-origin" });
+  if (!r.ok) return;
+  const next = new DOMParser().parseFromString(await r.text(), "text/html").getElementById("callbacks-live");
+  const here = document.getElementById("callbacks-live");
+  if (!next || !here) return;
+  here.innerHTML = next.innerHTML;
+  localTimes(here);
+  wireCalls(here);
+  document.body.dataset.refreshed = String(Number(document.body.dataset.refreshed || 0) + 1);
 }
 
 // A long import shows how far the upload is, then the page the server answers.
