@@ -20,6 +20,7 @@ const NOT_PAGES: &[&str] = &[
     "/start/panels",
     "/events",
     "/download/installer",
+    "/voicemail/audio",
     "/phonebook/export",
     "/healthz",
     "/static/style.css",

@@ -594,3 +594,75 @@ fn the_department_works_through_its_callback_list() {
     assert!(piotr.wait_until(&format!("{later} && {later}.innerText === '100'"), WAIT), "{}", piotr.body());
     stop.trigger();
 }
+
+/// A message left in the simulated mailbox plays in the page (the recording
+/// streamed from the exchange with byte ranges), playing marks it heard in
+/// the portal and the exchange, and deleting takes it out of both; another
+/// subscriber's message is not found.
+#[test]
+fn voicemail_plays_in_the_browser() {
+    let _turn = turn();
+    let dir = tempfile::tempdir().expect("tempdir");
+    seeded_db(&dir.path().join("data"));
+    let sock = dir.path().join("core.sock");
+    let sim = Sim::new(demo::plan(), Clock::Manual, support::portal::T0);
+    let stop = support::simulator(&sim, &sock);
+    let svc = Service::start(dir.path(), &format!("link=unix:{}", sock.display()));
+    svc.wait_log("core link up", 1);
+    // Callers nobody answers leave messages for 100 and 101.
+    for ext in ["100", "101"] {
+        sim.with(|ex| ex.incoming("0221234567", ext)).expect("incoming");
+    }
+    sim.advance(60);
+    let b = Browser::start(1280, 900);
+    login(&b, &svc, "100", "secret-100");
+    b.goto(&url(&svc, "/voicemail"));
+    let newest = "document.querySelector('tr.message.new audio')";
+    assert!(b.wait_until(newest, WAIT), "{}", b.body());
+    let id: u64 =
+        b.js(&format!("return {newest}.dataset.id;")).as_str().expect("id").parse().expect("number");
+    assert_eq!(sim.with(|ex| ex.mailbox_message("100", id)), Some(false));
+    // The element loads the recording and knows its length: the simulator's 20 s.
+    assert!(b.wait_until(&format!("{newest}.readyState >= 3"), WAIT), "canplay");
+    assert_eq!(b.js(&format!("return Math.round({newest}.duration);")), serde_json::json!(20));
+    // A person's click on the player first: browsers play only after one.
+    b.click(&format!("#message-{id} audio"));
+    let played = b.js(&format!("return {newest}.play().then(() => 'playing', e => String(e));"));
+    assert_eq!(played, serde_json::json!("playing"));
+    let row = format!("document.getElementById('message-{id}')");
+    assert!(b.wait_until(&format!("!{row}.classList.contains('new')"), WAIT), "marked heard");
+    assert_eq!(sim.with(|ex| ex.mailbox_message("100", id)), Some(true), "the exchange counts it heard");
+    b.goto(&url(&svc, "/voicemail"));
+    assert_eq!(b.text(&format!("#message-{id} td.state")), "Heard");
+
+    // A range, as a browser seeks: the bytes asked for and no more.
+    let mut anna = support::portal::Browser::new(svc.client(), svc.lan_https);
+    assert_eq!(anna.login("100", "secret-100").status, 303);
+    let cookie = anna.cookie_header();
+    let path = format!("/voicemail/audio?id={id}");
+    let headers = [("Cookie", cookie.as_str()), ("Range", "bytes=100-199")];
+    let r = svc.client().request(svc.lan_https, "GET", &path, &headers, "").expect("range");
+    assert_eq!(r.status, 206);
+    assert_eq!(r.header("content-range"), Some("bytes 100-199/160044"));
+    assert_eq!(r.header("content-length"), Some("100"));
+    let headers = [("Cookie", cookie.as_str()), ("Range", "bytes=200000-")];
+    let r = svc.client().request(svc.lan_https, "GET", &path, &headers, "").expect("range");
+    assert_eq!(r.status, 416);
+    // 101's message, and a message the exchange no longer has, are not found for 100.
+    let mut piotr = support::portal::Browser::new(svc.client(), svc.lan_https);
+    assert_eq!(piotr.login("101", "secret-101").status, 303);
+    let theirs = piotr.get("/voicemail").body;
+    let theirs =
+        theirs.split("id=\"message-").nth(1).and_then(|s| s.split('"').next()).expect("101's message");
+    assert_eq!(anna.get(&format!("/voicemail/audio?id={theirs}")).status, 404);
+    anna.get("/voicemail");
+    assert_eq!(anna.post("/voicemail", &[("action", "delete"), ("id", theirs)]).status, 404);
+    assert!(sim.with(|ex| ex.mailbox_message("101", theirs.parse().expect("id"))).is_some(), "still there");
+
+    // Deleting takes it out of the page and the mailbox.
+    b.submit_here(&format!("#message-{id} button.delete"));
+    assert!(b.url().ends_with("/voicemail"), "{}", b.url());
+    assert_eq!(b.js(&format!("return !!{row};")), serde_json::json!(false));
+    assert_eq!(sim.with(|ex| ex.mailbox_message("100", id)), None);
+    stop.trigger();
+}

@@ -1,4 +1,4 @@
-//! The wire protocol between the service and the switching core, versions 1 to 3.
+//! The wire protocol between the service and the switching core, versions 1 to 4.
 //!
 //! Messages are postcard-encoded and sent as COBS frames, each ended by a zero
 //! byte ([`super::frame`]). A session starts with `Hello` both ways (protocol
@@ -34,9 +34,15 @@ pub const PROTOCOL_V2: u16 = 2;
 /// holds) and the `PhoneChanged` event (a service code keyed in at a phone)
 /// (`tests/golden_v3.rs`).
 pub const PROTOCOL_V3: u16 = 3;
+/// Version 4 adds the mailbox's commands: a message's audio in chunks
+/// (`VoicemailAudio`, answered by `Reply::Audio`), marking a message heard and
+/// deleting it, and the `NoSuchMessage` error (`tests/golden_v4.rs`).
+pub const PROTOCOL_V4: u16 = 4;
 /// The newest version this program speaks. Each side's hello names the newest it
 /// speaks; the core answers with the version of the session, the lower of the two.
-pub const NEWEST_VERSION: u16 = PROTOCOL_V3;
+pub const NEWEST_VERSION: u16 = PROTOCOL_V4;
+/// The most audio bytes one `Reply::Audio` carries: it fits a frame with room.
+pub const MAX_AUDIO_CHUNK: u32 = 16 * 1024;
 /// The largest encoded frame either side accepts, zero byte excluded (version
 /// 2): a line snapshot of a few thousand extensions fits. Both sides accept it
 /// whatever the session's version.
@@ -57,6 +63,9 @@ impl Command {
         match self {
             Command::Announcements => PROTOCOL_V2,
             Command::Licences => PROTOCOL_V3,
+            Command::VoicemailAudio { .. }
+            | Command::VoicemailHeard { .. }
+            | Command::VoicemailDelete { .. } => PROTOCOL_V4,
             _ => PROTOCOL_V1,
         }
     }
@@ -190,16 +199,50 @@ pub enum Command {
     Announcements,
     /// The CTI licences the core holds (version 3).
     Licences,
+    /// Up to `len` bytes (at most [`MAX_AUDIO_CHUNK`]) of the recording of
+    /// message `record_id` in `ext`'s mailbox, from `offset`; a RIFF WAVE file
+    /// (version 4).
+    VoicemailAudio {
+        ext: Ext,
+        record_id: u64,
+        offset: u32,
+        len: u32,
+    },
+    /// The message was listened to elsewhere (the portal): the core's message
+    /// lamp counts it heard (version 4).
+    VoicemailHeard {
+        ext: Ext,
+        record_id: u64,
+    },
+    /// The message goes from the mailbox (version 4).
+    VoicemailDelete {
+        ext: Ext,
+        record_id: u64,
+    },
 }
 
 /// A successful answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Reply {
     Done,
-    Call { call: CallId },
-    Snapshot { lines: Vec<LineInfo> },
-    Announcements { list: Vec<Announcement> },
-    Licences { list: Vec<Licence> },
+    Call {
+        call: CallId,
+    },
+    Snapshot {
+        lines: Vec<LineInfo>,
+    },
+    Announcements {
+        list: Vec<Announcement>,
+    },
+    Licences {
+        list: Vec<Licence>,
+    },
+    /// Bytes of a recording from the offset asked for, and the recording's
+    /// whole length (version 4).
+    Audio {
+        total: u32,
+        bytes: Vec<u8>,
+    },
 }
 
 /// A CTI function the core licenses per extension (version 3). New functions
@@ -244,6 +287,8 @@ pub enum ErrorKind {
     NoMobileNumber,
     Malformed,
     Unavailable,
+    /// No such message in that mailbox (version 4).
+    NoSuchMessage,
 }
 
 /// A line's state as the busy-lamp field shows it.

@@ -26,6 +26,7 @@ mod login;
 mod manager;
 mod phonebook;
 mod portal;
+mod recordings;
 mod reset;
 pub mod routes;
 pub mod session;

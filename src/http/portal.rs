@@ -40,6 +40,8 @@ pub struct Row {
 }
 
 pub struct VmRow {
+    /// The core's id of the message (its recording's address).
+    pub id: u64,
     pub iso: String,
     pub short: String,
     pub name: String,
@@ -64,6 +66,7 @@ fn row(t: Tr, cdr: &Cdr, names: &HashMap<String, String>, count: usize) -> Row {
 
 fn vm_row(v: &Voicemail, names: &HashMap<String, String>) -> VmRow {
     VmRow {
+        id: v.core_id,
         iso: time::iso(v.received_at),
         short: time::short(v.received_at),
         name: names.get(&v.caller).cloned().unwrap_or_default(),

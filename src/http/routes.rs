@@ -16,7 +16,7 @@ use super::listen::Side;
 use super::HttpState;
 use super::{
     admin, assets, callbacks, features, forwarding, headers, installer, journal, keys, live, login, manager,
-    phonebook, portal, reset, settings, setup, tel, tokens,
+    phonebook, portal, recordings, reset, settings, setup, tel, tokens,
 };
 use crate::services::exposure::Exposure;
 
@@ -63,6 +63,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/start/panels", Access::Subscriber),
     ("GET", "/history", Access::Subscriber),
     ("GET", "/voicemail", Access::Subscriber),
+    ("POST", "/voicemail", Access::Subscriber),
+    ("GET", "/voicemail/audio", Access::Subscriber),
     ("GET", "/settings", Access::Subscriber),
     ("POST", "/settings/profile", Access::Subscriber),
     ("POST", "/settings/app", Access::Subscriber),
@@ -174,7 +176,8 @@ pub fn router(state: HttpState, side: Side) -> Router {
         .route("/start", get(portal::start))
         .route("/start/panels", get(portal::panels))
         .route("/history", get(portal::history))
-        .route("/voicemail", get(portal::voicemail))
+        .route("/voicemail", get(portal::voicemail).post(recordings::act))
+        .route("/voicemail/audio", get(recordings::audio))
         .route("/settings", get(settings::settings))
         .route("/settings/profile", post(settings::save_profile))
         .route("/settings/app", post(settings::save_app))

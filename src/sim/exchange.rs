@@ -9,13 +9,14 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+use super::recording;
 use crate::domain::cdr::{Cdr, Direction, Disposition};
 use crate::domain::number::{dial_on_behalf, is_dialable};
 use crate::domain::program::{ExtensionProgram, PhoneChange};
 use crate::domain::routing::{self, CallerInfo, Decision, LineCondition};
 use crate::hal::proto::{
     Announcement, CallId, Command, CtiFunction, ErrorKind, Event, Licence, LineInfo, LineState, Progress,
-    Reply,
+    Reply, MAX_AUDIO_CHUNK,
 };
 
 /// Unacknowledged CDRs the core keeps; beyond this the oldest are dropped and counted.
@@ -155,7 +156,21 @@ pub struct Exchange {
     time_zone: jiff::tz::TimeZone,
     /// The CTI licences it reports.
     licences: Vec<Licence>,
+    /// The messages in the mailboxes, by record id (their recordings are made
+    /// when asked for: `super::recording`).
+    mailbox: BTreeMap<u64, Message>,
 }
+
+/// A message in a mailbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Message {
+    ext: String,
+    secs: u32,
+    heard: bool,
+}
+
+/// Messages one mailbox keeps; a new one beyond them replaces the oldest.
+const MAILBOX: usize = 100;
 
 impl Exchange {
     pub fn new(plan: Plan, now: i64) -> Exchange {
@@ -187,6 +202,7 @@ impl Exchange {
             licences: LICENCES.iter().map(|&(function, count)| Licence { function, count }).collect(),
             woken: Vec::new(),
             time_zone: jiff::tz::TimeZone::UTC,
+            mailbox: BTreeMap::new(),
         }
     }
 
@@ -316,6 +332,28 @@ impl Exchange {
                 Ok(Reply::Snapshot { lines: lines.collect() })
             }
             Command::Licences => Ok(Reply::Licences { list: self.licences.clone() }),
+            Command::VoicemailAudio { ext, record_id, offset, len } => {
+                let m = self.message(&ext, record_id)?;
+                let total = recording::length(m.secs);
+                if offset > total {
+                    return Err(ErrorKind::Malformed);
+                }
+                let bytes = recording::bytes(record_id, m.secs, offset, len.min(MAX_AUDIO_CHUNK));
+                Ok(Reply::Audio { total, bytes })
+            }
+            Command::VoicemailHeard { ext, record_id } => {
+                self.message(&ext, record_id)?;
+                if let Some(m) = self.mailbox.get_mut(&record_id) {
+                    m.heard = true;
+                }
+                self.events.push(Event::VoicemailHeard { record_id, ext });
+                Ok(Reply::Done)
+            }
+            Command::VoicemailDelete { ext, record_id } => {
+                self.message(&ext, record_id)?;
+                self.mailbox.remove(&record_id);
+                Ok(Reply::Done)
+            }
             Command::Announcements => Ok(Reply::Announcements {
                 list: ANNOUNCEMENTS
                     .iter()
@@ -328,6 +366,16 @@ impl Exchange {
     /// A licence file entered at the exchange: these counts from now on.
     pub fn set_licences(&mut self, licences: Vec<Licence>) {
         self.licences = licences;
+    }
+
+    /// A message of `ext`'s mailbox: none of another's.
+    fn message(&self, ext: &str, record_id: u64) -> Result<Message, ErrorKind> {
+        self.mailbox.get(&record_id).filter(|m| m.ext == ext).cloned().ok_or(ErrorKind::NoSuchMessage)
+    }
+
+    /// Whether a message is in `ext`'s mailbox, and heard.
+    pub fn mailbox_message(&self, ext: &str, record_id: u64) -> Option<bool> {
+        self.message(ext, record_id).ok().map(|m| m.heard)
     }
 
     fn known(&self, ext: &str) -> Result<(), ErrorKind> {
@@ -867,6 +915,11 @@ impl Exchange {
         c.ending = Some(Ending::Voicemail(ext.to_owned()));
         let caller = party_number(&c.a);
         let duration_secs = 20;
+        let kept: Vec<u64> = self.mailbox.iter().filter(|(_, m)| m.ext == ext).map(|(id, _)| *id).collect();
+        if kept.len() >= MAILBOX {
+            self.mailbox.remove(&kept[0]);
+        }
+        self.mailbox.insert(record_id, Message { ext: ext.to_owned(), secs: duration_secs, heard: false });
         self.events.push(Event::VoicemailDeposited {
             record_id,
             ext: ext.to_owned(),

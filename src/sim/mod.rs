@@ -9,6 +9,7 @@
 
 pub mod demo;
 pub mod exchange;
+mod recording;
 pub mod server;
 pub mod traffic;
 

@@ -33,6 +33,29 @@ impl Store {
         .await
     }
 
+    /// Whether message `core_id` is in `extension`'s index (never another's).
+    pub async fn has_voicemail(&self, extension: &str, core_id: u64) -> Result<bool, StoreError> {
+        let extension = extension.to_owned();
+        self.read(move |c| {
+            c.prepare_cached("SELECT EXISTS (SELECT 1 FROM voicemail WHERE core_id = ?1 AND extension = ?2)")?
+                .query_row(params![core_id as i64, extension], |r| r.get(0))
+        })
+        .await
+    }
+
+    /// Takes message `core_id` out of `extension`'s index.
+    pub async fn delete_voicemail(&self, extension: &str, core_id: u64) -> Result<bool, StoreError> {
+        let extension = extension.to_owned();
+        self.write(move |c| {
+            c.execute(
+                "DELETE FROM voicemail WHERE core_id = ?1 AND extension = ?2",
+                params![core_id as i64, extension],
+            )
+            .map(|n| n == 1)
+        })
+        .await
+    }
+
     /// An extension's messages, newest first.
     pub async fn voicemails(&self, extension: &str, limit: u32) -> Result<Vec<Voicemail>, StoreError> {
         let extension = extension.to_owned();

@@ -183,11 +183,32 @@ function telHandler(root) {
   });
 }
 
+// A message played in the page counts as heard, in the portal and the exchange.
+function recordings(root) {
+  for (const audio of root.querySelectorAll("audio[data-id]")) {
+    audio.addEventListener("play", async () => {
+      const row = audio.closest("tr");
+      if (!row || !row.classList.contains("new")) return;
+      const body = new URLSearchParams({ csrf: audio.dataset.csrf, action: "heard", id: audio.dataset.id });
+      const r = await fetch("/voicemail", {
+        method: "POST", body, headers: { "x-requested-with": "fetch" }, credentials: "same-origin",
+      });
+      if (!r.ok) return;
+      row.classList.remove("new");
+      const state = row.querySelector(".state");
+      if (state) state.textContent = audio.dataset.heard;
+      const mark = row.querySelector(".mark-heard");
+      if (mark) mark.remove();
+    }, { once: true });
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   localTimes(document);
   wireCalls(document);
   live();
   importProgress();
   telHandler(document);
+  recordings(document);
   for (const b of document.querySelectorAll("[data-print]")) b.addEventListener("click", () => window.print());
 });
