@@ -38,6 +38,30 @@ fn with_departments() -> (tempfile::TempDir, Service) {
     (dir, svc)
 }
 
+/// The seeded service linked to a simulated exchange of the test's own, on a
+/// manual clock (`departments`: with Sales and Office, as `with_manager`).
+struct Linked {
+    _dir: tempfile::TempDir,
+    svc: Service,
+    sim: Sim,
+    stop: webcti::shutdown::Trigger,
+}
+
+fn linked(departments: bool) -> Linked {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    seeded_db(&data);
+    if departments {
+        with_manager(&data);
+    }
+    let sock = dir.path().join("core.sock");
+    let sim = Sim::new(demo::plan(), Clock::Manual, support::portal::T0);
+    let stop = support::simulator(&sim, &sock);
+    let svc = Service::start(dir.path(), &format!("link=unix:{}", sock.display()));
+    svc.wait_log("core link up", 1);
+    Linked { _dir: dir, svc, sim, stop }
+}
+
 fn url(svc: &Service, path: &str) -> String {
     format!("https://{}{path}", svc.lan_https)
 }
@@ -100,13 +124,7 @@ fn the_pin_first_login() {
 #[test]
 fn a_missed_call_appears_without_a_reload() {
     let _turn = turn();
-    let dir = tempfile::tempdir().expect("tempdir");
-    seeded_db(&dir.path().join("data"));
-    let sock = dir.path().join("core.sock");
-    let sim = Sim::new(demo::plan(), Clock::Manual, support::portal::T0);
-    let stop = support::simulator(&sim, &sock);
-    let svc = Service::start(dir.path(), &format!("link=unix:{}", sock.display()));
-    svc.wait_log("core link up", 1);
+    let Linked { _dir, svc, sim, stop } = linked(false);
     let b = Browser::start(1280, 900);
     login(&b, &svc, "100", "secret-100");
     assert!(b.wait_until("document.body.dataset.live === '1'", WAIT));
@@ -147,13 +165,7 @@ fn a_callback_rings_the_subscribers_extension() {
 #[test]
 fn an_incoming_call_pops_up_on_any_page() {
     let _turn = turn();
-    let dir = tempfile::tempdir().expect("tempdir");
-    seeded_db(&dir.path().join("data"));
-    let sock = dir.path().join("core.sock");
-    let sim = Sim::new(demo::plan(), Clock::Manual, support::portal::T0);
-    let stop = support::simulator(&sim, &sock);
-    let svc = Service::start(dir.path(), &format!("link=unix:{}", sock.display()));
-    svc.wait_log("core link up", 1);
+    let Linked { _dir, svc, sim, stop } = linked(false);
     let b = Browser::start(1280, 900);
     login(&b, &svc, "100", "secret-100");
     // Through a few pages, each with its own stream, to one without panels.
@@ -191,13 +203,7 @@ fn an_incoming_call_pops_up_on_any_page() {
 #[test]
 fn a_tel_link_asks_before_it_calls() {
     let _turn = turn();
-    let dir = tempfile::tempdir().expect("tempdir");
-    seeded_db(&dir.path().join("data"));
-    let sock = dir.path().join("core.sock");
-    let sim = Sim::new(demo::plan(), Clock::Manual, support::portal::T0);
-    let stop = support::simulator(&sim, &sock);
-    let svc = Service::start(dir.path(), &format!("link=unix:{}", sock.display()));
-    svc.wait_log("core link up", 1);
+    let Linked { _dir, svc, sim, stop } = linked(false);
     let b = Browser::start(1280, 900);
     login(&b, &svc, "100", "secret-100");
     // The settings page offers to register the portal for tel: links.
@@ -536,15 +542,7 @@ fn the_administrators_and_managers_pages_fit_a_phone() {
 #[test]
 fn the_department_works_through_its_callback_list() {
     let _turn = turn();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("data");
-    seeded_db(&data);
-    with_manager(&data);
-    let sock = dir.path().join("core.sock");
-    let sim = Sim::new(demo::plan(), Clock::Manual, support::portal::T0);
-    let stop = support::simulator(&sim, &sock);
-    let svc = Service::start(dir.path(), &format!("link=unix:{}", sock.display()));
-    svc.wait_log("core link up", 1);
+    let Linked { _dir, svc, sim, stop } = linked(true);
     let anna = Browser::start(1280, 900);
     let piotr = Browser::start(1280, 900);
     for (b, ext) in [(&anna, "100"), (&piotr, "101")] {
@@ -602,13 +600,7 @@ fn the_department_works_through_its_callback_list() {
 #[test]
 fn voicemail_plays_in_the_browser() {
     let _turn = turn();
-    let dir = tempfile::tempdir().expect("tempdir");
-    seeded_db(&dir.path().join("data"));
-    let sock = dir.path().join("core.sock");
-    let sim = Sim::new(demo::plan(), Clock::Manual, support::portal::T0);
-    let stop = support::simulator(&sim, &sock);
-    let svc = Service::start(dir.path(), &format!("link=unix:{}", sock.display()));
-    svc.wait_log("core link up", 1);
+    let Linked { _dir, svc, sim, stop } = linked(false);
     // Callers nobody answers leave messages for 100 and 101.
     for ext in ["100", "101"] {
         sim.with(|ex| ex.incoming("0221234567", ext)).expect("incoming");

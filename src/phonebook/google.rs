@@ -52,19 +52,7 @@ pub fn column(header: &str) -> Option<Column> {
 /// none) is "other", never a reason to drop the number.
 pub fn kind(label: &str) -> NumberKind {
     let label = label.to_lowercase();
-    let words: Vec<&str> = label.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
-    let has = |any: &[&str]| words.iter().any(|w| any.contains(w));
-    if has(&["fax"]) {
-        NumberKind::Fax
-    } else if has(&["mobile", "cell", "iphone", "car"]) {
-        NumberKind::Mobile
-    } else if has(&["home"]) {
-        NumberKind::Home
-    } else if has(&["work", "main", "business", "company", "assistant"]) {
-        NumberKind::Work
-    } else {
-        NumberKind::Other
-    }
+    NumberKind::from_words(label.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()))
 }
 
 /// The values of one cell: Google joins several with " ::: ".

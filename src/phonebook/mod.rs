@@ -73,6 +73,25 @@ impl NumberKind {
     pub fn parse(s: &str) -> NumberKind {
         NumberKind::ALL.into_iter().find(|k| k.code() == s).unwrap_or(NumberKind::Other)
     }
+
+    /// The kind the words a file labels a number with say (a vCard's types,
+    /// Google's label), lower case: a fax first, then mobile, home, work;
+    /// anything else, or nothing, is "other".
+    pub fn from_words<'a>(words: impl IntoIterator<Item = &'a str>) -> NumberKind {
+        let words: Vec<&str> = words.into_iter().collect();
+        let has = |any: &[&str]| words.iter().any(|w| any.contains(w));
+        if has(&["fax"]) {
+            NumberKind::Fax
+        } else if has(&["cell", "mobile", "iphone", "car"]) {
+            NumberKind::Mobile
+        } else if has(&["home"]) {
+            NumberKind::Home
+        } else if has(&["work", "main", "business", "company", "assistant", "x-assistant", "x-company"]) {
+            NumberKind::Work
+        } else {
+            NumberKind::Other
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -171,18 +171,7 @@ fn property(line: &str) -> Option<Property> {
 }
 
 fn number_kind(types: &[String]) -> NumberKind {
-    let has = |t: &[&str]| types.iter().any(|x| t.contains(&x.as_str()));
-    if has(&["fax"]) {
-        NumberKind::Fax
-    } else if has(&["cell", "mobile", "iphone", "car"]) {
-        NumberKind::Mobile
-    } else if has(&["home"]) {
-        NumberKind::Home
-    } else if has(&["work", "main", "x-assistant", "assistant", "x-company"]) {
-        NumberKind::Work
-    } else {
-        NumberKind::Other
-    }
+    NumberKind::from_words(types.iter().map(String::as_str))
 }
 
 pub fn parse(text: &str) -> Result<Parsed, FileError> {
