@@ -47,7 +47,7 @@ cross:
 	ARMV7=1 ./cross/setup.sh
 	time $(CARGO) build --release --target $(A64)
 	time env CARGO_TARGET_ARMV7_UNKNOWN_LINUX_MUSLEABIHF_RUSTFLAGS="$(ARMV7_RUSTFLAGS)" \
-	  $(CARGO) +$(NIGHTLY) build --release --target $(ARMV7) -Zbuild-std=std,panic_unwind
+	  $(CARGO) +$(NIGHTLY) build --release --target $(ARMV7) -Zbuild-std=std,panic_abort
 	@for t in $(A64) $(ARMV7); do \
 	  f=target/$$t/release/webcti; \
 	  printf '%-48s %9d bytes\n' "$$f" "$$(stat -c %s $$f)"; \

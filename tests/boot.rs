@@ -419,6 +419,18 @@ fn the_image_boots_keeps_its_data_resets_when_hung_and_upgrades() {
     board.wait_ready(&rig, &client);
     assert_eq!(Browser::new(client.clone(), rig.addr()).login("100", admin_password).status, 303);
 
+    // A service that stops on a bug (a release build aborts on a panic, as on
+    // this signal): it is started again at once, the board is not reset, and
+    // the data are there.
+    let crashed_at = board.now();
+    writeln!(board.keys, "kill -ABRT $(cat /run/webcti.pid)").expect("type");
+    board.wait_for("webcti: stopped with status 134; starting it again", crashed_at, Duration::from_secs(60));
+    board.start = crashed_at;
+    board.booted_at = Instant::now();
+    board.wait_ready(&rig, &client);
+    assert!(!board.since_start().contains("initramfs: starting slot"), "{}", tail(&board.since_start()));
+    assert_eq!(Browser::new(client.clone(), rig.addr()).login("100", admin_password).status, 303);
+
     // The upgrade: the next release's file, fetched from a laptop, into slot B.
     let upgrade =
         PathBuf::from(std::env::var_os("WEBCTI_UPGRADE").expect("WEBCTI_UPGRADE: run `make boot-test`"));
