@@ -22,12 +22,13 @@ fn about_is_for_administrators_and_says_what_runs_here() {
     let about = admin.get("/admin");
     assert_eq!(about.status, 200, "{}", about.body);
     assert_eq!(about.header("cache-control"), Some("no-store"));
+    let newest = format!("newest known: {}", webcti::hal::proto::NEWEST_VERSION);
     for text in [
         env!("CARGO_PKG_VERSION"),
         "test (webcti-test)",
         "the simulator, in this process",
         "link up",
-        "newest known: 3",
+        &newest,
         "webcti-sim · serial SIM-0001",
         &format!("schema {}", webcti::store::SCHEMA_VERSION),
         "Free flash",

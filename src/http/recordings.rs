@@ -16,8 +16,7 @@ use super::error::{Answer, HttpError};
 use super::form::Posted;
 use super::session::Subscriber;
 use super::HttpState;
-use crate::hal::proto::MAX_AUDIO_CHUNK;
-use crate::services::voicemail::Playback;
+use crate::services::voicemail::{Playback, MAX_PIECE};
 use crate::services::ServiceError;
 
 #[derive(Deserialize)]
@@ -90,7 +89,7 @@ fn pieces(
         if at >= end {
             return Ok(None);
         }
-        let (_, bytes) = playback.piece(at, (end - at).min(MAX_AUDIO_CHUNK)).await?;
+        let (_, bytes) = playback.piece(at, (end - at).min(MAX_PIECE)).await?;
         if bytes.is_empty() {
             return Ok(None);
         }

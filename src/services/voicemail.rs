@@ -77,6 +77,9 @@ impl Voicemails {
     }
 }
 
+/// The most bytes of a recording one [`Playback::piece`] brings.
+pub const MAX_PIECE: u32 = crate::hal::proto::MAX_AUDIO_CHUNK;
+
 /// A message the actor may play, made by [`Voicemails::playback`] after its
 /// checks: the recording comes from the core a piece at a time, so no message
 /// is ever held whole in memory.
