@@ -16,6 +16,7 @@ pub mod phonebook;
 pub mod program;
 pub mod routing;
 pub mod settings;
+pub mod tariff;
 pub mod time;
 pub mod token;
 pub mod totp;
