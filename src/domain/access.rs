@@ -56,6 +56,8 @@ pub enum Area {
     /// The index of the extensions' voicemail (who left a message when; never
     /// the audio): private, so no scope for every area covers it.
     Voicemail,
+    /// Call costs: the tariff, and the extensions' limits, credit and top-ups.
+    Costs,
 }
 
 codes!(Area {
@@ -67,6 +69,7 @@ codes!(Area {
     Board => "board",
     Security => "security",
     Voicemail => "voicemail",
+    Costs => "costs",
 });
 
 /// How far a scope goes; `Write` includes `Read`.
@@ -202,6 +205,10 @@ pub enum Facet {
     /// A new temporary password given by somebody else (SPEC A5, M1): what an
     /// administrator or the extension's manager does when a password is lost.
     Credentials,
+    /// What the extension's calls cost, its limit, credit and top-up (SPEC W7):
+    /// its subscriber and managers read them; only administrators (and
+    /// provisioning) change them.
+    Costs,
 }
 
 /// What an action is done to.
@@ -337,6 +344,7 @@ pub fn allowed(actor: &Actor, action: Action, target: Target<'_>) -> Result<(), 
                     (_, Facet::Password | Facet::Voicemail) => Err(Denied::NotYours),
                     (Action::Read, Facet::Credentials) => Err(Denied::NotYours),
                     (Action::Change, Facet::History | Facet::Live) => Err(Denied::NotYours),
+                    (Action::Change, Facet::Costs) => Err(Denied::AdministratorsOnly),
                     _ => Ok(()),
                 }
             }
@@ -387,6 +395,7 @@ fn token_needs(action: Action, target: Target<'_>) -> Result<(Area, Level), Deni
         (Target::Extension { facet: Facet::Live, .. }, Action::Read | Action::Dial) => Area::Calls,
         (Target::Extension { facet: Facet::History, .. }, Action::Read) => Area::Records,
         (Target::Extension { facet: Facet::Voicemail, .. }, Action::Read) => Area::Voicemail,
+        (Target::Extension { facet: Facet::Costs, .. }, Action::Read | Action::Change) => Area::Costs,
         (
             Target::Extension { facet: Facet::Profile | Facet::Program | Facet::Keys, .. },
             Action::Read | Action::Change,
@@ -413,6 +422,8 @@ fn person(ext: &str, public_book: PublicRight, action: Action, target: Target<'_
             match (action, facet) {
                 // The history and the live events are the exchange's record, not his to edit.
                 (Action::Change, Facet::History | Facet::Live) => Err(Denied::NotYours),
+                // Limits and credit are set by administrators.
+                (Action::Change, Facet::Costs) => Err(Denied::AdministratorsOnly),
                 (Action::Dial, f) if f != Facet::Live => Err(Denied::NotYours),
                 // He sets his own password knowing the old one, not a temporary one.
                 (_, Facet::Credentials) => Err(Denied::NotYours),
@@ -543,6 +554,21 @@ mod tests {
                 ["rc.", "rc.", "rc.", "...", "rc.", "rcd", "r..", "rc.", "...", "...", "rcd", "..."],
             ),
             (
+                "own costs",
+                ext("100", OWN, Costs),
+                ["r..", "r..", "r..", "...", "r..", "rcd", "r..", "rc.", "...", "...", "rcd", "..."],
+            ),
+            (
+                "dept costs",
+                ext("101", OWN, Costs),
+                ["...", "...", "...", "...", "r..", "rcd", "r..", "rc.", "...", "...", "rcd", "..."],
+            ),
+            (
+                "other costs",
+                ext("110", Some(2), Costs),
+                ["...", "...", "...", "...", "...", "rcd", "r..", "rc.", "...", "...", "rcd", "..."],
+            ),
+            (
                 "dept profile",
                 ext("101", OWN, Profile),
                 ["...", "...", "...", "...", "rc.", "rcd", "r..", "rc.", "...", "...", "rcd", "..."],
@@ -663,6 +689,11 @@ mod tests {
                 ["...", "...", "...", "...", "...", "rcd", "r..", "rc.", "...", "...", "rcd", "..."],
             ),
             (
+                "tariff",
+                Target::Administration(Area::Costs),
+                ["...", "...", "...", "...", "...", "rcd", "r..", "rc.", "...", "...", "rcd", "..."],
+            ),
+            (
                 "security",
                 Target::Administration(Area::Security),
                 ["...", "...", "...", "...", "...", "rcd", "...", "...", "...", "...", "rcd", "..."],
@@ -689,7 +720,7 @@ mod tests {
             }
         }
         assert!(wrong.is_empty(), "{}", wrong.join("\n"));
-        assert_eq!(checked, 32 * 12 * 3, "every actor, action and target");
+        assert_eq!(checked, 36 * 12 * 3, "every actor, action and target");
     }
 
     #[test]

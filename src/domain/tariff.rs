@@ -128,7 +128,9 @@ impl Tariff {
             if self.rates[..i].iter().any(|o| o.prefix == r.prefix) {
                 return Err(TariffProblem::Duplicate(n));
             }
-            if r.name.trim().is_empty() || r.name.chars().count() > MAX_NAME || r.name.chars().any(char::is_control)
+            if r.name.trim().is_empty()
+                || r.name.chars().count() > MAX_NAME
+                || r.name.chars().any(char::is_control)
             {
                 return Err(TariffProblem::Name(n));
             }
@@ -185,7 +187,9 @@ impl Tariff {
             match b.from.cmp(&b.to) {
                 std::cmp::Ordering::Less => on(day) && (b.from..b.to).contains(&minute),
                 std::cmp::Ordering::Equal => on(day),
-                std::cmp::Ordering::Greater => (on(day) && minute >= b.from) || (on(yesterday) && minute < b.to),
+                std::cmp::Ordering::Greater => {
+                    (on(day) && minute >= b.from) || (on(yesterday) && minute < b.to)
+                }
             }
         })
     }
@@ -381,7 +385,12 @@ impl CostAccount {
     }
 
     /// New settings. The credit moves with the limit: what was used stays used.
-    pub fn configure(&mut self, limit: Option<Cents>, top_up: Cents, mode: TopUpMode) -> Result<(), AccountProblem> {
+    pub fn configure(
+        &mut self,
+        limit: Option<Cents>,
+        top_up: Cents,
+        mode: TopUpMode,
+    ) -> Result<(), AccountProblem> {
         if limit.is_some_and(|l| !(0..=MAX_LIMIT).contains(&l)) {
             return Err(AccountProblem::Limit);
         }
@@ -492,7 +501,11 @@ impl Alert {
 /// The alerts due and not yet sent this period, and the marks to store once
 /// they are. Each threshold is alerted once a period (the highest passed, when
 /// several are passed at once); the forecast once.
-pub fn alerts_due(account: &CostAccount, thresholds: &[u32], forecast: Option<Forecast>) -> (Vec<Alert>, u32) {
+pub fn alerts_due(
+    account: &CostAccount,
+    thresholds: &[u32],
+    forecast: Option<Forecast>,
+) -> (Vec<Alert>, u32) {
     let mut due = Vec::new();
     let mut marks = account.alerts;
     let Some(used) = account.used_percent() else { return (due, marks) };

@@ -1,4 +1,4 @@
-//! The wire protocol between the service and the switching core, versions 1 to 4.
+//! The wire protocol between the service and the switching core, versions 1 to 5.
 //!
 //! Messages are postcard-encoded and sent as COBS frames, each ended by a zero
 //! byte ([`super::frame`]). A session starts with `Hello` both ways (protocol
@@ -18,8 +18,8 @@ use serde::{Deserialize, Serialize};
 
 mod records;
 pub use records::{
-    Cdr, Direction, Disposition, ExtensionProgram, ForwardRule, Language, Restriction, RuleCalls,
-    RulePresentation, RuleTarget, RuleWhen,
+    Band, Cdr, Direction, Disposition, ExtensionProgram, ForwardRule, Language, Rate, Restriction, RuleCalls,
+    RulePresentation, RuleTarget, RuleWhen, Tariff,
 };
 
 /// Version 1, the first released: every message below but `Announcements`, in
@@ -38,9 +38,13 @@ pub const PROTOCOL_V3: u16 = 3;
 /// (`VoicemailAudio`, answered by `Reply::Audio`), marking a message heard and
 /// deleting it, and the `NoSuchMessage` error (`tests/golden_v4.rs`).
 pub const PROTOCOL_V4: u16 = 4;
+/// Version 5 adds call costs: the `Tariff` the core meters calls by, each
+/// extension's `Credit`, the `CreditLow` and `CreditCleared` events, and the
+/// `NoCredit` error (`tests/golden_v5.rs`).
+pub const PROTOCOL_V5: u16 = 5;
 /// The newest version this program speaks. Each side's hello names the newest it
 /// speaks; the core answers with the version of the session, the lower of the two.
-pub const NEWEST_VERSION: u16 = PROTOCOL_V4;
+pub const NEWEST_VERSION: u16 = PROTOCOL_V5;
 /// The most audio bytes one `Reply::Audio` carries: it fits a frame with room.
 pub const MAX_AUDIO_CHUNK: u32 = 16 * 1024;
 /// The largest encoded frame either side accepts, zero byte excluded (version
@@ -66,6 +70,7 @@ impl Command {
             Command::VoicemailAudio { .. }
             | Command::VoicemailHeard { .. }
             | Command::VoicemailDelete { .. } => PROTOCOL_V4,
+            Command::Tariff { .. } | Command::Credit { .. } => PROTOCOL_V5,
             _ => PROTOCOL_V1,
         }
     }
@@ -219,6 +224,20 @@ pub enum Command {
         ext: Ext,
         record_id: u64,
     },
+    /// The tariff the core meters outgoing calls by from now on; calls going
+    /// on keep the rate they started with (version 5).
+    Tariff {
+        tariff: Box<Tariff>,
+    },
+    /// What `ext`'s calls may still spend, in cents, as of the call record
+    /// `as_of` (every record up to it is counted in `credit`; the core takes
+    /// off the cost of its later ones itself). `None`: not limited. The core
+    /// keeps the last credit while the link is down (version 5).
+    Credit {
+        ext: Ext,
+        credit: Option<i64>,
+        as_of: u64,
+    },
 }
 
 /// A successful answer.
@@ -289,6 +308,8 @@ pub enum ErrorKind {
     Unavailable,
     /// No such message in that mailbox (version 4).
     NoSuchMessage,
+    /// The extension's credit does not cover the start of the call (version 5).
+    NoCredit,
 }
 
 /// A line's state as the busy-lamp field shows it.
@@ -356,6 +377,19 @@ pub enum Event {
         ext: Ext,
         change: PhoneChange,
     },
+    /// A call of `ext`'s goes on, and the credit left covers less than a
+    /// minute more of it (version 5).
+    CreditLow {
+        ext: Ext,
+        call: CallId,
+        credit: i64,
+    },
+    /// The core cleared a call of `ext`'s: its credit did not cover the next
+    /// block (version 5).
+    CreditCleared {
+        ext: Ext,
+        call: CallId,
+    },
 }
 
 impl Event {
@@ -364,6 +398,7 @@ impl Event {
     pub fn since(&self) -> u16 {
         match self {
             Event::PhoneChanged { .. } => PROTOCOL_V3,
+            Event::CreditLow { .. } | Event::CreditCleared { .. } => PROTOCOL_V5,
             _ => PROTOCOL_V1,
         }
     }

@@ -19,6 +19,9 @@ pub fn event(live: &Live) -> (&'static str, Value) {
             ("voicemail", json!({ "ext": ext, "caller": caller, "at": at }))
         }
         Live::CoreLink { up } => ("core_link", json!({ "up": up })),
+        Live::Credit { ext, call, credit } => {
+            ("credit", json!({ "ext": ext, "call": call, "credit": credit, "cleared": credit.is_none() }))
+        }
         Live::Callbacks { department } => ("callbacks", json!({ "department": department })),
         Live::Changed { ext, what } => {
             let what = match what {

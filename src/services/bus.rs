@@ -47,6 +47,13 @@ pub enum Live {
     Callbacks {
         department: i64,
     },
+    /// A call of `ext`'s is running out of credit (`credit` is what is left),
+    /// or the exchange cleared it when it ran out (`credit` is `None`).
+    Credit {
+        ext: String,
+        call: CallId,
+        credit: Option<i64>,
+    },
     /// An extension's settings were changed (by anyone, through any front end).
     Changed {
         ext: String,

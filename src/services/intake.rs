@@ -107,6 +107,11 @@ pub async fn run_with(
                         bus.publish(Live::Line { ext, state: state.into() });
                     }
                     Event::Call { call, progress, from, to, at } => { bus.publish(Live::Call { call, progress: progress.into(), from, to, at }); }
+                    Event::CreditLow { ext, call, credit } => { bus.publish(Live::Credit { ext, call, credit: Some(credit) }); }
+                    Event::CreditCleared { ext, call } => {
+                        tracing::info!(extension = %ext, call, "the exchange cleared a call: its credit ran out");
+                        bus.publish(Live::Credit { ext, call, credit: None });
+                    }
                     Event::PhoneChanged { ext, change } => {
                         let taken = phone.as_ref().map(|p| p.try_send((ext.clone(), change.into())));
                         if !matches!(taken, Some(Ok(()))) {

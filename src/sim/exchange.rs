@@ -14,6 +14,7 @@ use crate::domain::cdr::{Cdr, Direction, Disposition};
 use crate::domain::number::{dial_on_behalf, is_dialable};
 use crate::domain::program::{ExtensionProgram, PhoneChange};
 use crate::domain::routing::{self, CallerInfo, Decision, LineCondition};
+use crate::domain::tariff::{Meter, Tariff};
 use crate::hal::proto::{
     Announcement, CallId, Command, CtiFunction, ErrorKind, Event, Licence, LineInfo, LineState, Progress,
     Reply, MAX_AUDIO_CHUNK,
@@ -68,6 +69,10 @@ pub enum Ending {
     /// This extension's forwarding went to a number its restriction or phone
     /// lock does not allow: the exchange refused to dial it.
     ForwardRefused(String),
+    /// The paying extension's credit did not cover the start of the call.
+    NoCredit,
+    /// Answered, then cleared by the exchange when the credit ran out.
+    CreditRanOut,
 }
 
 /// Endings the exchange remembers.
@@ -136,7 +141,23 @@ struct Call {
     /// Call-as: the number the called party sees instead of the caller's own.
     presented: Option<String>,
     ending: Option<Ending>,
+    /// An outgoing call over a trunk, priced by the tariff as it goes on.
+    meter: Option<Metered>,
 }
+
+/// A call's running price: who pays, by which meter, how much of it is paid.
+#[derive(Debug, Clone)]
+struct Metered {
+    payer: String,
+    meter: Meter,
+    /// Seconds of talk paid for: the block being talked in is paid when it begins.
+    paid_to: u32,
+    warned: bool,
+}
+
+/// Costs of finished calls the service has not yet counted in a credit it
+/// programmed, at most this many (the oldest go first).
+pub const BOOKED_MAX: usize = CDR_BUFFER;
 
 /// The simulated switching core's state.
 pub struct Exchange {
@@ -159,6 +180,15 @@ pub struct Exchange {
     /// The messages in the mailboxes, by record id (their recordings are made
     /// when asked for: `super::recording`).
     mailbox: BTreeMap<u64, Message>,
+    /// What outgoing calls cost, as the service programmed it (free until then),
+    /// and the zone its off-peak bands are local times of.
+    tariff: Tariff,
+    tariff_zone: jiff::tz::TimeZone,
+    /// The credit of each limited extension as last programmed.
+    credits: BTreeMap<String, i64>,
+    /// (record id, extension, cost) of finished calls not yet counted in a
+    /// programmed credit.
+    booked: VecDeque<(u64, String, i64)>,
 }
 
 /// A message in a mailbox.
@@ -203,6 +233,10 @@ impl Exchange {
             woken: Vec::new(),
             time_zone: jiff::tz::TimeZone::UTC,
             mailbox: BTreeMap::new(),
+            tariff: Tariff::default(),
+            tariff_zone: jiff::tz::TimeZone::UTC,
+            credits: BTreeMap::new(),
+            booked: VecDeque::new(),
         }
     }
 
@@ -228,9 +262,36 @@ impl Exchange {
         self.dropped_cdrs
     }
 
-    /// Forgets acknowledged CDRs.
+    /// Forgets acknowledged CDRs; and the costs of an unlimited extension's
+    /// calls among them (a limited one's go when a credit counts them).
     pub fn ack(&mut self, record_ids: &[u64]) {
         self.unacked.retain(|c| !record_ids.contains(&c.core_id));
+        let credits = &self.credits;
+        self.booked.retain(|(id, ext, _)| credits.contains_key(ext) || !record_ids.contains(id));
+    }
+
+    /// What `ext`'s calls may still spend: its programmed credit less the
+    /// costs of its finished calls not counted in it and what its calls going
+    /// on have taken. `None`: not limited.
+    pub fn credit(&self, ext: &str) -> Option<i64> {
+        let programmed = *self.credits.get(ext)?;
+        let booked: i64 = self.booked.iter().filter(|(_, e, _)| e == ext).map(|(_, _, c)| c).sum();
+        let running: i64 = self
+            .calls
+            .values()
+            .filter_map(|c| c.meter.as_ref())
+            .filter(|m| m.payer == ext)
+            .map(|m| m.meter.cost(m.paid_to))
+            .sum();
+        Some(programmed - booked - running)
+    }
+
+    /// Whether `ext`'s credit covers the start of a call to `number` now.
+    fn credit_allows(&self, ext: &str, number: &str) -> bool {
+        match (self.credit(ext), self.tariff.meter(number, self.now, &self.tariff_zone)) {
+            (Some(credit), Some(meter)) => credit >= meter.first_charge(),
+            _ => true,
+        }
     }
 
     pub fn line_state(&self, ext: &str) -> Option<LineState> {
@@ -354,6 +415,20 @@ impl Exchange {
                 self.mailbox.remove(&record_id);
                 Ok(Reply::Done)
             }
+            Command::Tariff { tariff } => {
+                self.tariff_zone = jiff::tz::TimeZone::get(&tariff.zone).map_err(|_| ErrorKind::Malformed)?;
+                self.tariff = tariff.rules();
+                Ok(Reply::Done)
+            }
+            Command::Credit { ext, credit, as_of } => {
+                self.known(&ext)?;
+                match credit {
+                    Some(c) => self.credits.insert(ext.clone(), c),
+                    None => self.credits.remove(&ext),
+                };
+                self.booked.retain(|(id, e, _)| *e != ext || *id > as_of);
+                Ok(Reply::Done)
+            }
             Command::Announcements => Ok(Reply::Announcements {
                 list: ANNOUNCEMENTS
                     .iter()
@@ -404,6 +479,7 @@ impl Exchange {
             ended_in_voicemail: false,
             presented: None,
             ending: None,
+            meter: None,
         };
         self.calls.insert(id, call);
         id
@@ -417,6 +493,9 @@ impl Exchange {
             dial_on_behalf(line.program.restriction, line.program.phone_lock, n, &self.plan.outside_prefix)
         };
         allowed(number).map_err(|_| ErrorKind::Restricted)?;
+        if !self.credit_allows(ext, number) {
+            return Err(ErrorKind::NoCredit);
+        }
         let mobile = line.program.mobile.clone();
         if via_mobile && mobile.is_none() {
             return Err(ErrorKind::NoMobileNumber);
@@ -474,6 +553,9 @@ impl Exchange {
         }
         dial_on_behalf(program.restriction, program.phone_lock, number, &self.plan.outside_prefix)
             .map_err(|_| ErrorKind::Restricted)?;
+        if !self.credit_allows(ext, number) {
+            return Err(ErrorKind::NoCredit);
+        }
         let caller = CallerInfo { external: false, withheld: program.clir };
         let id = self.new_call(Party::Ext(ext.to_owned()), number, caller);
         if let Some(c) = self.calls.get_mut(&id) {
@@ -623,6 +705,10 @@ impl Exchange {
             self.route_dialled(id, &number);
             return;
         }
+        if !self.pay_first_block(id) {
+            return;
+        }
+        let Some(c) = self.calls.get_mut(&id) else { return };
         let others: Vec<String> =
             c.b.iter().filter(|p| **p != who).filter_map(|p| ext_of(p).map(str::to_owned)).collect();
         c.b = vec![who.clone()];
@@ -638,6 +724,23 @@ impl Exchange {
         for p in self.parties(id) {
             self.emit_line(&p);
         }
+    }
+
+    /// A priced call pays its first block when answered, if the credit (less
+    /// what the payer's other calls took) still covers it; otherwise the
+    /// exchange clears it. Whether it goes on.
+    fn pay_first_block(&mut self, id: CallId) -> bool {
+        let Some(m) = self.calls.get(&id).and_then(|c| c.meter.clone()) else { return true };
+        if self.credit(&m.payer).is_some_and(|credit| credit < m.meter.first_charge()) {
+            self.events.push(Event::CreditCleared { ext: m.payer, call: id });
+            self.end_with(id, Ending::NoCredit);
+            return false;
+        }
+        if let Some(m) = self.calls.get_mut(&id).and_then(|c| c.meter.as_mut()) {
+            m.paid_to = m.meter.first_secs;
+        }
+        self.warn_if_low(id);
+        true
     }
 
     fn parties(&self, id: CallId) -> Vec<String> {
@@ -812,9 +915,25 @@ impl Exchange {
             return;
         }
         // Anything else leaves over a trunk; the far end rings until answered.
+        // The caller's own call is priced, and refused if his credit does not
+        // cover its start.
+        let payer = self
+            .calls
+            .get(&id)
+            .and_then(|c| ext_of(&c.a).filter(|_| c.number == number).map(|a| (a.to_owned(), c.started_at)));
+        let meter = payer.and_then(|(payer, at)| {
+            self.tariff.meter(number, at, &self.tariff_zone).map(|meter| (payer, meter))
+        });
+        if let Some((payer, meter)) = &meter {
+            if self.credit(payer).is_some_and(|credit| credit < meter.first_charge()) {
+                self.end_with(id, Ending::NoCredit);
+                return;
+            }
+        }
         if let Some(c) = self.calls.get_mut(&id) {
             c.b = vec![Party::External(number.to_owned())];
             c.stage = Stage::Ringing;
+            c.meter = meter.map(|(payer, meter)| Metered { payer, meter, paid_to: 0, warned: false });
         }
         self.emit_call(id, Progress::Ringing, number);
     }
@@ -843,7 +962,7 @@ impl Exchange {
                 self.ring(id, &[ext.to_owned()], secs)
             }
             Decision::FollowMe(to) | Decision::Forward(to) => {
-                if !self.may_forward(&program, &to) {
+                if !self.may_forward(ext, &program, &to) {
                     self.end_with(id, Ending::ForwardRefused(ext.to_owned()));
                     return;
                 }
@@ -863,10 +982,53 @@ impl Exchange {
         }
     }
 
-    /// Whether the exchange dials `to` on behalf of the extension with `program`
-    /// (its restriction and phone lock, as for a call the subscriber dials).
-    fn may_forward(&self, program: &ExtensionProgram, to: &str) -> bool {
+    /// Whether the exchange dials `to` on behalf of `ext` with `program` (its
+    /// restriction, phone lock and credit, as for a call the subscriber dials).
+    fn may_forward(&self, ext: &str, program: &ExtensionProgram, to: &str) -> bool {
         dial_on_behalf(program.restriction, program.phone_lock, to, &self.plan.outside_prefix).is_ok()
+            && self.credit_allows(ext, to)
+    }
+
+    /// A priced call whose credit covers less than a minute more says so, once.
+    fn warn_if_low(&mut self, id: CallId) {
+        let Some(m) = self.calls.get(&id).and_then(|c| c.meter.as_ref()) else { return };
+        let Some(credit) = self.credit(&m.payer) else { return };
+        if m.warned || credit >= m.meter.per_minute.max(1) {
+            return;
+        }
+        let ext = m.payer.clone();
+        if let Some(m) = self.calls.get_mut(&id).and_then(|c| c.meter.as_mut()) {
+            m.warned = true;
+        }
+        self.events.push(Event::CreditLow { ext, call: id, credit });
+    }
+
+    /// The earliest end of a paid block among the priced calls going on, if it
+    /// is not after `until`.
+    fn next_block_end(&self, until: i64) -> Option<(i64, CallId)> {
+        self.calls
+            .values()
+            .filter(|c| c.stage == Stage::Connected)
+            .filter_map(|c| Some((c.answered_at? + i64::from(c.meter.as_ref()?.paid_to), c.id)))
+            .filter(|(t, _)| *t <= until)
+            .min()
+    }
+
+    /// A priced call has talked to the end of its paid block: it goes on with
+    /// the next block paid if the credit covers it, or the exchange clears it.
+    fn next_block(&mut self, id: CallId) {
+        let Some(m) = self.calls.get(&id).and_then(|c| c.meter.clone()) else { return };
+        let next = m.paid_to.saturating_add(m.meter.step_secs);
+        let more = m.meter.cost(next) - m.meter.cost(m.paid_to);
+        if self.credit(&m.payer).is_some_and(|credit| credit < more) {
+            self.events.push(Event::CreditCleared { ext: m.payer, call: id });
+            self.end_with(id, Ending::CreditRanOut);
+            return;
+        }
+        if let Some(m) = self.calls.get_mut(&id).and_then(|c| c.meter.as_mut()) {
+            m.paid_to = next;
+        }
+        self.warn_if_low(id);
     }
 
     fn ring(&mut self, id: CallId, exts: &[String], secs: u16) {
@@ -935,6 +1097,11 @@ impl Exchange {
         if now <= self.now {
             return;
         }
+        // Priced calls reach the ends of their blocks in order, each at its second.
+        while let Some((at, id)) = self.next_block_end(now) {
+            self.now = self.now.max(at);
+            self.next_block(id);
+        }
         self.now = now;
         let due: Vec<CallId> = self
             .calls
@@ -967,7 +1134,7 @@ impl Exchange {
                 }
                 self.detach(&ext, id);
                 self.emit_line(&ext);
-                if !self.may_forward(&program, &to) {
+                if !self.may_forward(&ext, &program, &to) {
                     self.end_with(id, Ending::ForwardRefused(ext));
                     return;
                 }
@@ -1051,6 +1218,11 @@ impl Exchange {
             at: String::new(),
         });
         for cdr in self.cdrs_for(&c) {
+            if let Some(m) =
+                c.meter.as_ref().filter(|m| m.payer == cdr.extension && cdr.direction == Direction::Outgoing)
+            {
+                self.book(cdr.core_id, &m.payer, m.meter.cost(cdr.talk_secs));
+            }
             self.record(cdr);
         }
         for e in &touched {
@@ -1071,6 +1243,18 @@ impl Exchange {
             c.started_at = self.now;
             c.answered_at = c.answered_at.map(|_| self.now);
         }
+    }
+
+    /// A finished call's cost, taken off its payer's credit until the service
+    /// counts it in one.
+    fn book(&mut self, record_id: u64, ext: &str, cost: i64) {
+        if cost == 0 {
+            return;
+        }
+        if self.booked.len() >= BOOKED_MAX {
+            self.booked.pop_front();
+        }
+        self.booked.push_back((record_id, ext.to_owned(), cost));
     }
 
     fn record(&mut self, cdr: Cdr) {

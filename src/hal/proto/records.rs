@@ -365,3 +365,79 @@ mod tests {
         assert_eq!(d::Cdr::from(Cdr::from(cdr.clone())), cdr);
     }
 }
+
+/// The tariff as the core is programmed with it (version 5): the board's time
+/// zone by name (the off-peak bands are local times), what of the dialling
+/// plan pricing needs, and the rates without their names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tariff {
+    pub zone: String,
+    pub outside_prefix: String,
+    pub emergency: Vec<String>,
+    pub offpeak: Vec<Band>,
+    pub rates: Vec<Rate>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Band {
+    pub days: u8,
+    pub from: u16,
+    pub to: u16,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rate {
+    pub prefix: String,
+    pub setup: i64,
+    pub peak: i64,
+    pub offpeak: i64,
+    pub first_secs: u32,
+    pub step_secs: u32,
+}
+
+impl Tariff {
+    /// The wire's form of a tariff in the zone `zone`.
+    pub fn new(t: &crate::domain::tariff::Tariff, zone: &str) -> Tariff {
+        Tariff {
+            zone: zone.to_owned(),
+            outside_prefix: t.outside_prefix.clone(),
+            emergency: t.emergency.clone(),
+            offpeak: t.offpeak.iter().map(|b| Band { days: b.days, from: b.from, to: b.to }).collect(),
+            rates: t
+                .rates
+                .iter()
+                .map(|r| Rate {
+                    prefix: r.prefix.clone(),
+                    setup: r.setup,
+                    peak: r.peak,
+                    offpeak: r.offpeak,
+                    first_secs: r.first_secs,
+                    step_secs: r.step_secs,
+                })
+                .collect(),
+        }
+    }
+
+    /// The tariff the core meters by (rates named by their prefixes).
+    pub fn rules(&self) -> crate::domain::tariff::Tariff {
+        use crate::domain::tariff as t;
+        t::Tariff {
+            outside_prefix: self.outside_prefix.clone(),
+            emergency: self.emergency.clone(),
+            offpeak: self.offpeak.iter().map(|b| t::Band { days: b.days, from: b.from, to: b.to }).collect(),
+            rates: self
+                .rates
+                .iter()
+                .map(|r| t::Rate {
+                    prefix: r.prefix.clone(),
+                    name: r.prefix.clone(),
+                    setup: r.setup,
+                    peak: r.peak,
+                    offpeak: r.offpeak,
+                    first_secs: r.first_secs,
+                    step_secs: r.step_secs,
+                })
+                .collect(),
+        }
+    }
+}
