@@ -143,6 +143,7 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<(), AppError> {
     let reset = Arc::new(password_reset(&config, &store, &interfaces, post.clone())?);
     let ctx = Context::new(store.clone(), core, bus, clock, config.board.time_zone.clone())
         .with_outside_prefix(&config.core.outside_prefix)
+        .with_emergency(&config.core.emergency)
         .with_mail(post, config.smtp.clone())
         .with_certificates(slot, data_dir.join(crate::http::tls::TLS_DIR))
         .with_exposure(exposure)
@@ -157,6 +158,7 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<(), AppError> {
                 .collect(),
         });
     let services = Services::new(ctx, auth, reset, config.paths.data_dir.clone());
+    let costs = tokio::spawn(crate::services::costs::run(services.costs.clone(), shutdown.clone()));
     let phone = tokio::spawn(crate::services::forwarding::take_phone_changes(
         services.forwarding.clone(),
         phone_rx,
@@ -173,6 +175,7 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<(), AppError> {
     let _ = retention.await;
     let _ = notify.await;
     let _ = phone.await;
+    let _ = costs.await;
     // Intake commits what it still holds before the store closes.
     let _ = intake.await;
     store.close().await?;

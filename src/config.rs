@@ -156,6 +156,10 @@ pub struct Core {
     /// restrictions and the phone lock are judged by it.
     #[serde(default = "default_outside_prefix")]
     pub outside_prefix: String,
+    /// The emergency numbers of the dialling plan: never refused for credit or
+    /// a lock, never charged, dialled with or without the outside prefix.
+    #[serde(default = "default_emergency")]
+    pub emergency: Vec<String>,
     /// On the simulated board: the CTI licences the simulator holds, by
     /// function (`dialer`, `popups`, `monitor`, `call_control`); left out, its own.
     #[serde(default)]
@@ -173,6 +177,10 @@ impl Core {
 
 fn default_outside_prefix() -> String {
     DEFAULT_OUTSIDE_PREFIX.to_owned()
+}
+
+fn default_emergency() -> Vec<String> {
+    vec!["112".to_owned()]
 }
 
 /// How the switching core is reached, parsed from [`Core::link`].
@@ -348,6 +356,15 @@ impl Config {
                      Debian's package is tzdata), e.g. \"Europe/Warsaw\"",
                     self.board.time_zone.trim()
                 ),
+            ));
+        }
+        let emergency_ok = |n: &String| (1..=8).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit());
+        if self.core.emergency.len() > crate::domain::tariff::MAX_EMERGENCY
+            || !self.core.emergency.iter().all(emergency_ok)
+        {
+            return Err(self.invalid(
+                "core.emergency",
+                "must list at most 8 numbers of 1 to 8 digits, e.g. [\"112\", \"999\"]",
             ));
         }
         if self.board.demo && !self.board.simulated {

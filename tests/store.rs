@@ -412,6 +412,9 @@ async fn contacts_of_an_older_schema_are_found_after_the_migration() {
              ALTER TABLE api_token DROP COLUMN last_used_at; ALTER TABLE api_token DROP COLUMN last_used_from;
              DROP INDEX cdr_arrival; DROP INDEX cdr_before_arrival; ALTER TABLE cdr DROP COLUMN arrival;
              DROP INDEX cdr_history_by_kind; CREATE INDEX cdr_history ON cdr(extension, started_at);
+             DROP TABLE cost_alert; DROP TABLE tariff_rate; DROP TABLE tariff; DROP TABLE cost_account;
+             CREATE TABLE tariff (prefix TEXT PRIMARY KEY) WITHOUT ROWID;
+             CREATE TABLE cost_account (extension TEXT PRIMARY KEY) WITHOUT ROWID;
              DELETE FROM schema_version WHERE version >= 9;",
         )
         .expect("downgrade");
@@ -477,8 +480,8 @@ async fn the_billing_cursor_gives_every_record_once_in_the_order_they_arrived() 
     raw(&db).execute("UPDATE cdr SET arrival = NULL", []).expect("as before version 11");
     let store = Store::open(&db).await.expect("open again");
     store.insert_cdrs(vec![c(30), c(31), c(32)]).await.expect("new ones");
-    let ids = |page: &[(CdrCursor, webcti::domain::cdr::Cdr)]| {
-        page.iter().map(|(_, c)| c.core_id).collect::<Vec<_>>()
+    let ids = |page: &[(CdrCursor, webcti::domain::cdr::Cdr, i64)]| {
+        page.iter().map(|(_, c, _)| c.core_id).collect::<Vec<_>>()
     };
     let mut read = Vec::new();
     let mut at = CdrCursor::Start;

@@ -74,6 +74,8 @@ pub struct HistoryQuery {
 pub struct HistoryRow {
     pub id: i64,
     pub cdr: Cdr,
+    /// What the call cost (`domain::tariff`), in cents: priced when stored.
+    pub cost: i64,
 }
 
 codes!(HistoryKind { Outgoing => "outgoing", Incoming => "incoming", Missed => "missed", AnsweredElsewhere => "answered_elsewhere" });

@@ -17,6 +17,8 @@ pub enum Topic {
     Profile,
     Phonebook,
     Rights,
+    /// Cost limit, top-up, resets (SPEC W7).
+    Costs,
 }
 
 codes!(Topic {
@@ -26,6 +28,7 @@ codes!(Topic {
     Profile => "profile",
     Phonebook => "phonebook",
     Rights => "rights",
+    Costs => "costs",
 });
 
 /// One entry as read back.

@@ -116,6 +116,7 @@ pub fn exchange_code(x: Exchange) -> &'static str {
         Exchange::NoMobileNumber => "no_mobile",
         Exchange::InvalidNumber => "invalid",
         Exchange::Restricted => "restricted",
+        Exchange::NoCredit => "no_credit",
         Exchange::Refused => "refused",
     }
 }
@@ -167,6 +168,25 @@ pub fn message(t: Tr, i: &Invalid) -> String {
             CertProblem::WrongName => "tls.wrong_name",
             CertProblem::Invalid => "tls.invalid",
             CertProblem::TooLarge => "settings.too_long",
+        },
+        Invalid::Tariff(p) => {
+            use crate::domain::tariff::TariffProblem as P;
+            let (key, n) = match p {
+                P::Prefix(n) => ("costs.bad_prefix", *n),
+                P::Duplicate(n) => ("costs.duplicate_prefix", *n),
+                P::Name(n) => ("costs.bad_rate_name", *n),
+                P::Price(n) => ("costs.bad_price", *n),
+                P::Block(n) => ("costs.bad_block", *n),
+                P::Band(n) => ("costs.bad_band", *n),
+                P::TooManyRates => ("costs.too_many_rates", 0),
+                P::TooManyBands => ("costs.too_many_bands", 0),
+            };
+            return t.f(key, "row", &n.to_string());
+        }
+        Invalid::Costs(p) => match p {
+            crate::domain::tariff::AccountProblem::Limit => "costs.bad_limit",
+            crate::domain::tariff::AccountProblem::TopUp => "costs.bad_top_up",
+            crate::domain::tariff::AccountProblem::Amount => "costs.bad_amount",
         },
         Invalid::Smtp(p) => match p {
             SmtpProblem::BadHost => "smtp.bad_host",

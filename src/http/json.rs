@@ -19,6 +19,7 @@ pub fn event(live: &Live) -> (&'static str, Value) {
             ("voicemail", json!({ "ext": ext, "caller": caller, "at": at }))
         }
         Live::CoreLink { up } => ("core_link", json!({ "up": up })),
+        Live::Costs { ext } => ("costs", json!({ "ext": ext })),
         Live::Credit { ext, call, credit } => {
             ("credit", json!({ "ext": ext, "call": call, "credit": credit, "cleared": credit.is_none() }))
         }

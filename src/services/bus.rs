@@ -54,6 +54,11 @@ pub enum Live {
         call: CallId,
         credit: Option<i64>,
     },
+    /// An extension's costs changed (a priced call, a top-up, a reset, a new
+    /// limit), and the exchange was given its credit.
+    Costs {
+        ext: String,
+    },
     /// An extension's settings were changed (by anyone, through any front end).
     Changed {
         ext: String,

@@ -86,6 +86,10 @@ pub enum Invalid {
     Selection,
     #[error("token: {0}")]
     Token(#[from] crate::domain::token::TokenProblem),
+    #[error("tariff: {0}")]
+    Tariff(#[from] crate::domain::tariff::TariffProblem),
+    #[error("costs: {0}")]
+    Costs(#[from] crate::domain::tariff::AccountProblem),
 }
 
 /// Why the exchange did not do what was asked.
@@ -99,6 +103,8 @@ pub enum Exchange {
     InvalidNumber,
     #[error("restricted")]
     Restricted,
+    #[error("the credit does not cover this call")]
+    NoCredit,
     #[error("refused")]
     Refused,
 }
@@ -110,6 +116,7 @@ impl From<CoreError> for ServiceError {
             CoreError::Refused(ErrorKind::NoMobileNumber) => Exchange::NoMobileNumber,
             CoreError::Refused(ErrorKind::InvalidNumber) => Exchange::InvalidNumber,
             CoreError::Refused(ErrorKind::Restricted) => Exchange::Restricted,
+            CoreError::Refused(ErrorKind::NoCredit) => Exchange::NoCredit,
             CoreError::Refused(_) => Exchange::Refused,
         })
     }
@@ -136,5 +143,17 @@ impl From<crate::domain::licence::LicenceProblem> for ServiceError {
 impl From<ServicesProblem> for ServiceError {
     fn from(p: ServicesProblem) -> Self {
         ServiceError::Invalid(Invalid::Services(p))
+    }
+}
+
+impl From<crate::domain::tariff::TariffProblem> for ServiceError {
+    fn from(p: crate::domain::tariff::TariffProblem) -> Self {
+        ServiceError::Invalid(Invalid::Tariff(p))
+    }
+}
+
+impl From<crate::domain::tariff::AccountProblem> for ServiceError {
+    fn from(p: crate::domain::tariff::AccountProblem) -> Self {
+        ServiceError::Invalid(Invalid::Costs(p))
     }
 }

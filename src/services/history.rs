@@ -59,7 +59,7 @@ impl History {
         after: CdrCursor,
         extension: Option<&str>,
         limit: u32,
-    ) -> Result<Vec<(CdrCursor, Cdr)>, ServiceError> {
+    ) -> Result<Vec<(CdrCursor, Cdr, i64)>, ServiceError> {
         match extension {
             Some(ext) => self.ctx.may(actor, Action::Read, ext, Facet::History).await?,
             None => self.ctx.may_do(actor, Action::Read, Target::Administration(Area::Records))?,

@@ -113,7 +113,7 @@ impl Feed {
             Live::CallRecord { cdr } => may(&cdr.extension, Facet::History),
             Live::Voicemail { ext, .. } => may(ext, Facet::Voicemail),
             Live::Changed { ext, .. } => may(ext, Facet::Program),
-            Live::Credit { ext, .. } => may(ext, Facet::Costs),
+            Live::Credit { ext, .. } | Live::Costs { ext } => may(ext, Facet::Costs),
             Live::CoreLink { .. } => true,
             Live::Callbacks { department } => {
                 let member = self.department == Some(*department);

@@ -21,6 +21,7 @@ pub mod callbacks;
 pub mod calls;
 pub mod certificate;
 pub mod config;
+pub mod costs;
 pub mod employees;
 pub mod error;
 pub mod exposure;
@@ -68,6 +69,10 @@ pub struct Context {
     pub(crate) time_zone: String,
     /// What numbers outside the exchange start with (besides `+`).
     pub(crate) outside_prefix: String,
+    /// The dialling plan's emergency numbers.
+    pub(crate) emergency: Vec<String>,
+    /// Per cents of the credit whose passing is alerted to managers.
+    pub(crate) cost_thresholds: Vec<u32>,
     /// The board, as the administrator's page names it.
     pub(crate) board: BoardInfo,
     /// The mail server as set now, and the board file's.
@@ -111,6 +116,8 @@ impl Context {
             clock,
             time_zone,
             outside_prefix,
+            emergency: vec!["112".to_owned()],
+            cost_thresholds: vec![80, 100],
             board,
             post,
             board_smtp: None,
@@ -144,6 +151,12 @@ impl Context {
     /// The board's names and data directory, for the administrator's page.
     pub fn with_board(mut self, board: BoardInfo) -> Context {
         self.board = board;
+        self
+    }
+
+    /// The dialling plan's emergency numbers, when they are not the default.
+    pub fn with_emergency(mut self, numbers: &[String]) -> Context {
+        self.emergency = numbers.to_vec();
         self
     }
 
@@ -223,6 +236,7 @@ pub struct Services {
     pub employees: employees::Employees,
     pub calls: calls::Calls,
     pub callbacks: callbacks::Callbacks,
+    pub costs: costs::Costs,
     pub history: history::History,
     pub voicemail: voicemail::Voicemails,
     pub phonebook: phonebook::Phonebook,
@@ -274,6 +288,7 @@ impl Services {
             employees: employees::Employees::new(ctx.clone()),
             calls: calls::Calls::new(ctx.clone()),
             callbacks: callbacks::Callbacks::new(ctx.clone()),
+            costs: costs::Costs::new(ctx.clone()),
             history: history::History::new(ctx.clone()),
             voicemail: voicemail::Voicemails::new(ctx.clone()),
             phonebook: phonebook::Phonebook::new(ctx.clone()),

@@ -1,5 +1,6 @@
 //! What the core is programmed with after every (re)connect: each extension's
-//! stored settings. The store is the truth; the core is brought back in line.
+//! stored settings, the tariff and the limited extensions' credit. The store
+//! is the truth; the core is brought back in line.
 
 use crate::hal::client::Resync;
 use crate::hal::proto::Command;
@@ -12,7 +13,7 @@ pub struct FromStore(pub Store);
 impl Resync for FromStore {
     fn commands(&self) -> BoxFuture<'_, Vec<Command>> {
         Box::pin(async move {
-            match self.0.programs().await {
+            let mut commands: Vec<Command> = match self.0.programs().await {
                 Ok(programs) => programs
                     .into_iter()
                     .map(|(ext, program)| Command::Program { ext, program: Box::new(program.into()) })
@@ -21,7 +22,9 @@ impl Resync for FromStore {
                     tracing::error!(error = %e, "cannot read the extensions' settings to program the core");
                     Vec::new()
                 }
-            }
+            };
+            commands.extend(super::costs::programming(&self.0).await);
+            commands
         })
     }
 }

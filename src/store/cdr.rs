@@ -62,7 +62,7 @@ impl Store {
         after: CdrCursor,
         extension: Option<String>,
         limit: u32,
-    ) -> Result<Vec<(CdrCursor, Cdr)>, StoreError> {
+    ) -> Result<Vec<(CdrCursor, Cdr, i64)>, StoreError> {
         self.read(move |c| cdrs_after(c, after, extension.as_deref(), limit.clamp(1, MAX_PAGE))).await
     }
 
@@ -158,6 +158,7 @@ fn insert(c: &Connection, cdrs: &[Cdr]) -> rusqlite::Result<Vec<Intake>> {
          ON CONFLICT (core_id) DO NOTHING",
     )?;
     let mut out = Vec::with_capacity(cdrs.len());
+    let mut pricing = super::costs::Pricing::default();
     for cdr in cdrs {
         let n = stmt.execute(params![
             cdr.core_id as i64,
@@ -173,6 +174,9 @@ fn insert(c: &Connection, cdrs: &[Cdr]) -> rusqlite::Result<Vec<Intake>> {
             arrival,
         ])?;
         arrival = arrival.saturating_add(n as i64);
+        if n == 1 {
+            super::costs::charge(c, &mut pricing, cdr)?;
+        }
         out.push(match n {
             1 => super::callback::apply(c, cdr)?.map_or(Intake::Stored, Intake::StoredOnList),
             _ => Intake::Duplicate,
@@ -215,7 +219,7 @@ fn kind_condition(kind: HistoryKind) -> &'static str {
 fn history(c: &Connection, q: &HistoryQuery) -> rusqlite::Result<Vec<HistoryRow>> {
     let mut sql = String::from(
         "SELECT core_id, core_id, extension, direction, disposition, flags, peer, answered_by,
-                started_at, ring_secs, talk_secs
+                started_at, ring_secs, talk_secs, cost_cents
          FROM cdr WHERE extension = ?1 AND started_at >= ?2 AND started_at < ?3",
     );
     if let Some(kind) = q.kind {
@@ -247,14 +251,14 @@ fn history(c: &Connection, q: &HistoryQuery) -> rusqlite::Result<Vec<HistoryRow>
 }
 
 const COLUMNS: &str =
-    "extension, direction, disposition, flags, peer, answered_by, started_at, ring_secs, talk_secs";
+    "extension, direction, disposition, flags, peer, answered_by, started_at, ring_secs, talk_secs, cost_cents";
 
 fn cdrs_after(
     c: &Connection,
     after: CdrCursor,
     extension: Option<&str>,
     limit: u32,
-) -> rusqlite::Result<Vec<(CdrCursor, Cdr)>> {
+) -> rusqlite::Result<Vec<(CdrCursor, Cdr, i64)>> {
     let only = if extension.is_some() { "AND extension = ?3" } else { "AND ?3 IS NULL" };
     let mut out = Vec::new();
     // The records from before arrivals were numbered, by core id.
@@ -271,7 +275,7 @@ fn cdrs_after(
         let rows = stmt.query_map(params![id, limit, extension], row)?;
         for r in rows {
             let r = r?;
-            out.push((CdrCursor::Unnumbered(r.id), r.cdr));
+            out.push((CdrCursor::Unnumbered(r.id), r.cdr, r.cost));
         }
     }
     let left = limit as usize - out.len();
@@ -287,7 +291,7 @@ fn cdrs_after(
         let rows = stmt.query_map(params![from, left as i64, extension], row)?;
         for r in rows {
             let r = r?;
-            out.push((CdrCursor::Arrived(r.id), r.cdr));
+            out.push((CdrCursor::Arrived(r.id), r.cdr, r.cost));
         }
     }
     Ok(out)
@@ -314,6 +318,7 @@ fn row(r: &Row<'_>) -> rusqlite::Result<HistoryRow> {
             ring_secs: r.get(9)?,
             talk_secs: r.get(10)?,
         },
+        cost: r.get(11)?,
     })
 }
 

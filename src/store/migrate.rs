@@ -27,6 +27,7 @@ const MIGRATIONS: &[&[u8]] = &[
     packed!("src/store/schema/012_history_by_kind.sql"),
     packed!("src/store/schema/013_contacts_by_name.sql"),
     packed!("src/store/schema/014_callbacks.sql"),
+    packed!("src/store/schema/015_costs.sql"),
 ];
 
 /// The schema version this program writes.

@@ -14,6 +14,7 @@ pub mod accounts;
 pub mod backup;
 pub mod callback;
 pub mod cdr;
+pub mod costs;
 pub mod journal;
 pub mod migrate;
 pub mod org;

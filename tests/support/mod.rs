@@ -8,6 +8,7 @@
 
 pub mod client;
 pub mod portal;
+pub mod smtp;
 pub mod webdriver;
 
 use std::io::{BufRead, BufReader, Read};

@@ -143,6 +143,14 @@ fn pointer(i: &Invalid) -> Option<&'static str> {
             TokenProblem::BadExpiry => "/expires_at",
         },
         Invalid::Number(_) => "/number",
+        Invalid::Tariff(
+            crate::domain::tariff::TariffProblem::Band(_)
+            | crate::domain::tariff::TariffProblem::TooManyBands,
+        ) => "/offpeak",
+        Invalid::Tariff(_) => "/rates",
+        Invalid::Costs(crate::domain::tariff::AccountProblem::Limit) => "/limit",
+        Invalid::Costs(crate::domain::tariff::AccountProblem::TopUp) => "/top_up",
+        Invalid::Costs(crate::domain::tariff::AccountProblem::Amount) => "/amount",
         _ => return None,
     })
 }

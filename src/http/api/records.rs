@@ -42,10 +42,13 @@ pub struct Record {
     pub started_at: i64,
     pub ring_secs: u32,
     pub talk_secs: u32,
+    /// What the call cost by the tariff it started under, in minor units of
+    /// the board's currency (0 for incoming, internal and unanswered calls).
+    pub cost_cents: i64,
 }
 
 impl Record {
-    fn of(c: Cdr) -> Record {
+    fn of(c: Cdr, cost_cents: i64) -> Record {
         Record {
             id: c.core_id,
             direction: c.direction.word().to_owned(),
@@ -59,6 +62,7 @@ impl Record {
             started_at: c.started_at,
             ring_secs: c.ring_secs,
             talk_secs: c.talk_secs,
+            cost_cents,
         }
     }
 }
@@ -113,8 +117,8 @@ pub async fn list(call: ApiCall) -> Response {
     let extension = q.extension.as_deref().map(str::trim).filter(|e| !e.is_empty());
     match state.services.history.records(&caller.actor, after, extension, limit).await {
         Ok(rows) => {
-            let next = rows.last().map_or(after, |(c, _)| *c).code();
-            let items = rows.into_iter().map(|(_, c)| Record::of(c)).collect();
+            let next = rows.last().map_or(after, |(c, ..)| *c).code();
+            let items = rows.into_iter().map(|(_, c, cost)| Record::of(c, cost)).collect();
             plain(&caller.tr, StatusCode::OK, &RecordPage { items, next })
         }
         Err(e) => Problem::from_service(&caller.tr, e).into_response(),
