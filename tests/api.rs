@@ -1162,3 +1162,79 @@ fn a_key_sent_again_while_its_first_request_runs_does_not_do_the_work_twice() {
         }
     }
 }
+
+#[test]
+fn costs_and_the_tariff_are_set_by_script_and_only_with_their_scope() {
+    let api = Api::start("");
+    let writer = api.token(&["costs:write"]);
+    let reader = api.token(&["costs:read"]);
+    let other = api.token(&["extensions:write"]);
+
+    // The tariff: refused when a rate is wrong (where, and why), taken whole.
+    let bad = json!({ "rates": [{ "prefix": "2x", "name": "Warsaw", "setup_cents": 5, "peak_cents": 12,
+        "offpeak_cents": 6, "first_secs": 1, "step_secs": 1 }], "offpeak": [] });
+    let p = problem(&api.call(&writer, "PUT", "/api/v1/tariff", &[], &bad.to_string()), 422);
+    assert_eq!(p["errors"][0]["pointer"], "/rates/0", "{p}");
+    let tariff = json!({ "rates": [
+            { "prefix": "", "name": "Elsewhere", "setup_cents": 0, "peak_cents": 30, "offpeak_cents": 15, "first_secs": 60, "step_secs": 60 },
+            { "prefix": "22", "name": "Warsaw", "setup_cents": 5, "peak_cents": 12, "offpeak_cents": 6, "first_secs": 1, "step_secs": 1 }],
+        "offpeak": [{ "days": ["mon", "tue", "wed", "thu", "fri"], "from": "22:00", "to": "06:00" }] });
+    let r = api.call(&writer, "PUT", "/api/v1/tariff", &[], &tariff.to_string());
+    assert_eq!(r.status, 200, "{}", r.body);
+    let got = body(&api.get(&reader, "/api/v1/tariff"));
+    assert_eq!(
+        (got["rates"].clone(), got["offpeak"].clone()),
+        (tariff["rates"].clone(), tariff["offpeak"].clone())
+    );
+    assert!(got["since"].as_i64().is_some(), "{got}");
+    problem(&api.call(&other, "PUT", "/api/v1/tariff", &[], &tariff.to_string()), 403);
+
+    // A limit, a top-up (once for a key sent twice) and a reset, in the journal as the token's.
+    let r = api.call(
+        &writer,
+        "PATCH",
+        "/api/v1/extensions/101/costs",
+        &[("Content-Type", "application/merge-patch+json")],
+        r#"{"limit_cents": 5000, "top_up_cents": 1000, "top_up_mode": "weekly"}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let c = body(&r);
+    assert_eq!(
+        (c["limit_cents"].as_i64(), c["credit_cents"].as_i64(), c["top_up_mode"].as_str()),
+        (Some(5000), Some(5000), Some("weekly"))
+    );
+    let p = problem(
+        &api.call(
+            &writer,
+            "PATCH",
+            "/api/v1/extensions/101/costs",
+            &[("Content-Type", "application/merge-patch+json")],
+            r#"{"top_up_cents": 9000}"#,
+        ),
+        422,
+    );
+    assert_eq!(p["errors"][0]["pointer"], "/top_up", "{p}");
+    for _ in 0..2 {
+        let r = api.call(
+            &writer,
+            "POST",
+            "/api/v1/extensions/101/costs/top-up",
+            &[("Idempotency-Key", "k-101")],
+            r#"{"amount_cents": 250}"#,
+        );
+        assert_eq!((r.status, body(&r)["credit_cents"].as_i64()), (200, Some(5250)), "{}", r.body);
+    }
+    problem(&api.call(&reader, "POST", "/api/v1/extensions/101/costs/reset", &[], "{}"), 403);
+    let r = api.call(&writer, "POST", "/api/v1/extensions/101/costs/reset", &[], "{}");
+    assert_eq!((r.status, body(&r)["credit_cents"].as_i64()), (200, Some(5000)), "{}", r.body);
+    let list = body(&api.get(&reader, "/api/v1/costs"));
+    let row = list.as_array().expect("list").iter().find(|r| r["extension"] == "101").cloned().expect("101");
+    assert_eq!(row["costs"]["limit_cents"], 5000);
+    let fields: Vec<String> = api
+        .journal_rows("101")
+        .into_iter()
+        .filter(|(_, via, ..)| via == "api")
+        .map(|(_, _, f, _)| f)
+        .collect();
+    assert_eq!(fields, ["limit", "top_up_amount", "top_up_mode", "top_up", "reset"]);
+}

@@ -555,6 +555,157 @@ pub fn parse_money(s: &str) -> Option<Cents> {
     Some(if neg { -v } else { v })
 }
 
+/// Why a tariff written as text is not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TextProblem {
+    /// A line of rates that is not `prefix; name; setup; peak; off-peak; first; step`.
+    #[error(
+        "line {0}: expected prefix; name; setup; peak per minute; off-peak per minute; first block; step"
+    )]
+    Line(usize),
+    /// An off-peak line that is not `Mon-Fri 22:00-06:00` or `Sat-Sun`.
+    #[error("off-peak line {0}: expected days and, optionally, times such as Mon-Fri 22:00-06:00")]
+    Band(usize),
+}
+
+/// The rates as a file of one line each: `prefix;name;setup;peak;off-peak;first;step`,
+/// prices in the currency's units (`0.12`), a header line first. What
+/// [`parse_rates`] reads back, and what the tariff page shows to edit.
+pub fn rates_text(rates: &[Rate]) -> String {
+    let mut out = String::from("prefix;name;setup;peak;offpeak;first_secs;step_secs\n");
+    for r in rates {
+        out.push_str(&format!(
+            "{};{};{};{};{};{};{}\n",
+            r.prefix,
+            r.name.replace(';', ","),
+            money(r.setup),
+            money(r.peak),
+            money(r.offpeak),
+            r.first_secs,
+            r.step_secs
+        ));
+    }
+    out
+}
+
+/// Rates from text as [`rates_text`] writes it, or as a spreadsheet saves it:
+/// `;`, tab or `,` between fields (`,` only when no field has a decimal
+/// comma), a header line (a first line whose third field is not a price)
+/// passed over, blank lines too. The numbers are checked by [`Tariff::check`].
+pub fn parse_rates(text: &str) -> Result<Vec<Rate>, TextProblem> {
+    let text = text.trim_start_matches('\u{feff}');
+    let mut rates = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let sep = [';', '\t'].into_iter().find(|c| line.contains(*c)).unwrap_or(',');
+        let f: Vec<&str> = line.split(sep).map(|f| f.trim().trim_matches('"').trim()).collect();
+        if i == 0 && f.get(2).is_none_or(|p| parse_money(p).is_none()) {
+            continue;
+        }
+        let bad = TextProblem::Line(i + 1);
+        let [prefix, name, setup, peak, offpeak, first, step] = f.as_slice() else { return Err(bad) };
+        let price = |s: &str| parse_money(s).ok_or(bad);
+        let secs = |s: &str| s.parse::<u32>().map_err(|_| bad);
+        rates.push(Rate {
+            prefix: (*prefix).to_owned(),
+            name: (*name).to_owned(),
+            setup: price(setup)?,
+            peak: price(peak)?,
+            offpeak: price(offpeak)?,
+            first_secs: secs(first)?,
+            step_secs: secs(step)?,
+        });
+    }
+    Ok(rates)
+}
+
+const DAY_NAMES: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+/// `22:00` as minutes after midnight; `24:00` is the day's end.
+fn parse_clock(s: &str) -> Option<u16> {
+    let (h, m) = s.split_once(':')?;
+    let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
+    (h <= 24 && m < 60 && h * 60 + m <= 1440).then_some(h * 60 + m)
+}
+
+fn day(s: &str) -> Option<u8> {
+    DAY_NAMES.iter().position(|d| d.eq_ignore_ascii_case(s)).map(|p| p as u8)
+}
+
+/// The off-peak bands as lines: `Mon-Fri 22:00-06:00`, `Sat,Sun`.
+pub fn bands_text(bands: &[Band]) -> String {
+    let mut out = String::new();
+    for b in bands {
+        let days: Vec<&str> = (0..7).filter(|d| b.days & (1 << d) != 0).map(|d| DAY_NAMES[d]).collect();
+        let days = match (days.len(), b.days) {
+            (_, WORKDAYS) => "Mon-Fri".to_owned(),
+            (_, WEEKEND) => "Sat-Sun".to_owned(),
+            (7, _) => "Mon-Sun".to_owned(),
+            _ => days.join(","),
+        };
+        if b.from == b.to {
+            out.push_str(&format!("{days}\n"));
+        } else {
+            out.push_str(&format!(
+                "{days} {:02}:{:02}-{:02}:{:02}\n",
+                b.from / 60,
+                b.from % 60,
+                b.to / 60,
+                b.to % 60
+            ));
+        }
+    }
+    out
+}
+
+/// Bands from lines as [`bands_text`] writes them: days as `Mon-Fri` (a
+/// range) or `Sat,Sun` (a list), then optionally the times; without times the
+/// whole day.
+pub fn parse_bands(text: &str) -> Result<Vec<Band>, TextProblem> {
+    let mut bands = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let bad = TextProblem::Band(i + 1);
+        let mut parts = line.split_whitespace();
+        let days_part = parts.next().ok_or(bad)?;
+        let mut days = 0u8;
+        for piece in days_part.split(',') {
+            match piece.split_once('-') {
+                Some((a, b)) => {
+                    let (a, b) = (day(a).ok_or(bad)?, day(b).ok_or(bad)?);
+                    let mut d = a;
+                    loop {
+                        days |= 1 << d;
+                        if d == b {
+                            break;
+                        }
+                        d = (d + 1) % 7;
+                    }
+                }
+                None => days |= 1 << day(piece).ok_or(bad)?,
+            }
+        }
+        let (from, to) = match parts.next() {
+            None => (0, 0),
+            Some(times) => {
+                let (a, b) = times.split_once('-').ok_or(bad)?;
+                (parse_clock(a).ok_or(bad)?, parse_clock(b).ok_or(bad)?)
+            }
+        };
+        if parts.next().is_some() {
+            return Err(bad);
+        }
+        bands.push(Band { days, from, to });
+    }
+    Ok(bands)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -562,7 +713,7 @@ mod tests {
     fn rate(prefix: &str, setup: Cents, peak: Cents, offpeak: Cents, first: u32, step: u32) -> Rate {
         Rate {
             prefix: prefix.into(),
-            name: format!("to {prefix}"),
+            name: if prefix.is_empty() { "elsewhere".into() } else { format!("to {prefix}") },
             setup,
             peak,
             offpeak,
@@ -819,6 +970,41 @@ mod tests {
         assert_eq!(due, vec![Alert::RunsOut(6 * 86_400)]);
         // Slower spending lasts the period.
         assert_eq!(forecast(&a, 400, 4, 0, 10 * 86_400).runs_out_at, None);
+    }
+
+    #[test]
+    fn tariffs_as_text() {
+        let t = tariff();
+        let text = rates_text(&t.rates);
+        assert!(text.starts_with("prefix;name;"), "{text}");
+        assert_eq!(parse_rates(&text), Ok(t.rates.clone()));
+        // As a spreadsheet saves it: a BOM, quotes, tabs or commas, decimal commas.
+        let sheet = "\u{feff}Prefix;Name;Setup;Peak;Off-peak;First;Step\r\n\"22\";\"Warsaw\";0,05;0,12;0,06;1;1\r\n\r\n";
+        assert_eq!(
+            parse_rates(sheet).map(|r| (r[0].setup, r[0].peak, r[0].name.clone())),
+            Ok((5, 12, "Warsaw".into()))
+        );
+        assert_eq!(parse_rates("5\tMobile\t0\t0.60\t0.60\t30\t30").map(|r| r[0].peak), Ok(60));
+        assert_eq!(parse_rates("00,World,0,3,2,60,60").map(|r| r[0].offpeak), Ok(200));
+        assert_eq!(parse_rates("prefix;name\n22;Warsaw;x;1;1;1;1"), Err(TextProblem::Line(2)));
+        assert_eq!(parse_rates("22;Warsaw;0;1;1;1"), Err(TextProblem::Line(1)));
+        assert_eq!(parse_rates("22;Warsaw;0;1;1;1;-5"), Err(TextProblem::Line(1)));
+
+        let bands = bands_text(&t.offpeak);
+        assert_eq!(bands, "Mon-Fri 22:00-06:00\nSat-Sun\n");
+        assert_eq!(parse_bands(&bands), Ok(t.offpeak.clone()));
+        let cases: &[(&str, Result<Vec<Band>, TextProblem>)] = &[
+            ("sat,sun", Ok(vec![Band { days: WEEKEND, from: 0, to: 0 }])),
+            ("Fri-Mon 18:00-24:00", Ok(vec![Band { days: 0b111_0001, from: 1080, to: 1440 }])),
+            ("Mon 7:30-8:00", Ok(vec![Band { days: 1, from: 450, to: 480 }])),
+            ("Mon-Fri 25:00-06:00", Err(TextProblem::Band(1))),
+            ("Mon-Fry", Err(TextProblem::Band(1))),
+            ("\nMon 10:00", Err(TextProblem::Band(2))),
+            ("Mon 10:00-11:00 extra", Err(TextProblem::Band(1))),
+        ];
+        for (text, expect) in cases {
+            assert_eq!(&parse_bands(text), expect, "{text:?}");
+        }
     }
 
     #[test]

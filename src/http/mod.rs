@@ -10,6 +10,7 @@ mod admin;
 pub mod api;
 mod assets;
 mod callbacks;
+mod costs;
 mod error;
 mod features;
 mod form;

@@ -37,6 +37,8 @@ pub struct Row {
     pub number: String,
     pub duration: String,
     pub count: usize,
+    /// What the call cost, when it cost anything.
+    pub cost: String,
 }
 
 pub struct VmRow {
@@ -61,6 +63,16 @@ fn row(t: Tr, cdr: &Cdr, names: &HashMap<String, String>, count: usize) -> Row {
         number: cdr.peer.clone(),
         duration: cdr.shown_duration().map(time::duration).unwrap_or_default(),
         count,
+        cost: String::new(),
+    }
+}
+
+/// A call's cost as the history shows it: empty for a free call.
+fn priced(cost: i64) -> String {
+    if cost == 0 {
+        String::new()
+    } else {
+        crate::domain::tariff::money(cost)
     }
 }
 
@@ -171,7 +183,7 @@ pub async fn start(
         flash,
         panels,
         services,
-        costs: "0.00".to_owned(),
+        costs: super::costs::summary(&state, &who).await,
     })
 }
 
@@ -283,7 +295,7 @@ pub async fn history(
         from,
         to,
         number: &digits,
-        rows: rows.iter().map(|h| row(t, &h.cdr, &names, 1)).collect(),
+        rows: rows.iter().map(|h| Row { cost: priced(h.cost), ..row(t, &h.cdr, &names, 1) }).collect(),
         older,
     })
 }

@@ -15,8 +15,8 @@ use axum::Router;
 use super::listen::Side;
 use super::HttpState;
 use super::{
-    admin, assets, callbacks, features, forwarding, headers, installer, journal, keys, live, login, manager,
-    phonebook, portal, recordings, reset, settings, setup, tel, tokens,
+    admin, assets, callbacks, costs, features, forwarding, headers, installer, journal, keys, live, login,
+    manager, phonebook, portal, recordings, reset, settings, setup, tel, tokens,
 };
 use crate::services::exposure::Exposure;
 
@@ -70,6 +70,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/settings/app", Access::Subscriber),
     ("POST", "/call", Access::Subscriber),
     ("GET", "/tel", Access::Subscriber),
+    ("GET", "/costs", Access::Subscriber),
     ("GET", "/callbacks", Access::Subscriber),
     ("POST", "/callbacks", Access::Subscriber),
     ("GET", "/services", Access::Subscriber),
@@ -93,6 +94,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/manager/extension/password", Access::Manager),
     ("GET", "/manager/journal", Access::Manager),
     ("GET", "/manager/2fa", Access::Manager),
+    ("GET", "/manager/costs", Access::Manager),
     ("POST", "/manager/2fa", Access::Manager),
     ("GET", "/admin", Access::Administrator),
     ("GET", "/admin/employees", Access::Administrator),
@@ -104,6 +106,10 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/admin/2fa", Access::Administrator),
     ("POST", "/admin/2fa", Access::Administrator),
     ("POST", "/admin/departments", Access::Administrator),
+    ("GET", "/admin/costs", Access::Administrator),
+    ("POST", "/admin/costs", Access::Administrator),
+    ("GET", "/admin/tariff", Access::Administrator),
+    ("POST", "/admin/tariff", Access::Administrator),
     ("GET", "/admin/smtp", Access::Administrator),
     ("POST", "/admin/smtp", Access::Administrator),
     ("GET", "/admin/installer", Access::Administrator),
@@ -126,6 +132,14 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("PUT", "/api/v1/extensions/100/services", Access::Token("extensions:write")),
     ("PATCH", "/api/v1/extensions/100/services", Access::Token("extensions:write")),
     ("GET", "/api/v1/extensions/100/voicemail", Access::Token("voicemail:read")),
+    ("GET", "/api/v1/extensions/100/costs", Access::Token("costs:read")),
+    ("PUT", "/api/v1/extensions/100/costs", Access::Token("costs:write")),
+    ("PATCH", "/api/v1/extensions/100/costs", Access::Token("costs:write")),
+    ("POST", "/api/v1/extensions/100/costs/top-up", Access::Token("costs:write")),
+    ("POST", "/api/v1/extensions/100/costs/reset", Access::Token("costs:write")),
+    ("GET", "/api/v1/costs", Access::Token("costs:read")),
+    ("GET", "/api/v1/tariff", Access::Token("costs:read")),
+    ("PUT", "/api/v1/tariff", Access::Token("costs:write")),
     ("GET", "/api/v1/departments", Access::Token("departments:read")),
     ("POST", "/api/v1/departments", Access::Token("departments:write")),
     ("GET", "/api/v1/departments/1", Access::Token("departments:read")),
@@ -184,6 +198,7 @@ pub fn router(state: HttpState, side: Side) -> Router {
         .route("/call", post(portal::call))
         .route("/tel", get(tel::page))
         .route("/callbacks", get(callbacks::list).post(callbacks::act))
+        .route("/costs", get(costs::own))
         .route("/services", get(features::services).post(features::save_services))
         .route("/forwarding", get(forwarding::forwarding).post(forwarding::save_forwarding))
         .route("/keys", get(keys::keys))
@@ -205,12 +220,15 @@ pub fn router(state: HttpState, side: Side) -> Router {
         .route("/manager/extension/password", post(manager::temporary_password))
         .route("/manager/journal", get(journal::departments_journal))
         .route("/manager/2fa", get(admin::manager_two_factor).post(admin::change_manager_two_factor))
+        .route("/manager/costs", get(costs::team))
         .route("/admin", get(admin::about))
         .route("/admin/employees", get(admin::employees))
         .route("/admin/employee", get(admin::employee).post(admin::save_employee))
         .route("/admin/employee/password", post(admin::temporary_password))
         .route("/admin/departments", get(admin::departments).post(admin::change_departments))
         .route("/admin/journal", get(journal::any_journal))
+        .route("/admin/costs", get(costs::accounts).post(costs::change_account))
+        .route("/admin/tariff", get(costs::tariff).post(costs::save_tariff))
         .route("/admin/smtp", get(admin::smtp).post(admin::change_smtp))
         .route("/admin/tls", get(admin::tls).post(admin::change_tls))
         .route("/admin/tokens", get(tokens::tokens).post(tokens::change_tokens))

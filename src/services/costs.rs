@@ -22,7 +22,7 @@ use crate::domain::tariff::{
 use crate::hal::proto::{self, Command};
 use crate::i18n::Tr;
 use crate::shutdown::Shutdown;
-use crate::store::costs::{AccountRow, AlertRow, StoredTariff};
+pub use crate::store::costs::{AccountRow, AlertRow, StoredTariff};
 use crate::store::Store;
 
 /// Days of spending a forecast looks back on.
@@ -45,6 +45,7 @@ pub struct CostsView {
 #[derive(Debug, Clone)]
 pub struct CostsRow {
     pub row: AccountRow,
+    pub period_end: i64,
     pub forecast: Forecast,
 }
 
@@ -107,6 +108,13 @@ impl Costs {
     /// pool; every one for an administrator), with forecasts.
     #[tracing::instrument(name = "service", skip_all, fields(call = "costs.list", actor = %actor.label(), via = actor.via.code()))]
     pub async fn list(&self, actor: &Actor) -> Result<Vec<CostsRow>, ServiceError> {
+        // A list of people's costs is a manager's (his team) or an
+        // administrator's; a script reads it with the costs' scope.
+        let whole = match actor.who {
+            crate::domain::access::Who::ApiToken { .. } => Target::Administration(Area::Costs),
+            _ => Target::Team,
+        };
+        self.ctx.may_do(actor, Action::Read, whole)?;
         let now = self.ctx.clock.now();
         let zone = self.zone();
         let rows = self.ctx.store.cost_accounts(TopUpMode::None.period_start(now, &zone)).await?;
@@ -128,20 +136,20 @@ impl Costs {
                 _ => self.ctx.store.spent_since(&row.account.extension, since).await?,
             };
             let forecast = forecast(&row.account, recent, FORECAST_DAYS, now, end);
-            out.push(CostsRow { row, forecast });
-        }
-        if out.is_empty() && !matches!(actor.who, crate::domain::access::Who::Administrator { .. }) {
-            // Nobody's costs to read: say so as for one extension.
-            self.ctx.may_do(actor, Action::Read, Target::Administration(Area::Costs))?;
+            out.push(CostsRow { row, period_end: end, forecast });
         }
         Ok(out)
     }
 
-    /// The alerts about the extensions the actor may read, newest first.
-    pub async fn alerts(&self, actor: &Actor) -> Result<Vec<AlertRow>, ServiceError> {
+    /// As [`Costs::list`], with the alerts about those extensions, newest first.
+    pub async fn list_with_alerts(
+        &self,
+        actor: &Actor,
+    ) -> Result<(Vec<CostsRow>, Vec<AlertRow>), ServiceError> {
         let rows = self.list(actor).await?;
-        let exts: Vec<String> = rows.into_iter().map(|r| r.row.account.extension).collect();
-        Ok(self.ctx.store.cost_alerts(Some(exts), ALERTS_SHOWN).await?)
+        let exts: Vec<String> = rows.iter().map(|r| r.row.account.extension.clone()).collect();
+        let alerts = self.ctx.store.cost_alerts(Some(exts), ALERTS_SHOWN).await?;
+        Ok((rows, alerts))
     }
 
     /// Changes `ext`'s account (administrators and provisioning only); the

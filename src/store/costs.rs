@@ -276,20 +276,37 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<AlertRow>, StoreError> {
         self.read(move |c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT extension, at, kind, value FROM cost_alert ORDER BY id DESC LIMIT ?1",
-            )?;
-            let rows = stmt.query_map([i64::from(limit) * 4], |r| {
-                Ok(AlertRow { extension: r.get(0)?, at: r.get(1)?, kind: r.get(2)?, value: r.get(3)? })
-            })?;
-            let mut out = Vec::new();
-            for row in rows {
-                let row = row?;
-                if only.as_ref().is_none_or(|o| o.contains(&row.extension)) && out.len() < limit as usize {
-                    out.push(row);
+            let read = |r: &Row<'_>| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    AlertRow { extension: r.get(1)?, at: r.get(2)?, kind: r.get(3)?, value: r.get(4)? },
+                ))
+            };
+            let mut rows: Vec<(i64, AlertRow)> = match &only {
+                None => c
+                    .prepare_cached(
+                        "SELECT id, extension, at, kind, value FROM cost_alert ORDER BY id DESC LIMIT ?1",
+                    )?
+                    .query_map([limit], read)?
+                    .collect::<Result<_, _>>()?,
+                Some(exts) => {
+                    // Each extension's newest, by its index; then the newest of them all.
+                    let mut stmt = c.prepare_cached(
+                        "SELECT id, extension, at, kind, value FROM cost_alert
+                         WHERE extension = ?1 ORDER BY at DESC, id DESC LIMIT ?2",
+                    )?;
+                    let mut all = Vec::new();
+                    for ext in exts {
+                        all.extend(
+                            stmt.query_map(params![ext, limit], read)?.collect::<Result<Vec<_>, _>>()?,
+                        );
+                    }
+                    all
                 }
-            }
-            Ok(out)
+            };
+            rows.sort_by_key(|r| std::cmp::Reverse(r.0));
+            rows.truncate(limit as usize);
+            Ok(rows.into_iter().map(|(_, r)| r).collect())
         })
         .await
     }

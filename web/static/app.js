@@ -128,6 +128,43 @@ function live() {
   popups(es);
   // The callback list follows every member's steps and the call records.
   if (document.getElementById("callbacks-live")) es.addEventListener("callbacks", refreshCallbacks);
+  // The costs pages follow every priced call, top-up and reset they show.
+  const costs = document.getElementById("costs-live");
+  if (costs) es.addEventListener("costs", (ev) => {
+    const only = costs.dataset.liveCosts;
+    if (!only || JSON.parse(ev.data).ext === only) refreshSection("costs-live");
+  });
+  // A call of his that runs out of credit: a warning, then why it was cut off.
+  const warning = document.getElementById("credit-warning");
+  if (warning) es.addEventListener("credit", (ev) => {
+    const c = JSON.parse(ev.data);
+    warning.textContent = c.cleared ? warning.dataset.cleared : warning.dataset.low;
+    warning.hidden = false;
+  });
+}
+
+// Fetches this page again and puts the new section `id` in place of the old.
+async function refreshSection(id) {
+  const r = await fetch(location.href, { credentials: "same-origin" });
+  if (!r.ok) return;
+  const next = new DOMParser().parseFromString(await r.text(), "text/html").getElementById(id);
+  const here = document.getElementById(id);
+  if (!next || !here) return;
+  here.innerHTML = next.innerHTML;
+  localTimes(here);
+  document.body.dataset.refreshed = String(Number(document.body.dataset.refreshed || 0) + 1);
+}
+
+// A file picked for a text field (the tariff's rates) is read into it, to be
+// checked and saved with the form.
+function fileFills(root) {
+  for (const input of root.querySelectorAll("input[type=file][data-fills]")) {
+    input.addEventListener("change", async () => {
+      const file = input.files[0];
+      const target = document.getElementById(input.dataset.fills);
+      if (file && target) target.value = await file.text();
+    });
+  }
 }
 
 async function refreshCallbacks() {
@@ -210,5 +247,6 @@ document.addEventListener("DOMContentLoaded", () => {
   importProgress();
   telHandler(document);
   recordings(document);
+  fileFills(document);
   for (const b of document.querySelectorAll("[data-print]")) b.addEventListener("click", () => window.print());
 });

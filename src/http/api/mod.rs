@@ -12,6 +12,7 @@
 mod bulk;
 mod calls;
 mod config;
+mod costs;
 mod departments;
 pub mod door;
 mod extensions;
@@ -63,6 +64,11 @@ pub fn router() -> Router<HttpState> {
             "/extensions/{number}/forwarding",
             get(forwarding::get).put(forwarding::put).patch(forwarding::patch),
         )
+        .route("/extensions/{number}/costs", get(costs::get).put(costs::put).patch(costs::patch))
+        .route("/extensions/{number}/costs/top-up", post(costs::top_up))
+        .route("/extensions/{number}/costs/reset", post(costs::reset))
+        .route("/costs", get(costs::list))
+        .route("/tariff", get(costs::tariff_get).put(costs::tariff_put))
         .route("/departments", get(departments::list).post(departments::create))
         .route(
             "/departments/{id}",
@@ -109,7 +115,7 @@ async fn document() -> Response {
 #[cfg(feature = "openapi")]
 pub mod openapi {
     use super::schema::Finish;
-    use super::{bulk, calls, config, departments, extensions, features, forwarding, records, tokens};
+    use super::{bulk, calls, config, costs, departments, extensions, features, forwarding, records, tokens};
     use utoipa::OpenApi;
 
     #[derive(OpenApi)]
@@ -127,6 +133,8 @@ pub mod openapi {
             forwarding::get, forwarding::put, forwarding::patch,
             features::get, features::put, features::patch,
             records::voicemail,
+            costs::get, costs::put, costs::patch, costs::top_up, costs::reset, costs::list,
+            costs::tariff_get, costs::tariff_put,
             departments::list, departments::create, departments::get, departments::put, departments::patch,
             departments::delete,
             tokens::list, tokens::create, tokens::revoke,
@@ -143,6 +151,7 @@ pub mod openapi {
             (name = "tokens", description = "The API's bearer tokens"),
             (name = "calls", description = "Click-to-call and the lines' states"),
             (name = "records", description = "Call records, for billing, and the voicemail index"),
+            (name = "costs", description = "Call costs: each extension's limit, top-up and credit, and the tariff"),
         (name = "bulk", description = "Departments and extensions exported and imported whole"),
             (name = "config", description = "The whole configuration as one document, for a new board made the same as an old one"),
             (name = "document", description = "This document"),

@@ -53,6 +53,10 @@ pub fn line_state() -> Object {
     words(crate::domain::line::LineState::ALL.iter().map(|s| s.code())).build()
 }
 
+pub fn top_up_mode() -> Object {
+    words(crate::domain::tariff::TopUpMode::ALL.iter().map(|m| m.code())).build()
+}
+
 pub fn topic() -> Object {
     words(crate::domain::journal::Topic::ALL.iter().map(|t| t.code())).build()
 }
@@ -140,6 +144,16 @@ pub struct ServicesPatch {
     pub call_as: Option<String>,
     pub wakeup: Option<String>,
     pub recall_account: Option<String>,
+}
+
+/// An extension's costs as a merge patch names them: every field optional.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct CostsPatch {
+    pub limit_cents: Option<i64>,
+    pub top_up_cents: Option<i64>,
+    #[schema(schema_with = top_up_mode)]
+    pub top_up_mode: Option<String>,
 }
 
 /// What every operation has that its annotation need not repeat: the bearer
