@@ -127,7 +127,7 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<(), AppError> {
 
     let auth = Arc::new(Auth::new(store.clone()).map_err(|e| AppError::Auth(e.to_string()))?);
     if config.board.demo {
-        match demo::seed(&store, auth.hasher(), sim::wall_clock()).await {
+        match demo::seed(&store, auth.hasher(), sim::wall_clock(), &config.board.time_zone).await {
             Ok(true) => tracing::info!("demo data made: see the README for the logins"),
             Ok(false) => {}
             Err(e) => tracing::warn!(error = %e, "demo data not made"),

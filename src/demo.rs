@@ -1,12 +1,14 @@
 //! The demo exchange of the simulated board (never of a real one): named
 //! extensions in three departments, logins, a week of call history and a few
-//! voicemails, made on the first start, so a newcomer sees a working portal.
+//! voicemails, a tariff that prices them and a limit on 101's calls, made on
+//! the first start, so a newcomer sees a working portal.
 //!
 //! Logins: extensions 100-106, 110-115 and 120-125 have the password `demo-` and
 //! their number (`demo-100`); extension 107 has only the PIN `1234`, for the
 //! first-login flow.
 
 use crate::domain::program::ExtensionProgram;
+use crate::domain::tariff::{Band, Rate, Tariff, TopUpMode, WEEKEND, WORKDAYS};
 use crate::hal::proto::{Command, Event};
 use crate::phonebook::BookKind;
 use crate::services::password::Hasher;
@@ -41,8 +43,42 @@ pub fn password(number: &str) -> String {
     format!("demo-{number}")
 }
 
-/// Seeds the demo data unless the database already has call records.
-pub async fn seed(store: &Store, hasher: &Hasher, now: i64) -> Result<bool, DemoError> {
+/// The demo's tariff, in the spirit of a Polish operator's: Warsaw by the
+/// second, mobiles, Germany and abroad by their blocks, cheaper at night and
+/// at the weekend.
+pub fn tariff(outside_prefix: &str, emergency: &[String]) -> Tariff {
+    let rate = |prefix: &str, name: &str, setup, peak, offpeak, first_secs, step_secs| Rate {
+        prefix: prefix.to_owned(),
+        name: name.to_owned(),
+        setup,
+        peak,
+        offpeak,
+        first_secs,
+        step_secs,
+    };
+    Tariff {
+        rates: vec![
+            rate("", "Other numbers", 0, 30, 15, 60, 60),
+            rate("22", "Warsaw", 5, 12, 6, 1, 1),
+            rate("5", "Mobile", 0, 25, 25, 30, 1),
+            rate("6", "Mobile", 0, 25, 25, 30, 1),
+            rate("7", "Mobile", 0, 25, 25, 30, 1),
+            rate("8", "Mobile", 0, 25, 25, 30, 1),
+            rate("00", "Abroad", 0, 150, 120, 60, 60),
+            rate("0049", "Germany", 0, 60, 45, 30, 6),
+        ],
+        offpeak: vec![
+            Band { days: WORKDAYS, from: 18 * 60, to: 8 * 60 },
+            Band { days: WEEKEND, from: 0, to: 0 },
+        ],
+        outside_prefix: outside_prefix.to_owned(),
+        emergency: emergency.to_vec(),
+    }
+}
+
+/// Seeds the demo data unless the database already has call records; the
+/// tariff in the board's `zone`.
+pub async fn seed(store: &Store, hasher: &Hasher, now: i64, zone: &str) -> Result<bool, DemoError> {
     if store.cdr_count().await? > 0 {
         return Ok(false);
     }
@@ -136,6 +172,18 @@ pub async fn seed(store: &Store, hasher: &Hasher, now: i64) -> Result<bool, Demo
         }
         store.insert_voicemail(v).await?;
     }
+    // Priced as they are stored; 101 may spend 50.00 a month.
+    let dialling = crate::config::DEFAULT_OUTSIDE_PREFIX;
+    store.save_tariff(tariff(dialling, &["112".to_owned()]), zone.to_owned(), now - 8 * DAY).await?;
+    let by = crate::store::journal::Changes { by: demo_author(), list: vec![] };
+    let zone_rules = jiff::tz::TimeZone::get(zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let month = TopUpMode::Monthly.period_start(now, &zone_rules);
+    store
+        .change_cost_account("101", month, by, now, |a| {
+            let _ = a.configure(Some(5000), 5000, TopUpMode::Monthly);
+            vec![]
+        })
+        .await?;
     store.insert_cdrs(cdrs).await?;
     Ok(true)
 }

@@ -48,6 +48,11 @@ struct Linked {
 }
 
 fn linked(departments: bool) -> Linked {
+    linked_at(departments, support::portal::T0)
+}
+
+/// As [`linked`], with the exchange's clock starting at `start`.
+fn linked_at(departments: bool, start: i64) -> Linked {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
     seeded_db(&data);
@@ -55,7 +60,7 @@ fn linked(departments: bool) -> Linked {
         with_manager(&data);
     }
     let sock = dir.path().join("core.sock");
-    let sim = Sim::new(demo::plan(), Clock::Manual, support::portal::T0);
+    let sim = Sim::new(demo::plan(), Clock::Manual, start);
     let stop = support::simulator(&sim, &sock);
     let svc = Service::start(dir.path(), &format!("link=unix:{}", sock.display()));
     svc.wait_log("core link up", 1);
@@ -656,5 +661,69 @@ fn voicemail_plays_in_the_browser() {
     assert!(b.url().ends_with("/voicemail"), "{}", b.url());
     assert_eq!(b.js(&format!("return !!{row};")), serde_json::json!(false));
     assert_eq!(sim.with(|ex| ex.mailbox_message("100", id)), None);
+    stop.trigger();
+}
+
+/// An administrator sets the tariff and a small limit in the portal; the
+/// subscriber's Costs page shows them, follows his calls live, and tells him
+/// when the exchange cut a call off at the limit.
+#[test]
+fn call_costs_in_the_browser() {
+    let _turn = turn();
+    // The exchange's clock an hour ahead of the board's: its calls start after
+    // the tariff is made, by the board's clock, as they would.
+    let Linked { _dir, svc, sim, stop } = linked_at(false, webcti::sim::wall_clock() + 3600);
+    let b = Browser::start(1280, 900);
+    login(&b, &svc, "120", "secret-120");
+    b.goto(&url(&svc, "/admin/tariff"));
+    b.js("document.querySelector('#rates').value = 'prefix;name;setup;peak;offpeak;first_secs;step_secs\\n;Elsewhere;0;0.30;0.15;60;60\\n22;Warsaw;0.05;0,12;0,06;1;1';");
+    b.fill("#bands", "Mon-Fri 22:00-06:00");
+    b.submit_here("#tariff button[type=submit]");
+    assert!(b.text("#notice").contains("The tariff is saved"), "{}", b.body());
+    assert!(b.body().contains("2 rates in force"), "{}", b.body());
+    // A wrong line is refused with where it is, and the text typed stays.
+    b.js("document.querySelector('#rates').value += '\\n5;Mobile;0;0.25;0.25;30';");
+    b.submit_here("#tariff button[type=submit]");
+    assert_eq!(
+        b.text("#error"),
+        "Line 5: expected prefix; name; setup; peak per minute; off-peak per minute; first block; step."
+    );
+    assert!(b
+        .js("return document.querySelector('#rates').value;")
+        .as_str()
+        .is_some_and(|v| v.contains("5;Mobile")));
+
+    b.goto(&url(&svc, "/admin/costs"));
+    b.fill("#account-101 input[name=limit]", "0.60");
+    b.select("#account-101 select[name=mode]", "monthly");
+    b.submit_here("#account-101 button[value=configure]");
+    assert!(b.text("#notice").contains("101"), "{}", b.body());
+    assert_eq!(b.text("#account-101 .limit"), "0.60");
+    b.submit("#logout");
+
+    login(&b, &svc, "101", "secret-101");
+    b.goto(&url(&svc, "/costs"));
+    assert_eq!((b.text("#spent"), b.text("#limit")), ("0.00".to_owned(), "0.60".to_owned()));
+    assert!(b.text("#credit").starts_with("0.60"), "{}", b.body());
+    assert!(b.wait_until("document.body.dataset.live === '1'", WAIT));
+    b.js("window.samePage = 'yes';");
+    // Two minutes at 0.30 a minute spend it all: the exchange cuts the call
+    // off, the page says so, and the figures follow without a reload.
+    sim.with(|ex| ex.dial("101", "0341000001")).expect("dial");
+    sim.with(|ex| ex.answer_external("0341000001")).expect("answered");
+    sim.advance(600);
+    assert!(b.wait_until("!document.getElementById('credit-warning').hidden", WAIT), "{}", b.body());
+    assert_eq!(b.text("#credit-warning"), "The call was cut off: the call credit is used up.");
+    assert!(b.wait_until("document.getElementById('spent').innerText === '0.60'", WAIT), "{}", b.body());
+    assert!(b.text("#credit").starts_with("0.00"), "{}", b.body());
+    assert_eq!(b.js("return window.samePage;"), serde_json::json!("yes"), "no reload happened");
+    b.goto(&url(&svc, "/history?type=outgoing"));
+    assert!(b.text("td.cost").contains("0.60"), "{}", b.body());
+    b.goto(&url(&svc, "/start"));
+    assert!(
+        b.text("#costs-line").contains("0.60 this period; 0.00 of 0.60 left"),
+        "{}",
+        b.text("#costs-line")
+    );
     stop.trigger();
 }

@@ -469,11 +469,13 @@ pub(super) fn charge(c: &Connection, pricing: &mut Pricing, cdr: &Cdr) -> rusqli
          ON CONFLICT (extension) DO NOTHING",
     )?
     .execute(params![cdr.extension, month])?;
+    // A call of an earlier period (its record came late) is spent all the
+    // same, but not counted in this period's spending.
     c.prepare_cached(
-        "UPDATE cost_account SET spent = spent + ?2,
+        "UPDATE cost_account SET spent = spent + CASE WHEN ?3 >= period_start THEN ?2 ELSE 0 END,
              credit = CASE WHEN limit_cents IS NULL THEN credit ELSE credit - ?2 END
          WHERE extension = ?1",
     )?
-    .execute(params![cdr.extension, cost])?;
+    .execute(params![cdr.extension, cost, cdr.started_at])?;
     Ok(cost)
 }
