@@ -144,6 +144,7 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<(), AppError> {
     let ctx = Context::new(store.clone(), core, bus, clock, config.board.time_zone.clone())
         .with_outside_prefix(&config.core.outside_prefix)
         .with_emergency(&config.core.emergency)
+        .with_currency(&config.board.currency)
         .with_mail(post, config.smtp.clone())
         .with_certificates(slot, data_dir.join(crate::http::tls::TLS_DIR))
         .with_exposure(exposure)

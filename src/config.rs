@@ -59,6 +59,10 @@ pub struct Board {
     pub name: String,
     pub hostname: String,
     pub time_zone: String,
+    /// The currency call costs are in (ISO 4217, e.g. `PLN`); amounts are
+    /// kept in its minor units.
+    #[serde(default = "default_currency")]
+    pub currency: String,
     /// True only for the simulated board: demo data and the in-process simulator
     /// are allowed on it and nowhere else.
     #[serde(default)]
@@ -156,8 +160,8 @@ pub struct Core {
     /// restrictions and the phone lock are judged by it.
     #[serde(default = "default_outside_prefix")]
     pub outside_prefix: String,
-    /// The emergency numbers of the dialling plan: never refused for credit or
-    /// a lock, never charged, dialled with or without the outside prefix.
+    /// The emergency numbers of the dialling plan: never refused for want of
+    /// credit and never charged, dialled with or without the outside prefix.
     #[serde(default = "default_emergency")]
     pub emergency: Vec<String>,
     /// On the simulated board: the CTI licences the simulator holds, by
@@ -177,6 +181,10 @@ impl Core {
 
 fn default_outside_prefix() -> String {
     DEFAULT_OUTSIDE_PREFIX.to_owned()
+}
+
+fn default_currency() -> String {
+    "EUR".to_owned()
 }
 
 fn default_emergency() -> Vec<String> {
@@ -357,6 +365,9 @@ impl Config {
                     self.board.time_zone.trim()
                 ),
             ));
+        }
+        if self.board.currency.len() != 3 || !self.board.currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(self.invalid("board.currency", "must be a currency's ISO 4217 code, e.g. \"PLN\""));
         }
         let emergency_ok = |n: &String| (1..=8).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit());
         if self.core.emergency.len() > crate::domain::tariff::MAX_EMERGENCY

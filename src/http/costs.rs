@@ -88,6 +88,7 @@ struct CostsPage<'a> {
     subject: String,
     own: bool,
     f: Figures,
+    currency: String,
 }
 
 /// `GET /costs`: the subscriber's costs, limit, top-up and forecast.
@@ -102,6 +103,7 @@ pub async fn own(State(state): State<HttpState>, who: Subscriber) -> Result<Resp
         own: ext == who.ext(),
         subject: ext,
         f: figures(who.tr, "", &v),
+        currency: state.services.costs.currency().to_owned(),
     };
     shown_or_refused(true, page)
 }
@@ -132,6 +134,7 @@ struct ListPage<'a> {
     rows: Vec<Figures>,
     alerts: Vec<AlertLine>,
     modes: Vec<(&'static str, String)>,
+    currency: String,
     notice: String,
     error: String,
 }
@@ -183,6 +186,7 @@ async fn list_page(
         rows: now_rows,
         alerts: alerts.iter().map(|a| alert_line(t, a)).collect(),
         modes: modes(t),
+        currency: state.services.costs.currency().to_owned(),
         notice,
         error,
     };
@@ -275,6 +279,7 @@ struct TariffPage<'a> {
     since: String,
     since_iso: String,
     count: usize,
+    currency: String,
     notice: String,
     error: String,
 }
@@ -306,6 +311,7 @@ async fn tariff_page(
         since,
         since_iso,
         count,
+        currency: state.services.costs.currency().to_owned(),
         notice,
         error,
     };

@@ -334,6 +334,7 @@ pub async fn voicemail(State(state): State<HttpState>, who: Subscriber) -> Resul
 fn call_error_text(t: Tr, code: &str) -> String {
     match code {
         "no_mobile" => t.t("call.no_mobile").to_owned(),
+        "no_credit" => t.t("call.no_credit").to_owned(),
         "core" => t.t("error.core").to_owned(),
         "invalid" | "restricted" | "refused" => t.f("call.failed", "reason", code),
         _ => String::new(),

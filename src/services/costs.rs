@@ -67,6 +67,11 @@ impl Costs {
         Costs { ctx }
     }
 
+    /// The currency amounts are in (ISO 4217).
+    pub fn currency(&self) -> &str {
+        &self.ctx.currency
+    }
+
     fn zone(&self) -> jiff::tz::TimeZone {
         zone(&self.ctx.time_zone)
     }
@@ -344,7 +349,7 @@ impl Costs {
         for (email, language) in recipients {
             let t = Tr::new(&language);
             for alert in due {
-                let (subject, body) = alert_mail(t, ext, view, *alert);
+                let (subject, body) = alert_mail(t, ext, view, *alert, &self.ctx.currency);
                 match mailer.send(&email, &subject, &body).await {
                     Ok(()) => tracing::info!(extension = %ext, "cost alert sent"),
                     Err(e) => tracing::warn!(extension = %ext, error = %e, "cost alert not sent"),
@@ -356,8 +361,9 @@ impl Costs {
 }
 
 /// The mail about one alert, in `t`'s language: (subject, body).
-pub fn alert_mail(t: Tr, ext: &str, view: &CostsView, alert: Alert) -> (String, String) {
+pub fn alert_mail(t: Tr, ext: &str, view: &CostsView, alert: Alert, currency: &str) -> (String, String) {
     let a = &view.account;
+    let money = |c: Cents| format!("{} {currency}", money(c));
     let limit = a.limit.map(money).unwrap_or_default();
     let (subject, line) = match alert {
         Alert::Threshold(p) => (

@@ -71,6 +71,8 @@ pub struct Context {
     pub(crate) outside_prefix: String,
     /// The dialling plan's emergency numbers.
     pub(crate) emergency: Vec<String>,
+    /// The currency call costs are in (ISO 4217).
+    pub(crate) currency: String,
     /// Per cents of the credit whose passing is alerted to managers.
     pub(crate) cost_thresholds: Vec<u32>,
     /// The board, as the administrator's page names it.
@@ -117,6 +119,7 @@ impl Context {
             time_zone,
             outside_prefix,
             emergency: vec!["112".to_owned()],
+            currency: "EUR".to_owned(),
             cost_thresholds: vec![80, 100],
             board,
             post,
@@ -151,6 +154,12 @@ impl Context {
     /// The board's names and data directory, for the administrator's page.
     pub fn with_board(mut self, board: BoardInfo) -> Context {
         self.board = board;
+        self
+    }
+
+    /// The currency of call costs, when it is not the default.
+    pub fn with_currency(mut self, currency: &str) -> Context {
+        self.currency = currency.to_owned();
         self
     }
 

@@ -26,6 +26,10 @@ pub struct Costs {
     pub limit_cents: Option<i64>,
     /// Added to the credit at each period's start (at most the limit).
     pub top_up_cents: i64,
+    /// The currency of the amounts, ISO 4217 (read only: ignored when sent).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(read_only, example = "PLN"))]
+    pub currency: String,
     #[cfg_attr(feature = "openapi", schema(schema_with = schema::top_up_mode))]
     pub top_up_mode: String,
     /// Spent since the period began (read only: ignored when sent).
@@ -54,11 +58,12 @@ pub struct Costs {
 }
 
 impl Costs {
-    fn of(v: &CostsView) -> Costs {
+    fn of(v: &CostsView, currency: &str) -> Costs {
         let a = &v.account;
         Costs {
             limit_cents: a.limit,
             top_up_cents: a.top_up,
+            currency: currency.to_owned(),
             top_up_mode: a.mode.code().to_owned(),
             spent_cents: a.spent,
             credit_cents: a.available(),
@@ -88,7 +93,8 @@ impl Resource for Costs {
 
     async fn current(state: &HttpState, caller: &Caller, number: &str) -> Result<Costs, Problem> {
         let v = state.services.costs.view(&caller.actor, number).await;
-        v.map(|v| Costs::of(&v)).map_err(|e| Problem::from_service(&caller.tr, e))
+        let currency = state.services.costs.currency();
+        v.map(|v| Costs::of(&v, currency)).map_err(|e| Problem::from_service(&caller.tr, e))
     }
 
     fn change(self, caller: &Caller, _number: &str) -> Result<AccountChange, Problem> {
@@ -163,7 +169,7 @@ async fn account_change(call: &ApiCall, change: Result<AccountChange, Problem>) 
     };
     match state.services.costs.change(&caller.actor, number, change).await {
         Ok(_) => match state.services.costs.view(&caller.actor, number).await {
-            Ok(v) => plain(&caller.tr, StatusCode::OK, &Costs::of(&v)),
+            Ok(v) => plain(&caller.tr, StatusCode::OK, &Costs::of(&v, state.services.costs.currency())),
             Err(e) => Problem::from_service(&caller.tr, e).into_response(),
         },
         Err(e) => Problem::from_service(&caller.tr, e).into_response(),
@@ -207,7 +213,7 @@ pub async fn list(call: ApiCall) -> Response {
                     ExtensionCosts {
                         extension: v.account.extension.clone(),
                         name: r.row.name,
-                        costs: Costs::of(&v),
+                        costs: Costs::of(&v, state.services.costs.currency()),
                     }
                 })
                 .collect();
