@@ -558,3 +558,75 @@ fn a_withheld_number_is_not_shown_to_the_called_side() {
         .collect();
     assert_eq!(ringing, ["100"]);
 }
+
+/// The tariff the exchange is given: 30 a minute everywhere, by the minute.
+fn metered(w: &World) {
+    let tariff = webcti::hal::proto::Tariff {
+        zone: "UTC".into(),
+        outside_prefix: "0".into(),
+        emergency: vec!["112".into()],
+        offpeak: vec![],
+        rates: vec![webcti::hal::proto::Rate {
+            prefix: String::new(),
+            setup: 0,
+            peak: 30,
+            offpeak: 30,
+            first_secs: 60,
+            step_secs: 60,
+        }],
+    };
+    assert_eq!(w.sim.command(Command::Tariff { tariff: Box::new(tariff) }), Ok(Reply::Done));
+}
+
+#[test]
+fn the_exchange_does_not_dial_what_the_credit_cannot_pay_for() {
+    use webcti::sim::Ending;
+    let mut w = world();
+    metered(&w);
+    let credit = |c: i64| Command::Credit { ext: "100".into(), credit: Some(c), as_of: 0 };
+    assert_eq!(w.sim.command(credit(20)), Ok(Reply::Done));
+    // Dialled, clicked, or forwarded by the extension: all refused; internal
+    // calls and the emergency number go through.
+    assert_eq!(w.sim.with(|ex| ex.dial("100", "0221234567")), Err(ErrorKind::NoCredit));
+    assert_eq!(
+        w.sim.command(Command::Dial { ext: "100".into(), number: "0221234567".into() }),
+        Err(ErrorKind::NoCredit)
+    );
+    w.program("100", |p| p.forward_always = Some("0600123456".into()));
+    let call = w.sim.with(|ex| ex.incoming("0221234567", "100")).expect("incoming");
+    assert_eq!(w.sim.with(|ex| ex.ending(call)), Some(Ending::ForwardRefused("100".into())));
+    w.program("100", |p| p.forward_always = None);
+    w.sim.with(|ex| ex.dial("100", "101")).expect("internal");
+    w.sim.with(|ex| ex.hang_up("100")).expect("hang up");
+    w.sim.with(|ex| ex.dial("100", "0112")).expect("emergency");
+    w.sim.with(|ex| ex.hang_up("100")).expect("hang up");
+
+    // With 1.00: a call pays its first minute when answered, each further
+    // minute when it begins, and is cleared when the next one is not covered.
+    assert_eq!(w.sim.command(credit(100)), Ok(Reply::Done));
+    let call = w.sim.with(|ex| ex.dial("100", "0221234567")).expect("dial");
+    w.sim.with(|ex| ex.answer_external("0221234567")).expect("answered");
+    assert_eq!(w.sim.with(|ex| ex.credit("100")), Some(70));
+    w.cdrs();
+    w.sim.advance(3600);
+    assert_eq!(w.sim.with(|ex| ex.ending(call)), Some(Ending::CreditRanOut));
+    let cdrs = w.cdrs();
+    let mine: Vec<&Cdr> = cdrs.iter().filter(|c| c.extension == "100").collect();
+    assert_eq!(
+        mine.iter().map(|c| c.talk_secs).collect::<Vec<_>>(),
+        [180],
+        "three minutes paid, then cleared"
+    );
+    assert_eq!(w.sim.with(|ex| ex.credit("100")), Some(10));
+    // The service counts the record in the credit it gives next: the exchange
+    // takes the record's cost off no more.
+    let as_of = mine[0].core_id;
+    assert_eq!(
+        w.sim.command(Command::Credit { ext: "100".into(), credit: Some(10), as_of }),
+        Ok(Reply::Done)
+    );
+    assert_eq!(w.sim.with(|ex| ex.credit("100")), Some(10));
+    // No limit: nothing is refused.
+    assert_eq!(w.sim.command(Command::Credit { ext: "100".into(), credit: None, as_of }), Ok(Reply::Done));
+    w.sim.with(|ex| ex.dial("100", "0221234567")).expect("unlimited");
+}

@@ -1003,13 +1003,17 @@ impl Exchange {
         self.events.push(Event::CreditLow { ext, call: id, credit });
     }
 
-    /// The earliest end of a paid block among the priced calls going on, if it
-    /// is not after `until`.
+    /// The earliest end of a paid block among the priced calls going on of
+    /// limited extensions, if it is not after `until`. (An unlimited
+    /// extension's call is priced when it ends; it has no credit to run out.)
     fn next_block_end(&self, until: i64) -> Option<(i64, CallId)> {
         self.calls
             .values()
             .filter(|c| c.stage == Stage::Connected)
-            .filter_map(|c| Some((c.answered_at? + i64::from(c.meter.as_ref()?.paid_to), c.id)))
+            .filter_map(|c| {
+                let m = c.meter.as_ref().filter(|m| self.credits.contains_key(&m.payer))?;
+                Some((c.answered_at? + i64::from(m.paid_to), c.id))
+            })
             .filter(|(t, _)| *t <= until)
             .min()
     }
