@@ -145,6 +145,7 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<(), AppError> {
         .with_outside_prefix(&config.core.outside_prefix)
         .with_emergency(&config.core.emergency)
         .with_currency(&config.board.currency)
+        .with_cost_alerts(&config.costs.alert_thresholds)
         .with_mail(post, config.smtp.clone())
         .with_certificates(slot, data_dir.join(crate::http::tls::TLS_DIR))
         .with_exposure(exposure)

@@ -46,6 +46,8 @@ pub struct Config {
     pub upgrade: Option<Upgrade>,
     #[serde(default)]
     pub retention: Retention,
+    #[serde(default)]
+    pub costs: Costs,
     /// The mail server for the mails the system sends (password reset links).
     pub smtp: Option<Smtp>,
     /// Where this configuration came from, for messages.
@@ -285,6 +287,22 @@ pub struct Retention {
     pub interval_secs: u64,
 }
 
+/// Call costs' settings of the board (the tariff and the limits are set in
+/// the portal and by the API).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Costs {
+    /// Per cents of a limited extension's credit whose passing is mailed to its
+    /// managers, once a period each (at most 8, from 1 to 100).
+    pub alert_thresholds: Vec<u32>,
+}
+
+impl Default for Costs {
+    fn default() -> Self {
+        Costs { alert_thresholds: vec![80, 100] }
+    }
+}
+
 impl Default for Retention {
     fn default() -> Self {
         Retention {
@@ -368,6 +386,13 @@ impl Config {
         }
         if self.board.currency.len() != 3 || !self.board.currency.bytes().all(|b| b.is_ascii_uppercase()) {
             return Err(self.invalid("board.currency", "must be a currency's ISO 4217 code, e.g. \"PLN\""));
+        }
+        let t = &self.costs.alert_thresholds;
+        if t.len() > 8 || t.iter().any(|p| !(1..=100).contains(p)) || t.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(self.invalid(
+                "costs.alert_thresholds",
+                "must list at most 8 per cents from 1 to 100, each higher than the one before, e.g. [80, 100]",
+            ));
         }
         let emergency_ok = |n: &String| (1..=8).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit());
         if self.core.emergency.len() > crate::domain::tariff::MAX_EMERGENCY

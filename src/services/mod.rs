@@ -157,6 +157,12 @@ impl Context {
         self
     }
 
+    /// The per cents of the credit whose passing is alerted, when not the default.
+    pub fn with_cost_alerts(mut self, thresholds: &[u32]) -> Context {
+        self.cost_thresholds = thresholds.to_vec();
+        self
+    }
+
     /// The currency of call costs, when it is not the default.
     pub fn with_currency(mut self, currency: &str) -> Context {
         self.currency = currency.to_owned();
