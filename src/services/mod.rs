@@ -10,7 +10,8 @@
 //! panels, names for numbers), [`voicemail`], [`phonebook`], [`features`] (the
 //! services page: phone lock, CLIR, call waiting, call-as, wake-up, recall),
 //! [`forwarding`] (and its preview), [`live`] (which events an actor sees),
-//! [`installer`]. Infrastructure: [`auth`], [`reset`], [`sessions`], [`throttle`],
+//! [`installer`], [`costs`] (the tariff, limits, top-ups, forecasts, alerts,
+//! and the credit the core enforces). Infrastructure: [`auth`], [`reset`], [`sessions`], [`throttle`],
 //! [`password`], [`bus`], [`intake`], [`resync`], [`retention`], [`mail`].
 
 pub mod about;
