@@ -17,17 +17,39 @@ struct Api {
     svc: Service,
     client: support::client::Client,
     dir: tempfile::TempDir,
+    _turn: Turn,
+}
+
+/// The tests of this file run side by side, each with a service of its own,
+/// except schemathesis's: its thousands of requests have the machine to
+/// themselves, so a service slowed by its neighbours (under qemu, on two
+/// cores) does not drop a TLS handshake that a fault would be blamed for.
+static TURNS: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+#[allow(dead_code)]
+enum Turn {
+    Beside(std::sync::RwLockReadGuard<'static, ()>),
+    Alone(std::sync::RwLockWriteGuard<'static, ()>),
 }
 
 impl Api {
     fn start(extra: &str) -> Api {
+        Api::start_with(extra, Turn::Beside(TURNS.read().unwrap_or_else(|e| e.into_inner())))
+    }
+
+    /// As [`Api::start`], when no other service of these tests runs.
+    fn start_alone(extra: &str) -> Api {
+        Api::start_with(extra, Turn::Alone(TURNS.write().unwrap_or_else(|e| e.into_inner())))
+    }
+
+    fn start_with(extra: &str, turn: Turn) -> Api {
         let dir = tempfile::tempdir().expect("tempdir");
         let data = dir.path().join("data");
         seeded_db(&data);
         with_manager(&data);
         let svc = Service::start(dir.path(), extra);
         let client = svc.client();
-        Api { svc, client, dir }
+        Api { svc, client, dir, _turn: turn }
     }
 
     fn token(&self, scopes: &[&str]) -> String {
@@ -515,7 +537,7 @@ fn click_to_call_goes_through_the_extensions_restrictions() {
 
 #[test]
 fn schemathesis_finds_no_fault_in_the_api() {
-    let api = Api::start("");
+    let api = Api::start_alone("");
     let token = api.token(&["write", "security:read", "calls:write", "voicemail:read"]);
     let cert = api.svc.dir.join("tls/device.crt");
     let url = format!("https://{}/api/v1/openapi.json", api.svc.lan_https);
