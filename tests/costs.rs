@@ -369,15 +369,12 @@ async fn only_administrators_change_limits_and_reset() {
     assert_eq!(rig.store.cost_account("100").await.expect("read").expect("account"), before);
     // Both may read it; the manager sees his department, not the others.
     assert_eq!(rig.services.costs.view(&subscriber, "100").await.expect("view").account.spent, 30);
-    let listed: Vec<String> = rig
-        .services
-        .costs
-        .list(&manager)
-        .await
-        .expect("list")
-        .into_iter()
-        .map(|r| r.row.account.extension)
-        .collect();
+    let rows = rig.services.costs.list(&manager).await.expect("list");
+    // The list's forecast is the one the extension's own page shows.
+    let own = rig.services.costs.view(&subscriber, "100").await.expect("view");
+    let row = rows.iter().find(|r| r.row.account.extension == "100").expect("100 listed");
+    assert_eq!((row.forecast, row.forecast.per_day), (own.forecast, 30 / 7));
+    let listed: Vec<String> = rows.into_iter().map(|r| r.row.account.extension).collect();
     assert!(listed.contains(&"100".to_owned()) && listed.contains(&"101".to_owned()), "{listed:?}");
     assert!(!listed.iter().any(|e| e == "110"), "{listed:?}");
     let other = rig.services.costs.view(&subscriber, "101").await;

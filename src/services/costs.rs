@@ -124,6 +124,7 @@ impl Costs {
         let zone = self.zone();
         let rows = self.ctx.store.cost_accounts(TopUpMode::None.period_start(now, &zone)).await?;
         let since = now - i64::from(FORECAST_DAYS) * 86_400;
+        let recent = self.ctx.store.spent_by_extension_since(since).await?;
         let mut out = Vec::new();
         for mut row in rows {
             let target = Target::Extension {
@@ -136,11 +137,8 @@ impl Costs {
             }
             row.account.roll(row.account.mode.period_start(now, &zone));
             let (_, end) = row.account.mode.period(now, &zone);
-            let recent = match row.account.spent {
-                0 => 0,
-                _ => self.ctx.store.spent_since(&row.account.extension, since).await?,
-            };
-            let forecast = forecast(&row.account, recent, FORECAST_DAYS, now, end);
+            let spent = recent.get(&row.account.extension).copied().unwrap_or(0);
+            let forecast = forecast(&row.account, spent, FORECAST_DAYS, now, end);
             out.push(CostsRow { row, period_end: end, forecast });
         }
         Ok(out)

@@ -242,6 +242,20 @@ impl Store {
         .await
     }
 
+    /// What every extension's calls started since `since` cost, in one read
+    /// by the records' age (the lists' forecasts).
+    pub async fn spent_by_extension_since(&self, since: i64) -> Result<HashMap<String, Cents>, StoreError> {
+        self.read(move |c| {
+            c.prepare_cached(
+                "SELECT extension, sum(cost_cents) FROM cdr
+                 WHERE started_at >= ?1 AND direction = 0 AND cost_cents > 0 GROUP BY extension",
+            )?
+            .query_map([since], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect()
+        })
+        .await
+    }
+
     /// Records alerts sent about `ext` and the account's marks for them.
     pub async fn record_cost_alerts(
         &self,
