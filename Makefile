@@ -38,9 +38,12 @@ test-native:
 cross-setup:
 	./cross/setup.sh
 
-## cross-test: the suite for aarch64, run under qemu user-mode emulation
+## cross-test: the suite for aarch64, run under qemu user-mode emulation (each test
+## binary through cross/run-emulated, which runs one again if the emulator hangs)
 cross-test: cross-setup
-	WEBCTI_TEST_RUNNER=qemu-aarch64-static $(CARGO) test --target $(A64)
+	WEBCTI_TEST_RUNNER=qemu-aarch64-static \
+	  CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_RUNNER=$(CURDIR)/cross/run-emulated \
+	  $(CARGO) test --target $(A64)
 
 ## cross: stripped static release binaries for both boards, with their sizes
 cross:
