@@ -82,6 +82,12 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<(), AppError> {
     let tls = crate::http::tls::server_config(slot.clone())?;
 
     let store = Store::open(&config.db_path()).await?;
+    // Before anything reads or writes a contact: stored numbers made by another
+    // plan (or before there were canonical forms) are made again.
+    let remade = store.use_dialling_plan(config.dialling_plan()).await?;
+    if remade > 0 {
+        tracing::info!(numbers = remade, plan = %config.dialling_plan(), "contacts' numbers made canonical by the board's dialling plan");
+    }
     let core = start_core(&config, &store, &shutdown).await?;
     let link = core.health();
     let bus = Bus::new();

@@ -48,6 +48,10 @@ pub struct Config {
     pub retention: Retention,
     #[serde(default)]
     pub costs: Costs,
+    /// How numbers are written in the board's country: reverse lookup reads
+    /// every number by it.
+    #[serde(default)]
+    pub dialplan: Dialplan,
     /// The mail server for the mails the system sends (password reset links).
     pub smtp: Option<Smtp>,
     /// Where this configuration came from, for messages.
@@ -179,6 +183,44 @@ impl Core {
         let map = self.sim_licences.as_ref()?;
         Some(map.iter().filter_map(|(code, n)| Some((CtiFunction::from_code(code)?, *n))).collect())
     }
+}
+
+/// The board file's `[dialplan]`: with `core.outside_prefix`, the dialling plan
+/// numbers are read by (domain::dialplan).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dialplan {
+    /// The country calling code (`"48"`); left out, only international forms
+    /// of a number are matched with each other.
+    #[serde(default)]
+    pub country_code: String,
+    #[serde(default = "default_international")]
+    pub international_prefix: String,
+    #[serde(default = "default_trunk")]
+    pub trunk_prefix: String,
+    /// The digits of every national number without its trunk prefix, where
+    /// they are all as long (9 in Poland); 0 where they vary.
+    #[serde(default)]
+    pub national_digits: u8,
+}
+
+impl Default for Dialplan {
+    fn default() -> Self {
+        Dialplan {
+            country_code: String::new(),
+            international_prefix: default_international(),
+            trunk_prefix: default_trunk(),
+            national_digits: 0,
+        }
+    }
+}
+
+fn default_international() -> String {
+    "00".to_owned()
+}
+
+fn default_trunk() -> String {
+    "0".to_owned()
 }
 
 fn default_outside_prefix() -> String {
@@ -357,6 +399,17 @@ impl Config {
         Ok(config)
     }
 
+    /// The dialling plan of the board file's `[dialplan]` and outside prefix.
+    pub fn dialling_plan(&self) -> crate::domain::dialplan::DiallingPlan {
+        crate::domain::dialplan::DiallingPlan {
+            country_code: self.dialplan.country_code.clone(),
+            international_prefix: self.dialplan.international_prefix.clone(),
+            trunk_prefix: self.dialplan.trunk_prefix.clone(),
+            national_digits: self.dialplan.national_digits,
+            outside_prefix: self.core.outside_prefix.clone(),
+        }
+    }
+
     fn invalid(&self, field: &'static str, problem: impl fmt::Display) -> ConfigError {
         ConfigError::Invalid { path: self.source.clone(), field, problem: problem.to_string() }
     }
@@ -402,6 +455,16 @@ impl Config {
                 "core.emergency",
                 "must list at most 8 numbers of 1 to 8 digits, e.g. [\"112\", \"999\"]",
             ));
+        }
+        if let Err(p) = self.dialling_plan().check() {
+            let field = match p.field {
+                "outside_prefix" => "core.outside_prefix",
+                "country_code" => "dialplan.country_code",
+                "international_prefix" => "dialplan.international_prefix",
+                "trunk_prefix" => "dialplan.trunk_prefix",
+                _ => "dialplan.national_digits",
+            };
+            return Err(self.invalid(field, p.problem));
         }
         if self.board.demo && !self.board.simulated {
             return Err(
@@ -597,7 +660,27 @@ mod tests {
         check(&format!("{good}\n[retention]\ncdr_max_count = -1\n"), "cdr_max_count");
         check(&good.replace("call_control = 8", "everything = 8"), "core.sim_licences");
         check(&good.replace("call_control = 8", "call_control = -1"), "sim_licences");
+        check(&good.replace("country_code = \"48\"", "country_code = \"+48\""), "dialplan.country_code");
+        check(&good.replace("trunk_prefix = \"0\"", "trunk_prefix = \"00\""), "dialplan.trunk_prefix");
+        check(&good.replace("national_digits = 9", "national_digits = 99"), "dialplan.national_digits");
+        check(
+            &good.replace("link = \"sim\"", "link = \"sim\"\noutside_prefix = \"x\""),
+            "core.outside_prefix",
+        );
         check("", "missing field");
+    }
+
+    #[test]
+    fn the_dialling_plan_comes_from_the_board_file() {
+        let c = Config::load(None).expect("loads");
+        let plan = c.dialling_plan();
+        assert_eq!((plan.country_code.as_str(), plan.national_digits), ("48", 9));
+        assert_eq!(plan.outside_prefix, c.core.outside_prefix);
+        let start = SIM_BOARD.find("[dialplan]").expect("a [dialplan]");
+        let end = start + SIM_BOARD[start..].find("[costs]").expect("then [costs]");
+        let without = format!("{}{}", &SIM_BOARD[..start], &SIM_BOARD[end..]);
+        let plan = Config::parse(&without, "sim").expect("loads").dialling_plan();
+        assert_eq!(plan, crate::domain::dialplan::DiallingPlan::default());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use webcti::domain::callback::{Refused, Resolution, Step, MAX_OPEN};
 use webcti::domain::cdr::{Cdr, Direction, Disposition};
+use webcti::domain::dialplan::DiallingPlan;
 use webcti::store::cdr::Intake;
 use webcti::store::Store;
 
@@ -40,7 +41,10 @@ async fn store(dir: &tempfile::TempDir) -> (Store, i64) {
     )
     .expect("department");
     drop(db);
-    (Store::open(&dir.path().join("webcti.db")).await.expect("store"), 1)
+    let store = Store::open(&dir.path().join("webcti.db")).await.expect("store");
+    let poland = DiallingPlan { country_code: "48".into(), national_digits: 9, ..DiallingPlan::default() };
+    store.use_dialling_plan(poland).await.expect("plan");
+    (store, 1)
 }
 
 #[tokio::test]
@@ -54,11 +58,13 @@ async fn missed_callers_wait_until_someone_reaches_them() {
         .insert_cdrs(vec![
             cdr(1, "100", Incoming, Missed, "0221234567", T0),
             cdr(2, "101", Incoming, Missed, "0221234567", T0),
-            cdr(3, "100", Incoming, Voicemail, "+49 221 234567", T0 + 600),
+            cdr(3, "100", Incoming, Voicemail, "+48 22 123 45 67", T0 + 600),
+            // Köln: another subscriber, though the last nine digits are the same.
+            cdr(50, "101", Incoming, Missed, "+49 221 234567", T0 + 650),
         ])
         .await
         .expect("stored");
-    assert_eq!(intake, vec![Intake::StoredOnList(sales); 3]);
+    assert_eq!(intake, vec![Intake::StoredOnList(sales); 4]);
     // The same records again change nothing; the pool, withheld numbers and
     // colleagues' calls put nobody on a list.
     let again = store.insert_cdrs(vec![cdr(1, "100", Incoming, Missed, "0221234567", T0)]).await;
@@ -69,10 +75,17 @@ async fn missed_callers_wait_until_someone_reaches_them() {
     let intake = store.insert_cdrs(vec![withheld, elsewhere, pool]).await.expect("stored");
     assert_eq!(intake, vec![Intake::Stored; 3]);
     let list = store.callbacks(sales, 10, 10).await.expect("list");
+    assert_eq!(list.open.len(), 2, "{list:?}");
+    let koeln = list.open.iter().find(|e| e.number == "+49 221 234567").expect("the caller from Köln");
+    assert_eq!((koeln.calls, koeln.called.as_str()), (1, "101"));
+    // 101 calls Köln back at once and marks it done.
+    let koeln = koeln.id;
+    assert_eq!(store.callback_step(sales, koeln, "101", Step::Resolve, T0 + 660).await.expect("step"), Ok(()));
+    let list = store.callbacks(sales, 10, 10).await.expect("list");
     assert_eq!(list.open.len(), 1, "{list:?}");
-    let entry = &list.open[0];
+    let entry = list.open.iter().find(|e| e.number != "+49 221 234567").expect("the caller from Warsaw");
     assert_eq!((entry.calls, entry.first_at, entry.last_at), (2, T0, T0 + 600));
-    assert_eq!((entry.number.as_str(), entry.called.as_str()), ("+49 221 234567", "100"));
+    assert_eq!((entry.number.as_str(), entry.called.as_str()), ("+48 22 123 45 67", "100"));
 
     // 100 claims it; 101 can neither claim nor give it back; 100 can.
     let id = entry.id;
@@ -119,6 +132,6 @@ async fn missed_callers_wait_until_someone_reaches_them() {
     assert!(!store.callback_later(sales, "0609999999", "100", T0 + 3000).await.expect("later"), "full");
 
     // Resolved entries go a month after they were resolved.
-    assert_eq!(store.prune_callbacks(T0 + 899).await.expect("prune"), 0);
-    assert_eq!(store.prune_callbacks(T0 + 901).await.expect("prune"), 1);
+    assert_eq!(store.prune_callbacks(T0 + 659).await.expect("prune"), 0);
+    assert_eq!(store.prune_callbacks(T0 + 901).await.expect("prune"), 2);
 }

@@ -7,12 +7,18 @@
 
 mod support;
 
+use webcti::domain::dialplan::{DiallingPlan, Form};
 use webcti::phonebook::{self, BookKind, Format, NumberKind};
 use webcti::store::phonebook::{PublicRight, Source, View};
 use webcti::store::Store;
 
+use std::time::Duration;
+
 use support::portal::{seeded_db, Browser};
 use support::Service;
+use webcti::sim::{demo, Clock, Sim};
+
+const WAIT: Duration = Duration::from_secs(60);
 
 const NOW: i64 = 1_790_000_000;
 
@@ -20,7 +26,27 @@ fn by(actor: &str) -> webcti::store::journal::Author {
     webcti::store::journal::Author { actor: actor.into(), via: "web" }
 }
 
+/// A dialling plan as a board file gives it: the country, national numbers'
+/// length (0: they vary), the outside-line prefix.
+fn plan(country: &str, national_digits: u8, outside: &str) -> DiallingPlan {
+    DiallingPlan {
+        country_code: country.into(),
+        national_digits,
+        outside_prefix: outside.into(),
+        ..DiallingPlan::default()
+    }
+}
+
+/// A store on a board in Poland (as the simulated board is).
 async fn store() -> (tempfile::TempDir, Store) {
+    let (dir, store) = store_without_plan().await;
+    store.use_dialling_plan(plan("48", 9, "0")).await.expect("plan");
+    (dir, store)
+}
+
+/// A store that has not been given the board's plan (a database as an older
+/// version left it).
+async fn store_without_plan() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(&dir.path().join("webcti.db")).await.expect("store");
     for (ext, name) in [("100", "Anna Kowalska"), ("101", "Piotr Nowak")] {
@@ -152,9 +178,115 @@ async fn outlook_csv_in_polish_windows_1250_and_utf8_without_bom() {
     let (added, _) = import(&store, "101", BookKind::Private, text.as_bytes()).await;
     assert_eq!(added, 0, "importing the same file again adds nothing");
     // Reverse lookup: the number as the exchange presents it finds the name.
-    let names = store.names_for("100", vec!["0221234567".into(), "0600100200".into()]).await.expect("names");
+    let presented = vec![("0221234567".into(), Form::Written), ("0600100200".into(), Form::Written)];
+    let names = store.names_for("100", presented).await.expect("names");
     assert_eq!(names.get("0221234567").map(String::as_str), Some("Żółkiewski Łukasz"));
     assert_eq!(names.get("0600100200").map(String::as_str), Some("Żółkiewski Łukasz"));
+}
+
+/// Reverse lookup brings every number to the canonical form of the board's
+/// dialling plan before comparing (SPEC C14): the forms people write and the
+/// exchange presents meet, a number that only ends the same does not, and a
+/// change of plan makes the stored forms again.
+#[tokio::test]
+async fn reverse_lookup_reads_every_form_of_a_number_by_the_boards_plan() {
+    let (_dir, store) = store_without_plan().await;
+    let file = "First Name,Last Name,Company,Business Phone,Home Phone\r\n\
+                Ewa,Lis,Kancelaria,+48 22 555 01 02,\r\n\
+                Hans,Weber,,,030 1234567\r\n";
+    store.set_public_right("100", PublicRight::Edit).await.expect("right");
+    let (added, _) = import(&store, "100", BookKind::Public, file.as_bytes()).await;
+    assert_eq!(added, 2);
+    // The database was written before there was a plan: made again by the
+    // board's (only the national number is read differently).
+    assert_eq!(store.use_dialling_plan(plan("48", 9, "0")).await.expect("plan"), 1);
+    assert_eq!(store.use_dialling_plan(plan("48", 9, "0")).await.expect("plan"), 0, "the same plan: nothing");
+
+    let forms: &[(&str, Form)] = &[
+        ("+48 22 555 01 02", Form::Written),
+        ("0048225550102", Form::Written),
+        ("0225550102", Form::Written),
+        ("225550102", Form::Written),
+        ("0 0225550102", Form::Dialled),
+        ("0225550102", Form::Dialled),
+        ("0 0048225550102", Form::Dialled),
+        ("0 0225550102", Form::Unknown),
+    ];
+    let asked: Vec<(String, Form)> = forms.iter().map(|(n, f)| ((*n).to_owned(), *f)).collect();
+    let names = store.names_for("101", asked).await.expect("names");
+    for (number, form) in forms {
+        assert_eq!(names.get(*number).map(String::as_str), Some("Lis Ewa"), "{number} as {form:?}");
+    }
+    // The same last nine digits in another country are another subscriber.
+    let other =
+        vec![("+49 225550102".to_owned(), Form::Written), ("0049225550102".to_owned(), Form::Written)];
+    assert!(store.names_for("101", other).await.expect("names").is_empty());
+    // An extension is found by its number, dialled or presented.
+    let ext = vec![("101".to_owned(), Form::Dialled)];
+    assert_eq!(
+        store.names_for("100", ext).await.expect("names").get("101").map(String::as_str),
+        Some("Piotr Nowak")
+    );
+
+    // The board moves to Germany: the Berlin number is read as German now.
+    let berlin =
+        vec![("0049 30 1234567".to_owned(), Form::Written), ("0 030 1234567".to_owned(), Form::Dialled)];
+    let before = store.names_for("101", berlin.clone()).await.expect("names");
+    assert!(!before.contains_key("0049 30 1234567"), "in Poland 030 1234567 is no Berlin number");
+    assert_eq!(store.use_dialling_plan(plan("49", 0, "0")).await.expect("plan"), 1);
+    let names = store.names_for("101", berlin).await.expect("names");
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names.values().all(|n| n == "Weber Hans"), "{names:?}");
+}
+
+/// The exchange's own calls end to end: a caller presented with the trunk
+/// prefix, and the number dialled back with the outside line first, both show
+/// the name of the contact stored in international form in the history; a
+/// caller whose number only ends the same is not given it.
+#[test]
+fn the_history_names_callers_from_the_books_however_the_exchange_writes_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    seeded_db(&dir.path().join("data"));
+    let sock = dir.path().join("core.sock");
+    let sim = Sim::new(demo::plan(), Clock::Manual, support::portal::T0);
+    let stop_sim = support::simulator(&sim, &sock);
+    let svc = Service::start(dir.path(), &format!("link=unix:{}", sock.display()));
+    svc.wait_log("core link up", 1);
+    let mut anna = Browser::new(svc.client(), svc.lan_https);
+    assert_eq!(anna.login("100", "secret-100").status, 303);
+    anna.get("/phonebook");
+    let file = b"First Name,Last Name,Business Phone\r\nEwa,Lis,+48 22 555 01 02\r\n";
+    let r = anna.post_file("/phonebook/import", &[("format", "auto"), ("book", "private")], "ewa.csv", file);
+    assert!(r.body.contains("1 added"), "{}", r.body);
+
+    // Ewa calls; nobody answers.
+    sim.with(|ex| ex.incoming("0225550102", "100")).expect("incoming call");
+    sim.advance(5);
+    sim.with(|ex| ex.hang_up_external("0225550102")).expect("she hangs up");
+    // Anna calls her back: the outside line, then the number with its trunk prefix.
+    sim.with(|ex| ex.dial("100", "00225550102")).expect("dialled");
+    sim.with(|ex| ex.answer_external("00225550102")).expect("answered");
+    sim.advance(30);
+    sim.with(|ex| ex.hang_up("100")).expect("hung up");
+    // Somebody abroad whose number ends the same.
+    sim.with(|ex| ex.incoming("0049225550102", "100")).expect("incoming call");
+    sim.advance(5);
+    sim.with(|ex| ex.hang_up_external("0049225550102")).expect("hangs up");
+    let mut unacked = sim.unacked();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    rt.block_on(async { tokio::time::timeout(WAIT, unacked.wait_for(|n| *n == 0)).await })
+        .expect("stored")
+        .expect("watch");
+
+    let history = anna.get("/history").body;
+    let row = |number: &str| {
+        let row = history.split("<tr").find(|r| r.contains(&format!("name=\"number\" value=\"{number}\"")));
+        row.unwrap_or_else(|| panic!("a row for {number}: {history}")).to_owned()
+    };
+    assert!(row("0225550102").contains("<td>Lis Ewa</td>"), "the caller is named: {history}");
+    assert!(row("00225550102").contains("<td>Lis Ewa</td>"), "the number dialled is named: {history}");
+    assert!(!row("0049225550102").contains("Lis Ewa"), "another country's subscriber is not: {history}");
+    stop_sim.trigger();
 }
 
 #[tokio::test]

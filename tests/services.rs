@@ -91,7 +91,14 @@ async fn another_subscriber_is_refused_everything_of_100_and_nothing_changes() {
     let q = HistoryQuery { extension: "100".into(), limit: 10, ..Default::default() };
     assert_eq!(denied(s.history.page(&intruder, q).await), Denied::NotYours);
     assert_eq!(denied(s.history.panels(&intruder, "100").await), Denied::NotYours);
-    assert_eq!(denied(s.history.names(&intruder, "100", vec!["0221234567".into()]).await), Denied::NotYours);
+    assert_eq!(
+        denied(
+            s.history
+                .names(&intruder, "100", vec![("0221234567".into(), webcti::domain::dialplan::Form::Written)])
+                .await
+        ),
+        Denied::NotYours
+    );
     assert_eq!(denied(s.voicemail.list(&intruder, "100", 10).await), Denied::NotYours);
     // Services and forwarding.
     assert_eq!(denied(s.features.view(&intruder, "100").await), Denied::NotYours);

@@ -5,7 +5,7 @@
 
 use super::cdr::{Cdr, Direction, Disposition};
 use super::codes::codes;
-use super::number::lookup_key;
+use super::dialplan::DiallingPlan;
 
 /// How an entry left the list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,12 +85,13 @@ pub const KEEP_DONE_SECS: i64 = 30 * 24 * 3600;
 
 /// The record's effect on the list, if it has one. Only external numbers that
 /// were presented count: an internal caller is on the same exchange, and a
-/// withheld one cannot be called back.
-pub fn effect(cdr: &Cdr) -> Option<Effect> {
+/// withheld one cannot be called back. A caller and the number dialled back
+/// meet in their canonical form by the board's dialling plan.
+pub fn effect(cdr: &Cdr, plan: &DiallingPlan) -> Option<Effect> {
     if !cdr.external || cdr.withheld || cdr.peer.is_empty() || cdr.voicemail_listen {
         return None;
     }
-    let key = lookup_key(&cdr.peer);
+    let key = plan.canonical(&cdr.peer, cdr.peer_form());
     if key.is_empty() {
         return None;
     }
@@ -133,14 +134,18 @@ mod tests {
     fn what_puts_a_caller_on_the_list_and_what_takes_him_off() {
         use Direction::*;
         use Disposition::*;
-        let missed = |n: &str| Some(Effect::Missed { number: n.into(), key: lookup_key(n) });
-        let reached = |n: &str, how| Some(Effect::Reached { key: lookup_key(n), how });
+        let poland =
+            DiallingPlan { country_code: "48".into(), national_digits: 9, ..DiallingPlan::default() };
+        let missed = |n: &str| Some(Effect::Missed { number: n.into(), key: "+48221234567".into() });
+        let reached = |how| Some(Effect::Reached { key: "+48221234567".into(), how });
         let cases: &[(Cdr, Option<Effect>)] = &[
             (cdr(Incoming, Missed, "0221234567", true), missed("0221234567")),
             (cdr(Incoming, Busy, "0221234567", true), missed("0221234567")),
-            (cdr(Incoming, Voicemail, "+48225550102", true), missed("+48225550102")),
-            (cdr(Incoming, Answered, "0221234567", true), reached("0221234567", Resolution::CalledAgain)),
-            (cdr(Outgoing, Answered, "00221234567", true), reached("00221234567", Resolution::CalledBack)),
+            (cdr(Incoming, Voicemail, "+48221234567", true), missed("+48221234567")),
+            (cdr(Incoming, Answered, "0048221234567", true), reached(Resolution::CalledAgain)),
+            // Dialled back with the outside line first, with the trunk prefix or without.
+            (cdr(Outgoing, Answered, "00221234567", true), reached(Resolution::CalledBack)),
+            (cdr(Outgoing, Answered, "0221234567", true), reached(Resolution::CalledBack)),
             // A colleague took the group call; an attempt nobody answered; internal calls.
             (cdr(Incoming, AnsweredElsewhere, "0221234567", true), None),
             (cdr(Outgoing, Missed, "0221234567", true), None),
@@ -148,11 +153,9 @@ mod tests {
             (cdr(Incoming, Missed, "", true), None),
         ];
         for (c, want) in cases {
-            assert_eq!(effect(c), *want, "{c:?}");
+            assert_eq!(effect(c, &poland), *want, "{c:?}");
         }
         let withheld = Cdr { withheld: true, ..cdr(Incoming, Missed, "0221234567", true) };
-        assert_eq!(effect(&withheld), None);
-        // The same number however the exchange wrote it.
-        assert_eq!(lookup_key("0048225550102"), lookup_key("+48 22 555 01 02"));
+        assert_eq!(effect(&withheld, &poland), None);
     }
 }

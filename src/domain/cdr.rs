@@ -81,6 +81,15 @@ pub struct HistoryRow {
 codes!(HistoryKind { Outgoing => "outgoing", Incoming => "incoming", Missed => "missed", AnsweredElsewhere => "answered_elsewhere" });
 
 impl Cdr {
+    /// How the other party's number is written: as dialled on an outgoing
+    /// call, as presented on an incoming one.
+    pub fn peer_form(&self) -> super::dialplan::Form {
+        match self.direction {
+            Direction::Outgoing => super::dialplan::Form::Dialled,
+            Direction::Incoming => super::dialplan::Form::Written,
+        }
+    }
+
     /// Where this call belongs in the history.
     pub fn kind(&self) -> HistoryKind {
         kind_of(self.direction, self.disposition)

@@ -7,6 +7,7 @@ pub mod callback;
 pub mod cdr;
 pub mod certificate;
 mod codes;
+pub mod dialplan;
 pub mod journal;
 pub mod licence;
 pub mod line;

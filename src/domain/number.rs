@@ -1,7 +1,7 @@
-//! Telephone numbers as the exchange treats them: what may be dialled, what a
-//! subscriber may forward to, and the key reverse lookup compares. The portal,
-//! the preview, the phonebook and the simulator all ask these functions, so a
-//! number one of them accepts is never refused by another.
+//! Telephone numbers as the exchange treats them: what may be dialled and what a
+//! subscriber may forward to. The portal, the preview, the phonebook and the
+//! simulator all ask these functions, so a number one of them accepts is never
+//! refused by another. (How numbers are compared: domain::dialplan.)
 
 use super::program::Restriction;
 
@@ -99,14 +99,6 @@ pub fn forward_target(raw: &str, own: &str) -> Result<Option<String>, NumberProb
         return Err(NumberProblem::OwnNumber);
     }
     Ok(Some(n))
-}
-
-/// The key reverse lookup compares: the last nine digits (a leading `+` or the
-/// country code written differently does not matter), all of them if fewer.
-pub fn lookup_key(number: &str) -> String {
-    let digits: Vec<char> = number.chars().filter(char::is_ascii_digit).collect();
-    let skip = digits.len().saturating_sub(9);
-    digits[skip..].iter().collect()
 }
 
 /// Whether a number leaves the exchange: it starts with the outside prefix or `+`.
@@ -208,13 +200,6 @@ mod tests {
         assert_eq!(forward_target("0600 123 456", "100"), Ok(Some("0600123456".into())));
         assert_eq!(forward_target("100", "100"), Err(NumberProblem::OwnNumber));
         assert_eq!(forward_target("x1", "100"), Err(NumberProblem::NotDialable));
-    }
-
-    #[test]
-    fn lookup_keys_ignore_how_the_country_is_written() {
-        assert_eq!(lookup_key("+48 22 123 45 67"), lookup_key("0048221234567"));
-        assert_eq!(lookup_key("0221234567"), "221234567");
-        assert_eq!(lookup_key("101"), "101");
     }
 
     #[test]

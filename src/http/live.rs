@@ -22,6 +22,7 @@ use super::HttpState;
 use serde_json::Value;
 
 use crate::domain::access::Actor;
+use crate::domain::dialplan::Form;
 use crate::domain::line::Progress;
 use crate::services::bus::{Live, Published};
 use crate::services::live::{Feed, Start};
@@ -43,7 +44,11 @@ impl Popup {
             if *at == self.ext && *from != self.ext {
                 data["popup"] = Value::Bool(true);
                 if !from.is_empty() {
-                    let names = self.services.history.names(&self.actor, &self.ext, vec![from.clone()]).await;
+                    let names = self
+                        .services
+                        .history
+                        .names(&self.actor, &self.ext, vec![(from.clone(), Form::Written)])
+                        .await;
                     if let Some(caller) = names.ok().and_then(|mut n| n.remove(from)) {
                         data["name"] = Value::String(caller);
                     }

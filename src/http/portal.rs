@@ -16,6 +16,7 @@ use super::i18n::Tr;
 use super::session::Subscriber;
 use super::HttpState;
 use crate::domain::cdr::{Cdr, HistoryKind, HistoryQuery};
+use crate::domain::dialplan::Form;
 use crate::domain::number::is_dialable;
 use crate::domain::time;
 use crate::domain::voicemail::Voicemail;
@@ -277,7 +278,7 @@ pub async fn history(
         ),
         _ => String::new(),
     };
-    let numbers = rows.iter().map(|h| h.cdr.peer.clone()).collect();
+    let numbers = rows.iter().map(|h| (h.cdr.peer.clone(), h.cdr.peer_form())).collect();
     let names = state.services.history.names(&who.actor, who.subject(), numbers).await.unwrap_or_default();
     let t = who.tr;
     let mut types = vec![("", t.t("history.all").to_owned())];
@@ -319,7 +320,7 @@ pub async fn voicemail(State(state): State<HttpState>, who: Subscriber) -> Resul
         .list(&who.actor, who.ext(), VOICEMAIL_ROWS)
         .await
         .map_err(|e| who.error(e))?;
-    let numbers = list.iter().map(|v| v.caller.clone()).collect();
+    let numbers = list.iter().map(|v| (v.caller.clone(), Form::Written)).collect();
     let names = state.services.history.names(&who.actor, who.ext(), numbers).await.unwrap_or_default();
     render(VoicemailPage {
         t: who.tr,

@@ -12,6 +12,7 @@ use super::error::{render, HttpError};
 use super::i18n::Tr;
 use super::session::Subscriber;
 use super::HttpState;
+use crate::domain::dialplan::Form;
 use crate::domain::number;
 
 #[derive(Template)]
@@ -43,7 +44,8 @@ pub async fn page(
     let name = if number.is_empty() {
         String::new()
     } else {
-        let names = state.services.history.names(&who.actor, who.ext(), vec![number.clone()]).await;
+        let names =
+            state.services.history.names(&who.actor, who.ext(), vec![(number.clone(), Form::Unknown)]).await;
         names.ok().and_then(|mut n| n.remove(&number)).unwrap_or_default()
     };
     render(TelPage {

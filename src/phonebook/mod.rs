@@ -179,7 +179,7 @@ impl Contact {
 /// Numbers one contact may have.
 pub const MAX_NUMBERS: usize = 10;
 
-pub use crate::domain::number::{dial_string, is_phone_number, lookup_key};
+pub use crate::domain::number::{dial_string, is_phone_number};
 
 /// What is wrong, as a translation key (`{detail}` in the text takes the detail).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -303,9 +303,6 @@ mod tests {
         for bad in ["", "abc", "12a", "1+2", "+", "=cmd|' /C calc'!A0"] {
             assert!(!is_phone_number(bad), "{bad}");
         }
-        assert_eq!(lookup_key("+48 22 123 45 67"), "221234567");
-        assert_eq!(lookup_key("0221234567"), "221234567");
-        assert_eq!(lookup_key("101"), "101");
         assert_eq!(dial_string("+48 (22) 123-45-67"), "+48221234567");
     }
 }

@@ -11,6 +11,7 @@ use super::error::Invalid;
 use super::{Context, ServiceError};
 use crate::domain::access::{Action, Actor, Target, Who};
 use crate::domain::callback::{CallbackList, Refused, Step};
+use crate::domain::dialplan::Form;
 use crate::domain::number::{is_phone_number, NumberProblem};
 
 /// Open entries a page shows (the list holds at most `domain::callback::MAX_OPEN`).
@@ -44,7 +45,8 @@ impl Callbacks {
     pub async fn list(&self, actor: &Actor, ext: &str) -> Result<Option<DepartmentCallbacks>, ServiceError> {
         let Some(department) = self.department(actor, Action::Read, ext).await? else { return Ok(None) };
         let list = self.ctx.store.callbacks(department, SHOWN_OPEN, SHOWN_DONE).await?;
-        let numbers = list.open.iter().chain(&list.done).map(|c| c.number.clone()).collect();
+        // The numbers of missed callers, as they were presented.
+        let numbers = list.open.iter().chain(&list.done).map(|c| (c.number.clone(), Form::Written)).collect();
         let names = self.ctx.store.names_for(ext, numbers).await?;
         let name = self.ctx.store.departments().await?.into_iter().find(|(id, _)| *id == department);
         Ok(Some(DepartmentCallbacks {

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use super::{Context, ServiceError};
 use crate::domain::access::{Action, Actor, Area, Facet, Target};
 use crate::domain::cdr::{Cdr, CdrCursor, HistoryQuery, HistoryRow};
+use crate::domain::dialplan::Form;
 use crate::domain::voicemail::Voicemail;
 use crate::store::cdr::PanelRows;
 
@@ -68,13 +69,14 @@ impl History {
     }
 
     /// The names known for these numbers, as the subscriber of `ext` knows them:
-    /// extensions, his private book, then the public book.
+    /// extensions, his private book, then the public book; each number read as
+    /// its form says (domain::dialplan).
     #[tracing::instrument(name = "service", skip_all, fields(call = "history.names", actor = %actor.label(), via = actor.via.code(), extension = %ext))]
     pub async fn names(
         &self,
         actor: &Actor,
         ext: &str,
-        numbers: Vec<String>,
+        numbers: Vec<(String, Form)>,
     ) -> Result<HashMap<String, String>, ServiceError> {
         self.ctx.may_do(actor, Action::Read, Target::PrivateBook { owner: ext })?;
         Ok(self.ctx.store.names_for(ext, numbers).await?)
@@ -87,10 +89,14 @@ impl History {
         self.ctx.may(actor, Action::Read, ext, Facet::Voicemail).await?;
         // The names come from his books: read with the rows, if he may read them.
         let books = self.ctx.may_do(actor, Action::Read, Target::PrivateBook { owner: ext }).is_ok();
-        let shown: fn(&PanelRows) -> Vec<String> = |rows| {
+        let shown: fn(&PanelRows) -> Vec<(String, Form)> = |rows| {
             let (missed, recent) = panel_calls(&rows.missed, &rows.incoming, &rows.outgoing);
-            let calls = missed.into_iter().map(|(h, _)| h).chain(recent).map(|h| h.cdr.peer.clone());
-            calls.chain(rows.voicemails.iter().map(|v| v.caller.clone())).collect()
+            let calls = missed
+                .into_iter()
+                .map(|(h, _)| h)
+                .chain(recent)
+                .map(|h| (h.cdr.peer.clone(), h.cdr.peer_form()));
+            calls.chain(rows.voicemails.iter().map(|v| (v.caller.clone(), Form::Written))).collect()
         };
         let rows =
             self.ctx.store.panel_rows(ext, MISSED_SEEN, PANEL_ROWS as u32, books.then_some(shown)).await?;

@@ -8,7 +8,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::{Store, StoreError};
 use crate::domain::callback::{effect, Effect, MAX_OPEN};
 use crate::domain::cdr::Cdr;
-use crate::domain::number::lookup_key;
+use crate::domain::dialplan::{DiallingPlan, Form};
 
 pub use crate::domain::callback::{Callback, CallbackList, Refused, Resolution, Step};
 
@@ -112,7 +112,8 @@ impl Store {
         ext: &str,
         at: i64,
     ) -> Result<bool, StoreError> {
-        let (number, ext, key) = (number.to_owned(), ext.to_owned(), lookup_key(number));
+        let key = self.plan().canonical(number, Form::Written);
+        let (number, ext) = (number.to_owned(), ext.to_owned());
         self.write(move |c| {
             if key.is_empty() {
                 return Ok(false);
@@ -147,6 +148,24 @@ impl Store {
     }
 }
 
+/// The open entries' keys made again by `plan` (see `use_dialling_plan`): an
+/// entry whose new key another open entry of its list has already keeps its own.
+pub(super) fn rekey(c: &Connection, plan: &DiallingPlan) -> rusqlite::Result<usize> {
+    let mut read = c.prepare("SELECT id, number, lookup FROM callback WHERE resolved_at IS NULL")?;
+    let rows =
+        read.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
+    let mut update = c.prepare("UPDATE OR IGNORE callback SET lookup = ?2 WHERE id = ?1")?;
+    let mut changed = 0;
+    for row in rows {
+        let (id, number, old) = row?;
+        let new = plan.canonical(&number, Form::Written);
+        if new != old && !new.is_empty() {
+            changed += update.execute(params![id, new])?;
+        }
+    }
+    Ok(changed)
+}
+
 fn open_count(c: &Connection, department: i64) -> rusqlite::Result<u32> {
     c.prepare_cached("SELECT count(*) FROM callback WHERE department_id = ?1 AND resolved_at IS NULL")?
         .query_row([department], |r| r.get(0))
@@ -154,8 +173,8 @@ fn open_count(c: &Connection, department: i64) -> rusqlite::Result<u32> {
 
 /// What a newly stored call record does to its extension's department's list;
 /// the department, when it changed.
-pub(super) fn apply(c: &Connection, cdr: &Cdr) -> rusqlite::Result<Option<i64>> {
-    let Some(effect) = effect(cdr) else { return Ok(None) };
+pub(super) fn apply(c: &Connection, plan: &DiallingPlan, cdr: &Cdr) -> rusqlite::Result<Option<i64>> {
+    let Some(effect) = effect(cdr, plan) else { return Ok(None) };
     let department: Option<i64> = c
         .prepare_cached("SELECT department_id FROM extension WHERE number = ?1")?
         .query_row([&cdr.extension], |r| r.get(0))

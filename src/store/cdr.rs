@@ -8,6 +8,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::{Store, StoreError};
 use crate::domain::cdr::{Cdr, CdrCursor, Direction, Disposition, HistoryKind};
+use crate::domain::dialplan::{DiallingPlan, Form};
 
 const FLAG_EXTERNAL: i64 = 1;
 const FLAG_WITHHELD: i64 = 2;
@@ -20,6 +21,9 @@ const ARRIVAL_SETTING: &str = "cdr.arrival";
 pub const MAX_PAGE: u32 = 200;
 
 pub use crate::domain::cdr::{HistoryQuery, HistoryRow};
+
+/// Which numbers of the panel rows are shown, each with how it is written.
+pub type ShownNumbers = fn(&PanelRows) -> Vec<(String, Form)>;
 
 /// What the start page's panels are made of ([`Store::panel_rows`]).
 #[derive(Debug, Clone, Default)]
@@ -47,7 +51,8 @@ impl Store {
     /// Stores a batch of records in one job of the writer; returns, after the
     /// commit, what happened to each.
     pub async fn insert_cdrs(&self, cdrs: Vec<Cdr>) -> Result<Vec<Intake>, StoreError> {
-        self.write_records(move |c| insert(c, &cdrs)).await
+        let plan = self.plan();
+        self.write_records(move |c| insert(c, &plan, &cdrs)).await
     }
 
     /// A page of one extension's history, newest first.
@@ -76,9 +81,10 @@ impl Store {
         extension: &str,
         missed: u32,
         recent: u32,
-        shown: Option<fn(&PanelRows) -> Vec<String>>,
+        shown: Option<ShownNumbers>,
     ) -> Result<PanelRows, StoreError> {
         let extension = extension.to_owned();
+        let plan = self.plan();
         self.read(move |c| {
             let q = |kind, limit| HistoryQuery {
                 extension: extension.clone(),
@@ -94,7 +100,7 @@ impl Store {
                 names: HashMap::new(),
             };
             if let Some(shown) = shown {
-                rows.names = super::phonebook::names(c, &extension, shown(&rows))?;
+                rows.names = super::phonebook::names(c, &plan, &extension, shown(&rows))?;
             }
             Ok(rows)
         })
@@ -142,7 +148,7 @@ impl Store {
     }
 }
 
-fn insert(c: &Connection, cdrs: &[Cdr]) -> rusqlite::Result<Vec<Intake>> {
+fn insert(c: &Connection, plan: &DiallingPlan, cdrs: &[Cdr]) -> rusqlite::Result<Vec<Intake>> {
     // Arrivals only grow: one more than the last, or than the last one a
     // prune took away.
     let last = last_arrival(c)?;
@@ -178,7 +184,7 @@ fn insert(c: &Connection, cdrs: &[Cdr]) -> rusqlite::Result<Vec<Intake>> {
             super::costs::charge(c, &mut pricing, cdr)?;
         }
         out.push(match n {
-            1 => super::callback::apply(c, cdr)?.map_or(Intake::Stored, Intake::StoredOnList),
+            1 => super::callback::apply(c, plan, cdr)?.map_or(Intake::Stored, Intake::StoredOnList),
             _ => Intake::Duplicate,
         });
     }

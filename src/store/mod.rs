@@ -33,6 +33,7 @@ use std::sync::Arc;
 use nix::fcntl::{Flock, FlockArg};
 use rusqlite::{Connection, OptionalExtension};
 
+use crate::domain::dialplan::DiallingPlan;
 pub use migrate::SCHEMA_VERSION;
 use readers::Readers;
 use writer::Writer;
@@ -85,6 +86,8 @@ struct Inner {
     damage: std::sync::OnceLock<String>,
     /// Grows after every write but the call records' ([`Store::generation`]).
     generation: std::sync::atomic::AtomicU64,
+    /// How contacts' numbers are made canonical ([`Store::use_dialling_plan`]).
+    plan: std::sync::RwLock<Arc<DiallingPlan>>,
 }
 
 impl Store {
@@ -105,6 +108,7 @@ impl Store {
                 lock: std::sync::Mutex::new(Some(lock)),
                 damage: Default::default(),
                 generation: Default::default(),
+                plan: Default::default(),
             })
         })
         .await
@@ -135,6 +139,7 @@ impl Store {
                 lock: std::sync::Mutex::new(None),
                 damage: Default::default(),
                 generation: Default::default(),
+                plan: Default::default(),
             })
         })
         .await
@@ -144,6 +149,11 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.inner.path
+    }
+
+    /// The dialling plan contacts' numbers are kept canonical by.
+    pub(crate) fn plan(&self) -> Arc<DiallingPlan> {
+        self.inner.plan.read().map(|p| p.clone()).unwrap_or_default()
     }
 
     /// Checks every page of the database on a reader while the service serves

@@ -4,14 +4,15 @@
 //! for, and what he may do with the public book; a refused change writes nothing.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::journal::{self, Author};
 use super::migrate::fold;
 use super::{Store, StoreError};
+use crate::domain::dialplan::{DiallingPlan, Form};
 use crate::domain::journal::{Change, Topic, OFF, ON};
-use crate::domain::number::lookup_key;
 use crate::domain::phonebook::{effective_right, Mark};
 use crate::phonebook::{BookKind, Contact, Number, NumberKind, Rejected};
 
@@ -105,12 +106,13 @@ impl Store {
     ) -> Result<Result<i64, Refusal>, StoreError> {
         let owner = owner.to_owned();
         let uid = new_uid()?;
+        let plan = self.plan();
         self.write(move |c| {
             if let Err(r) = may_write(c, &owner, book)? {
                 return Ok(Err(r));
             }
             let book_id = book_id(c, &owner, book)?;
-            let id = insert(c, book_id, &contact, contact.uid.as_deref().unwrap_or(&uid), now)?;
+            let id = insert(c, &plan, book_id, &contact, contact.uid.as_deref().unwrap_or(&uid), now)?;
             set_groups(c, book_id, id, &contact.groups)?;
             let added = entry_change("contact", String::new(), named(&contact.display_name(), book));
             journal::record(c, &owner, &by, &[added], now)?;
@@ -314,6 +316,7 @@ impl Store {
     ) -> Result<Result<ImportOutcome, Refusal>, StoreError> {
         let owner = owner.to_owned();
         let uids = contacts.iter().map(|_| new_uid()).collect::<Result<Vec<_>, _>>()?;
+        let plan = self.plan();
         self.write(move |c| {
             if let Err(r) = may_write(c, &owner, book)? {
                 return Ok(Err(r));
@@ -336,11 +339,11 @@ impl Store {
                     }
                 };
                 let uid = contact.uid.clone().unwrap_or(uid);
-                if exists(c, book_id, &uid, &contact)? {
+                if exists(c, &plan, book_id, &uid, &contact)? {
                     out.unchanged += 1;
                     continue;
                 }
-                let id = insert(c, book_id, &contact, &uid, now)?;
+                let id = insert(c, &plan, book_id, &contact, &uid, now)?;
                 set_groups(c, book_id, id, &contact.groups)?;
                 out.added += 1;
             }
@@ -375,14 +378,60 @@ impl Store {
     }
 
     /// Names for numbers as the subscriber knows them: extension, then his
-    /// private book, then the public book (by the last nine digits).
+    /// private book, then the public book, by the canonical form of each
+    /// number as it is written (domain::dialplan).
     pub async fn names_for(
         &self,
         owner: &str,
-        numbers: Vec<String>,
+        numbers: Vec<(String, Form)>,
     ) -> Result<HashMap<String, String>, StoreError> {
         let owner = owner.to_owned();
-        self.read(move |c| names(c, &owner, numbers)).await
+        let plan = self.plan();
+        self.read(move |c| names(c, &plan, &owner, numbers)).await
+    }
+
+    /// Makes `plan` the dialling plan contacts' numbers and the callback
+    /// lists' open entries are kept canonical by, and makes the stored forms
+    /// again when they were made by another plan (the board file's changed, or
+    /// a database from before canonical forms). Returns how many changed.
+    pub async fn use_dialling_plan(&self, plan: DiallingPlan) -> Result<usize, StoreError> {
+        let plan = Arc::new(plan);
+        if let Ok(mut in_use) = self.inner.plan.write() {
+            *in_use = plan.clone();
+        }
+        self.write(move |c| {
+            let code = plan.to_string();
+            let made_by: Option<String> = c
+                .query_row("SELECT value FROM setting WHERE key = 'dialling_plan'", [], |r| r.get(0))
+                .optional()?;
+            if made_by.as_deref() == Some(code.as_str()) {
+                return Ok(0);
+            }
+            let mut changed = 0;
+            let mut read =
+                c.prepare("SELECT contact_id, position, number, normalized FROM contact_number")?;
+            let rows =
+                read.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get(2)?, r.get(3)?)))?;
+            let mut update = c.prepare(
+                "UPDATE contact_number SET normalized = ?3 WHERE contact_id = ?1 AND position = ?2",
+            )?;
+            for row in rows {
+                let (id, position, number, old): (i64, i64, String, String) = row?;
+                let new = plan.canonical(&number, Form::Written);
+                if new != old {
+                    update.execute(params![id, position, new])?;
+                    changed += 1;
+                }
+            }
+            changed += super::callback::rekey(c, &plan)?;
+            c.execute(
+                "INSERT INTO setting (key, value) VALUES ('dialling_plan', ?1)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [code],
+            )?;
+            Ok(changed)
+        })
+        .await
     }
 }
 
@@ -479,7 +528,14 @@ fn entry_change(field: &'static str, old: String, new: String) -> Change {
     Change { topic: Topic::Phonebook, field, old, new }
 }
 
-fn insert(c: &Connection, book_id: i64, k: &Contact, uid: &str, now: i64) -> rusqlite::Result<i64> {
+fn insert(
+    c: &Connection,
+    plan: &DiallingPlan,
+    book_id: i64,
+    k: &Contact,
+    uid: &str,
+    now: i64,
+) -> rusqlite::Result<i64> {
     c.execute(
         "INSERT INTO contact (book_id, uid, first_name, last_name, company, title, email, address, updated_at, search)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
@@ -497,7 +553,14 @@ fn insert(c: &Connection, book_id: i64, k: &Contact, uid: &str, now: i64) -> rus
         c.execute(
             "INSERT INTO contact_number (contact_id, position, kind, number, normalized, digits)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![id, i as i64, n.kind.code(), n.number, lookup_key(&n.number), search_digits(&n.number)],
+            params![
+                id,
+                i as i64,
+                n.kind.code(),
+                n.number,
+                plan.canonical(&n.number, Form::Written),
+                search_digits(&n.number)
+            ],
         )?;
     }
     Ok(id)
@@ -532,7 +595,13 @@ fn set_groups(c: &Connection, book_id: i64, contact: i64, groups: &[String]) -> 
 
 /// Whether the book holds this contact already: the same UID, or the same name
 /// and company with the same numbers.
-fn exists(c: &Connection, book_id: i64, uid: &str, k: &Contact) -> rusqlite::Result<bool> {
+fn exists(
+    c: &Connection,
+    plan: &DiallingPlan,
+    book_id: i64,
+    uid: &str,
+    k: &Contact,
+) -> rusqlite::Result<bool> {
     let by_uid: Option<i64> = c
         .query_row("SELECT id FROM contact WHERE book_id = ?1 AND uid = ?2", params![book_id, uid], |r| {
             r.get(0)
@@ -547,7 +616,8 @@ fn exists(c: &Connection, book_id: i64, uid: &str, k: &Contact) -> rusqlite::Res
     let same_name: Vec<i64> = stmt
         .query_map(params![book_id, k.first_name, k.last_name, k.company], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
-    let mut wanted: Vec<String> = k.numbers.iter().map(|n| lookup_key(&n.number)).collect();
+    let mut wanted: Vec<String> =
+        k.numbers.iter().map(|n| plan.canonical(&n.number, Form::Written)).collect();
     wanted.sort();
     for id in by_uid.into_iter().chain(same_name) {
         let mut stmt = c.prepare_cached(
@@ -706,11 +776,13 @@ fn list(c: &Connection, owner: &str, view: View, search: &str, limit: usize) -> 
 }
 
 /// The names `owner` knows for these numbers: an extension's, else the first
-/// of his private book's, else the public book's.
+/// of his private book's, else the public book's; by each of the number's
+/// canonical forms in turn.
 pub(super) fn names(
     c: &Connection,
+    plan: &DiallingPlan,
     owner: &str,
-    numbers: Vec<String>,
+    numbers: Vec<(String, Form)>,
 ) -> rusqlite::Result<HashMap<String, String>> {
     let mut ext = c.prepare_cached("SELECT name FROM extension WHERE number = ?1")?;
     let mut book = c.prepare_cached(
@@ -720,14 +792,17 @@ pub(super) fn names(
          ORDER BY b.kind = 'private' DESC LIMIT 1",
     )?;
     let mut out = HashMap::new();
-    for n in numbers {
+    for (n, form) in numbers {
         if out.contains_key(&n) || n.is_empty() {
             continue;
         }
-        let name = match ext.query_row([&n], |r| r.get::<_, String>(0)).optional()? {
-            Some(name) => Some(name),
-            None => book
-                .query_row(params![lookup_key(&n), owner], |r| {
+        let mut name = ext.query_row([&n], |r| r.get::<_, String>(0)).optional()?;
+        for key in plan.keys(&n, form) {
+            if name.is_some() {
+                break;
+            }
+            name = book
+                .query_row(params![key, owner], |r| {
                     let c = Contact {
                         first_name: r.get(0)?,
                         last_name: r.get(1)?,
@@ -736,8 +811,8 @@ pub(super) fn names(
                     };
                     Ok(c.display_name())
                 })
-                .optional()?,
-        };
+                .optional()?;
+        }
         if let Some(name) = name {
             out.insert(n, name);
         }

@@ -56,6 +56,10 @@ webcti = {wan_webcti}
 [tls]
 https_only = {https_only}
 
+[dialplan]
+country_code = "48"
+national_digits = 9
+
 [core]
 link = "{link}"
 {core_extra}
