@@ -80,7 +80,10 @@ async fn missed_callers_wait_until_someone_reaches_them() {
     assert_eq!((koeln.calls, koeln.called.as_str()), (1, "101"));
     // 101 calls Köln back at once and marks it done.
     let koeln = koeln.id;
-    assert_eq!(store.callback_step(sales, koeln, "101", Step::Resolve, T0 + 660).await.expect("step"), Ok(()));
+    assert_eq!(
+        store.callback_step(sales, koeln, "101", Step::Resolve, T0 + 660).await.expect("step"),
+        Ok(())
+    );
     let list = store.callbacks(sales, 10, 10).await.expect("list");
     assert_eq!(list.open.len(), 1, "{list:?}");
     let entry = list.open.iter().find(|e| e.number != "+49 221 234567").expect("the caller from Warsaw");

@@ -289,6 +289,142 @@ fn the_history_names_callers_from_the_books_however_the_exchange_writes_them() {
     stop_sim.trigger();
 }
 
+/// Desk phones (SPEC Y4) read the extensions and the public book in their
+/// makers' XML, with a credential of their own, over HTTPS only; a script's
+/// reverse lookup (`/api/v1/lookup`) names callers as the portal does.
+#[test]
+fn desk_phones_and_scripts_read_the_books_with_their_own_credentials() {
+    use base64::Engine;
+    let dir = tempfile::tempdir().expect("tempdir");
+    seeded_db(&dir.path().join("data"));
+    let svc = Service::start(dir.path(), "https_only=false");
+    // The administrator fills the public book.
+    let mut admin = Browser::new(svc.client(), svc.lan_https);
+    assert_eq!(admin.login("120", "secret-120").status, 303);
+    admin.get("/phonebook");
+    let file = "First Name,Last Name,Company,Business Phone,Mobile Phone,Business Fax\r\n\
+                Zofia,Wrona,Kancelaria,+48 22 555 01 02,600 100 200,22 555 01 03\r\n\
+                Jan,Nowak & Syn,,0221234567,,\r\n";
+    let r = admin.post_file(
+        "/phonebook/import",
+        &[("format", "auto"), ("book", "public")],
+        "b.csv",
+        file.as_bytes(),
+    );
+    assert!(r.body.contains("2 added"), "{}", r.body);
+
+    let phone = support::make_token(dir.path(), "Reception Yealink", &["phonebook:read"]);
+    let basic = |secret: &str| {
+        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("reception:{secret}")))
+    };
+    let client = svc.client();
+    let get = |path: &str, auth: &str| {
+        let headers: Vec<(&str, &str)> = if auth.is_empty() { vec![] } else { vec![("Authorization", auth)] };
+        client.request(svc.lan_https, "GET", path, &headers, "").expect("request")
+    };
+    let as_phone = basic(&phone);
+
+    // Yealink: an entry per contact, its numbers as the phone should dial them, no fax.
+    let y = get("/phones/yealink.xml", &as_phone);
+    assert_eq!(y.status, 200, "{}", y.body);
+    assert_eq!(y.header("content-type"), Some("text/xml; charset=utf-8"));
+    assert!(
+        y.body.contains("<Name>Wrona Zofia</Name>\n<Telephone>+48225550102</Telephone>\n<Telephone>+48600100200</Telephone>\n</DirectoryEntry>"),
+        "{}",
+        y.body
+    );
+    assert!(
+        y.body.contains("<Name>Nowak &amp; Syn Jan</Name>\n<Telephone>+48221234567</Telephone>"),
+        "{}",
+        y.body
+    );
+    assert!(y.body.contains("<Name>Anna Kowalska</Name>\n<Telephone>100</Telephone>"), "{}", y.body);
+    assert!(!y.body.contains("225550103"), "no fax: {}", y.body);
+    // Searched by name, and by part of a number however it is written.
+    let by_name = get("/phones/yealink.xml?q=WRONA", &as_phone).body;
+    assert!(
+        by_name.contains("Wrona Zofia") && !by_name.contains("Nowak") && !by_name.contains("Kowalska"),
+        "{by_name}"
+    );
+    let by_number = get("/phones/yealink.xml?q=555%2001", &as_phone).body;
+    assert!(by_number.contains("Wrona Zofia") && !by_number.contains("Nowak"), "{by_number}");
+    // Snom: one entry per number, with its kind; a search form that sends `q`.
+    let s = get("/phones/snom.xml?q=zofia", &format!("Bearer {phone}"));
+    assert_eq!(s.status, 200, "{}", s.body);
+    assert!(s.body.contains("<SnomIPPhoneDirectory>"), "{}", s.body);
+    assert!(
+        s.body.contains("<Name>Wrona Zofia (Mobile)</Name>\n<Telephone>+48600100200</Telephone>"),
+        "{}",
+        s.body
+    );
+    let form = get("/phones/snom-search.xml", &as_phone).body;
+    assert!(
+        form.contains("<QueryStringParam>q</QueryStringParam>") && form.contains("/phones/snom.xml</URL>"),
+        "{form}"
+    );
+
+    // No credential, a wrong one: the phone is asked for its user and password.
+    for auth in ["", &basic("wct_0123456789abcdef0123456789abcdef0123456789abcdef"), "Basic !!"] {
+        let r = get("/phones/yealink.xml", auth);
+        assert_eq!(r.status, 401, "{auth}: {}", r.body);
+        assert!(r.header("www-authenticate").is_some_and(|h| h.starts_with("Basic")), "{auth}");
+        assert!(!r.body.contains("Wrona"));
+    }
+    // A token for something else does not read the books.
+    let other = support::make_token(dir.path(), "billing", &["records:read"]);
+    assert_eq!(get("/phones/yealink.xml", &basic(&other)).status, 403);
+    // Over plain HTTP nothing is answered, whatever is sent.
+    let plain = support::client::get_plain(svc.lan_http, "/phones/yealink.xml").expect("plain");
+    assert_eq!(plain.status, 403, "{}", plain.body);
+
+    // A script asks who numbers are: the same names, however the number is written.
+    let script = support::make_token(dir.path(), "crm", &["phonebook:read"]);
+    let lookup = |query: &str| {
+        let r = client
+            .request(
+                svc.lan_https,
+                "GET",
+                &format!("/api/v1/lookup?{query}"),
+                &[("Authorization", &format!("Bearer {script}"))],
+                "",
+            )
+            .expect("request");
+        let json: serde_json::Value =
+            serde_json::from_str(&r.body).unwrap_or_else(|_| panic!("{query}: {}", r.body));
+        (r.status, json)
+    };
+    let (status, found) = lookup("number=0%200225550102&form=dialled");
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(
+        (found["name"].as_str(), found["source"].as_str()),
+        (Some("Wrona Zofia"), Some("public")),
+        "{found}"
+    );
+    assert_eq!(found["canonical"], "+48225550102");
+    assert_eq!(lookup("number=0048225550102").1["name"], "Wrona Zofia");
+    assert_eq!(lookup("number=%2B48600100200").1["name"], "Wrona Zofia");
+    let (_, ext) = lookup("number=101");
+    assert_eq!(
+        (ext["name"].as_str(), ext["source"].as_str()),
+        (Some("Piotr Nowak"), Some("extension")),
+        "{ext}"
+    );
+    let (status, nobody) = lookup("number=%2B49225550102");
+    assert_eq!((status, nobody["name"].is_null(), nobody["source"].is_null()), (200, true, true), "{nobody}");
+    assert_eq!(lookup("number=call-me").0, 422);
+    let (status, bad) = lookup("number=101&form=sideways");
+    assert_eq!((status, bad["errors"][0]["pointer"].as_str()), (422, Some("/form")), "{bad}");
+
+    // The phone's credential revoked: asked again.
+    let revoke = support::command()
+        .args(["token", "revoke", "1", "--board"])
+        .arg(dir.path().join("board.toml"))
+        .output()
+        .expect("revoke");
+    assert!(revoke.status.success(), "{}", String::from_utf8_lossy(&revoke.stderr));
+    assert_eq!(get("/phones/yealink.xml", &as_phone).status, 401);
+}
+
 #[tokio::test]
 async fn vcards_3_and_4() {
     let (_dir, store) = store().await;

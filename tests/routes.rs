@@ -85,7 +85,7 @@ fn every_route_for_every_role() {
         // About an extension outside his departments, every page that takes a
         // session is refused, whatever it shows; inside, he is answered.
         let managed = match access {
-            Access::Anyone | Access::Token(_) => true,
+            Access::Anyone | Access::Token(_) | Access::DeskPhone => true,
             _ => {
                 mo.status == 403
                     && !login_redirect(&mi)
@@ -123,6 +123,10 @@ fn every_route_for_every_role() {
                 Access::Token(_) => [&v, &p, &s, &a, &mi, &mo].iter().all(|r| {
                     r.status == 401 && r.header("www-authenticate").is_some_and(|h| h.starts_with("Bearer"))
                 }),
+                // A desk phone's door asks everybody for a phone's user and password.
+                Access::DeskPhone => [&v, &p, &s, &a, &mi, &mo].iter().all(|r| {
+                    r.status == 401 && r.header("www-authenticate").is_some_and(|h| h.starts_with("Basic"))
+                }),
                 // Subscribers and managers are refused; only the administrator is answered.
                 Access::Administrator => {
                     login_redirect(&v)
@@ -143,7 +147,7 @@ fn every_route_for_every_role() {
             (_, Access::SubscriberOrPin) => s.status == 403 && p.status == 403,
             (_, Access::Manager) => mi.status == 403,
             (_, Access::Administrator) => s.status == 403 && a.status == 403,
-            (_, Access::Token(_)) => s.status == 401 && a.status == 401,
+            (_, Access::Token(_) | Access::DeskPhone) => s.status == 401 && a.status == 401,
         };
         if !ok || !forged_refused {
             wrong.push(format!(

@@ -58,6 +58,21 @@ impl Entry {
     }
 }
 
+/// Who a number is, as reverse lookup found him.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Known {
+    /// The name as lists show it (an extension's name, a contact's display name).
+    pub name: String,
+    pub source: Source,
+}
+
+/// A lookup's answer: the number's canonical form, and who it is if known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lookup {
+    pub canonical: String,
+    pub known: Option<Known>,
+}
+
 /// A mark a manager sets on contacts of the public book.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mark {

@@ -26,6 +26,7 @@ mod live;
 mod login;
 mod manager;
 mod phonebook;
+mod phones;
 mod portal;
 mod recordings;
 mod reset;

@@ -16,7 +16,7 @@ use super::listen::Side;
 use super::HttpState;
 use super::{
     admin, assets, callbacks, costs, features, forwarding, headers, installer, journal, keys, live, login,
-    manager, phonebook, portal, recordings, reset, settings, setup, tel, tokens,
+    manager, phonebook, phones, portal, recordings, reset, settings, setup, tel, tokens,
 };
 use crate::services::exposure::Exposure;
 
@@ -40,6 +40,9 @@ pub enum Access {
     /// The provisioning API: a bearer token with this scope (sessions are
     /// not accepted there).
     Token(&'static str),
+    /// A desk phone: a token with `phonebook:read` given as HTTP Basic's
+    /// password (or as a bearer token); a session is not accepted.
+    DeskPhone,
 }
 
 /// Every route with its method and who may reach it; `tests/routes.rs` checks
@@ -152,11 +155,15 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/calls", Access::Token("calls:write")),
     ("GET", "/api/v1/cdrs", Access::Token("records:read")),
     ("GET", "/api/v1/lines", Access::Token("calls:read")),
+    ("GET", "/api/v1/lookup", Access::Token("phonebook:read")),
     ("GET", "/api/v1/bulk", Access::Token("read")),
     ("POST", "/api/v1/bulk", Access::Token("write")),
     ("GET", "/api/v1/bulk/extensions.csv", Access::Token("read")),
     ("GET", "/api/v1/config", Access::Token("read")),
     ("PUT", "/api/v1/config", Access::Token("write")),
+    ("GET", "/phones/yealink.xml", Access::DeskPhone),
+    ("GET", "/phones/snom.xml", Access::DeskPhone),
+    ("GET", "/phones/snom-search.xml", Access::DeskPhone),
     ("GET", "/healthz", Access::Anyone),
     ("GET", "/static/style.css", Access::Anyone),
 ];
@@ -240,6 +247,9 @@ pub fn router(state: HttpState, side: Side) -> Router {
         )
         .route("/admin/installer/delete", post(admin::delete_installer))
         .route("/admin/2fa", get(admin::two_factor).post(admin::change_two_factor))
+        .route("/phones/yealink.xml", get(phones::yealink))
+        .route("/phones/snom.xml", get(phones::snom))
+        .route("/phones/snom-search.xml", get(phones::snom_search))
         .route("/healthz", get(assets::healthz))
         .route("/static/{file}", get(assets::asset))
         .fallback(assets::not_found)

@@ -9,7 +9,11 @@ use std::sync::{Arc, Mutex};
 
 use super::{Busy, Context, Invalid, ServiceError};
 use crate::domain::access::{allowed, Action, Actor, Target};
-use crate::domain::phonebook::{Entry, Group, ImportOutcome, Mark, PublicRight, Refusal, View, LIST_LIMIT};
+use crate::domain::dialplan::Form;
+use crate::domain::number::{is_phone_number, NumberProblem};
+use crate::domain::phonebook::{
+    Entry, Group, ImportOutcome, Lookup, Mark, PublicRight, Refusal, View, LIST_LIMIT,
+};
 use crate::phonebook::{self, outlook, vcard, BookKind, Contact, Format, Rejected};
 
 #[derive(Clone)]
@@ -117,6 +121,54 @@ impl Phonebook {
         self.ctx.may_do(actor, Action::Read, Target::PrivateBook { owner })?;
         let entries = self.ctx.store.phonebook_first(owner, View::All, search, limit).await?;
         Ok(shown(sees_hidden(actor), entries))
+    }
+
+    /// Who `number` is, as the actor may know him (reverse lookup, SPEC C14):
+    /// for `owner`'s subscriber (himself, his manager, an administrator) the
+    /// extensions, the owner's private book and the public book; without an
+    /// owner (an API token) the extensions and the public book. The number is
+    /// read as `form` says; the answer gives its canonical form.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "phonebook.lookup", actor = %actor.label(), via = actor.via.code()))]
+    pub async fn lookup(
+        &self,
+        actor: &Actor,
+        owner: Option<&str>,
+        number: &str,
+        form: Form,
+    ) -> Result<Lookup, ServiceError> {
+        match owner {
+            Some(owner) => self.ctx.may_do(actor, Action::Read, Target::PrivateBook { owner })?,
+            None => self.ctx.may_do(actor, Action::Read, Target::PublicBook)?,
+        }
+        if !is_phone_number(number.trim()) {
+            return Err(Invalid::Number(NumberProblem::NotDialable).into());
+        }
+        Ok(self.ctx.store.lookup(owner.unwrap_or_default(), number.trim(), form).await?)
+    }
+
+    /// The exchange's directory as a desk phone shows it (SPEC Y4): the
+    /// extensions and the public book, searched by name or number, without
+    /// the numbers managers hid, at most `limit` entries.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "phonebook.directory", actor = %actor.label(), via = actor.via.code()))]
+    pub async fn directory(
+        &self,
+        actor: &Actor,
+        search: &str,
+        limit: usize,
+    ) -> Result<Vec<Entry>, ServiceError> {
+        self.ctx.may_do(actor, Action::Read, Target::PublicBook)?;
+        let entries = self.ctx.store.directory(search, limit.min(LIST_LIMIT)).await?;
+        Ok(entries.into_iter().map(Entry::without_hidden).collect())
+    }
+
+    /// The canonical form of a number a desk phone should dial: `+` and the
+    /// international number where the board's plan can tell it, else the
+    /// digits as written (extensions, service codes).
+    pub fn dial_form(&self, number: &str) -> String {
+        match self.ctx.store.plan().canonical(number, Form::Written) {
+            c if c.starts_with('+') => c,
+            _ => phonebook::dial_string(number),
+        }
     }
 
     /// Adds one contact; returns its id.

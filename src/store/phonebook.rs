@@ -17,7 +17,7 @@ use crate::domain::phonebook::{effective_right, Mark};
 use crate::phonebook::{BookKind, Contact, Number, NumberKind, Rejected};
 
 pub use crate::domain::phonebook::{
-    Entry, Group, ImportOutcome, PublicRight, Refusal, Source, View, LIST_LIMIT,
+    Entry, Group, ImportOutcome, Known, Lookup, PublicRight, Refusal, Source, View, LIST_LIMIT,
 };
 
 impl Store {
@@ -390,6 +390,25 @@ impl Store {
         self.read(move |c| names(c, &plan, &owner, numbers)).await
     }
 
+    /// Who `number` is as `owner` knows him ([`find`]; `owner` empty: the
+    /// extensions and the public book), with its canonical form.
+    pub async fn lookup(&self, owner: &str, number: &str, form: Form) -> Result<Lookup, StoreError> {
+        let (owner, number) = (owner.to_owned(), number.to_owned());
+        let plan = self.plan();
+        self.read(move |c| {
+            let known = find(c, &plan, &owner, &number, form)?;
+            Ok(Lookup { canonical: plan.canonical(&number, form), known })
+        })
+        .await
+    }
+
+    /// The exchange's directory as desk phones show it: the extensions and
+    /// the public book, searched by name or number like the portal's lists.
+    pub async fn directory(&self, search: &str, limit: usize) -> Result<Vec<Entry>, StoreError> {
+        let search = fold(search.trim());
+        self.read(move |c| list_as(c, "", true, View::All, &search, limit)).await
+    }
+
     /// Makes `plan` the dialling plan contacts' numbers and the callback
     /// lists' open entries are kept canonical by, and makes the stored forms
     /// again when they were made by another plan (the board file's changed, or
@@ -632,8 +651,20 @@ fn exists(
 }
 
 fn list(c: &Connection, owner: &str, view: View, search: &str, limit: usize) -> rusqlite::Result<Vec<Entry>> {
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let public = right(c, owner)? != PublicRight::None;
+    list_as(c, owner, public, view, search, limit)
+}
+
+/// A list as `owner` sees it, with the public book if `public`.
+fn list_as(
+    c: &Connection,
+    owner: &str,
+    public: bool,
+    view: View,
+    search: &str,
+    limit: usize,
+) -> rusqlite::Result<Vec<Entry>> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let mut out = Vec::new();
     // Numbers are searched only when the search looks like one.
     let digits: String = search.chars().filter(char::is_ascii_digit).collect();
@@ -775,47 +806,64 @@ fn list(c: &Connection, owner: &str, view: View, search: &str, limit: usize) -> 
     Ok(out)
 }
 
-/// The names `owner` knows for these numbers: an extension's, else the first
-/// of his private book's, else the public book's; by each of the number's
-/// canonical forms in turn.
+/// The names `owner` knows for these numbers ([`find`] for each).
 pub(super) fn names(
     c: &Connection,
     plan: &DiallingPlan,
     owner: &str,
     numbers: Vec<(String, Form)>,
 ) -> rusqlite::Result<HashMap<String, String>> {
-    let mut ext = c.prepare_cached("SELECT name FROM extension WHERE number = ?1")?;
-    let mut book = c.prepare_cached(
-        "SELECT c.first_name, c.last_name, c.company FROM contact_number n
-         JOIN contact c ON c.id = n.contact_id JOIN book b ON b.id = c.book_id
-         WHERE n.normalized = ?1 AND ((b.kind = 'private' AND b.owner = ?2) OR b.kind = 'public')
-         ORDER BY b.kind = 'private' DESC LIMIT 1",
-    )?;
     let mut out = HashMap::new();
     for (n, form) in numbers {
         if out.contains_key(&n) || n.is_empty() {
             continue;
         }
-        let mut name = ext.query_row([&n], |r| r.get::<_, String>(0)).optional()?;
-        for key in plan.keys(&n, form) {
-            if name.is_some() {
-                break;
-            }
-            name = book
-                .query_row(params![key, owner], |r| {
-                    let c = Contact {
-                        first_name: r.get(0)?,
-                        last_name: r.get(1)?,
-                        company: r.get(2)?,
-                        ..Default::default()
-                    };
-                    Ok(c.display_name())
-                })
-                .optional()?;
-        }
-        if let Some(name) = name {
-            out.insert(n, name);
+        if let Some(known) = find(c, plan, owner, &n, form)? {
+            out.insert(n, known.name);
         }
     }
     Ok(out)
+}
+
+/// Reverse lookup, the one way every caller finds who a number is: an
+/// extension by its number, else by each canonical form of the number in turn
+/// (domain::dialplan) the first contact of `owner`'s private book, else of the
+/// public book. `owner` empty: the public book only.
+pub(super) fn find(
+    c: &Connection,
+    plan: &DiallingPlan,
+    owner: &str,
+    number: &str,
+    form: Form,
+) -> rusqlite::Result<Option<Known>> {
+    let mut ext = c.prepare_cached("SELECT name FROM extension WHERE number = ?1")?;
+    let dialled = crate::domain::number::dial_string(number);
+    if let Some(name) = ext.query_row([&dialled], |r| r.get::<_, String>(0)).optional()? {
+        return Ok(Some(Known { name, source: Source::Extension }));
+    }
+    let mut book = c.prepare_cached(
+        "SELECT c.first_name, c.last_name, c.company, b.kind FROM contact_number n
+         JOIN contact c ON c.id = n.contact_id JOIN book b ON b.id = c.book_id
+         WHERE n.normalized = ?1 AND ((b.kind = 'private' AND b.owner = ?2) OR b.kind = 'public')
+         ORDER BY b.kind = 'private' DESC LIMIT 1",
+    )?;
+    for key in plan.keys(number, form) {
+        let found = book
+            .query_row(params![key, owner], |r| {
+                let c = Contact {
+                    first_name: r.get(0)?,
+                    last_name: r.get(1)?,
+                    company: r.get(2)?,
+                    ..Default::default()
+                };
+                let kind =
+                    if r.get::<_, String>(3)? == "private" { BookKind::Private } else { BookKind::Public };
+                Ok(Known { name: c.display_name(), source: Source::Book(kind) })
+            })
+            .optional()?;
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    Ok(None)
 }

@@ -18,6 +18,7 @@ pub mod door;
 mod extensions;
 mod features;
 mod forwarding;
+mod lookup;
 mod records;
 #[cfg(feature = "openapi")]
 mod schema;
@@ -79,6 +80,7 @@ pub fn router() -> Router<HttpState> {
         .route("/calls", post(calls::place))
         .route("/cdrs", get(records::list))
         .route("/lines", get(calls::lines))
+        .route("/lookup", get(lookup::lookup))
         .route(
             "/bulk",
             get(bulk::export).post(bulk::import).layer(axum::extract::DefaultBodyLimit::max(bulk::MAX_BULK)),
@@ -115,7 +117,9 @@ async fn document() -> Response {
 #[cfg(feature = "openapi")]
 pub mod openapi {
     use super::schema::Finish;
-    use super::{bulk, calls, config, costs, departments, extensions, features, forwarding, records, tokens};
+    use super::{
+        bulk, calls, config, costs, departments, extensions, features, forwarding, lookup, records, tokens,
+    };
     use utoipa::OpenApi;
 
     #[derive(OpenApi)]
@@ -140,6 +144,7 @@ pub mod openapi {
             tokens::list, tokens::create, tokens::revoke,
             calls::place, calls::lines,
             records::list,
+            lookup::lookup,
             bulk::export, bulk::export_csv, bulk::import,
             config::get, config::put,
             openapi_json,
@@ -152,6 +157,7 @@ pub mod openapi {
             (name = "calls", description = "Click-to-call and the lines' states"),
             (name = "records", description = "Call records, for billing, and the voicemail index"),
             (name = "costs", description = "Call costs: each extension's limit, top-up and credit, and the tariff"),
+            (name = "phonebook", description = "Reverse lookup: who a number is, however it is written"),
         (name = "bulk", description = "Departments and extensions exported and imported whole"),
             (name = "config", description = "The whole configuration as one document, for a new board made the same as an old one"),
             (name = "document", description = "This document"),
