@@ -425,6 +425,98 @@ fn desk_phones_and_scripts_read_the_books_with_their_own_credentials() {
     assert_eq!(get("/phones/yealink.xml", &as_phone).status, 401);
 }
 
+/// Shared notes (SPEC C12): kept by the server against the contact's permanent
+/// id, read and added to by everyone who may read its book, deleted by their
+/// authors; a private contact's notes are its owner's; a contact deleted and
+/// imported again with the same id finds its notes again.
+#[test]
+fn notes_on_a_contact_are_shared_with_its_readers_and_outlive_a_new_import() {
+    let (_dir, svc) = service();
+    let mut admin = Browser::new(svc.client(), svc.lan_https);
+    assert_eq!(admin.login("120", "secret-120").status, 303);
+    admin.get("/phonebook");
+    let kot = "BEGIN:VCARD\nVERSION:4.0\nFN:Marek Kot\nN:Kot;Marek;;;\nTEL:+48 22 444 55 66\nUID:urn:uuid:0b3c9c5e-0000-4000-8000-000000000001\nEND:VCARD\n";
+    let r = admin.post_file(
+        "/phonebook/import",
+        &[("format", "auto"), ("book", "public")],
+        "kot.vcf",
+        kot.as_bytes(),
+    );
+    assert!(r.body.contains("1 added"), "{}", r.body);
+    let mut anna = Browser::new(svc.client(), svc.lan_https);
+    assert_eq!(anna.login("100", "secret-100").status, 303);
+    anna.get("/phonebook");
+    let mysz = "BEGIN:VCARD\nVERSION:4.0\nFN:Ola Mysz\nN:Mysz;Ola;;;\nTEL:600 700 800\nEND:VCARD\n";
+    let r = anna.post_file(
+        "/phonebook/import",
+        &[("format", "auto"), ("book", "private")],
+        "ola.vcf",
+        mysz.as_bytes(),
+    );
+    assert!(r.body.contains("1 added"), "{}", r.body);
+    // A contact's id, from the link to its notes in a search of the list.
+    let id_of = |b: &mut Browser, name: &str| -> String {
+        let page = b.get(&format!("/phonebook?q={name}")).body;
+        let at = page.find("id=\"notes-").unwrap_or_else(|| panic!("a notes link for {name}: {page}"));
+        page[at + 10..].split('"').next().expect("id").to_owned()
+    };
+    let (kot_id, mysz_id) = (id_of(&mut anna, "Kot"), id_of(&mut anna, "Mysz"));
+
+    let r = anna.post(
+        "/phonebook/notes",
+        &[("id", &kot_id), ("action", "add"), ("text", "Calls after 10:00 <b>only</b>")],
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.body.contains("Calls after 10:00 &#60;b&#62;only&#60;/b&#62;")
+            && r.body.contains("Anna Kowalska (100)"),
+        "{}",
+        r.body
+    );
+    let r =
+        anna.post("/phonebook/notes", &[("id", &mysz_id), ("action", "add"), ("text", "Birthday in May")]);
+    assert!(r.body.contains("Birthday in May"), "{}", r.body);
+    let r = anna.post("/phonebook/notes", &[("id", &kot_id), ("action", "add"), ("text", "  ")]);
+    assert!(r.body.contains("A note needs 1 to 2000 characters."), "{}", r.body);
+    let anna_note =
+        r.body.split("id=\"note-").nth(1).and_then(|s| s.split('"').next()).expect("a note").to_owned();
+
+    // Piotr reads the public contact's note and adds his own; he cannot delete Anna's.
+    let mut piotr = Browser::new(svc.client(), svc.lan_https);
+    assert_eq!(piotr.login("101", "secret-101").status, 303);
+    let page = piotr.get(&format!("/phonebook/notes?id={kot_id}")).body;
+    assert!(
+        page.contains("Calls after 10:00") && !page.contains(&format!("delete-note-{anna_note}")),
+        "{page}"
+    );
+    let r =
+        piotr.post("/phonebook/notes", &[("id", &kot_id), ("action", "add"), ("text", "Asked for an offer")]);
+    assert!(r.body.contains("Asked for an offer") && r.body.contains("Piotr Nowak (101)"), "{}", r.body);
+    let r = piotr.post("/phonebook/notes", &[("id", &kot_id), ("action", "delete"), ("note", &anna_note)]);
+    assert_eq!(r.status, 404, "not his to delete");
+    assert!(piotr.get(&format!("/phonebook/notes?id={kot_id}")).body.contains("Calls after 10:00"));
+    // Anna's private contact and its notes are hers.
+    assert_eq!(piotr.get(&format!("/phonebook/notes?id={mysz_id}")).status, 404);
+
+    // The public contact goes, and comes back by the same import: its notes with it.
+    let r = admin.post("/phonebook/selection", &[("action", "delete"), ("contact", &kot_id)]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(anna.get(&format!("/phonebook/notes?id={kot_id}")).status, 404);
+    admin.post_file(
+        "/phonebook/import",
+        &[("format", "auto"), ("book", "public")],
+        "kot.vcf",
+        kot.as_bytes(),
+    );
+    let again = id_of(&mut anna, "Kot");
+    assert_ne!(again, kot_id);
+    let page = anna.get(&format!("/phonebook/notes?id={again}")).body;
+    assert!(page.contains("Calls after 10:00") && page.contains("Asked for an offer"), "{page}");
+    // Anna deletes her own note.
+    let r = anna.post("/phonebook/notes", &[("id", &again), ("action", "delete"), ("note", &anna_note)]);
+    assert!(r.body.contains("The note was deleted.") && !r.body.contains("Calls after 10:00"), "{}", r.body);
+}
+
 #[tokio::test]
 async fn vcards_3_and_4() {
     let (_dir, store) = store().await;

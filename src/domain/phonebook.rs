@@ -58,6 +58,40 @@ impl Entry {
     }
 }
 
+/// A note on a contact, shared with everyone who may read its book (SPEC C12).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    pub id: i64,
+    /// The extension that wrote it, and its name.
+    pub author: String,
+    pub author_name: String,
+    pub text: String,
+    pub created_at: i64,
+}
+
+/// A contact's notes, with what the page names the contact by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactNotes {
+    pub name: String,
+    pub book: BookKind,
+    pub notes: Vec<Note>,
+}
+
+/// The longest note, in characters.
+pub const MAX_NOTE: usize = 2000;
+/// Notes one contact keeps at most (the oldest are not shown beyond them).
+pub const MAX_NOTES: usize = 200;
+
+/// A note's text, trimmed, if it is one: not empty, at most [`MAX_NOTE`]
+/// characters, no control characters but line breaks and tabs.
+pub fn check_note(text: &str) -> Option<&str> {
+    let text = text.trim();
+    let fine = !text.is_empty()
+        && text.chars().count() <= MAX_NOTE
+        && !text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'));
+    fine.then_some(text)
+}
+
 /// Who a number is, as reverse lookup found him.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Known {

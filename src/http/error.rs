@@ -148,6 +148,7 @@ pub fn message(t: Tr, i: &Invalid) -> String {
         Invalid::Contact(p) => return t.f(p.key, "detail", &p.detail),
         Invalid::File(e) => e.key(),
         Invalid::Selection => "phonebook.nothing_selected",
+        Invalid::Note => "notes.bad",
         Invalid::Token(p) => match p {
             TokenProblem::BadName => "token.bad_name",
             TokenProblem::NoScope => "token.no_scope",

@@ -416,3 +416,113 @@ pub async fn import(
 fn rejected_line(t: Tr, r: &Rejected) -> String {
     format!("{} {}: {}", t.t("import.line"), r.line, t.f(r.problem.key, "detail", &r.problem.detail))
 }
+
+#[derive(Template)]
+#[template(path = "notes.html")]
+struct NotesPage<'a> {
+    t: Tr,
+    layout: &'a str,
+    csrf: &'a str,
+    who: String,
+    id: i64,
+    name: String,
+    book: String,
+    notes: Vec<NoteRow>,
+    notice: String,
+    error: String,
+}
+
+struct NoteRow {
+    id: i64,
+    author: String,
+    when: String,
+    when_iso: String,
+    text: String,
+    /// The viewer may delete it: his own, or any for an administrator.
+    mine: bool,
+}
+
+#[derive(Deserialize)]
+pub struct NotesQuery {
+    #[serde(default)]
+    id: String,
+}
+
+/// `GET /phonebook/notes?id=N`: a contact's shared notes (SPEC C12).
+pub async fn notes(
+    State(state): State<HttpState>,
+    who: Subscriber,
+    Query(q): Query<NotesQuery>,
+) -> Result<Response, HttpError> {
+    let id = q.id.parse::<i64>().map_err(|_| who.error(ServiceError::NotFound))?;
+    notes_page(&state, &who, id, String::new(), String::new()).await
+}
+
+async fn notes_page(
+    state: &HttpState,
+    who: &Subscriber,
+    id: i64,
+    notice: String,
+    error: String,
+) -> Result<Response, HttpError> {
+    let found = state.services.phonebook.notes(&who.actor, who.ext(), id).await.map_err(|e| who.error(e))?;
+    let admin = matches!(who.actor.who, crate::domain::access::Who::Administrator { .. });
+    let t = who.tr;
+    let notes = found
+        .notes
+        .into_iter()
+        .map(|n| NoteRow {
+            mine: admin || n.author == who.ext(),
+            id: n.id,
+            author: if n.author_name.is_empty() {
+                n.author
+            } else {
+                format!("{} ({})", n.author_name, n.author)
+            },
+            when: crate::domain::time::short(n.created_at),
+            when_iso: crate::domain::time::iso(n.created_at),
+            text: n.text,
+        })
+        .collect();
+    render(NotesPage {
+        t,
+        layout: &who.profile.layout,
+        csrf: &who.session.csrf,
+        who: who.heading(),
+        id,
+        name: found.name,
+        book: t.t(&format!("phonebook.{}", found.book.code())).to_owned(),
+        notes,
+        notice,
+        error,
+    })
+}
+
+/// `POST /phonebook/notes`: `action` add (with `text`) or delete (with `note`).
+pub async fn change_notes(
+    State(state): State<HttpState>,
+    Posted { who, fields: f, .. }: Posted,
+) -> Result<Response, HttpError> {
+    let id = f.one("id").parse::<i64>().map_err(|_| who.error(ServiceError::NotFound))?;
+    let books = &state.services.phonebook;
+    let outcome = match f.one("action").as_str() {
+        "delete" => {
+            let note = f.one("note").parse::<i64>().map_err(|_| who.error(ServiceError::NotFound))?;
+            books
+                .delete_note(&who.actor, who.ext(), id, note)
+                .await
+                .map(|()| who.tr.t("notes.deleted").to_owned())
+        }
+        _ => books
+            .add_note(&who.actor, who.ext(), id, &f.one("text"))
+            .await
+            .map(|_| who.tr.t("notes.added").to_owned()),
+    };
+    match outcome {
+        Ok(notice) => notes_page(&state, &who, id, notice, String::new()).await,
+        Err(ServiceError::Invalid(i)) => {
+            notes_page(&state, &who, id, String::new(), message(who.tr, &i)).await
+        }
+        Err(e) => Err(who.error(e)),
+    }
+}

@@ -89,6 +89,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/phonebook/contact", Access::Subscriber),
     ("GET", "/phonebook/export", Access::Subscriber),
     ("POST", "/phonebook/import", Access::Subscriber),
+    ("GET", "/phonebook/notes", Access::Subscriber),
+    ("POST", "/phonebook/notes", Access::Subscriber),
     ("GET", "/events", Access::Subscriber),
     ("GET", "/manager", Access::Manager),
     ("POST", "/manager/take", Access::Manager),
@@ -216,6 +218,7 @@ pub fn router(state: HttpState, side: Side) -> Router {
         .route("/phonebook/group", post(phonebook::new_group))
         .route("/phonebook/contact", post(phonebook::add))
         .route("/phonebook/export", get(phonebook::export))
+        .route("/phonebook/notes", get(phonebook::notes).post(phonebook::change_notes))
         .route(
             "/phonebook/import",
             post(phonebook::import).layer(axum::extract::DefaultBodyLimit::max(phonebook::MAX_IMPORT_BYTES)),

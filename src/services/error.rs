@@ -84,6 +84,8 @@ pub enum Invalid {
     File(FileError),
     #[error("nothing selected, or too much")]
     Selection,
+    #[error("a note of 1 to 2000 characters")]
+    Note,
     #[error("token: {0}")]
     Token(#[from] crate::domain::token::TokenProblem),
     #[error("tariff: {0}")]

@@ -8,11 +8,12 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use super::{Busy, Context, Invalid, ServiceError};
-use crate::domain::access::{allowed, Action, Actor, Target};
+use crate::domain::access::{allowed, Action, Actor, Area, Target};
 use crate::domain::dialplan::Form;
 use crate::domain::number::{is_phone_number, NumberProblem};
 use crate::domain::phonebook::{
-    Entry, Group, ImportOutcome, Lookup, Mark, PublicRight, Refusal, View, LIST_LIMIT,
+    check_note, ContactNotes, Entry, Group, ImportOutcome, Lookup, Mark, PublicRight, Refusal, View,
+    LIST_LIMIT,
 };
 use crate::phonebook::{self, outlook, vcard, BookKind, Contact, Format, Rejected};
 
@@ -168,6 +169,52 @@ impl Phonebook {
         match self.ctx.store.plan().canonical(number, Form::Written) {
             c if c.starts_with('+') => c,
             _ => phonebook::dial_string(number),
+        }
+    }
+
+    /// Contact `id`'s shared notes (SPEC C12), as `owner`'s subscriber sees
+    /// them: a contact of his private book, or of the public book if he may
+    /// read it. Not found otherwise.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "phonebook.notes", actor = %actor.label(), via = actor.via.code(), owner = %owner, id))]
+    pub async fn notes(&self, actor: &Actor, owner: &str, id: i64) -> Result<ContactNotes, ServiceError> {
+        self.ctx.may_do(actor, Action::Read, Target::PrivateBook { owner })?;
+        let public = self.right(actor) != PublicRight::None;
+        self.ctx.store.contact_notes(owner, public, id).await?.ok_or(ServiceError::NotFound)
+    }
+
+    /// Adds a note to contact `id`, written by `owner`; anyone who may see
+    /// the contact may add one.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "phonebook.add_note", actor = %actor.label(), via = actor.via.code(), owner = %owner, id))]
+    pub async fn add_note(
+        &self,
+        actor: &Actor,
+        owner: &str,
+        id: i64,
+        text: &str,
+    ) -> Result<i64, ServiceError> {
+        self.ctx.may_do(actor, Action::Change, Target::PrivateBook { owner })?;
+        let text = check_note(text).ok_or(ServiceError::Invalid(Invalid::Note))?;
+        let public = self.right(actor) != PublicRight::None;
+        let now = self.ctx.clock.now();
+        self.ctx.store.add_note(owner, public, id, text, now).await?.ok_or(ServiceError::NotFound)
+    }
+
+    /// Deletes note `note` of contact `id`: its author's own, or any as an
+    /// administrator.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "phonebook.delete_note", actor = %actor.label(), via = actor.via.code(), owner = %owner, id, note))]
+    pub async fn delete_note(
+        &self,
+        actor: &Actor,
+        owner: &str,
+        id: i64,
+        note: i64,
+    ) -> Result<(), ServiceError> {
+        self.ctx.may_do(actor, Action::Change, Target::PrivateBook { owner })?;
+        let any = allowed(actor, Action::Change, Target::Administration(Area::Phonebook)).is_ok();
+        let public = self.right(actor) != PublicRight::None;
+        match self.ctx.store.delete_note(owner, public, id, note, any).await? {
+            true => Ok(()),
+            false => Err(ServiceError::NotFound),
         }
     }
 

@@ -17,7 +17,8 @@ use crate::domain::phonebook::{effective_right, Mark};
 use crate::phonebook::{BookKind, Contact, Number, NumberKind, Rejected};
 
 pub use crate::domain::phonebook::{
-    Entry, Group, ImportOutcome, Known, Lookup, PublicRight, Refusal, Source, View, LIST_LIMIT,
+    ContactNotes, Entry, Group, ImportOutcome, Known, Lookup, Note, PublicRight, Refusal, Source, View,
+    LIST_LIMIT, MAX_NOTES,
 };
 
 impl Store {
@@ -390,6 +391,90 @@ impl Store {
         self.read(move |c| names(c, &plan, &owner, numbers)).await
     }
 
+    /// Contact `id`'s notes, if `owner` may see the contact (his private book's,
+    /// or the public book's when `public`).
+    pub async fn contact_notes(
+        &self,
+        owner: &str,
+        public: bool,
+        id: i64,
+    ) -> Result<Option<ContactNotes>, StoreError> {
+        let owner = owner.to_owned();
+        self.read(move |c| {
+            let Some((key, book)) = note_key(c, &owner, public, id)? else { return Ok(None) };
+            let (first, last, company): (String, String, String) =
+                c.query_row("SELECT first_name, last_name, company FROM contact WHERE id = ?1", [id], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?;
+            let name =
+                Contact { first_name: first, last_name: last, company, ..Default::default() }.display_name();
+            let mut stmt = c.prepare_cached(
+                "SELECT n.id, n.author, coalesce(e.name, ''), n.text, n.created_at FROM contact_note n
+                 LEFT JOIN extension e ON e.number = n.author
+                 WHERE n.contact_uid = ?2 AND n.book_name = ?1 AND n.trashed_at IS NULL
+                 ORDER BY n.created_at, n.id LIMIT ?3",
+            )?;
+            let notes = stmt
+                .query_map(params![key.0, key.1, MAX_NOTES as i64], |r| {
+                    Ok(Note {
+                        id: r.get(0)?,
+                        author: r.get(1)?,
+                        author_name: r.get(2)?,
+                        text: r.get(3)?,
+                        created_at: r.get(4)?,
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+            Ok(Some(ContactNotes { name, book, notes }))
+        })
+        .await
+    }
+
+    /// Adds `owner`'s note to contact `id`, if he may see it; kept against the
+    /// contact's permanent id, so it stays when the contact is replaced by an
+    /// import or a sync with the same id.
+    pub async fn add_note(
+        &self,
+        owner: &str,
+        public: bool,
+        id: i64,
+        text: &str,
+        now: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let (owner, text) = (owner.to_owned(), text.to_owned());
+        self.write(move |c| {
+            let Some((key, _)) = note_key(c, &owner, public, id)? else { return Ok(None) };
+            c.execute(
+                "INSERT INTO contact_note (book_name, contact_uid, author, text, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![key.0, key.1, owner, text, now],
+            )?;
+            Ok(Some(c.last_insert_rowid()))
+        })
+        .await
+    }
+
+    /// Deletes note `note` of contact `id`: its author's, or anyone's when
+    /// `any` (an administrator). False when there is no such note to delete.
+    pub async fn delete_note(
+        &self,
+        owner: &str,
+        public: bool,
+        id: i64,
+        note: i64,
+        any: bool,
+    ) -> Result<bool, StoreError> {
+        let owner = owner.to_owned();
+        self.write(move |c| {
+            let Some((key, _)) = note_key(c, &owner, public, id)? else { return Ok(false) };
+            let gone = c.execute(
+                "DELETE FROM contact_note WHERE id = ?1 AND book_name = ?2 AND contact_uid = ?3 AND (?4 OR author = ?5)",
+                params![note, key.0, key.1, any, owner],
+            )?;
+            Ok(gone == 1)
+        })
+        .await
+    }
+
     /// Who `number` is as `owner` knows him ([`find`]; `owner` empty: the
     /// extensions and the public book), with its canonical form.
     pub async fn lookup(&self, owner: &str, number: &str, form: Form) -> Result<Lookup, StoreError> {
@@ -507,6 +592,26 @@ fn book_id(c: &Connection, owner: &str, book: BookKind) -> rusqlite::Result<i64>
 }
 
 /// The book of a contact, if it is the public book or the owner's private one.
+/// Where contact `id`'s notes are kept (its book's name for notes and its
+/// permanent id) and its book, if `owner` may see it.
+fn note_key(
+    c: &Connection,
+    owner: &str,
+    public: bool,
+    id: i64,
+) -> rusqlite::Result<Option<((String, String), BookKind)>> {
+    let book = visible_book(c, owner, CONTACT_BOOK, id)?;
+    let key = match book {
+        Some((_, BookKind::Public)) if public => "Public".to_owned(),
+        // A private book's notes are its owner's: the same contact (an export
+        // imported by a colleague) in another private book has none of them.
+        Some((_, BookKind::Private)) => format!("Private:{owner}"),
+        _ => return Ok(None),
+    };
+    let uid: String = c.query_row("SELECT uid FROM contact WHERE id = ?1", [id], |r| r.get(0))?;
+    Ok(book.map(|(_, kind)| ((key, uid), kind)))
+}
+
 const CONTACT_BOOK: &str =
     "SELECT b.id, b.kind, b.owner FROM contact c JOIN book b ON b.id = c.book_id WHERE c.id = ?1";
 const GROUP_BOOK: &str =
