@@ -167,6 +167,8 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<(), AppError> {
         });
     let services = Services::new(ctx, auth, reset, config.paths.data_dir.clone());
     let costs = tokio::spawn(crate::services::costs::run(services.costs.clone(), shutdown.clone()));
+    let directories =
+        tokio::spawn(crate::services::directory::run(services.directories.clone(), shutdown.clone()));
     let phone = tokio::spawn(crate::services::forwarding::take_phone_changes(
         services.forwarding.clone(),
         phone_rx,
@@ -184,6 +186,7 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<(), AppError> {
     let _ = notify.await;
     let _ = phone.await;
     let _ = costs.await;
+    let _ = directories.await;
     // Intake commits what it still holds before the store closes.
     let _ = intake.await;
     store.close().await?;

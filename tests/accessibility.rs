@@ -87,6 +87,11 @@ fn no_page_has_an_accessibility_violation_at_any_width() {
         contacts.as_bytes(),
     );
     assert_eq!(r.status, 200, "{}", r.body);
+    // The contact's notes page, with a note.
+    let at = r.body.find("id=\"notes-").expect("a notes link");
+    let contact = r.body[at + 10..].split('"').next().expect("id").to_owned();
+    let r = anna.post("/phonebook/notes", &[("id", &contact), ("action", "add"), ("text", "Speaks German")]);
+    assert!(r.body.contains("Speaks German"), "{}", r.body);
     anna.get("/forwarding");
     let r = anna.post(
         "/forwarding",
@@ -113,6 +118,10 @@ fn no_page_has_an_accessibility_violation_at_any_width() {
                 && !OWN_STATE.contains(path)
         })
         .map(|(_, path, access)| visit(path, *access))
+        .map(|(at, who)| match at.as_str() {
+            "/phonebook/notes" => (format!("/phonebook/notes?id={contact}"), who),
+            _ => (at, who),
+        })
         .collect();
     // One browser per visitor: the visitor's pages first.
     pages.sort_by_key(|(_, who)| *who);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beside cargo on a fresh machine: a real SMTP
-# server for the mail tests (aiosmtpd), Debian's Chromium with its chromedriver
+# server for the mail tests (aiosmtpd), OpenLDAP's slapd for the directory tests, Debian's Chromium with its chromedriver
 # for the browser tests, axe-core for their accessibility check, schemathesis for the
 # API's document, and QEMU's full-system emulator for the boot test. Idempotent.
 set -euo pipefail
@@ -15,6 +15,13 @@ if ! command -v qemu-system-aarch64 >/dev/null; then
   echo "tests/setup.sh: installing qemu-system-arm (the boot test)"
   sudo_ apt-get update -qq || echo "tests/setup.sh: apt-get update reported errors; going on"
   DEBIAN_FRONTEND=noninteractive sudo_ apt-get install -y -qq --no-install-recommends qemu-system-arm >/dev/null
+fi
+if ! command -v slapd >/dev/null && [ ! -x /usr/sbin/slapd ]; then
+  echo "tests/setup.sh: installing slapd (the directory tests start their own, on a free port)"
+  sudo_ apt-get update -qq || echo "tests/setup.sh: apt-get update reported errors; going on"
+  DEBIAN_FRONTEND=noninteractive sudo_ apt-get install -y -qq --no-install-recommends slapd >/dev/null
+  # The package's own server is not wanted: the tests start theirs.
+  sudo_ service slapd stop >/dev/null 2>&1 || true
 fi
 if ! python3 -c "import aiosmtpd" 2>/dev/null; then
   echo "tests/setup.sh: installing aiosmtpd"

@@ -8,6 +8,7 @@ pub mod cdr;
 pub mod certificate;
 mod codes;
 pub mod dialplan;
+pub mod directory;
 pub mod journal;
 pub mod licence;
 pub mod line;

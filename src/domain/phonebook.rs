@@ -29,10 +29,13 @@ pub fn effective_right(set: PublicRight, is_admin: bool, manages: bool) -> Publi
 }
 
 /// Where an entry of the list comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
     Extension,
     Book(BookKind),
+    /// The read-only book of an external source (a CSV file, an LDAP
+    /// directory), by its name.
+    Directory(String),
 }
 
 /// One row of the phonebook list.
@@ -73,7 +76,7 @@ pub struct Note {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContactNotes {
     pub name: String,
-    pub book: BookKind,
+    pub book: Source,
     pub notes: Vec<Note>,
 }
 

@@ -149,6 +149,7 @@ pub fn message(t: Tr, i: &Invalid) -> String {
         Invalid::File(e) => e.key(),
         Invalid::Selection => "phonebook.nothing_selected",
         Invalid::Note => "notes.bad",
+        Invalid::Source(p) => source_key(*p),
         Invalid::Token(p) => match p {
             TokenProblem::BadName => "token.bad_name",
             TokenProblem::NoScope => "token.no_scope",
@@ -293,5 +294,18 @@ pub fn password_problem_key(p: PasswordProblem) -> &'static str {
         PasswordProblem::Mismatch => "password.mismatch",
         PasswordProblem::SameAsExtension => "password.same_as_extension",
         PasswordProblem::WrongCurrent => "password.wrong_current",
+    }
+}
+
+fn source_key(p: crate::domain::directory::SourceProblem) -> &'static str {
+    use crate::domain::directory::SourceProblem as P;
+    match p {
+        P::Name => "books.bad_name",
+        P::Path => "books.bad_path",
+        P::Url => "books.bad_url",
+        P::StartTlsOnLdaps => "books.starttls_ldaps",
+        P::Base => "books.no_base",
+        P::Filter => "books.bad_filter",
+        P::Interval => "books.bad_interval",
     }
 }

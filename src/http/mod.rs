@@ -9,6 +9,7 @@
 mod admin;
 pub mod api;
 mod assets;
+mod books;
 mod callbacks;
 mod costs;
 mod error;

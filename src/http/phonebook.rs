@@ -112,10 +112,12 @@ struct Page<'a> {
 }
 
 fn row(t: Tr, e: &Entry, edit_public: bool) -> Row {
-    let (book, selectable) = match e.source {
+    let (book, selectable) = match &e.source {
         Source::Extension => (t.t("phonebook.extension").to_owned(), false),
         Source::Book(BookKind::Public) => (t.t("phonebook.public").to_owned(), edit_public),
         Source::Book(BookKind::Private) => (t.t("phonebook.private").to_owned(), true),
+        // A source's mirror is read-only: the next sync would undo a change.
+        Source::Directory(name) => (name.clone(), false),
     };
     Row {
         id: e.id,
@@ -491,7 +493,11 @@ async fn notes_page(
         who: who.heading(),
         id,
         name: found.name,
-        book: t.t(&format!("phonebook.{}", found.book.code())).to_owned(),
+        book: match found.book {
+            Source::Book(kind) => t.t(&format!("phonebook.{}", kind.code())).to_owned(),
+            Source::Directory(name) => name,
+            Source::Extension => String::new(),
+        },
         notes,
         notice,
         error,

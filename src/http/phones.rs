@@ -186,7 +186,7 @@ fn xml(body: String) -> Response {
 fn name_of(e: &Entry) -> String {
     match e.source {
         Source::Extension => format!("{} {}", e.contact.first_name, e.contact.last_name).trim().to_owned(),
-        Source::Book(_) => e.contact.display_name(),
+        Source::Book(_) | Source::Directory(_) => e.contact.display_name(),
     }
 }
 

@@ -15,8 +15,8 @@ use axum::Router;
 use super::listen::Side;
 use super::HttpState;
 use super::{
-    admin, assets, callbacks, costs, features, forwarding, headers, installer, journal, keys, live, login,
-    manager, phonebook, phones, portal, recordings, reset, settings, setup, tel, tokens,
+    admin, assets, books, callbacks, costs, features, forwarding, headers, installer, journal, keys, live,
+    login, manager, phonebook, phones, portal, recordings, reset, settings, setup, tel, tokens,
 };
 use crate::services::exposure::Exposure;
 
@@ -124,6 +124,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/admin/tls", Access::Administrator),
     ("GET", "/admin/tokens", Access::Administrator),
     ("POST", "/admin/tokens", Access::Administrator),
+    ("GET", "/admin/books", Access::Administrator),
+    ("POST", "/admin/books", Access::Administrator),
     ("GET", "/api/v1/openapi.json", Access::Anyone),
     ("GET", "/api/v1/extensions", Access::Token("extensions:read")),
     ("GET", "/api/v1/extensions/100", Access::Token("extensions:read")),
@@ -242,6 +244,7 @@ pub fn router(state: HttpState, side: Side) -> Router {
         .route("/admin/smtp", get(admin::smtp).post(admin::change_smtp))
         .route("/admin/tls", get(admin::tls).post(admin::change_tls))
         .route("/admin/tokens", get(tokens::tokens).post(tokens::change_tokens))
+        .route("/admin/books", get(books::books).post(books::change_books))
         .route(
             "/admin/installer",
             get(admin::installer).post(admin::upload_installer).layer(axum::extract::DefaultBodyLimit::max(

@@ -23,6 +23,7 @@ pub mod calls;
 pub mod certificate;
 pub mod config;
 pub mod costs;
+pub mod directory;
 pub mod employees;
 pub mod error;
 pub mod exposure;
@@ -253,6 +254,7 @@ pub struct Services {
     pub calls: calls::Calls,
     pub callbacks: callbacks::Callbacks,
     pub costs: costs::Costs,
+    pub directories: directory::Directories,
     pub history: history::History,
     pub voicemail: voicemail::Voicemails,
     pub phonebook: phonebook::Phonebook,
@@ -305,6 +307,7 @@ impl Services {
             calls: calls::Calls::new(ctx.clone()),
             callbacks: callbacks::Callbacks::new(ctx.clone()),
             costs: costs::Costs::new(ctx.clone()),
+            directories: directory::Directories::new(ctx.clone()),
             history: history::History::new(ctx.clone()),
             voicemail: voicemail::Voicemails::new(ctx.clone()),
             phonebook: phonebook::Phonebook::new(ctx.clone()),

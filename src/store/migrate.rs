@@ -28,6 +28,7 @@ const MIGRATIONS: &[&[u8]] = &[
     packed!("src/store/schema/013_contacts_by_name.sql"),
     packed!("src/store/schema/014_callbacks.sql"),
     packed!("src/store/schema/015_costs.sql"),
+    packed!("src/store/schema/016_directory_books.sql"),
 ];
 
 /// The schema version this program writes.

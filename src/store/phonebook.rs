@@ -599,17 +599,23 @@ fn note_key(
     owner: &str,
     public: bool,
     id: i64,
-) -> rusqlite::Result<Option<((String, String), BookKind)>> {
-    let book = visible_book(c, owner, CONTACT_BOOK, id)?;
-    let key = match book {
-        Some((_, BookKind::Public)) if public => "Public".to_owned(),
+) -> rusqlite::Result<Option<((String, String), Source)>> {
+    let book_id: Option<i64> =
+        c.query_row("SELECT book_id FROM contact WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+    let Some(book_id) = book_id else { return Ok(None) };
+    let (key, source) = match visible_book(c, owner, CONTACT_BOOK, id)? {
+        Some((_, BookKind::Public)) if public => ("Public".to_owned(), Source::Book(BookKind::Public)),
         // A private book's notes are its owner's: the same contact (an export
         // imported by a colleague) in another private book has none of them.
-        Some((_, BookKind::Private)) => format!("Private:{owner}"),
+        Some((_, BookKind::Private)) => (format!("Private:{owner}"), Source::Book(BookKind::Private)),
+        None if public => match super::directory::directory_book_name(c, book_id)? {
+            Some(name) => (super::directory::note_book(&name), Source::Directory(name)),
+            None => return Ok(None),
+        },
         _ => return Ok(None),
     };
     let uid: String = c.query_row("SELECT uid FROM contact WHERE id = ?1", [id], |r| r.get(0))?;
-    Ok(book.map(|(_, kind)| ((key, uid), kind)))
+    Ok(Some(((key, uid), source)))
 }
 
 const CONTACT_BOOK: &str =
@@ -652,7 +658,7 @@ fn entry_change(field: &'static str, old: String, new: String) -> Change {
     Change { topic: Topic::Phonebook, field, old, new }
 }
 
-fn insert(
+pub(super) fn insert(
     c: &Connection,
     plan: &DiallingPlan,
     book_id: i64,
@@ -835,8 +841,6 @@ fn list_as(
             books.push((id, book));
         }
     }
-    let Some(&(first, _)) = books.first() else { return Ok(out) };
-    let second = books.get(1).map_or(first, |b| b.0);
     let filter = match (search.is_empty(), numeric) {
         (true, _) => "",
         (false, false) => "AND instr(c.search, ?4) > 0",
@@ -844,8 +848,67 @@ fn list_as(
             "AND (instr(c.search, ?4) > 0 OR c.id IN (SELECT contact_id FROM contact_number WHERE instr(digits, ?5) > 0))"
         }
     };
-    // One book after the other, each read in order from contact_order, merged
-    // (SQLite merges the two ordered halves instead of sorting them).
+    let mut contacts = match books.first() {
+        Some(&(first, _)) => {
+            let second = books.get(1).map_or(first, |b| b.0);
+            two_books(c, &books, (first, second), group, filter, search, &digits, limit)?
+        }
+        None => Vec::new(),
+    };
+    // The external sources' mirrors go with the public book, in the whole list.
+    if public && matches!(view, View::All) {
+        contacts.extend(directory_entries(c, filter, search, &digits, limit)?);
+        contacts.sort_by_cached_key(|e| {
+            let k = &e.contact;
+            (k.last_name.to_lowercase(), k.first_name.to_lowercase(), k.company.to_lowercase())
+        });
+        contacts.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    }
+    if contacts.is_empty() {
+        return Ok(out);
+    }
+    // The numbers and groups of the whole page in two queries, not two per contact.
+    let at: HashMap<i64, usize> = contacts.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
+    let ids = serde_json::to_string(&at.keys().collect::<Vec<_>>()).unwrap_or_default();
+    let mut numbers = c.prepare_cached(
+        "SELECT contact_id, kind, number FROM contact_number
+         WHERE contact_id IN (SELECT value FROM json_each(?1)) ORDER BY contact_id, position",
+    )?;
+    let mut rows = numbers.query([&ids])?;
+    while let Some(r) = rows.next()? {
+        if let Some(&i) = at.get(&r.get::<_, i64>(0)?) {
+            let kind = NumberKind::parse(&r.get::<_, String>(1)?);
+            contacts[i].contact.numbers.push(Number { kind, number: r.get(2)? });
+        }
+    }
+    let mut groups = c.prepare_cached(
+        "SELECT m.contact_id, g.name FROM contact_group_member m JOIN contact_group g ON g.id = m.group_id
+         WHERE m.contact_id IN (SELECT value FROM json_each(?1)) ORDER BY m.contact_id, g.name",
+    )?;
+    let mut rows = groups.query([&ids])?;
+    while let Some(r) = rows.next()? {
+        if let Some(&i) = at.get(&r.get::<_, i64>(0)?) {
+            contacts[i].contact.groups.push(r.get(1)?);
+        }
+    }
+    out.extend(contacts);
+    Ok(out)
+}
+
+/// One or two books' contacts (the subscriber's private book, the public
+/// book), each read in order from contact_order, merged (SQLite merges the two
+/// ordered halves instead of sorting them).
+#[allow(clippy::too_many_arguments)]
+fn two_books(
+    c: &Connection,
+    books: &[(i64, BookKind)],
+    (first, second): (i64, i64),
+    group: Option<i64>,
+    filter: &str,
+    search: &str,
+    digits: &str,
+    limit: i64,
+) -> rusqlite::Result<Vec<Entry>> {
     let book = |which: &str, not_twice: &str| {
         format!(
             "SELECT c.id, c.book_id, c.uid, c.first_name, c.last_name, c.company, c.title, c.email,
@@ -882,33 +945,44 @@ fn list_as(
             hide_extra: r.get(10)?,
         })
     })?;
-    let mut contacts: Vec<Entry> = rows.collect::<Result<_, _>>()?;
-    // The numbers and groups of the whole page in two queries, not two per contact.
-    let at: HashMap<i64, usize> = contacts.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
-    let ids = serde_json::to_string(&at.keys().collect::<Vec<_>>()).unwrap_or_default();
-    let mut numbers = c.prepare_cached(
-        "SELECT contact_id, kind, number FROM contact_number
-         WHERE contact_id IN (SELECT value FROM json_each(?1)) ORDER BY contact_id, position",
-    )?;
-    let mut rows = numbers.query([&ids])?;
-    while let Some(r) = rows.next()? {
-        if let Some(&i) = at.get(&r.get::<_, i64>(0)?) {
-            let kind = NumberKind::parse(&r.get::<_, String>(1)?);
-            contacts[i].contact.numbers.push(Number { kind, number: r.get(2)? });
-        }
-    }
-    let mut groups = c.prepare_cached(
-        "SELECT m.contact_id, g.name FROM contact_group_member m JOIN contact_group g ON g.id = m.group_id
-         WHERE m.contact_id IN (SELECT value FROM json_each(?1)) ORDER BY m.contact_id, g.name",
-    )?;
-    let mut rows = groups.query([&ids])?;
-    while let Some(r) = rows.next()? {
-        if let Some(&i) = at.get(&r.get::<_, i64>(0)?) {
-            contacts[i].contact.groups.push(r.get(1)?);
-        }
-    }
-    out.extend(contacts);
-    Ok(out)
+    rows.collect()
+}
+
+/// The contacts of the external sources' books that match, in name order.
+fn directory_entries(
+    c: &Connection,
+    filter: &str,
+    search: &str,
+    digits: &str,
+    limit: i64,
+) -> rusqlite::Result<Vec<Entry>> {
+    // The list's filter, with its parameters where this query has them.
+    let filter = filter.replace("?4", "?1").replace("?5", "?2");
+    let mut stmt = c.prepare_cached(&format!(
+        "SELECT c.id, c.uid, c.first_name, c.last_name, c.company, c.title, c.email, c.address, b.name
+         FROM contact c JOIN book b ON b.id = c.book_id
+         WHERE b.kind IN ('csv', 'ldap') {filter}
+         ORDER BY c.last_name COLLATE NOCASE, c.first_name COLLATE NOCASE, c.company COLLATE NOCASE LIMIT ?3"
+    ))?;
+    let rows = stmt.query_map(params![search, digits, limit], |r| {
+        Ok(Entry {
+            id: r.get(0)?,
+            source: Source::Directory(r.get(8)?),
+            contact: Contact {
+                uid: Some(r.get(1)?),
+                first_name: r.get(2)?,
+                last_name: r.get(3)?,
+                company: r.get(4)?,
+                title: r.get(5)?,
+                email: r.get(6)?,
+                address: r.get(7)?,
+                ..Default::default()
+            },
+            vip: false,
+            hide_extra: false,
+        })
+    })?;
+    rows.collect()
 }
 
 /// The names `owner` knows for these numbers ([`find`] for each).
@@ -947,10 +1021,10 @@ pub(super) fn find(
         return Ok(Some(Known { name, source: Source::Extension }));
     }
     let mut book = c.prepare_cached(
-        "SELECT c.first_name, c.last_name, c.company, b.kind FROM contact_number n
+        "SELECT c.first_name, c.last_name, c.company, b.kind, b.name FROM contact_number n
          JOIN contact c ON c.id = n.contact_id JOIN book b ON b.id = c.book_id
-         WHERE n.normalized = ?1 AND ((b.kind = 'private' AND b.owner = ?2) OR b.kind = 'public')
-         ORDER BY b.kind = 'private' DESC LIMIT 1",
+         WHERE n.normalized = ?1 AND ((b.kind = 'private' AND b.owner = ?2) OR b.kind IN ('public', 'csv', 'ldap'))
+         ORDER BY b.kind = 'private' DESC, b.kind = 'public' DESC LIMIT 1",
     )?;
     for key in plan.keys(number, form) {
         let found = book
@@ -961,9 +1035,12 @@ pub(super) fn find(
                     company: r.get(2)?,
                     ..Default::default()
                 };
-                let kind =
-                    if r.get::<_, String>(3)? == "private" { BookKind::Private } else { BookKind::Public };
-                Ok(Known { name: c.display_name(), source: Source::Book(kind) })
+                let source = match r.get::<_, String>(3)?.as_str() {
+                    "private" => Source::Book(BookKind::Private),
+                    "public" => Source::Book(BookKind::Public),
+                    _ => Source::Directory(r.get(4)?),
+                };
+                Ok(Known { name: c.display_name(), source })
             })
             .optional()?;
         if found.is_some() {

@@ -45,7 +45,8 @@ pub struct Found {
     pub canonical: String,
     /// The extension's or the contact's name; null when nobody is known by it.
     pub name: Option<String>,
-    /// `extension` or `public` (the public book); null when unknown.
+    /// `extension`, `public` (the public book) or `directory` (the book of
+    /// an external source: a CSV file, an LDAP directory); null when unknown.
     pub source: Option<String>,
 }
 
@@ -73,9 +74,10 @@ pub async fn lookup(call: ApiCall) -> Response {
     };
     match state.services.phonebook.lookup(&caller.actor, None, &q.number, form).await {
         Ok(found) => {
-            let source = found.known.as_ref().map(|k| match k.source {
+            let source = found.known.as_ref().map(|k| match &k.source {
                 Source::Extension => "extension".to_owned(),
                 Source::Book(book) => book.code().to_owned(),
+                Source::Directory(_) => "directory".to_owned(),
             });
             let name = found.known.map(|k| k.name);
             plain(

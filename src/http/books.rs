@@ -1,0 +1,198 @@
+//! The administrator's page of external phonebook sources (`/admin/books`,
+//! SPEC C10): the CSV files and LDAP directories mirrored into read-only
+//! books, each with what its last sync did or why it failed; a new source,
+//! "update now", deletion; and the trash of deleted books' notes, restored or
+//! emptied (SPEC C12).
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+
+use super::error::{message, shown_or_refused, HttpError};
+use super::form::{AdminPosted, Fields};
+use super::i18n::Tr;
+use super::session::Administrator;
+use super::HttpState;
+use crate::domain::directory::{Ldap, Origin, Schema, Source, SyncReport};
+use crate::domain::time;
+use crate::services::ServiceError;
+
+/// The interval a new source is synced at unless the form says otherwise.
+const DEFAULT_INTERVAL: u32 = 60;
+
+struct Row {
+    id: i64,
+    name: String,
+    kind: &'static str,
+    /// The file, or the directory's address and base.
+    origin: String,
+    contacts: i64,
+    interval: u32,
+    /// When the last sync was, and what it did or why it failed.
+    last_at: String,
+    last: String,
+    failed: bool,
+}
+
+struct TrashRow {
+    book: String,
+    notes: i64,
+    at: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_books.html")]
+struct BooksPage<'a> {
+    t: Tr,
+    layout: &'a str,
+    csrf: &'a str,
+    who: String,
+    rows: Vec<Row>,
+    trash: Vec<TrashRow>,
+    notice: String,
+    error: String,
+}
+
+/// A sync's outcome in words.
+pub fn said(t: Tr, outcome: &Result<SyncReport, String>) -> String {
+    match outcome {
+        Ok(r) => {
+            let mut text = t.fill(
+                "books.synced",
+                &[
+                    ("added", &r.added.to_string()),
+                    ("changed", &r.changed.to_string()),
+                    ("removed", &r.removed.to_string()),
+                    ("unchanged", &r.unchanged.to_string()),
+                ],
+            );
+            for line in &r.rejected {
+                text.push_str("; ");
+                text.push_str(line);
+            }
+            text
+        }
+        Err(why) => t.f("books.failed", "why", why),
+    }
+}
+
+async fn page(
+    state: &HttpState,
+    admin: &Administrator,
+    notice: String,
+    error: String,
+) -> Result<Response, HttpError> {
+    let who = &admin.who;
+    let t = who.tr;
+    let dirs = &state.services.directories;
+    let books = dirs.list(&admin.actor).await.map_err(|e| who.error(e))?;
+    let trash = dirs.trash(&admin.actor).await.map_err(|e| who.error(e))?;
+    let rows = books
+        .into_iter()
+        .map(|b| {
+            let (kind, origin) = match &b.source.origin {
+                Origin::Csv { path } => ("CSV", path.clone()),
+                Origin::Ldap(l) => {
+                    ("LDAP", format!("{} {}{}", l.url, l.base, if l.starttls { " (StartTLS)" } else { "" }))
+                }
+            };
+            Row {
+                id: b.id,
+                name: b.name,
+                kind,
+                origin,
+                contacts: b.contacts,
+                interval: b.source.interval_min,
+                last_at: b.last.as_ref().map(|l| time::short(l.at)).unwrap_or_default(),
+                failed: b.last.as_ref().is_some_and(|l| l.outcome.is_err()),
+                last: b.last.as_ref().map(|l| said(t, &l.outcome)).unwrap_or_default(),
+            }
+        })
+        .collect();
+    let trash = trash
+        .into_iter()
+        .map(|n| TrashRow { book: n.book, notes: n.notes, at: time::short(n.trashed_at) })
+        .collect();
+    let page = BooksPage {
+        t,
+        layout: &who.profile.layout,
+        csrf: &who.session.csrf,
+        who: who.heading(),
+        rows,
+        trash,
+        notice,
+        error,
+    };
+    shown_or_refused(page.error.is_empty(), page)
+}
+
+/// `GET /admin/books`
+pub async fn books(State(state): State<HttpState>, admin: Administrator) -> Result<Response, HttpError> {
+    page(&state, &admin, String::new(), String::new()).await
+}
+
+/// The source the form describes.
+fn source_of(f: &Fields) -> Source {
+    let interval_min = f.one("interval").trim().parse().unwrap_or(DEFAULT_INTERVAL);
+    let origin = match f.one("kind").as_str() {
+        "csv" => Origin::Csv { path: f.one("path").trim().to_owned() },
+        _ => Origin::Ldap(Ldap {
+            url: f.one("url").trim().to_owned(),
+            starttls: f.one("starttls") == "on",
+            ca_pem: f.one("ca_pem"),
+            bind_dn: f.one("bind_dn").trim().to_owned(),
+            password: f.one("password"),
+            base: f.one("base").trim().to_owned(),
+            filter: match f.one("filter").trim() {
+                "" => "(objectClass=*)".to_owned(),
+                filter => filter.to_owned(),
+            },
+            schema: if f.one("schema") == "ad" { Schema::Ad } else { Schema::Openldap },
+        }),
+    };
+    Source { origin, interval_min }
+}
+
+/// `POST /admin/books`: `action` add, sync, delete, restore or empty.
+pub async fn change_books(
+    State(state): State<HttpState>,
+    AdminPosted { admin, fields: f }: AdminPosted,
+) -> Result<Response, HttpError> {
+    let t = admin.who.tr;
+    let dirs = &state.services.directories;
+    let id = || f.one("id").parse::<i64>().map_err(|_| ServiceError::NotFound);
+    let outcome = match f.one("action").as_str() {
+        "add" => dirs
+            .add(&admin.actor, &f.one("name"), source_of(&f))
+            .await
+            .map(|(_, o)| (said(t, &o), o.is_err())),
+        "sync" => match id() {
+            Ok(id) => dirs.sync_now(&admin.actor, id).await.map(|o| (said(t, &o), o.is_err())),
+            Err(e) => Err(e),
+        },
+        "delete" => match id() {
+            Ok(id) => dirs.remove(&admin.actor, id).await.map(|()| (t.t("books.deleted").to_owned(), false)),
+            Err(e) => Err(e),
+        },
+        action @ ("restore" | "empty") => {
+            dirs.empty_or_restore(&admin.actor, &f.one("book"), action == "restore").await.map(|n| {
+                (
+                    t.f(
+                        if action == "restore" { "books.restored" } else { "books.emptied" },
+                        "n",
+                        &n.to_string(),
+                    ),
+                    false,
+                )
+            })
+        }
+        _ => return Err(HttpError::BadRequest(t.t("error.forbidden").to_owned())),
+    };
+    match outcome {
+        Ok((text, false)) => page(&state, &admin, text, String::new()).await,
+        // The book is kept; the page says why its source could not be read.
+        Ok((text, true)) => page(&state, &admin, String::new(), text).await,
+        Err(ServiceError::Invalid(i)) => page(&state, &admin, String::new(), message(t, &i)).await,
+        Err(e) => Err(admin.who.error(e)),
+    }
+}

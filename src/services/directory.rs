@@ -1,0 +1,284 @@
+//! External phonebook sources (SPEC C10): an administrator names a CSV file on
+//! the board or an LDAP directory (plain, StartTLS or LDAPS; a bind DN and
+//! password or anonymous; base, filter and the schema whose attribute names
+//! map to a contact's fields), and the server mirrors it into a read-only book
+//! of its cache: at the start, every `interval_min` minutes, and when the
+//! administrator asks ("update now"). Only new and changed records are written;
+//! what a sync did, or the server's or file's error, is kept for the
+//! administrator's page and logged. While a source cannot be read its book
+//! keeps serving the last sync's contacts; the portal, the API's lookup, desk
+//! phones and the CTI clients read the cache, never the source.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{Context, Invalid, ServiceError};
+use crate::domain::access::{Action, Actor, Area, Target};
+use crate::domain::directory::{
+    check_name, record_of, record_of_row, Ldap, Origin, Record, Source, SyncReport, MAX_RECORDS,
+};
+use crate::shutdown::Shutdown;
+use crate::store::directory::{DirectoryBook, TrashedNotes};
+
+/// A contact file read for a source: at most this large.
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+/// How long a directory may take to answer a connection, and a whole sync.
+const CONNECT: Duration = Duration::from_secs(10);
+const SYNC: Duration = Duration::from_secs(120);
+/// Entries a page of an LDAP search asks for (servers limit one answer, 500
+/// on OpenLDAP by default).
+const PAGE: i32 = 400;
+/// How often the sync task looks for sources that are due.
+const TICK: Duration = Duration::from_secs(60);
+/// Rejected rows of a file the report keeps.
+const SHOWN_REJECTED: usize = 20;
+
+#[derive(Clone)]
+pub struct Directories {
+    ctx: Context,
+    /// One sync at a time: the board's memory holds one source's records.
+    running: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Directories {
+    pub fn new(ctx: Context) -> Directories {
+        Directories { ctx, running: Arc::default() }
+    }
+
+    fn admin(&self, actor: &Actor, action: Action) -> Result<(), ServiceError> {
+        self.ctx.may_do(actor, action, Target::Administration(Area::Phonebook))
+    }
+
+    /// The sources' books with their last syncs.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "directory.list", actor = %actor.label(), via = actor.via.code()))]
+    pub async fn list(&self, actor: &Actor) -> Result<Vec<DirectoryBook>, ServiceError> {
+        self.admin(actor, Action::Read)?;
+        Ok(self.ctx.store.directory_books().await?)
+    }
+
+    /// Adds a source and syncs it at once; its id and what the sync did (or
+    /// why it failed: the book is kept, to be synced again).
+    #[tracing::instrument(name = "service", skip_all, fields(call = "directory.add", actor = %actor.label(), via = actor.via.code()))]
+    pub async fn add(
+        &self,
+        actor: &Actor,
+        name: &str,
+        source: Source,
+    ) -> Result<(i64, Result<SyncReport, String>), ServiceError> {
+        self.admin(actor, Action::Change)?;
+        let name = check_name(name).map_err(|p| ServiceError::Invalid(Invalid::Source(p)))?;
+        source.check().map_err(|p| ServiceError::Invalid(Invalid::Source(p)))?;
+        let id =
+            self.ctx.store.add_directory_book(name, &source).await?.ok_or(ServiceError::Invalid(
+                Invalid::Source(crate::domain::directory::SourceProblem::Name),
+            ))?;
+        tracing::info!(book = %name, id, "phonebook source added");
+        let outcome = self.sync_book(id, name, &source).await?;
+        Ok((id, outcome))
+    }
+
+    /// Deletes a source's book; its contacts' notes go to the trash.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "directory.remove", actor = %actor.label(), via = actor.via.code(), id))]
+    pub async fn remove(&self, actor: &Actor, id: i64) -> Result<(), ServiceError> {
+        self.admin(actor, Action::Change)?;
+        match self.ctx.store.remove_directory_book(id, self.ctx.clock.now()).await? {
+            true => Ok(()),
+            false => Err(ServiceError::NotFound),
+        }
+    }
+
+    /// Syncs book `id` now.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "directory.sync", actor = %actor.label(), via = actor.via.code(), id))]
+    pub async fn sync_now(&self, actor: &Actor, id: i64) -> Result<Result<SyncReport, String>, ServiceError> {
+        self.admin(actor, Action::Change)?;
+        let books = self.ctx.store.directory_books().await?;
+        let book = books.into_iter().find(|b| b.id == id).ok_or(ServiceError::NotFound)?;
+        self.sync_book(book.id, &book.name, &book.source).await
+    }
+
+    /// The trash: notes of deleted books.
+    pub async fn trash(&self, actor: &Actor) -> Result<Vec<TrashedNotes>, ServiceError> {
+        self.admin(actor, Action::Read)?;
+        Ok(self.ctx.store.trashed_notes().await?)
+    }
+
+    /// Restores a deleted book's notes (`restore`), or empties them for good.
+    pub async fn empty_or_restore(
+        &self,
+        actor: &Actor,
+        book: &str,
+        restore: bool,
+    ) -> Result<usize, ServiceError> {
+        self.admin(actor, Action::Change)?;
+        Ok(self.ctx.store.restore_notes(book, restore).await?)
+    }
+
+    /// Reads the source and brings its book to it; the outcome is kept and logged.
+    async fn sync_book(
+        &self,
+        id: i64,
+        name: &str,
+        source: &Source,
+    ) -> Result<Result<SyncReport, String>, ServiceError> {
+        let _one = self.running.lock().await;
+        let fetched = match tokio::time::timeout(SYNC, fetch(source)).await {
+            Ok(f) => f,
+            Err(_) => Err(format!("no answer within {} s", SYNC.as_secs())),
+        };
+        let now = self.ctx.clock.now();
+        match fetched {
+            Ok((records, report)) => {
+                let Some(report) = self.ctx.store.sync_directory_book(id, records, report, now).await? else {
+                    return Err(ServiceError::NotFound);
+                };
+                tracing::info!(
+                    book = %name,
+                    added = report.added,
+                    changed = report.changed,
+                    removed = report.removed,
+                    unchanged = report.unchanged,
+                    rejected = report.rejected.len(),
+                    "phonebook source synced"
+                );
+                Ok(Ok(report))
+            }
+            Err(why) => {
+                tracing::warn!(book = %name, error = %why, "phonebook source could not be read; its book keeps the last sync's contacts");
+                self.ctx.store.directory_sync_failed(id, &why, now).await?;
+                Ok(Err(why))
+            }
+        }
+    }
+
+    /// Syncs every source whose interval has passed (all of them at the start).
+    async fn sync_due(&self, first: bool) {
+        let books = match self.ctx.store.directory_books().await {
+            Ok(b) => b,
+            Err(e) => return tracing::error!(error = %e, "phonebook sources not read"),
+        };
+        let now = self.ctx.clock.now();
+        for b in books {
+            let last = b.last.as_ref().map_or(i64::MIN / 2, |l| l.at);
+            if first || now - last >= i64::from(b.source.interval_min) * 60 {
+                if let Err(e) = self.sync_book(b.id, &b.name, &b.source).await {
+                    tracing::error!(book = %b.name, error = %e, "phonebook source not synced");
+                }
+            }
+        }
+    }
+}
+
+/// The sync task: every source at the start, then each on its interval.
+pub async fn run(directories: Directories, mut shutdown: Shutdown) {
+    let mut tick = tokio::time::interval(TICK);
+    let mut first = true;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                directories.sync_due(first).await;
+                first = false;
+            }
+            _ = shutdown.wait() => return,
+        }
+    }
+}
+
+/// The source's records, and a report holding the rows that were refused.
+async fn fetch(source: &Source) -> Result<(Vec<Record>, SyncReport), String> {
+    match &source.origin {
+        Origin::Csv { path } => {
+            let path = std::path::PathBuf::from(path);
+            tokio::task::spawn_blocking(move || read_file(&path)).await.map_err(|e| e.to_string())?
+        }
+        Origin::Ldap(l) => Ok((search(l).await?, SyncReport::default())),
+    }
+}
+
+/// A contact file, read as the portal's import reads one.
+fn read_file(path: &std::path::Path) -> Result<(Vec<Record>, SyncReport), String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(format!("{}: larger than {} MiB", path.display(), MAX_FILE_BYTES >> 20));
+    }
+    let parsed = crate::phonebook::parse(&bytes, None).map_err(|e| format!("{}: {e:?}", path.display()))?;
+    let tr = crate::i18n::Tr::new("en");
+    let rejected = parsed
+        .rejected
+        .iter()
+        .take(SHOWN_REJECTED)
+        .map(|r| format!("line {}: {}", r.line, tr.f(r.problem.key, "detail", &r.problem.detail)))
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    // Two rows of one person: the first is taken.
+    let records = parsed
+        .contacts
+        .into_iter()
+        .map(|(_, c)| record_of_row(c))
+        .filter(|r| seen.insert(r.uid.clone()))
+        .collect();
+    Ok((records, SyncReport { rejected, ..SyncReport::default() }))
+}
+
+/// An LDAP directory's entries, page by page.
+async fn search(l: &Ldap) -> Result<Vec<Record>, String> {
+    use ldap3::adapters::{Adapter, EntriesOnly, PagedResults};
+    use ldap3::{LdapConnAsync, LdapConnSettings, Scope, SearchEntry};
+    let said = |e: ldap3::LdapError| e.to_string();
+    let mut settings = LdapConnSettings::new().set_conn_timeout(CONNECT).set_starttls(l.starttls);
+    if l.starttls || l.url.to_ascii_lowercase().starts_with("ldaps://") {
+        settings = settings.set_config(Arc::new(tls_config(&l.ca_pem)?));
+    }
+    let (conn, mut ldap) = LdapConnAsync::with_settings(settings, &l.url).await.map_err(said)?;
+    ldap3::drive!(conn);
+    if !l.bind_dn.is_empty() {
+        ldap.simple_bind(&l.bind_dn, &l.password).await.map_err(said)?.success().map_err(said)?;
+    }
+    let m = l.schema.mapping();
+    let adapters: Vec<Box<dyn Adapter<'_, &str, Vec<&str>>>> =
+        vec![Box::new(EntriesOnly::new()), Box::new(PagedResults::new(PAGE))];
+    let mut stream = ldap
+        .streaming_search_with(adapters, &l.base, Scope::Subtree, &l.filter, m.attributes())
+        .await
+        .map_err(said)?;
+    let mut records = Vec::new();
+    while let Some(entry) = stream.next().await.map_err(said)? {
+        if records.len() >= MAX_RECORDS {
+            return Err(format!("the directory holds more than {MAX_RECORDS} entries for this filter"));
+        }
+        let e = SearchEntry::construct(entry);
+        let binary =
+            e.bin_attrs.iter().find(|(k, _)| k.eq_ignore_ascii_case(m.id)).and_then(|(_, v)| v.first());
+        if let Some(r) = record_of(&e.dn, &e.attrs, binary.map(Vec::as_slice), &m) {
+            records.push(r);
+        }
+    }
+    stream.finish().await.success().map_err(said)?;
+    let _ = ldap.unbind().await;
+    Ok(records)
+}
+
+/// TLS towards a directory: the board's trust store and the certificate the
+/// administrator gave for it.
+fn tls_config(ca_pem: &str) -> Result<rustls::ClientConfig, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls_native_certs::load_native_certs().certs {
+        let _ = roots.add(c);
+    }
+    if !ca_pem.trim().is_empty() {
+        for c in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
+            let c = c.map_err(|e| format!("the directory's certificate: {e}"))?;
+            roots.add(c).map_err(|e| format!("the directory's certificate: {e}"))?;
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}

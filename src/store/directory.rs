@@ -1,0 +1,223 @@
+//! The cache of external phonebook sources (SPEC C10, schema 16): one
+//! read-only book per CSV file or LDAP directory. A sync writes only what is
+//! new or changed (by each record's change marker) and removes what the source
+//! no longer has, in one transaction; while a source cannot be read, its book
+//! keeps serving what the last sync left. Deleting a book moves its contacts'
+//! notes to the trash.
+
+use std::collections::HashMap;
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::{Store, StoreError};
+use crate::domain::directory::{LastSync, Record, Source, SyncReport};
+
+/// A source's book as the administrator's page lists it.
+#[derive(Debug, Clone)]
+pub struct DirectoryBook {
+    pub id: i64,
+    pub name: String,
+    pub source: Source,
+    pub contacts: i64,
+    pub last: Option<LastSync>,
+}
+
+/// Notes trashed when their book was deleted, as the trash lists them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrashedNotes {
+    pub book: String,
+    pub notes: i64,
+    pub trashed_at: i64,
+}
+
+/// The key notes on an external book's contacts are kept under.
+pub(super) fn note_book(name: &str) -> String {
+    format!("Book:{name}")
+}
+
+impl Store {
+    /// The external sources' books, by name.
+    pub async fn directory_books(&self) -> Result<Vec<DirectoryBook>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT b.id, b.name, b.source, b.last_sync, (SELECT count(*) FROM contact WHERE book_id = b.id)
+                 FROM book b WHERE b.kind IN ('csv', 'ldap') ORDER BY b.name COLLATE NOCASE",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get(4)?))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, name, source, last, contacts) = row?;
+                // A book whose settings this program cannot read is left out, not a failure.
+                let Ok(source) = serde_json::from_str::<Source>(&source) else { continue };
+                let last = serde_json::from_str::<LastSync>(&last).ok();
+                out.push(DirectoryBook { id, name, source, contacts, last });
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Makes an external source's book; `None` when a book of that name exists.
+    pub async fn add_directory_book(&self, name: &str, source: &Source) -> Result<Option<i64>, StoreError> {
+        let name = name.to_owned();
+        let kind = match source.origin {
+            crate::domain::directory::Origin::Csv { .. } => "csv",
+            crate::domain::directory::Origin::Ldap(_) => "ldap",
+        };
+        let json = serde_json::to_string(source).map_err(|e| StoreError::Write(e.to_string()))?;
+        self.write(move |c| {
+            let taken: bool = c.query_row(
+                "SELECT EXISTS (SELECT 1 FROM book WHERE kind IN ('csv', 'ldap', 'public') AND name = ?1 COLLATE NOCASE)",
+                [&name],
+                |r| r.get(0),
+            )?;
+            if taken {
+                return Ok(None);
+            }
+            c.execute(
+                "INSERT INTO book (kind, name, read_only, source) VALUES (?1, ?2, 1, ?3)",
+                params![kind, name, json],
+            )?;
+            Ok(Some(c.last_insert_rowid()))
+        })
+        .await
+    }
+
+    /// Deletes an external source's book and its cached contacts; their notes
+    /// go to the trash. False when there is no such book.
+    pub async fn remove_directory_book(&self, id: i64, now: i64) -> Result<bool, StoreError> {
+        self.write(move |c| {
+            let name: Option<String> = c
+                .query_row("SELECT name FROM book WHERE id = ?1 AND kind IN ('csv', 'ldap')", [id], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            let Some(name) = name else { return Ok(false) };
+            c.execute(
+                "UPDATE contact_note SET trashed_at = ?2 WHERE book_name = ?1 AND trashed_at IS NULL",
+                params![note_book(&name), now],
+            )?;
+            c.execute("DELETE FROM book WHERE id = ?1", [id])?;
+            Ok(true)
+        })
+        .await
+    }
+
+    /// The trash: notes of deleted books, by book.
+    pub async fn trashed_notes(&self) -> Result<Vec<TrashedNotes>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT book_name, count(*), max(trashed_at) FROM contact_note WHERE trashed_at IS NOT NULL
+                 GROUP BY book_name ORDER BY max(trashed_at) DESC",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                let key: String = r.get(0)?;
+                Ok(TrashedNotes {
+                    book: key.strip_prefix("Book:").unwrap_or(&key).to_owned(),
+                    notes: r.get(1)?,
+                    trashed_at: r.get(2)?,
+                })
+            })?;
+            rows.collect()
+        })
+        .await
+    }
+
+    /// Restores the trashed notes of book `name` (they show again on a book
+    /// of that name whose contacts have the same ids), or empties them for
+    /// good. Returns how many notes.
+    pub async fn restore_notes(&self, name: &str, restore: bool) -> Result<usize, StoreError> {
+        let key = note_book(name);
+        self.write(move |c| match restore {
+            true => c.execute(
+                "UPDATE contact_note SET trashed_at = NULL WHERE book_name = ?1 AND trashed_at IS NOT NULL",
+                [key],
+            ),
+            false => {
+                c.execute("DELETE FROM contact_note WHERE book_name = ?1 AND trashed_at IS NOT NULL", [key])
+            }
+        })
+        .await
+    }
+
+    /// Brings book `id` to the source's `records` in one transaction: new
+    /// records added, changed ones (another change marker) written again,
+    /// the others left as they are, and what the source no longer has
+    /// removed. `None` when the book is gone.
+    pub async fn sync_directory_book(
+        &self,
+        id: i64,
+        records: Vec<Record>,
+        mut report: SyncReport,
+        now: i64,
+    ) -> Result<Option<SyncReport>, StoreError> {
+        let plan = self.plan();
+        self.write(move |c| {
+            let exists: bool = c.query_row(
+                "SELECT EXISTS (SELECT 1 FROM book WHERE id = ?1 AND kind IN ('csv', 'ldap'))",
+                [id],
+                |r| r.get(0),
+            )?;
+            if !exists {
+                return Ok(None);
+            }
+            let mut have: HashMap<String, (i64, Option<String>)> = HashMap::new();
+            {
+                let mut stmt = c.prepare("SELECT uid, id, source_rev FROM contact WHERE book_id = ?1")?;
+                let rows = stmt.query_map([id], |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?))))?;
+                for row in rows {
+                    let (uid, at) = row?;
+                    have.insert(uid, at);
+                }
+            }
+            let mut mark = c.prepare_cached("UPDATE contact SET source_rev = ?2 WHERE id = ?1")?;
+            for r in &records {
+                match have.remove(&r.uid) {
+                    Some((_, Some(rev))) if rev == r.rev => report.unchanged += 1,
+                    was => {
+                        let contact = super::phonebook::insert(c, &plan, id, &r.contact, &r.uid, now)?;
+                        mark.execute(params![contact, r.rev])?;
+                        match was {
+                            Some(_) => report.changed += 1,
+                            None => report.added += 1,
+                        }
+                    }
+                }
+            }
+            let mut delete = c.prepare_cached("DELETE FROM contact WHERE id = ?1")?;
+            for (_, (contact, _)) in have {
+                delete.execute([contact])?;
+                report.removed += 1;
+            }
+            let last = LastSync { at: now, outcome: Ok(report.clone()) };
+            c.execute(
+                "UPDATE book SET synced_at = ?2, last_sync = ?3 WHERE id = ?1",
+                params![id, now, serde_json::to_string(&last).unwrap_or_default()],
+            )?;
+            Ok(Some(report))
+        })
+        .await
+    }
+
+    /// Keeps why book `id`'s sync failed; its contacts stay as they were.
+    pub async fn directory_sync_failed(&self, id: i64, why: &str, now: i64) -> Result<(), StoreError> {
+        let last = LastSync { at: now, outcome: Err(why.to_owned()) };
+        let json = serde_json::to_string(&last).unwrap_or_default();
+        self.write(move |c| {
+            c.execute(
+                "UPDATE book SET last_sync = ?2 WHERE id = ?1 AND kind IN ('csv', 'ldap')",
+                params![id, json],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+/// Whether `c` has a book of an external source with this id (for the notes).
+pub(super) fn directory_book_name(c: &Connection, book: i64) -> rusqlite::Result<Option<String>> {
+    c.query_row("SELECT name FROM book WHERE id = ?1 AND kind IN ('csv', 'ldap')", [book], |r| r.get(0))
+        .optional()
+}
