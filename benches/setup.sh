@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what `make bench` needs beside cargo: Debian's nginx (the reference the
-# pages are measured against) and wrk (the HTTP load generator). Idempotent.
+# pages are measured against), wrk (the HTTP load generator) and slapd (the
+# directory a phonebook source is synced from). Idempotent.
 set -euo pipefail
 sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -8,4 +9,10 @@ if ! command -v nginx >/dev/null || ! command -v wrk >/dev/null; then
   echo "benches/setup.sh: installing nginx-light and wrk"
   sudo_ apt-get update -qq || echo "benches/setup.sh: apt-get update reported errors; going on"
   DEBIAN_FRONTEND=noninteractive sudo_ apt-get install -y -qq --no-install-recommends nginx-light wrk >/dev/null
+fi
+if [ ! -x /usr/sbin/slapd ]; then
+  echo "benches/setup.sh: installing slapd"
+  sudo_ apt-get update -qq || echo "benches/setup.sh: apt-get update reported errors; going on"
+  DEBIAN_FRONTEND=noninteractive sudo_ apt-get install -y -qq --no-install-recommends slapd >/dev/null
+  sudo_ service slapd stop >/dev/null 2>&1 || true
 fi

@@ -183,8 +183,9 @@ pub async fn run(directories: Directories, mut shutdown: Shutdown) {
     }
 }
 
-/// The source's records, and a report holding the rows that were refused.
-async fn fetch(source: &Source) -> Result<(Vec<Record>, SyncReport), String> {
+/// The source's records, and a report holding the rows that were refused
+/// (public for the benchmark of a sync).
+pub async fn fetch(source: &Source) -> Result<(Vec<Record>, SyncReport), String> {
     match &source.origin {
         Origin::Csv { path } => {
             let path = std::path::PathBuf::from(path);
