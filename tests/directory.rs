@@ -13,6 +13,19 @@ use support::portal::{seeded_db, Browser};
 use support::slapd::{Slapd, ADMIN, PASSWORD, PEOPLE};
 use support::Service;
 
+/// A service on a seeded board (`prepare` writes into its directory first),
+/// and its administrator on the sources' page.
+fn on_its_page(prepare: impl FnOnce(&std::path::Path)) -> (tempfile::TempDir, Service, Browser) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    seeded_db(&dir.path().join("data"));
+    prepare(dir.path());
+    let svc = Service::start(dir.path(), "");
+    let mut admin = Browser::new(svc.client(), svc.lan_https);
+    assert_eq!(admin.login("120", "secret-120").status, 303);
+    admin.get("/admin/books");
+    (dir, svc, admin)
+}
+
 /// The administrator adds a source on `/admin/books`; the page's answer.
 fn add_ldap(admin: &mut Browser, name: &str, url: &str, extra: &[(&str, &str)]) -> String {
     let mut fields = vec![
@@ -62,12 +75,7 @@ mod futures_like {
 #[test]
 fn an_ldap_directory_is_mirrored_and_its_cache_answers_while_it_is_down() {
     let mut slapd = Slapd::start(300);
-    let dir = tempfile::tempdir().expect("tempdir");
-    seeded_db(&dir.path().join("data"));
-    let svc = Service::start(dir.path(), "");
-    let mut admin = Browser::new(svc.client(), svc.lan_https);
-    assert_eq!(admin.login("120", "secret-120").status, 303);
-    admin.get("/admin/books");
+    let (dir, svc, mut admin) = on_its_page(|_| {});
 
     // The first sync takes every person (in pages: the server answers 500 at most).
     let page = add_ldap(&mut admin, "Firma", &slapd.url(), &[]);
@@ -169,12 +177,7 @@ fn an_ldap_directory_is_mirrored_and_its_cache_answers_while_it_is_down() {
 #[test]
 fn starttls_to_a_directory_whose_certificate_the_administrator_gave() {
     let slapd = Slapd::start(20);
-    let dir = tempfile::tempdir().expect("tempdir");
-    seeded_db(&dir.path().join("data"));
-    let svc = Service::start(dir.path(), "");
-    let mut admin = Browser::new(svc.client(), svc.lan_https);
-    assert_eq!(admin.login("120", "secret-120").status, 303);
-    admin.get("/admin/books");
+    let (dir, svc, mut admin) = on_its_page(|_| {});
     // Not trusted: said so, nothing read.
     let page = add_ldap(&mut admin, "Untrusted", &slapd.url(), &[("starttls", "on")]);
     assert!(
@@ -193,19 +196,15 @@ fn starttls_to_a_directory_whose_certificate_the_administrator_gave() {
 
 #[test]
 fn a_contact_file_is_mirrored_row_by_row() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    seeded_db(&dir.path().join("data"));
-    let file = dir.path().join("kunden.csv");
     let rows = |third: &str| {
         format!(
             "Vorname;Nachname;Firma;Telefon geschäftlich\r\nHans;Weber;Weber GmbH;+49 30 1234567\r\nJürgen;Müller;;+49 89 7654321\r\nAnna;Schmidt;;{third}\r\n;;;+49 40 3333333\r\n"
         )
     };
-    std::fs::write(&file, rows("+49 40 1111111")).expect("file");
-    let svc = Service::start(dir.path(), "");
-    let mut admin = Browser::new(svc.client(), svc.lan_https);
-    assert_eq!(admin.login("120", "secret-120").status, 303);
-    admin.get("/admin/books");
+    let (dir, svc, mut admin) = on_its_page(|dir| {
+        std::fs::write(dir.join("kunden.csv"), rows("+49 40 1111111")).expect("file");
+    });
+    let file = dir.path().join("kunden.csv");
     let path = file.display().to_string();
     let add =
         [("action", "add"), ("name", "Kunden"), ("kind", "csv"), ("path", path.as_str()), ("interval", "15")];

@@ -415,6 +415,7 @@ async fn contacts_of_an_older_schema_are_found_after_the_migration() {
              DROP TABLE cost_alert; DROP TABLE tariff_rate; DROP TABLE tariff; DROP TABLE cost_account;
              CREATE TABLE tariff (prefix TEXT PRIMARY KEY) WITHOUT ROWID;
              CREATE TABLE cost_account (extension TEXT PRIMARY KEY) WITHOUT ROWID;
+             DROP INDEX contact_note_trash; ALTER TABLE book DROP COLUMN last_sync;
              DELETE FROM schema_version WHERE version >= 9;",
         )
         .expect("downgrade");
