@@ -177,7 +177,7 @@ fn an_ldap_directory_is_mirrored_and_its_cache_answers_while_it_is_down() {
 #[test]
 fn starttls_to_a_directory_whose_certificate_the_administrator_gave() {
     let slapd = Slapd::start(20);
-    let (dir, svc, mut admin) = on_its_page(|_| {});
+    let (_dir, _svc, mut admin) = on_its_page(|_| {});
     // Not trusted: said so, nothing read.
     let page = add_ldap(&mut admin, "Untrusted", &slapd.url(), &[("starttls", "on")]);
     assert!(
@@ -201,7 +201,7 @@ fn a_contact_file_is_mirrored_row_by_row() {
             "Vorname;Nachname;Firma;Telefon geschäftlich\r\nHans;Weber;Weber GmbH;+49 30 1234567\r\nJürgen;Müller;;+49 89 7654321\r\nAnna;Schmidt;;{third}\r\n;;;+49 40 3333333\r\n"
         )
     };
-    let (dir, svc, mut admin) = on_its_page(|dir| {
+    let (dir, _svc, mut admin) = on_its_page(|dir| {
         std::fs::write(dir.join("kunden.csv"), rows("+49 40 1111111")).expect("file");
     });
     let file = dir.path().join("kunden.csv");
