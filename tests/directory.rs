@@ -227,4 +227,24 @@ fn a_contact_file_is_mirrored_row_by_row() {
         .post("/admin/books", &[("action", "add"), ("name", "X"), ("kind", "csv"), ("path", "x.csv")])
         .body;
     assert!(page.contains("The file must be an absolute path on the board."), "{page}");
+    // So is a name another book has, and a twenty-first source.
+    let page = admin.post("/admin/books", &add).body;
+    assert!(page.contains("that no other book has"), "{page}");
+    for i in 2..=20 {
+        let name = format!("Kunden {i}");
+        let more = [
+            ("action", "add"),
+            ("name", &name),
+            ("kind", "csv"),
+            ("path", path.as_str()),
+            ("interval", "15"),
+        ];
+        assert!(admin.post("/admin/books", &more).body.contains(&format!("<td>{name}</td>")), "{name}");
+    }
+    let last = [("action", "add"), ("name", "One too many"), ("kind", "csv"), ("path", path.as_str())];
+    let page = admin.post("/admin/books", &last).body;
+    assert!(
+        page.contains("A board keeps at most 20 sources") && !page.contains("<td>One too many</td>"),
+        "{page}"
+    );
 }

@@ -517,6 +517,32 @@ fn notes_on_a_contact_are_shared_with_its_readers_and_outlive_a_new_import() {
     assert!(r.body.contains("The note was deleted.") && !r.body.contains("Calls after 10:00"), "{}", r.body);
 }
 
+/// A contact keeps at most MAX_NOTES notes: the next is refused until one goes.
+#[tokio::test]
+async fn a_contact_keeps_a_bounded_number_of_notes() {
+    use webcti::domain::phonebook::{NotesFull, MAX_NOTES};
+    let (_dir, store) = store().await;
+    let file = "First Name,Last Name,Business Phone\r\nEwa,Lis,+48 22 555 01 02\r\n";
+    let (added, _) = import(&store, "100", BookKind::Private, file.as_bytes()).await;
+    assert_eq!(added, 1);
+    let id = store.phonebook("100", View::Private, "").await.expect("list")[0].id;
+    let mut first = 0;
+    for i in 0..MAX_NOTES {
+        let note = store.add_note("100", true, id, &format!("note {i}"), NOW).await.expect("store");
+        let note = note.expect("visible").expect("room");
+        if i == 0 {
+            first = note;
+        }
+    }
+    let full = store.add_note("100", true, id, "one more", NOW).await.expect("store");
+    assert_eq!(full, Some(Err(NotesFull)));
+    assert!(store.delete_note("100", true, id, first, false).await.expect("delete"));
+    let room = store.add_note("100", true, id, "one more", NOW).await.expect("store");
+    assert!(matches!(room, Some(Ok(_))), "{room:?}");
+    // Another subscriber does not see the private contact, so cannot write on it.
+    assert_eq!(store.add_note("101", true, id, "mine", NOW).await.expect("store"), None);
+}
+
 #[tokio::test]
 async fn vcards_3_and_4() {
     let (_dir, store) = store().await;

@@ -13,6 +13,8 @@ use crate::phonebook::{Contact, Number, NumberKind};
 /// Entries one source may hold at most: a sync that finds more stops and
 /// says so (the board's memory is bounded).
 pub const MAX_RECORDS: usize = 50_000;
+/// Sources a board keeps at most: each is synced in turn by one task.
+pub const MAX_SOURCES: usize = 20;
 /// The longest sync interval and the shortest, in minutes.
 pub const MIN_INTERVAL: u32 = 5;
 pub const MAX_INTERVAL: u32 = 7 * 24 * 60;
@@ -95,6 +97,8 @@ pub enum SourceProblem {
     Filter,
     #[error("the sync interval is 5 minutes to a week")]
     Interval,
+    #[error("a board keeps at most 20 sources")]
+    TooMany,
 }
 
 impl Source {

@@ -80,6 +80,10 @@ pub struct ContactNotes {
     pub notes: Vec<Note>,
 }
 
+/// A contact has [`MAX_NOTES`] notes already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotesFull;
+
 /// The longest note, in characters.
 pub const MAX_NOTE: usize = 2000;
 /// Notes one contact keeps at most (the oldest are not shown beyond them).

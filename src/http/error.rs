@@ -149,6 +149,7 @@ pub fn message(t: Tr, i: &Invalid) -> String {
         Invalid::File(e) => e.key(),
         Invalid::Selection => "phonebook.nothing_selected",
         Invalid::Note => "notes.bad",
+        Invalid::NotesFull => "notes.full",
         Invalid::Source(p) => source_key(*p),
         Invalid::Token(p) => match p {
             TokenProblem::BadName => "token.bad_name",
@@ -307,5 +308,6 @@ fn source_key(p: crate::domain::directory::SourceProblem) -> &'static str {
         P::Base => "books.no_base",
         P::Filter => "books.bad_filter",
         P::Interval => "books.bad_interval",
+        P::TooMany => "books.too_many",
     }
 }

@@ -68,10 +68,12 @@ impl Directories {
         self.admin(actor, Action::Change)?;
         let name = check_name(name).map_err(|p| ServiceError::Invalid(Invalid::Source(p)))?;
         source.check().map_err(|p| ServiceError::Invalid(Invalid::Source(p)))?;
-        let id =
-            self.ctx.store.add_directory_book(name, &source).await?.ok_or(ServiceError::Invalid(
-                Invalid::Source(crate::domain::directory::SourceProblem::Name),
-            ))?;
+        let id = self
+            .ctx
+            .store
+            .add_directory_book(name, &source)
+            .await?
+            .map_err(|p| ServiceError::Invalid(Invalid::Source(p)))?;
         tracing::info!(book = %name, id, "phonebook source added");
         let outcome = self.sync_book(id, name, &source).await?;
         Ok((id, outcome))
@@ -204,8 +206,10 @@ fn read_file(path: &std::path::Path) -> Result<(Vec<Record>, SyncReport), String
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(format!("{}: larger than {} MiB", path.display(), MAX_FILE_BYTES >> 20));
     }
-    let parsed = crate::phonebook::parse(&bytes, None).map_err(|e| format!("{}: {e:?}", path.display()))?;
+    // The log's and the page's words are English, as the servers' are.
     let tr = crate::i18n::Tr::new("en");
+    let parsed = crate::phonebook::parse(&bytes, None)
+        .map_err(|e| format!("{}: {}", path.display(), tr.t(e.key())))?;
     let rejected = parsed
         .rejected
         .iter()

@@ -86,6 +86,8 @@ pub enum Invalid {
     Selection,
     #[error("a note of 1 to 2000 characters")]
     Note,
+    #[error("the contact keeps no more notes")]
+    NotesFull,
     #[error("phonebook source: {0}")]
     Source(crate::domain::directory::SourceProblem),
     #[error("token: {0}")]

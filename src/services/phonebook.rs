@@ -196,7 +196,11 @@ impl Phonebook {
         let text = check_note(text).ok_or(ServiceError::Invalid(Invalid::Note))?;
         let public = self.right(actor) != PublicRight::None;
         let now = self.ctx.clock.now();
-        self.ctx.store.add_note(owner, public, id, text, now).await?.ok_or(ServiceError::NotFound)
+        match self.ctx.store.add_note(owner, public, id, text, now).await? {
+            Some(Ok(note)) => Ok(note),
+            Some(Err(_)) => Err(Invalid::NotesFull.into()),
+            None => Err(ServiceError::NotFound),
+        }
     }
 
     /// Deletes note `note` of contact `id`: its author's own, or any as an

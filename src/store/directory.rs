@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{Store, StoreError};
-use crate::domain::directory::{LastSync, Record, Source, SyncReport};
+use crate::domain::directory::{LastSync, Record, Source, SourceProblem, SyncReport, MAX_SOURCES};
 
 /// A source's book as the administrator's page lists it.
 #[derive(Debug, Clone)]
@@ -59,8 +59,13 @@ impl Store {
         .await
     }
 
-    /// Makes an external source's book; `None` when a book of that name exists.
-    pub async fn add_directory_book(&self, name: &str, source: &Source) -> Result<Option<i64>, StoreError> {
+    /// Makes an external source's book; refused when a book of that name
+    /// exists or there are [`MAX_SOURCES`] already.
+    pub async fn add_directory_book(
+        &self,
+        name: &str,
+        source: &Source,
+    ) -> Result<Result<i64, SourceProblem>, StoreError> {
         let name = name.to_owned();
         let kind = match source.origin {
             crate::domain::directory::Origin::Csv { .. } => "csv",
@@ -74,13 +79,18 @@ impl Store {
                 |r| r.get(0),
             )?;
             if taken {
-                return Ok(None);
+                return Ok(Err(SourceProblem::Name));
+            }
+            let sources: i64 =
+                c.query_row("SELECT count(*) FROM book WHERE kind IN ('csv', 'ldap')", [], |r| r.get(0))?;
+            if sources >= MAX_SOURCES as i64 {
+                return Ok(Err(SourceProblem::TooMany));
             }
             c.execute(
                 "INSERT INTO book (kind, name, read_only, source) VALUES (?1, ?2, 1, ?3)",
                 params![kind, name, json],
             )?;
-            Ok(Some(c.last_insert_rowid()))
+            Ok(Ok(c.last_insert_rowid()))
         })
         .await
     }

@@ -17,8 +17,8 @@ use crate::domain::phonebook::{effective_right, Mark};
 use crate::phonebook::{BookKind, Contact, Number, NumberKind, Rejected};
 
 pub use crate::domain::phonebook::{
-    ContactNotes, Entry, Group, ImportOutcome, Known, Lookup, Note, PublicRight, Refusal, Source, View,
-    LIST_LIMIT, MAX_NOTES,
+    ContactNotes, Entry, Group, ImportOutcome, Known, Lookup, Note, NotesFull, PublicRight, Refusal, Source,
+    View, LIST_LIMIT, MAX_NOTES,
 };
 
 impl Store {
@@ -430,7 +430,8 @@ impl Store {
         .await
     }
 
-    /// Adds `owner`'s note to contact `id`, if he may see it; kept against the
+    /// Adds `owner`'s note to contact `id`, if he may see it and it has fewer
+    /// than [`MAX_NOTES`]; kept against the
     /// contact's permanent id, so it stays when the contact is replaced by an
     /// import or a sync with the same id.
     pub async fn add_note(
@@ -440,15 +441,23 @@ impl Store {
         id: i64,
         text: &str,
         now: i64,
-    ) -> Result<Option<i64>, StoreError> {
+    ) -> Result<Option<Result<i64, NotesFull>>, StoreError> {
         let (owner, text) = (owner.to_owned(), text.to_owned());
         self.write(move |c| {
             let Some((key, _)) = note_key(c, &owner, public, id)? else { return Ok(None) };
+            let kept: i64 = c.query_row(
+                "SELECT count(*) FROM contact_note WHERE contact_uid = ?2 AND book_name = ?1 AND trashed_at IS NULL",
+                params![key.0, key.1],
+                |r| r.get(0),
+            )?;
+            if kept >= MAX_NOTES as i64 {
+                return Ok(Some(Err(NotesFull)));
+            }
             c.execute(
                 "INSERT INTO contact_note (book_name, contact_uid, author, text, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![key.0, key.1, owner, text, now],
             )?;
-            Ok(Some(c.last_insert_rowid()))
+            Ok(Some(Ok(c.last_insert_rowid())))
         })
         .await
     }
