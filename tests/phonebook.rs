@@ -190,7 +190,7 @@ async fn outlook_csv_in_polish_windows_1250_and_utf8_without_bom() {
 /// change of plan makes the stored forms again.
 #[tokio::test]
 async fn reverse_lookup_reads_every_form_of_a_number_by_the_boards_plan() {
-    let (_dir, store) = store_without_plan().await;
+    let (dir, store) = store_without_plan().await;
     let file = "First Name,Last Name,Company,Business Phone,Home Phone\r\n\
                 Ewa,Lis,Kancelaria,+48 22 555 01 02,\r\n\
                 Hans,Weber,,,030 1234567\r\n";
@@ -227,6 +227,16 @@ async fn reverse_lookup_reads_every_form_of_a_number_by_the_boards_plan() {
         store.names_for("100", ext).await.expect("names").get("101").map(String::as_str),
         Some("Piotr Nowak")
     );
+
+    // A colleague calling from his MobilePhone number is named as his extension.
+    let db = rusqlite::Connection::open(dir.path().join("webcti.db")).expect("db");
+    db.execute("UPDATE extension SET mobile_number = '0601 222 333' WHERE number = '101'", [])
+        .expect("mobile");
+    let mobile =
+        vec![("+48 601 222 333".to_owned(), Form::Written), ("00601222333".to_owned(), Form::Dialled)];
+    let names = store.names_for("100", mobile).await.expect("names");
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names.values().all(|n| n == "Piotr Nowak"), "{names:?}");
 
     // The board moves to Germany: the Berlin number is read as German now.
     let berlin =

@@ -490,7 +490,7 @@ impl Store {
         let (owner, number) = (owner.to_owned(), number.to_owned());
         let plan = self.plan();
         self.read(move |c| {
-            let known = find(c, &plan, &owner, &number, form)?;
+            let known = find(c, &plan, &Mobiles::read(c, &plan)?, &owner, &number, form)?;
             Ok(Lookup { canonical: plan.canonical(&number, form), known })
         })
         .await
@@ -1002,24 +1002,49 @@ pub(super) fn names(
     numbers: Vec<(String, Form)>,
 ) -> rusqlite::Result<HashMap<String, String>> {
     let mut out = HashMap::new();
+    let mobiles = Mobiles::read(c, plan)?;
     for (n, form) in numbers {
         if out.contains_key(&n) || n.is_empty() {
             continue;
         }
-        if let Some(known) = find(c, plan, owner, &n, form)? {
+        if let Some(known) = find(c, plan, &mobiles, owner, &n, form)? {
             out.insert(n, known.name);
         }
     }
     Ok(out)
 }
 
+/// The users' own numbers besides their extensions (Global.LocalNumbers):
+/// each extension's MobilePhone number in its canonical form, with its name.
+/// Read once for a batch of lookups; an exchange has hundreds of them.
+pub(super) struct Mobiles(HashMap<String, String>);
+
+impl Mobiles {
+    pub(super) fn read(c: &Connection, plan: &DiallingPlan) -> rusqlite::Result<Mobiles> {
+        let mut stmt =
+            c.prepare_cached("SELECT mobile_number, name FROM extension WHERE mobile_number <> ''")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut map = HashMap::new();
+        for row in rows {
+            let (mobile, name) = row?;
+            let key = plan.canonical(&mobile, Form::Written);
+            if !key.is_empty() {
+                map.entry(key).or_insert(name);
+            }
+        }
+        Ok(Mobiles(map))
+    }
+}
+
 /// Reverse lookup, the one way every caller finds who a number is: an
-/// extension by its number, else by each canonical form of the number in turn
+/// extension by its number or its MobilePhone number, else by each canonical
+/// form of the number in turn
 /// (domain::dialplan) the first contact of `owner`'s private book, else of the
 /// public book. `owner` empty: the public book only.
 pub(super) fn find(
     c: &Connection,
     plan: &DiallingPlan,
+    mobiles: &Mobiles,
     owner: &str,
     number: &str,
     form: Form,
@@ -1028,6 +1053,10 @@ pub(super) fn find(
     let dialled = crate::domain::number::dial_string(number);
     if let Some(name) = ext.query_row([&dialled], |r| r.get::<_, String>(0)).optional()? {
         return Ok(Some(Known { name, source: Source::Extension }));
+    }
+    // A colleague calling from his mobile.
+    if let Some(name) = plan.keys(number, form).iter().find_map(|k| mobiles.0.get(k)) {
+        return Ok(Some(Known { name: name.clone(), source: Source::Extension }));
     }
     let mut book = c.prepare_cached(
         "SELECT c.first_name, c.last_name, c.company, b.kind, b.name FROM contact_number n
