@@ -30,6 +30,7 @@ fn source(url: String) -> Source {
             base: PEOPLE.into(),
             filter: "(objectClass=inetOrgPerson)".into(),
             schema: Schema::Openldap,
+            attributes: Default::default(),
         }),
         interval_min: 60,
     }
@@ -42,9 +43,9 @@ async fn raw_search(url: &str) -> (Duration, usize) {
     let (conn, mut ldap) = ldap3::LdapConnAsync::new(url).await.expect("connect");
     ldap3::drive!(conn);
     ldap.simple_bind(ADMIN, PASSWORD).await.expect("bind").success().expect("bound");
-    let adapters: Vec<Box<dyn Adapter<'_, &str, Vec<&str>>>> =
+    let adapters: Vec<Box<dyn Adapter<'_, String, Vec<String>>>> =
         vec![Box::new(EntriesOnly::new()), Box::new(PagedResults::new(400))];
-    let attrs = Schema::Openldap.mapping().attributes();
+    let attrs: Vec<String> = Schema::Openldap.mapping().attributes().into_iter().map(String::from).collect();
     let mut s = ldap
         .streaming_search_with(adapters, PEOPLE, ldap3::Scope::Subtree, "(objectClass=inetOrgPerson)", attrs)
         .await

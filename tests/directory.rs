@@ -188,6 +188,13 @@ fn starttls_to_a_directory_whose_certificate_the_administrator_gave() {
     let page =
         add_ldap(&mut admin, "Trusted", &slapd.url(), &[("starttls", "on"), ("ca_pem", &slapd.ca_pem)]);
     assert!(page.contains("Synced: 20 added"), "{page}");
+    // The administrator's attribute names in place of the schema's.
+    let page = add_ldap(&mut admin, "Mapped", &slapd.url(), &[("attributes", "company=uid\n")]);
+    assert!(page.contains("Synced: 20 added"), "{page}");
+    let list = admin.get("/phonebook?q=Person3%20").body;
+    assert!(list.contains("<small>p3</small>") && list.contains("<small>Firma 3</small>"), "{list}");
+    let page = add_ldap(&mut admin, "Unmapped", &slapd.url(), &[("attributes", "colour=red")]);
+    assert!(page.contains("The attribute mapping is one field=attribute per line"), "{page}");
     // A source that cannot be used is refused before anything is stored.
     let page = add_ldap(&mut admin, "Bad", "ldaps://127.0.0.1:1", &[("starttls", "on")]);
     assert!(page.contains("StartTLS upgrades ldap://, not ldaps://."), "{page}");

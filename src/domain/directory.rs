@@ -54,6 +54,88 @@ pub struct Ldap {
     pub filter: String,
     #[serde(default)]
     pub schema: Schema,
+    /// Attribute names that replace the schema's for some fields
+    /// (`company` → `department`), by field: see [`FIELDS`].
+    #[serde(default)]
+    pub attributes: std::collections::BTreeMap<String, String>,
+}
+
+/// The fields a mapping names an attribute for.
+pub const FIELDS: [&str; 13] = [
+    "id",
+    "changed",
+    "first_name",
+    "last_name",
+    "full_name",
+    "company",
+    "title",
+    "email",
+    "work",
+    "mobile",
+    "home",
+    "fax",
+    "other",
+];
+
+impl Ldap {
+    /// The schema's attribute names with the administrator's in their place.
+    pub fn mapping(&self) -> Mapping {
+        let mut m = self.schema.mapping();
+        for (field, attr) in &self.attributes {
+            let attr = attr.clone();
+            match field.as_str() {
+                "id" => m.id = attr,
+                "changed" => m.changed = attr,
+                "first_name" => m.first_name = attr,
+                "last_name" => m.last_name = attr,
+                "full_name" => m.full_name = attr,
+                "company" => m.company = attr,
+                "title" => m.title = attr,
+                "email" => m.email = attr,
+                other => {
+                    let kind = NumberKind::ALL.into_iter().find(|k| match k {
+                        NumberKind::Work => other == "work",
+                        k => k.code() == other,
+                    });
+                    if let Some(slot) = kind.and_then(|k| m.numbers.iter_mut().find(|(n, _)| *n == k)) {
+                        slot.1 = attr;
+                    }
+                }
+            }
+        }
+        m
+    }
+}
+
+/// An attribute's name as LDAP writes one (a descriptor, or an OID).
+fn is_attribute(name: &str) -> bool {
+    let descriptor = name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    let oid =
+        !name.is_empty() && name.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    (descriptor || oid) && name.len() <= 64
+}
+
+/// The mapping as an administrator writes it: `field=attribute` per line
+/// (blank lines and `#` comments passed over); each field named once.
+pub fn parse_attributes(text: &str) -> Result<std::collections::BTreeMap<String, String>, SourceProblem> {
+    let mut out = std::collections::BTreeMap::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+        let (field, attr) = line.split_once('=').ok_or(SourceProblem::Mapping)?;
+        let (field, attr) = (field.trim().to_ascii_lowercase(), attr.trim());
+        if !FIELDS.contains(&field.as_str())
+            || !is_attribute(attr)
+            || out.insert(field, attr.to_owned()).is_some()
+        {
+            return Err(SourceProblem::Mapping);
+        }
+    }
+    Ok(out)
+}
+
+/// The mapping as the form shows it again.
+pub fn attributes_text(map: &std::collections::BTreeMap<String, String>) -> String {
+    map.iter().map(|(f, a)| format!("{f}={a}\n")).collect()
 }
 
 fn default_filter() -> String {
@@ -99,6 +181,8 @@ pub enum SourceProblem {
     Interval,
     #[error("a board keeps at most 20 sources")]
     TooMany,
+    #[error("the attribute mapping is one field=attribute per line, each field once")]
+    Mapping,
 }
 
 impl Source {
@@ -149,15 +233,15 @@ pub fn check_name(name: &str) -> Result<&str, SourceProblem> {
 /// The attribute names a contact's fields are read from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mapping {
-    pub id: &'static str,
-    pub changed: &'static str,
-    pub first_name: &'static str,
-    pub last_name: &'static str,
-    pub full_name: &'static str,
-    pub company: &'static str,
-    pub title: &'static str,
-    pub email: &'static str,
-    pub numbers: [(NumberKind, &'static str); 5],
+    pub id: String,
+    pub changed: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub full_name: String,
+    pub company: String,
+    pub title: String,
+    pub email: String,
+    pub numbers: [(NumberKind, String); 5],
 }
 
 impl Schema {
@@ -168,48 +252,40 @@ impl Schema {
             (NumberKind::Home, "homePhone"),
             (NumberKind::Fax, "facsimileTelephoneNumber"),
             (NumberKind::Other, "otherTelephone"),
-        ];
-        match self {
-            Schema::Openldap => Mapping {
-                id: "entryUUID",
-                changed: "entryCSN",
-                first_name: "givenName",
-                last_name: "sn",
-                full_name: "cn",
-                company: "o",
-                title: "title",
-                email: "mail",
-                numbers,
-            },
-            Schema::Ad => Mapping {
-                id: "objectGUID",
-                changed: "whenChanged",
-                first_name: "givenName",
-                last_name: "sn",
-                full_name: "displayName",
-                company: "company",
-                title: "title",
-                email: "mail",
-                numbers,
-            },
+        ]
+        .map(|(k, a)| (k, a.to_owned()));
+        let (id, changed, full_name, company) = match self {
+            Schema::Openldap => ("entryUUID", "entryCSN", "cn", "o"),
+            Schema::Ad => ("objectGUID", "whenChanged", "displayName", "company"),
+        };
+        Mapping {
+            id: id.to_owned(),
+            changed: changed.to_owned(),
+            first_name: "givenName".to_owned(),
+            last_name: "sn".to_owned(),
+            full_name: full_name.to_owned(),
+            company: company.to_owned(),
+            title: "title".to_owned(),
+            email: "mail".to_owned(),
+            numbers,
         }
     }
 }
 
 impl Mapping {
     /// The attributes a search asks for.
-    pub fn attributes(&self) -> Vec<&'static str> {
+    pub fn attributes(&self) -> Vec<&str> {
         let mut a = vec![
-            self.id,
-            self.changed,
-            self.first_name,
-            self.last_name,
-            self.full_name,
-            self.company,
-            self.title,
-            self.email,
+            self.id.as_str(),
+            &self.changed,
+            &self.first_name,
+            &self.last_name,
+            &self.full_name,
+            &self.company,
+            &self.title,
+            &self.email,
         ];
-        a.extend(self.numbers.iter().map(|(_, n)| *n));
+        a.extend(self.numbers.iter().map(|(_, n)| n.as_str()));
         a
     }
 }
@@ -238,14 +314,14 @@ pub fn record_of(
     let all = |name: &str| lower.get(&name.to_ascii_lowercase()).map(|v| v.as_slice()).unwrap_or_default();
     let one = |name: &str| all(name).first().map(|s| s.trim().to_owned()).unwrap_or_default();
     let mut contact = Contact {
-        first_name: one(m.first_name),
-        last_name: one(m.last_name),
-        company: one(m.company),
-        title: one(m.title),
-        email: one(m.email),
+        first_name: one(&m.first_name),
+        last_name: one(&m.last_name),
+        company: one(&m.company),
+        title: one(&m.title),
+        email: one(&m.email),
         ..Default::default()
     };
-    contact.name_from_full(&one(m.full_name));
+    contact.name_from_full(&one(&m.full_name));
     for (kind, attr) in &m.numbers {
         for n in all(attr) {
             if crate::domain::number::is_phone_number(n.trim())
@@ -260,7 +336,7 @@ pub fn record_of(
     }
     let uid = match binary_id {
         Some(bytes) if !bytes.is_empty() => bytes.iter().map(|b| format!("{b:02x}")).collect(),
-        _ => match one(m.id) {
+        _ => match one(&m.id) {
             id if !id.is_empty() => id,
             _ => format!("dn:{}", dn.to_ascii_lowercase()),
         },
@@ -268,7 +344,7 @@ pub fn record_of(
     // The server's change marker, and what the contact holds: a marker of
     // one-second steps (modifyTimestamp) misses a change made in the second of
     // the last sync, the contents do not.
-    let rev = match one(m.changed) {
+    let rev = match one(&m.changed) {
         r if !r.is_empty() => format!("{r}|{}", fingerprint(&contact)),
         _ => fingerprint(&contact),
     };
@@ -398,6 +474,44 @@ mod tests {
     }
 
     #[test]
+    fn an_administrators_mapping_replaces_the_schemas_names() {
+        let attributes =
+            parse_attributes("# ours\ncompany = department\nMOBILE=pager\n\nid=uid\n").expect("a mapping");
+        assert_eq!(attributes_text(&attributes), "company=department\nid=uid\nmobile=pager\n");
+        let ldap = Ldap {
+            url: "ldap://dir".into(),
+            starttls: false,
+            ca_pem: String::new(),
+            bind_dn: String::new(),
+            password: String::new(),
+            base: "dc=x".into(),
+            filter: default_filter(),
+            schema: Schema::Openldap,
+            attributes,
+        };
+        let m = ldap.mapping();
+        assert_eq!(
+            (m.company.as_str(), m.id.as_str(), m.first_name.as_str()),
+            ("department", "uid", "givenName")
+        );
+        assert!(m.numbers.contains(&(NumberKind::Mobile, "pager".to_owned())));
+        assert!(m.attributes().contains(&"department") && !m.attributes().contains(&"o"));
+        let entry = attrs(&[
+            ("uid", &["zw"]),
+            ("cn", &["Zofia Wrona"]),
+            ("department", &["Sales"]),
+            ("pager", &["600 1"]),
+        ]);
+        let r = record_of("uid=zw", &entry, None, &m).expect("a contact");
+        assert_eq!((r.uid.as_str(), r.contact.company.as_str()), ("zw", "Sales"));
+        assert_eq!(r.contact.numbers[0].kind, NumberKind::Mobile);
+        for bad in ["company", "colour=red", "company=a b", "company=a\ncompany=b", "work=1.2..3"] {
+            assert_eq!(parse_attributes(bad), Err(SourceProblem::Mapping), "{bad:?}");
+        }
+        assert_eq!(parse_attributes("work=2.5.4.20").map(|m| m.len()), Ok(1), "an OID");
+    }
+
+    #[test]
     fn a_rows_fingerprint_follows_its_contents_and_its_id_its_name() {
         let row = |number: &str| Contact {
             first_name: "Ewa".into(),
@@ -425,6 +539,7 @@ mod tests {
                 base: base.into(),
                 filter: filter.into(),
                 schema: Schema::Openldap,
+                attributes: Default::default(),
             }),
             interval_min: 60,
         };

@@ -13,7 +13,7 @@ use super::form::{AdminPosted, Fields};
 use super::i18n::Tr;
 use super::session::Administrator;
 use super::HttpState;
-use crate::domain::directory::{Ldap, Origin, Schema, Source, SyncReport};
+use crate::domain::directory::{parse_attributes, Ldap, Origin, Schema, Source, SourceProblem, SyncReport};
 use crate::domain::time;
 use crate::services::ServiceError;
 
@@ -132,7 +132,7 @@ pub async fn books(State(state): State<HttpState>, admin: Administrator) -> Resu
 }
 
 /// The source the form describes.
-fn source_of(f: &Fields) -> Source {
+fn source_of(f: &Fields) -> Result<Source, SourceProblem> {
     let interval_min = f.one("interval").trim().parse().unwrap_or(DEFAULT_INTERVAL);
     let origin = match f.one("kind").as_str() {
         "csv" => Origin::Csv { path: f.one("path").trim().to_owned() },
@@ -148,9 +148,10 @@ fn source_of(f: &Fields) -> Source {
                 filter => filter.to_owned(),
             },
             schema: if f.one("schema") == "ad" { Schema::Ad } else { Schema::Openldap },
+            attributes: parse_attributes(&f.one("attributes"))?,
         }),
     };
-    Source { origin, interval_min }
+    Ok(Source { origin, interval_min })
 }
 
 /// `POST /admin/books`: `action` add, sync, delete, restore or empty.
@@ -162,10 +163,12 @@ pub async fn change_books(
     let dirs = &state.services.directories;
     let id = || f.one("id").parse::<i64>().map_err(|_| ServiceError::NotFound);
     let outcome = match f.one("action").as_str() {
-        "add" => dirs
-            .add(&admin.actor, &f.one("name"), source_of(&f))
-            .await
-            .map(|(_, o)| (said(t, &o), o.is_err())),
+        "add" => match source_of(&f) {
+            Ok(source) => {
+                dirs.add(&admin.actor, &f.one("name"), source).await.map(|(_, o)| (said(t, &o), o.is_err()))
+            }
+            Err(p) => Err(ServiceError::Invalid(crate::services::Invalid::Source(p))),
+        },
         "sync" => match id() {
             Ok(id) => dirs.sync_now(&admin.actor, id).await.map(|o| (said(t, &o), o.is_err())),
             Err(e) => Err(e),

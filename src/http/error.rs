@@ -309,5 +309,6 @@ fn source_key(p: crate::domain::directory::SourceProblem) -> &'static str {
         P::Filter => "books.bad_filter",
         P::Interval => "books.bad_interval",
         P::TooMany => "books.too_many",
+        P::Mapping => "books.bad_mapping",
     }
 }

@@ -241,7 +241,7 @@ async fn search(l: &Ldap) -> Result<Vec<Record>, String> {
     if !l.bind_dn.is_empty() {
         ldap.simple_bind(&l.bind_dn, &l.password).await.map_err(said)?.success().map_err(said)?;
     }
-    let m = l.schema.mapping();
+    let m = l.mapping();
     let adapters: Vec<Box<dyn Adapter<'_, &str, Vec<&str>>>> =
         vec![Box::new(EntriesOnly::new()), Box::new(PagedResults::new(PAGE))];
     let mut stream = ldap
@@ -255,7 +255,7 @@ async fn search(l: &Ldap) -> Result<Vec<Record>, String> {
         }
         let e = SearchEntry::construct(entry);
         let binary =
-            e.bin_attrs.iter().find(|(k, _)| k.eq_ignore_ascii_case(m.id)).and_then(|(_, v)| v.first());
+            e.bin_attrs.iter().find(|(k, _)| k.eq_ignore_ascii_case(&m.id)).and_then(|(_, v)| v.first());
         if let Some(r) = record_of(&e.dn, &e.attrs, binary.map(Vec::as_slice), &m) {
             records.push(r);
         }
