@@ -209,6 +209,9 @@ pub enum Facet {
     /// its subscriber and managers read them; only administrators (and
     /// provisioning) change them.
     Costs,
+    /// The presence state he shows (SPEC C7): his own, his people's for a
+    /// manager, the devices' for a CTI account; the presence import sets it too.
+    Presence,
 }
 
 /// What an action is done to.
@@ -311,8 +314,12 @@ impl Actor {
 
 /// The one decision: may `actor` do `action` to `target`?
 pub fn allowed(actor: &Actor, action: Action, target: Target<'_>) -> Result<(), Denied> {
-    // Imports only ever write phonebooks.
-    if actor.via == Channel::Import && !matches!(target, Target::PublicBook | Target::PrivateBook { .. }) {
+    // Imports only ever write phonebooks and presence.
+    let imported = matches!(
+        target,
+        Target::PublicBook | Target::PrivateBook { .. } | Target::Extension { facet: Facet::Presence, .. }
+    );
+    if actor.via == Channel::Import && !imported {
         return Err(Denied::Channel);
     }
     match &actor.who {
@@ -372,6 +379,7 @@ pub fn allowed(actor: &Actor, action: Action, target: Target<'_>) -> Result<(), 
                     (Action::Dial, Facet::Live) if device => Ok(()),
                     (Action::Read, Facet::History | Facet::Program | Facet::Profile) if device => Ok(()),
                     (Action::Change, Facet::Program) if device => Ok(()),
+                    (Action::Read | Action::Change, Facet::Presence) if device => Ok(()),
                     _ => Err(Denied::NotYours),
                 }
             }
@@ -397,7 +405,9 @@ fn token_needs(action: Action, target: Target<'_>) -> Result<(Area, Level), Deni
         (Target::Extension { facet: Facet::Voicemail, .. }, Action::Read) => Area::Voicemail,
         (Target::Extension { facet: Facet::Costs, .. }, Action::Read | Action::Change) => Area::Costs,
         (
-            Target::Extension { facet: Facet::Profile | Facet::Program | Facet::Keys, .. },
+            Target::Extension {
+                facet: Facet::Profile | Facet::Program | Facet::Keys | Facet::Presence, ..
+            },
             Action::Read | Action::Change,
         ) => Area::Extensions,
         (Target::Extension { .. }, _) => return Err(Denied::Scope),
@@ -569,6 +579,21 @@ mod tests {
                 ["...", "...", "...", "...", "...", "rcd", "r..", "rc.", "...", "...", "rcd", "..."],
             ),
             (
+                "own presence",
+                ext("100", OWN, Presence),
+                ["rc.", "rc.", "rc.", "...", "rc.", "rcd", "r..", "rc.", "...", "rc.", "rcd", "rc."],
+            ),
+            (
+                "dept presence",
+                ext("101", OWN, Presence),
+                ["...", "...", "...", "...", "rc.", "rcd", "r..", "rc.", "...", "...", "rcd", "..."],
+            ),
+            (
+                "other presence",
+                ext("110", Some(2), Presence),
+                ["...", "...", "...", "...", "...", "rcd", "r..", "rc.", "...", "...", "rcd", "..."],
+            ),
+            (
                 "dept profile",
                 ext("101", OWN, Profile),
                 ["...", "...", "...", "...", "rc.", "rcd", "r..", "rc.", "...", "...", "rcd", "..."],
@@ -720,7 +745,7 @@ mod tests {
             }
         }
         assert!(wrong.is_empty(), "{}", wrong.join("\n"));
-        assert_eq!(checked, 36 * 12 * 3, "every actor, action and target");
+        assert_eq!(checked, 39 * 12 * 3, "every actor, action and target");
     }
 
     #[test]

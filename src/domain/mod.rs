@@ -15,6 +15,7 @@ pub mod line;
 pub mod mail;
 pub mod number;
 pub mod phonebook;
+pub mod presence;
 pub mod program;
 pub mod routing;
 pub mod settings;
