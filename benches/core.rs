@@ -33,7 +33,7 @@ async fn wire_events(dir: &std::path::Path) {
         tokio::task::yield_now().await;
     }
     let store = Store::open(&dir.join("wire.db")).await.expect("store");
-    let core = WireCore::start(Endpoint::Unix(sock), Arc::new(FromStore(store)), shutdown);
+    let core = WireCore::start(Endpoint::Unix(sock), Arc::new(FromStore::new(store)), shutdown);
     let mut events = core.take_events().expect("events");
     let mut health = core.health();
     health.wait_for(true).await;

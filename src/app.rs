@@ -165,10 +165,13 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<(), AppError> {
                 .chain(addresses.iter().map(|a| a.to_string()))
                 .collect(),
         });
-    let services = Services::new(ctx, auth, reset, config.paths.data_dir.clone());
+    let presence_every = Duration::from_secs(u64::from(config.presence.import_interval_min) * 60);
+    let services = Services::new(ctx.clone(), auth, reset, config.paths.data_dir.clone())
+        .with_presence_import(&ctx, config.presence.import.clone(), presence_every);
     let costs = tokio::spawn(crate::services::costs::run(services.costs.clone(), shutdown.clone()));
     let directories =
         tokio::spawn(crate::services::directory::run(services.directories.clone(), shutdown.clone()));
+    let presence = tokio::spawn(crate::services::presence::run(services.presence.clone(), shutdown.clone()));
     let phone = tokio::spawn(crate::services::forwarding::take_phone_changes(
         services.forwarding.clone(),
         phone_rx,
@@ -187,6 +190,7 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<(), AppError> {
     let _ = phone.await;
     let _ = costs.await;
     let _ = directories.await;
+    let _ = presence.await;
     // Intake commits what it still holds before the store closes.
     let _ = intake.await;
     store.close().await?;
@@ -205,7 +209,8 @@ async fn start_core(
     store: &Store,
     shutdown: &Shutdown,
 ) -> Result<Arc<dyn SwitchCore>, AppError> {
-    let resync = Arc::new(FromStore(store.clone()));
+    let resync =
+        Arc::new(FromStore::with(store.clone(), ServiceClock::system(), &config.core.outside_prefix));
     let core: Arc<dyn SwitchCore> = match config.core_link()? {
         CoreLink::Simulator => {
             let mut plan = crate::sim::demo::plan();

@@ -48,6 +48,9 @@ pub struct Config {
     pub retention: Retention,
     #[serde(default)]
     pub costs: Costs,
+    /// Presence: the import file an external program (a calendar) writes.
+    #[serde(default)]
+    pub presence: Presence,
     /// How numbers are written in the board's country: reverse lookup reads
     /// every number by it.
     #[serde(default)]
@@ -329,6 +332,23 @@ pub struct Retention {
     pub interval_secs: u64,
 }
 
+/// Presence's settings of the board (SPEC C8).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Presence {
+    /// `PrmImport.csv`, as a calendar or another program writes it; none: no import.
+    pub import: Option<PathBuf>,
+    /// How often the file is looked at (read again when it changed), in minutes:
+    /// 1 to 1440.
+    pub import_interval_min: u32,
+}
+
+impl Default for Presence {
+    fn default() -> Self {
+        Presence { import: None, import_interval_min: 15 }
+    }
+}
+
 /// Call costs' settings of the board (the tariff and the limits are set in
 /// the portal and by the API).
 #[derive(Debug, Clone, Deserialize)]
@@ -446,6 +466,14 @@ impl Config {
                 "costs.alert_thresholds",
                 "must list at most 8 per cents from 1 to 100, each higher than the one before, e.g. [80, 100]",
             ));
+        }
+        if !(1..=1440).contains(&self.presence.import_interval_min) {
+            return Err(self.invalid("presence.import_interval_min", "must be from 1 to 1440 minutes"));
+        }
+        if self.presence.import.as_ref().is_some_and(|p| !p.is_absolute()) {
+            return Err(
+                self.invalid("presence.import", "must be an absolute path, e.g. \"/data/prm/PrmImport.csv\"")
+            );
         }
         let emergency_ok = |n: &String| (1..=8).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit());
         if self.core.emergency.len() > crate::domain::tariff::MAX_EMERGENCY

@@ -49,8 +49,11 @@ async fn rig() -> Rig {
         tokio::task::yield_now().await;
     }
     let store = Store::open(&dir.path().join("webcti.db")).await.expect("store");
-    let core =
-        Arc::new(WireCore::start(Endpoint::Unix(sock), Arc::new(FromStore(store.clone())), shutdown.clone()));
+    let core = Arc::new(WireCore::start(
+        Endpoint::Unix(sock),
+        Arc::new(FromStore::new(store.clone())),
+        shutdown.clone(),
+    ));
     let bus = Bus::new();
     let intake = tokio::spawn(intake::run(
         core.clone(),
@@ -208,7 +211,7 @@ async fn a_core_on_a_serial_line() {
     let store = Store::open(&dir.path().join("webcti.db")).await.expect("store");
     let core = Arc::new(WireCore::start(
         Endpoint::Device(slave_path),
-        Arc::new(FromStore(store.clone())),
+        Arc::new(FromStore::new(store.clone())),
         shutdown.clone(),
     ));
     let intake = tokio::spawn(intake::run(
@@ -298,7 +301,7 @@ async fn an_exchange_of_a_thousand_extensions_is_programmed_over_the_link() {
     while !sock.exists() {
         tokio::task::yield_now().await;
     }
-    let core = WireCore::start(Endpoint::Unix(sock), Arc::new(FromStore(store.clone())), shutdown);
+    let core = WireCore::start(Endpoint::Unix(sock), Arc::new(FromStore::new(store.clone())), shutdown);
     let mut health = core.health();
     tokio::time::timeout(LIMIT, health.wait_for(true)).await.expect("link up with 1000 extensions");
     for (i, n) in numbers.iter().enumerate() {
@@ -365,7 +368,7 @@ async fn a_version_1_core_still_links_and_is_sent_no_version_2_command() {
     }
     let store = Store::open(&dir.path().join("webcti.db")).await.expect("store");
     let (_trigger, shutdown) = webcti::shutdown::channel();
-    let core = WireCore::start(Endpoint::Unix(sock), Arc::new(FromStore(store.clone())), shutdown);
+    let core = WireCore::start(Endpoint::Unix(sock), Arc::new(FromStore::new(store.clone())), shutdown);
     let mut health = core.health();
     tokio::time::timeout(LIMIT, health.wait_for(true)).await.expect("the link comes up");
     assert_eq!(core.stats.version.load(Ordering::Relaxed), 1, "the session speaks version 1");

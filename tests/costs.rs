@@ -101,8 +101,11 @@ async fn rig(post: Option<PostOffice>) -> Rig {
     while !sock.exists() {
         tokio::task::yield_now().await;
     }
-    let core =
-        Arc::new(WireCore::start(Endpoint::Unix(sock), Arc::new(FromStore(store.clone())), shutdown.clone()));
+    let core = Arc::new(WireCore::start(
+        Endpoint::Unix(sock),
+        Arc::new(FromStore::new(store.clone())),
+        shutdown.clone(),
+    ));
     let bus = Bus::new();
     let clock = ServiceClock::manual(T0);
     tokio::spawn(intake::run(core.clone(), store.clone(), bus.clone(), clock.clone(), shutdown.clone()));

@@ -72,6 +72,9 @@ pub enum Changed {
     Profile,
     /// Services or forwarding: what the core is programmed with.
     Program,
+    /// The presence state shown (a status set, ended, started or ended by the
+    /// clock, or read from the import file).
+    Presence,
 }
 
 /// A published event.

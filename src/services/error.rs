@@ -96,6 +96,8 @@ pub enum Invalid {
     Tariff(#[from] crate::domain::tariff::TariffProblem),
     #[error("costs: {0}")]
     Costs(#[from] crate::domain::tariff::AccountProblem),
+    #[error("presence: {0}")]
+    Presence(#[from] crate::domain::presence::PresenceProblem),
 }
 
 /// Why the exchange did not do what was asked.

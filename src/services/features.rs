@@ -114,7 +114,7 @@ impl Features {
 
 /// Programs the core with what is stored for `ext`.
 pub(crate) async fn program_core(ctx: &Context, ext: &str) -> Result<Programmed, ServiceError> {
-    let program = ctx.stored_program(ext).await?;
+    let program = ctx.core_program(ext).await?;
     let command = Command::Program { ext: ext.to_owned(), program: Box::new(program.into()) };
     match ctx.core.command(command).await {
         Ok(_) => Ok(Programmed::Now),

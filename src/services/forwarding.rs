@@ -229,6 +229,7 @@ impl Forwarding {
         }
         tracing::info!(extension = %ext, "forwarding changed at the phone");
         self.ctx.bus.publish(Live::Changed { ext: ext.to_owned(), what: Changed::Program });
+        super::presence::end_at_phone(&self.ctx, ext, &change).await?;
         Ok(())
     }
 
@@ -241,7 +242,8 @@ impl Forwarding {
         call: PreviewCall,
     ) -> Result<PreviewOutcome, ServiceError> {
         self.ctx.may(actor, Action::Read, ext, Facet::Program).await?;
-        let p = self.ctx.stored_program(ext).await?;
+        // As the core routes: with a presence status's divert, if one applies.
+        let p = self.ctx.core_program(ext).await?;
         let number = dial_string(&call.number);
         // A number that is an extension here is an internal caller, whatever was chosen.
         let external =

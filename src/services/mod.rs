@@ -38,6 +38,7 @@ pub mod mail;
 pub mod notify;
 pub mod password;
 pub mod phonebook;
+pub mod presence;
 pub mod provision;
 pub mod reset;
 pub mod resync;
@@ -225,6 +226,18 @@ impl Context {
         self.store.program(ext).await?.ok_or(ServiceError::NotFound)
     }
 
+    /// What the core is programmed with for `ext`: the stored program with the
+    /// divert of the presence status that applies now laid over it (a divert
+    /// the stored restriction or phone lock no longer allows is left off).
+    pub(crate) async fn core_program(
+        &self,
+        ext: &str,
+    ) -> Result<crate::domain::program::ExtensionProgram, ServiceError> {
+        let stored = self.stored_program(ext).await?;
+        let entries = self.store.presence(ext).await?;
+        Ok(crate::domain::presence::program_for(&stored, &entries, self.clock.now(), &self.outside_prefix))
+    }
+
     /// Asks `domain::access` about anything but an extension.
     pub(crate) fn may_do(
         &self,
@@ -258,6 +271,7 @@ pub struct Services {
     pub history: history::History,
     pub voicemail: voicemail::Voicemails,
     pub phonebook: phonebook::Phonebook,
+    pub presence: presence::Presences,
     pub features: features::Features,
     pub forwarding: forwarding::Forwarding,
     pub journal: journal::Journal,
@@ -289,6 +303,17 @@ pub struct Health {
 }
 
 impl Services {
+    /// Presence with the board file's import file, looked at every `every`.
+    pub fn with_presence_import(
+        mut self,
+        ctx: &Context,
+        file: Option<PathBuf>,
+        every: std::time::Duration,
+    ) -> Services {
+        self.presence = presence::Presences::new(ctx.clone(), file, every);
+        self
+    }
+
     pub fn new(ctx: Context, auth: Arc<auth::Auth>, reset: Arc<reset::Reset>, data_dir: PathBuf) -> Services {
         let smtp = smtp::SmtpSettings::new(ctx.clone(), ctx.post.clone(), ctx.board_smtp.clone());
         let config = config::Configuration::new(
@@ -311,6 +336,7 @@ impl Services {
             history: history::History::new(ctx.clone()),
             voicemail: voicemail::Voicemails::new(ctx.clone()),
             phonebook: phonebook::Phonebook::new(ctx.clone()),
+            presence: presence::Presences::new(ctx.clone(), None, std::time::Duration::from_secs(900)),
             features: features::Features::new(ctx.clone(), auth.clone()),
             forwarding: forwarding::Forwarding::new(ctx.clone()),
             journal: journal::Journal::new(ctx.clone()),

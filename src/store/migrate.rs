@@ -29,6 +29,7 @@ const MIGRATIONS: &[&[u8]] = &[
     packed!("src/store/schema/014_callbacks.sql"),
     packed!("src/store/schema/015_costs.sql"),
     packed!("src/store/schema/016_directory_books.sql"),
+    packed!("src/store/schema/017_presence.sql"),
 ];
 
 /// The schema version this program writes.

@@ -20,6 +20,7 @@ pub mod journal;
 pub mod migrate;
 pub mod org;
 pub mod phonebook;
+pub mod presence;
 pub mod program;
 mod readers;
 pub mod tokens;
