@@ -191,6 +191,7 @@ pub fn message(t: Tr, i: &Invalid) -> String {
             crate::domain::tariff::AccountProblem::TopUp => "costs.bad_top_up",
             crate::domain::tariff::AccountProblem::Amount => "costs.bad_amount",
         },
+        Invalid::Presence(p) => presence_key(*p),
         Invalid::Smtp(p) => match p {
             SmtpProblem::BadHost => "smtp.bad_host",
             SmtpProblem::BadPort => "smtp.bad_port",
@@ -201,6 +202,40 @@ pub fn message(t: Tr, i: &Invalid) -> String {
         },
     };
     t.t(key).to_owned()
+}
+
+fn presence_key(p: crate::domain::presence::PresenceProblem) -> &'static str {
+    use crate::domain::presence::PresenceProblem as P;
+    match p {
+        P::BadStatus => "presence.bad_status",
+        P::InfoTooLong => "presence.info_too_long",
+        P::EndsBeforeStart => "presence.ends_before_start",
+        P::EndPassed => "presence.end_passed",
+        P::BadTime => "presence.bad_time",
+        P::BadForward => "forwarding.bad_number",
+        P::ForwardToSelf => "forwarding.to_self",
+        P::TooMany => "presence.too_many",
+        P::AvailableIsNotAStatus => "presence.bad_status",
+    }
+}
+
+/// What people read about a skipped line of the presence import.
+pub fn import_line_key(p: crate::domain::presence::LineProblem) -> &'static str {
+    use crate::domain::presence::LineProblem as P;
+    match p {
+        P::Columns(_) => "presence.line_columns",
+        P::NoClient => "presence.line_no_client",
+        P::BadStatus => "presence.line_bad_status",
+        P::BadStart => "presence.line_bad_start",
+        P::BadEnd => "presence.line_bad_end",
+        P::InfoTooLong => "presence.info_too_long",
+        P::UnknownClient => "presence.line_unknown_client",
+        P::EndsBeforeStart => "presence.ends_before_start",
+        P::BadForward => "forwarding.bad_number",
+        P::Toll => "forwarding.restricted",
+        P::TooMany => "presence.too_many",
+        P::TooManyLines => "presence.line_too_many",
+    }
 }
 
 fn forwarding_key(p: ForwardingProblem) -> &'static str {

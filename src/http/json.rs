@@ -28,6 +28,7 @@ pub fn event(live: &Live) -> (&'static str, Value) {
             let what = match what {
                 Changed::Profile => "profile",
                 Changed::Program => "program",
+                Changed::Presence => "presence",
             };
             ("settings", json!({ "ext": ext, "what": what }))
         }

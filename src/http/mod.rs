@@ -29,6 +29,7 @@ mod manager;
 mod phonebook;
 mod phones;
 mod portal;
+mod presence;
 mod recordings;
 mod reset;
 pub mod routes;

@@ -196,6 +196,14 @@ pub async fn panels(State(state): State<HttpState>, who: Subscriber) -> Result<R
 async fn active_services(state: &HttpState, who: &Subscriber) -> String {
     let Ok(p) = state.services.forwarding.program(&who.actor, who.ext()).await else { return String::new() };
     let mut on = Vec::new();
+    // The presence state, when it is not plain availability or the DND below.
+    if let Ok(s) = state.services.presence.shown(&who.actor, who.ext()).await {
+        use crate::domain::presence::{Status, SET_BY_PHONE};
+        if s.status != Status::Available && s.set_by != SET_BY_PHONE {
+            let name = who.tr.t(s.status.label());
+            on.push(if s.info.is_empty() { name.to_owned() } else { format!("{name}: {}", s.info) });
+        }
+    }
     if p.dnd.is_some() {
         on.push("DND".to_owned());
     }

@@ -16,7 +16,7 @@ use super::listen::Side;
 use super::HttpState;
 use super::{
     admin, assets, books, callbacks, costs, features, forwarding, headers, installer, journal, keys, live,
-    login, manager, phonebook, phones, portal, recordings, reset, settings, setup, tel, tokens,
+    login, manager, phonebook, phones, portal, presence, recordings, reset, settings, setup, tel, tokens,
 };
 use crate::services::exposure::Exposure;
 
@@ -74,6 +74,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/call", Access::Subscriber),
     ("GET", "/tel", Access::Subscriber),
     ("GET", "/costs", Access::Subscriber),
+    ("GET", "/presence", Access::Subscriber),
+    ("POST", "/presence", Access::Subscriber),
     ("GET", "/callbacks", Access::Subscriber),
     ("POST", "/callbacks", Access::Subscriber),
     ("GET", "/services", Access::Subscriber),
@@ -111,6 +113,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/admin/2fa", Access::Administrator),
     ("POST", "/admin/2fa", Access::Administrator),
     ("POST", "/admin/departments", Access::Administrator),
+    ("GET", "/admin/presence", Access::Administrator),
+    ("POST", "/admin/presence/read", Access::Administrator),
     ("GET", "/admin/costs", Access::Administrator),
     ("POST", "/admin/costs", Access::Administrator),
     ("GET", "/admin/tariff", Access::Administrator),
@@ -210,6 +214,7 @@ pub fn router(state: HttpState, side: Side) -> Router {
         .route("/tel", get(tel::page))
         .route("/callbacks", get(callbacks::list).post(callbacks::act))
         .route("/costs", get(costs::own))
+        .route("/presence", get(presence::presence).post(presence::change))
         .route("/services", get(features::services).post(features::save_services))
         .route("/forwarding", get(forwarding::forwarding).post(forwarding::save_forwarding))
         .route("/keys", get(keys::keys))
@@ -239,6 +244,8 @@ pub fn router(state: HttpState, side: Side) -> Router {
         .route("/admin/employee/password", post(admin::temporary_password))
         .route("/admin/departments", get(admin::departments).post(admin::change_departments))
         .route("/admin/journal", get(journal::any_journal))
+        .route("/admin/presence", get(presence::admin))
+        .route("/admin/presence/read", post(presence::read_now))
         .route("/admin/costs", get(costs::accounts).post(costs::change_account))
         .route("/admin/tariff", get(costs::tariff).post(costs::save_tariff))
         .route("/admin/smtp", get(admin::smtp).post(admin::change_smtp))

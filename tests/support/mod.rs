@@ -66,6 +66,7 @@ link = "{link}"
 {core_extra}
 {watchdog}
 {smtp}
+{presence}
 "#,
         data = data_dir.display(),
         extra_service = section(extra, "service"),
@@ -75,6 +76,7 @@ link = "{link}"
         link = option(extra, "link").unwrap_or("sim"),
         core_extra = section(extra, "core_block"),
         smtp = section(extra, "smtp_block"),
+        presence = section(extra, "presence_block"),
     )
 }
 

@@ -151,6 +151,16 @@ fn pointer(i: &Invalid) -> Option<&'static str> {
         Invalid::Costs(crate::domain::tariff::AccountProblem::Limit) => "/limit",
         Invalid::Costs(crate::domain::tariff::AccountProblem::TopUp) => "/top_up",
         Invalid::Costs(crate::domain::tariff::AccountProblem::Amount) => "/amount",
+        Invalid::Presence(p) => {
+            use crate::domain::presence::PresenceProblem as P;
+            match p {
+                P::BadStatus | P::AvailableIsNotAStatus => "/status",
+                P::InfoTooLong => "/info",
+                P::EndsBeforeStart | P::EndPassed | P::BadTime => "/end",
+                P::BadForward | P::ForwardToSelf => "/forward",
+                P::TooMany => return None,
+            }
+        }
         _ => return None,
     })
 }
