@@ -108,6 +108,10 @@ fn every_api_route_for_every_scope() {
     // What deletes goes last, so that the others still find what they ask about.
     routes.sort_by_key(|(m, _, _)| *m == "DELETE");
     let mut wrong = Vec::new();
+    // One token per scope, made when first needed: a board keeps 100 at most.
+    let mut tokens: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    let mut token =
+        |scope: &str| tokens.entry(scope.to_owned()).or_insert_with(|| api.token(&[scope])).clone();
     for (method, path, access) in routes {
         let Access::Token(scope) = access else {
             let r = api.client.get(api.svc.lan_https, path).expect("get");
@@ -118,13 +122,13 @@ fn every_api_route_for_every_scope() {
         };
         // An area's scope (`extensions:write`), or one for every area (`write`).
         let (area, level) = scope.split_once(':').unwrap_or(("", scope));
-        let exact = api.token(&[scope]);
-        let other_area = api.token(&[if area == "phonebook" { "board:write" } else { "phonebook:write" }]);
+        let exact = token(scope);
+        let other_area = token(if area == "phonebook" { "board:write" } else { "phonebook:write" });
         let read = match area {
             "" => "read".to_owned(),
             area => format!("{area}:read"),
         };
-        let below = (level == "write").then(|| api.token(&[&read]));
+        let below = (level == "write").then(|| token(&read));
         let none = api.call("", method, path, &[], "");
         let bad = api.call("wct_0123456789abcdef0123456789abcdef0123456789abcdef", method, path, &[], "");
         let other = api.call(&other_area, method, path, &[], "");
@@ -1259,4 +1263,76 @@ fn costs_and_the_tariff_are_set_by_script_and_only_with_their_scope() {
         .map(|(_, _, f, _)| f)
         .collect();
     assert_eq!(fields, ["limit", "top_up_amount", "top_up_mode", "top_up", "reset"]);
+}
+
+#[test]
+fn presence_is_set_read_and_ended_by_script_with_the_divert_held_to_the_restriction() {
+    let api = Api::start("");
+    let write = api.token(&["extensions:write"]);
+    let read = api.token(&["extensions:read"]);
+    let json = [("Content-Type", "application/json")];
+
+    let r = api.call(
+        &write,
+        "POST",
+        "/api/v1/extensions/100/presence",
+        &json,
+        r#"{"status": "meeting", "info": "Board", "end": 4102444800, "forward": "101"}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let p = body(&api.get(&read, "/api/v1/extensions/100/presence"));
+    assert_eq!((p["status"].as_str(), p["status_id"].as_u64()), (Some("meeting"), Some(6)), "{p}");
+    assert_eq!(
+        (p["info"].as_str(), p["forward"].as_str(), p["end"].as_i64()),
+        (Some("Board"), Some("101"), Some(4102444800))
+    );
+    let id = p["statuses"][0]["id"].as_i64().expect("the status's id");
+
+    // A read token reads; it does not set.
+    let r = api.call(&read, "POST", "/api/v1/extensions/100/presence", &json, r#"{"status": "away"}"#);
+    problem(&r, 403);
+    // Unknown states and fields are refused by name.
+    let bad = problem(
+        &api.call(&write, "POST", "/api/v1/extensions/100/presence", &json, r#"{"status": "asleep"}"#),
+        422,
+    );
+    assert_eq!(bad["errors"][0]["pointer"].as_str(), Some("/status"), "{bad}");
+    problem(
+        &api.call(
+            &write,
+            "POST",
+            "/api/v1/extensions/100/presence",
+            &json,
+            r#"{"status": "away", "mood": 1}"#,
+        ),
+        422,
+    );
+    // 101 may call inside only: a status may not forward his calls outside.
+    api.db()
+        .execute_batch(
+            "INSERT INTO extension_services (extension, restriction, updated_at) VALUES ('101', 'internal', 0)
+             ON CONFLICT (extension) DO UPDATE SET restriction = 'internal';",
+        )
+        .expect("restrict");
+    let toll = problem(
+        &api.call(
+            &write,
+            "POST",
+            "/api/v1/extensions/101/presence",
+            &json,
+            r#"{"status": "ext_work", "forward": "0221555123"}"#,
+        ),
+        422,
+    );
+    assert!(toll["detail"].as_str().is_some_and(|d| d.contains("restricted")), "{toll}");
+    assert_eq!(
+        body(&api.get(&read, "/api/v1/extensions/101/presence"))["status"].as_str(),
+        Some("available")
+    );
+
+    // Ended: 100 is available again, and ending it twice is not found.
+    let r = api.call(&write, "DELETE", &format!("/api/v1/extensions/100/presence/{id}"), &[], "");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(body(&r)["status"].as_str(), Some("available"));
+    problem(&api.call(&write, "DELETE", &format!("/api/v1/extensions/100/presence/{id}"), &[], ""), 404);
 }

@@ -19,6 +19,7 @@ mod extensions;
 mod features;
 mod forwarding;
 mod lookup;
+mod presence;
 mod records;
 #[cfg(feature = "openapi")]
 mod schema;
@@ -65,6 +66,8 @@ pub fn router() -> Router<HttpState> {
             "/extensions/{number}/forwarding",
             get(forwarding::get).put(forwarding::put).patch(forwarding::patch),
         )
+        .route("/extensions/{number}/presence", get(presence::get).post(presence::set))
+        .route("/extensions/{number}/presence/{id}", axum::routing::delete(presence::end))
         .route("/extensions/{number}/costs", get(costs::get).put(costs::put).patch(costs::patch))
         .route("/extensions/{number}/costs/top-up", post(costs::top_up))
         .route("/extensions/{number}/costs/reset", post(costs::reset))
@@ -118,7 +121,8 @@ async fn document() -> Response {
 pub mod openapi {
     use super::schema::Finish;
     use super::{
-        bulk, calls, config, costs, departments, extensions, features, forwarding, lookup, records, tokens,
+        bulk, calls, config, costs, departments, extensions, features, forwarding, lookup, presence, records,
+        tokens,
     };
     use utoipa::OpenApi;
 
@@ -137,6 +141,7 @@ pub mod openapi {
             forwarding::get, forwarding::put, forwarding::patch,
             features::get, features::put, features::patch,
             records::voicemail,
+            presence::get, presence::set, presence::end,
             costs::get, costs::put, costs::patch, costs::top_up, costs::reset, costs::list,
             costs::tariff_get, costs::tariff_put,
             departments::list, departments::create, departments::get, departments::put, departments::patch,
@@ -156,6 +161,7 @@ pub mod openapi {
             (name = "tokens", description = "The API's bearer tokens"),
             (name = "calls", description = "Click-to-call and the lines' states"),
             (name = "records", description = "Call records, for billing, and the voicemail index"),
+            (name = "presence", description = "What each extension shows its colleagues: twelve states, timed, with calls forwarded or DND meanwhile"),
             (name = "costs", description = "Call costs: each extension's limit, top-up and credit, and the tariff"),
             (name = "phonebook", description = "Reverse lookup: who a number is, however it is written"),
         (name = "bulk", description = "Departments and extensions exported and imported whole"),

@@ -53,6 +53,10 @@ pub fn line_state() -> Object {
     words(crate::domain::line::LineState::ALL.iter().map(|s| s.code())).build()
 }
 
+pub fn presence_state() -> Object {
+    words(crate::domain::presence::Status::ALL.iter().map(|s| s.code())).build()
+}
+
 pub fn top_up_mode() -> Object {
     words(crate::domain::tariff::TopUpMode::ALL.iter().map(|m| m.code())).build()
 }
