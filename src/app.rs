@@ -134,7 +134,14 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<(), AppError> {
     let auth = Arc::new(Auth::new(store.clone()).map_err(|e| AppError::Auth(e.to_string()))?);
     if config.board.demo {
         match demo::seed(&store, auth.hasher(), sim::wall_clock(), &config.board.time_zone).await {
-            Ok(true) => tracing::info!("demo data made: see the README for the logins"),
+            Ok(true) => {
+                tracing::info!("demo data made: see the README for the logins");
+                // The simulator is given what the demo set (the presence statuses' diverts).
+                let resync = FromStore::with(store.clone(), ServiceClock::system(), &config.core.outside_prefix);
+                for command in crate::hal::client::Resync::commands(&resync).await {
+                    let _ = core.command(command).await;
+                }
+            }
             Ok(false) => {}
             Err(e) => tracing::warn!(error = %e, "demo data not made"),
         }

@@ -7,6 +7,7 @@
 //! their number (`demo-100`); extension 107 has only the PIN `1234`, for the
 //! first-login flow.
 
+use crate::domain::presence::{Divert, Entry, Status};
 use crate::domain::program::ExtensionProgram;
 use crate::domain::tariff::{Band, Rate, Tariff, TopUpMode, WEEKEND, WORKDAYS};
 use crate::hal::proto::{Command, Event};
@@ -124,6 +125,31 @@ pub async fn seed(store: &Store, hasher: &Hasher, now: i64, zone: &str) -> Resul
     if let Ok(parsed) = crate::phonebook::parse(private.as_bytes(), None) {
         let _ = store.import_contacts("100", BookKind::Private, parsed.contacts, demo_author(), now).await?;
     }
+    // 103 is in a meeting for two hours, his calls going to 104; 112 is on
+    // holiday for the week, his phone in DND.
+    let status = |status, info: &str, start, end, by: &str, divert| Entry {
+        id: 0,
+        status,
+        info: info.to_owned(),
+        start,
+        end: Some(end),
+        set_at: start,
+        set_by: by.to_owned(),
+        divert,
+        import_id: None,
+    };
+    let meeting = status(
+        Status::Meeting,
+        "Quarterly review",
+        now,
+        now + 2 * 3600,
+        "103",
+        Some(Divert::Number("104".into())),
+    );
+    store.add_presence("103", meeting).await?;
+    let holiday =
+        status(Status::Holiday, "Back on Monday", now - DAY, now + 6 * DAY, "Calendar", Some(Divert::Dnd));
+    store.add_presence("112", holiday).await?;
     // A week of calls, played on a simulator of its own with a fast clock.
     let exts: Vec<String> = plan.extensions.iter().map(|e| e.number.clone()).collect();
     let sim = Sim::new(plan, Clock::Manual, now - 7 * DAY);
