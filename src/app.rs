@@ -137,7 +137,8 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<(), AppError> {
             Ok(true) => {
                 tracing::info!("demo data made: see the README for the logins");
                 // The simulator is given what the demo set (the presence statuses' diverts).
-                let resync = FromStore::with(store.clone(), ServiceClock::system(), &config.core.outside_prefix);
+                let resync =
+                    FromStore::with(store.clone(), ServiceClock::system(), &config.core.outside_prefix);
                 for command in crate::hal::client::Resync::commands(&resync).await {
                     let _ = core.command(command).await;
                 }

@@ -727,3 +727,42 @@ fn call_costs_in_the_browser() {
     );
     stop.trigger();
 }
+
+#[test]
+fn presence_is_set_in_the_browser_and_follows_the_phone_without_a_reload() {
+    let _turn = turn();
+    let Linked { _dir, svc, sim, stop } = linked(false);
+    let b = Browser::start(1280, 900);
+    login(&b, &svc, "100", "secret-100");
+    b.goto(&url(&svc, "/presence"));
+    assert_eq!(b.text("#presence-state"), "Available");
+    // In a meeting for an hour, calls to 101 meanwhile.
+    b.select("#status", "meeting");
+    b.fill("#info", "Board meeting");
+    b.select("#minutes", "60");
+    b.click("#divert-number");
+    b.fill("#number", "101");
+    b.submit_here("#presence-save");
+    assert!(
+        b.wait_until("document.querySelector('#presence-state').innerText === 'In a meeting'", WAIT),
+        "{}",
+        b.body()
+    );
+    assert_eq!(b.text("#presence-info"), "Board meeting");
+    assert!(b.text("#presence-forward").contains("101"), "{}", b.body());
+    assert_eq!(sim.with(|ex| ex.program("100").and_then(|p| p.forward_always.clone())), Some("101".into()));
+
+    // Back at the desk, the subscriber keys a forward in at the phone: the
+    // meeting's forward ends, and the open page shows it without a reload.
+    assert!(b.wait_until("document.body.dataset.live === '1'", WAIT));
+    b.js("window.samePage = 'yes';");
+    sim.with(|ex| ex.key_in("100", "*26#")).expect("DND on at the phone");
+    sim.with(|ex| ex.key_in("100", "#21#")).expect("forwarding off at the phone");
+    assert!(
+        b.wait_until("document.querySelector('#presence-state').innerText === 'Do not disturb'", WAIT),
+        "{}",
+        b.body()
+    );
+    assert_eq!(b.js("return window.samePage;"), serde_json::json!("yes"), "no reload happened");
+    stop.trigger();
+}

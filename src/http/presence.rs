@@ -60,6 +60,8 @@ struct PresencePage<'a> {
     csrf: &'a str,
     who: String,
     managed: &'a str,
+    /// The extension shown, whose changes the page follows.
+    ext: &'a str,
     state: &'static str,
     name: String,
     info: String,
@@ -104,6 +106,7 @@ async fn page(
         csrf: &who.session.csrf,
         who: who.heading(),
         managed: who.managed_ext(),
+        ext: who.subject(),
         state: status.code(),
         name: t.t(status.label()).to_owned(),
         info,

@@ -134,6 +134,13 @@ function live() {
     const only = costs.dataset.liveCosts;
     if (!only || JSON.parse(ev.data).ext === only) refreshSection("costs-live");
   });
+  // The presence page follows its extension's state, however it changes (the
+  // clock, the phone, another page, the import, a script).
+  const presence = document.getElementById("presence-live");
+  if (presence) es.addEventListener("settings", (ev) => {
+    const s = JSON.parse(ev.data);
+    if (s.what === "presence" && s.ext === presence.dataset.ext) refreshSection("presence-live");
+  });
   // A call of his that runs out of credit: a warning, then why it was cut off.
   const warning = document.getElementById("credit-warning");
   if (warning) es.addEventListener("credit", (ev) => {
