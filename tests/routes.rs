@@ -189,6 +189,7 @@ fn pattern(path: &str) -> String {
         .replace("/extensions/100", "/extensions/{number}")
         .replace("/departments/1", "/departments/{id}")
         .replace("/tokens/1", "/tokens/{id}")
+        .replace("/presence/1", "/presence/{id}")
 }
 
 #[test]
