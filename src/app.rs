@@ -175,7 +175,8 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<(), AppError> {
         });
     let presence_every = Duration::from_secs(u64::from(config.presence.import_interval_min) * 60);
     let services = Services::new(ctx.clone(), auth, reset, config.paths.data_dir.clone())
-        .with_presence_import(&ctx, config.presence.import.clone(), presence_every);
+        .with_presence_import(&ctx, config.presence.import.clone(), presence_every)
+        .with_cti_licences(&ctx, config.cti.licences);
     let costs = tokio::spawn(crate::services::costs::run(services.costs.clone(), shutdown.clone()));
     let directories =
         tokio::spawn(crate::services::directory::run(services.directories.clone(), shutdown.clone()));

@@ -51,6 +51,9 @@ pub struct Config {
     /// Presence: the import file an external program (a calendar) writes.
     #[serde(default)]
     pub presence: Presence,
+    /// The CTI server: how many accounts may log in.
+    #[serde(default)]
+    pub cti: Cti,
     /// How numbers are written in the board's country: reverse lookup reads
     /// every number by it.
     #[serde(default)]
@@ -332,6 +335,21 @@ pub struct Retention {
     pub interval_secs: u64,
 }
 
+/// The CTI server's settings of the board.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Cti {
+    /// Accounts that log in (computers and users; users without login need
+    /// none): up to 10,000.
+    pub licences: usize,
+}
+
+impl Default for Cti {
+    fn default() -> Self {
+        Cti { licences: crate::services::cti::DEFAULT_LICENCES }
+    }
+}
+
 /// Presence's settings of the board (SPEC C8).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -466,6 +484,9 @@ impl Config {
                 "costs.alert_thresholds",
                 "must list at most 8 per cents from 1 to 100, each higher than the one before, e.g. [80, 100]",
             ));
+        }
+        if self.cti.licences > 10_000 {
+            return Err(self.invalid("cti.licences", "must be from 0 to 10000"));
         }
         if !(1..=1440).contains(&self.presence.import_interval_min) {
             return Err(self.invalid("presence.import_interval_min", "must be from 1 to 1440 minutes"));

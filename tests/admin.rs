@@ -529,3 +529,60 @@ fn an_administrator_makes_an_api_token_sees_its_secret_once_and_revokes_it() {
     assert_eq!(bad.status, 422);
     assert!(!admin.get("/admin/tokens").body.contains(">no scope<"));
 }
+
+#[test]
+fn cti_accounts_are_added_given_passwords_once_handed_over_and_deleted_within_the_licences() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    seeded_db(&dir.path().join("data"));
+    let svc = Service::start(dir.path(), "cti_block=[cti]\\nlicences = 1");
+    let mut admin = Browser::new(svc.client(), svc.lan_https);
+    assert_eq!(admin.login("120", "secret-120").status, 303);
+    assert!(admin.get("/admin/cti").body.contains("0 / 1"));
+
+    // A computer: its password is made and shown this once.
+    let r = admin.post(
+        "/admin/cti",
+        &[
+            ("action", "save"),
+            ("id", "0"),
+            ("kind", "computer"),
+            ("name", "PC-RECEPTION"),
+            ("last_name", "Reception"),
+        ],
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("The password of PC-RECEPTION is "), "{}", r.body);
+    assert!(r.body.contains("1 / 1"), "{}", r.body);
+    let id =
+        r.body.split("id=\"account-").nth(1).and_then(|s| s.split('"').next()).expect("the row").to_owned();
+    assert!(!admin.get("/admin/cti").body.contains("The password of"), "shown once");
+
+    // The licence is used: a user that logs in is refused, one without login is not.
+    let r =
+        admin.post("/admin/cti", &[("action", "save"), ("id", "0"), ("kind", "user"), ("name", "jan.kowal")]);
+    assert!(r.body.contains("Every licence of the CTI server is in use"), "{}", r.body);
+    assert!(r.body.contains("value=\"jan.kowal\""), "the form keeps what was typed: {}", r.body);
+    let r = admin.post(
+        "/admin/cti",
+        &[
+            ("action", "save"),
+            ("id", "0"),
+            ("kind", "nologin"),
+            ("name", "Jan Kowal"),
+            ("email", "jan@firma.pl"),
+        ],
+    );
+    assert!(r.body.contains("Saved."), "{}", r.body);
+
+    // Handed over at the next login, then deleted.
+    let r = admin.post("/admin/cti", &[("action", "hand_over"), ("id", &id), ("name", "PC-RECEPTION")]);
+    assert!(r.body.contains("handed over at the next login"), "{}", r.body);
+    let r = admin.post("/admin/cti", &[("action", "delete"), ("id", &id)]);
+    assert!(r.body.contains("The account is deleted.") && !r.body.contains("PC-RECEPTION"), "{}", r.body);
+    assert!(r.body.contains("0 / 1"), "{}", r.body);
+
+    // A subscriber is not an administrator.
+    let mut anna = Browser::new(svc.client(), svc.lan_https);
+    assert_eq!(anna.login("100", "secret-100").status, 303);
+    assert_eq!(anna.get("/admin/cti").status, 403);
+}

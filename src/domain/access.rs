@@ -58,6 +58,8 @@ pub enum Area {
     Voicemail,
     /// Call costs: the tariff, and the extensions' limits, credit and top-ups.
     Costs,
+    /// The CTI server's accounts (SPEC C1-C3); their passwords are Security's.
+    Cti,
 }
 
 codes!(Area {
@@ -70,6 +72,7 @@ codes!(Area {
     Security => "security",
     Voicemail => "voicemail",
     Costs => "costs",
+    Cti => "cti",
 });
 
 /// How far a scope goes; `Write` includes `Read`.

@@ -7,6 +7,7 @@ pub mod callback;
 pub mod cdr;
 pub mod certificate;
 mod codes;
+pub mod cti;
 pub mod dialplan;
 pub mod directory;
 pub mod journal;

@@ -192,6 +192,21 @@ pub fn message(t: Tr, i: &Invalid) -> String {
             crate::domain::tariff::AccountProblem::Amount => "costs.bad_amount",
         },
         Invalid::Presence(p) => presence_key(*p),
+        Invalid::Cti(p) => {
+            use crate::domain::cti::AccountProblem as P;
+            match p {
+                P::BadHostName => "cti.bad_host_name",
+                P::BadLoginName => "cti.bad_login_name",
+                P::BadKind => "employee.bad_choice",
+                P::TooLong => "settings.too_long",
+                P::BadEmail => "settings.bad_email",
+                P::BadPhone => "forwarding.bad_number",
+                P::Exists => "cti.exists",
+                P::NoLicence => "cti.no_licence",
+                P::BadPassword => "cti.bad_password",
+                P::NoLogin => "cti.no_login",
+            }
+        }
         Invalid::Smtp(p) => match p {
             SmtpProblem::BadHost => "smtp.bad_host",
             SmtpProblem::BadPort => "smtp.bad_port",

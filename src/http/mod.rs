@@ -12,6 +12,7 @@ mod assets;
 mod books;
 mod callbacks;
 mod costs;
+mod cti;
 mod error;
 mod features;
 mod form;

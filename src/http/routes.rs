@@ -15,8 +15,9 @@ use axum::Router;
 use super::listen::Side;
 use super::HttpState;
 use super::{
-    admin, assets, books, callbacks, costs, features, forwarding, headers, installer, journal, keys, live,
-    login, manager, phonebook, phones, portal, presence, recordings, reset, settings, setup, tel, tokens,
+    admin, assets, books, callbacks, costs, cti, features, forwarding, headers, installer, journal, keys,
+    live, login, manager, phonebook, phones, portal, presence, recordings, reset, settings, setup, tel,
+    tokens,
 };
 use crate::services::exposure::Exposure;
 
@@ -113,6 +114,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/admin/2fa", Access::Administrator),
     ("POST", "/admin/2fa", Access::Administrator),
     ("POST", "/admin/departments", Access::Administrator),
+    ("GET", "/admin/cti", Access::Administrator),
+    ("POST", "/admin/cti", Access::Administrator),
     ("GET", "/admin/presence", Access::Administrator),
     ("POST", "/admin/presence/read", Access::Administrator),
     ("GET", "/admin/costs", Access::Administrator),
@@ -247,6 +250,7 @@ pub fn router(state: HttpState, side: Side) -> Router {
         .route("/admin/employee/password", post(admin::temporary_password))
         .route("/admin/departments", get(admin::departments).post(admin::change_departments))
         .route("/admin/journal", get(journal::any_journal))
+        .route("/admin/cti", get(cti::accounts).post(cti::change))
         .route("/admin/presence", get(presence::admin))
         .route("/admin/presence/read", post(presence::read_now))
         .route("/admin/costs", get(costs::accounts).post(costs::change_account))

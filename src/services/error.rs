@@ -98,6 +98,8 @@ pub enum Invalid {
     Costs(#[from] crate::domain::tariff::AccountProblem),
     #[error("presence: {0}")]
     Presence(#[from] crate::domain::presence::PresenceProblem),
+    #[error("CTI account: {0}")]
+    Cti(#[from] crate::domain::cti::AccountProblem),
 }
 
 /// Why the exchange did not do what was asked.
@@ -133,6 +135,12 @@ impl From<CoreError> for ServiceError {
 impl From<Refusal> for ServiceError {
     fn from(r: Refusal) -> Self {
         ServiceError::Invalid(Invalid::Book(r))
+    }
+}
+
+impl From<crate::domain::cti::AccountProblem> for ServiceError {
+    fn from(p: crate::domain::cti::AccountProblem) -> Self {
+        ServiceError::Invalid(Invalid::Cti(p))
     }
 }
 

@@ -23,6 +23,7 @@ pub mod calls;
 pub mod certificate;
 pub mod config;
 pub mod costs;
+pub mod cti;
 pub mod directory;
 pub mod employees;
 pub mod error;
@@ -267,6 +268,7 @@ pub struct Services {
     pub calls: calls::Calls,
     pub callbacks: callbacks::Callbacks,
     pub costs: costs::Costs,
+    pub cti: cti::CtiAccounts,
     pub directories: directory::Directories,
     pub history: history::History,
     pub voicemail: voicemail::Voicemails,
@@ -303,6 +305,12 @@ pub struct Health {
 }
 
 impl Services {
+    /// The CTI server's accounts within the board file's licences.
+    pub fn with_cti_licences(mut self, ctx: &Context, licences: usize) -> Services {
+        self.cti = cti::CtiAccounts::new(ctx.clone(), self.auth.clone(), licences);
+        self
+    }
+
     /// Presence with the board file's import file, looked at every `every`.
     pub fn with_presence_import(
         mut self,
@@ -332,6 +340,7 @@ impl Services {
             calls: calls::Calls::new(ctx.clone()),
             callbacks: callbacks::Callbacks::new(ctx.clone()),
             costs: costs::Costs::new(ctx.clone()),
+            cti: cti::CtiAccounts::new(ctx.clone(), auth.clone(), cti::DEFAULT_LICENCES),
             directories: directory::Directories::new(ctx.clone()),
             history: history::History::new(ctx.clone()),
             voicemail: voicemail::Voicemails::new(ctx.clone()),

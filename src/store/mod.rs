@@ -15,6 +15,7 @@ pub mod backup;
 pub mod callback;
 pub mod cdr;
 pub mod costs;
+pub mod cti;
 pub mod directory;
 pub mod journal;
 pub mod migrate;

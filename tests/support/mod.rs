@@ -67,6 +67,7 @@ link = "{link}"
 {watchdog}
 {smtp}
 {presence}
+{cti}
 "#,
         data = data_dir.display(),
         extra_service = section(extra, "service"),
@@ -77,6 +78,7 @@ link = "{link}"
         core_extra = section(extra, "core_block"),
         smtp = section(extra, "smtp_block"),
         presence = section(extra, "presence_block"),
+        cti = section(extra, "cti_block"),
     )
 }
 

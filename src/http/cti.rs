@@ -1,0 +1,145 @@
+//! The administrator's page of the CTI server's accounts (`/admin/cti`, SPEC
+//! C1-C3): every account with its kind, data and password state, the licences
+//! used; an account added or changed (`?id=N` fills the form), a password typed,
+//! made and shown once, or handed over at the next login; an account deleted.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::error::{message, shown_or_refused, HttpError};
+use super::form::{AdminPosted, Fields};
+use super::i18n::Tr;
+use super::session::Administrator;
+use super::HttpState;
+use crate::domain::cti::{Account, Data, Kind};
+use crate::services::cti::AccountForm;
+use crate::services::ServiceError;
+
+#[derive(Template)]
+#[template(path = "admin_cti.html")]
+struct CtiPage<'a> {
+    t: Tr,
+    layout: &'a str,
+    csrf: &'a str,
+    who: String,
+    accounts: Vec<Account>,
+    used: usize,
+    licences: usize,
+    kinds: Vec<(&'static str, String)>,
+    /// The account in the form (id 0: a new one).
+    editing: Account,
+    notice: String,
+    error: String,
+}
+
+fn blank() -> Account {
+    Account {
+        id: 0,
+        name: String::new(),
+        kind: Kind::User,
+        data: Data::default(),
+        has_password: false,
+        hand_over: false,
+        created_at: 0,
+    }
+}
+
+async fn page(
+    state: &HttpState,
+    admin: &Administrator,
+    editing: Account,
+    notice: String,
+    error: String,
+) -> Result<Response, HttpError> {
+    let who = &admin.who;
+    let t = who.tr;
+    let list = state.services.cti.list(&admin.actor).await.map_err(|e| who.error(e))?;
+    let page = CtiPage {
+        t,
+        layout: &who.profile.layout,
+        csrf: &who.session.csrf,
+        who: who.heading(),
+        accounts: list.accounts,
+        used: list.used,
+        licences: list.licences,
+        kinds: Kind::ALL.iter().map(|k| (k.code(), t.t(k.label()).to_owned())).collect(),
+        editing,
+        notice,
+        error,
+    };
+    shown_or_refused(page.error.is_empty(), page)
+}
+
+#[derive(Deserialize, Default)]
+pub struct Edit {
+    #[serde(default)]
+    id: String,
+}
+
+/// `GET /admin/cti` (`?id=N`: that account in the form)
+pub async fn accounts(
+    State(state): State<HttpState>,
+    admin: Administrator,
+    Query(q): Query<Edit>,
+) -> Result<Response, HttpError> {
+    let editing = match q.id.parse::<i64>() {
+        Ok(id) => state.services.cti.account(&admin.actor, id).await.map_err(|e| admin.who.error(e))?,
+        Err(_) => blank(),
+    };
+    page(&state, &admin, editing, String::new(), String::new()).await
+}
+
+fn form_of(f: &Fields) -> AccountForm {
+    AccountForm {
+        name: f.one("name"),
+        kind: f.one("kind"),
+        data: Data {
+            first_name: f.one("first_name"),
+            last_name: f.one("last_name"),
+            phone: f.one("phone"),
+            email: f.one("email"),
+            sip_user: f.one("sip_user"),
+            department_note: f.one("department_note"),
+        },
+        password: f.one("password"),
+    }
+}
+
+/// `POST /admin/cti`: `action` save, password, hand_over, keep, delete.
+pub async fn change(
+    State(state): State<HttpState>,
+    AdminPosted { admin, fields: f }: AdminPosted,
+) -> Result<Response, HttpError> {
+    let t = admin.who.tr;
+    let cti = &state.services.cti;
+    let id = f.one("id").trim().parse::<i64>().unwrap_or(0);
+    let name = f.one("name");
+    let shown_once =
+        |name: &str, password: &str| t.fill("cti.password_once", &[("name", name), ("password", password)]);
+    let outcome = match f.one("action").as_str() {
+        "save" => cti.save(&admin.actor, id, form_of(&f)).await.map(|(_, made)| match made {
+            Some(p) => shown_once(name.trim(), &p),
+            None => t.t("cti.saved").to_owned(),
+        }),
+        "password" => cti.new_password(&admin.actor, id).await.map(|p| shown_once(name.trim(), &p)),
+        "hand_over" => {
+            cti.hand_over(&admin.actor, id, true).await.map(|()| t.t("cti.handed_over").to_owned())
+        }
+        "keep" => cti.hand_over(&admin.actor, id, false).await.map(|()| t.t("cti.saved").to_owned()),
+        "delete" => cti.delete(&admin.actor, id).await.map(|()| t.t("cti.deleted").to_owned()),
+        _ => Err(ServiceError::NotFound),
+    };
+    match outcome {
+        Ok(notice) => page(&state, &admin, blank(), notice, String::new()).await,
+        Err(ServiceError::Invalid(i)) => {
+            // The form keeps what was typed, with why it was refused.
+            let typed = form_of(&f);
+            let kind = Kind::from_code(&typed.kind).unwrap_or(Kind::User);
+            let editing = Account { id, name: typed.name, kind, data: typed.data, ..blank() };
+            page(&state, &admin, editing, String::new(), message(t, &i)).await
+        }
+        Err(e) => Err(admin.who.error(e)),
+    }
+}

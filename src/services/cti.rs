@@ -1,0 +1,234 @@
+//! The CTI server's accounts (SPEC C1-C3): administrators add, change and
+//! delete them, within the board's licences for accounts that log in; set a
+//! password, have one made (shown once) or mark the account to be handed a new
+//! one at its next login. [`CtiAccounts::login`] is the desktop protocol's
+//! door: an account's name and password, or a subscriber's extension and
+//! WebCTI password; guesses are throttled per account and address.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use super::auth::{Auth, AuthError};
+use super::password::HashError;
+use super::throttle::{Budget, Throttle};
+use super::{Context, ServiceError};
+use crate::domain::access::{Action, Actor, Area, Target};
+use crate::domain::account::is_extension;
+use crate::domain::cti::{self, check_account, check_password, Account, AccountProblem, Data, Kind, Login};
+use crate::store::cti::SavedAccount;
+
+/// Accounts that log in unless the board file says otherwise.
+pub const DEFAULT_LICENCES: usize = 25;
+
+#[derive(Clone)]
+pub struct CtiAccounts {
+    ctx: Context,
+    auth: Arc<Auth>,
+    throttle: Throttle,
+    licences: usize,
+}
+
+/// An account as an administrator's form gives it.
+#[derive(Debug, Clone, Default)]
+pub struct AccountForm {
+    pub name: String,
+    /// `computer`, `user` or `nologin`.
+    pub kind: String,
+    pub data: Data,
+    /// A password typed for it; empty: keep it (a new account is given one,
+    /// shown once).
+    pub password: String,
+}
+
+/// The accounts, and the licences used and held.
+#[derive(Debug, Clone)]
+pub struct AccountList {
+    pub accounts: Vec<Account>,
+    pub used: usize,
+    pub licences: usize,
+}
+
+/// A login accepted by the CTI server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CtiLogin {
+    pub account: Account,
+    /// A subscriber logged in with his WebCTI login: his extension.
+    pub extension: Option<String>,
+    /// The account was marked: this is its password from now on, for the
+    /// client to keep.
+    pub handed_over: Option<String>,
+}
+
+impl CtiAccounts {
+    pub fn new(ctx: Context, auth: Arc<Auth>, licences: usize) -> CtiAccounts {
+        CtiAccounts { ctx, auth, throttle: Throttle::default(), licences }
+    }
+
+    /// Every account, with the licences used.
+    pub async fn list(&self, actor: &Actor) -> Result<AccountList, ServiceError> {
+        self.ctx.may_do(actor, Action::Read, Target::Administration(Area::Cti))?;
+        let accounts = self.ctx.store.cti_accounts().await?;
+        let used = accounts.iter().filter(|a| a.kind.logs_in()).count();
+        Ok(AccountList { accounts, used, licences: self.licences })
+    }
+
+    /// One account.
+    pub async fn account(&self, actor: &Actor, id: i64) -> Result<Account, ServiceError> {
+        self.ctx.may_do(actor, Action::Read, Target::Administration(Area::Cti))?;
+        self.ctx.store.cti_account(id).await?.ok_or(ServiceError::NotFound)
+    }
+
+    /// Adds (`id` 0) or changes an account. A new account that logs in without
+    /// a password typed is given a random one, returned to be shown once.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "cti.save", actor = %actor.label(), via = actor.via.code(), account = id))]
+    pub async fn save(
+        &self,
+        actor: &Actor,
+        id: i64,
+        f: AccountForm,
+    ) -> Result<(i64, Option<String>), ServiceError> {
+        self.ctx.may_do(actor, Action::Change, Target::Administration(Area::Cti))?;
+        let kind = Kind::from_code(f.kind.trim()).ok_or(AccountProblem::BadKind)?;
+        let name = f.name.trim().to_owned();
+        let data = trimmed(f.data);
+        check_account(&name, kind, &data)?;
+        let typed = !f.password.is_empty();
+        if typed {
+            check_password(kind, &f.password)?;
+        }
+        let made = (id == 0 && !typed && kind.logs_in()).then(secret).transpose()?;
+        let password = if typed { Some(f.password.clone()) } else { made.clone() };
+        let hash = match password {
+            Some(p) => Some(self.auth.hasher().hash(&p).await?),
+            None => None,
+        };
+        let saved = SavedAccount { name, kind, data };
+        let now = self.ctx.clock.now();
+        let id = self.ctx.store.save_cti_account(id, saved, hash.clone(), self.licences, now).await??;
+        if typed {
+            if let Some(h) = hash {
+                self.ctx.store.set_cti_password(id, h, false).await?;
+            }
+        }
+        tracing::info!(account = id, kind = kind.code(), "CTI account saved");
+        Ok((id, made))
+    }
+
+    /// Makes a new password for an account, to be shown once; the hand-over
+    /// mark goes.
+    pub async fn new_password(&self, actor: &Actor, id: i64) -> Result<String, ServiceError> {
+        self.ctx.may_do(actor, Action::Change, Target::Administration(Area::Cti))?;
+        let password = secret()?;
+        let hash = self.auth.hasher().hash(&password).await?;
+        match self.ctx.store.set_cti_password(id, hash, false).await? {
+            true => Ok(password),
+            false => Err(ServiceError::NotFound),
+        }
+    }
+
+    /// Marks an account to be handed a new password at its next login, or not.
+    pub async fn hand_over(&self, actor: &Actor, id: i64, on: bool) -> Result<(), ServiceError> {
+        self.ctx.may_do(actor, Action::Change, Target::Administration(Area::Cti))?;
+        match self.ctx.store.set_cti_hand_over(id, on).await? {
+            true => Ok(()),
+            false => Err(ServiceError::NotFound),
+        }
+    }
+
+    pub async fn delete(&self, actor: &Actor, id: i64) -> Result<(), ServiceError> {
+        self.ctx.may_do(actor, Action::Change, Target::Administration(Area::Cti))?;
+        match self.ctx.store.delete_cti_account(id).await? {
+            true => Ok(()),
+            false => Err(ServiceError::NotFound),
+        }
+    }
+
+    /// A client's login: an account's name (in any case) and password, or a
+    /// subscriber's extension and WebCTI password. The same refusal whether
+    /// the account exists or not; guesses throttled per account and address.
+    pub async fn login(&self, name: &str, password: &str, addr: IpAddr) -> Result<CtiLogin, AuthError> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > cti::MAX_NAME || password.len() > cti::MAX_PASSWORD {
+            return Err(AuthError::Failed);
+        }
+        let now = self.ctx.clock.now();
+        let attempt = self
+            .throttle
+            .reserve(&name.to_lowercase(), addr, Budget::NORMAL, now * 1000)
+            .map_err(|ms| AuthError::Throttled(((ms + 999) / 1000) as u64))?;
+        let found = self.ctx.store.cti_login(name).await?;
+        let verify = |hash: Option<String>| async move {
+            match self.auth.hasher().verify(password, hash.as_deref()).await {
+                Err(HashError::Busy) => Err(AuthError::Throttled(1)),
+                other => other.map_err(AuthError::from),
+            }
+        };
+        let login = match found {
+            Some((account, hash)) => {
+                let matches = !account.hand_over && verify(hash).await?;
+                match cti::login(account.kind, account.hand_over, matches) {
+                    Login::Accepted => CtiLogin { account, extension: None, handed_over: None },
+                    Login::HandOver => {
+                        let new = secret().map_err(|_| AuthError::Failed)?;
+                        let hash = self.auth.hasher().hash(&new).await?;
+                        if !self.ctx.store.take_hand_over(account.id, hash).await? {
+                            return Err(AuthError::Failed);
+                        }
+                        tracing::info!(account = account.id, "CTI login: a new password handed over");
+                        CtiLogin {
+                            account: Account { hand_over: false, ..account },
+                            extension: None,
+                            handed_over: Some(new),
+                        }
+                    }
+                    Login::Wrong | Login::NoLogin => {
+                        tracing::info!(account = account.id, %addr, "CTI login failed");
+                        return Err(AuthError::Failed);
+                    }
+                }
+            }
+            None if is_extension(name) => {
+                let hash = self.ctx.store.credentials(name).await?.and_then(|c| c.password_hash);
+                if !verify(hash).await? {
+                    tracing::info!(extension = %name, %addr, "CTI login failed");
+                    return Err(AuthError::Failed);
+                }
+                let account = Account {
+                    id: 0,
+                    name: name.to_owned(),
+                    kind: Kind::User,
+                    data: Data::default(),
+                    has_password: true,
+                    hand_over: false,
+                    created_at: 0,
+                };
+                CtiLogin { account, extension: Some(name.to_owned()), handed_over: None }
+            }
+            None => {
+                // As long as a real check, so a name cannot be tried for existence.
+                let _ = verify(None).await;
+                return Err(AuthError::Failed);
+            }
+        };
+        attempt.succeeded();
+        tracing::info!(account = %login.account.name, %addr, "CTI login");
+        Ok(login)
+    }
+}
+
+fn trimmed(d: Data) -> Data {
+    let t = |s: String| s.trim().to_owned();
+    Data {
+        first_name: t(d.first_name),
+        last_name: t(d.last_name),
+        phone: t(d.phone),
+        email: t(d.email),
+        sip_user: t(d.sip_user),
+        department_note: t(d.department_note),
+    }
+}
+
+/// A password made for an account (80 bits, easy to read aloud).
+fn secret() -> Result<String, ServiceError> {
+    crate::system::random::secret_code().map_err(|e| ServiceError::Files(e.to_string()))
+}

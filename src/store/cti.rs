@@ -1,0 +1,191 @@
+//! The CTI server's accounts (SPEC C1-C3) in version 2's `account` table: the
+//! kind, the optional data, the password's hash and the hand-over mark. The
+//! licence count is kept in the same job as the account that takes a licence.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use super::{Store, StoreError};
+use crate::domain::cti::{licence_for, Account, AccountProblem, Data, Kind};
+
+const COLUMNS: &str = "id, name, kind, password_hash IS NOT NULL, hand_over, first_name, last_name, phone, \
+                       email, sip_user, department_note, created_at";
+
+fn account(r: &Row<'_>) -> rusqlite::Result<Account> {
+    let kind: String = r.get(2)?;
+    Ok(Account {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        kind: Kind::from_code(&kind).unwrap_or(Kind::NoLogin),
+        has_password: r.get(3)?,
+        hand_over: r.get(4)?,
+        data: Data {
+            first_name: r.get(5)?,
+            last_name: r.get(6)?,
+            phone: r.get(7)?,
+            email: r.get(8)?,
+            sip_user: r.get(9)?,
+            department_note: r.get(10)?,
+        },
+        created_at: r.get(11)?,
+    })
+}
+
+/// Accounts that log in, but `except`.
+fn logging_in(c: &Connection, except: i64) -> rusqlite::Result<usize> {
+    let n: i64 =
+        c.query_row("SELECT count(*) FROM account WHERE kind != 'nologin' AND id != ?1", [except], |r| {
+            r.get(0)
+        })?;
+    Ok(n as usize)
+}
+
+fn name_taken(c: &Connection, name: &str, except: i64) -> rusqlite::Result<bool> {
+    c.query_row("SELECT 1 FROM account WHERE name = ?1 AND id != ?2", params![name, except], |_| Ok(()))
+        .optional()
+        .map(|r| r.is_some())
+}
+
+/// An account as an administrator saves it.
+#[derive(Debug, Clone)]
+pub struct SavedAccount {
+    pub name: String,
+    pub kind: Kind,
+    pub data: Data,
+}
+
+impl Store {
+    /// Every account, by name.
+    pub async fn cti_accounts(&self) -> Result<Vec<Account>, StoreError> {
+        self.read(|c| {
+            let mut q = c.prepare_cached(&format!("SELECT {COLUMNS} FROM account ORDER BY name"))?;
+            let rows = q.query_map([], account)?;
+            rows.collect()
+        })
+        .await
+    }
+
+    /// One account, by id.
+    pub async fn cti_account(&self, id: i64) -> Result<Option<Account>, StoreError> {
+        self.read(move |c| {
+            c.prepare_cached(&format!("SELECT {COLUMNS} FROM account WHERE id = ?1"))?
+                .query_row([id], account)
+                .optional()
+        })
+        .await
+    }
+
+    /// An account by its name (in any case), with its password's hash.
+    pub async fn cti_login(&self, name: &str) -> Result<Option<(Account, Option<String>)>, StoreError> {
+        let name = name.to_owned();
+        self.read(move |c| {
+            c.prepare_cached(&format!("SELECT {COLUMNS}, password_hash FROM account WHERE name = ?1"))?
+                .query_row([name], |r| Ok((account(r)?, r.get(12)?)))
+                .optional()
+        })
+        .await
+    }
+
+    /// Adds (`id` 0) or changes an account, within `licences` accounts that log
+    /// in; a new one that logs in gets `password_hash`. The account's id, or why not.
+    pub async fn save_cti_account(
+        &self,
+        id: i64,
+        a: SavedAccount,
+        password_hash: Option<String>,
+        licences: usize,
+        now: i64,
+    ) -> Result<Result<i64, AccountProblem>, StoreError> {
+        self.write(move |c| {
+            if name_taken(c, &a.name, id)? {
+                return Ok(Err(AccountProblem::Exists));
+            }
+            if let Err(p) = licence_for(a.kind, logging_in(c, id)?, licences) {
+                return Ok(Err(p));
+            }
+            let d = &a.data;
+            if id == 0 {
+                c.execute(
+                    "INSERT INTO account (name, kind, password_hash, first_name, last_name, phone, email, sip_user, \
+                     department_note, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    params![
+                        a.name,
+                        a.kind.code(),
+                        password_hash.filter(|_| a.kind.logs_in()),
+                        d.first_name,
+                        d.last_name,
+                        d.phone,
+                        d.email,
+                        d.sip_user,
+                        d.department_note,
+                        now
+                    ],
+                )?;
+                return Ok(Ok(c.last_insert_rowid()));
+            }
+            let changed = c.execute(
+                "UPDATE account SET name = ?2, kind = ?3, first_name = ?4, last_name = ?5, phone = ?6, email = ?7, \
+                 sip_user = ?8, department_note = ?9, \
+                 password_hash = CASE WHEN ?3 = 'nologin' THEN NULL ELSE coalesce(password_hash, ?10) END, \
+                 hand_over = CASE WHEN ?3 = 'nologin' THEN 0 ELSE hand_over END WHERE id = ?1",
+                params![
+                    id,
+                    a.name,
+                    a.kind.code(),
+                    d.first_name,
+                    d.last_name,
+                    d.phone,
+                    d.email,
+                    d.sip_user,
+                    d.department_note,
+                    password_hash
+                ],
+            )?;
+            Ok(if changed == 1 { Ok(id) } else { Err(AccountProblem::BadKind) })
+        })
+        .await
+    }
+
+    /// Sets an account's password's hash and its hand-over mark; false when
+    /// there is no such account that logs in.
+    pub async fn set_cti_password(&self, id: i64, hash: String, hand_over: bool) -> Result<bool, StoreError> {
+        self.write(move |c| {
+            let n = c.execute(
+                "UPDATE account SET password_hash = ?2, hand_over = ?3 WHERE id = ?1 AND kind != 'nologin'",
+                params![id, hash, hand_over],
+            )?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    /// Marks an account that logs in to be handed a new password at its next
+    /// login, or not; false when there is no such account.
+    pub async fn set_cti_hand_over(&self, id: i64, on: bool) -> Result<bool, StoreError> {
+        self.write(move |c| {
+            let n = c.execute(
+                "UPDATE account SET hand_over = ?2 WHERE id = ?1 AND kind != 'nologin'",
+                params![id, on],
+            )?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    /// The handed-over password becomes the account's, once: false when the
+    /// mark was taken meanwhile (a second login at the same moment).
+    pub async fn take_hand_over(&self, id: i64, hash: String) -> Result<bool, StoreError> {
+        self.write(move |c| {
+            let n = c.execute(
+                "UPDATE account SET password_hash = ?2, hand_over = 0 WHERE id = ?1 AND hand_over = 1",
+                params![id, hash],
+            )?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    /// Deletes an account; false when there was none.
+    pub async fn delete_cti_account(&self, id: i64) -> Result<bool, StoreError> {
+        self.write(move |c| Ok(c.execute("DELETE FROM account WHERE id = ?1", [id])? == 1)).await
+    }
+}

@@ -1,0 +1,176 @@
+//! The CTI server's accounts (SPEC C1-C3) through the services, as the
+//! administrator's page and the desktop protocol's login use them: each kind
+//! logs in (or, without login, never does), a wrong password is refused, a
+//! password handed over at the next login is the one the second login needs,
+//! a subscriber's WebCTI login is an account too; licences, names and rights
+//! hold, and a refusal changes nothing.
+
+mod support;
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+
+use webcti::domain::access::{Actor, Channel, Denied, Who};
+use webcti::domain::cti::{AccountProblem, Data, Kind};
+use webcti::domain::phonebook::PublicRight;
+use webcti::services::auth::{Auth, AuthError};
+use webcti::services::bus::Bus;
+use webcti::services::cti::{AccountForm, CtiAccounts};
+use webcti::services::password::Hasher;
+use webcti::services::reset::Reset;
+use webcti::services::{Context, Invalid, ServiceError, Services};
+use webcti::sim::{demo, Clock, Sim, SimCore};
+use webcti::store::Store;
+use webcti::system::clock::Clock as ServiceClock;
+
+const T0: i64 = 1_800_000_000;
+const HERE: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 168, 1, 20));
+
+struct Rig {
+    cti: CtiAccounts,
+    store: Store,
+    _dir: tempfile::TempDir,
+}
+
+async fn rig(licences: usize) -> Rig {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("webcti.db")).await.expect("store");
+    let plan = demo::plan();
+    for e in &plan.extensions {
+        store.upsert_extension(&e.number, &e.name, T0).await.expect("extension");
+    }
+    let hasher = Hasher::new().expect("hasher");
+    store.set_password_hash("100", &hasher.hash("secret-100").await.expect("hash"), T0).await.expect("pw");
+    let sim = Sim::new(plan, Clock::Manual, T0);
+    let core = Arc::new(SimCore::start(sim));
+    let auth = Arc::new(Auth::new(store.clone()).expect("auth"));
+    let reset = Arc::new(Reset::new(store.clone(), Default::default(), "https://pbx".into(), 1800));
+    let ctx = Context::new(store.clone(), core, Bus::new(), ServiceClock::manual(T0), "Europe/Warsaw".into());
+    let services =
+        Services::new(ctx.clone(), auth, reset, dir.path().to_path_buf()).with_cti_licences(&ctx, licences);
+    Rig { cti: services.cti.clone(), store, _dir: dir }
+}
+
+fn admin() -> Actor {
+    Actor::new(Who::Administrator { name: "120".into() }, Channel::Web)
+}
+
+fn form(name: &str, kind: &str, password: &str) -> AccountForm {
+    AccountForm { name: name.into(), kind: kind.into(), data: Data::default(), password: password.into() }
+}
+
+fn refused<T: std::fmt::Debug>(r: Result<T, ServiceError>) -> AccountProblem {
+    match r {
+        Err(ServiceError::Invalid(Invalid::Cti(p))) => p,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn each_kind_logs_in_with_its_password_and_a_wrong_one_is_refused() {
+    let r = rig(5).await;
+    let (pc, made) = r.cti.save(&admin(), 0, form("PC-RECEPTION", "computer", "")).await.expect("computer");
+    let made = made.expect("a new account that logs in is given a password, shown once");
+    let (_, typed) =
+        r.cti.save(&admin(), 0, form("jan.kowal", "user", "kawa-z-mlekiem")).await.expect("user");
+    assert_eq!(typed, None, "a typed password is not shown back");
+    let (_, none) = r.cti.save(&admin(), 0, form("Reception desk", "nologin", "")).await.expect("nologin");
+    assert_eq!(none, None);
+
+    let login = r.cti.login("pc-reception", &made, HERE).await.expect("the computer, in any case");
+    assert_eq!((login.account.id, login.account.kind), (pc, Kind::Computer));
+    let login = r.cti.login("jan.kowal", "kawa-z-mlekiem", HERE).await.expect("the user");
+    assert_eq!((login.account.kind, login.handed_over), (Kind::User, None));
+    assert!(matches!(r.cti.login("jan.kowal", "herbata", HERE).await, Err(AuthError::Failed)));
+    assert!(matches!(r.cti.login("Reception desk", "", HERE).await, Err(AuthError::Failed)), "never logs in");
+    assert!(matches!(r.cti.login("nobody", "kawa-z-mlekiem", HERE).await, Err(AuthError::Failed)));
+
+    // A subscriber's WebCTI login is an account too.
+    let login = r.cti.login("100", "secret-100", HERE).await.expect("the subscriber");
+    assert_eq!(login.extension.as_deref(), Some("100"));
+    assert!(matches!(r.cti.login("100", "secret-101", HERE).await, Err(AuthError::Failed)));
+
+    // Guesses at one account are throttled: after a burst, even the right
+    // password waits.
+    let mut throttled = false;
+    for _ in 0..40 {
+        if let Err(AuthError::Throttled(_)) = r.cti.login("jan.kowal", "herbata", HERE).await {
+            throttled = true;
+            break;
+        }
+    }
+    assert!(throttled, "guesses are throttled");
+}
+
+#[tokio::test]
+async fn a_password_handed_over_at_the_next_login_is_the_one_the_second_login_needs() {
+    let r = rig(5).await;
+    let (id, _) = r.cti.save(&admin(), 0, form("jan.kowal", "user", "kawa-z-mlekiem")).await.expect("user");
+    r.cti.hand_over(&admin(), id, true).await.expect("mark");
+    assert!(r.cti.account(&admin(), id).await.expect("read").hand_over);
+
+    let first = r.cti.login("jan.kowal", "", HERE).await.expect("the marked login needs no password");
+    let handed = first.handed_over.expect("the client is handed the new password");
+    assert!(handed.len() >= 16);
+    assert!(!r.cti.account(&admin(), id).await.expect("read").hand_over, "the mark is used up");
+    assert!(matches!(r.cti.login("jan.kowal", "", HERE).await, Err(AuthError::Failed)), "once");
+    assert!(
+        matches!(r.cti.login("jan.kowal", "kawa-z-mlekiem", HERE).await, Err(AuthError::Failed)),
+        "the old one is gone"
+    );
+    let second = r.cti.login("jan.kowal", &handed, HERE).await.expect("the delivered password");
+    assert_eq!(second.handed_over, None);
+
+    // A new password made by the administrator replaces it.
+    let new = r.cti.new_password(&admin(), id).await.expect("new password");
+    assert!(matches!(r.cti.login("jan.kowal", &handed, HERE).await, Err(AuthError::Failed)));
+    r.cti.login("jan.kowal", &new, HERE).await.expect("the new one");
+}
+
+#[tokio::test]
+async fn licences_names_and_rights_hold_and_a_refusal_changes_nothing() {
+    let r = rig(2).await;
+    r.cti.save(&admin(), 0, form("PC-1", "computer", "")).await.expect("first licence");
+    let (user, _) = r.cti.save(&admin(), 0, form("anna", "user", "")).await.expect("second licence");
+    assert_eq!(
+        refused(r.cti.save(&admin(), 0, form("PC-2", "computer", "")).await),
+        AccountProblem::NoLicence
+    );
+    r.cti
+        .save(&admin(), 0, form("Anna Kowalska", "nologin", ""))
+        .await
+        .expect("users without login need none");
+    // Anna no longer logs in: her licence is free again, and her password goes.
+    r.cti.save(&admin(), user, form("anna", "nologin", "")).await.expect("made a user without login");
+    r.cti.save(&admin(), 0, form("PC-2", "computer", "")).await.expect("the licence freed");
+    let anna = r.cti.account(&admin(), user).await.expect("read");
+    assert!(!anna.has_password);
+
+    assert_eq!(refused(r.cti.save(&admin(), 0, form("pc-1", "nologin", "")).await), AccountProblem::Exists);
+    assert_eq!(
+        refused(r.cti.save(&admin(), 0, form("PC 3", "computer", "")).await),
+        AccountProblem::BadHostName
+    );
+    assert_eq!(refused(r.cti.save(&admin(), 0, form("x", "printer", "")).await), AccountProblem::BadKind);
+    assert_eq!(
+        refused(r.cti.save(&admin(), 0, form("bob", "nologin", "12345678")).await),
+        AccountProblem::NoLogin
+    );
+    let mut bad_mail = form("bob", "nologin", "");
+    bad_mail.data.email = "bob".into();
+    assert_eq!(refused(r.cti.save(&admin(), 0, bad_mail).await), AccountProblem::BadEmail);
+
+    let subscriber = Actor::new(
+        Who::Subscriber { ext: "100".into(), pin_only: false, public_book: PublicRight::Read },
+        Channel::Web,
+    );
+    let denied = r.cti.save(&subscriber, 0, form("mine", "user", "")).await;
+    assert!(matches!(denied, Err(ServiceError::Denied(Denied::AdministratorsOnly))), "{denied:?}");
+    assert!(matches!(r.cti.list(&subscriber).await, Err(ServiceError::Denied(_))));
+
+    let names: Vec<String> =
+        r.store.cti_accounts().await.expect("read").into_iter().map(|a| a.name).collect();
+    assert_eq!(names, ["anna", "Anna Kowalska", "PC-1", "PC-2"]);
+    let list = r.cti.list(&admin()).await.expect("list");
+    assert_eq!((list.used, list.licences), (2, 2));
+}
