@@ -574,6 +574,23 @@ fn cti_accounts_are_added_given_passwords_once_handed_over_and_deleted_within_th
     );
     assert!(r.body.contains("Saved."), "{}", r.body);
 
+    // Its rights: 100 stands at it, and it may watch 101 with the caller's number.
+    let form = admin.get(&format!("/admin/cti?id={id}")).body;
+    assert!(form.contains("Rights of PC-RECEPTION"), "{form}");
+    let r = admin.post(
+        "/admin/cti",
+        &[("action", "rights"), ("id", &id), ("devices", "100"), ("monitors", "101 clip"), ("blf", "first")],
+    );
+    assert!(r.body.contains("Saved."), "{}", r.body);
+    assert!(
+        r.body.contains("100 main\n</textarea>") && r.body.contains("101 clip\n</textarea>"),
+        "{}",
+        r.body
+    );
+    let r = admin.post("/admin/cti", &[("action", "rights"), ("id", &id), ("devices", "100\n999")]);
+    assert!(r.body.contains("Line 2: not an extension of this exchange"), "{}", r.body);
+    assert!(admin.get(&format!("/admin/cti?id={id}")).body.contains("101 clip"), "a refusal changes nothing");
+
     // Handed over at the next login, then deleted.
     let r = admin.post("/admin/cti", &[("action", "hand_over"), ("id", &id), ("name", "PC-RECEPTION")]);
     assert!(r.body.contains("handed over at the next login"), "{}", r.body);

@@ -10,12 +10,12 @@ mod support;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
-use webcti::domain::access::{Actor, Channel, Denied, Who};
-use webcti::domain::cti::{AccountProblem, Data, Kind};
+use webcti::domain::access::{allowed, sees_numbers, Action, Actor, Channel, Denied, Facet, Target, Who};
+use webcti::domain::cti::{AccountProblem, Data, Kind, RightsProblem};
 use webcti::domain::phonebook::PublicRight;
 use webcti::services::auth::{Auth, AuthError};
 use webcti::services::bus::Bus;
-use webcti::services::cti::{AccountForm, CtiAccounts};
+use webcti::services::cti::{AccountForm, CtiAccounts, RightsForm};
 use webcti::services::password::Hasher;
 use webcti::services::reset::Reset;
 use webcti::services::{Context, Invalid, ServiceError, Services};
@@ -173,4 +173,79 @@ async fn licences_names_and_rights_hold_and_a_refusal_changes_nothing() {
     assert_eq!(names, ["anna", "Anna Kowalska", "PC-1", "PC-2"]);
     let list = r.cti.list(&admin()).await.expect("list");
     assert_eq!((list.used, list.licences), (2, 2));
+}
+
+fn line(ext: &str) -> Target<'_> {
+    Target::Extension { number: ext, department: None, facet: Facet::Live }
+}
+
+fn devices_of(actor: &Actor) -> Vec<String> {
+    match &actor.who {
+        Who::CtiAccount { devices, .. } => devices.clone(),
+        other => panic!("not a CTI account: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn hot_desking_gives_the_device_at_the_computer_and_monitor_rights_decide_what_is_seen_and_picked_up() {
+    let r = rig(10).await;
+    let a = admin();
+    let devices = |text: &str| RightsForm { devices: text.into(), ..RightsForm::default() };
+    let (reception, _) = r.cti.save(&a, 0, form("PC-RECEPTION", "computer", "")).await.expect("pc");
+    r.cti.set_rights(&a, reception, devices("100")).await.expect("100 stands at the reception");
+    let (pc2, _) = r.cti.save(&a, 0, form("PC-2", "computer", "")).await.expect("pc 2");
+    r.cti.set_rights(&a, pc2, devices("102 softphone")).await.expect("102 stands at PC-2");
+    let (jan, _) = r.cti.save(&a, 0, form("jan.kowal", "user", "kawa-z-mlekiem")).await.expect("jan");
+    let hot =
+        RightsForm { monitors: "105 clip\n106 pickup".into(), hot_desking: true, ..RightsForm::default() };
+    r.cti.set_rights(&a, jan, hot).await.expect("hot desking");
+
+    let login = r.cti.login("jan.kowal", "kawa-z-mlekiem", HERE).await.expect("login");
+    let at_reception = r.cti.actor_for(&login, "PC-RECEPTION").await.expect("actor");
+    assert_eq!(devices_of(&at_reception), ["100"], "the device follows the computer");
+    assert!(allowed(&at_reception, Action::Dial, line("100")).is_ok());
+    assert!(allowed(&at_reception, Action::Dial, line("102")).is_err());
+    let at_pc2 = r.cti.actor_for(&login, "pc-2").await.expect("actor");
+    assert_eq!(devices_of(&at_pc2), ["102"]);
+    assert!(
+        devices_of(&r.cti.actor_for(&login, "LAPTOP-9").await.expect("actor")).is_empty(),
+        "no device stands there"
+    );
+
+    // Monitoring: 105 with CLIP, 106 with pickup, nothing else.
+    assert!(allowed(&at_reception, Action::Read, line("105")).is_ok());
+    assert!(sees_numbers(&at_reception, "105"));
+    assert!(allowed(&at_reception, Action::Read, line("106")).is_ok());
+    assert!(!sees_numbers(&at_reception, "106"), "without CLIP the callers' numbers are hidden");
+    assert!(allowed(&at_reception, Action::Dial, line("106")).is_ok(), "pickup with the right");
+    assert_eq!(
+        allowed(&at_reception, Action::Dial, line("105")),
+        Err(Denied::NotYours),
+        "pickup without the right"
+    );
+    assert_eq!(
+        allowed(&at_reception, Action::Read, line("107")),
+        Err(Denied::NotYours),
+        "monitoring without the right"
+    );
+
+    // A subscriber's WebCTI login has his own extension.
+    let anna = r.cti.login("100", "secret-100", HERE).await.expect("subscriber");
+    assert_eq!(devices_of(&r.cti.actor_for(&anna, "PC-2").await.expect("actor")), ["100"]);
+
+    // Refused rights change nothing.
+    let both = RightsForm { devices: "101".into(), hot_desking: true, ..RightsForm::default() };
+    let refused = r.cti.set_rights(&a, jan, both).await;
+    assert!(
+        matches!(refused, Err(ServiceError::Invalid(Invalid::Rights(RightsProblem::HotDeskingWithDevices)))),
+        "{refused:?}"
+    );
+    let unknown =
+        r.cti.set_rights(&a, jan, RightsForm { monitors: "105\n999".into(), ..RightsForm::default() }).await;
+    assert!(
+        matches!(unknown, Err(ServiceError::Invalid(Invalid::Rights(RightsProblem::Line(2))))),
+        "{unknown:?}"
+    );
+    let kept = r.cti.rights(&a, jan).await.expect("rights");
+    assert!(kept.hot_desking && kept.monitors.len() == 2);
 }

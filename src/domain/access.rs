@@ -169,7 +169,7 @@ pub enum Who {
     CtiAccount {
         name: String,
         devices: Vec<String>,
-        monitors: Vec<String>,
+        monitors: Vec<crate::domain::cti::Monitor>,
     },
     /// The service itself.
     System,
@@ -376,10 +376,12 @@ pub fn allowed(actor: &Actor, action: Action, target: Target<'_>) -> Result<(), 
         Who::CtiAccount { devices, monitors, .. } => match target {
             Target::Extension { number, facet, .. } => {
                 let device = devices.iter().any(|d| d == number);
-                let monitored = monitors.iter().any(|m| m == number);
+                let watch = monitors.iter().find(|m| m.ext == number);
+                let (monitored, pickup) = (watch.is_some(), watch.is_some_and(|m| m.pickup));
                 match (action, facet) {
                     (Action::Read, Facet::Live) if device || monitored => Ok(()),
-                    (Action::Dial, Facet::Live) if device => Ok(()),
+                    // Dialling from a device; picking up a monitored line's call with the right.
+                    (Action::Dial, Facet::Live) if device || pickup => Ok(()),
                     (Action::Read, Facet::History | Facet::Program | Facet::Profile) if device => Ok(()),
                     (Action::Change, Facet::Program) if device => Ok(()),
                     (Action::Read | Action::Change, Facet::Presence) if device => Ok(()),
@@ -390,6 +392,18 @@ pub fn allowed(actor: &Actor, action: Action, target: Target<'_>) -> Result<(), 
             Target::Administration(_) => Err(Denied::AdministratorsOnly),
             _ => Err(Denied::NotYours),
         },
+    }
+}
+
+/// Whether `actor`, who may read `ext`'s live events, sees the callers'
+/// numbers in them: a CTI account on a monitored line only with its CLIP right
+/// (SPEC C5); everyone else who may read them does.
+pub fn sees_numbers(actor: &Actor, ext: &str) -> bool {
+    match &actor.who {
+        Who::CtiAccount { devices, monitors, .. } => {
+            devices.iter().any(|d| d == ext) || monitors.iter().any(|m| m.ext == ext && m.clip)
+        }
+        _ => true,
     }
 }
 
@@ -504,7 +518,11 @@ mod tests {
                     Who::CtiAccount {
                         name: "desk".into(),
                         devices: vec!["100".into()],
-                        monitors: vec!["101".into()],
+                        monitors: vec![crate::domain::cti::Monitor {
+                            ext: "101".into(),
+                            clip: false,
+                            pickup: false,
+                        }],
                     },
                     Channel::Cti,
                 ),

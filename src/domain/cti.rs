@@ -193,6 +193,164 @@ pub fn login(kind: Kind, hand_over: bool, matches: bool) -> Login {
     }
 }
 
+/// A device of an account (SPEC C4): an extension it controls fully.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    pub ext: String,
+    /// A main device (the one calls are made from unless the client says).
+    pub main: bool,
+    /// A softphone: it does not feed the busy-lamp field when so chosen.
+    pub softphone: bool,
+}
+
+/// A line an account may monitor (SPEC C5), with what it may see and do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Monitor {
+    pub ext: String,
+    /// May see the callers' numbers.
+    pub clip: bool,
+    /// May pick up its calls.
+    pub pickup: bool,
+}
+
+/// Which of its devices feeds an account's busy lamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BlfSource {
+    /// The one in use.
+    #[default]
+    InUse,
+    /// The first.
+    First,
+    /// Any but a softphone.
+    NotSoftphone,
+}
+
+impl BlfSource {
+    pub const ALL: [BlfSource; 3] = [BlfSource::InUse, BlfSource::First, BlfSource::NotSoftphone];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            BlfSource::InUse => "in_use",
+            BlfSource::First => "first",
+            BlfSource::NotSoftphone => "not_softphone",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<BlfSource> {
+        BlfSource::ALL.into_iter().find(|b| b.code() == code)
+    }
+}
+
+/// An account's rights (SPEC C4, C5).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rights {
+    pub devices: Vec<Device>,
+    pub monitors: Vec<Monitor>,
+    /// Calls while the client is away are kept and delivered at the next login.
+    pub offline_journal: bool,
+    /// The server keeps the account's journal.
+    pub server_journal: bool,
+    /// The account has no devices of its own: it gets the devices of the
+    /// computer it logs in from (a computer account's devices stand there).
+    pub hot_desking: bool,
+    pub blf: BlfSource,
+}
+
+/// The most devices and monitored lines of one account.
+pub const MAX_DEVICES: usize = 16;
+pub const MAX_MONITORS: usize = 500;
+
+/// Why rights are refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RightsProblem {
+    #[error("line {0}: not an extension of this exchange, or written twice")]
+    Line(usize),
+    #[error("line {0}: unknown word (devices: main, softphone; monitors: clip, pickup)")]
+    Word(usize),
+    #[error("too many devices or monitored lines")]
+    TooMany,
+    #[error("an account with hot desking has no devices of its own")]
+    HotDeskingWithDevices,
+    #[error("a user without login monitors nothing and has no hot desking")]
+    NoLogin,
+}
+
+/// Devices as an administrator writes them, one a line: `100 main`, `101`,
+/// `102 softphone`. `known` says whether an extension exists.
+pub fn parse_devices(text: &str, known: impl Fn(&str) -> bool) -> Result<Vec<Device>, RightsProblem> {
+    let mut out: Vec<Device> = Vec::new();
+    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let mut words = line.split_whitespace();
+        let ext = words.next().unwrap_or_default();
+        if !known(ext) || out.iter().any(|d| d.ext == ext) {
+            return Err(RightsProblem::Line(i + 1));
+        }
+        let mut d = Device { ext: ext.to_owned(), main: false, softphone: false };
+        for w in words {
+            match w.to_ascii_lowercase().as_str() {
+                "main" => d.main = true,
+                "softphone" => d.softphone = true,
+                _ => return Err(RightsProblem::Word(i + 1)),
+            }
+        }
+        out.push(d);
+    }
+    if out.len() > MAX_DEVICES {
+        return Err(RightsProblem::TooMany);
+    }
+    // One device at least is a main device: the first, unless one is named.
+    if !out.iter().any(|d| d.main) {
+        if let Some(first) = out.first_mut() {
+            first.main = true;
+        }
+    }
+    Ok(out)
+}
+
+/// Monitored lines, one a line: `105 clip pickup`, `106`.
+pub fn parse_monitors(text: &str, known: impl Fn(&str) -> bool) -> Result<Vec<Monitor>, RightsProblem> {
+    let mut out: Vec<Monitor> = Vec::new();
+    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let mut words = line.split_whitespace();
+        let ext = words.next().unwrap_or_default();
+        if !known(ext) || out.iter().any(|m| m.ext == ext) {
+            return Err(RightsProblem::Line(i + 1));
+        }
+        let mut m = Monitor { ext: ext.to_owned(), clip: false, pickup: false };
+        for w in words {
+            match w.to_ascii_lowercase().as_str() {
+                "clip" => m.clip = true,
+                "pickup" => m.pickup = true,
+                _ => return Err(RightsProblem::Word(i + 1)),
+            }
+        }
+        out.push(m);
+        if out.len() > MAX_MONITORS {
+            return Err(RightsProblem::TooMany);
+        }
+    }
+    Ok(out)
+}
+
+/// Checks rights for an account of `kind`.
+pub fn check_rights(kind: Kind, r: &Rights) -> Result<(), RightsProblem> {
+    if r.hot_desking && !r.devices.is_empty() {
+        return Err(RightsProblem::HotDeskingWithDevices);
+    }
+    if kind == Kind::NoLogin && (!r.monitors.is_empty() || r.hot_desking) {
+        return Err(RightsProblem::NoLogin);
+    }
+    Ok(())
+}
+
+/// The devices an account controls in a session from `computer`: with hot
+/// desking, those that stand at that computer (its computer account's),
+/// else its own.
+pub fn session_devices(rights: &Rights, at_computer: &[Device]) -> Vec<String> {
+    let devices = if rights.hot_desking { at_computer } else { &rights.devices };
+    devices.iter().map(|d| d.ext.clone()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,6 +391,44 @@ mod tests {
         assert_eq!(with(|d| d.phone = "call me".into()), Err(AccountProblem::BadPhone));
         assert_eq!(with(|d| d.department_note = "x".repeat(101)), Err(AccountProblem::TooLong));
         assert_eq!(with(|d| d.first_name = "a\nb".into()), Err(AccountProblem::TooLong));
+    }
+
+    #[test]
+    fn rights_as_written_and_hot_desking() {
+        let known = |e: &str| ["100", "101", "102", "105"].contains(&e);
+        let devices = parse_devices("100\n\n101 softphone\n", known).expect("devices");
+        assert_eq!(
+            devices,
+            [
+                Device { ext: "100".into(), main: true, softphone: false },
+                Device { ext: "101".into(), main: false, softphone: true }
+            ],
+            "the first is the main device when none is named"
+        );
+        assert_eq!(parse_devices("100\n999", known), Err(RightsProblem::Line(2)));
+        assert_eq!(parse_devices("100\n100", known), Err(RightsProblem::Line(2)));
+        assert_eq!(parse_devices("100 boss", known), Err(RightsProblem::Word(1)));
+        let monitors = parse_monitors("105 CLIP pickup\n102", known).expect("monitors");
+        assert_eq!((monitors[0].clip, monitors[0].pickup, monitors[1].clip), (true, true, false));
+        assert_eq!(parse_monitors("105 listen", known), Err(RightsProblem::Word(1)));
+
+        let own = Rights { devices: devices.clone(), ..Rights::default() };
+        let at_pc = [Device { ext: "102".into(), main: true, softphone: false }];
+        assert_eq!(session_devices(&own, &at_pc), ["100", "101"]);
+        let desk = Rights { hot_desking: true, ..Rights::default() };
+        assert_eq!(session_devices(&desk, &at_pc), ["102"], "the device follows the computer");
+        assert_eq!(session_devices(&desk, &[]), Vec::<String>::new());
+        assert_eq!(
+            check_rights(Kind::User, &Rights { hot_desking: true, ..own.clone() }),
+            Err(RightsProblem::HotDeskingWithDevices)
+        );
+        let watching = Rights { monitors, ..Rights::default() };
+        assert_eq!(check_rights(Kind::NoLogin, &watching), Err(RightsProblem::NoLogin));
+        assert_eq!(
+            check_rights(Kind::NoLogin, &own),
+            Ok(()),
+            "a device joins groups through a user without login"
+        );
     }
 
     #[test]

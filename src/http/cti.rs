@@ -13,8 +13,8 @@ use super::form::{AdminPosted, Fields};
 use super::i18n::Tr;
 use super::session::Administrator;
 use super::HttpState;
-use crate::domain::cti::{Account, Data, Kind};
-use crate::services::cti::AccountForm;
+use crate::domain::cti::{Account, BlfSource, Data, Kind, Rights};
+use crate::services::cti::{AccountForm, RightsForm};
 use crate::services::ServiceError;
 
 #[derive(Template)]
@@ -30,8 +30,41 @@ struct CtiPage<'a> {
     kinds: Vec<(&'static str, String)>,
     /// The account in the form (id 0: a new one).
     editing: Account,
+    /// Its rights as the form writes them, when it is one that exists.
+    rights: Option<RightsView>,
+    blf_choices: Vec<(&'static str, String)>,
     notice: String,
     error: String,
+}
+
+/// Rights as the form shows them: one device or monitored line a line.
+struct RightsView {
+    devices: String,
+    monitors: String,
+    offline_journal: bool,
+    server_journal: bool,
+    hot_desking: bool,
+    blf: &'static str,
+}
+
+fn view(r: &Rights) -> RightsView {
+    let flag = |on: bool, word: &str| if on { format!(" {word}") } else { String::new() };
+    RightsView {
+        devices: r
+            .devices
+            .iter()
+            .map(|d| format!("{}{}{}\n", d.ext, flag(d.main, "main"), flag(d.softphone, "softphone")))
+            .collect(),
+        monitors: r
+            .monitors
+            .iter()
+            .map(|m| format!("{}{}{}\n", m.ext, flag(m.clip, "clip"), flag(m.pickup, "pickup")))
+            .collect(),
+        offline_journal: r.offline_journal,
+        server_journal: r.server_journal,
+        hot_desking: r.hot_desking,
+        blf: r.blf.code(),
+    }
 }
 
 fn blank() -> Account {
@@ -56,6 +89,10 @@ async fn page(
     let who = &admin.who;
     let t = who.tr;
     let list = state.services.cti.list(&admin.actor).await.map_err(|e| who.error(e))?;
+    let rights = match editing.id {
+        0 => None,
+        id => Some(view(&state.services.cti.rights(&admin.actor, id).await.map_err(|e| who.error(e))?)),
+    };
     let page = CtiPage {
         t,
         layout: &who.profile.layout,
@@ -66,6 +103,11 @@ async fn page(
         licences: list.licences,
         kinds: Kind::ALL.iter().map(|k| (k.code(), t.t(k.label()).to_owned())).collect(),
         editing,
+        rights,
+        blf_choices: BlfSource::ALL
+            .iter()
+            .map(|b| (b.code(), t.t(&format!("cti.blf_{}", b.code())).to_owned()))
+            .collect(),
         notice,
         error,
     };
@@ -129,6 +171,27 @@ pub async fn change(
         }
         "keep" => cti.hand_over(&admin.actor, id, false).await.map(|()| t.t("cti.saved").to_owned()),
         "delete" => cti.delete(&admin.actor, id).await.map(|()| t.t("cti.deleted").to_owned()),
+        "rights" => {
+            let form = RightsForm {
+                devices: f.one("devices"),
+                monitors: f.one("monitors"),
+                offline_journal: f.on("offline_journal"),
+                server_journal: f.on("server_journal"),
+                hot_desking: f.on("hot_desking"),
+                blf: f.one("blf"),
+            };
+            match cti.set_rights(&admin.actor, id, form).await {
+                Ok(()) => {
+                    let editing = cti.account(&admin.actor, id).await.map_err(|e| admin.who.error(e))?;
+                    return page(&state, &admin, editing, t.t("cti.saved").to_owned(), String::new()).await;
+                }
+                Err(ServiceError::Invalid(i)) => {
+                    let editing = cti.account(&admin.actor, id).await.map_err(|e| admin.who.error(e))?;
+                    return page(&state, &admin, editing, String::new(), message(t, &i)).await;
+                }
+                Err(e) => Err(e),
+            }
+        }
         _ => Err(ServiceError::NotFound),
     };
     match outcome {

@@ -192,6 +192,16 @@ pub fn message(t: Tr, i: &Invalid) -> String {
             crate::domain::tariff::AccountProblem::Amount => "costs.bad_amount",
         },
         Invalid::Presence(p) => presence_key(*p),
+        Invalid::Rights(p) => {
+            use crate::domain::cti::RightsProblem as P;
+            return match p {
+                P::Line(n) => t.f("cti.bad_line", "line", &n.to_string()),
+                P::Word(n) => t.f("cti.bad_word", "line", &n.to_string()),
+                P::TooMany => t.t("cti.too_many").to_owned(),
+                P::HotDeskingWithDevices => t.t("cti.hot_desking_devices").to_owned(),
+                P::NoLogin => t.t("cti.nologin_rights").to_owned(),
+            };
+        }
         Invalid::Cti(p) => {
             use crate::domain::cti::AccountProblem as P;
             match p {

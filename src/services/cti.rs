@@ -12,9 +12,12 @@ use super::auth::{Auth, AuthError};
 use super::password::HashError;
 use super::throttle::{Budget, Throttle};
 use super::{Context, ServiceError};
-use crate::domain::access::{Action, Actor, Area, Target};
+use crate::domain::access::{Action, Actor, Area, Channel, Target, Who};
 use crate::domain::account::is_extension;
-use crate::domain::cti::{self, check_account, check_password, Account, AccountProblem, Data, Kind, Login};
+use crate::domain::cti::{
+    self, check_account, check_password, check_rights, parse_devices, parse_monitors, session_devices,
+    Account, AccountProblem, BlfSource, Data, Kind, Login, Rights,
+};
 use crate::store::cti::SavedAccount;
 
 /// Accounts that log in unless the board file says otherwise.
@@ -26,6 +29,19 @@ pub struct CtiAccounts {
     auth: Arc<Auth>,
     throttle: Throttle,
     licences: usize,
+}
+
+/// Rights as an administrator's form gives them: devices and monitored lines
+/// one a line (`100 main`, `105 clip pickup`).
+#[derive(Debug, Clone, Default)]
+pub struct RightsForm {
+    pub devices: String,
+    pub monitors: String,
+    pub offline_journal: bool,
+    pub server_journal: bool,
+    pub hot_desking: bool,
+    /// `in_use`, `first` or `not_softphone`.
+    pub blf: String,
 }
 
 /// An account as an administrator's form gives it.
@@ -133,6 +149,55 @@ impl CtiAccounts {
             true => Ok(()),
             false => Err(ServiceError::NotFound),
         }
+    }
+
+    /// An account's rights.
+    pub async fn rights(&self, actor: &Actor, id: i64) -> Result<Rights, ServiceError> {
+        self.ctx.may_do(actor, Action::Read, Target::Administration(Area::Cti))?;
+        self.ctx.store.cti_rights(id).await?.ok_or(ServiceError::NotFound)
+    }
+
+    /// Replaces an account's rights, checked whole first.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "cti.set_rights", actor = %actor.label(), via = actor.via.code(), account = id))]
+    pub async fn set_rights(&self, actor: &Actor, id: i64, f: RightsForm) -> Result<(), ServiceError> {
+        self.ctx.may_do(actor, Action::Change, Target::Administration(Area::Cti))?;
+        let account = self.ctx.store.cti_account(id).await?.ok_or(ServiceError::NotFound)?;
+        let numbers: std::collections::HashSet<String> =
+            self.ctx.store.programs().await?.into_iter().map(|(n, _)| n).collect();
+        let known = |e: &str| numbers.contains(e);
+        let rights = Rights {
+            devices: parse_devices(&f.devices, known)?,
+            monitors: parse_monitors(&f.monitors, known)?,
+            offline_journal: f.offline_journal,
+            server_journal: f.server_journal,
+            hot_desking: f.hot_desking,
+            blf: BlfSource::from_code(f.blf.trim()).unwrap_or_default(),
+        };
+        check_rights(account.kind, &rights)?;
+        match self.ctx.store.set_cti_rights(id, rights).await? {
+            true => Ok(()),
+            false => Err(ServiceError::NotFound),
+        }
+    }
+
+    /// The actor a login acts as from `computer`: its devices (with hot
+    /// desking, those standing at that computer) and monitored lines, which
+    /// `domain::access` then decides by. A subscriber's WebCTI login has his
+    /// extension as its device.
+    pub async fn actor_for(&self, login: &CtiLogin, computer: &str) -> Result<Actor, ServiceError> {
+        let (devices, monitors) = match &login.extension {
+            Some(ext) => (vec![ext.clone()], Vec::new()),
+            None => {
+                let rights =
+                    self.ctx.store.cti_rights(login.account.id).await?.ok_or(ServiceError::NotFound)?;
+                let here = match rights.hot_desking {
+                    true => self.ctx.store.devices_at(computer.trim()).await?,
+                    false => Vec::new(),
+                };
+                (session_devices(&rights, &here), rights.monitors)
+            }
+        };
+        Ok(Actor::new(Who::CtiAccount { name: login.account.name.clone(), devices, monitors }, Channel::Cti))
     }
 
     pub async fn delete(&self, actor: &Actor, id: i64) -> Result<(), ServiceError> {

@@ -100,6 +100,8 @@ pub enum Invalid {
     Presence(#[from] crate::domain::presence::PresenceProblem),
     #[error("CTI account: {0}")]
     Cti(#[from] crate::domain::cti::AccountProblem),
+    #[error("CTI rights: {0}")]
+    Rights(#[from] crate::domain::cti::RightsProblem),
 }
 
 /// Why the exchange did not do what was asked.
@@ -141,6 +143,12 @@ impl From<Refusal> for ServiceError {
 impl From<crate::domain::cti::AccountProblem> for ServiceError {
     fn from(p: crate::domain::cti::AccountProblem) -> Self {
         ServiceError::Invalid(Invalid::Cti(p))
+    }
+}
+
+impl From<crate::domain::cti::RightsProblem> for ServiceError {
+    fn from(p: crate::domain::cti::RightsProblem) -> Self {
+        ServiceError::Invalid(Invalid::Rights(p))
     }
 }
 

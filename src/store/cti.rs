@@ -5,7 +5,9 @@
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::{Store, StoreError};
-use crate::domain::cti::{licence_for, Account, AccountProblem, Data, Kind};
+use crate::domain::cti::{
+    licence_for, Account, AccountProblem, BlfSource, Data, Device, Kind, Monitor, Rights,
+};
 
 const COLUMNS: &str = "id, name, kind, password_hash IS NOT NULL, hand_over, first_name, last_name, phone, \
                        email, sip_user, department_note, created_at";
@@ -43,6 +45,14 @@ fn name_taken(c: &Connection, name: &str, except: i64) -> rusqlite::Result<bool>
     c.query_row("SELECT 1 FROM account WHERE name = ?1 AND id != ?2", params![name, except], |_| Ok(()))
         .optional()
         .map(|r| r.is_some())
+}
+
+fn devices(c: &Connection, id: i64) -> rusqlite::Result<Vec<Device>> {
+    let mut q = c.prepare_cached(
+        "SELECT device, main, softphone FROM account_device WHERE account_id = ?1 ORDER BY main DESC, device",
+    )?;
+    let rows = q.query_map([id], |r| Ok(Device { ext: r.get(0)?, main: r.get(1)?, softphone: r.get(2)? }))?;
+    rows.collect()
 }
 
 /// An account as an administrator saves it.
@@ -180,6 +190,79 @@ impl Store {
                 params![id, hash],
             )?;
             Ok(n == 1)
+        })
+        .await
+    }
+
+    /// An account's rights, if it exists.
+    pub async fn cti_rights(&self, id: i64) -> Result<Option<Rights>, StoreError> {
+        self.read(move |c| {
+            let flags = c
+                .query_row(
+                    "SELECT offline_journal, server_journal, hot_desking, blf_source FROM account WHERE id = ?1",
+                    [id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?)),
+                )
+                .optional()?;
+            let Some((offline_journal, server_journal, hot_desking, blf)) = flags else { return Ok(None) };
+            let mut q = c.prepare_cached("SELECT device, clip, pickup FROM account_monitor WHERE account_id = ?1 ORDER BY device")?;
+            let monitors = q
+                .query_map([id], |r| Ok(Monitor { ext: r.get(0)?, clip: r.get(1)?, pickup: r.get(2)? }))?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(Some(Rights {
+                devices: devices(c, id)?,
+                monitors,
+                offline_journal,
+                server_journal,
+                hot_desking,
+                blf: BlfSource::from_code(&blf).unwrap_or_default(),
+            }))
+        })
+        .await
+    }
+
+    /// Replaces an account's rights whole; false when there is no such account.
+    pub async fn set_cti_rights(&self, id: i64, r: Rights) -> Result<bool, StoreError> {
+        self.write(move |c| {
+            let n = c.execute(
+                "UPDATE account SET offline_journal = ?2, server_journal = ?3, hot_desking = ?4, blf_source = ?5 WHERE id = ?1",
+                params![id, r.offline_journal, r.server_journal, r.hot_desking, r.blf.code()],
+            )?;
+            if n == 0 {
+                return Ok(false);
+            }
+            c.execute("DELETE FROM account_device WHERE account_id = ?1", [id])?;
+            c.execute("DELETE FROM account_monitor WHERE account_id = ?1", [id])?;
+            for d in &r.devices {
+                c.execute(
+                    "INSERT INTO account_device (account_id, device, main, softphone) VALUES (?1, ?2, ?3, ?4)",
+                    params![id, d.ext, d.main, d.softphone],
+                )?;
+            }
+            for m in &r.monitors {
+                c.execute(
+                    "INSERT INTO account_monitor (account_id, device, clip, pickup) VALUES (?1, ?2, ?3, ?4)",
+                    params![id, m.ext, m.clip, m.pickup],
+                )?;
+            }
+            Ok(true)
+        })
+        .await
+    }
+
+    /// The devices that stand at a computer: its computer account's.
+    pub async fn devices_at(&self, computer: &str) -> Result<Vec<Device>, StoreError> {
+        let computer = computer.to_owned();
+        self.read(move |c| {
+            let id: Option<i64> = c
+                .query_row("SELECT id FROM account WHERE name = ?1 AND kind = 'computer'", [computer], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            match id {
+                Some(id) => devices(c, id),
+                None => Ok(Vec::new()),
+            }
         })
         .await
     }
