@@ -8,47 +8,34 @@
 mod support;
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::sync::Arc;
+
+use support::rig::T0;
 
 use webcti::domain::access::{allowed, sees_numbers, Action, Actor, Channel, Denied, Facet, Target, Who};
 use webcti::domain::cti::{AccountProblem, Data, Kind, RightsProblem};
 use webcti::domain::phonebook::PublicRight;
-use webcti::services::auth::{Auth, AuthError};
-use webcti::services::bus::Bus;
+use webcti::services::auth::AuthError;
 use webcti::services::cti::{AccountForm, CtiAccounts, RightsForm};
 use webcti::services::password::Hasher;
-use webcti::services::reset::Reset;
-use webcti::services::{Context, Invalid, ServiceError, Services};
-use webcti::sim::{demo, Clock, Sim, SimCore};
+use webcti::services::{Invalid, ServiceError};
 use webcti::store::Store;
-use webcti::system::clock::Clock as ServiceClock;
 
-const T0: i64 = 1_800_000_000;
 const HERE: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 168, 1, 20));
 
 struct Rig {
     cti: CtiAccounts,
     store: Store,
-    _dir: tempfile::TempDir,
+    _rig: support::rig::Rig,
 }
 
+/// The services with `licences` for accounts that log in; 100's WebCTI
+/// password is `secret-100`.
 async fn rig(licences: usize) -> Rig {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(&dir.path().join("webcti.db")).await.expect("store");
-    let plan = demo::plan();
-    for e in &plan.extensions {
-        store.upsert_extension(&e.number, &e.name, T0).await.expect("extension");
-    }
+    let r = support::rig::rig().await;
     let hasher = Hasher::new().expect("hasher");
-    store.set_password_hash("100", &hasher.hash("secret-100").await.expect("hash"), T0).await.expect("pw");
-    let sim = Sim::new(plan, Clock::Manual, T0);
-    let core = Arc::new(SimCore::start(sim));
-    let auth = Arc::new(Auth::new(store.clone()).expect("auth"));
-    let reset = Arc::new(Reset::new(store.clone(), Default::default(), "https://pbx".into(), 1800));
-    let ctx = Context::new(store.clone(), core, Bus::new(), ServiceClock::manual(T0), "Europe/Warsaw".into());
-    let services =
-        Services::new(ctx.clone(), auth, reset, dir.path().to_path_buf()).with_cti_licences(&ctx, licences);
-    Rig { cti: services.cti.clone(), store, _dir: dir }
+    r.store.set_password_hash("100", &hasher.hash("secret-100").await.expect("hash"), T0).await.expect("pw");
+    let cti = CtiAccounts::new(r.ctx.clone(), r.services.auth.clone(), licences);
+    Rig { cti, store: r.store.clone(), _rig: r }
 }
 
 fn admin() -> Actor {

@@ -10,8 +10,6 @@
 
 mod support;
 
-use std::sync::Arc;
-
 use support::portal::{seeded_db, Browser, T0 as PORTAL_T0};
 use support::Service;
 use webcti::domain::access::{Actor, Channel, Denied, Who};
@@ -19,41 +17,11 @@ use webcti::domain::phonebook::PublicRight;
 use webcti::domain::presence::{PresenceProblem, Status};
 use webcti::domain::program::Restriction;
 use webcti::hal::proto::CallId;
-use webcti::services::auth::Auth;
-use webcti::services::bus::Bus;
 use webcti::services::presence::SetPresence;
-use webcti::services::reset::Reset;
-use webcti::services::{Context, Invalid, ServiceError, Services};
-use webcti::sim::{demo, Clock, Ending, Sim, SimCore};
-use webcti::store::Store;
-use webcti::system::clock::Clock as ServiceClock;
+use webcti::services::{Invalid, ServiceError};
+use webcti::sim::{demo, Clock, Ending, Sim};
 
-const T0: i64 = 1_800_000_000;
-
-struct Rig {
-    services: Services,
-    store: Store,
-    sim: Sim,
-    clock: ServiceClock,
-    _dir: tempfile::TempDir,
-}
-
-async fn rig() -> Rig {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(&dir.path().join("webcti.db")).await.expect("store");
-    let plan = demo::plan();
-    for e in &plan.extensions {
-        store.upsert_extension(&e.number, &e.name, T0).await.expect("extension");
-    }
-    let sim = Sim::new(plan, Clock::Manual, T0);
-    let core = Arc::new(SimCore::start(sim.clone()));
-    let auth = Arc::new(Auth::new(store.clone()).expect("auth"));
-    let reset = Arc::new(Reset::new(store.clone(), Default::default(), "https://pbx".into(), 1800));
-    let clock = ServiceClock::manual(T0);
-    let ctx = Context::new(store.clone(), core, Bus::new(), clock.clone(), "Europe/Warsaw".into());
-    let services = Services::new(ctx, auth, reset, dir.path().to_path_buf());
-    Rig { services, store, sim, clock, _dir: dir }
-}
+use support::rig::{rig, T0};
 
 fn subscriber(ext: &str) -> Actor {
     Actor::new(
@@ -149,7 +117,7 @@ async fn a_divert_the_extension_may_not_dial_or_another_subscribers_status_is_re
     let r = rig().await;
     let p = &r.services.presence;
     // An administrator has restricted 101 to calls inside the exchange.
-    let db = rusqlite::Connection::open(r._dir.path().join("webcti.db")).expect("db");
+    let db = r.db();
     db.execute_batch(
         "INSERT INTO extension_services (extension, restriction, updated_at) VALUES ('101', 'internal', 0)
          ON CONFLICT (extension) DO UPDATE SET restriction = 'internal';",

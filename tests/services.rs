@@ -3,49 +3,26 @@
 //! Real parts: a SQLite file, the simulated exchange behind the `SwitchCore`
 //! trait, Argon2id.
 
-use std::sync::Arc;
+mod support;
 
 use webcti::domain::access::{Actor, Channel, Denied, Who};
 use webcti::domain::cdr::HistoryQuery;
 use webcti::domain::phonebook::{PublicRight, View};
 use webcti::phonebook::{BookKind, Contact, Number, NumberKind};
 use webcti::services::accounts::AppSettings;
-use webcti::services::auth::Auth;
-use webcti::services::bus::Bus;
 use webcti::services::calls::PlaceCall;
 use webcti::services::features::FeaturesChange;
 use webcti::services::forwarding::{ForwardingChange, PreviewCall};
 use webcti::services::phonebook::ExportFormat;
-use webcti::services::reset::Reset;
-use webcti::services::{Context, ServiceError, Services};
-use webcti::sim::{demo, Clock, Sim, SimCore};
-use webcti::store::Store;
-use webcti::system::clock::Clock as ServiceClock;
+use webcti::services::ServiceError;
 
-const T0: i64 = 1_800_000_000;
+use support::rig::Rig;
 
-struct Rig {
-    services: Services,
-    store: Store,
-    sim: Sim,
-    _dir: tempfile::TempDir,
-}
-
+/// The services over the simulated exchange; 100 may edit the public phonebook.
 async fn rig() -> Rig {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(&dir.path().join("webcti.db")).await.expect("store");
-    let plan = demo::plan();
-    for e in &plan.extensions {
-        store.upsert_extension(&e.number, &e.name, T0).await.expect("extension");
-    }
-    store.set_public_right("100", PublicRight::Edit).await.expect("right");
-    let sim = Sim::new(plan, Clock::Manual, T0);
-    let core = Arc::new(SimCore::start(sim.clone()));
-    let auth = Arc::new(Auth::new(store.clone()).expect("auth"));
-    let reset = Arc::new(Reset::new(store.clone(), Default::default(), "https://pbx".into(), 1800));
-    let ctx = Context::new(store.clone(), core, Bus::new(), ServiceClock::manual(T0), "Europe/Warsaw".into());
-    let services = Services::new(ctx, auth, reset, dir.path().to_path_buf());
-    Rig { services, store, sim, _dir: dir }
+    let r = support::rig::rig().await;
+    r.store.set_public_right("100", PublicRight::Edit).await.expect("right");
+    r
 }
 
 fn subscriber(ext: &str, public_book: PublicRight) -> Actor {

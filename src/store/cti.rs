@@ -2,7 +2,8 @@
 //! kind, the optional data, the password's hash and the hand-over mark. The
 //! licence count is kept in the same job as the account that takes a licence.
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 
 use super::{Store, StoreError};
 use crate::domain::cti::{
@@ -158,40 +159,27 @@ impl Store {
     /// Sets an account's password's hash and its hand-over mark; false when
     /// there is no such account that logs in.
     pub async fn set_cti_password(&self, id: i64, hash: String, hand_over: bool) -> Result<bool, StoreError> {
-        self.write(move |c| {
-            let n = c.execute(
-                "UPDATE account SET password_hash = ?2, hand_over = ?3 WHERE id = ?1 AND kind != 'nologin'",
-                params![id, hash, hand_over],
-            )?;
-            Ok(n == 1)
-        })
-        .await
+        let sql = "UPDATE account SET password_hash = ?2, hand_over = ?3 WHERE id = ?1 AND kind != 'nologin'";
+        self.one_row(sql, vec![id.into(), hash.into(), hand_over.into()]).await
+    }
+
+    /// Runs a statement that changes at most one row; whether it changed one.
+    async fn one_row(&self, sql: &'static str, values: Vec<Value>) -> Result<bool, StoreError> {
+        self.write(move |c| Ok(c.execute(sql, params_from_iter(values))? == 1)).await
     }
 
     /// Marks an account that logs in to be handed a new password at its next
     /// login, or not; false when there is no such account.
     pub async fn set_cti_hand_over(&self, id: i64, on: bool) -> Result<bool, StoreError> {
-        self.write(move |c| {
-            let n = c.execute(
-                "UPDATE account SET hand_over = ?2 WHERE id = ?1 AND kind != 'nologin'",
-                params![id, on],
-            )?;
-            Ok(n == 1)
-        })
-        .await
+        let sql = "UPDATE account SET hand_over = ?2 WHERE id = ?1 AND kind != 'nologin'";
+        self.one_row(sql, vec![id.into(), on.into()]).await
     }
 
     /// The handed-over password becomes the account's, once: false when the
     /// mark was taken meanwhile (a second login at the same moment).
     pub async fn take_hand_over(&self, id: i64, hash: String) -> Result<bool, StoreError> {
-        self.write(move |c| {
-            let n = c.execute(
-                "UPDATE account SET password_hash = ?2, hand_over = 0 WHERE id = ?1 AND hand_over = 1",
-                params![id, hash],
-            )?;
-            Ok(n == 1)
-        })
-        .await
+        let sql = "UPDATE account SET password_hash = ?2, hand_over = 0 WHERE id = ?1 AND hand_over = 1";
+        self.one_row(sql, vec![id.into(), hash.into()]).await
     }
 
     /// An account's rights, if it exists.
@@ -269,6 +257,6 @@ impl Store {
 
     /// Deletes an account; false when there was none.
     pub async fn delete_cti_account(&self, id: i64) -> Result<bool, StoreError> {
-        self.write(move |c| Ok(c.execute("DELETE FROM account WHERE id = ?1", [id])? == 1)).await
+        self.one_row("DELETE FROM account WHERE id = ?1", vec![id.into()]).await
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod client;
 pub mod portal;
+pub mod rig;
 pub mod slapd;
 pub mod smtp;
 pub mod webdriver;
