@@ -108,6 +108,14 @@ async fn a_password_handed_over_at_the_next_login_is_the_one_the_second_login_ne
     let second = r.cti.login("jan.kowal", &handed, HERE).await.expect("the delivered password");
     assert_eq!(second.handed_over, None);
 
+    // A user without login who is made one that logs in is given a password, shown once.
+    let (bob, none) = r.cti.save(&admin(), 0, form("bob", "nologin", "")).await.expect("bob");
+    assert_eq!(none, None);
+    let (_, made) = r.cti.save(&admin(), bob, form("bob", "user", "")).await.expect("bob logs in");
+    r.cti.login("bob", &made.expect("a password made"), HERE).await.expect("bob's login");
+    let (_, again) = r.cti.save(&admin(), bob, form("Bob", "user", "")).await.expect("renamed");
+    assert_eq!(again, None, "an account with a password keeps it");
+
     // A new password made by the administrator replaces it.
     let new = r.cti.new_password(&admin(), id).await.expect("new password");
     assert!(matches!(r.cti.login("jan.kowal", &handed, HERE).await, Err(AuthError::Failed)));
@@ -132,6 +140,10 @@ async fn licences_names_and_rights_hold_and_a_refusal_changes_nothing() {
     r.cti.save(&admin(), 0, form("PC-2", "computer", "")).await.expect("the licence freed");
     let anna = r.cti.account(&admin(), user).await.expect("read");
     assert!(!anna.has_password);
+    assert_eq!(
+        refused(r.cti.save(&admin(), user, form("anna", "user", "")).await),
+        AccountProblem::NoLicence
+    );
 
     assert_eq!(refused(r.cti.save(&admin(), 0, form("pc-1", "nologin", "")).await), AccountProblem::Exists);
     assert_eq!(
@@ -164,6 +176,10 @@ async fn licences_names_and_rights_hold_and_a_refusal_changes_nothing() {
 
 fn line(ext: &str) -> Target<'_> {
     Target::Extension { number: ext, department: None, facet: Facet::Live }
+}
+
+fn pickup(ext: &str) -> Target<'_> {
+    Target::Extension { number: ext, department: None, facet: Facet::Pickup }
 }
 
 fn devices_of(actor: &Actor) -> Vec<String> {
@@ -204,11 +220,21 @@ async fn hot_desking_gives_the_device_at_the_computer_and_monitor_rights_decide_
     assert!(sees_numbers(&at_reception, "105"));
     assert!(allowed(&at_reception, Action::Read, line("106")).is_ok());
     assert!(!sees_numbers(&at_reception, "106"), "without CLIP the callers' numbers are hidden");
-    assert!(allowed(&at_reception, Action::Dial, line("106")).is_ok(), "pickup with the right");
+    assert!(allowed(&at_reception, Action::Dial, pickup("106")).is_ok(), "pickup with the right");
     assert_eq!(
-        allowed(&at_reception, Action::Dial, line("105")),
+        allowed(&at_reception, Action::Dial, pickup("105")),
         Err(Denied::NotYours),
         "pickup without the right"
+    );
+    assert_eq!(
+        allowed(&at_reception, Action::Dial, line("106")),
+        Err(Denied::NotYours),
+        "no calls from a monitored line"
+    );
+    assert_eq!(
+        allowed(&at_reception, Action::Dial, pickup("100")),
+        Err(Denied::NotYours),
+        "its device is not monitored"
     );
     assert_eq!(
         allowed(&at_reception, Action::Read, line("107")),

@@ -261,7 +261,8 @@ fn prm_import_applies_good_lines_reports_bad_ones_by_number_and_reads_a_changed_
         0;schmidt;8;0;2020-01-01 08:00;2099-12-31 18:00;Außer Haus;Caption;105;Outlook-Calendar\r\n\
         1;nobody;6;0;;;Meeting;Caption;;Outlook-Calendar\r\n\
         2;100;13;0;;;;;;\r\n\
-        3;100;4;0;2020-01-01 14:00;gestern;Yoga;Caption;dnd;Outlook-Calendar\r\n";
+        3;100;4;0;2020-01-01 14:00;gestern;Yoga;Caption;dnd;Outlook-Calendar\r\n\
+        4;100;4;0;;2099-04-31 10:00;Yoga;Caption;dnd;Outlook-Calendar\r\n";
     std::fs::write(&file, code_page(german, false)).expect("write");
     let w = world(&format!(
         "presence_block=[presence]\\nimport = \"{}\"\\nimport_interval_min = 1",
@@ -273,7 +274,9 @@ fn prm_import_applies_good_lines_reports_bad_ones_by_number_and_reads_a_changed_
     assert_eq!(admin.login("120", "secret-120").status, 303);
     let page = admin.get("/admin/presence").body;
     assert!(page.contains("Applied: 1"), "{page}");
-    for (line, words) in [("3", "no such client"), ("4", "not a number from 0 to 11"), ("5", "end time")] {
+    for (line, words) in
+        [("3", "no such client"), ("4", "not a number from 0 to 11"), ("5", "end time"), ("6", "end time")]
+    {
         let row = page
             .split("<tr")
             .find(|r| r.contains(&format!("<td>{line}</td>")))

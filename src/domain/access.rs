@@ -215,6 +215,9 @@ pub enum Facet {
     /// The presence state he shows (SPEC C7): his own, his people's for a
     /// manager, the devices' for a CTI account; the presence import sets it too.
     Presence,
+    /// Picking up a call ringing at the extension (`Action::Dial`): a CTI
+    /// account with the pickup right on that monitored line (SPEC C5).
+    Pickup,
 }
 
 /// What an action is done to.
@@ -350,7 +353,7 @@ pub fn allowed(actor: &Actor, action: Action, target: Target<'_>) -> Result<(), 
                 // A manager sets up his people's extensions; he does not call,
                 // read mail, or pick passwords in their name.
                 match (action, facet) {
-                    (Action::Dial, _) => Err(Denied::NotYours),
+                    (Action::Dial, _) | (_, Facet::Pickup) => Err(Denied::NotYours),
                     (_, Facet::Password | Facet::Voicemail) => Err(Denied::NotYours),
                     (Action::Read, Facet::Credentials) => Err(Denied::NotYours),
                     (Action::Change, Facet::History | Facet::Live) => Err(Denied::NotYours),
@@ -380,8 +383,9 @@ pub fn allowed(actor: &Actor, action: Action, target: Target<'_>) -> Result<(), 
                 let (monitored, pickup) = (watch.is_some(), watch.is_some_and(|m| m.pickup));
                 match (action, facet) {
                     (Action::Read, Facet::Live) if device || monitored => Ok(()),
-                    // Dialling from a device; picking up a monitored line's call with the right.
-                    (Action::Dial, Facet::Live) if device || pickup => Ok(()),
+                    (Action::Dial, Facet::Live) if device => Ok(()),
+                    // A monitored line's ringing call, with the pickup right.
+                    (Action::Dial, Facet::Pickup) if pickup => Ok(()),
                     (Action::Read, Facet::History | Facet::Program | Facet::Profile) if device => Ok(()),
                     (Action::Change, Facet::Program) if device => Ok(()),
                     (Action::Read | Action::Change, Facet::Presence) if device => Ok(()),
@@ -453,7 +457,7 @@ fn person(ext: &str, public_book: PublicRight, action: Action, target: Target<'_
                 (Action::Change, Facet::Costs) => Err(Denied::AdministratorsOnly),
                 (Action::Dial, f) if f != Facet::Live => Err(Denied::NotYours),
                 // He sets his own password knowing the old one, not a temporary one.
-                (_, Facet::Credentials) => Err(Denied::NotYours),
+                (_, Facet::Credentials | Facet::Pickup) => Err(Denied::NotYours),
                 _ => Ok(()),
             }
         }
@@ -603,6 +607,16 @@ mod tests {
                 "own presence",
                 ext("100", OWN, Presence),
                 ["rc.", "rc.", "rc.", "...", "rc.", "rcd", "r..", "rc.", "...", "rc.", "rcd", "rc."],
+            ),
+            (
+                "pickup at a monitored line",
+                ext("101", OWN, Pickup),
+                ["...", "...", "...", "...", "...", "rcd", "...", "...", "...", "...", "rcd", "..."],
+            ),
+            (
+                "own pickup",
+                ext("100", OWN, Pickup),
+                ["...", "...", "...", "...", "...", "rcd", "...", "...", "...", "...", "rcd", "..."],
             ),
             (
                 "dept presence",
@@ -766,7 +780,7 @@ mod tests {
             }
         }
         assert!(wrong.is_empty(), "{}", wrong.join("\n"));
-        assert_eq!(checked, 39 * 12 * 3, "every actor, action and target");
+        assert_eq!(checked, 41 * 12 * 3, "every actor, action and target");
     }
 
     #[test]

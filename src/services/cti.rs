@@ -112,7 +112,13 @@ impl CtiAccounts {
         if typed {
             check_password(kind, &f.password)?;
         }
-        let made = (id == 0 && !typed && kind.logs_in()).then(secret).transpose()?;
+        // An account that logs in without a password is given one (new, or
+        // one that did not log in before).
+        let without = match id {
+            0 => true,
+            id => !self.ctx.store.cti_account(id).await?.ok_or(ServiceError::NotFound)?.has_password,
+        };
+        let made = (without && !typed && kind.logs_in()).then(secret).transpose()?;
         let password = if typed { Some(f.password.clone()) } else { made.clone() };
         let hash = match password {
             Some(p) => Some(self.auth.hasher().hash(&p).await?),
@@ -120,11 +126,12 @@ impl CtiAccounts {
         };
         let saved = SavedAccount { name, kind, data };
         let now = self.ctx.clock.now();
+        let existing = id != 0;
         let id = self.ctx.store.save_cti_account(id, saved, hash.clone(), self.licences, now).await??;
-        if typed {
-            if let Some(h) = hash {
-                self.ctx.store.set_cti_password(id, h, false).await?;
-            }
+        // A new account was stored with its password, and a changed one given
+        // the made one if it had none; a password typed replaces the old one.
+        if let (Some(h), true, true) = (hash, existing, typed) {
+            self.ctx.store.set_cti_password(id, h, false).await?;
         }
         tracing::info!(account = id, kind = kind.code(), "CTI account saved");
         Ok((id, made))

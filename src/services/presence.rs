@@ -378,12 +378,22 @@ impl Presences {
                 bad.push((l.line, LineProblem::UnknownClient));
                 continue;
             }
-            let local = |t: Option<presence::LocalTime>| t.map(|t| local_time(t, &zone));
-            let (Some(start), Some(end)) =
-                (local(l.start).unwrap_or(Some(now)), local(l.end).map_or(Some(None), |e| e.map(Some)))
-            else {
-                bad.push((l.line, LineProblem::BadStart));
-                continue;
+            // A day that does not exist (31 April) is a bad time of its column.
+            let start = match l.start.map(|t| local_time(t, &zone)) {
+                None => now,
+                Some(Some(t)) => t,
+                Some(None) => {
+                    bad.push((l.line, LineProblem::BadStart));
+                    continue;
+                }
+            };
+            let end = match l.end.map(|t| local_time(t, &zone)) {
+                None => None,
+                Some(Some(t)) => Some(t),
+                Some(None) => {
+                    bad.push((l.line, LineProblem::BadEnd));
+                    continue;
+                }
             };
             if end.is_some_and(|e| e <= start) {
                 bad.push((l.line, LineProblem::EndsBeforeStart));
