@@ -227,9 +227,11 @@ impl Forwarding {
         if !self.ctx.store.save_program(ext, p, changes, self.ctx.clock.now()).await? {
             return Err(ServiceError::NotFound);
         }
+        // The status that diverted the same way ends first: the change is whole
+        // when it is logged and published.
+        super::presence::end_at_phone(&self.ctx, ext, &change).await?;
         tracing::info!(extension = %ext, "forwarding changed at the phone");
         self.ctx.bus.publish(Live::Changed { ext: ext.to_owned(), what: Changed::Program });
-        super::presence::end_at_phone(&self.ctx, ext, &change).await?;
         Ok(())
     }
 

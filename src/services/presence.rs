@@ -312,11 +312,12 @@ impl Presences {
         if report.error.is_none() {
             *self.import.seen.lock().unwrap_or_else(|p| p.into_inner()) = Some(stamp);
         }
+        // Kept before it is logged: the log line says the report is there.
+        *self.import.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(report.clone());
         for (line, problem) in &report.problems {
             tracing::warn!(file = %file, line, %problem, "presence import: line skipped");
         }
         tracing::info!(file = %file, applied = report.applied, bad = report.bad_lines, "presence import read");
-        *self.import.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(report.clone());
         Some(report)
     }
 
