@@ -25,3 +25,4 @@ pub mod shutdown;
 pub mod sim;
 pub mod store;
 pub mod system;
+pub mod websocket;
