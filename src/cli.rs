@@ -57,6 +57,15 @@ commands:
                    call EXT NUMBER      ring EXT, then dial NUMBER (--mobile: its MobilePhone)
                    token create|list|revoke
                                         as `webcti token`, on the board itself
+  cti            the CTI protocol's reference client: logs in, prints each message as a
+                 JSON line, sends each line of standard input (docs/cti-protocol.md):
+                   --url URL            wss://HOST[:PORT] (or WEBCTI_CTI_URL)
+                   --account NAME       a CTI account, or an extension (WebCTI login)
+                   --computer NAME      where the client runs (default: this host's name)
+                   --ca FILE            as for provision (or WEBCTI_CA)
+                   --monitor EXT,EXT    lines to follow besides the account's devices
+                   --resume EPOCH:SEQ   get what was missed since (else a snapshot)
+                 the password is read from WEBCTI_CTI_PASSWORD
   sim            run the switching-core simulator on its own:
                    --listen unix:PATH   where the service connects (required)
                    --traffic N          calls per minute it places by itself (default 0)
@@ -84,6 +93,7 @@ pub enum Command {
     TokenRevoke { board: Option<PathBuf>, id: i64 },
     Sim { listen: PathBuf, traffic: f64, faults: u64 },
     Provision(crate::provision::Request),
+    Cti(crate::cti_client::Options),
     Help,
     Version,
 }
@@ -98,6 +108,11 @@ pub fn parse(args: Vec<OsString>) -> Result<Command, UsageError> {
     use lexopt::prelude::*;
     if args.first().is_some_and(|a| a == "provision") {
         return parse_provision(args.into_iter().skip(1).collect());
+    }
+    if args.first().is_some_and(|a| a == "cti") {
+        return crate::cti_client::Options::parse(args.into_iter().skip(1).collect())
+            .map(Command::Cti)
+            .map_err(|e| UsageError(e.to_string()));
     }
     let mut parser = lexopt::Parser::from_args(args);
     let mut command: Option<String> = None;
@@ -306,6 +321,16 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(e),
         },
+        Command::Cti(options) => {
+            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(r) => r,
+                Err(e) => return fail(e),
+            };
+            match runtime.block_on(crate::cti_client::run(&options, &mut std::io::stdout())) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(e),
+            }
+        }
         Command::Sim { listen, traffic, faults } => run_sim(listen, traffic, faults),
         Command::TokenCreate { ref board, .. }
         | Command::TokenList { ref board }

@@ -12,6 +12,7 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod cti_client;
 pub mod demo;
 pub mod domain;
 pub mod hal;

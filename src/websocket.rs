@@ -98,7 +98,8 @@ impl<R: AsyncRead + Unpin> Reader<R> {
             let frame = self.frame(self.partial.as_ref().map_or(0, |p| p.1.len())).await?;
             match frame.opcode {
                 0x8 => {
-                    let code = (frame.payload.len() >= 2).then(|| u16::from_be_bytes([frame.payload[0], frame.payload[1]]));
+                    let code = (frame.payload.len() >= 2)
+                        .then(|| u16::from_be_bytes([frame.payload[0], frame.payload[1]]));
                     return Ok(Message::Close(code));
                 }
                 0x9 => return Ok(Message::Ping(frame.payload)),
@@ -213,7 +214,11 @@ pub fn encode(message: &Message, mask: Option<[u8; 4]>) -> Vec<u8> {
 }
 
 /// Writes a message as one frame and flushes it.
-pub async fn send<W: AsyncWrite + Unpin>(w: &mut W, message: &Message, mask: Option<[u8; 4]>) -> Result<(), WsError> {
+pub async fn send<W: AsyncWrite + Unpin>(
+    w: &mut W,
+    message: &Message,
+    mask: Option<[u8; 4]>,
+) -> Result<(), WsError> {
     w.write_all(&encode(message, mask)).await?;
     w.flush().await?;
     Ok(())

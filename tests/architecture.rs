@@ -38,6 +38,16 @@ const RULES: &[(&str, &[&str], &str)] = &[
         "the API's command-line client speaks HTTPS to the API, like any script",
     ),
     (
+        "cti_client",
+        &["crate::store", "crate::hal", "crate::sim", "crate::services", "crate::http"],
+        "the CTI reference client speaks the protocol like any client",
+    ),
+    (
+        "websocket",
+        &["crate::store", "crate::hal", "crate::sim", "crate::services", "crate::http", "crate::domain"],
+        "the WebSocket codec knows nothing of the service",
+    ),
+    (
         "store",
         &["crate::http", "crate::services", "crate::hal", "crate::sim"],
         "the store knows nothing above it",

@@ -85,7 +85,7 @@ fn every_route_for_every_role() {
         // About an extension outside his departments, every page that takes a
         // session is refused, whatever it shows; inside, he is answered.
         let managed = match access {
-            Access::Anyone | Access::Token(_) | Access::DeskPhone => true,
+            Access::Anyone | Access::Token(_) | Access::DeskPhone | Access::CtiClient => true,
             _ => {
                 mo.status == 403
                     && !login_redirect(&mi)
@@ -127,6 +127,8 @@ fn every_route_for_every_role() {
                 Access::DeskPhone => [&v, &p, &s, &a, &mi, &mo].iter().all(|r| {
                     r.status == 401 && r.header("www-authenticate").is_some_and(|h| h.starts_with("Basic"))
                 }),
+                // A session opens nothing: without the WebSocket handshake everybody is refused alike.
+                Access::CtiClient => [&v, &p, &s, &a, &mi, &mo].iter().all(|r| r.status == 400),
                 // Subscribers and managers are refused; only the administrator is answered.
                 Access::Administrator => {
                     login_redirect(&v)
@@ -148,6 +150,7 @@ fn every_route_for_every_role() {
             (_, Access::Manager) => mi.status == 403,
             (_, Access::Administrator) => s.status == 403 && a.status == 403,
             (_, Access::Token(_) | Access::DeskPhone) => s.status == 401 && a.status == 401,
+            (_, Access::CtiClient) => false,
         };
         if !ok || !forged_refused {
             wrong.push(format!(

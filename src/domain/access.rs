@@ -388,7 +388,9 @@ pub fn allowed(actor: &Actor, action: Action, target: Target<'_>) -> Result<(), 
                     (Action::Dial, Facet::Pickup) if pickup => Ok(()),
                     (Action::Read, Facet::History | Facet::Program | Facet::Profile) if device => Ok(()),
                     (Action::Change, Facet::Program) if device => Ok(()),
-                    (Action::Read | Action::Change, Facet::Presence) if device => Ok(()),
+                    // A monitored line's presence shows on the busy lamp.
+                    (Action::Read, Facet::Presence) if device || monitored => Ok(()),
+                    (Action::Change, Facet::Presence) if device => Ok(()),
                     _ => Err(Denied::NotYours),
                 }
             }
@@ -621,7 +623,8 @@ mod tests {
             (
                 "dept presence",
                 ext("101", OWN, Presence),
-                ["...", "...", "...", "...", "rc.", "rcd", "r..", "rc.", "...", "...", "rcd", "..."],
+                // The CTI account monitors 101: its busy lamp shows 101's presence.
+                ["...", "...", "...", "...", "rc.", "rcd", "r..", "rc.", "...", "r..", "rcd", "..."],
             ),
             (
                 "other presence",

@@ -84,6 +84,9 @@ impl HttpError {
             ServiceError::Busy(Busy::Streams) => HttpError::TooMany(t.t("error.too_many_streams").to_owned()),
             ServiceError::Busy(Busy::Import) => HttpError::TooMany(t.t("import.running").to_owned()),
             ServiceError::Busy(Busy::Tokens) => HttpError::TooMany(t.t("token.too_many").to_owned()),
+            ServiceError::Busy(Busy::CtiClients) => {
+                HttpError::TooMany(t.t("error.too_many_cti_clients").to_owned())
+            }
             ServiceError::SessionEnded => HttpError::Login,
         }
     }

@@ -13,6 +13,7 @@ mod books;
 mod callbacks;
 mod costs;
 mod cti;
+mod cti_socket;
 mod error;
 mod features;
 mod form;
@@ -259,29 +260,60 @@ async fn accept_loop(
         let tls = tls.clone();
         let shutdown = shutdown.clone();
         tokio::spawn(async move {
-            let _admitted = admitted;
+            let held = Held(Arc::new(std::sync::Mutex::new(Some(admitted))));
             let _ = tcp.set_nodelay(true);
             match tls {
                 Some(acceptor) => match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
-                    Ok(Ok(stream)) => serve_conn(TokioIo::new(stream), app, peer, true, shutdown).await,
+                    Ok(Ok(stream)) => {
+                        serve_conn(TokioIo::new(stream), app, peer, true, Upgrade { held, shutdown }).await
+                    }
                     Ok(Err(e)) => {
                         tracing::debug!(side, %peer, error = %e, "TLS handshake failed")
                     }
                     Err(_) => tracing::debug!(side, %peer, "TLS handshake timed out"),
                 },
-                None => serve_conn(TokioIo::new(tcp), app, peer, false, shutdown).await,
+                None => serve_conn(TokioIo::new(tcp), app, peer, false, Upgrade { held, shutdown }).await,
             }
         });
     }
 }
 
-async fn serve_conn<I>(io: I, app: Router, peer: SocketAddr, tls: bool, mut shutdown: Shutdown)
+/// A connection's place in its listener's counts, shared with the request
+/// that may take the connection over (a WebSocket): it is given back when the
+/// last holder lets go.
+#[derive(Clone)]
+struct Held(Arc<std::sync::Mutex<Option<Admitted>>>);
+
+/// What a request that takes its connection over (`/cti`) needs: the
+/// connection's place in the counts, to keep for as long as it lives, and the
+/// service's shutdown, to end with it.
+#[derive(Clone)]
+pub struct Upgrade {
+    held: Held,
+    pub shutdown: Shutdown,
+}
+
+/// A connection's place in the counts, kept by whoever took it over.
+pub struct Place {
+    _admitted: Option<Admitted>,
+}
+
+impl Upgrade {
+    /// Takes the connection's place in the counts over.
+    pub fn keep(&self) -> Place {
+        Place { _admitted: self.held.0.lock().unwrap_or_else(|e| e.into_inner()).take() }
+    }
+}
+
+async fn serve_conn<I>(io: I, app: Router, peer: SocketAddr, tls: bool, upgrade: Upgrade)
 where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
+    let mut shutdown = upgrade.shutdown.clone();
     let svc = app.map_request(move |mut req: hyper::Request<hyper::body::Incoming>| {
         req.extensions_mut().insert(ConnectInfo(peer));
         req.extensions_mut().insert(session::Transport { tls });
+        req.extensions_mut().insert(upgrade.clone());
         req
     });
     let conn = hyper::server::conn::http1::Builder::new()

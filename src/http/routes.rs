@@ -15,9 +15,9 @@ use axum::Router;
 use super::listen::Side;
 use super::HttpState;
 use super::{
-    admin, assets, books, callbacks, costs, cti, features, forwarding, headers, installer, journal, keys,
-    live, login, manager, phonebook, phones, portal, presence, recordings, reset, settings, setup, tel,
-    tokens,
+    admin, assets, books, callbacks, costs, cti, cti_socket, features, forwarding, headers, installer,
+    journal, keys, live, login, manager, phonebook, phones, portal, presence, recordings, reset, settings,
+    setup, tel, tokens,
 };
 use crate::services::exposure::Exposure;
 
@@ -44,6 +44,10 @@ pub enum Access {
     /// A desk phone: a token with `phonebook:read` given as HTTP Basic's
     /// password (or as a bearer token); a session is not accepted.
     DeskPhone,
+    /// The CTI desktop protocol: a WebSocket that opens for anyone, whose
+    /// first message must be a CTI account's login; a session is not
+    /// accepted. Without the WebSocket handshake it is refused (400).
+    CtiClient,
 }
 
 /// Every route with its method and who may reach it; `tests/routes.rs` checks
@@ -51,6 +55,7 @@ pub enum Access {
 /// routes. A path parameter is written as an example (`/static/style.css`).
 pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/", Access::Anyone),
+    ("GET", "/cti", Access::CtiClient),
     ("POST", "/login", Access::Anyone),
     ("GET", "/login/code", Access::Subscriber),
     ("POST", "/login/code", Access::Subscriber),
@@ -201,6 +206,7 @@ pub fn router(state: HttpState, side: Side) -> Router {
     let exposure = state.services.exposure.current();
     let portal = Router::new()
         .route("/", get(login::root))
+        .route("/cti", get(cti_socket::open))
         .route("/login", post(login::login))
         .route("/login/code", get(login::code_form).post(login::code))
         .route("/logout", post(login::logout))

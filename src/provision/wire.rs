@@ -82,6 +82,38 @@ impl Answer {
     }
 }
 
+/// TLS as a client of the exchange: trusts the certificates in `ca` (the
+/// board's own, `tls/device.crt`, for its self-signed one), or else the
+/// machine's trust store. `webcti provision` and `webcti cti` connect with it.
+pub fn client_config(ca: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, WireError> {
+    let mut roots = rustls::RootCertStore::empty();
+    match ca {
+        Some(file) => {
+            let certs = CertificateDer::pem_file_iter(file)
+                .map_err(|e| WireError::Usage(format!("{}: {e}", file.display())))?;
+            for c in certs {
+                let c = c.map_err(|e| WireError::Usage(format!("{}: {e}", file.display())))?;
+                roots.add(c).map_err(|e| WireError::Usage(format!("{}: {e}", file.display())))?;
+            }
+        }
+        None => {
+            for c in rustls_native_certs::load_native_certs().certs {
+                let _ = roots.add(c);
+            }
+        }
+    }
+    if roots.is_empty() {
+        return Err(WireError::Usage("no certificate to trust: give the board's with --ca FILE".into()));
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| WireError::Usage(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(tls))
+}
+
 /// A connection's settings: where, whom to trust, what to send each time.
 pub struct Wire {
     base: Base,
@@ -98,32 +130,7 @@ impl Wire {
         ca: Option<&Path>,
         always: Vec<(&'static str, String)>,
     ) -> Result<Wire, WireError> {
-        let mut roots = rustls::RootCertStore::empty();
-        match ca {
-            Some(file) => {
-                let certs = CertificateDer::pem_file_iter(file)
-                    .map_err(|e| WireError::Usage(format!("{}: {e}", file.display())))?;
-                for c in certs {
-                    let c = c.map_err(|e| WireError::Usage(format!("{}: {e}", file.display())))?;
-                    roots.add(c).map_err(|e| WireError::Usage(format!("{}: {e}", file.display())))?;
-                }
-            }
-            None => {
-                for c in rustls_native_certs::load_native_certs().certs {
-                    let _ = roots.add(c);
-                }
-            }
-        }
-        if roots.is_empty() {
-            return Err(WireError::Usage("no certificate to trust: give the board's with --ca FILE".into()));
-        }
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| WireError::Usage(e.to_string()))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        Ok(Wire { base, tls: Arc::new(tls), always })
+        Ok(Wire { base, tls: client_config(ca)?, always })
     }
 
     /// Sends one request and reads its whole answer.

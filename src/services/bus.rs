@@ -91,6 +91,8 @@ pub struct Bus {
 }
 
 struct Inner {
+    /// Names this run of the service: sequence numbers start over at each.
+    epoch: String,
     tx: broadcast::Sender<Published>,
     ring: Mutex<(u64, VecDeque<Published>)>,
 }
@@ -112,7 +114,13 @@ impl Default for Bus {
 impl Bus {
     pub fn new() -> Bus {
         let (tx, _) = broadcast::channel(RING);
-        Bus { inner: Arc::new(Inner { tx, ring: Mutex::new((0, VecDeque::with_capacity(RING))) }) }
+        let epoch = crate::system::random::hex_token(8).unwrap_or_else(|_| "0".repeat(16));
+        Bus { inner: Arc::new(Inner { epoch, tx, ring: Mutex::new((0, VecDeque::with_capacity(RING))) }) }
+    }
+
+    /// This run's name: a number seen in another run means nothing here.
+    pub fn epoch(&self) -> &str {
+        &self.inner.epoch
     }
 
     /// Publishes an event and returns its sequence number.

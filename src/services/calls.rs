@@ -2,17 +2,26 @@
 //! "MobilePhone first", his mobile) and, on answer, dials the number. The number
 //! is checked by `domain::number`, and so are the extension's restriction and
 //! phone lock for it and for the mobile rung first; the exchange checks them
-//! once more when it dials.
+//! once more when it dials. Call control (SPEC C15): answer, clear, hold,
+//! retrieve, consult, transfer, conference, pick up and deflect, for a line the
+//! actor may dial from; a number dialled on its behalf (consult, deflect) passes
+//! the same checks. [`InProgress`] follows the bus's call events, so a client
+//! that starts over is shown the calls that are up.
 
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use super::bus::Live;
 use super::{Context, Exchange, ServiceError};
-use crate::domain::access::{Action, Actor, Area, Facet, Target};
-use crate::domain::line::LineState;
+use crate::domain::access::{allowed, Action, Actor, Area, Facet, Target};
+use crate::domain::line::{CallId, LineState, Progress};
 use crate::domain::number::{dial_on_behalf, to_dial};
 use crate::hal::{Command, Reply};
 
 #[derive(Clone)]
 pub struct Calls {
     ctx: Context,
+    in_progress: InProgress,
 }
 
 /// Where the subscriber takes part in the call from.
@@ -51,7 +60,214 @@ pub struct PlaceCall {
     pub remember: bool,
 }
 
+/// What a client asks the exchange to do with a call at one of its lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verb {
+    Answer {
+        call: CallId,
+    },
+    Clear {
+        call: CallId,
+    },
+    Hold {
+        call: CallId,
+    },
+    Retrieve {
+        call: CallId,
+    },
+    /// Put `call` on hold and dial `number`.
+    Consult {
+        call: CallId,
+        number: String,
+    },
+    /// Connect the held call with the active one and drop out.
+    Transfer {
+        held: CallId,
+        active: CallId,
+    },
+    Conference {
+        held: CallId,
+        active: CallId,
+    },
+    /// Take the call ringing at `target` (a monitored line, with the right).
+    Pickup {
+        target: String,
+    },
+    /// Send the call ringing here to `number` before it is answered.
+    Deflect {
+        call: CallId,
+        number: String,
+    },
+}
+
+impl Verb {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Verb::Answer { .. } => "answer",
+            Verb::Clear { .. } => "clear",
+            Verb::Hold { .. } => "hold",
+            Verb::Retrieve { .. } => "retrieve",
+            Verb::Consult { .. } => "consult",
+            Verb::Transfer { .. } => "transfer",
+            Verb::Conference { .. } => "conference",
+            Verb::Pickup { .. } => "pickup",
+            Verb::Deflect { .. } => "deflect",
+        }
+    }
+}
+
+/// A call that is up, as the last event about it told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallView {
+    pub call: CallId,
+    pub progress: Progress,
+    pub from: String,
+    pub to: String,
+    pub at: String,
+}
+
+/// The calls in progress, from the bus's call events (the core's snapshot has
+/// line states only). Bounded: a call never cleared (a lost event) is
+/// forgotten first when [`MAX_CALLS`] are held.
+#[derive(Clone, Default)]
+pub struct InProgress(Arc<Mutex<BTreeMap<CallId, CallView>>>);
+
+/// Calls followed at most (a board's exchange carries a few hundred).
+pub const MAX_CALLS: usize = 4096;
+
+impl InProgress {
+    /// Takes in one bus event.
+    pub fn follow(&self, live: &Live) {
+        let mut calls = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        match live {
+            Live::Call { call, progress: Progress::Cleared, .. } => {
+                calls.remove(call);
+            }
+            Live::Call { call, progress, from, to, at } => {
+                if calls.len() >= MAX_CALLS && !calls.contains_key(call) {
+                    // Call ids grow; the smallest is the oldest.
+                    calls.pop_first();
+                }
+                let view = CallView {
+                    call: *call,
+                    progress: *progress,
+                    from: from.clone(),
+                    to: to.clone(),
+                    at: at.clone(),
+                };
+                calls.insert(*call, view);
+            }
+            // The link lost: what was up is unknown until the core tells again.
+            Live::CoreLink { up: false } => calls.clear(),
+            _ => {}
+        }
+    }
+
+    /// The calls up now that touch one of `lines`.
+    pub fn touching(&self, lines: &[String]) -> Vec<CallView> {
+        let calls = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let on = |e: &String| lines.contains(e);
+        calls.values().filter(|c| on(&c.from) || on(&c.to) || on(&c.at)).cloned().collect()
+    }
+}
+
+/// Follows the bus into the calls in progress until shutdown.
+pub async fn follow(calls: Calls, mut shutdown: crate::shutdown::Shutdown) {
+    let mut rx = calls.ctx.bus.subscribe();
+    let calls = calls.in_progress;
+    loop {
+        tokio::select! {
+            r = rx.recv() => match r {
+                Ok(p) => calls.follow(&p.live),
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            },
+            _ = shutdown.wait() => return,
+        }
+    }
+}
+
+/// Whether `actor` may follow `ext`'s calls.
+fn follows(actor: &Actor, ext: &str) -> bool {
+    let target = Target::Extension { number: ext, department: None, facet: Facet::Live };
+    allowed(actor, Action::Read, target).is_ok()
+}
+
 impl Calls {
+    /// The states of the lines `actor` may follow among `exts`, as the
+    /// exchange says them now; the exchange must answer.
+    pub async fn watched(
+        &self,
+        actor: &Actor,
+        exts: &[String],
+    ) -> Result<Vec<(String, LineState)>, ServiceError> {
+        let seen: Vec<&String> = exts.iter().filter(|e| follows(actor, e)).collect();
+        match self.ctx.core.command(Command::Snapshot).await {
+            Ok(Reply::Snapshot { lines }) => Ok(lines
+                .into_iter()
+                .filter(|l| seen.contains(&&l.ext))
+                .map(|l| (l.ext, l.state.into()))
+                .collect()),
+            _ => Err(ServiceError::Exchange(Exchange::Unreachable)),
+        }
+    }
+
+    /// The calls up now at the lines `actor` may follow among `exts`.
+    pub fn up(&self, actor: &Actor, exts: &[String]) -> Vec<CallView> {
+        let seen: Vec<String> = exts.iter().filter(|e| follows(actor, e)).cloned().collect();
+        self.in_progress.touching(&seen)
+    }
+
+    /// Does `verb` with a call at `ext`, a line `actor` may dial from; picking
+    /// up needs the right on the target too, and a number dialled (consult,
+    /// deflect) must pass `ext`'s restriction and phone lock. Returns the new
+    /// call's id where there is one (consult, pickup).
+    #[tracing::instrument(name = "service", skip_all, fields(call = "calls.control", actor = %actor.label(), via = actor.via.code(), extension = %ext, verb = verb.code()))]
+    pub async fn control(
+        &self,
+        actor: &Actor,
+        ext: &str,
+        verb: Verb,
+    ) -> Result<Option<CallId>, ServiceError> {
+        self.ctx.may(actor, Action::Dial, ext, Facet::Live).await?;
+        if let Verb::Pickup { target } = &verb {
+            self.ctx.may(actor, Action::Dial, target, Facet::Pickup).await?;
+        }
+        let checked = |number: &str| -> Result<String, ServiceError> {
+            to_dial(number).map_err(|p| ServiceError::Invalid(p.into()))
+        };
+        let e = ext.to_owned();
+        let command = match verb {
+            Verb::Answer { call } => Command::Answer { ext: e, call },
+            Verb::Clear { call } => Command::Clear { ext: e, call },
+            Verb::Hold { call } => Command::Hold { ext: e, call },
+            Verb::Retrieve { call } => Command::Retrieve { ext: e, call },
+            Verb::Transfer { held, active } => Command::Transfer { ext: e, held, active },
+            Verb::Conference { held, active } => Command::Conference { ext: e, held, active },
+            Verb::Pickup { target } => Command::Pickup { ext: e, target },
+            Verb::Consult { call, ref number } | Verb::Deflect { call, ref number } => {
+                let number = checked(number)?;
+                let program = self.ctx.stored_program(ext).await?;
+                if dial_on_behalf(program.restriction, program.phone_lock, &number, &self.ctx.outside_prefix)
+                    .is_err()
+                {
+                    tracing::info!(actor = %actor.label(), extension = %ext, "call refused: restricted");
+                    return Err(ServiceError::Exchange(Exchange::Restricted));
+                }
+                match verb {
+                    Verb::Consult { .. } => Command::Consult { ext: e, call, number },
+                    _ => Command::Deflect { ext: e, call, number },
+                }
+            }
+        };
+        let reply = self.ctx.core.command(command).await?;
+        tracing::info!(actor = %actor.label(), extension = %ext, "call control done");
+        Ok(match reply {
+            Reply::Call { call } => Some(call),
+            _ => None,
+        })
+    }
+
     /// Every line's state as the exchange says it now, by number (what an
     /// operator panel or a wallboard shows); the exchange must answer.
     #[tracing::instrument(name = "service", skip_all, fields(call = "calls.lines", actor = %actor.label(), via = actor.via.code()))]
@@ -69,7 +285,7 @@ impl Calls {
     }
 
     pub fn new(ctx: Context) -> Calls {
-        Calls { ctx }
+        Calls { ctx, in_progress: InProgress::default() }
     }
 
     /// Places the call; returns the number as dialled.

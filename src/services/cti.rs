@@ -5,13 +5,14 @@
 //! door: an account's name and password, or a subscriber's extension and
 //! WebCTI password; guesses are throttled per account and address.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use super::auth::{Auth, AuthError};
 use super::password::HashError;
 use super::throttle::{Budget, Throttle};
-use super::{Context, ServiceError};
+use super::{Busy, Context, ServiceError};
 use crate::domain::access::{Action, Actor, Area, Channel, Target, Who};
 use crate::domain::account::is_extension;
 use crate::domain::cti::{
@@ -29,6 +30,32 @@ pub struct CtiAccounts {
     auth: Arc<Auth>,
     throttle: Throttle,
     licences: usize,
+    /// Clients connected, by account name (lower case).
+    clients: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+/// Clients one account may have connected at once (a desk client, a
+/// softphone, a wallboard, a reconnect overlapping its old connection).
+pub const CLIENTS_PER_ACCOUNT: usize = 8;
+/// Clients the server holds at once.
+pub const MAX_CLIENTS: usize = 1000;
+
+/// A connected client's place in the counts, given back when dropped.
+pub struct Seat {
+    clients: Arc<Mutex<HashMap<String, usize>>>,
+    name: String,
+}
+
+impl Drop for Seat {
+    fn drop(&mut self) {
+        let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = clients.get_mut(&self.name) {
+            *n -= 1;
+            if *n == 0 {
+                clients.remove(&self.name);
+            }
+        }
+    }
 }
 
 /// Rights as an administrator's form gives them: devices and monitored lines
@@ -77,7 +104,22 @@ pub struct CtiLogin {
 
 impl CtiAccounts {
     pub fn new(ctx: Context, auth: Arc<Auth>, licences: usize) -> CtiAccounts {
-        CtiAccounts { ctx, auth, throttle: Throttle::default(), licences }
+        CtiAccounts { ctx, auth, throttle: Throttle::default(), licences, clients: Arc::default() }
+    }
+
+    /// A place for a logged-in client of `login`'s account, within
+    /// [`CLIENTS_PER_ACCOUNT`] and [`MAX_CLIENTS`].
+    pub fn seat(&self, login: &CtiLogin) -> Result<Seat, ServiceError> {
+        let name = login.account.name.to_lowercase();
+        let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        let total: usize = clients.values().sum();
+        let mine = clients.get(&name).copied().unwrap_or(0);
+        if mine >= CLIENTS_PER_ACCOUNT || total >= MAX_CLIENTS {
+            tracing::info!(account = %login.account.name, mine, total, "CTI client refused: too many");
+            return Err(ServiceError::Busy(Busy::CtiClients));
+        }
+        *clients.entry(name.clone()).or_insert(0) += 1;
+        Ok(Seat { clients: self.clients.clone(), name })
     }
 
     /// Every account, with the licences used.

@@ -49,6 +49,8 @@ pub enum Busy {
     Import,
     #[error("as many tokens as allowed are in force; revoke one first")]
     Tokens,
+    #[error("too many CTI clients are connected for this account, or to the server")]
+    CtiClients,
 }
 
 /// What is wrong with a request, by the rule that refused it.

@@ -83,6 +83,27 @@ impl LiveEvents {
         };
         Ok((Feed { actor: actor.clone(), departments, department, session: Some(session) }, start))
     }
+
+    /// A CTI client's subscription (its login is its session): after `seen`
+    /// (this run's epoch and the last number), or from now on, to start over
+    /// from a snapshot. A number from another run starts over too.
+    pub fn follow(&self, actor: &Actor, seen: Option<(&str, u64)>) -> (Feed, Start) {
+        let start = match seen {
+            Some((epoch, seq)) if epoch == self.ctx.bus.epoch() && seq <= self.ctx.bus.last_seq() => {
+                match self.ctx.bus.resume(seq) {
+                    Resume::From(missed, rx) => Start::From(missed, rx),
+                    Resume::TooOld(rx) => Start::Reload(rx),
+                }
+            }
+            _ => Start::Reload(self.ctx.bus.subscribe()),
+        };
+        (Feed::of(actor.clone()), start)
+    }
+
+    /// This run's epoch and the newest sequence number.
+    pub fn position(&self) -> (String, u64) {
+        (self.ctx.bus.epoch().to_owned(), self.ctx.bus.last_seq())
+    }
 }
 
 impl Feed {

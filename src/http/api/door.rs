@@ -93,6 +93,7 @@ impl Problem {
                     Busy::Streams => "error.too_many_streams",
                     Busy::Import => "import.running",
                     Busy::Tokens => "token.too_many",
+                    Busy::CtiClients => "error.too_many_cti_clients",
                 };
                 let mut p = Problem::new(StatusCode::TOO_MANY_REQUESTS, "busy", tr.t(key));
                 p.retry_after = Some(10);

@@ -19,7 +19,7 @@ mod extensions;
 mod features;
 mod forwarding;
 mod lookup;
-mod presence;
+pub(crate) mod presence;
 mod records;
 #[cfg(feature = "openapi")]
 mod schema;

@@ -86,7 +86,7 @@ fn status_of(e: &Entry) -> Status {
     }
 }
 
-fn presence_of(shown: Shown, stack: &[Entry]) -> Presence {
+pub(crate) fn presence_of(shown: Shown, stack: &[Entry]) -> Presence {
     Presence {
         status: shown.status.code().to_owned(),
         status_id: shown.status.id(),

@@ -1,0 +1,721 @@
+//! `/cti`: the CTI server's desktop protocol (SPEC C16, Y3), version 1, as
+//! `docs/cti-protocol.md` describes it. JSON text messages over a WebSocket
+//! (our own codec, `crate::websocket`), on the portal's TLS listener.
+//!
+//! A client logs in with an account's name and password (or a subscriber's
+//! extension and WebCTI password) and the computer it runs on; the services
+//! make it an `Actor` whose devices and monitored lines `domain::access`
+//! decides by, so the protocol can do nothing the portal or the API could not.
+//! Every event carries the bus's sequence number; a client that comes back
+//! with this run's epoch and its last number is sent what it missed from the
+//! bus's ring, else a snapshot (lines, calls up, presence). Bounded: one
+//! message is 16 KiB, a client sends 20 a second (40 at once), must log in
+//! within 15 s and be heard from every 90 s (the server pings every 30 s); a
+//! client that does not take what it is sent within 10 s is dropped, and the
+//! broadcast never waits for anyone. A bad message is answered with an error
+//! and changes nothing.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use hyper_util::rt::TokioIo;
+use serde_json::{json, Value};
+use tokio::io::{AsyncRead, AsyncWrite, WriteHalf};
+use tokio::sync::{broadcast, mpsc};
+use tokio::time::Instant;
+
+use super::api::door::Problem;
+use super::api::presence::presence_of;
+use super::{HttpState, Upgrade};
+use crate::domain::access::{allowed, sees_numbers, Action, Actor, Denied, Facet, Target, Who};
+use crate::i18n::Tr;
+use crate::services::bus::{Changed, Live, Published};
+use crate::services::calls::{CallFrom, CallView, PlaceCall, Verb};
+use crate::services::cti::CtiLogin;
+use crate::services::live::{Feed, Start};
+use crate::services::presence::SetPresence;
+use crate::services::{ServiceError, Services};
+use crate::websocket::{self, Message, Reader, Side, WsError};
+
+/// The protocol's version; a change of a message's shape is a new one.
+pub const VERSION: u32 = 1;
+/// The largest message a client may send.
+pub const MAX_MESSAGE: usize = 16 * 1024;
+const LOGIN_DEADLINE: Duration = Duration::from_secs(15);
+const HEARTBEAT: Duration = Duration::from_secs(30);
+const SILENCE: Duration = Duration::from_secs(90);
+const WRITE_DEADLINE: Duration = Duration::from_secs(10);
+/// Messages a second a client may send, and at once.
+const RATE: f64 = 20.0;
+const BURST: f64 = 40.0;
+/// Messages over the rate before the client is dropped.
+const STRIKES: u32 = 100;
+/// Lines a client may follow at once (its devices and monitored lines).
+const MAX_WATCHED: usize = 64;
+
+/// `GET /cti`: the WebSocket's opening handshake (RFC 6455, 4.2).
+pub async fn open(
+    State(state): State<HttpState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    mut req: axum::extract::Request,
+) -> Response {
+    let h = req.headers();
+    let has = |name: header::HeaderName, token: &str| {
+        h.get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+    };
+    let key = h.get("sec-websocket-key").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let version_ok = h.get("sec-websocket-version").is_some_and(|v| v.as_bytes() == b"13");
+    let key_ok = key.as_deref().is_some_and(|k| {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.decode(k.trim()).is_ok_and(|b| b.len() == 16)
+    });
+    if !has(header::UPGRADE, "websocket") || !has(header::CONNECTION, "upgrade") || !key_ok {
+        let text =
+            "This is the CTI server's WebSocket (docs/cti-protocol.md): connect with a WebSocket client.\n";
+        return (StatusCode::BAD_REQUEST, text).into_response();
+    }
+    if !version_ok {
+        let mut r = (StatusCode::UPGRADE_REQUIRED, "WebSocket version 13 only.\n").into_response();
+        r.headers_mut().insert("sec-websocket-version", HeaderValue::from_static("13"));
+        return r;
+    }
+    let (Some(on_upgrade), Some(upgrade)) = (
+        req.extensions_mut().remove::<hyper::upgrade::OnUpgrade>(),
+        req.extensions().get::<Upgrade>().cloned(),
+    ) else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "The connection cannot be taken over.\n").into_response();
+    };
+    let accept = websocket::accept_key(key.as_deref().unwrap_or_default());
+    let place = upgrade.keep();
+    tokio::spawn(async move {
+        let _place = place;
+        match on_upgrade.await {
+            Ok(io) => serve(TokioIo::new(io), state.services.clone(), peer, upgrade).await,
+            Err(e) => tracing::debug!(%peer, error = %e, "CTI upgrade failed"),
+        }
+    });
+    let mut headers = HeaderMap::new();
+    headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+    headers.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+    if let Ok(v) = HeaderValue::from_str(&accept) {
+        headers.insert("sec-websocket-accept", v);
+    }
+    (StatusCode::SWITCHING_PROTOCOLS, headers).into_response()
+}
+
+/// Why a connection ended, as its close code.
+enum End {
+    /// The client closed, or its connection was lost.
+    Gone,
+    Close(u16),
+}
+
+/// The writing half, with the deadline a stalled client is dropped by.
+struct Out<W> {
+    w: WriteHalf<W>,
+}
+
+impl<W: AsyncRead + AsyncWrite> Out<W> {
+    async fn send(&mut self, m: &Message) -> Result<(), End> {
+        match tokio::time::timeout(WRITE_DEADLINE, websocket::send(&mut self.w, m, None)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(End::Gone),
+            Err(_) => {
+                tracing::info!("CTI client dropped: it did not take what it was sent");
+                Err(End::Gone)
+            }
+        }
+    }
+
+    async fn json(&mut self, v: &Value) -> Result<(), End> {
+        self.send(&Message::Text(v.to_string())).await
+    }
+}
+
+/// A logged-in client.
+struct Client {
+    services: std::sync::Arc<Services>,
+    actor: Actor,
+    devices: Vec<String>,
+    watched: BTreeSet<String>,
+    feed: Feed,
+}
+
+async fn serve<S>(io: S, services: std::sync::Arc<Services>, peer: SocketAddr, upgrade: Upgrade)
+where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
+    let (r, w) = tokio::io::split(io);
+    let mut out = Out { w };
+    // The reader runs on its own, so a frame is never cut by the select below.
+    let (tx, mut rx) = mpsc::channel::<Result<Message, WsError>>(8);
+    let reader = tokio::spawn(async move {
+        let mut reader = Reader::new(r, Side::Server, MAX_MESSAGE);
+        loop {
+            let m = reader.next().await;
+            let last = m.is_err() || matches!(m, Ok(Message::Close(_)));
+            if tx.send(m).await.is_err() || last {
+                return;
+            }
+        }
+    });
+    let end = session(&mut out, &mut rx, services, peer, upgrade).await;
+    if let End::Close(code) = end {
+        let _ = out.send(&Message::Close(Some(code))).await;
+    }
+    reader.abort();
+}
+
+/// A token bucket: `RATE` a second, `BURST` at once.
+struct Rate {
+    tokens: f64,
+    at: Instant,
+    strikes: u32,
+}
+
+impl Rate {
+    fn take(&mut self) -> bool {
+        let now = Instant::now();
+        self.tokens = (self.tokens + now.duration_since(self.at).as_secs_f64() * RATE).min(BURST);
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            return true;
+        }
+        self.strikes += 1;
+        false
+    }
+}
+
+async fn session<W: AsyncRead + AsyncWrite>(
+    out: &mut Out<W>,
+    rx: &mut mpsc::Receiver<Result<Message, WsError>>,
+    services: std::sync::Arc<Services>,
+    peer: SocketAddr,
+    upgrade: Upgrade,
+) -> End {
+    let mut shutdown = upgrade.shutdown;
+    let (epoch, _) = services.live.position();
+    let hello = json!({ "type": "hello", "version": VERSION, "server": concat!("webcti ", env!("CARGO_PKG_VERSION")),
+        "epoch": epoch, "heartbeat": HEARTBEAT.as_secs(), "max_message": MAX_MESSAGE });
+    if let Err(e) = out.json(&hello).await {
+        return e;
+    }
+    let mut rate = Rate { tokens: BURST, at: Instant::now(), strikes: 0 };
+    // Before the login: only `login` and `ping`.
+    let deadline = tokio::time::sleep(LOGIN_DEADLINE);
+    tokio::pin!(deadline);
+    let (mut client, start, _seat) = loop {
+        let m = tokio::select! {
+            m = rx.recv() => m,
+            _ = &mut deadline => return End::Close(1008),
+            _ = shutdown.wait() => return End::Close(1001),
+        };
+        let text = match incoming(m, out).await {
+            Ok(Some(t)) => t,
+            Ok(None) => continue,
+            Err(e) => return e,
+        };
+        if !rate.take() {
+            if rate.strikes > STRIKES {
+                return End::Close(1008);
+            }
+            continue;
+        }
+        let (id, v) = match parse(&text) {
+            Ok(x) => x,
+            Err(reply) => {
+                if let Err(e) = out.json(&reply).await {
+                    return e;
+                }
+                continue;
+            }
+        };
+        match v["type"].as_str() {
+            Some("ping") => {
+                if let Err(e) = out.json(&json!({ "type": "pong", "id": id })).await {
+                    return e;
+                }
+            }
+            Some("login") => match login(&services, &v, peer).await {
+                Ok((login, actor)) => {
+                    let seat = match services.cti.seat(&login) {
+                        Ok(s) => s,
+                        Err(e) => {
+                            let _ = out.json(&service_error(id, e)).await;
+                            return End::Close(1008);
+                        }
+                    };
+                    let devices = match &actor.who {
+                        Who::CtiAccount { devices, .. } => devices.clone(),
+                        _ => Vec::new(),
+                    };
+                    let mut watched: BTreeSet<String> = devices.iter().cloned().collect();
+                    if let Some(more) = v["monitor"].as_array() {
+                        for ext in more.iter().filter_map(Value::as_str).take(MAX_WATCHED) {
+                            let line =
+                                Target::Extension { number: ext, department: None, facet: Facet::Live };
+                            if allowed(&actor, Action::Read, line).is_ok() {
+                                watched.insert(ext.to_owned());
+                            }
+                        }
+                    }
+                    let seen = v["resume"]["epoch"].as_str().zip(v["resume"]["seq"].as_u64());
+                    let (feed, start) = services.live.follow(&actor, seen);
+                    let reply = logged_in(id, &login, &actor, &devices, &watched, &start);
+                    if let Err(e) = out.json(&reply).await {
+                        return e;
+                    }
+                    break (
+                        Client { services: services.clone(), actor, devices, watched, feed },
+                        start,
+                        seat,
+                    );
+                }
+                Err(reply) => {
+                    if let Err(e) = out.json(&reply(id)).await {
+                        return e;
+                    }
+                }
+            },
+            _ => {
+                let reply = error(id, "login_first", "Log in first: {\"type\":\"login\", ...}.");
+                if let Err(e) = out.json(&reply).await {
+                    return e;
+                }
+            }
+        }
+    };
+    tracing::info!(actor = %client.actor.label(), %peer, "CTI client connected");
+    let mut events = match start {
+        Start::From(missed, rx) => {
+            for p in missed {
+                if let Err(e) = client.send_event(out, &p).await {
+                    return e;
+                }
+            }
+            rx
+        }
+        Start::Reload(rx) => {
+            if let Err(e) = client.snapshot(out).await {
+                return e;
+            }
+            rx
+        }
+    };
+    let mut heartbeat = tokio::time::interval(HEARTBEAT);
+    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut heard = Instant::now();
+    let end = loop {
+        tokio::select! {
+            m = rx.recv() => {
+                heard = Instant::now();
+                let text = match incoming(m, out).await {
+                    Ok(Some(t)) => t,
+                    Ok(None) => continue,
+                    Err(e) => break e,
+                };
+                if !rate.take() {
+                    if rate.strikes > STRIKES {
+                        break End::Close(1008);
+                    }
+                    let id = parse(&text).map(|(id, _)| id).unwrap_or(Value::Null);
+                    let reply = error(id, "rate_limited", "More than 20 messages a second: this one was not done.");
+                    if let Err(e) = out.json(&reply).await {
+                        break e;
+                    }
+                    continue;
+                }
+                let reply = match parse(&text) {
+                    Ok((id, v)) => client.command(id, &v).await,
+                    Err(reply) => reply,
+                };
+                if let Err(e) = out.json(&reply).await {
+                    break e;
+                }
+            }
+            p = events.recv() => match p {
+                Ok(p) => {
+                    if let Err(e) = client.send_event(out, &p).await {
+                        break e;
+                    }
+                }
+                // Fell behind the ring: start over from a snapshot.
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    if let Err(e) = client.snapshot(out).await {
+                        break e;
+                    }
+                }
+                Err(broadcast::error::RecvError::Closed) => break End::Close(1001),
+            },
+            _ = heartbeat.tick() => {
+                if heard.elapsed() > SILENCE {
+                    tracing::info!(actor = %client.actor.label(), "CTI client dropped: silent");
+                    break End::Close(1001);
+                }
+                if let Err(e) = out.send(&Message::Ping(Vec::new())).await {
+                    break e;
+                }
+            }
+            _ = shutdown.wait() => break End::Close(1001),
+        }
+    };
+    tracing::info!(actor = %client.actor.label(), %peer, "CTI client disconnected");
+    end
+}
+
+/// A client's message as text, after the frames a client needs no answer to
+/// (`Ok(None)`: pong, binary is refused with an error).
+async fn incoming<W: AsyncRead + AsyncWrite>(
+    m: Option<Result<Message, WsError>>,
+    out: &mut Out<W>,
+) -> Result<Option<String>, End> {
+    match m {
+        None | Some(Ok(Message::Close(_))) => Err(End::Close(1000)),
+        Some(Err(WsError::Io(_))) => Err(End::Gone),
+        Some(Err(e)) => {
+            tracing::debug!(error = %e, "CTI client's frame refused");
+            Err(End::Close(e.close_code()))
+        }
+        Some(Ok(Message::Ping(p))) => out.send(&Message::Pong(p)).await.map(|()| None),
+        Some(Ok(Message::Pong(_))) => Ok(None),
+        Some(Ok(Message::Binary(_))) => {
+            let reply = error(Value::Null, "bad_request", "Messages are JSON text, not binary.");
+            out.json(&reply).await.map(|()| None)
+        }
+        Some(Ok(Message::Text(t))) => Ok(Some(t)),
+    }
+}
+
+/// A message's id (echoed in the answer) and body, or the error to answer.
+fn parse(text: &str) -> Result<(Value, Value), Value> {
+    let v: Value = serde_json::from_str(text)
+        .map_err(|e| error(Value::Null, "bad_request", &format!("Not JSON: {e}.")))?;
+    if !v.is_object() {
+        return Err(error(Value::Null, "bad_request", "A message is a JSON object."));
+    }
+    let id = match &v["id"] {
+        Value::Null => Value::Null,
+        id @ (Value::Number(_) | Value::String(_)) => id.clone(),
+        _ => return Err(error(Value::Null, "bad_request", "\"id\" is a number or a string.")),
+    };
+    if !v["type"].is_string() {
+        return Err(error(id, "bad_request", "\"type\" names what is asked for."));
+    }
+    Ok((id, v))
+}
+
+fn error(id: Value, code: &str, message: &str) -> Value {
+    json!({ "type": "error", "id": id, "code": code, "message": message })
+}
+
+fn service_error(id: Value, e: ServiceError) -> Value {
+    let p = Problem::from_service(&Tr::new("en"), e);
+    error(id, p.code, &p.detail)
+}
+
+type LoginRefused = Box<dyn FnOnce(Value) -> Value + Send>;
+
+async fn login(services: &Services, v: &Value, peer: SocketAddr) -> Result<(CtiLogin, Actor), LoginRefused> {
+    let (Some(account), Some(computer)) = (v["account"].as_str(), v["computer"].as_str()) else {
+        return Err(Box::new(|id| {
+            error(id, "bad_request", "A login names its \"account\" and \"computer\".")
+        }));
+    };
+    let password = v["password"].as_str().unwrap_or_default();
+    let login = match services.cti.login(account, password, peer.ip()).await {
+        Ok(l) => l,
+        Err(crate::services::auth::AuthError::Throttled(secs)) => {
+            let m = format!("Too many failed logins: try again in {secs} s.");
+            return Err(Box::new(move |id| {
+                let mut e = error(id, "throttled", &m);
+                e["retry_after"] = json!(secs);
+                e
+            }));
+        }
+        Err(_) => return Err(Box::new(|id| error(id, "login_failed", "Wrong account or password."))),
+    };
+    match services.cti.actor_for(&login, computer).await {
+        Ok(actor) => Ok((login, actor)),
+        Err(e) => Err(Box::new(move |id| service_error(id, e))),
+    }
+}
+
+fn logged_in(
+    id: Value,
+    login: &CtiLogin,
+    actor: &Actor,
+    devices: &[String],
+    watched: &BTreeSet<String>,
+    start: &Start,
+) -> Value {
+    let monitors: Vec<Value> = match &actor.who {
+        Who::CtiAccount { monitors, .. } => {
+            monitors.iter().map(|m| json!({ "ext": m.ext, "clip": m.clip, "pickup": m.pickup })).collect()
+        }
+        _ => Vec::new(),
+    };
+    let mut reply = json!({
+        "type": "result", "id": id, "account": login.account.name, "kind": login.account.kind.code(),
+        "extension": login.extension, "devices": devices, "monitors": monitors,
+        "watched": watched, "resumed": matches!(start, Start::From(..)),
+    });
+    if let Some(p) = &login.handed_over {
+        reply["password"] = json!(p);
+    }
+    reply
+}
+
+impl Client {
+    /// The line a command is about: the one it names, or the first device.
+    fn line<'a>(&'a self, v: &'a Value, field: &str) -> Option<&'a str> {
+        v[field].as_str().or(self.devices.first().map(String::as_str))
+    }
+
+    async fn command(&mut self, id: Value, v: &Value) -> Value {
+        let kind = v["type"].as_str().unwrap_or_default();
+        let result = match kind {
+            "ping" => return json!({ "type": "pong", "id": id }),
+            "login" => return error(id, "bad_request", "Already logged in."),
+            "monitor_start" => self.monitor_start(v).await,
+            "monitor_stop" => Ok(self.monitor_stop(v)),
+            "snapshot" => {
+                return json!({ "type": "result", "id": id, "snapshot": self.snapshot_value().await })
+            }
+            "dial" => self.dial(v).await,
+            "presence" | "presence_set" | "presence_end" => self.presence(kind, v).await,
+            _ => match verb(kind, v) {
+                Some(Ok(verb)) => self.control(v, verb).await,
+                Some(Err(m)) => return error(id, "bad_request", &m),
+                None => return error(id, "unknown", &format!("No message {kind:?} (docs/cti-protocol.md).")),
+            },
+        };
+        match result {
+            Ok(mut body) => {
+                body["type"] = json!("result");
+                body["id"] = id;
+                body
+            }
+            Err(Refused::Bad(m)) => error(id, "bad_request", &m),
+            Err(Refused::Service(e)) => service_error(id, e),
+        }
+    }
+
+    async fn monitor_start(&mut self, v: &Value) -> Result<Value, Refused> {
+        let ext = v["ext"].as_str().ok_or_else(|| Refused::Bad("\"ext\" names the line.".into()))?;
+        if !self.watched.contains(ext) && self.watched.len() >= MAX_WATCHED {
+            return Err(Refused::Bad(format!("At most {MAX_WATCHED} lines are followed at once.")));
+        }
+        let lines = self.services.calls.watched(&self.actor, &[ext.to_owned()]).await?;
+        let Some((_, state)) = lines.first() else {
+            // Not allowed, or no such line: the same refusal.
+            return Err(Refused::Service(ServiceError::Denied(Denied::NotYours)));
+        };
+        self.watched.insert(ext.to_owned());
+        Ok(json!({ "ext": ext, "state": state.code() }))
+    }
+
+    fn monitor_stop(&mut self, v: &Value) -> Value {
+        let ext = v["ext"].as_str().unwrap_or_default();
+        let was = !self.devices.iter().any(|d| d == ext) && self.watched.remove(ext);
+        json!({ "ext": ext, "stopped": was })
+    }
+
+    async fn dial(&self, v: &Value) -> Result<Value, Refused> {
+        let number =
+            v["number"].as_str().ok_or_else(|| Refused::Bad("\"number\" is what to dial.".into()))?;
+        let ext = self.line(v, "device").ok_or_else(|| Refused::Bad("No device to dial from.".into()))?;
+        let req = PlaceCall {
+            ext: ext.to_owned(),
+            number: number.to_owned(),
+            from: Some(CallFrom::Extension),
+            remember: false,
+        };
+        let dialled = self.services.calls.place(&self.actor, req).await?;
+        Ok(json!({ "device": ext, "number": dialled }))
+    }
+
+    async fn control(&self, v: &Value, verb: Verb) -> Result<Value, Refused> {
+        let ext = self.line(v, "device").ok_or_else(|| Refused::Bad("No device named.".into()))?;
+        let call = self.services.calls.control(&self.actor, ext, verb).await?;
+        Ok(json!({ "device": ext, "call": call }))
+    }
+
+    async fn presence(&self, kind: &str, v: &Value) -> Result<Value, Refused> {
+        let ext = self.line(v, "ext").ok_or_else(|| Refused::Bad("\"ext\" names the line.".into()))?;
+        let p = &self.services.presence;
+        match kind {
+            "presence_set" => {
+                let set = SetPresence {
+                    status: v["status"].as_str().unwrap_or_default().to_owned(),
+                    info: v["info"].as_str().unwrap_or_default().to_owned(),
+                    start: v["start"].as_i64(),
+                    end: v["end"].as_i64(),
+                    minutes: v["minutes"].as_u64().map(|m| m.min(u64::from(u32::MAX)) as u32),
+                    forward: v["forward"].as_str().unwrap_or_default().to_owned(),
+                    ..SetPresence::default()
+                };
+                p.set(&self.actor, ext, set).await?;
+            }
+            "presence_end" => {
+                let id = v["status_id"]
+                    .as_i64()
+                    .ok_or_else(|| Refused::Bad("\"status_id\" names the status.".into()))?;
+                p.end(&self.actor, ext, id).await?;
+            }
+            _ => {}
+        }
+        let (shown, stack) = p.stack(&self.actor, ext).await?;
+        let mut body = serde_json::to_value(presence_of(shown, &stack)).unwrap_or_default();
+        body["ext"] = json!(ext);
+        Ok(body)
+    }
+
+    /// The lines followed, the calls up at them and their presence, as now.
+    async fn snapshot_value(&self) -> Value {
+        let (epoch, seq) = self.services.live.position();
+        let exts: Vec<String> = self.watched.iter().cloned().collect();
+        let lines = match self.services.calls.watched(&self.actor, &exts).await {
+            Ok(l) => l.into_iter().map(|(ext, s)| json!({ "ext": ext, "state": s.code() })).collect(),
+            Err(_) => Vec::new(),
+        };
+        let calls: Vec<Value> =
+            self.services.calls.up(&self.actor, &exts).iter().map(|c| self.call_value(c)).collect();
+        let mut presence = Vec::new();
+        for ext in &exts {
+            if let Ok(shown) = self.services.presence.shown(&self.actor, ext).await {
+                presence.push(presence_value(ext, &shown));
+            }
+        }
+        json!({ "epoch": epoch, "seq": seq, "lines": lines, "calls": calls, "presence": presence })
+    }
+
+    async fn snapshot<W: AsyncRead + AsyncWrite>(&self, out: &mut Out<W>) -> Result<(), End> {
+        let mut v = self.snapshot_value().await;
+        v["type"] = json!("snapshot");
+        out.json(&v).await
+    }
+
+    /// A call as this client may see it: a party's number is hidden on a
+    /// monitored line without the CLIP right, unless it is a line of its own.
+    fn call_value(&self, c: &CallView) -> Value {
+        let clip = sees_numbers(&self.actor, &c.at);
+        let party = |n: &String| match clip || *n == c.at || self.devices.contains(n) {
+            true => json!(n),
+            false => json!(""),
+        };
+        json!({ "call": c.call, "progress": c.progress.code(), "from": party(&c.from), "to": party(&c.to),
+            "at": c.at, "clip": clip })
+    }
+
+    /// Sends `p` when the client follows what it is about.
+    async fn send_event<W: AsyncRead + AsyncWrite>(
+        &self,
+        out: &mut Out<W>,
+        p: &Published,
+    ) -> Result<(), End> {
+        let body = match &p.live {
+            Live::CoreLink { up } => Some(json!({ "event": "core_link", "up": up })),
+            Live::Line { ext, state } if self.follows(ext) => {
+                Some(json!({ "event": "line", "ext": ext, "state": state.code() }))
+            }
+            Live::Call { call, progress, from, to, at } if [from, to, at].iter().any(|e| self.follows(e)) => {
+                let at = if self.follows(at) {
+                    at
+                } else {
+                    [from, to].into_iter().find(|e| self.follows(e)).unwrap_or(at)
+                };
+                let view = CallView {
+                    call: *call,
+                    progress: *progress,
+                    from: from.clone(),
+                    to: to.clone(),
+                    at: at.clone(),
+                };
+                let mut v = self.call_value(&view);
+                v["event"] = json!("call");
+                Some(v)
+            }
+            Live::CallRecord { cdr } if self.devices.contains(&cdr.extension) && self.feed.shows(&p.live) => {
+                let (_, mut v) = super::json::event(&p.live);
+                v["event"] = json!("call_record");
+                Some(v)
+            }
+            Live::Voicemail { ext, caller, at } if self.devices.contains(ext) && self.feed.shows(&p.live) => {
+                Some(json!({ "event": "voicemail", "ext": ext, "caller": caller, "at": at }))
+            }
+            Live::Changed { ext, what: Changed::Presence | Changed::Program }
+                if self.watched.contains(ext) =>
+            {
+                match self.services.presence.shown(&self.actor, ext).await {
+                    Ok(shown) => {
+                        let mut v = presence_value(ext, &shown);
+                        v["event"] = json!("presence");
+                        Some(v)
+                    }
+                    Err(_) => None,
+                }
+            }
+            _ => None,
+        };
+        match body {
+            Some(mut v) => {
+                v["type"] = json!("event");
+                v["seq"] = json!(p.seq);
+                out.json(&v).await
+            }
+            None => Ok(()),
+        }
+    }
+
+    fn follows(&self, ext: &str) -> bool {
+        self.watched.contains(ext)
+    }
+}
+
+fn presence_value(ext: &str, s: &crate::domain::presence::Shown) -> Value {
+    json!({ "ext": ext, "status": s.status.code(), "status_number": s.status.id(), "info": s.info,
+        "end": s.end, "set_by": s.set_by, "forward": s.divert.as_ref().map(|d| d.text()) })
+}
+
+/// What a command can answer instead of its result.
+enum Refused {
+    Bad(String),
+    Service(ServiceError),
+}
+
+impl From<ServiceError> for Refused {
+    fn from(e: ServiceError) -> Self {
+        Refused::Service(e)
+    }
+}
+
+/// A call-control verb from its message, `None` when `kind` is none.
+fn verb(kind: &str, v: &Value) -> Option<Result<Verb, String>> {
+    let call = |f: &str| {
+        v[f].as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .ok_or_else(|| format!("\"{f}\" is a call's number."))
+    };
+    let text = |f: &str| v[f].as_str().map(str::to_owned).ok_or_else(|| format!("\"{f}\" is missing."));
+    let verb = match kind {
+        "answer" => call("call").map(|call| Verb::Answer { call }),
+        "clear" => call("call").map(|call| Verb::Clear { call }),
+        "hold" => call("call").map(|call| Verb::Hold { call }),
+        "retrieve" => call("call").map(|call| Verb::Retrieve { call }),
+        "consult" => call("call").and_then(|call| Ok(Verb::Consult { call, number: text("number")? })),
+        "transfer" => call("held").and_then(|held| Ok(Verb::Transfer { held, active: call("active")? })),
+        "conference" => call("held").and_then(|held| Ok(Verb::Conference { held, active: call("active")? })),
+        "pickup" => text("target").map(|target| Verb::Pickup { target }),
+        "deflect" => call("call").and_then(|call| Ok(Verb::Deflect { call, number: text("number")? })),
+        _ => return None,
+    };
+    Some(verb)
+}

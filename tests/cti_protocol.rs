@@ -1,0 +1,386 @@
+//! The CTI desktop protocol (`/cti`, docs/cti-protocol.md) end to end: the
+//! real service over TLS with the simulator over the wire, driven by the
+//! reference client's library half (`webcti::cti_client`), as a desktop
+//! client would: logins of each kind, rights (monitoring, CLIP, pickup), call
+//! control with the records the history then shows, resuming after a
+//! disconnect, and bad messages answered without harm.
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use support::portal::{seeded_db, T0 as PORTAL_T0};
+use support::Service;
+use webcti::cti_client::{ClientError, Connection, Url};
+use webcti::domain::cti::{BlfSource, Data, Device, Kind, Monitor, Rights};
+use webcti::services::password::Hasher;
+use webcti::sim::demo;
+use webcti::sim::{Clock, Sim};
+use webcti::store::cti::SavedAccount;
+use webcti::store::Store;
+use webcti::websocket::Message;
+
+struct World {
+    _dir: tempfile::TempDir,
+    sim: Sim,
+    svc: Service,
+    _stop: webcti::shutdown::Trigger,
+}
+
+/// The accounts: `desk` (device 100; monitors 101 with CLIP and pickup),
+/// `reception` (device 120; monitors 101 with neither), `roamer` (hot
+/// desking), the computer `PC-7` (device 107), `newbie` (to be handed a
+/// password). Every password is `<name>-pass-1`.
+async fn accounts(db: &std::path::Path) {
+    let store = Store::open(db).await.expect("store");
+    let hasher = Hasher::new().expect("hasher");
+    let device = |ext: &str| Device { ext: ext.into(), main: true, softphone: false };
+    let monitor = |ext: &str, on: bool| Monitor { ext: ext.into(), clip: on, pickup: on };
+    type Account<'a> = (&'a str, Kind, Vec<Device>, Vec<Monitor>, bool);
+    let accounts: [Account; 5] = [
+        ("desk", Kind::User, vec![device("100")], vec![monitor("101", true)], false),
+        ("reception", Kind::User, vec![device("120")], vec![monitor("101", false)], false),
+        ("roamer", Kind::User, vec![], vec![], true),
+        ("PC-7", Kind::Computer, vec![device("107")], vec![], false),
+        ("newbie", Kind::User, vec![device("101")], vec![], false),
+    ];
+    for (name, kind, devices, monitors, hot_desking) in accounts {
+        let hash = hasher.hash(&format!("{name}-pass-1")).await.expect("hash");
+        let saved = SavedAccount { name: name.into(), kind, data: Data::default() };
+        let id =
+            store.save_cti_account(0, saved, Some(hash), 25, PORTAL_T0).await.expect("save").expect("saved");
+        let rights = Rights {
+            devices,
+            monitors,
+            offline_journal: false,
+            server_journal: false,
+            hot_desking,
+            blf: BlfSource::InUse,
+        };
+        assert!(store.set_cti_rights(id, rights).await.expect("rights"));
+        if name == "newbie" {
+            assert!(store.set_cti_hand_over(id, true).await.expect("hand over"));
+        }
+    }
+}
+
+async fn world() -> World {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    seeded_db(&data);
+    accounts(&data.join("webcti.db")).await;
+    // 100 may call inside only.
+    let db = rusqlite::Connection::open(data.join("webcti.db")).expect("db");
+    db.execute_batch(
+        "INSERT INTO extension_services (extension, restriction, updated_at) VALUES ('100', 'internal', 0)
+         ON CONFLICT (extension) DO UPDATE SET restriction = 'internal';",
+    )
+    .expect("restrict 100");
+    drop(db);
+    let sim = Sim::new(demo::plan(), Clock::Manual, PORTAL_T0);
+    let sock = dir.path().join("core.sock");
+    let stop = support::simulator(&sim, &sock);
+    let svc = Service::start(dir.path(), &format!("link=unix:{}\n", sock.display()));
+    svc.wait_log("core link up", 1);
+    World { _dir: dir, sim, svc, _stop: stop }
+}
+
+impl World {
+    async fn connect(&self) -> Client {
+        let url = Url::parse(&format!("wss://{}/cti", self.svc.lan_https)).expect("url");
+        let mut conn =
+            Connection::open(&url, Some(&self.svc.dir.join("tls/device.crt"))).await.expect("open");
+        let hello = conn.recv().await.expect("hello");
+        assert_eq!(hello["type"], "hello");
+        assert_eq!(hello["version"], 1);
+        Client { conn, hello, next_id: 0 }
+    }
+
+    /// A client logged in as `account` from `computer`, its login's answer,
+    /// and the snapshot or what it missed (read by the caller).
+    async fn login(&self, account: &str, computer: &str) -> (Client, Value) {
+        let mut c = self.connect().await;
+        let password = format!("{account}-pass-1");
+        let r = c
+            .ask(json!({ "type": "login", "account": account, "computer": computer, "password": password }))
+            .await;
+        assert_eq!(r["type"], "result", "{r}");
+        (c, r)
+    }
+}
+
+struct Client {
+    conn: Connection,
+    hello: Value,
+    next_id: u64,
+}
+
+const WAIT: Duration = Duration::from_secs(20);
+
+impl Client {
+    /// Sends `m` with a fresh id and returns its answer; events on the way are dropped.
+    async fn ask(&mut self, mut m: Value) -> Value {
+        self.next_id += 1;
+        m["id"] = json!(self.next_id);
+        self.conn.send(&m).await.expect("send");
+        loop {
+            let v = self.next().await;
+            if v["id"] == json!(self.next_id) && (v["type"] == "result" || v["type"] == "error") {
+                return v;
+            }
+        }
+    }
+
+    async fn next(&mut self) -> Value {
+        tokio::time::timeout(WAIT, self.conn.recv()).await.expect("a message in time").expect("connected")
+    }
+
+    /// Reads until a message matches, and returns it with what came before.
+    async fn until(&mut self, what: impl Fn(&Value) -> bool) -> (Value, Vec<Value>) {
+        let mut before = Vec::new();
+        loop {
+            let v = self.next().await;
+            if what(&v) {
+                return (v, before);
+            }
+            before.push(v);
+        }
+    }
+}
+
+fn event<'a>(name: &'a str, ext: &'a str) -> impl Fn(&Value) -> bool + 'a {
+    move |v: &Value| v["type"] == "event" && v["event"] == name && (v["ext"] == ext || v["at"] == ext)
+}
+
+fn call_at<'a>(progress: &'a str, at: &'a str) -> impl Fn(&Value) -> bool + 'a {
+    move |v: &Value| {
+        v["type"] == "event" && v["event"] == "call" && v["progress"] == progress && v["at"] == at
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_kind_logs_in_and_bad_messages_are_answered_without_harm() {
+    let w = world().await;
+
+    // A wrong password is refused, and the connection may try again.
+    let mut c = w.connect().await;
+    let r =
+        c.ask(json!({ "type": "login", "account": "desk", "computer": "PC-1", "password": "nope" })).await;
+    assert_eq!((r["type"].as_str(), r["code"].as_str()), (Some("error"), Some("login_failed")), "{r}");
+    // Before a login nothing else is done.
+    let r = c.ask(json!({ "type": "dial", "number": "101" })).await;
+    assert_eq!(r["code"], "login_first", "{r}");
+    let r = c
+        .ask(json!({ "type": "login", "account": "DESK", "computer": "PC-1", "password": "desk-pass-1" }))
+        .await;
+    assert_eq!(r["type"], "result", "{r}");
+    assert_eq!(r["account"], "desk");
+    assert_eq!(r["devices"], json!(["100"]));
+    assert_eq!(r["monitors"], json!([{ "ext": "101", "clip": true, "pickup": true }]));
+    // No resume asked for: a snapshot of its lines follows.
+    let snap = c.next().await;
+    assert_eq!(snap["type"], "snapshot", "{snap}");
+    assert_eq!(snap["lines"], json!([{ "ext": "100", "state": "idle" }]), "{snap}");
+    assert_eq!(snap["epoch"], c.hello["epoch"]);
+
+    // Bad messages are answered with an error; the connection carries on.
+    for (bad, code) in [
+        (Message::Text("not json".into()), "bad_request"),
+        (Message::Text("[1,2]".into()), "bad_request"),
+        (Message::Text(r#"{"id":7}"#.into()), "bad_request"),
+        (Message::Text(r#"{"type":"teleport","id":8}"#.into()), "unknown"),
+        (Message::Text(r#"{"type":"answer","id":9,"call":"x"}"#.into()), "bad_request"),
+        (Message::Binary(vec![1, 2, 3]), "bad_request"),
+    ] {
+        c.conn.send_raw(bad.clone()).await.expect("send");
+        let (r, _) = c.until(|v| v["type"] == "error").await;
+        assert_eq!(r["code"], code, "{bad:?}: {r}");
+    }
+    c.conn.send(&json!({ "type": "ping", "id": "p" })).await.expect("ping");
+    let (pong, _) = c.until(|v| v["type"] == "pong").await;
+    assert_eq!(pong["id"], "p");
+    let r = c.ask(json!({ "type": "monitor_start", "ext": "101" })).await;
+    assert_eq!((r["type"].as_str(), r["state"].as_str()), (Some("result"), Some("idle")), "{r}");
+
+    // A computer account logs in by its host name; a user with hot desking
+    // gets the devices standing at the computer it logs in from, and none elsewhere.
+    let (_pc, r) = w.login("PC-7", "PC-7").await;
+    assert_eq!((r["kind"].as_str(), &r["devices"]), (Some("computer"), &json!(["107"])), "{r}");
+    let (_roamer, r) = w.login("roamer", "pc-7").await;
+    assert_eq!(r["devices"], json!(["107"]), "{r}");
+    let (_roamer2, r) = w.login("roamer", "PC-9").await;
+    assert_eq!(r["devices"], json!([]), "{r}");
+
+    // A subscriber's WebCTI login is an account with his extension.
+    let mut s = w.connect().await;
+    let r = s
+        .ask(json!({ "type": "login", "account": "100", "computer": "PC-1", "password": "secret-100" }))
+        .await;
+    assert_eq!((r["extension"].as_str(), &r["devices"]), (Some("100"), &json!(["100"])), "{r}");
+
+    // The handed-over password: the first login needs none and is given one;
+    // the second needs that one.
+    let mut n = w.connect().await;
+    let r = n.ask(json!({ "type": "login", "account": "newbie", "computer": "PC-2" })).await;
+    let given = r["password"].as_str().expect("a password handed over").to_owned();
+    assert!(given.len() >= 12, "{given}");
+    let mut n2 = w.connect().await;
+    let r = n2.ask(json!({ "type": "login", "account": "newbie", "computer": "PC-2" })).await;
+    assert_eq!(r["code"], "login_failed", "{r}");
+    let r =
+        n2.ask(json!({ "type": "login", "account": "newbie", "computer": "PC-2", "password": given })).await;
+    assert_eq!((r["type"].as_str(), r.get("password")), (Some("result"), None), "{r}");
+
+    // A message larger than the bound ends that connection (1009) and no other.
+    let mut big = w.connect().await;
+    big.conn.send_raw(Message::Text("x".repeat(17 * 1024))).await.expect("send");
+    let end = tokio::time::timeout(WAIT, big.conn.recv()).await.expect("in time");
+    assert!(matches!(end, Err(ClientError::Closed(Some(1009)))), "{end:?}");
+    let r = c.ask(json!({ "type": "presence" })).await;
+    assert_eq!((r["type"].as_str(), r["status"].as_str()), (Some("result"), Some("available")), "{r}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rights_decide_what_a_client_follows_sees_and_picks_up() {
+    let w = world().await;
+    let (mut reception, _) = w.login("reception", "PC-R").await;
+    let (mut desk, _) = w.login("desk", "PC-D").await;
+
+    // Monitoring a line without the right is refused; with it, allowed.
+    let r = reception.ask(json!({ "type": "monitor_start", "ext": "107" })).await;
+    assert_eq!(r["code"], "forbidden", "{r}");
+    let r = reception.ask(json!({ "type": "monitor_start", "ext": "101" })).await;
+    assert_eq!(r["type"], "result", "{r}");
+    let r = desk.ask(json!({ "type": "monitor_start", "ext": "101" })).await;
+    assert_eq!(r["type"], "result", "{r}");
+
+    // A call rings at 101: without CLIP the caller's number is hidden.
+    w.sim.with(|ex| ex.incoming("0223334444", "101")).expect("incoming");
+    let (ring, _) = reception.until(call_at("ringing", "101")).await;
+    assert_eq!((ring["from"].as_str(), ring["clip"].as_bool()), (Some(""), Some(false)), "{ring}");
+    let (ring, _) = desk.until(call_at("ringing", "101")).await;
+    assert_eq!((ring["from"].as_str(), ring["clip"].as_bool()), (Some("0223334444"), Some(true)), "{ring}");
+
+    // Picking up without the right is refused, and the call rings on.
+    let r = reception.ask(json!({ "type": "pickup", "target": "101" })).await;
+    assert_eq!(r["code"], "forbidden", "{r}");
+    assert!(!w.sim.with(|ex| ex.calls_of("101")).is_empty());
+    // With it, the desk's own line takes the call.
+    let r = desk.ask(json!({ "type": "pickup", "target": "101" })).await;
+    assert_eq!(r["type"], "result", "{r}");
+    assert!(r["call"].is_u64(), "{r}");
+    let (busy, _) = desk.until(|v| event("line", "100")(v) && v["state"] == "busy").await;
+    assert_eq!(busy["ext"], "100");
+    assert!(w.sim.with(|ex| ex.calls_of("101")).is_empty(), "the call left 101");
+
+    // A device the account does not have cannot be dialled from.
+    let r = reception.ask(json!({ "type": "dial", "device": "100", "number": "107" })).await;
+    assert_eq!(r["code"], "forbidden", "{r}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consult_and_transfer_and_a_conference_through_the_protocol() {
+    let w = world().await;
+    let (mut desk, _) = w.login("desk", "PC-D").await;
+
+    // An outside call to 100, answered from the client.
+    let call = w.sim.with(|ex| ex.incoming("0223334444", "100")).expect("incoming");
+    let (ring, _) = desk.until(call_at("ringing", "100")).await;
+    assert_eq!(ring["call"], json!(call));
+    let r = desk.ask(json!({ "type": "answer", "call": call })).await;
+    assert_eq!(r["type"], "result", "{r}");
+    desk.until(call_at("answered", "100")).await;
+
+    // Consult 101 (the outside caller is held), 101 answers, transfer.
+    let r = desk.ask(json!({ "type": "consult", "call": call, "number": "101" })).await;
+    let consult = r["call"].as_u64().unwrap_or_else(|| panic!("a consultation call: {r}"));
+    w.sim.with(|ex| ex.answer("101")).expect("101 answers");
+    let r = desk.ask(json!({ "type": "transfer", "held": call, "active": consult })).await;
+    assert_eq!(r["type"], "result", "{r}");
+    desk.until(|v| event("line", "100")(v) && v["state"] == "idle").await;
+    assert!(w.sim.with(|ex| ex.calls_of("100")).is_empty(), "100 dropped out");
+    assert_eq!(w.sim.with(|ex| ex.calls_of("101")).len(), 1, "the caller talks to 101");
+    w.sim.with(|ex| ex.hang_up("101")).expect("hang up");
+    // The record of the call reaches the client, as the history shows it.
+    let (record, _) = desk.until(|v| v["event"] == "call_record").await;
+    assert_eq!(record["extension"], "100", "{record}");
+
+    // A number the extension may not dial is refused before the core hears of it.
+    let call = w.sim.with(|ex| ex.incoming("0225556666", "100")).expect("incoming");
+    desk.until(call_at("ringing", "100")).await;
+    let r = desk.ask(json!({ "type": "deflect", "call": call, "number": "0221555123" })).await;
+    assert_eq!(r["code"], "exchange_refused", "{r}");
+    // Deflected to 107 instead: it rings there.
+    let r = desk.ask(json!({ "type": "deflect", "call": call, "number": "107" })).await;
+    assert_eq!(r["type"], "result", "{r}");
+    assert_eq!(w.sim.with(|ex| ex.line_state("107")), Some(webcti::hal::proto::LineState::Ringing));
+    w.sim.with(|ex| ex.hang_up_external("0225556666")).expect("caller hangs up");
+
+    // A conference: 100 calls 101 (consulting on an outside call) and joins all three.
+    let call = w.sim.with(|ex| ex.incoming("0227778888", "100")).expect("incoming");
+    desk.until(call_at("ringing", "100")).await;
+    desk.ask(json!({ "type": "answer", "call": call })).await;
+    let r = desk.ask(json!({ "type": "consult", "call": call, "number": "101" })).await;
+    let consult = r["call"].as_u64().expect("consultation");
+    w.sim.with(|ex| ex.answer("101")).expect("101 answers");
+    let r = desk.ask(json!({ "type": "conference", "held": call, "active": consult })).await;
+    assert_eq!(r["type"], "result", "{r}");
+    desk.until(|v| v["event"] == "call" && v["progress"] == "conferenced").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_comes_back_gets_exactly_what_it_missed_or_a_snapshot() {
+    let w = world().await;
+    let (mut stays, _) = w.login("desk", "PC-D").await;
+    let snap = stays.next().await;
+    assert_eq!(snap["type"], "snapshot");
+    let (mut leaves, _) = w.login("desk", "PC-E").await;
+    let snap = leaves.next().await;
+    let epoch = snap["epoch"].as_str().expect("epoch").to_owned();
+    // Its last number: a call event it saw.
+    w.sim.with(|ex| ex.incoming("0221110000", "100")).expect("incoming");
+    let (seen, _) = leaves.until(call_at("ringing", "100")).await;
+    let last = seen["seq"].as_u64().expect("seq");
+    leaves.conn.close().await;
+
+    // Meanwhile: the call is answered and ends, another rings.
+    w.sim.with(|ex| ex.answer("100")).expect("answer");
+    w.sim.with(|ex| ex.hang_up("100")).expect("hang up");
+    w.sim.with(|ex| ex.incoming("0222220000", "100")).expect("incoming");
+    let (_, mut missed) = stays.until(|v| v["seq"].as_u64() == Some(last)).await;
+    let (ring, before) = stays.until(|v| call_at("ringing", "100")(v) && v["from"] == "0222220000").await;
+    missed.clear();
+    missed.extend(before);
+    missed.push(ring);
+
+    // Back with its number: the missed events, exactly, and no snapshot.
+    let mut back = w.connect().await;
+    let r = back
+        .ask(json!({ "type": "login", "account": "desk", "computer": "PC-E", "password": "desk-pass-1",
+            "resume": { "epoch": epoch, "seq": last } }))
+        .await;
+    assert_eq!(r["resumed"], true, "{r}");
+    let mut got = Vec::new();
+    while got.len() < missed.len() {
+        got.push(back.next().await);
+    }
+    assert_eq!(got, missed, "exactly the events missed, in order");
+
+    // A number from another run (or older than the ring): a snapshot instead.
+    let mut other = w.connect().await;
+    let r = other
+        .ask(json!({ "type": "login", "account": "desk", "computer": "PC-E", "password": "desk-pass-1",
+            "resume": { "epoch": "0123456789abcdef", "seq": last } }))
+        .await;
+    assert_eq!(r["resumed"], false, "{r}");
+    let snap = other.next().await;
+    assert_eq!(snap["type"], "snapshot", "{snap}");
+    assert_eq!(snap["lines"], json!([{ "ext": "100", "state": "ringing" }]), "{snap}");
+    let calls = snap["calls"].as_array().expect("calls");
+    assert_eq!(calls.len(), 1, "{snap}");
+    assert_eq!(
+        (calls[0]["from"].as_str(), calls[0]["progress"].as_str()),
+        (Some("0222220000"), Some("ringing"))
+    );
+}
