@@ -401,6 +401,18 @@ pub fn allowed(actor: &Actor, action: Action, target: Target<'_>) -> Result<(), 
     }
 }
 
+/// Whether `actor` sees the state of `ext`'s lamp (free, ringing, busy,
+/// DND; never a call's parties) on a panel: `panel_lines` are the lines of
+/// the panels of the groups his login is a member of (SPEC C6). A CTI
+/// account's panels are monitor rights already (`domain::group`).
+pub fn sees_lamp(actor: &Actor, ext: &str, panel_lines: &[String]) -> bool {
+    match &actor.who {
+        Who::Subscriber { pin_only: true, .. } => false,
+        Who::Subscriber { .. } | Who::Manager { .. } => panel_lines.iter().any(|l| l == ext),
+        _ => false,
+    }
+}
+
 /// Whether `actor`, who may read `ext`'s live events, sees the callers'
 /// numbers in them: a CTI account on a monitored line only with its CLIP right
 /// (SPEC C5); everyone else who may read them does.

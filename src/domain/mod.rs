@@ -10,6 +10,7 @@ mod codes;
 pub mod cti;
 pub mod dialplan;
 pub mod directory;
+pub mod group;
 pub mod journal;
 pub mod licence;
 pub mod line;

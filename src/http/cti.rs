@@ -2,6 +2,9 @@
 //! C1-C3): every account with its kind, data and password state, the licences
 //! used; an account added or changed (`?id=N` fills the form), a password typed,
 //! made and shown once, or handed over at the next login; an account deleted.
+//! Groups (SPEC C6) on the same page: each with its members (accounts, or
+//! extensions for subscribers' WebCTI logins) and whether its panel shows
+//! callers' numbers; `?group=N` fills the group form.
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -14,7 +17,8 @@ use super::i18n::Tr;
 use super::session::Administrator;
 use super::HttpState;
 use crate::domain::cti::{Account, BlfSource, Data, Kind, Rights};
-use crate::services::cti::{AccountForm, RightsForm};
+use crate::domain::group::Group;
+use crate::services::cti::{AccountForm, GroupForm, RightsForm};
 use crate::services::ServiceError;
 
 #[derive(Template)]
@@ -33,6 +37,37 @@ struct CtiPage<'a> {
     /// Its rights as the form writes them, when it is one that exists.
     rights: Option<RightsView>,
     blf_choices: Vec<(&'static str, String)>,
+    groups: Vec<GroupView>,
+    /// The group in the group form (id 0: a new one).
+    group: GroupView,
+    notice: String,
+    error: String,
+}
+
+/// A group as the page shows and its form writes it.
+#[derive(Default)]
+struct GroupView {
+    id: i64,
+    name: String,
+    show_numbers: bool,
+    /// One a line.
+    members: String,
+}
+
+fn group_view(g: &Group) -> GroupView {
+    GroupView {
+        id: g.id,
+        name: g.name.clone(),
+        show_numbers: g.show_numbers,
+        members: g.members.iter().map(|m| format!("{}\n", m.name())).collect(),
+    }
+}
+
+/// What the page is opened with besides an account: a group in its form, and
+/// what to say.
+#[derive(Default)]
+struct Shown {
+    group: Option<GroupView>,
     notice: String,
     error: String,
 }
@@ -86,9 +121,20 @@ async fn page(
     notice: String,
     error: String,
 ) -> Result<Response, HttpError> {
+    page_with(state, admin, editing, Shown { group: None, notice, error }).await
+}
+
+async fn page_with(
+    state: &HttpState,
+    admin: &Administrator,
+    editing: Account,
+    shown: Shown,
+) -> Result<Response, HttpError> {
+    let Shown { group, notice, error } = shown;
     let who = &admin.who;
     let t = who.tr;
     let list = state.services.cti.list(&admin.actor).await.map_err(|e| who.error(e))?;
+    let groups = state.services.cti.groups(&admin.actor).await.map_err(|e| who.error(e))?;
     let rights = match editing.id {
         0 => None,
         id => Some(view(&state.services.cti.rights(&admin.actor, id).await.map_err(|e| who.error(e))?)),
@@ -108,6 +154,8 @@ async fn page(
             .iter()
             .map(|b| (b.code(), t.t(&format!("cti.blf_{}", b.code())).to_owned()))
             .collect(),
+        groups: groups.iter().map(group_view).collect(),
+        group: group.unwrap_or_default(),
         notice,
         error,
     };
@@ -118,6 +166,8 @@ async fn page(
 pub struct Edit {
     #[serde(default)]
     id: String,
+    #[serde(default)]
+    group: String,
 }
 
 /// `GET /admin/cti` (`?id=N`: that account in the form)
@@ -130,7 +180,15 @@ pub async fn accounts(
         Ok(id) => state.services.cti.account(&admin.actor, id).await.map_err(|e| admin.who.error(e))?,
         Err(_) => blank(),
     };
-    page(&state, &admin, editing, String::new(), String::new()).await
+    let group = match q.group.parse::<i64>() {
+        Ok(id) => {
+            let groups = state.services.cti.groups(&admin.actor).await.map_err(|e| admin.who.error(e))?;
+            let found = groups.iter().find(|g| g.id == id).ok_or_else(|| admin.who.error(ServiceError::NotFound))?;
+            Some(group_view(found))
+        }
+        Err(_) => None,
+    };
+    page_with(&state, &admin, editing, Shown { group, ..Shown::default() }).await
 }
 
 fn form_of(f: &Fields) -> AccountForm {
@@ -171,6 +229,20 @@ pub async fn change(
         }
         "keep" => cti.hand_over(&admin.actor, id, false).await.map(|()| t.t("cti.saved").to_owned()),
         "delete" => cti.delete(&admin.actor, id).await.map(|()| t.t("cti.deleted").to_owned()),
+        "group_delete" => {
+            cti.delete_group(&admin.actor, id).await.map(|()| t.t("cti.group_deleted").to_owned())
+        }
+        "group_save" => {
+            let form = GroupForm { name: f.one("group_name"), show_numbers: f.on("show_numbers"), members: f.one("members") };
+            let typed = GroupView { id, name: form.name.clone(), show_numbers: form.show_numbers, members: form.members.clone() };
+            let shown = match cti.save_group(&admin.actor, id, form).await {
+                Ok(_) => Shown { notice: t.t("cti.saved").to_owned(), ..Shown::default() },
+                // The form keeps what was typed, with why it was refused.
+                Err(ServiceError::Invalid(i)) => Shown { group: Some(typed), error: message(t, &i), ..Shown::default() },
+                Err(e) => return Err(admin.who.error(e)),
+            };
+            return page_with(&state, &admin, blank(), shown).await;
+        }
         "rights" => {
             let form = RightsForm {
                 devices: f.one("devices"),

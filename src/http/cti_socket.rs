@@ -32,6 +32,7 @@ use super::api::door::Problem;
 use super::api::presence::presence_of;
 use super::{HttpState, Upgrade};
 use crate::domain::access::{allowed, sees_numbers, Action, Actor, Denied, Facet, Target, Who};
+use crate::domain::group::{Member, Panel, PanelMember};
 use crate::i18n::Tr;
 use crate::services::bus::{Changed, Live, Published};
 use crate::services::calls::{CallFrom, CallView, PlaceCall, Verb};
@@ -54,8 +55,9 @@ const RATE: f64 = 20.0;
 const BURST: f64 = 40.0;
 /// Messages over the rate before the client is dropped.
 const STRIKES: u32 = 100;
-/// Lines a client may follow at once (its devices and monitored lines).
-const MAX_WATCHED: usize = 64;
+/// Lines a client may follow at once (its devices, its panels' lines and
+/// monitored lines: 16 + 500 at most by the rights).
+const MAX_WATCHED: usize = 520;
 
 /// `GET /cti`: the WebSocket's opening handshake (RFC 6455, 4.2).
 pub async fn open(
@@ -142,8 +144,11 @@ impl<W: AsyncRead + AsyncWrite> Out<W> {
 /// A logged-in client.
 struct Client {
     services: std::sync::Arc<Services>,
+    login: CtiLogin,
+    computer: String,
     actor: Actor,
     devices: Vec<String>,
+    panels: Vec<Panel>,
     watched: BTreeSet<String>,
     feed: Feed,
 }
@@ -257,7 +262,15 @@ async fn session<W: AsyncRead + AsyncWrite>(
                         Who::CtiAccount { devices, .. } => devices.clone(),
                         _ => Vec::new(),
                     };
+                    let panels = match services.cti.panels_of(&login).await {
+                        Ok(p) => p,
+                        Err(e) => {
+                            let _ = out.json(&service_error(id, e)).await;
+                            return End::Close(1011);
+                        }
+                    };
                     let mut watched: BTreeSet<String> = devices.iter().cloned().collect();
+                    watched.extend(panels.iter().flat_map(Panel::lines));
                     if let Some(more) = v["monitor"].as_array() {
                         for ext in more.iter().filter_map(Value::as_str).take(MAX_WATCHED) {
                             let line =
@@ -269,15 +282,23 @@ async fn session<W: AsyncRead + AsyncWrite>(
                     }
                     let seen = v["resume"]["epoch"].as_str().zip(v["resume"]["seq"].as_u64());
                     let (feed, start) = services.live.follow(&actor, seen);
-                    let reply = logged_in(id, &login, &actor, &devices, &watched, &start);
+                    let mut reply = logged_in(id, &login, &actor, &devices, &watched, &start);
+                    reply["panels"] = panels_value(&panels);
                     if let Err(e) = out.json(&reply).await {
                         return e;
                     }
-                    break (
-                        Client { services: services.clone(), actor, devices, watched, feed },
-                        start,
-                        seat,
-                    );
+                    let computer = v["computer"].as_str().unwrap_or_default().to_owned();
+                    let client = Client {
+                        services: services.clone(),
+                        login,
+                        computer,
+                        actor,
+                        devices,
+                        panels,
+                        watched,
+                        feed,
+                    };
+                    break (client, start, seat);
                 }
                 Err(reply) => {
                     if let Err(e) = out.json(&reply(id)).await {
@@ -297,7 +318,11 @@ async fn session<W: AsyncRead + AsyncWrite>(
     let mut events = match start {
         Start::From(missed, rx) => {
             for p in missed {
-                if let Err(e) = client.send_event(out, &p).await {
+                let sent = match p.live {
+                    Live::Groups => client.regroup(out, p.seq).await,
+                    _ => client.send_event(out, &p).await,
+                };
+                if let Err(e) = sent {
                     return e;
                 }
             }
@@ -342,6 +367,11 @@ async fn session<W: AsyncRead + AsyncWrite>(
                 }
             }
             p = events.recv() => match p {
+                Ok(p) if p.live == Live::Groups => {
+                    if let Err(e) = client.regroup(out, p.seq).await {
+                        break e;
+                    }
+                }
                 Ok(p) => {
                     if let Err(e) = client.send_event(out, &p).await {
                         break e;
@@ -678,6 +708,51 @@ impl Client {
     fn follows(&self, ext: &str) -> bool {
         self.watched.contains(ext)
     }
+
+    /// A group changed: the login's rights and panels are read again, the
+    /// client is sent its panels and a snapshot of what it now follows.
+    async fn regroup<W: AsyncRead + AsyncWrite>(&mut self, out: &mut Out<W>, seq: u64) -> Result<(), End> {
+        let (Ok(actor), Ok(panels)) = (
+            self.services.cti.actor_for(&self.login, &self.computer).await,
+            self.services.cti.panels_of(&self.login).await,
+        ) else {
+            // The account is gone: nothing more to show.
+            return Err(End::Close(1008));
+        };
+        let old: Vec<String> = self.panels.iter().flat_map(Panel::lines).collect();
+        self.watched.retain(|e| !old.contains(e) || self.devices.contains(e));
+        self.watched.extend(panels.iter().flat_map(Panel::lines));
+        self.watched.retain(|e| {
+            let line = Target::Extension { number: e, department: None, facet: Facet::Live };
+            allowed(&actor, Action::Read, line).is_ok()
+        });
+        self.feed = Feed::of(actor.clone());
+        self.actor = actor;
+        self.panels = panels;
+        let v = json!({ "type": "event", "seq": seq, "event": "panels", "panels": panels_value(&self.panels) });
+        out.json(&v).await?;
+        self.snapshot(out).await
+    }
+}
+
+/// Panels as the protocol shows them.
+fn panels_value(panels: &[Panel]) -> Value {
+    let member = |m: &PanelMember| {
+        let kind = match m.member {
+            Member::Account(_) => "account",
+            Member::Subscriber(_) => "subscriber",
+        };
+        json!({ "name": m.member.name(), "kind": kind, "label": m.label, "lines": m.lines })
+    };
+    Value::Array(
+        panels
+            .iter()
+            .map(|p| {
+                json!({ "id": p.id, "name": p.name, "show_numbers": p.show_numbers,
+                    "members": p.members.iter().map(member).collect::<Vec<_>>() })
+            })
+            .collect(),
+    )
 }
 
 fn presence_value(ext: &str, s: &crate::domain::presence::Shown) -> Value {

@@ -205,6 +205,16 @@ pub fn message(t: Tr, i: &Invalid) -> String {
                 P::NoLogin => t.t("cti.nologin_rights").to_owned(),
             };
         }
+        Invalid::Group(p) => {
+            use crate::domain::group::GroupProblem as P;
+            match p {
+                P::Name => "cti.bad_group_name",
+                P::Exists => "cti.group_exists",
+                P::Member(n) => return t.f("cti.bad_member", "line", &n.to_string()),
+                P::TooManyMembers => "cti.too_many_members",
+                P::TooManyGroups => "cti.too_many_groups",
+            }
+        }
         Invalid::Cti(p) => {
             use crate::domain::cti::AccountProblem as P;
             match p {

@@ -24,6 +24,7 @@ pub fn event(live: &Live) -> (&'static str, Value) {
             ("credit", json!({ "ext": ext, "call": call, "credit": credit, "cleared": credit.is_none() }))
         }
         Live::Callbacks { department } => ("callbacks", json!({ "department": department })),
+        Live::Groups => ("groups", json!({})),
         Live::Changed { ext, what } => {
             let what = match what {
                 Changed::Profile => "profile",

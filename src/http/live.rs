@@ -39,7 +39,11 @@ struct Popup {
 
 impl Popup {
     async fn sse(&self, p: &Published) -> Event {
-        let (name, mut data) = super::json::event(&p.live);
+        let (mut name, mut data) = super::json::event(&p.live);
+        // Another line's state is a lamp on a team panel, never his own line.
+        if matches!(&p.live, Live::Line { ext, .. } if *ext != self.ext) {
+            name = "lamp";
+        }
         if let Live::Call { progress: Progress::Ringing, from, at, .. } = &p.live {
             if *at == self.ext && *from != self.ext {
                 data["popup"] = Value::Bool(true);

@@ -115,6 +115,57 @@ async fn panels_html(state: &HttpState, who: &Subscriber) -> Result<String, Http
     panels.render().map_err(|e| HttpError::Internal(e.to_string()))
 }
 
+/// A member's lamp on a team panel.
+struct LampView {
+    label: String,
+    /// Its first line (to call), or empty.
+    ext: String,
+    lines: String,
+    /// `idle`, `ringing`, ... or `unknown`.
+    state: &'static str,
+    state_label: String,
+    presence: String,
+}
+
+/// A group the subscriber is a member of, as a speed-dial panel (SPEC C6).
+struct TeamPanel {
+    id: i64,
+    name: String,
+    lamps: Vec<LampView>,
+}
+
+async fn team(state: &HttpState, who: &Subscriber) -> Vec<TeamPanel> {
+    let t = who.tr;
+    let panels = state.services.cti.lamps(&who.actor).await.unwrap_or_default();
+    panels
+        .into_iter()
+        .map(|(panel, lamps)| TeamPanel {
+            id: panel.id,
+            name: panel.name,
+            lamps: lamps
+                .into_iter()
+                .map(|l| {
+                    let presence = match &l.presence {
+                        Some(p) if p.status != crate::domain::presence::Status::Available => {
+                            let name = t.t(p.status.label());
+                            if p.info.is_empty() { name.to_owned() } else { format!("{name}: {}", p.info) }
+                        }
+                        _ => String::new(),
+                    };
+                    LampView {
+                        label: l.member.label,
+                        ext: l.member.lines.first().cloned().unwrap_or_default(),
+                        lines: l.member.lines.join(" "),
+                        state: l.state.map(|s| s.code()).unwrap_or("unknown"),
+                        state_label: l.state.map(|s| t.t(&format!("line.{}", s.code())).to_owned()).unwrap_or_default(),
+                        presence,
+                    }
+                })
+                .collect(),
+        })
+        .collect()
+}
+
 #[derive(Template)]
 #[template(path = "start.html")]
 struct StartPage<'a> {
@@ -129,6 +180,9 @@ struct StartPage<'a> {
     panels: String,
     services: String,
     costs: String,
+    team: Vec<TeamPanel>,
+    /// The line states' names, for the script that updates the lamps.
+    lamp_labels: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -185,7 +239,25 @@ pub async fn start(
         panels,
         services,
         costs: super::costs::summary(&state, &who).await,
+        team: team(&state, &who).await,
+        lamp_labels: lamp_labels(who.tr),
     })
+}
+
+fn lamp_labels(t: Tr) -> String {
+    use crate::domain::line::LineState;
+    let states = [
+        LineState::Idle,
+        LineState::Ringing,
+        LineState::Dialling,
+        LineState::Busy,
+        LineState::Held,
+        LineState::Unreachable,
+        LineState::Dnd,
+    ];
+    let labels: serde_json::Map<String, serde_json::Value> =
+        states.iter().map(|s| (s.code().to_owned(), t.t(&format!("line.{}", s.code())).into())).collect();
+    serde_json::Value::Object(labels).to_string()
 }
 
 /// `GET /start/panels`: the live panels alone, fetched again when an event comes.

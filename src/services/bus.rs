@@ -59,6 +59,9 @@ pub enum Live {
     Costs {
         ext: String,
     },
+    /// The CTI groups changed (a group saved or deleted, or an account's
+    /// rights): panels are to be read again.
+    Groups,
     /// An extension's settings were changed (by anyone, through any front end).
     Changed {
         ext: String,

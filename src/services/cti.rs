@@ -19,7 +19,14 @@ use crate::domain::cti::{
     self, check_account, check_password, check_rights, parse_devices, parse_monitors, session_devices,
     Account, AccountProblem, BlfSource, Data, Kind, Login, Rights,
 };
+use crate::domain::access::sees_lamp;
+use crate::domain::group::{check_name, lamp_state, panel_monitors, Group, Panel, PanelMember};
+use crate::domain::line::LineState;
+use crate::domain::presence::Shown;
+use crate::hal::{Command, Reply};
 use crate::store::cti::SavedAccount;
+use crate::store::cti_group::{PanelsOf, SavedGroup};
+use super::bus::Live;
 
 /// Accounts that log in unless the board file says otherwise.
 pub const DEFAULT_LICENCES: usize = 25;
@@ -89,6 +96,25 @@ pub struct AccountList {
     pub accounts: Vec<Account>,
     pub used: usize,
     pub licences: usize,
+}
+
+/// A group as an administrator's form gives it: members one a line.
+#[derive(Debug, Clone, Default)]
+pub struct GroupForm {
+    pub name: String,
+    pub show_numbers: bool,
+    pub members: String,
+}
+
+/// A member's lamp on a panel, as the exchange and the presence stack say now.
+#[derive(Debug, Clone)]
+pub struct Lamp {
+    pub member: PanelMember,
+    /// The busiest of its lines' states; `None` without lines, or with the
+    /// exchange out of reach.
+    pub state: Option<LineState>,
+    /// Its first line's presence.
+    pub presence: Option<Shown>,
 }
 
 /// A login accepted by the CTI server.
@@ -176,6 +202,10 @@ impl CtiAccounts {
             self.ctx.store.set_cti_password(id, h, false).await?;
         }
         tracing::info!(account = id, kind = kind.code(), "CTI account saved");
+        if existing {
+            // Its name and names are on its groups' panels.
+            self.ctx.bus.publish(Live::Groups);
+        }
         Ok((id, made))
     }
 
@@ -224,13 +254,18 @@ impl CtiAccounts {
         };
         check_rights(account.kind, &rights)?;
         match self.ctx.store.set_cti_rights(id, rights).await? {
-            true => Ok(()),
+            true => {
+                // A member's lamp lines are its devices.
+                self.ctx.bus.publish(Live::Groups);
+                Ok(())
+            }
             false => Err(ServiceError::NotFound),
         }
     }
 
     /// The actor a login acts as from `computer`: its devices (with hot
-    /// desking, those standing at that computer) and monitored lines, which
+    /// desking, those standing at that computer) and monitored lines, with
+    /// the lines of its groups' panels laid over (`domain::group`), which
     /// `domain::access` then decides by. A subscriber's WebCTI login has his
     /// extension as its device.
     pub async fn actor_for(&self, login: &CtiLogin, computer: &str) -> Result<Actor, ServiceError> {
@@ -246,13 +281,96 @@ impl CtiAccounts {
                 (session_devices(&rights, &here), rights.monitors)
             }
         };
+        let panels = self.panels_of(login).await?;
+        let monitors = panel_monitors(monitors, &panels, &devices);
         Ok(Actor::new(Who::CtiAccount { name: login.account.name.clone(), devices, monitors }, Channel::Cti))
+    }
+
+    /// The panels of the groups a login is a member of.
+    pub async fn panels_of(&self, login: &CtiLogin) -> Result<Vec<Panel>, ServiceError> {
+        let of = match &login.extension {
+            Some(ext) => PanelsOf::Subscriber(ext.clone()),
+            None => PanelsOf::Account(login.account.name.clone()),
+        };
+        Ok(self.ctx.store.panels(of).await?)
+    }
+
+    /// The panels a subscriber sees on his start page: those of the groups
+    /// his WebCTI login is a member of.
+    pub async fn panels(&self, actor: &Actor) -> Result<Vec<Panel>, ServiceError> {
+        match &actor.who {
+            Who::Subscriber { ext, pin_only: false, .. } | Who::Manager { ext, .. } => {
+                Ok(self.ctx.store.panels(PanelsOf::Subscriber(ext.clone())).await?)
+            }
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    /// The panels a subscriber sees, with every member's lamp now.
+    pub async fn lamps(&self, actor: &Actor) -> Result<Vec<(Panel, Vec<Lamp>)>, ServiceError> {
+        let panels = self.panels(actor).await?;
+        if panels.is_empty() {
+            return Ok(Vec::new());
+        }
+        let lines: Vec<String> = panels.iter().flat_map(Panel::lines).collect();
+        let states: Vec<(String, LineState)> = match self.ctx.core.command(Command::Snapshot).await {
+            Ok(Reply::Snapshot { lines }) => lines.into_iter().map(|l| (l.ext, l.state.into())).collect(),
+            _ => Vec::new(),
+        };
+        let mut out = Vec::with_capacity(panels.len());
+        for panel in panels {
+            let mut lamps = Vec::with_capacity(panel.members.len());
+            for member in &panel.members {
+                let seen: Vec<&String> = member.lines.iter().filter(|l| sees_lamp(actor, l, &lines)).collect();
+                let of_lines: Vec<LineState> =
+                    states.iter().filter(|(e, _)| seen.contains(&e)).map(|(_, s)| *s).collect();
+                let presence = match seen.first() {
+                    Some(ext) => self.ctx.presence_shown(ext).await.ok(),
+                    None => None,
+                };
+                lamps.push(Lamp { member: member.clone(), state: lamp_state(&of_lines), presence });
+            }
+            out.push((panel, lamps));
+        }
+        Ok(out)
+    }
+
+    /// Every group, for administrators.
+    pub async fn groups(&self, actor: &Actor) -> Result<Vec<Group>, ServiceError> {
+        self.ctx.may_do(actor, Action::Read, Target::Administration(Area::Cti))?;
+        Ok(self.ctx.store.cti_groups().await?)
+    }
+
+    /// Adds (`id` 0) or changes a group; its members' clients see the change at once.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "cti.save_group", actor = %actor.label(), via = actor.via.code()))]
+    pub async fn save_group(&self, actor: &Actor, id: i64, f: GroupForm) -> Result<i64, ServiceError> {
+        self.ctx.may_do(actor, Action::Change, Target::Administration(Area::Cti))?;
+        let name = f.name.trim().to_owned();
+        check_name(&name)?;
+        let saved = SavedGroup { name, show_numbers: f.show_numbers, members: f.members };
+        let id = self.ctx.store.save_cti_group(id, saved).await?.ok_or(ServiceError::NotFound)??;
+        tracing::info!(group = id, "CTI group saved");
+        self.ctx.bus.publish(Live::Groups);
+        Ok(id)
+    }
+
+    pub async fn delete_group(&self, actor: &Actor, id: i64) -> Result<(), ServiceError> {
+        self.ctx.may_do(actor, Action::Change, Target::Administration(Area::Cti))?;
+        if !self.ctx.store.delete_cti_group(id).await? {
+            return Err(ServiceError::NotFound);
+        }
+        tracing::info!(group = id, "CTI group deleted");
+        self.ctx.bus.publish(Live::Groups);
+        Ok(())
     }
 
     pub async fn delete(&self, actor: &Actor, id: i64) -> Result<(), ServiceError> {
         self.ctx.may_do(actor, Action::Change, Target::Administration(Area::Cti))?;
         match self.ctx.store.delete_cti_account(id).await? {
-            true => Ok(()),
+            true => {
+                self.ctx.bus.publish(Live::Groups);
+                Ok(())
+            }
             false => Err(ServiceError::NotFound),
         }
     }

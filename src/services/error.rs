@@ -104,6 +104,8 @@ pub enum Invalid {
     Cti(#[from] crate::domain::cti::AccountProblem),
     #[error("CTI rights: {0}")]
     Rights(#[from] crate::domain::cti::RightsProblem),
+    #[error("CTI group: {0}")]
+    Group(#[from] crate::domain::group::GroupProblem),
 }
 
 /// Why the exchange did not do what was asked.
@@ -145,6 +147,12 @@ impl From<Refusal> for ServiceError {
 impl From<crate::domain::cti::AccountProblem> for ServiceError {
     fn from(p: crate::domain::cti::AccountProblem) -> Self {
         ServiceError::Invalid(Invalid::Cti(p))
+    }
+}
+
+impl From<crate::domain::group::GroupProblem> for ServiceError {
+    fn from(p: crate::domain::group::GroupProblem) -> Self {
+        ServiceError::Invalid(Invalid::Group(p))
     }
 }
 

@@ -7,10 +7,11 @@ use std::collections::HashMap;
 
 use tokio::sync::broadcast;
 
-use super::bus::{Live, Published, Resume};
+use super::bus::{Changed, Live, Published, Resume};
 use super::sessions::{SessionStream, Sessions, StreamRefused};
 use super::{Busy, Context, ServiceError};
-use crate::domain::access::{allowed, Action, Actor, Facet, Target, Who};
+use crate::domain::access::{allowed, sees_lamp, Action, Actor, Facet, Target, Who};
+use crate::store::cti_group::PanelsOf;
 
 #[derive(Clone)]
 pub struct LiveEvents {
@@ -28,6 +29,8 @@ pub struct Feed {
     department: Option<i64>,
     /// The login session the feed belongs to: the feed ends with it.
     session: Option<SessionStream>,
+    /// The lines of the panels of the groups the actor is a member of.
+    panel_lines: Vec<String>,
 }
 
 /// The end of a feed's session, as a future of its own.
@@ -74,6 +77,16 @@ impl LiveEvents {
             }
             _ => None,
         };
+        let panel_lines = match &actor.who {
+            Who::Subscriber { ext, .. } | Who::Manager { ext, .. } => {
+                let panels = self.ctx.store.panels(PanelsOf::Subscriber(ext.clone())).await?;
+                let mut lines: Vec<String> = panels.iter().flat_map(|p| p.lines()).collect();
+                lines.sort();
+                lines.dedup();
+                lines
+            }
+            _ => Vec::new(),
+        };
         let start = match last_seen {
             None => Start::From(Vec::new(), self.ctx.bus.subscribe()),
             Some(seen) => match self.ctx.bus.resume(seen) {
@@ -81,7 +94,8 @@ impl LiveEvents {
                 Resume::TooOld(rx) => Start::Reload(rx),
             },
         };
-        Ok((Feed { actor: actor.clone(), departments, department, session: Some(session) }, start))
+        let feed = Feed { actor: actor.clone(), departments, department, session: Some(session), panel_lines };
+        Ok((feed, start))
     }
 
     /// A CTI client's subscription (its login is its session): after `seen`
@@ -109,7 +123,7 @@ impl LiveEvents {
 impl Feed {
     /// The feed of an actor whose rights do not depend on departments.
     pub fn of(actor: Actor) -> Feed {
-        Feed { actor, departments: HashMap::new(), department: None, session: None }
+        Feed { actor, departments: HashMap::new(), department: None, session: None, panel_lines: Vec::new() }
     }
 
     /// A future that completes when the feed's session ends (never, for a feed
@@ -129,11 +143,15 @@ impl Feed {
             allowed(&self.actor, Action::Read, Target::Extension { number: ext, department, facet }).is_ok()
         };
         match live {
-            Live::Line { ext, .. } => may(ext, Facet::Live),
+            Live::Line { ext, .. } => may(ext, Facet::Live) || sees_lamp(&self.actor, ext, &self.panel_lines),
+            Live::Groups => true,
             Live::Call { from, to, at, .. } => [from, to, at].into_iter().any(|e| may(e, Facet::Live)),
             Live::CallRecord { cdr } => may(&cdr.extension, Facet::History),
             Live::Voicemail { ext, .. } => may(ext, Facet::Voicemail),
-            Live::Changed { ext, .. } => may(ext, Facet::Program),
+            Live::Changed { ext, what } => {
+                may(ext, Facet::Program)
+                    || (*what != Changed::Profile && sees_lamp(&self.actor, ext, &self.panel_lines))
+            }
             Live::Credit { ext, .. } | Live::Costs { ext } => may(ext, Facet::Costs),
             Live::CoreLink { .. } => true,
             Live::Callbacks { department } => {

@@ -118,10 +118,9 @@ impl Presences {
     /// The state shown now, and every status of the stack (now and to come).
     pub async fn stack(&self, actor: &Actor, ext: &str) -> Result<(Shown, Vec<Entry>), ServiceError> {
         self.ctx.may(actor, Action::Read, ext, Facet::Presence).await?;
-        let stored = self.ctx.stored_program(ext).await?;
+        let shown = self.ctx.presence_shown(ext).await?;
         let entries = self.ctx.store.presence(ext).await?;
         let now = self.ctx.clock.now();
-        let shown = presence::shown(current(&entries, now), stored.dnd.is_some());
         let mut entries: Vec<Entry> =
             entries.into_iter().filter(|e| e.end.is_none_or(|end| end > now)).collect();
         entries.sort_by_key(|e| std::cmp::Reverse((e.start.max(e.set_at), e.id)));

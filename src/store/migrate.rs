@@ -30,6 +30,7 @@ const MIGRATIONS: &[&[u8]] = &[
     packed!("src/store/schema/015_costs.sql"),
     packed!("src/store/schema/016_directory_books.sql"),
     packed!("src/store/schema/017_presence.sql"),
+    packed!("src/store/schema/018_cti_group_subscribers.sql"),
 ];
 
 /// The schema version this program writes.

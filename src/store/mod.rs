@@ -16,6 +16,7 @@ pub mod callback;
 pub mod cdr;
 pub mod costs;
 pub mod cti;
+pub mod cti_group;
 pub mod directory;
 pub mod journal;
 pub mod migrate;

@@ -125,6 +125,7 @@ function live() {
     const state = JSON.parse(ev.data).state;
     document.body.dataset.line = state;
   });
+  team(es);
   popups(es);
   // The callback list follows every member's steps and the call records.
   if (document.getElementById("callbacks-live")) es.addEventListener("callbacks", refreshCallbacks);
@@ -148,6 +149,31 @@ function live() {
     warning.textContent = c.cleared ? warning.dataset.cleared : warning.dataset.low;
     warning.hidden = false;
   });
+}
+
+// Team panels (groups the subscriber is a member of): each member's lamp
+// follows its lines' states; a presence change reloads the panels, and a
+// change of the groups reloads the page (its stream then follows the new lines).
+function team(es) {
+  const box = document.getElementById("team-live");
+  if (!box) return;
+  const labels = JSON.parse(box.dataset.labels || "{}");
+  es.addEventListener("lamp", (ev) => {
+    const l = JSON.parse(ev.data);
+    for (const lamp of box.querySelectorAll(".lamp")) {
+      const lines = lamp.dataset.lines.split(" ");
+      if (!lines.includes(l.ext)) continue;
+      // A member with several lines shows the busiest: the server says which.
+      if (lines.length > 1) return refreshSection("team-live");
+      lamp.dataset.state = l.state;
+      lamp.querySelector(".lamp-state").textContent = labels[l.state] || "";
+    }
+  });
+  es.addEventListener("settings", (ev) => {
+    const s = JSON.parse(ev.data);
+    if (s.what !== "profile" && box.querySelector(`.lamp[data-lines~="${CSS.escape(s.ext)}"]`)) refreshSection("team-live");
+  });
+  es.addEventListener("groups", () => location.reload());
 }
 
 // Fetches this page again and puts the new section `id` in place of the old.
