@@ -384,3 +384,191 @@ async fn a_client_that_comes_back_gets_exactly_what_it_missed_or_a_snapshot() {
         (Some("0222220000"), Some("ringing"))
     );
 }
+
+/// The group's id on the administrator's page.
+fn group_id(page: &str, name: &str) -> String {
+    let at = page.find(&format!(">{name}</a>")).unwrap_or_else(|| panic!("no group {name}: {page}"));
+    let row = &page[..at];
+    let from = row.rfind("?group=").expect("link") + 7;
+    row[from..].split('"').next().expect("id").to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_panel_shows_every_member_live_and_a_change_reaches_its_clients_at_once() {
+    let w = world().await;
+    let (mut desk, r) = w.login("desk", "PC-D").await;
+    assert_eq!(r["panels"], json!([]));
+    let (mut reception, _) = w.login("reception", "PC-R").await;
+
+    // The administrator makes a group of the two accounts and subscriber 101.
+    let addr = w.svc.lan_https;
+    let client = w.svc.client();
+    let page = tokio::task::block_in_place(|| {
+        let mut admin = support::portal::Browser::new(client, addr);
+        assert_eq!(admin.login("120", "secret-120").status, 303);
+        admin.get("/admin/cti");
+        let refused = admin.post(
+            "/admin/cti",
+            &[
+                ("action", "group_save"),
+                ("id", "0"),
+                ("group_name", "Front desk"),
+                ("members", "desk\nnobody"),
+            ],
+        );
+        assert!(refused.body.contains("Members, line 2"), "{}", refused.body);
+        assert!(!refused.body.contains("id=\"groups\""), "nothing saved");
+        admin.post(
+            "/admin/cti",
+            &[
+                ("action", "group_save"),
+                ("id", "0"),
+                ("group_name", "Front desk"),
+                ("members", "desk\nRECEPTION, 101"),
+            ],
+        );
+        admin.get("/admin/cti").body
+    });
+    let id = group_id(&page, "Front desk");
+    for c in [&mut desk, &mut reception] {
+        let (panels, _) = c.until(|v| v["event"] == "panels").await;
+        let members = &panels["panels"][0]["members"];
+        assert_eq!(panels["panels"][0]["name"], "Front desk", "{panels}");
+        assert_eq!(panels["panels"][0]["show_numbers"], false, "{panels}");
+        let lines: Vec<&Value> = members.as_array().expect("members").iter().map(|m| &m["lines"]).collect();
+        assert_eq!(lines, [&json!(["100"]), &json!(["120"]), &json!(["101"])], "{panels}");
+        let (snap, _) = c.until(|v| v["type"] == "snapshot").await;
+        let lines: Vec<&Value> = snap["lines"].as_array().expect("lines").iter().map(|l| &l["ext"]).collect();
+        assert_eq!(lines.len(), 3, "every member's line: {snap}");
+    }
+
+    // A member rings, answers and hangs up: both clients see it, in order;
+    // the group hides numbers, but the desk's own CLIP right on 101 shows them.
+    w.sim.with(|ex| ex.incoming("0223334444", "101")).expect("incoming");
+    w.sim.with(|ex| ex.answer("101")).expect("answer");
+    w.sim.with(|ex| ex.hang_up("101")).expect("hang up");
+    for (c, from) in [(&mut desk, "0223334444"), (&mut reception, "")] {
+        let mut seen = Vec::new();
+        while seen.last().map(String::as_str) != Some("cleared") {
+            let (v, _) = c.until(|v| v["event"] == "call" && v["at"] == "101").await;
+            assert_eq!(v["from"], from, "{v}");
+            seen.push(v["progress"].as_str().expect("progress").to_owned());
+        }
+        assert_eq!(seen, ["ringing", "answered", "cleared"]);
+    }
+
+    // The subscriber who is a member sees the panel on his start page.
+    let client = w.svc.client();
+    let start = tokio::task::block_in_place(|| {
+        let mut b = support::portal::Browser::new(client, addr);
+        assert_eq!(b.login("101", "secret-101").status, 303);
+        b.get("/start").body
+    });
+    assert!(start.contains("id=\"team-live\"") && start.contains("Front desk"), "{start}");
+    assert!(start.contains("data-lines=\"100\" data-state=\"idle\""), "{start}");
+
+    // The group changes: reception leaves; both clients are told at once.
+    let client = w.svc.client();
+    tokio::task::block_in_place(|| {
+        let mut admin = support::portal::Browser::new(client, addr);
+        assert_eq!(admin.login("120", "secret-120").status, 303);
+        admin.get(&format!("/admin/cti?group={id}"));
+        let r = admin.post(
+            "/admin/cti",
+            &[
+                ("action", "group_save"),
+                ("id", &id),
+                ("group_name", "Front desk"),
+                ("show_numbers", "1"),
+                ("members", "desk\n101"),
+            ],
+        );
+        assert!(r.body.contains("Saved."), "{}", r.body);
+    });
+    let (panels, _) = desk.until(|v| v["event"] == "panels").await;
+    assert_eq!(panels["panels"][0]["members"].as_array().map(Vec::len), Some(2), "{panels}");
+    assert_eq!(panels["panels"][0]["show_numbers"], true, "{panels}");
+    let (panels, _) = reception.until(|v| v["event"] == "panels").await;
+    assert_eq!(panels["panels"], json!([]), "{panels}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reference_client_prints_messages_as_json_lines_and_sends_what_it_reads() {
+    use std::io::Write;
+    let w = world().await;
+    let run = |input: &str, password: &str| {
+        let mut child = support::command()
+            .args([
+                "cti",
+                "--url",
+                &format!("wss://{}", w.svc.lan_https),
+                "--account",
+                "desk",
+                "--computer",
+                "PC-D",
+            ])
+            .arg("--ca")
+            .arg(w.svc.dir.join("tls/device.crt"))
+            .env("WEBCTI_CTI_PASSWORD", password)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("webcti cti");
+        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write");
+        let out = child.wait_with_output().expect("output");
+        let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l:?} is not JSON: {e}")))
+            .collect();
+        (out.status.success(), lines, String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (ok, lines, err) = tokio::task::block_in_place(|| {
+        run(
+            "{\"type\":\"dial\",\"id\":2,\"number\":\"101\"}\n{\"type\":\"presence\",\"id\":3}\n",
+            "desk-pass-1",
+        )
+    });
+    assert!(ok, "{err}");
+    let kinds: Vec<&str> = lines.iter().map(|v| v["type"].as_str().unwrap_or("?")).collect();
+    assert_eq!(&kinds[..3], ["hello", "result", "snapshot"], "{lines:?}");
+    let answer =
+        |id: u64| lines.iter().find(|v| v["id"] == id).unwrap_or_else(|| panic!("no answer {id}: {lines:?}"));
+    assert_eq!(answer(2)["number"], "101", "the call was placed: {lines:?}");
+    assert_eq!(answer(3)["status"], "available");
+    assert!(!w.sim.with(|ex| ex.calls_of("100")).is_empty(), "100 rings for the call");
+
+    // A wrong password is printed as the server's answer too.
+    let (_, lines, _) = tokio::task::block_in_place(|| run("", "wrong"));
+    assert!(lines.iter().any(|v| v["code"] == "login_failed"), "{lines:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dnd_keyed_in_at_a_phone_shows_in_the_client_and_a_status_set_there_programs_the_core() {
+    let w = world().await;
+    let (mut desk, _) = w.login("desk", "PC-D").await;
+    let r = desk.ask(json!({ "type": "monitor_start", "ext": "101" })).await;
+    assert_eq!(r["type"], "result", "{r}");
+
+    // DND at 101's phone: the client sees the lamp and the presence state.
+    w.sim.with(|ex| ex.key_in("101", "*26#")).expect("DND on");
+    let (p, _) = desk.until(|v| event("presence", "101")(v)).await;
+    assert_eq!((p["status"].as_str(), p["set_by"].as_str()), (Some("dnd"), Some("phone")), "{p}");
+    // A monitored line's presence is read, never set.
+    let r = desk.ask(json!({ "type": "presence_set", "ext": "101", "status": "available" })).await;
+    assert_eq!(r["code"], "forbidden", "{r}");
+
+    // A status set from the client with a forward: the core routes by it.
+    let r = desk
+        .ask(json!({ "type": "presence_set", "status": "meeting", "info": "Board", "minutes": 30, "forward": "107" }))
+        .await;
+    assert_eq!((r["status"].as_str(), r["forward"].as_str()), (Some("meeting"), Some("107")), "{r}");
+    assert_eq!(w.sim.with(|ex| ex.program("100").and_then(|p| p.forward_always.clone())), Some("107".into()));
+    w.sim.with(|ex| ex.incoming("0225550000", "100")).expect("incoming");
+    assert_eq!(w.sim.with(|ex| ex.line_state("107")), Some(webcti::hal::proto::LineState::Ringing));
+    // Ended from the client: the forward goes.
+    let id = r["statuses"][0]["id"].as_i64().expect("status id");
+    let r = desk.ask(json!({ "type": "presence_end", "status_id": id })).await;
+    assert_eq!(r["status"], "available", "{r}");
+    assert_eq!(w.sim.with(|ex| ex.program("100").and_then(|p| p.forward_always.clone())), None);
+}

@@ -66,7 +66,10 @@ pub fn check_name(name: &str) -> Result<(), GroupProblem> {
 
 /// Members one a line (or separated by commas), each an account's name or
 /// an extension; `resolve` finds what a name is.
-pub fn parse_members(text: &str, resolve: impl Fn(&str) -> Option<Member>) -> Result<Vec<Member>, GroupProblem> {
+pub fn parse_members(
+    text: &str,
+    resolve: impl Fn(&str) -> Option<Member>,
+) -> Result<Vec<Member>, GroupProblem> {
     let mut out: Vec<Member> = Vec::new();
     for (i, line) in text.lines().enumerate() {
         for name in line.split(',').map(str::trim).filter(|n| !n.is_empty()) {
@@ -241,7 +244,12 @@ mod tests {
             label: ext.into(),
             lines: vec![ext.into()],
         };
-        let quiet = Panel { id: 1, name: "A".into(), show_numbers: false, members: vec![member("100"), member("101")] };
+        let quiet = Panel {
+            id: 1,
+            name: "A".into(),
+            show_numbers: false,
+            members: vec![member("100"), member("101")],
+        };
         let loud = Panel { id: 2, name: "B".into(), show_numbers: true, members: vec![member("102")] };
         let own = vec![Monitor { ext: "101".into(), clip: false, pickup: true }];
         let got = panel_monitors(own, &[quiet, loud], &["100".to_owned()]);

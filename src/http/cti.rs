@@ -183,7 +183,8 @@ pub async fn accounts(
     let group = match q.group.parse::<i64>() {
         Ok(id) => {
             let groups = state.services.cti.groups(&admin.actor).await.map_err(|e| admin.who.error(e))?;
-            let found = groups.iter().find(|g| g.id == id).ok_or_else(|| admin.who.error(ServiceError::NotFound))?;
+            let found =
+                groups.iter().find(|g| g.id == id).ok_or_else(|| admin.who.error(ServiceError::NotFound))?;
             Some(group_view(found))
         }
         Err(_) => None,
@@ -233,12 +234,23 @@ pub async fn change(
             cti.delete_group(&admin.actor, id).await.map(|()| t.t("cti.group_deleted").to_owned())
         }
         "group_save" => {
-            let form = GroupForm { name: f.one("group_name"), show_numbers: f.on("show_numbers"), members: f.one("members") };
-            let typed = GroupView { id, name: form.name.clone(), show_numbers: form.show_numbers, members: form.members.clone() };
+            let form = GroupForm {
+                name: f.one("group_name"),
+                show_numbers: f.on("show_numbers"),
+                members: f.one("members"),
+            };
+            let typed = GroupView {
+                id,
+                name: form.name.clone(),
+                show_numbers: form.show_numbers,
+                members: form.members.clone(),
+            };
             let shown = match cti.save_group(&admin.actor, id, form).await {
                 Ok(_) => Shown { notice: t.t("cti.saved").to_owned(), ..Shown::default() },
                 // The form keeps what was typed, with why it was refused.
-                Err(ServiceError::Invalid(i)) => Shown { group: Some(typed), error: message(t, &i), ..Shown::default() },
+                Err(ServiceError::Invalid(i)) => {
+                    Shown { group: Some(typed), error: message(t, &i), ..Shown::default() }
+                }
                 Err(e) => return Err(admin.who.error(e)),
             };
             return page_with(&state, &admin, blank(), shown).await;

@@ -729,7 +729,8 @@ impl Client {
         self.feed = Feed::of(actor.clone());
         self.actor = actor;
         self.panels = panels;
-        let v = json!({ "type": "event", "seq": seq, "event": "panels", "panels": panels_value(&self.panels) });
+        let v =
+            json!({ "type": "event", "seq": seq, "event": "panels", "panels": panels_value(&self.panels) });
         out.json(&v).await?;
         self.snapshot(out).await
     }

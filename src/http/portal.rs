@@ -148,7 +148,11 @@ async fn team(state: &HttpState, who: &Subscriber) -> Vec<TeamPanel> {
                     let presence = match &l.presence {
                         Some(p) if p.status != crate::domain::presence::Status::Available => {
                             let name = t.t(p.status.label());
-                            if p.info.is_empty() { name.to_owned() } else { format!("{name}: {}", p.info) }
+                            if p.info.is_empty() {
+                                name.to_owned()
+                            } else {
+                                format!("{name}: {}", p.info)
+                            }
                         }
                         _ => String::new(),
                     };
@@ -157,7 +161,10 @@ async fn team(state: &HttpState, who: &Subscriber) -> Vec<TeamPanel> {
                         ext: l.member.lines.first().cloned().unwrap_or_default(),
                         lines: l.member.lines.join(" "),
                         state: l.state.map(|s| s.code()).unwrap_or("unknown"),
-                        state_label: l.state.map(|s| t.t(&format!("line.{}", s.code())).to_owned()).unwrap_or_default(),
+                        state_label: l
+                            .state
+                            .map(|s| t.t(&format!("line.{}", s.code())).to_owned())
+                            .unwrap_or_default(),
                         presence,
                     }
                 })

@@ -10,23 +10,23 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 use super::auth::{Auth, AuthError};
+use super::bus::Live;
 use super::password::HashError;
 use super::throttle::{Budget, Throttle};
 use super::{Busy, Context, ServiceError};
+use crate::domain::access::sees_lamp;
 use crate::domain::access::{Action, Actor, Area, Channel, Target, Who};
 use crate::domain::account::is_extension;
 use crate::domain::cti::{
     self, check_account, check_password, check_rights, parse_devices, parse_monitors, session_devices,
     Account, AccountProblem, BlfSource, Data, Kind, Login, Rights,
 };
-use crate::domain::access::sees_lamp;
 use crate::domain::group::{check_name, lamp_state, panel_monitors, Group, Panel, PanelMember};
 use crate::domain::line::LineState;
 use crate::domain::presence::Shown;
 use crate::hal::{Command, Reply};
 use crate::store::cti::SavedAccount;
 use crate::store::cti_group::{PanelsOf, SavedGroup};
-use super::bus::Live;
 
 /// Accounts that log in unless the board file says otherwise.
 pub const DEFAULT_LICENCES: usize = 25;
@@ -321,7 +321,8 @@ impl CtiAccounts {
         for panel in panels {
             let mut lamps = Vec::with_capacity(panel.members.len());
             for member in &panel.members {
-                let seen: Vec<&String> = member.lines.iter().filter(|l| sees_lamp(actor, l, &lines)).collect();
+                let seen: Vec<&String> =
+                    member.lines.iter().filter(|l| sees_lamp(actor, l, &lines)).collect();
                 let of_lines: Vec<LineState> =
                     states.iter().filter(|(e, _)| seen.contains(&e)).map(|(_, s)| *s).collect();
                 let presence = match seen.first() {

@@ -94,7 +94,8 @@ impl LiveEvents {
                 Resume::TooOld(rx) => Start::Reload(rx),
             },
         };
-        let feed = Feed { actor: actor.clone(), departments, department, session: Some(session), panel_lines };
+        let feed =
+            Feed { actor: actor.clone(), departments, department, session: Some(session), panel_lines };
         Ok((feed, start))
     }
 

@@ -231,11 +231,17 @@ impl Context {
     /// divert of the presence status that applies now laid over it (a divert
     /// the stored restriction or phone lock no longer allows is left off).
     /// The presence state `ext` shows now (for a caller that checked it may).
-    pub(crate) async fn presence_shown(&self, ext: &str) -> Result<crate::domain::presence::Shown, ServiceError> {
+    pub(crate) async fn presence_shown(
+        &self,
+        ext: &str,
+    ) -> Result<crate::domain::presence::Shown, ServiceError> {
         let stored = self.stored_program(ext).await?;
         let entries = self.store.presence(ext).await?;
         let now = self.clock.now();
-        Ok(crate::domain::presence::shown(crate::domain::presence::current(&entries, now), stored.dnd.is_some()))
+        Ok(crate::domain::presence::shown(
+            crate::domain::presence::current(&entries, now),
+            stored.dnd.is_some(),
+        ))
     }
 
     pub(crate) async fn core_program(

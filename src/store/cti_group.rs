@@ -7,7 +7,9 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{Store, StoreError};
 use crate::domain::cti::{BlfSource, Device};
-use crate::domain::group::{blf_lines, parse_members, Group, GroupProblem, Member, Panel, PanelMember, MAX_GROUPS};
+use crate::domain::group::{
+    blf_lines, parse_members, Group, GroupProblem, Member, Panel, PanelMember, MAX_GROUPS,
+};
 
 /// A group as an administrator saves it: its members as typed.
 #[derive(Debug, Clone)]
@@ -51,8 +53,11 @@ fn resolve(c: &Connection, name: &str) -> Option<Member> {
     if let Some(a) = account {
         return Some(Member::Account(a));
     }
-    let ext: Option<String> =
-        c.query_row("SELECT number FROM extension WHERE number = ?1", [name], |r| r.get(0)).optional().ok().flatten();
+    let ext: Option<String> = c
+        .query_row("SELECT number FROM extension WHERE number = ?1", [name], |r| r.get(0))
+        .optional()
+        .ok()
+        .flatten();
     ext.map(Member::Subscriber)
 }
 
@@ -64,7 +69,14 @@ fn lamp(c: &Connection, member: Member) -> rusqlite::Result<PanelMember> {
                 .query_row(
                     "SELECT id, first_name, last_name, blf_source FROM account WHERE name = ?1",
                     [name],
-                    |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?)),
+                    |r| {
+                        Ok((
+                            r.get::<_, i64>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, String>(2)?,
+                            r.get::<_, String>(3)?,
+                        ))
+                    },
                 )
                 .optional()?;
             let Some((id, first, last, blf)) = row else {
@@ -97,11 +109,14 @@ impl Store {
     pub async fn cti_groups(&self) -> Result<Vec<Group>, StoreError> {
         self.read(|c| {
             let mut q = c.prepare_cached("SELECT id, name, show_numbers FROM cti_group ORDER BY name")?;
-            let groups: Vec<(i64, String, bool)> =
-                q.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<_>>()?;
+            let groups: Vec<(i64, String, bool)> = q
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<rusqlite::Result<_>>()?;
             groups
                 .into_iter()
-                .map(|(id, name, show_numbers)| Ok(Group { id, name, show_numbers, members: members(c, id)? }))
+                .map(|(id, name, show_numbers)| {
+                    Ok(Group { id, name, show_numbers, members: members(c, id)? })
+                })
                 .collect()
         })
         .await
@@ -109,7 +124,11 @@ impl Store {
 
     /// Adds (`id` 0) or changes a group with its members whole. The group's
     /// id, or why not; `None` when there is no group `id`.
-    pub async fn save_cti_group(&self, id: i64, g: SavedGroup) -> Result<Option<Result<i64, GroupProblem>>, StoreError> {
+    pub async fn save_cti_group(
+        &self,
+        id: i64,
+        g: SavedGroup,
+    ) -> Result<Option<Result<i64, GroupProblem>>, StoreError> {
         self.write(move |c| {
             if id != 0 && c.query_row("SELECT 1 FROM cti_group WHERE id = ?1", [id], |_| Ok(())).optional()?.is_none() {
                 return Ok(None);
