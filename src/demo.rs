@@ -150,6 +150,13 @@ pub async fn seed(store: &Store, hasher: &Hasher, now: i64, zone: &str) -> Resul
     let holiday =
         status(Status::Holiday, "Back on Monday", now - DAY, now + 6 * DAY, "Calendar", Some(Divert::Dnd));
     store.add_presence("112", holiday).await?;
+    // 100 to 104 are a team: each sees the others' lamps on the start page.
+    let team = crate::store::cti_group::SavedGroup {
+        name: "Sales desk".into(),
+        show_numbers: true,
+        members: "100\n101\n102\n103\n104".into(),
+    };
+    let _ = store.save_cti_group(0, team).await?;
     // A week of calls, played on a simulator of its own with a fast clock.
     let exts: Vec<String> = plan.extensions.iter().map(|e| e.number.clone()).collect();
     let sim = Sim::new(plan, Clock::Manual, now - 7 * DAY);

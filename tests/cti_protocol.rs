@@ -568,7 +568,7 @@ async fn dnd_keyed_in_at_a_phone_shows_in_the_client_and_a_status_set_there_prog
     assert_eq!(w.sim.with(|ex| ex.line_state("107")), Some(webcti::hal::proto::LineState::Ringing));
     // Ended from the client: the forward goes.
     let id = r["statuses"][0]["id"].as_i64().expect("status id");
-    let r = desk.ask(json!({ "type": "presence_end", "status_id": id })).await;
+    let r = desk.ask(json!({ "type": "presence_end", "entry": id })).await;
     assert_eq!(r["status"], "available", "{r}");
     assert_eq!(w.sim.with(|ex| ex.program("100").and_then(|p| p.forward_always.clone())), None);
 }

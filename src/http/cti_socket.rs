@@ -595,9 +595,9 @@ impl Client {
                 p.set(&self.actor, ext, set).await?;
             }
             "presence_end" => {
-                let id = v["status_id"]
+                let id = v["entry"]
                     .as_i64()
-                    .ok_or_else(|| Refused::Bad("\"status_id\" names the status.".into()))?;
+                    .ok_or_else(|| Refused::Bad("\"entry\" is the status's id.".into()))?;
                 p.end(&self.actor, ext, id).await?;
             }
             _ => {}
@@ -633,16 +633,8 @@ impl Client {
         out.json(&v).await
     }
 
-    /// A call as this client may see it: a party's number is hidden on a
-    /// monitored line without the CLIP right, unless it is a line of its own.
     fn call_value(&self, c: &CallView) -> Value {
-        let clip = sees_numbers(&self.actor, &c.at);
-        let party = |n: &String| match clip || *n == c.at || self.devices.contains(n) {
-            true => json!(n),
-            false => json!(""),
-        };
-        json!({ "call": c.call, "progress": c.progress.code(), "from": party(&c.from), "to": party(&c.to),
-            "at": c.at, "clip": clip })
+        call_value(&self.actor, &self.devices, c)
     }
 
     /// Sends `p` when the client follows what it is about.
@@ -756,8 +748,20 @@ fn panels_value(panels: &[Panel]) -> Value {
     )
 }
 
+/// A call as a client may see it: a party's number is hidden on a monitored
+/// line without the CLIP right, unless it is a line of the client's own.
+fn call_value(actor: &Actor, devices: &[String], c: &CallView) -> Value {
+    let clip = sees_numbers(actor, &c.at);
+    let party = |n: &String| match clip || *n == c.at || devices.contains(n) {
+        true => json!(n),
+        false => json!(""),
+    };
+    json!({ "call": c.call, "progress": c.progress.code(), "from": party(&c.from), "to": party(&c.to),
+        "at": c.at, "clip": clip })
+}
+
 fn presence_value(ext: &str, s: &crate::domain::presence::Shown) -> Value {
-    json!({ "ext": ext, "status": s.status.code(), "status_number": s.status.id(), "info": s.info,
+    json!({ "ext": ext, "status": s.status.code(), "status_id": s.status.id(), "info": s.info,
         "end": s.end, "set_by": s.set_by, "forward": s.divert.as_ref().map(|d| d.text()) })
 }
 
@@ -794,4 +798,111 @@ fn verb(kind: &str, v: &Value) -> Option<Result<Verb, String>> {
         _ => return None,
     };
     Some(verb)
+}
+
+#[cfg(test)]
+mod tests {
+    //! Version 1's shapes: a change here is a new version of the protocol.
+    use super::*;
+    use crate::domain::access::Channel;
+    use crate::domain::cti::Monitor;
+    use crate::domain::line::Progress;
+    use crate::domain::presence::{Shown, Status};
+
+    #[test]
+    fn shapes_of_version_1() {
+        let actor = Actor::new(
+            Who::CtiAccount {
+                name: "desk".into(),
+                devices: vec!["100".into()],
+                monitors: vec![Monitor { ext: "101".into(), clip: false, pickup: false }],
+            },
+            Channel::Cti,
+        );
+        let devices = vec!["100".to_owned()];
+        let call = |from: &str, at: &str| CallView {
+            call: 7,
+            progress: Progress::Ringing,
+            from: from.into(),
+            to: at.into(),
+            at: at.into(),
+        };
+        assert_eq!(
+            call_value(&actor, &devices, &call("0223334444", "100")).to_string(),
+            r#"{"at":"100","call":7,"clip":true,"from":"0223334444","progress":"ringing","to":"100"}"#
+        );
+        assert_eq!(
+            call_value(&actor, &devices, &call("0223334444", "101")).to_string(),
+            r#"{"at":"101","call":7,"clip":false,"from":"","progress":"ringing","to":"101"}"#,
+            "no CLIP on 101: the caller's number is hidden"
+        );
+        assert_eq!(
+            call_value(&actor, &devices, &call("100", "101"))["from"],
+            "100",
+            "its own line is never hidden from it"
+        );
+        let shown = Shown {
+            status: Status::Meeting,
+            info: "Board".into(),
+            end: Some(1_800_000_600),
+            set_by: "desk".into(),
+            entry: Some(42),
+            divert: None,
+        };
+        assert_eq!(
+            presence_value("100", &shown).to_string(),
+            r#"{"end":1800000600,"ext":"100","forward":null,"info":"Board","set_by":"desk","status":"meeting","status_id":6}"#
+        );
+        let panel = Panel {
+            id: 1,
+            name: "Front desk".into(),
+            show_numbers: false,
+            members: vec![PanelMember {
+                member: Member::Subscriber("101".into()),
+                label: "Piotr Nowak (101)".into(),
+                lines: vec!["101".into()],
+            }],
+        };
+        assert_eq!(
+            panels_value(&[panel]).to_string(),
+            r#"[{"id":1,"members":[{"kind":"subscriber","label":"Piotr Nowak (101)","lines":["101"],"name":"101"}],"name":"Front desk","show_numbers":false}]"#
+        );
+        assert_eq!(
+            error(json!(3), "forbidden", "No.").to_string(),
+            r#"{"code":"forbidden","id":3,"message":"No.","type":"error"}"#
+        );
+    }
+
+    #[test]
+    fn messages_are_objects_with_a_type_and_an_id_of_a_simple_kind() {
+        assert!(parse(r#"{"type":"ping","id":1}"#).is_ok());
+        assert!(parse(r#"{"type":"ping","id":"a"}"#).is_ok());
+        assert!(parse(r#"{"type":"ping"}"#).is_ok());
+        for bad in ["", "[]", "3", r#"{"id":1}"#, r#"{"type":1}"#, r#"{"type":"ping","id":[1]}"#] {
+            let e = parse(bad).expect_err(bad);
+            assert_eq!(e["code"], "bad_request", "{bad}");
+        }
+        assert_eq!(parse(r#"{"id":5}"#).expect_err("no type")["id"], json!(5), "the id is echoed");
+        assert_eq!(parse(r#"{"id":5,"type":2}"#).expect_err("bad type")["id"], json!(5));
+    }
+
+    #[test]
+    fn verbs_take_their_fields() {
+        let v = json!({ "call": 3, "number": "101", "held": 1, "active": 2, "target": "105" });
+        let cases: &[(&str, Verb)] = &[
+            ("answer", Verb::Answer { call: 3 }),
+            ("consult", Verb::Consult { call: 3, number: "101".into() }),
+            ("transfer", Verb::Transfer { held: 1, active: 2 }),
+            ("conference", Verb::Conference { held: 1, active: 2 }),
+            ("pickup", Verb::Pickup { target: "105".into() }),
+            ("deflect", Verb::Deflect { call: 3, number: "101".into() }),
+        ];
+        for (kind, want) in cases {
+            assert_eq!(verb(kind, &v), Some(Ok(want.clone())), "{kind}");
+        }
+        assert!(matches!(verb("answer", &json!({ "call": -1 })), Some(Err(_))));
+        assert!(matches!(verb("answer", &json!({ "call": 5_000_000_000u64 })), Some(Err(_))));
+        assert!(matches!(verb("consult", &json!({ "call": 1 })), Some(Err(_))));
+        assert_eq!(verb("teleport", &v), None);
+    }
 }
