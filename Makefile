@@ -92,6 +92,7 @@ bench: cross-setup
 	$(CARGO) bench --bench memory
 	$(CARGO) bench --bench pages
 	$(CARGO) bench --bench directory
+	$(CARGO) bench --bench cti
 	$(CARGO) bench --bench table
 
 ## bench-memory-a64: the memory benchmark with the aarch64 service under qemu

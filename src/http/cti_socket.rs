@@ -463,7 +463,7 @@ async fn login(services: &Services, v: &Value, peer: SocketAddr) -> Result<(CtiL
     let login = match services.cti.login(account, password, peer.ip()).await {
         Ok(l) => l,
         Err(crate::services::auth::AuthError::Throttled(secs)) => {
-            let m = format!("Too many failed logins: try again in {secs} s.");
+            let m = format!("Too many logins at once, or failed ones: try again in {secs} s.");
             return Err(Box::new(move |id| {
                 let mut e = error(id, "throttled", &m);
                 e["retry_after"] = json!(secs);
