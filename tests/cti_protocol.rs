@@ -572,3 +572,14 @@ async fn dnd_keyed_in_at_a_phone_shows_in_the_client_and_a_status_set_there_prog
     assert_eq!(r["status"], "available", "{r}");
     assert_eq!(w.sim.with(|ex| ex.program("100").and_then(|p| p.forward_always.clone())), None);
 }
+
+#[test]
+fn the_cti_server_is_reached_over_tls_only() {
+    // Even where the portal is served over plain HTTP.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let svc = Service::start(dir.path(), "https_only=false");
+    let r = support::client::get_plain(svc.lan_http, "/cti").expect("plain GET");
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("TLS only"), "{}", r.body);
+    assert_eq!(svc.client().get(svc.lan_https, "/cti").map(|r| r.status), Ok(400), "no handshake");
+}

@@ -416,6 +416,7 @@ async fn contacts_of_an_older_schema_are_found_after_the_migration() {
              CREATE TABLE tariff (prefix TEXT PRIMARY KEY) WITHOUT ROWID;
              CREATE TABLE cost_account (extension TEXT PRIMARY KEY) WITHOUT ROWID;
              DROP INDEX contact_note_trash; ALTER TABLE book DROP COLUMN last_sync;
+             DROP TABLE cti_group_subscriber; DROP INDEX cti_group_member_account;
              DELETE FROM schema_version WHERE version >= 9;",
         )
         .expect("downgrade");

@@ -65,6 +65,11 @@ pub async fn open(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     mut req: axum::extract::Request,
 ) -> Response {
+    // Passwords travel in the login: never over plain HTTP, even where the
+    // portal is served there.
+    if req.extensions().get::<super::session::Transport>().is_none_or(|t| !t.tls) {
+        return (StatusCode::FORBIDDEN, "The CTI server is reached over TLS only: wss://.\n").into_response();
+    }
     let h = req.headers();
     let has = |name: header::HeaderName, token: &str| {
         h.get_all(name)
