@@ -114,6 +114,7 @@ fn main() {
     println!("started: {}", mib(before));
 
     let url = Url::parse(&format!("wss://{}/cti", svc.lan_https)).expect("url");
+    let addr = svc.lan_https;
     let ca = svc.dir.join("tls/device.crt");
     // Every client logs in, then waits for the events of the one line rung.
     let (samples_tx, mut samples_rx) = mpsc::unbounded_channel::<(usize, Instant)>();
@@ -129,7 +130,20 @@ fn main() {
             rt.spawn(async move {
                 let turn = door.acquire_owned().await.expect("door");
                 let mut c = loop {
-                    match Connection::open_from(&url, Some(&ca), Some(address(i))).await {
+                    let desk = async {
+                        let socket = tokio::net::TcpSocket::new_v4()?;
+                        socket.bind(std::net::SocketAddr::new(address(i), 0))?;
+                        socket.connect(addr).await
+                    };
+                    let tcp = match desk.await {
+                        Ok(t) => t,
+                        Err(e) => {
+                            eprintln!("client {i}: {e}; again");
+                            tokio::time::sleep(Duration::from_millis(200)).await;
+                            continue;
+                        }
+                    };
+                    match Connection::over(tcp, &url, Some(&ca)).await {
                         Ok(c) => break c,
                         Err(e) => {
                             eprintln!("client {i}: {e}; again");

@@ -181,7 +181,6 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<(), AppError> {
     let directories =
         tokio::spawn(crate::services::directory::run(services.directories.clone(), shutdown.clone()));
     let presence = tokio::spawn(crate::services::presence::run(services.presence.clone(), shutdown.clone()));
-    let calls = tokio::spawn(crate::services::calls::follow(services.calls.clone(), shutdown.clone()));
     let phone = tokio::spawn(crate::services::forwarding::take_phone_changes(
         services.forwarding.clone(),
         phone_rx,
@@ -198,7 +197,6 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<(), AppError> {
     let _ = retention.await;
     let _ = notify.await;
     let _ = phone.await;
-    let _ = calls.await;
     let _ = costs.await;
     let _ = directories.await;
     let _ = presence.await;

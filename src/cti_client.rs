@@ -9,7 +9,6 @@
 //! [`Connection`] is the same client as a library: the tests use it.
 
 use std::ffi::OsString;
-use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -96,40 +95,20 @@ pub struct Connection {
 impl Connection {
     /// Connects and opens the WebSocket; the server's `hello` is the first message.
     pub async fn open(url: &Url, ca: Option<&Path>) -> Result<Connection, ClientError> {
-        Connection::open_from(url, ca, None).await
+        let tcp = TcpStream::connect((url.host.as_str(), url.port)).await.map_err(|e| {
+            ClientError::Connect { to: format!("{}:{}", url.host, url.port), why: e.to_string() }
+        })?;
+        Connection::over(tcp, url, ca).await
     }
 
-    /// The same, from a local address of the caller's choosing (a benchmark's
-    /// many desks on one machine).
-    pub async fn open_from(
-        url: &Url,
-        ca: Option<&Path>,
-        from: Option<IpAddr>,
-    ) -> Result<Connection, ClientError> {
+    /// The same over a TCP connection the caller made (a benchmark's many
+    /// desks, each from a loopback address of its own).
+    pub async fn over(tcp: TcpStream, url: &Url, ca: Option<&Path>) -> Result<Connection, ClientError> {
         let to = format!("{}:{}", url.host, url.port);
         let connect = |why: String| ClientError::Connect { to: to.clone(), why };
         let tls = client_config(ca).map_err(|e| ClientError::Usage(e.to_string()))?;
         let name =
             rustls::pki_types::ServerName::try_from(url.host.clone()).map_err(|e| connect(e.to_string()))?;
-        let tcp = match from {
-            None => {
-                TcpStream::connect((url.host.as_str(), url.port)).await.map_err(|e| connect(e.to_string()))?
-            }
-            Some(local) => {
-                let remote: SocketAddr = tokio::net::lookup_host((url.host.as_str(), url.port))
-                    .await
-                    .map_err(|e| connect(e.to_string()))?
-                    .next()
-                    .ok_or_else(|| connect("no address".into()))?;
-                let socket = match local {
-                    IpAddr::V4(_) => tokio::net::TcpSocket::new_v4(),
-                    IpAddr::V6(_) => tokio::net::TcpSocket::new_v6(),
-                }
-                .map_err(|e| connect(e.to_string()))?;
-                socket.bind(SocketAddr::new(local, 0)).map_err(|e| connect(e.to_string()))?;
-                socket.connect(remote).await.map_err(|e| connect(e.to_string()))?
-            }
-        };
         let _ = tcp.set_nodelay(true);
         let mut stream = tokio_rustls::TlsConnector::from(Arc::clone(&tls))
             .connect(name, tcp)

@@ -228,25 +228,10 @@ async fn session<W: AsyncRead + AsyncWrite>(
             _ = &mut deadline => return End::Close(1008),
             _ = shutdown.wait() => return End::Close(1001),
         };
-        let text = match incoming(m, out).await {
-            Ok(Some(t)) => t,
+        let (id, v) = match message(m, out, &mut rate).await {
+            Ok(Some(x)) => x,
             Ok(None) => continue,
             Err(e) => return e,
-        };
-        if !rate.take() {
-            if rate.strikes > STRIKES {
-                return End::Close(1008);
-            }
-            continue;
-        }
-        let (id, v) = match parse(&text) {
-            Ok(x) => x,
-            Err(reply) => {
-                if let Err(e) = out.json(&reply).await {
-                    return e;
-                }
-                continue;
-            }
         };
         match v["type"].as_str() {
             Some("ping") => {
@@ -347,26 +332,12 @@ async fn session<W: AsyncRead + AsyncWrite>(
         tokio::select! {
             m = rx.recv() => {
                 heard = Instant::now();
-                let text = match incoming(m, out).await {
-                    Ok(Some(t)) => t,
+                let (id, v) = match message(m, out, &mut rate).await {
+                    Ok(Some(x)) => x,
                     Ok(None) => continue,
                     Err(e) => break e,
                 };
-                if !rate.take() {
-                    if rate.strikes > STRIKES {
-                        break End::Close(1008);
-                    }
-                    let id = parse(&text).map(|(id, _)| id).unwrap_or(Value::Null);
-                    let reply = error(id, "rate_limited", "More than 20 messages a second: this one was not done.");
-                    if let Err(e) = out.json(&reply).await {
-                        break e;
-                    }
-                    continue;
-                }
-                let reply = match parse(&text) {
-                    Ok((id, v)) => client.command(id, &v).await,
-                    Err(reply) => reply,
-                };
+                let reply = client.command(id, &v).await;
                 if let Err(e) = out.json(&reply).await {
                     break e;
                 }
@@ -404,6 +375,31 @@ async fn session<W: AsyncRead + AsyncWrite>(
     };
     tracing::info!(actor = %client.actor.label(), %peer, "CTI client disconnected");
     end
+}
+
+/// A client's next message, its id and body, after what is answered on the
+/// way (`Ok(None)`): control and binary frames, a message over the rate, one
+/// that does not parse. `Err`: the connection ends so.
+async fn message<W: AsyncRead + AsyncWrite>(
+    m: Option<Result<Message, WsError>>,
+    out: &mut Out<W>,
+    rate: &mut Rate,
+) -> Result<Option<(Value, Value)>, End> {
+    let Some(text) = incoming(m, out).await? else { return Ok(None) };
+    let parsed = parse(&text);
+    if !rate.take() {
+        if rate.strikes > STRIKES {
+            return Err(End::Close(1008));
+        }
+        let id = parsed.map(|(id, _)| id).unwrap_or(Value::Null);
+        out.json(&error(id, "rate_limited", "More than 20 messages a second: this one was not done."))
+            .await?;
+        return Ok(None);
+    }
+    match parsed {
+        Ok(x) => Ok(Some(x)),
+        Err(reply) => out.json(&reply).await.map(|()| None),
+    }
 }
 
 /// A client's message as text, after the frames a client needs no answer to

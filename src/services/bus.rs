@@ -2,9 +2,11 @@
 //! call records, voicemail) is published here once, with a sequence number, and
 //! every view subscribes. A bounded ring keeps the recent events, so a browser
 //! that lost its connection for a moment resumes from the last number it saw
-//! without losing an event.
+//! without losing an event. The bus also keeps the calls that are up, as their
+//! last events told (the core's snapshot has line states only), for views that
+//! start over from a snapshot.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::broadcast;
@@ -80,6 +82,20 @@ pub enum Changed {
     Presence,
 }
 
+/// A call that is up, as the last event about it told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallView {
+    pub call: CallId,
+    pub progress: Progress,
+    pub from: String,
+    pub to: String,
+    pub at: String,
+}
+
+/// Calls kept at most (a board's exchange carries a few hundred); a call never
+/// cleared (a lost event) is forgotten first.
+pub const MAX_CALLS: usize = 4096;
+
 /// A published event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Published {
@@ -98,6 +114,7 @@ struct Inner {
     epoch: String,
     tx: broadcast::Sender<Published>,
     ring: Mutex<(u64, VecDeque<Published>)>,
+    calls: Mutex<BTreeMap<CallId, CallView>>,
 }
 
 /// What a resuming subscriber gets.
@@ -118,7 +135,8 @@ impl Bus {
     pub fn new() -> Bus {
         let (tx, _) = broadcast::channel(RING);
         let epoch = crate::system::random::hex_token(8).unwrap_or_else(|_| "0".repeat(16));
-        Bus { inner: Arc::new(Inner { epoch, tx, ring: Mutex::new((0, VecDeque::with_capacity(RING))) }) }
+        let ring = Mutex::new((0, VecDeque::with_capacity(RING)));
+        Bus { inner: Arc::new(Inner { epoch, tx, ring, calls: Mutex::default() }) }
     }
 
     /// This run's name: a number seen in another run means nothing here.
@@ -129,6 +147,7 @@ impl Bus {
     /// Publishes an event and returns its sequence number.
     pub fn publish(&self, live: Live) -> u64 {
         let mut ring = self.inner.ring.lock().unwrap_or_else(|e| e.into_inner());
+        self.keep_call(&live);
         ring.0 += 1;
         let ev = Published { seq: ring.0, live };
         if ring.1.len() == RING {
@@ -138,6 +157,35 @@ impl Bus {
         // Sent under the lock, so subscribers see the same order as the ring.
         let _ = self.inner.tx.send(ev);
         ring.0
+    }
+
+    /// Keeps the calls up from their events (under the ring's lock, so a
+    /// view sees them as of a sequence number).
+    fn keep_call(&self, live: &Live) {
+        let mut calls = self.inner.calls.lock().unwrap_or_else(|e| e.into_inner());
+        match live {
+            Live::Call { call, progress: Progress::Cleared, .. } => {
+                calls.remove(call);
+            }
+            Live::Call { call, progress, from, to, at } => {
+                if calls.len() >= MAX_CALLS && !calls.contains_key(call) {
+                    // Call ids grow; the smallest is the oldest.
+                    calls.pop_first();
+                }
+                let (from, to, at) = (from.clone(), to.clone(), at.clone());
+                calls.insert(*call, CallView { call: *call, progress: *progress, from, to, at });
+            }
+            // The link lost: what was up is unknown until the core tells again.
+            Live::CoreLink { up: false } => calls.clear(),
+            _ => {}
+        }
+    }
+
+    /// The calls up now that touch one of `lines`.
+    pub fn calls_touching(&self, lines: &[String]) -> Vec<CallView> {
+        let calls = self.inner.calls.lock().unwrap_or_else(|e| e.into_inner());
+        let on = |e: &String| lines.contains(e);
+        calls.values().filter(|c| on(&c.from) || on(&c.to) || on(&c.at)).cloned().collect()
     }
 
     /// The newest sequence number.
@@ -180,6 +228,31 @@ mod tests {
         assert_eq!(missed.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![8, 9, 10]);
         bus.publish(line("x"));
         assert_eq!(rx.try_recv().expect("live").seq, 11);
+    }
+
+    #[test]
+    fn the_calls_up_are_kept_until_they_clear_or_the_link_goes() {
+        let bus = Bus::new();
+        let call = |call, progress, at: &str| Live::Call {
+            call,
+            progress,
+            from: "0221".into(),
+            to: at.into(),
+            at: at.into(),
+        };
+        bus.publish(call(1, Progress::Ringing, "100"));
+        bus.publish(call(2, Progress::Ringing, "101"));
+        bus.publish(call(1, Progress::Answered, "100"));
+        let up = bus.calls_touching(&["100".to_owned()]);
+        assert_eq!(
+            up.iter().map(|c| (c.call, c.progress)).collect::<Vec<_>>(),
+            vec![(1, Progress::Answered)]
+        );
+        bus.publish(call(1, Progress::Cleared, "100"));
+        assert!(bus.calls_touching(&["100".to_owned()]).is_empty());
+        assert_eq!(bus.calls_touching(&["101".to_owned()]).len(), 1);
+        bus.publish(Live::CoreLink { up: false });
+        assert!(bus.calls_touching(&["101".to_owned()]).is_empty(), "unknown once the link is lost");
     }
 
     #[test]

@@ -5,23 +5,19 @@
 //! once more when it dials. Call control (SPEC C15): answer, clear, hold,
 //! retrieve, consult, transfer, conference, pick up and deflect, for a line the
 //! actor may dial from; a number dialled on its behalf (consult, deflect) passes
-//! the same checks. [`InProgress`] follows the bus's call events, so a client
-//! that starts over is shown the calls that are up.
+//! the same checks. The calls up are the bus's (`Bus::calls_touching`), so a
+//! client that starts over is shown them.
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
-
-use super::bus::Live;
+pub use super::bus::CallView;
 use super::{Context, Exchange, ServiceError};
 use crate::domain::access::{allowed, Action, Actor, Area, Facet, Target};
-use crate::domain::line::{CallId, LineState, Progress};
+use crate::domain::line::{CallId, LineState};
 use crate::domain::number::{dial_on_behalf, to_dial};
 use crate::hal::{Command, Reply};
 
 #[derive(Clone)]
 pub struct Calls {
     ctx: Context,
-    in_progress: InProgress,
 }
 
 /// Where the subscriber takes part in the call from.
@@ -116,77 +112,6 @@ impl Verb {
     }
 }
 
-/// A call that is up, as the last event about it told.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CallView {
-    pub call: CallId,
-    pub progress: Progress,
-    pub from: String,
-    pub to: String,
-    pub at: String,
-}
-
-/// The calls in progress, from the bus's call events (the core's snapshot has
-/// line states only). Bounded: a call never cleared (a lost event) is
-/// forgotten first when [`MAX_CALLS`] are held.
-#[derive(Clone, Default)]
-pub struct InProgress(Arc<Mutex<BTreeMap<CallId, CallView>>>);
-
-/// Calls followed at most (a board's exchange carries a few hundred).
-pub const MAX_CALLS: usize = 4096;
-
-impl InProgress {
-    /// Takes in one bus event.
-    pub fn follow(&self, live: &Live) {
-        let mut calls = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        match live {
-            Live::Call { call, progress: Progress::Cleared, .. } => {
-                calls.remove(call);
-            }
-            Live::Call { call, progress, from, to, at } => {
-                if calls.len() >= MAX_CALLS && !calls.contains_key(call) {
-                    // Call ids grow; the smallest is the oldest.
-                    calls.pop_first();
-                }
-                let view = CallView {
-                    call: *call,
-                    progress: *progress,
-                    from: from.clone(),
-                    to: to.clone(),
-                    at: at.clone(),
-                };
-                calls.insert(*call, view);
-            }
-            // The link lost: what was up is unknown until the core tells again.
-            Live::CoreLink { up: false } => calls.clear(),
-            _ => {}
-        }
-    }
-
-    /// The calls up now that touch one of `lines`.
-    pub fn touching(&self, lines: &[String]) -> Vec<CallView> {
-        let calls = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let on = |e: &String| lines.contains(e);
-        calls.values().filter(|c| on(&c.from) || on(&c.to) || on(&c.at)).cloned().collect()
-    }
-}
-
-/// Follows the bus into the calls in progress until shutdown.
-pub async fn follow(calls: Calls, mut shutdown: crate::shutdown::Shutdown) {
-    let mut rx = calls.ctx.bus.subscribe();
-    let calls = calls.in_progress;
-    loop {
-        tokio::select! {
-            r = rx.recv() => match r {
-                Ok(p) => calls.follow(&p.live),
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
-            },
-            _ = shutdown.wait() => return,
-        }
-    }
-}
-
 /// Whether `actor` may follow `ext`'s calls.
 fn follows(actor: &Actor, ext: &str) -> bool {
     let target = Target::Extension { number: ext, department: None, facet: Facet::Live };
@@ -215,20 +140,20 @@ impl Calls {
     /// The calls up now at the lines `actor` may follow among `exts`.
     pub fn up(&self, actor: &Actor, exts: &[String]) -> Vec<CallView> {
         let seen: Vec<String> = exts.iter().filter(|e| follows(actor, e)).cloned().collect();
-        self.in_progress.touching(&seen)
+        self.ctx.bus.calls_touching(&seen)
     }
 
     /// Does `verb` with a call at `ext`, a line `actor` may dial from; picking
     /// up needs the right on the target too, and a number dialled (consult,
     /// deflect) must pass `ext`'s restriction and phone lock. Returns the new
     /// call's id where there is one (consult, pickup).
-    #[tracing::instrument(name = "service", skip_all, fields(call = "calls.control", actor = %actor.label(), via = actor.via.code(), extension = %ext, verb = verb.code()))]
     pub async fn control(
         &self,
         actor: &Actor,
         ext: &str,
         verb: Verb,
     ) -> Result<Option<CallId>, ServiceError> {
+        let code = verb.code();
         self.ctx.may(actor, Action::Dial, ext, Facet::Live).await?;
         if let Verb::Pickup { target } = &verb {
             self.ctx.may(actor, Action::Dial, target, Facet::Pickup).await?;
@@ -261,7 +186,7 @@ impl Calls {
             }
         };
         let reply = self.ctx.core.command(command).await?;
-        tracing::info!(actor = %actor.label(), extension = %ext, "call control done");
+        tracing::info!(actor = %actor.label(), via = actor.via.code(), extension = %ext, verb = code, "call control done");
         Ok(match reply {
             Reply::Call { call } => Some(call),
             _ => None,
@@ -285,7 +210,7 @@ impl Calls {
     }
 
     pub fn new(ctx: Context) -> Calls {
-        Calls { ctx, in_progress: InProgress::default() }
+        Calls { ctx }
     }
 
     /// Places the call; returns the number as dialled.

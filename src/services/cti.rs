@@ -343,7 +343,6 @@ impl CtiAccounts {
     }
 
     /// Adds (`id` 0) or changes a group; its members' clients see the change at once.
-    #[tracing::instrument(name = "service", skip_all, fields(call = "cti.save_group", actor = %actor.label(), via = actor.via.code()))]
     pub async fn save_group(&self, actor: &Actor, id: i64, f: GroupForm) -> Result<i64, ServiceError> {
         self.ctx.may_do(actor, Action::Change, Target::Administration(Area::Cti))?;
         let name = f.name.trim().to_owned();
