@@ -17,7 +17,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
-use crate::provision::wire::client_config;
+use crate::provision::wire::{client_config, host_port};
 use crate::websocket::{self, Message, Reader, Side};
 
 /// The largest message taken from the server (a snapshot of many lines).
@@ -59,24 +59,11 @@ impl Url {
             Some(i) => (&rest[..i], &rest[i..]),
             None => (rest, "/cti"),
         };
-        let (host, port) = match authority.strip_prefix('[') {
-            Some(v6) => {
-                let (host, after) = v6.split_once(']').ok_or_else(bad)?;
-                (host, after.strip_prefix(':'))
-            }
-            None => match authority.rsplit_once(':') {
-                Some((h, p)) => (h, Some(p)),
-                None => (authority, None),
-            },
-        };
-        let port = match port {
-            Some(p) => p.parse().map_err(|_| bad())?,
-            None => 443,
-        };
-        if host.is_empty() || path.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        let (host, port) = host_port(authority).ok_or_else(bad)?;
+        if path.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(bad());
         }
-        Ok(Url { host: host.to_owned(), port, path: path.to_owned() })
+        Ok(Url { host, port, path: path.to_owned() })
     }
 }
 
@@ -342,6 +329,24 @@ pub async fn run(o: &Options, out: &mut (impl std::io::Write + ?Sized)) -> Resul
                     conn.send_raw(Message::Close(Some(1000))).await?;
                 }
             },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        let u = |s: &str| Url::parse(s).map(|u| (u.host, u.port, u.path)).ok();
+        assert_eq!(u("wss://pbx.example.com"), Some(("pbx.example.com".into(), 443, "/cti".into())));
+        assert_eq!(u("wss://192.0.2.1:8443/cti"), Some(("192.0.2.1".into(), 8443, "/cti".into())));
+        assert_eq!(u("https://[::1]:8443"), Some(("::1".into(), 8443, "/cti".into())));
+        for bad in
+            ["ws://pbx", "wss://", "wss://pbx:0", "wss://pbx:x", "wss://[::1", "wss://a b", "wss://pbx/c ti"]
+        {
+            assert!(Url::parse(bad).is_err(), "{bad}");
         }
     }
 }

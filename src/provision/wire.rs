@@ -46,25 +46,31 @@ impl Base {
         let rest = url.trim().strip_prefix("https://").ok_or_else(|| {
             WireError::Usage(format!("{url:?}: the API is only served over https:// (tokens are secrets)"))
         })?;
-        let authority = rest.split('/').next().unwrap_or_default();
-        let (host, port) = match authority.strip_prefix('[') {
-            Some(v6) => {
-                let (host, after) = v6.split_once(']').ok_or_else(bad)?;
-                (host, after.strip_prefix(':'))
-            }
-            None => match authority.rsplit_once(':') {
-                Some((h, p)) => (h, Some(p)),
-                None => (authority, None),
-            },
-        };
-        let port = match port {
-            None => 443,
-            Some(p) => p.parse().ok().filter(|p| *p > 0).ok_or_else(bad)?,
-        };
-        if host.is_empty() || host.contains(['@', ' ']) {
-            return Err(bad());
+        let (host, port) = host_port(rest.split('/').next().unwrap_or_default()).ok_or_else(bad)?;
+        Ok(Base { host, port })
+    }
+}
+
+/// A URL's `HOST[:PORT]` (`[v6]:PORT` too), the port 443 unless given; `None`
+/// when it is not one. `webcti provision` and `webcti cti` read theirs so.
+pub fn host_port(authority: &str) -> Option<(String, u16)> {
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(v6) => {
+            let (host, after) = v6.split_once(']')?;
+            (host, after.strip_prefix(':'))
         }
-        Ok(Base { host: host.to_owned(), port })
+        None => match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        },
+    };
+    let port = match port {
+        None => 443,
+        Some(p) => p.parse().ok().filter(|p| *p > 0)?,
+    };
+    match host.is_empty() || host.contains(['@', ' ']) {
+        true => None,
+        false => Some((host.to_owned(), port)),
     }
 }
 

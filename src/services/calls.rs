@@ -127,14 +127,9 @@ impl Calls {
         exts: &[String],
     ) -> Result<Vec<(String, LineState)>, ServiceError> {
         let seen: Vec<&String> = exts.iter().filter(|e| follows(actor, e)).collect();
-        match self.ctx.core.command(Command::Snapshot).await {
-            Ok(Reply::Snapshot { lines }) => Ok(lines
-                .into_iter()
-                .filter(|l| seen.contains(&&l.ext))
-                .map(|l| (l.ext, l.state.into()))
-                .collect()),
-            _ => Err(ServiceError::Exchange(Exchange::Unreachable)),
-        }
+        let mut lines = self.ctx.line_states().await?;
+        lines.retain(|(ext, _)| seen.contains(&ext));
+        Ok(lines)
     }
 
     /// The calls up now at the lines `actor` may follow among `exts`.
@@ -198,15 +193,7 @@ impl Calls {
     #[tracing::instrument(name = "service", skip_all, fields(call = "calls.lines", actor = %actor.label(), via = actor.via.code()))]
     pub async fn lines(&self, actor: &Actor) -> Result<Vec<(String, LineState)>, ServiceError> {
         self.ctx.may_do(actor, Action::Read, Target::Administration(Area::Calls))?;
-        match self.ctx.core.command(Command::Snapshot).await {
-            Ok(Reply::Snapshot { lines }) => {
-                let mut lines: Vec<(String, LineState)> =
-                    lines.into_iter().map(|l| (l.ext, l.state.into())).collect();
-                lines.sort_by(|a, b| a.0.cmp(&b.0));
-                Ok(lines)
-            }
-            _ => Err(ServiceError::Exchange(Exchange::Unreachable)),
-        }
+        self.ctx.line_states().await
     }
 
     pub fn new(ctx: Context) -> Calls {

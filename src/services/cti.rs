@@ -24,7 +24,6 @@ use crate::domain::cti::{
 use crate::domain::group::{check_name, lamp_state, panel_monitors, Group, Panel, PanelMember};
 use crate::domain::line::LineState;
 use crate::domain::presence::Shown;
-use crate::hal::{Command, Reply};
 use crate::store::cti::SavedAccount;
 use crate::store::cti_group::{PanelsOf, SavedGroup};
 
@@ -313,10 +312,8 @@ impl CtiAccounts {
             return Ok(Vec::new());
         }
         let lines: Vec<String> = panels.iter().flat_map(Panel::lines).collect();
-        let states: Vec<(String, LineState)> = match self.ctx.core.command(Command::Snapshot).await {
-            Ok(Reply::Snapshot { lines }) => lines.into_iter().map(|l| (l.ext, l.state.into())).collect(),
-            _ => Vec::new(),
-        };
+        // Without the exchange the panels still show, their lamps unknown.
+        let states = self.ctx.line_states().await.unwrap_or_default();
         let mut out = Vec::with_capacity(panels.len());
         for panel in panels {
             let mut lamps = Vec::with_capacity(panel.members.len());

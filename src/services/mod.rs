@@ -230,6 +230,21 @@ impl Context {
     /// What the core is programmed with for `ext`: the stored program with the
     /// divert of the presence status that applies now laid over it (a divert
     /// the stored restriction or phone lock no longer allows is left off).
+    /// Every line's state as the exchange says it now, by number (for a
+    /// caller that checked what the actor may see of it).
+    pub(crate) async fn line_states(
+        &self,
+    ) -> Result<Vec<(String, crate::domain::line::LineState)>, ServiceError> {
+        match self.core.command(crate::hal::Command::Snapshot).await {
+            Ok(crate::hal::Reply::Snapshot { lines }) => {
+                let mut lines: Vec<_> = lines.into_iter().map(|l| (l.ext, l.state.into())).collect();
+                lines.sort_by(|a: &(String, _), b| a.0.cmp(&b.0));
+                Ok(lines)
+            }
+            _ => Err(ServiceError::Exchange(Exchange::Unreachable)),
+        }
+    }
+
     /// The presence state `ext` shows now (for a caller that checked it may).
     pub(crate) async fn presence_shown(
         &self,
