@@ -1,5 +1,7 @@
 //! Deflates the text the binary carries (see `src/packed.rs`): each file
-//! below becomes `$OUT_DIR/<its path>.z`, which `packed!` includes.
+//! below becomes `$OUT_DIR/<its path>.z`, which `packed!` includes. And links
+//! the aarch64 board's release binary without unwinding tables
+//! (`cross/no-unwind-tables.ld`).
 
 use std::path::{Path, PathBuf};
 
@@ -19,6 +21,24 @@ fn main() {
         println!("cargo:rerun-if-changed={}", file.display());
         pack(&file, &out.join(file.with_extension(extension(&file))));
     }
+    drop_unwind_tables();
+}
+
+/// The aarch64 board's release binary aborts on a panic (Cargo.toml's release
+/// profile), so nothing unwinds: the linker drops the call frame tables (0.9 MB
+/// of the 6 MiB budget). Only there: tests unwind, and armv7 keeps its tables.
+/// (`CARGO_CFG_PANIC` cannot tell: it names the target's strategy, not the
+/// profile's.)
+fn drop_unwind_tables() {
+    let var = |name: &str| std::env::var(name).unwrap_or_default();
+    let board = var("CARGO_CFG_TARGET_ARCH") == "aarch64" && var("CARGO_CFG_TARGET_ENV") == "musl";
+    if !board || var("PROFILE") != "release" {
+        return;
+    }
+    let script = Path::new(&var("CARGO_MANIFEST_DIR")).join("cross/no-unwind-tables.ld");
+    println!("cargo:rerun-if-changed={}", script.display());
+    println!("cargo:rustc-link-arg-bins=-Wl,-T,{}", script.display());
+    println!("cargo:rustc-link-arg-bins=-Wl,--no-eh-frame-hdr");
 }
 
 fn extension(file: &Path) -> String {
