@@ -31,21 +31,23 @@ struct World {
 /// The accounts: `desk` (device 100; monitors 101 with CLIP and pickup),
 /// `reception` (device 120; monitors 101 with neither), `roamer` (hot
 /// desking), the computer `PC-7` (device 107), `newbie` (to be handed a
-/// password). Every password is `<name>-pass-1`.
+/// password), `night` (device 100, with the offline and the server journal).
+/// Every password is `<name>-pass-1`.
 async fn accounts(db: &std::path::Path) {
     let store = Store::open(db).await.expect("store");
     let hasher = Hasher::new().expect("hasher");
     let device = |ext: &str| Device { ext: ext.into(), main: true, softphone: false };
     let monitor = |ext: &str, on: bool| Monitor { ext: ext.into(), clip: on, pickup: on };
-    type Account<'a> = (&'a str, Kind, Vec<Device>, Vec<Monitor>, bool);
-    let accounts: [Account; 5] = [
-        ("desk", Kind::User, vec![device("100")], vec![monitor("101", true)], false),
-        ("reception", Kind::User, vec![device("120")], vec![monitor("101", false)], false),
-        ("roamer", Kind::User, vec![], vec![], true),
-        ("PC-7", Kind::Computer, vec![device("107")], vec![], false),
-        ("newbie", Kind::User, vec![device("101")], vec![], false),
+    type Account<'a> = (&'a str, Kind, Vec<Device>, Vec<Monitor>, bool, bool);
+    let accounts: [Account; 6] = [
+        ("desk", Kind::User, vec![device("100")], vec![monitor("101", true)], false, false),
+        ("reception", Kind::User, vec![device("120")], vec![monitor("101", false)], false, false),
+        ("roamer", Kind::User, vec![], vec![], true, false),
+        ("PC-7", Kind::Computer, vec![device("107")], vec![], false, false),
+        ("newbie", Kind::User, vec![device("101")], vec![], false, false),
+        ("night", Kind::User, vec![device("100")], vec![], false, true),
     ];
-    for (name, kind, devices, monitors, hot_desking) in accounts {
+    for (name, kind, devices, monitors, hot_desking, journals) in accounts {
         let hash = hasher.hash(&format!("{name}-pass-1")).await.expect("hash");
         let saved = SavedAccount { name: name.into(), kind, data: Data::default() };
         let id =
@@ -53,8 +55,8 @@ async fn accounts(db: &std::path::Path) {
         let rights = Rights {
             devices,
             monitors,
-            offline_journal: false,
-            server_journal: false,
+            offline_journal: journals,
+            server_journal: journals,
             hot_desking,
             blf: BlfSource::InUse,
         };
@@ -383,6 +385,74 @@ async fn a_client_that_comes_back_gets_exactly_what_it_missed_or_a_snapshot() {
         (calls[0]["from"].as_str(), calls[0]["progress"].as_str()),
         (Some("0222220000"), Some("ringing"))
     );
+}
+
+/// SPEC C4: the calls of an account's devices while none of its clients was
+/// connected reach its next login (the offline journal), and the server keeps
+/// them to be paged (the server journal); without those rights, neither.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_while_away_reach_the_next_login_and_the_server_keeps_the_journal() {
+    let w = world().await;
+    // desk (device 100 too, without the journals) sees when the records are in.
+    let (mut desk, _) = w.login("desk", "PC-D").await;
+    let (mut night, _) = w.login("night", "PC-N").await;
+    let (first, _) = night.until(|v| v["type"] == "journal").await;
+    assert_eq!(
+        (&first["offline"], &first["calls"], &first["complete"]),
+        (&json!(true), &json!([]), &json!(true))
+    );
+    night.conn.close().await;
+
+    // Away: a call answered, then one missed.
+    w.sim.with(|ex| ex.incoming("0221110000", "100")).expect("incoming");
+    w.sim.with(|ex| ex.answer("100")).expect("answer");
+    w.sim.with(|ex| ex.hang_up("100")).expect("hang up");
+    w.sim.with(|ex| ex.incoming("0222220000", "100")).expect("incoming");
+    w.sim.with(|ex| ex.hang_up_external("0222220000")).expect("the caller gives up");
+    let record = |v: &Value| v["event"] == "call_record";
+    let (answered, _) = desk.until(record).await;
+    let (missed, _) = desk.until(record).await;
+    assert_eq!((answered["kind"].as_str(), missed["kind"].as_str()), (Some("incoming"), Some("missed")));
+
+    // Back: both, in the order they came, as the events showed them.
+    let (mut night, _) = w.login("night", "PC-N").await;
+    let (journal, _) = night.until(|v| v["type"] == "journal").await;
+    let strip = |v: &Value| {
+        let mut v = v.clone();
+        for k in ["type", "seq", "event"] {
+            v.as_object_mut().expect("object").remove(k);
+        }
+        v
+    };
+    assert_eq!(journal["calls"], json!([strip(&answered), strip(&missed)]), "{journal}");
+    assert_eq!((journal["part"].as_u64(), journal["parts"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(journal["complete"], true);
+
+    // The server journal: newest first, a page at a time.
+    let page = night.ask(json!({ "type": "journal", "limit": 1 })).await;
+    assert_eq!(page["calls"], json!([strip(&missed)]), "{page}");
+    let page = night.ask(json!({ "type": "journal", "limit": 1, "before": page["next"] })).await;
+    assert_eq!(page["calls"], json!([strip(&answered)]), "{page}");
+    // Then the seeded history's older calls, the last page.
+    let page = night.ask(json!({ "type": "journal", "before": page["next"] })).await;
+    let older = page["calls"].as_array().expect("calls");
+    assert!(!older.is_empty() && page["next"].is_null(), "{page}");
+    assert!(older.iter().all(|c| c["started_at"].as_i64() < answered["started_at"].as_i64()), "{page}");
+    let bad = night.ask(json!({ "type": "journal", "before": "yesterday" })).await;
+    assert_eq!(bad["code"], "bad_request", "{bad}");
+
+    // Seen once, not again: the next login has missed nothing.
+    night.conn.close().await;
+    let (mut night, _) = w.login("night", "PC-N").await;
+    let (journal, _) = night.until(|v| v["type"] == "journal").await;
+    assert_eq!(journal["calls"], json!([]), "{journal}");
+
+    // Without the rights: no journal at login, and none to page.
+    desk.conn.close().await;
+    let (mut desk, _) = w.login("desk", "PC-D").await;
+    assert_eq!(desk.next().await["type"], "snapshot", "no offline journal");
+    let refused = desk.ask(json!({ "type": "journal" })).await;
+    assert_eq!(refused["code"], "forbidden", "{refused}");
 }
 
 /// The group's id on the administrator's page.

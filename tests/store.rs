@@ -417,6 +417,7 @@ async fn contacts_of_an_older_schema_are_found_after_the_migration() {
              CREATE TABLE cost_account (extension TEXT PRIMARY KEY) WITHOUT ROWID;
              DROP INDEX contact_note_trash; ALTER TABLE book DROP COLUMN last_sync;
              DROP TABLE cti_group_subscriber; DROP INDEX cti_group_member_account;
+             ALTER TABLE account DROP COLUMN journal_mark;
              DELETE FROM schema_version WHERE version >= 9;",
         )
         .expect("downgrade");
@@ -510,6 +511,27 @@ async fn the_billing_cursor_gives_every_record_once_in_the_order_they_arrived() 
     assert_eq!(store.prune_cdrs(None, Some(0), 100).await.expect("prune"), 6);
     store.insert_cdrs(vec![c(1)]).await.expect("after the prune");
     assert_eq!(ids(&store.cdrs_after(last, None, 100).await.expect("after")), [1]);
+}
+
+/// Where the records stand (the CTI offline journal's mark) is the last
+/// arrival, through duplicates, a prune that empties the table, and a restart.
+#[tokio::test]
+async fn the_last_arrival_is_known_without_a_read_and_survives_a_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("webcti.db");
+    let store = Store::open(&db).await.expect("open");
+    assert_eq!(store.arrived(), 0, "nothing yet");
+    let c = |id| cdr(id, "100", Direction::Incoming, Disposition::Missed, "0221234567", 100);
+    store.insert_cdrs(vec![c(1), c(2), c(3)]).await.expect("three");
+    assert_eq!(store.arrived(), 3);
+    store.insert_cdrs(vec![c(2)]).await.expect("a duplicate");
+    assert_eq!(store.arrived(), 3, "a duplicate does not arrive");
+    assert_eq!(store.prune_cdrs(None, Some(0), 100).await.expect("prune"), 3);
+    store.close().await.expect("close");
+    let store = Store::open(&db).await.expect("open again");
+    assert_eq!(store.arrived(), 3, "kept across the prune and the restart");
+    store.insert_cdrs(vec![c(4)]).await.expect("one more");
+    assert_eq!(store.arrived(), 4);
 }
 
 #[tokio::test]

@@ -164,12 +164,13 @@ pub enum Who {
         id: i64,
         scopes: Vec<Scope>,
     },
-    /// A desktop CTI client: its devices (extensions it controls) and the lines it
-    /// may monitor.
+    /// A desktop CTI client: its devices (extensions it controls), the lines it
+    /// may monitor, and whether it reads its calls from the server's journal.
     CtiAccount {
         name: String,
         devices: Vec<String>,
         monitors: Vec<crate::domain::cti::Monitor>,
+        journal: bool,
     },
     /// The service itself.
     System,
@@ -413,6 +414,14 @@ pub fn sees_lamp(actor: &Actor, ext: &str, panel_lines: &[String]) -> bool {
     }
 }
 
+/// Whether `actor` reads its devices' past calls as the server keeps them
+/// (SPEC C4, the server journal): a CTI account with that right (a
+/// subscriber's WebCTI login has it: they are his own history). Each device's
+/// history is still asked of [`allowed`].
+pub fn reads_server_journal(actor: &Actor) -> bool {
+    matches!(&actor.who, Who::CtiAccount { journal: true, .. })
+}
+
 /// Whether `actor`, who may read `ext`'s live events, sees the callers'
 /// numbers in them: a CTI account on a monitored line only with its CLIP right
 /// (SPEC C5); everyone else who may read them does.
@@ -541,6 +550,7 @@ mod tests {
                             clip: false,
                             pickup: false,
                         }],
+                        journal: false,
                     },
                     Channel::Cti,
                 ),
@@ -865,5 +875,24 @@ mod tests {
         assert!(!Scope::READ.covers(Area::Board, Level::Write));
         assert!(!Scope::WRITE.covers(Area::Calls, Level::Write), "dialling is named, never implied");
         assert!(!Scope::WRITE.covers(Area::Security, Level::Read));
+    }
+
+    #[test]
+    fn only_a_cti_login_with_the_right_reads_the_server_journal() {
+        let cti = |journal| Who::CtiAccount {
+            name: "desk".into(),
+            devices: vec!["100".into()],
+            monitors: vec![],
+            journal,
+        };
+        let cases = [
+            (Actor::new(cti(true), Channel::Cti), true),
+            (Actor::new(cti(false), Channel::Cti), false),
+            (actors()[0].1.clone(), false),
+            (Actor::system(), false),
+        ];
+        for (actor, reads) in cases {
+            assert_eq!(reads_server_journal(&actor), reads, "{actor:?}");
+        }
     }
 }

@@ -30,13 +30,15 @@ use tokio::time::Instant;
 
 use super::api::door::Problem;
 use super::api::presence::presence_of;
+use super::json::call_record;
 use super::{HttpState, Upgrade};
 use crate::domain::access::{allowed, sees_numbers, Action, Actor, Denied, Facet, Target, Who};
+use crate::domain::cdr::HistoryRow;
 use crate::domain::group::{Member, Panel, PanelMember};
 use crate::i18n::Tr;
 use crate::services::bus::{Changed, Live, Published};
 use crate::services::calls::{CallFrom, CallView, PlaceCall, Verb};
-use crate::services::cti::CtiLogin;
+use crate::services::cti::{CtiLogin, JOURNAL_PAGE};
 use crate::services::live::{Feed, Start};
 use crate::services::presence::SetPresence;
 use crate::services::{ServiceError, Services};
@@ -58,6 +60,8 @@ const STRIKES: u32 = 100;
 /// Lines a client may follow at once (its devices, its panels' lines and
 /// monitored lines: 16 + 500 at most by the rights).
 const MAX_WATCHED: usize = 520;
+/// Calls in one part of the offline journal (each part well under 16 KiB).
+const JOURNAL_PART: usize = JOURNAL_PAGE as usize;
 
 /// `GET /cti`: the WebSocket's opening handshake (RFC 6455, 4.2).
 pub async fn open(
@@ -222,7 +226,9 @@ async fn session<W: AsyncRead + AsyncWrite>(
     // Before the login: only `login` and `ping`.
     let deadline = tokio::time::sleep(LOGIN_DEADLINE);
     tokio::pin!(deadline);
-    let (mut client, start, _seat) = loop {
+    // Where the call records stood when the client was last heard from.
+    let mut heard_at;
+    let (mut client, start, seat) = loop {
         let m = tokio::select! {
             m = rx.recv() => m,
             _ = &mut deadline => return End::Close(1008),
@@ -233,6 +239,7 @@ async fn session<W: AsyncRead + AsyncWrite>(
             Ok(None) => continue,
             Err(e) => return e,
         };
+        heard_at = services.cti.journal_position();
         match v["type"].as_str() {
             Some("ping") => {
                 if let Err(e) = out.json(&json!({ "type": "pong", "id": id })).await {
@@ -305,6 +312,9 @@ async fn session<W: AsyncRead + AsyncWrite>(
         }
     };
     tracing::info!(actor = %client.actor.label(), %peer, "CTI client connected");
+    if let Err(e) = client.offline_journal(out).await {
+        return e;
+    }
     let mut events = match start {
         Start::From(missed, rx) => {
             for p in missed {
@@ -332,11 +342,17 @@ async fn session<W: AsyncRead + AsyncWrite>(
         tokio::select! {
             m = rx.recv() => {
                 heard = Instant::now();
+                let at = services.cti.journal_position();
                 let (id, v) = match message(m, out, &mut rate).await {
                     Ok(Some(x)) => x,
-                    Ok(None) => continue,
+                    Ok(None) => {
+                        heard_at = at;
+                        continue;
+                    }
+                    // A close is no sign that the client still reads.
                     Err(e) => break e,
                 };
+                heard_at = at;
                 let reply = client.command(id, &v).await;
                 if let Err(e) = out.json(&reply).await {
                     break e;
@@ -374,6 +390,9 @@ async fn session<W: AsyncRead + AsyncWrite>(
         }
     };
     tracing::info!(actor = %client.actor.label(), %peer, "CTI client disconnected");
+    if let Err(e) = services.cti.leave(seat, heard_at).await {
+        tracing::warn!(actor = %client.actor.label(), error = %e, "the CTI account's journal mark was not kept");
+    }
     end
 }
 
@@ -521,6 +540,7 @@ impl Client {
                 return json!({ "type": "result", "id": id, "snapshot": self.snapshot_value().await })
             }
             "dial" => self.dial(v).await,
+            "journal" => self.journal(v).await,
             "presence" | "presence_set" | "presence_end" => self.presence(kind, v).await,
             _ => match verb(kind, v) {
                 Some(Ok(verb)) => self.control(v, verb).await,
@@ -537,6 +557,50 @@ impl Client {
             Err(Refused::Bad(m)) => error(id, "bad_request", &m),
             Err(Refused::Service(e)) => service_error(id, e),
         }
+    }
+
+    /// The calls missed while the account's clients were away (SPEC C4), in
+    /// parts of [`JOURNAL_PART`] calls, so each stays a small message.
+    async fn offline_journal<W: AsyncRead + AsyncWrite>(&self, out: &mut Out<W>) -> Result<(), End> {
+        let missed = match self.services.cti.offline_journal(&self.login, &self.actor).await {
+            Ok(Some(m)) => m,
+            Ok(None) => return Ok(()),
+            Err(e) => {
+                tracing::warn!(actor = %self.actor.label(), error = %e, "offline journal not read");
+                return Ok(());
+            }
+        };
+        let parts: Vec<&[HistoryRow]> = match missed.calls.is_empty() {
+            true => vec![&[]],
+            false => missed.calls.chunks(JOURNAL_PART).collect(),
+        };
+        for (i, calls) in parts.iter().enumerate() {
+            let calls: Vec<Value> = calls.iter().map(|h| call_record(&h.cdr)).collect();
+            out.json(&json!({ "type": "journal", "offline": true, "part": i + 1, "parts": parts.len(),
+                "complete": missed.complete, "calls": calls }))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// A page of the server journal, newest first.
+    async fn journal(&self, v: &Value) -> Result<Value, Refused> {
+        let before = match &v["before"] {
+            Value::Null => None,
+            b => match (b["started_at"].as_i64(), b["id"].as_i64()) {
+                (Some(t), Some(id)) => Some((t, id)),
+                _ => return Err(Refused::Bad("\"before\" is the \"next\" of the page before.".into())),
+            },
+        };
+        let limit =
+            v["limit"].as_u64().unwrap_or(u64::from(JOURNAL_PAGE)).min(u64::from(JOURNAL_PAGE)) as u32;
+        let calls = self.services.cti.journal(&self.actor, before, limit).await?;
+        let next = match calls.len() == limit as usize {
+            true => calls.last().map(|h| json!({ "started_at": h.cdr.started_at, "id": h.id })),
+            false => None,
+        };
+        let calls: Vec<Value> = calls.iter().map(|h| call_record(&h.cdr)).collect();
+        Ok(json!({ "calls": calls, "next": next }))
     }
 
     async fn monitor_start(&mut self, v: &Value) -> Result<Value, Refused> {
@@ -817,6 +881,7 @@ mod tests {
                 name: "desk".into(),
                 devices: vec!["100".into()],
                 monitors: vec![Monitor { ext: "101".into(), clip: false, pickup: false }],
+                journal: true,
             },
             Channel::Cti,
         );

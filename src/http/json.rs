@@ -36,7 +36,7 @@ pub fn event(live: &Live) -> (&'static str, Value) {
     }
 }
 
-fn call_record(c: &Cdr) -> Value {
+pub fn call_record(c: &Cdr) -> Value {
     json!({
         "id": c.core_id,
         "extension": c.extension,

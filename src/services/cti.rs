@@ -14,9 +14,10 @@ use super::bus::Live;
 use super::password::HashError;
 use super::throttle::{Budget, Throttle};
 use super::{Busy, Context, ServiceError};
-use crate::domain::access::sees_lamp;
-use crate::domain::access::{Action, Actor, Area, Channel, Target, Who};
+use crate::domain::access::{reads_server_journal, sees_lamp};
+use crate::domain::access::{Action, Actor, Area, Channel, Denied, Facet, Target, Who};
 use crate::domain::account::is_extension;
+use crate::domain::cdr::{HistoryQuery, HistoryRow};
 use crate::domain::cti::{
     self, check_account, check_password, check_rights, parse_devices, parse_monitors, session_devices,
     Account, AccountProblem, BlfSource, Data, Kind, Login, Rights,
@@ -46,10 +47,13 @@ pub const CLIENTS_PER_ACCOUNT: usize = 8;
 /// Clients the server holds at once.
 pub const MAX_CLIENTS: usize = 1000;
 
-/// A connected client's place in the counts, given back when dropped.
+/// A connected client's place in the counts, given back when dropped (or
+/// handed to [`CtiAccounts::leave`]).
 pub struct Seat {
     clients: Arc<Mutex<HashMap<String, usize>>>,
     name: String,
+    /// The account's row; 0 for a subscriber's WebCTI login.
+    account: i64,
 }
 
 impl Drop for Seat {
@@ -105,6 +109,20 @@ pub struct GroupForm {
     pub members: String,
 }
 
+/// Calls the offline journal hands a login at most: the newest.
+pub const MAX_OFFLINE: u32 = 500;
+/// Calls a page of the server journal holds at most.
+pub const JOURNAL_PAGE: u32 = 50;
+
+/// The calls of a login's devices while its account's clients were away.
+#[derive(Debug, Clone)]
+pub struct Missed {
+    /// In the order they arrived.
+    pub calls: Vec<HistoryRow>,
+    /// False: there were more, older ones (beyond [`MAX_OFFLINE`]).
+    pub complete: bool,
+}
+
 /// A member's lamp on a panel, as the exchange and the presence stack say now.
 #[derive(Debug, Clone)]
 pub struct Lamp {
@@ -144,7 +162,7 @@ impl CtiAccounts {
             return Err(ServiceError::Busy(Busy::CtiClients));
         }
         *clients.entry(name.clone()).or_insert(0) += 1;
-        Ok(Seat { clients: self.clients.clone(), name })
+        Ok(Seat { clients: self.clients.clone(), name, account: login.account.id })
     }
 
     /// Every account, with the licences used.
@@ -268,8 +286,8 @@ impl CtiAccounts {
     /// `domain::access` then decides by. A subscriber's WebCTI login has his
     /// extension as its device.
     pub async fn actor_for(&self, login: &CtiLogin, computer: &str) -> Result<Actor, ServiceError> {
-        let (devices, monitors) = match &login.extension {
-            Some(ext) => (vec![ext.clone()], Vec::new()),
+        let (devices, monitors, journal) = match &login.extension {
+            Some(ext) => (vec![ext.clone()], Vec::new(), true),
             None => {
                 let rights =
                     self.ctx.store.cti_rights(login.account.id).await?.ok_or(ServiceError::NotFound)?;
@@ -277,12 +295,98 @@ impl CtiAccounts {
                     true => self.ctx.store.devices_at(computer.trim()).await?,
                     false => Vec::new(),
                 };
-                (session_devices(&rights, &here), rights.monitors)
+                (session_devices(&rights, &here), rights.monitors, rights.server_journal)
             }
         };
         let panels = self.panels_of(login).await?;
         let monitors = panel_monitors(monitors, &panels, &devices);
-        Ok(Actor::new(Who::CtiAccount { name: login.account.name.clone(), devices, monitors }, Channel::Cti))
+        let name = login.account.name.clone();
+        Ok(Actor::new(Who::CtiAccount { name, devices, monitors, journal }, Channel::Cti))
+    }
+
+    /// The calls of the login's devices since its account's clients were last
+    /// given its calls (SPEC C4, the offline journal); `None` without that
+    /// right, and for a subscriber's WebCTI login (no account keeps his mark).
+    /// Marks the account: from now on its calls reach the client live.
+    pub async fn offline_journal(
+        &self,
+        login: &CtiLogin,
+        actor: &Actor,
+    ) -> Result<Option<Missed>, ServiceError> {
+        if login.extension.is_some() {
+            return Ok(None);
+        }
+        let id = login.account.id;
+        // Calls that arrive after this reach the client live (it follows the
+        // bus already); those before it are in what is read now.
+        let now = self.journal_position();
+        let rights = self.ctx.store.cti_rights(id).await?.ok_or(ServiceError::NotFound)?;
+        let missed = match rights.offline_journal {
+            true => {
+                let devices = self.devices_read(actor).await?;
+                let (calls, complete) = self.ctx.store.offline_journal(id, devices, MAX_OFFLINE).await?;
+                Some(Missed { calls, complete })
+            }
+            false => None,
+        };
+        self.ctx.store.mark_journal(id, now).await?;
+        Ok(missed)
+    }
+
+    /// Where the call records stand now: a client's session notes it each
+    /// time the client is heard from, and hands it to [`CtiAccounts::leave`].
+    pub fn journal_position(&self) -> i64 {
+        self.ctx.store.arrived()
+    }
+
+    /// A client is gone, last heard from when the records stood at `heard`
+    /// ([`CtiAccounts::journal_position`]). When it was its account's last,
+    /// the calls after that are the account's offline journal: those sent to
+    /// a client that had stopped listening are given again at the next login.
+    pub async fn leave(&self, seat: Seat, heard: i64) -> Result<(), ServiceError> {
+        let (name, id) = (seat.name.clone(), seat.account);
+        drop(seat);
+        let others = self.clients.lock().unwrap_or_else(|e| e.into_inner()).contains_key(&name);
+        if id != 0 && !others {
+            self.ctx.store.mark_journal(id, heard).await?;
+        }
+        Ok(())
+    }
+
+    /// A page of the calls of the actor's devices, newest first, older than
+    /// `before` (`(started_at, id)` of the last one seen): the server journal
+    /// (SPEC C4), for a login with that right.
+    pub async fn journal(
+        &self,
+        actor: &Actor,
+        before: Option<(i64, i64)>,
+        limit: u32,
+    ) -> Result<Vec<HistoryRow>, ServiceError> {
+        if !reads_server_journal(actor) {
+            tracing::info!(actor = %actor.label(), "refused: no server journal");
+            return Err(ServiceError::Denied(Denied::NotYours));
+        }
+        let limit = limit.clamp(1, JOURNAL_PAGE);
+        let mut calls = Vec::new();
+        for ext in self.devices_read(actor).await? {
+            let q = HistoryQuery { extension: ext, before, limit, ..Default::default() };
+            calls.extend(self.ctx.store.history(q).await?);
+        }
+        calls.sort_by_key(|h| std::cmp::Reverse((h.cdr.started_at, h.id)));
+        calls.truncate(limit as usize);
+        Ok(calls)
+    }
+
+    /// The actor's devices, each of whose calls it may read.
+    async fn devices_read(&self, actor: &Actor) -> Result<Vec<String>, ServiceError> {
+        let devices = match &actor.who {
+            Who::CtiAccount { devices, .. } => devices.clone(),
+            _ => Vec::new(),
+        };
+        for ext in &devices {
+            self.ctx.may(actor, Action::Read, ext, Facet::History).await?;
+        }
+        Ok(devices)
     }
 
     /// The panels of the groups a login is a member of.

@@ -52,7 +52,9 @@ impl Store {
     /// commit, what happened to each.
     pub async fn insert_cdrs(&self, cdrs: Vec<Cdr>) -> Result<Vec<Intake>, StoreError> {
         let plan = self.plan();
-        self.write_records(move |c| insert(c, &plan, &cdrs)).await
+        let (intake, arrived) = self.write_records(move |c| insert(c, &plan, &cdrs)).await?;
+        self.inner.arrived.fetch_max(arrived, std::sync::atomic::Ordering::AcqRel);
+        Ok(intake)
     }
 
     /// A page of one extension's history, newest first.
@@ -148,15 +150,9 @@ impl Store {
     }
 }
 
-fn insert(c: &Connection, plan: &DiallingPlan, cdrs: &[Cdr]) -> rusqlite::Result<Vec<Intake>> {
-    // Arrivals only grow: one more than the last, or than the last one a
-    // prune took away.
-    let last = last_arrival(c)?;
-    let pruned: Option<i64> = c
-        .prepare_cached("SELECT CAST(value AS INTEGER) FROM setting WHERE key = ?1")?
-        .query_row([ARRIVAL_SETTING], |r| r.get(0))
-        .optional()?;
-    let mut arrival = last.unwrap_or(0).max(pruned.unwrap_or(0)).saturating_add(1);
+/// What happened to each record, and the last arrival after them.
+fn insert(c: &Connection, plan: &DiallingPlan, cdrs: &[Cdr]) -> rusqlite::Result<(Vec<Intake>, i64)> {
+    let mut arrival = arrived(c)?.saturating_add(1);
     let mut stmt = c.prepare_cached(
         "INSERT INTO cdr (core_id, extension, direction, disposition, flags, peer, answered_by,
                           started_at, ring_secs, talk_secs, arrival)
@@ -188,7 +184,41 @@ fn insert(c: &Connection, plan: &DiallingPlan, cdrs: &[Cdr]) -> rusqlite::Result
             _ => Intake::Duplicate,
         });
     }
-    Ok(out)
+    Ok((out, arrival - 1))
+}
+
+/// The last arrival so far: arrivals only grow, one more than the last stored
+/// or than the last one a prune took away (0: none yet).
+pub(super) fn arrived(c: &Connection) -> rusqlite::Result<i64> {
+    let pruned: Option<i64> = c
+        .prepare_cached("SELECT CAST(value AS INTEGER) FROM setting WHERE key = ?1")?
+        .query_row([ARRIVAL_SETTING], |r| r.get(0))
+        .optional()?;
+    Ok(last_arrival(c)?.unwrap_or(0).max(pruned.unwrap_or(0)))
+}
+
+/// The newest `limit` records of `extensions` that arrived after `mark`, in
+/// the order they arrived, and whether they are all there were.
+pub(super) fn arrived_after(
+    c: &Connection,
+    mark: i64,
+    extensions: &[String],
+    limit: u32,
+) -> rusqlite::Result<(Vec<HistoryRow>, bool)> {
+    let marks = vec!["?"; extensions.len()].join(", ");
+    let mut stmt = c.prepare(&format!(
+        "SELECT core_id, core_id, {COLUMNS} FROM cdr WHERE arrival > ? AND extension IN ({marks})
+         ORDER BY arrival DESC LIMIT ?"
+    ))?;
+    let mut values: Vec<rusqlite::types::Value> = vec![mark.into()];
+    values.extend(extensions.iter().map(|e| e.clone().into()));
+    values.push((i64::from(limit) + 1).into());
+    let mut rows =
+        stmt.query_map(rusqlite::params_from_iter(values), row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let all = rows.len() <= limit as usize;
+    rows.truncate(limit as usize);
+    rows.reverse();
+    Ok((rows, all))
 }
 
 /// The greatest arrival stored, if any record has one.

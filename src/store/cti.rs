@@ -6,6 +6,7 @@ use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 
 use super::{Store, StoreError};
+use crate::domain::cdr::HistoryRow;
 use crate::domain::cti::{
     licence_for, Account, AccountProblem, BlfSource, Data, Device, Kind, Monitor, Rights,
 };
@@ -251,6 +252,41 @@ impl Store {
                 Some(id) => devices(c, id),
                 None => Ok(Vec::new()),
             }
+        })
+        .await
+    }
+
+    /// The calls of `devices` that arrived since account `id`'s journal mark
+    /// (SPEC C4, the offline journal): the newest `limit`, in the order they
+    /// arrived, and whether they are all. None before its first mark.
+    pub async fn offline_journal(
+        &self,
+        id: i64,
+        devices: Vec<String>,
+        limit: u32,
+    ) -> Result<(Vec<HistoryRow>, bool), StoreError> {
+        self.read(move |c| {
+            let mark: Option<i64> = c
+                .query_row("SELECT journal_mark FROM account WHERE id = ?1", [id], |r| r.get(0))
+                .optional()?
+                .flatten();
+            match mark {
+                Some(mark) if !devices.is_empty() => super::cdr::arrived_after(c, mark, &devices, limit),
+                _ => Ok((Vec::new(), true)),
+            }
+        })
+        .await
+    }
+
+    /// Account `id`'s clients have been given its calls up to arrival `at`
+    /// ([`Store::arrived`]); the mark never goes back.
+    pub async fn mark_journal(&self, id: i64, at: i64) -> Result<(), StoreError> {
+        self.write(move |c| {
+            c.prepare_cached(
+                "UPDATE account SET journal_mark = max(coalesce(journal_mark, ?2), ?2) WHERE id = ?1",
+            )?
+            .execute(params![id, at])?;
+            Ok(())
         })
         .await
     }

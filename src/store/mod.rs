@@ -92,6 +92,8 @@ struct Inner {
     generation: std::sync::atomic::AtomicU64,
     /// How contacts' numbers are made canonical ([`Store::use_dialling_plan`]).
     plan: std::sync::RwLock<Arc<DiallingPlan>>,
+    /// The last call record's arrival ([`Store::arrived`]).
+    arrived: std::sync::atomic::AtomicI64,
 }
 
 impl Store {
@@ -103,6 +105,8 @@ impl Store {
         let inner = tokio::task::spawn_blocking(move || -> Result<Inner, StoreError> {
             let lock = lock(&p)?;
             let conn = migrate::open(&p)?;
+            let arrived =
+                cdr::arrived(&conn).map_err(|source| StoreError::Sqlite { path: p.clone(), source })?;
             let readers = Arc::new(Readers::open(&p)?);
             let writer = Writer::start(conn, p.clone())?;
             Ok(Inner {
@@ -113,6 +117,7 @@ impl Store {
                 damage: Default::default(),
                 generation: Default::default(),
                 plan: Default::default(),
+                arrived: arrived.into(),
             })
         })
         .await
@@ -144,6 +149,7 @@ impl Store {
                 damage: Default::default(),
                 generation: Default::default(),
                 plan: Default::default(),
+                arrived: Default::default(),
             })
         })
         .await
@@ -197,6 +203,12 @@ impl Store {
         F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     {
         self.inner.writer.write(f).await
+    }
+
+    /// The arrival (schema version 11) of the last call record stored, kept in
+    /// memory: where the CTI server's offline journal marks an account.
+    pub fn arrived(&self) -> i64 {
+        self.inner.arrived.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// A number that grows after every committed write except the call
