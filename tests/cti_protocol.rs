@@ -14,10 +14,12 @@ use support::portal::{seeded_db, T0 as PORTAL_T0};
 use support::Service;
 use webcti::cti_client::{ClientError, Connection, Url};
 use webcti::domain::cti::{BlfSource, Data, Device, Kind, Monitor, Rights};
+use webcti::phonebook::{BookKind, Contact, Number, NumberKind};
 use webcti::services::password::Hasher;
 use webcti::sim::demo;
 use webcti::sim::{Clock, Sim};
 use webcti::store::cti::SavedAccount;
+use webcti::store::journal::Author;
 use webcti::store::Store;
 use webcti::websocket::Message;
 
@@ -32,9 +34,18 @@ struct World {
 /// `reception` (device 120; monitors 101 with neither), `roamer` (hot
 /// desking), the computer `PC-7` (device 107), `newbie` (to be handed a
 /// password), `night` (device 100, with the offline and the server journal).
-/// Every password is `<name>-pass-1`.
+/// Every password is `<name>-pass-1`. And Zofia Wrona in the public book.
 async fn accounts(db: &std::path::Path) {
     let store = Store::open(db).await.expect("store");
+    let zofia = Contact {
+        first_name: "Zofia".into(),
+        last_name: "Wrona".into(),
+        company: "Kancelaria".into(),
+        numbers: vec![Number { kind: NumberKind::Work, number: "+48 22 555 01 02".into() }],
+        ..Default::default()
+    };
+    let by = Author { actor: "admin:120".into(), via: "web" };
+    store.add_contact("120", BookKind::Public, zofia, by, PORTAL_T0).await.expect("add").expect("added");
     let hasher = Hasher::new().expect("hasher");
     let device = |ext: &str| Device { ext: ext.into(), main: true, softphone: false };
     let monitor = |ext: &str, on: bool| Monitor { ext: ext.into(), clip: on, pickup: on };
@@ -453,6 +464,60 @@ async fn calls_while_away_reach_the_next_login_and_the_server_keeps_the_journal(
     assert_eq!(desk.next().await["type"], "snapshot", "no offline journal");
     let refused = desk.ask(json!({ "type": "journal" })).await;
     assert_eq!(refused["code"], "forbidden", "{refused}");
+}
+
+/// A client searches the shared books and asks who a number is (SPEC C14):
+/// the same answers as desk phones and the API get, however the number is
+/// written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_searches_the_books_and_looks_up_numbers_in_any_form() {
+    let w = world().await;
+    let (mut desk, _) = w.login("desk", "PC-D").await;
+    let r = desk.ask(json!({ "type": "book_search", "search": "WRONA" })).await;
+    assert_eq!(
+        r["entries"],
+        json!([{ "source": "public", "book": null, "name": "Wrona Zofia", "first_name": "Zofia",
+            "last_name": "Wrona", "company": "Kancelaria", "email": "",
+            "numbers": [{ "kind": "work", "number": "+48 22 555 01 02" }] }]),
+        "{r}"
+    );
+    let r = desk.ask(json!({ "type": "book_search", "search": "555 01" })).await;
+    assert_eq!(r["entries"].as_array().map(Vec::len), Some(1), "by part of a number: {r}");
+    let r = desk.ask(json!({ "type": "book_search", "search": "kowalska", "limit": 5 })).await;
+    assert_eq!(
+        (r["entries"][0]["name"].as_str(), r["entries"][0]["source"].as_str()),
+        (Some("Kowalska Anna"), Some("extension")),
+        "{r}"
+    );
+
+    for (number, form) in [
+        ("+48 22 555 01 02", None),
+        ("0048225550102", None),
+        ("0225550102", Some("written")),
+        ("0 0225550102", Some("dialled")),
+    ] {
+        let r = desk.ask(json!({ "type": "lookup", "number": number, "form": form })).await;
+        assert_eq!(
+            (r["name"].as_str(), r["source"].as_str(), r["canonical"].as_str()),
+            (Some("Wrona Zofia"), Some("public"), Some("+48225550102")),
+            "{number}: {r}"
+        );
+    }
+    let r = desk.ask(json!({ "type": "lookup", "number": "101" })).await;
+    assert_eq!((r["name"].as_str(), r["source"].as_str()), (Some("Piotr Nowak"), Some("extension")), "{r}");
+    let r = desk.ask(json!({ "type": "lookup", "number": "0229999999" })).await;
+    assert_eq!((&r["type"], &r["name"]), (&json!("result"), &Value::Null), "nobody: {r}");
+
+    // Bad questions are answered, and nothing else happens.
+    for bad in [
+        json!({ "type": "lookup" }),
+        json!({ "type": "lookup", "number": "100", "form": "shouted" }),
+        json!({ "type": "book_search", "search": "x".repeat(101) }),
+    ] {
+        assert_eq!(desk.ask(bad.clone()).await["code"], "bad_request", "{bad}");
+    }
+    let r = desk.ask(json!({ "type": "lookup", "number": "not a number" })).await;
+    assert_eq!(r["code"], "invalid", "{r}");
 }
 
 /// The group's id on the administrator's page.

@@ -38,6 +38,18 @@ pub enum Source {
     Directory(String),
 }
 
+impl Source {
+    /// The source as the API and the CTI protocol name it: `extension`, the
+    /// book's code (`public`, `private`) or `directory`.
+    pub fn word(&self) -> &'static str {
+        match self {
+            Source::Extension => "extension",
+            Source::Book(book) => book.code(),
+            Source::Directory(_) => "directory",
+        }
+    }
+}
+
 /// One row of the phonebook list.
 #[derive(Debug, Clone)]
 pub struct Entry {

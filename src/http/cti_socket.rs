@@ -34,7 +34,9 @@ use super::json::call_record;
 use super::{HttpState, Upgrade};
 use crate::domain::access::{allowed, sees_numbers, Action, Actor, Denied, Facet, Target, Who};
 use crate::domain::cdr::HistoryRow;
+use crate::domain::dialplan::Form;
 use crate::domain::group::{Member, Panel, PanelMember};
+use crate::domain::phonebook::Source;
 use crate::i18n::Tr;
 use crate::services::bus::{Changed, Live, Published};
 use crate::services::calls::{CallFrom, CallView, PlaceCall, Verb};
@@ -60,6 +62,9 @@ const STRIKES: u32 = 100;
 /// Lines a client may follow at once (its devices, its panels' lines and
 /// monitored lines: 16 + 500 at most by the rights).
 const MAX_WATCHED: usize = 520;
+/// Entries a book search answers with at most, and the longest search.
+const BOOK_ENTRIES: usize = 50;
+const MAX_SEARCH: usize = 100;
 /// Calls in one part of the offline journal (each part well under 16 KiB).
 const JOURNAL_PART: usize = JOURNAL_PAGE as usize;
 
@@ -541,6 +546,8 @@ impl Client {
             }
             "dial" => self.dial(v).await,
             "journal" => self.journal(v).await,
+            "book_search" => self.book_search(v).await,
+            "lookup" => self.lookup(v).await,
             "presence" | "presence_set" | "presence_end" => self.presence(kind, v).await,
             _ => match verb(kind, v) {
                 Some(Ok(verb)) => self.control(v, verb).await,
@@ -601,6 +608,52 @@ impl Client {
         };
         let calls: Vec<Value> = calls.iter().map(|h| call_record(&h.cdr)).collect();
         Ok(json!({ "calls": calls, "next": next }))
+    }
+
+    /// The shared books (the extensions, the public book, the external
+    /// sources' books) searched by name or number, as desk phones and the
+    /// portal's lists search them.
+    async fn book_search(&self, v: &Value) -> Result<Value, Refused> {
+        let search = v["search"].as_str().unwrap_or_default();
+        if search.chars().count() > MAX_SEARCH {
+            return Err(Refused::Bad(format!("A search is at most {MAX_SEARCH} characters.")));
+        }
+        let limit = v["limit"].as_u64().unwrap_or(BOOK_ENTRIES as u64).clamp(1, BOOK_ENTRIES as u64) as usize;
+        let entries = self.services.phonebook.directory(&self.actor, search, limit).await?;
+        let entries: Vec<Value> = entries
+            .iter()
+            .map(|e| {
+                let c = &e.contact;
+                let numbers: Vec<Value> =
+                    c.numbers.iter().map(|n| json!({ "kind": n.kind.code(), "number": n.number })).collect();
+                let book = match &e.source {
+                    Source::Directory(name) => Some(name.as_str()),
+                    _ => None,
+                };
+                json!({ "source": e.source.word(), "book": book, "name": c.display_name(),
+                    "first_name": c.first_name, "last_name": c.last_name, "company": c.company,
+                    "email": c.email, "numbers": numbers })
+            })
+            .collect();
+        Ok(json!({ "entries": entries }))
+    }
+
+    /// Who a number is (reverse lookup, SPEC C14): the same answer as the
+    /// API's `GET /api/v1/lookup`.
+    async fn lookup(&self, v: &Value) -> Result<Value, Refused> {
+        let number = v["number"].as_str().ok_or_else(|| Refused::Bad("\"number\" is the number.".into()))?;
+        let form = match v["form"].as_str() {
+            None => Form::Unknown,
+            Some("written") => Form::Written,
+            Some("dialled") => Form::Dialled,
+            Some(_) => return Err(Refused::Bad("\"form\" is \"written\" or \"dialled\".".into())),
+        };
+        let found = self.services.phonebook.lookup(&self.actor, None, number, form).await?;
+        let (name, source) = match &found.known {
+            Some(k) => (Some(k.name.as_str()), Some(k.source.word())),
+            None => (None, None),
+        };
+        Ok(json!({ "number": number, "canonical": found.canonical, "name": name, "source": source }))
     }
 
     async fn monitor_start(&mut self, v: &Value) -> Result<Value, Refused> {

@@ -10,7 +10,6 @@ use super::door::{plain, ApiCall, Problem};
 #[cfg(feature = "openapi")]
 use super::schema::ProblemDoc;
 use crate::domain::dialplan::Form;
-use crate::domain::phonebook::Source;
 
 #[derive(Debug, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
@@ -74,11 +73,7 @@ pub async fn lookup(call: ApiCall) -> Response {
     };
     match state.services.phonebook.lookup(&caller.actor, None, &q.number, form).await {
         Ok(found) => {
-            let source = found.known.as_ref().map(|k| match &k.source {
-                Source::Extension => "extension".to_owned(),
-                Source::Book(book) => book.code().to_owned(),
-                Source::Directory(_) => "directory".to_owned(),
-            });
+            let source = found.known.as_ref().map(|k| k.source.word().to_owned());
             let name = found.known.map(|k| k.name);
             plain(
                 &caller.tr,
