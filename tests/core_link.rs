@@ -167,6 +167,35 @@ async fn a_stalled_core_is_detected_and_its_records_arrive_after_recovery() {
     rig.stop().await;
 }
 
+/// Asking the core where its lines stand (each CTI login, the administrators'
+/// line list) tells the views nothing they know: only a line whose state
+/// differs from what the link last told becomes an event. (Every snapshot
+/// used to repeat every line to every view: 500 logins, 35,000 events.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_snapshot_tells_the_views_only_what_changed() {
+    use webcti::domain::line::LineState;
+    use webcti::hal::{Command, Reply};
+    let rig = rig().await;
+    let mut live = rig.bus.subscribe();
+    for _ in 0..2 {
+        let r = rig.core.command(Command::Snapshot).await;
+        assert!(matches!(&r, Ok(Reply::Snapshot { lines }) if !lines.is_empty()), "{r:?}");
+    }
+    // A call rings at 101: the first line event the views get is that one.
+    rig.sim.with(|ex| ex.incoming("0221234567", "101")).expect("incoming");
+    let first_line = async {
+        loop {
+            match live.recv().await.expect("events").live {
+                Live::Line { ext, state } => return (ext, state),
+                _ => continue,
+            }
+        }
+    };
+    let told = tokio::time::timeout(LIMIT, first_line).await.expect("an event");
+    assert_eq!(told, ("101".to_owned(), LineState::Ringing), "the snapshots repeated nothing");
+    rig.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_reconnect_the_core_is_programmed_from_the_store() {
     let rig = rig().await;

@@ -18,8 +18,8 @@ use tokio::time::Instant;
 
 use super::frame::{self, Decoder};
 use super::proto::{
-    negotiate, BoardIdentity, Command, ErrorKind, Event, FromCore, LineInfo, Reply, ToCore, HEARTBEAT_MS,
-    NEWEST_VERSION,
+    negotiate, BoardIdentity, Command, ErrorKind, Event, FromCore, LineInfo, LineState, Reply, ToCore,
+    HEARTBEAT_MS, NEWEST_VERSION,
 };
 use super::transport::{self, Endpoint, Stream};
 use super::{BoxFuture, CoreError, CoreEvent, LinkHealth, LinkReporter, SwitchCore};
@@ -188,6 +188,7 @@ impl Link {
             last_seq: 0,
             want_snapshot: false,
             version: NEWEST_VERSION,
+            lines: HashMap::new(),
         };
         let hello = ToCore::Hello {
             version: NEWEST_VERSION,
@@ -336,14 +337,18 @@ impl Link {
         match msg {
             FromCore::Reply { id, result } => {
                 let Some(done) = s.pending.remove(&id) else { return Ok(()) };
-                // A snapshot refreshes every line as events, so views resync too.
+                // A snapshot passes on, as events, the lines that differ from
+                // what the session last told, so views resync too; asking for
+                // one (a CTI login, a list of lines) repeats nothing.
                 if let Ok(Reply::Snapshot { lines }) = &result {
                     for LineInfo { ext, state } in lines {
-                        self.event(CoreEvent {
-                            seq: 0,
-                            event: Event::Line { ext: ext.clone(), state: *state },
-                        })
-                        .await?;
+                        if s.told(ext, *state) {
+                            self.event(CoreEvent {
+                                seq: 0,
+                                event: Event::Line { ext: ext.clone(), state: *state },
+                            })
+                            .await?;
+                        }
                     }
                 }
                 let _ = done.send(result.map_err(CoreError::Refused));
@@ -362,6 +367,9 @@ impl Link {
                     s.last_seq = seq;
                 }
                 self.stats.events.fetch_add(1, Ordering::Relaxed);
+                if let Event::Line { ext, state } = &event {
+                    s.told(ext, *state);
+                }
                 self.event(CoreEvent { seq, event }).await?;
             }
             FromCore::Heartbeat { .. } | FromCore::Hello { .. } => {}
@@ -391,9 +399,32 @@ struct Session {
     want_snapshot: bool,
     /// The session's protocol version.
     version: u16,
+    /// Each line's state as the session last told the service (at most
+    /// [`LINES_KEPT`] lines; those beyond are told every time).
+    lines: HashMap<String, LineState>,
 }
 
+/// Lines whose last state a session keeps: more than an exchange has.
+const LINES_KEPT: usize = 20_000;
+
 impl Session {
+    /// Notes that `ext` is told to be in `state`; whether that is news.
+    fn told(&mut self, ext: &str, state: LineState) -> bool {
+        match self.lines.get_mut(ext) {
+            Some(last) if *last == state => false,
+            Some(last) => {
+                *last = state;
+                true
+            }
+            None => {
+                if self.lines.len() < LINES_KEPT {
+                    self.lines.insert(ext.to_owned(), state);
+                }
+                true
+            }
+        }
+    }
+
     async fn read(
         &mut self,
         stream: &mut Box<dyn Stream>,
