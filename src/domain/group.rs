@@ -106,13 +106,14 @@ pub struct PanelMember {
     pub lines: Vec<String>,
 }
 
-/// A group as its members see it.
+/// A group as its members see it. Its members are shared: every client of
+/// the group's members holds the same list (`services::cti` hands them out).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Panel {
     pub id: i64,
     pub name: String,
     pub show_numbers: bool,
-    pub members: Vec<PanelMember>,
+    pub members: std::sync::Arc<[PanelMember]>,
 }
 
 impl Panel {
@@ -248,9 +249,9 @@ mod tests {
             id: 1,
             name: "A".into(),
             show_numbers: false,
-            members: vec![member("100"), member("101")],
+            members: vec![member("100"), member("101")].into(),
         };
-        let loud = Panel { id: 2, name: "B".into(), show_numbers: true, members: vec![member("102")] };
+        let loud = Panel { id: 2, name: "B".into(), show_numbers: true, members: vec![member("102")].into() };
         let own = vec![Monitor { ext: "101".into(), clip: false, pickup: true }];
         let got = panel_monitors(own, &[quiet, loud], &["100".to_owned()]);
         assert_eq!(

@@ -980,7 +980,8 @@ mod tests {
                 member: Member::Subscriber("101".into()),
                 label: "Piotr Nowak (101)".into(),
                 lines: vec!["101".into()],
-            }],
+            }]
+            .into(),
         };
         assert_eq!(
             panels_value(&[panel]).to_string(),

@@ -279,9 +279,10 @@ impl Store {
     }
 
     /// Account `id`'s clients have been given its calls up to arrival `at`
-    /// ([`Store::arrived`]); the mark never goes back.
+    /// ([`Store::arrived`]); the mark never goes back. Like the call records,
+    /// it leaves the generation be: every login and logout writes one.
     pub async fn mark_journal(&self, id: i64, at: i64) -> Result<(), StoreError> {
-        self.write(move |c| {
+        self.write_records(move |c| {
             c.prepare_cached(
                 "UPDATE account SET journal_mark = max(coalesce(journal_mark, ?2), ?2) WHERE id = ?1",
             )?

@@ -199,7 +199,8 @@ impl Store {
             let mut out = Vec::with_capacity(groups.len());
             for (id, name, show_numbers) in groups {
                 let members = members(c, id)?.into_iter().map(|m| lamp(c, m)).collect::<rusqlite::Result<_>>()?;
-                out.push(Panel { id, name, show_numbers, members });
+                let members: Vec<PanelMember> = members;
+                out.push(Panel { id, name, show_numbers, members: members.into() });
             }
             Ok(out)
         })

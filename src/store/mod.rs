@@ -196,7 +196,8 @@ impl Store {
     }
 
     /// Runs `f` in a writer's job that writes call records only (and what
-    /// comes with them), which leaves [`Store::generation`] as it is.
+    /// comes with them, and the CTI accounts' journal marks: no cache reads
+    /// those), which leaves [`Store::generation`] as it is.
     pub(crate) async fn write_records<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
