@@ -203,6 +203,39 @@ fn an_incoming_call_pops_up_on_any_page() {
     stop.trigger();
 }
 
+/// The popup answers the call at the subscriber's phone, or sends it on to a
+/// number he types, which must be one his extension may dial.
+#[test]
+fn the_popup_answers_a_call_or_sends_it_on() {
+    let _turn = turn();
+    let Linked { _dir, svc, sim, stop } = linked(false);
+    let b = Browser::start(1280, 900);
+    login(&b, &svc, "100", "secret-100");
+    b.goto(&url(&svc, "/history"));
+    assert!(b.wait_until("document.body.dataset.live === '1'", WAIT));
+    sim.with(|ex| ex.incoming("0223334444", "100")).expect("incoming");
+    assert!(b.wait_until("!document.getElementById('popup').hidden", WAIT), "the popup shows");
+    b.click("#popup-answer");
+    assert!(b.wait_until("document.getElementById('popup').hidden", WAIT), "answered: the popup goes");
+    assert_eq!(sim.with(|ex| ex.line_state("100")), Some(webcti::hal::proto::LineState::Busy), "talking");
+    sim.with(|ex| ex.hang_up("100")).expect("hang up");
+
+    sim.with(|ex| ex.incoming("0225556666", "100")).expect("incoming");
+    assert!(b.wait_until("!document.getElementById('popup').hidden", WAIT));
+    // Not a number: said in the popup, and the call keeps ringing here.
+    b.fill("#popup-to", "reception");
+    b.click("#popup-deflect");
+    assert!(b.wait_until("document.getElementById('popup-status').innerText !== ''", WAIT));
+    assert!(b.text("#popup-status").contains("could not be placed"), "{}", b.text("#popup-status"));
+    assert_eq!(sim.with(|ex| ex.line_state("100")), Some(webcti::hal::proto::LineState::Ringing));
+    // Sent on to 107: it rings there, and the popup goes.
+    b.fill("#popup-to", "107");
+    b.click("#popup-deflect");
+    assert!(b.wait_until("document.getElementById('popup').hidden", WAIT), "sent on: the popup goes");
+    assert_eq!(sim.with(|ex| ex.line_state("107")), Some(webcti::hal::proto::LineState::Ringing));
+    stop.trigger();
+}
+
 /// A tel: link opens a page that shows the number and who it is, and places no
 /// call until the subscriber says so; then the exchange rings his extension.
 #[test]

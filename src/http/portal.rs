@@ -20,7 +20,7 @@ use crate::domain::dialplan::Form;
 use crate::domain::number::is_dialable;
 use crate::domain::time;
 use crate::domain::voicemail::Voicemail;
-use crate::services::calls::{CallFrom, PlaceCall};
+use crate::services::calls::{CallFrom, PlaceCall, Verb};
 use crate::services::voicemail::VOICEMAIL_NUMBER;
 use crate::services::ServiceError;
 
@@ -417,6 +417,42 @@ pub async fn voicemail(State(state): State<HttpState>, who: Subscriber) -> Resul
         voicemails: list.iter().map(|v| vm_row(v, &names)).collect(),
         voicemail_number: VOICEMAIL_NUMBER.to_owned(),
     })
+}
+
+/// `POST /call/control`: the popup's buttons: answer the call ringing here
+/// (`action=answer`, `call`) or send it on (`action=deflect`, `call`,
+/// `number`), through the service call the CTI clients' verbs use, so the
+/// number passes the same restriction and lock.
+pub async fn control(
+    State(state): State<HttpState>,
+    Posted { who, fields: f, fetch }: Posted,
+) -> Result<Response, HttpError> {
+    let t = who.tr;
+    let call = f.one("call").parse().map_err(|_| HttpError::BadRequest(t.t("call.unknown").to_owned()))?;
+    let number = f.one("number");
+    let verb = match f.one("action").as_str() {
+        "answer" => Verb::Answer { call },
+        "deflect" => Verb::Deflect { call, number: number.clone() },
+        _ => return Err(HttpError::BadRequest(t.t("call.unknown").to_owned())),
+    };
+    let done = match verb {
+        Verb::Answer { .. } => t.t("popup.answered").to_owned(),
+        _ => t.f("popup.deflected", "number", &number),
+    };
+    let (ok, code, message) = match state.services.calls.control(&who.actor, who.ext(), verb).await {
+        Ok(_) => (true, "", done),
+        Err(ServiceError::Invalid(_)) => (false, "invalid", t.f("call.failed", "reason", "invalid")),
+        Err(ServiceError::Exchange(x)) => (false, exchange_code(x), call_error_text(t, exchange_code(x))),
+        Err(e) => return Err(who.error(e)),
+    };
+    if fetch {
+        let status = if ok { Answer::Shown } else { Answer::Invalid };
+        return Ok(
+            (status.status(), Json(serde_json::json!({ "ok": ok, "message": message }))).into_response()
+        );
+    }
+    let to = if ok { "/start".to_owned() } else { format!("/start?error={code}") };
+    Ok(Redirect::to(&to).into_response())
 }
 
 fn call_error_text(t: Tr, code: &str) -> String {

@@ -78,6 +78,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/settings/profile", Access::Subscriber),
     ("POST", "/settings/app", Access::Subscriber),
     ("POST", "/call", Access::Subscriber),
+    ("POST", "/call/control", Access::Subscriber),
     ("GET", "/tel", Access::Subscriber),
     ("GET", "/costs", Access::Subscriber),
     ("GET", "/presence", Access::Subscriber),
@@ -223,6 +224,7 @@ pub fn router(state: HttpState, side: Side) -> Router {
         .route("/settings/profile", post(settings::save_profile))
         .route("/settings/app", post(settings::save_app))
         .route("/call", post(portal::call))
+        .route("/call/control", post(portal::control))
         .route("/tel", get(tel::page))
         .route("/callbacks", get(callbacks::list).post(callbacks::act))
         .route("/costs", get(costs::own))

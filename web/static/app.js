@@ -69,18 +69,24 @@ function popups(es) {
   let shown = null;
   const hide = () => { box.hidden = true; shown = null; };
   document.getElementById("popup-close").addEventListener("click", hide);
-  // "Call back later": on the department's callback list, claimed by him.
-  later.addEventListener("click", async () => {
-    const body = new URLSearchParams({ csrf: box.dataset.csrf, action: "later", number: box.dataset.number });
+  const post = async (path, fields) => {
+    const body = new URLSearchParams({ csrf: box.dataset.csrf, ...fields });
     try {
-      const r = await fetch("/callbacks", {
+      const r = await fetch(path, {
         method: "POST", body, headers: { "x-requested-with": "fetch" }, credentials: "same-origin",
       });
       status.textContent = (await r.json()).message;
     } catch (e) {
       status.textContent = String(e);
     }
-  });
+  };
+  // "Call back later": on the department's callback list, claimed by him.
+  later.addEventListener("click", () => post("/callbacks", { action: "later", number: box.dataset.number }));
+  // Answer here, or send the call on: the exchange does it, as for a CTI client.
+  document.getElementById("popup-answer").addEventListener("click",
+    () => post("/call/control", { action: "answer", call: String(shown) }));
+  document.getElementById("popup-deflect").addEventListener("click", () => post("/call/control",
+    { action: "deflect", call: String(shown), number: document.getElementById("popup-to").value }));
   notify.addEventListener("click", async () => {
     await Notification.requestPermission();
     notify.hidden = true;
@@ -95,6 +101,7 @@ function popups(es) {
     box.dataset.number = c.from || "";
     later.hidden = !c.from;
     status.textContent = "";
+    document.getElementById("popup-to").value = "";
     const number = c.from || box.dataset.withheld;
     document.getElementById("popup-name").textContent = c.name || "";
     document.getElementById("popup-number").textContent = number;
