@@ -425,14 +425,16 @@ async fn calls_while_away_reach_the_next_login_and_the_server_keeps_the_journal(
     let (missed, _) = desk.until(record).await;
     assert_eq!((answered["kind"].as_str(), missed["kind"].as_str()), (Some("incoming"), Some("missed")));
 
-    // Back: both, in the order they came, as the events showed them.
+    // Back: both, in the order they came, as the events showed them (no notes yet).
     let (mut night, _) = w.login("night", "PC-N").await;
     let (journal, _) = night.until(|v| v["type"] == "journal").await;
     let strip = |v: &Value| {
         let mut v = v.clone();
+        let fields = v.as_object_mut().expect("object");
         for k in ["type", "seq", "event"] {
-            v.as_object_mut().expect("object").remove(k);
+            fields.remove(k);
         }
+        fields.insert("note".into(), Value::Null);
         v
     };
     assert_eq!(journal["calls"], json!([strip(&answered), strip(&missed)]), "{journal}");
@@ -451,6 +453,19 @@ async fn calls_while_away_reach_the_next_login_and_the_server_keeps_the_journal(
     assert!(older.iter().all(|c| c["started_at"].as_i64() < answered["started_at"].as_i64()), "{page}");
     let bad = night.ask(json!({ "type": "journal", "before": "yesterday" })).await;
     assert_eq!(bad["code"], "bad_request", "{bad}");
+
+    // A note kept with the missed call (SPEC C13): the journal shows it, as the
+    // history does; only on a call of the client's own lines.
+    let r = night
+        .ask(json!({ "type": "call_note", "record": missed["id"], "text": "Call back on Monday" }))
+        .await;
+    assert_eq!(r["type"], "result", "{r}");
+    let page = night.ask(json!({ "type": "journal", "limit": 1 })).await;
+    assert_eq!(page["calls"][0]["note"], "Call back on Monday", "{page}");
+    let r = night.ask(json!({ "type": "call_note", "record": 999_999, "text": "no such call" })).await;
+    assert_eq!(r["code"], "not_found", "{r}");
+    let r = night.ask(json!({ "type": "call_note", "record": missed["id"], "text": "\u{7}" })).await;
+    assert_eq!(r["code"], "invalid", "{r}");
 
     // Seen once, not again: the next login has missed nothing.
     night.conn.close().await;

@@ -246,3 +246,36 @@ fn a_callback_rings_the_subscribers_own_phone_first() {
     let r = b.post("/call", &[("number", "call me maybe")]);
     assert_eq!(r.header("location"), Some("/start?error=invalid"));
 }
+
+/// A note kept with a call (SPEC C13) shows in the history, is changed or
+/// taken away there, and is written only on the subscriber's own calls.
+#[test]
+fn a_note_kept_with_a_call_shows_in_the_history() {
+    let (_dir, svc) = start();
+    let mut b = browser(&svc);
+    assert_eq!(b.login("100", "secret-100").status, 303);
+    let row = |page: &str, id: u64| {
+        let at = page.find(&format!("id=\"call-{id}\"")).unwrap_or_else(|| panic!("no call {id}: {page}"));
+        page[at..].split("</tr>").next().unwrap_or_default().to_owned()
+    };
+    b.get("/history");
+    let r = b.post("/history/note", &[("id", "2"), ("note", "  Wants an offer by Friday ")]);
+    assert_eq!((r.status, r.header("location")), (303, Some("/history#call-2")), "{}", r.body);
+    let page = b.get("/history").body;
+    assert!(row(&page, 2).contains("value=\"Wants an offer by Friday\""), "{}", row(&page, 2));
+    assert!(!row(&page, 1).contains("Wants an offer"), "only that call");
+    // Changed, then taken away.
+    b.post("/history/note", &[("id", "2"), ("note", "Offer sent")]);
+    assert!(row(&b.get("/history").body, 2).contains("value=\"Offer sent\""));
+    b.post("/history/note", &[("id", "2"), ("note", "")]);
+    assert!(row(&b.get("/history").body, 2).contains("name=\"note\" value=\"\""));
+    // Another's call, no such call, a note that is none: refused, nothing kept.
+    assert_eq!(b.post("/history/note", &[("id", "4"), ("note", "mine now")]).status, 404);
+    assert_eq!(b.post("/history/note", &[("id", "99"), ("note", "x")]).status, 404);
+    let r = b.post("/history/note", &[("id", "1"), ("note", &"x".repeat(2001))]);
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(!b.get("/history").body.contains("xxxxxxxx"));
+    let mut piotr = browser(&svc);
+    assert_eq!(piotr.login("101", "secret-101").status, 303);
+    assert!(!piotr.get("/history").body.contains("mine now"));
+}

@@ -199,6 +199,9 @@ pub enum Facet {
     Profile,
     Password,
     History,
+    /// Notes on the extension's calls (SPEC C13): its subscriber's (and its
+    /// CTI clients') to write; managers read them with the history.
+    CallNotes,
     Voicemail,
     /// Services and forwarding: what the core is programmed with.
     Program,
@@ -357,7 +360,9 @@ pub fn allowed(actor: &Actor, action: Action, target: Target<'_>) -> Result<(), 
                     (Action::Dial, _) | (_, Facet::Pickup) => Err(Denied::NotYours),
                     (_, Facet::Password | Facet::Voicemail) => Err(Denied::NotYours),
                     (Action::Read, Facet::Credentials) => Err(Denied::NotYours),
-                    (Action::Change, Facet::History | Facet::Live) => Err(Denied::NotYours),
+                    (Action::Change, Facet::History | Facet::Live | Facet::CallNotes) => {
+                        Err(Denied::NotYours)
+                    }
                     (Action::Change, Facet::Costs) => Err(Denied::AdministratorsOnly),
                     _ => Ok(()),
                 }
@@ -388,6 +393,7 @@ pub fn allowed(actor: &Actor, action: Action, target: Target<'_>) -> Result<(), 
                     // A monitored line's ringing call, with the pickup right.
                     (Action::Dial, Facet::Pickup) if pickup => Ok(()),
                     (Action::Read, Facet::History | Facet::Program | Facet::Profile) if device => Ok(()),
+                    (Action::Read | Action::Change, Facet::CallNotes) if device => Ok(()),
                     (Action::Change, Facet::Program) if device => Ok(()),
                     // A monitored line's presence shows on the busy lamp.
                     (Action::Read, Facet::Presence) if device || monitored => Ok(()),
@@ -446,6 +452,7 @@ fn token_needs(action: Action, target: Target<'_>) -> Result<(Area, Level), Deni
     let area = match (target, action) {
         (Target::Extension { facet: Facet::Live, .. }, Action::Read | Action::Dial) => Area::Calls,
         (Target::Extension { facet: Facet::History, .. }, Action::Read) => Area::Records,
+        (Target::Extension { facet: Facet::CallNotes, .. }, Action::Read | Action::Change) => Area::Records,
         (Target::Extension { facet: Facet::Voicemail, .. }, Action::Read) => Area::Voicemail,
         (Target::Extension { facet: Facet::Costs, .. }, Action::Read | Action::Change) => Area::Costs,
         (
@@ -593,6 +600,11 @@ mod tests {
                 ["r..", "r..", "r..", "...", "r..", "rcd", "r..", "r..", "...", "r..", "rcd", "..."],
             ),
             (
+                "own call notes",
+                ext("100", OWN, CallNotes),
+                ["rc.", "rc.", "rc.", "...", "rc.", "rcd", "r..", "rc.", "...", "rc.", "rcd", "..."],
+            ),
+            (
                 "own voicemail",
                 ext("100", OWN, Voicemail),
                 ["rc.", "rc.", "rc.", "...", "rc.", "rcd", "...", "...", "...", "...", "rcd", "..."],
@@ -682,6 +694,11 @@ mod tests {
                 "dept history",
                 ext("101", OWN, History),
                 ["...", "...", "...", "...", "r..", "rcd", "r..", "r..", "...", "...", "rcd", "..."],
+            ),
+            (
+                "dept call notes",
+                ext("101", OWN, CallNotes),
+                ["...", "...", "...", "...", "r..", "rcd", "r..", "rc.", "...", "...", "rcd", "..."],
             ),
             (
                 "dept voicemail",
@@ -805,7 +822,7 @@ mod tests {
             }
         }
         assert!(wrong.is_empty(), "{}", wrong.join("\n"));
-        assert_eq!(checked, 41 * 12 * 3, "every actor, action and target");
+        assert_eq!(checked, 43 * 12 * 3, "every actor, action and target");
     }
 
     #[test]

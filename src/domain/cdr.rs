@@ -76,6 +76,8 @@ pub struct HistoryRow {
     pub cdr: Cdr,
     /// What the call cost (`domain::tariff`), in cents: priced when stored.
     pub cost: i64,
+    /// The note kept with the call (SPEC C13).
+    pub note: Option<String>,
 }
 
 codes!(HistoryKind { Outgoing => "outgoing", Incoming => "incoming", Missed => "missed", AnsweredElsewhere => "answered_elsewhere" });

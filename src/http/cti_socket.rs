@@ -546,6 +546,7 @@ impl Client {
             }
             "dial" => self.dial(v).await,
             "journal" => self.journal(v).await,
+            "call_note" => self.call_note(v).await,
             "book_search" => self.book_search(v).await,
             "lookup" => self.lookup(v).await,
             "presence" | "presence_set" | "presence_end" => self.presence(kind, v).await,
@@ -582,7 +583,7 @@ impl Client {
             false => missed.calls.chunks(JOURNAL_PART).collect(),
         };
         for (i, calls) in parts.iter().enumerate() {
-            let calls: Vec<Value> = calls.iter().map(|h| call_record(&h.cdr)).collect();
+            let calls: Vec<Value> = calls.iter().map(journal_entry).collect();
             out.json(&json!({ "type": "journal", "offline": true, "part": i + 1, "parts": parts.len(),
                 "complete": missed.complete, "calls": calls }))
                 .await?;
@@ -606,8 +607,19 @@ impl Client {
             true => calls.last().map(|h| json!({ "started_at": h.cdr.started_at, "id": h.id })),
             false => None,
         };
-        let calls: Vec<Value> = calls.iter().map(|h| call_record(&h.cdr)).collect();
+        let calls: Vec<Value> = calls.iter().map(journal_entry).collect();
         Ok(json!({ "calls": calls, "next": next }))
+    }
+
+    /// Keeps a note with one of the client's calls (SPEC C13), its record
+    /// `record` at `device` (the first when left out); empty: the note goes.
+    async fn call_note(&self, v: &Value) -> Result<Value, Refused> {
+        let record =
+            v["record"].as_u64().ok_or_else(|| Refused::Bad("\"record\" is the call record's id.".into()))?;
+        let text = v["text"].as_str().ok_or_else(|| Refused::Bad("\"text\" is the note.".into()))?;
+        let device = self.line(v, "device").ok_or(Refused::Service(ServiceError::NotFound))?;
+        self.services.history.note(&self.actor, device, record, text).await?;
+        Ok(json!({ "record": record, "device": device }))
     }
 
     /// The shared books (the extensions, the public book, the external
@@ -876,6 +888,13 @@ fn call_value(actor: &Actor, devices: &[String], c: &CallView) -> Value {
     };
     json!({ "call": c.call, "progress": c.progress.code(), "from": party(&c.from), "to": party(&c.to),
         "at": c.at, "clip": clip })
+}
+
+/// A call of a journal: a `call_record`'s fields and its note.
+fn journal_entry(h: &HistoryRow) -> Value {
+    let mut v = call_record(&h.cdr);
+    v["note"] = json!(h.note);
+    v
 }
 
 fn presence_value(ext: &str, s: &crate::domain::presence::Shown) -> Value {

@@ -40,6 +40,9 @@ pub struct Row {
     pub count: usize,
     /// What the call cost, when it cost anything.
     pub cost: String,
+    /// The record's id (the core's), and the note kept with the call.
+    pub id: u64,
+    pub note: String,
 }
 
 pub struct VmRow {
@@ -65,6 +68,8 @@ fn row(t: Tr, cdr: &Cdr, names: &HashMap<String, String>, count: usize) -> Row {
         duration: cdr.shown_duration().map(time::duration).unwrap_or_default(),
         count,
         cost: String::new(),
+        id: cdr.core_id,
+        note: String::new(),
     }
 }
 
@@ -383,7 +388,14 @@ pub async fn history(
         from,
         to,
         number: &digits,
-        rows: rows.iter().map(|h| Row { cost: priced(h.cost), ..row(t, &h.cdr, &names, 1) }).collect(),
+        rows: rows
+            .iter()
+            .map(|h| Row {
+                cost: priced(h.cost),
+                note: h.note.clone().unwrap_or_default(),
+                ..row(t, &h.cdr, &names, 1)
+            })
+            .collect(),
         older,
     })
 }
@@ -417,6 +429,22 @@ pub async fn voicemail(State(state): State<HttpState>, who: Subscriber) -> Resul
         voicemails: list.iter().map(|v| vm_row(v, &names)).collect(),
         voicemail_number: VOICEMAIL_NUMBER.to_owned(),
     })
+}
+
+/// `POST /history/note`: keeps the note typed at one of his calls (record
+/// `id`; an empty note takes it away), back to the history.
+pub async fn note(
+    State(state): State<HttpState>,
+    Posted { who, fields: f, .. }: Posted,
+) -> Result<Response, HttpError> {
+    let t = who.tr;
+    let id =
+        f.one("id").parse().map_err(|_| HttpError::BadRequest(t.t("history.note_invalid").to_owned()))?;
+    match state.services.history.note(&who.actor, who.ext(), id, &f.one("note")).await {
+        Ok(()) => Ok(Redirect::to(&format!("/history#call-{id}")).into_response()),
+        Err(ServiceError::Invalid(_)) => Err(HttpError::BadRequest(t.t("history.note_invalid").to_owned())),
+        Err(e) => Err(who.error(e)),
+    }
 }
 
 /// `POST /call/control`: the popup's buttons: answer the call ringing here

@@ -71,6 +71,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/start", Access::Subscriber),
     ("GET", "/start/panels", Access::Subscriber),
     ("GET", "/history", Access::Subscriber),
+    ("POST", "/history/note", Access::Subscriber),
     ("GET", "/voicemail", Access::Subscriber),
     ("POST", "/voicemail", Access::Subscriber),
     ("GET", "/voicemail/audio", Access::Subscriber),
@@ -218,6 +219,7 @@ pub fn router(state: HttpState, side: Side) -> Router {
         .route("/start", get(portal::start))
         .route("/start/panels", get(portal::panels))
         .route("/history", get(portal::history))
+        .route("/history/note", post(portal::note))
         .route("/voicemail", get(portal::voicemail).post(recordings::act))
         .route("/voicemail/audio", get(recordings::audio))
         .route("/settings", get(settings::settings))

@@ -5,10 +5,11 @@
 
 use std::collections::HashMap;
 
-use super::{Context, ServiceError};
+use super::{Context, Invalid, ServiceError};
 use crate::domain::access::{Action, Actor, Area, Facet, Target};
 use crate::domain::cdr::{Cdr, CdrCursor, HistoryQuery, HistoryRow};
 use crate::domain::dialplan::Form;
+use crate::domain::phonebook::check_note;
 use crate::domain::voicemail::Voicemail;
 use crate::store::cdr::PanelRows;
 
@@ -66,6 +67,22 @@ impl History {
             None => self.ctx.may_do(actor, Action::Read, Target::Administration(Area::Records))?,
         }
         Ok(self.ctx.store.cdrs_after(after, extension.map(str::to_owned), limit).await?)
+    }
+
+    /// Keeps `text` as the note on one of `ext`'s calls, its record
+    /// `core_id` (SPEC C13): the history shows it. Empty: the note goes.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "history.note", actor = %actor.label(), via = actor.via.code(), extension = %ext))]
+    pub async fn note(&self, actor: &Actor, ext: &str, core_id: u64, text: &str) -> Result<(), ServiceError> {
+        self.ctx.may(actor, Action::Change, ext, Facet::CallNotes).await?;
+        let text = match text.trim() {
+            "" => None,
+            t => Some(check_note(t).ok_or(ServiceError::Invalid(Invalid::Note))?.to_owned()),
+        };
+        let now = self.ctx.clock.now();
+        if !self.ctx.store.set_call_note(core_id, ext, text, actor.label(), now).await? {
+            return Err(ServiceError::NotFound);
+        }
+        Ok(())
     }
 
     /// The names known for these numbers, as the subscriber of `ext` knows them:

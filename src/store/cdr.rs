@@ -125,6 +125,38 @@ impl Store {
         .await
     }
 
+    /// Keeps `text` as the note on record `core_id` of `extension` (SPEC C13),
+    /// in place of the one before; `None` takes it away. False: no such
+    /// record of that extension.
+    pub async fn set_call_note(
+        &self,
+        core_id: u64,
+        extension: &str,
+        text: Option<String>,
+        author: String,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let extension = extension.to_owned();
+        self.write(move |c| {
+            let id = core_id as i64;
+            let found = c
+                .prepare_cached("SELECT 1 FROM cdr WHERE core_id = ?1 AND extension = ?2")?
+                .exists(params![id, extension])?;
+            if !found {
+                return Ok(false);
+            }
+            c.prepare_cached("DELETE FROM call_note WHERE cdr_core_id = ?1")?.execute([id])?;
+            if let Some(text) = text {
+                c.prepare_cached(
+                    "INSERT INTO call_note (cdr_core_id, author, text, created_at) VALUES (?1, ?2, ?3, ?4)",
+                )?
+                .execute(params![id, author, text, now])?;
+            }
+            Ok(true)
+        })
+        .await
+    }
+
     /// Deletes up to `batch` records older than `before` (Unix seconds) or beyond
     /// the newest `keep`; returns how many went. Call again until it returns 0.
     pub async fn prune_cdrs(
@@ -136,6 +168,13 @@ impl Store {
         self.write(move |c| {
             let last = last_arrival(c)?;
             let removed = prune(c, "cdr", "core_id", before, keep, batch)?;
+            // Their notes go with them (notes are few: a scan of them).
+            if removed > 0 {
+                c.prepare_cached(
+                    "DELETE FROM call_note WHERE NOT EXISTS (SELECT 1 FROM cdr WHERE core_id = cdr_core_id)",
+                )?
+                .execute([])?;
+            }
             // The last arrival outlives the records: the next one is greater still.
             if let (Some(last), true) = (last, removed > 0) {
                 c.prepare_cached(
@@ -253,9 +292,8 @@ fn kind_condition(kind: HistoryKind) -> &'static str {
 }
 
 fn history(c: &Connection, q: &HistoryQuery) -> rusqlite::Result<Vec<HistoryRow>> {
-    let mut sql = String::from(
-        "SELECT core_id, core_id, extension, direction, disposition, flags, peer, answered_by,
-                started_at, ring_secs, talk_secs, cost_cents
+    let mut sql = format!(
+        "SELECT core_id, core_id, {COLUMNS}
          FROM cdr WHERE extension = ?1 AND started_at >= ?2 AND started_at < ?3",
     );
     if let Some(kind) = q.kind {
@@ -286,8 +324,10 @@ fn history(c: &Connection, q: &HistoryQuery) -> rusqlite::Result<Vec<HistoryRow>
     rows.collect()
 }
 
+/// A record's columns as [`row`] reads them, its call note last.
 const COLUMNS: &str =
-    "extension, direction, disposition, flags, peer, answered_by, started_at, ring_secs, talk_secs, cost_cents";
+    "extension, direction, disposition, flags, peer, answered_by, started_at, ring_secs, talk_secs, cost_cents,
+     (SELECT text FROM call_note WHERE cdr_core_id = cdr.core_id ORDER BY id DESC LIMIT 1)";
 
 fn cdrs_after(
     c: &Connection,
@@ -355,6 +395,7 @@ fn row(r: &Row<'_>) -> rusqlite::Result<HistoryRow> {
             talk_secs: r.get(10)?,
         },
         cost: r.get(11)?,
+        note: r.get(12)?,
     })
 }
 
