@@ -533,6 +533,25 @@ async fn a_client_searches_the_books_and_looks_up_numbers_in_any_form() {
     }
     let r = desk.ask(json!({ "type": "lookup", "number": "not a number" })).await;
     assert_eq!(r["code"], "invalid", "{r}");
+
+    // The books name a call's parties in its events and in snapshots, where
+    // its numbers are shown; a line monitored without CLIP gets neither.
+    let (mut reception, _) = w.login("reception", "PC-R").await;
+    let r = reception.ask(json!({ "type": "monitor_start", "ext": "101" })).await;
+    assert_eq!(r["type"], "result", "{r}");
+    w.sim.with(|ex| ex.incoming("0225550102", "100")).expect("incoming");
+    let (ring, _) = desk.until(call_at("ringing", "100")).await;
+    assert_eq!(
+        (ring["from_name"].as_str(), ring["to_name"].as_str()),
+        (Some("Wrona Zofia"), Some("Anna Kowalska")),
+        "{ring}"
+    );
+    let snap = desk.ask(json!({ "type": "snapshot" })).await;
+    assert_eq!(snap["snapshot"]["calls"][0]["from_name"], "Wrona Zofia", "{snap}");
+    w.sim.with(|ex| ex.hang_up_external("0225550102")).expect("the caller gives up");
+    w.sim.with(|ex| ex.incoming("0225550102", "101")).expect("incoming");
+    let (ring, _) = reception.until(call_at("ringing", "101")).await;
+    assert_eq!((&ring["from"], ring.get("from_name")), (&json!(""), None), "{ring}");
 }
 
 /// The group's id on the administrator's page.

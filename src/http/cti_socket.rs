@@ -778,7 +778,9 @@ impl Client {
             Live::Line { ext, state } if self.follows(ext) => {
                 Some(json!({ "event": "line", "ext": ext, "state": state.code() }))
             }
-            Live::Call { call, progress, from, to, at } if [from, to, at].iter().any(|e| self.follows(e)) => {
+            Live::Call { call, progress, from, to, at, names }
+                if [from, to, at].iter().any(|e| self.follows(e)) =>
+            {
                 let at = if self.follows(at) {
                     at
                 } else {
@@ -790,6 +792,7 @@ impl Client {
                     from: from.clone(),
                     to: to.clone(),
                     at: at.clone(),
+                    names: names.clone(),
                 };
                 let mut v = self.call_value(&view);
                 v["event"] = json!("call");
@@ -882,12 +885,20 @@ fn panels_value(panels: &[Panel]) -> Value {
 /// line without the CLIP right, unless it is a line of the client's own.
 fn call_value(actor: &Actor, devices: &[String], c: &CallView) -> Value {
     let clip = sees_numbers(actor, &c.at);
-    let party = |n: &String| match clip || *n == c.at || devices.contains(n) {
+    let shown = |n: &String| clip || *n == c.at || devices.contains(n);
+    let party = |n: &String| match shown(n) {
         true => json!(n),
         false => json!(""),
     };
-    json!({ "call": c.call, "progress": c.progress.code(), "from": party(&c.from), "to": party(&c.to),
-        "at": c.at, "clip": clip })
+    let mut v = json!({ "call": c.call, "progress": c.progress.code(), "from": party(&c.from),
+        "to": party(&c.to), "at": c.at, "clip": clip });
+    // A party's name, when the books know it and its number is shown.
+    for (field, number, name) in [("from_name", &c.from, &c.names.from), ("to_name", &c.to, &c.names.to)] {
+        if let Some(name) = name.as_ref().filter(|_| shown(number)) {
+            v[field] = json!(name);
+        }
+    }
+    v
 }
 
 /// A call of a journal: a `call_record`'s fields and its note.
@@ -964,6 +975,7 @@ mod tests {
             from: from.into(),
             to: at.into(),
             at: at.into(),
+            names: Default::default(),
         };
         assert_eq!(
             call_value(&actor, &devices, &call("0223334444", "100")).to_string(),

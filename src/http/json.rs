@@ -11,7 +11,7 @@ use crate::services::bus::{Changed, Live};
 pub fn event(live: &Live) -> (&'static str, Value) {
     match live {
         Live::Line { ext, state } => ("line", json!({ "ext": ext, "state": state.code() })),
-        Live::Call { call, progress, from, to, at } => {
+        Live::Call { call, progress, from, to, at, .. } => {
             ("call", json!({ "call": call, "progress": progress.code(), "from": from, "to": to, "at": at }))
         }
         Live::CallRecord { cdr } => ("call_record", call_record(cdr)),

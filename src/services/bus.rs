@@ -31,6 +31,8 @@ pub enum Live {
         from: String,
         to: String,
         at: String,
+        /// Who the parties are, as the shared books say (reverse lookup).
+        names: Names,
     },
     /// A call record is stored (and so in the history).
     CallRecord {
@@ -90,6 +92,16 @@ pub struct CallView {
     pub from: String,
     pub to: String,
     pub at: String,
+    pub names: Names,
+}
+
+/// A call's parties' names, as the extensions and the shared books (the
+/// public book, the external sources) know their numbers (SPEC C14); looked
+/// up once a call, by the intake.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Names {
+    pub from: Option<String>,
+    pub to: Option<String>,
 }
 
 /// Calls kept at most (a board's exchange carries a few hundred); a call never
@@ -167,13 +179,13 @@ impl Bus {
             Live::Call { call, progress: Progress::Cleared, .. } => {
                 calls.remove(call);
             }
-            Live::Call { call, progress, from, to, at } => {
+            Live::Call { call, progress, from, to, at, names } => {
                 if calls.len() >= MAX_CALLS && !calls.contains_key(call) {
                     // Call ids grow; the smallest is the oldest.
                     calls.pop_first();
                 }
-                let (from, to, at) = (from.clone(), to.clone(), at.clone());
-                calls.insert(*call, CallView { call: *call, progress: *progress, from, to, at });
+                let (from, to, at, names) = (from.clone(), to.clone(), at.clone(), names.clone());
+                calls.insert(*call, CallView { call: *call, progress: *progress, from, to, at, names });
             }
             // The link lost: what was up is unknown until the core tells again.
             Live::CoreLink { up: false } => calls.clear(),
@@ -239,6 +251,7 @@ mod tests {
             from: "0221".into(),
             to: at.into(),
             at: at.into(),
+            names: Names::default(),
         };
         bus.publish(call(1, Progress::Ringing, "100"));
         bus.publish(call(2, Progress::Ringing, "101"));

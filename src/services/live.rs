@@ -184,6 +184,7 @@ mod tests {
             from: "0221".into(),
             to: to.into(),
             at: to.into(),
+            names: Default::default(),
         };
         assert!(feed.shows(&call("100")) && !feed.shows(&call("101")));
         assert!(feed.shows(&Live::CoreLink { up: false }));
