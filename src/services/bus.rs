@@ -193,6 +193,12 @@ impl Bus {
         }
     }
 
+    /// The names a call up was published with, if it is up.
+    pub fn names_of(&self, call: CallId) -> Option<Names> {
+        let calls = self.inner.calls.lock().unwrap_or_else(|e| e.into_inner());
+        calls.get(&call).map(|c| c.names.clone())
+    }
+
     /// The calls up now that touch one of `lines`.
     pub fn calls_touching(&self, lines: &[String]) -> Vec<CallView> {
         let calls = self.inner.calls.lock().unwrap_or_else(|e| e.into_inner());

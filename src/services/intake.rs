@@ -8,18 +8,17 @@
 //! the flash. A record the core sends twice is recognised by its id and
 //! acknowledged again, never stored twice.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::bus::{Bus, Live, Names, MAX_CALLS};
+use super::bus::{Bus, Live, Names};
 use crate::domain::account::is_extension;
 use crate::domain::cdr::Cdr;
-use crate::domain::dialplan::Form;
-use crate::domain::line::{CallId, Progress};
+use crate::domain::line::Progress;
 use crate::domain::program::PhoneChange;
 use crate::hal::proto::Event;
 use crate::hal::SwitchCore;
@@ -73,8 +72,6 @@ pub async fn run_with(
     let mut known: HashSet<String> = HashSet::new();
     let mut unknown: Vec<String> = Vec::new();
     let mut learn_at: Option<Instant> = None;
-    // Who a call's parties are: looked up at its first event, kept until it clears.
-    let mut names: BTreeMap<CallId, Names> = BTreeMap::new();
     loop {
         let flush_at = deadline.unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
         let learn = learn_at.unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
@@ -112,20 +109,17 @@ pub async fn run_with(
                     }
                     Event::Call { call, progress, from, to, at } => {
                         let progress: Progress = progress.into();
-                        let known = match names.get(&call) {
-                            Some(n) => n.clone(),
-                            None => {
-                                let n = Names { from: name_of(&store, &from, Form::Written).await, to: name_of(&store, &to, Form::Dialled).await };
-                                if names.len() >= MAX_CALLS {
-                                    names.pop_first();
+                        // Looked up at a call's first event; the bus keeps them while it is up.
+                        let known = match bus.names_of(call) {
+                            Some(n) => n,
+                            None => match store.party_names(&from, &to).await {
+                                Ok((from, to)) => Names { from, to },
+                                Err(e) => {
+                                    tracing::warn!(error = %e, "a call's parties not looked up");
+                                    Names::default()
                                 }
-                                names.insert(call, n.clone());
-                                n
-                            }
+                            },
                         };
-                        if progress == Progress::Cleared {
-                            names.remove(&call);
-                        }
                         bus.publish(Live::Call { call, progress, from, to, at, names: known });
                     }
                     Event::CreditLow { ext, call, credit } => { bus.publish(Live::Credit { ext, call, credit: Some(credit) }); }
@@ -210,12 +204,4 @@ async fn flush(core: &dyn SwitchCore, store: &Store, bus: &Bus, batch: &mut Vec<
             Some(Instant::now() + RETRY_AFTER)
         }
     }
-}
-
-/// The name the extensions and the shared books give `number` (SPEC C14).
-async fn name_of(store: &Store, number: &str, form: Form) -> Option<String> {
-    if number.is_empty() {
-        return None;
-    }
-    store.lookup("", number, form).await.ok()?.known.map(|k| k.name)
 }

@@ -496,6 +496,29 @@ impl Store {
         .await
     }
 
+    /// The shared books' names (as [`lookup`](Store::lookup) with no owner)
+    /// of a call's two parties, in one read: the intake asks at each call's
+    /// first event, and every later event of the exchange waits behind it.
+    pub async fn party_names(
+        &self,
+        from: &str,
+        to: &str,
+    ) -> Result<(Option<String>, Option<String>), StoreError> {
+        let (from, to) = (from.to_owned(), to.to_owned());
+        let plan = self.plan();
+        self.read(move |c| {
+            let mobiles = Mobiles::read(c, &plan)?;
+            let name = |number: &str, form| -> rusqlite::Result<Option<String>> {
+                if number.is_empty() {
+                    return Ok(None);
+                }
+                Ok(find(c, &plan, &mobiles, "", number, form)?.map(|k| k.name))
+            };
+            Ok((name(&from, Form::Written)?, name(&to, Form::Dialled)?))
+        })
+        .await
+    }
+
     /// The exchange's directory as desk phones show it: the extensions and
     /// the public book, searched by name or number like the portal's lists.
     pub async fn directory(&self, search: &str, limit: usize) -> Result<Vec<Entry>, StoreError> {
