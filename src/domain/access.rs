@@ -165,12 +165,12 @@ pub enum Who {
         scopes: Vec<Scope>,
     },
     /// A desktop CTI client: its devices (extensions it controls), the lines it
-    /// may monitor, and whether it reads its calls from the server's journal.
+    /// may monitor, and the journals of its calls it reads.
     CtiAccount {
         name: String,
         devices: Vec<String>,
         monitors: Vec<crate::domain::cti::Monitor>,
-        journal: bool,
+        journals: crate::domain::cti::Journals,
     },
     /// The service itself.
     System,
@@ -425,7 +425,14 @@ pub fn sees_lamp(actor: &Actor, ext: &str, panel_lines: &[String]) -> bool {
 /// subscriber's WebCTI login has it: they are his own history). Each device's
 /// history is still asked of [`allowed`].
 pub fn reads_server_journal(actor: &Actor) -> bool {
-    matches!(&actor.who, Who::CtiAccount { journal: true, .. })
+    matches!(&actor.who, Who::CtiAccount { journals, .. } if journals.server)
+}
+
+/// Whether `actor` is given, at login, its devices' calls while none of its
+/// account's clients was connected (SPEC C4, the offline journal): a CTI
+/// account with that right.
+pub fn gets_offline_journal(actor: &Actor) -> bool {
+    matches!(&actor.who, Who::CtiAccount { journals, .. } if journals.offline)
 }
 
 /// Whether `actor`, who may read `ext`'s live events, sees the callers'
@@ -557,7 +564,7 @@ mod tests {
                             clip: false,
                             pickup: false,
                         }],
-                        journal: false,
+                        journals: Default::default(),
                     },
                     Channel::Cti,
                 ),
@@ -895,21 +902,24 @@ mod tests {
     }
 
     #[test]
-    fn only_a_cti_login_with_the_right_reads_the_server_journal() {
-        let cti = |journal| Who::CtiAccount {
+    fn only_a_cti_login_with_the_right_reads_each_journal() {
+        let cti = |server, offline| Who::CtiAccount {
             name: "desk".into(),
             devices: vec!["100".into()],
             monitors: vec![],
-            journal,
+            journals: crate::domain::cti::Journals { server, offline },
         };
+        // (actor, reads the server journal, gets the offline journal)
         let cases = [
-            (Actor::new(cti(true), Channel::Cti), true),
-            (Actor::new(cti(false), Channel::Cti), false),
-            (actors()[0].1.clone(), false),
-            (Actor::system(), false),
+            (Actor::new(cti(true, false), Channel::Cti), true, false),
+            (Actor::new(cti(false, true), Channel::Cti), false, true),
+            (Actor::new(cti(false, false), Channel::Cti), false, false),
+            (actors()[0].1.clone(), false, false),
+            (Actor::system(), false, false),
         ];
-        for (actor, reads) in cases {
-            assert_eq!(reads_server_journal(&actor), reads, "{actor:?}");
+        for (actor, server, offline) in cases {
+            assert_eq!(reads_server_journal(&actor), server, "{actor:?}");
+            assert_eq!(gets_offline_journal(&actor), offline, "{actor:?}");
         }
     }
 }

@@ -203,6 +203,15 @@ pub struct Device {
     pub softphone: bool,
 }
 
+/// The journals a CTI login reads (SPEC C4): its devices' past calls as the
+/// server keeps them, and the calls they had while none of its account's
+/// clients was connected, given at login.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Journals {
+    pub server: bool,
+    pub offline: bool,
+}
+
 /// A line an account may monitor (SPEC C5), with what it may see and do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Monitor {

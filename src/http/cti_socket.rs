@@ -964,7 +964,7 @@ mod tests {
                 name: "desk".into(),
                 devices: vec!["100".into()],
                 monitors: vec![Monitor { ext: "101".into(), clip: false, pickup: false }],
-                journal: true,
+                journals: crate::domain::cti::Journals { server: true, offline: false },
             },
             Channel::Cti,
         );

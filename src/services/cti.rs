@@ -14,13 +14,13 @@ use super::bus::Live;
 use super::password::HashError;
 use super::throttle::{Budget, Throttle};
 use super::{Busy, Context, ServiceError};
-use crate::domain::access::{reads_server_journal, sees_lamp};
+use crate::domain::access::{gets_offline_journal, reads_server_journal, sees_lamp};
 use crate::domain::access::{Action, Actor, Area, Channel, Denied, Facet, Target, Who};
 use crate::domain::account::is_extension;
 use crate::domain::cdr::{HistoryQuery, HistoryRow};
 use crate::domain::cti::{
     self, check_account, check_password, check_rights, parse_devices, parse_monitors, session_devices,
-    Account, AccountProblem, BlfSource, Data, Kind, Login, Rights,
+    Account, AccountProblem, BlfSource, Data, Journals, Kind, Login, Rights,
 };
 use crate::domain::group::{check_name, lamp_state, panel_monitors, Group, Panel, PanelMember};
 use crate::domain::line::LineState;
@@ -293,8 +293,9 @@ impl CtiAccounts {
     /// `domain::access` then decides by. A subscriber's WebCTI login has his
     /// extension as its device.
     pub async fn actor_for(&self, login: &CtiLogin, computer: &str) -> Result<Actor, ServiceError> {
-        let (devices, monitors, journal) = match &login.extension {
-            Some(ext) => (vec![ext.clone()], Vec::new(), true),
+        let (devices, monitors, journals) = match &login.extension {
+            // His own history; no account row keeps a mark for him.
+            Some(ext) => (vec![ext.clone()], Vec::new(), Journals { server: true, offline: false }),
             None => {
                 let rights =
                     self.ctx.store.cti_rights(login.account.id).await?.ok_or(ServiceError::NotFound)?;
@@ -302,13 +303,14 @@ impl CtiAccounts {
                     true => self.ctx.store.devices_at(computer.trim()).await?,
                     false => Vec::new(),
                 };
-                (session_devices(&rights, &here), rights.monitors, rights.server_journal)
+                let journals = Journals { server: rights.server_journal, offline: rights.offline_journal };
+                (session_devices(&rights, &here), rights.monitors, journals)
             }
         };
         let panels = self.panels_of(login).await?;
         let monitors = panel_monitors(monitors, &panels, &devices);
         let name = login.account.name.clone();
-        Ok(Actor::new(Who::CtiAccount { name, devices, monitors, journal }, Channel::Cti))
+        Ok(Actor::new(Who::CtiAccount { name, devices, monitors, journals }, Channel::Cti))
     }
 
     /// The calls of the login's devices since its account's clients were last
@@ -327,8 +329,7 @@ impl CtiAccounts {
         // Calls that arrive after this reach the client live (it follows the
         // bus already); those before it are in what is read now.
         let now = self.journal_position();
-        let rights = self.ctx.store.cti_rights(id).await?.ok_or(ServiceError::NotFound)?;
-        let missed = match rights.offline_journal {
+        let missed = match gets_offline_journal(actor) {
             true => {
                 let devices = self.devices_read(actor).await?;
                 let (calls, complete) = self.ctx.store.offline_journal(id, devices, MAX_OFFLINE).await?;
