@@ -1,7 +1,7 @@
 //! The portal in a real browser: Debian's Chromium, headless, driven through
 //! chromedriver. Logging in, the PIN's first login, a wrong password, a missed
 //! call appearing live, a callback ringing the subscriber's phone, German, and the
-//! mobile layout at 360 px.
+//! mobile layout at 360 px, a team panel's lamps following the phones.
 
 mod support;
 
@@ -53,12 +53,20 @@ fn linked(departments: bool) -> Linked {
 
 /// As [`linked`], with the exchange's clock starting at `start`.
 fn linked_at(departments: bool, start: i64) -> Linked {
+    linked_with(start, |data| {
+        if departments {
+            with_manager(data);
+        }
+    })
+}
+
+/// As [`linked`], with the seeded database's data directory handed to
+/// `prepare` before the service starts.
+fn linked_with(start: i64, prepare: impl FnOnce(&std::path::Path)) -> Linked {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
     seeded_db(&data);
-    if departments {
-        with_manager(&data);
-    }
+    prepare(&data);
     let sock = dir.path().join("core.sock");
     let sim = Sim::new(demo::plan(), Clock::Manual, start);
     let stop = support::simulator(&sim, &sock);
@@ -758,6 +766,48 @@ fn call_costs_in_the_browser() {
         "{}",
         b.text("#costs-line")
     );
+    stop.trigger();
+}
+
+/// A subscriber in a group sees its members' lamps on his start page follow
+/// their phones as they ring, talk, hang up and turn DND on, with no reload.
+#[test]
+fn the_team_panel_lamps_follow_the_members_phones_live() {
+    let _turn = turn();
+    let Linked { _dir, svc, sim, stop } = linked_with(support::portal::T0, |data| {
+        let db = rusqlite::Connection::open(data.join("webcti.db")).expect("db");
+        db.execute_batch(
+            "INSERT INTO cti_group (id, name, show_numbers) VALUES (1, 'Sales desk', 1);
+             INSERT INTO cti_group_subscriber (group_id, extension) VALUES (1, '100'), (1, '101'), (1, '107');",
+        )
+        .expect("a team of 100, 101 and 107");
+    });
+    let b = Browser::start(1280, 900);
+    login(&b, &svc, "100", "secret-100");
+    b.goto(&url(&svc, "/start"));
+    assert!(b.wait_until("document.body.dataset.live === '1'", WAIT));
+    assert!(b.body().contains("Sales desk"), "{}", b.body());
+    b.js("window.samePage = 'yes';");
+    let lamp = |ext: &str, state: &str| {
+        format!(
+            "document.querySelector('#team-live .lamp[data-lines=\"{ext}\"]')?.dataset.state === '{state}'"
+        )
+    };
+    let label = |ext: &str| b.text(&format!("#team-live .lamp[data-lines=\"{ext}\"] .lamp-state"));
+    assert!(b.wait_until(&lamp("101", "idle"), WAIT), "{}", b.body());
+    assert_eq!(label("101"), "free");
+
+    sim.with(|ex| ex.incoming("0223334444", "101")).expect("a call for 101");
+    assert!(b.wait_until(&lamp("101", "ringing"), WAIT), "ringing: {}", b.body());
+    assert_eq!(label("101"), "ringing");
+    sim.with(|ex| ex.answer("101")).expect("answered");
+    assert!(b.wait_until(&lamp("101", "busy"), WAIT), "talking: {}", b.body());
+    sim.with(|ex| ex.hang_up("101")).expect("hung up");
+    assert!(b.wait_until(&lamp("101", "idle"), WAIT), "free again: {}", b.body());
+
+    sim.with(|ex| ex.key_in("107", "*26#")).expect("DND on at 107's phone");
+    assert!(b.wait_until(&lamp("107", "dnd"), WAIT), "DND: {}", b.body());
+    assert_eq!(b.js("return window.samePage;"), serde_json::json!("yes"), "no reload happened");
     stop.trigger();
 }
 
