@@ -33,7 +33,8 @@ struct World {
 /// The accounts: `desk` (device 100; monitors 101 with CLIP and pickup),
 /// `reception` (device 120; monitors 101 with neither), `roamer` (hot
 /// desking), the computer `PC-7` (device 107), `newbie` (to be handed a
-/// password), `night` (device 100, with the offline and the server journal).
+/// password), `night` (device 100, with the offline and the server journal),
+/// `twin` (devices 102 and 103).
 /// Every password is `<name>-pass-1`. And Zofia Wrona in the public book.
 async fn accounts(db: &std::path::Path) {
     let store = Store::open(db).await.expect("store");
@@ -50,13 +51,14 @@ async fn accounts(db: &std::path::Path) {
     let device = |ext: &str| Device { ext: ext.into(), main: true, softphone: false };
     let monitor = |ext: &str, on: bool| Monitor { ext: ext.into(), clip: on, pickup: on };
     type Account<'a> = (&'a str, Kind, Vec<Device>, Vec<Monitor>, bool, bool);
-    let accounts: [Account; 6] = [
+    let accounts: [Account; 7] = [
         ("desk", Kind::User, vec![device("100")], vec![monitor("101", true)], false, false),
         ("reception", Kind::User, vec![device("120")], vec![monitor("101", false)], false, false),
         ("roamer", Kind::User, vec![], vec![], true, false),
         ("PC-7", Kind::Computer, vec![device("107")], vec![], false, false),
         ("newbie", Kind::User, vec![device("101")], vec![], false, false),
         ("night", Kind::User, vec![device("100")], vec![], false, true),
+        ("twin", Kind::User, vec![device("102"), device("103")], vec![], false, false),
     ];
     for (name, kind, devices, monitors, hot_desking, journals) in accounts {
         let hash = hasher.hash(&format!("{name}-pass-1")).await.expect("hash");
@@ -659,6 +661,64 @@ async fn a_group_panel_shows_every_member_live_and_a_change_reaches_its_clients_
     assert_eq!(panels["panels"][0]["show_numbers"], true, "{panels}");
     let (panels, _) = reception.until(|v| v["event"] == "panels").await;
     assert_eq!(panels["panels"], json!([]), "{panels}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lamp_fed_by_the_device_in_use_follows_what_the_member_binds() {
+    let w = world().await;
+    let (mut desk, _) = w.login("desk", "PC-D").await;
+    let addr = w.svc.lan_https;
+    let client = w.svc.client();
+    tokio::task::block_in_place(|| {
+        let mut admin = support::portal::Browser::new(client, addr);
+        assert_eq!(admin.login("120", "secret-120").status, 303);
+        admin.get("/admin/cti");
+        let r = admin.post(
+            "/admin/cti",
+            &[("action", "group_save"), ("id", "0"), ("group_name", "Twins"), ("members", "desk\ntwin\n101")],
+        );
+        assert!(r.body.contains("Saved."), "{}", r.body);
+    });
+    // Nobody at twin's desk: both its devices feed its lamp.
+    let (panels, _) = desk.until(|v| v["event"] == "panels").await;
+    let twin = &panels["panels"][0]["members"][1];
+    assert_eq!(
+        (&twin["name"], &twin["lines"], twin.get("in_use")),
+        (&json!("twin"), &json!(["102", "103"]), None)
+    );
+
+    // Twin logs in: its first device is the one in use, and the desk is told.
+    let (mut twin, r) = w.login("twin", "PC-T").await;
+    assert_eq!(r["in_use"], "102", "{r}");
+    let (used, _) = desk.until(|v| v["event"] == "in_use").await;
+    assert_eq!((&used["account"], &used["device"]), (&json!("twin"), &json!("102")), "{used}");
+
+    // It binds its other device; a device not its own is refused.
+    let r = twin.ask(json!({ "type": "bind", "device": "103" })).await;
+    assert_eq!((&r["type"], &r["in_use"]), (&json!("result"), &json!("103")), "{r}");
+    let r = twin.ask(json!({ "type": "bind", "device": "100" })).await;
+    assert_eq!((&r["type"], &r["code"]), (&json!("error"), &json!("forbidden")), "{r}");
+    let (used, _) = desk.until(|v| v["event"] == "in_use").await;
+    assert_eq!(used["device"], "103", "{used}");
+
+    // A second client of twin's keeps the device its first bound.
+    let (second, r) = w.login("twin", "PC-T2").await;
+    assert_eq!(r["in_use"], "103", "{r}");
+    second.conn.close().await;
+
+    // The subscriber in the group sees the lamp fed by 103 alone.
+    let client = w.svc.client();
+    let start = tokio::task::block_in_place(|| {
+        let mut b = support::portal::Browser::new(client, addr);
+        assert_eq!(b.login("101", "secret-101").status, 303);
+        b.get("/start").body
+    });
+    assert!(start.contains(r#"data-lines="103" data-state="idle" data-account="twin""#), "{start}");
+
+    // Twin's last client leaves: every device feeds the lamp again.
+    twin.conn.close().await;
+    let (used, _) = desk.until(|v| v["event"] == "in_use").await;
+    assert_eq!((&used["account"], &used["device"]), (&json!("twin"), &Value::Null), "{used}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

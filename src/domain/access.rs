@@ -420,6 +420,14 @@ pub fn sees_lamp(actor: &Actor, ext: &str, panel_lines: &[String]) -> bool {
     }
 }
 
+/// Whether `actor` may bind `device` as the one it uses now (SPEC C5: what
+/// feeds its lamp when its busy-lamp source is "the device in use"): a CTI
+/// login, one of its own devices (for a session with hot desking, those at
+/// its computer).
+pub fn may_bind(actor: &Actor, device: &str) -> bool {
+    matches!(&actor.who, Who::CtiAccount { devices, .. } if devices.iter().any(|d| d == device))
+}
+
 /// Whether `actor` reads its devices' past calls as the server keeps them
 /// (SPEC C4, the server journal): a CTI account with that right (a
 /// subscriber's WebCTI login has it: they are his own history). Each device's
@@ -899,6 +907,33 @@ mod tests {
         assert!(!Scope::READ.covers(Area::Board, Level::Write));
         assert!(!Scope::WRITE.covers(Area::Calls, Level::Write), "dialling is named, never implied");
         assert!(!Scope::WRITE.covers(Area::Security, Level::Read));
+    }
+
+    #[test]
+    fn a_cti_login_binds_only_a_device_of_its_own() {
+        let cti = Actor::new(
+            Who::CtiAccount {
+                name: "desk".into(),
+                devices: vec!["100".into(), "101".into()],
+                monitors: vec![crate::domain::cti::Monitor { ext: "102".into(), clip: true, pickup: true }],
+                journals: Default::default(),
+            },
+            Channel::Cti,
+        );
+        let cases = [
+            (&cti, "101", true),
+            (&cti, "100", true),
+            (&cti, "102", false),
+            (&cti, "", false),
+            (&actors()[0].1, "100", false),
+        ];
+        for (actor, device, may) in cases {
+            assert_eq!(may_bind(actor, device), may, "{actor:?} {device}");
+        }
+        // Nobody but a CTI login binds, whatever lines he may otherwise touch.
+        for (label, actor) in actors().into_iter().filter(|(_, a)| !matches!(a.who, Who::CtiAccount { .. })) {
+            assert!(!may_bind(&actor, "100"), "{label}");
+        }
     }
 
     #[test]

@@ -86,8 +86,8 @@ pub fn parse_members(
     Ok(out)
 }
 
-/// The lines that feed an account's lamp: every device (the one in use is
-/// the busiest of them), the first, or every one but a softphone.
+/// The lines that may feed an account's lamp: every device (the one in use
+/// among them, [`lamp_lines`]), the first, or every one but a softphone.
 pub fn blf_lines(devices: &[Device], source: BlfSource) -> Vec<String> {
     let lines = devices.iter().filter(|d| source != BlfSource::NotSoftphone || !d.softphone);
     match source {
@@ -104,6 +104,20 @@ pub struct PanelMember {
     pub label: String,
     /// The lines that feed its lamp.
     pub lines: Vec<String>,
+    /// Its lamp shows only the device its client has bound, while it has one
+    /// (the busy-lamp source "the device in use"; see [`lamp_lines`]).
+    pub follows_use: bool,
+}
+
+/// The lines whose states `member`'s lamp shows: with the busy-lamp source
+/// "the device in use", the device its account's client has bound (`in_use`,
+/// SPEC C5) while that is one of its lines; otherwise all its lines (nobody
+/// at the desk: any of its devices busy shows).
+pub fn lamp_lines<'a>(member: &'a PanelMember, in_use: Option<&'a String>) -> &'a [String] {
+    match in_use {
+        Some(device) if member.follows_use && member.lines.contains(device) => std::slice::from_ref(device),
+        _ => &member.lines,
+    }
 }
 
 /// A group as its members see it. Its members are shared: every client of
@@ -223,6 +237,28 @@ mod tests {
     }
 
     #[test]
+    fn a_lamp_in_use_shows_the_bound_device_while_it_is_one_of_its_lines() {
+        let member = |follows_use| PanelMember {
+            member: Member::Account("desk".into()),
+            label: "Desk".into(),
+            lines: vec!["100".into(), "101".into()],
+            follows_use,
+        };
+        let (bound, other) = ("101".to_owned(), "105".to_owned());
+        // (follows the device in use, the device bound, the lines shown)
+        let cases: &[(bool, Option<&String>, &[&str])] = &[
+            (true, Some(&bound), &["101"]),
+            (true, None, &["100", "101"]),
+            (true, Some(&other), &["100", "101"]),
+            (false, Some(&bound), &["100", "101"]),
+            (false, None, &["100", "101"]),
+        ];
+        for (follows, in_use, want) in cases {
+            assert_eq!(lamp_lines(&member(*follows), *in_use), *want, "{follows} {in_use:?}");
+        }
+    }
+
+    #[test]
     fn a_lamp_shows_the_busiest_line() {
         use LineState::*;
         let cases: &[(&[LineState], Option<LineState>)] = &[
@@ -244,6 +280,7 @@ mod tests {
             member: Member::Subscriber(ext.into()),
             label: ext.into(),
             lines: vec![ext.into()],
+            follows_use: false,
         };
         let quiet = Panel {
             id: 1,

@@ -284,8 +284,16 @@ async fn session<W: AsyncRead + AsyncWrite>(
                     }
                     let seen = v["resume"]["epoch"].as_str().zip(v["resume"]["seq"].as_u64());
                     let (feed, start) = services.live.follow(&actor, seen);
+                    // Its first device is the one in use, unless another client
+                    // of its account has bound one (SPEC C5).
+                    if let Some(first) = devices.first() {
+                        if let Err(e) = services.cti.bind(&actor, first, true) {
+                            tracing::warn!(actor = %actor.label(), error = %e, "the device in use not bound");
+                        }
+                    }
                     let mut reply = logged_in(id, &login, &actor, &devices, &watched, &start);
-                    reply["panels"] = panels_value(&panels);
+                    reply["in_use"] = json!(services.cti.in_use(&login.account.name));
+                    reply["panels"] = panels_value(&panels, |a| services.cti.in_use(a));
                     if let Err(e) = out.json(&reply).await {
                         return e;
                     }
@@ -549,6 +557,7 @@ impl Client {
             "call_note" => self.call_note(v).await,
             "book_search" => self.book_search(v).await,
             "lookup" => self.lookup(v).await,
+            "bind" => self.bind(v),
             "presence" | "presence_set" | "presence_end" => self.presence(kind, v).await,
             _ => match verb(kind, v) {
                 Some(Ok(verb)) => self.control(v, verb).await,
@@ -565,6 +574,24 @@ impl Client {
             Err(Refused::Bad(m)) => error(id, "bad_request", &m),
             Err(Refused::Service(e)) => service_error(id, e),
         }
+    }
+
+    /// Binds one of the login's devices as the one in use (SPEC C5).
+    fn bind(&self, v: &Value) -> Result<Value, Refused> {
+        let device =
+            v["device"].as_str().ok_or_else(|| Refused::Bad("\"device\": one of your devices.".into()))?;
+        self.services.cti.bind(&self.actor, device, false)?;
+        Ok(json!({ "in_use": device }))
+    }
+
+    /// Whether the client hears of `account`'s device in use: its own, or a
+    /// member of its panels whose lamp follows it.
+    fn shows_use_of(&self, account: &str) -> bool {
+        let named = |name: &str| name.eq_ignore_ascii_case(account);
+        named(&self.login.account.name)
+            || self.panels.iter().any(|p| {
+                p.members.iter().any(|m| m.follows_use && matches!(&m.member, Member::Account(n) if named(n)))
+            })
     }
 
     /// The calls missed while the account's clients were away (SPEC C4), in
@@ -775,6 +802,10 @@ impl Client {
     ) -> Result<(), End> {
         let body = match &p.live {
             Live::CoreLink { up } => Some(json!({ "event": "core_link", "up": up })),
+            // A member of its panels (or its own account) uses another device.
+            Live::InUse { account, device } if self.shows_use_of(account) => {
+                Some(json!({ "event": "in_use", "account": account, "device": device }))
+            }
             Live::Line { ext, state } if self.follows(ext) => {
                 Some(json!({ "event": "line", "ext": ext, "state": state.code() }))
             }
@@ -854,21 +885,28 @@ impl Client {
         self.feed = Feed::of(actor.clone());
         self.actor = actor;
         self.panels = panels;
-        let v =
-            json!({ "type": "event", "seq": seq, "event": "panels", "panels": panels_value(&self.panels) });
+        let v = json!({ "type": "event", "seq": seq, "event": "panels", "panels": panels_value(&self.panels, |a| self.services.cti.in_use(a)) });
         out.json(&v).await?;
         self.snapshot(out).await
     }
 }
 
-/// Panels as the protocol shows them.
-fn panels_value(panels: &[Panel]) -> Value {
+/// Panels as the protocol shows them; a member whose lamp follows the
+/// device in use has it as `in_use` while its account has one bound
+/// (`in_use` of the account's name).
+fn panels_value(panels: &[Panel], in_use: impl Fn(&str) -> Option<String>) -> Value {
     let member = |m: &PanelMember| {
         let kind = match m.member {
             Member::Account(_) => "account",
             Member::Subscriber(_) => "subscriber",
         };
-        json!({ "name": m.member.name(), "kind": kind, "label": m.label, "lines": m.lines })
+        let mut v = json!({ "name": m.member.name(), "kind": kind, "label": m.label, "lines": m.lines });
+        if let Member::Account(name) = &m.member {
+            if let Some(device) = in_use(name).filter(|d| m.follows_use && m.lines.contains(d)) {
+                v["in_use"] = json!(device);
+            }
+        }
+        v
     };
     Value::Array(
         panels
@@ -1011,11 +1049,12 @@ mod tests {
                 member: Member::Subscriber("101".into()),
                 label: "Piotr Nowak (101)".into(),
                 lines: vec!["101".into()],
+                follows_use: false,
             }]
             .into(),
         };
         assert_eq!(
-            panels_value(&[panel]).to_string(),
+            panels_value(&[panel], |_| None).to_string(),
             r#"[{"id":1,"members":[{"kind":"subscriber","label":"Piotr Nowak (101)","lines":["101"],"name":"101"}],"name":"Front desk","show_numbers":false}]"#
         );
         assert_eq!(

@@ -25,6 +25,7 @@ pub fn event(live: &Live) -> (&'static str, Value) {
         }
         Live::Callbacks { department } => ("callbacks", json!({ "department": department })),
         Live::Groups => ("groups", json!({})),
+        Live::InUse { account, device } => ("in_use", json!({ "account": account, "device": device })),
         Live::Changed { ext, what } => {
             let what = match what {
                 Changed::Profile => "profile",

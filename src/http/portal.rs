@@ -126,6 +126,8 @@ struct LampView {
     /// Its first line (to call), or empty.
     ext: String,
     lines: String,
+    /// The account it is of, whose device in use may change; or empty.
+    account: String,
     /// `idle`, `ringing`, ... or `unknown`.
     state: &'static str,
     state_label: String,
@@ -163,8 +165,12 @@ async fn team(state: &HttpState, who: &Subscriber) -> Vec<TeamPanel> {
                     };
                     LampView {
                         label: l.member.label,
-                        ext: l.member.lines.first().cloned().unwrap_or_default(),
-                        lines: l.member.lines.join(" "),
+                        ext: l.lines.first().cloned().unwrap_or_default(),
+                        lines: l.lines.join(" "),
+                        account: match &l.member.member {
+                            crate::domain::group::Member::Account(name) => name.clone(),
+                            crate::domain::group::Member::Subscriber(_) => String::new(),
+                        },
                         state: l.state.map(|s| s.code()).unwrap_or("unknown"),
                         state_label: l
                             .state

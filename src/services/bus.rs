@@ -43,6 +43,12 @@ pub enum Live {
         caller: String,
         at: i64,
     },
+    /// A CTI account's clients bound `device` as the one in use, or (`None`)
+    /// its last client left (SPEC C5): lamps fed by "the device in use" follow.
+    InUse {
+        account: String,
+        device: Option<String>,
+    },
     /// The link to the core went up or down.
     CoreLink {
         up: bool,

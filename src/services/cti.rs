@@ -10,11 +10,11 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 use super::auth::{Auth, AuthError};
-use super::bus::Live;
+use super::bus::{Bus, Live};
 use super::password::HashError;
 use super::throttle::{Budget, Throttle};
 use super::{Busy, Context, ServiceError};
-use crate::domain::access::{gets_offline_journal, reads_server_journal, sees_lamp};
+use crate::domain::access::{gets_offline_journal, may_bind, reads_server_journal, sees_lamp};
 use crate::domain::access::{Action, Actor, Area, Channel, Denied, Facet, Target, Who};
 use crate::domain::account::is_extension;
 use crate::domain::cdr::{HistoryQuery, HistoryRow};
@@ -22,7 +22,9 @@ use crate::domain::cti::{
     self, check_account, check_password, check_rights, parse_devices, parse_monitors, session_devices,
     Account, AccountProblem, BlfSource, Data, Journals, Kind, Login, Rights,
 };
-use crate::domain::group::{check_name, lamp_state, panel_monitors, Group, Panel, PanelMember};
+use crate::domain::group::{
+    check_name, lamp_lines, lamp_state, panel_monitors, Group, Member, Panel, PanelMember,
+};
 use crate::domain::line::LineState;
 use crate::domain::presence::Shown;
 use crate::store::cti::SavedAccount;
@@ -38,7 +40,7 @@ pub struct CtiAccounts {
     throttle: Throttle,
     licences: usize,
     /// Clients connected, by account name (lower case).
-    clients: Arc<Mutex<HashMap<String, usize>>>,
+    clients: Arc<Mutex<HashMap<String, Connected>>>,
     /// Each group's panel members as last read, for the store's generation:
     /// the clients of a group's members share one list.
     members: Arc<Mutex<SharedMembers>>,
@@ -53,22 +55,37 @@ pub const CLIENTS_PER_ACCOUNT: usize = 8;
 /// Clients the server holds at once.
 pub const MAX_CLIENTS: usize = 1000;
 
+/// An account's connected clients.
+#[derive(Default)]
+struct Connected {
+    count: usize,
+    /// The device its clients last bound (SPEC C5, "the device in use").
+    in_use: Option<String>,
+}
+
 /// A connected client's place in the counts, given back when dropped (or
 /// handed to [`CtiAccounts::leave`]).
 pub struct Seat {
-    clients: Arc<Mutex<HashMap<String, usize>>>,
+    clients: Arc<Mutex<HashMap<String, Connected>>>,
     name: String,
+    /// The account's name as stored, published when its device in use goes.
+    account_name: String,
     /// The account's row; 0 for a subscriber's WebCTI login.
     account: i64,
+    bus: Bus,
 }
 
 impl Drop for Seat {
     fn drop(&mut self) {
         let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(n) = clients.get_mut(&self.name) {
-            *n -= 1;
-            if *n == 0 {
-                clients.remove(&self.name);
+        let Some(c) = clients.get_mut(&self.name) else { return };
+        c.count -= 1;
+        if c.count == 0 {
+            let bound = clients.remove(&self.name).and_then(|c| c.in_use);
+            drop(clients);
+            // Nobody at the desk: every device of the account feeds its lamp again.
+            if bound.is_some() {
+                self.bus.publish(Live::InUse { account: self.account_name.clone(), device: None });
             }
         }
     }
@@ -133,7 +150,10 @@ pub struct Missed {
 #[derive(Debug, Clone)]
 pub struct Lamp {
     pub member: PanelMember,
-    /// The busiest of its lines' states; `None` without lines, or with the
+    /// The lines it shows now (`domain::group::lamp_lines`), first the one
+    /// a call to the member rings.
+    pub lines: Vec<String>,
+    /// The busiest of those lines' states; `None` without lines, or with the
     /// exchange out of reach.
     pub state: Option<LineState>,
     /// Its first line's presence.
@@ -162,14 +182,47 @@ impl CtiAccounts {
     pub fn seat(&self, login: &CtiLogin) -> Result<Seat, ServiceError> {
         let name = login.account.name.to_lowercase();
         let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
-        let total: usize = clients.values().sum();
-        let mine = clients.get(&name).copied().unwrap_or(0);
+        let total: usize = clients.values().map(|c| c.count).sum();
+        let mine = clients.get(&name).map_or(0, |c| c.count);
         if mine >= CLIENTS_PER_ACCOUNT || total >= MAX_CLIENTS {
             tracing::info!(account = %login.account.name, mine, total, "CTI client refused: too many");
             return Err(ServiceError::Busy(Busy::CtiClients));
         }
-        *clients.entry(name.clone()).or_insert(0) += 1;
-        Ok(Seat { clients: self.clients.clone(), name, account: login.account.id })
+        clients.entry(name.clone()).or_default().count += 1;
+        let (account_name, account, bus) =
+            (login.account.name.clone(), login.account.id, self.ctx.bus.clone());
+        Ok(Seat { clients: self.clients.clone(), name, account_name, account, bus })
+    }
+
+    /// Binds `device` as the one the login uses now (SPEC C5): with the
+    /// busy-lamp source "the device in use", only its state shows on the
+    /// panels the account is on, until another is bound or the account's
+    /// last client leaves. Every client of the account shares it; the last
+    /// bind wins. A login binds its first device unless its account has one
+    /// bound already (`first`).
+    pub fn bind(&self, actor: &Actor, device: &str, first: bool) -> Result<(), ServiceError> {
+        let Who::CtiAccount { name, .. } = &actor.who else {
+            return Err(ServiceError::Denied(Denied::NotYours));
+        };
+        if !may_bind(actor, device) {
+            tracing::info!(actor = %actor.label(), device, "refused: not a device of its own to bind");
+            return Err(ServiceError::Denied(Denied::NotYours));
+        }
+        let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(c) = clients.get_mut(&name.to_lowercase()) else { return Err(ServiceError::NotFound) };
+        if c.in_use.as_deref() == Some(device) || (first && c.in_use.is_some()) {
+            return Ok(());
+        }
+        c.in_use = Some(device.to_owned());
+        // Published under the lock: two binds reach the panels in their order.
+        self.ctx.bus.publish(Live::InUse { account: name.clone(), device: Some(device.to_owned()) });
+        Ok(())
+    }
+
+    /// The device `account`'s clients have bound, while one is connected.
+    pub fn in_use(&self, account: &str) -> Option<String> {
+        let clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        clients.get(&account.to_lowercase()).and_then(|c| c.in_use.clone())
     }
 
     /// Every account, with the licences used.
@@ -451,15 +504,23 @@ impl CtiAccounts {
         for panel in panels {
             let mut lamps = Vec::with_capacity(panel.members.len());
             for member in panel.members.iter() {
-                let seen: Vec<&String> =
-                    member.lines.iter().filter(|l| sees_lamp(actor, l, &lines)).collect();
+                let in_use = match &member.member {
+                    Member::Account(name) if member.follows_use => self.in_use(name),
+                    _ => None,
+                };
+                let seen: Vec<String> = lamp_lines(member, in_use.as_ref())
+                    .iter()
+                    .filter(|l| sees_lamp(actor, l, &lines))
+                    .cloned()
+                    .collect();
                 let of_lines: Vec<LineState> =
-                    states.iter().filter(|(e, _)| seen.contains(&e)).map(|(_, s)| *s).collect();
+                    states.iter().filter(|(e, _)| seen.contains(e)).map(|(_, s)| *s).collect();
                 let presence = match seen.first() {
                     Some(ext) => self.ctx.presence_shown(ext).await.ok(),
                     None => None,
                 };
-                lamps.push(Lamp { member: member.clone(), state: lamp_state(&of_lines), presence });
+                let state = lamp_state(&of_lines);
+                lamps.push(Lamp { member: member.clone(), lines: seen, state, presence });
             }
             out.push((panel, lamps));
         }

@@ -146,6 +146,9 @@ impl Feed {
         match live {
             Live::Line { ext, .. } => may(ext, Facet::Live) || sees_lamp(&self.actor, ext, &self.panel_lines),
             Live::Groups => true,
+            // A lamp on his panels now shows another device of its account.
+            Live::InUse { device: Some(d), .. } => sees_lamp(&self.actor, d, &self.panel_lines),
+            Live::InUse { device: None, .. } => !self.panel_lines.is_empty(),
             Live::Call { from, to, at, .. } => [from, to, at].into_iter().any(|e| may(e, Facet::Live)),
             Live::CallRecord { cdr } => may(&cdr.extension, Facet::History),
             Live::Voicemail { ext, .. } => may(ext, Facet::Voicemail),

@@ -80,7 +80,12 @@ fn lamp(c: &Connection, member: Member) -> rusqlite::Result<PanelMember> {
                 )
                 .optional()?;
             let Some((id, first, last, blf)) = row else {
-                return Ok(PanelMember { label: name.clone(), member, lines: Vec::new() });
+                return Ok(PanelMember {
+                    label: name.clone(),
+                    member,
+                    lines: Vec::new(),
+                    follows_use: false,
+                });
             };
             let mut q = c.prepare_cached(
                 "SELECT device, main, softphone FROM account_device WHERE account_id = ?1 ORDER BY main DESC, device",
@@ -90,8 +95,9 @@ fn lamp(c: &Connection, member: Member) -> rusqlite::Result<PanelMember> {
                 .collect::<rusqlite::Result<_>>()?;
             let full = format!("{first} {last}").trim().to_owned();
             let label = if full.is_empty() { name.clone() } else { full };
-            let lines = blf_lines(&devices, BlfSource::from_code(&blf).unwrap_or_default());
-            Ok(PanelMember { member, label, lines })
+            let source = BlfSource::from_code(&blf).unwrap_or_default();
+            let lines = blf_lines(&devices, source);
+            Ok(PanelMember { member, label, lines, follows_use: source == BlfSource::InUse })
         }
         Member::Subscriber(ext) => {
             let name: String = c
@@ -99,7 +105,7 @@ fn lamp(c: &Connection, member: Member) -> rusqlite::Result<PanelMember> {
                 .optional()?
                 .unwrap_or_default();
             let label = if name.is_empty() { ext.clone() } else { format!("{name} ({ext})") };
-            Ok(PanelMember { lines: vec![ext.clone()], member, label })
+            Ok(PanelMember { lines: vec![ext.clone()], member, label, follows_use: false })
         }
     }
 }

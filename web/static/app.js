@@ -159,8 +159,9 @@ function live() {
 }
 
 // Team panels (groups the subscriber is a member of): each member's lamp
-// follows its lines' states; a presence change reloads the panels, and a
-// change of the groups reloads the page (its stream then follows the new lines).
+// follows its lines' states; a presence change or another device bound by a
+// member's account reloads the panels, and a change of the groups reloads the
+// page (its stream then follows the new lines).
 function team(es) {
   const box = document.getElementById("team-live");
   if (!box) return;
@@ -179,6 +180,13 @@ function team(es) {
   es.addEventListener("settings", (ev) => {
     const s = JSON.parse(ev.data);
     if (s.what !== "profile" && box.querySelector(`.lamp[data-lines~="${CSS.escape(s.ext)}"]`)) refreshSection("team-live");
+  });
+  // A member's account bound another device: its lamp shows that one now.
+  es.addEventListener("in_use", (ev) => {
+    const u = JSON.parse(ev.data);
+    for (const lamp of box.querySelectorAll(".lamp")) {
+      if (lamp.dataset.account && lamp.dataset.account.toLowerCase() === u.account.toLowerCase()) return refreshSection("team-live");
+    }
   });
   es.addEventListener("groups", () => location.reload());
 }
