@@ -721,6 +721,114 @@ async fn a_lamp_fed_by_the_device_in_use_follows_what_the_member_binds() {
     assert_eq!((&used["account"], &used["device"]), (&json!("twin"), &Value::Null), "{used}");
 }
 
+/// The id in `id="<prefix>-N"` just before `name` on a page.
+fn id_before(page: &str, prefix: &str, name: &str) -> String {
+    let at = page.find(name).unwrap_or_else(|| panic!("no {name}: {page}"));
+    let from =
+        page[..at].rfind(&format!("id=\"{prefix}-")).unwrap_or_else(|| panic!("no {prefix} id: {page}"))
+            + prefix.len()
+            + 5;
+    page[from..].split('"').next().expect("id").to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_book_kept_here_is_read_by_the_groups_given_it_and_copied_by_those_who_may() {
+    let w = world().await;
+    let addr = w.svc.lan_https;
+    let client = w.svc.client();
+    let suppliers = "First Name,Last Name,Company,Business Phone\r\n\
+        Olga,Tokarczuk,Papiernia,+48 22 700 00 01\r\n\
+        Marek,Hłasko,Drukarnia,+48 22 700 00 02\r\n";
+    tokio::task::block_in_place(|| {
+        let mut admin = support::portal::Browser::new(client, addr);
+        assert_eq!(admin.login("120", "secret-120").status, 303);
+        admin.get("/admin/cti");
+        let r = admin.post(
+            "/admin/cti",
+            &[("action", "group_save"), ("id", "0"), ("group_name", "Buyers"), ("members", "desk\n101")],
+        );
+        assert!(r.body.contains("Saved."), "{}", r.body);
+        admin.get("/admin/books");
+        let page = admin.post("/admin/books", &[("action", "add_kept"), ("name", "Suppliers")]).body;
+        assert!(page.contains("The book was added."), "{page}");
+        let book = id_before(&page, "kept", "Suppliers");
+        let page = admin.post_file("/admin/books/file", &[("id", &book)], "s.csv", suppliers.as_bytes()).body;
+        assert!(page.contains("Synced: 2 added, 0 changed, 0 removed, 0 unchanged"), "{page}");
+        // Nobody but an administrator reads it yet; then the buyers may keep a copy.
+        let label = page.find(">Group Buyers<").unwrap_or_else(|| panic!("no group: {page}"));
+        let field = &page[page[..label].rfind("for=\"group-").expect("its field") + 5..label];
+        let group = field.trim_end_matches('"').rsplit('-').next().expect("group").to_owned();
+        let page = admin
+            .post(
+                "/admin/books",
+                &[
+                    ("action", "access"),
+                    ("id", &book),
+                    ("everyone", "none"),
+                    (&format!("group-{group}"), "offline"),
+                ],
+            )
+            .body;
+        assert!(page.contains("Saved who reads the book."), "{page}");
+        // A file that is none is refused, and the book keeps its contacts.
+        let page = admin.post_file("/admin/books/file", &[("id", &book)], "x.csv", b"\x00\x01\x02").body;
+        assert!(page.contains("The file was not taken"), "{page}");
+        assert!(page.contains("2 contacts"), "{page}");
+    });
+
+    // The buyer's client sees the book, finds its contacts, keeps a copy.
+    let (mut desk, _) = w.login("desk", "PC-D").await;
+    let r = desk.ask(json!({ "type": "books" })).await;
+    let names: Vec<(&Value, &Value)> =
+        r["books"].as_array().expect("books").iter().map(|b| (&b["name"], &b["access"])).collect();
+    assert_eq!(
+        names,
+        [
+            (&json!("Global.Phonebook"), &json!("read")),
+            (&json!("Global.LocalNumbers"), &json!("read")),
+            (&json!("Suppliers"), &json!("offline"))
+        ],
+        "{r}"
+    );
+    let r = desk.ask(json!({ "type": "book_search", "search": "tokarczuk" })).await;
+    assert_eq!(
+        (&r["entries"][0]["name"], &r["entries"][0]["book"]),
+        (&json!("Tokarczuk Olga"), &json!("Suppliers")),
+        "{r}"
+    );
+    let r = desk.ask(json!({ "type": "lookup", "number": "0227000002" })).await;
+    assert_eq!(r["name"], "Hłasko Marek", "{r}");
+    let r = desk.ask(json!({ "type": "book_download", "book": "suppliers" })).await;
+    let got: Vec<&Value> = r["entries"].as_array().expect("entries").iter().map(|e| &e["name"]).collect();
+    assert_eq!(got, [&json!("Tokarczuk Olga"), &json!("Hłasko Marek")], "{r}");
+    assert_eq!(r["next"], Value::Null, "{r}");
+    assert!(r["entries"][0]["uid"].is_string(), "{r}");
+
+    // Reception is in no group that has it: no book, no contact, no name.
+    let (mut reception, _) = w.login("reception", "PC-R").await;
+    let r = reception.ask(json!({ "type": "books" })).await;
+    assert_eq!(r["books"].as_array().map(Vec::len), Some(2), "{r}");
+    let r = reception.ask(json!({ "type": "book_search", "search": "tokarczuk" })).await;
+    assert_eq!(r["entries"], json!([]), "{r}");
+    let r = reception.ask(json!({ "type": "lookup", "number": "0227000002" })).await;
+    assert_eq!(r["name"], Value::Null, "{r}");
+    let r = reception.ask(json!({ "type": "book_download", "book": "Suppliers" })).await;
+    assert_eq!(r["code"], "not_found", "{r}");
+
+    // The subscriber in the group finds them in his phonebook; another does not.
+    let client = w.svc.client();
+    let (member, other) = tokio::task::block_in_place(|| {
+        let mut b = support::portal::Browser::new(client.clone(), addr);
+        assert_eq!(b.login("101", "secret-101").status, 303);
+        let member = b.get("/phonebook?q=tokarczuk").body;
+        let mut b = support::portal::Browser::new(client, addr);
+        assert_eq!(b.login("100", "secret-100").status, 303);
+        (member, b.get("/phonebook?q=tokarczuk").body)
+    });
+    assert!(member.contains("Tokarczuk"), "{member}");
+    assert!(!other.contains("Tokarczuk"), "{other}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reference_client_prints_messages_as_json_lines_and_sends_what_it_reads() {
     use std::io::Write;

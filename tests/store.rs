@@ -418,6 +418,7 @@ async fn contacts_of_an_older_schema_are_found_after_the_migration() {
              DROP INDEX contact_note_trash; ALTER TABLE book DROP COLUMN last_sync;
              DROP TABLE cti_group_subscriber; DROP INDEX cti_group_member_account;
              ALTER TABLE account DROP COLUMN journal_mark;
+             DROP INDEX cti_group_book_book; ALTER TABLE book DROP COLUMN everyone;
              DELETE FROM schema_version WHERE version >= 9;",
         )
         .expect("downgrade");

@@ -8,7 +8,7 @@
 //! reason out.
 
 use super::codes::codes;
-use super::phonebook::PublicRight;
+use super::phonebook::{BookAccess, PublicRight, SharedBook};
 
 /// Where a request came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,12 +165,14 @@ pub enum Who {
         scopes: Vec<Scope>,
     },
     /// A desktop CTI client: its devices (extensions it controls), the lines it
-    /// may monitor, and the journals of its calls it reads.
+    /// may monitor, the journals of its calls it reads, and the CTI groups
+    /// its login is a member of (which give it shared books, SPEC C11).
     CtiAccount {
         name: String,
         devices: Vec<String>,
         monitors: Vec<crate::domain::cti::Monitor>,
         journals: crate::domain::cti::Journals,
+        groups: Vec<i64>,
     },
     /// The service itself.
     System,
@@ -420,6 +422,33 @@ pub fn sees_lamp(actor: &Actor, ext: &str, panel_lines: &[String]) -> bool {
     }
 }
 
+/// What `actor` may do with a shared named book (SPEC C11): what the book
+/// gives everyone, and more where it is given to one of `groups` (the CTI
+/// groups the actor's login is a member of). An administrator changes the
+/// books he keeps and keeps a copy of the others; a token with the phonebook
+/// scope reads them all; the service itself (names in events everyone may
+/// see) only what everyone reads. Nobody but an administrator's book is
+/// written: an external source's mirror is read-only.
+pub fn book_access(actor: &Actor, groups: &[i64], book: &SharedBook) -> BookAccess {
+    let granted = || {
+        let by_groups = book.grants.iter().filter(|(g, _)| groups.contains(g)).map(|(_, a)| *a).max();
+        by_groups.unwrap_or_default().max(book.everyone)
+    };
+    let access = match &actor.who {
+        Who::Administrator { .. } => BookAccess::Write,
+        Who::ApiToken { .. } => match allowed(actor, Action::Read, Target::PublicBook) {
+            Ok(()) => BookAccess::Offline,
+            Err(_) => BookAccess::None,
+        },
+        Who::System | Who::Subscriber { pin_only: true, .. } => book.everyone.min(BookAccess::Read),
+        Who::Subscriber { .. } | Who::Manager { .. } | Who::CtiAccount { .. } => granted(),
+    };
+    match book.kept {
+        true => access,
+        false => access.min(BookAccess::Offline),
+    }
+}
+
 /// Whether `actor` may bind `device` as the one it uses now (SPEC C5: what
 /// feeds its lamp when its busy-lamp source is "the device in use"): a CTI
 /// login, one of its own devices (for a session with hot desking, those at
@@ -573,6 +602,7 @@ mod tests {
                             pickup: false,
                         }],
                         journals: Default::default(),
+                        groups: vec![],
                     },
                     Channel::Cti,
                 ),
@@ -910,6 +940,49 @@ mod tests {
     }
 
     #[test]
+    fn a_shared_book_is_read_as_it_says_for_everyone_and_more_by_its_groups() {
+        use BookAccess::*;
+        let book = |kept, everyone, grants: &[(i64, BookAccess)]| SharedBook {
+            id: 1,
+            name: "Suppliers".into(),
+            kept,
+            everyone,
+            grants: grants.to_vec(),
+        };
+        let cti = Actor::new(
+            Who::CtiAccount {
+                name: "desk".into(),
+                devices: vec!["100".into()],
+                monitors: vec![],
+                journals: Default::default(),
+                groups: vec![],
+            },
+            Channel::Cti,
+        );
+        let by_label = |label: &str| actors().into_iter().find(|(l, _)| *l == label).expect(label).1;
+        let (sub, admin, system) = (by_label("sub"), by_label("admin"), Actor::system());
+        // (actor, its groups, kept, everyone, grants, access)
+        type Case<'a> = (&'a Actor, &'a [i64], bool, BookAccess, &'a [(i64, BookAccess)], BookAccess);
+        let cases: Vec<Case> = vec![
+            (&cti, &[], true, Read, &[], Read),
+            (&cti, &[], true, None, &[(7, Write)], None),
+            (&cti, &[7], true, None, &[(7, Write)], Write),
+            (&cti, &[7, 8], true, Read, &[(7, Offline), (8, Read)], Offline),
+            (&cti, &[7], false, None, &[(7, Write)], Offline),
+            (&sub, &[8], true, None, &[(7, Write), (8, Read)], Read),
+            (&sub, &[], true, Offline, &[], Offline),
+            (&admin, &[], true, None, &[], Write),
+            (&admin, &[], false, None, &[], Offline),
+            (&system, &[7], true, None, &[(7, Write)], None),
+            (&system, &[], false, Offline, &[], Read),
+        ];
+        for (actor, groups, kept, everyone, grants, want) in cases {
+            let got = book_access(actor, groups, &book(kept, everyone, grants));
+            assert_eq!(got, want, "{actor:?} {groups:?} kept {kept} everyone {everyone:?} {grants:?}");
+        }
+    }
+
+    #[test]
     fn a_cti_login_binds_only_a_device_of_its_own() {
         let cti = Actor::new(
             Who::CtiAccount {
@@ -917,6 +990,7 @@ mod tests {
                 devices: vec!["100".into(), "101".into()],
                 monitors: vec![crate::domain::cti::Monitor { ext: "102".into(), clip: true, pickup: true }],
                 journals: Default::default(),
+                groups: vec![],
             },
             Channel::Cti,
         );
@@ -943,6 +1017,7 @@ mod tests {
             devices: vec!["100".into()],
             monitors: vec![],
             journals: crate::domain::cti::Journals { server, offline },
+            groups: vec![],
         };
         // (actor, reads the server journal, gets the offline journal)
         let cases = [

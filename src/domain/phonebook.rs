@@ -28,13 +28,44 @@ pub fn effective_right(set: PublicRight, is_admin: bool, manages: bool) -> Publi
     }
 }
 
+/// What a reader may do with a shared named book (SPEC C11), least first:
+/// read it (search it, find names in it), keep a copy of it (a CTI client's
+/// offline cache), or change its contacts (only a book an administrator keeps).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum BookAccess {
+    #[default]
+    None,
+    Read,
+    Offline,
+    Write,
+}
+
+codes!(BookAccess { None => "none", Read => "read", Offline => "offline", Write => "write" });
+
+/// The most books an administrator keeps besides the sources' (each is a
+/// search's and a lookup's work).
+pub const MAX_KEPT_BOOKS: usize = 20;
+
+/// A shared book with a name: an external source's mirror (read-only) or one
+/// an administrator keeps (`kept`), with who may read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedBook {
+    pub id: i64,
+    pub name: String,
+    pub kept: bool,
+    /// What everyone may do with it: at most keep a copy.
+    pub everyone: BookAccess,
+    /// What the members of each group (by id) may do with it.
+    pub grants: Vec<(i64, BookAccess)>,
+}
+
 /// Where an entry of the list comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
     Extension,
     Book(BookKind),
-    /// The read-only book of an external source (a CSV file, an LDAP
-    /// directory), by its name.
+    /// A shared book with a name: the read-only book of an external source
+    /// (a CSV file, an LDAP directory) or one an administrator keeps.
     Directory(String),
 }
 

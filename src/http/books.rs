@@ -1,19 +1,22 @@
-//! The administrator's page of external phonebook sources (`/admin/books`,
-//! SPEC C10): the CSV files and LDAP directories mirrored into read-only
+//! The administrator's page of shared phonebooks (`/admin/books`, SPEC
+//! C10-C12): the CSV files and LDAP directories mirrored into read-only
 //! books, each with what its last sync did or why it failed; a new source,
-//! "update now", deletion; and the trash of deleted books' notes, restored or
-//! emptied (SPEC C12).
+//! "update now", deletion; the books administrators keep, filled from a
+//! contact file (`/admin/books/file`); who reads each book (everyone, and
+//! each CTI group: read, keep a copy, change); and the trash of deleted
+//! books' notes, restored or emptied.
 
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 
 use super::error::{message, shown_or_refused, HttpError};
-use super::form::{AdminPosted, Fields};
+use super::form::{AdminPosted, AdminUploaded, Fields};
 use super::i18n::Tr;
 use super::session::Administrator;
 use super::HttpState;
 use crate::domain::directory::{parse_attributes, Ldap, Origin, Schema, Source, SourceProblem, SyncReport};
+use crate::domain::phonebook::BookAccess;
 use crate::domain::time;
 use crate::services::ServiceError;
 
@@ -34,6 +37,23 @@ struct Row {
     failed: bool,
 }
 
+/// A book administrators keep.
+struct KeptRow {
+    id: i64,
+    name: String,
+    contacts: i64,
+}
+
+/// Who reads a shared book: everyone's access and each group's.
+struct AccessRow {
+    id: i64,
+    name: String,
+    kept: bool,
+    everyone: &'static str,
+    /// (group id, its name, its access's code)
+    groups: Vec<(i64, String, &'static str)>,
+}
+
 struct TrashRow {
     book: String,
     notes: i64,
@@ -48,6 +68,8 @@ struct BooksPage<'a> {
     csrf: &'a str,
     who: String,
     rows: Vec<Row>,
+    kept: Vec<KeptRow>,
+    access: Vec<AccessRow>,
     trash: Vec<TrashRow>,
     notice: String,
     error: String,
@@ -113,12 +135,38 @@ async fn page(
         .into_iter()
         .map(|n| TrashRow { book: n.book, notes: n.notes, at: time::short(n.trashed_at) })
         .collect();
+    let shared = dirs.shared(&admin.actor).await.map_err(|e| who.error(e))?;
+    let groups = state.services.cti.groups(&admin.actor).await.map_err(|e| who.error(e))?;
+    let kept = shared
+        .iter()
+        .filter(|(b, _)| b.kept)
+        .map(|(b, n)| KeptRow { id: b.id, name: b.name.clone(), contacts: *n })
+        .collect();
+    let access = shared
+        .into_iter()
+        .map(|(b, _)| AccessRow {
+            id: b.id,
+            kept: b.kept,
+            everyone: b.everyone.code(),
+            groups: groups
+                .iter()
+                .map(|g| {
+                    let given =
+                        b.grants.iter().find(|(id, _)| *id == g.id).map_or(BookAccess::None, |(_, a)| *a);
+                    (g.id, g.name.clone(), given.code())
+                })
+                .collect(),
+            name: b.name,
+        })
+        .collect();
     let page = BooksPage {
         t,
         layout: &who.profile.layout,
         csrf: &who.session.csrf,
         who: who.heading(),
         rows,
+        kept,
+        access,
         trash,
         notice,
         error,
@@ -154,7 +202,23 @@ fn source_of(f: &Fields) -> Result<Source, SourceProblem> {
     Ok(Source { origin, interval_min })
 }
 
-/// `POST /admin/books`: `action` add, sync, delete, restore or empty.
+/// `POST /admin/books/file` (multipart): a contact file that a kept book's
+/// contacts become.
+pub async fn fill_book(
+    State(state): State<HttpState>,
+    AdminUploaded { admin, fields: f, file }: AdminUploaded,
+) -> Result<Response, HttpError> {
+    let t = admin.who.tr;
+    let Ok(id) = f.one("id").parse::<i64>() else { return Err(admin.who.error(ServiceError::NotFound)) };
+    match state.services.directories.fill(&admin.actor, id, file).await {
+        Ok(Ok(report)) => page(&state, &admin, said(t, &Ok(report)), String::new()).await,
+        Ok(Err(why)) => page(&state, &admin, String::new(), t.f("books.file_refused", "why", &why)).await,
+        Err(e) => Err(admin.who.error(e)),
+    }
+}
+
+/// `POST /admin/books`: `action` add, add_kept, access, sync, delete, restore
+/// or empty.
 pub async fn change_books(
     State(state): State<HttpState>,
     AdminPosted { admin, fields: f }: AdminPosted,
@@ -171,6 +235,27 @@ pub async fn change_books(
         },
         "sync" => match id() {
             Ok(id) => dirs.sync_now(&admin.actor, id).await.map(|o| (said(t, &o), o.is_err())),
+            Err(e) => Err(e),
+        },
+        "add_kept" => dirs
+            .add_kept(&admin.actor, &f.one("name"))
+            .await
+            .map(|_| (t.t("books.kept_added").to_owned(), false)),
+        "access" => match id() {
+            Ok(id) => {
+                let everyone = BookAccess::from_code(&f.one("everyone")).unwrap_or_default();
+                // One field a group: `group-<id>` = its access.
+                let grants =
+                    f.0.iter()
+                        .filter_map(|(k, v)| {
+                            let group = k.strip_prefix("group-")?.parse().ok()?;
+                            Some((group, BookAccess::from_code(v)?))
+                        })
+                        .collect();
+                dirs.set_access(&admin.actor, id, everyone, grants)
+                    .await
+                    .map(|()| (t.t("books.access_saved").to_owned(), false))
+            }
             Err(e) => Err(e),
         },
         "delete" => match id() {

@@ -36,7 +36,7 @@ use crate::domain::access::{allowed, sees_numbers, Action, Actor, Denied, Facet,
 use crate::domain::cdr::HistoryRow;
 use crate::domain::dialplan::Form;
 use crate::domain::group::{Member, Panel, PanelMember};
-use crate::domain::phonebook::Source;
+use crate::domain::phonebook::{Entry, Source};
 use crate::i18n::Tr;
 use crate::services::bus::{Changed, Live, Published};
 use crate::services::calls::{CallFrom, CallView, PlaceCall, Verb};
@@ -64,6 +64,9 @@ const STRIKES: u32 = 100;
 const MAX_WATCHED: usize = 520;
 /// Entries a book search answers with at most, and the longest search.
 const BOOK_ENTRIES: usize = 50;
+/// Contacts a page of a book's download holds (a message stays well under
+/// the socket's frame bound).
+const DOWNLOAD_PAGE: usize = 50;
 const MAX_SEARCH: usize = 100;
 /// Calls in one part of the offline journal (each part well under 16 KiB).
 const JOURNAL_PART: usize = JOURNAL_PAGE as usize;
@@ -556,6 +559,8 @@ impl Client {
             "journal" => self.journal(v).await,
             "call_note" => self.call_note(v).await,
             "book_search" => self.book_search(v).await,
+            "books" => self.books().await,
+            "book_download" => self.book_download(v).await,
             "lookup" => self.lookup(v).await,
             "bind" => self.bind(v),
             "presence" | "presence_set" | "presence_end" => self.presence(kind, v).await,
@@ -659,22 +664,40 @@ impl Client {
         }
         let limit = v["limit"].as_u64().unwrap_or(BOOK_ENTRIES as u64).clamp(1, BOOK_ENTRIES as u64) as usize;
         let entries = self.services.phonebook.directory(&self.actor, search, limit).await?;
-        let entries: Vec<Value> = entries
+        let entries: Vec<Value> = entries.iter().map(book_entry).collect();
+        Ok(json!({ "entries": entries }))
+    }
+
+    /// The books the client may read, with what it may do with each (SPEC C11).
+    async fn books(&self) -> Result<Value, Refused> {
+        let books = self.services.phonebook.books(&self.actor).await?;
+        let books: Vec<Value> = books
+            .into_iter()
+            .map(|(name, kind, access)| json!({ "name": name, "kind": kind, "access": access.code() }))
+            .collect();
+        Ok(json!({ "books": books }))
+    }
+
+    /// A page of a book the client may keep a copy of (its offline book):
+    /// the contacts after `after` (the `next` of the page before), by id.
+    async fn book_download(&self, v: &Value) -> Result<Value, Refused> {
+        let book = v["book"].as_str().ok_or_else(|| Refused::Bad("\"book\" is the book's name.".into()))?;
+        let after = v["after"].as_i64().unwrap_or(0);
+        let page = self.services.phonebook.download(&self.actor, book, after, DOWNLOAD_PAGE).await?;
+        let next = match page.len() {
+            DOWNLOAD_PAGE => page.last().map(|e| e.id),
+            _ => None,
+        };
+        let entries: Vec<Value> = page
             .iter()
             .map(|e| {
-                let c = &e.contact;
-                let numbers: Vec<Value> =
-                    c.numbers.iter().map(|n| json!({ "kind": n.kind.code(), "number": n.number })).collect();
-                let book = match &e.source {
-                    Source::Directory(name) => Some(name.as_str()),
-                    _ => None,
-                };
-                json!({ "source": e.source.word(), "book": book, "name": c.display_name(),
-                    "first_name": c.first_name, "last_name": c.last_name, "company": c.company,
-                    "email": c.email, "numbers": numbers })
+                let mut v = book_entry(e);
+                v["id"] = json!(e.id);
+                v["uid"] = json!(e.contact.uid);
+                v
             })
             .collect();
-        Ok(json!({ "entries": entries }))
+        Ok(json!({ "book": book, "entries": entries, "next": next }))
     }
 
     /// Who a number is (reverse lookup, SPEC C14): the same answer as the
@@ -939,6 +962,20 @@ fn call_value(actor: &Actor, devices: &[String], c: &CallView) -> Value {
     v
 }
 
+/// A phonebook entry as the protocol shows it.
+fn book_entry(e: &Entry) -> Value {
+    let c = &e.contact;
+    let numbers: Vec<Value> =
+        c.numbers.iter().map(|n| json!({ "kind": n.kind.code(), "number": n.number })).collect();
+    let book = match &e.source {
+        Source::Directory(name) => Some(name.as_str()),
+        _ => None,
+    };
+    json!({ "source": e.source.word(), "book": book, "name": c.display_name(),
+        "first_name": c.first_name, "last_name": c.last_name, "company": c.company,
+        "email": c.email, "numbers": numbers })
+}
+
 /// A call of a journal: a `call_record`'s fields and its note.
 fn journal_entry(h: &HistoryRow) -> Value {
     let mut v = call_record(&h.cdr);
@@ -1003,6 +1040,7 @@ mod tests {
                 devices: vec!["100".into()],
                 monitors: vec![Monitor { ext: "101".into(), clip: false, pickup: false }],
                 journals: crate::domain::cti::Journals { server: true, offline: false },
+                groups: vec![],
             },
             Channel::Cti,
         );

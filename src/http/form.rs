@@ -85,6 +85,33 @@ impl FromRequest<HttpState> for AdminPosted {
     }
 }
 
+/// A checked multipart upload to an administrator's page: an [`Uploaded`]
+/// whose sender has the administrator's rights (else 403).
+pub struct AdminUploaded {
+    pub admin: Administrator,
+    pub fields: Fields,
+    pub file: Vec<u8>,
+}
+
+impl FromRequest<HttpState> for AdminUploaded {
+    type Rejection = HttpError;
+
+    async fn from_request(req: Request, state: &HttpState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let who = Subscriber::from_request_parts(&mut parts, state).await?;
+        // Refused before the body is read.
+        let (actor, _) = state
+            .services
+            .accounts
+            .administrator_for(&who.session, Channel::Web)
+            .await
+            .map_err(|e| who.error(e))?;
+        let Uploaded { who, fields, file } =
+            read_upload(who, Request::from_parts(parts, body), state).await?;
+        Ok(AdminUploaded { admin: Administrator { who, actor }, fields, file })
+    }
+}
+
 /// A checked multipart upload: who sent it, its text fields and its one file.
 pub struct Uploaded {
     pub who: Subscriber,
@@ -98,23 +125,26 @@ impl FromRequest<HttpState> for Uploaded {
     async fn from_request(req: Request, state: &HttpState) -> Result<Self, Self::Rejection> {
         let (mut parts, body) = req.into_parts();
         let who = Subscriber::from_request_parts(&mut parts, state).await?;
-        let headers = parts.headers.clone();
-        let t = who.tr;
-        let failed = || t.t("import.upload_failed").to_owned();
-        let mut form = Multipart::from_request(Request::from_parts(parts, body), state)
-            .await
-            .map_err(|_| HttpError::BadRequest(failed()))?;
-        let (mut fields, mut file) = (Vec::new(), Vec::new());
-        while let Some(field) = form.next_field().await.map_err(|_| HttpError::BadRequest(failed()))? {
-            let name = field.name().unwrap_or("").to_owned();
-            let bytes = field.bytes().await.map_err(|_| HttpError::TooLarge(failed()))?;
-            match name.as_str() {
-                "file" => file = bytes.to_vec(),
-                _ => fields.push((name, String::from_utf8_lossy(&bytes).into_owned())),
-            }
-        }
-        let fields = Fields(fields);
-        who.check_post(&headers, &fields.one("csrf"))?;
-        Ok(Uploaded { who, fields, file })
+        read_upload(who, Request::from_parts(parts, body), state).await
     }
+}
+
+/// Reads `who`'s multipart upload and checks its CSRF token.
+async fn read_upload(who: Subscriber, req: Request, state: &HttpState) -> Result<Uploaded, HttpError> {
+    let headers = req.headers().clone();
+    let t = who.tr;
+    let failed = || t.t("import.upload_failed").to_owned();
+    let mut form = Multipart::from_request(req, state).await.map_err(|_| HttpError::BadRequest(failed()))?;
+    let (mut fields, mut file) = (Vec::new(), Vec::new());
+    while let Some(field) = form.next_field().await.map_err(|_| HttpError::BadRequest(failed()))? {
+        let name = field.name().unwrap_or("").to_owned();
+        let bytes = field.bytes().await.map_err(|_| HttpError::TooLarge(failed()))?;
+        match name.as_str() {
+            "file" => file = bytes.to_vec(),
+            _ => fields.push((name, String::from_utf8_lossy(&bytes).into_owned())),
+        }
+    }
+    let fields = Fields(fields);
+    who.check_post(&headers, &fields.one("csrf"))?;
+    Ok(Uploaded { who, fields, file })
 }

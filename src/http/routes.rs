@@ -140,6 +140,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/admin/tokens", Access::Administrator),
     ("GET", "/admin/books", Access::Administrator),
     ("POST", "/admin/books", Access::Administrator),
+    ("POST", "/admin/books/file", Access::Administrator),
     ("GET", "/api/v1/openapi.json", Access::Anyone),
     ("GET", "/api/v1/extensions", Access::Token("extensions:read")),
     ("GET", "/api/v1/extensions/100", Access::Token("extensions:read")),
@@ -269,6 +270,10 @@ pub fn router(state: HttpState, side: Side) -> Router {
         .route("/admin/tls", get(admin::tls).post(admin::change_tls))
         .route("/admin/tokens", get(tokens::tokens).post(tokens::change_tokens))
         .route("/admin/books", get(books::books).post(books::change_books))
+        .route(
+            "/admin/books/file",
+            post(books::fill_book).layer(axum::extract::DefaultBodyLimit::max(phonebook::MAX_IMPORT_BYTES)),
+        )
         .route(
             "/admin/installer",
             get(admin::installer).post(admin::upload_installer).layer(axum::extract::DefaultBodyLimit::max(

@@ -363,7 +363,8 @@ impl CtiAccounts {
         let panels = self.panels_of(login).await?;
         let monitors = panel_monitors(monitors, &panels, &devices);
         let name = login.account.name.clone();
-        Ok(Actor::new(Who::CtiAccount { name, devices, monitors, journals }, Channel::Cti))
+        let groups = panels.iter().map(|p| p.id).collect();
+        Ok(Actor::new(Who::CtiAccount { name, devices, monitors, journals, groups }, Channel::Cti))
     }
 
     /// The calls of the login's devices since its account's clients were last

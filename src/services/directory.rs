@@ -17,6 +17,7 @@ use crate::domain::access::{Action, Actor, Area, Target};
 use crate::domain::directory::{
     check_name, record_of, record_of_row, Ldap, Origin, Record, Source, SyncReport, MAX_RECORDS,
 };
+use crate::domain::phonebook::{BookAccess, SharedBook};
 use crate::shutdown::Shutdown;
 use crate::store::directory::{DirectoryBook, TrashedNotes};
 
@@ -96,6 +97,78 @@ impl Directories {
         let books = self.ctx.store.directory_books().await?;
         let book = books.into_iter().find(|b| b.id == id).ok_or(ServiceError::NotFound)?;
         self.sync_book(book.id, &book.name, &book.source).await
+    }
+
+    /// Every shared named book (the sources' and those administrators keep)
+    /// with who reads it and how many contacts it holds.
+    pub async fn shared(&self, actor: &Actor) -> Result<Vec<(SharedBook, i64)>, ServiceError> {
+        self.admin(actor, Action::Read)?;
+        Ok(self.ctx.store.shared_book_list().await?)
+    }
+
+    /// Makes a book administrators keep (SPEC C11): nobody else reads it
+    /// until access is given.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "directory.add_kept", actor = %actor.label(), via = actor.via.code()))]
+    pub async fn add_kept(&self, actor: &Actor, name: &str) -> Result<i64, ServiceError> {
+        self.admin(actor, Action::Change)?;
+        let name = check_name(name).map_err(|p| ServiceError::Invalid(Invalid::Source(p)))?;
+        let id = self
+            .ctx
+            .store
+            .add_kept_book(name)
+            .await?
+            .map_err(|p| ServiceError::Invalid(Invalid::Source(p)))?;
+        tracing::info!(book = %name, id, "phonebook kept here added");
+        Ok(id)
+    }
+
+    /// Brings a kept book to the contacts of a file (CSV or vCard, as the
+    /// portal's import reads them): a row that was there already is left as
+    /// it is (its notes stay), a changed one written again, one the file no
+    /// longer has removed. `Err` says why the file was refused.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "directory.fill", actor = %actor.label(), via = actor.via.code(), id))]
+    pub async fn fill(
+        &self,
+        actor: &Actor,
+        id: i64,
+        file: Vec<u8>,
+    ) -> Result<Result<SyncReport, String>, ServiceError> {
+        self.admin(actor, Action::Change)?;
+        let book = self.ctx.store.shared_book_list().await?.into_iter().find(|(b, _)| b.id == id && b.kept);
+        let Some((book, _)) = book else { return Err(ServiceError::NotFound) };
+        let parsed = tokio::task::spawn_blocking(move || records_of(&file, "the file")).await;
+        let (records, report) = match parsed {
+            Ok(Ok(r)) => r,
+            Ok(Err(why)) => return Ok(Err(why)),
+            Err(e) => return Ok(Err(format!("the file: {e}"))),
+        };
+        let _one = self.running.lock().await;
+        let now = self.ctx.clock.now();
+        let report = self
+            .ctx
+            .store
+            .sync_directory_book(id, records, report, now)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        tracing::info!(book = %book.name, added = report.added, changed = report.changed, removed = report.removed, "phonebook kept here filled from a file");
+        Ok(Ok(report))
+    }
+
+    /// Sets who reads shared book `id` (SPEC C11): what everyone may do with
+    /// it and what each group's members may.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "directory.access", actor = %actor.label(), via = actor.via.code(), id))]
+    pub async fn set_access(
+        &self,
+        actor: &Actor,
+        id: i64,
+        everyone: BookAccess,
+        grants: Vec<(i64, BookAccess)>,
+    ) -> Result<(), ServiceError> {
+        self.admin(actor, Action::Change)?;
+        match self.ctx.store.set_book_access(id, everyone, grants).await? {
+            true => Ok(()),
+            false => Err(ServiceError::NotFound),
+        }
     }
 
     /// The trash: notes of deleted books.
@@ -203,13 +276,18 @@ fn read_file(path: &std::path::Path) -> Result<(Vec<Record>, SyncReport), String
     let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut bytes = Vec::new();
     file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    records_of(&bytes, &path.display().to_string())
+}
+
+/// A contact file's records (each row's fingerprint its change marker), and a
+/// report holding the rows that were refused; `label` names the file in errors.
+fn records_of(bytes: &[u8], label: &str) -> Result<(Vec<Record>, SyncReport), String> {
     if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(format!("{}: larger than {} MiB", path.display(), MAX_FILE_BYTES >> 20));
+        return Err(format!("{label}: larger than {} MiB", MAX_FILE_BYTES >> 20));
     }
     // The log's and the page's words are English, as the servers' are.
     let tr = crate::i18n::Tr::new("en");
-    let parsed = crate::phonebook::parse(&bytes, None)
-        .map_err(|e| format!("{}: {}", path.display(), tr.t(e.key())))?;
+    let parsed = crate::phonebook::parse(bytes, None).map_err(|e| format!("{label}: {}", tr.t(e.key())))?;
     let rejected = parsed
         .rejected
         .iter()

@@ -8,14 +8,20 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use super::{Busy, Context, Invalid, ServiceError};
-use crate::domain::access::{allowed, Action, Actor, Area, Target};
+use crate::domain::access::{allowed, book_access, Action, Actor, Area, Target, Who};
 use crate::domain::dialplan::Form;
 use crate::domain::number::{is_phone_number, NumberProblem};
 use crate::domain::phonebook::{
-    check_note, ContactNotes, Entry, Group, ImportOutcome, Lookup, Mark, PublicRight, Refusal, View,
-    LIST_LIMIT,
+    check_note, BookAccess, ContactNotes, Entry, Group, ImportOutcome, Lookup, Mark, PublicRight, Refusal,
+    SharedBook, View, LIST_LIMIT,
 };
 use crate::phonebook::{self, outlook, vcard, BookKind, Contact, Format, Rejected};
+
+/// The public book's name for CTI clients (SPEC C9).
+pub const GLOBAL_PHONEBOOK: &str = "Global.Phonebook";
+/// The users' own numbers as a book (SPEC C9): the extensions and their
+/// mobile numbers, always as they are now.
+pub const GLOBAL_LOCAL_NUMBERS: &str = "Global.LocalNumbers";
 
 #[derive(Clone)]
 pub struct Phonebook {
@@ -144,7 +150,12 @@ impl Phonebook {
         if !is_phone_number(number.trim()) {
             return Err(Invalid::Number(NumberProblem::NotDialable).into());
         }
-        Ok(self.ctx.store.lookup(owner.unwrap_or_default(), number.trim(), form).await?)
+        // A subscriber's own books are his; anyone else's those he may read.
+        let books = match owner {
+            Some(_) => None,
+            None => Some(self.readable(actor).await?),
+        };
+        Ok(self.ctx.store.lookup(owner.unwrap_or_default(), number.trim(), form, books).await?)
     }
 
     /// The exchange's directory as a desk phone shows it (SPEC Y4): the
@@ -158,8 +169,89 @@ impl Phonebook {
         limit: usize,
     ) -> Result<Vec<Entry>, ServiceError> {
         self.ctx.may_do(actor, Action::Read, Target::PublicBook)?;
-        let entries = self.ctx.store.directory(search, limit.min(LIST_LIMIT)).await?;
+        let books = self.readable(actor).await?;
+        let entries = self.ctx.store.directory(search, limit.min(LIST_LIMIT), books).await?;
         Ok(entries.into_iter().map(Entry::without_hidden).collect())
+    }
+
+    /// The books `actor` may read (SPEC C11) with what he may do with each:
+    /// `Global.Phonebook` (the public book) and `Global.LocalNumbers` (the
+    /// extensions and their mobile numbers), read by all, then the named
+    /// shared books he may read. Each with its kind: `public`, `local`,
+    /// `book` (kept by administrators), `directory` (an external source's).
+    pub async fn books(
+        &self,
+        actor: &Actor,
+    ) -> Result<Vec<(String, &'static str, BookAccess)>, ServiceError> {
+        self.ctx.may_do(actor, Action::Read, Target::PublicBook)?;
+        let mut out = vec![
+            (GLOBAL_PHONEBOOK.to_owned(), "public", BookAccess::Read),
+            (GLOBAL_LOCAL_NUMBERS.to_owned(), "local", BookAccess::Read),
+        ];
+        for (b, access) in self.shelf(actor).await? {
+            if access >= BookAccess::Read {
+                out.push((b.name, if b.kept { "book" } else { "directory" }, access));
+            }
+        }
+        Ok(out)
+    }
+
+    /// A page of a named shared book's contacts after contact `after`, for
+    /// a reader who may keep a copy of it (a CTI client's offline book).
+    #[tracing::instrument(name = "service", skip_all, fields(call = "phonebook.download", actor = %actor.label(), via = actor.via.code()))]
+    pub async fn download(
+        &self,
+        actor: &Actor,
+        book: &str,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<Entry>, ServiceError> {
+        let shelf = self.shelf(actor).await?;
+        let Some((b, access)) = shelf.into_iter().find(|(b, _)| b.name.eq_ignore_ascii_case(book)) else {
+            return Err(ServiceError::NotFound);
+        };
+        match access {
+            BookAccess::None => Err(ServiceError::NotFound),
+            BookAccess::Read => {
+                tracing::info!(actor = %actor.label(), book = %b.name, "refused: no copy of this book");
+                Err(ServiceError::Denied(crate::domain::access::Denied::NotYours))
+            }
+            BookAccess::Offline | BookAccess::Write => {
+                Ok(self.ctx.store.book_contacts(b.id, after, limit.min(LIST_LIMIT)).await?)
+            }
+        }
+    }
+
+    /// The shared named books `actor` may read (SPEC C11), by id.
+    pub async fn readable(&self, actor: &Actor) -> Result<Vec<i64>, ServiceError> {
+        Ok(self
+            .shelf(actor)
+            .await?
+            .into_iter()
+            .filter(|(_, a)| *a >= BookAccess::Read)
+            .map(|(b, _)| b.id)
+            .collect())
+    }
+
+    /// Every shared named book with what `actor` may do with it
+    /// (`domain::access::book_access`), by name.
+    pub async fn shelf(&self, actor: &Actor) -> Result<Vec<(SharedBook, BookAccess)>, ServiceError> {
+        let (ext, groups) = match &actor.who {
+            Who::Subscriber { ext, pin_only: false, .. } | Who::Manager { ext, .. } => {
+                (Some(ext.clone()), None)
+            }
+            Who::CtiAccount { groups, .. } => (None, Some(groups.clone())),
+            _ => (None, None),
+        };
+        let (books, member_of) = self.ctx.store.shared_books(ext).await?;
+        let groups = groups.unwrap_or(member_of);
+        Ok(books
+            .into_iter()
+            .map(|b| {
+                let access = book_access(actor, &groups, &b);
+                (b, access)
+            })
+            .collect())
     }
 
     /// The canonical form of a number a desk phone should dial: `+` and the

@@ -26,6 +26,13 @@ pub enum PanelsOf {
     Subscriber(String),
 }
 
+/// The groups subscriber `ext`'s WebCTI login is a member of (none for "").
+pub(super) fn subscriber_groups(c: &Connection, ext: &str) -> rusqlite::Result<Vec<i64>> {
+    let mut q = c.prepare_cached("SELECT group_id FROM cti_group_subscriber WHERE extension = ?1")?;
+    let rows = q.query_map([ext], |r| r.get(0))?;
+    rows.collect()
+}
+
 fn members(c: &Connection, group: i64) -> rusqlite::Result<Vec<Member>> {
     let mut q = c.prepare_cached(
         "SELECT a.name, 0 FROM cti_group_member m JOIN account a ON a.id = m.account_id WHERE m.group_id = ?1

@@ -11,6 +11,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{Store, StoreError};
 use crate::domain::directory::{LastSync, Record, Source, SourceProblem, SyncReport, MAX_SOURCES};
+use crate::domain::phonebook::{BookAccess, SharedBook, MAX_KEPT_BOOKS};
 
 /// A source's book as the administrator's page lists it.
 #[derive(Debug, Clone)]
@@ -74,7 +75,7 @@ impl Store {
         let json = serde_json::to_string(source).map_err(|e| StoreError::Write(e.to_string()))?;
         self.write(move |c| {
             let taken: bool = c.query_row(
-                "SELECT EXISTS (SELECT 1 FROM book WHERE kind IN ('csv', 'ldap', 'public') AND name = ?1 COLLATE NOCASE)",
+                "SELECT EXISTS (SELECT 1 FROM book WHERE kind IN ('csv', 'ldap', 'book', 'public') AND name = ?1 COLLATE NOCASE)",
                 [&name],
                 |r| r.get(0),
             )?;
@@ -100,9 +101,11 @@ impl Store {
     pub async fn remove_directory_book(&self, id: i64, now: i64) -> Result<bool, StoreError> {
         self.write(move |c| {
             let name: Option<String> = c
-                .query_row("SELECT name FROM book WHERE id = ?1 AND kind IN ('csv', 'ldap')", [id], |r| {
-                    r.get(0)
-                })
+                .query_row(
+                    "SELECT name FROM book WHERE id = ?1 AND kind IN ('csv', 'ldap', 'book')",
+                    [id],
+                    |r| r.get(0),
+                )
                 .optional()?;
             let Some(name) = name else { return Ok(false) };
             c.execute(
@@ -110,6 +113,77 @@ impl Store {
                 params![note_book(&name), now],
             )?;
             c.execute("DELETE FROM book WHERE id = ?1", [id])?;
+            Ok(true)
+        })
+        .await
+    }
+
+    /// Makes a book an administrator keeps (SPEC C11), read by nobody but
+    /// administrators until access is given; refused when a shared book of
+    /// that name exists or there are [`MAX_KEPT_BOOKS`] already.
+    pub async fn add_kept_book(&self, name: &str) -> Result<Result<i64, SourceProblem>, StoreError> {
+        let name = name.to_owned();
+        self.write(move |c| {
+            let taken: bool = c.query_row(
+                "SELECT EXISTS (SELECT 1 FROM book WHERE kind IN ('csv', 'ldap', 'book', 'public') AND name = ?1 COLLATE NOCASE)",
+                [&name],
+                |r| r.get(0),
+            )?;
+            if taken {
+                return Ok(Err(SourceProblem::Name));
+            }
+            let kept: i64 = c.query_row("SELECT count(*) FROM book WHERE kind = 'book'", [], |r| r.get(0))?;
+            if kept >= MAX_KEPT_BOOKS as i64 {
+                return Ok(Err(SourceProblem::TooMany));
+            }
+            c.execute("INSERT INTO book (kind, name, everyone) VALUES ('book', ?1, 'none')", [&name])?;
+            Ok(Ok(c.last_insert_rowid()))
+        })
+        .await
+    }
+
+    /// Every shared named book with who may read it and how many contacts
+    /// it holds, by name (the administrator's page).
+    pub async fn shared_book_list(&self) -> Result<Vec<(SharedBook, i64)>, StoreError> {
+        self.read(|c| {
+            let mut count = c.prepare_cached("SELECT count(*) FROM contact WHERE book_id = ?1")?;
+            super::phonebook::shared_books(c)?
+                .into_iter()
+                .map(|b| {
+                    let n = count.query_row([b.id], |r| r.get(0))?;
+                    Ok((b, n))
+                })
+                .collect()
+        })
+        .await
+    }
+
+    /// Sets who reads shared book `id`: `everyone` (at most a copy) and each
+    /// group's access, in place of what was given before; groups that do not
+    /// exist are left out. False when there is no such book.
+    pub async fn set_book_access(
+        &self,
+        id: i64,
+        everyone: BookAccess,
+        grants: Vec<(i64, BookAccess)>,
+    ) -> Result<bool, StoreError> {
+        self.write(move |c| {
+            let everyone = everyone.min(BookAccess::Offline);
+            let changed = c.execute(
+                "UPDATE book SET everyone = ?2 WHERE id = ?1 AND kind IN ('csv', 'ldap', 'book')",
+                params![id, everyone.code()],
+            )?;
+            if changed == 0 {
+                return Ok(false);
+            }
+            c.execute("DELETE FROM cti_group_book WHERE book_id = ?1", [id])?;
+            let mut give = c.prepare_cached(
+                "INSERT INTO cti_group_book (group_id, book_id, access)
+                 SELECT id, ?2, ?3 FROM cti_group WHERE id = ?1",
+            )?;
+            for (group, access) in grants.into_iter().filter(|(_, a)| *a > BookAccess::None) {
+                give.execute(params![group, id, access.code()])?;
+            }
             Ok(true)
         })
         .await
@@ -166,7 +240,7 @@ impl Store {
         let plan = self.plan();
         self.write(move |c| {
             let exists: bool = c.query_row(
-                "SELECT EXISTS (SELECT 1 FROM book WHERE id = ?1 AND kind IN ('csv', 'ldap'))",
+                "SELECT EXISTS (SELECT 1 FROM book WHERE id = ?1 AND kind IN ('csv', 'ldap', 'book'))",
                 [id],
                 |r| r.get(0),
             )?;
@@ -228,6 +302,8 @@ impl Store {
 
 /// Whether `c` has a book of an external source with this id (for the notes).
 pub(super) fn directory_book_name(c: &Connection, book: i64) -> rusqlite::Result<Option<String>> {
-    c.query_row("SELECT name FROM book WHERE id = ?1 AND kind IN ('csv', 'ldap')", [book], |r| r.get(0))
-        .optional()
+    c.query_row("SELECT name FROM book WHERE id = ?1 AND kind IN ('csv', 'ldap', 'book')", [book], |r| {
+        r.get(0)
+    })
+    .optional()
 }

@@ -32,6 +32,7 @@ const MIGRATIONS: &[&[u8]] = &[
     packed!("src/store/schema/017_presence.sql"),
     packed!("src/store/schema/018_cti_group_subscribers.sql"),
     packed!("src/store/schema/019_cti_journal_mark.sql"),
+    packed!("src/store/schema/020_book_access.sql"),
 ];
 
 /// The schema version this program writes.

@@ -13,7 +13,7 @@ use super::migrate::fold;
 use super::{Store, StoreError};
 use crate::domain::dialplan::{DiallingPlan, Form};
 use crate::domain::journal::{Change, Topic, OFF, ON};
-use crate::domain::phonebook::{effective_right, Mark};
+use crate::domain::phonebook::{effective_right, BookAccess, Mark, SharedBook};
 use crate::phonebook::{BookKind, Contact, Number, NumberKind, Rejected};
 
 pub use crate::domain::phonebook::{
@@ -485,12 +485,24 @@ impl Store {
     }
 
     /// Who `number` is as `owner` knows him ([`find`]; `owner` empty: the
-    /// extensions and the public book), with its canonical form.
-    pub async fn lookup(&self, owner: &str, number: &str, form: Form) -> Result<Lookup, StoreError> {
+    /// extensions, the public book and the books everyone reads), with its
+    /// canonical form. `books`: the named shared books to look in, when the
+    /// reader is not `owner` (a CTI account, a token); else `owner`'s.
+    pub async fn lookup(
+        &self,
+        owner: &str,
+        number: &str,
+        form: Form,
+        books: Option<Vec<i64>>,
+    ) -> Result<Lookup, StoreError> {
         let (owner, number) = (owner.to_owned(), number.to_owned());
         let plan = self.plan();
         self.read(move |c| {
-            let known = find(c, &plan, &Mobiles::read(c, &plan)?, &owner, &number, form)?;
+            let books = match books {
+                Some(ids) => ids_json(&ids),
+                None => shelf(c, &owner)?,
+            };
+            let known = find(c, &plan, &Mobiles::read(c, &plan)?, &owner, &books, &number, form)?;
             Ok(Lookup { canonical: plan.canonical(&number, form), known })
         })
         .await
@@ -508,22 +520,86 @@ impl Store {
         let plan = self.plan();
         self.read(move |c| {
             let mobiles = Mobiles::read(c, &plan)?;
+            // Names everyone may see: the books everyone reads.
+            let books = shelf(c, "")?;
             let name = |number: &str, form| -> rusqlite::Result<Option<String>> {
                 if number.is_empty() {
                     return Ok(None);
                 }
-                Ok(find(c, &plan, &mobiles, "", number, form)?.map(|k| k.name))
+                Ok(find(c, &plan, &mobiles, "", &books, number, form)?.map(|k| k.name))
             };
             Ok((name(&from, Form::Written)?, name(&to, Form::Dialled)?))
         })
         .await
     }
 
-    /// The exchange's directory as desk phones show it: the extensions and
-    /// the public book, searched by name or number like the portal's lists.
-    pub async fn directory(&self, search: &str, limit: usize) -> Result<Vec<Entry>, StoreError> {
+    /// The shared named books with who may read them (SPEC C11), and the CTI
+    /// groups subscriber `ext` is a member of (none for `None`), in one read.
+    pub async fn shared_books(&self, ext: Option<String>) -> Result<(Vec<SharedBook>, Vec<i64>), StoreError> {
+        self.read(move |c| {
+            let groups = match &ext {
+                Some(ext) => super::cti_group::subscriber_groups(c, ext)?,
+                None => Vec::new(),
+            };
+            Ok((shared_books(c)?, groups))
+        })
+        .await
+    }
+
+    /// A named shared book's contacts after contact `after`, by id, at most
+    /// `limit` (a CTI client's offline copy, a page at a time).
+    pub async fn book_contacts(&self, book: i64, after: i64, limit: usize) -> Result<Vec<Entry>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT c.id, c.uid, c.first_name, c.last_name, c.company, c.title, c.email, c.address, b.name
+                 FROM contact c JOIN book b ON b.id = c.book_id
+                 WHERE c.book_id = ?1 AND c.id > ?2 ORDER BY c.id LIMIT ?3",
+            )?;
+            let rows = stmt.query_map(params![book, after, limit], |r| {
+                Ok(Entry {
+                    id: r.get(0)?,
+                    source: Source::Directory(r.get(8)?),
+                    contact: Contact {
+                        uid: Some(r.get(1)?),
+                        first_name: r.get(2)?,
+                        last_name: r.get(3)?,
+                        company: r.get(4)?,
+                        title: r.get(5)?,
+                        email: r.get(6)?,
+                        address: r.get(7)?,
+                        ..Default::default()
+                    },
+                    vip: false,
+                    hide_extra: false,
+                })
+            })?;
+            let mut entries: Vec<Entry> = rows.collect::<rusqlite::Result<_>>()?;
+            let mut numbers = c.prepare_cached(
+                "SELECT kind, number FROM contact_number WHERE contact_id = ?1 ORDER BY position",
+            )?;
+            for e in &mut entries {
+                let rows = numbers.query_map([e.id], |r| {
+                    Ok(Number { kind: NumberKind::parse(&r.get::<_, String>(0)?), number: r.get(1)? })
+                })?;
+                e.contact.numbers = rows.collect::<rusqlite::Result<_>>()?;
+            }
+            Ok(entries)
+        })
+        .await
+    }
+
+    /// The exchange's directory as desk phones and CTI clients search it:
+    /// the extensions, the public book and the named shared `books` (those
+    /// the reader may read), searched by name or number like the portal's lists.
+    pub async fn directory(
+        &self,
+        search: &str,
+        limit: usize,
+        books: Vec<i64>,
+    ) -> Result<Vec<Entry>, StoreError> {
         let search = fold(search.trim());
-        self.read(move |c| list_as(c, "", true, View::All, &search, limit)).await
+        self.read(move |c| list_as(c, "", true, &ids_json(&books), View::All, &search, limit)).await
     }
 
     /// Makes `plan` the dialling plan contacts' numbers and the callback
@@ -795,14 +871,71 @@ fn exists(
 
 fn list(c: &Connection, owner: &str, view: View, search: &str, limit: usize) -> rusqlite::Result<Vec<Entry>> {
     let public = right(c, owner)? != PublicRight::None;
-    list_as(c, owner, public, view, search, limit)
+    list_as(c, owner, public, &shelf(c, owner)?, view, search, limit)
 }
 
-/// A list as `owner` sees it, with the public book if `public`.
+/// The named shared books (SPEC C11) subscriber `ext` reads, as the JSON
+/// array of their ids the queries take: those everyone reads, and those given
+/// to a CTI group he is a member of (`domain::access::book_access`). `ext`
+/// empty: those everyone reads.
+pub(super) fn shelf(c: &Connection, ext: &str) -> rusqlite::Result<String> {
+    let groups = super::cti_group::subscriber_groups(c, ext)?;
+    let reader = crate::domain::access::Actor::new(
+        crate::domain::access::Who::Subscriber {
+            ext: ext.to_owned(),
+            pin_only: ext.is_empty(),
+            public_book: PublicRight::None,
+        },
+        crate::domain::access::Channel::Web,
+    );
+    let ids: Vec<i64> = shared_books(c)?
+        .iter()
+        .filter(|b| crate::domain::access::book_access(&reader, &groups, b) >= BookAccess::Read)
+        .map(|b| b.id)
+        .collect();
+    Ok(ids_json(&ids))
+}
+
+pub(super) fn ids_json(ids: &[i64]) -> String {
+    serde_json::to_string(ids).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// Every shared named book with who may read it.
+pub(super) fn shared_books(c: &Connection) -> rusqlite::Result<Vec<SharedBook>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT id, name, kind = 'book', everyone FROM book WHERE kind IN ('book', 'csv', 'ldap') ORDER BY name COLLATE NOCASE",
+    )?;
+    let mut books: Vec<SharedBook> = stmt
+        .query_map([], |r| {
+            Ok(SharedBook {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                kept: r.get(2)?,
+                everyone: BookAccess::from_code(&r.get::<_, String>(3)?).unwrap_or_default(),
+                grants: Vec::new(),
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut grants = c.prepare_cached("SELECT book_id, group_id, access FROM cti_group_book")?;
+    let rows =
+        grants.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?)))?;
+    for row in rows {
+        let (book, group, access) = row?;
+        if let (Some(b), Some(a)) = (books.iter_mut().find(|b| b.id == book), BookAccess::from_code(&access))
+        {
+            b.grants.push((group, a));
+        }
+    }
+    Ok(books)
+}
+
+/// A list as `owner` sees it, with the public book if `public`, and the
+/// named shared books `books` (a JSON array of ids) in the whole list.
 fn list_as(
     c: &Connection,
     owner: &str,
     public: bool,
+    books_json: &str,
     view: View,
     search: &str,
     limit: usize,
@@ -887,9 +1020,9 @@ fn list_as(
         }
         None => Vec::new(),
     };
-    // The external sources' mirrors go with the public book, in the whole list.
+    // The shared named books go with the public book, in the whole list.
     if public && matches!(view, View::All) {
-        contacts.extend(directory_entries(c, filter, search, &digits, limit)?);
+        contacts.extend(directory_entries(c, books_json, filter, search, &digits, limit)?);
         contacts.sort_by_cached_key(|e| {
             let k = &e.contact;
             (k.last_name.to_lowercase(), k.first_name.to_lowercase(), k.company.to_lowercase())
@@ -980,9 +1113,11 @@ fn two_books(
     rows.collect()
 }
 
-/// The contacts of the external sources' books that match, in name order.
+/// The contacts of the named shared books `books_json` (a JSON array of
+/// ids) that match, in name order.
 fn directory_entries(
     c: &Connection,
+    books_json: &str,
     filter: &str,
     search: &str,
     digits: &str,
@@ -993,10 +1128,10 @@ fn directory_entries(
     let mut stmt = c.prepare_cached(&format!(
         "SELECT c.id, c.uid, c.first_name, c.last_name, c.company, c.title, c.email, c.address, b.name
          FROM contact c JOIN book b ON b.id = c.book_id
-         WHERE b.kind IN ('csv', 'ldap') {filter}
+         WHERE b.id IN (SELECT value FROM json_each(?4)) {filter}
          ORDER BY c.last_name COLLATE NOCASE, c.first_name COLLATE NOCASE, c.company COLLATE NOCASE LIMIT ?3"
     ))?;
-    let rows = stmt.query_map(params![search, digits, limit], |r| {
+    let rows = stmt.query_map(params![search, digits, limit, books_json], |r| {
         Ok(Entry {
             id: r.get(0)?,
             source: Source::Directory(r.get(8)?),
@@ -1026,11 +1161,12 @@ pub(super) fn names(
 ) -> rusqlite::Result<HashMap<String, String>> {
     let mut out = HashMap::new();
     let mobiles = Mobiles::read(c, plan)?;
+    let books = shelf(c, owner)?;
     for (n, form) in numbers {
         if out.contains_key(&n) || n.is_empty() {
             continue;
         }
-        if let Some(known) = find(c, plan, &mobiles, owner, &n, form)? {
+        if let Some(known) = find(c, plan, &mobiles, owner, &books, &n, form)? {
             out.insert(n, known.name);
         }
     }
@@ -1063,12 +1199,14 @@ impl Mobiles {
 /// extension by its number or its MobilePhone number, else by each canonical
 /// form of the number in turn
 /// (domain::dialplan) the first contact of `owner`'s private book, else of the
-/// public book. `owner` empty: the public book only.
+/// public book, else of the named shared books `books` (a JSON array of ids,
+/// those the reader may read). `owner` empty: no private book.
 pub(super) fn find(
     c: &Connection,
     plan: &DiallingPlan,
     mobiles: &Mobiles,
     owner: &str,
+    books: &str,
     number: &str,
     form: Form,
 ) -> rusqlite::Result<Option<Known>> {
@@ -1084,12 +1222,13 @@ pub(super) fn find(
     let mut book = c.prepare_cached(
         "SELECT c.first_name, c.last_name, c.company, b.kind, b.name FROM contact_number n
          JOIN contact c ON c.id = n.contact_id JOIN book b ON b.id = c.book_id
-         WHERE n.normalized = ?1 AND ((b.kind = 'private' AND b.owner = ?2) OR b.kind IN ('public', 'csv', 'ldap'))
+         WHERE n.normalized = ?1
+           AND ((b.kind = 'private' AND b.owner = ?2) OR b.kind = 'public' OR b.id IN (SELECT value FROM json_each(?3)))
          ORDER BY b.kind = 'private' DESC, b.kind = 'public' DESC LIMIT 1",
     )?;
     for key in plan.keys(number, form) {
         let found = book
-            .query_row(params![key, owner], |r| {
+            .query_row(params![key, owner, books], |r| {
                 let c = Contact {
                     first_name: r.get(0)?,
                     last_name: r.get(1)?,
