@@ -803,6 +803,10 @@ async fn a_book_kept_here_is_read_by_the_groups_given_it_and_copied_by_those_who
     assert_eq!(got, [&json!("Tokarczuk Olga"), &json!("Hłasko Marek")], "{r}");
     assert_eq!(r["next"], Value::Null, "{r}");
     assert!(r["entries"][0]["uid"].is_string(), "{r}");
+    // A copy is not a change.
+    let contact = json!({ "first_name": "Jan", "last_name": "Brzechwa", "numbers": [{ "kind": "work", "number": "+48 22 700 00 03" }] });
+    let r = desk.ask(json!({ "type": "book_contact_save", "book": "Suppliers", "contact": contact })).await;
+    assert_eq!(r["code"], "forbidden", "{r}");
 
     // Reception is in no group that has it: no book, no contact, no name.
     let (mut reception, _) = w.login("reception", "PC-R").await;
@@ -827,6 +831,48 @@ async fn a_book_kept_here_is_read_by_the_groups_given_it_and_copied_by_those_who
     });
     assert!(member.contains("Tokarczuk"), "{member}");
     assert!(!other.contains("Tokarczuk"), "{other}");
+
+    // Given the right to change it, the buyers keep the book from their clients.
+    let client = w.svc.client();
+    tokio::task::block_in_place(|| {
+        let mut admin = support::portal::Browser::new(client, addr);
+        assert_eq!(admin.login("120", "secret-120").status, 303);
+        let page = admin.get("/admin/books").body;
+        let book = id_before(&page, "kept", "Suppliers");
+        let label = page.find(">Group Buyers<").expect("group");
+        let field = &page[page[..label].rfind("for=\"group-").expect("its field") + 5..label];
+        let group = field.trim_end_matches('"').rsplit('-').next().expect("group").to_owned();
+        let access =
+            [("action", "access"), ("id", &book), ("everyone", "none"), (&format!("group-{group}"), "write")];
+        assert!(admin.post("/admin/books", &access).body.contains("Saved who reads the book."));
+    });
+    let r = desk.ask(json!({ "type": "book_contact_save", "book": "Suppliers", "contact": contact })).await;
+    let uid = r["uid"].as_str().unwrap_or_else(|| panic!("saved: {r}")).to_owned();
+    let r = desk.ask(json!({ "type": "lookup", "number": "0227000003" })).await;
+    assert_eq!(r["name"], "Brzechwa Jan", "{r}");
+    let changed = json!({ "first_name": "Jan", "last_name": "Brzechwa", "company": "Wierszownia",
+        "numbers": [{ "kind": "mobile", "number": "+48 601 000 003" }] });
+    let r = desk
+        .ask(json!({ "type": "book_contact_save", "book": "Suppliers", "uid": uid, "contact": changed }))
+        .await;
+    assert_eq!(r["uid"], json!(uid), "{r}");
+    let r = desk.ask(json!({ "type": "book_search", "search": "brzechwa" })).await;
+    assert_eq!(
+        (r["entries"].as_array().map(Vec::len), &r["entries"][0]["company"]),
+        (Some(1), &json!("Wierszownia")),
+        "{r}"
+    );
+    let r = desk.ask(json!({ "type": "lookup", "number": "0227000003" })).await;
+    assert_eq!(r["name"], Value::Null, "the old number is gone: {r}");
+    let nobody = json!({ "first_name": "", "last_name": "", "numbers": [] });
+    let r = desk.ask(json!({ "type": "book_contact_save", "book": "Suppliers", "contact": nobody })).await;
+    assert_eq!(r["code"], "invalid", "{r}");
+    let r = reception.ask(json!({ "type": "book_contact_delete", "book": "Suppliers", "uid": uid })).await;
+    assert_eq!(r["code"], "not_found", "{r}");
+    let r = desk.ask(json!({ "type": "book_contact_delete", "book": "Suppliers", "uid": uid })).await;
+    assert_eq!(r["deleted"], true, "{r}");
+    let r = desk.ask(json!({ "type": "book_search", "search": "brzechwa" })).await;
+    assert_eq!(r["entries"], json!([]), "{r}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

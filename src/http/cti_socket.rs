@@ -38,6 +38,7 @@ use crate::domain::dialplan::Form;
 use crate::domain::group::{Member, Panel, PanelMember};
 use crate::domain::phonebook::{Entry, Source};
 use crate::i18n::Tr;
+use crate::phonebook::{Contact, Number, NumberKind, MAX_NUMBERS};
 use crate::services::bus::{Changed, Live, Published};
 use crate::services::calls::{CallFrom, CallView, PlaceCall, Verb};
 use crate::services::cti::{CtiLogin, JOURNAL_PAGE};
@@ -561,6 +562,8 @@ impl Client {
             "book_search" => self.book_search(v).await,
             "books" => self.books().await,
             "book_download" => self.book_download(v).await,
+            "book_contact_save" => self.book_contact_save(v).await,
+            "book_contact_delete" => self.book_contact_delete(v).await,
             "lookup" => self.lookup(v).await,
             "bind" => self.bind(v),
             "presence" | "presence_set" | "presence_end" => self.presence(kind, v).await,
@@ -676,6 +679,52 @@ impl Client {
             .map(|(name, kind, access)| json!({ "name": name, "kind": kind, "access": access.code() }))
             .collect();
         Ok(json!({ "books": books }))
+    }
+
+    /// Adds a contact to a book the client may change, or (`uid`) changes one.
+    async fn book_contact_save(&self, v: &Value) -> Result<Value, Refused> {
+        let book = v["book"].as_str().ok_or_else(|| Refused::Bad("\"book\" is the book's name.".into()))?;
+        let uid = match &v["uid"] {
+            Value::Null => None,
+            Value::String(u) => Some(u.clone()),
+            _ => return Err(Refused::Bad("\"uid\" is a contact's permanent id.".into())),
+        };
+        let c = &v["contact"];
+        if !c.is_object() {
+            return Err(Refused::Bad("\"contact\" is an object with the contact's fields.".into()));
+        }
+        let text = |field: &str| c[field].as_str().unwrap_or_default().to_owned();
+        let mut numbers = Vec::new();
+        for n in c["numbers"].as_array().map(Vec::as_slice).unwrap_or_default().iter().take(MAX_NUMBERS + 1) {
+            let number = n["number"]
+                .as_str()
+                .ok_or_else(|| Refused::Bad("A number is {\"kind\",\"number\"}.".into()))?;
+            numbers.push(Number {
+                kind: NumberKind::parse(n["kind"].as_str().unwrap_or("work")),
+                number: number.to_owned(),
+            });
+        }
+        let contact = Contact {
+            first_name: text("first_name"),
+            last_name: text("last_name"),
+            company: text("company"),
+            title: text("title"),
+            email: text("email"),
+            address: text("address"),
+            numbers,
+            ..Default::default()
+        };
+        let uid = self.services.phonebook.save_shared(&self.actor, book, uid, contact).await?;
+        Ok(json!({ "book": book, "uid": uid }))
+    }
+
+    /// Deletes a contact of a book the client may change, by its `uid`.
+    async fn book_contact_delete(&self, v: &Value) -> Result<Value, Refused> {
+        let book = v["book"].as_str().ok_or_else(|| Refused::Bad("\"book\" is the book's name.".into()))?;
+        let uid =
+            v["uid"].as_str().ok_or_else(|| Refused::Bad("\"uid\" is the contact's permanent id.".into()))?;
+        self.services.phonebook.delete_shared(&self.actor, book, uid).await?;
+        Ok(json!({ "book": book, "uid": uid, "deleted": true }))
     }
 
     /// A page of a book the client may keep a copy of (its offline book):

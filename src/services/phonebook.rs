@@ -222,6 +222,47 @@ impl Phonebook {
         }
     }
 
+    /// Adds a contact to a kept book `actor` may change (SPEC C11: a group
+    /// given "change"), or (`uid`) puts it in place of the one with that
+    /// permanent id; its permanent id.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "phonebook.save_shared", actor = %actor.label(), via = actor.via.code()))]
+    pub async fn save_shared(
+        &self,
+        actor: &Actor,
+        book: &str,
+        uid: Option<String>,
+        contact: Contact,
+    ) -> Result<String, ServiceError> {
+        let id = self.writable(actor, book).await?;
+        contact.check().map_err(|p| ServiceError::Invalid(Invalid::Contact(p)))?;
+        let saved = self.ctx.store.save_kept_contact(id, uid, contact, self.ctx.clock.now()).await?;
+        saved.ok_or(ServiceError::NotFound)
+    }
+
+    /// Deletes the contact with permanent id `uid` from a kept book `actor`
+    /// may change.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "phonebook.delete_shared", actor = %actor.label(), via = actor.via.code()))]
+    pub async fn delete_shared(&self, actor: &Actor, book: &str, uid: &str) -> Result<(), ServiceError> {
+        let id = self.writable(actor, book).await?;
+        match self.ctx.store.delete_kept_contact(id, uid).await? {
+            true => Ok(()),
+            false => Err(ServiceError::NotFound),
+        }
+    }
+
+    /// The id of the kept book named `book`, if `actor` may change it.
+    async fn writable(&self, actor: &Actor, book: &str) -> Result<i64, ServiceError> {
+        let shelf = self.shelf(actor).await?;
+        match shelf.into_iter().find(|(b, _)| b.name.eq_ignore_ascii_case(book)) {
+            Some((b, BookAccess::Write)) => Ok(b.id),
+            Some((b, BookAccess::Read | BookAccess::Offline)) => {
+                tracing::info!(actor = %actor.label(), book = %b.name, "refused: may not change this book");
+                Err(ServiceError::Denied(crate::domain::access::Denied::NotYours))
+            }
+            _ => Err(ServiceError::NotFound),
+        }
+    }
+
     /// The shared named books `actor` may read (SPEC C11), by id.
     pub async fn readable(&self, actor: &Actor) -> Result<Vec<i64>, ServiceError> {
         Ok(self

@@ -10,8 +10,11 @@ use std::collections::HashMap;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{Store, StoreError};
-use crate::domain::directory::{LastSync, Record, Source, SourceProblem, SyncReport, MAX_SOURCES};
+use crate::domain::directory::{
+    LastSync, Record, Source, SourceProblem, SyncReport, MAX_RECORDS, MAX_SOURCES,
+};
 use crate::domain::phonebook::{BookAccess, SharedBook, MAX_KEPT_BOOKS};
+use crate::phonebook::Contact;
 
 /// A source's book as the administrator's page lists it.
 #[derive(Debug, Clone)]
@@ -185,6 +188,71 @@ impl Store {
                 give.execute(params![group, id, access.code()])?;
             }
             Ok(true)
+        })
+        .await
+    }
+
+    /// Adds `contact` to kept book `book` under a new permanent id, or (`uid`)
+    /// puts it in place of the one with that id; its id. `None`: no such
+    /// kept book, no such contact, or the book is full.
+    pub async fn save_kept_contact(
+        &self,
+        book: i64,
+        uid: Option<String>,
+        contact: Contact,
+        now: i64,
+    ) -> Result<Option<String>, StoreError> {
+        let fresh = super::phonebook::new_uid()?;
+        let plan = self.plan();
+        self.write(move |c| {
+            let kept: bool = c.query_row(
+                "SELECT EXISTS (SELECT 1 FROM book WHERE id = ?1 AND kind = 'book')",
+                [book],
+                |r| r.get(0),
+            )?;
+            if !kept {
+                return Ok(None);
+            }
+            let uid = match uid {
+                Some(uid) => {
+                    let there: bool = c.query_row(
+                        "SELECT EXISTS (SELECT 1 FROM contact WHERE book_id = ?1 AND uid = ?2)",
+                        params![book, uid],
+                        |r| r.get(0),
+                    )?;
+                    if !there {
+                        return Ok(None);
+                    }
+                    uid
+                }
+                None => {
+                    let n: i64 =
+                        c.query_row("SELECT count(*) FROM contact WHERE book_id = ?1", [book], |r| r.get(0))?;
+                    if n >= MAX_RECORDS as i64 {
+                        return Ok(None);
+                    }
+                    fresh
+                }
+            };
+            let id = super::phonebook::insert(c, &plan, book, &contact, &uid, now)?;
+            // Written here, not by a file: the next file's row is another.
+            c.execute("UPDATE contact SET source_rev = NULL WHERE id = ?1", [id])?;
+            Ok(Some(uid))
+        })
+        .await
+    }
+
+    /// Deletes the contact with permanent id `uid` from kept book `book`
+    /// (its notes stay, as when a sync removes a record: they show again if
+    /// the id comes back). False: none such.
+    pub async fn delete_kept_contact(&self, book: i64, uid: &str) -> Result<bool, StoreError> {
+        let uid = uid.to_owned();
+        self.write(move |c| {
+            let gone = c.execute(
+                "DELETE FROM contact WHERE uid = ?2 AND book_id = (SELECT id FROM book WHERE id = ?1 AND kind = 'book')",
+                params![book, uid],
+            )?;
+            Ok(gone > 0)
         })
         .await
     }

@@ -647,7 +647,7 @@ impl Store {
     }
 }
 
-fn new_uid() -> Result<String, StoreError> {
+pub(super) fn new_uid() -> Result<String, StoreError> {
     crate::system::random::hex_token(16).map_err(|e| StoreError::Write(format!("no random source: {e}")))
 }
 
