@@ -62,7 +62,17 @@ async fn accounts(db: &std::path::Path) {
     ];
     for (name, kind, devices, monitors, hot_desking, journals) in accounts {
         let hash = hasher.hash(&format!("{name}-pass-1")).await.expect("hash");
-        let saved = SavedAccount { name: name.into(), kind, data: Data::default() };
+        // Night's phone at home is one of the users' own numbers.
+        let data = match name {
+            "night" => Data {
+                first_name: "Nocny".into(),
+                last_name: "Stróż".into(),
+                phone: "+48 601 111 222".into(),
+                ..Data::default()
+            },
+            _ => Data::default(),
+        };
+        let saved = SavedAccount { name: name.into(), kind, data };
         let id =
             store.save_cti_account(0, saved, Some(hash), 25, PORTAL_T0).await.expect("save").expect("saved");
         let rights = Rights {
@@ -522,6 +532,9 @@ async fn a_client_searches_the_books_and_looks_up_numbers_in_any_form() {
     }
     let r = desk.ask(json!({ "type": "lookup", "number": "101" })).await;
     assert_eq!((r["name"].as_str(), r["source"].as_str()), (Some("Piotr Nowak"), Some("extension")), "{r}");
+    // An account's own phone is one of the users' numbers (Global.LocalNumbers).
+    let r = desk.ask(json!({ "type": "lookup", "number": "0601111222", "form": "written" })).await;
+    assert_eq!((r["name"].as_str(), r["source"].as_str()), (Some("Nocny Stróż"), Some("extension")), "{r}");
     let r = desk.ask(json!({ "type": "lookup", "number": "0229999999" })).await;
     assert_eq!((&r["type"], &r["name"]), (&json!("result"), &Value::Null), "nobody: {r}");
 

@@ -19,8 +19,8 @@ use crate::phonebook::{self, outlook, vcard, BookKind, Contact, Format, Rejected
 
 /// The public book's name for CTI clients (SPEC C9).
 pub const GLOBAL_PHONEBOOK: &str = "Global.Phonebook";
-/// The users' own numbers as a book (SPEC C9): the extensions and their
-/// mobile numbers, always as they are now.
+/// The users' own numbers as a book (SPEC C9): the extensions, their mobile
+/// numbers and the CTI accounts' phone numbers, always as they are now.
 pub const GLOBAL_LOCAL_NUMBERS: &str = "Global.LocalNumbers";
 
 #[derive(Clone)]

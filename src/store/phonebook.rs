@@ -1174,8 +1174,9 @@ pub(super) fn names(
 }
 
 /// The users' own numbers besides their extensions (Global.LocalNumbers):
-/// each extension's MobilePhone number in its canonical form, with its name.
-/// Read once for a batch of lookups; an exchange has hundreds of them.
+/// each extension's MobilePhone number and each CTI account's phone number in
+/// their canonical form, with the user's name (an extension's first). Read
+/// once for a batch of lookups; an exchange has hundreds of them.
 pub(super) struct Mobiles(HashMap<String, String>);
 
 impl Mobiles {
@@ -1189,6 +1190,19 @@ impl Mobiles {
             let key = plan.canonical(&mobile, Form::Written);
             if !key.is_empty() {
                 map.entry(key).or_insert(name);
+            }
+        }
+        let mut accounts = c.prepare_cached(
+            "SELECT phone, trim(first_name || ' ' || last_name), name FROM account WHERE phone <> ''",
+        )?;
+        let rows = accounts.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+        })?;
+        for row in rows {
+            let (phone, full, name) = row?;
+            let key = plan.canonical(&phone, Form::Written);
+            if !key.is_empty() {
+                map.entry(key).or_insert(if full.is_empty() { name } else { full });
             }
         }
         Ok(Mobiles(map))
