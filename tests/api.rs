@@ -1335,3 +1335,93 @@ fn presence_is_set_read_and_ended_by_script_with_the_divert_held_to_the_restrict
     assert_eq!(body(&r)["status"].as_str(), Some("available"));
     problem(&api.call(&write, "DELETE", &format!("/api/v1/extensions/100/presence/{id}"), &[], ""), 404);
 }
+
+#[test]
+fn cti_groups_are_kept_by_script_as_on_the_page() {
+    let api = Api::start("");
+    let t = api.token(&["cti:write"]);
+    let made = api.call(
+        &t,
+        "POST",
+        "/api/v1/cti/groups",
+        &[],
+        r#"{"name": "Sales desk", "show_numbers": true, "members": ["100", "101"]}"#,
+    );
+    assert_eq!(made.status, 201, "{}", made.body);
+    let location = made.header("location").expect("location").to_owned();
+    let group = body(&made);
+    assert_eq!(
+        (&group["name"], &group["members"]),
+        (&json!("Sales desk"), &json!(["100", "101"])),
+        "{group}"
+    );
+    // The page shows what the script made.
+    let tag = made.header("etag").expect("etag").to_owned();
+    let got = api.get(&t, &location);
+    assert_eq!((body(&got), got.header("etag")), (group.clone(), Some(tag.as_str())));
+
+    // A patch changes only the members it names; a stale tag changes nothing.
+    let patch = [("Content-Type", "application/merge-patch+json"), ("If-Match", tag.as_str())];
+    let r = api.call(&t, "PATCH", &location, &patch, r#"{"members": ["101"]}"#);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        (&body(&r)["name"], &body(&r)["show_numbers"], &body(&r)["members"]),
+        (&json!("Sales desk"), &json!(true), &json!(["101"]))
+    );
+    let p = problem(&api.call(&t, "PATCH", &location, &patch, r#"{"members": []}"#), 412);
+    assert_eq!(p["title"], "stale");
+    assert_eq!(body(&api.get(&t, &location))["members"], json!(["101"]));
+
+    // A member that is nobody is named by its place; unknown fields are refused.
+    let p = problem(
+        &api.call(
+            &t,
+            "PUT",
+            &location,
+            &[],
+            r#"{"name": "Sales desk", "show_numbers": false, "members": ["101", "nobody"]}"#,
+        ),
+        422,
+    );
+    assert_eq!(p["errors"][0]["pointer"], "/members/1", "{p}");
+    let p = problem(
+        &api.call(
+            &t,
+            "PUT",
+            &location,
+            &[],
+            r#"{"name": "Sales desk", "show_numbers": false, "members": ["101\n100"]}"#,
+        ),
+        422,
+    );
+    assert_eq!(p["errors"][0]["pointer"], "/members/0", "{p}");
+    let p = problem(
+        &api.call(
+            &t,
+            "POST",
+            "/api/v1/cti/groups",
+            &[],
+            r#"{"name": "X", "show_numbers": true, "members": [], "colour": "red"}"#,
+        ),
+        422,
+    );
+    assert!(p["detail"].as_str().is_some_and(|d| d.contains("colour")), "{p}");
+    let p = problem(
+        &api.call(
+            &t,
+            "POST",
+            "/api/v1/cti/groups",
+            &[],
+            r#"{"name": "sales DESK", "show_numbers": true, "members": []}"#,
+        ),
+        422,
+    );
+    assert_eq!(p["errors"][0]["pointer"], "/name", "{p}");
+    assert_eq!(body(&api.get(&t, "/api/v1/cti/groups"))["items"].as_array().map(Vec::len), Some(1));
+
+    // Read only is read only; deleting takes it away.
+    let read = api.token(&["cti:read"]);
+    problem(&api.call(&read, "DELETE", &location, &[], ""), 403);
+    assert_eq!(api.call(&t, "DELETE", &location, &[], "").status, 204);
+    problem(&api.get(&t, &location), 404);
+}

@@ -192,6 +192,7 @@ fn pattern(path: &str) -> String {
     path.replace("style.css", "{file}")
         .replace("/extensions/100", "/extensions/{number}")
         .replace("/departments/1", "/departments/{id}")
+        .replace("/groups/1", "/groups/{id}")
         .replace("/tokens/1", "/tokens/{id}")
         .replace("/presence/1", "/presence/{id}")
 }

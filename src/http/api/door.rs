@@ -144,6 +144,10 @@ fn pointer(i: &Invalid) -> Option<&'static str> {
             TokenProblem::BadExpiry => "/expires_at",
         },
         Invalid::Number(_) => "/number",
+        Invalid::Group(
+            crate::domain::group::GroupProblem::Name | crate::domain::group::GroupProblem::Exists,
+        ) => "/name",
+        Invalid::Group(crate::domain::group::GroupProblem::TooManyMembers) => "/members",
         Invalid::Tariff(
             crate::domain::tariff::TariffProblem::Band(_)
             | crate::domain::tariff::TariffProblem::TooManyBands,

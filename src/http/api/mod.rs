@@ -13,6 +13,7 @@ mod bulk;
 mod calls;
 mod config;
 mod costs;
+mod cti;
 mod departments;
 pub mod door;
 mod extensions;
@@ -78,6 +79,8 @@ pub fn router() -> Router<HttpState> {
             "/departments/{id}",
             get(departments::get).put(departments::put).patch(departments::patch).delete(departments::delete),
         )
+        .route("/cti/groups", get(cti::list).post(cti::create))
+        .route("/cti/groups/{id}", get(cti::get).put(cti::put).patch(cti::patch).delete(cti::delete))
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{id}", axum::routing::delete(tokens::revoke))
         .route("/calls", post(calls::place))
@@ -121,8 +124,8 @@ async fn document() -> Response {
 pub mod openapi {
     use super::schema::Finish;
     use super::{
-        bulk, calls, config, costs, departments, extensions, features, forwarding, lookup, presence, records,
-        tokens,
+        bulk, calls, config, costs, cti, departments, extensions, features, forwarding, lookup, presence,
+        records, tokens,
     };
     use utoipa::OpenApi;
 
@@ -146,6 +149,7 @@ pub mod openapi {
             costs::tariff_get, costs::tariff_put,
             departments::list, departments::create, departments::get, departments::put, departments::patch,
             departments::delete,
+            cti::list, cti::create, cti::get, cti::put, cti::patch, cti::delete,
             tokens::list, tokens::create, tokens::revoke,
             calls::place, calls::lines,
             records::list,
@@ -158,6 +162,7 @@ pub mod openapi {
         tags(
             (name = "extensions", description = "What an administrator sets about each extension"),
             (name = "departments"),
+            (name = "cti", description = "The CTI server's groups, shown to their members as busy-lamp panels"),
             (name = "tokens", description = "The API's bearer tokens"),
             (name = "calls", description = "Click-to-call and the lines' states"),
             (name = "records", description = "Call records, for billing, and the voicemail index"),
