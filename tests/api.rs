@@ -1425,3 +1425,86 @@ fn cti_groups_are_kept_by_script_as_on_the_page() {
     assert_eq!(api.call(&t, "DELETE", &location, &[], "").status, 204);
     problem(&api.get(&t, &location), 404);
 }
+
+#[test]
+fn cti_accounts_and_their_rights_are_kept_by_script_as_on_the_page() {
+    let api = Api::start("");
+    let t = api.token(&["cti:write"]);
+    let made = api.call(
+        &t,
+        "POST",
+        "/api/v1/cti/accounts",
+        &[],
+        r#"{"name": "desk", "kind": "user", "first_name": "Anna"}"#,
+    );
+    assert_eq!(made.status, 201, "{}", made.body);
+    let account = body(&made);
+    // A new account that logs in is given a password, shown this once.
+    let password = account["password"].as_str().expect("a password made");
+    assert!(password.len() >= 8, "{account}");
+    assert_eq!((&account["has_password"], &account["first_name"]), (&json!(true), &json!("Anna")));
+    let location = made.header("location").expect("location").to_owned();
+    let got = body(&api.get(&t, &location));
+    assert_eq!(got.get("password"), None, "never shown again: {got}");
+
+    // A patch changes what it names only.
+    let patch = [("Content-Type", "application/merge-patch+json")];
+    let r = api.call(&t, "PATCH", &location, &patch, r#"{"last_name": "Kowalska", "hand_over": true}"#);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = body(&r);
+    assert_eq!(
+        (&r["first_name"], &r["last_name"], &r["hand_over"]),
+        (&json!("Anna"), &json!("Kowalska"), &json!(true))
+    );
+    let p = problem(&api.call(&t, "PATCH", &location, &patch, r#"{"email": "not mail"}"#), 422);
+    assert_eq!(p["errors"][0]["pointer"], "/email", "{p}");
+    let p = problem(
+        &api.call(
+            &t,
+            "POST",
+            "/api/v1/cti/accounts",
+            &[],
+            r#"{"name": "ghost", "kind": "nologin", "password": "secret-ghost-1"}"#,
+        ),
+        422,
+    );
+    assert_eq!(p["errors"][0]["pointer"], "/password", "{p}");
+
+    // Rights: devices and monitored lines; a line that is none is named by its place.
+    let rights = format!("{location}/rights");
+    let r = api.call(
+        &t,
+        "PUT",
+        &rights,
+        &[],
+        r#"{"devices": [{"ext": "100"}], "monitors": [{"ext": "101", "clip": true}], "offline_journal": true, "server_journal": false, "hot_desking": false, "blf": "first"}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = body(&r);
+    assert_eq!(
+        r["devices"],
+        json!([{ "ext": "100", "main": true, "softphone": false }]),
+        "the first is the main one: {r}"
+    );
+    assert_eq!(r["monitors"], json!([{ "ext": "101", "clip": true, "pickup": false }]), "{r}");
+    let bad = |body: &str| {
+        problem(&api.call(&t, "PATCH", &rights, &patch, body), 422)["errors"][0]["pointer"].clone()
+    };
+    assert_eq!(bad(r#"{"monitors": [{"ext": "101"}, {"ext": "999"}]}"#), "/monitors/1/ext");
+    assert_eq!(bad(r#"{"devices": [{"ext": "999"}]}"#), "/devices/0/ext");
+    assert_eq!(bad(r#"{"devices": [{"ext": "100 main"}]}"#), "/devices/0/ext");
+    assert_eq!(bad(r#"{"hot_desking": true}"#), "/hot_desking");
+    assert_eq!(bad(r#"{"blf": "brightest"}"#), "/blf");
+    assert_eq!(body(&api.get(&t, &rights))["blf"], "first", "nothing refused was written");
+    let r = api.call(&t, "PATCH", &rights, &patch, r#"{"devices": [], "hot_desking": true}"#);
+    assert_eq!((r.status, &body(&r)["hot_desking"]), (200, &json!(true)), "{}", r.body);
+
+    let list = body(&api.get(&t, "/api/v1/cti/accounts"));
+    assert_eq!(
+        (list["items"].as_array().map(Vec::len), &list["licences_used"]),
+        (Some(1), &json!(1)),
+        "{list}"
+    );
+    assert_eq!(api.call(&t, "DELETE", &location, &[], "").status, 204);
+    problem(&api.get(&t, &rights), 404);
+}

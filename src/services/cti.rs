@@ -313,11 +313,15 @@ impl CtiAccounts {
         self.ctx.store.cti_rights(id).await?.ok_or(ServiceError::NotFound)
     }
 
-    /// Replaces an account's rights, checked whole first.
-    #[tracing::instrument(name = "service", skip_all, fields(call = "cti.set_rights", actor = %actor.label(), via = actor.via.code(), account = id))]
-    pub async fn set_rights(&self, actor: &Actor, id: i64, f: RightsForm) -> Result<(), ServiceError> {
+    /// Rights as an account of `kind` would be given them, checked (its lines
+    /// are extensions of this exchange, each once); nothing is written.
+    pub async fn checked_rights(
+        &self,
+        actor: &Actor,
+        kind: Kind,
+        f: &RightsForm,
+    ) -> Result<Rights, ServiceError> {
         self.ctx.may_do(actor, Action::Change, Target::Administration(Area::Cti))?;
-        let account = self.ctx.store.cti_account(id).await?.ok_or(ServiceError::NotFound)?;
         let numbers: std::collections::HashSet<String> =
             self.ctx.store.programs().await?.into_iter().map(|(n, _)| n).collect();
         let known = |e: &str| numbers.contains(e);
@@ -329,7 +333,16 @@ impl CtiAccounts {
             hot_desking: f.hot_desking,
             blf: BlfSource::from_code(f.blf.trim()).unwrap_or_default(),
         };
-        check_rights(account.kind, &rights)?;
+        check_rights(kind, &rights)?;
+        Ok(rights)
+    }
+
+    /// Replaces an account's rights, checked whole first.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "cti.set_rights", actor = %actor.label(), via = actor.via.code(), account = id))]
+    pub async fn set_rights(&self, actor: &Actor, id: i64, f: RightsForm) -> Result<(), ServiceError> {
+        self.ctx.may_do(actor, Action::Change, Target::Administration(Area::Cti))?;
+        let account = self.ctx.store.cti_account(id).await?.ok_or(ServiceError::NotFound)?;
+        let rights = self.checked_rights(actor, account.kind, &f).await?;
         match self.ctx.store.set_cti_rights(id, rights).await? {
             true => {
                 // A member's lamp lines are its devices.

@@ -79,6 +79,15 @@ pub fn router() -> Router<HttpState> {
             "/departments/{id}",
             get(departments::get).put(departments::put).patch(departments::patch).delete(departments::delete),
         )
+        .route("/cti/accounts", get(cti::accounts).post(cti::account_create))
+        .route(
+            "/cti/accounts/{id}",
+            get(cti::account_get).put(cti::account_put).patch(cti::account_patch).delete(cti::account_delete),
+        )
+        .route(
+            "/cti/accounts/{id}/rights",
+            get(cti::rights_get).put(cti::rights_put).patch(cti::rights_patch),
+        )
         .route("/cti/groups", get(cti::list).post(cti::create))
         .route("/cti/groups/{id}", get(cti::get).put(cti::put).patch(cti::patch).delete(cti::delete))
         .route("/tokens", get(tokens::list).post(tokens::create))
@@ -149,6 +158,8 @@ pub mod openapi {
             costs::tariff_get, costs::tariff_put,
             departments::list, departments::create, departments::get, departments::put, departments::patch,
             departments::delete,
+            cti::accounts, cti::account_create, cti::account_get, cti::account_put, cti::account_patch,
+            cti::account_delete, cti::rights_get, cti::rights_put, cti::rights_patch,
             cti::list, cti::create, cti::get, cti::put, cti::patch, cti::delete,
             tokens::list, tokens::create, tokens::revoke,
             calls::place, calls::lines,
@@ -162,7 +173,7 @@ pub mod openapi {
         tags(
             (name = "extensions", description = "What an administrator sets about each extension"),
             (name = "departments"),
-            (name = "cti", description = "The CTI server's groups, shown to their members as busy-lamp panels"),
+            (name = "cti", description = "The CTI server's accounts with their rights, and its groups, shown to their members as busy-lamp panels"),
             (name = "tokens", description = "The API's bearer tokens"),
             (name = "calls", description = "Click-to-call and the lines' states"),
             (name = "records", description = "Call records, for billing, and the voicemail index"),
