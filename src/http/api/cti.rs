@@ -2,11 +2,13 @@
 //! panels to their members, through the same service calls as the
 //! administrator's page. A change reaches every connected client at once.
 
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use super::door::{check_if_match, etag_of, parse, patched, plain, tagged, ApiCall, Caller, Problem};
+use super::door::{
+    check_if_match, etag_of, parse, plain, read, replace, tagged, ApiCall, Caller, Problem, Resource,
+};
 #[cfg(feature = "openapi")]
 use super::schema::ProblemDoc;
 use crate::domain::group::{GroupProblem, MAX_MEMBERS};
@@ -17,7 +19,10 @@ use crate::services::{Invalid, ServiceError};
 /// A CTI group.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CtiGroup {
+    /// Read only; given, it must be the path's.
+    #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(read_only))]
     pub id: i64,
     #[cfg_attr(feature = "openapi", schema(example = "Front desk", min_length = 1, max_length = 64))]
@@ -25,18 +30,6 @@ pub struct CtiGroup {
     /// Calls on the panel show the callers' numbers.
     pub show_numbers: bool,
     /// Its members: CTI accounts by name, subscribers by extension number.
-    #[cfg_attr(feature = "openapi", schema(example = json!(["desk", "101"]), max_items = 100))]
-    pub members: Vec<String>,
-}
-
-/// What a group is given.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct CtiGroupFields {
-    #[cfg_attr(feature = "openapi", schema(example = "Front desk", min_length = 1, max_length = 64))]
-    pub name: String,
-    pub show_numbers: bool,
     #[cfg_attr(feature = "openapi", schema(example = json!(["desk", "101"]), max_items = 100))]
     pub members: Vec<String>,
 }
@@ -81,7 +74,7 @@ async fn one(state: &HttpState, caller: &Caller, id: i64) -> Result<CtiGroup, Pr
 
 /// What a group's fields break of the rules that need no lookup: its
 /// name, and members that are none or would read as two in the page's form.
-fn checked_group(tr: &crate::http::i18n::Tr, f: &CtiGroupFields) -> Result<(), Problem> {
+fn checked_group(tr: &crate::http::i18n::Tr, f: &CtiGroup) -> Result<(), Problem> {
     let invalid =
         |p: GroupProblem, at: String| Problem::from_service(tr, ServiceError::Invalid(p.into())).at(at);
     if let Err(p) = crate::domain::group::check_name(f.name.trim()) {
@@ -99,13 +92,12 @@ fn checked_group(tr: &crate::http::i18n::Tr, f: &CtiGroupFields) -> Result<(), P
     Ok(())
 }
 
-/// Saves a group (`id` 0: a new one) as the page's form would; a refused
-/// member is named by its place in `members`.
-async fn save(state: &HttpState, caller: &Caller, id: i64, f: CtiGroupFields) -> Result<i64, Problem> {
+/// Saves a group checked by [`checked_group`] (`id` 0: a new one) as the
+/// page's form would; a refused member is named by its place in `members`.
+async fn save(state: &HttpState, caller: &Caller, id: i64, f: CtiGroup) -> Result<i64, Problem> {
     let tr = &caller.tr;
     let invalid =
         |p: GroupProblem, at: String| Problem::from_service(tr, ServiceError::Invalid(p.into())).at(at);
-    checked_group(tr, &f)?;
     let form = GroupForm { name: f.name, show_numbers: f.show_numbers, members: f.members.join("\n") };
     state.services.cti.save_group(&caller.actor, id, form).await.map_err(|e| match e {
         ServiceError::Invalid(Invalid::Group(GroupProblem::Member(line))) => {
@@ -128,14 +120,14 @@ pub async fn list(call: ApiCall) -> Response {
 
 #[cfg_attr(feature = "openapi", utoipa::path(post, operation_id = "cti_groups_create", path = "/api/v1/cti/groups", tag = "cti",
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeating the request with the same key does the work once")),
-    request_body = CtiGroupFields,
+    request_body = CtiGroup,
     responses((status = 201, body = CtiGroup, headers(("Location" = String), ("ETag" = String))), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 415, body = ProblemDoc), (status = 422, body = ProblemDoc)),
     security(("bearer" = ["cti:write"]))))]
 pub async fn create(call: ApiCall) -> Response {
     let (state, caller, headers, body) = call.parts();
     let work = async {
-        let fields: CtiGroupFields = parse(&caller.tr, headers, body)?;
-        let id = save(state, caller, 0, fields).await?;
+        let fields: CtiGroup = parse(&caller.tr, headers, body)?;
+        let id = save(state, caller, 0, fields.change(caller, "0")?).await?;
         let made = one(state, caller, id).await?;
         let mut r = tagged(&caller.tr, StatusCode::CREATED, &made);
         if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/cti/groups/{id}")) {
@@ -147,62 +139,55 @@ pub async fn create(call: ApiCall) -> Response {
     call.once(work).await
 }
 
+/// The id in a path, if it is one.
+fn id_of(caller: &Caller, key: &str) -> Result<i64, Problem> {
+    key.parse::<i64>().map_err(|_| Problem::not_found(&caller.tr))
+}
+
+/// A read-only `id` given in a body must be the path's.
+fn same_id(caller: &Caller, given: i64, key: &str) -> Result<(), Problem> {
+    match given == 0 || key.parse::<i64>().is_ok_and(|k| k == given) {
+        true => Ok(()),
+        false => {
+            Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "read_only", caller.tr.t("api.read_only"))
+                .at("/id"))
+        }
+    }
+}
+
+impl Resource for CtiGroup {
+    type Change = CtiGroup;
+
+    async fn current(state: &HttpState, caller: &Caller, key: &str) -> Result<CtiGroup, Problem> {
+        one(state, caller, id_of(caller, key)?).await
+    }
+
+    fn change(self, caller: &Caller, key: &str) -> Result<CtiGroup, Problem> {
+        same_id(caller, self.id, key)?;
+        checked_group(&caller.tr, &self)?;
+        Ok(self)
+    }
+
+    async fn write(state: &HttpState, caller: &Caller, key: &str, g: CtiGroup) -> Result<(), Problem> {
+        save(state, caller, id_of(caller, key)?, g).await.map(|_| ())
+    }
+}
+
 #[cfg_attr(feature = "openapi", utoipa::path(get, operation_id = "cti_groups_get", path = "/api/v1/cti/groups/{id}", tag = "cti",
     params(("id" = i64, Path)),
     responses((status = 200, body = CtiGroup, headers(("ETag" = String))), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc)),
     security(("bearer" = ["cti:read"]))))]
 pub async fn get(call: ApiCall) -> Response {
-    let (state, caller, ..) = call.parts();
-    let Ok(id) = call.param("id").parse::<i64>() else {
-        return Problem::not_found(&caller.tr).into_response();
-    };
-    match one(state, caller, id).await {
-        Ok(g) => tagged(&caller.tr, StatusCode::OK, &g),
-        Err(p) => p.into_response(),
-    }
-}
-
-async fn change(
-    state: &HttpState,
-    caller: &Caller,
-    headers: &HeaderMap,
-    old: &CtiGroup,
-    f: CtiGroupFields,
-) -> Response {
-    // A body that breaks a rule is refused before the tag is looked at.
-    if let Err(p) = checked_group(&caller.tr, &f) {
-        return p.into_response();
-    }
-    if let Err(p) = check_if_match(&caller.tr, headers, &etag_of(old)) {
-        return p.into_response();
-    }
-    if let Err(p) = save(state, caller, old.id, f).await {
-        return p.into_response();
-    }
-    match one(state, caller, old.id).await {
-        Ok(g) => tagged(&caller.tr, StatusCode::OK, &g),
-        Err(p) => p.into_response(),
-    }
+    read::<CtiGroup>(&call, call.param("id")).await
 }
 
 #[cfg_attr(feature = "openapi", utoipa::path(put, operation_id = "cti_groups_put", path = "/api/v1/cti/groups/{id}", tag = "cti",
     params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
-    request_body = CtiGroupFields,
+    request_body = CtiGroup,
     responses((status = 200, body = CtiGroup, headers(("ETag" = String))), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc), (status = 412, body = ProblemDoc), (status = 415, body = ProblemDoc), (status = 422, body = ProblemDoc)),
     security(("bearer" = ["cti:write"]))))]
 pub async fn put(call: ApiCall) -> Response {
-    let (state, caller, headers, body) = call.parts();
-    let Ok(id) = call.param("id").parse::<i64>() else {
-        return Problem::not_found(&caller.tr).into_response();
-    };
-    let old = match one(state, caller, id).await {
-        Ok(g) => g,
-        Err(p) => return p.into_response(),
-    };
-    match parse::<CtiGroupFields>(&caller.tr, headers, body) {
-        Ok(f) => change(state, caller, headers, &old, f).await,
-        Err(p) => p.into_response(),
-    }
+    replace::<CtiGroup>(&call, call.param("id"), false).await
 }
 
 #[cfg_attr(feature = "openapi", utoipa::path(patch, operation_id = "cti_groups_patch", path = "/api/v1/cti/groups/{id}", tag = "cti",
@@ -211,20 +196,7 @@ pub async fn put(call: ApiCall) -> Response {
     responses((status = 200, body = CtiGroup, headers(("ETag" = String))), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc), (status = 412, body = ProblemDoc), (status = 415, body = ProblemDoc), (status = 422, body = ProblemDoc)),
     security(("bearer" = ["cti:write"]))))]
 pub async fn patch(call: ApiCall) -> Response {
-    let (state, caller, headers, body) = call.parts();
-    let Ok(id) = call.param("id").parse::<i64>() else {
-        return Problem::not_found(&caller.tr).into_response();
-    };
-    let old = match one(state, caller, id).await {
-        Ok(g) => g,
-        Err(p) => return p.into_response(),
-    };
-    let base =
-        serde_json::json!({ "name": old.name, "show_numbers": old.show_numbers, "members": old.members });
-    match patched::<CtiGroupFields>(&caller.tr, headers, body, base) {
-        Ok(f) => change(state, caller, headers, &old, f).await,
-        Err(p) => p.into_response(),
-    }
+    replace::<CtiGroup>(&call, call.param("id"), true).await
 }
 
 #[cfg_attr(feature = "openapi", utoipa::path(delete, operation_id = "cti_groups_delete", path = "/api/v1/cti/groups/{id}", tag = "cti",
@@ -253,7 +225,10 @@ pub async fn delete(call: ApiCall) -> Response {
 /// name) or a user without login (only a member of groups).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CtiAccount {
+    /// Read only; given, it must be the path's.
+    #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(read_only))]
     pub id: i64,
     #[cfg_attr(feature = "openapi", schema(example = "desk", min_length = 1, max_length = 64))]
@@ -261,57 +236,30 @@ pub struct CtiAccount {
     /// `computer`, `user` or `nologin`.
     #[cfg_attr(feature = "openapi", schema(example = "user"))]
     pub kind: String,
+    #[serde(default)]
     pub first_name: String,
+    #[serde(default)]
     pub last_name: String,
+    #[serde(default)]
     pub phone: String,
+    #[serde(default)]
     pub email: String,
+    #[serde(default)]
     pub sip_user: String,
+    #[serde(default)]
     pub department_note: String,
     /// The next login needs no password and is handed a new one.
+    #[serde(default)]
     pub hand_over: bool,
-    /// A password is set (it is never shown again).
+    /// A password is set (read only: it is never shown again).
+    #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(read_only))]
     pub has_password: bool,
-}
-
-/// What an account is given; the optional fields left out are empty.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct CtiAccountFields {
-    #[cfg_attr(feature = "openapi", schema(example = "desk", min_length = 1, max_length = 64))]
-    pub name: String,
-    #[cfg_attr(feature = "openapi", schema(example = "user"))]
-    pub kind: String,
-    #[serde(default)]
-    pub first_name: String,
-    #[serde(default)]
-    pub last_name: String,
-    #[serde(default)]
-    pub phone: String,
-    #[serde(default)]
-    pub email: String,
-    #[serde(default)]
-    pub sip_user: String,
-    #[serde(default)]
-    pub department_note: String,
-    #[serde(default)]
-    pub hand_over: bool,
-    /// A password to set (8 to 128 characters); left out: the one it has is
-    /// kept, and a new account that logs in is given one (answered once).
+    /// Sent: the password to set (8 to 128 characters); left out, the one it
+    /// has is kept. Answered only when the account was made without one: the
+    /// password it was given, this once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(write_only, min_length = 8, max_length = 128))]
-    pub password: Option<String>,
-}
-
-/// A made account, with the password it was given when none was sent
-/// (shown this once).
-#[derive(Debug, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct CtiAccountMade {
-    #[serde(flatten)]
-    pub account: CtiAccount,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 128))]
     pub password: Option<String>,
 }
 
@@ -418,6 +366,7 @@ fn account_of(a: crate::domain::cti::Account) -> CtiAccount {
         department_note: a.data.department_note,
         hand_over: a.hand_over,
         has_password: a.has_password,
+        password: None,
     }
 }
 
@@ -450,7 +399,7 @@ fn account_problem(tr: &crate::http::i18n::Tr, e: ServiceError) -> Problem {
 }
 
 /// What an account's fields break of the rules that need no lookup.
-fn checked_account(tr: &crate::http::i18n::Tr, f: &CtiAccountFields) -> Result<(), Problem> {
+fn checked_account(tr: &crate::http::i18n::Tr, f: &CtiAccount) -> Result<(), Problem> {
     use crate::domain::cti::{check_account, check_password, AccountProblem, Data, Kind};
     let refuse = |p: AccountProblem| account_problem(tr, ServiceError::Invalid(p.into()));
     let kind = Kind::from_code(f.kind.trim()).ok_or_else(|| refuse(AccountProblem::BadKind))?;
@@ -471,15 +420,14 @@ fn checked_account(tr: &crate::http::i18n::Tr, f: &CtiAccountFields) -> Result<(
     }
 }
 
-/// Saves an account (`id` 0: a new one) and its hand-over mark; the password
-/// it was given, if it was made.
+/// Saves an account checked by [`checked_account`] (`id` 0: a new one) and
+/// its hand-over mark; the password it was given, if it was made.
 async fn save_account(
     state: &HttpState,
     caller: &Caller,
     id: i64,
-    f: CtiAccountFields,
+    f: CtiAccount,
 ) -> Result<(i64, Option<String>), Problem> {
-    checked_account(&caller.tr, &f)?;
     let cti = &state.services.cti;
     let form = crate::services::cti::AccountForm {
         name: f.name,
@@ -520,15 +468,15 @@ pub async fn accounts(call: ApiCall) -> Response {
 
 #[cfg_attr(feature = "openapi", utoipa::path(post, operation_id = "cti_accounts_create", path = "/api/v1/cti/accounts", tag = "cti",
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeating the request with the same key does the work once")),
-    request_body = CtiAccountFields,
-    responses((status = 201, body = CtiAccountMade, headers(("Location" = String))), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 415, body = ProblemDoc), (status = 422, body = ProblemDoc)),
+    request_body = CtiAccount,
+    responses((status = 201, body = CtiAccount, headers(("Location" = String))), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 415, body = ProblemDoc), (status = 422, body = ProblemDoc)),
     security(("bearer" = ["cti:write"]))))]
 pub async fn account_create(call: ApiCall) -> Response {
     let (state, caller, headers, body) = call.parts();
     let work = async {
-        let fields: CtiAccountFields = parse(&caller.tr, headers, body)?;
-        let (id, password) = save_account(state, caller, 0, fields).await?;
-        let made = CtiAccountMade { account: account(state, caller, id).await?, password };
+        let fields: CtiAccount = parse(&caller.tr, headers, body)?;
+        let (id, password) = save_account(state, caller, 0, fields.change(caller, "0")?).await?;
+        let made = CtiAccount { password, ..account(state, caller, id).await? };
         // The made password is in it: no tag to keep.
         let mut r = plain(&caller.tr, StatusCode::CREATED, &made);
         if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/cti/accounts/{id}")) {
@@ -541,62 +489,39 @@ pub async fn account_create(call: ApiCall) -> Response {
     call.once(work).await
 }
 
+impl Resource for CtiAccount {
+    type Change = CtiAccount;
+
+    async fn current(state: &HttpState, caller: &Caller, key: &str) -> Result<CtiAccount, Problem> {
+        account(state, caller, id_of(caller, key)?).await
+    }
+
+    fn change(self, caller: &Caller, key: &str) -> Result<CtiAccount, Problem> {
+        same_id(caller, self.id, key)?;
+        checked_account(&caller.tr, &self)?;
+        Ok(self)
+    }
+
+    async fn write(state: &HttpState, caller: &Caller, key: &str, a: CtiAccount) -> Result<(), Problem> {
+        save_account(state, caller, id_of(caller, key)?, a).await.map(|_| ())
+    }
+}
+
 #[cfg_attr(feature = "openapi", utoipa::path(get, operation_id = "cti_accounts_get", path = "/api/v1/cti/accounts/{id}", tag = "cti",
     params(("id" = i64, Path)),
     responses((status = 200, body = CtiAccount, headers(("ETag" = String))), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc)),
     security(("bearer" = ["cti:read"]))))]
 pub async fn account_get(call: ApiCall) -> Response {
-    let (state, caller, ..) = call.parts();
-    let Ok(id) = call.param("id").parse::<i64>() else {
-        return Problem::not_found(&caller.tr).into_response();
-    };
-    match account(state, caller, id).await {
-        Ok(a) => tagged(&caller.tr, StatusCode::OK, &a),
-        Err(p) => p.into_response(),
-    }
-}
-
-async fn account_change(
-    state: &HttpState,
-    caller: &Caller,
-    headers: &HeaderMap,
-    old: &CtiAccount,
-    f: CtiAccountFields,
-) -> Response {
-    // A body that breaks a rule is refused before the tag is looked at.
-    if let Err(p) = checked_account(&caller.tr, &f) {
-        return p.into_response();
-    }
-    if let Err(p) = check_if_match(&caller.tr, headers, &etag_of(old)) {
-        return p.into_response();
-    }
-    if let Err(p) = save_account(state, caller, old.id, f).await {
-        return p.into_response();
-    }
-    match account(state, caller, old.id).await {
-        Ok(a) => tagged(&caller.tr, StatusCode::OK, &a),
-        Err(p) => p.into_response(),
-    }
+    read::<CtiAccount>(&call, call.param("id")).await
 }
 
 #[cfg_attr(feature = "openapi", utoipa::path(put, operation_id = "cti_accounts_put", path = "/api/v1/cti/accounts/{id}", tag = "cti",
     params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
-    request_body = CtiAccountFields,
+    request_body = CtiAccount,
     responses((status = 200, body = CtiAccount, headers(("ETag" = String))), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc), (status = 412, body = ProblemDoc), (status = 415, body = ProblemDoc), (status = 422, body = ProblemDoc)),
     security(("bearer" = ["cti:write"]))))]
 pub async fn account_put(call: ApiCall) -> Response {
-    let (state, caller, headers, body) = call.parts();
-    let Ok(id) = call.param("id").parse::<i64>() else {
-        return Problem::not_found(&caller.tr).into_response();
-    };
-    let old = match account(state, caller, id).await {
-        Ok(a) => a,
-        Err(p) => return p.into_response(),
-    };
-    match parse::<CtiAccountFields>(&caller.tr, headers, body) {
-        Ok(f) => account_change(state, caller, headers, &old, f).await,
-        Err(p) => p.into_response(),
-    }
+    replace::<CtiAccount>(&call, call.param("id"), false).await
 }
 
 #[cfg_attr(feature = "openapi", utoipa::path(patch, operation_id = "cti_accounts_patch", path = "/api/v1/cti/accounts/{id}", tag = "cti",
@@ -605,23 +530,7 @@ pub async fn account_put(call: ApiCall) -> Response {
     responses((status = 200, body = CtiAccount, headers(("ETag" = String))), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc), (status = 412, body = ProblemDoc), (status = 415, body = ProblemDoc), (status = 422, body = ProblemDoc)),
     security(("bearer" = ["cti:write"]))))]
 pub async fn account_patch(call: ApiCall) -> Response {
-    let (state, caller, headers, body) = call.parts();
-    let Ok(id) = call.param("id").parse::<i64>() else {
-        return Problem::not_found(&caller.tr).into_response();
-    };
-    let old = match account(state, caller, id).await {
-        Ok(a) => a,
-        Err(p) => return p.into_response(),
-    };
-    let base = serde_json::json!({
-        "name": old.name, "kind": old.kind, "first_name": old.first_name, "last_name": old.last_name,
-        "phone": old.phone, "email": old.email, "sip_user": old.sip_user,
-        "department_note": old.department_note, "hand_over": old.hand_over,
-    });
-    match patched::<CtiAccountFields>(&caller.tr, headers, body, base) {
-        Ok(f) => account_change(state, caller, headers, &old, f).await,
-        Err(p) => p.into_response(),
-    }
+    replace::<CtiAccount>(&call, call.param("id"), true).await
 }
 
 #[cfg_attr(feature = "openapi", utoipa::path(delete, operation_id = "cti_accounts_delete", path = "/api/v1/cti/accounts/{id}", tag = "cti",
@@ -721,14 +630,14 @@ fn rights_shape(tr: &crate::http::i18n::Tr, r: &CtiRights) -> Result<(), Problem
     Ok(())
 }
 
-/// Replaces account `id`'s rights with `r`, each refusal at the field it is
-/// about: every line is checked alone first, nothing written until all pass.
+/// Replaces account `id`'s rights with `r` (checked by [`rights_shape`]),
+/// each refusal at the field it is about: every line is checked alone first,
+/// nothing written until all pass.
 async fn set_rights(state: &HttpState, caller: &Caller, id: i64, r: CtiRights) -> Result<(), Problem> {
     use crate::domain::cti::RightsProblem;
     let tr = &caller.tr;
     let invalid =
         |p: RightsProblem, at: String| Problem::from_service(tr, ServiceError::Invalid(p.into())).at(at);
-    rights_shape(tr, &r)?;
     let cti = &state.services.cti;
     let kind = cti.account(&caller.actor, id).await.map_err(|e| Problem::from_service(tr, e))?.kind;
     let form = rights_form(&r);
@@ -768,43 +677,29 @@ async fn set_rights(state: &HttpState, caller: &Caller, id: i64, r: CtiRights) -
     })
 }
 
+impl Resource for CtiRights {
+    type Change = CtiRights;
+
+    async fn current(state: &HttpState, caller: &Caller, key: &str) -> Result<CtiRights, Problem> {
+        rights(state, caller, id_of(caller, key)?).await
+    }
+
+    fn change(self, caller: &Caller, _key: &str) -> Result<CtiRights, Problem> {
+        rights_shape(&caller.tr, &self)?;
+        Ok(self)
+    }
+
+    async fn write(state: &HttpState, caller: &Caller, key: &str, r: CtiRights) -> Result<(), Problem> {
+        set_rights(state, caller, id_of(caller, key)?, r).await
+    }
+}
+
 #[cfg_attr(feature = "openapi", utoipa::path(get, operation_id = "cti_rights_get", path = "/api/v1/cti/accounts/{id}/rights", tag = "cti",
     params(("id" = i64, Path)),
     responses((status = 200, body = CtiRights, headers(("ETag" = String))), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc)),
     security(("bearer" = ["cti:read"]))))]
 pub async fn rights_get(call: ApiCall) -> Response {
-    let (state, caller, ..) = call.parts();
-    let Ok(id) = call.param("id").parse::<i64>() else {
-        return Problem::not_found(&caller.tr).into_response();
-    };
-    match rights(state, caller, id).await {
-        Ok(r) => tagged(&caller.tr, StatusCode::OK, &r),
-        Err(p) => p.into_response(),
-    }
-}
-
-async fn rights_change(
-    state: &HttpState,
-    caller: &Caller,
-    headers: &HeaderMap,
-    id: i64,
-    old: &CtiRights,
-    r: CtiRights,
-) -> Response {
-    // A body that breaks a rule is refused before the tag is looked at.
-    if let Err(p) = rights_shape(&caller.tr, &r) {
-        return p.into_response();
-    }
-    if let Err(p) = check_if_match(&caller.tr, headers, &etag_of(old)) {
-        return p.into_response();
-    }
-    if let Err(p) = set_rights(state, caller, id, r).await {
-        return p.into_response();
-    }
-    match rights(state, caller, id).await {
-        Ok(r) => tagged(&caller.tr, StatusCode::OK, &r),
-        Err(p) => p.into_response(),
-    }
+    read::<CtiRights>(&call, call.param("id")).await
 }
 
 #[cfg_attr(feature = "openapi", utoipa::path(put, operation_id = "cti_rights_put", path = "/api/v1/cti/accounts/{id}/rights", tag = "cti",
@@ -813,18 +708,7 @@ async fn rights_change(
     responses((status = 200, body = CtiRights, headers(("ETag" = String))), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc), (status = 412, body = ProblemDoc), (status = 415, body = ProblemDoc), (status = 422, body = ProblemDoc)),
     security(("bearer" = ["cti:write"]))))]
 pub async fn rights_put(call: ApiCall) -> Response {
-    let (state, caller, headers, body) = call.parts();
-    let Ok(id) = call.param("id").parse::<i64>() else {
-        return Problem::not_found(&caller.tr).into_response();
-    };
-    let old = match rights(state, caller, id).await {
-        Ok(r) => r,
-        Err(p) => return p.into_response(),
-    };
-    match parse::<CtiRights>(&caller.tr, headers, body) {
-        Ok(r) => rights_change(state, caller, headers, id, &old, r).await,
-        Err(p) => p.into_response(),
-    }
+    replace::<CtiRights>(&call, call.param("id"), false).await
 }
 
 #[cfg_attr(feature = "openapi", utoipa::path(patch, operation_id = "cti_rights_patch", path = "/api/v1/cti/accounts/{id}/rights", tag = "cti",
@@ -833,17 +717,5 @@ pub async fn rights_put(call: ApiCall) -> Response {
     responses((status = 200, body = CtiRights, headers(("ETag" = String))), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc), (status = 412, body = ProblemDoc), (status = 415, body = ProblemDoc), (status = 422, body = ProblemDoc)),
     security(("bearer" = ["cti:write"]))))]
 pub async fn rights_patch(call: ApiCall) -> Response {
-    let (state, caller, headers, body) = call.parts();
-    let Ok(id) = call.param("id").parse::<i64>() else {
-        return Problem::not_found(&caller.tr).into_response();
-    };
-    let old = match rights(state, caller, id).await {
-        Ok(r) => r,
-        Err(p) => return p.into_response(),
-    };
-    let base = serde_json::to_value(&old).unwrap_or_default();
-    match patched::<CtiRights>(&caller.tr, headers, body, base) {
-        Ok(r) => rights_change(state, caller, headers, id, &old, r).await,
-        Err(p) => p.into_response(),
-    }
+    replace::<CtiRights>(&call, call.param("id"), true).await
 }
