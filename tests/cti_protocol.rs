@@ -734,6 +734,13 @@ async fn a_lamp_fed_by_the_device_in_use_follows_what_the_member_binds() {
     assert_eq!((&used["account"], &used["device"]), (&json!("twin"), &Value::Null), "{used}");
 }
 
+/// The id of group `name` in the books' access forms (`group-<id>`).
+fn access_field(page: &str, name: &str) -> String {
+    let label = page.find(&format!(">Group {name}<")).unwrap_or_else(|| panic!("no group {name}: {page}"));
+    let field = &page[page[..label].rfind("for=\"group-").expect("its field") + 5..label];
+    field.trim_end_matches('"').rsplit('-').next().expect("group").to_owned()
+}
+
 /// The id in `id="<prefix>-N"` just before `name` on a page.
 fn id_before(page: &str, prefix: &str, name: &str) -> String {
     let at = page.find(name).unwrap_or_else(|| panic!("no {name}: {page}"));
@@ -768,9 +775,7 @@ async fn a_book_kept_here_is_read_by_the_groups_given_it_and_copied_by_those_who
         let page = admin.post_file("/admin/books/file", &[("id", &book)], "s.csv", suppliers.as_bytes()).body;
         assert!(page.contains("Synced: 2 added, 0 changed, 0 removed, 0 unchanged"), "{page}");
         // Nobody but an administrator reads it yet; then the buyers may keep a copy.
-        let label = page.find(">Group Buyers<").unwrap_or_else(|| panic!("no group: {page}"));
-        let field = &page[page[..label].rfind("for=\"group-").expect("its field") + 5..label];
-        let group = field.trim_end_matches('"').rsplit('-').next().expect("group").to_owned();
+        let group = access_field(&page, "Buyers");
         let page = admin
             .post(
                 "/admin/books",
@@ -852,9 +857,7 @@ async fn a_book_kept_here_is_read_by_the_groups_given_it_and_copied_by_those_who
         assert_eq!(admin.login("120", "secret-120").status, 303);
         let page = admin.get("/admin/books").body;
         let book = id_before(&page, "kept", "Suppliers");
-        let label = page.find(">Group Buyers<").expect("group");
-        let field = &page[page[..label].rfind("for=\"group-").expect("its field") + 5..label];
-        let group = field.trim_end_matches('"').rsplit('-').next().expect("group").to_owned();
+        let group = access_field(&page, "Buyers");
         let access =
             [("action", "access"), ("id", &book), ("everyone", "none"), (&format!("group-{group}"), "write")];
         assert!(admin.post("/admin/books", &access).body.contains("Saved who reads the book."));

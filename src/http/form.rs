@@ -98,14 +98,8 @@ impl FromRequest<HttpState> for AdminUploaded {
 
     async fn from_request(req: Request, state: &HttpState) -> Result<Self, Self::Rejection> {
         let (mut parts, body) = req.into_parts();
-        let who = Subscriber::from_request_parts(&mut parts, state).await?;
         // Refused before the body is read.
-        let (actor, _) = state
-            .services
-            .accounts
-            .administrator_for(&who.session, Channel::Web)
-            .await
-            .map_err(|e| who.error(e))?;
+        let Administrator { who, actor } = Administrator::from_request_parts(&mut parts, state).await?;
         let Uploaded { who, fields, file } =
             read_upload(who, Request::from_parts(parts, body), state).await?;
         Ok(AdminUploaded { admin: Administrator { who, actor }, fields, file })

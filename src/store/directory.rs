@@ -77,12 +77,7 @@ impl Store {
         };
         let json = serde_json::to_string(source).map_err(|e| StoreError::Write(e.to_string()))?;
         self.write(move |c| {
-            let taken: bool = c.query_row(
-                "SELECT EXISTS (SELECT 1 FROM book WHERE kind IN ('csv', 'ldap', 'book', 'public') AND name = ?1 COLLATE NOCASE)",
-                [&name],
-                |r| r.get(0),
-            )?;
-            if taken {
+            if name_taken(c, &name)? {
                 return Ok(Err(SourceProblem::Name));
             }
             let sources: i64 =
@@ -127,12 +122,7 @@ impl Store {
     pub async fn add_kept_book(&self, name: &str) -> Result<Result<i64, SourceProblem>, StoreError> {
         let name = name.to_owned();
         self.write(move |c| {
-            let taken: bool = c.query_row(
-                "SELECT EXISTS (SELECT 1 FROM book WHERE kind IN ('csv', 'ldap', 'book', 'public') AND name = ?1 COLLATE NOCASE)",
-                [&name],
-                |r| r.get(0),
-            )?;
-            if taken {
+            if name_taken(c, &name)? {
                 return Ok(Err(SourceProblem::Name));
             }
             let kept: i64 = c.query_row("SELECT count(*) FROM book WHERE kind = 'book'", [], |r| r.get(0))?;
@@ -366,6 +356,16 @@ impl Store {
         })
         .await
     }
+}
+
+/// Whether a shared book (a source's, a kept one, the public book) has this
+/// name already, in any case.
+fn name_taken(c: &Connection, name: &str) -> rusqlite::Result<bool> {
+    c.query_row(
+        "SELECT EXISTS (SELECT 1 FROM book WHERE kind IN ('csv', 'ldap', 'book', 'public') AND name = ?1 COLLATE NOCASE)",
+        [name],
+        |r| r.get(0),
+    )
 }
 
 /// Whether `c` has a book of an external source with this id (for the notes).

@@ -551,29 +551,10 @@ impl Store {
     pub async fn book_contacts(&self, book: i64, after: i64, limit: usize) -> Result<Vec<Entry>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.read(move |c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT c.id, c.uid, c.first_name, c.last_name, c.company, c.title, c.email, c.address, b.name
-                 FROM contact c JOIN book b ON b.id = c.book_id
-                 WHERE c.book_id = ?1 AND c.id > ?2 ORDER BY c.id LIMIT ?3",
-            )?;
-            let rows = stmt.query_map(params![book, after, limit], |r| {
-                Ok(Entry {
-                    id: r.get(0)?,
-                    source: Source::Directory(r.get(8)?),
-                    contact: Contact {
-                        uid: Some(r.get(1)?),
-                        first_name: r.get(2)?,
-                        last_name: r.get(3)?,
-                        company: r.get(4)?,
-                        title: r.get(5)?,
-                        email: r.get(6)?,
-                        address: r.get(7)?,
-                        ..Default::default()
-                    },
-                    vip: false,
-                    hide_extra: false,
-                })
-            })?;
+            let mut stmt = c.prepare_cached(&format!(
+                "{SHARED_ENTRY} WHERE c.book_id = ?1 AND c.id > ?2 ORDER BY c.id LIMIT ?3"
+            ))?;
+            let rows = stmt.query_map(params![book, after, limit], shared_entry)?;
             let mut entries: Vec<Entry> = rows.collect::<rusqlite::Result<_>>()?;
             let mut numbers = c.prepare_cached(
                 "SELECT kind, number FROM contact_number WHERE contact_id = ?1 ORDER BY position",
@@ -1126,31 +1107,38 @@ fn directory_entries(
     // The list's filter, with its parameters where this query has them.
     let filter = filter.replace("?4", "?1").replace("?5", "?2");
     let mut stmt = c.prepare_cached(&format!(
-        "SELECT c.id, c.uid, c.first_name, c.last_name, c.company, c.title, c.email, c.address, b.name
-         FROM contact c JOIN book b ON b.id = c.book_id
+        "{SHARED_ENTRY}
          WHERE b.id IN (SELECT value FROM json_each(?4)) {filter}
          ORDER BY c.last_name COLLATE NOCASE, c.first_name COLLATE NOCASE, c.company COLLATE NOCASE LIMIT ?3"
     ))?;
-    let rows = stmt.query_map(params![search, digits, limit, books_json], |r| {
-        Ok(Entry {
-            id: r.get(0)?,
-            source: Source::Directory(r.get(8)?),
-            contact: Contact {
-                uid: Some(r.get(1)?),
-                first_name: r.get(2)?,
-                last_name: r.get(3)?,
-                company: r.get(4)?,
-                title: r.get(5)?,
-                email: r.get(6)?,
-                address: r.get(7)?,
-                ..Default::default()
-            },
-            vip: false,
-            hide_extra: false,
-        })
-    })?;
+    let rows = stmt.query_map(params![search, digits, limit, books_json], shared_entry)?;
     rows.collect()
 }
+
+/// The columns [`SHARED_ENTRY`] selects as an entry of a named shared book.
+fn shared_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
+    Ok(Entry {
+        id: r.get(0)?,
+        source: Source::Directory(r.get(8)?),
+        contact: Contact {
+            uid: Some(r.get(1)?),
+            first_name: r.get(2)?,
+            last_name: r.get(3)?,
+            company: r.get(4)?,
+            title: r.get(5)?,
+            email: r.get(6)?,
+            address: r.get(7)?,
+            ..Default::default()
+        },
+        vip: false,
+        hide_extra: false,
+    })
+}
+
+/// What [`shared_entry`] reads: a contact and its book's name.
+const SHARED_ENTRY: &str =
+    "SELECT c.id, c.uid, c.first_name, c.last_name, c.company, c.title, c.email, c.address, b.name
+     FROM contact c JOIN book b ON b.id = c.book_id";
 
 /// The names `owner` knows for these numbers ([`find`] for each).
 pub(super) fn names(
