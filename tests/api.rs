@@ -1508,3 +1508,44 @@ fn cti_accounts_and_their_rights_are_kept_by_script_as_on_the_page() {
     assert_eq!(api.call(&t, "DELETE", &location, &[], "").status, 204);
     problem(&api.get(&t, &rights), 404);
 }
+
+#[test]
+fn the_mail_server_is_set_by_script_and_its_password_never_read_back() {
+    let api = Api::start("");
+    let t = api.token(&["board:write"]);
+    let server = r#"{"host": "mail.example.com", "port": 587, "tls": "starttls", "username": "pbx",
+        "password": "s3cret-pass", "from": "pbx@example.com"}"#;
+    let r = api.call(&t, "PUT", "/api/v1/smtp", &[], server);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let set = body(&r);
+    assert_eq!(
+        (&set["host"], &set["password_set"], set.get("password")),
+        (&json!("mail.example.com"), &json!(true), None),
+        "{set}"
+    );
+    assert!(!r.body.contains("s3cret"), "{}", r.body);
+
+    // A patch changes what it names; the password stays until it is forgotten.
+    let patch = [("Content-Type", "application/merge-patch+json")];
+    let r = body(&api.call(&t, "PATCH", "/api/v1/smtp", &patch, r#"{"port": 465, "tls": "tls"}"#));
+    assert_eq!(
+        (&r["port"], &r["tls"], &r["username"], &r["password_set"]),
+        (&json!(465), &json!("tls"), &json!("pbx"), &json!(true)),
+        "{r}"
+    );
+    let p = problem(&api.call(&t, "PATCH", "/api/v1/smtp", &patch, r#"{"tls": "ssl3"}"#), 422);
+    assert_eq!(p["errors"][0]["pointer"], "/tls", "{p}");
+    let p = problem(&api.call(&t, "PATCH", "/api/v1/smtp", &patch, r#"{"from": "nobody"}"#), 422);
+    assert_eq!(p["errors"][0]["pointer"], "/from", "{p}");
+    assert_eq!(body(&api.get(&t, "/api/v1/smtp"))["port"], 465, "nothing refused was written");
+    let r = body(&api.call(&t, "PATCH", "/api/v1/smtp", &patch, r#"{"password": ""}"#));
+    assert_eq!(r["password_set"], false, "{r}");
+
+    // Stored as the administrator's page stores it, to outlive a restart.
+    let db = api.db();
+    let stored: String =
+        db.query_row("SELECT value FROM setting WHERE key = 'smtp'", [], |r| r.get(0)).expect("stored");
+    assert!(stored.contains("\"port\":465") && stored.contains("mail.example.com"), "{stored}");
+    let read = api.token(&["board:read"]);
+    problem(&api.call(&read, "PUT", "/api/v1/smtp", &[], server), 403);
+}

@@ -24,6 +24,7 @@ pub(crate) mod presence;
 mod records;
 #[cfg(feature = "openapi")]
 mod schema;
+mod smtp;
 mod tokens;
 
 use axum::http::{header, StatusCode};
@@ -90,6 +91,7 @@ pub fn router() -> Router<HttpState> {
         )
         .route("/cti/groups", get(cti::list).post(cti::create))
         .route("/cti/groups/{id}", get(cti::get).put(cti::put).patch(cti::patch).delete(cti::delete))
+        .route("/smtp", get(smtp::get).put(smtp::put).patch(smtp::patch))
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{id}", axum::routing::delete(tokens::revoke))
         .route("/calls", post(calls::place))
@@ -134,7 +136,7 @@ pub mod openapi {
     use super::schema::Finish;
     use super::{
         bulk, calls, config, costs, cti, departments, extensions, features, forwarding, lookup, presence,
-        records, tokens,
+        records, smtp, tokens,
     };
     use utoipa::OpenApi;
 
@@ -161,6 +163,7 @@ pub mod openapi {
             cti::accounts, cti::account_create, cti::account_get, cti::account_put, cti::account_patch,
             cti::account_delete, cti::rights_get, cti::rights_put, cti::rights_patch,
             cti::list, cti::create, cti::get, cti::put, cti::patch, cti::delete,
+            smtp::get, smtp::put, smtp::patch,
             tokens::list, tokens::create, tokens::revoke,
             calls::place, calls::lines,
             records::list,
@@ -174,6 +177,7 @@ pub mod openapi {
             (name = "extensions", description = "What an administrator sets about each extension"),
             (name = "departments"),
             (name = "cti", description = "The CTI server's accounts with their rights, and its groups, shown to their members as busy-lamp panels"),
+            (name = "board", description = "The board's own settings: the mail server it sends through"),
             (name = "tokens", description = "The API's bearer tokens"),
             (name = "calls", description = "Click-to-call and the lines' states"),
             (name = "records", description = "Call records, for billing, and the voicemail index"),
