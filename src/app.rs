@@ -186,7 +186,7 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<(), AppError> {
         phone_rx,
         shutdown.clone(),
     ));
-    let state = HttpState { services: Arc::new(services), api: Arc::default() };
+    let state = HttpState { services: Arc::new(services), api: Arc::default(), cti: Arc::default() };
     http::serve(interfaces, tls, state, shutdown, Duration::from_secs(config.service.drain_secs)).await;
 
     // The stop: the store closes last among the writers, then the watchdog is disarmed.

@@ -15,8 +15,9 @@
 //! broadcast never waits for anyone. A bad message is answered with an error
 //! and changes nothing.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, State};
@@ -117,7 +118,7 @@ pub async fn open(
     tokio::spawn(async move {
         let _place = place;
         match on_upgrade.await {
-            Ok(io) => serve(TokioIo::new(io), state.services.clone(), peer, upgrade).await,
+            Ok(io) => serve(TokioIo::new(io), state.services.clone(), state.cti.clone(), peer, upgrade).await,
             Err(e) => tracing::debug!(%peer, error = %e, "CTI upgrade failed"),
         }
     });
@@ -159,9 +160,52 @@ impl<W: AsyncRead + AsyncWrite> Out<W> {
     }
 }
 
+/// Event messages as sent, made once for all the clients that are sent the
+/// same one: the 500 clients of one panel are each sent a call's event, and
+/// all but the first take the text the first made. Kept by the event's
+/// number and what makes one client's text differ from another's.
+#[derive(Default)]
+pub struct Texts {
+    made: Mutex<VecDeque<(u64, Variant, Arc<str>)>>,
+}
+
+/// What makes an event's text differ between clients.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Variant {
+    /// A line's state: the same for all.
+    Line,
+    /// A call, at the line the client follows it at, with the numbers it may see.
+    Call { at: String, clip: bool, from: bool, to: bool },
+}
+
+/// Texts kept: the events of the last moments (each made once per variant).
+const TEXTS: usize = 64;
+
+impl Texts {
+    /// The text of event `seq` as `variant` shows it, made by `make` if no
+    /// client was sent it yet.
+    fn made(&self, seq: u64, variant: Variant, make: impl FnOnce() -> Value) -> Arc<str> {
+        let found = {
+            let made = self.made.lock().unwrap_or_else(|e| e.into_inner());
+            made.iter().rev().find(|(s, v, _)| *s == seq && *v == variant).map(|(_, _, t)| t.clone())
+        };
+        if let Some(text) = found {
+            return text;
+        }
+        let text: Arc<str> = make().to_string().into();
+        let mut made = self.made.lock().unwrap_or_else(|e| e.into_inner());
+        if made.len() == TEXTS {
+            made.pop_front();
+        }
+        made.push_back((seq, variant, text.clone()));
+        text
+    }
+}
+
 /// A logged-in client.
 struct Client {
     services: std::sync::Arc<Services>,
+    texts: Arc<Texts>,
     login: CtiLogin,
     computer: String,
     actor: Actor,
@@ -171,8 +215,13 @@ struct Client {
     feed: Feed,
 }
 
-async fn serve<S>(io: S, services: std::sync::Arc<Services>, peer: SocketAddr, upgrade: Upgrade)
-where
+async fn serve<S>(
+    io: S,
+    services: std::sync::Arc<Services>,
+    texts: Arc<Texts>,
+    peer: SocketAddr,
+    upgrade: Upgrade,
+) where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
     let (r, w) = tokio::io::split(io);
@@ -189,7 +238,7 @@ where
             }
         }
     });
-    let end = session(&mut out, &mut rx, services, peer, upgrade).await;
+    let end = session(&mut out, &mut rx, services, texts, peer, upgrade).await;
     if let End::Close(code) = end {
         let _ = out.send(&Message::Close(Some(code))).await;
     }
@@ -221,6 +270,7 @@ async fn session<W: AsyncRead + AsyncWrite>(
     out: &mut Out<W>,
     rx: &mut mpsc::Receiver<Result<Message, WsError>>,
     services: std::sync::Arc<Services>,
+    texts: Arc<Texts>,
     peer: SocketAddr,
     upgrade: Upgrade,
 ) -> End {
@@ -304,6 +354,7 @@ async fn session<W: AsyncRead + AsyncWrite>(
                     let computer = v["computer"].as_str().unwrap_or_default().to_owned();
                     let client = Client {
                         services: services.clone(),
+                        texts: texts.clone(),
                         login,
                         computer,
                         actor,
@@ -878,8 +929,12 @@ impl Client {
             Live::InUse { account, device } if self.shows_use_of(account) => {
                 Some(json!({ "event": "in_use", "account": account, "device": device }))
             }
+            // Alike for every client that follows the line: made once.
             Live::Line { ext, state } if self.follows(ext) => {
-                Some(json!({ "event": "line", "ext": ext, "state": state.code() }))
+                let text = self.texts.made(p.seq, Variant::Line, || {
+                    json!({ "event": "line", "ext": ext, "state": state.code(), "type": "event", "seq": p.seq })
+                });
+                return out.send(&Message::Text(text.to_string())).await;
             }
             Live::Call { call, progress, from, to, at, names }
                 if [from, to, at].iter().any(|e| self.follows(e)) =>
@@ -889,17 +944,26 @@ impl Client {
                 } else {
                     [from, to].into_iter().find(|e| self.follows(e)).unwrap_or(at)
                 };
-                let view = CallView {
-                    call: *call,
-                    progress: *progress,
-                    from: from.clone(),
-                    to: to.clone(),
-                    at: at.clone(),
-                    names: names.clone(),
-                };
-                let mut v = self.call_value(&view);
-                v["event"] = json!("call");
-                Some(v)
+                // Alike for every client that sees the same numbers at the same line.
+                let clip = sees_numbers(&self.actor, at);
+                let shown = |n: &String| clip || n == at || self.devices.contains(n);
+                let variant = Variant::Call { at: at.clone(), clip, from: shown(from), to: shown(to) };
+                let text = self.texts.made(p.seq, variant, || {
+                    let view = CallView {
+                        call: *call,
+                        progress: *progress,
+                        from: from.clone(),
+                        to: to.clone(),
+                        at: at.clone(),
+                        names: names.clone(),
+                    };
+                    let mut v = self.call_value(&view);
+                    v["event"] = json!("call");
+                    v["type"] = json!("event");
+                    v["seq"] = json!(p.seq);
+                    v
+                });
+                return out.send(&Message::Text(text.to_string())).await;
             }
             Live::CallRecord { cdr } if self.devices.contains(&cdr.extension) && self.feed.shows(&p.live) => {
                 let (_, mut v) = super::json::event(&p.live);
@@ -1148,6 +1212,30 @@ mod tests {
             error(json!(3), "forbidden", "No.").to_string(),
             r#"{"code":"forbidden","id":3,"message":"No.","type":"error"}"#
         );
+    }
+
+    #[test]
+    fn an_event_text_is_made_once_a_variant_and_the_oldest_forgotten() {
+        let texts = Texts::default();
+        let made = std::cell::Cell::new(0);
+        let make = |n: u64| {
+            made.set(made.get() + 1);
+            json!({ "seq": n })
+        };
+        let call = |clip| Variant::Call { at: "101".into(), clip, from: clip, to: true };
+        assert_eq!(&*texts.made(7, Variant::Line, || make(7)), r#"{"seq":7}"#);
+        assert_eq!(&*texts.made(7, Variant::Line, || make(99)), r#"{"seq":7}"#, "the first client's text");
+        assert_eq!(made.get(), 1);
+        texts.made(7, call(true), || make(7));
+        texts.made(7, call(false), || make(7));
+        texts.made(7, call(false), || make(7));
+        assert_eq!(made.get(), 3, "one text a variant");
+        for seq in 8..8 + TEXTS as u64 {
+            texts.made(seq, Variant::Line, || make(seq));
+        }
+        texts.made(7, Variant::Line, || make(7));
+        assert_eq!(made.get(), 3 + TEXTS + 1, "event 7 was forgotten, and made again");
+        assert_eq!(texts.made.lock().map(|m| m.len()).unwrap_or_default(), TEXTS);
     }
 
     #[test]

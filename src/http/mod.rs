@@ -96,6 +96,8 @@ pub struct HttpState {
     pub services: Arc<Services>,
     /// What the provisioning API keeps between requests.
     pub api: Arc<api::ApiState>,
+    /// The CTI server's event texts, made once for all its clients.
+    pub cti: Arc<cti_socket::Texts>,
 }
 
 /// One interface's pool: its permits and who holds them. The WAN's pool is
