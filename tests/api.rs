@@ -1549,3 +1549,57 @@ fn the_mail_server_is_set_by_script_and_its_password_never_read_back() {
     let read = api.token(&["board:read"]);
     problem(&api.call(&read, "PUT", "/api/v1/smtp", &[], server), 403);
 }
+
+#[test]
+fn how_the_portal_is_reached_and_its_certificate_are_set_by_script() {
+    let api = Api::start("");
+    let t = api.token(&["board:write"]);
+    let got = body(&api.get(&t, "/api/v1/tls"));
+    assert_eq!(got["certificate"], "device", "{got}");
+    // The switch flipped, the other left as it was, kept as the page keeps it.
+    let flipped = !got["https_only"].as_bool().expect("https_only");
+    let patch = [("Content-Type", "application/merge-patch+json")];
+    let r = api.call(&t, "PATCH", "/api/v1/tls", &patch, &json!({ "https_only": flipped }).to_string());
+    assert_eq!(
+        (r.status, &body(&r)["https_only"], &body(&r)["wan_webcti"]),
+        (200, &json!(flipped), &got["wan_webcti"]),
+        "{}",
+        r.body
+    );
+    let stored: String = api
+        .db()
+        .query_row("SELECT value FROM setting WHERE key = 'exposure'", [], |r| r.get(0))
+        .expect("stored");
+    assert!(stored.contains(&format!("\"https_only\":{flipped}")), "{stored}");
+
+    // A chain and key for this board, served from the next connection on.
+    let key = rcgen::KeyPair::generate().expect("key");
+    let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .expect("params")
+        .self_signed(&key)
+        .expect("cert");
+    let (_, other) = (cert.pem(), rcgen::KeyPair::generate().expect("key"));
+    let send = |chain: &str, key: &str| {
+        let doc = json!({ "chain": chain, "key": key }).to_string();
+        api.call(&t, "PUT", "/api/v1/tls/certificate", &[], &doc)
+    };
+    let p = problem(&send(&cert.pem(), &other.serialize_pem()), 422);
+    assert_eq!(p["errors"][0]["pointer"], "/key", "{p}");
+    let p = problem(&send("garbage", &key.serialize_pem()), 422);
+    assert_eq!(p["errors"][0]["pointer"], "/chain", "{p}");
+    assert_eq!(body(&api.get(&t, "/api/v1/tls"))["certificate"], "device", "nothing refused was served");
+    let r = send(&cert.pem(), &key.serialize_pem());
+    assert_eq!((r.status, &body(&r)["certificate"]), (200, &json!("uploaded")), "{}", r.body);
+    assert!(!r.body.contains("PRIVATE KEY"), "the key is never answered");
+    let path = api.dir.path().join("uploaded-trust.crt");
+    std::fs::write(&path, cert.pem()).expect("write");
+    let r = support::client::Client::trusting(&path)
+        .get(api.svc.lan_https, "/healthz")
+        .expect("the uploaded chain is served");
+    assert_eq!(r.status, 200);
+
+    let read = api.token(&["board:read"]);
+    problem(&api.call(&read, "DELETE", "/api/v1/tls/certificate", &[], ""), 403);
+    assert_eq!(api.call(&t, "DELETE", "/api/v1/tls/certificate", &[], "").status, 204);
+    assert_eq!(body(&api.get(&t, "/api/v1/tls"))["certificate"], "device");
+}

@@ -25,6 +25,7 @@ mod records;
 #[cfg(feature = "openapi")]
 mod schema;
 mod smtp;
+mod tls;
 mod tokens;
 
 use axum::http::{header, StatusCode};
@@ -92,6 +93,8 @@ pub fn router() -> Router<HttpState> {
         .route("/cti/groups", get(cti::list).post(cti::create))
         .route("/cti/groups/{id}", get(cti::get).put(cti::put).patch(cti::patch).delete(cti::delete))
         .route("/smtp", get(smtp::get).put(smtp::put).patch(smtp::patch))
+        .route("/tls", get(tls::get).put(tls::put).patch(tls::patch))
+        .route("/tls/certificate", axum::routing::put(tls::certificate_put).delete(tls::certificate_delete))
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{id}", axum::routing::delete(tokens::revoke))
         .route("/calls", post(calls::place))
@@ -136,7 +139,7 @@ pub mod openapi {
     use super::schema::Finish;
     use super::{
         bulk, calls, config, costs, cti, departments, extensions, features, forwarding, lookup, presence,
-        records, smtp, tokens,
+        records, smtp, tls, tokens,
     };
     use utoipa::OpenApi;
 
@@ -164,6 +167,7 @@ pub mod openapi {
             cti::account_delete, cti::rights_get, cti::rights_put, cti::rights_patch,
             cti::list, cti::create, cti::get, cti::put, cti::patch, cti::delete,
             smtp::get, smtp::put, smtp::patch,
+            tls::get, tls::put, tls::patch, tls::certificate_put, tls::certificate_delete,
             tokens::list, tokens::create, tokens::revoke,
             calls::place, calls::lines,
             records::list,
@@ -177,7 +181,7 @@ pub mod openapi {
             (name = "extensions", description = "What an administrator sets about each extension"),
             (name = "departments"),
             (name = "cti", description = "The CTI server's accounts with their rights, and its groups, shown to their members as busy-lamp panels"),
-            (name = "board", description = "The board's own settings: the mail server it sends through"),
+            (name = "board", description = "The board's own settings: the mail server it sends through, how the portal is reached and its certificate"),
             (name = "tokens", description = "The API's bearer tokens"),
             (name = "calls", description = "Click-to-call and the lines' states"),
             (name = "records", description = "Call records, for billing, and the voicemail index"),
