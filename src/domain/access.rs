@@ -425,10 +425,11 @@ pub fn sees_lamp(actor: &Actor, ext: &str, panel_lines: &[String]) -> bool {
 /// What `actor` may do with a shared named book (SPEC C11): what the book
 /// gives everyone, and more where it is given to one of `groups` (the CTI
 /// groups the actor's login is a member of). An administrator changes the
-/// books he keeps and keeps a copy of the others; a token with the phonebook
-/// scope reads them all; the service itself (names in events everyone may
-/// see) only what everyone reads. Nobody but an administrator's book is
-/// written: an external source's mirror is read-only.
+/// books he keeps and keeps a copy of the others. A token (a script, a desk
+/// phone's credential) is in no group: with the phonebook scope it reads what
+/// everyone reads, as does the service itself (names in events everyone may
+/// see). Nobody but an administrator's book is written: an external source's
+/// mirror is read-only.
 pub fn book_access(actor: &Actor, groups: &[i64], book: &SharedBook) -> BookAccess {
     let granted = || {
         let by_groups = book.grants.iter().filter(|(g, _)| groups.contains(g)).map(|(_, a)| *a).max();
@@ -437,7 +438,7 @@ pub fn book_access(actor: &Actor, groups: &[i64], book: &SharedBook) -> BookAcce
     let access = match &actor.who {
         Who::Administrator { .. } => BookAccess::Write,
         Who::ApiToken { .. } => match allowed(actor, Action::Read, Target::PublicBook) {
-            Ok(()) => BookAccess::Offline,
+            Ok(()) => book.everyone,
             Err(_) => BookAccess::None,
         },
         Who::System | Who::Subscriber { pin_only: true, .. } => book.everyone.min(BookAccess::Read),
@@ -961,6 +962,11 @@ mod tests {
         );
         let by_label = |label: &str| actors().into_iter().find(|(l, _)| *l == label).expect(label).1;
         let (sub, admin, system) = (by_label("sub"), by_label("admin"), Actor::system());
+        let token = |scope: &str| {
+            let scopes = vec![Scope::from_code(scope).expect("scope")];
+            Actor::new(Who::ApiToken { id: 1, scopes }, Channel::Api)
+        };
+        let (reader, other) = (token("phonebook:read"), token("costs:read"));
         // (actor, its groups, kept, everyone, grants, access)
         type Case<'a> = (&'a Actor, &'a [i64], bool, BookAccess, &'a [(i64, BookAccess)], BookAccess);
         let cases: Vec<Case> = vec![
@@ -975,6 +981,9 @@ mod tests {
             (&admin, &[], false, None, &[], Offline),
             (&system, &[7], true, None, &[(7, Write)], None),
             (&system, &[], false, Offline, &[], Read),
+            (&reader, &[7], true, Offline, &[(7, Write)], Offline),
+            (&reader, &[], true, None, &[(7, Write)], None),
+            (&other, &[], true, Offline, &[], None),
         ];
         for (actor, groups, kept, everyone, grants, want) in cases {
             let got = book_access(actor, groups, &book(kept, everyone, grants));
