@@ -206,10 +206,7 @@ impl Phonebook {
         after: i64,
         limit: usize,
     ) -> Result<Vec<Entry>, ServiceError> {
-        let shelf = self.shelf(actor).await?;
-        let Some((b, access)) = shelf.into_iter().find(|(b, _)| b.name.eq_ignore_ascii_case(book)) else {
-            return Err(ServiceError::NotFound);
-        };
+        let (b, access) = self.named(actor, book).await?;
         match access {
             BookAccess::None => Err(ServiceError::NotFound),
             BookAccess::Read => {
@@ -252,15 +249,21 @@ impl Phonebook {
 
     /// The id of the kept book named `book`, if `actor` may change it.
     async fn writable(&self, actor: &Actor, book: &str) -> Result<i64, ServiceError> {
-        let shelf = self.shelf(actor).await?;
-        match shelf.into_iter().find(|(b, _)| b.name.eq_ignore_ascii_case(book)) {
-            Some((b, BookAccess::Write)) => Ok(b.id),
-            Some((b, BookAccess::Read | BookAccess::Offline)) => {
+        match self.named(actor, book).await? {
+            (b, BookAccess::Write) => Ok(b.id),
+            (_, BookAccess::None) => Err(ServiceError::NotFound),
+            (b, BookAccess::Read | BookAccess::Offline) => {
                 tracing::info!(actor = %actor.label(), book = %b.name, "refused: may not change this book");
                 Err(ServiceError::Denied(crate::domain::access::Denied::NotYours))
             }
-            _ => Err(ServiceError::NotFound),
         }
+    }
+
+    /// The shared named book called `book` (in any case), with what `actor`
+    /// may do with it; not found when there is none.
+    async fn named(&self, actor: &Actor, book: &str) -> Result<(SharedBook, BookAccess), ServiceError> {
+        let shelf = self.shelf(actor).await?;
+        shelf.into_iter().find(|(b, _)| b.name.eq_ignore_ascii_case(book)).ok_or(ServiceError::NotFound)
     }
 
     /// The shared named books `actor` may read (SPEC C11), by id.
