@@ -112,7 +112,10 @@ impl Presences {
 
     /// The state `ext` shows now.
     pub async fn shown(&self, actor: &Actor, ext: &str) -> Result<Shown, ServiceError> {
-        Ok(self.stack(actor, ext).await?.0)
+        // The state alone: the stack's statuses are not read (every CTI client
+        // following the line asks at each change).
+        self.ctx.may(actor, Action::Read, ext, Facet::Presence).await?;
+        self.ctx.presence_shown(ext).await
     }
 
     /// The state shown now, and every status of the stack (now and to come).
