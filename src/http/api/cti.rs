@@ -1,6 +1,7 @@
-//! `/api/v1/cti/groups`: the CTI server's groups (SPEC C6), shown as busy-lamp
-//! panels to their members, through the same service calls as the
-//! administrator's page. A change reaches every connected client at once.
+//! `/api/v1/cti/...`: the CTI server's accounts (SPEC C1-C3), their rights
+//! (C4, C5) and its groups (C6), shown as busy-lamp panels to their members,
+//! through the same service calls as the administrator's page. A change
+//! reaches every connected client at once.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
