@@ -588,8 +588,7 @@ async fn a_group_panel_shows_every_member_live_and_a_change_reaches_its_clients_
     let addr = w.svc.lan_https;
     let client = w.svc.client();
     let page = tokio::task::block_in_place(|| {
-        let mut admin = support::portal::Browser::new(client, addr);
-        assert_eq!(admin.login("120", "secret-120").status, 303);
+        let mut admin = admin(client, addr);
         admin.get("/admin/cti");
         let refused = admin.post(
             "/admin/cti",
@@ -654,8 +653,7 @@ async fn a_group_panel_shows_every_member_live_and_a_change_reaches_its_clients_
     // The group changes: reception leaves; both clients are told at once.
     let client = w.svc.client();
     tokio::task::block_in_place(|| {
-        let mut admin = support::portal::Browser::new(client, addr);
-        assert_eq!(admin.login("120", "secret-120").status, 303);
+        let mut admin = admin(client, addr);
         admin.get(&format!("/admin/cti?group={id}"));
         let r = admin.post(
             "/admin/cti",
@@ -682,16 +680,7 @@ async fn a_lamp_fed_by_the_device_in_use_follows_what_the_member_binds() {
     let (mut desk, _) = w.login("desk", "PC-D").await;
     let addr = w.svc.lan_https;
     let client = w.svc.client();
-    tokio::task::block_in_place(|| {
-        let mut admin = support::portal::Browser::new(client, addr);
-        assert_eq!(admin.login("120", "secret-120").status, 303);
-        admin.get("/admin/cti");
-        let r = admin.post(
-            "/admin/cti",
-            &[("action", "group_save"), ("id", "0"), ("group_name", "Twins"), ("members", "desk\ntwin\n101")],
-        );
-        assert!(r.body.contains("Saved."), "{}", r.body);
-    });
+    tokio::task::block_in_place(|| new_group(&mut admin(client, addr), "Twins", "desk\ntwin\n101"));
     // Nobody at twin's desk: both its devices feed its lamp.
     let (panels, _) = desk.until(|v| v["event"] == "panels").await;
     let twin = &panels["panels"][0]["members"][1];
@@ -734,6 +723,23 @@ async fn a_lamp_fed_by_the_device_in_use_follows_what_the_member_binds() {
     assert_eq!((&used["account"], &used["device"]), (&json!("twin"), &Value::Null), "{used}");
 }
 
+/// The administrator's portal session (user 120).
+fn admin(client: support::client::Client, addr: std::net::SocketAddr) -> support::portal::Browser {
+    let mut admin = support::portal::Browser::new(client, addr);
+    assert_eq!(admin.login("120", "secret-120").status, 303);
+    admin
+}
+
+/// Makes a CTI group on the administrator's page.
+fn new_group(admin: &mut support::portal::Browser, name: &str, members: &str) {
+    admin.get("/admin/cti");
+    let r = admin.post(
+        "/admin/cti",
+        &[("action", "group_save"), ("id", "0"), ("group_name", name), ("members", members)],
+    );
+    assert!(r.body.contains("Saved."), "{}", r.body);
+}
+
 /// The id of group `name` in the books' access forms (`group-<id>`).
 fn access_field(page: &str, name: &str) -> String {
     let label = page.find(&format!(">Group {name}<")).unwrap_or_else(|| panic!("no group {name}: {page}"));
@@ -760,14 +766,8 @@ async fn a_book_kept_here_is_read_by_the_groups_given_it_and_copied_by_those_who
         Olga,Tokarczuk,Papiernia,+48 22 700 00 01\r\n\
         Marek,Hłasko,Drukarnia,+48 22 700 00 02\r\n";
     tokio::task::block_in_place(|| {
-        let mut admin = support::portal::Browser::new(client, addr);
-        assert_eq!(admin.login("120", "secret-120").status, 303);
-        admin.get("/admin/cti");
-        let r = admin.post(
-            "/admin/cti",
-            &[("action", "group_save"), ("id", "0"), ("group_name", "Buyers"), ("members", "desk\n101")],
-        );
-        assert!(r.body.contains("Saved."), "{}", r.body);
+        let mut admin = admin(client, addr);
+        new_group(&mut admin, "Buyers", "desk\n101");
         admin.get("/admin/books");
         let page = admin.post("/admin/books", &[("action", "add_kept"), ("name", "Suppliers")]).body;
         assert!(page.contains("The book was added."), "{page}");
@@ -853,8 +853,7 @@ async fn a_book_kept_here_is_read_by_the_groups_given_it_and_copied_by_those_who
     // Given the right to change it, the buyers keep the book from their clients.
     let client = w.svc.client();
     tokio::task::block_in_place(|| {
-        let mut admin = support::portal::Browser::new(client, addr);
-        assert_eq!(admin.login("120", "secret-120").status, 303);
+        let mut admin = admin(client, addr);
         let page = admin.get("/admin/books").body;
         let book = id_before(&page, "kept", "Suppliers");
         let group = access_field(&page, "Buyers");
