@@ -17,6 +17,7 @@
 
 pub mod google;
 pub mod outlook;
+pub mod sheet;
 pub mod text;
 pub mod vcard;
 

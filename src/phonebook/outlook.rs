@@ -11,7 +11,7 @@ use super::{
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Field {
+pub(super) enum Field {
     First,
     Middle,
     Last,
@@ -157,7 +157,7 @@ const HEADERS: &[(&str, Field)] = &[
 
 /// A header as [`HEADERS`] spells it: lower case, without quotes, parentheses
 /// read as spaces, white space folded.
-fn header(raw: &str) -> String {
+pub(super) fn header(raw: &str) -> String {
     raw.trim()
         .trim_matches('"')
         .replace(['(', ')'], " ")
@@ -167,7 +167,7 @@ fn header(raw: &str) -> String {
         .to_lowercase()
 }
 
-fn field_of(raw: &str) -> Option<Field> {
+pub(super) fn field_of(raw: &str) -> Option<Field> {
     let h = header(raw);
     HEADERS
         .iter()
@@ -178,7 +178,7 @@ fn field_of(raw: &str) -> Option<Field> {
 
 /// The separator of the header line: the one of comma, semicolon and tab that
 /// occurs most often outside quotes.
-fn separator(text: &str) -> u8 {
+pub(super) fn separator(text: &str) -> u8 {
     let mut counts = [0usize; 3];
     let mut quoted = false;
     for c in text.chars() {
@@ -204,29 +204,7 @@ pub fn parse(text: &str) -> Result<Parsed, FileError> {
         .from_reader(text.as_bytes());
     let headers = reader.headers().map_err(|_| FileError::NotCsv)?.clone();
     let columns: Vec<Option<Field>> = headers.iter().map(field_of).collect();
-    let named = columns.iter().any(|c| {
-        matches!(
-            c,
-            Some(
-                Field::First
-                    | Field::Last
-                    | Field::FullName
-                    | Field::Company
-                    | Field::Google(google::Column::Company)
-            )
-        )
-    });
-    let phoned = columns.iter().any(|c| {
-        matches!(
-            c,
-            Some(
-                Field::Phone(_)
-                    | Field::Email
-                    | Field::Google(google::Column::PhoneValue(_) | google::Column::EmailValue)
-            )
-        )
-    });
-    if !named || !phoned {
+    if !is_contact_file(&columns) {
         return Err(FileError::NotCsv);
     }
     let mut parsed = Parsed::default();
@@ -250,6 +228,34 @@ pub fn parse(text: &str) -> Result<Parsed, FileError> {
         }
     }
     Ok(parsed)
+}
+
+/// Whether a file's columns are a contact file's: one for a name (or the
+/// company) and one for a phone (or an e-mail address).
+pub(super) fn is_contact_file(columns: &[Option<Field>]) -> bool {
+    let named = columns.iter().any(|c| {
+        matches!(
+            c,
+            Some(
+                Field::First
+                    | Field::Last
+                    | Field::FullName
+                    | Field::Company
+                    | Field::Google(google::Column::Company)
+            )
+        )
+    });
+    let phoned = columns.iter().any(|c| {
+        matches!(
+            c,
+            Some(
+                Field::Phone(_)
+                    | Field::Email
+                    | Field::Google(google::Column::PhoneValue(_) | google::Column::EmailValue)
+            )
+        )
+    });
+    named && phoned
 }
 
 /// The line (from 1) a byte offset is on, counting line breaks inside quoted
@@ -280,7 +286,7 @@ impl<'a> LineCounter<'a> {
     }
 }
 
-fn contact(columns: &[Option<Field>], record: &csv::StringRecord) -> Result<Contact, Problem> {
+pub(super) fn contact(columns: &[Option<Field>], record: &csv::StringRecord) -> Result<Contact, Problem> {
     let mut c = Contact::default();
     let (mut middle, mut full, mut street, mut city, mut postal, mut country, mut formatted) =
         Default::default();
@@ -428,7 +434,7 @@ pub fn export(contacts: &[Contact]) -> Vec<u8> {
 
 /// A field that a spreadsheet would take for a formula gets a leading quote mark
 /// (CSV injection); the import strips it again.
-fn guard(s: &str) -> String {
+pub(super) fn guard(s: &str) -> String {
     if s.starts_with(['=', '+', '-', '@']) {
         format!("'{s}")
     } else {

@@ -76,15 +76,30 @@ fn utf16(bytes: &[u8], little_endian: bool) -> String {
     char::decode_utf16(units).map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)).collect()
 }
 
+/// How a file's bytes were written: what [`decode_as`] found, for
+/// [`encode`] to write a changed file back the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Utf8 { bom: bool },
+    Utf16 { little_endian: bool, bom: bool },
+    Cp1250,
+    Cp1252,
+}
+
 pub fn decode(bytes: &[u8]) -> String {
+    decode_as(bytes).0
+}
+
+/// The text of a file and the encoding it was found in.
+pub fn decode_as(bytes: &[u8]) -> (String, Encoding) {
     if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
-        return String::from_utf8_lossy(rest).into_owned();
+        return (String::from_utf8_lossy(rest).into_owned(), Encoding::Utf8 { bom: true });
     }
     if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
-        return utf16(rest, true);
+        return (utf16(rest, true), Encoding::Utf16 { little_endian: true, bom: true });
     }
     if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
-        return utf16(rest, false);
+        return (utf16(rest, false), Encoding::Utf16 { little_endian: false, bom: true });
     }
     // UTF-16 without a mark: every other byte zero in mostly ASCII text (zero
     // bytes are valid UTF-8 too, but no text file has them).
@@ -93,20 +108,55 @@ pub fn decode(bytes: &[u8]) -> String {
         let zeros_odd = bytes.iter().skip(1).step_by(2).filter(|b| **b == 0).count();
         let zeros_even = bytes.iter().step_by(2).filter(|b| **b == 0).count();
         if zeros_odd * 2 > half {
-            return utf16(bytes, true);
+            return (utf16(bytes, true), Encoding::Utf16 { little_endian: true, bom: false });
         }
         if zeros_even * 2 > half {
-            return utf16(bytes, false);
+            return (utf16(bytes, false), Encoding::Utf16 { little_endian: false, bom: false });
         }
     }
     if let Ok(s) = std::str::from_utf8(bytes) {
-        return s.to_owned();
+        return (s.to_owned(), Encoding::Utf8 { bom: false });
     }
     let cp1250 = code_page(bytes, &CP1250);
     if cp1250.chars().any(|c| POLISH.contains(c)) {
-        return cp1250;
+        return (cp1250, Encoding::Cp1250);
     }
-    code_page(bytes, &CP1252)
+    (code_page(bytes, &CP1252), Encoding::Cp1252)
+}
+
+/// Text as bytes in `encoding`; `Err` names the first character a code page
+/// has no byte for.
+pub fn encode(text: &str, encoding: Encoding) -> Result<Vec<u8>, char> {
+    match encoding {
+        Encoding::Utf8 { bom } => {
+            let mut out = if bom { vec![0xEF, 0xBB, 0xBF] } else { Vec::new() };
+            out.extend_from_slice(text.as_bytes());
+            Ok(out)
+        }
+        Encoding::Utf16 { little_endian, bom } => {
+            let mark = bom.then_some('\u{FEFF}');
+            Ok(mark
+                .into_iter()
+                .chain(text.chars())
+                .flat_map(|c| {
+                    let mut units = [0u16; 2];
+                    c.encode_utf16(&mut units).to_vec()
+                })
+                .flat_map(|u| if little_endian { u.to_le_bytes() } else { u.to_be_bytes() })
+                .collect())
+        }
+        Encoding::Cp1250 => to_code_page(text, &CP1250),
+        Encoding::Cp1252 => to_code_page(text, &CP1252),
+    }
+}
+
+fn to_code_page(text: &str, table: &[char; 128]) -> Result<Vec<u8>, char> {
+    text.chars()
+        .map(|c| match u8::try_from(u32::from(c)) {
+            Ok(b) if b < 0x80 => Ok(b),
+            _ => table.iter().position(|t| *t == c).map(|i| 0x80 + i as u8).ok_or(c),
+        })
+        .collect()
 }
 
 fn latin2(bytes: &[u8]) -> String {
@@ -166,6 +216,29 @@ mod tests {
         assert_eq!(decode(&be), "Jörg");
         let bare: Vec<u8> = "First Name,Łukasz".encode_utf16().flat_map(u16::to_le_bytes).collect();
         assert_eq!(decode(&bare), "First Name,Łukasz");
+    }
+
+    /// A file changed and written back keeps the encoding it came in.
+    #[test]
+    fn text_is_written_back_in_the_encoding_it_was_read_in() {
+        let text = "Nazwisko;Firma\r\nŻółć;Müller & Łódź\r\n";
+        for encoding in [
+            Encoding::Utf8 { bom: false },
+            Encoding::Utf8 { bom: true },
+            Encoding::Utf16 { little_endian: true, bom: true },
+            Encoding::Utf16 { little_endian: false, bom: true },
+            Encoding::Utf16 { little_endian: true, bom: false },
+            Encoding::Cp1250,
+        ] {
+            let bytes = encode(text, encoding).expect("every letter has a byte");
+            assert_eq!(decode_as(&bytes), (text.to_owned(), encoding), "{encoding:?}");
+        }
+        let german = "Name;Ort\r\nMüller;Straße\r\n";
+        let bytes = encode(german, Encoding::Cp1252).expect("German letters are in 1252");
+        assert_eq!(decode_as(&bytes), (german.to_owned(), Encoding::Cp1252));
+        // 1252 has no Ł: the letter is named, nothing is written in its place.
+        assert_eq!(encode("Łódź", Encoding::Cp1252), Err('Ł'));
+        assert_eq!(encode("日本", Encoding::Cp1250), Err('日'));
     }
 
     #[test]
