@@ -890,6 +890,139 @@ async fn a_book_kept_here_is_read_by_the_groups_given_it_and_copied_by_those_who
     assert_eq!(r["entries"], json!([]), "{r}");
 }
 
+/// A German Outlook's export as it lies on the board: code page 1252,
+/// semicolons, every field quoted, a column this program does not read.
+const SUPPLIERS_1252: &str = "\"Vorname\";\"Nachname\";\"Firma\";\"Telefon geschäftlich\";\"Telefon geschäftlich 2\";\"Mobiltelefon\";\"Notizen\"\r\n\
+    \"Jörg\";\"Müller\";\"Bäckerei Müller\";\"+49 30 7000001\";\"\";\"\";\"liefert montags\"\r\n\
+    \"Grete\";\"Weiß\";\"Straßenbau\";\"+49 30 7000002\";\"\";\"\";\"\"\r\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_csv_file_whose_edits_are_allowed_is_changed_in_its_own_layout() {
+    let w = world().await;
+    let addr = w.svc.lan_https;
+    let file = w.svc.dir.join("lieferanten.csv");
+    let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(SUPPLIERS_1252);
+    std::fs::write(&file, &bytes).expect("file");
+    let path = file.display().to_string();
+    let client = w.svc.client();
+    let book = tokio::task::block_in_place(|| {
+        let mut admin = admin(client, addr);
+        new_group(&mut admin, "Buyers", "desk\n101");
+        admin.get("/admin/books");
+        let add = |path: &str| {
+            [("action", "add"), ("name", "Lieferanten"), ("kind", "csv"), ("path", path), ("editable", "on")]
+                .map(|(k, v)| (k, v.to_owned()))
+        };
+        let vcard = add(&path.replace(".csv", ".vcf"));
+        let page = admin.post("/admin/books", &vcard.each_ref().map(|(k, v)| (*k, v.as_str()))).body;
+        assert!(page.contains("Only a .csv file can be edited"), "{page}");
+        let page = admin.post("/admin/books", &add(&path).each_ref().map(|(k, v)| (*k, v.as_str()))).body;
+        assert!(page.contains("Synced: 2 added, 0 changed, 0 removed, 0 unchanged"), "{page}");
+        assert!(page.contains("changes are written into the file"), "{page}");
+        let book = id_before(&page, "book", "<td>Lieferanten</td>");
+        let group = access_field(&page, "Buyers");
+        let access =
+            [("action", "access"), ("id", &book), ("everyone", "read"), (&format!("group-{group}"), "write")];
+        assert!(admin.post("/admin/books", &access).body.contains("Saved who reads the book."));
+        book
+    });
+
+    // The subscriber in the group writes a note on Grete.
+    let client = w.svc.client();
+    let notes_of = move |q: &str, add: Option<&str>| {
+        let mut b = support::portal::Browser::new(client.clone(), addr);
+        assert_eq!(b.login("101", "secret-101").status, 303);
+        let list = b.get(&format!("/phonebook?q={q}")).body;
+        let at = list.find("id=\"notes-").unwrap_or_else(|| panic!("a notes link: {list}"));
+        let id = list[at + 10..].split('"').next().expect("id").to_owned();
+        if let Some(text) = add {
+            b.post("/phonebook/notes", &[("id", &id), ("action", "add"), ("text", text)]);
+        }
+        b.get(&format!("/phonebook/notes?id={id}")).body
+    };
+    let notes = tokio::task::block_in_place(|| notes_of("weiß", Some("Pays in 14 days")));
+    assert!(notes.contains("Pays in 14 days"), "{notes}");
+
+    // A buyer's client gives Grete a mobile number and a new name.
+    let (mut desk, _) = w.login("desk", "PC-D").await;
+    let r = desk.ask(json!({ "type": "books" })).await;
+    let access = r["books"].as_array().expect("books").iter().find(|b| b["name"] == "Lieferanten").cloned();
+    assert_eq!(access.map(|b| b["access"].clone()), Some(json!("write")), "{r}");
+    // Its copy carries each contact's permanent id.
+    let r = desk.ask(json!({ "type": "book_download", "book": "Lieferanten" })).await;
+    let uid_of = |name: &str| {
+        let entries = r["entries"].as_array().expect("entries");
+        let entry = entries.iter().find(|e| e["name"] == name).unwrap_or_else(|| panic!("{name}: {r}"));
+        entry["uid"].as_str().expect("uid").to_owned()
+    };
+    let (uid, jorg) = (uid_of("Weiß Grete"), uid_of("Müller Jörg"));
+    let grete = json!({ "first_name": "Grete", "last_name": "Weiß-Berger", "company": "Straßenbau",
+        "numbers": [{ "kind": "work", "number": "+49 30 7000002" }, { "kind": "mobile", "number": "+49 170 7000003" }] });
+    let r = desk
+        .ask(json!({ "type": "book_contact_save", "book": "Lieferanten", "uid": uid, "contact": grete }))
+        .await;
+    let renamed = r["uid"].as_str().unwrap_or_else(|| panic!("saved: {r}")).to_owned();
+    let r = desk.ask(json!({ "type": "lookup", "number": "+491707000003" })).await;
+    assert_eq!(r["name"], "Weiß-Berger Grete", "{r}");
+    // The file keeps its code page, quotes, columns and Jörg's row as they were.
+    let after = std::fs::read(&file).expect("file");
+    let (text, _, bad) = encoding_rs::WINDOWS_1252.decode(&after);
+    assert!(!bad, "still code page 1252");
+    let lines: Vec<&str> = text.split("\r\n").collect();
+    assert_eq!(lines[..2], SUPPLIERS_1252.split("\r\n").collect::<Vec<_>>()[..2]);
+    assert_eq!(
+        lines[2],
+        "\"Grete\";\"Weiß-Berger\";\"Straßenbau\";\"+49 30 7000002\";\"\";\"+49 170 7000003\";\"\""
+    );
+    // Her note went with her new name.
+    let notes = tokio::task::block_in_place(|| notes_of("berger", None));
+    assert!(notes.contains("Pays in 14 days"), "{notes}");
+
+    // What the file's columns cannot hold is refused, and the file stays as it was.
+    let three = json!({ "first_name": "Jörg", "last_name": "Müller", "numbers": [
+        { "kind": "work", "number": "+49 30 7000001" }, { "kind": "work", "number": "+49 30 7000011" },
+        { "kind": "work", "number": "+49 30 7000021" }] });
+    let r = desk
+        .ask(json!({ "type": "book_contact_save", "book": "Lieferanten", "uid": jorg, "contact": three }))
+        .await;
+    assert_eq!(r["code"], "invalid", "{r}");
+    assert!(r["message"].as_str().is_some_and(|m| m.contains("no column for work +49 30 7000021")), "{r}");
+    let russian = json!({ "first_name": "Фёдор", "last_name": "Müller", "numbers": [{ "kind": "work", "number": "+49 30 7000001" }] });
+    let r = desk
+        .ask(json!({ "type": "book_contact_save", "book": "Lieferanten", "uid": jorg, "contact": russian }))
+        .await;
+    assert!(r["message"].as_str().is_some_and(|m| m.contains("without the letter “Ф”")), "{r}");
+    assert_eq!(std::fs::read(&file).expect("file"), after);
+
+    // A new contact is a row at the end; a deleted one's row goes.
+    let new = json!({ "first_name": "Ute", "last_name": "Lang", "numbers": [{ "kind": "mobile", "number": "+49 171 7000004" }] });
+    let r = desk.ask(json!({ "type": "book_contact_save", "book": "Lieferanten", "contact": new })).await;
+    assert!(r["uid"].is_string(), "{r}");
+    let r = desk.ask(json!({ "type": "book_contact_delete", "book": "Lieferanten", "uid": renamed })).await;
+    assert_eq!(r["deleted"], true, "{r}");
+    let last = std::fs::read(&file).expect("file");
+    let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(&last);
+    let rows: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(rows.len(), 3, "{text}");
+    assert_eq!(rows[2], "\"Ute\";\"Lang\";\"\";\"\";\"\";\"+49 171 7000004\";\"\"");
+
+    // The book is what the file says: the next sync finds nothing to do.
+    // Made read-only again, the file is only read.
+    let client = w.svc.client();
+    tokio::task::block_in_place(|| {
+        let mut admin = admin(client, addr);
+        admin.get("/admin/books");
+        let page = admin.post("/admin/books", &[("action", "sync"), ("id", &book)]).body;
+        assert!(page.contains("Synced: 0 added, 0 changed, 0 removed, 2 unchanged"), "{page}");
+        let page = admin.post("/admin/books", &[("action", "read_only"), ("id", &book)]).body;
+        assert!(page.contains("The book is read-only again"), "{page}");
+    });
+    let r = desk.ask(json!({ "type": "book_contact_delete", "book": "Lieferanten", "uid": jorg })).await;
+    assert_eq!(r["code"], "forbidden", "{r}");
+    let r = desk.ask(json!({ "type": "lookup", "number": "+49307000001" })).await;
+    assert_eq!(r["name"], "Müller Jörg", "{r}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reference_client_prints_messages_as_json_lines_and_sends_what_it_reads() {
     use std::io::Write;

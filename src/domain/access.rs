@@ -428,8 +428,8 @@ pub fn sees_lamp(actor: &Actor, ext: &str, panel_lines: &[String]) -> bool {
 /// books he keeps and keeps a copy of the others. A token (a script, a desk
 /// phone's credential) is in no group: with the phonebook scope it reads what
 /// everyone reads, as does the service itself (names in events everyone may
-/// see). Nobody but an administrator's book is written: an external source's
-/// mirror is read-only.
+/// see). Only an editable book is written (one kept here, or a CSV file the
+/// administrator lets be edited); any other source's mirror is read-only.
 pub fn book_access(actor: &Actor, groups: &[i64], book: &SharedBook) -> BookAccess {
     let granted = || {
         let by_groups = book.grants.iter().filter(|(g, _)| groups.contains(g)).map(|(_, a)| *a).max();
@@ -444,7 +444,7 @@ pub fn book_access(actor: &Actor, groups: &[i64], book: &SharedBook) -> BookAcce
         Who::System | Who::Subscriber { pin_only: true, .. } => book.everyone.min(BookAccess::Read),
         Who::Subscriber { .. } | Who::Manager { .. } | Who::CtiAccount { .. } => granted(),
     };
-    match book.kept {
+    match book.editable {
         true => access,
         false => access.min(BookAccess::Offline),
     }
@@ -943,10 +943,13 @@ mod tests {
     #[test]
     fn a_shared_book_is_read_as_it_says_for_everyone_and_more_by_its_groups() {
         use BookAccess::*;
-        let book = |kept, everyone, grants: &[(i64, BookAccess)]| SharedBook {
+        // A book kept here and a CSV file the administrator lets be edited
+        // are both editable; access does not tell them apart.
+        let book = |editable, everyone, grants: &[(i64, BookAccess)]| SharedBook {
             id: 1,
             name: "Suppliers".into(),
-            kept,
+            kept: false,
+            editable,
             everyone,
             grants: grants.to_vec(),
         };
@@ -967,7 +970,7 @@ mod tests {
             Actor::new(Who::ApiToken { id: 1, scopes }, Channel::Api)
         };
         let (reader, other) = (token("phonebook:read"), token("costs:read"));
-        // (actor, its groups, kept, everyone, grants, access)
+        // (actor, its groups, editable, everyone, grants, access)
         type Case<'a> = (&'a Actor, &'a [i64], bool, BookAccess, &'a [(i64, BookAccess)], BookAccess);
         let cases: Vec<Case> = vec![
             (&cti, &[], true, Read, &[], Read),
@@ -985,9 +988,12 @@ mod tests {
             (&reader, &[], true, None, &[(7, Write)], None),
             (&other, &[], true, Offline, &[], None),
         ];
-        for (actor, groups, kept, everyone, grants, want) in cases {
-            let got = book_access(actor, groups, &book(kept, everyone, grants));
-            assert_eq!(got, want, "{actor:?} {groups:?} kept {kept} everyone {everyone:?} {grants:?}");
+        for (actor, groups, editable, everyone, grants, want) in cases {
+            let got = book_access(actor, groups, &book(editable, everyone, grants));
+            assert_eq!(
+                got, want,
+                "{actor:?} {groups:?} editable {editable} everyone {everyone:?} {grants:?}"
+            );
         }
     }
 

@@ -24,9 +24,13 @@ pub const MAX_INTERVAL: u32 = 7 * 24 * 60;
 #[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
 pub enum Origin {
     /// A contact file on the board (Outlook/Google CSV, vCard), read as the
-    /// portal's import reads one.
+    /// portal's import reads one. `editable`: those given "change" on its
+    /// book change the file itself (a `.csv` only), in its own layout
+    /// (`phonebook::sheet`).
     Csv {
         path: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        editable: bool,
     },
     Ldap(Ldap),
 }
@@ -181,6 +185,8 @@ pub enum SourceProblem {
     Interval,
     #[error("a board keeps at most 20 sources")]
     TooMany,
+    #[error("only a .csv file can be edited: a vCard file stays read-only")]
+    EditableCsv,
     #[error("the attribute mapping is one field=attribute per line, each field once")]
     Mapping,
 }
@@ -192,7 +198,14 @@ impl Source {
             return Err(SourceProblem::Interval);
         }
         match &self.origin {
-            Origin::Csv { path } if !path.starts_with('/') || path.contains('\0') => Err(SourceProblem::Path),
+            Origin::Csv { path, .. } if !path.starts_with('/') || path.contains('\0') => {
+                Err(SourceProblem::Path)
+            }
+            // Only a contact CSV is ever written (the edit reads it first),
+            // and only a file named as one.
+            Origin::Csv { path, editable: true } if !path.to_ascii_lowercase().ends_with(".csv") => {
+                Err(SourceProblem::EditableCsv)
+            }
             Origin::Csv { .. } => Ok(()),
             Origin::Ldap(l) => {
                 let lower = l.url.to_ascii_lowercase();
@@ -553,16 +566,50 @@ mod tests {
             (ldap("ldap://dir", false, "dc=x", "objectClass=person"), Err(SourceProblem::Filter)),
             (ldap("ldap://dir", false, "dc=x", "(a=b))("), Err(SourceProblem::Filter)),
             (
-                Source { origin: Origin::Csv { path: "/mnt/flash/books/a.csv".into() }, interval_min: 15 },
+                Source {
+                    origin: Origin::Csv { path: "/mnt/flash/books/a.csv".into(), editable: false },
+                    interval_min: 15,
+                },
                 Ok(()),
             ),
             (
-                Source { origin: Origin::Csv { path: "books/a.csv".into() }, interval_min: 15 },
+                Source {
+                    origin: Origin::Csv { path: "books/a.csv".into(), editable: false },
+                    interval_min: 15,
+                },
                 Err(SourceProblem::Path),
             ),
             (
-                Source { origin: Origin::Csv { path: "/a.csv".into() }, interval_min: 1 },
+                Source { origin: Origin::Csv { path: "/a.csv".into(), editable: false }, interval_min: 1 },
                 Err(SourceProblem::Interval),
+            ),
+            (
+                Source {
+                    origin: Origin::Csv { path: "/mnt/flash/books/A.CSV".into(), editable: true },
+                    interval_min: 15,
+                },
+                Ok(()),
+            ),
+            (
+                Source {
+                    origin: Origin::Csv { path: "/mnt/flash/books/a.vcf".into(), editable: true },
+                    interval_min: 15,
+                },
+                Err(SourceProblem::EditableCsv),
+            ),
+            (
+                Source {
+                    origin: Origin::Csv { path: "/etc/passwd".into(), editable: true },
+                    interval_min: 15,
+                },
+                Err(SourceProblem::EditableCsv),
+            ),
+            (
+                Source {
+                    origin: Origin::Csv { path: "/mnt/flash/books/a.vcf".into(), editable: false },
+                    interval_min: 15,
+                },
+                Ok(()),
             ),
         ];
         for (source, expect) in cases {

@@ -46,13 +46,17 @@ codes!(BookAccess { None => "none", Read => "read", Offline => "offline", Write 
 /// search's and a lookup's work).
 pub const MAX_KEPT_BOOKS: usize = 20;
 
-/// A shared book with a name: an external source's mirror (read-only) or one
-/// an administrator keeps (`kept`), with who may read it.
+/// A shared book with a name: an external source's mirror or one an
+/// administrator keeps (`kept`), with who may read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SharedBook {
     pub id: i64,
     pub name: String,
     pub kept: bool,
+    /// Whether its contacts may be changed at all: a kept book, or the book
+    /// of a CSV file the administrator lets be edited (the change is written
+    /// into the file). A directory's mirror never is.
+    pub editable: bool,
     /// What everyone may do with it: at most keep a copy.
     pub everyone: BookAccess,
     /// What the members of each group (by id) may do with it.

@@ -27,6 +27,8 @@ struct Row {
     id: i64,
     name: String,
     kind: &'static str,
+    /// A CSV source: whether its file may be edited; none for a directory.
+    editable: Option<bool>,
     /// The file, or the directory's address and base.
     origin: String,
     contacts: i64,
@@ -48,7 +50,7 @@ struct KeptRow {
 struct AccessRow {
     id: i64,
     name: String,
-    kept: bool,
+    editable: bool,
     everyone: &'static str,
     /// (group id, its name, its access's code)
     groups: Vec<(i64, String, &'static str)>,
@@ -113,7 +115,7 @@ async fn page(
         .into_iter()
         .map(|b| {
             let (kind, origin) = match &b.source.origin {
-                Origin::Csv { path } => ("CSV", path.clone()),
+                Origin::Csv { path, .. } => ("CSV", path.clone()),
                 Origin::Ldap(l) => {
                     ("LDAP", format!("{} {}{}", l.url, l.base, if l.starttls { " (StartTLS)" } else { "" }))
                 }
@@ -122,6 +124,10 @@ async fn page(
                 id: b.id,
                 name: b.name,
                 kind,
+                editable: match &b.source.origin {
+                    Origin::Csv { editable, .. } => Some(*editable),
+                    Origin::Ldap(_) => None,
+                },
                 origin,
                 contacts: b.contacts,
                 interval: b.source.interval_min,
@@ -146,7 +152,7 @@ async fn page(
         .into_iter()
         .map(|(b, _)| AccessRow {
             id: b.id,
-            kept: b.kept,
+            editable: b.editable,
             everyone: b.everyone.code(),
             groups: groups
                 .iter()
@@ -183,7 +189,7 @@ pub async fn books(State(state): State<HttpState>, admin: Administrator) -> Resu
 fn source_of(f: &Fields) -> Result<Source, SourceProblem> {
     let interval_min = f.one("interval").trim().parse().unwrap_or(DEFAULT_INTERVAL);
     let origin = match f.one("kind").as_str() {
-        "csv" => Origin::Csv { path: f.one("path").trim().to_owned() },
+        "csv" => Origin::Csv { path: f.one("path").trim().to_owned(), editable: f.one("editable") == "on" },
         _ => Origin::Ldap(Ldap {
             url: f.one("url").trim().to_owned(),
             starttls: f.one("starttls") == "on",
@@ -217,8 +223,8 @@ pub async fn fill_book(
     }
 }
 
-/// `POST /admin/books`: `action` add, add_kept, access, sync, delete, restore
-/// or empty.
+/// `POST /admin/books`: `action` add, add_kept, access, sync, editable,
+/// read_only, delete, restore or empty.
 pub async fn change_books(
     State(state): State<HttpState>,
     AdminPosted { admin, fields: f }: AdminPosted,
@@ -235,6 +241,14 @@ pub async fn change_books(
         },
         "sync" => match id() {
             Ok(id) => dirs.sync_now(&admin.actor, id).await.map(|o| (said(t, &o), o.is_err())),
+            Err(e) => Err(e),
+        },
+        action @ ("editable" | "read_only") => match id() {
+            Ok(id) => {
+                let editable = action == "editable";
+                let said = if editable { "books.editable_on" } else { "books.editable_off" };
+                dirs.set_editable(&admin.actor, id, editable).await.map(|()| (t.t(said).to_owned(), false))
+            }
             Err(e) => Err(e),
         },
         "add_kept" => dirs

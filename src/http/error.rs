@@ -383,5 +383,6 @@ fn source_key(p: crate::domain::directory::SourceProblem) -> &'static str {
         P::Interval => "books.bad_interval",
         P::TooMany => "books.too_many",
         P::Mapping => "books.bad_mapping",
+        P::EditableCsv => "books.editable_csv",
     }
 }

@@ -15,14 +15,20 @@ use std::time::Duration;
 use super::{Context, Invalid, ServiceError};
 use crate::domain::access::{Action, Actor, Area, Target};
 use crate::domain::directory::{
-    check_name, record_of, record_of_row, Ldap, Origin, Record, Source, SyncReport, MAX_RECORDS,
+    check_name, record_of, record_of_row, Ldap, Origin, Record, Source, SourceProblem, SyncReport,
+    MAX_RECORDS,
 };
 use crate::domain::phonebook::{BookAccess, SharedBook};
+use crate::phonebook::sheet::{self, Change};
+use crate::phonebook::{Contact, Problem};
 use crate::shutdown::Shutdown;
 use crate::store::directory::{DirectoryBook, TrashedNotes};
 
 /// A contact file read for a source: at most this large.
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+/// A file edited in place: at most this large (it is held whole, as text, while
+/// the change is made).
+pub const MAX_EDITED_BYTES: u64 = 4 * 1024 * 1024;
 /// How long a directory may take to answer a connection, and a whole sync.
 const CONNECT: Duration = Duration::from_secs(10);
 const SYNC: Duration = Duration::from_secs(120);
@@ -154,6 +160,64 @@ impl Directories {
         Ok(Ok(report))
     }
 
+    /// Lets the file of CSV source `id` be edited (SPEC C10: "read-only
+    /// unless the administrator allows edits"), or makes it read-only again.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "directory.editable", actor = %actor.label(), via = actor.via.code(), id))]
+    pub async fn set_editable(&self, actor: &Actor, id: i64, editable: bool) -> Result<(), ServiceError> {
+        self.admin(actor, Action::Change)?;
+        let books = self.ctx.store.directory_books().await?;
+        let mut source = books.into_iter().find(|b| b.id == id).ok_or(ServiceError::NotFound)?.source;
+        let Origin::Csv { editable: now, .. } = &mut source.origin else {
+            return Err(ServiceError::Invalid(Invalid::Source(SourceProblem::EditableCsv)));
+        };
+        *now = editable;
+        source.check().map_err(|p| ServiceError::Invalid(Invalid::Source(p)))?;
+        match self.ctx.store.set_directory_source(id, &source).await? {
+            true => {
+                tracing::info!(id, editable, "phonebook source's file edits set");
+                Ok(())
+            }
+            false => Err(ServiceError::NotFound),
+        }
+    }
+
+    /// Makes a change to the file of an editable CSV source (`phonebook`'s
+    /// save and delete, once access has said "change"), in the file's own
+    /// layout, and brings the book to the file at once, so the next sync
+    /// finds nothing to do. A contact whose name is its id (a file without an
+    /// id column) keeps its notes when renamed. The contact's permanent id
+    /// after the change (none for a removal).
+    pub(super) async fn change_file(
+        &self,
+        id: i64,
+        change: FileChange,
+    ) -> Result<Option<String>, ServiceError> {
+        let _one = self.running.lock().await;
+        let books = self.ctx.store.directory_books().await?;
+        let book = books.into_iter().find(|b| b.id == id).ok_or(ServiceError::NotFound)?;
+        let Origin::Csv { path, editable: true } = book.source.origin else {
+            return Err(ServiceError::NotFound);
+        };
+        let path = std::path::PathBuf::from(path);
+        let written = tokio::task::spawn_blocking(move || rewrite(&path, &change))
+            .await
+            .map_err(|e| ServiceError::Files(e.to_string()))??;
+        let Rewritten { records, report, was, uid } = written;
+        let renamed = match (&was, &uid) {
+            (Some(was), Some(uid)) if was != uid => Some((was.clone(), uid.clone())),
+            _ => None,
+        };
+        let now = self.ctx.clock.now();
+        let report = self
+            .ctx
+            .store
+            .sync_edited_book(id, records, report, renamed, now)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        tracing::info!(book = %book.name, added = report.added, changed = report.changed, removed = report.removed, "phonebook source's file changed");
+        Ok(uid)
+    }
+
     /// Sets who reads shared book `id` (SPEC C11): what everyone may do with
     /// it and what each group's members may.
     #[tracing::instrument(name = "service", skip_all, fields(call = "directory.access", actor = %actor.label(), via = actor.via.code(), id))]
@@ -262,12 +326,79 @@ pub async fn run(directories: Directories, mut shutdown: Shutdown) {
 /// (public for the benchmark of a sync).
 pub async fn fetch(source: &Source) -> Result<(Vec<Record>, SyncReport), String> {
     match &source.origin {
-        Origin::Csv { path } => {
+        Origin::Csv { path, .. } => {
             let path = std::path::PathBuf::from(path);
             tokio::task::spawn_blocking(move || read_file(&path)).await.map_err(|e| e.to_string())?
         }
         Origin::Ldap(l) => Ok((search(l).await?, SyncReport::default())),
     }
+}
+
+/// A change to an editable file: a contact saved (under its permanent id, or
+/// new) or deleted.
+#[derive(Debug, Clone)]
+pub(super) enum FileChange {
+    Save(Option<String>, Box<Contact>),
+    Delete(String),
+}
+
+/// A file after a change: its records as the next sync reads them, the id
+/// the changed row had and has.
+struct Rewritten {
+    records: Vec<Record>,
+    report: SyncReport,
+    was: Option<String>,
+    uid: Option<String>,
+}
+
+/// Makes `change` in the file at `path`: read, changed in its own layout
+/// (`phonebook::sheet`), written beside it and moved over it, so a power cut
+/// leaves the old file or the new one, never half of one.
+fn rewrite(path: &std::path::Path, change: &FileChange) -> Result<Rewritten, ServiceError> {
+    use std::io::{Read, Write};
+    let shown = |e: std::io::Error| ServiceError::Files(format!("{}: {e}", path.display()));
+    let file = std::fs::File::open(path).map_err(shown)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_EDITED_BYTES + 1).read_to_end(&mut bytes).map_err(shown)?;
+    if bytes.len() as u64 > MAX_EDITED_BYTES {
+        let size = format!("{} MiB", MAX_EDITED_BYTES >> 20);
+        return Err(ServiceError::Invalid(Invalid::Contact(Problem::new("import.edit_too_large", &size))));
+    }
+    let key = |c: &Contact| record_of_row(c.clone()).uid;
+    let edit = match change {
+        FileChange::Save(None, c) => sheet::edit(&bytes, key, Change::Add(c)),
+        FileChange::Save(Some(uid), c) => sheet::edit(&bytes, key, Change::Replace(uid, c)),
+        FileChange::Delete(uid) => sheet::edit(&bytes, key, Change::Remove(uid)),
+    };
+    let edited =
+        edit.map_err(|p| ServiceError::Invalid(Invalid::Contact(p)))?.ok_or(ServiceError::NotFound)?;
+    let was = match change {
+        FileChange::Save(uid, _) => uid.clone(),
+        FileChange::Delete(_) => None,
+    };
+    let uid = edited.contact.map(|c| record_of_row(c).uid);
+    let beside = path.with_file_name(format!(
+        ".{}.webcti-new",
+        path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+    ));
+    let written = std::fs::File::create(&beside).and_then(|mut out| {
+        if let Ok(meta) = std::fs::metadata(path) {
+            out.set_permissions(meta.permissions())?;
+        }
+        out.write_all(&edited.bytes)?;
+        out.sync_all()?;
+        std::fs::rename(&beside, path)
+    });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&beside);
+        return Err(shown(e));
+    }
+    if let Some(dir) = path.parent().and_then(|d| std::fs::File::open(d).ok()) {
+        let _ = dir.sync_all();
+    }
+    let (records, report) =
+        records_of(&edited.bytes, &path.display().to_string()).map_err(ServiceError::Files)?;
+    Ok(Rewritten { records, report, was, uid })
 }
 
 /// A contact file, read as the portal's import reads one.

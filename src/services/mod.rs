@@ -361,6 +361,7 @@ impl Services {
             exposure::Exposures::new(ctx.clone()),
             smtp.clone(),
         );
+        let directories = directory::Directories::new(ctx.clone());
         Services {
             config,
             about: about::About::new(ctx.clone()),
@@ -370,10 +371,10 @@ impl Services {
             callbacks: callbacks::Callbacks::new(ctx.clone()),
             costs: costs::Costs::new(ctx.clone()),
             cti: cti::CtiAccounts::new(ctx.clone(), auth.clone(), cti::DEFAULT_LICENCES),
-            directories: directory::Directories::new(ctx.clone()),
+            directories: directories.clone(),
             history: history::History::new(ctx.clone()),
             voicemail: voicemail::Voicemails::new(ctx.clone()),
-            phonebook: phonebook::Phonebook::new(ctx.clone()),
+            phonebook: phonebook::Phonebook::new(ctx.clone(), directories),
             presence: presence::Presences::new(ctx.clone(), None, std::time::Duration::from_secs(900)),
             features: features::Features::new(ctx.clone(), auth.clone()),
             forwarding: forwarding::Forwarding::new(ctx.clone()),

@@ -7,6 +7,7 @@
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
+use super::directory::{Directories, FileChange};
 use super::{Busy, Context, Invalid, ServiceError};
 use crate::domain::access::{allowed, book_access, Action, Actor, Area, Target, Who};
 use crate::domain::dialplan::Form;
@@ -26,6 +27,8 @@ pub const GLOBAL_LOCAL_NUMBERS: &str = "Global.LocalNumbers";
 #[derive(Clone)]
 pub struct Phonebook {
     ctx: Context,
+    /// The external sources: an editable CSV file is changed through them.
+    directories: Directories,
     /// The owners whose import is running: one at a time each.
     importing: Arc<Mutex<HashSet<String>>>,
 }
@@ -72,8 +75,8 @@ pub struct ImportReport {
 }
 
 impl Phonebook {
-    pub fn new(ctx: Context) -> Phonebook {
-        Phonebook { ctx, importing: Arc::default() }
+    pub fn new(ctx: Context, directories: Directories) -> Phonebook {
+        Phonebook { ctx, directories, importing: Arc::default() }
     }
 
     /// What `actor` may do with the public book (asked, not refused: nothing to log).
@@ -219,9 +222,10 @@ impl Phonebook {
         }
     }
 
-    /// Adds a contact to a kept book `actor` may change (SPEC C11: a group
+    /// Adds a contact to a shared book `actor` may change (SPEC C11: a group
     /// given "change"), or (`uid`) puts it in place of the one with that
-    /// permanent id; its permanent id.
+    /// permanent id; its permanent id. A book kept here is changed in the
+    /// store; an editable CSV source's in its file, then its book.
     #[tracing::instrument(name = "service", skip_all, fields(call = "phonebook.save_shared", actor = %actor.label(), via = actor.via.code()))]
     pub async fn save_shared(
         &self,
@@ -230,27 +234,36 @@ impl Phonebook {
         uid: Option<String>,
         contact: Contact,
     ) -> Result<String, ServiceError> {
-        let id = self.writable(actor, book).await?;
+        let book = self.writable(actor, book).await?;
         contact.check().map_err(|p| ServiceError::Invalid(Invalid::Contact(p)))?;
-        let saved = self.ctx.store.save_kept_contact(id, uid, contact, self.ctx.clock.now()).await?;
+        if !book.kept {
+            let saved =
+                self.directories.change_file(book.id, FileChange::Save(uid, Box::new(contact))).await?;
+            return saved.ok_or(ServiceError::NotFound);
+        }
+        let saved = self.ctx.store.save_kept_contact(book.id, uid, contact, self.ctx.clock.now()).await?;
         saved.ok_or(ServiceError::NotFound)
     }
 
-    /// Deletes the contact with permanent id `uid` from a kept book `actor`
-    /// may change.
+    /// Deletes the contact with permanent id `uid` from a shared book `actor`
+    /// may change (from an editable CSV source's file, then its book).
     #[tracing::instrument(name = "service", skip_all, fields(call = "phonebook.delete_shared", actor = %actor.label(), via = actor.via.code()))]
     pub async fn delete_shared(&self, actor: &Actor, book: &str, uid: &str) -> Result<(), ServiceError> {
-        let id = self.writable(actor, book).await?;
-        match self.ctx.store.delete_kept_contact(id, uid).await? {
+        let book = self.writable(actor, book).await?;
+        if !book.kept {
+            self.directories.change_file(book.id, FileChange::Delete(uid.to_owned())).await?;
+            return Ok(());
+        }
+        match self.ctx.store.delete_kept_contact(book.id, uid).await? {
             true => Ok(()),
             false => Err(ServiceError::NotFound),
         }
     }
 
-    /// The id of the kept book named `book`, if `actor` may change it.
-    async fn writable(&self, actor: &Actor, book: &str) -> Result<i64, ServiceError> {
+    /// The shared book named `book`, if `actor` may change it.
+    async fn writable(&self, actor: &Actor, book: &str) -> Result<SharedBook, ServiceError> {
         match self.named(actor, book).await? {
-            (b, BookAccess::Write) => Ok(b.id),
+            (b, BookAccess::Write) => Ok(b),
             (_, BookAccess::None) => Err(ServiceError::NotFound),
             (b, BookAccess::Read | BookAccess::Offline) => {
                 tracing::info!(actor = %actor.label(), book = %b.name, "refused: may not change this book");

@@ -292,53 +292,47 @@ impl Store {
         &self,
         id: i64,
         records: Vec<Record>,
-        mut report: SyncReport,
+        report: SyncReport,
+        now: i64,
+    ) -> Result<Option<SyncReport>, StoreError> {
+        let plan = self.plan();
+        self.write(move |c| sync(c, &plan, id, records, report, now)).await
+    }
+
+    /// As [`Store::sync_directory_book`], after a change to an editable
+    /// source's file: the notes of a contact whose id changed with its name
+    /// (`renamed`: from, to) move with it, in the same transaction.
+    pub async fn sync_edited_book(
+        &self,
+        id: i64,
+        records: Vec<Record>,
+        report: SyncReport,
+        renamed: Option<(String, String)>,
         now: i64,
     ) -> Result<Option<SyncReport>, StoreError> {
         let plan = self.plan();
         self.write(move |c| {
-            let exists: bool = c.query_row(
-                "SELECT EXISTS (SELECT 1 FROM book WHERE id = ?1 AND kind IN ('csv', 'ldap', 'book'))",
-                [id],
-                |r| r.get(0),
+            if let (Some((from, to)), Some(name)) = (&renamed, directory_book_name(c, id)?) {
+                c.execute(
+                    "UPDATE contact_note SET contact_uid = ?3 WHERE book_name = ?1 AND contact_uid = ?2",
+                    params![note_book(&name), from, to],
+                )?;
+            }
+            sync(c, &plan, id, records, report, now)
+        })
+        .await
+    }
+
+    /// Replaces the settings of an external source's book (the same kind of
+    /// source). False when there is none such.
+    pub async fn set_directory_source(&self, id: i64, source: &Source) -> Result<bool, StoreError> {
+        let json = serde_json::to_string(source).map_err(|e| StoreError::Write(e.to_string()))?;
+        self.write(move |c| {
+            let n = c.execute(
+                "UPDATE book SET source = ?2 WHERE id = ?1 AND kind IN ('csv', 'ldap')",
+                params![id, json],
             )?;
-            if !exists {
-                return Ok(None);
-            }
-            let mut have: HashMap<String, (i64, Option<String>)> = HashMap::new();
-            {
-                let mut stmt = c.prepare("SELECT uid, id, source_rev FROM contact WHERE book_id = ?1")?;
-                let rows = stmt.query_map([id], |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?))))?;
-                for row in rows {
-                    let (uid, at) = row?;
-                    have.insert(uid, at);
-                }
-            }
-            let mut mark = c.prepare_cached("UPDATE contact SET source_rev = ?2 WHERE id = ?1")?;
-            for r in &records {
-                match have.remove(&r.uid) {
-                    Some((_, Some(rev))) if rev == r.rev => report.unchanged += 1,
-                    was => {
-                        let contact = super::phonebook::insert(c, &plan, id, &r.contact, &r.uid, now)?;
-                        mark.execute(params![contact, r.rev])?;
-                        match was {
-                            Some(_) => report.changed += 1,
-                            None => report.added += 1,
-                        }
-                    }
-                }
-            }
-            let mut delete = c.prepare_cached("DELETE FROM contact WHERE id = ?1")?;
-            for (_, (contact, _)) in have {
-                delete.execute([contact])?;
-                report.removed += 1;
-            }
-            let last = LastSync { at: now, outcome: Ok(report.clone()) };
-            c.execute(
-                "UPDATE book SET synced_at = ?2, last_sync = ?3 WHERE id = ?1",
-                params![id, now, serde_json::to_string(&last).unwrap_or_default()],
-            )?;
-            Ok(Some(report))
+            Ok(n > 0)
         })
         .await
     }
@@ -356,6 +350,59 @@ impl Store {
         })
         .await
     }
+}
+
+/// Brings book `id` to `records` (see [`Store::sync_directory_book`]).
+fn sync(
+    c: &Connection,
+    plan: &crate::domain::dialplan::DiallingPlan,
+    id: i64,
+    records: Vec<Record>,
+    mut report: SyncReport,
+    now: i64,
+) -> rusqlite::Result<Option<SyncReport>> {
+    let exists: bool = c.query_row(
+        "SELECT EXISTS (SELECT 1 FROM book WHERE id = ?1 AND kind IN ('csv', 'ldap', 'book'))",
+        [id],
+        |r| r.get(0),
+    )?;
+    if !exists {
+        return Ok(None);
+    }
+    let mut have: HashMap<String, (i64, Option<String>)> = HashMap::new();
+    {
+        let mut stmt = c.prepare("SELECT uid, id, source_rev FROM contact WHERE book_id = ?1")?;
+        let rows = stmt.query_map([id], |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?))))?;
+        for row in rows {
+            let (uid, at) = row?;
+            have.insert(uid, at);
+        }
+    }
+    let mut mark = c.prepare_cached("UPDATE contact SET source_rev = ?2 WHERE id = ?1")?;
+    for r in &records {
+        match have.remove(&r.uid) {
+            Some((_, Some(rev))) if rev == r.rev => report.unchanged += 1,
+            was => {
+                let contact = super::phonebook::insert(c, plan, id, &r.contact, &r.uid, now)?;
+                mark.execute(params![contact, r.rev])?;
+                match was {
+                    Some(_) => report.changed += 1,
+                    None => report.added += 1,
+                }
+            }
+        }
+    }
+    let mut delete = c.prepare_cached("DELETE FROM contact WHERE id = ?1")?;
+    for (_, (contact, _)) in have {
+        delete.execute([contact])?;
+        report.removed += 1;
+    }
+    let last = LastSync { at: now, outcome: Ok(report.clone()) };
+    c.execute(
+        "UPDATE book SET synced_at = ?2, last_sync = ?3 WHERE id = ?1",
+        params![id, now, serde_json::to_string(&last).unwrap_or_default()],
+    )?;
+    Ok(Some(report))
 }
 
 /// Whether a shared book (a source's, a kept one, the public book) has this

@@ -884,7 +884,9 @@ pub(super) fn ids_json(ids: &[i64]) -> String {
 /// Every shared named book with who may read it.
 pub(super) fn shared_books(c: &Connection) -> rusqlite::Result<Vec<SharedBook>> {
     let mut stmt = c.prepare_cached(
-        "SELECT id, name, kind = 'book', everyone FROM book WHERE kind IN ('book', 'csv', 'ldap') ORDER BY name COLLATE NOCASE",
+        "SELECT id, name, kind = 'book', everyone,
+                kind = 'book' OR (kind = 'csv' AND coalesce(json_extract(source, '$.origin.editable'), 0) = 1)
+         FROM book WHERE kind IN ('book', 'csv', 'ldap') ORDER BY name COLLATE NOCASE",
     )?;
     let mut books: Vec<SharedBook> = stmt
         .query_map([], |r| {
@@ -893,6 +895,7 @@ pub(super) fn shared_books(c: &Connection) -> rusqlite::Result<Vec<SharedBook>> 
                 name: r.get(1)?,
                 kept: r.get(2)?,
                 everyone: BookAccess::from_code(&r.get::<_, String>(3)?).unwrap_or_default(),
+                editable: r.get(4)?,
                 grants: Vec::new(),
             })
         })?
