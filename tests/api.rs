@@ -1510,6 +1510,48 @@ fn cti_accounts_and_their_rights_are_kept_by_script_as_on_the_page() {
 }
 
 #[test]
+fn the_desktop_clients_installer_is_put_in_place_by_script_and_downloaded_by_subscribers() {
+    let api = Api::start("");
+    let t = api.token(&["board:write"]);
+    problem(&api.get(&t, "/api/v1/installer"), 404);
+    // 300 KB, sent whole; streamed to the board, not held in memory.
+    let setup: Vec<u8> =
+        b"MZ".iter().chain(b"WebCTI client ".iter().cycle().take(300_000)).copied().collect();
+    let upload = |token: &str, path: &str, bytes: &[u8]| {
+        let auth = format!("Bearer {token}");
+        let headers = [("Authorization", auth.as_str()), ("Content-Type", "application/octet-stream")];
+        api.client.request_bytes(api.svc.lan_https, "PUT", path, &headers, bytes).expect("request")
+    };
+    let r = upload(&t, "/api/v1/installer?name=WebCTI-Setup-2.4.exe", &setup);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(body(&r), json!({ "name": "WebCTI-Setup-2.4.exe", "bytes": setup.len() }));
+    assert_eq!(body(&api.get(&t, "/api/v1/installer"))["name"], "WebCTI-Setup-2.4.exe");
+
+    // The subscriber downloads what the script put there.
+    let mut anna = support::portal::Browser::new(api.svc.client(), api.svc.lan_https);
+    assert_eq!(anna.login("100", "secret-100").status, 303);
+    let got = anna.get("/download/installer");
+    assert_eq!((got.status, got.body.as_bytes()), (200, setup.as_slice()));
+    assert!(got.header("content-disposition").is_some_and(|d| d.contains("WebCTI-Setup-2.4.exe")), "{got:?}");
+
+    // A name with a path, an empty file and a read-only token are refused;
+    // the installer offered stays as it was.
+    let p = problem(&upload(&t, "/api/v1/installer?name=..%2F..%2Fetc%2Fpasswd", b"x"), 422);
+    assert_eq!(p["errors"][0]["pointer"], "/name", "{p}");
+    problem(&upload(&t, "/api/v1/installer?name=empty.exe", b""), 422);
+    problem(&upload(&t, "/api/v1/installer", b"x"), 422);
+    let read = api.token(&["board:read"]);
+    assert_eq!(body(&api.get(&read, "/api/v1/installer"))["bytes"], setup.len());
+    problem(&upload(&read, "/api/v1/installer?name=other.exe", b"x"), 403);
+    assert_eq!(anna.get("/download/installer").body.as_bytes(), setup.as_slice());
+
+    // Deleted: subscribers no longer see it.
+    assert_eq!(api.call(&t, "DELETE", "/api/v1/installer", &[], "").status, 204);
+    problem(&api.get(&t, "/api/v1/installer"), 404);
+    assert_eq!(anna.get("/download/installer").status, 404);
+}
+
+#[test]
 fn the_mail_server_is_set_by_script_and_its_password_never_read_back() {
     let api = Api::start("");
     let t = api.token(&["board:write"]);

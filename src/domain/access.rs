@@ -511,7 +511,10 @@ fn token_needs(action: Action, target: Target<'_>) -> Result<(Area, Level), Deni
         (Target::PublicBook | Target::ContactMarks, Action::Read | Action::Change) => Area::Phonebook,
         (Target::Callbacks { .. }, Action::Read | Action::Change) => Area::Calls,
         (Target::Administration(area), Action::Read | Action::Change) => area,
-        (Target::PrivateBook { .. } | Target::Installer | Target::Team, _) => return Err(Denied::NotYours),
+        // The desktop client's installer is the board's to offer: a script
+        // with the board's scope puts a new one in place (or reads which).
+        (Target::Installer, Action::Read | Action::Change) => Area::Board,
+        (Target::PrivateBook { .. } | Target::Team, _) => return Err(Denied::NotYours),
         _ => return Err(Denied::Scope),
     };
     Ok((area, level))
@@ -819,7 +822,7 @@ mod tests {
             (
                 "installer",
                 Target::Installer,
-                ["r..", "r..", "r..", "...", "r..", "rcd", "...", "...", "...", "...", "rcd", "..."],
+                ["r..", "r..", "r..", "...", "r..", "rcd", "r..", "rc.", "...", "...", "rcd", "..."],
             ),
             (
                 "team",
@@ -889,7 +892,7 @@ mod tests {
         let token = Actor::new(Who::ApiToken { id: 1, scopes: vec![Scope::READ] }, Channel::Api);
         assert_eq!(allowed(&token, Action::Change, Target::PublicBook), Err(Denied::Scope));
         assert_eq!(allowed(&token, Action::Read, Target::Administration(Area::Security)), Err(Denied::Scope));
-        assert_eq!(allowed(&token, Action::Read, Target::Installer), Err(Denied::NotYours));
+        assert_eq!(allowed(&token, Action::Change, Target::Installer), Err(Denied::Scope));
         assert_eq!(
             allowed(&mgr, Action::Read, Target::Administration(Area::Board)),
             Err(Denied::AdministratorsOnly)

@@ -691,7 +691,9 @@ pub async fn upload_installer(
                 checked = true;
             }
             Some("file") if checked => {
-                let name = field.file_name().unwrap_or("").to_owned();
+                // Some browsers send the path the file had on the computer.
+                let name =
+                    field.file_name().unwrap_or("").rsplit(['/', '\\']).next().unwrap_or("").to_owned();
                 let done = async {
                     let mut incoming = state.services.installer.upload(&admin.actor, &name).await?;
                     loop {

@@ -118,6 +118,13 @@ impl Installer {
         Ok(self.find().map(|(name, _)| name))
     }
 
+    /// The installer's file name and size, if there is one.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "installer.info", actor = %actor.label(), via = actor.via.code()))]
+    pub fn info(&self, actor: &Actor) -> Result<Option<(String, u64)>, ServiceError> {
+        self.ctx.may_do(actor, Action::Read, Target::Installer)?;
+        Ok(self.find().and_then(|(name, path)| Some((name, std::fs::metadata(path).ok()?.len()))))
+    }
+
     /// The installer, to download.
     #[tracing::instrument(name = "service", skip_all, fields(call = "installer.file", actor = %actor.label(), via = actor.via.code()))]
     pub async fn file(&self, actor: &Actor) -> Result<InstallerFile, ServiceError> {
@@ -127,11 +134,11 @@ impl Installer {
         Ok(InstallerFile { name, bytes })
     }
 
-    /// Starts receiving an installer named `name`.
+    /// Starts receiving an installer named `name` (a file name, no path).
     #[tracing::instrument(name = "service", skip_all, fields(call = "installer.upload", actor = %actor.label(), via = actor.via.code()))]
     pub async fn upload(&self, actor: &Actor, name: &str) -> Result<Incoming, ServiceError> {
         self.ctx.may_do(actor, Action::Change, Target::Installer)?;
-        let name = name.trim().rsplit(['/', '\\']).next().unwrap_or("").to_owned();
+        let name = name.trim().to_owned();
         if !safe_name(&name) {
             return Err(ServiceError::Invalid(InstallerProblem::BadName.into()));
         }

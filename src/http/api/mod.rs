@@ -19,6 +19,7 @@ pub mod door;
 mod extensions;
 mod features;
 mod forwarding;
+mod installer;
 mod lookup;
 pub(crate) mod presence;
 mod records;
@@ -95,6 +96,13 @@ pub fn router() -> Router<HttpState> {
         .route("/smtp", get(smtp::get).put(smtp::put).patch(smtp::patch))
         .route("/tls", get(tls::get).put(tls::put).patch(tls::patch))
         .route("/tls/certificate", axum::routing::put(tls::certificate_put).delete(tls::certificate_delete))
+        .route(
+            "/installer",
+            get(installer::get)
+                .put(installer::put)
+                .delete(installer::delete)
+                .layer(axum::extract::DefaultBodyLimit::max(crate::services::installer::MAX_BYTES as usize)),
+        )
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{id}", axum::routing::delete(tokens::revoke))
         .route("/calls", post(calls::place))
@@ -138,8 +146,8 @@ async fn document() -> Response {
 pub mod openapi {
     use super::schema::Finish;
     use super::{
-        bulk, calls, config, costs, cti, departments, extensions, features, forwarding, lookup, presence,
-        records, smtp, tls, tokens,
+        bulk, calls, config, costs, cti, departments, extensions, features, forwarding, installer, lookup,
+        presence, records, smtp, tls, tokens,
     };
     use utoipa::OpenApi;
 
@@ -168,6 +176,7 @@ pub mod openapi {
             cti::list, cti::create, cti::get, cti::put, cti::patch, cti::delete,
             smtp::get, smtp::put, smtp::patch,
             tls::get, tls::put, tls::patch, tls::certificate_put, tls::certificate_delete,
+            installer::get, installer::put, installer::delete,
             tokens::list, tokens::create, tokens::revoke,
             calls::place, calls::lines,
             records::list,
@@ -181,7 +190,7 @@ pub mod openapi {
             (name = "extensions", description = "What an administrator sets about each extension"),
             (name = "departments"),
             (name = "cti", description = "The CTI server's accounts with their rights, and its groups, shown to their members as busy-lamp panels"),
-            (name = "board", description = "The board's own settings: the mail server it sends through, how the portal is reached and its certificate"),
+            (name = "board", description = "The board's own settings: the mail server it sends through, how the portal is reached and its certificate, and the desktop client's installer that subscribers download"),
             (name = "tokens", description = "The API's bearer tokens"),
             (name = "calls", description = "Click-to-call and the lines' states"),
             (name = "records", description = "Call records, for billing, and the voicemail index"),
