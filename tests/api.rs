@@ -1510,6 +1510,115 @@ fn cti_accounts_and_their_rights_are_kept_by_script_as_on_the_page() {
 }
 
 #[test]
+fn the_public_books_contacts_and_groups_are_kept_by_script() {
+    let api = Api::start("");
+    let t = api.token(&["phonebook:write"]);
+    let lookup =
+        |number: &str| body(&api.get(&t, &format!("/api/v1/lookup?number={number}")))["name"].clone();
+    let olga = r#"{"first_name": "Olga", "last_name": "Tokarczuk", "company": "Papiernia",
+        "numbers": [{"kind": "work", "number": "+48 22 700 00 01"}, {"kind": "mobile", "number": "+48 601 700 001"}],
+        "groups": ["Suppliers"]}"#;
+    let key = [("Idempotency-Key", "olga-1")];
+    let r = api.call(&t, "POST", "/api/v1/phonebook/contacts", &key, olga);
+    assert_eq!(r.status, 201, "{}", r.body);
+    let made = body(&r);
+    let id = made["id"].as_i64().expect("id");
+    assert_eq!(r.header("location"), Some(format!("/api/v1/phonebook/contacts/{id}").as_str()));
+    assert_eq!(made["groups"], json!(["Suppliers"]), "{made}");
+    // The same key again: the same answer, one contact.
+    assert_eq!(body(&api.call(&t, "POST", "/api/v1/phonebook/contacts", &key, olga))["id"], id);
+    // Everyone who reads the public book finds her, in any number form.
+    assert_eq!(lookup("0227000001"), "Tokarczuk Olga");
+    assert_eq!(lookup("%2B48601700001"), "Tokarczuk Olga");
+    let groups = body(&api.get(&t, "/api/v1/phonebook/groups"));
+    let suppliers =
+        groups["items"].as_array().expect("items").iter().find(|g| g["name"] == "Suppliers").cloned();
+    let suppliers = suppliers.unwrap_or_else(|| panic!("{groups}"));
+    assert_eq!(suppliers["contacts"], 1, "{groups}");
+
+    // A patch of one field leaves every other as it was; a stale ETag is refused.
+    let path = format!("/api/v1/phonebook/contacts/{id}");
+    let tag = api.get(&t, &path).header("etag").expect("etag").to_owned();
+    let patch = [("Content-Type", "application/merge-patch+json"), ("If-Match", tag.as_str())];
+    let r = body(&api.call(&t, "PATCH", &path, &patch, r#"{"title": "CEO"}"#));
+    assert_eq!(
+        (&r["title"], &r["company"], &r["groups"]),
+        (&json!("CEO"), &json!("Papiernia"), &json!(["Suppliers"]))
+    );
+    let sent: Value = serde_json::from_str(olga).expect("json");
+    assert_eq!(r["numbers"], sent["numbers"], "{r}");
+    problem(&api.call(&t, "PATCH", &path, &patch, r#"{"title": "CTO"}"#), 412);
+    // Her numbers replaced whole: the old one no longer names her.
+    let r = api.call(
+        &t,
+        "PATCH",
+        &path,
+        &[("Content-Type", "application/merge-patch+json")],
+        r#"{"numbers": [{"kind": "work", "number": "+48 22 700 00 09"}]}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!((lookup("0227000009"), lookup("0227000001")), (json!("Tokarczuk Olga"), Value::Null));
+    assert_eq!(body(&api.get(&t, &path))["id"], id, "the contact keeps its id");
+
+    // What the portal's form refuses is refused, naming the field; nothing is written.
+    let bad = r#"{"last_name": "Wrona", "numbers": [{"kind": "work", "number": "12a"}]}"#;
+    let p = problem(&api.call(&t, "POST", "/api/v1/phonebook/contacts", &[], bad), 422);
+    assert_eq!(p["errors"][0]["pointer"], "/numbers/0/number", "{p}");
+    let p =
+        problem(&api.call(&t, "PUT", &path, &[], r#"{"numbers": [{"kind": "work", "number": "101"}]}"#), 422);
+    assert_eq!(p["errors"][0]["pointer"], "/last_name", "{p}");
+    problem(
+        &api.call(&t, "POST", "/api/v1/phonebook/contacts", &[], r#"{"last_name": "X", "nickname": "Y"}"#),
+        422,
+    );
+    assert_eq!(body(&api.get(&t, &path))["title"], "CEO");
+
+    // Groups: renamed (the contact shows the new name), a name taken refused, deleted (the contact stays).
+    let group = format!("/api/v1/phonebook/groups/{}", suppliers["id"]);
+    let merge = [("Content-Type", "application/merge-patch+json")];
+    assert_eq!(body(&api.call(&t, "PATCH", &group, &merge, r#"{"name": "Vendors"}"#))["name"], "Vendors");
+    assert_eq!(body(&api.get(&t, &path))["groups"], json!(["Vendors"]));
+    let r = api.call(&t, "POST", "/api/v1/phonebook/groups", &[], r#"{"name": "Vendors"}"#);
+    assert_eq!(problem(&r, 422)["errors"][0]["pointer"], "/name");
+    let r = api.call(&t, "POST", "/api/v1/phonebook/groups", &[], r#"{"name": "Couriers"}"#);
+    assert_eq!((r.status, body(&r)["contacts"].clone()), (201, json!(0)), "{}", r.body);
+    assert_eq!(api.call(&t, "DELETE", &group, &[], "").status, 204);
+    assert_eq!(body(&api.get(&t, &path))["groups"], json!([]));
+
+    // Pages by id, each contact once.
+    for last in ["Alpha", "Beta", "Gamma"] {
+        let c = format!(
+            r#"{{"last_name": "{last}", "numbers": [{{"kind": "work", "number": "+48 22 711 00 0{}"}}]}}"#,
+            last.len()
+        );
+        assert_eq!(api.call(&t, "POST", "/api/v1/phonebook/contacts", &[], &c).status, 201);
+    }
+    let (mut seen, mut after) = (Vec::new(), String::new());
+    loop {
+        let page = body(&api.get(&t, &format!("/api/v1/phonebook/contacts?limit=2{after}")));
+        let items = page["items"].as_array().expect("items");
+        assert!(items.len() <= 2, "{page}");
+        seen.extend(items.iter().map(|c| c["id"].as_i64().expect("id")));
+        match page["next"].as_i64() {
+            Some(next) => after = format!("&after={next}"),
+            None => break,
+        }
+    }
+    let mut unique = seen.clone();
+    unique.dedup();
+    assert_eq!(unique, seen, "{seen:?}");
+    assert!(seen.contains(&id) && seen.len() >= 4, "{seen:?}");
+
+    // A reading token reads and changes nothing; deleted, she is gone.
+    let read = api.token(&["phonebook:read"]);
+    assert_eq!(api.get(&read, &path).status, 200);
+    problem(&api.call(&read, "DELETE", &path, &[], ""), 403);
+    assert_eq!(api.call(&t, "DELETE", &path, &[], "").status, 204);
+    problem(&api.get(&t, &path), 404);
+    assert_eq!(lookup("0227000009"), Value::Null);
+}
+
+#[test]
 fn the_desktop_clients_installer_is_put_in_place_by_script_and_downloaded_by_subscribers() {
     let api = Api::start("");
     let t = api.token(&["board:write"]);

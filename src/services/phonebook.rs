@@ -17,6 +17,7 @@ use crate::domain::phonebook::{
     SharedBook, View, LIST_LIMIT,
 };
 use crate::phonebook::{self, outlook, vcard, BookKind, Contact, Format, Rejected};
+use crate::store::public_book::PublicGroup;
 
 /// The public book's name for CTI clients (SPEC C9).
 pub const GLOBAL_PHONEBOOK: &str = "Global.Phonebook";
@@ -255,6 +256,85 @@ impl Phonebook {
             return Ok(());
         }
         match self.ctx.store.delete_kept_contact(book.id, uid).await? {
+            true => Ok(()),
+            false => Err(ServiceError::NotFound),
+        }
+    }
+
+    /// A page of the public book's contacts (`Global.Phonebook`) by id, after
+    /// `after`, for a script that keeps it (SPEC V1).
+    #[tracing::instrument(name = "service", skip_all, fields(call = "phonebook.public_contacts", actor = %actor.label(), via = actor.via.code()))]
+    pub async fn public_contacts(
+        &self,
+        actor: &Actor,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, Contact)>, ServiceError> {
+        self.ctx.may_do(actor, Action::Read, Target::PublicBook)?;
+        Ok(self.ctx.store.public_contacts(after, limit.min(LIST_LIMIT)).await?)
+    }
+
+    /// Contact `id` of the public book.
+    pub async fn public_contact(&self, actor: &Actor, id: i64) -> Result<Contact, ServiceError> {
+        self.ctx.may_do(actor, Action::Read, Target::PublicBook)?;
+        self.ctx.store.public_contact(id).await?.ok_or(ServiceError::NotFound)
+    }
+
+    /// Adds a contact to the public book, or (`id`) puts it in place of
+    /// contact `id`, which keeps its id and notes; checked as the portal's
+    /// form checks one. Its id.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "phonebook.save_public", actor = %actor.label(), via = actor.via.code()))]
+    pub async fn save_public(&self, actor: &Actor, id: Option<i64>, c: Contact) -> Result<i64, ServiceError> {
+        self.may_change(actor, "", BookKind::Public)?;
+        c.check().map_err(|p| ServiceError::Invalid(Invalid::Contact(p)))?;
+        let name = c.display_name();
+        let saved = self.ctx.store.save_public_contact(id, c, self.ctx.clock.now()).await?;
+        let saved = saved.ok_or(ServiceError::NotFound)?;
+        tracing::info!(actor = %actor.label(), id = saved, contact = %name, "public book contact saved");
+        Ok(saved)
+    }
+
+    /// Deletes contact `id` of the public book (its notes stay with its
+    /// permanent id, as when the portal deletes one).
+    #[tracing::instrument(name = "service", skip_all, fields(call = "phonebook.delete_public", actor = %actor.label(), via = actor.via.code(), id))]
+    pub async fn delete_public(&self, actor: &Actor, id: i64) -> Result<(), ServiceError> {
+        self.may_change(actor, "", BookKind::Public)?;
+        match self.ctx.store.delete_public_contact(id).await? {
+            true => {
+                tracing::info!(actor = %actor.label(), id, "public book contact deleted");
+                Ok(())
+            }
+            false => Err(ServiceError::NotFound),
+        }
+    }
+
+    /// The public book's groups, with how many contacts each holds.
+    pub async fn public_groups(&self, actor: &Actor) -> Result<Vec<PublicGroup>, ServiceError> {
+        self.ctx.may_do(actor, Action::Read, Target::PublicBook)?;
+        Ok(self.ctx.store.public_groups().await?)
+    }
+
+    /// Makes a group of the public book, or (`id`) renames group `id`; its id.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "phonebook.save_public_group", actor = %actor.label(), via = actor.via.code()))]
+    pub async fn save_public_group(
+        &self,
+        actor: &Actor,
+        id: Option<i64>,
+        name: &str,
+    ) -> Result<i64, ServiceError> {
+        self.may_change(actor, "", BookKind::Public)?;
+        match self.ctx.store.save_public_group(id, name).await? {
+            Some(Ok(id)) => Ok(id),
+            Some(Err(r)) => Err(r.into()),
+            None => Err(ServiceError::NotFound),
+        }
+    }
+
+    /// Deletes group `id` of the public book; its contacts stay.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "phonebook.delete_public_group", actor = %actor.label(), via = actor.via.code(), id))]
+    pub async fn delete_public_group(&self, actor: &Actor, id: i64) -> Result<(), ServiceError> {
+        self.may_change(actor, "", BookKind::Public)?;
+        match self.ctx.store.delete_public_group(id).await? {
             true => Ok(()),
             false => Err(ServiceError::NotFound),
         }

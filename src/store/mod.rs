@@ -24,6 +24,7 @@ pub mod org;
 pub mod phonebook;
 pub mod presence;
 pub mod program;
+pub mod public_book;
 mod readers;
 pub mod tokens;
 pub mod two_factor;

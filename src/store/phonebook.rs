@@ -658,7 +658,7 @@ fn may_write(c: &Connection, owner: &str, book: BookKind) -> rusqlite::Result<Re
 }
 
 /// The book's id, made when first needed.
-fn book_id(c: &Connection, owner: &str, book: BookKind) -> rusqlite::Result<i64> {
+pub(super) fn book_id(c: &Connection, owner: &str, book: BookKind) -> rusqlite::Result<i64> {
     let owner = (book == BookKind::Private).then_some(owner);
     let found: Option<i64> = c
         .query_row(
@@ -796,7 +796,12 @@ fn search_digits(number: &str) -> String {
     number.chars().filter(|c| !" -/".contains(*c)).collect()
 }
 
-fn set_groups(c: &Connection, book_id: i64, contact: i64, groups: &[String]) -> rusqlite::Result<()> {
+pub(super) fn set_groups(
+    c: &Connection,
+    book_id: i64,
+    contact: i64,
+    groups: &[String],
+) -> rusqlite::Result<()> {
     for g in groups.iter().map(|g| g.trim()).filter(|g| !g.is_empty()).take(20) {
         let name: String = g.chars().take(60).collect();
         c.execute(

@@ -34,6 +34,7 @@ pub struct Installer {
 #[derive(Debug, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct Named {
     /// The file name to offer it as: letters, digits, `-`, `_`, `.` and spaces.
     pub name: String,

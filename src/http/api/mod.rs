@@ -9,6 +9,7 @@
 //! the handlers' own types and annotations ([`document_text`]); `tests/api.rs`
 //! checks that every route of [`router`] is in it, with its scope.
 
+mod book;
 mod bulk;
 mod calls;
 mod config;
@@ -109,6 +110,19 @@ pub fn router() -> Router<HttpState> {
         .route("/cdrs", get(records::list))
         .route("/lines", get(calls::lines))
         .route("/lookup", get(lookup::lookup))
+        .route("/phonebook/contacts", get(book::contacts).post(book::contact_create))
+        .route(
+            "/phonebook/contacts/{id}",
+            get(book::contact_get)
+                .put(book::contact_put)
+                .patch(book::contact_patch)
+                .delete(book::contact_delete),
+        )
+        .route("/phonebook/groups", get(book::groups).post(book::group_create))
+        .route(
+            "/phonebook/groups/{id}",
+            get(book::group_get).put(book::group_put).patch(book::group_patch).delete(book::group_delete),
+        )
         .route(
             "/bulk",
             get(bulk::export).post(bulk::import).layer(axum::extract::DefaultBodyLimit::max(bulk::MAX_BULK)),
@@ -146,8 +160,8 @@ async fn document() -> Response {
 pub mod openapi {
     use super::schema::Finish;
     use super::{
-        bulk, calls, config, costs, cti, departments, extensions, features, forwarding, installer, lookup,
-        presence, records, smtp, tls, tokens,
+        book, bulk, calls, config, costs, cti, departments, extensions, features, forwarding, installer,
+        lookup, presence, records, smtp, tls, tokens,
     };
     use utoipa::OpenApi;
 
@@ -181,6 +195,9 @@ pub mod openapi {
             calls::place, calls::lines,
             records::list,
             lookup::lookup,
+            book::contacts, book::contact_create, book::contact_get, book::contact_put, book::contact_patch,
+            book::contact_delete, book::groups, book::group_create, book::group_get, book::group_put,
+            book::group_patch, book::group_delete,
             bulk::export, bulk::export_csv, bulk::import,
             config::get, config::put,
             openapi_json,
@@ -196,7 +213,7 @@ pub mod openapi {
             (name = "records", description = "Call records, for billing, and the voicemail index"),
             (name = "presence", description = "What each extension shows its colleagues: twelve states, timed, with calls forwarded or DND meanwhile"),
             (name = "costs", description = "Call costs: each extension's limit, top-up and credit, and the tariff"),
-            (name = "phonebook", description = "Reverse lookup: who a number is, however it is written"),
+            (name = "phonebook", description = "The public book (Global.Phonebook): its contacts and groups; and reverse lookup: who a number is, however it is written"),
         (name = "bulk", description = "Departments and extensions exported and imported whole"),
             (name = "config", description = "The whole configuration as one document, for a new board made the same as an old one"),
             (name = "document", description = "This document"),
