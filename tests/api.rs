@@ -578,6 +578,44 @@ fn bulk(api: &Api, token: &str, query: &str, content_type: &str, body: &str) -> 
     api.call(token, "POST", &format!("/api/v1/bulk{query}"), &[("Content-Type", content_type)], body)
 }
 
+/// CTI groups go in with the rest of a bulk file, or nothing does.
+#[test]
+fn a_bulk_files_cti_groups_go_in_with_the_rest_or_nothing_does() {
+    let api = Api::start("");
+    let t = api.token(&["write"]);
+    let groups = |members: &str| {
+        format!(
+            r#"{{"version": 2, "extensions": [{{"number": "100", "email": "desk@example.com"}}],
+            "cti_groups": [{{"name": "Front desk", "show_numbers": true, "members": [{members}]}}]}}"#
+        )
+    };
+    // A member that is nobody: the group's row says so, and the extension's change is not written either.
+    let r = bulk(&api, &t, "", "application/json", &groups(r#""100", "nobody""#));
+    let p = problem(&r, 422);
+    let row = p["rows"].as_array().expect("rows").iter().find(|r| r["kind"] == "cti_group").cloned();
+    let row = row.unwrap_or_else(|| panic!("{p}"));
+    assert_eq!((&row["key"], &row["outcome"]), (&json!("Front desk"), &json!("refused")), "{p}");
+    assert!(row["reason"].as_str().is_some_and(|r| r.contains("line 2")), "{p}");
+    let cti = api.token(&["cti:read", "extensions:read"]);
+    assert_eq!(body(&api.get(&cti, "/api/v1/cti/groups"))["items"], json!([]));
+    assert_ne!(body(&api.get(&cti, "/api/v1/extensions/100"))["email"], "desk@example.com");
+    // Whole: both written; the panel is there for its members at once.
+    let r = bulk(&api, &t, "", "application/json", &groups(r#""100", "101""#));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let made = &body(&api.get(&cti, "/api/v1/cti/groups"))["items"][0];
+    assert_eq!((&made["name"], &made["members"]), (&json!("Front desk"), &json!(["100", "101"])), "{made}");
+    assert_eq!(body(&api.get(&cti, "/api/v1/extensions/100"))["email"], "desk@example.com");
+    // Version 1 has no groups; a value the document's schema does not allow is refused whole.
+    let old = r#"{"version": 1, "cti_groups": [{"name": "X"}]}"#;
+    assert_eq!(
+        problem(&bulk(&api, &t, "?dry_run=true", "application/json", old), 422)["errors"][0]["pointer"],
+        "/cti_groups"
+    );
+    let odd = r#"{"version": 2, "extensions": [{"number": "100", "restriction": "lunar"}]}"#;
+    let p = problem(&bulk(&api, &t, "?dry_run=true", "application/json", odd), 422);
+    assert_eq!(p["errors"][0]["pointer"], "/extensions/0/restriction", "{p}");
+}
+
 #[test]
 fn an_export_imported_again_changes_nothing_in_json_and_in_csv() {
     let api = Api::start("");
@@ -587,7 +625,7 @@ fn an_export_imported_again_changes_nothing_in_json_and_in_csv() {
     let doc = api.get(&t, "/api/v1/bulk");
     assert_eq!(doc.status, 200, "{}", doc.body);
     let parsed = body(&doc);
-    assert_eq!(parsed["version"], 1);
+    assert_eq!(parsed["version"], 2);
     assert!(parsed["departments"].as_array().is_some_and(|d| d.iter().any(|d| d["name"] == "Sales")));
     let anna = parsed["extensions"]
         .as_array()
@@ -725,7 +763,7 @@ fn a_csv_file_changes_the_columns_it_has_and_bad_files_say_where() {
         let p = problem(&bulk(&api, &t, "", "text/csv", file), 422);
         assert_eq!(p["errors"][0]["pointer"], pointer, "{file:?}: {p}");
     }
-    let p = problem(&bulk(&api, &t, "", "application/json", r#"{"version": 2}"#), 422);
+    let p = problem(&bulk(&api, &t, "", "application/json", r#"{"version": 3}"#), 422);
     assert_eq!(p["errors"][0]["pointer"], "/version");
     let rows = vec![r#"{"number": "100"}"#; 5001].join(",");
     let p = problem(

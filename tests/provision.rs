@@ -201,6 +201,72 @@ fn an_installers_document_applied_twice_then_changed_writes_only_the_difference(
     assert_eq!((new[1].0, new[1].1, new[1].2), ("2012", "api", "department"));
 }
 
+/// CTI groups in a document (version 2): made, then left alone, then only the
+/// one that differs written; a member that is nobody refuses the whole file.
+#[test]
+fn a_documents_cti_groups_are_made_once_and_then_only_changed() {
+    let w = world();
+    let groups = |front: &str| {
+        format!(
+            "version = 2\n\n[[cti_groups]]\nname = \"Front desk\"\nshow_numbers = true\nmembers = [{front}]\n\n\
+             [[cti_groups]]\nname = \"Sales floor\"\nmembers = [\"2003\"]\n"
+        )
+    };
+    let first = w.write("groups.toml", &groups("\"2001\", \"2002\""));
+    let planned = succeeded(&w.provision(&["apply", "--dry-run", first.to_str().expect("path")]));
+    assert_eq!(
+        planned,
+        "+ cti_group Front desk\n+ cti_group Sales floor\ndry run, nothing written: 2 created, 0 changed, 0 unchanged, 0 refused\n"
+    );
+    assert_eq!(w.count("SELECT count(*) FROM cti_group"), 0, "a dry run makes no group");
+    let applied = succeeded(&w.provision(&["apply", first.to_str().expect("path")]));
+    assert!(applied.ends_with("applied: 2 created, 0 changed, 0 unchanged, 0 refused\n"), "{applied}");
+    let members = |group: &str| {
+        let db = w.db();
+        let mut q = db
+            .prepare(
+                "SELECT s.extension FROM cti_group_subscriber s JOIN cti_group g ON g.id = s.group_id
+                 WHERE g.name = ?1 ORDER BY s.extension",
+            )
+            .expect("members");
+        let rows = q.query_map([group], |r| r.get::<_, String>(0)).expect("rows");
+        rows.map(|r| r.expect("row")).collect::<Vec<_>>()
+    };
+    assert_eq!(members("Front desk"), ["2001", "2002"]);
+    assert_eq!(w.count("SELECT show_numbers FROM cti_group WHERE name = 'Front desk'"), 1);
+    assert_eq!(members("Sales floor"), ["2003"]);
+
+    let again = succeeded(&w.provision(&["apply", first.to_str().expect("path")]));
+    assert_eq!(again, "nothing to change: the exchange is as the document says\n");
+
+    // A member that is nobody: refused by its group's row, and nothing is written.
+    let bad = w.write("bad-groups.toml", &groups("\"2001\", \"9999\""));
+    let out = w.provision(&["apply", bad.to_str().expect("path")]);
+    assert!(!out.status.success(), "refused");
+    assert!(text(&out).contains("! cti_group Front desk (row 1): "), "{}", text(&out));
+    assert_eq!(members("Front desk"), ["2001", "2002"]);
+
+    // One member changed: only that group is written.
+    let changed = w.write("groups-2.toml", &groups("\"2001\", \"2004\""));
+    let diff = succeeded(&w.provision(&["apply", changed.to_str().expect("path")]));
+    assert_eq!(
+        diff,
+        "~ cti_group Front desk: members\napplied: 0 created, 1 changed, 1 unchanged, 0 refused\n"
+    );
+    assert_eq!(members("Front desk"), ["2001", "2004"]);
+    // The whole exchange exported: the groups are in it, and a second import changes nothing.
+    let exported = succeeded(&w.provision(&["export"]));
+    let doc: serde_json::Value = serde_json::from_str(&exported).expect("json");
+    assert_eq!(doc["version"], 2);
+    assert_eq!(
+        doc["cti_groups"][0],
+        serde_json::json!({"name": "Front desk", "show_numbers": true, "members": ["2001", "2004"]})
+    );
+    let file = w.write("export.json", &exported);
+    let again = succeeded(&w.provision(&["apply", file.to_str().expect("path")]));
+    assert_eq!(again, "nothing to change: the exchange is as the document says\n");
+}
+
 #[test]
 fn a_document_with_one_bad_row_changes_nothing_and_says_which() {
     let w = world();

@@ -5,9 +5,9 @@
 //! never opens the database. (The first token is made on the board itself,
 //! with `webcti token create`, which `webcti provision token` also runs.)
 //!
-//! `apply FILE` takes a declarative document, JSON or TOML: the departments
-//! and extensions as they should be (the bulk document of the API, version
-//! 1). It asks the exchange for a dry run first and shows the difference;
+//! `apply FILE` takes a declarative document, JSON or TOML: the departments,
+//! extensions and CTI groups as they should be (the bulk document of the API,
+//! version 2; version 1 has no groups). It asks the exchange for a dry run first and shows the difference;
 //! unless `--dry-run`, it then applies the document, which the exchange takes
 //! whole or not at all. Applying the same document again changes nothing.
 //! With `--config`, the document is the whole configuration (`export

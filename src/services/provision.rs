@@ -14,8 +14,10 @@ use super::features::program_core;
 use super::{Context, Invalid, ServiceError};
 use crate::domain::access::{Action, Actor, Area, Target};
 use crate::domain::account::{check_department, EmployeeProblem};
+use crate::domain::group::{check_name as check_group_name, MAX_GROUPS};
 use crate::domain::licence::LicenceProblem;
-use crate::store::org::{EmployeeSaved, ImportedEmployee, OrgImport, OrgImported};
+use crate::store::cti_group::SavedGroup;
+use crate::store::org::{EmployeeSaved, ImportedEmployee, ImportedGroup, OrgImport, OrgImported};
 
 /// Rows a file holds at most, of each kind.
 pub const MAX_ROWS: usize = 5000;
@@ -44,6 +46,18 @@ pub struct ExtensionRow {
     pub licences: Option<Vec<String>>,
 }
 
+/// A CTI group as a bulk file gives it (SPEC C6), by its name: made when
+/// missing. A field the file does not give keeps its value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupRow {
+    /// Where it is in the file (1 for the first), for the report.
+    pub row: usize,
+    pub name: String,
+    pub show_numbers: Option<bool>,
+    /// Its members: CTI accounts by name, subscribers by extension.
+    pub members: Option<Vec<String>>,
+}
+
 /// A whole bulk file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Bulk {
@@ -51,6 +65,8 @@ pub struct Bulk {
     /// rows name are made too.
     pub departments: Vec<String>,
     pub extensions: Vec<ExtensionRow>,
+    /// CTI groups, written after the extensions.
+    pub groups: Vec<GroupRow>,
 }
 
 /// What an import does (or would do) with one row.
@@ -79,6 +95,8 @@ pub enum Refusal {
 pub enum RowKind {
     Department,
     Extension,
+    /// A CTI group.
+    CtiGroup,
     /// An extension's forwarding, in a configuration document.
     Forwarding,
     /// A board-wide setting, in a configuration document.
@@ -122,10 +140,25 @@ impl Provision {
         Provision { ctx }
     }
 
-    /// Every department and extension, as an import takes them.
+    /// Every department, extension and CTI group, as an import takes them.
     pub async fn export(&self, actor: &Actor) -> Result<Bulk, ServiceError> {
         self.ctx.may_do(actor, Action::Read, Target::Administration(Area::Extensions))?;
         self.ctx.may_do(actor, Action::Read, Target::Administration(Area::Departments))?;
+        self.ctx.may_do(actor, Action::Read, Target::Administration(Area::Cti))?;
+        let groups = self
+            .ctx
+            .store
+            .cti_groups()
+            .await?
+            .into_iter()
+            .enumerate()
+            .map(|(i, g)| GroupRow {
+                row: i + 1,
+                name: g.name,
+                show_numbers: Some(g.show_numbers),
+                members: Some(g.members.iter().map(|m| m.name().to_owned()).collect()),
+            })
+            .collect();
         let departments = self.ctx.store.departments().await?;
         let name = |id: &i64| departments.iter().find(|(d, _)| d == id).map(|(_, n)| n.clone());
         let (employees, mut ids) =
@@ -152,7 +185,7 @@ impl Provision {
             .collect();
         let mut names: Vec<String> = departments.into_iter().map(|(_, n)| n).collect();
         names.sort();
-        Ok(Bulk { departments: names, extensions })
+        Ok(Bulk { departments: names, extensions, groups })
     }
 
     /// Checks every row of `bulk`; unless `dry_run`, and unless a row is
@@ -167,7 +200,13 @@ impl Provision {
     ) -> Result<ImportReport, ServiceError> {
         self.ctx.may_do(actor, Action::Change, Target::Administration(Area::Extensions))?;
         self.ctx.may_do(actor, Action::Change, Target::Administration(Area::Departments))?;
-        if bulk.extensions.len() > MAX_ROWS || bulk.departments.len() > MAX_ROWS {
+        if !bulk.groups.is_empty() {
+            self.ctx.may_do(actor, Action::Change, Target::Administration(Area::Cti))?;
+        }
+        if bulk.extensions.len() > MAX_ROWS
+            || bulk.departments.len() > MAX_ROWS
+            || bulk.groups.len() > MAX_GROUPS
+        {
             return Err(ServiceError::Invalid(Invalid::Selection));
         }
         let mut rows = Vec::new();
@@ -265,11 +304,12 @@ impl Provision {
             let changes = crate::store::journal::Changes { by: author.clone(), list };
             writes.push(ImportedEmployee { row: e.row, employee: new, caller_ids, changes });
         }
+        let groups = self.groups(bulk, &mut rows).await?;
         let mut report = ImportReport { applied: false, rows };
         if dry_run || report.refused() {
             return Ok(report);
         }
-        if writes.is_empty() && new_departments.is_empty() {
+        if writes.is_empty() && new_departments.is_empty() && groups.is_empty() {
             report.applied = true;
             return Ok(report);
         }
@@ -278,10 +318,18 @@ impl Provision {
             false => None,
         };
         let changed: Vec<String> = writes.iter().map(|w| w.employee.number.clone()).collect();
-        let import = OrgImport { departments: new_departments, employees: writes, counts };
+        let groups_written = !groups.is_empty();
+        let import = OrgImport { departments: new_departments, employees: writes, counts, groups };
         match self.ctx.store.import_org(import, self.ctx.clock.now()).await? {
             OrgImported::Saved(made) => {
                 tracing::info!(actor = %actor.label(), departments = made.len(), extensions = changed.len(), "bulk import written");
+            }
+            OrgImported::GroupRefused { row, why } => {
+                if let Some(r) = report.rows.iter_mut().find(|r| r.kind == RowKind::CtiGroup && r.row == row)
+                {
+                    r.outcome = rule(why);
+                }
+                return Ok(report);
             }
             OrgImported::Refused { row, why } => {
                 let why = match why {
@@ -307,7 +355,80 @@ impl Provision {
             }
             self.ctx.bus.publish(Live::Changed { ext: ext.clone(), what: Changed::Profile });
         }
+        if groups_written {
+            // Every member's clients and pages see their panels anew.
+            self.ctx.bus.publish(Live::Groups);
+        }
         Ok(report)
+    }
+
+    /// Checks the file's CTI groups as the page's form checks one, against
+    /// the groups there are (by name): what each row does, and the writes.
+    async fn groups(
+        &self,
+        bulk: &Bulk,
+        rows: &mut Vec<RowReport>,
+    ) -> Result<Vec<ImportedGroup>, ServiceError> {
+        if bulk.groups.is_empty() {
+            return Ok(Vec::new());
+        }
+        let have = self.ctx.store.cti_groups().await?;
+        let lists = bulk
+            .groups
+            .iter()
+            .map(|g| g.members.as_ref().map(|m| m.join("\n")).unwrap_or_default())
+            .collect();
+        let resolved = self.ctx.store.resolve_cti_members(lists).await?;
+        let mut seen = HashSet::new();
+        let mut writes = Vec::new();
+        for (g, members) in bulk.groups.iter().zip(resolved) {
+            let name = g.name.trim().to_owned();
+            let mut report = |outcome| {
+                rows.push(RowReport { row: g.row, kind: RowKind::CtiGroup, key: name.clone(), outcome })
+            };
+            if !seen.insert(name.clone()) {
+                report(Outcome::Refused(Refusal::Twice));
+                continue;
+            }
+            if let Err(p) = check_group_name(&name) {
+                report(rule(p));
+                continue;
+            }
+            let old = have.iter().find(|h| h.name == name);
+            let members = match (&g.members, members) {
+                (Some(_), Ok(m)) => m,
+                (Some(_), Err(p)) => {
+                    report(rule(p));
+                    continue;
+                }
+                (None, _) => old.map(|o| o.members.clone()).unwrap_or_default(),
+            };
+            let show_numbers = g.show_numbers.or(old.map(|o| o.show_numbers)).unwrap_or(false);
+            let outcome = match old {
+                None => Outcome::Created,
+                Some(o) => {
+                    let mut fields = Vec::new();
+                    if o.show_numbers != show_numbers {
+                        fields.push("show_numbers");
+                    }
+                    if o.members != members {
+                        fields.push("members");
+                    }
+                    match fields.is_empty() {
+                        true => Outcome::Unchanged,
+                        false => Outcome::Changed(fields),
+                    }
+                }
+            };
+            let write = !matches!(outcome, Outcome::Unchanged);
+            report(outcome);
+            if write {
+                let members = members.iter().map(|m| m.name().to_owned()).collect::<Vec<_>>().join("\n");
+                let group = SavedGroup { name, show_numbers, members };
+                writes.push(ImportedGroup { row: g.row, id: old.map_or(0, |o| o.id), group });
+            }
+        }
+        Ok(writes)
     }
 }
 

@@ -51,6 +51,61 @@ fn members(c: &Connection, group: i64) -> rusqlite::Result<Vec<Member>> {
 }
 
 /// What a name in a group's member list is: an account (any case), else an extension.
+/// Adds (`id` 0) or changes a group with its members whole, in the caller's
+/// job (the page's save, a bulk import's); see [`Store::save_cti_group`].
+pub(super) fn save(
+    c: &Connection,
+    id: i64,
+    g: &SavedGroup,
+) -> rusqlite::Result<Option<Result<i64, GroupProblem>>> {
+    if id != 0 && c.query_row("SELECT 1 FROM cti_group WHERE id = ?1", [id], |_| Ok(())).optional()?.is_none()
+    {
+        return Ok(None);
+    }
+    let taken = c
+        .query_row("SELECT 1 FROM cti_group WHERE name = ?1 AND id != ?2", params![g.name, id], |_| Ok(()))
+        .optional()?;
+    if taken.is_some() {
+        return Ok(Some(Err(GroupProblem::Exists)));
+    }
+    let count: i64 = c.query_row("SELECT count(*) FROM cti_group", [], |r| r.get(0))?;
+    if id == 0 && count as usize >= MAX_GROUPS {
+        return Ok(Some(Err(GroupProblem::TooManyGroups)));
+    }
+    let members = match parse_members(&g.members, |n| resolve(c, n)) {
+        Ok(m) => m,
+        Err(p) => return Ok(Some(Err(p))),
+    };
+    let id = if id == 0 {
+        c.execute(
+            "INSERT INTO cti_group (name, show_numbers) VALUES (?1, ?2)",
+            params![g.name, g.show_numbers],
+        )?;
+        c.last_insert_rowid()
+    } else {
+        c.execute(
+            "UPDATE cti_group SET name = ?2, show_numbers = ?3 WHERE id = ?1",
+            params![id, g.name, g.show_numbers],
+        )?;
+        c.execute("DELETE FROM cti_group_member WHERE group_id = ?1", [id])?;
+        c.execute("DELETE FROM cti_group_subscriber WHERE group_id = ?1", [id])?;
+        id
+    };
+    for m in members {
+        match m {
+            Member::Account(name) => c.execute(
+                "INSERT INTO cti_group_member (group_id, account_id) SELECT ?1, id FROM account WHERE name = ?2",
+                params![id, name],
+            )?,
+            Member::Subscriber(ext) => c.execute(
+                "INSERT INTO cti_group_subscriber (group_id, extension) VALUES (?1, ?2)",
+                params![id, ext],
+            )?,
+        };
+    }
+    Ok(Some(Ok(id)))
+}
+
 fn resolve(c: &Connection, name: &str) -> Option<Member> {
     let account: Option<String> = c
         .query_row("SELECT name FROM account WHERE name = ?1 COLLATE NOCASE", [name], |r| r.get(0))
@@ -142,48 +197,17 @@ impl Store {
         id: i64,
         g: SavedGroup,
     ) -> Result<Option<Result<i64, GroupProblem>>, StoreError> {
-        self.write(move |c| {
-            if id != 0 && c.query_row("SELECT 1 FROM cti_group WHERE id = ?1", [id], |_| Ok(())).optional()?.is_none() {
-                return Ok(None);
-            }
-            let taken = c
-                .query_row("SELECT 1 FROM cti_group WHERE name = ?1 AND id != ?2", params![g.name, id], |_| Ok(()))
-                .optional()?;
-            if taken.is_some() {
-                return Ok(Some(Err(GroupProblem::Exists)));
-            }
-            let count: i64 = c.query_row("SELECT count(*) FROM cti_group", [], |r| r.get(0))?;
-            if id == 0 && count as usize >= MAX_GROUPS {
-                return Ok(Some(Err(GroupProblem::TooManyGroups)));
-            }
-            let members = match parse_members(&g.members, |n| resolve(c, n)) {
-                Ok(m) => m,
-                Err(p) => return Ok(Some(Err(p))),
-            };
-            let id = if id == 0 {
-                c.execute("INSERT INTO cti_group (name, show_numbers) VALUES (?1, ?2)", params![g.name, g.show_numbers])?;
-                c.last_insert_rowid()
-            } else {
-                c.execute("UPDATE cti_group SET name = ?2, show_numbers = ?3 WHERE id = ?1", params![id, g.name, g.show_numbers])?;
-                c.execute("DELETE FROM cti_group_member WHERE group_id = ?1", [id])?;
-                c.execute("DELETE FROM cti_group_subscriber WHERE group_id = ?1", [id])?;
-                id
-            };
-            for m in members {
-                match m {
-                    Member::Account(name) => c.execute(
-                        "INSERT INTO cti_group_member (group_id, account_id) SELECT ?1, id FROM account WHERE name = ?2",
-                        params![id, name],
-                    )?,
-                    Member::Subscriber(ext) => c.execute(
-                        "INSERT INTO cti_group_subscriber (group_id, extension) VALUES (?1, ?2)",
-                        params![id, ext],
-                    )?,
-                };
-            }
-            Ok(Some(Ok(id)))
-        })
-        .await
+        self.write(move |c| save(c, id, &g)).await
+    }
+
+    /// Each member list (one member a line, as the page's form) resolved:
+    /// accounts by name, subscribers by extension; or why not (a bulk file's
+    /// groups, checked before anything is written).
+    pub async fn resolve_cti_members(
+        &self,
+        lists: Vec<String>,
+    ) -> Result<Vec<Result<Vec<Member>, GroupProblem>>, StoreError> {
+        self.read(move |c| Ok(lists.iter().map(|l| parse_members(l, |n| resolve(c, n))).collect())).await
     }
 
     /// Deletes a group; false when there was none.

@@ -42,6 +42,18 @@ pub struct OrgImport {
     pub departments: Vec<String>,
     pub employees: Vec<ImportedEmployee>,
     pub counts: Option<licence::Counts>,
+    /// CTI groups to make (id 0) or change, after the employees (a member
+    /// may be a subscriber the file names).
+    pub groups: Vec<ImportedGroup>,
+}
+
+/// A CTI group of a bulk file, as the page's save takes it.
+#[derive(Debug, Clone)]
+pub struct ImportedGroup {
+    /// The file's row, for a refusal.
+    pub row: usize,
+    pub id: i64,
+    pub group: super::cti_group::SavedGroup,
 }
 
 #[derive(Debug, Clone)]
@@ -61,6 +73,11 @@ pub enum OrgImported {
     Refused {
         row: usize,
         why: EmployeeSaved,
+    },
+    /// A group the store refused (its name taken meanwhile, a member gone).
+    GroupRefused {
+        row: usize,
+        why: crate::domain::group::GroupProblem,
     },
 }
 
@@ -153,6 +170,16 @@ fn write_import(c: &Connection, import: &OrgImport, now: i64) -> rusqlite::Resul
             return Ok(OrgImported::Refused { row: e.row, why: saved });
         }
         journal::record(c, &employee.number, &e.changes.by, &e.changes.list, now)?;
+    }
+    for g in &import.groups {
+        // A group deleted since the file was checked is made again.
+        let saved = match super::cti_group::save(c, g.id, &g.group)? {
+            None => super::cti_group::save(c, 0, &g.group)?,
+            saved => saved,
+        };
+        if let Some(Err(why)) = saved {
+            return Ok(OrgImported::GroupRefused { row: g.row, why });
+        }
     }
     Ok(OrgImported::Saved(made))
 }

@@ -1,6 +1,6 @@
-//! `/api/v1/bulk`: the exchange's departments and extensions exported and
-//! imported whole, as JSON (a versioned document) or as CSV (one extension a
-//! row, the columns of [`COLUMNS`]). `dry_run=true` reports what each row
+//! `/api/v1/bulk`: the exchange's departments, extensions and CTI groups
+//! exported and imported whole, as JSON (a versioned document) or, for the
+//! extensions, as CSV (one extension a row, the columns of [`COLUMNS`]). `dry_run=true` reports what each row
 //! would do without writing; otherwise the whole file goes in, or nothing
 //! does. A field (or column) a file leaves out keeps its value.
 
@@ -11,13 +11,17 @@ use serde::{Deserialize, Deserializer, Serialize};
 use super::door::{from_slice, json_type, plain, ApiCall, Caller, Problem};
 #[cfg(feature = "openapi")]
 use super::schema::ProblemDoc;
+use crate::domain::group::MAX_GROUPS;
 use crate::http::error::message;
-use crate::services::provision::{Bulk, ExtensionRow, ImportReport, Outcome, Refusal, RowKind, MAX_ROWS};
+use crate::services::provision::{
+    Bulk, ExtensionRow, GroupRow, ImportReport, Outcome, Refusal, RowKind, MAX_ROWS,
+};
 
 /// The largest bulk file taken.
 pub const MAX_BULK: usize = 4 * 1024 * 1024;
-/// The document's version; another is refused.
-pub const VERSION: u32 = 1;
+/// The document's version, which an export writes: 2, which adds
+/// `cti_groups` to version 1. Both are read; another is refused.
+pub const VERSION: u32 = 2;
 /// The CSV columns, in the order an export writes them. `number` is needed;
 /// any other may be left out. Lists: caller ids and licences separated by
 /// spaces, managed departments by `|`.
@@ -42,12 +46,33 @@ pub const COLUMNS: [&str; 13] = [
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BulkDocument {
-    /// 1.
+    /// 2 (1: the same without `cti_groups`).
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 2))]
     pub version: u32,
     #[serde(default)]
     pub departments: Vec<BulkDepartment>,
     #[serde(default)]
     pub extensions: Vec<BulkExtension>,
+    /// The CTI server's groups, by name (version 2).
+    #[serde(default)]
+    pub cti_groups: Vec<BulkCtiGroup>,
+}
+
+/// A CTI group in a bulk file, by its name: made when missing; a field left
+/// out keeps its value.
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BulkCtiGroup {
+    #[cfg_attr(feature = "openapi", schema(example = "Front desk", min_length = 1, max_length = 64))]
+    pub name: String,
+    /// Calls on the panel show the callers' numbers (a new group: no).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_numbers: Option<bool>,
+    /// Its members, in the panel's order: CTI accounts by name, subscribers by extension.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(example = json!(["desk", "101"]), max_items = 100))]
+    pub members: Option<Vec<String>>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -80,12 +105,12 @@ pub struct BulkExtension {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_admin: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(schema_with = super::schema::public_right))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = super::schema::public_right_or_null))]
     pub public_book: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mobile: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(schema_with = super::schema::restriction))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = super::schema::restriction_or_null))]
     pub restriction: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caller_ids: Option<Vec<String>>,
@@ -185,11 +210,16 @@ fn document_of(bulk: Bulk) -> BulkDocument {
                 licences: e.licences,
             })
             .collect(),
+        cti_groups: bulk
+            .groups
+            .into_iter()
+            .map(|g| BulkCtiGroup { name: g.name, show_numbers: g.show_numbers, members: g.members })
+            .collect(),
     }
 }
 
 #[cfg_attr(feature = "openapi", utoipa::path(get, operation_id = "bulk_export", path = "/api/v1/bulk", tag = "bulk",
-    responses((status = 200, body = BulkDocument, description = "Every department and extension; imported again, it changes nothing"), (status = 403, body = ProblemDoc)),
+    responses((status = 200, body = BulkDocument, description = "Every department, extension and CTI group; imported again, it changes nothing"), (status = 403, body = ProblemDoc)),
     security(("bearer" = ["read"]))))]
 pub async fn export(call: ApiCall) -> Response {
     let (state, caller, ..) = call.parts();
@@ -310,7 +340,44 @@ fn parse_csv(caller: &Caller, body: &[u8]) -> Result<Bulk, Problem> {
         }
         extensions.push(e);
     }
-    Ok(Bulk { departments: Vec::new(), extensions })
+    Ok(Bulk { departments: Vec::new(), extensions, groups: Vec::new() })
+}
+
+/// What the document's schema says of a JSON file's values (the words a
+/// field takes, a group name's length), checked before any row: a file that
+/// breaks it is refused whole, a dry run too, as the document promises. The
+/// exchange's own rules are then each row's.
+fn conforms(caller: &Caller, doc: &BulkDocument) -> Result<(), Problem> {
+    use crate::domain::licence::CtiFunction;
+    use crate::domain::phonebook::PublicRight;
+    use crate::domain::program::Restriction;
+    let invalid = |at: String| {
+        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", caller.tr.t("api.invalid_body")).at(at)
+    };
+    for (i, e) in doc.extensions.iter().enumerate() {
+        if e.restriction.as_deref().is_some_and(|r| !Restriction::ALL.iter().any(|k| k.code() == r)) {
+            return Err(invalid(format!("/extensions/{i}/restriction")));
+        }
+        if e.public_book.as_deref().is_some_and(|p| !PublicRight::ALL.iter().any(|k| k.code() == p)) {
+            return Err(invalid(format!("/extensions/{i}/public_book")));
+        }
+        if let Some(licences) = &e.licences {
+            let known = |l: &String| CtiFunction::ALL.iter().any(|f| f.code() == l);
+            let twice = licences.iter().enumerate().any(|(j, l)| licences[..j].contains(l));
+            if twice || !licences.iter().all(known) {
+                return Err(invalid(format!("/extensions/{i}/licences")));
+            }
+        }
+    }
+    for (i, g) in doc.cti_groups.iter().enumerate() {
+        if g.name.is_empty() || g.name.chars().count() > crate::domain::group::MAX_NAME {
+            return Err(invalid(format!("/cti_groups/{i}/name")));
+        }
+        if g.members.as_ref().is_some_and(|m| m.len() > crate::domain::group::MAX_MEMBERS) {
+            return Err(invalid(format!("/cti_groups/{i}/members")));
+        }
+    }
+    Ok(())
 }
 
 pub(super) fn report_of(caller: &Caller, r: ImportReport, dry_run: bool) -> BulkReport {
@@ -344,6 +411,7 @@ pub(super) fn report_of(caller: &Caller, r: ImportReport, dry_run: bool) -> Bulk
                 let kind = match row.kind {
                     RowKind::Department => "department",
                     RowKind::Extension => "extension",
+                    RowKind::CtiGroup => "cti_group",
                     RowKind::Forwarding => "forwarding",
                     RowKind::Board => "board",
                 };
@@ -426,13 +494,24 @@ pub async fn import(call: ApiCall) -> Response {
         true => parse_csv(caller, body),
         false => json_type(&caller.tr, headers, &["application/json", "text/csv"])
             .and_then(|()| from_slice::<BulkDocument>(&caller.tr, body))
+            .and_then(|doc| conforms(caller, &doc).map(|()| doc))
             .and_then(|doc| match doc.version {
-                _ if doc.extensions.len().max(doc.departments.len()) > MAX_ROWS => Err(Problem::new(
+                _ if doc.extensions.len().max(doc.departments.len()) > MAX_ROWS
+                    || doc.cti_groups.len() > MAX_GROUPS =>
+                {
+                    Err(Problem::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "invalid_body",
+                        caller.tr.t("api.too_many_rows"),
+                    ))
+                }
+                1 if !doc.cti_groups.is_empty() => Err(Problem::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid_body",
-                    caller.tr.t("api.too_many_rows"),
-                )),
-                VERSION => Ok(Bulk {
+                    "unknown_version",
+                    caller.tr.t("api.groups_need_version_2"),
+                )
+                .at("/cti_groups")),
+                1 | VERSION => Ok(Bulk {
                     departments: doc.departments.into_iter().map(|d| d.name).collect(),
                     extensions: doc
                         .extensions
@@ -440,11 +519,22 @@ pub async fn import(call: ApiCall) -> Response {
                         .enumerate()
                         .map(|(i, e)| row_of(e, i + 1))
                         .collect(),
+                    groups: doc
+                        .cti_groups
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, g)| GroupRow {
+                            row: i + 1,
+                            name: g.name,
+                            show_numbers: g.show_numbers,
+                            members: g.members,
+                        })
+                        .collect(),
                 }),
                 other => Err(Problem::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "unknown_version",
-                    caller.tr.f("api.version", "version", &other.to_string()),
+                    caller.tr.f("api.bulk_version", "version", &other.to_string()),
                 )
                 .at("/version")),
             }),

@@ -170,7 +170,12 @@ fn desired_of(caller: &Caller, doc: ConfigDocument) -> Result<Desired, Problem> 
     }
     let b = doc.board;
     Ok(Desired {
-        bulk: Bulk { departments: doc.departments.into_iter().map(|d| d.name).collect(), extensions },
+        // Version 1 of the configuration does not carry the CTI groups: they stay as they are.
+        bulk: Bulk {
+            departments: doc.departments.into_iter().map(|d| d.name).collect(),
+            extensions,
+            groups: Vec::new(),
+        },
         forwarding,
         board: BoardSettings {
             switches: Switches { https_only: b.https_only, wan_webcti: b.wan_webcti },

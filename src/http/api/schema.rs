@@ -22,6 +22,30 @@ pub fn restriction() -> Object {
     words(Restriction::ALL.iter().map(|r| r.code())).build()
 }
 
+/// The words of a field a bulk file may leave out or give as null: either
+/// keeps the value.
+fn words_or_null<'a>(codes: impl IntoIterator<Item = &'a str>) -> Object {
+    let values: Vec<serde_json::Value> = codes
+        .into_iter()
+        .map(serde_json::Value::from)
+        .chain(std::iter::once(serde_json::Value::Null))
+        .collect();
+    ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([Type::String, Type::Null]))
+        .enum_values(Some(values))
+        .build()
+}
+
+/// [`restriction`], or null (a bulk file's: keeps the value).
+pub fn restriction_or_null() -> Object {
+    words_or_null(Restriction::ALL.iter().map(|r| r.code()))
+}
+
+/// [`public_right`], or null (a bulk file's: keeps the value).
+pub fn public_right_or_null() -> Object {
+    words_or_null(PublicRight::ALL.iter().map(|p| p.code()))
+}
+
 pub fn rule_when() -> Object {
     words(RuleWhen::ALL.iter().map(|w| w.code())).build()
 }
