@@ -971,6 +971,55 @@ fn extension<'a>(doc: &'a mut Value, number: &str) -> &'a mut Value {
     list.iter_mut().find(|e| e["number"] == number).expect("the extension")
 }
 
+/// Since version 2 the configuration carries the CTI groups whole: one it
+/// does not name goes; a version 1 document leaves them as they are.
+#[test]
+fn the_configuration_document_carries_the_cti_groups_whole() {
+    let api = Api::start("");
+    let write = api.token(&["write"]);
+    let mut doc = body(&api.get(&write, "/api/v1/config"));
+    assert_eq!(doc["cti_groups"], json!([]), "{doc}");
+    doc["cti_groups"] = json!([
+        {"name": "Front desk", "show_numbers": true, "members": ["100", "101"]},
+        {"name": "Night shift", "show_numbers": false, "members": ["101"]}
+    ]);
+    let r = put_config(&api, &write, "", &[], &doc);
+    assert_eq!((r.status, body(&r)["created"].clone()), (200, json!(2)), "{}", r.body);
+    let exported = body(&api.get(&write, "/api/v1/config"));
+    assert_eq!(exported["cti_groups"], doc["cti_groups"], "an export gives them back as put");
+
+    // Night shift left out: it goes, and the report says so; a dry run first writes nothing.
+    let mut fewer = exported.clone();
+    fewer["cti_groups"] = json!([{"name": "Front desk", "show_numbers": true, "members": ["100", "101"]}]);
+    let report = body(&put_config(&api, &write, "?dry_run=true", &[], &fewer));
+    let night = report["rows"].as_array().expect("rows").iter().find(|r| r["key"] == "Night shift").cloned();
+    assert_eq!(
+        night.map(|r| (r["kind"].clone(), r["outcome"].clone())),
+        Some((json!("cti_group"), json!("removed"))),
+        "{report}"
+    );
+    assert_eq!(body(&api.get(&write, "/api/v1/config"))["cti_groups"].as_array().map(Vec::len), Some(2));
+    let r = put_config(&api, &write, "", &[], &fewer);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let names: Vec<Value> = body(&api.get(&write, "/api/v1/cti/groups"))["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|g| g["name"].clone())
+        .collect();
+    assert_eq!(names, [json!("Front desk")]);
+
+    // Version 1 knows no groups: applied, it leaves them as they are; giving it some is refused.
+    let mut old = fewer.clone();
+    old["version"] = json!(1);
+    old.as_object_mut().expect("object").remove("cti_groups");
+    assert_eq!(put_config(&api, &write, "", &[], &old).status, 200);
+    assert_eq!(body(&api.get(&write, "/api/v1/cti/groups"))["items"].as_array().map(Vec::len), Some(1));
+    old["cti_groups"] = fewer["cti_groups"].clone();
+    let p = problem(&put_config(&api, &write, "", &[], &old), 422);
+    assert_eq!(p["errors"][0]["pointer"], "/cti_groups", "{p}");
+}
+
 #[test]
 fn the_configuration_document_makes_another_exchange_the_same() {
     let api = Api::start("");
@@ -980,7 +1029,7 @@ fn the_configuration_document_makes_another_exchange_the_same() {
     assert_eq!(r.status, 200, "{}", r.body);
     let tag = r.header("etag").expect("an ETag").to_owned();
     let doc = body(&r);
-    assert_eq!(doc["version"], 1);
+    assert_eq!(doc["version"], 2);
     let anna = &doc["extensions"]
         .as_array()
         .expect("extensions")
@@ -1050,7 +1099,7 @@ fn the_configuration_document_makes_another_exchange_the_same() {
 
     // Documents this exchange does not read.
     let mut later = changed.clone();
-    later["version"] = json!(2);
+    later["version"] = json!(3);
     later["tariffs"] = json!([]);
     let p = problem(&put_config(&api, &write, "", &[], &later), 422);
     assert_eq!(

@@ -67,6 +67,9 @@ pub struct Bulk {
     pub extensions: Vec<ExtensionRow>,
     /// CTI groups, written after the extensions.
     pub groups: Vec<GroupRow>,
+    /// The file names every CTI group (a configuration document): those it
+    /// does not name go.
+    pub groups_whole: bool,
 }
 
 /// What an import does (or would do) with one row.
@@ -185,7 +188,7 @@ impl Provision {
             .collect();
         let mut names: Vec<String> = departments.into_iter().map(|(_, n)| n).collect();
         names.sort();
-        Ok(Bulk { departments: names, extensions, groups })
+        Ok(Bulk { departments: names, extensions, groups, groups_whole: false })
     }
 
     /// Checks every row of `bulk`; unless `dry_run`, and unless a row is
@@ -200,7 +203,7 @@ impl Provision {
     ) -> Result<ImportReport, ServiceError> {
         self.ctx.may_do(actor, Action::Change, Target::Administration(Area::Extensions))?;
         self.ctx.may_do(actor, Action::Change, Target::Administration(Area::Departments))?;
-        if !bulk.groups.is_empty() {
+        if !bulk.groups.is_empty() || bulk.groups_whole {
             self.ctx.may_do(actor, Action::Change, Target::Administration(Area::Cti))?;
         }
         if bulk.extensions.len() > MAX_ROWS
@@ -304,12 +307,12 @@ impl Provision {
             let changes = crate::store::journal::Changes { by: author.clone(), list };
             writes.push(ImportedEmployee { row: e.row, employee: new, caller_ids, changes });
         }
-        let groups = self.groups(bulk, &mut rows).await?;
+        let (groups, gone_groups) = self.groups(bulk, &mut rows).await?;
         let mut report = ImportReport { applied: false, rows };
         if dry_run || report.refused() {
             return Ok(report);
         }
-        if writes.is_empty() && new_departments.is_empty() && groups.is_empty() {
+        if writes.is_empty() && new_departments.is_empty() && groups.is_empty() && gone_groups.is_empty() {
             report.applied = true;
             return Ok(report);
         }
@@ -318,8 +321,9 @@ impl Provision {
             false => None,
         };
         let changed: Vec<String> = writes.iter().map(|w| w.employee.number.clone()).collect();
-        let groups_written = !groups.is_empty();
-        let import = OrgImport { departments: new_departments, employees: writes, counts, groups };
+        let groups_written = !groups.is_empty() || !gone_groups.is_empty();
+        let import =
+            OrgImport { departments: new_departments, employees: writes, counts, groups, gone_groups };
         match self.ctx.store.import_org(import, self.ctx.clock.now()).await? {
             OrgImported::Saved(made) => {
                 tracing::info!(actor = %actor.label(), departments = made.len(), extensions = changed.len(), "bulk import written");
@@ -363,16 +367,26 @@ impl Provision {
     }
 
     /// Checks the file's CTI groups as the page's form checks one, against
-    /// the groups there are (by name): what each row does, and the writes.
+    /// the groups there are (by name): what each row does, the writes, and
+    /// (a file that names every group) the ids of those that go.
     async fn groups(
         &self,
         bulk: &Bulk,
         rows: &mut Vec<RowReport>,
-    ) -> Result<Vec<ImportedGroup>, ServiceError> {
-        if bulk.groups.is_empty() {
-            return Ok(Vec::new());
+    ) -> Result<(Vec<ImportedGroup>, Vec<i64>), ServiceError> {
+        if bulk.groups.is_empty() && !bulk.groups_whole {
+            return Ok((Vec::new(), Vec::new()));
         }
         let have = self.ctx.store.cti_groups().await?;
+        // A file that names every group: those it does not name go.
+        let mut gone = Vec::new();
+        if bulk.groups_whole {
+            for h in have.iter().filter(|h| !bulk.groups.iter().any(|g| g.name.trim() == h.name)) {
+                let outcome = Outcome::Removed;
+                rows.push(RowReport { row: 0, kind: RowKind::CtiGroup, key: h.name.clone(), outcome });
+                gone.push(h.id);
+            }
+        }
         let lists = bulk
             .groups
             .iter()
@@ -428,7 +442,7 @@ impl Provision {
                 writes.push(ImportedGroup { row: g.row, id: old.map_or(0, |o| o.id), group });
             }
         }
-        Ok(writes)
+        Ok((writes, gone))
     }
 }
 

@@ -45,6 +45,8 @@ pub struct OrgImport {
     /// CTI groups to make (id 0) or change, after the employees (a member
     /// may be a subscriber the file names).
     pub groups: Vec<ImportedGroup>,
+    /// CTI groups that go (a configuration document does not name them).
+    pub gone_groups: Vec<i64>,
 }
 
 /// A CTI group of a bulk file, as the page's save takes it.
@@ -170,6 +172,9 @@ fn write_import(c: &Connection, import: &OrgImport, now: i64) -> rusqlite::Resul
             return Ok(OrgImported::Refused { row: e.row, why: saved });
         }
         journal::record(c, &employee.number, &e.changes.by, &e.changes.list, now)?;
+    }
+    for id in &import.gone_groups {
+        c.execute("DELETE FROM cti_group WHERE id = ?1", [id])?;
     }
     for g in &import.groups {
         // A group deleted since the file was checked is made again.

@@ -340,7 +340,7 @@ fn parse_csv(caller: &Caller, body: &[u8]) -> Result<Bulk, Problem> {
         }
         extensions.push(e);
     }
-    Ok(Bulk { departments: Vec::new(), extensions, groups: Vec::new() })
+    Ok(Bulk { departments: Vec::new(), extensions, groups: Vec::new(), groups_whole: false })
 }
 
 /// What the document's schema says of a JSON file's values (the words a
@@ -348,36 +348,58 @@ fn parse_csv(caller: &Caller, body: &[u8]) -> Result<Bulk, Problem> {
 /// breaks it is refused whole, a dry run too, as the document promises. The
 /// exchange's own rules are then each row's.
 fn conforms(caller: &Caller, doc: &BulkDocument) -> Result<(), Problem> {
+    for (i, e) in doc.extensions.iter().enumerate() {
+        let (r, p, l) = (e.restriction.as_deref(), e.public_book.as_deref(), e.licences.as_deref());
+        extension_conforms(caller, i, r, p, l)?;
+    }
+    for (i, g) in doc.cti_groups.iter().enumerate() {
+        group_conforms(caller, i, &g.name, g.members.as_ref().map_or(0, Vec::len))?;
+    }
+    Ok(())
+}
+
+/// Extension `i`'s words (given ones) as the document's schema lists them.
+pub(super) fn extension_conforms(
+    caller: &Caller,
+    i: usize,
+    restriction: Option<&str>,
+    public_book: Option<&str>,
+    licences: Option<&[String]>,
+) -> Result<(), Problem> {
     use crate::domain::licence::CtiFunction;
     use crate::domain::phonebook::PublicRight;
     use crate::domain::program::Restriction;
-    let invalid = |at: String| {
-        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", caller.tr.t("api.invalid_body")).at(at)
+    let invalid = |at: &str| {
+        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", caller.tr.t("api.invalid_body"))
+            .at(format!("/extensions/{i}/{at}"))
     };
-    for (i, e) in doc.extensions.iter().enumerate() {
-        if e.restriction.as_deref().is_some_and(|r| !Restriction::ALL.iter().any(|k| k.code() == r)) {
-            return Err(invalid(format!("/extensions/{i}/restriction")));
-        }
-        if e.public_book.as_deref().is_some_and(|p| !PublicRight::ALL.iter().any(|k| k.code() == p)) {
-            return Err(invalid(format!("/extensions/{i}/public_book")));
-        }
-        if let Some(licences) = &e.licences {
-            let known = |l: &String| CtiFunction::ALL.iter().any(|f| f.code() == l);
-            let twice = licences.iter().enumerate().any(|(j, l)| licences[..j].contains(l));
-            if twice || !licences.iter().all(known) {
-                return Err(invalid(format!("/extensions/{i}/licences")));
-            }
-        }
+    if restriction.is_some_and(|r| !Restriction::ALL.iter().any(|k| k.code() == r)) {
+        return Err(invalid("restriction"));
     }
-    for (i, g) in doc.cti_groups.iter().enumerate() {
-        if g.name.is_empty() || g.name.chars().count() > crate::domain::group::MAX_NAME {
-            return Err(invalid(format!("/cti_groups/{i}/name")));
-        }
-        if g.members.as_ref().is_some_and(|m| m.len() > crate::domain::group::MAX_MEMBERS) {
-            return Err(invalid(format!("/cti_groups/{i}/members")));
+    if public_book.is_some_and(|p| !PublicRight::ALL.iter().any(|k| k.code() == p)) {
+        return Err(invalid("public_book"));
+    }
+    if let Some(licences) = licences {
+        let known = |l: &String| CtiFunction::ALL.iter().any(|f| f.code() == l);
+        let twice = licences.iter().enumerate().any(|(j, l)| licences[..j].contains(l));
+        if twice || !licences.iter().all(known) {
+            return Err(invalid("licences"));
         }
     }
     Ok(())
+}
+
+/// CTI group `i`'s name and number of members as the document's schema bounds them.
+pub(super) fn group_conforms(caller: &Caller, i: usize, name: &str, members: usize) -> Result<(), Problem> {
+    let at = if name.is_empty() || name.chars().count() > crate::domain::group::MAX_NAME {
+        "name"
+    } else if members > crate::domain::group::MAX_MEMBERS {
+        "members"
+    } else {
+        return Ok(());
+    };
+    let p = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", caller.tr.t("api.invalid_body"));
+    Err(p.at(format!("/cti_groups/{i}/{at}")))
 }
 
 pub(super) fn report_of(caller: &Caller, r: ImportReport, dry_run: bool) -> BulkReport {
@@ -530,6 +552,7 @@ pub async fn import(call: ApiCall) -> Response {
                             members: g.members,
                         })
                         .collect(),
+                    groups_whole: false,
                 }),
                 other => Err(Problem::new(
                     StatusCode::UNPROCESSABLE_ENTITY,

@@ -1,5 +1,5 @@
 //! `/api/v1/config`: the exchange's whole configuration as one versioned
-//! document (SPEC S4). `GET` gives it with its `ETag`; `PUT` of it makes an
+//! document (SPEC S4), the CTI groups included since version 2. `GET` gives it with its `ETag`; `PUT` of it makes an
 //! exchange the same (`dry_run=true` reports what would change), refusing a
 //! document of a version this exchange does not read. Secrets never travel:
 //! passwords, PINs, keys and the mail server's password stay on each board
@@ -11,31 +11,52 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::bulk::{answer, report_of, BulkDepartment, Whole};
+use super::bulk::{answer, extension_conforms, group_conforms, report_of, BulkDepartment, Whole};
 use super::door::{check_if_match, etag_of, from_value, json_type, tagged, ApiCall, Caller, Problem};
 use super::forwarding::Forwarding;
 #[cfg(feature = "openapi")]
 use super::schema::{self, ProblemDoc};
+use crate::domain::group::MAX_GROUPS;
 use crate::services::config::{BoardSettings, Desired, Exported};
 use crate::services::exposure::Switches;
-use crate::services::provision::{Bulk, ExtensionRow, MAX_ROWS};
+use crate::services::provision::{Bulk, ExtensionRow, GroupRow, MAX_ROWS};
 use crate::services::smtp::SmtpChange;
 
-/// The document's version; another is refused.
-pub const VERSION: u32 = 1;
+/// The document's version, which `GET` gives: 2, which adds the CTI groups
+/// to version 1. Both are taken (a version 1 document leaves the groups as
+/// they are); another is refused.
+pub const VERSION: u32 = 2;
 
 /// The configuration of an exchange.
 #[derive(Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ConfigDocument {
-    /// 1.
+    /// 2 (1: the same without `cti_groups`).
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 2))]
     pub version: u32,
     /// Every department; one the exchange has and the document does not name goes.
     pub departments: Vec<BulkDepartment>,
     /// The extensions, each whole.
     pub extensions: Vec<ConfigExtension>,
     pub board: ConfigBoard,
+    /// Every CTI group, whole (version 2); one the exchange has and the
+    /// document does not name goes.
+    #[serde(default)]
+    pub cti_groups: Vec<ConfigCtiGroup>,
+}
+
+/// A CTI group, whole.
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ConfigCtiGroup {
+    #[cfg_attr(feature = "openapi", schema(example = "Front desk", min_length = 1, max_length = 64))]
+    pub name: String,
+    pub show_numbers: bool,
+    /// In the panel's order: CTI accounts by name, subscribers by extension.
+    #[cfg_attr(feature = "openapi", schema(max_items = 100))]
+    pub members: Vec<String>,
 }
 
 /// An extension, whole: what an administrator sets about it and its forwarding.
@@ -96,6 +117,16 @@ fn document_of(e: Exported) -> ConfigDocument {
     let board = e.board;
     ConfigDocument {
         version: VERSION,
+        cti_groups: e
+            .bulk
+            .groups
+            .into_iter()
+            .map(|g| ConfigCtiGroup {
+                name: g.name,
+                show_numbers: g.show_numbers.unwrap_or_default(),
+                members: g.members.unwrap_or_default(),
+            })
+            .collect(),
         departments: e.bulk.departments.into_iter().map(|name| BulkDepartment { name }).collect(),
         extensions: e
             .bulk
@@ -136,13 +167,39 @@ fn document_of(e: Exported) -> ConfigDocument {
 
 /// What the document asks for, or where it is wrong.
 fn desired_of(caller: &Caller, doc: ConfigDocument) -> Result<Desired, Problem> {
-    if doc.extensions.len().max(doc.departments.len()) > MAX_ROWS {
+    if doc.extensions.len().max(doc.departments.len()) > MAX_ROWS || doc.cti_groups.len() > MAX_GROUPS {
         return Err(Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_body",
             caller.tr.t("api.too_many_rows"),
         ));
     }
+    if doc.version == 1 && !doc.cti_groups.is_empty() {
+        let p = Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_version",
+            caller.tr.t("api.config_groups_need_version_2"),
+        );
+        return Err(p.at("/cti_groups"));
+    }
+    for (i, g) in doc.cti_groups.iter().enumerate() {
+        group_conforms(caller, i, &g.name, g.members.len())?;
+    }
+    for (i, x) in doc.extensions.iter().enumerate() {
+        extension_conforms(caller, i, Some(&x.restriction), Some(&x.public_book), Some(&x.licences))?;
+    }
+    let groups_whole = doc.version >= 2;
+    let groups = doc
+        .cti_groups
+        .into_iter()
+        .enumerate()
+        .map(|(i, g)| GroupRow {
+            row: i + 1,
+            name: g.name,
+            show_numbers: Some(g.show_numbers),
+            members: Some(g.members),
+        })
+        .collect();
     let mut extensions = Vec::with_capacity(doc.extensions.len());
     let mut forwarding = Vec::with_capacity(doc.extensions.len());
     for (i, x) in doc.extensions.into_iter().enumerate() {
@@ -170,11 +227,12 @@ fn desired_of(caller: &Caller, doc: ConfigDocument) -> Result<Desired, Problem> 
     }
     let b = doc.board;
     Ok(Desired {
-        // Version 1 of the configuration does not carry the CTI groups: they stay as they are.
+        // Version 1 does not carry the CTI groups: they stay as they are.
         bulk: Bulk {
             departments: doc.departments.into_iter().map(|d| d.name).collect(),
             extensions,
-            groups: Vec::new(),
+            groups,
+            groups_whole,
         },
         forwarding,
         board: BoardSettings {
@@ -212,7 +270,7 @@ pub async fn get(call: ApiCall) -> Response {
 #[cfg_attr(feature = "openapi", utoipa::path(put, operation_id = "config_put", path = "/api/v1/config", tag = "config",
     params(super::bulk::ImportQuery, ("If-Match" = Option<String>, Header, description = "The ETag of the configuration the document was made from")),
     request_body(content = ConfigDocument, description = "The configuration the exchange is to have"),
-    responses((status = 200, body = super::bulk::BulkReport, description = "Applied, or the dry run's report: a row for each department, extension, forwarding and board setting"), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 412, body = ProblemDoc), (status = 413, body = ProblemDoc), (status = 415, body = ProblemDoc), (status = 422, body = ProblemDoc, description = "A part is refused (the report is in `rows`) and nothing was written; or the document is not one of version 1"), (status = 429, body = ProblemDoc)),
+    responses((status = 200, body = super::bulk::BulkReport, description = "Applied, or the dry run's report: a row for each department, extension, forwarding and board setting"), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 412, body = ProblemDoc), (status = 413, body = ProblemDoc), (status = 415, body = ProblemDoc), (status = 422, body = ProblemDoc, description = "A part is refused (the report is in `rows`) and nothing was written; or the document is not one of version 1 or 2"), (status = 429, body = ProblemDoc)),
     security(("bearer" = ["write"]))))]
 pub async fn put(call: ApiCall) -> Response {
     let (state, caller, headers, body) = call.parts();
@@ -227,13 +285,13 @@ pub async fn put(call: ApiCall) -> Response {
         let value: Value = super::door::from_slice(&caller.tr, body)?;
         // The version first: a later one may have fields this one does not know.
         match value.get("version").and_then(Value::as_u64) {
-            Some(v) if v == u64::from(VERSION) => {}
+            Some(v) if (1..=u64::from(VERSION)).contains(&v) => {}
             v => {
                 let given = v.map_or_else(|| "?".to_owned(), |v| v.to_string());
                 return Err(Problem::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "unknown_version",
-                    caller.tr.f("api.version", "version", &given),
+                    caller.tr.f("api.config_version", "version", &given),
                 )
                 .at("/version"));
             }
