@@ -8,7 +8,8 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::door::{
-    check_if_match, etag_of, parse, plain, read, replace, tagged, ApiCall, Caller, Problem, Resource,
+    check_if_match, etag_of, id_of, parse, plain, read, replace, same_id, tagged, ApiCall, Caller, Problem,
+    Resource,
 };
 #[cfg(feature = "openapi")]
 use super::schema::ProblemDoc;
@@ -138,22 +139,6 @@ pub async fn create(call: ApiCall) -> Response {
     };
     let work = async { work.await.unwrap_or_else(IntoResponse::into_response) };
     call.once(work).await
-}
-
-/// The id in a path, if it is one.
-fn id_of(caller: &Caller, key: &str) -> Result<i64, Problem> {
-    key.parse::<i64>().map_err(|_| Problem::not_found(&caller.tr))
-}
-
-/// A read-only `id` given in a body must be the path's.
-fn same_id(caller: &Caller, given: i64, key: &str) -> Result<(), Problem> {
-    match given == 0 || key.parse::<i64>().is_ok_and(|k| k == given) {
-        true => Ok(()),
-        false => {
-            Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "read_only", caller.tr.t("api.read_only"))
-                .at("/id"))
-        }
-    }
 }
 
 impl Resource for CtiGroup {

@@ -345,6 +345,22 @@ pub trait Resource: Serialize + DeserializeOwned + Send + Sync + Sized {
     ) -> impl std::future::Future<Output = Result<(), Problem>> + Send;
 }
 
+/// The id in a resource's path (`/groups/{id}`), if it is one; not found otherwise.
+pub fn id_of(caller: &Caller, key: &str) -> Result<i64, Problem> {
+    key.parse::<i64>().map_err(|_| Problem::not_found(&caller.tr))
+}
+
+/// A read-only `id` given in a body must be the path's (or 0, left out).
+pub fn same_id(caller: &Caller, given: i64, key: &str) -> Result<(), Problem> {
+    match given == 0 || key.parse::<i64>().is_ok_and(|k| k == given) {
+        true => Ok(()),
+        false => {
+            Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "read_only", caller.tr.t("api.read_only"))
+                .at("/id"))
+        }
+    }
+}
+
 /// `GET` of a [`Resource`].
 pub async fn read<R: Resource>(call: &ApiCall, key: &str) -> Response {
     let (state, caller, ..) = call.parts();
