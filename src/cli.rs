@@ -45,13 +45,15 @@ commands:
                                         (or WEBCTI_CA; default: this machine's trust store)
                  verbs:
                    get PATH             one resource under /api/v1, e.g. extensions/100
-                   list WHAT [K=V...]   every page of extensions, departments or tokens,
-                                        with filters (list extensions department=2)
-                   apply FILE           make the exchange's departments and extensions what the
-                                        document (JSON or TOML) says: shows the difference, then
+                   list WHAT [K=V...]   every page of extensions, departments, tokens,
+                                        cti/accounts, cti/groups, phonebook/contacts or
+                                        phonebook/groups, with filters (list extensions department=2)
+                   apply FILE           make the exchange's departments, extensions and CTI
+                                        groups what the document (JSON or TOML) says: shows the difference, then
                                         applies it whole (--dry-run: only show it; --config:
                                         FILE is a whole configuration, as export --config gives)
-                   export [--csv]       every department and extension (JSON, or CSV);
+                   export [--csv]       every department, extension and CTI group (JSON), or
+                                        the extensions as CSV;
                                         --config: the whole configuration, for another board
                    import FILE          a bulk file (CSV, JSON or TOML) as it is (--dry-run)
                    call EXT NUMBER      ring EXT, then dial NUMBER (--mobile: its MobilePhone)
@@ -265,14 +267,23 @@ fn parse_provision(args: Vec<OsString>) -> Result<Command, UsageError> {
     let verb = match words.first().map(String::as_str) {
         Some("get") => need(2, "get takes a PATH").map(|()| Verb::Get(words[1].clone()))?,
         Some("list") => match words.get(1).map(String::as_str) {
-            Some(what @ ("extensions" | "departments" | "tokens")) => {
+            Some(
+                what @ ("extensions" | "departments" | "tokens" | "cti/accounts" | "cti/groups"
+                | "phonebook/contacts" | "phonebook/groups"),
+            ) => {
                 if let Some(bad) = words[2..].iter().find(|w| !w.contains('=') || w.contains(['&', '#', ' ']))
                 {
                     return Err(UsageError(format!("provision list: {bad:?} is not a filter KEY=VALUE")));
                 }
                 Verb::List { what: what.to_owned(), filters: words[2..].to_vec() }
             }
-            _ => return Err(UsageError("provision list takes extensions, departments or tokens".into())),
+            _ => {
+                return Err(UsageError(
+                    "provision list takes extensions, departments, tokens, cti/accounts, cti/groups, \
+                     phonebook/contacts or phonebook/groups"
+                        .into(),
+                ))
+            }
         },
         Some("apply") => need(2, "apply takes a FILE").map(|()| Verb::Apply {
             file: words[1].clone().into(),

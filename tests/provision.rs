@@ -300,6 +300,22 @@ fn the_other_verbs_speak_the_same_api() {
     assert_eq!(ext["name"], "Desk 3");
     let all: Value = serde_json::from_str(&succeeded(&w.provision(&["list", "extensions"]))).expect("json");
     assert_eq!(all.as_array().map(Vec::len), Some(220), "every page, followed");
+    // A collection paged by id is followed too: three contacts, two a page.
+    let auth = format!("Bearer {}", w.token);
+    for last in ["Lis", "Sowa", "Wrona"] {
+        let contact =
+            format!(r#"{{"last_name": "{last}", "numbers": [{{"kind": "work", "number": "0221234567"}}]}}"#);
+        let headers = [("Authorization", auth.as_str()), ("Content-Type", "application/json")];
+        let r =
+            w.svc.client().request(w.svc.lan_https, "POST", "/api/v1/phonebook/contacts", &headers, &contact);
+        assert_eq!(r.map(|r| r.status), Ok(201));
+    }
+    let book: Value =
+        serde_json::from_str(&succeeded(&w.provision(&["list", "phonebook/contacts", "limit=2"])))
+            .expect("json");
+    let names: Vec<&str> =
+        book.as_array().expect("list").iter().filter_map(|c| c["last_name"].as_str()).collect();
+    assert_eq!(names, ["Lis", "Sowa", "Wrona"]);
     let export = succeeded(&w.provision(&["export", "--csv"]));
     assert!(export.starts_with("number,name,") && export.contains("\n2199,Desk 199,"), "{export}");
     // An export imported again changes nothing.

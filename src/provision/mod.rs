@@ -25,7 +25,7 @@ use wire::{Answer, Base, Wire, WireError};
 pub enum Verb {
     /// `get PATH`: one resource, as JSON.
     Get(String),
-    /// `list extensions|departments|tokens [KEY=VALUE...]`: every page of a collection.
+    /// `list extensions|phonebook/contacts|... [KEY=VALUE...]`: every page of a collection.
     List { what: String, filters: Vec<String> },
     /// `apply FILE [--dry-run] [--config]`: the document's difference, then
     /// (unless a dry run) the document; with `config`, a whole configuration.
@@ -103,8 +103,14 @@ pub fn run(request: &Request, out: &mut dyn std::io::Write) -> Result<(), Provis
                 };
                 let page = json(&ok(wire.send("GET", &path, None, b"")?)?)?;
                 items.extend(page["items"].as_array().into_iter().flatten().cloned());
-                match page["next"].as_str() {
-                    Some(n) if after.as_deref() != Some(n) => after = Some(n.to_owned()),
+                // A cursor is a string (an extension's number) or a number (an id).
+                let next = match &page["next"] {
+                    Value::String(n) => Some(n.clone()),
+                    Value::Number(n) => Some(n.to_string()),
+                    _ => None,
+                };
+                match next {
+                    Some(n) if after.as_deref() != Some(n.as_str()) => after = Some(n),
                     _ => break,
                 }
             }
