@@ -238,6 +238,10 @@ fn a_documents_cti_groups_are_made_once_and_then_only_changed() {
 
     let again = succeeded(&w.provision(&["apply", first.to_str().expect("path")]));
     assert_eq!(again, "nothing to change: the exchange is as the document says\n");
+    // The members in another order are the same members.
+    let reordered = w.write("groups-reordered.toml", &groups("\"2002\", \"2001\""));
+    let again = succeeded(&w.provision(&["apply", reordered.to_str().expect("path")]));
+    assert_eq!(again, "nothing to change: the exchange is as the document says\n");
 
     // A member that is nobody: refused by its group's row, and nothing is written.
     let bad = w.write("bad-groups.toml", &groups("\"2001\", \"9999\""));

@@ -409,8 +409,13 @@ impl Provision {
                 continue;
             }
             let old = have.iter().find(|h| h.name == name);
+            // Kept in one order (accounts, then subscribers, each by name),
+            // so a file that lists them otherwise changes nothing.
             let members = match (&g.members, members) {
-                (Some(_), Ok(m)) => m,
+                (Some(_), Ok(mut m)) => {
+                    m.sort();
+                    m
+                }
                 (Some(_), Err(p)) => {
                     report(rule(p));
                     continue;

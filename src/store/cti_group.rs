@@ -50,7 +50,6 @@ fn members(c: &Connection, group: i64) -> rusqlite::Result<Vec<Member>> {
     Ok(out)
 }
 
-/// What a name in a group's member list is: an account (any case), else an extension.
 /// Adds (`id` 0) or changes a group with its members whole, in the caller's
 /// job (the page's save, a bulk import's); see [`Store::save_cti_group`].
 pub(super) fn save(
@@ -106,6 +105,7 @@ pub(super) fn save(
     Ok(Some(Ok(id)))
 }
 
+/// What a name in a group's member list is: an account (any case), else an extension.
 fn resolve(c: &Connection, name: &str) -> Option<Member> {
     let account: Option<String> = c
         .query_row("SELECT name FROM account WHERE name = ?1 COLLATE NOCASE", [name], |r| r.get(0))

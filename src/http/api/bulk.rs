@@ -69,7 +69,8 @@ pub struct BulkCtiGroup {
     /// Calls on the panel show the callers' numbers (a new group: no).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub show_numbers: Option<bool>,
-    /// Its members, in the panel's order: CTI accounts by name, subscribers by extension.
+    /// Its members: CTI accounts by name, subscribers by extension (in any
+    /// order: the panel shows accounts, then subscribers, each by name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(example = json!(["desk", "101"]), max_items = 100))]
     pub members: Option<Vec<String>>,

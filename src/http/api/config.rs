@@ -54,7 +54,7 @@ pub struct ConfigCtiGroup {
     #[cfg_attr(feature = "openapi", schema(example = "Front desk", min_length = 1, max_length = 64))]
     pub name: String,
     pub show_numbers: bool,
-    /// In the panel's order: CTI accounts by name, subscribers by extension.
+    /// CTI accounts by name, subscribers by extension (in any order).
     #[cfg_attr(feature = "openapi", schema(max_items = 100))]
     pub members: Vec<String>,
 }
