@@ -126,8 +126,9 @@ impl Layout {
     /// new row), and the contact it reads as.
     fn row(&self, cells: &[String], old: &Contact, new: &Contact) -> Result<(String, Contact), Problem> {
         let new = trimmed(new);
-        let mut cells: Vec<String> =
-            (0..self.columns.len()).map(|i| cells.get(i).cloned().unwrap_or_default()).collect();
+        // A short row is filled out to the header's columns; cells past them stay.
+        let width = self.columns.len().max(cells.len());
+        let mut cells: Vec<String> = (0..width).map(|i| cells.get(i).cloned().unwrap_or_default()).collect();
         self.fill(&mut cells, old, &new)?;
         let record = csv::StringRecord::from(cells.clone());
         let read = outlook::contact(&self.columns, &record)?;
@@ -416,6 +417,20 @@ mod tests {
         jorg.first_name = "Łukasz".to_owned();
         let refused = edit(&latin, by_last, Change::Replace("Müller", &jorg)).expect_err("no such letter");
         assert_eq!((refused.key, refused.detail.as_str()), ("import.code_page", "Ł"));
+    }
+
+    /// A row with more cells than the header has columns keeps them.
+    #[test]
+    fn cells_past_the_header_stay() {
+        let text = "Last Name,Business Phone\nNowak,+48 22 100,kept,too\n";
+        let mut anna = read(text.as_bytes()).remove(0);
+        anna.numbers[0].number = "+48 22 101".to_owned();
+        let edited =
+            edit(text.as_bytes(), by_last, Change::Replace("Nowak", &anna)).expect("taken").expect("found");
+        assert_eq!(
+            String::from_utf8_lossy(&edited.bytes),
+            "Last Name,Business Phone\nNowak,+48 22 101,kept,too\n"
+        );
     }
 
     #[test]

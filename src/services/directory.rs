@@ -381,14 +381,18 @@ fn rewrite(path: &std::path::Path, change: &FileChange) -> Result<Rewritten, Ser
         ".{}.webcti-new",
         path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
     ));
-    let written = std::fs::File::create(&beside).and_then(|mut out| {
-        if let Ok(meta) = std::fs::metadata(path) {
-            out.set_permissions(meta.permissions())?;
-        }
-        out.write_all(&edited.bytes)?;
-        out.sync_all()?;
-        std::fs::rename(&beside, path)
-    });
+    // A new file of our own: what a broken earlier edit left there goes, and
+    // a link put in its place is not followed.
+    let _ = std::fs::remove_file(&beside);
+    let written =
+        std::fs::OpenOptions::new().write(true).create_new(true).open(&beside).and_then(|mut out| {
+            if let Ok(meta) = std::fs::metadata(path) {
+                out.set_permissions(meta.permissions())?;
+            }
+            out.write_all(&edited.bytes)?;
+            out.sync_all()?;
+            std::fs::rename(&beside, path)
+        });
     if let Err(e) = written {
         let _ = std::fs::remove_file(&beside);
         return Err(shown(e));
