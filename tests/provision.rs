@@ -261,10 +261,116 @@ fn a_documents_cti_groups_are_made_once_and_then_only_changed() {
     // The whole exchange exported: the groups are in it, and a second import changes nothing.
     let exported = succeeded(&w.provision(&["export"]));
     let doc: serde_json::Value = serde_json::from_str(&exported).expect("json");
-    assert_eq!(doc["version"], 2);
+    assert_eq!(doc["version"], 3);
     assert_eq!(
         doc["cti_groups"][0],
         serde_json::json!({"name": "Front desk", "show_numbers": true, "members": ["2001", "2004"]})
+    );
+    let file = w.write("export.json", &exported);
+    let again = succeeded(&w.provision(&["apply", file.to_str().expect("path")]));
+    assert_eq!(again, "nothing to change: the exchange is as the document says\n");
+}
+
+/// CTI accounts in a document (version 3), with their rights and a group
+/// that names them: made at once; the new login is handed its password by
+/// its first login (no password travels in a file); applying the document
+/// again changes nothing; a changed right is the only thing written, and a
+/// device that is no extension refuses the whole document.
+#[test]
+fn a_documents_cti_accounts_are_made_with_their_rights_and_log_in_with_a_handed_over_password() {
+    let w = world();
+    let accounts = |monitors: &str, lobby_devices: &str| {
+        format!(
+            "version = 3\n\n\
+             [[cti_accounts]]\nname = \"front\"\nkind = \"user\"\nfirst_name = \"Ewa\"\nlast_name = \"Nowak\"\n\n\
+             [cti_accounts.rights]\ndevices = [{{ ext = \"2001\", main = true }}]\nmonitors = [{monitors}]\n\
+             offline_journal = false\nserver_journal = true\nhot_desking = false\nblf = \"in_use\"\n\n\
+             [[cti_accounts]]\nname = \"lobby\"\nkind = \"nologin\"\n\n\
+             [cti_accounts.rights]\ndevices = [{lobby_devices}]\nmonitors = []\n\
+             offline_journal = false\nserver_journal = false\nhot_desking = false\nblf = \"first\"\n\n\
+             [[cti_groups]]\nname = \"Front desk\"\nmembers = [\"front\", \"lobby\", \"2003\"]\n"
+        )
+    };
+    let first = w.write("accounts.toml", &accounts("{ ext = \"2002\", clip = true }", "{ ext = \"2004\" }"));
+    let planned = succeeded(&w.provision(&["apply", "--dry-run", first.to_str().expect("path")]));
+    assert_eq!(
+        planned,
+        "+ cti_account front\n+ cti_account lobby\n+ cti_group Front desk\n\
+         dry run, nothing written: 3 created, 0 changed, 0 unchanged, 0 refused\n"
+    );
+    assert_eq!(w.count("SELECT count(*) FROM account"), 0, "a dry run makes no account");
+    let applied = succeeded(&w.provision(&["apply", first.to_str().expect("path")]));
+    assert!(applied.ends_with("applied: 3 created, 0 changed, 0 unchanged, 0 refused\n"), "{applied}");
+    // The login waits for its password; the user without login needs none.
+    let marks = |name: &str| {
+        let sql = "SELECT hand_over, password_hash IS NOT NULL FROM account WHERE name = ?1";
+        w.db().query_row(sql, [name], |r| Ok((r.get::<_, bool>(0)?, r.get::<_, bool>(1)?))).expect("account")
+    };
+    assert_eq!((marks("front"), marks("lobby")), ((true, false), (false, false)));
+    assert_eq!(
+        w.count(
+            "SELECT count(*) FROM cti_group_member m JOIN cti_group g ON g.id = m.group_id
+             WHERE g.name = 'Front desk'"
+        ),
+        2,
+        "the group has both accounts the same document made"
+    );
+
+    // A desktop client logs in as front without a password, is handed one,
+    // and controls the device the document gave it.
+    let url = webcti::cti_client::Url::parse(&format!("wss://{}/cti", w.svc.lan_https)).expect("url");
+    let ca = w.svc.dir.join("tls/device.crt");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let login = rt.block_on(async {
+        let mut conn = webcti::cti_client::Connection::open(&url, Some(&ca)).await.expect("open");
+        let hello = conn.recv().await.expect("hello");
+        assert_eq!(hello["type"], "hello", "{hello}");
+        let ask = serde_json::json!({"type": "login", "id": 1, "account": "front", "computer": "PC-1"});
+        conn.send(&ask).await.expect("send");
+        loop {
+            let v = conn.recv().await.expect("answer");
+            if v["id"] == 1 {
+                break v;
+            }
+        }
+    });
+    assert_eq!(login["type"], "result", "{login}");
+    assert!(login["password"].as_str().is_some_and(|p| p.len() >= 12), "a password handed over: {login}");
+    assert_eq!(login["devices"], serde_json::json!(["2001"]), "{login}");
+    assert_eq!(marks("front"), (false, true), "the password is the account's now");
+
+    // Again: nothing to change (the mark gone by the login is not asked back).
+    let again = succeeded(&w.provision(&["apply", first.to_str().expect("path")]));
+    assert_eq!(again, "nothing to change: the exchange is as the document says\n");
+
+    // A device that is no extension: the row says which line, nothing is written.
+    let bad = w.write("accounts-bad.toml", &accounts("", "{ ext = \"9999\" }"));
+    let out = w.provision(&["apply", bad.to_str().expect("path")]);
+    assert!(!out.status.success(), "refused");
+    assert!(text(&out).contains("! cti_account lobby (row 2): Line 1: "), "{}", text(&out));
+    assert_eq!(w.count("SELECT count(*) FROM account_monitor"), 1, "front's monitor stays");
+
+    // Front no longer monitors 2002: only that is written.
+    let changed = w.write("accounts-2.toml", &accounts("", "{ ext = \"2004\" }"));
+    let diff = succeeded(&w.provision(&["apply", changed.to_str().expect("path")]));
+    assert_eq!(
+        diff,
+        "~ cti_account front: monitors\napplied: 0 created, 1 changed, 2 unchanged, 0 refused\n"
+    );
+    assert_eq!(w.count("SELECT count(*) FROM account_monitor"), 0);
+    // The export carries the accounts with their rights, and applies as nothing to change.
+    let exported = succeeded(&w.provision(&["export"]));
+    let doc: serde_json::Value = serde_json::from_str(&exported).expect("json");
+    let front = &doc["cti_accounts"][0];
+    assert_eq!(
+        (&front["name"], &front["kind"], &front["first_name"], &front["rights"]["devices"]),
+        (
+            &serde_json::json!("front"),
+            &serde_json::json!("user"),
+            &serde_json::json!("Ewa"),
+            &serde_json::json!([{"ext": "2001", "main": true, "softphone": false}])
+        ),
+        "{doc}"
     );
     let file = w.write("export.json", &exported);
     let again = succeeded(&w.provision(&["apply", file.to_str().expect("path")]));

@@ -341,6 +341,26 @@ pub fn parse_monitors(text: &str, known: impl Fn(&str) -> bool) -> Result<Vec<Mo
     Ok(out)
 }
 
+/// Devices as [`parse_devices`] reads them, one a line.
+pub fn devices_text(list: &[Device]) -> String {
+    let word = |on: bool, w: &str| if on { format!(" {w}") } else { String::new() };
+    let lines: Vec<String> = list
+        .iter()
+        .map(|d| format!("{}{}{}", d.ext, word(d.main, "main"), word(d.softphone, "softphone")))
+        .collect();
+    lines.join("\n")
+}
+
+/// Monitored lines as [`parse_monitors`] reads them, one a line.
+pub fn monitors_text(list: &[Monitor]) -> String {
+    let word = |on: bool, w: &str| if on { format!(" {w}") } else { String::new() };
+    let lines: Vec<String> = list
+        .iter()
+        .map(|m| format!("{}{}{}", m.ext, word(m.clip, "clip"), word(m.pickup, "pickup")))
+        .collect();
+    lines.join("\n")
+}
+
 /// Checks rights for an account of `kind`.
 pub fn check_rights(kind: Kind, r: &Rights) -> Result<(), RightsProblem> {
     if r.hot_desking && !r.devices.is_empty() {
@@ -459,5 +479,27 @@ mod tests {
         for (kind, hand_over, matches, want) in cases {
             assert_eq!(login(kind, hand_over, matches), want, "{kind:?} {hand_over} {matches}");
         }
+    }
+
+    #[test]
+    fn lists_written_as_lines_read_back_the_same() {
+        let known = |e: &str| ["100", "101", "102"].contains(&e);
+        let d = |ext: &str, main, softphone| Device { ext: ext.into(), main, softphone };
+        let devices =
+            [vec![], vec![d("100", true, false)], vec![d("101", false, true), d("102", true, true)]];
+        for list in devices {
+            assert_eq!(parse_devices(&devices_text(&list), known), Ok(list.clone()), "{list:?}");
+        }
+        let m = |ext: &str, clip, pickup| Monitor { ext: ext.into(), clip, pickup };
+        let monitors =
+            [vec![], vec![m("100", false, false)], vec![m("101", true, false), m("102", true, true)]];
+        for list in monitors {
+            assert_eq!(parse_monitors(&monitors_text(&list), known), Ok(list.clone()), "{list:?}");
+        }
+        // An unknown line is named by its place.
+        assert_eq!(
+            parse_devices(&devices_text(&[d("100", true, false), d("999", false, false)]), known),
+            Err(RightsProblem::Line(2))
+        );
     }
 }

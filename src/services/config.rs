@@ -98,7 +98,7 @@ impl Configuration {
 
     /// Checks `desired` whole and, unless `dry_run` or a part is refused,
     /// makes the exchange what it says. The report has a row for each
-    /// department, extension, forwarding and board setting.
+    /// department, extension, forwarding, board setting, CTI account and CTI group.
     #[tracing::instrument(name = "service", skip_all, fields(call = "config.apply", actor = %actor.label(), via = actor.via.code(), dry_run))]
     pub async fn apply(
         &self,

@@ -337,6 +337,8 @@ impl Services {
     /// The CTI server's accounts within the board file's licences.
     pub fn with_cti_licences(mut self, ctx: &Context, licences: usize) -> Services {
         self.cti = cti::CtiAccounts::new(ctx.clone(), self.auth.clone(), licences);
+        // A bulk file's accounts are held to the same licences.
+        self.provision.set_cti_licences(licences);
         self
     }
 
@@ -353,9 +355,12 @@ impl Services {
 
     pub fn new(ctx: Context, auth: Arc<auth::Auth>, reset: Arc<reset::Reset>, data_dir: PathBuf) -> Services {
         let smtp = smtp::SmtpSettings::new(ctx.clone(), ctx.post.clone(), ctx.board_smtp.clone());
+        // One provisioning service: the configuration document's imports
+        // share its licences.
+        let provision = provision::Provision::new(ctx.clone());
         let config = config::Configuration::new(
             ctx.clone(),
-            provision::Provision::new(ctx.clone()),
+            provision.clone(),
             employees::Employees::new(ctx.clone()),
             forwarding::Forwarding::new(ctx.clone()),
             exposure::Exposures::new(ctx.clone()),
@@ -386,7 +391,7 @@ impl Services {
             certificates: certificate::Certificates::new(ctx.clone()),
             exposure: exposure::Exposures::new(ctx.clone()),
             tokens: Arc::new(tokens::Tokens::new(ctx.store.clone(), ctx.clock.clone())),
-            provision: provision::Provision::new(ctx.clone()),
+            provision,
             smtp,
             setup: Arc::new(setup::Setup::new(
                 ctx.store.clone(),

@@ -7,6 +7,8 @@
 //! refused. What an export gives, imported again, changes nothing.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use super::bus::{Changed, Live};
 use super::employees::{checked, core_licences, employee_changes, EmployeeChange};
@@ -14,10 +16,17 @@ use super::features::program_core;
 use super::{Context, Invalid, ServiceError};
 use crate::domain::access::{Action, Actor, Area, Target};
 use crate::domain::account::{check_department, EmployeeProblem};
+use crate::domain::cti::{
+    check_account, check_rights, devices_text, monitors_text, parse_devices, parse_monitors, AccountProblem,
+    BlfSource, Data, Device, Kind, Monitor, Rights, RightsProblem,
+};
 use crate::domain::group::{check_name as check_group_name, MAX_GROUPS};
 use crate::domain::licence::LicenceProblem;
+use crate::store::cti::SavedAccount;
 use crate::store::cti_group::SavedGroup;
-use crate::store::org::{EmployeeSaved, ImportedEmployee, ImportedGroup, OrgImport, OrgImported};
+use crate::store::org::{
+    EmployeeSaved, ImportedAccount, ImportedEmployee, ImportedGroup, OrgImport, OrgImported,
+};
 
 /// Rows a file holds at most, of each kind.
 pub const MAX_ROWS: usize = 5000;
@@ -58,6 +67,35 @@ pub struct GroupRow {
     pub members: Option<Vec<String>>,
 }
 
+/// A CTI account as a bulk file gives it (SPEC C1-C5), by its name: made
+/// when missing, with its rights. A field the file does not give keeps its
+/// value (a new account: empty, no rights). No password travels in a file:
+/// an account that logs in and has none (a new one) is handed one at its
+/// first login, as is one the file marks `hand_over`; `false` takes no mark
+/// away (the login or a password set on the page does).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountRow {
+    /// Where it is in the file (1 for the first), for the report.
+    pub row: usize,
+    pub name: String,
+    /// `computer`, `user` or `nologin`; needed for a new account.
+    pub kind: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub sip_user: Option<String>,
+    pub department_note: Option<String>,
+    pub hand_over: Option<bool>,
+    pub devices: Option<Vec<Device>>,
+    pub monitors: Option<Vec<Monitor>>,
+    pub offline_journal: Option<bool>,
+    pub server_journal: Option<bool>,
+    pub hot_desking: Option<bool>,
+    /// `in_use`, `first` or `not_softphone`.
+    pub blf: Option<String>,
+}
+
 /// A whole bulk file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Bulk {
@@ -70,6 +108,11 @@ pub struct Bulk {
     /// The file names every CTI group (a configuration document): those it
     /// does not name go.
     pub groups_whole: bool,
+    /// CTI accounts, written before the groups (a group may name one).
+    pub accounts: Vec<AccountRow>,
+    /// The file names every CTI account (a configuration document): those
+    /// it does not name go.
+    pub accounts_whole: bool,
 }
 
 /// What an import does (or would do) with one row.
@@ -100,6 +143,8 @@ pub enum RowKind {
     Extension,
     /// A CTI group.
     CtiGroup,
+    /// A CTI account.
+    CtiAccount,
     /// An extension's forwarding, in a configuration document.
     Forwarding,
     /// A board-wide setting, in a configuration document.
@@ -132,6 +177,17 @@ impl ImportReport {
 #[derive(Clone)]
 pub struct Provision {
     ctx: Context,
+    /// The CTI server's licences (the board file's), shared by every copy.
+    cti_licences: Arc<AtomicUsize>,
+}
+
+/// What the accounts of a file come to: the rows' writes, the ids of those
+/// that go, and the names of those made (a group may name them).
+#[derive(Default)]
+struct AccountWrites {
+    writes: Vec<ImportedAccount>,
+    gone: Vec<i64>,
+    made: Vec<String>,
 }
 
 fn rule(i: impl Into<Invalid>) -> Outcome {
@@ -140,10 +196,15 @@ fn rule(i: impl Into<Invalid>) -> Outcome {
 
 impl Provision {
     pub fn new(ctx: Context) -> Provision {
-        Provision { ctx }
+        Provision { ctx, cti_licences: Arc::new(AtomicUsize::new(super::cti::DEFAULT_LICENCES)) }
     }
 
-    /// Every department, extension and CTI group, as an import takes them.
+    /// The CTI server's licences, as the board file gives them.
+    pub fn set_cti_licences(&self, licences: usize) {
+        self.cti_licences.store(licences, Ordering::Relaxed);
+    }
+
+    /// Every department, extension, CTI account (with its rights) and CTI group, as an import takes them.
     pub async fn export(&self, actor: &Actor) -> Result<Bulk, ServiceError> {
         self.ctx.may_do(actor, Action::Read, Target::Administration(Area::Extensions))?;
         self.ctx.may_do(actor, Action::Read, Target::Administration(Area::Departments))?;
@@ -160,6 +221,32 @@ impl Provision {
                 name: g.name,
                 show_numbers: Some(g.show_numbers),
                 members: Some(g.members.iter().map(|m| m.name().to_owned()).collect()),
+            })
+            .collect();
+        let accounts = self
+            .ctx
+            .store
+            .cti_accounts_with_rights()
+            .await?
+            .into_iter()
+            .enumerate()
+            .map(|(i, (a, r))| AccountRow {
+                row: i + 1,
+                kind: Some(a.kind.code().to_owned()),
+                first_name: Some(a.data.first_name),
+                last_name: Some(a.data.last_name),
+                phone: Some(a.data.phone),
+                email: Some(a.data.email),
+                sip_user: Some(a.data.sip_user),
+                department_note: Some(a.data.department_note),
+                hand_over: Some(a.hand_over),
+                devices: Some(r.devices),
+                monitors: Some(r.monitors),
+                offline_journal: Some(r.offline_journal),
+                server_journal: Some(r.server_journal),
+                hot_desking: Some(r.hot_desking),
+                blf: Some(r.blf.code().to_owned()),
+                name: a.name,
             })
             .collect();
         let departments = self.ctx.store.departments().await?;
@@ -188,7 +275,14 @@ impl Provision {
             .collect();
         let mut names: Vec<String> = departments.into_iter().map(|(_, n)| n).collect();
         names.sort();
-        Ok(Bulk { departments: names, extensions, groups, groups_whole: false })
+        Ok(Bulk {
+            departments: names,
+            extensions,
+            groups,
+            groups_whole: false,
+            accounts,
+            accounts_whole: false,
+        })
     }
 
     /// Checks every row of `bulk`; unless `dry_run`, and unless a row is
@@ -203,11 +297,12 @@ impl Provision {
     ) -> Result<ImportReport, ServiceError> {
         self.ctx.may_do(actor, Action::Change, Target::Administration(Area::Extensions))?;
         self.ctx.may_do(actor, Action::Change, Target::Administration(Area::Departments))?;
-        if !bulk.groups.is_empty() || bulk.groups_whole {
+        if !bulk.groups.is_empty() || bulk.groups_whole || !bulk.accounts.is_empty() || bulk.accounts_whole {
             self.ctx.may_do(actor, Action::Change, Target::Administration(Area::Cti))?;
         }
         if bulk.extensions.len() > MAX_ROWS
             || bulk.departments.len() > MAX_ROWS
+            || bulk.accounts.len() > MAX_ROWS
             || bulk.groups.len() > MAX_GROUPS
         {
             return Err(ServiceError::Invalid(Invalid::Selection));
@@ -307,12 +402,19 @@ impl Provision {
             let changes = crate::store::journal::Changes { by: author.clone(), list };
             writes.push(ImportedEmployee { row: e.row, employee: new, caller_ids, changes });
         }
-        let (groups, gone_groups) = self.groups(bulk, &mut rows).await?;
+        let accounts = self.accounts(bulk, &mut rows).await?;
+        let (groups, gone_groups) = self.groups(bulk, &accounts.made, &mut rows).await?;
         let mut report = ImportReport { applied: false, rows };
         if dry_run || report.refused() {
             return Ok(report);
         }
-        if writes.is_empty() && new_departments.is_empty() && groups.is_empty() && gone_groups.is_empty() {
+        if writes.is_empty()
+            && new_departments.is_empty()
+            && groups.is_empty()
+            && gone_groups.is_empty()
+            && accounts.writes.is_empty()
+            && accounts.gone.is_empty()
+        {
             report.applied = true;
             return Ok(report);
         }
@@ -321,12 +423,31 @@ impl Provision {
             false => None,
         };
         let changed: Vec<String> = writes.iter().map(|w| w.employee.number.clone()).collect();
-        let groups_written = !groups.is_empty() || !gone_groups.is_empty();
-        let import =
-            OrgImport { departments: new_departments, employees: writes, counts, groups, gone_groups };
+        let groups_written = !groups.is_empty()
+            || !gone_groups.is_empty()
+            || !accounts.writes.is_empty()
+            || !accounts.gone.is_empty();
+        let import = OrgImport {
+            departments: new_departments,
+            employees: writes,
+            counts,
+            groups,
+            gone_groups,
+            accounts: accounts.writes,
+            gone_accounts: accounts.gone,
+            cti_licences: self.cti_licences.load(Ordering::Relaxed),
+        };
         match self.ctx.store.import_org(import, self.ctx.clock.now()).await? {
             OrgImported::Saved(made) => {
                 tracing::info!(actor = %actor.label(), departments = made.len(), extensions = changed.len(), "bulk import written");
+            }
+            OrgImported::AccountRefused { row, why } => {
+                let refused = report.rows.iter_mut().filter(|r| r.kind == RowKind::CtiAccount);
+                // Row 0: the licences; every row that adds a login says so.
+                for r in refused.filter(|r| r.row == row || (row == 0 && adds_login(&r.outcome))) {
+                    r.outcome = rule(why);
+                }
+                return Ok(report);
             }
             OrgImported::GroupRefused { row, why } => {
                 if let Some(r) = report.rows.iter_mut().find(|r| r.kind == RowKind::CtiGroup && r.row == row)
@@ -360,10 +481,161 @@ impl Provision {
             self.ctx.bus.publish(Live::Changed { ext: ext.clone(), what: Changed::Profile });
         }
         if groups_written {
-            // Every member's clients and pages see their panels anew.
+            // Every member's clients and pages see their panels anew (an
+            // account's names and devices are on its groups' panels).
             self.ctx.bus.publish(Live::Groups);
         }
         Ok(report)
+    }
+
+    /// Checks the file's CTI accounts as the page's forms check one and its
+    /// rights, against the accounts there are (by name, in any case), and
+    /// the licences over all of them: what each row does, and the writes.
+    async fn accounts(&self, bulk: &Bulk, rows: &mut Vec<RowReport>) -> Result<AccountWrites, ServiceError> {
+        let mut out = AccountWrites::default();
+        if bulk.accounts.is_empty() && !bulk.accounts_whole {
+            return Ok(out);
+        }
+        let have = self.ctx.store.cti_accounts_with_rights().await?;
+        let numbers: HashSet<String> = self.ctx.store.programs().await?.into_iter().map(|(n, _)| n).collect();
+        let known = |e: &str| numbers.contains(e);
+        let named = |a: &str| bulk.accounts.iter().any(|r| r.name.trim().eq_ignore_ascii_case(a));
+        // Logins held by accounts the file leaves alone, or removes.
+        let mut logins = 0;
+        for (a, _) in &have {
+            if bulk.accounts_whole && !named(&a.name) {
+                let outcome = Outcome::Removed;
+                rows.push(RowReport { row: 0, kind: RowKind::CtiAccount, key: a.name.clone(), outcome });
+                out.gone.push(a.id);
+            } else if !named(&a.name) && a.kind.logs_in() {
+                logins += 1;
+            }
+        }
+        let licences = self.cti_licences.load(Ordering::Relaxed);
+        let held_before = have.iter().filter(|(a, _)| a.kind.logs_in()).count();
+        let mut seen: HashSet<String> = HashSet::new();
+        for r in &bulk.accounts {
+            let name = r.name.trim().to_owned();
+            let mut report = |outcome| {
+                rows.push(RowReport { row: r.row, kind: RowKind::CtiAccount, key: name.clone(), outcome })
+            };
+            if !seen.insert(name.to_lowercase()) {
+                report(Outcome::Refused(Refusal::Twice));
+                continue;
+            }
+            let old = have.iter().find(|(a, _)| a.name.eq_ignore_ascii_case(&name));
+            let kind = match (&r.kind, old) {
+                (Some(k), _) => Kind::from_code(k.trim()),
+                (None, Some((a, _))) => Some(a.kind),
+                (None, None) => None,
+            };
+            let Some(kind) = kind else {
+                report(rule(AccountProblem::BadKind));
+                continue;
+            };
+            let was = old.map(|(a, _)| a.data.clone()).unwrap_or_default();
+            let field = |given: &Option<String>, was: &str| given.as_deref().unwrap_or(was).trim().to_owned();
+            let data = Data {
+                first_name: field(&r.first_name, &was.first_name),
+                last_name: field(&r.last_name, &was.last_name),
+                phone: field(&r.phone, &was.phone),
+                email: field(&r.email, &was.email),
+                sip_user: field(&r.sip_user, &was.sip_user),
+                department_note: field(&r.department_note, &was.department_note),
+            };
+            if let Err(p) = check_account(&name, kind, &data) {
+                report(rule(p));
+                continue;
+            }
+            let was_rights = old.map(|(_, r)| r.clone()).unwrap_or_default();
+            let devices = match &r.devices {
+                Some(list) => devices_of(list, known),
+                None => Ok(was_rights.devices.clone()),
+            };
+            let monitors = match &r.monitors {
+                Some(list) => monitors_of(list, known),
+                None => Ok(was_rights.monitors.clone()),
+            };
+            let blf = match &r.blf {
+                Some(b) => BlfSource::from_code(b.trim()).ok_or(AccountProblem::BadKind),
+                None => Ok(was_rights.blf),
+            };
+            let rights = match (devices, monitors, blf) {
+                (Ok(devices), Ok(monitors), Ok(blf)) => Rights {
+                    devices,
+                    monitors,
+                    offline_journal: r.offline_journal.unwrap_or(was_rights.offline_journal),
+                    server_journal: r.server_journal.unwrap_or(was_rights.server_journal),
+                    hot_desking: r.hot_desking.unwrap_or(was_rights.hot_desking),
+                    blf,
+                },
+                (Err(p), ..) | (_, Err(p), _) => {
+                    report(rule(p));
+                    continue;
+                }
+                (.., Err(p)) => {
+                    report(rule(p));
+                    continue;
+                }
+            };
+            if let Err(p) = check_rights(kind, &rights) {
+                report(rule(p));
+                continue;
+            }
+            // A login without a password (a new account's) is handed one.
+            let bare = old.is_none_or(|(a, _)| !a.has_password);
+            let hand_over = kind.logs_in() && (r.hand_over == Some(true) || bare);
+            if kind.logs_in() {
+                logins += 1;
+                let adds = old.is_none_or(|(a, _)| !a.kind.logs_in());
+                if adds && logins > licences && logins > held_before {
+                    report(rule(AccountProblem::NoLicence));
+                    continue;
+                }
+            }
+            let outcome = match old {
+                None => Outcome::Created,
+                Some((a, was_rights)) => {
+                    let mut fields = Vec::new();
+                    let mut differs = |f: &'static str, d: bool| {
+                        if d {
+                            fields.push(f)
+                        }
+                    };
+                    differs("kind", a.kind != kind);
+                    differs("first_name", a.data.first_name != data.first_name);
+                    differs("last_name", a.data.last_name != data.last_name);
+                    differs("phone", a.data.phone != data.phone);
+                    differs("email", a.data.email != data.email);
+                    differs("sip_user", a.data.sip_user != data.sip_user);
+                    differs("department_note", a.data.department_note != data.department_note);
+                    differs("hand_over", hand_over && !a.hand_over);
+                    differs("devices", was_rights.devices != rights.devices);
+                    differs("monitors", was_rights.monitors != rights.monitors);
+                    differs("offline_journal", was_rights.offline_journal != rights.offline_journal);
+                    differs("server_journal", was_rights.server_journal != rights.server_journal);
+                    differs("hot_desking", was_rights.hot_desking != rights.hot_desking);
+                    differs("blf", was_rights.blf != rights.blf);
+                    match fields.is_empty() {
+                        true => Outcome::Unchanged,
+                        false => Outcome::Changed(fields),
+                    }
+                }
+            };
+            let write = !matches!(outcome, Outcome::Unchanged);
+            if old.is_none() {
+                out.made.push(name.clone());
+            }
+            report(outcome);
+            if write {
+                // The name as the store has it (a file may write it in another case).
+                let name = old.map_or(name, |(a, _)| a.name.clone());
+                let account = SavedAccount { name, kind, data };
+                let id = old.map_or(0, |(a, _)| a.id);
+                out.writes.push(ImportedAccount { row: r.row, id, account, rights, hand_over });
+            }
+        }
+        Ok(out)
     }
 
     /// Checks the file's CTI groups as the page's form checks one, against
@@ -372,6 +644,7 @@ impl Provision {
     async fn groups(
         &self,
         bulk: &Bulk,
+        made_accounts: &[String],
         rows: &mut Vec<RowReport>,
     ) -> Result<(Vec<ImportedGroup>, Vec<i64>), ServiceError> {
         if bulk.groups.is_empty() && !bulk.groups_whole {
@@ -392,7 +665,7 @@ impl Provision {
             .iter()
             .map(|g| g.members.as_ref().map(|m| m.join("\n")).unwrap_or_default())
             .collect();
-        let resolved = self.ctx.store.resolve_cti_members(lists).await?;
+        let resolved = self.ctx.store.resolve_cti_members(lists, made_accounts.to_vec()).await?;
         let mut seen = HashSet::new();
         let mut writes = Vec::new();
         for (g, members) in bulk.groups.iter().zip(resolved) {
@@ -449,6 +722,37 @@ impl Provision {
         }
         Ok((writes, gone))
     }
+}
+
+/// Whether an account row's outcome may take a licence (made, or its kind changed).
+fn adds_login(o: &Outcome) -> bool {
+    match o {
+        Outcome::Created => true,
+        Outcome::Changed(fields) => fields.contains(&"kind"),
+        _ => false,
+    }
+}
+
+/// Devices as a file gives them, checked as the page's form checks its lines
+/// (each an extension of this exchange, once; the first a main device when
+/// none is), in the order the store keeps them.
+fn devices_of(list: &[Device], known: impl Fn(&str) -> bool) -> Result<Vec<Device>, RightsProblem> {
+    if let Some(i) = list.iter().position(|d| d.ext.is_empty() || d.ext.contains(char::is_whitespace)) {
+        return Err(RightsProblem::Line(i + 1));
+    }
+    let mut out = parse_devices(&devices_text(list), known)?;
+    out.sort_by(|a, b| b.main.cmp(&a.main).then_with(|| a.ext.cmp(&b.ext)));
+    Ok(out)
+}
+
+/// Monitored lines as a file gives them, checked as the page's form checks them.
+fn monitors_of(list: &[Monitor], known: impl Fn(&str) -> bool) -> Result<Vec<Monitor>, RightsProblem> {
+    if let Some(i) = list.iter().position(|m| m.ext.is_empty() || m.ext.contains(char::is_whitespace)) {
+        return Err(RightsProblem::Line(i + 1));
+    }
+    let mut out = parse_monitors(&monitors_text(list), known)?;
+    out.sort_by(|a, b| a.ext.cmp(&b.ext));
+    Ok(out)
 }
 
 fn dept_row(row: usize, name: &str, outcome: Outcome) -> RowReport {

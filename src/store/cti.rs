@@ -57,6 +57,124 @@ fn devices(c: &Connection, id: i64) -> rusqlite::Result<Vec<Device>> {
     rows.collect()
 }
 
+/// Adds (`id` 0) or changes an account in the caller's job (the page's
+/// save, a bulk import's); with `licences`, within that many accounts that
+/// log in (a bulk import counts once, after all its accounts).
+pub(super) fn save_account(
+    c: &Connection,
+    id: i64,
+    a: &SavedAccount,
+    password_hash: Option<String>,
+    licences: Option<usize>,
+    now: i64,
+) -> rusqlite::Result<Result<i64, AccountProblem>> {
+    if name_taken(c, &a.name, id)? {
+        return Ok(Err(AccountProblem::Exists));
+    }
+    if let Some(licences) = licences {
+        if let Err(p) = licence_for(a.kind, logging_in(c, id)?, licences) {
+            return Ok(Err(p));
+        }
+    }
+    let d = &a.data;
+    if id == 0 {
+        c.execute(
+            "INSERT INTO account (name, kind, password_hash, first_name, last_name, phone, email, sip_user, \
+             department_note, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                a.name,
+                a.kind.code(),
+                password_hash.filter(|_| a.kind.logs_in()),
+                d.first_name,
+                d.last_name,
+                d.phone,
+                d.email,
+                d.sip_user,
+                d.department_note,
+                now
+            ],
+        )?;
+        return Ok(Ok(c.last_insert_rowid()));
+    }
+    let changed = c.execute(
+        "UPDATE account SET name = ?2, kind = ?3, first_name = ?4, last_name = ?5, phone = ?6, email = ?7, \
+         sip_user = ?8, department_note = ?9, \
+         password_hash = CASE WHEN ?3 = 'nologin' THEN NULL ELSE coalesce(password_hash, ?10) END, \
+         hand_over = CASE WHEN ?3 = 'nologin' THEN 0 ELSE hand_over END WHERE id = ?1",
+        params![
+            id,
+            a.name,
+            a.kind.code(),
+            d.first_name,
+            d.last_name,
+            d.phone,
+            d.email,
+            d.sip_user,
+            d.department_note,
+            password_hash
+        ],
+    )?;
+    Ok(if changed == 1 { Ok(id) } else { Err(AccountProblem::BadKind) })
+}
+
+/// Accounts that log in, all of them.
+pub(super) fn logging_in_now(c: &Connection) -> rusqlite::Result<usize> {
+    logging_in(c, 0)
+}
+
+/// An account's rights, if it exists.
+fn rights(c: &Connection, id: i64) -> rusqlite::Result<Option<Rights>> {
+    let flags = c
+        .query_row(
+            "SELECT offline_journal, server_journal, hot_desking, blf_source FROM account WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?)),
+        )
+        .optional()?;
+    let Some((offline_journal, server_journal, hot_desking, blf)) = flags else { return Ok(None) };
+    let mut q = c.prepare_cached(
+        "SELECT device, clip, pickup FROM account_monitor WHERE account_id = ?1 ORDER BY device",
+    )?;
+    let monitors = q
+        .query_map([id], |r| Ok(Monitor { ext: r.get(0)?, clip: r.get(1)?, pickup: r.get(2)? }))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(Some(Rights {
+        devices: devices(c, id)?,
+        monitors,
+        offline_journal,
+        server_journal,
+        hot_desking,
+        blf: BlfSource::from_code(&blf).unwrap_or_default(),
+    }))
+}
+
+/// Replaces an account's rights whole, in the caller's job; false when
+/// there is no such account.
+pub(super) fn write_rights(c: &Connection, id: i64, r: &Rights) -> rusqlite::Result<bool> {
+    let n = c.execute(
+        "UPDATE account SET offline_journal = ?2, server_journal = ?3, hot_desking = ?4, blf_source = ?5 WHERE id = ?1",
+        params![id, r.offline_journal, r.server_journal, r.hot_desking, r.blf.code()],
+    )?;
+    if n == 0 {
+        return Ok(false);
+    }
+    c.execute("DELETE FROM account_device WHERE account_id = ?1", [id])?;
+    c.execute("DELETE FROM account_monitor WHERE account_id = ?1", [id])?;
+    for d in &r.devices {
+        c.execute(
+            "INSERT INTO account_device (account_id, device, main, softphone) VALUES (?1, ?2, ?3, ?4)",
+            params![id, d.ext, d.main, d.softphone],
+        )?;
+    }
+    for m in &r.monitors {
+        c.execute(
+            "INSERT INTO account_monitor (account_id, device, clip, pickup) VALUES (?1, ?2, ?3, ?4)",
+            params![id, m.ext, m.clip, m.pickup],
+        )?;
+    }
+    Ok(true)
+}
+
 /// An account as an administrator saves it.
 #[derive(Debug, Clone)]
 pub struct SavedAccount {
@@ -107,54 +225,7 @@ impl Store {
         licences: usize,
         now: i64,
     ) -> Result<Result<i64, AccountProblem>, StoreError> {
-        self.write(move |c| {
-            if name_taken(c, &a.name, id)? {
-                return Ok(Err(AccountProblem::Exists));
-            }
-            if let Err(p) = licence_for(a.kind, logging_in(c, id)?, licences) {
-                return Ok(Err(p));
-            }
-            let d = &a.data;
-            if id == 0 {
-                c.execute(
-                    "INSERT INTO account (name, kind, password_hash, first_name, last_name, phone, email, sip_user, \
-                     department_note, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                    params![
-                        a.name,
-                        a.kind.code(),
-                        password_hash.filter(|_| a.kind.logs_in()),
-                        d.first_name,
-                        d.last_name,
-                        d.phone,
-                        d.email,
-                        d.sip_user,
-                        d.department_note,
-                        now
-                    ],
-                )?;
-                return Ok(Ok(c.last_insert_rowid()));
-            }
-            let changed = c.execute(
-                "UPDATE account SET name = ?2, kind = ?3, first_name = ?4, last_name = ?5, phone = ?6, email = ?7, \
-                 sip_user = ?8, department_note = ?9, \
-                 password_hash = CASE WHEN ?3 = 'nologin' THEN NULL ELSE coalesce(password_hash, ?10) END, \
-                 hand_over = CASE WHEN ?3 = 'nologin' THEN 0 ELSE hand_over END WHERE id = ?1",
-                params![
-                    id,
-                    a.name,
-                    a.kind.code(),
-                    d.first_name,
-                    d.last_name,
-                    d.phone,
-                    d.email,
-                    d.sip_user,
-                    d.department_note,
-                    password_hash
-                ],
-            )?;
-            Ok(if changed == 1 { Ok(id) } else { Err(AccountProblem::BadKind) })
-        })
-        .await
+        self.write(move |c| save_account(c, id, &a, password_hash, Some(licences), now)).await
     }
 
     /// Sets an account's password's hash and its hand-over mark; false when
@@ -185,58 +256,27 @@ impl Store {
 
     /// An account's rights, if it exists.
     pub async fn cti_rights(&self, id: i64) -> Result<Option<Rights>, StoreError> {
-        self.read(move |c| {
-            let flags = c
-                .query_row(
-                    "SELECT offline_journal, server_journal, hot_desking, blf_source FROM account WHERE id = ?1",
-                    [id],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?)),
-                )
-                .optional()?;
-            let Some((offline_journal, server_journal, hot_desking, blf)) = flags else { return Ok(None) };
-            let mut q = c.prepare_cached("SELECT device, clip, pickup FROM account_monitor WHERE account_id = ?1 ORDER BY device")?;
-            let monitors = q
-                .query_map([id], |r| Ok(Monitor { ext: r.get(0)?, clip: r.get(1)?, pickup: r.get(2)? }))?
-                .collect::<rusqlite::Result<_>>()?;
-            Ok(Some(Rights {
-                devices: devices(c, id)?,
-                monitors,
-                offline_journal,
-                server_journal,
-                hot_desking,
-                blf: BlfSource::from_code(&blf).unwrap_or_default(),
-            }))
+        self.read(move |c| rights(c, id)).await
+    }
+
+    /// Every account with its rights, by name (a bulk export).
+    pub async fn cti_accounts_with_rights(&self) -> Result<Vec<(Account, Rights)>, StoreError> {
+        self.read(|c| {
+            let mut q = c.prepare_cached(&format!("SELECT {COLUMNS} FROM account ORDER BY name"))?;
+            let accounts = q.query_map([], account)?.collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut out = Vec::with_capacity(accounts.len());
+            for a in accounts {
+                let r = rights(c, a.id)?.unwrap_or_default();
+                out.push((a, r));
+            }
+            Ok(out)
         })
         .await
     }
 
     /// Replaces an account's rights whole; false when there is no such account.
     pub async fn set_cti_rights(&self, id: i64, r: Rights) -> Result<bool, StoreError> {
-        self.write(move |c| {
-            let n = c.execute(
-                "UPDATE account SET offline_journal = ?2, server_journal = ?3, hot_desking = ?4, blf_source = ?5 WHERE id = ?1",
-                params![id, r.offline_journal, r.server_journal, r.hot_desking, r.blf.code()],
-            )?;
-            if n == 0 {
-                return Ok(false);
-            }
-            c.execute("DELETE FROM account_device WHERE account_id = ?1", [id])?;
-            c.execute("DELETE FROM account_monitor WHERE account_id = ?1", [id])?;
-            for d in &r.devices {
-                c.execute(
-                    "INSERT INTO account_device (account_id, device, main, softphone) VALUES (?1, ?2, ?3, ?4)",
-                    params![id, d.ext, d.main, d.softphone],
-                )?;
-            }
-            for m in &r.monitors {
-                c.execute(
-                    "INSERT INTO account_monitor (account_id, device, clip, pickup) VALUES (?1, ?2, ?3, ?4)",
-                    params![id, m.ext, m.clip, m.pickup],
-                )?;
-            }
-            Ok(true)
-        })
-        .await
+        self.write(move |c| write_rights(c, id, &r)).await
     }
 
     /// The devices that stand at a computer: its computer account's.

@@ -201,13 +201,26 @@ impl Store {
     }
 
     /// Each member list (one member a line, as the page's form) resolved:
-    /// accounts by name, subscribers by extension; or why not (a bulk file's
-    /// groups, checked before anything is written).
+    /// accounts by name (those there are, then those the same file makes,
+    /// `made`), subscribers by extension; or why not (a bulk file's groups,
+    /// checked before anything is written).
     pub async fn resolve_cti_members(
         &self,
         lists: Vec<String>,
+        made: Vec<String>,
     ) -> Result<Vec<Result<Vec<Member>, GroupProblem>>, StoreError> {
-        self.read(move |c| Ok(lists.iter().map(|l| parse_members(l, |n| resolve(c, n))).collect())).await
+        self.read(move |c| {
+            let resolve = |n: &str| {
+                let new =
+                    || made.iter().find(|m| m.eq_ignore_ascii_case(n)).map(|m| Member::Account(m.clone()));
+                match resolve(c, n) {
+                    Some(Member::Account(a)) => Some(Member::Account(a)),
+                    there => new().or(there),
+                }
+            };
+            Ok(lists.iter().map(|l| parse_members(l, resolve)).collect())
+        })
+        .await
     }
 
     /// Deletes a group; false when there was none.

@@ -47,6 +47,26 @@ pub struct OrgImport {
     pub groups: Vec<ImportedGroup>,
     /// CTI groups that go (a configuration document does not name them).
     pub gone_groups: Vec<i64>,
+    /// CTI accounts to make (id 0) or change, before the groups (a member
+    /// may be an account the file makes).
+    pub accounts: Vec<ImportedAccount>,
+    /// CTI accounts that go (a configuration document does not name them).
+    pub gone_accounts: Vec<i64>,
+    /// The CTI server's licences: accounts that log in, once all are written.
+    pub cti_licences: usize,
+}
+
+/// A CTI account of a bulk file, whole, with its rights.
+#[derive(Debug, Clone)]
+pub struct ImportedAccount {
+    /// The file's row, for a refusal.
+    pub row: usize,
+    pub id: i64,
+    pub account: super::cti::SavedAccount,
+    pub rights: crate::domain::cti::Rights,
+    /// Its next login is handed a new password (a new account that logs in
+    /// always is: no password travels in a file).
+    pub hand_over: bool,
 }
 
 /// A CTI group of a bulk file, as the page's save takes it.
@@ -80,6 +100,12 @@ pub enum OrgImported {
     GroupRefused {
         row: usize,
         why: crate::domain::group::GroupProblem,
+    },
+    /// An account the store refused (its name taken meanwhile); row 0: the
+    /// accounts that log in would be more than the licences.
+    AccountRefused {
+        row: usize,
+        why: crate::domain::cti::AccountProblem,
     },
 }
 
@@ -172,6 +198,33 @@ fn write_import(c: &Connection, import: &OrgImport, now: i64) -> rusqlite::Resul
             return Ok(OrgImported::Refused { row: e.row, why: saved });
         }
         journal::record(c, &employee.number, &e.changes.by, &e.changes.list, now)?;
+    }
+    let held_before = super::cti::logging_in_now(c)?;
+    for id in &import.gone_accounts {
+        c.execute("DELETE FROM account WHERE id = ?1", [id])?;
+    }
+    for a in &import.accounts {
+        // An account deleted since the file was checked is made again.
+        let exists = a.id != 0
+            && c.query_row("SELECT 1 FROM account WHERE id = ?1", [a.id], |_| Ok(())).optional()?.is_some();
+        let id =
+            match super::cti::save_account(c, if exists { a.id } else { 0 }, &a.account, None, None, now)? {
+                Ok(id) => id,
+                Err(why) => return Ok(OrgImported::AccountRefused { row: a.row, why }),
+            };
+        super::cti::write_rights(c, id, &a.rights)?;
+        if a.hand_over && a.account.kind.logs_in() {
+            c.execute("UPDATE account SET hand_over = 1 WHERE id = ?1", [id])?;
+        }
+    }
+    if !import.accounts.is_empty() || !import.gone_accounts.is_empty() {
+        // More than the licences, and more than before (a board whose
+        // licences were cut still takes a file that adds none).
+        let held = super::cti::logging_in_now(c)?;
+        if held > import.cti_licences && held > held_before {
+            let why = crate::domain::cti::AccountProblem::NoLicence;
+            return Ok(OrgImported::AccountRefused { row: 0, why });
+        }
     }
     for id in &import.gone_groups {
         c.execute("DELETE FROM cti_group WHERE id = ?1", [id])?;

@@ -1,5 +1,5 @@
-//! `/api/v1/bulk`: the exchange's departments, extensions and CTI groups
-//! exported and imported whole, as JSON (a versioned document) or, for the
+//! `/api/v1/bulk`: the exchange's departments, extensions, CTI accounts and
+//! CTI groups exported and imported whole, as JSON (a versioned document) or, for the
 //! extensions, as CSV (one extension a row, the columns of [`COLUMNS`]). `dry_run=true` reports what each row
 //! would do without writing; otherwise the whole file goes in, or nothing
 //! does. A field (or column) a file leaves out keeps its value.
@@ -14,14 +14,15 @@ use super::schema::ProblemDoc;
 use crate::domain::group::MAX_GROUPS;
 use crate::http::error::message;
 use crate::services::provision::{
-    Bulk, ExtensionRow, GroupRow, ImportReport, Outcome, Refusal, RowKind, MAX_ROWS,
+    AccountRow, Bulk, ExtensionRow, GroupRow, ImportReport, Outcome, Refusal, RowKind, MAX_ROWS,
 };
 
 /// The largest bulk file taken.
 pub const MAX_BULK: usize = 4 * 1024 * 1024;
-/// The document's version, which an export writes: 2, which adds
-/// `cti_groups` to version 1. Both are read; another is refused.
-pub const VERSION: u32 = 2;
+/// The document's version, which an export writes: 3, which adds
+/// `cti_accounts` to version 2, which added `cti_groups` to version 1. All
+/// three are read; another is refused.
+pub const VERSION: u32 = 3;
 /// The CSV columns, in the order an export writes them. `number` is needed;
 /// any other may be left out. Lists: caller ids and licences separated by
 /// spaces, managed departments by `|`.
@@ -46,8 +47,8 @@ pub const COLUMNS: [&str; 13] = [
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BulkDocument {
-    /// 2 (1: the same without `cti_groups`).
-    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 2))]
+    /// 3 (2: the same without `cti_accounts`; 1: without `cti_groups` too).
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 3))]
     pub version: u32,
     #[serde(default)]
     pub departments: Vec<BulkDepartment>,
@@ -56,6 +57,44 @@ pub struct BulkDocument {
     /// The CTI server's groups, by name (version 2).
     #[serde(default)]
     pub cti_groups: Vec<BulkCtiGroup>,
+    /// The CTI server's accounts, by name (version 3), written before the
+    /// groups (a group may name an account the file makes).
+    #[serde(default)]
+    pub cti_accounts: Vec<BulkCtiAccount>,
+}
+
+/// A CTI account in a bulk file, by its name (in any case): made when
+/// missing; a field left out keeps its value. No password travels: an
+/// account that logs in and has none (a new one) is handed one at its first
+/// login.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BulkCtiAccount {
+    #[cfg_attr(feature = "openapi", schema(example = "desk", min_length = 1, max_length = 64))]
+    pub name: String,
+    /// `computer`, `user` or `nologin`; needed for a new account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = super::schema::cti_kind_or_null))]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sip_user: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department_note: Option<String>,
+    /// True: its next login is handed a new password. False takes no mark away.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hand_over: Option<bool>,
+    /// Its rights, whole; left out, they stay (a new account: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rights: Option<super::cti::CtiRights>,
 }
 
 /// A CTI group in a bulk file, by its name: made when missing; a field left
@@ -135,7 +174,7 @@ pub struct BulkReport {
     pub changed: usize,
     pub unchanged: usize,
     pub refused: usize,
-    /// Departments a configuration document does not name, which go.
+    /// Departments, CTI accounts and CTI groups a configuration document does not name, which go.
     pub removed: usize,
     pub rows: Vec<BulkRow>,
 }
@@ -145,9 +184,9 @@ pub struct BulkReport {
 pub struct BulkRow {
     /// The row in the file: the line of a CSV file, the place in its list for JSON (from 1).
     pub row: usize,
-    /// `department` or `extension`; in a configuration document also `forwarding` and `board`.
+    /// `department`, `extension`, `cti_account` or `cti_group`; in a configuration document also `forwarding` and `board`.
     pub kind: String,
-    /// The extension's number or the department's name.
+    /// The extension's number, or the department's, account's or group's name.
     pub key: String,
     /// `created`, `changed`, `unchanged`, `refused`, or (a department a configuration document does not name) `removed`.
     pub outcome: String,
@@ -188,9 +227,57 @@ fn row_of(e: BulkExtension, row: usize) -> ExtensionRow {
     }
 }
 
+/// An account's row as a file gives it.
+pub(super) fn account_row(a: BulkCtiAccount, row: usize) -> AccountRow {
+    let rights = a.rights.map(super::cti::rights_of);
+    AccountRow {
+        row,
+        name: a.name,
+        kind: a.kind,
+        first_name: a.first_name,
+        last_name: a.last_name,
+        phone: a.phone,
+        email: a.email,
+        sip_user: a.sip_user,
+        department_note: a.department_note,
+        hand_over: a.hand_over,
+        devices: rights.as_ref().map(|r| r.devices.clone()),
+        monitors: rights.as_ref().map(|r| r.monitors.clone()),
+        offline_journal: rights.as_ref().map(|r| r.offline_journal),
+        server_journal: rights.as_ref().map(|r| r.server_journal),
+        hot_desking: rights.as_ref().map(|r| r.hot_desking),
+        blf: rights.map(|r| r.blf.code().to_owned()),
+    }
+}
+
+/// An account as an export gives it (every field).
+pub(super) fn account_doc(a: AccountRow) -> BulkCtiAccount {
+    let rights = crate::domain::cti::Rights {
+        devices: a.devices.unwrap_or_default(),
+        monitors: a.monitors.unwrap_or_default(),
+        offline_journal: a.offline_journal.unwrap_or_default(),
+        server_journal: a.server_journal.unwrap_or_default(),
+        hot_desking: a.hot_desking.unwrap_or_default(),
+        blf: a.blf.as_deref().and_then(crate::domain::cti::BlfSource::from_code).unwrap_or_default(),
+    };
+    BulkCtiAccount {
+        name: a.name,
+        kind: a.kind,
+        first_name: a.first_name,
+        last_name: a.last_name,
+        phone: a.phone,
+        email: a.email,
+        sip_user: a.sip_user,
+        department_note: a.department_note,
+        hand_over: a.hand_over,
+        rights: Some(super::cti::rights_doc(rights)),
+    }
+}
+
 fn document_of(bulk: Bulk) -> BulkDocument {
     BulkDocument {
         version: VERSION,
+        cti_accounts: bulk.accounts.into_iter().map(account_doc).collect(),
         departments: bulk.departments.into_iter().map(|name| BulkDepartment { name }).collect(),
         extensions: bulk
             .extensions
@@ -220,7 +307,7 @@ fn document_of(bulk: Bulk) -> BulkDocument {
 }
 
 #[cfg_attr(feature = "openapi", utoipa::path(get, operation_id = "bulk_export", path = "/api/v1/bulk", tag = "bulk",
-    responses((status = 200, body = BulkDocument, description = "Every department, extension and CTI group; imported again, it changes nothing"), (status = 403, body = ProblemDoc)),
+    responses((status = 200, body = BulkDocument, description = "Every department, extension, CTI account and CTI group; imported again, it changes nothing"), (status = 403, body = ProblemDoc)),
     security(("bearer" = ["read"]))))]
 pub async fn export(call: ApiCall) -> Response {
     let (state, caller, ..) = call.parts();
@@ -341,7 +428,7 @@ fn parse_csv(caller: &Caller, body: &[u8]) -> Result<Bulk, Problem> {
         }
         extensions.push(e);
     }
-    Ok(Bulk { departments: Vec::new(), extensions, groups: Vec::new(), groups_whole: false })
+    Ok(Bulk { extensions, ..Bulk::default() })
 }
 
 /// What the document's schema says of a JSON file's values (the words a
@@ -355,6 +442,36 @@ fn conforms(caller: &Caller, doc: &BulkDocument) -> Result<(), Problem> {
     }
     for (i, g) in doc.cti_groups.iter().enumerate() {
         group_conforms(caller, i, &g.name, g.members.as_ref().map_or(0, Vec::len))?;
+    }
+    for (i, a) in doc.cti_accounts.iter().enumerate() {
+        account_conforms(caller, i, &a.name, a.kind.as_deref(), a.rights.as_ref())?;
+    }
+    Ok(())
+}
+
+/// CTI account `i`'s name, kind and rights as the document's schema bounds them.
+pub(super) fn account_conforms(
+    caller: &Caller,
+    i: usize,
+    name: &str,
+    kind: Option<&str>,
+    rights: Option<&super::cti::CtiRights>,
+) -> Result<(), Problem> {
+    let invalid = |at: &str| {
+        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", caller.tr.t("api.invalid_body"))
+            .at(format!("/cti_accounts/{i}/{at}"))
+    };
+    if name.is_empty() || name.chars().count() > crate::domain::cti::MAX_NAME {
+        return Err(invalid("name"));
+    }
+    if kind.is_some_and(|k| crate::domain::cti::Kind::from_code(k).is_none()) {
+        return Err(invalid("kind"));
+    }
+    if let Some(r) = rights {
+        super::cti::rights_shape(&caller.tr, r).map_err(|mut p| {
+            p.pointer = p.pointer.map(|at| format!("/cti_accounts/{i}/rights{at}"));
+            p
+        })?;
     }
     Ok(())
 }
@@ -435,6 +552,7 @@ pub(super) fn report_of(caller: &Caller, r: ImportReport, dry_run: bool) -> Bulk
                     RowKind::Department => "department",
                     RowKind::Extension => "extension",
                     RowKind::CtiGroup => "cti_group",
+                    RowKind::CtiAccount => "cti_account",
                     RowKind::Forwarding => "forwarding",
                     RowKind::Board => "board",
                 };
@@ -519,7 +637,8 @@ pub async fn import(call: ApiCall) -> Response {
             .and_then(|()| from_slice::<BulkDocument>(&caller.tr, body))
             .and_then(|doc| conforms(caller, &doc).map(|()| doc))
             .and_then(|doc| match doc.version {
-                _ if doc.extensions.len().max(doc.departments.len()) > MAX_ROWS
+                _ if doc.extensions.len().max(doc.departments.len()).max(doc.cti_accounts.len())
+                    > MAX_ROWS
                     || doc.cti_groups.len() > MAX_GROUPS =>
                 {
                     Err(Problem::new(
@@ -534,7 +653,13 @@ pub async fn import(call: ApiCall) -> Response {
                     caller.tr.t("api.groups_need_version_2"),
                 )
                 .at("/cti_groups")),
-                1 | VERSION => Ok(Bulk {
+                1 | 2 if !doc.cti_accounts.is_empty() => Err(Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "unknown_version",
+                    caller.tr.t("api.accounts_need_version_3"),
+                )
+                .at("/cti_accounts")),
+                1 | 2 | VERSION => Ok(Bulk {
                     departments: doc.departments.into_iter().map(|d| d.name).collect(),
                     extensions: doc
                         .extensions
@@ -553,7 +678,14 @@ pub async fn import(call: ApiCall) -> Response {
                             members: g.members,
                         })
                         .collect(),
+                    accounts: doc
+                        .cti_accounts
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, a)| account_row(a, i + 1))
+                        .collect(),
                     groups_whole: false,
+                    accounts_whole: false,
                 }),
                 other => Err(Problem::new(
                     StatusCode::UNPROCESSABLE_ENTITY,

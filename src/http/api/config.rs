@@ -1,5 +1,6 @@
 //! `/api/v1/config`: the exchange's whole configuration as one versioned
-//! document (SPEC S4), the CTI groups included since version 2. `GET` gives it with its `ETag`; `PUT` of it makes an
+//! document (SPEC S4), the CTI groups included since version 2 and the CTI
+//! accounts with their rights since version 3. `GET` gives it with its `ETag`; `PUT` of it makes an
 //! exchange the same (`dry_run=true` reports what would change), refusing a
 //! document of a version this exchange does not read. Secrets never travel:
 //! passwords, PINs, keys and the mail server's password stay on each board
@@ -11,7 +12,10 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::bulk::{answer, extension_conforms, group_conforms, report_of, BulkDepartment, Whole};
+use super::bulk::{
+    account_conforms, account_doc, account_row, answer, extension_conforms, group_conforms, report_of,
+    BulkCtiAccount, BulkDepartment, Whole,
+};
 use super::door::{check_if_match, etag_of, from_value, json_type, tagged, ApiCall, Caller, Problem};
 use super::forwarding::Forwarding;
 #[cfg(feature = "openapi")]
@@ -22,18 +26,19 @@ use crate::services::exposure::Switches;
 use crate::services::provision::{Bulk, ExtensionRow, GroupRow, MAX_ROWS};
 use crate::services::smtp::SmtpChange;
 
-/// The document's version, which `GET` gives: 2, which adds the CTI groups
-/// to version 1. Both are taken (a version 1 document leaves the groups as
-/// they are); another is refused.
-pub const VERSION: u32 = 2;
+/// The document's version, which `GET` gives: 3, which adds the CTI
+/// accounts to version 2, which added the CTI groups to version 1. All are
+/// taken (a version 1 document leaves the groups and accounts as they are,
+/// a version 2 the accounts); another is refused.
+pub const VERSION: u32 = 3;
 
 /// The configuration of an exchange.
 #[derive(Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ConfigDocument {
-    /// 2 (1: the same without `cti_groups`).
-    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 2))]
+    /// 3 (2: the same without `cti_accounts`; 1: without `cti_groups` too).
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 3))]
     pub version: u32,
     /// Every department; one the exchange has and the document does not name goes.
     pub departments: Vec<BulkDepartment>,
@@ -44,6 +49,32 @@ pub struct ConfigDocument {
     /// document does not name goes.
     #[serde(default)]
     pub cti_groups: Vec<ConfigCtiGroup>,
+    /// Every CTI account, whole, with its rights (version 3); one the
+    /// exchange has and the document does not name goes. No password
+    /// travels: an account that logs in and has none is handed one at its
+    /// first login.
+    #[serde(default)]
+    pub cti_accounts: Vec<ConfigCtiAccount>,
+}
+
+/// A CTI account, whole.
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ConfigCtiAccount {
+    #[cfg_attr(feature = "openapi", schema(example = "desk", min_length = 1, max_length = 64))]
+    pub name: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = schema::cti_kind))]
+    pub kind: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub phone: String,
+    pub email: String,
+    pub sip_user: String,
+    pub department_note: String,
+    /// Its next login is handed a new password (false takes no mark away).
+    pub hand_over: bool,
+    pub rights: super::cti::CtiRights,
 }
 
 /// A CTI group, whole.
@@ -117,6 +148,26 @@ fn document_of(e: Exported) -> ConfigDocument {
     let board = e.board;
     ConfigDocument {
         version: VERSION,
+        cti_accounts: e
+            .bulk
+            .accounts
+            .into_iter()
+            .map(|a| {
+                let a = account_doc(a);
+                ConfigCtiAccount {
+                    name: a.name,
+                    kind: a.kind.unwrap_or_default(),
+                    first_name: a.first_name.unwrap_or_default(),
+                    last_name: a.last_name.unwrap_or_default(),
+                    phone: a.phone.unwrap_or_default(),
+                    email: a.email.unwrap_or_default(),
+                    sip_user: a.sip_user.unwrap_or_default(),
+                    department_note: a.department_note.unwrap_or_default(),
+                    hand_over: a.hand_over.unwrap_or_default(),
+                    rights: a.rights.unwrap_or_else(|| super::cti::rights_doc(Default::default())),
+                }
+            })
+            .collect(),
         cti_groups: e
             .bulk
             .groups
@@ -167,7 +218,9 @@ fn document_of(e: Exported) -> ConfigDocument {
 
 /// What the document asks for, or where it is wrong.
 fn desired_of(caller: &Caller, doc: ConfigDocument) -> Result<Desired, Problem> {
-    if doc.extensions.len().max(doc.departments.len()) > MAX_ROWS || doc.cti_groups.len() > MAX_GROUPS {
+    if doc.extensions.len().max(doc.departments.len()).max(doc.cti_accounts.len()) > MAX_ROWS
+        || doc.cti_groups.len() > MAX_GROUPS
+    {
         return Err(Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_body",
@@ -182,9 +235,41 @@ fn desired_of(caller: &Caller, doc: ConfigDocument) -> Result<Desired, Problem> 
         );
         return Err(p.at("/cti_groups"));
     }
+    if doc.version < 3 && !doc.cti_accounts.is_empty() {
+        let p = Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_version",
+            caller.tr.t("api.config_accounts_need_version_3"),
+        );
+        return Err(p.at("/cti_accounts"));
+    }
     for (i, g) in doc.cti_groups.iter().enumerate() {
         group_conforms(caller, i, &g.name, g.members.len())?;
     }
+    for (i, a) in doc.cti_accounts.iter().enumerate() {
+        account_conforms(caller, i, &a.name, Some(&a.kind), Some(&a.rights))?;
+    }
+    let accounts_whole = doc.version >= 3;
+    let accounts = doc
+        .cti_accounts
+        .into_iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let whole = BulkCtiAccount {
+                name: a.name,
+                kind: Some(a.kind),
+                first_name: Some(a.first_name),
+                last_name: Some(a.last_name),
+                phone: Some(a.phone),
+                email: Some(a.email),
+                sip_user: Some(a.sip_user),
+                department_note: Some(a.department_note),
+                hand_over: Some(a.hand_over),
+                rights: Some(a.rights),
+            };
+            account_row(whole, i + 1)
+        })
+        .collect();
     for (i, x) in doc.extensions.iter().enumerate() {
         extension_conforms(caller, i, Some(&x.restriction), Some(&x.public_book), Some(&x.licences))?;
     }
@@ -233,6 +318,8 @@ fn desired_of(caller: &Caller, doc: ConfigDocument) -> Result<Desired, Problem> 
             extensions,
             groups,
             groups_whole,
+            accounts,
+            accounts_whole,
         },
         forwarding,
         board: BoardSettings {
@@ -270,7 +357,7 @@ pub async fn get(call: ApiCall) -> Response {
 #[cfg_attr(feature = "openapi", utoipa::path(put, operation_id = "config_put", path = "/api/v1/config", tag = "config",
     params(super::bulk::ImportQuery, ("If-Match" = Option<String>, Header, description = "The ETag of the configuration the document was made from")),
     request_body(content = ConfigDocument, description = "The configuration the exchange is to have"),
-    responses((status = 200, body = super::bulk::BulkReport, description = "Applied, or the dry run's report: a row for each department, extension, forwarding and board setting"), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 412, body = ProblemDoc), (status = 413, body = ProblemDoc), (status = 415, body = ProblemDoc), (status = 422, body = ProblemDoc, description = "A part is refused (the report is in `rows`) and nothing was written; or the document is not one of version 1 or 2"), (status = 429, body = ProblemDoc)),
+    responses((status = 200, body = super::bulk::BulkReport, description = "Applied, or the dry run's report: a row for each department, extension, forwarding, board setting, CTI account and CTI group"), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 412, body = ProblemDoc), (status = 413, body = ProblemDoc), (status = 415, body = ProblemDoc), (status = 422, body = ProblemDoc, description = "A part is refused (the report is in `rows`) and nothing was written; or the document is not one of versions 1 to 3"), (status = 429, body = ProblemDoc)),
     security(("bearer" = ["write"]))))]
 pub async fn put(call: ApiCall) -> Response {
     let (state, caller, headers, body) = call.parts();

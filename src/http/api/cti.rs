@@ -542,13 +542,49 @@ pub async fn account_delete(call: ApiCall) -> Response {
 }
 
 async fn rights(state: &HttpState, caller: &Caller, id: i64) -> Result<CtiRights, Problem> {
-    let r = state
-        .services
-        .cti
-        .rights(&caller.actor, id)
-        .await
-        .map_err(|e| Problem::from_service(&caller.tr, e))?;
-    Ok(CtiRights {
+    let r = state.services.cti.rights(&caller.actor, id).await;
+    r.map(rights_doc).map_err(|e| Problem::from_service(&caller.tr, e))
+}
+
+/// The rights as the page's form writes them: a line each device and line.
+fn rights_form(r: &CtiRights) -> crate::services::cti::RightsForm {
+    use crate::domain::cti::{devices_text, monitors_text};
+    let rights = rights_of(r.clone());
+    crate::services::cti::RightsForm {
+        devices: devices_text(&rights.devices),
+        monitors: monitors_text(&rights.monitors),
+        offline_journal: r.offline_journal,
+        server_journal: r.server_journal,
+        hot_desking: r.hot_desking,
+        blf: r.blf.clone(),
+    }
+}
+
+/// Rights as the domain has them (an unknown lamp source: the first choice;
+/// [`rights_shape`] refuses it before).
+pub(super) fn rights_of(r: CtiRights) -> crate::domain::cti::Rights {
+    use crate::domain::cti::{BlfSource, Device, Monitor};
+    crate::domain::cti::Rights {
+        devices: r
+            .devices
+            .into_iter()
+            .map(|d| Device { ext: d.ext, main: d.main, softphone: d.softphone })
+            .collect(),
+        monitors: r
+            .monitors
+            .into_iter()
+            .map(|m| Monitor { ext: m.ext, clip: m.clip, pickup: m.pickup })
+            .collect(),
+        offline_journal: r.offline_journal,
+        server_journal: r.server_journal,
+        hot_desking: r.hot_desking,
+        blf: BlfSource::from_code(&r.blf).unwrap_or_default(),
+    }
+}
+
+/// Rights as the API gives them.
+pub(super) fn rights_doc(r: crate::domain::cti::Rights) -> CtiRights {
+    CtiRights {
         devices: r
             .devices
             .into_iter()
@@ -563,36 +599,13 @@ async fn rights(state: &HttpState, caller: &Caller, id: i64) -> Result<CtiRights
         server_journal: r.server_journal,
         hot_desking: r.hot_desking,
         blf: r.blf.code().to_owned(),
-    })
-}
-
-/// The rights as the page's form writes them: a line each device and line.
-fn rights_form(r: &CtiRights) -> crate::services::cti::RightsForm {
-    let word = |on: bool, w: &str| if on { format!(" {w}") } else { String::new() };
-    crate::services::cti::RightsForm {
-        devices: r
-            .devices
-            .iter()
-            .map(|d| format!("{}{}{}", d.ext, word(d.main, "main"), word(d.softphone, "softphone")))
-            .collect::<Vec<_>>()
-            .join("\n"),
-        monitors: r
-            .monitors
-            .iter()
-            .map(|m| format!("{}{}{}", m.ext, word(m.clip, "clip"), word(m.pickup, "pickup")))
-            .collect::<Vec<_>>()
-            .join("\n"),
-        offline_journal: r.offline_journal,
-        server_journal: r.server_journal,
-        hot_desking: r.hot_desking,
-        blf: r.blf.clone(),
     }
 }
 
 /// What rights break of the rules that need no lookup: the lists' lengths,
 /// lines that are none or would read as more in the page's form, the lamp's
 /// source.
-fn rights_shape(tr: &crate::http::i18n::Tr, r: &CtiRights) -> Result<(), Problem> {
+pub(super) fn rights_shape(tr: &crate::http::i18n::Tr, r: &CtiRights) -> Result<(), Problem> {
     use crate::domain::cti::{BlfSource, RightsProblem, MAX_DEVICES, MAX_MONITORS};
     let invalid =
         |p: RightsProblem, at: String| Problem::from_service(tr, ServiceError::Invalid(p.into())).at(at);

@@ -214,7 +214,7 @@ pub mod openapi {
             (name = "presence", description = "What each extension shows its colleagues: twelve states, timed, with calls forwarded or DND meanwhile"),
             (name = "costs", description = "Call costs: each extension's limit, top-up and credit, and the tariff"),
             (name = "phonebook", description = "The public book (Global.Phonebook): its contacts and groups; and reverse lookup: who a number is, however it is written"),
-        (name = "bulk", description = "Departments and extensions exported and imported whole"),
+        (name = "bulk", description = "Departments, extensions, CTI accounts and CTI groups exported and imported whole"),
             (name = "config", description = "The whole configuration as one document, for a new board made the same as an old one"),
             (name = "document", description = "This document"),
         )

@@ -41,6 +41,16 @@ pub fn restriction_or_null() -> Object {
     words_or_null(Restriction::ALL.iter().map(|r| r.code()))
 }
 
+/// A CTI account's kind.
+pub fn cti_kind() -> Object {
+    words(crate::domain::cti::Kind::ALL.iter().map(|k| k.code())).build()
+}
+
+/// A CTI account's kind, or null (a bulk file's: keeps the value).
+pub fn cti_kind_or_null() -> Object {
+    words_or_null(crate::domain::cti::Kind::ALL.iter().map(|k| k.code()))
+}
+
 /// [`public_right`], or null (a bulk file's: keeps the value).
 pub fn public_right_or_null() -> Object {
     words_or_null(PublicRight::ALL.iter().map(|p| p.code()))
