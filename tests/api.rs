@@ -1097,6 +1097,80 @@ fn cti_accounts_go_in_within_the_licences_and_the_configuration_carries_them_who
     assert_eq!(names, [json!("ala")]);
 }
 
+/// Shared books in a bulk file (version 3): a kept book made with who may
+/// read it, a group's grant naming a group the same file makes; the same file
+/// again changes nothing; a grant to no group refuses the file; the
+/// configuration carries the books whole, and a kept book it leaves out goes.
+#[test]
+fn shared_books_and_who_reads_them_go_in_by_file_and_the_configuration_keeps_them_whole() {
+    let api = Api::start("");
+    let t = api.token(&["write"]);
+    let file = |group: &str| {
+        format!(
+            r#"{{"version": 3,
+            "cti_groups": [{{"name": "Front desk", "members": ["100", "101"]}}],
+            "books": [{{"name": "Suppliers", "everyone": "read",
+                        "groups": [{{"group": "{group}", "access": "write"}}]}}]}}"#
+        )
+    };
+    let grants = |db: &rusqlite::Connection| {
+        let sql = "SELECT b.name, b.kind, b.everyone, g.name, a.access FROM book b
+                   JOIN cti_group_book a ON a.book_id = b.id JOIN cti_group g ON g.id = a.group_id";
+        let mut q = db.prepare(sql).expect("grants");
+        let rows =
+            q.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))).expect("rows");
+        rows.map(|r| r.expect("row")).collect::<Vec<(String, String, String, String, String)>>()
+    };
+    // A grant to a group nobody has: the book's row says so, and nothing is made.
+    let p = problem(&bulk(&api, &t, "", "application/json", &file("Night shift")), 422);
+    let row = p["rows"].as_array().and_then(|r| r.iter().find(|r| r["kind"] == "book").cloned());
+    let row = row.unwrap_or_else(|| panic!("{p}"));
+    assert_eq!((&row["key"], &row["outcome"]), (&json!("Suppliers"), &json!("refused")), "{p}");
+    assert!(row["reason"].as_str().is_some_and(|r| r.contains("CTI group")), "{p}");
+    assert_eq!(
+        api.db()
+            .query_row("SELECT count(*) FROM book WHERE kind = 'book'", [], |r| r.get::<_, i64>(0))
+            .expect("count"),
+        0
+    );
+
+    let r = bulk(&api, &t, "", "application/json", &file("Front desk"));
+    assert_eq!((r.status, body(&r)["created"].clone()), (200, json!(2)), "{}", r.body);
+    assert_eq!(
+        grants(&api.db()),
+        [("Suppliers".into(), "book".into(), "read".into(), "Front desk".into(), "write".into())]
+    );
+    let again = body(&bulk(&api, &t, "", "application/json", &file("Front desk")));
+    assert_eq!((again["created"].clone(), again["changed"].clone()), (json!(0), json!(0)), "{again}");
+    let exported = body(&api.get(&t, "/api/v1/bulk"));
+    assert_eq!(
+        exported["books"],
+        json!([{"name": "Suppliers", "kind": "kept", "everyone": "read",
+                "groups": [{"group": "Front desk", "access": "write"}]}])
+    );
+    // A source's book is set up on the books page: a file cannot make one.
+    let ldap = r#"{"version": 3, "books": [{"name": "Staff", "kind": "ldap"}]}"#;
+    let p = body(&bulk(&api, &t, "?dry_run=true", "application/json", ldap));
+    assert_eq!(p["rows"][0]["outcome"], "refused", "{p}");
+
+    // The configuration carries the book whole; a kept book it leaves out goes.
+    let doc = body(&api.get(&t, "/api/v1/config"));
+    assert_eq!(doc["books"], exported["books"], "{doc}");
+    let mut without = doc.clone();
+    without["books"] = json!([]);
+    let report = body(&put_config(&api, &t, "?dry_run=true", &[], &without));
+    let gone = report["rows"].as_array().and_then(|r| r.iter().find(|r| r["kind"] == "book").cloned());
+    assert_eq!(
+        gone.map(|r| (r["key"].clone(), r["outcome"].clone())),
+        Some((json!("Suppliers"), json!("removed"))),
+        "{report}"
+    );
+    assert_eq!(grants(&api.db()).len(), 1, "a dry run removes nothing");
+    assert_eq!(put_config(&api, &t, "", &[], &without).status, 200);
+    assert!(grants(&api.db()).is_empty());
+    assert_eq!(body(&api.get(&t, "/api/v1/config"))["books"], json!([]));
+}
+
 #[test]
 fn the_configuration_document_makes_another_exchange_the_same() {
     let api = Api::start("");

@@ -288,19 +288,26 @@ fn a_documents_cti_accounts_are_made_with_their_rights_and_log_in_with_a_handed_
              [[cti_accounts]]\nname = \"lobby\"\nkind = \"nologin\"\n\n\
              [cti_accounts.rights]\ndevices = [{lobby_devices}]\nmonitors = []\n\
              offline_journal = false\nserver_journal = false\nhot_desking = false\nblf = \"first\"\n\n\
-             [[cti_groups]]\nname = \"Front desk\"\nmembers = [\"front\", \"lobby\", \"2003\"]\n"
+             [[cti_groups]]\nname = \"Front desk\"\nmembers = [\"front\", \"lobby\", \"2003\"]\n\n\
+             [[books]]\nname = \"Suppliers\"\neveryone = \"none\"\n\
+             groups = [{{ group = \"Front desk\", access = \"offline\" }}]\n"
         )
     };
     let first = w.write("accounts.toml", &accounts("{ ext = \"2002\", clip = true }", "{ ext = \"2004\" }"));
     let planned = succeeded(&w.provision(&["apply", "--dry-run", first.to_str().expect("path")]));
     assert_eq!(
         planned,
-        "+ cti_account front\n+ cti_account lobby\n+ cti_group Front desk\n\
-         dry run, nothing written: 3 created, 0 changed, 0 unchanged, 0 refused\n"
+        "+ cti_account front\n+ cti_account lobby\n+ cti_group Front desk\n+ book Suppliers\n\
+         dry run, nothing written: 4 created, 0 changed, 0 unchanged, 0 refused\n"
     );
     assert_eq!(w.count("SELECT count(*) FROM account"), 0, "a dry run makes no account");
     let applied = succeeded(&w.provision(&["apply", first.to_str().expect("path")]));
-    assert!(applied.ends_with("applied: 3 created, 0 changed, 0 unchanged, 0 refused\n"), "{applied}");
+    assert!(applied.ends_with("applied: 4 created, 0 changed, 0 unchanged, 0 refused\n"), "{applied}");
+    assert_eq!(
+        w.count("SELECT count(*) FROM cti_group_book a JOIN book b ON b.id = a.book_id WHERE b.name = 'Suppliers' AND a.access = 'offline'"),
+        1,
+        "the group keeps a copy of the book the same document made"
+    );
     // The login waits for its password; the user without login needs none.
     let marks = |name: &str| {
         let sql = "SELECT hand_over, password_hash IS NOT NULL FROM account WHERE name = ?1";
@@ -355,7 +362,7 @@ fn a_documents_cti_accounts_are_made_with_their_rights_and_log_in_with_a_handed_
     let diff = succeeded(&w.provision(&["apply", changed.to_str().expect("path")]));
     assert_eq!(
         diff,
-        "~ cti_account front: monitors\napplied: 0 created, 1 changed, 2 unchanged, 0 refused\n"
+        "~ cti_account front: monitors\napplied: 0 created, 1 changed, 3 unchanged, 0 refused\n"
     );
     assert_eq!(w.count("SELECT count(*) FROM account_monitor"), 0);
     // The export carries the accounts with their rights, and applies as nothing to change.

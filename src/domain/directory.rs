@@ -189,6 +189,14 @@ pub enum SourceProblem {
     EditableCsv,
     #[error("the attribute mapping is one field=attribute per line, each field once")]
     Mapping,
+    /// Everyone may at most keep a copy; "change" only where contacts may be changed.
+    #[error("everyone's access is none, read or offline; a group's may also be write, on a book whose contacts may be changed")]
+    Access,
+    #[error("no CTI group has that name")]
+    NoSuchGroup,
+    /// A source's book is made on the books page (its settings and password do not travel).
+    #[error("no source of that name is set up on this board")]
+    NoSource,
 }
 
 impl Source {

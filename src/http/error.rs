@@ -384,5 +384,8 @@ fn source_key(p: crate::domain::directory::SourceProblem) -> &'static str {
         P::TooMany => "books.too_many",
         P::Mapping => "books.bad_mapping",
         P::EditableCsv => "books.editable_csv",
+        P::Access => "books.bad_access",
+        P::NoSuchGroup => "books.no_such_group",
+        P::NoSource => "books.no_source",
     }
 }

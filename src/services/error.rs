@@ -91,7 +91,7 @@ pub enum Invalid {
     #[error("the contact keeps no more notes")]
     NotesFull,
     #[error("phonebook source: {0}")]
-    Source(crate::domain::directory::SourceProblem),
+    Source(#[from] crate::domain::directory::SourceProblem),
     #[error("token: {0}")]
     Token(#[from] crate::domain::token::TokenProblem),
     #[error("tariff: {0}")]

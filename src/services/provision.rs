@@ -20,16 +20,20 @@ use crate::domain::cti::{
     check_account, check_rights, devices_text, monitors_text, parse_devices, parse_monitors, AccountProblem,
     BlfSource, Data, Device, Kind, Monitor, Rights, RightsProblem,
 };
+use crate::domain::directory::{check_name as check_book_name, SourceProblem};
 use crate::domain::group::{check_name as check_group_name, MAX_GROUPS};
 use crate::domain::licence::LicenceProblem;
+use crate::domain::phonebook::{BookAccess, MAX_KEPT_BOOKS};
 use crate::store::cti::SavedAccount;
 use crate::store::cti_group::SavedGroup;
 use crate::store::org::{
-    EmployeeSaved, ImportedAccount, ImportedEmployee, ImportedGroup, OrgImport, OrgImported,
+    EmployeeSaved, ImportedAccount, ImportedBook, ImportedEmployee, ImportedGroup, OrgImport, OrgImported,
 };
 
 /// Rows a file holds at most, of each kind.
 pub const MAX_ROWS: usize = 5000;
+/// Books a file names at most: the sources' and those kept here.
+pub const MAX_BOOKS: usize = crate::domain::directory::MAX_SOURCES + MAX_KEPT_BOOKS;
 
 /// One extension as a bulk file gives it. A field the file does not give
 /// (`None`) keeps its value: a file of numbers and e-mail addresses changes
@@ -96,6 +100,26 @@ pub struct AccountRow {
     pub blf: Option<String>,
 }
 
+/// A shared book as a bulk file gives it (SPEC C9-C11), by its name, with
+/// who may read it: a book kept here is made when missing; a source's book
+/// (a CSV file, an LDAP directory) must be set up on the books page, whose
+/// settings (and password) do not travel. A field the file does not give
+/// keeps its value. The contacts are not in it: a kept book is filled from a
+/// contact file on its page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BookRow {
+    /// Where it is in the file (1 for the first), for the report.
+    pub row: usize,
+    pub name: String,
+    /// `kept` (made when missing), `csv` or `ldap`; left out: kept.
+    pub kind: Option<String>,
+    /// What everyone may do with it: `none`, `read` or `offline`.
+    pub everyone: Option<String>,
+    /// Each CTI group's access (`read`, `offline`, `write`), by the group's
+    /// name: the list whole, a group it leaves out reads nothing.
+    pub groups: Option<Vec<(String, String)>>,
+}
+
 /// A whole bulk file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Bulk {
@@ -113,6 +137,11 @@ pub struct Bulk {
     /// The file names every CTI account (a configuration document): those
     /// it does not name go.
     pub accounts_whole: bool,
+    /// Shared books and who may read them, written after the groups.
+    pub books: Vec<BookRow>,
+    /// The file names every book (a configuration document): kept books it
+    /// does not name go (their notes to the trash); sources' books stay.
+    pub books_whole: bool,
 }
 
 /// What an import does (or would do) with one row.
@@ -145,6 +174,8 @@ pub enum RowKind {
     CtiGroup,
     /// A CTI account.
     CtiAccount,
+    /// A shared book.
+    Book,
     /// An extension's forwarding, in a configuration document.
     Forwarding,
     /// A board-wide setting, in a configuration document.
@@ -209,6 +240,7 @@ impl Provision {
         self.ctx.may_do(actor, Action::Read, Target::Administration(Area::Extensions))?;
         self.ctx.may_do(actor, Action::Read, Target::Administration(Area::Departments))?;
         self.ctx.may_do(actor, Action::Read, Target::Administration(Area::Cti))?;
+        self.ctx.may_do(actor, Action::Read, Target::Administration(Area::Phonebook))?;
         let groups = self
             .ctx
             .store
@@ -249,6 +281,7 @@ impl Provision {
                 name: a.name,
             })
             .collect();
+        let books = self.book_rows().await?;
         let departments = self.ctx.store.departments().await?;
         let name = |id: &i64| departments.iter().find(|(d, _)| d == id).map(|(_, n)| n.clone());
         let (employees, mut ids) =
@@ -275,14 +308,7 @@ impl Provision {
             .collect();
         let mut names: Vec<String> = departments.into_iter().map(|(_, n)| n).collect();
         names.sort();
-        Ok(Bulk {
-            departments: names,
-            extensions,
-            groups,
-            groups_whole: false,
-            accounts,
-            accounts_whole: false,
-        })
+        Ok(Bulk { departments: names, extensions, groups, accounts, books, ..Bulk::default() })
     }
 
     /// Checks every row of `bulk`; unless `dry_run`, and unless a row is
@@ -300,10 +326,14 @@ impl Provision {
         if !bulk.groups.is_empty() || bulk.groups_whole || !bulk.accounts.is_empty() || bulk.accounts_whole {
             self.ctx.may_do(actor, Action::Change, Target::Administration(Area::Cti))?;
         }
+        if !bulk.books.is_empty() || bulk.books_whole {
+            self.ctx.may_do(actor, Action::Change, Target::Administration(Area::Phonebook))?;
+        }
         if bulk.extensions.len() > MAX_ROWS
             || bulk.departments.len() > MAX_ROWS
             || bulk.accounts.len() > MAX_ROWS
             || bulk.groups.len() > MAX_GROUPS
+            || bulk.books.len() > MAX_BOOKS
         {
             return Err(ServiceError::Invalid(Invalid::Selection));
         }
@@ -404,6 +434,7 @@ impl Provision {
         }
         let accounts = self.accounts(bulk, &mut rows).await?;
         let (groups, gone_groups) = self.groups(bulk, &accounts.made, &mut rows).await?;
+        let (books, gone_books) = self.books(bulk, &mut rows).await?;
         let mut report = ImportReport { applied: false, rows };
         if dry_run || report.refused() {
             return Ok(report);
@@ -414,6 +445,8 @@ impl Provision {
             && gone_groups.is_empty()
             && accounts.writes.is_empty()
             && accounts.gone.is_empty()
+            && books.is_empty()
+            && gone_books.is_empty()
         {
             report.applied = true;
             return Ok(report);
@@ -436,10 +469,18 @@ impl Provision {
             accounts: accounts.writes,
             gone_accounts: accounts.gone,
             cti_licences: self.cti_licences.load(Ordering::Relaxed),
+            books,
+            gone_books,
         };
         match self.ctx.store.import_org(import, self.ctx.clock.now()).await? {
             OrgImported::Saved(made) => {
                 tracing::info!(actor = %actor.label(), departments = made.len(), extensions = changed.len(), "bulk import written");
+            }
+            OrgImported::BookRefused { row, why } => {
+                if let Some(r) = report.rows.iter_mut().find(|r| r.kind == RowKind::Book && r.row == row) {
+                    r.outcome = rule(why);
+                }
+                return Ok(report);
             }
             OrgImported::AccountRefused { row, why } => {
                 let refused = report.rows.iter_mut().filter(|r| r.kind == RowKind::CtiAccount);
@@ -636,6 +677,166 @@ impl Provision {
             }
         }
         Ok(out)
+    }
+
+    /// Every shared book with who may read it, as a file gives it (the
+    /// groups by name, in name order).
+    async fn book_rows(&self) -> Result<Vec<BookRow>, ServiceError> {
+        let groups = self.ctx.store.cti_groups().await?;
+        let group = |id: i64| groups.iter().find(|g| g.id == id).map(|g| g.name.clone());
+        let books = self.ctx.store.shared_book_list().await?;
+        let sources = self.ctx.store.directory_books().await?;
+        let rows = books.into_iter().enumerate().map(|(i, (b, _))| {
+            let mut grants: Vec<(String, String)> = b
+                .grants
+                .iter()
+                .filter(|(_, a)| *a > BookAccess::None)
+                .filter_map(|(g, a)| Some((group(*g)?, a.code().to_owned())))
+                .collect();
+            grants.sort();
+            let kind = match sources.iter().find(|s| s.id == b.id).map(|s| &s.source.origin) {
+                Some(crate::domain::directory::Origin::Csv { .. }) => "csv",
+                Some(crate::domain::directory::Origin::Ldap(_)) => "ldap",
+                None => "kept",
+            };
+            BookRow {
+                row: i + 1,
+                name: b.name,
+                kind: Some(kind.to_owned()),
+                everyone: Some(b.everyone.code().to_owned()),
+                groups: Some(grants),
+            }
+        });
+        Ok(rows.collect())
+    }
+
+    /// Checks the file's books as the books page checks access, against the
+    /// books there are (by name, in any case) and the CTI groups there are
+    /// or the file makes: what each row does, the writes, and (a file that
+    /// names every book) the kept books that go.
+    async fn books(
+        &self,
+        bulk: &Bulk,
+        rows: &mut Vec<RowReport>,
+    ) -> Result<(Vec<ImportedBook>, Vec<i64>), ServiceError> {
+        if bulk.books.is_empty() && !bulk.books_whole {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        let have = self.ctx.store.shared_book_list().await?;
+        let now = self.book_rows().await?;
+        let groups = self.ctx.store.cti_groups().await?;
+        let group_known = |name: &str| {
+            groups.iter().any(|g| g.name == name) || bulk.groups.iter().any(|g| g.name.trim() == name)
+        };
+        let named = |n: &str| bulk.books.iter().any(|b| b.name.trim().eq_ignore_ascii_case(n));
+        let mut gone = Vec::new();
+        if bulk.books_whole {
+            for (b, _) in have.iter().filter(|(b, _)| b.kept && !named(&b.name)) {
+                let outcome = Outcome::Removed;
+                rows.push(RowReport { row: 0, kind: RowKind::Book, key: b.name.clone(), outcome });
+                gone.push(b.id);
+            }
+        }
+        let mut kept = have.iter().filter(|(b, _)| b.kept).count() - gone.len();
+        let mut seen = HashSet::new();
+        let mut writes = Vec::new();
+        for r in &bulk.books {
+            let name = r.name.trim().to_owned();
+            let mut report = |outcome| {
+                rows.push(RowReport { row: r.row, kind: RowKind::Book, key: name.clone(), outcome })
+            };
+            if !seen.insert(name.to_lowercase()) {
+                report(Outcome::Refused(Refusal::Twice));
+                continue;
+            }
+            if let Err(p) = check_book_name(&name) {
+                report(rule(p));
+                continue;
+            }
+            let old = have.iter().map(|(b, _)| b).find(|b| b.name.eq_ignore_ascii_case(&name));
+            let was = now.iter().find(|b| b.name.eq_ignore_ascii_case(&name));
+            let kind = r.kind.as_deref().map(str::trim).unwrap_or("kept");
+            match (old, was.and_then(|w| w.kind.as_deref())) {
+                (None, _) if kind != "kept" => {
+                    report(rule(SourceProblem::NoSource));
+                    continue;
+                }
+                (Some(_), Some(k)) if r.kind.is_some() && k != kind => {
+                    report(rule(SourceProblem::NoSource));
+                    continue;
+                }
+                _ => {}
+            }
+            let access = |code: &str| BookAccess::from_code(code.trim());
+            let everyone = match r.everyone.as_deref().map(access) {
+                Some(Some(a)) if a <= BookAccess::Offline => Some(a),
+                Some(_) => {
+                    report(rule(SourceProblem::Access));
+                    continue;
+                }
+                None => None,
+            };
+            // A new book is kept here: its contacts may be changed.
+            let editable = old.is_none_or(|b| b.editable);
+            let mut grants = None;
+            if let Some(list) = &r.groups {
+                let mut out: Vec<(String, BookAccess)> = Vec::new();
+                let mut problem = None;
+                for (g, a) in list {
+                    let g = g.trim();
+                    match access(a) {
+                        _ if !group_known(g) => problem = problem.or(Some(SourceProblem::NoSuchGroup)),
+                        Some(a)
+                            if (a < BookAccess::Write || editable) && !out.iter().any(|(o, _)| o == g) =>
+                        {
+                            out.push((g.to_owned(), a))
+                        }
+                        _ => problem = problem.or(Some(SourceProblem::Access)),
+                    }
+                }
+                if let Some(p) = problem {
+                    report(rule(p));
+                    continue;
+                }
+                out.retain(|(_, a)| *a > BookAccess::None);
+                out.sort();
+                grants = Some(out);
+            }
+            let outcome = match (old, was) {
+                (Some(_), Some(w)) => {
+                    let mut fields = Vec::new();
+                    if everyone.is_some_and(|e| Some(e.code()) != w.everyone.as_deref()) {
+                        fields.push("everyone");
+                    }
+                    let given = grants
+                        .as_ref()
+                        .map(|l| l.iter().map(|(g, a)| (g.clone(), a.code().to_owned())).collect::<Vec<_>>());
+                    if given.is_some_and(|g| Some(&g) != w.groups.as_ref()) {
+                        fields.push("groups");
+                    }
+                    match fields.is_empty() {
+                        true => Outcome::Unchanged,
+                        false => Outcome::Changed(fields),
+                    }
+                }
+                _ => {
+                    if kept >= MAX_KEPT_BOOKS {
+                        report(rule(SourceProblem::TooMany));
+                        continue;
+                    }
+                    kept += 1;
+                    Outcome::Created
+                }
+            };
+            let write = !matches!(outcome, Outcome::Unchanged);
+            report(outcome);
+            if write {
+                let id = old.map_or(0, |b| b.id);
+                let name = old.map_or(name, |b| b.name.clone());
+                writes.push(ImportedBook { row: r.row, id, name, everyone, grants });
+            }
+        }
+        Ok((writes, gone))
     }
 
     /// Checks the file's CTI groups as the page's form checks one, against

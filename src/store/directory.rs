@@ -97,23 +97,7 @@ impl Store {
     /// Deletes an external source's book and its cached contacts; their notes
     /// go to the trash. False when there is no such book.
     pub async fn remove_directory_book(&self, id: i64, now: i64) -> Result<bool, StoreError> {
-        self.write(move |c| {
-            let name: Option<String> = c
-                .query_row(
-                    "SELECT name FROM book WHERE id = ?1 AND kind IN ('csv', 'ldap', 'book')",
-                    [id],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            let Some(name) = name else { return Ok(false) };
-            c.execute(
-                "UPDATE contact_note SET trashed_at = ?2 WHERE book_name = ?1 AND trashed_at IS NULL",
-                params![note_book(&name), now],
-            )?;
-            c.execute("DELETE FROM book WHERE id = ?1", [id])?;
-            Ok(true)
-        })
-        .await
+        self.write(move |c| remove_book(c, id, now)).await
     }
 
     /// Makes a book an administrator keeps (SPEC C11), read by nobody but
@@ -121,18 +105,7 @@ impl Store {
     /// that name exists or there are [`MAX_KEPT_BOOKS`] already.
     pub async fn add_kept_book(&self, name: &str) -> Result<Result<i64, SourceProblem>, StoreError> {
         let name = name.to_owned();
-        self.write(move |c| {
-            if name_taken(c, &name)? {
-                return Ok(Err(SourceProblem::Name));
-            }
-            let kept: i64 = c.query_row("SELECT count(*) FROM book WHERE kind = 'book'", [], |r| r.get(0))?;
-            if kept >= MAX_KEPT_BOOKS as i64 {
-                return Ok(Err(SourceProblem::TooMany));
-            }
-            c.execute("INSERT INTO book (kind, name, everyone) VALUES ('book', ?1, 'none')", [&name])?;
-            Ok(Ok(c.last_insert_rowid()))
-        })
-        .await
+        self.write(move |c| add_kept(c, &name)).await
     }
 
     /// Every shared named book with who may read it and how many contacts
@@ -160,26 +133,7 @@ impl Store {
         everyone: BookAccess,
         grants: Vec<(i64, BookAccess)>,
     ) -> Result<bool, StoreError> {
-        self.write(move |c| {
-            let everyone = everyone.min(BookAccess::Offline);
-            let changed = c.execute(
-                "UPDATE book SET everyone = ?2 WHERE id = ?1 AND kind IN ('csv', 'ldap', 'book')",
-                params![id, everyone.code()],
-            )?;
-            if changed == 0 {
-                return Ok(false);
-            }
-            c.execute("DELETE FROM cti_group_book WHERE book_id = ?1", [id])?;
-            let mut give = c.prepare_cached(
-                "INSERT INTO cti_group_book (group_id, book_id, access)
-                 SELECT id, ?2, ?3 FROM cti_group WHERE id = ?1",
-            )?;
-            for (group, access) in grants.into_iter().filter(|(_, a)| *a > BookAccess::None) {
-                give.execute(params![group, id, access.code()])?;
-            }
-            Ok(true)
-        })
-        .await
+        self.write(move |c| set_access(c, id, Some(everyone), Some(grants))).await
     }
 
     /// Adds `contact` to kept book `book` under a new permanent id, or (`uid`)
@@ -407,6 +361,71 @@ fn sync(
 
 /// Whether a shared book (a source's, a kept one, the public book) has this
 /// name already, in any case.
+/// Deletes a shared book (a source's or a kept one) and its contacts in the
+/// caller's job; their notes go to the trash. False when there is none.
+pub(super) fn remove_book(c: &Connection, id: i64, now: i64) -> rusqlite::Result<bool> {
+    let name: Option<String> = c
+        .query_row("SELECT name FROM book WHERE id = ?1 AND kind IN ('csv', 'ldap', 'book')", [id], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    let Some(name) = name else { return Ok(false) };
+    c.execute(
+        "UPDATE contact_note SET trashed_at = ?2 WHERE book_name = ?1 AND trashed_at IS NULL",
+        params![note_book(&name), now],
+    )?;
+    c.execute("DELETE FROM book WHERE id = ?1", [id])?;
+    Ok(true)
+}
+
+/// Makes a kept book in the caller's job, or why not (the name taken, [`MAX_KEPT_BOOKS`] there).
+pub(super) fn add_kept(c: &Connection, name: &str) -> rusqlite::Result<Result<i64, SourceProblem>> {
+    if name_taken(c, name)? {
+        return Ok(Err(SourceProblem::Name));
+    }
+    let kept: i64 = c.query_row("SELECT count(*) FROM book WHERE kind = 'book'", [], |r| r.get(0))?;
+    if kept >= MAX_KEPT_BOOKS as i64 {
+        return Ok(Err(SourceProblem::TooMany));
+    }
+    c.execute("INSERT INTO book (kind, name, everyone) VALUES ('book', ?1, 'none')", [name])?;
+    Ok(Ok(c.last_insert_rowid()))
+}
+
+/// Sets who reads shared book `id` in the caller's job: `everyone` (at most
+/// a copy) and (`grants`) each group's access in place of what was given;
+/// `None` keeps that part. Groups that do not exist are left out. False
+/// when there is no such book.
+pub(super) fn set_access(
+    c: &Connection,
+    id: i64,
+    everyone: Option<BookAccess>,
+    grants: Option<Vec<(i64, BookAccess)>>,
+) -> rusqlite::Result<bool> {
+    let there: bool = c.query_row(
+        "SELECT EXISTS (SELECT 1 FROM book WHERE id = ?1 AND kind IN ('csv', 'ldap', 'book'))",
+        [id],
+        |r| r.get(0),
+    )?;
+    if !there {
+        return Ok(false);
+    }
+    if let Some(everyone) = everyone {
+        let everyone = everyone.min(BookAccess::Offline);
+        c.execute("UPDATE book SET everyone = ?2 WHERE id = ?1", params![id, everyone.code()])?;
+    }
+    if let Some(grants) = grants {
+        c.execute("DELETE FROM cti_group_book WHERE book_id = ?1", [id])?;
+        let mut give = c.prepare_cached(
+            "INSERT INTO cti_group_book (group_id, book_id, access)
+             SELECT id, ?2, ?3 FROM cti_group WHERE id = ?1",
+        )?;
+        for (group, access) in grants.into_iter().filter(|(_, a)| *a > BookAccess::None) {
+            give.execute(params![group, id, access.code()])?;
+        }
+    }
+    Ok(true)
+}
+
 fn name_taken(c: &Connection, name: &str) -> rusqlite::Result<bool> {
     c.query_row(
         "SELECT EXISTS (SELECT 1 FROM book WHERE kind IN ('csv', 'ldap', 'book', 'public') AND name = ?1 COLLATE NOCASE)",

@@ -54,6 +54,27 @@ pub struct OrgImport {
     pub gone_accounts: Vec<i64>,
     /// The CTI server's licences: accounts that log in, once all are written.
     pub cti_licences: usize,
+    /// Shared books to make (kept ones, id 0) or give access to, after the
+    /// groups (a grant may name a group the file makes).
+    pub books: Vec<ImportedBook>,
+    /// Kept books that go (a configuration document does not name them);
+    /// their notes go to the trash.
+    pub gone_books: Vec<i64>,
+}
+
+/// A shared book of a bulk file: who may read it.
+#[derive(Debug, Clone)]
+pub struct ImportedBook {
+    /// The file's row, for a refusal.
+    pub row: usize,
+    /// 0: a book kept here, to make.
+    pub id: i64,
+    pub name: String,
+    /// What everyone may do with it; `None` keeps it.
+    pub everyone: Option<crate::domain::phonebook::BookAccess>,
+    /// Each CTI group's access, by the group's name, in place of what was
+    /// given; `None` keeps it.
+    pub grants: Option<Vec<(String, crate::domain::phonebook::BookAccess)>>,
 }
 
 /// A CTI account of a bulk file, whole, with its rights.
@@ -100,6 +121,11 @@ pub enum OrgImported {
     GroupRefused {
         row: usize,
         why: crate::domain::group::GroupProblem,
+    },
+    /// A book the store refused (its name taken meanwhile, a group gone).
+    BookRefused {
+        row: usize,
+        why: crate::domain::directory::SourceProblem,
     },
     /// An account the store refused (its name taken meanwhile); row 0: the
     /// accounts that log in would be more than the licences.
@@ -238,6 +264,38 @@ fn write_import(c: &Connection, import: &OrgImport, now: i64) -> rusqlite::Resul
         if let Some(Err(why)) = saved {
             return Ok(OrgImported::GroupRefused { row: g.row, why });
         }
+    }
+    for id in &import.gone_books {
+        super::directory::remove_book(c, *id, now)?;
+    }
+    for b in &import.books {
+        use crate::domain::directory::SourceProblem;
+        let refused = |why| Ok(OrgImported::BookRefused { row: b.row, why });
+        // A book deleted since the file was checked is made again (a kept one).
+        let there = b.id != 0
+            && c.query_row("SELECT 1 FROM book WHERE id = ?1", [b.id], |_| Ok(())).optional()?.is_some();
+        let id = match there {
+            true => b.id,
+            false => match super::directory::add_kept(c, &b.name)? {
+                Ok(id) => id,
+                Err(why) => return refused(why),
+            },
+        };
+        let mut grants = None;
+        if let Some(list) = &b.grants {
+            let mut ids = Vec::with_capacity(list.len());
+            for (group, access) in list {
+                let id: Option<i64> = c
+                    .query_row("SELECT id FROM cti_group WHERE name = ?1", [group], |r| r.get(0))
+                    .optional()?;
+                match id {
+                    Some(id) => ids.push((id, *access)),
+                    None => return refused(SourceProblem::NoSuchGroup),
+                }
+            }
+            grants = Some(ids);
+        }
+        super::directory::set_access(c, id, b.everyone, grants)?;
     }
     Ok(OrgImported::Saved(made))
 }

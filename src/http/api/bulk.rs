@@ -1,5 +1,5 @@
-//! `/api/v1/bulk`: the exchange's departments, extensions, CTI accounts and
-//! CTI groups exported and imported whole, as JSON (a versioned document) or, for the
+//! `/api/v1/bulk`: the exchange's departments, extensions, CTI accounts, CTI
+//! groups and shared books (who may read them) exported and imported whole, as JSON (a versioned document) or, for the
 //! extensions, as CSV (one extension a row, the columns of [`COLUMNS`]). `dry_run=true` reports what each row
 //! would do without writing; otherwise the whole file goes in, or nothing
 //! does. A field (or column) a file leaves out keeps its value.
@@ -14,15 +14,21 @@ use super::schema::ProblemDoc;
 use crate::domain::group::MAX_GROUPS;
 use crate::http::error::message;
 use crate::services::provision::{
-    AccountRow, Bulk, ExtensionRow, GroupRow, ImportReport, Outcome, Refusal, RowKind, MAX_ROWS,
+    AccountRow, BookRow, Bulk, ExtensionRow, GroupRow, ImportReport, Outcome, Refusal, RowKind, MAX_BOOKS,
+    MAX_ROWS,
 };
 
 /// The largest bulk file taken.
 pub const MAX_BULK: usize = 4 * 1024 * 1024;
 /// The document's version, which an export writes: 3, which adds
-/// `cti_accounts` to version 2, which added `cti_groups` to version 1. All
+/// `cti_accounts` and `books` to version 2, which added `cti_groups` to version 1. All
 /// three are read; another is refused.
 pub const VERSION: u32 = 3;
+/// What a shared book is: kept here, or a source's.
+pub const BOOK_KINDS: [&str; 3] = ["kept", "csv", "ldap"];
+/// What everyone may do with a shared book: at most keep a copy.
+pub const EVERYONE_ACCESS: [&str; 3] = ["none", "read", "offline"];
+
 /// The CSV columns, in the order an export writes them. `number` is needed;
 /// any other may be left out. Lists: caller ids and licences separated by
 /// spaces, managed departments by `|`.
@@ -47,7 +53,7 @@ pub const COLUMNS: [&str; 13] = [
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BulkDocument {
-    /// 3 (2: the same without `cti_accounts`; 1: without `cti_groups` too).
+    /// 3 (2: the same without `cti_accounts` and `books`; 1: without `cti_groups` too).
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 3))]
     pub version: u32,
     #[serde(default)]
@@ -61,6 +67,69 @@ pub struct BulkDocument {
     /// groups (a group may name an account the file makes).
     #[serde(default)]
     pub cti_accounts: Vec<BulkCtiAccount>,
+    /// The shared books and who may read them, by name (version 3).
+    #[serde(default)]
+    pub books: Vec<BulkBook>,
+}
+
+/// A shared book in a bulk file, by its name (in any case), with who may
+/// read it: a book kept here is made when missing; a source's book (a CSV
+/// file, an LDAP directory) must be set up on the books page first, as its
+/// settings and password do not travel. A field left out keeps its value.
+/// Its contacts are not in the file: a kept book is filled from a contact
+/// file on its page.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BulkBook {
+    #[cfg_attr(feature = "openapi", schema(example = "Suppliers", min_length = 1, max_length = 60))]
+    pub name: String,
+    /// `kept` (a book kept here), `csv` or `ldap` (a source's); left out: kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = super::schema::book_kind_or_null))]
+    pub kind: Option<String>,
+    /// What everyone may do with it: `none`, `read` or `offline` (keep a copy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = super::schema::everyone_access_or_null))]
+    pub everyone: Option<String>,
+    /// What each CTI group's members may do with it, the list whole: a group
+    /// it leaves out reads nothing (`write` only where its contacts may be changed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<BookGrant>>,
+}
+
+/// A CTI group's access to a shared book.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BookGrant {
+    /// The group's name.
+    #[cfg_attr(feature = "openapi", schema(example = "Front desk", min_length = 1, max_length = 64))]
+    pub group: String,
+    /// `none`, `read`, `offline` (keep a copy) or `write` (change its contacts).
+    #[cfg_attr(feature = "openapi", schema(schema_with = super::schema::group_access))]
+    pub access: String,
+}
+
+/// A book's row as a file gives it.
+pub(super) fn book_row(b: BulkBook, row: usize) -> BookRow {
+    BookRow {
+        row,
+        name: b.name,
+        kind: b.kind,
+        everyone: b.everyone,
+        groups: b.groups.map(|l| l.into_iter().map(|g| (g.group, g.access)).collect()),
+    }
+}
+
+/// A book as an export gives it.
+pub(super) fn book_doc(b: BookRow) -> BulkBook {
+    BulkBook {
+        name: b.name,
+        kind: b.kind,
+        everyone: b.everyone,
+        groups: b.groups.map(|l| l.into_iter().map(|(group, access)| BookGrant { group, access }).collect()),
+    }
 }
 
 /// A CTI account in a bulk file, by its name (in any case): made when
@@ -174,7 +243,7 @@ pub struct BulkReport {
     pub changed: usize,
     pub unchanged: usize,
     pub refused: usize,
-    /// Departments, CTI accounts and CTI groups a configuration document does not name, which go.
+    /// Departments, CTI accounts, CTI groups and kept books a configuration document does not name, which go.
     pub removed: usize,
     pub rows: Vec<BulkRow>,
 }
@@ -184,9 +253,9 @@ pub struct BulkReport {
 pub struct BulkRow {
     /// The row in the file: the line of a CSV file, the place in its list for JSON (from 1).
     pub row: usize,
-    /// `department`, `extension`, `cti_account` or `cti_group`; in a configuration document also `forwarding` and `board`.
+    /// `department`, `extension`, `cti_account`, `cti_group` or `book`; in a configuration document also `forwarding` and `board`.
     pub kind: String,
-    /// The extension's number, or the department's, account's or group's name.
+    /// The extension's number, or the department's, account's, group's or book's name.
     pub key: String,
     /// `created`, `changed`, `unchanged`, `refused`, or (a department a configuration document does not name) `removed`.
     pub outcome: String,
@@ -278,6 +347,7 @@ fn document_of(bulk: Bulk) -> BulkDocument {
     BulkDocument {
         version: VERSION,
         cti_accounts: bulk.accounts.into_iter().map(account_doc).collect(),
+        books: bulk.books.into_iter().map(book_doc).collect(),
         departments: bulk.departments.into_iter().map(|name| BulkDepartment { name }).collect(),
         extensions: bulk
             .extensions
@@ -446,6 +516,35 @@ fn conforms(caller: &Caller, doc: &BulkDocument) -> Result<(), Problem> {
     for (i, a) in doc.cti_accounts.iter().enumerate() {
         account_conforms(caller, i, &a.name, a.kind.as_deref(), a.rights.as_ref())?;
     }
+    for (i, b) in doc.books.iter().enumerate() {
+        book_conforms(caller, i, b)?;
+    }
+    Ok(())
+}
+
+/// Book `i`'s name and words as the document's schema lists them.
+pub(super) fn book_conforms(caller: &Caller, i: usize, b: &BulkBook) -> Result<(), Problem> {
+    let invalid = |at: String| {
+        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", caller.tr.t("api.invalid_body"))
+            .at(format!("/books/{i}/{at}"))
+    };
+    if b.name.is_empty() || b.name.chars().count() > 60 {
+        return Err(invalid("name".into()));
+    }
+    if b.kind.as_deref().is_some_and(|k| !BOOK_KINDS.contains(&k)) {
+        return Err(invalid("kind".into()));
+    }
+    if b.everyone.as_deref().is_some_and(|e| !EVERYONE_ACCESS.contains(&e)) {
+        return Err(invalid("everyone".into()));
+    }
+    for (j, g) in b.groups.iter().flatten().enumerate() {
+        if g.group.is_empty() || g.group.chars().count() > crate::domain::group::MAX_NAME {
+            return Err(invalid(format!("groups/{j}/group")));
+        }
+        if crate::domain::phonebook::BookAccess::from_code(&g.access).is_none() {
+            return Err(invalid(format!("groups/{j}/access")));
+        }
+    }
     Ok(())
 }
 
@@ -553,6 +652,7 @@ pub(super) fn report_of(caller: &Caller, r: ImportReport, dry_run: bool) -> Bulk
                     RowKind::Extension => "extension",
                     RowKind::CtiGroup => "cti_group",
                     RowKind::CtiAccount => "cti_account",
+                    RowKind::Book => "book",
                     RowKind::Forwarding => "forwarding",
                     RowKind::Board => "board",
                 };
@@ -639,7 +739,8 @@ pub async fn import(call: ApiCall) -> Response {
             .and_then(|doc| match doc.version {
                 _ if doc.extensions.len().max(doc.departments.len()).max(doc.cti_accounts.len())
                     > MAX_ROWS
-                    || doc.cti_groups.len() > MAX_GROUPS =>
+                    || doc.cti_groups.len() > MAX_GROUPS
+                    || doc.books.len() > MAX_BOOKS =>
                 {
                     Err(Problem::new(
                         StatusCode::UNPROCESSABLE_ENTITY,
@@ -653,12 +754,12 @@ pub async fn import(call: ApiCall) -> Response {
                     caller.tr.t("api.groups_need_version_2"),
                 )
                 .at("/cti_groups")),
-                1 | 2 if !doc.cti_accounts.is_empty() => Err(Problem::new(
+                1 | 2 if !doc.cti_accounts.is_empty() || !doc.books.is_empty() => Err(Problem::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "unknown_version",
                     caller.tr.t("api.accounts_need_version_3"),
                 )
-                .at("/cti_accounts")),
+                .at(if doc.cti_accounts.is_empty() { "/books" } else { "/cti_accounts" })),
                 1 | 2 | VERSION => Ok(Bulk {
                     departments: doc.departments.into_iter().map(|d| d.name).collect(),
                     extensions: doc
@@ -684,8 +785,10 @@ pub async fn import(call: ApiCall) -> Response {
                         .enumerate()
                         .map(|(i, a)| account_row(a, i + 1))
                         .collect(),
+                    books: doc.books.into_iter().enumerate().map(|(i, b)| book_row(b, i + 1)).collect(),
                     groups_whole: false,
                     accounts_whole: false,
+                    books_whole: false,
                 }),
                 other => Err(Problem::new(
                     StatusCode::UNPROCESSABLE_ENTITY,

@@ -1,6 +1,7 @@
 //! `/api/v1/config`: the exchange's whole configuration as one versioned
-//! document (SPEC S4), the CTI groups included since version 2 and the CTI
-//! accounts with their rights since version 3. `GET` gives it with its `ETag`; `PUT` of it makes an
+//! document (SPEC S4), the CTI groups included since version 2, and the CTI
+//! accounts with their rights and the shared books with who may read them
+//! since version 3. `GET` gives it with its `ETag`; `PUT` of it makes an
 //! exchange the same (`dry_run=true` reports what would change), refusing a
 //! document of a version this exchange does not read. Secrets never travel:
 //! passwords, PINs, keys and the mail server's password stay on each board
@@ -13,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::bulk::{
-    account_conforms, account_doc, account_row, answer, extension_conforms, group_conforms, report_of,
-    BulkCtiAccount, BulkDepartment, Whole,
+    account_conforms, account_doc, account_row, answer, book_conforms, book_row, extension_conforms,
+    group_conforms, report_of, BookGrant, BulkBook, BulkCtiAccount, BulkDepartment, Whole,
 };
 use super::door::{check_if_match, etag_of, from_value, json_type, tagged, ApiCall, Caller, Problem};
 use super::forwarding::Forwarding;
@@ -23,11 +24,11 @@ use super::schema::{self, ProblemDoc};
 use crate::domain::group::MAX_GROUPS;
 use crate::services::config::{BoardSettings, Desired, Exported};
 use crate::services::exposure::Switches;
-use crate::services::provision::{Bulk, ExtensionRow, GroupRow, MAX_ROWS};
+use crate::services::provision::{Bulk, ExtensionRow, GroupRow, MAX_BOOKS, MAX_ROWS};
 use crate::services::smtp::SmtpChange;
 
 /// The document's version, which `GET` gives: 3, which adds the CTI
-/// accounts to version 2, which added the CTI groups to version 1. All are
+/// accounts and the shared books to version 2, which added the CTI groups to version 1. All are
 /// taken (a version 1 document leaves the groups and accounts as they are,
 /// a version 2 the accounts); another is refused.
 pub const VERSION: u32 = 3;
@@ -37,7 +38,7 @@ pub const VERSION: u32 = 3;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ConfigDocument {
-    /// 3 (2: the same without `cti_accounts`; 1: without `cti_groups` too).
+    /// 3 (2: the same without `cti_accounts` and `books`; 1: without `cti_groups` too).
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 3))]
     pub version: u32,
     /// Every department; one the exchange has and the document does not name goes.
@@ -55,6 +56,29 @@ pub struct ConfigDocument {
     /// first login.
     #[serde(default)]
     pub cti_accounts: Vec<ConfigCtiAccount>,
+    /// Every shared book with who may read it (version 3): a book kept here
+    /// that the document does not name goes (its notes to the trash); a
+    /// source's book stays, and one the document names must be set up on the
+    /// books page first. The books' contacts are not in it.
+    #[serde(default)]
+    pub books: Vec<ConfigBook>,
+}
+
+/// A shared book and who may read it, whole.
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ConfigBook {
+    #[cfg_attr(feature = "openapi", schema(example = "Suppliers", min_length = 1, max_length = 60))]
+    pub name: String,
+    /// `kept`, `csv` or `ldap`.
+    #[cfg_attr(feature = "openapi", schema(schema_with = schema::book_kind))]
+    pub kind: String,
+    /// `none`, `read` or `offline`.
+    #[cfg_attr(feature = "openapi", schema(schema_with = schema::everyone_access))]
+    pub everyone: String,
+    /// Each CTI group's access; a group left out reads nothing.
+    pub groups: Vec<BookGrant>,
 }
 
 /// A CTI account, whole.
@@ -168,6 +192,22 @@ fn document_of(e: Exported) -> ConfigDocument {
                 }
             })
             .collect(),
+        books: e
+            .bulk
+            .books
+            .into_iter()
+            .map(|b| ConfigBook {
+                name: b.name,
+                kind: b.kind.unwrap_or_default(),
+                everyone: b.everyone.unwrap_or_default(),
+                groups: b
+                    .groups
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(group, access)| BookGrant { group, access })
+                    .collect(),
+            })
+            .collect(),
         cti_groups: e
             .bulk
             .groups
@@ -235,14 +275,34 @@ fn desired_of(caller: &Caller, doc: ConfigDocument) -> Result<Desired, Problem> 
         );
         return Err(p.at("/cti_groups"));
     }
-    if doc.version < 3 && !doc.cti_accounts.is_empty() {
+    if doc.version < 3 && !(doc.cti_accounts.is_empty() && doc.books.is_empty()) {
         let p = Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "unknown_version",
             caller.tr.t("api.config_accounts_need_version_3"),
         );
-        return Err(p.at("/cti_accounts"));
+        return Err(p.at(if doc.cti_accounts.is_empty() { "/books" } else { "/cti_accounts" }));
     }
+    if doc.books.len() > MAX_BOOKS {
+        let p =
+            Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", caller.tr.t("api.too_many_rows"));
+        return Err(p.at("/books"));
+    }
+    let books: Vec<BulkBook> = doc
+        .books
+        .into_iter()
+        .map(|b| BulkBook {
+            name: b.name,
+            kind: Some(b.kind),
+            everyone: Some(b.everyone),
+            groups: Some(b.groups),
+        })
+        .collect();
+    for (i, b) in books.iter().enumerate() {
+        book_conforms(caller, i, b)?;
+    }
+    let books_whole = doc.version >= 3;
+    let books = books.into_iter().enumerate().map(|(i, b)| book_row(b, i + 1)).collect();
     for (i, g) in doc.cti_groups.iter().enumerate() {
         group_conforms(caller, i, &g.name, g.members.len())?;
     }
@@ -320,6 +380,8 @@ fn desired_of(caller: &Caller, doc: ConfigDocument) -> Result<Desired, Problem> 
             groups_whole,
             accounts,
             accounts_whole,
+            books,
+            books_whole,
         },
         forwarding,
         board: BoardSettings {
@@ -357,7 +419,7 @@ pub async fn get(call: ApiCall) -> Response {
 #[cfg_attr(feature = "openapi", utoipa::path(put, operation_id = "config_put", path = "/api/v1/config", tag = "config",
     params(super::bulk::ImportQuery, ("If-Match" = Option<String>, Header, description = "The ETag of the configuration the document was made from")),
     request_body(content = ConfigDocument, description = "The configuration the exchange is to have"),
-    responses((status = 200, body = super::bulk::BulkReport, description = "Applied, or the dry run's report: a row for each department, extension, forwarding, board setting, CTI account and CTI group"), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 412, body = ProblemDoc), (status = 413, body = ProblemDoc), (status = 415, body = ProblemDoc), (status = 422, body = ProblemDoc, description = "A part is refused (the report is in `rows`) and nothing was written; or the document is not one of versions 1 to 3"), (status = 429, body = ProblemDoc)),
+    responses((status = 200, body = super::bulk::BulkReport, description = "Applied, or the dry run's report: a row for each department, extension, forwarding, board setting, CTI account, CTI group and book"), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 412, body = ProblemDoc), (status = 413, body = ProblemDoc), (status = 415, body = ProblemDoc), (status = 422, body = ProblemDoc, description = "A part is refused (the report is in `rows`) and nothing was written; or the document is not one of versions 1 to 3"), (status = 429, body = ProblemDoc)),
     security(("bearer" = ["write"]))))]
 pub async fn put(call: ApiCall) -> Response {
     let (state, caller, headers, body) = call.parts();

@@ -46,6 +46,31 @@ pub fn cti_kind() -> Object {
     words(crate::domain::cti::Kind::ALL.iter().map(|k| k.code())).build()
 }
 
+/// A shared book's kind, or null (a bulk file's: a book kept here).
+pub fn book_kind_or_null() -> Object {
+    words_or_null(super::bulk::BOOK_KINDS)
+}
+
+/// A shared book's kind.
+pub fn book_kind() -> Object {
+    words(super::bulk::BOOK_KINDS).build()
+}
+
+/// What everyone may do with a shared book (at most keep a copy), or null.
+pub fn everyone_access_or_null() -> Object {
+    words_or_null(super::bulk::EVERYONE_ACCESS)
+}
+
+/// What everyone may do with a shared book.
+pub fn everyone_access() -> Object {
+    words(super::bulk::EVERYONE_ACCESS).build()
+}
+
+/// What a CTI group's members may do with a shared book.
+pub fn group_access() -> Object {
+    words(crate::domain::phonebook::BookAccess::ALL.iter().map(|a| a.code())).build()
+}
+
 /// A CTI account's kind, or null (a bulk file's: keeps the value).
 pub fn cti_kind_or_null() -> Object {
     words_or_null(crate::domain::cti::Kind::ALL.iter().map(|k| k.code()))
