@@ -22,6 +22,8 @@ const NOT_PAGES: &[&str] = &[
     "/download/installer",
     "/voicemail/audio",
     "/phonebook/export",
+    "/admin/provision/bulk.json",
+    "/admin/provision/extensions.csv",
     "/healthz",
     "/static/style.css",
     "/api/v1/openapi.json",

@@ -603,3 +603,101 @@ fn cti_accounts_are_added_given_passwords_once_handed_over_and_deleted_within_th
     assert_eq!(anna.login("100", "secret-100").status, 303);
     assert_eq!(anna.get("/admin/cti").status, 403);
 }
+
+/// The provisioning page: the administrator downloads the whole exchange,
+/// imports it again as a dry run (nothing would change), imports a CSV file
+/// that changes one address (only that is written, and the report says so),
+/// and a file with a refused row writes nothing and says which row. An import
+/// a script makes through the API shows on the page too.
+#[test]
+fn the_provisioning_page_exports_and_imports_the_exchange_with_a_report() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    seeded_db(&dir.path().join("data"));
+    let svc = Service::start(dir.path(), "");
+    let mut admin = Browser::new(svc.client(), svc.lan_https);
+    assert_eq!(admin.login("120", "secret-120").status, 303);
+    let mut anna = Browser::new(svc.client(), svc.lan_https);
+    assert_eq!(anna.login("100", "secret-100").status, 303);
+    assert_eq!(anna.get("/admin/provision").status, 403, "a subscriber has no provisioning page");
+
+    let page = admin.get("/admin/provision");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(!page.body.contains("id=\"last\""), "no import yet: {}", page.body);
+    let export = admin.get("/admin/provision/bulk.json");
+    assert_eq!(export.status, 200);
+    let doc: serde_json::Value = serde_json::from_str(&export.body).expect("JSON");
+    assert_eq!(doc["version"], 3, "{doc}");
+    assert!(doc["extensions"].as_array().is_some_and(|e| e.iter().any(|x| x["number"] == "100")));
+
+    // The export as a dry run: nothing would change.
+    let dry =
+        admin.post_file("/admin/provision", &[("dry_run", "1")], "exchange.json", export.body.as_bytes());
+    assert_eq!(dry.status, 200, "{}", dry.body);
+    assert!(dry.body.contains("Dry run, nothing written: created 0, changed 0"), "{}", dry.body);
+
+    // A CSV file that gives Anna another address: written, and only that.
+    let csv = admin.get("/admin/provision/extensions.csv");
+    assert!(csv.body.starts_with("number,name,comment,email,"), "{}", csv.body);
+    let file = b"number,email\n100,anna.kowalska@example.com\n";
+    let applied = admin.post_file("/admin/provision", &[], "addresses.csv", file);
+    assert_eq!(applied.status, 200, "{}", applied.body);
+    assert!(applied.body.contains("Applied: created 0, changed 1"), "{}", applied.body);
+    assert!(
+        applied.body.contains("<td>extension</td><td>100</td><td>changed</td><td>email</td>"),
+        "{}",
+        applied.body
+    );
+    assert!(admin.get("/admin/employee?ext=100").body.contains("anna.kowalska@example.com"));
+
+    // A row the rules refuse: the page says which, and nothing is written.
+    let bad = b"number,email\n100,anna@example.com\n999,x@example.com\n";
+    let refused = admin.post_file("/admin/provision", &[], "bad.csv", bad);
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.body.contains("1 rows are refused; nothing was written."), "{}", refused.body);
+    assert!(
+        refused.body.contains("<td>3</td><td>extension</td><td>999</td><td>refused</td>"),
+        "{}",
+        refused.body
+    );
+    assert!(admin.get("/admin/employee?ext=100").body.contains("anna.kowalska@example.com"), "unchanged");
+    // A file that is not a bulk document is refused before any row.
+    let odd = admin.post_file("/admin/provision", &[("dry_run", "1")], "odd.json", br#"{"version": 9}"#);
+    assert_eq!(odd.status, 422, "{}", odd.body);
+    assert!(odd.body.contains("Version 9 of the bulk document is not known here"), "{}", odd.body);
+
+    // A script's import through the API shows on the page as the last one.
+    let token = support::make_token(dir.path(), "installer", &["write"]);
+    let r = svc
+        .client()
+        .request(
+            svc.lan_https,
+            "POST",
+            "/api/v1/bulk?dry_run=true",
+            &[("Authorization", &format!("Bearer {token}")), ("Content-Type", "text/csv")],
+            "number,comment\n101,Reception desk\n",
+        )
+        .expect("request");
+    assert_eq!(r.status, 200, "{}", r.body);
+    let progress = svc
+        .client()
+        .request(
+            svc.lan_https,
+            "GET",
+            "/api/v1/bulk/progress",
+            &[("Authorization", &format!("Bearer {token}"))],
+            "",
+        )
+        .expect("request");
+    let p: serde_json::Value = serde_json::from_str(&progress.body).expect("JSON");
+    assert_eq!(
+        (&p["phase"], &p["last"]["via"], &p["last"]["report"]["changed"]),
+        (&serde_json::json!("idle"), &serde_json::json!("api"), &serde_json::json!(1)),
+        "{p}"
+    );
+    let page = admin.get("/admin/provision");
+    assert!(
+        page.body.contains("<td>extension</td><td>101</td><td>changed</td><td>comment</td>"),
+        "{}",
+        page.body
+    );
+}

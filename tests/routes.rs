@@ -36,6 +36,7 @@ fn request(b: &mut Browser, method: &str, path: &str, live_session: bool) -> Res
         // An upload with a token that is not the session's: the first `csrf` field counts.
         _ if path.starts_with("/phonebook/import")
             || path.starts_with("/admin/books/file")
+            || path.starts_with("/admin/provision")
             || path.starts_with("/admin/installer?")
             || path == "/admin/installer" =>
         {

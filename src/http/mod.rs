@@ -32,6 +32,7 @@ mod phonebook;
 mod phones;
 mod portal;
 mod presence;
+mod provision;
 mod recordings;
 mod reset;
 pub mod routes;

@@ -16,8 +16,8 @@ use super::listen::Side;
 use super::HttpState;
 use super::{
     admin, assets, books, callbacks, costs, cti, cti_socket, features, forwarding, headers, installer,
-    journal, keys, live, login, manager, phonebook, phones, portal, presence, recordings, reset, settings,
-    setup, tel, tokens,
+    journal, keys, live, login, manager, phonebook, phones, portal, presence, provision, recordings, reset,
+    settings, setup, tel, tokens,
 };
 use crate::services::exposure::Exposure;
 
@@ -141,6 +141,10 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/admin/books", Access::Administrator),
     ("POST", "/admin/books", Access::Administrator),
     ("POST", "/admin/books/file", Access::Administrator),
+    ("GET", "/admin/provision", Access::Administrator),
+    ("POST", "/admin/provision", Access::Administrator),
+    ("GET", "/admin/provision/bulk.json", Access::Administrator),
+    ("GET", "/admin/provision/extensions.csv", Access::Administrator),
     ("GET", "/api/v1/openapi.json", Access::Anyone),
     ("GET", "/api/v1/extensions", Access::Token("extensions:read")),
     ("GET", "/api/v1/extensions/100", Access::Token("extensions:read")),
@@ -219,6 +223,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/bulk", Access::Token("read")),
     ("POST", "/api/v1/bulk", Access::Token("write")),
     ("GET", "/api/v1/bulk/extensions.csv", Access::Token("read")),
+    ("GET", "/api/v1/bulk/progress", Access::Token("read")),
     ("GET", "/api/v1/config", Access::Token("read")),
     ("PUT", "/api/v1/config", Access::Token("write")),
     ("GET", "/phones/yealink.xml", Access::DeskPhone),
@@ -312,6 +317,14 @@ pub fn router(state: HttpState, side: Side) -> Router {
             "/admin/books/file",
             post(books::fill_book).layer(axum::extract::DefaultBodyLimit::max(phonebook::MAX_IMPORT_BYTES)),
         )
+        .route(
+            "/admin/provision",
+            get(provision::show)
+                .post(provision::import)
+                .layer(axum::extract::DefaultBodyLimit::max(super::api::bulk::MAX_BULK + 64 * 1024)),
+        )
+        .route("/admin/provision/bulk.json", get(provision::export_json))
+        .route("/admin/provision/extensions.csv", get(provision::export_csv))
         .route(
             "/admin/installer",
             get(admin::installer).post(admin::upload_installer).layer(axum::extract::DefaultBodyLimit::max(

@@ -210,6 +210,106 @@ pub struct Provision {
     ctx: Context,
     /// The CTI server's licences (the board file's), shared by every copy.
     cti_licences: Arc<AtomicUsize>,
+    /// The import under way (imports take turns at the API and the page).
+    running: Arc<Counter>,
+    /// The last import's report, whoever made it.
+    last: Arc<std::sync::Mutex<Option<Arc<LastImport>>>>,
+}
+
+/// What an import is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// None is under way.
+    Idle,
+    /// Each row checked against the rules.
+    Checking,
+    /// The whole file written, in one store job.
+    Writing,
+    /// The core programmed with each changed extension.
+    Programming,
+}
+
+impl Phase {
+    const ALL: [Phase; 4] = [Phase::Idle, Phase::Checking, Phase::Writing, Phase::Programming];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Phase::Idle => "idle",
+            Phase::Checking => "checking",
+            Phase::Writing => "writing",
+            Phase::Programming => "programming",
+        }
+    }
+}
+
+/// How far an import under way is: `done` of `total` in its phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub phase: Phase,
+    pub done: usize,
+    pub total: usize,
+}
+
+/// The last import, as the page and the API show it.
+#[derive(Debug, Clone)]
+pub struct LastImport {
+    /// Who made it (an actor's label) and how.
+    pub by: String,
+    pub via: &'static str,
+    pub at: i64,
+    pub dry_run: bool,
+    pub report: ImportReport,
+}
+
+/// The progress counters, one set for the service.
+#[derive(Debug, Default)]
+struct Counter {
+    phase: AtomicUsize,
+    done: AtomicUsize,
+    total: AtomicUsize,
+}
+
+impl Counter {
+    /// An import begins with `total` rows to check; it ends (idle again) when
+    /// the returned guard goes, however it ends.
+    fn start(&self, total: usize) -> Running<'_> {
+        let running = Running(self);
+        running.phase(Phase::Checking, total);
+        running
+    }
+
+    fn now(&self) -> Progress {
+        let phase = Phase::ALL.get(self.phase.load(Ordering::Relaxed)).copied().unwrap_or(Phase::Idle);
+        let total = self.total.load(Ordering::Relaxed);
+        Progress { phase, done: self.done.load(Ordering::Relaxed).min(total), total }
+    }
+}
+
+/// An import under way: it moves the counters on.
+struct Running<'a>(&'a Counter);
+
+impl Running<'_> {
+    fn phase(&self, phase: Phase, total: usize) {
+        self.0.done.store(0, Ordering::Relaxed);
+        self.0.total.store(total, Ordering::Relaxed);
+        self.0.phase.store(phase as usize, Ordering::Relaxed);
+    }
+
+    /// One more row done.
+    fn row(&self) {
+        self.0.done.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// `n` rows done in all.
+    fn rows(&self, n: usize) {
+        self.0.done.store(n, Ordering::Relaxed);
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.phase(Phase::Idle, 0);
+    }
 }
 
 /// What the accounts of a file come to: the rows' writes, the ids of those
@@ -227,7 +327,12 @@ fn rule(i: impl Into<Invalid>) -> Outcome {
 
 impl Provision {
     pub fn new(ctx: Context) -> Provision {
-        Provision { ctx, cti_licences: Arc::new(AtomicUsize::new(super::cti::DEFAULT_LICENCES)) }
+        Provision {
+            ctx,
+            cti_licences: Arc::new(AtomicUsize::new(super::cti::DEFAULT_LICENCES)),
+            running: Arc::default(),
+            last: Arc::default(),
+        }
     }
 
     /// The CTI server's licences, as the board file gives them.
@@ -314,12 +419,43 @@ impl Provision {
     /// Checks every row of `bulk`; unless `dry_run`, and unless a row is
     /// refused, writes the whole file in one store job and programs the core
     /// with what changed.
+    /// The import under way is seen in [`Provision::progress`], and its
+    /// report is kept there as the last import's.
     #[tracing::instrument(name = "service", skip_all, fields(call = "provision.import", actor = %actor.label(), via = actor.via.code(), dry_run))]
     pub async fn import(
         &self,
         actor: &Actor,
         bulk: &Bulk,
         dry_run: bool,
+    ) -> Result<ImportReport, ServiceError> {
+        let rows = bulk.extensions.len() + bulk.accounts.len() + bulk.groups.len() + bulk.books.len();
+        let running = self.running.start(rows);
+        let report = self.import_whole(actor, bulk, dry_run, &running).await?;
+        let last = LastImport {
+            by: actor.label(),
+            via: actor.via.code(),
+            at: self.ctx.clock.now(),
+            dry_run,
+            report: report.clone(),
+        };
+        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(last));
+        Ok(report)
+    }
+
+    /// What an import under way has done, and the last import's report
+    /// (the API's and the page's alike).
+    pub fn progress(&self, actor: &Actor) -> Result<(Progress, Option<Arc<LastImport>>), ServiceError> {
+        self.ctx.may_do(actor, Action::Read, Target::Administration(Area::Extensions))?;
+        let last = self.last.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        Ok((self.running.now(), last))
+    }
+
+    async fn import_whole(
+        &self,
+        actor: &Actor,
+        bulk: &Bulk,
+        dry_run: bool,
+        running: &Running<'_>,
     ) -> Result<ImportReport, ServiceError> {
         self.ctx.may_do(actor, Action::Change, Target::Administration(Area::Extensions))?;
         self.ctx.may_do(actor, Action::Change, Target::Administration(Area::Departments))?;
@@ -378,6 +514,7 @@ impl Provision {
         let author = Context::author(actor);
         let mut adds_licence = false;
         for e in &bulk.extensions {
+            running.row();
             let key = e.number.trim().to_owned();
             let report =
                 |outcome| RowReport { row: e.row, kind: RowKind::Extension, key: key.clone(), outcome };
@@ -432,9 +569,13 @@ impl Provision {
             let changes = crate::store::journal::Changes { by: author.clone(), list };
             writes.push(ImportedEmployee { row: e.row, employee: new, caller_ids, changes });
         }
+        running.rows(bulk.extensions.len());
         let accounts = self.accounts(bulk, &mut rows).await?;
+        running.rows(bulk.extensions.len() + bulk.accounts.len());
         let (groups, gone_groups) = self.groups(bulk, &accounts.made, &mut rows).await?;
+        running.rows(bulk.extensions.len() + bulk.accounts.len() + bulk.groups.len());
         let (books, gone_books) = self.books(bulk, &mut rows).await?;
+        running.rows(bulk.extensions.len() + bulk.accounts.len() + bulk.groups.len() + bulk.books.len());
         let mut report = ImportReport { applied: false, rows };
         if dry_run || report.refused() {
             return Ok(report);
@@ -472,6 +613,7 @@ impl Provision {
             books,
             gone_books,
         };
+        running.phase(Phase::Writing, 0);
         match self.ctx.store.import_org(import, self.ctx.clock.now()).await? {
             OrgImported::Saved(made) => {
                 tracing::info!(actor = %actor.label(), departments = made.len(), extensions = changed.len(), "bulk import written");
@@ -515,7 +657,9 @@ impl Provision {
         // What the core keeps (the restriction, the MobilePhone number) is
         // programmed now; an extension the core cannot take now gets it at
         // the next resync, as after a change on the page.
+        running.phase(Phase::Programming, changed.len());
         for ext in &changed {
+            running.row();
             if let Err(e) = program_core(&self.ctx, ext).await {
                 tracing::warn!(extension = %ext, error = %e, "imported, not yet programmed into the core");
             }
@@ -958,4 +1102,35 @@ fn monitors_of(list: &[Monitor], known: impl Fn(&str) -> bool) -> Result<Vec<Mon
 
 fn dept_row(row: usize, name: &str, outcome: Outcome) -> RowReport {
     RowReport { row, kind: RowKind::Department, key: name.to_owned(), outcome }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_moves_through_the_phases_and_is_idle_however_the_import_ends() {
+        let c = Counter::default();
+        let idle = Progress { phase: Phase::Idle, done: 0, total: 0 };
+        assert_eq!(c.now(), idle);
+        {
+            let r = c.start(3);
+            r.row();
+            assert_eq!(c.now(), Progress { phase: Phase::Checking, done: 1, total: 3 });
+            r.rows(3);
+            assert_eq!(c.now(), Progress { phase: Phase::Checking, done: 3, total: 3 });
+            r.phase(Phase::Writing, 0);
+            assert_eq!(c.now(), Progress { phase: Phase::Writing, done: 0, total: 0 });
+            r.phase(Phase::Programming, 2);
+            r.row();
+            assert_eq!(c.now(), Progress { phase: Phase::Programming, done: 1, total: 2 });
+        }
+        assert_eq!(c.now(), idle, "done");
+        {
+            let r = c.start(5);
+            r.row();
+            // An import refused or failed midway: its guard goes.
+        }
+        assert_eq!(c.now(), idle, "ended early");
+    }
 }

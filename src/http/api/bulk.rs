@@ -13,6 +13,7 @@ use super::door::{from_slice, json_type, plain, ApiCall, Caller, Problem};
 use super::schema::ProblemDoc;
 use crate::domain::group::MAX_GROUPS;
 use crate::http::error::message;
+use crate::http::i18n::Tr;
 use crate::services::provision::{
     AccountRow, BookRow, Bulk, ExtensionRow, GroupRow, ImportReport, Outcome, Refusal, RowKind, MAX_BOOKS,
     MAX_ROWS,
@@ -267,6 +268,63 @@ pub struct BulkRow {
     pub reason: Option<String>,
 }
 
+/// An import under way, and the last one's report.
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BulkProgress {
+    /// `idle`, `checking` (each row against the rules), `writing` (the whole
+    /// file, in one store job) or `programming` (the core, each changed extension).
+    #[cfg_attr(feature = "openapi", schema(example = "checking"))]
+    pub phase: String,
+    /// Rows (or extensions) done in this phase, of `total`.
+    pub done: usize,
+    pub total: usize,
+    /// The last import (a bulk file's or a configuration's), whoever made it.
+    pub last: Option<BulkLastImport>,
+}
+
+/// An import that has ended.
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BulkLastImport {
+    /// Who made it, and through what (`web`, `api`).
+    pub by: String,
+    pub via: String,
+    /// When it ended, Unix seconds.
+    pub at: i64,
+    pub report: BulkReport,
+}
+
+#[cfg_attr(feature = "openapi", utoipa::path(get, operation_id = "bulk_progress", path = "/api/v1/bulk/progress", tag = "bulk",
+    responses((status = 200, body = BulkProgress, description = "How far the import under way is (from the API or the portal), and the last import's report"), (status = 403, body = ProblemDoc)),
+    security(("bearer" = ["read"]))))]
+pub async fn progress(call: ApiCall) -> Response {
+    let (state, caller, ..) = call.parts();
+    match state.services.provision.progress(&caller.actor) {
+        Ok((now, last)) => plain(&caller.tr, StatusCode::OK, &progress_of(caller.tr, now, last.as_deref())),
+        Err(e) => Problem::from_service(&caller.tr, e).into_response(),
+    }
+}
+
+/// The progress as the API and the page give it.
+pub(crate) fn progress_of(
+    tr: crate::http::i18n::Tr,
+    now: crate::services::provision::Progress,
+    last: Option<&crate::services::provision::LastImport>,
+) -> BulkProgress {
+    BulkProgress {
+        phase: now.phase.code().to_owned(),
+        done: now.done,
+        total: now.total,
+        last: last.map(|l| BulkLastImport {
+            by: l.by.clone(),
+            via: l.via.to_owned(),
+            at: l.at,
+            report: report_of(tr, l.report.clone(), l.dry_run),
+        }),
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
@@ -343,7 +401,7 @@ pub(super) fn account_doc(a: AccountRow) -> BulkCtiAccount {
     }
 }
 
-fn document_of(bulk: Bulk) -> BulkDocument {
+pub(crate) fn document_of(bulk: Bulk) -> BulkDocument {
     BulkDocument {
         version: VERSION,
         cti_accounts: bulk.accounts.into_iter().map(account_doc).collect(),
@@ -396,6 +454,19 @@ pub async fn export_csv(call: ApiCall) -> Response {
         Ok(b) => b,
         Err(e) => return Problem::from_service(&caller.tr, e).into_response(),
     };
+    match csv_of(bulk) {
+        Some(bytes) => {
+            let mut r = (StatusCode::OK, bytes).into_response();
+            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+            r
+        }
+        None => Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", caller.tr.t("error.internal"))
+            .into_response(),
+    }
+}
+
+/// The extensions of an export as CSV, the columns of [`COLUMNS`].
+pub(crate) fn csv_of(bulk: Bulk) -> Option<Vec<u8>> {
     let mut out = csv::Writer::from_writer(Vec::new());
     let written = std::iter::once(COLUMNS.map(str::to_owned).to_vec())
         .chain(bulk.extensions.into_iter().map(|e| {
@@ -418,21 +489,14 @@ pub async fn export_csv(call: ApiCall) -> Response {
             ]
         }))
         .try_for_each(|r| out.write_record(&r));
-    match (written, out.into_inner()) {
-        (Ok(()), Ok(bytes)) => {
-            let mut r = (StatusCode::OK, bytes).into_response();
-            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
-            r
-        }
-        _ => Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", caller.tr.t("error.internal"))
-            .into_response(),
-    }
+    written.ok()?;
+    out.into_inner().ok()
 }
 
 /// The extensions of a CSV file: a header row, then one extension a row,
 /// separated by `,` or `;` (as the header is); UTF-8, UTF-16 or a Windows
 /// code page. A column the header does not name keeps its value.
-fn parse_csv(caller: &Caller, body: &[u8]) -> Result<Bulk, Problem> {
+fn parse_csv(tr: Tr, body: &[u8]) -> Result<Bulk, Problem> {
     let text = crate::phonebook::text::decode(body);
     let header_line = text.lines().next().unwrap_or("");
     let delimiter =
@@ -443,7 +507,7 @@ fn parse_csv(caller: &Caller, body: &[u8]) -> Result<Bulk, Problem> {
         Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_csv",
-            format!("{} {line}: {what}", caller.tr.t("api.csv_line")),
+            format!("{} {line}: {what}", tr.t("api.csv_line")),
         )
         .at(format!("/{line}"))
     };
@@ -453,11 +517,11 @@ fn parse_csv(caller: &Caller, body: &[u8]) -> Result<Bulk, Problem> {
         let h = h.trim().to_ascii_lowercase();
         match COLUMNS.iter().position(|c| *c == h) {
             Some(c) if !at.iter().any(|(_, seen)| *seen == c) => at.push((i, c)),
-            _ => return Err(bad(1, format!("{}: {h:?}", caller.tr.t("api.csv_column")))),
+            _ => return Err(bad(1, format!("{}: {h:?}", tr.t("api.csv_column")))),
         }
     }
     if !at.iter().any(|(_, c)| *c == 0) {
-        return Err(bad(1, format!("{}: \"number\"", caller.tr.t("api.csv_missing"))));
+        return Err(bad(1, format!("{}: \"number\"", tr.t("api.csv_missing"))));
     }
     let mut extensions = Vec::new();
     for record in reader.records() {
@@ -467,7 +531,7 @@ fn parse_csv(caller: &Caller, body: &[u8]) -> Result<Bulk, Problem> {
         })?;
         let line = record.position().map(|p| p.line()).unwrap_or(0) as usize;
         if extensions.len() == MAX_ROWS {
-            return Err(bad(line as u64, caller.tr.t("api.too_many_rows").to_owned()));
+            return Err(bad(line as u64, tr.t("api.too_many_rows").to_owned()));
         }
         let mut e = ExtensionRow { row: line, ..ExtensionRow::default() };
         for (i, column) in &at {
@@ -478,7 +542,7 @@ fn parse_csv(caller: &Caller, body: &[u8]) -> Result<Bulk, Problem> {
             let flag = || match cell.to_ascii_lowercase().as_str() {
                 "true" | "1" | "yes" => Ok(true),
                 "false" | "0" | "no" | "" => Ok(false),
-                _ => Err(bad(line as u64, format!("{}: {}", COLUMNS[*column], caller.tr.t("api.csv_flag")))),
+                _ => Err(bad(line as u64, format!("{}: {}", COLUMNS[*column], tr.t("api.csv_flag")))),
             };
             match COLUMNS[*column] {
                 "number" => e.number = cell.clone(),
@@ -501,31 +565,92 @@ fn parse_csv(caller: &Caller, body: &[u8]) -> Result<Bulk, Problem> {
     Ok(Bulk { extensions, ..Bulk::default() })
 }
 
+/// A bulk file as the API and the portal's page take it: CSV (extensions)
+/// or the JSON document, checked against the document's schema and version.
+pub(crate) fn bulk_of(tr: Tr, csv: bool, body: &[u8]) -> Result<Bulk, Problem> {
+    if csv {
+        return parse_csv(tr, body);
+    }
+    from_slice::<BulkDocument>(&tr, body).and_then(|doc| conforms(tr, &doc).map(|()| doc)).and_then(|doc| {
+        match doc.version {
+            _ if doc.extensions.len().max(doc.departments.len()).max(doc.cti_accounts.len()) > MAX_ROWS
+                || doc.cti_groups.len() > MAX_GROUPS
+                || doc.books.len() > MAX_BOOKS =>
+            {
+                Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", tr.t("api.too_many_rows")))
+            }
+            1 if !doc.cti_groups.is_empty() => Err(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_version",
+                tr.t("api.groups_need_version_2"),
+            )
+            .at("/cti_groups")),
+            1 | 2 if !doc.cti_accounts.is_empty() || !doc.books.is_empty() => Err(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_version",
+                tr.t("api.accounts_need_version_3"),
+            )
+            .at(if doc.cti_accounts.is_empty() { "/books" } else { "/cti_accounts" })),
+            1 | 2 | VERSION => Ok(Bulk {
+                departments: doc.departments.into_iter().map(|d| d.name).collect(),
+                extensions: doc.extensions.into_iter().enumerate().map(|(i, e)| row_of(e, i + 1)).collect(),
+                groups: doc
+                    .cti_groups
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, g)| GroupRow {
+                        row: i + 1,
+                        name: g.name,
+                        show_numbers: g.show_numbers,
+                        members: g.members,
+                    })
+                    .collect(),
+                accounts: doc
+                    .cti_accounts
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, a)| account_row(a, i + 1))
+                    .collect(),
+                books: doc.books.into_iter().enumerate().map(|(i, b)| book_row(b, i + 1)).collect(),
+                groups_whole: false,
+                accounts_whole: false,
+                books_whole: false,
+            }),
+            other => Err(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_version",
+                tr.f("api.bulk_version", "version", &other.to_string()),
+            )
+            .at("/version")),
+        }
+    })
+}
+
 /// What the document's schema says of a JSON file's values (the words a
 /// field takes, a group name's length), checked before any row: a file that
 /// breaks it is refused whole, a dry run too, as the document promises. The
 /// exchange's own rules are then each row's.
-fn conforms(caller: &Caller, doc: &BulkDocument) -> Result<(), Problem> {
+fn conforms(tr: Tr, doc: &BulkDocument) -> Result<(), Problem> {
     for (i, e) in doc.extensions.iter().enumerate() {
         let (r, p, l) = (e.restriction.as_deref(), e.public_book.as_deref(), e.licences.as_deref());
-        extension_conforms(caller, i, r, p, l)?;
+        extension_conforms(tr, i, r, p, l)?;
     }
     for (i, g) in doc.cti_groups.iter().enumerate() {
-        group_conforms(caller, i, &g.name, g.members.as_ref().map_or(0, Vec::len))?;
+        group_conforms(tr, i, &g.name, g.members.as_ref().map_or(0, Vec::len))?;
     }
     for (i, a) in doc.cti_accounts.iter().enumerate() {
-        account_conforms(caller, i, &a.name, a.kind.as_deref(), a.rights.as_ref())?;
+        account_conforms(tr, i, &a.name, a.kind.as_deref(), a.rights.as_ref())?;
     }
     for (i, b) in doc.books.iter().enumerate() {
-        book_conforms(caller, i, b)?;
+        book_conforms(tr, i, b)?;
     }
     Ok(())
 }
 
 /// Book `i`'s name and words as the document's schema lists them.
-pub(super) fn book_conforms(caller: &Caller, i: usize, b: &BulkBook) -> Result<(), Problem> {
+pub(super) fn book_conforms(tr: Tr, i: usize, b: &BulkBook) -> Result<(), Problem> {
     let invalid = |at: String| {
-        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", caller.tr.t("api.invalid_body"))
+        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", tr.t("api.invalid_body"))
             .at(format!("/books/{i}/{at}"))
     };
     if b.name.is_empty() || b.name.chars().count() > 60 {
@@ -550,14 +675,14 @@ pub(super) fn book_conforms(caller: &Caller, i: usize, b: &BulkBook) -> Result<(
 
 /// CTI account `i`'s name, kind and rights as the document's schema bounds them.
 pub(super) fn account_conforms(
-    caller: &Caller,
+    tr: Tr,
     i: usize,
     name: &str,
     kind: Option<&str>,
     rights: Option<&super::cti::CtiRights>,
 ) -> Result<(), Problem> {
     let invalid = |at: &str| {
-        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", caller.tr.t("api.invalid_body"))
+        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", tr.t("api.invalid_body"))
             .at(format!("/cti_accounts/{i}/{at}"))
     };
     if name.is_empty() || name.chars().count() > crate::domain::cti::MAX_NAME {
@@ -567,7 +692,7 @@ pub(super) fn account_conforms(
         return Err(invalid("kind"));
     }
     if let Some(r) = rights {
-        super::cti::rights_shape(&caller.tr, r).map_err(|mut p| {
+        super::cti::rights_shape(&tr, r).map_err(|mut p| {
             p.pointer = p.pointer.map(|at| format!("/cti_accounts/{i}/rights{at}"));
             p
         })?;
@@ -577,7 +702,7 @@ pub(super) fn account_conforms(
 
 /// Extension `i`'s words (given ones) as the document's schema lists them.
 pub(super) fn extension_conforms(
-    caller: &Caller,
+    tr: Tr,
     i: usize,
     restriction: Option<&str>,
     public_book: Option<&str>,
@@ -587,7 +712,7 @@ pub(super) fn extension_conforms(
     use crate::domain::phonebook::PublicRight;
     use crate::domain::program::Restriction;
     let invalid = |at: &str| {
-        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", caller.tr.t("api.invalid_body"))
+        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", tr.t("api.invalid_body"))
             .at(format!("/extensions/{i}/{at}"))
     };
     if restriction.is_some_and(|r| !Restriction::ALL.iter().any(|k| k.code() == r)) {
@@ -607,7 +732,7 @@ pub(super) fn extension_conforms(
 }
 
 /// CTI group `i`'s name and number of members as the document's schema bounds them.
-pub(super) fn group_conforms(caller: &Caller, i: usize, name: &str, members: usize) -> Result<(), Problem> {
+pub(super) fn group_conforms(tr: Tr, i: usize, name: &str, members: usize) -> Result<(), Problem> {
     let at = if name.is_empty() || name.chars().count() > crate::domain::group::MAX_NAME {
         "name"
     } else if members > crate::domain::group::MAX_MEMBERS {
@@ -615,11 +740,11 @@ pub(super) fn group_conforms(caller: &Caller, i: usize, name: &str, members: usi
     } else {
         return Ok(());
     };
-    let p = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", caller.tr.t("api.invalid_body"));
+    let p = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", tr.t("api.invalid_body"));
     Err(p.at(format!("/cti_groups/{i}/{at}")))
 }
 
-pub(super) fn report_of(caller: &Caller, r: ImportReport, dry_run: bool) -> BulkReport {
+pub(crate) fn report_of(tr: crate::http::i18n::Tr, r: ImportReport, dry_run: bool) -> BulkReport {
     let count = |f: fn(&Outcome) -> bool| r.rows.iter().filter(|row| f(&row.outcome)).count();
     BulkReport {
         applied: r.applied,
@@ -640,9 +765,9 @@ pub(super) fn report_of(caller: &Caller, r: ImportReport, dry_run: bool) -> Bulk
                     Outcome::Removed => ("removed", Vec::new(), None),
                     Outcome::Refused(why) => {
                         let reason = match why {
-                            Refusal::Rule(i) => message(caller.tr, &i),
-                            Refusal::NoSuchExtension => caller.tr.t("error.not_found").to_owned(),
-                            Refusal::Twice => caller.tr.t("api.twice").to_owned(),
+                            Refusal::Rule(i) => message(tr, &i),
+                            Refusal::NoSuchExtension => tr.t("error.not_found").to_owned(),
+                            Refusal::Twice => tr.t("api.twice").to_owned(),
                         };
                         ("refused", Vec::new(), Some(reason))
                     }
@@ -732,71 +857,9 @@ pub async fn import(call: ApiCall) -> Response {
     let dry_run = whole.dry_run;
     let csv = json_type(&caller.tr, headers, &["text/csv"]).is_ok();
     let bulk = match csv {
-        true => parse_csv(caller, body),
+        true => bulk_of(caller.tr, true, body),
         false => json_type(&caller.tr, headers, &["application/json", "text/csv"])
-            .and_then(|()| from_slice::<BulkDocument>(&caller.tr, body))
-            .and_then(|doc| conforms(caller, &doc).map(|()| doc))
-            .and_then(|doc| match doc.version {
-                _ if doc.extensions.len().max(doc.departments.len()).max(doc.cti_accounts.len())
-                    > MAX_ROWS
-                    || doc.cti_groups.len() > MAX_GROUPS
-                    || doc.books.len() > MAX_BOOKS =>
-                {
-                    Err(Problem::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "invalid_body",
-                        caller.tr.t("api.too_many_rows"),
-                    ))
-                }
-                1 if !doc.cti_groups.is_empty() => Err(Problem::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "unknown_version",
-                    caller.tr.t("api.groups_need_version_2"),
-                )
-                .at("/cti_groups")),
-                1 | 2 if !doc.cti_accounts.is_empty() || !doc.books.is_empty() => Err(Problem::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "unknown_version",
-                    caller.tr.t("api.accounts_need_version_3"),
-                )
-                .at(if doc.cti_accounts.is_empty() { "/books" } else { "/cti_accounts" })),
-                1 | 2 | VERSION => Ok(Bulk {
-                    departments: doc.departments.into_iter().map(|d| d.name).collect(),
-                    extensions: doc
-                        .extensions
-                        .into_iter()
-                        .enumerate()
-                        .map(|(i, e)| row_of(e, i + 1))
-                        .collect(),
-                    groups: doc
-                        .cti_groups
-                        .into_iter()
-                        .enumerate()
-                        .map(|(i, g)| GroupRow {
-                            row: i + 1,
-                            name: g.name,
-                            show_numbers: g.show_numbers,
-                            members: g.members,
-                        })
-                        .collect(),
-                    accounts: doc
-                        .cti_accounts
-                        .into_iter()
-                        .enumerate()
-                        .map(|(i, a)| account_row(a, i + 1))
-                        .collect(),
-                    books: doc.books.into_iter().enumerate().map(|(i, b)| book_row(b, i + 1)).collect(),
-                    groups_whole: false,
-                    accounts_whole: false,
-                    books_whole: false,
-                }),
-                other => Err(Problem::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "unknown_version",
-                    caller.tr.f("api.bulk_version", "version", &other.to_string()),
-                )
-                .at("/version")),
-            }),
+            .and_then(|()| bulk_of(caller.tr, false, body)),
     };
     let bulk = match bulk {
         Ok(b) => b,
@@ -805,7 +868,7 @@ pub async fn import(call: ApiCall) -> Response {
     match state.services.provision.import(&caller.actor, &bulk, dry_run).await {
         Ok(report) => {
             let refused = report.refused();
-            let report = report_of(caller, report, dry_run);
+            let report = report_of(caller.tr, report, dry_run);
             answer(caller, report, refused && !dry_run)
         }
         Err(e) => Problem::from_service(&caller.tr, e).into_response(),

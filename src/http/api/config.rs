@@ -299,15 +299,15 @@ fn desired_of(caller: &Caller, doc: ConfigDocument) -> Result<Desired, Problem> 
         })
         .collect();
     for (i, b) in books.iter().enumerate() {
-        book_conforms(caller, i, b)?;
+        book_conforms(caller.tr, i, b)?;
     }
     let books_whole = doc.version >= 3;
     let books = books.into_iter().enumerate().map(|(i, b)| book_row(b, i + 1)).collect();
     for (i, g) in doc.cti_groups.iter().enumerate() {
-        group_conforms(caller, i, &g.name, g.members.len())?;
+        group_conforms(caller.tr, i, &g.name, g.members.len())?;
     }
     for (i, a) in doc.cti_accounts.iter().enumerate() {
-        account_conforms(caller, i, &a.name, Some(&a.kind), Some(&a.rights))?;
+        account_conforms(caller.tr, i, &a.name, Some(&a.kind), Some(&a.rights))?;
     }
     let accounts_whole = doc.version >= 3;
     let accounts = doc
@@ -331,7 +331,7 @@ fn desired_of(caller: &Caller, doc: ConfigDocument) -> Result<Desired, Problem> 
         })
         .collect();
     for (i, x) in doc.extensions.iter().enumerate() {
-        extension_conforms(caller, i, Some(&x.restriction), Some(&x.public_book), Some(&x.licences))?;
+        extension_conforms(caller.tr, i, Some(&x.restriction), Some(&x.public_book), Some(&x.licences))?;
     }
     let groups_whole = doc.version >= 2;
     let groups = doc
@@ -458,7 +458,7 @@ pub async fn put(call: ApiCall) -> Response {
     match state.services.config.apply(&caller.actor, &desired, dry_run).await {
         Ok(report) => {
             let refused = report.refused() && !dry_run;
-            answer(caller, report_of(caller, report, dry_run), refused)
+            answer(caller, report_of(caller.tr, report, dry_run), refused)
         }
         Err(e) => Problem::from_service(&caller.tr, e).into_response(),
     }

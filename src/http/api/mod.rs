@@ -10,7 +10,7 @@
 //! checks that every route of [`router`] is in it, with its scope.
 
 mod book;
-mod bulk;
+pub(crate) mod bulk;
 mod calls;
 mod config;
 mod costs;
@@ -44,16 +44,17 @@ use crate::http::HttpState;
 /// a resource holds from reading it to writing it (`door::replace`).
 pub struct ApiState {
     pub idempotency: door::Idempotency,
-    pub bulk: tokio::sync::Semaphore,
-    pub changes: tokio::sync::Mutex<()>,
+    /// One whole import at a time (the API's and the portal's page).
+    pub bulk: std::sync::Arc<tokio::sync::Semaphore>,
+    pub changes: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Default for ApiState {
     fn default() -> ApiState {
         ApiState {
             idempotency: door::Idempotency::default(),
-            bulk: tokio::sync::Semaphore::new(1),
-            changes: tokio::sync::Mutex::new(()),
+            bulk: std::sync::Arc::new(tokio::sync::Semaphore::new(1)),
+            changes: std::sync::Arc::default(),
         }
     }
 }
@@ -128,6 +129,7 @@ pub fn router() -> Router<HttpState> {
             get(bulk::export).post(bulk::import).layer(axum::extract::DefaultBodyLimit::max(bulk::MAX_BULK)),
         )
         .route("/bulk/extensions.csv", get(bulk::export_csv))
+        .route("/bulk/progress", get(bulk::progress))
         .route(
             "/config",
             get(config::get).put(config::put).layer(axum::extract::DefaultBodyLimit::max(bulk::MAX_BULK)),
@@ -198,7 +200,7 @@ pub mod openapi {
             book::contacts, book::contact_create, book::contact_get, book::contact_put, book::contact_patch,
             book::contact_delete, book::groups, book::group_create, book::group_get, book::group_put,
             book::group_patch, book::group_delete,
-            bulk::export, bulk::export_csv, bulk::import,
+            bulk::export, bulk::export_csv, bulk::import, bulk::progress,
             config::get, config::put,
             openapi_json,
         ),
