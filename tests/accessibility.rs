@@ -23,7 +23,7 @@ const NOT_PAGES: &[&str] = &[
     "/voicemail/audio",
     "/phonebook/export",
     "/admin/provision/bulk.json",
-    "/admin/provision/extensions.csv",
+    "/admin/provision/csv",
     "/healthz",
     "/static/style.css",
     "/api/v1/openapi.json",

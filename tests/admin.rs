@@ -636,7 +636,7 @@ fn the_provisioning_page_exports_and_imports_the_exchange_with_a_report() {
     assert!(dry.body.contains("Dry run, nothing written: created 0, changed 0"), "{}", dry.body);
 
     // A CSV file that gives Anna another address: written, and only that.
-    let csv = admin.get("/admin/provision/extensions.csv");
+    let csv = admin.get("/admin/provision/csv");
     assert!(csv.body.starts_with("number,name,comment,email,"), "{}", csv.body);
     let file = b"number,email\n100,anna.kowalska@example.com\n";
     let applied = admin.post_file("/admin/provision", &[], "addresses.csv", file);

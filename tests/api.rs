@@ -1171,6 +1171,73 @@ fn shared_books_and_who_reads_them_go_in_by_file_and_the_configuration_keeps_the
     assert_eq!(body(&api.get(&t, "/api/v1/config"))["books"], json!([]));
 }
 
+/// Each part of the bulk document as CSV, one object a row: a file of CTI
+/// accounts makes them with their devices and monitored lines, a file of
+/// groups a group naming them, a file of books who reads a book; every part
+/// exported and imported again changes nothing; a flag that is none is
+/// refused at its line.
+#[test]
+fn each_part_goes_out_and_back_in_as_csv() {
+    let api = Api::start("");
+    let t = api.token(&["write"]);
+    let csv = |part: &str, query: &str, file: &str| {
+        let path = format!("/api/v1/bulk/csv/{part}{query}");
+        api.call(&t, "POST", &path, &[("Content-Type", "text/csv")], file)
+    };
+    let made = |r: Response| {
+        assert_eq!(r.status, 200, "{}", r.body);
+        body(&r)["created"].clone()
+    };
+    let accounts = "name,kind,first_name,devices,monitors\n\
+                    desk,user,Ewa,100:main 101:softphone,102:clip:pickup\n\
+                    hall,nologin,,103,\n";
+    assert_eq!(made(csv("cti_accounts", "", accounts)), json!(2));
+    assert_eq!(
+        made(csv("cti_groups", "", "name,show_numbers,members\nFront desk,yes,desk|hall|100\n")),
+        json!(1)
+    );
+    assert_eq!(made(csv("books", "", "name,everyone,groups\nSuppliers,read,Front desk:write\n")), json!(1));
+    assert_eq!(made(csv("departments", "", "name\nSupport\n")), json!(1));
+    let list = body(&api.get(&t, "/api/v1/cti/accounts"));
+    let desk = list["items"].as_array().and_then(|l| l.iter().find(|a| a["name"] == "desk").cloned());
+    let id = desk.map(|d| d["id"].clone()).unwrap_or_else(|| panic!("{list}"));
+    let rights = body(&api.get(&t, &format!("/api/v1/cti/accounts/{id}/rights")));
+    assert_eq!(
+        (&rights["devices"], &rights["monitors"]),
+        (
+            &json!([{"ext": "100", "main": true, "softphone": false}, {"ext": "101", "main": false, "softphone": true}]),
+            &json!([{"ext": "102", "clip": true, "pickup": true}])
+        ),
+        "{rights}"
+    );
+    let group = &body(&api.get(&t, "/api/v1/cti/groups"))["items"][0];
+    assert_eq!(
+        (&group["show_numbers"], &group["members"]),
+        (&json!(true), &json!(["desk", "hall", "100"])),
+        "{group}"
+    );
+
+    for part in ["extensions", "departments", "cti_accounts", "cti_groups", "books"] {
+        let out = api.get(&t, &format!("/api/v1/bulk/csv/{part}"));
+        assert_eq!(
+            (out.status, out.header("content-type")),
+            (200, Some("text/csv; charset=utf-8")),
+            "{part}"
+        );
+        let again = body(&csv(part, "?dry_run=true", &out.body));
+        assert_eq!(
+            (&again["created"], &again["changed"], &again["refused"]),
+            (&json!(0), &json!(0), &json!(0)),
+            "{part}: {}\n{again}",
+            out.body
+        );
+    }
+    let p = problem(&csv("cti_groups", "", "name,show_numbers\nNight,maybe\n"), 422);
+    assert_eq!(p["errors"][0]["pointer"], "/2", "{p}");
+    assert_eq!(body(&api.get(&t, "/api/v1/cti/groups"))["items"].as_array().map(Vec::len), Some(1));
+    problem(&api.get(&t, "/api/v1/bulk/csv/tariffs"), 404);
+}
+
 #[test]
 fn the_configuration_document_makes_another_exchange_the_same() {
     let api = Api::start("");

@@ -198,6 +198,7 @@ fn pattern(path: &str) -> String {
         .replace("/accounts/1", "/accounts/{id}")
         .replace("/tokens/1", "/tokens/{id}")
         .replace("/presence/1", "/presence/{id}")
+        .replace("/csv/cti_accounts", "/csv/{part}")
 }
 
 #[test]

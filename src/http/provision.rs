@@ -1,6 +1,6 @@
 //! The administrator's provisioning page (`/admin/provision`, SPEC V2): the
-//! whole exchange exported as the bulk document (JSON) or its extensions as
-//! CSV, and a bulk file imported, as a dry run first, with the same parsing
+//! whole exchange exported as the bulk document (JSON) or each part of it as
+//! CSV (`api::sheets`), and a bulk file imported, as a dry run first, with the same parsing
 //! and service call as `/api/v1/bulk`. A file done within a few seconds is
 //! answered with its report; a longer one runs on while the page shows how
 //! far it is (refreshed each second), then its report. An import a script
@@ -8,11 +8,13 @@
 //! API's and the page's alike.
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
 
-use super::api::bulk::{bulk_of, csv_of, document_of, progress_of, BulkProgress};
+use super::api::bulk::{bulk_of, document_of, progress_of, BulkProgress};
+use super::api::sheets::{csv_of, read, Part};
 use super::error::HttpError;
 use super::form::AdminUploaded;
 use super::i18n::Tr;
@@ -20,6 +22,7 @@ use super::session::Administrator;
 use super::HttpState;
 use crate::domain::time;
 use crate::services::provision::Outcome;
+use crate::services::ServiceError;
 
 /// How long the page waits for an import before it shows its progress.
 const ANSWER_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
@@ -141,7 +144,12 @@ pub async fn import(
     let dry_run = fields.one("dry_run") == "1";
     let text = file.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&file);
     let json = text.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
-    let bulk = match bulk_of(t, !json, text) {
+    let part = Part::from_code(&fields.one("part")).unwrap_or(Part::Extensions);
+    let bulk = match json {
+        true => bulk_of(t, false, text),
+        false => read(t, part, text),
+    };
+    let bulk = match bulk {
         Ok(b) => b,
         Err(p) => {
             let at = p.pointer.map(|at| format!(" ({at})")).unwrap_or_default();
@@ -177,12 +185,6 @@ pub async fn import(
     }
 }
 
-fn download(content_type: &'static str, name: &'static str, bytes: Vec<u8>) -> Response {
-    let disposition = format!("attachment; filename=\"{name}\"");
-    ([(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes)
-        .into_response()
-}
-
 /// `GET /admin/provision/bulk.json`: the whole exchange as the bulk document.
 pub async fn export_json(
     State(state): State<HttpState>,
@@ -191,12 +193,40 @@ pub async fn export_json(
     let bulk = state.services.provision.export(&admin.actor).await.map_err(|e| admin.who.error(e))?;
     let body =
         serde_json::to_vec_pretty(&document_of(bulk)).map_err(|e| HttpError::Internal(e.to_string()))?;
-    Ok(download("application/json", "exchange.json", body))
+    let disposition = "attachment; filename=\"exchange.json\"".to_owned();
+    Ok((
+        [(header::CONTENT_TYPE, "application/json".to_owned()), (header::CONTENT_DISPOSITION, disposition)],
+        body,
+    )
+        .into_response())
 }
 
-/// `GET /admin/provision/extensions.csv`: the extensions, one a row.
-pub async fn export_csv(State(state): State<HttpState>, admin: Administrator) -> Result<Response, HttpError> {
+#[derive(Deserialize)]
+pub struct PartQuery {
+    part: Option<String>,
+}
+
+/// `GET /admin/provision/csv?part=`: one part of the exchange (the
+/// extensions unless another is named), one object a row.
+pub async fn export_csv(
+    State(state): State<HttpState>,
+    admin: Administrator,
+    Query(q): Query<PartQuery>,
+) -> Result<Response, HttpError> {
+    let part = match q.part.as_deref() {
+        None => Part::Extensions,
+        Some(p) => Part::from_code(p).ok_or_else(|| admin.who.error(ServiceError::NotFound))?,
+    };
     let bulk = state.services.provision.export(&admin.actor).await.map_err(|e| admin.who.error(e))?;
-    let body = csv_of(bulk).ok_or_else(|| HttpError::Internal("CSV".into()))?;
-    Ok(download("text/csv; charset=utf-8", "extensions.csv", body))
+    let body = csv_of(part, bulk).ok_or_else(|| HttpError::Internal("CSV".into()))?;
+    let name = format!("{}.csv", part.code());
+    let disposition = format!("attachment; filename=\"{name}\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
 }

@@ -144,7 +144,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/admin/provision", Access::Administrator),
     ("POST", "/admin/provision", Access::Administrator),
     ("GET", "/admin/provision/bulk.json", Access::Administrator),
-    ("GET", "/admin/provision/extensions.csv", Access::Administrator),
+    ("GET", "/admin/provision/csv", Access::Administrator),
     ("GET", "/api/v1/openapi.json", Access::Anyone),
     ("GET", "/api/v1/extensions", Access::Token("extensions:read")),
     ("GET", "/api/v1/extensions/100", Access::Token("extensions:read")),
@@ -224,6 +224,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/bulk", Access::Token("write")),
     ("GET", "/api/v1/bulk/extensions.csv", Access::Token("read")),
     ("GET", "/api/v1/bulk/progress", Access::Token("read")),
+    ("GET", "/api/v1/bulk/csv/cti_accounts", Access::Token("read")),
+    ("POST", "/api/v1/bulk/csv/cti_accounts", Access::Token("write")),
     ("GET", "/api/v1/config", Access::Token("read")),
     ("PUT", "/api/v1/config", Access::Token("write")),
     ("GET", "/phones/yealink.xml", Access::DeskPhone),
@@ -324,7 +326,7 @@ pub fn router(state: HttpState, side: Side) -> Router {
                 .layer(axum::extract::DefaultBodyLimit::max(super::api::bulk::MAX_BULK + 64 * 1024)),
         )
         .route("/admin/provision/bulk.json", get(provision::export_json))
-        .route("/admin/provision/extensions.csv", get(provision::export_csv))
+        .route("/admin/provision/csv", get(provision::export_csv))
         .route(
             "/admin/installer",
             get(admin::installer).post(admin::upload_installer).layer(axum::extract::DefaultBodyLimit::max(

@@ -1,6 +1,6 @@
 //! `/api/v1/bulk`: the exchange's departments, extensions, CTI accounts, CTI
 //! groups and shared books (who may read them) exported and imported whole, as JSON (a versioned document) or, for the
-//! extensions, as CSV (one extension a row, the columns of [`COLUMNS`]). `dry_run=true` reports what each row
+//! extensions, as CSV (one extension a row, the columns of [`super::sheets::EXTENSION_COLUMNS`]). `dry_run=true` reports what each row
 //! would do without writing; otherwise the whole file goes in, or nothing
 //! does. A field (or column) a file leaves out keeps its value.
 
@@ -29,25 +29,6 @@ pub const VERSION: u32 = 3;
 pub const BOOK_KINDS: [&str; 3] = ["kept", "csv", "ldap"];
 /// What everyone may do with a shared book: at most keep a copy.
 pub const EVERYONE_ACCESS: [&str; 3] = ["none", "read", "offline"];
-
-/// The CSV columns, in the order an export writes them. `number` is needed;
-/// any other may be left out. Lists: caller ids and licences separated by
-/// spaces, managed departments by `|`.
-pub const COLUMNS: [&str; 13] = [
-    "number",
-    "name",
-    "comment",
-    "email",
-    "department",
-    "is_admin",
-    "public_book",
-    "mobile",
-    "restriction",
-    "caller_ids",
-    "manages",
-    "recordings",
-    "licences",
-];
 
 /// A bulk file as JSON.
 #[derive(Debug, Serialize, Deserialize)]
@@ -465,104 +446,14 @@ pub async fn export_csv(call: ApiCall) -> Response {
     }
 }
 
-/// The extensions of an export as CSV, the columns of [`COLUMNS`].
+/// The extensions of an export as CSV, the columns of [`super::sheets::EXTENSION_COLUMNS`].
 pub(crate) fn csv_of(bulk: Bulk) -> Option<Vec<u8>> {
-    let mut out = csv::Writer::from_writer(Vec::new());
-    let written = std::iter::once(COLUMNS.map(str::to_owned).to_vec())
-        .chain(bulk.extensions.into_iter().map(|e| {
-            let list = |l: Option<Vec<String>>, sep: &str| l.unwrap_or_default().join(sep);
-            let flag = |b: Option<bool>| b.unwrap_or_default().to_string();
-            vec![
-                e.number,
-                e.name.unwrap_or_default(),
-                e.comment.unwrap_or_default(),
-                e.email.unwrap_or_default(),
-                e.department.flatten().unwrap_or_default(),
-                flag(e.is_admin),
-                e.public_book.unwrap_or_default(),
-                e.mobile.unwrap_or_default(),
-                e.restriction.unwrap_or_default(),
-                list(e.caller_ids, " "),
-                list(e.manages, "|"),
-                flag(e.recordings),
-                list(e.licences, " "),
-            ]
-        }))
-        .try_for_each(|r| out.write_record(&r));
-    written.ok()?;
-    out.into_inner().ok()
+    super::sheets::csv_of(super::sheets::Part::Extensions, bulk)
 }
 
-/// The extensions of a CSV file: a header row, then one extension a row,
-/// separated by `,` or `;` (as the header is); UTF-8, UTF-16 or a Windows
-/// code page. A column the header does not name keeps its value.
+/// The extensions of a CSV file ([`super::sheets::read`]).
 fn parse_csv(tr: Tr, body: &[u8]) -> Result<Bulk, Problem> {
-    let text = crate::phonebook::text::decode(body);
-    let header_line = text.lines().next().unwrap_or("");
-    let delimiter =
-        if header_line.matches(';').count() > header_line.matches(',').count() { b';' } else { b',' };
-    let mut reader =
-        csv::ReaderBuilder::new().delimiter(delimiter).flexible(false).from_reader(text.as_bytes());
-    let bad = |line: u64, what: String| {
-        Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_csv",
-            format!("{} {line}: {what}", tr.t("api.csv_line")),
-        )
-        .at(format!("/{line}"))
-    };
-    let headers = reader.headers().map_err(|e| bad(1, e.to_string()))?.clone();
-    let mut at = Vec::new();
-    for (i, h) in headers.iter().enumerate() {
-        let h = h.trim().to_ascii_lowercase();
-        match COLUMNS.iter().position(|c| *c == h) {
-            Some(c) if !at.iter().any(|(_, seen)| *seen == c) => at.push((i, c)),
-            _ => return Err(bad(1, format!("{}: {h:?}", tr.t("api.csv_column")))),
-        }
-    }
-    if !at.iter().any(|(_, c)| *c == 0) {
-        return Err(bad(1, format!("{}: \"number\"", tr.t("api.csv_missing"))));
-    }
-    let mut extensions = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| {
-            let line = e.position().map(|p| p.line()).unwrap_or(0);
-            bad(line, e.to_string())
-        })?;
-        let line = record.position().map(|p| p.line()).unwrap_or(0) as usize;
-        if extensions.len() == MAX_ROWS {
-            return Err(bad(line as u64, tr.t("api.too_many_rows").to_owned()));
-        }
-        let mut e = ExtensionRow { row: line, ..ExtensionRow::default() };
-        for (i, column) in &at {
-            let cell = record.get(*i).unwrap_or("").trim().to_owned();
-            let words = |sep: char| {
-                cell.split(sep).map(str::trim).filter(|w| !w.is_empty()).map(str::to_owned).collect()
-            };
-            let flag = || match cell.to_ascii_lowercase().as_str() {
-                "true" | "1" | "yes" => Ok(true),
-                "false" | "0" | "no" | "" => Ok(false),
-                _ => Err(bad(line as u64, format!("{}: {}", COLUMNS[*column], tr.t("api.csv_flag")))),
-            };
-            match COLUMNS[*column] {
-                "number" => e.number = cell.clone(),
-                "name" => e.name = Some(cell.clone()),
-                "comment" => e.comment = Some(cell.clone()),
-                "email" => e.email = Some(cell.clone()),
-                "department" => e.department = Some(Some(cell.clone()).filter(|c| !c.is_empty())),
-                "is_admin" => e.is_admin = Some(flag()?),
-                "public_book" => e.public_book = Some(cell.clone()),
-                "mobile" => e.mobile = Some(cell.clone()),
-                "restriction" => e.restriction = Some(cell.clone()),
-                "caller_ids" => e.caller_ids = Some(words(' ')),
-                "manages" => e.manages = Some(words('|')),
-                "recordings" => e.recordings = Some(flag()?),
-                _ => e.licences = Some(words(' ')),
-            }
-        }
-        extensions.push(e);
-    }
-    Ok(Bulk { extensions, ..Bulk::default() })
+    super::sheets::read(tr, super::sheets::Part::Extensions, body)
 }
 
 /// A bulk file as the API and the portal's page take it: CSV (extensions)

@@ -26,6 +26,7 @@ pub(crate) mod presence;
 mod records;
 #[cfg(feature = "openapi")]
 mod schema;
+pub(crate) mod sheets;
 mod smtp;
 mod tls;
 mod tokens;
@@ -131,6 +132,12 @@ pub fn router() -> Router<HttpState> {
         .route("/bulk/extensions.csv", get(bulk::export_csv))
         .route("/bulk/progress", get(bulk::progress))
         .route(
+            "/bulk/csv/{part}",
+            get(sheets::export)
+                .post(sheets::import)
+                .layer(axum::extract::DefaultBodyLimit::max(bulk::MAX_BULK)),
+        )
+        .route(
             "/config",
             get(config::get).put(config::put).layer(axum::extract::DefaultBodyLimit::max(bulk::MAX_BULK)),
         )
@@ -163,7 +170,7 @@ pub mod openapi {
     use super::schema::Finish;
     use super::{
         book, bulk, calls, config, costs, cti, departments, extensions, features, forwarding, installer,
-        lookup, presence, records, smtp, tls, tokens,
+        lookup, presence, records, sheets, smtp, tls, tokens,
     };
     use utoipa::OpenApi;
 
@@ -200,7 +207,7 @@ pub mod openapi {
             book::contacts, book::contact_create, book::contact_get, book::contact_put, book::contact_patch,
             book::contact_delete, book::groups, book::group_create, book::group_get, book::group_put,
             book::group_patch, book::group_delete,
-            bulk::export, bulk::export_csv, bulk::import, bulk::progress,
+            bulk::export, bulk::export_csv, bulk::import, bulk::progress, sheets::export, sheets::import,
             config::get, config::put,
             openapi_json,
         ),
