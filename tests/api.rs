@@ -1238,6 +1238,57 @@ fn each_part_goes_out_and_back_in_as_csv() {
     problem(&api.get(&t, "/api/v1/bulk/csv/tariffs"), 404);
 }
 
+/// A book kept here by script: made, filled from a contact file (a second
+/// file keeps the unchanged contact and removes the one it lacks), read page
+/// by page, shown with who reads it, not synced (it is no source), a file
+/// that is none refused with the book as it was, and deleted.
+#[test]
+fn a_kept_book_is_made_filled_read_and_deleted_by_script() {
+    let api = Api::start("");
+    let t = api.token(&["phonebook:write"]);
+    let r = api.call(&t, "POST", "/api/v1/phonebook/books", &[], r#"{"name": "Suppliers"}"#);
+    assert_eq!(r.status, 201, "{}", r.body);
+    let made = body(&r);
+    let at = r.header("location").expect("Location").to_owned();
+    assert_eq!(
+        (&made["kind"], &made["contacts"], &made["everyone"]),
+        (&json!("kept"), &json!(0), &json!("none")),
+        "{made}"
+    );
+    let p = problem(&api.call(&t, "POST", "/api/v1/phonebook/books", &[], r#"{"name": "suppliers"}"#), 422);
+    assert_eq!(p["errors"][0]["pointer"], "/name", "a name another book has: {p}");
+
+    let fill =
+        |file: &str| api.call(&t, "PUT", &format!("{at}/contacts"), &[("Content-Type", "text/csv")], file);
+    let two = "First Name,Last Name,Company,Business Phone\r\n\
+               Olga,Tokarczuk,Papiernia,+48 22 700 00 01\r\n\
+               Marek,Hłasko,Drukarnia,+48 22 700 00 02\r\n";
+    let r = body(&fill(two));
+    assert_eq!((&r["added"], &r["error"]), (&json!(2), &json!(null)), "{r}");
+    let one = "First Name,Last Name,Company,Business Phone\r\nOlga,Tokarczuk,Papiernia,+48 22 700 00 01\r\n";
+    let r = body(&fill(one));
+    assert_eq!((&r["added"], &r["unchanged"], &r["removed"]), (&json!(0), &json!(1), &json!(1)), "{r}");
+    let page = body(&api.get(&t, &format!("{at}/contacts?limit=1")));
+    assert_eq!(
+        (&page["items"][0]["last_name"], &page["items"][0]["numbers"][0]["number"]),
+        (&json!("Tokarczuk"), &json!("+48 22 700 00 01")),
+        "{page}"
+    );
+    assert_eq!(body(&api.get(&t, &at))["contacts"], 1);
+    let p = problem(&fill("\u{0}\u{1}\u{2}"), 422);
+    assert!(p["detail"].as_str().is_some_and(|d| !d.is_empty()), "{p}");
+    assert_eq!(body(&api.get(&t, &at))["contacts"], 1, "the book is as it was");
+    problem(&api.call(&t, "POST", &format!("{at}/sync"), &[], ""), 404);
+    let listed = body(&api.get(&t, "/api/v1/phonebook/books"));
+    assert_eq!(listed["items"].as_array().map(Vec::len), Some(1), "{listed}");
+
+    let reader = api.token(&["phonebook:read"]);
+    problem(&api.call(&reader, "DELETE", &at, &[], ""), 403);
+    assert_eq!(api.call(&t, "DELETE", &at, &[], "").status, 204);
+    problem(&api.get(&t, &at), 404);
+    assert_eq!(body(&api.get(&t, "/api/v1/phonebook/books"))["items"], json!([]));
+}
+
 #[test]
 fn the_configuration_document_makes_another_exchange_the_same() {
     let api = Api::start("");

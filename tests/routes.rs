@@ -194,6 +194,7 @@ fn pattern(path: &str) -> String {
         .replace("/extensions/100", "/extensions/{number}")
         .replace("/departments/1", "/departments/{id}")
         .replace("/groups/1", "/groups/{id}")
+        .replace("/books/1", "/books/{id}")
         .replace("/contacts/1", "/contacts/{id}")
         .replace("/accounts/1", "/accounts/{id}")
         .replace("/tokens/1", "/tokens/{id}")

@@ -47,6 +47,18 @@ pub struct Directories {
     running: Arc<tokio::sync::Mutex<()>>,
 }
 
+/// A shared book as the API lists it.
+#[derive(Debug, Clone)]
+pub struct BookOverview {
+    pub book: SharedBook,
+    pub contacts: i64,
+    /// Each CTI group's access, by the group's name, in name order.
+    pub grants: Vec<(String, BookAccess)>,
+    /// A source's settings (a CSV file, an LDAP directory); none for a kept book.
+    pub source: Option<Source>,
+    pub last: Option<crate::domain::directory::LastSync>,
+}
+
 impl Directories {
     pub fn new(ctx: Context) -> Directories {
         Directories { ctx, running: Arc::default() }
@@ -110,6 +122,53 @@ impl Directories {
     pub async fn shared(&self, actor: &Actor) -> Result<Vec<(SharedBook, i64)>, ServiceError> {
         self.admin(actor, Action::Read)?;
         Ok(self.ctx.store.shared_book_list().await?)
+    }
+
+    /// Every shared named book as the API lists it: with its contacts'
+    /// count, the CTI groups' grants by group name, and a source's settings
+    /// and last sync (none for a book kept here).
+    pub async fn overview(&self, actor: &Actor) -> Result<Vec<BookOverview>, ServiceError> {
+        self.admin(actor, Action::Read)?;
+        let groups = self.ctx.store.cti_groups().await?;
+        let sources = self.ctx.store.directory_books().await?;
+        let list = self.ctx.store.shared_book_list().await?;
+        Ok(list
+            .into_iter()
+            .map(|(book, contacts)| {
+                let mut grants: Vec<(String, BookAccess)> = book
+                    .grants
+                    .iter()
+                    .filter(|(_, a)| *a > BookAccess::None)
+                    .filter_map(|(g, a)| Some((groups.iter().find(|x| x.id == *g)?.name.clone(), *a)))
+                    .collect();
+                grants.sort();
+                let source = sources.iter().find(|s| s.id == book.id);
+                BookOverview {
+                    contacts,
+                    grants,
+                    source: source.map(|s| s.source.clone()),
+                    last: source.and_then(|s| s.last.clone()),
+                    book,
+                }
+            })
+            .collect())
+    }
+
+    /// A shared book's contacts after contact `after`, by id, at most
+    /// `limit` (an administrator's script reading a book whole).
+    pub async fn contacts(
+        &self,
+        actor: &Actor,
+        id: i64,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<crate::domain::phonebook::Entry>, ServiceError> {
+        self.admin(actor, Action::Read)?;
+        let books = self.ctx.store.shared_book_list().await?;
+        if !books.iter().any(|(b, _)| b.id == id) {
+            return Err(ServiceError::NotFound);
+        }
+        Ok(self.ctx.store.book_contacts(id, after, limit.min(crate::domain::phonebook::LIST_LIMIT)).await?)
     }
 
     /// Makes a book administrators keep (SPEC C11): nobody else reads it

@@ -43,7 +43,7 @@ pub enum BookNumberKind {
 }
 
 impl BookNumberKind {
-    fn of(k: NumberKind) -> BookNumberKind {
+    pub(super) fn of(k: NumberKind) -> BookNumberKind {
         match k {
             NumberKind::Work => BookNumberKind::Work,
             NumberKind::Mobile => BookNumberKind::Mobile,

@@ -10,6 +10,7 @@
 //! checks that every route of [`router`] is in it, with its scope.
 
 mod book;
+mod books;
 pub(crate) mod bulk;
 mod calls;
 mod config;
@@ -120,6 +121,14 @@ pub fn router() -> Router<HttpState> {
                 .patch(book::contact_patch)
                 .delete(book::contact_delete),
         )
+        .route("/phonebook/books", get(books::list).post(books::create))
+        .route("/phonebook/books/{id}", get(books::get).delete(books::delete))
+        .route("/phonebook/books/{id}/sync", post(books::sync))
+        .route(
+            "/phonebook/books/{id}/contacts",
+            // A contact file, as large as the books page takes.
+            get(books::contacts).put(books::fill).layer(axum::extract::DefaultBodyLimit::max(bulk::MAX_BULK)),
+        )
         .route("/phonebook/groups", get(book::groups).post(book::group_create))
         .route(
             "/phonebook/groups/{id}",
@@ -169,8 +178,8 @@ async fn document() -> Response {
 pub mod openapi {
     use super::schema::Finish;
     use super::{
-        book, bulk, calls, config, costs, cti, departments, extensions, features, forwarding, installer,
-        lookup, presence, records, sheets, smtp, tls, tokens,
+        book, books, bulk, calls, config, costs, cti, departments, extensions, features, forwarding,
+        installer, lookup, presence, records, sheets, smtp, tls, tokens,
     };
     use utoipa::OpenApi;
 
@@ -207,6 +216,7 @@ pub mod openapi {
             book::contacts, book::contact_create, book::contact_get, book::contact_put, book::contact_patch,
             book::contact_delete, book::groups, book::group_create, book::group_get, book::group_put,
             book::group_patch, book::group_delete,
+            books::list, books::get, books::create, books::delete, books::sync, books::contacts, books::fill,
             bulk::export, bulk::export_csv, bulk::import, bulk::progress, sheets::export, sheets::import,
             config::get, config::put,
             openapi_json,
