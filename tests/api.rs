@@ -1289,6 +1289,32 @@ fn a_kept_book_is_made_filled_read_and_deleted_by_script() {
     assert_eq!(body(&api.get(&t, "/api/v1/phonebook/books"))["items"], json!([]));
 }
 
+/// The public book holds at most 50,000 contacts: one more by script is
+/// refused with the reason, and nothing is added.
+#[test]
+fn a_full_public_book_refuses_one_more_contact() {
+    let api = Api::start("");
+    let t = api.token(&["phonebook:write"]);
+    let one = r#"{"last_name": "Wrona", "numbers": [{"kind": "work", "number": "+48 22 555 01 02"}]}"#;
+    assert_eq!(api.call(&t, "POST", "/api/v1/phonebook/contacts", &[], one).status, 201);
+    let count = || {
+        let sql = "SELECT count(*) FROM contact WHERE book_id = (SELECT id FROM book WHERE kind = 'public' AND owner IS NULL)";
+        api.db().query_row(sql, [], |r| r.get::<_, i64>(0)).expect("count")
+    };
+    // Filled to the brim beside the service, as years of additions would.
+    let fill = format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {})
+         INSERT INTO contact (book_id, uid, last_name, updated_at)
+         SELECT (SELECT id FROM book WHERE kind = 'public' AND owner IS NULL), 'filler-' || i, 'Filler ' || i, 0 FROM n",
+        50_000 - count()
+    );
+    api.db().execute(&fill, []).expect("fill");
+    assert_eq!(count(), 50_000);
+    let p = problem(&api.call(&t, "POST", "/api/v1/phonebook/contacts", &[], one), 422);
+    assert!(p["detail"].as_str().is_some_and(|d| d.contains("full")), "{p}");
+    assert_eq!(count(), 50_000, "nothing was added");
+}
+
 #[test]
 fn the_configuration_document_makes_another_exchange_the_same() {
     let api = Api::start("");

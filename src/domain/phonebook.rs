@@ -206,7 +206,14 @@ pub enum Refusal {
     GroupName,
     /// A group takes only contacts of its own book.
     OtherBook,
+    /// The book holds [`MAX_BOOK_CONTACTS`] already.
+    Full,
 }
+
+/// The most contacts the public book, or a subscriber's own, holds (as the
+/// other shared books hold at most [`super::directory::MAX_RECORDS`]): each
+/// is a search's and a lookup's work, and an outsider's script could fill it.
+pub const MAX_BOOK_CONTACTS: usize = 50_000;
 
 impl Refusal {
     pub fn key(self) -> &'static str {
@@ -215,6 +222,7 @@ impl Refusal {
             Refusal::NotYours => "phonebook.not_yours",
             Refusal::GroupName => "phonebook.group_name",
             Refusal::OtherBook => "phonebook.other_book",
+            Refusal::Full => "phonebook.full",
         }
     }
 }

@@ -289,7 +289,8 @@ impl Phonebook {
         c.check().map_err(|p| ServiceError::Invalid(Invalid::Contact(p)))?;
         let name = c.display_name();
         let saved = self.ctx.store.save_public_contact(id, c, self.ctx.clock.now()).await?;
-        let saved = saved.ok_or(ServiceError::NotFound)?;
+        let saved =
+            saved.ok_or(ServiceError::NotFound)?.map_err(|r| ServiceError::Invalid(Invalid::Book(r)))?;
         tracing::info!(actor = %actor.label(), id = saved, contact = %name, "public book contact saved");
         Ok(saved)
     }

@@ -21,6 +21,12 @@ pub use crate::domain::phonebook::{
     View, LIST_LIMIT, MAX_NOTES,
 };
 
+/// Whether book `book_id` holds [`MAX_BOOK_CONTACTS`] contacts already.
+pub(super) fn full(c: &Connection, book_id: i64) -> rusqlite::Result<bool> {
+    let n: i64 = c.query_row("SELECT count(*) FROM contact WHERE book_id = ?1", [book_id], |r| r.get(0))?;
+    Ok(n as usize >= crate::domain::phonebook::MAX_BOOK_CONTACTS)
+}
+
 impl Store {
     pub async fn public_right(&self, ext: &str) -> Result<PublicRight, StoreError> {
         let ext = ext.to_owned();
@@ -113,6 +119,9 @@ impl Store {
                 return Ok(Err(r));
             }
             let book_id = book_id(c, &owner, book)?;
+            if full(c, book_id)? {
+                return Ok(Err(Refusal::Full));
+            }
             let id = insert(c, &plan, book_id, &contact, contact.uid.as_deref().unwrap_or(&uid), now)?;
             set_groups(c, book_id, id, &contact.groups)?;
             let added = entry_change("contact", String::new(), named(&contact.display_name(), book));
@@ -342,6 +351,10 @@ impl Store {
                 let uid = contact.uid.clone().unwrap_or(uid);
                 if exists(c, &plan, book_id, &uid, &contact)? {
                     out.unchanged += 1;
+                    continue;
+                }
+                if full(c, book_id)? {
+                    out.rejected.push(Rejected::new(line, "phonebook.full", ""));
                     continue;
                 }
                 let id = insert(c, &plan, book_id, &contact, &uid, now)?;

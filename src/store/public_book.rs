@@ -102,14 +102,14 @@ impl Store {
 
     /// Adds a contact to the public book (`id` none) or puts it in place of
     /// contact `id`, which keeps its id, permanent id and notes; its groups
-    /// become the ones named (made when missing). Its id; `None` when there
-    /// is no contact `id`.
+    /// become the ones named (made when missing). Its id, or (a new one) the
+    /// refusal of a full book; `None` when there is no contact `id`.
     pub async fn save_public_contact(
         &self,
         id: Option<i64>,
         contact: Contact,
         now: i64,
-    ) -> Result<Option<i64>, StoreError> {
+    ) -> Result<Option<Result<i64, Refusal>>, StoreError> {
         let fresh = new_uid()?;
         let plan = self.plan();
         self.write(move |c| {
@@ -128,12 +128,13 @@ impl Store {
                         None => return Ok(None),
                     }
                 }
+                None if super::phonebook::full(c, book)? => return Ok(Some(Err(Refusal::Full))),
                 None => fresh,
             };
             let saved = insert(c, &plan, book, &contact, &uid, now)?;
             c.execute("DELETE FROM contact_group_member WHERE contact_id = ?1", [saved])?;
             set_groups(c, book, saved, &contact.groups)?;
-            Ok(Some(saved))
+            Ok(Some(Ok(saved)))
         })
         .await
     }
