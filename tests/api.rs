@@ -1095,6 +1095,21 @@ fn cti_accounts_go_in_within_the_licences_and_the_configuration_carries_them_who
         .map(|a| a["name"].clone())
         .collect();
     assert_eq!(names, [json!("ala")]);
+
+    // A group that names an account the same document removes: its row is
+    // refused in the dry run already, as the real run would be, and nothing goes.
+    let mut orphan = body(&api.get(&t, "/api/v1/config"));
+    orphan["cti_accounts"] = json!([]);
+    orphan["cti_groups"] = json!([{"name": "Front desk", "show_numbers": false, "members": ["ala", "100"]}]);
+    for (query, status) in [("?dry_run=true", 200), ("", 422)] {
+        let r = put_config(&api, &t, query, &[], &orphan);
+        let report = body(&r);
+        let group =
+            report["rows"].as_array().and_then(|r| r.iter().find(|r| r["kind"] == "cti_group").cloned());
+        assert_eq!(group.map(|g| g["outcome"].clone()), Some(json!("refused")), "{query}: {report}");
+        assert_eq!(r.status, status, "{report}");
+    }
+    assert_eq!(body(&api.get(&t, "/api/v1/cti/accounts"))["items"].as_array().map(Vec::len), Some(1));
 }
 
 /// Shared books in a bulk file (version 3): a kept book made with who may

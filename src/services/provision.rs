@@ -318,6 +318,8 @@ impl Drop for Running<'_> {
 struct AccountWrites {
     writes: Vec<ImportedAccount>,
     gone: Vec<i64>,
+    /// The names of those that go.
+    gone_names: Vec<String>,
     made: Vec<String>,
 }
 
@@ -572,7 +574,7 @@ impl Provision {
         running.rows(bulk.extensions.len());
         let accounts = self.accounts(bulk, &mut rows).await?;
         running.rows(bulk.extensions.len() + bulk.accounts.len());
-        let (groups, gone_groups) = self.groups(bulk, &accounts.made, &mut rows).await?;
+        let (groups, gone_groups) = self.groups(bulk, &accounts, &mut rows).await?;
         running.rows(bulk.extensions.len() + bulk.accounts.len() + bulk.groups.len());
         let (books, gone_books) = self.books(bulk, &mut rows).await?;
         running.rows(bulk.extensions.len() + bulk.accounts.len() + bulk.groups.len() + bulk.books.len());
@@ -692,6 +694,7 @@ impl Provision {
                 let outcome = Outcome::Removed;
                 rows.push(RowReport { row: 0, kind: RowKind::CtiAccount, key: a.name.clone(), outcome });
                 out.gone.push(a.id);
+                out.gone_names.push(a.name.clone());
             } else if !named(&a.name) && a.kind.logs_in() {
                 logins += 1;
             }
@@ -989,7 +992,7 @@ impl Provision {
     async fn groups(
         &self,
         bulk: &Bulk,
-        made_accounts: &[String],
+        accounts: &AccountWrites,
         rows: &mut Vec<RowReport>,
     ) -> Result<(Vec<ImportedGroup>, Vec<i64>), ServiceError> {
         if bulk.groups.is_empty() && !bulk.groups_whole {
@@ -1010,7 +1013,8 @@ impl Provision {
             .iter()
             .map(|g| g.members.as_ref().map(|m| m.join("\n")).unwrap_or_default())
             .collect();
-        let resolved = self.ctx.store.resolve_cti_members(lists, made_accounts.to_vec()).await?;
+        let (made, removed) = (accounts.made.clone(), accounts.gone_names.clone());
+        let resolved = self.ctx.store.resolve_cti_members(lists, made, removed).await?;
         let mut seen = HashSet::new();
         let mut writes = Vec::new();
         for (g, members) in bulk.groups.iter().zip(resolved) {

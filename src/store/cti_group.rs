@@ -201,19 +201,22 @@ impl Store {
     }
 
     /// Each member list (one member a line, as the page's form) resolved:
-    /// accounts by name (those there are, then those the same file makes,
-    /// `made`), subscribers by extension; or why not (a bulk file's groups,
+    /// accounts by name (those there are but those the same file removes,
+    /// `gone`, then those it makes, `made`), subscribers by extension; or why not (a bulk file's groups,
     /// checked before anything is written).
     pub async fn resolve_cti_members(
         &self,
         lists: Vec<String>,
         made: Vec<String>,
+        gone: Vec<String>,
     ) -> Result<Vec<Result<Vec<Member>, GroupProblem>>, StoreError> {
         self.read(move |c| {
             let resolve = |n: &str| {
                 let new =
                     || made.iter().find(|m| m.eq_ignore_ascii_case(n)).map(|m| Member::Account(m.clone()));
                 match resolve(c, n) {
+                    // An account the same file removes is nobody.
+                    Some(Member::Account(a)) if gone.iter().any(|g| g.eq_ignore_ascii_case(&a)) => None,
                     Some(Member::Account(a)) => Some(Member::Account(a)),
                     there => new().or(there),
                 }
