@@ -115,6 +115,18 @@ fn with_flags(ext: &str, flags: &[(bool, &str)]) -> String {
     out
 }
 
+/// A device or monitored line as [`with_flags`] writes it: the extension
+/// and which of the two `names` follow it; `None` for another word.
+fn flagged(word: &str, names: [&str; 2]) -> Option<(String, [bool; 2])> {
+    let mut parts = word.split(':');
+    let ext = parts.next().unwrap_or_default().to_owned();
+    let mut on = [false; 2];
+    for f in parts {
+        on[names.iter().position(|n| *n == f)?] = true;
+    }
+    Some((ext, on))
+}
+
 /// The rows of `part` of an export, with the header first.
 fn rows_of(part: Part, bulk: Bulk) -> Vec<Vec<String>> {
     let list = |l: Option<Vec<String>>, sep: &str| l.unwrap_or_default().join(sep);
@@ -286,33 +298,19 @@ pub(crate) fn read(tr: Tr, part: Part, body: &[u8]) -> Result<Bulk, Problem> {
                         "hand_over" => a.hand_over = Some(flag(column, &cell)?),
                         "devices" => {
                             let list = words(&cell, ' ').into_iter().map(|w| {
-                                let mut parts = w.split(':');
-                                let ext = parts.next().unwrap_or_default().to_owned();
-                                let (mut main, mut softphone) = (false, false);
-                                for f in parts {
-                                    match f {
-                                        "main" => main = true,
-                                        "softphone" => softphone = true,
-                                        _ => return Err(bad(line, format!("devices: {w:?}"))),
-                                    }
+                                match flagged(&w, ["main", "softphone"]) {
+                                    Some((ext, [main, softphone])) => Ok(Device { ext, main, softphone }),
+                                    None => Err(bad(line, format!("devices: {w:?}"))),
                                 }
-                                Ok(Device { ext, main, softphone })
                             });
                             a.devices = Some(list.collect::<Result<_, _>>()?);
                         }
                         "monitors" => {
                             let list = words(&cell, ' ').into_iter().map(|w| {
-                                let mut parts = w.split(':');
-                                let ext = parts.next().unwrap_or_default().to_owned();
-                                let (mut clip, mut pickup) = (false, false);
-                                for f in parts {
-                                    match f {
-                                        "clip" => clip = true,
-                                        "pickup" => pickup = true,
-                                        _ => return Err(bad(line, format!("monitors: {w:?}"))),
-                                    }
+                                match flagged(&w, ["clip", "pickup"]) {
+                                    Some((ext, [clip, pickup])) => Ok(Monitor { ext, clip, pickup }),
+                                    None => Err(bad(line, format!("monitors: {w:?}"))),
                                 }
-                                Ok(Monitor { ext, clip, pickup })
                             });
                             a.monitors = Some(list.collect::<Result<_, _>>()?);
                         }
