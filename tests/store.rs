@@ -549,3 +549,79 @@ async fn the_generation_grows_with_every_write_but_the_call_records() {
     store.set_administrator("100", true, 0).await.expect("admin");
     assert!(store.generation() > after_write, "a right changed moves it");
 }
+
+/// The store keeps its hot reads in memory (a program, presence statuses, a
+/// profile, cost accounts, names, the phonebook's lists, history pages): what
+/// it gives out after any write is what that write left, never the read from
+/// before it.
+#[tokio::test]
+async fn what_the_store_keeps_in_memory_is_never_older_than_the_file() {
+    use webcti::domain::dialplan::Form;
+    use webcti::domain::phonebook::View;
+    use webcti::phonebook::{BookKind, Contact, Number, NumberKind};
+    use webcti::store::journal::{Author, Changes};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("webcti.db")).await.expect("open");
+    store.upsert_extension("100", "Anna Nowak", 0).await.expect("extension");
+    let by = || Author { actor: "ext:100".into(), via: "web" };
+
+    // The program, read twice (the second from memory), then changed.
+    let before = store.program("100").await.expect("read").expect("program");
+    assert_eq!(store.program("100").await.expect("again"), Some(before.clone()));
+    let mut changed = before.clone();
+    changed.forward_always = Some("101".into());
+    store.save_program("100", changed, Changes { by: by(), list: Vec::new() }, 1).await.expect("save");
+    assert_eq!(
+        store.program("100").await.expect("read").expect("program").forward_always.as_deref(),
+        Some("101")
+    );
+
+    // The profile.
+    assert_eq!(store.profile("100").await.expect("read").expect("profile").description, "");
+    store.update_profile("100", "Front desk", "", 2).await.expect("update");
+    assert_eq!(store.profile("100").await.expect("read").expect("profile").description, "Front desk");
+
+    // Names and the phonebook's list as opened: a contact added shows at once.
+    let number = || vec![("0221234567".to_owned(), Form::Written)];
+    assert!(store.names_for("100", number()).await.expect("names").is_empty());
+    let list = store.phonebook("100", View::Private, "").await.expect("list");
+    assert!(list.is_empty());
+    let contact = Contact {
+        first_name: "Jan".into(),
+        last_name: "Kowalski".into(),
+        numbers: vec![Number { kind: NumberKind::Work, number: "0221234567".into() }],
+        ..Default::default()
+    };
+    store.add_contact("100", BookKind::Private, contact, by(), 3).await.expect("add").expect("allowed");
+    assert_eq!(
+        store.names_for("100", number()).await.expect("names").get("0221234567").map(String::as_str),
+        Some("Kowalski Jan")
+    );
+    assert_eq!(store.phonebook("100", View::Private, "").await.expect("list").len(), 1);
+
+    // A history page: a call record arrives (no generation moves for it), then
+    // a note on it.
+    let q = || HistoryQuery { extension: "100".into(), limit: 50, ..Default::default() };
+    assert!(store.history(q()).await.expect("history").is_empty());
+    store
+        .insert_cdrs(vec![cdr(7, "100", Direction::Incoming, Disposition::Missed, "0221234567", 10)])
+        .await
+        .expect("insert");
+    let page = store.history(q()).await.expect("history");
+    assert_eq!(page.len(), 1, "the record that arrived");
+    store.set_call_note(7, "100", Some("call back".into()), "ext:100".into(), 11).await.expect("note");
+    assert_eq!(store.history(q()).await.expect("history")[0].note.as_deref(), Some("call back"));
+
+    // The cost account.
+    assert_eq!(store.cost_account("100").await.expect("read"), None);
+    store
+        .change_cost_account("100", 0, Changes { by: by(), list: Vec::new() }, 12, |a| {
+            a.spent = 250;
+            Vec::new()
+        })
+        .await
+        .expect("change");
+    assert_eq!(store.cost_account("100").await.expect("read").map(|a| a.spent), Some(250));
+    store.close().await.expect("close");
+}

@@ -45,7 +45,7 @@ pub struct Cdr {
 }
 
 /// The types the history shows and filters by (SPEC W5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum HistoryKind {
     Outgoing,
     Incoming,
@@ -54,7 +54,7 @@ pub enum HistoryKind {
 }
 
 /// What a history page asks for (SPEC W5).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct HistoryQuery {
     pub extension: String,
     pub kind: Option<HistoryKind>,

@@ -13,7 +13,7 @@
 use std::fmt;
 
 /// Where a number comes from, which says how to read its first digits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Form {
     /// As people write it and as callers are presented: in international form,
     /// with the national trunk prefix, or national without it.

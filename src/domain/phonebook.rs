@@ -177,7 +177,7 @@ pub struct Group {
 }
 
 /// Which entries a list shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum View {
     All,
     Extensions,

@@ -110,9 +110,8 @@ pub async fn own(State(state): State<HttpState>, who: Subscriber) -> Result<Resp
 
 /// The start page's line about costs.
 pub async fn summary(state: &HttpState, who: &Subscriber) -> String {
-    let Ok(v) = state.services.costs.view(&who.actor, who.ext()).await else { return String::new() };
+    let Ok(a) = state.services.costs.account(&who.actor, who.ext()).await else { return String::new() };
     let t = who.tr;
-    let a = &v.account;
     match a.limit {
         Some(limit) => t.fill(
             "costs.summary_limited",

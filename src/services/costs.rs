@@ -86,6 +86,15 @@ impl Costs {
         self.with_forecast(account, now).await
     }
 
+    /// `ext`'s account as it stands, without the forecast (the start page's
+    /// line: the forecast sums a month of calls).
+    #[tracing::instrument(name = "service", skip_all, fields(call = "costs.account", actor = %actor.label(), via = actor.via.code(), extension = %ext))]
+    pub async fn account(&self, actor: &Actor, ext: &str) -> Result<CostAccount, ServiceError> {
+        self.ctx.may(actor, Action::Read, ext, Facet::Costs).await?;
+        self.ctx.store.profile(ext).await?.ok_or(ServiceError::NotFound)?;
+        self.current(ext).await
+    }
+
     /// The account as it stands, in the current period.
     async fn current(&self, ext: &str) -> Result<CostAccount, ServiceError> {
         let now = self.ctx.clock.now();

@@ -4,6 +4,7 @@
 //! the subscriber knows for those numbers.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::{Context, Invalid, ServiceError};
 use crate::domain::access::{Action, Actor, Area, Facet, Target};
@@ -12,6 +13,7 @@ use crate::domain::dialplan::Form;
 use crate::domain::phonebook::check_note;
 use crate::domain::voicemail::Voicemail;
 use crate::store::cdr::PanelRows;
+use crate::store::kept::Kept;
 
 /// Records a page of [`History::records`] holds at most.
 pub const MAX_RECORDS: u32 = crate::store::cdr::MAX_PAGE;
@@ -26,6 +28,9 @@ pub const PANEL_ROWS: usize = 5;
 #[derive(Clone)]
 pub struct History {
     ctx: Context,
+    /// The panels as last read for an extension, with and without the names of
+    /// its books: every open start page fetches them again at each event.
+    panels: Arc<Kept<(String, bool), Arc<Panels>>>,
 }
 
 /// What the start page's changing panels show.
@@ -41,7 +46,7 @@ pub struct Panels {
 
 impl History {
     pub fn new(ctx: Context) -> History {
-        History { ctx }
+        History { ctx, panels: Arc::default() }
     }
 
     /// One page of an extension's history.
@@ -101,11 +106,18 @@ impl History {
 
     /// The start page's missed, recent and voicemail panels.
     #[tracing::instrument(name = "service", skip_all, fields(call = "history.panels", actor = %actor.label(), via = actor.via.code(), extension = %ext))]
-    pub async fn panels(&self, actor: &Actor, ext: &str) -> Result<Panels, ServiceError> {
+    pub async fn panels(&self, actor: &Actor, ext: &str) -> Result<Arc<Panels>, ServiceError> {
         self.ctx.may(actor, Action::Read, ext, Facet::History).await?;
         self.ctx.may(actor, Action::Read, ext, Facet::Voicemail).await?;
         // The names come from his books: read with the rows, if he may read them.
         let books = self.ctx.may_do(actor, Action::Read, Target::PrivateBook { owner: ext }).is_ok();
+        // As read before while the store wrote nothing since (no call record,
+        // voicemail, contact or dialling plan: every one moves the stamp).
+        let stamp = self.ctx.store.stamp();
+        let key = (ext.to_owned(), books);
+        if let Some(kept) = self.panels.get(&key, stamp) {
+            return Ok(kept);
+        }
         let shown: fn(&PanelRows) -> Vec<(String, Form)> = |rows| {
             let (missed, recent) = panel_calls(&rows.missed, &rows.incoming, &rows.outgoing);
             let calls = missed
@@ -120,7 +132,9 @@ impl History {
         let (missed, recent) = panel_calls(&rows.missed, &rows.incoming, &rows.outgoing);
         let missed = missed.into_iter().map(|(h, n)| (h.clone(), n)).collect();
         let recent = recent.into_iter().cloned().collect();
-        Ok(Panels { missed, recent, voicemails: rows.voicemails, names: rows.names })
+        let panels = Arc::new(Panels { missed, recent, voicemails: rows.voicemails, names: rows.names });
+        self.panels.keep(key, stamp, panels.clone());
+        Ok(panels)
     }
 }
 

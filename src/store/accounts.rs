@@ -164,8 +164,9 @@ impl Store {
     }
 
     pub async fn profile(&self, number: &str) -> Result<Option<Profile>, StoreError> {
-        let number = number.to_owned();
-        self.read(move |c| profile(c, &number)).await
+        let key = number.to_owned();
+        let number = key.clone();
+        self.read_kept(|k| &k.profiles, self.settings_stamp(), key, move |c| profile(c, &number)).await
     }
 
     /// The fields a subscriber may change about himself.

@@ -57,9 +57,11 @@ impl Store {
         Ok(intake)
     }
 
-    /// A page of one extension's history, newest first.
+    /// A page of one extension's history, newest first: kept until a call
+    /// record, a note or anything else is written (a page opened again, or
+    /// by its subscriber's other devices, is not read again).
     pub async fn history(&self, q: HistoryQuery) -> Result<Vec<HistoryRow>, StoreError> {
-        self.read(move |c| history(c, &q)).await
+        self.read_kept(|k| &k.histories, self.stamp(), q.clone(), move |c| history(c, &q)).await
     }
 
     /// Up to `limit` records after `after`, in the order they arrived, each
@@ -86,8 +88,7 @@ impl Store {
         shown: Option<ShownNumbers>,
     ) -> Result<PanelRows, StoreError> {
         let extension = extension.to_owned();
-        let plan = self.plan();
-        self.read(move |c| {
+        self.read_with_mobiles(move |c, plan, mobiles| {
             let q = |kind, limit| HistoryQuery {
                 extension: extension.clone(),
                 kind: Some(kind),
@@ -102,7 +103,7 @@ impl Store {
                 names: HashMap::new(),
             };
             if let Some(shown) = shown {
-                rows.names = super::phonebook::names(c, &plan, &extension, shown(&rows))?;
+                rows.names = super::phonebook::names(c, plan, mobiles, &extension, shown(&rows))?;
             }
             Ok(rows)
         })

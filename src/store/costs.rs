@@ -88,8 +88,9 @@ impl Store {
 
     /// `ext`'s account: `None` if it has none yet (nothing spent, no limit).
     pub async fn cost_account(&self, ext: &str) -> Result<Option<CostAccount>, StoreError> {
-        let ext = ext.to_owned();
-        self.read(move |c| account(c, &ext)).await
+        let key = ext.to_owned();
+        let ext = key.clone();
+        self.read_kept(|k| &k.cost_accounts, self.stamp(), key, move |c| account(c, &ext)).await
     }
 
     /// `ext`'s credit for the core, and the newest record counted in it.

@@ -19,6 +19,7 @@ pub mod cti;
 pub mod cti_group;
 pub mod directory;
 pub mod journal;
+pub mod kept;
 pub mod migrate;
 pub mod org;
 pub mod phonebook;
@@ -95,6 +96,50 @@ struct Inner {
     plan: std::sync::RwLock<Arc<DiallingPlan>>,
     /// The last call record's arrival ([`Store::arrived`]).
     arrived: std::sync::atomic::AtomicI64,
+    /// Hot reads kept while the stamp stands ([`kept`]).
+    kept: Keeps,
+}
+
+/// The reads the store keeps ([`kept`]), one set per open database.
+struct Keeps {
+    programs: kept::Kept<String, Option<crate::domain::program::ExtensionProgram>>,
+    presence: kept::Kept<String, Vec<crate::domain::presence::Entry>>,
+    cost_accounts: kept::Kept<String, Option<crate::domain::tariff::CostAccount>>,
+    profiles: kept::Kept<String, Option<crate::domain::account::Profile>>,
+    panels: kept::Kept<cti_group::PanelsOf, Vec<crate::domain::group::Panel>>,
+    /// The users' own numbers besides their extensions ([`phonebook::Mobiles`]):
+    /// every name lookup reads them.
+    mobiles: kept::Kept<(), Arc<phonebook::Mobiles>>,
+    /// The name each number has for an owner (`None`: none), by the owner, the
+    /// number and its form.
+    names: kept::Kept<(String, String, crate::domain::dialplan::Form), Option<String>>,
+    /// The phonebook's lists as opened (no search), by owner, view and length:
+    /// up to 200 entries each, so only a few.
+    lists: kept::Kept<(String, crate::domain::phonebook::View, usize), Vec<crate::domain::phonebook::Entry>>,
+    /// History pages by their query: up to 200 records each (about 50 KB).
+    histories: kept::Kept<crate::domain::cdr::HistoryQuery, Vec<crate::domain::cdr::HistoryRow>>,
+}
+
+/// History pages kept at most.
+const KEPT_HISTORIES: usize = 64;
+
+/// Phonebook lists kept at most: each holds up to 200 entries (about 60 KB).
+const KEPT_LISTS: usize = 32;
+
+impl Default for Keeps {
+    fn default() -> Self {
+        Keeps {
+            programs: Default::default(),
+            presence: Default::default(),
+            cost_accounts: Default::default(),
+            profiles: Default::default(),
+            panels: Default::default(),
+            mobiles: Default::default(),
+            names: Default::default(),
+            lists: kept::Kept::holding(KEPT_LISTS),
+            histories: kept::Kept::holding(KEPT_HISTORIES),
+        }
+    }
 }
 
 impl Store {
@@ -119,6 +164,7 @@ impl Store {
                 generation: Default::default(),
                 plan: Default::default(),
                 arrived: arrived.into(),
+                kept: Keeps::default(),
             })
         })
         .await
@@ -151,6 +197,7 @@ impl Store {
                 generation: Default::default(),
                 plan: Default::default(),
                 arrived: Default::default(),
+                kept: Keeps::default(),
             })
         })
         .await
@@ -219,6 +266,44 @@ impl Store {
     /// (`services::accounts`) read it first and are good while it stays.
     pub fn generation(&self) -> u64 {
         self.inner.generation.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Where the store stands now: what was read after it stood here is what the
+    /// database holds while it stays ([`kept`]).
+    pub fn stamp(&self) -> kept::Stamp {
+        // The arrival before the generation: both only grow, and a read made
+        // after both were taken is at least as new as either.
+        let arrived = self.arrived();
+        kept::Stamp { generation: self.generation(), arrived }
+    }
+
+    /// As [`Store::stamp`], for a read of no call record (nor of what comes
+    /// with them): it stands while call records come in.
+    pub fn settings_stamp(&self) -> kept::Stamp {
+        kept::Stamp { generation: self.generation(), arrived: 0 }
+    }
+
+    /// `f`'s read for `key`, from `which` while `stamp` (one of
+    /// [`Store::stamp`] and [`Store::settings_stamp`], taken now) stands, else
+    /// made on a reader now and kept.
+    async fn read_kept<K, V, F>(
+        &self,
+        which: impl Fn(&Keeps) -> &kept::Kept<K, V>,
+        stamp: kept::Stamp,
+        key: K,
+        f: F,
+    ) -> Result<V, StoreError>
+    where
+        K: Eq + std::hash::Hash,
+        V: Clone + Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<V> + Send + 'static,
+    {
+        if let Some(v) = which(&self.inner.kept).get(&key, stamp) {
+            return Ok(v);
+        }
+        let v = self.read(f).await?;
+        which(&self.inner.kept).keep(key, stamp, v.clone());
+        Ok(v)
     }
 
     /// Runs `f` on a reader.

@@ -98,7 +98,13 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<Entry>, StoreError> {
         let (owner, search) = (owner.to_owned(), fold(search.trim()));
-        self.read(move |c| list(c, &owner, view, &search, limit)).await
+        if !search.is_empty() {
+            return self.read(move |c| list(c, &owner, view, &search, limit)).await;
+        }
+        // The list as opened: kept while nothing changes in the books.
+        let key = (owner.clone(), view, limit);
+        self.read_kept(|k| &k.lists, self.settings_stamp(), key, move |c| list(c, &owner, view, "", limit))
+            .await
     }
 
     /// Adds one contact to the public or the private book.
@@ -394,14 +400,75 @@ impl Store {
     /// Names for numbers as the subscriber knows them: extension, then his
     /// private book, then the public book, by the canonical form of each
     /// number as it is written (domain::dialplan).
+    /// Each number's name is kept while no setting, extension or contact
+    /// changes: a history page asks again for the same numbers.
     pub async fn names_for(
         &self,
         owner: &str,
         numbers: Vec<(String, Form)>,
     ) -> Result<HashMap<String, String>, StoreError> {
-        let owner = owner.to_owned();
+        let stamp = self.settings_stamp();
+        let kept = &self.inner.kept.names;
+        let mut out = HashMap::new();
+        let mut asked = Vec::new();
+        for (number, form) in numbers {
+            if number.is_empty() || out.contains_key(&number) {
+                continue;
+            }
+            let key = (owner.to_owned(), number, form);
+            match kept.get(&key, stamp) {
+                Some(Some(name)) => {
+                    out.insert(key.1, name);
+                }
+                Some(None) => {}
+                None => asked.push((key.1, key.2)),
+            }
+        }
+        if asked.is_empty() {
+            return Ok(out);
+        }
+        let who = owner.to_owned();
+        let (asked, found) = self
+            .read_with_mobiles(move |c, plan, mobiles| {
+                let found = names(c, plan, mobiles, &who, asked.clone())?;
+                Ok((asked, found))
+            })
+            .await?;
+        for (number, form) in asked {
+            let name = found.get(&number).cloned();
+            kept.keep((owner.to_owned(), number.clone(), form), stamp, name.clone());
+            if let Some(name) = name {
+                out.insert(number, name);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Runs `f` on a reader with the dialling plan and the users' own numbers
+    /// ([`Mobiles`]), those as kept while no setting changed, else read there
+    /// first and kept: every name lookup needs them (each call's first event
+    /// asks for its parties' names), and reading them scans the extensions.
+    pub(super) async fn read_with_mobiles<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection, &DiallingPlan, &Mobiles) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let stamp = self.settings_stamp();
+        let kept = self.inner.kept.mobiles.get(&(), stamp);
         let plan = self.plan();
-        self.read(move |c| names(c, &plan, &owner, numbers)).await
+        let (out, read) = self
+            .read(move |c| match kept {
+                Some(mobiles) => Ok((f(c, &plan, &mobiles)?, None)),
+                None => {
+                    let mobiles = Arc::new(Mobiles::read(c, &plan)?);
+                    Ok((f(c, &plan, &mobiles)?, Some(mobiles)))
+                }
+            })
+            .await?;
+        if let Some(mobiles) = read {
+            self.inner.kept.mobiles.keep((), stamp, mobiles);
+        }
+        Ok(out)
     }
 
     /// Contact `id`'s notes, if `owner` may see the contact (his private book's,
@@ -509,13 +576,12 @@ impl Store {
         books: Option<Vec<i64>>,
     ) -> Result<Lookup, StoreError> {
         let (owner, number) = (owner.to_owned(), number.to_owned());
-        let plan = self.plan();
-        self.read(move |c| {
+        self.read_with_mobiles(move |c, plan, mobiles| {
             let books = match books {
                 Some(ids) => ids_json(&ids),
                 None => shelf(c, &owner)?,
             };
-            let known = find(c, &plan, &Mobiles::read(c, &plan)?, &owner, &books, &number, form)?;
+            let known = find(c, plan, mobiles, &owner, &books, &number, form)?;
             Ok(Lookup { canonical: plan.canonical(&number, form), known })
         })
         .await
@@ -530,16 +596,14 @@ impl Store {
         to: &str,
     ) -> Result<(Option<String>, Option<String>), StoreError> {
         let (from, to) = (from.to_owned(), to.to_owned());
-        let plan = self.plan();
-        self.read(move |c| {
-            let mobiles = Mobiles::read(c, &plan)?;
+        self.read_with_mobiles(move |c, plan, mobiles| {
             // Names everyone may see: the books everyone reads.
             let books = shelf(c, "")?;
             let name = |number: &str, form| -> rusqlite::Result<Option<String>> {
                 if number.is_empty() {
                     return Ok(None);
                 }
-                Ok(find(c, &plan, &mobiles, "", &books, number, form)?.map(|k| k.name))
+                Ok(find(c, plan, mobiles, "", &books, number, form)?.map(|k| k.name))
             };
             Ok((name(&from, Form::Written)?, name(&to, Form::Dialled)?))
         })
@@ -1165,17 +1229,17 @@ const SHARED_ENTRY: &str =
 pub(super) fn names(
     c: &Connection,
     plan: &DiallingPlan,
+    mobiles: &Mobiles,
     owner: &str,
     numbers: Vec<(String, Form)>,
 ) -> rusqlite::Result<HashMap<String, String>> {
     let mut out = HashMap::new();
-    let mobiles = Mobiles::read(c, plan)?;
     let books = shelf(c, owner)?;
     for (n, form) in numbers {
         if out.contains_key(&n) || n.is_empty() {
             continue;
         }
-        if let Some(known) = find(c, plan, &mobiles, owner, &books, &n, form)? {
+        if let Some(known) = find(c, plan, mobiles, owner, &books, &n, form)? {
             out.insert(n, known.name);
         }
     }

@@ -73,14 +73,20 @@ pub enum Added {
 impl Store {
     /// One extension's statuses, now and to come.
     pub async fn presence(&self, ext: &str) -> Result<Vec<Entry>, StoreError> {
-        let ext = ext.to_owned();
-        self.read(move |c| {
-            let mut q = c.prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM presence WHERE extension = ?1 ORDER BY id"
-            ))?;
-            let rows = q.query_map([&ext], entry)?;
-            rows.map(|r| r.map(|(_, e)| e)).collect()
-        })
+        let key = ext.to_owned();
+        let ext = key.clone();
+        self.read_kept(
+            |k| &k.presence,
+            self.settings_stamp(),
+            key,
+            move |c| {
+                let mut q = c.prepare_cached(&format!(
+                    "SELECT {COLUMNS} FROM presence WHERE extension = ?1 ORDER BY id"
+                ))?;
+                let rows = q.query_map([&ext], entry)?;
+                rows.map(|r| r.map(|(_, e)| e)).collect()
+            },
+        )
         .await
     }
 

@@ -19,8 +19,15 @@ impl Store {
 
     /// One extension's program, if the extension exists.
     pub async fn program(&self, ext: &str) -> Result<Option<ExtensionProgram>, StoreError> {
-        let ext = ext.to_owned();
-        self.read(move |c| Ok(programs(c, Some(&ext))?.pop().map(|(_, p)| p))).await
+        let key = ext.to_owned();
+        let ext = key.clone();
+        self.read_kept(
+            |k| &k.programs,
+            self.settings_stamp(),
+            key,
+            move |c| Ok(programs(c, Some(&ext))?.pop().map(|(_, p)| p)),
+        )
+        .await
     }
 
     /// Stores what the subscriber sets of his program (services, forwarding, DND,
