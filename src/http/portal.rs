@@ -96,9 +96,8 @@ fn vm_row(v: &Voicemail, names: &HashMap<String, String>) -> VmRow {
 
 #[derive(Template)]
 #[template(path = "panels.html")]
-struct Panels<'a> {
+struct Panels {
     t: Tr,
-    csrf: &'a str,
     missed: Vec<Row>,
     recent: Vec<Row>,
     voicemails: Vec<VmRow>,
@@ -111,7 +110,6 @@ async fn panels_html(state: &HttpState, who: &Subscriber) -> Result<String, Http
     let t = who.tr;
     let panels = Panels {
         t,
-        csrf: &who.session.csrf,
         missed: p.missed.iter().map(|(h, n)| row(t, &h.cdr, &p.names, *n)).collect(),
         recent: p.recent.iter().map(|h| row(t, &h.cdr, &p.names, 1)).collect(),
         voicemails: p.voicemails.iter().map(|v| vm_row(v, &p.names)).collect(),

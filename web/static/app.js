@@ -23,7 +23,8 @@ function wireCalls(root) {
     form.dataset.wired = "1";
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
-      const data = new FormData(form);
+      // A number's button sends the page's one call form with its number.
+      const data = new FormData(form, ev.submitter);
       // The calling choice on the start page applies to every number button.
       const mode = document.querySelector("input[name=mode]:checked");
       if (mode && !data.has("mode")) data.set("mode", mode.value);
