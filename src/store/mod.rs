@@ -116,6 +116,8 @@ struct Keeps {
     /// The phonebook's lists as opened (no search), by owner, view and length:
     /// up to 200 entries each, so only a few.
     lists: kept::Kept<(String, crate::domain::phonebook::View, usize), Vec<crate::domain::phonebook::Entry>>,
+    /// The departments and contact groups the phonebook page lists, by owner.
+    book_groups: kept::Kept<String, (Vec<(i64, String)>, Vec<crate::domain::phonebook::Group>)>,
     /// History pages by their query: up to 200 records each (about 50 KB).
     histories: kept::Kept<crate::domain::cdr::HistoryQuery, Vec<crate::domain::cdr::HistoryRow>>,
 }
@@ -137,6 +139,7 @@ impl Default for Keeps {
             mobiles: Default::default(),
             names: Default::default(),
             lists: kept::Kept::holding(KEPT_LISTS),
+            book_groups: Default::default(),
             histories: kept::Kept::holding(KEPT_HISTORIES),
         }
     }

@@ -54,8 +54,11 @@ impl Store {
         &self,
         owner: &str,
     ) -> Result<(Vec<(i64, String)>, Vec<Group>), StoreError> {
-        let owner = owner.to_owned();
-        self.read(move |c| {
+        let key = owner.to_owned();
+        let owner = key.clone();
+        // Kept while nothing changes: the phonebook page shows them each time,
+        // and counting a group's members reads them all.
+        self.read_kept(|k| &k.book_groups, self.settings_stamp(), key, move |c| {
             let mut stmt = c.prepare_cached(
                 "SELECT DISTINCT d.id, d.name FROM department d JOIN extension e ON e.department_id = d.id ORDER BY d.name",
             )?;
