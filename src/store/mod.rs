@@ -117,7 +117,7 @@ struct Keeps {
     /// up to 200 entries each, so only a few.
     lists: kept::Kept<(String, crate::domain::phonebook::View, usize), Vec<crate::domain::phonebook::Entry>>,
     /// The departments and contact groups the phonebook page lists, by owner.
-    book_groups: kept::Kept<String, (Vec<(i64, String)>, Vec<crate::domain::phonebook::Group>)>,
+    book_groups: kept::Kept<String, phonebook::BookGroups>,
     /// History pages by their query: up to 200 records each (about 50 KB).
     histories: kept::Kept<crate::domain::cdr::HistoryQuery, Vec<crate::domain::cdr::HistoryRow>>,
 }

@@ -27,6 +27,9 @@ pub(super) fn full(c: &Connection, book_id: i64) -> rusqlite::Result<bool> {
     Ok(n as usize >= crate::domain::phonebook::MAX_BOOK_CONTACTS)
 }
 
+/// The departments (id, name) and contact groups the phonebook page lists.
+pub type BookGroups = (Vec<(i64, String)>, Vec<Group>);
+
 impl Store {
     pub async fn public_right(&self, ext: &str) -> Result<PublicRight, StoreError> {
         let ext = ext.to_owned();
@@ -50,10 +53,7 @@ impl Store {
 
     /// The groups the subscriber sees: departments (read-only), the public
     /// book's groups (unless he may not read it) and his private book's.
-    pub async fn phonebook_groups(
-        &self,
-        owner: &str,
-    ) -> Result<(Vec<(i64, String)>, Vec<Group>), StoreError> {
+    pub async fn phonebook_groups(&self, owner: &str) -> Result<BookGroups, StoreError> {
         let key = owner.to_owned();
         let owner = key.clone();
         // Kept while nothing changes: the phonebook page shows them each time,
