@@ -254,10 +254,27 @@ fn main() {
             ratio,
             run.errors
         );
+        // What nginx makes of the same bytes as a file: how much of the gap is
+        // the page's size, and how much the making of it.
+        let same = match target {
+            Some(_) => {
+                let name = format!("{}.html", label.replace(' ', "-"));
+                std::fs::write(www.join(&name), &page.body).expect("page copy");
+                let r = wrk(&format!("https://127.0.0.1:{port}/static/{name}"), "Cookie: none=0");
+                println!(
+                    "{:<44} {:>9} req/s  p99 {:>7.2} ms",
+                    format!("nginx, the same {} bytes as a static file", page.body.len()),
+                    r.rate as u64,
+                    r.p99_ms
+                );
+                format!("; nginx serving the same {} bytes as a file: {:.0} req/s", page.body.len(), r.rate)
+            }
+            None => String::new(),
+        };
         report::figure(
             &format!("{label} over TLS, 8 keep-alive clients"),
             format!(
-                "{:.0} req/s, p99 {:.1} ms, {ratio:.3}× nginx ({:.0} req/s)",
+                "{:.0} req/s, p99 {:.1} ms, {ratio:.3}× nginx ({:.0} req/s){same}",
                 run.rate, run.p99_ms, reference.rate
             ),
             &target.map_or("(no target of its own)".to_owned(), |t| format!("≥ {t}× nginx static")),

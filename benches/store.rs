@@ -13,6 +13,8 @@
 
 #[path = "common/calls.rs"]
 mod calls;
+#[path = "common/disk.rs"]
+mod disk;
 #[path = "common/report.rs"]
 mod report;
 
@@ -20,6 +22,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use calls::EXTENSIONS;
+use disk::write_bytes;
 use webcti::domain::cdr::{Cdr, HistoryKind};
 use webcti::store::cdr::HistoryQuery;
 use webcti::store::migrate::PRAGMAS;
@@ -37,16 +40,6 @@ fn fresh(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("bench dir");
     dir.join("webcti.db")
-}
-
-/// Bytes this process has caused to be written to storage so far.
-fn write_bytes() -> u64 {
-    std::fs::read_to_string("/proc/self/io")
-        .ok()
-        .and_then(|s| {
-            s.lines().find_map(|l| l.strip_prefix("write_bytes: ").and_then(|v| v.trim().parse().ok()))
-        })
-        .unwrap_or(0)
 }
 
 async fn ingest_store(db: &Path, total: u64, batch: u64) -> (Duration, u64) {
