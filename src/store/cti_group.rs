@@ -20,7 +20,7 @@ pub struct SavedGroup {
 }
 
 /// Whose panels.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone)]
 pub enum PanelsOf {
     Account(String),
     Subscriber(String),
@@ -233,7 +233,7 @@ impl Store {
 
     /// The panels of the groups `who` is a member of, by name.
     pub async fn panels(&self, who: PanelsOf) -> Result<Vec<Panel>, StoreError> {
-        self.read_kept(|k| &k.panels, self.settings_stamp(), who.clone(), move |c| {
+        self.read(move |c| {
             let (sql, key) = match &who {
                 PanelsOf::Account(name) => (
                     "SELECT g.id, g.name, g.show_numbers FROM cti_group g JOIN cti_group_member m ON m.group_id = g.id

@@ -106,7 +106,6 @@ struct Keeps {
     presence: kept::Kept<String, Vec<crate::domain::presence::Entry>>,
     cost_accounts: kept::Kept<String, Option<crate::domain::tariff::CostAccount>>,
     profiles: kept::Kept<String, Option<crate::domain::account::Profile>>,
-    panels: kept::Kept<cti_group::PanelsOf, Vec<crate::domain::group::Panel>>,
     /// The users' own numbers besides their extensions ([`phonebook::Mobiles`]):
     /// every name lookup reads them.
     mobiles: kept::Kept<(), Arc<phonebook::Mobiles>>,
@@ -135,7 +134,6 @@ impl Default for Keeps {
             presence: Default::default(),
             cost_accounts: Default::default(),
             profiles: Default::default(),
-            panels: Default::default(),
             mobiles: Default::default(),
             names: Default::default(),
             lists: kept::Kept::holding(KEPT_LISTS),
