@@ -123,9 +123,22 @@ impl Browser {
         v[ELEMENT].as_str().map(str::to_owned).ok_or_else(|| format!("no element {css}"))
     }
 
+    /// Clicks the element `css` finds. A live page may put a fresh copy of it
+    /// in place between the finding and the click (the start page's panels are
+    /// fetched again at each event): then the copy there now is clicked, as a
+    /// user would.
     pub fn click(&self, css: &str) {
-        let id = self.find(css).expect("element to click");
-        self.call("POST", &format!("/element/{id}/click"), json!({})).expect("click");
+        for _ in 0..5 {
+            let id = self.find(css).expect("element to click");
+            match self.call("POST", &format!("/element/{id}/click"), json!({})) {
+                Err(e) if e.contains("stale element") => continue,
+                clicked => {
+                    clicked.expect("click");
+                    return;
+                }
+            }
+        }
+        panic!("{css} was replaced at each of five clicks");
     }
 
     /// Clicks something that leaves the page (a form's button, a link) and waits
