@@ -863,3 +863,96 @@ async fn both_books_list_as_one_in_name_order_whatever_the_case() {
     assert_eq!(listed(View::All, "nowak").await, ["beata NOWAK", "olga nowak"]);
     assert_eq!(listed(View::All, "600 100 20").await, ["Ewa Bąk", "olga nowak", "adam zielinski"]);
 }
+
+/// The names a phonebook page lists, in order.
+fn listed(body: &str) -> Vec<String> {
+    body.split("<span class=\"name\">")
+        .skip(1)
+        .map(|s| s[..s.find('<').expect("name's end")].to_owned())
+        .collect()
+}
+
+/// The page a link with this id leads to (`None`: no such link).
+fn link(body: &str, id: &str) -> Option<String> {
+    let at = body.find(&format!("id=\"{id}\""))?;
+    let href = body[..at].rfind("href=\"")? + "href=\"".len();
+    Some(body[href..href + body[href..].find('"')?].replace("&amp;", "&").replace("&#38;", "&"))
+}
+
+#[test]
+fn a_long_phonebook_is_read_page_by_page_with_nothing_left_out_or_shown_twice() {
+    let (_dir, svc) = service();
+    let mut anna = Browser::new(svc.client(), svc.lan_https);
+    assert_eq!(anna.login("100", "secret-100").status, 303);
+    anna.get("/phonebook");
+    let mut file = String::from("First Name,Last Name,Business Phone\r\n");
+    for i in 0..120 {
+        file.push_str(&format!("Kontakt,K{i:03},22 555 {:02} {:02}\r\n", i / 100, i % 100));
+    }
+    let r = anna.post_file(
+        "/phonebook/import",
+        &[("format", "auto"), ("book", "private")],
+        "k.csv",
+        file.as_bytes(),
+    );
+    assert!(r.body.contains("120 added"), "{}", r.body);
+
+    // The extensions, then the 120 contacts, in pages of 50.
+    let first = anna.get("/phonebook");
+    assert_eq!(first.status, 200);
+    assert!(link(&first.body, "previous-page").is_none(), "the first page has no page before it");
+    assert!(first.body.contains("Page 1"), "{}", first.body);
+    let mut seen = listed(&first.body);
+    assert_eq!(seen.len(), 50);
+    let extensions = first.body.matches("<td>Extension</td>").count();
+    assert!((1..30).contains(&extensions), "{extensions} extensions");
+    let all = extensions + 120;
+    let rows = first.body.split("<tr class=\"contact\"").skip(1);
+    assert!(rows.take(extensions).all(|r| r.contains("<td>Extension</td>")), "the extensions come first");
+    let mut page = first;
+    let mut pages = 1;
+    while let Some(next) = link(&page.body, "next-page") {
+        page = anna.get(&next);
+        assert_eq!(page.status, 200);
+        pages += 1;
+        assert!(page.body.contains(&format!("Page {pages}")), "{next}: {}", page.body);
+        seen.extend(listed(&page.body));
+    }
+    assert_eq!(pages, all.div_ceil(50));
+    assert_eq!(listed(&page.body).len(), all - 50 * (pages - 1));
+    assert_eq!(seen.len(), all);
+    let contacts: Vec<String> = seen[extensions..].to_vec();
+    let expected: Vec<String> = (0..120).map(|i| format!("K{i:03} Kontakt")).collect();
+    assert_eq!(contacts, expected, "every contact once, in name order across the pages");
+    // Back from the last page to the one before.
+    let back = link(&page.body, "previous-page").expect("a link to the page before");
+    assert_eq!(listed(&anna.get(&back).body), seen[50 * (pages - 2)..50 * (pages - 1)]);
+
+    // A search pages the same way, and so does a view.
+    let r = anna.get("/phonebook?view=private&q=K1");
+    assert_eq!(listed(&r.body).len(), 20);
+    assert!(link(&r.body, "next-page").is_none(), "20 fit on one page");
+    let r = anna.get("/phonebook?view=private&page=3");
+    assert_eq!(listed(&r.body).len(), 20, "the private book alone: 50, 50, 20");
+
+    // What a page parameter cannot be shows the first page; past the end, none.
+    assert_eq!(listed(&anna.get("/phonebook?page=x").body), seen[..50]);
+    assert_eq!(listed(&anna.get("/phonebook?page=0").body), seen[..50]);
+    let r = anna.get("/phonebook?page=99999999999999999999");
+    assert_eq!(r.status, 200);
+    let r = anna.get(&format!("/phonebook?page={}", pages + 1));
+    assert!(listed(&r.body).is_empty() && link(&r.body, "previous-page").is_some());
+
+    // An action on page 2 shows page 2 again, one contact fewer overall.
+    let on_two = anna.get("/phonebook?view=all&page=2");
+    let id = on_two
+        .body
+        .split("name=\"contact\" value=\"")
+        .nth(1)
+        .map(|s| s[..s.find('"').expect("quote")].to_owned());
+    let id = id.expect("a contact on page 2");
+    let r = anna.post("/phonebook/selection", &[("action", "delete"), ("contact", &id), ("page", "2")]);
+    assert!(r.body.contains("Contacts deleted: 1."), "{}", r.body);
+    assert!(r.body.contains("Page 2"));
+    assert_eq!(listed(&r.body), seen[51..101]);
+}

@@ -93,7 +93,7 @@ async fn another_subscriber_is_refused_everything_of_100_and_nothing_changes() {
         Denied::NotYours
     );
     // Phonebooks: 100's private book.
-    assert_eq!(denied(s.phonebook.page(&intruder, "100", View::All, "").await), Denied::NotYours);
+    assert_eq!(denied(s.phonebook.page(&intruder, "100", View::All, "", 1).await), Denied::NotYours);
     assert_eq!(denied(s.phonebook.search(&intruder, "100", "a", 5).await), Denied::NotYours);
     assert_eq!(
         denied(s.phonebook.add(&intruder, "100", BookKind::Private, contact("Spy")).await),
@@ -121,7 +121,7 @@ async fn another_subscriber_is_refused_everything_of_100_and_nothing_changes() {
     assert_eq!(r.store.profile("100").await.expect("read"), profile_before);
     assert!(r.sim.with(|ex| ex.calls_of("100")).is_empty(), "no call was placed");
     let owner = subscriber("100", PublicRight::Edit);
-    let book = s.phonebook.page(&owner, "100", View::Private, "").await.expect("own book");
+    let book = s.phonebook.page(&owner, "100", View::Private, "", 1).await.expect("own book");
     assert!(book.entries.is_empty(), "no contact was added to 100's book");
 }
 
@@ -159,11 +159,11 @@ async fn the_public_book_needs_the_right_to_change_it() {
     let report = s.phonebook.import(&reader, "101", file, None, BookKind::Private).await.expect("import");
     assert_eq!((report.added, report.rejected.len()), (0, 1));
     let editor = subscriber("100", PublicRight::Edit);
-    let public = s.phonebook.page(&editor, "100", View::Public, "").await.expect("list");
+    let public = s.phonebook.page(&editor, "100", View::Public, "", 1).await.expect("list");
     assert!(public.entries.is_empty(), "nothing reached the public book");
     // The editor may.
     s.phonebook.add(&editor, "100", BookKind::Public, contact("Supplier")).await.expect("added");
-    let public = s.phonebook.page(&reader, "101", View::Public, "").await.expect("list");
+    let public = s.phonebook.page(&reader, "101", View::Public, "", 1).await.expect("list");
     assert_eq!(public.entries.len(), 1);
 }
 
@@ -203,7 +203,7 @@ async fn a_read_token_reads_settings_but_changes_nothing_and_gets_no_private_dat
     };
     assert_eq!(denied(s.forwarding.save(&token, "100", fwd).await), Denied::Scope);
     assert_eq!(denied(s.voicemail.list(&token, "100", 10).await), Denied::Scope);
-    assert_eq!(denied(s.phonebook.page(&token, "100", View::All, "").await), Denied::NotYours);
+    assert_eq!(denied(s.phonebook.page(&token, "100", View::All, "", 1).await), Denied::NotYours);
     // Which installer is offered is the board's to say; only a write scope puts one in place.
     assert_eq!(s.installer.name(&token).expect("the board's scope reads it"), None);
     assert_eq!(denied(s.installer.delete(&token).await), Denied::Scope);

@@ -232,6 +232,25 @@ impl Refusal {
 /// and keeps a page of a 10,000-contact book small (500 made it 790 KB).
 pub const LIST_LIMIT: usize = 100;
 
+/// Rows on one page of the portal's phonebook, extensions first, then
+/// contacts: a 10,000-contact book is read page by page, and each page stays
+/// small (a page of 200 rows was 122 KB).
+pub const PAGE_ROWS: usize = 50;
+
+/// The last page the portal's phonebook pages to: past every book's
+/// [`MAX_BOOK_CONTACTS`] and every extension, so it bounds the rows a deep
+/// page reads, never what can be reached.
+pub const MAX_PAGE: usize = 4 * MAX_BOOK_CONTACTS / PAGE_ROWS;
+
+/// Which rows of a list are read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Rows {
+    /// Up to this many of each source: extensions, then contacts.
+    EachUpTo(usize),
+    /// A page of the whole list: `skip` rows, then up to `limit`.
+    Page { skip: usize, limit: usize },
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,7 @@ use super::form::{Fields, Posted, Uploaded};
 use super::i18n::Tr;
 use super::session::Subscriber;
 use super::HttpState;
-use crate::domain::phonebook::{Entry, Group, Mark, PublicRight, Source, View, LIST_LIMIT};
+use crate::domain::phonebook::{Entry, Group, Mark, PublicRight, Source, View};
 use crate::phonebook::{BookKind, Contact, Format, Number, NumberKind, Rejected};
 use crate::services::phonebook::{ExportFormat, ImportReport};
 use crate::services::{Invalid, ServiceError};
@@ -31,9 +31,16 @@ pub struct ListQuery {
     id: String,
     #[serde(default)]
     q: String,
+    /// The page of the list, from 1 (anything else: the first).
+    #[serde(default)]
+    page: String,
 }
 
 impl ListQuery {
+    fn page(&self) -> usize {
+        self.page.parse::<usize>().unwrap_or(1)
+    }
+
     fn view(&self) -> View {
         let id = self.id.parse::<i64>().ok();
         match (self.view.as_str(), id) {
@@ -108,7 +115,9 @@ struct Page<'a> {
     notice: String,
     error: String,
     rejected: Vec<String>,
-    limit: usize,
+    /// The page shown, and whether there is one after it.
+    page: usize,
+    more: bool,
 }
 
 fn row(t: Tr, e: &Entry, edit_public: bool) -> Row {
@@ -153,8 +162,12 @@ async fn page(
 ) -> Result<Response, HttpError> {
     let t = who.tr;
     let view = q.view();
-    let book =
-        state.services.phonebook.page(&who.actor, who.ext(), view, &q.q).await.map_err(|e| who.error(e))?;
+    let book = state
+        .services
+        .phonebook
+        .page(&who.actor, who.ext(), view, &q.q, q.page())
+        .await
+        .map_err(|e| who.error(e))?;
     let (departments, groups) = (book.departments, book.groups);
     let title = match view {
         View::All => t.t("phonebook.all").to_owned(),
@@ -193,7 +206,8 @@ async fn page(
         notice,
         error,
         rejected,
-        limit: LIST_LIMIT,
+        page: book.page,
+        more: book.more,
     };
     if p.error.is_empty() {
         render(p)
@@ -233,7 +247,7 @@ pub async fn list(
 
 /// The list a form was sent from, to show it again.
 fn list_of(f: &Fields) -> ListQuery {
-    ListQuery { view: f.one("view"), id: f.one("id_view"), q: f.one("q") }
+    ListQuery { view: f.one("view"), id: f.one("id_view"), q: f.one("q"), page: f.one("page") }
 }
 
 /// `POST /phonebook/selection`: delete the selected contacts, put them into a
@@ -289,7 +303,8 @@ pub async fn new_group(
     let name = f.one("name");
     match state.services.phonebook.new_group(&who.actor, who.ext(), &name, book).await {
         Ok(id) => {
-            let q = ListQuery { view: "group".into(), id: id.to_string(), q: String::new() };
+            let q =
+                ListQuery { view: "group".into(), id: id.to_string(), q: String::new(), page: String::new() };
             page(
                 &state,
                 &who,
@@ -323,7 +338,7 @@ async fn change_group(
     }
     let name = f.one("name");
     let outcome = books.change_group(&who.actor, who.ext(), g, Some(name.clone())).await;
-    let list = ListQuery { view: "group".into(), id: g.to_string(), q: String::new() };
+    let list = ListQuery { view: "group".into(), id: g.to_string(), q: String::new(), page: String::new() };
     after(state, who, &list, outcome.map(|()| t.f("phonebook.group_renamed", "name", name.trim()))).await
 }
 

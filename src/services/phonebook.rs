@@ -14,7 +14,7 @@ use crate::domain::dialplan::Form;
 use crate::domain::number::{is_phone_number, NumberProblem};
 use crate::domain::phonebook::{
     check_note, BookAccess, ContactNotes, Entry, Group, ImportOutcome, Lookup, Mark, PublicRight, Refusal,
-    SharedBook, View, LIST_LIMIT,
+    Rows, SharedBook, View, LIST_LIMIT, MAX_PAGE, PAGE_ROWS,
 };
 use crate::phonebook::{self, outlook, vcard, BookKind, Contact, Format, Rejected};
 use crate::store::public_book::PublicGroup;
@@ -55,6 +55,9 @@ pub struct BookPage {
     pub departments: Vec<(i64, String)>,
     pub groups: Vec<Group>,
     pub entries: Vec<Entry>,
+    /// The page these entries are (from 1), and whether another follows.
+    pub page: usize,
+    pub more: bool,
 }
 
 /// An export's formats.
@@ -102,8 +105,9 @@ impl Phonebook {
         })
     }
 
-    /// One list of `owner`'s phonebook (his private book, the public one if he
-    /// may read it, the extensions), searched.
+    /// One page of a list of `owner`'s phonebook (his private book, the public
+    /// one if he may read it, the extensions), searched: [`PAGE_ROWS`] rows
+    /// from page 1 on, and whether another page follows.
     #[tracing::instrument(name = "service", skip_all, fields(call = "phonebook.page", actor = %actor.label(), via = actor.via.code(), owner = %owner))]
     pub async fn page(
         &self,
@@ -111,13 +115,19 @@ impl Phonebook {
         owner: &str,
         view: View,
         search: &str,
+        page: usize,
     ) -> Result<BookPage, ServiceError> {
         self.ctx.may_do(actor, Action::Read, Target::PrivateBook { owner })?;
         let right = self.right(actor);
         let (departments, groups) = self.ctx.store.phonebook_groups(owner).await?;
-        let entries = self.ctx.store.phonebook(owner, view, search).await?;
+        let page = page.clamp(1, MAX_PAGE);
+        // One row more than a page says whether another follows.
+        let rows = Rows::Page { skip: (page - 1) * PAGE_ROWS, limit: PAGE_ROWS + 1 };
+        let mut entries = self.ctx.store.phonebook_rows(owner, view, search, rows).await?;
+        let more = entries.len() > PAGE_ROWS;
+        entries.truncate(PAGE_ROWS);
         let may_mark = sees_hidden(actor);
-        Ok(BookPage { right, may_mark, departments, groups, entries: shown(may_mark, entries) })
+        Ok(BookPage { right, may_mark, departments, groups, entries: shown(may_mark, entries), page, more })
     }
 
     /// The first entries matching `search` (the start page's search).

@@ -112,9 +112,12 @@ struct Keeps {
     /// The name each number has for an owner (`None`: none), by the owner, the
     /// number and its form.
     names: kept::Kept<(String, String, crate::domain::dialplan::Form), Option<String>>,
-    /// The phonebook's lists as opened (no search), by owner, view and length:
+    /// The phonebook's lists as opened (no search), by owner, view and rows:
     /// up to 200 entries each, so only a few.
-    lists: kept::Kept<(String, crate::domain::phonebook::View, usize), Vec<crate::domain::phonebook::Entry>>,
+    lists: kept::Kept<
+        (String, crate::domain::phonebook::View, crate::domain::phonebook::Rows),
+        Vec<crate::domain::phonebook::Entry>,
+    >,
     /// The departments and contact groups the phonebook page lists, by owner.
     book_groups: kept::Kept<String, phonebook::BookGroups>,
     /// History pages by their query: up to 200 records each (about 50 KB).

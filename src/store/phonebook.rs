@@ -17,8 +17,8 @@ use crate::domain::phonebook::{effective_right, BookAccess, Mark, SharedBook};
 use crate::phonebook::{BookKind, Contact, Number, NumberKind, Rejected};
 
 pub use crate::domain::phonebook::{
-    ContactNotes, Entry, Group, ImportOutcome, Known, Lookup, Note, NotesFull, PublicRight, Refusal, Source,
-    View, LIST_LIMIT, MAX_NOTES,
+    ContactNotes, Entry, Group, ImportOutcome, Known, Lookup, Note, NotesFull, PublicRight, Refusal, Rows,
+    Source, View, LIST_LIMIT, MAX_NOTES,
 };
 
 /// Whether book `book_id` holds [`MAX_BOOK_CONTACTS`] contacts already.
@@ -89,7 +89,7 @@ impl Store {
     /// The list for one view, filtered by a search over names, companies and
     /// numbers; extensions first, then contacts by name.
     pub async fn phonebook(&self, owner: &str, view: View, search: &str) -> Result<Vec<Entry>, StoreError> {
-        self.phonebook_first(owner, view, search, LIST_LIMIT).await
+        self.phonebook_rows(owner, view, search, Rows::EachUpTo(LIST_LIMIT)).await
     }
 
     /// The first `limit` entries of a list (the start page's search shows a few).
@@ -100,13 +100,25 @@ impl Store {
         search: &str,
         limit: usize,
     ) -> Result<Vec<Entry>, StoreError> {
+        self.phonebook_rows(owner, view, search, Rows::EachUpTo(limit)).await
+    }
+
+    /// These rows of a list (the portal's phonebook pages through it with
+    /// [`Rows::Page`]).
+    pub async fn phonebook_rows(
+        &self,
+        owner: &str,
+        view: View,
+        search: &str,
+        rows: Rows,
+    ) -> Result<Vec<Entry>, StoreError> {
         let (owner, search) = (owner.to_owned(), fold(search.trim()));
         if !search.is_empty() {
-            return self.read(move |c| list(c, &owner, view, &search, limit)).await;
+            return self.read(move |c| list(c, &owner, view, &search, rows)).await;
         }
         // The list as opened: kept while nothing changes in the books.
-        let key = (owner.clone(), view, limit);
-        self.read_kept(|k| &k.lists, self.settings_stamp(), key, move |c| list(c, &owner, view, "", limit))
+        let key = (owner.clone(), view, rows);
+        self.read_kept(|k| &k.lists, self.settings_stamp(), key, move |c| list(c, &owner, view, "", rows))
             .await
     }
 
@@ -390,7 +402,7 @@ impl Store {
     ) -> Result<Vec<Contact>, StoreError> {
         let owner = owner.to_owned();
         self.read(move |c| {
-            Ok(list(c, &owner, view, "", usize::MAX)?
+            Ok(list(c, &owner, view, "", Rows::EachUpTo(usize::MAX))?
                 .into_iter()
                 .filter(|e| e.source != Source::Extension)
                 .map(|e| if with_hidden { e } else { e.without_hidden() })
@@ -660,7 +672,8 @@ impl Store {
         books: Vec<i64>,
     ) -> Result<Vec<Entry>, StoreError> {
         let search = fold(search.trim());
-        self.read(move |c| list_as(c, "", true, &ids_json(&books), View::All, &search, limit)).await
+        self.read(move |c| list_as(c, "", true, &ids_json(&books), View::All, &search, Rows::EachUpTo(limit)))
+            .await
     }
 
     /// Makes `plan` the dialling plan contacts' numbers and the callback
@@ -935,9 +948,9 @@ fn exists(
     Ok(false)
 }
 
-fn list(c: &Connection, owner: &str, view: View, search: &str, limit: usize) -> rusqlite::Result<Vec<Entry>> {
+fn list(c: &Connection, owner: &str, view: View, search: &str, rows: Rows) -> rusqlite::Result<Vec<Entry>> {
     let public = right(c, owner)? != PublicRight::None;
-    list_as(c, owner, public, &shelf(c, owner)?, view, search, limit)
+    list_as(c, owner, public, &shelf(c, owner)?, view, search, rows)
 }
 
 /// The named shared books (SPEC C11) subscriber `ext` reads, as the JSON
@@ -1007,8 +1020,13 @@ fn list_as(
     books_json: &str,
     view: View,
     search: &str,
-    limit: usize,
+    rows: Rows,
 ) -> rusqlite::Result<Vec<Entry>> {
+    // A page reads its rows and those before it: extensions, then contacts.
+    let (skip, limit) = match rows {
+        Rows::EachUpTo(n) => (0, n),
+        Rows::Page { skip, limit } => (skip, skip.saturating_add(limit)),
+    };
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let mut out = Vec::new();
     // Numbers are searched only when the search looks like one.
@@ -1058,7 +1076,15 @@ fn list_as(
         View::Public => (Some(BookKind::Public), None),
         View::Private => (Some(BookKind::Private), None),
         View::Group(g) => (None, Some(g)),
-        View::Extensions | View::Department(_) => return Ok(out),
+        View::Extensions | View::Department(_) => {
+            out.drain(..skip.min(out.len()));
+            return Ok(out);
+        }
+    };
+    // A page's contacts follow its extensions; otherwise each source has the limit.
+    let limit = match rows {
+        Rows::EachUpTo(_) => limit,
+        Rows::Page { .. } => limit - i64::try_from(out.len()).unwrap_or(limit),
     };
     // The books the subscriber sees, by id (his private book, the public one if he
     // may read it); the search reads the precomputed columns, with instr (the
@@ -1097,6 +1123,12 @@ fn list_as(
             (k.last_name.to_lowercase(), k.first_name.to_lowercase(), k.company.to_lowercase())
         });
         contacts.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    }
+    if skip > 0 {
+        // The rows before the page are dropped before their numbers are read.
+        let past = skip.saturating_sub(out.len());
+        out.drain(..skip.min(out.len()));
+        contacts.drain(..past.min(contacts.len()));
     }
     if contacts.is_empty() {
         return Ok(out);
