@@ -5,6 +5,8 @@ SHELL := /bin/bash
 CARGO ?= cargo
 A64 := aarch64-unknown-linux-musl
 ARMV7 := armv7-unknown-linux-musleabihf
+# The native musl build the memory figures are taken on besides glibc's.
+MUSL := x86_64-unknown-linux-musl
 NIGHTLY := $(shell sed -n 's/^nightly *= *"\(.*\)"/\1/p' cross/nightly.toml)
 # armv7 with -Zbuild-std has no self-contained C runtime objects: musl's gcc wrapper
 # supplies them, and gcc's libgcc_eh.a stands in for libunwind (cross/setup.sh).
@@ -79,8 +81,8 @@ boot-test: test-setup
 	WEBCTI_IMAGE=$(IMAGES)/arm64-ref WEBCTI_UPGRADE=$(IMAGES)/arm64-ref-next/webcti-arm64-ref.upgrade \
 	  $(CARGO) test --features boot-test --test boot -- --nocapture
 
-## bench: figures for the store, the core link, the portal, memory and the pages beside
-## nginx, then one table of every figure with its target (benches/common/report.rs)
+## bench: figures for the store, the core link, the portal, memory (glibc and a native
+## musl build) and the pages beside nginx, then one table of every figure with its target (benches/common/report.rs)
 bench: cross-setup
 	./board/setup.sh
 	./benches/setup.sh
@@ -90,9 +92,11 @@ bench: cross-setup
 	$(CARGO) bench --bench core
 	$(CARGO) bench --bench portal
 	$(CARGO) bench --bench memory
+	$(CARGO) bench --bench memory --target $(MUSL)
 	$(CARGO) bench --bench pages
 	$(CARGO) bench --bench directory
 	$(CARGO) bench --bench cti
+	$(CARGO) bench --bench cti --target $(MUSL)
 	$(CARGO) bench --bench table
 
 ## bench-memory-a64: the memory benchmark with the aarch64 service under qemu
