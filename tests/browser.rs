@@ -246,6 +246,31 @@ fn the_popup_answers_a_call_or_sends_it_on() {
 
 /// A tel: link opens a page that shows the number and who it is, and places no
 /// call until the subscriber says so; then the exchange rings his extension.
+/// The history's notes share one form: Enter in a row's field keeps that row's
+/// note (the browser presses the form's first button, the first row's), and a
+/// row's Keep button keeps its own.
+#[test]
+fn a_note_is_kept_by_its_button_or_by_enter_in_its_field() {
+    let _turn = turn();
+    let (_dir, svc) = service("");
+    let b = Browser::start(1280, 900);
+    login(&b, &svc, "100", "secret-100");
+    b.goto(&url(&svc, "/history"));
+    let field = |row: usize| format!("#history tbody tr:nth-child({row}) input[form=notes]");
+    let value = |row: usize| b.js(&format!("return document.querySelector('{}').value", field(row)));
+    let before = b.url();
+    b.fill(&field(3), "Sent the offer\u{E007}");
+    let cond = format!("location.href !== {:?} && document.readyState === 'complete'", before);
+    assert!(b.wait_until(&cond, WAIT), "Enter sent nothing");
+    assert_eq!(value(3), serde_json::json!("Sent the offer"), "{}", b.body());
+    assert_eq!(value(1), serde_json::json!(""));
+    b.goto(&url(&svc, "/history"));
+    b.fill(&field(2), "Call back");
+    b.submit("#history tbody tr:nth-child(2) button[form=notes]");
+    assert_eq!(value(2), serde_json::json!("Call back"));
+    assert_eq!(value(3), serde_json::json!("Sent the offer"));
+}
+
 #[test]
 fn a_tel_link_asks_before_it_calls() {
     let _turn = turn();

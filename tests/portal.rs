@@ -247,6 +247,80 @@ fn a_callback_rings_the_subscribers_own_phone_first() {
     assert_eq!(r.header("location"), Some("/start?error=invalid"));
 }
 
+/// The history's note fields as the page shows them, with the form's `shown`
+/// field: what a browser sends with them when a Keep button is pressed.
+fn note_form(page: &str) -> Vec<(String, String)> {
+    let value = |s: &str| s.split("value=\"").nth(1).map(|v| v[..v.find('"').expect("quote")].to_owned());
+    let mut fields: Vec<(String, String)> = page
+        .split("<input name=\"n")
+        .skip(1)
+        .filter_map(|s| {
+            let id = &s[..s.find('"').expect("quote")];
+            id.parse::<u64>().is_ok().then(|| (format!("n{id}"), value(s).expect("a value")))
+        })
+        .collect();
+    let shown = page.split("name=\"shown\"").nth(1).and_then(value).expect("the shown field");
+    fields.push(("shown".to_owned(), shown));
+    fields
+}
+
+/// The page's one notes form sends every note with the button pressed: the
+/// pressed row's note is kept, so is a note typed in another row (Enter in a
+/// field presses the first row's button), and a note changed in another tab
+/// since the page was shown is never put back.
+#[test]
+fn the_history_keeps_the_notes_typed_on_its_page_and_never_puts_back_a_stale_one() {
+    let (_dir, svc) = start();
+    let mut b = browser(&svc);
+    assert_eq!(b.login("100", "secret-100").status, 303);
+    let page = b.get("/history").body;
+    assert_eq!(page.matches("id=\"notes\"").count(), 1, "one notes form");
+    let table = &page[page.find("id=\"history\"").expect("the table")..];
+    assert!(!table[..table.find("</table>").expect("its end")].contains("csrf"), "no token per call");
+    let ids: Vec<String> =
+        note_form(&page).iter().filter_map(|(k, _)| k.strip_prefix('n').map(str::to_owned)).collect();
+    assert!(ids.len() >= 3, "{ids:?}");
+    let send = |b: &mut support::portal::Browser, page: &str, pressed: &str, typed: &[(&str, &str)]| {
+        let mut fields = note_form(page);
+        for (id, text) in typed {
+            let at = fields.iter().position(|(k, _)| *k == format!("n{id}")).expect("a field");
+            fields[at].1 = (*text).to_owned();
+        }
+        fields.push(("id".to_owned(), pressed.to_owned()));
+        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        b.post("/history/note", &pairs)
+    };
+    let note_of = |page: &str, id: &str| {
+        note_form(page).into_iter().find(|(k, _)| *k == format!("n{id}")).map(|(_, v)| v).expect("a row")
+    };
+    // Keep pressed on the second row.
+    let r = send(&mut b, &page, &ids[1], &[(&ids[1], "Call back after lunch")]);
+    assert_eq!((r.status, r.header("location")), (303, Some(format!("/history#call-{}", ids[1]).as_str())));
+    let page = b.get("/history").body;
+    assert_eq!(note_of(&page, &ids[1]), "Call back after lunch");
+    assert_eq!(note_of(&page, &ids[0]), "", "only the note typed");
+    // Enter in the third row's field: the browser presses the first row's button.
+    let r = send(&mut b, &page, &ids[0], &[(&ids[2], "Sent the price list")]);
+    assert_eq!(r.status, 303);
+    let fresh = b.get("/history").body;
+    assert_eq!(note_of(&fresh, &ids[2]), "Sent the price list");
+    assert_eq!(note_of(&fresh, &ids[0]), "");
+    // Another tab changes the second row's note; this tab, still showing the old
+    // one, keeps a note on the first row: the second stays as the other tab left it.
+    let stale = page;
+    send(&mut b, &fresh, &ids[1], &[(&ids[1], "Ordered 40 phones")]);
+    let r = send(&mut b, &stale, &ids[0], &[(&ids[0], "Wants a demo")]);
+    assert_eq!(r.status, 303, "{}", r.body);
+    let now = b.get("/history").body;
+    assert_eq!(note_of(&now, &ids[0]), "Wants a demo");
+    assert_eq!(note_of(&now, &ids[1]), "Ordered 40 phones", "a stale page never puts a note back");
+    assert_eq!(note_of(&now, &ids[2]), "Sent the price list", "nor takes one away it did not show");
+    // A note that is none changes nothing, the others in the form included.
+    let r = send(&mut b, &now, &ids[0], &[(&ids[0], "fine"), (&ids[1], &"x".repeat(2001))]);
+    assert_eq!(r.status, 400);
+    assert_eq!(note_of(&b.get("/history").body, &ids[0]), "Wants a demo");
+}
+
 /// A note kept with a call (SPEC C13) shows in the history, is changed or
 /// taken away there, and is written only on the subscriber's own calls.
 #[test]
@@ -268,7 +342,7 @@ fn a_note_kept_with_a_call_shows_in_the_history() {
     b.post("/history/note", &[("id", "2"), ("note", "Offer sent")]);
     assert!(row(&b.get("/history").body, 2).contains("value=\"Offer sent\""));
     b.post("/history/note", &[("id", "2"), ("note", "")]);
-    assert!(row(&b.get("/history").body, 2).contains("name=\"note\" value=\"\""));
+    assert!(row(&b.get("/history").body, 2).contains("name=\"n2\" value=\"\""));
     // Another's call, no such call, a note that is none: refused, nothing kept.
     assert_eq!(b.post("/history/note", &[("id", "4"), ("note", "mine now")]).status, 404);
     assert_eq!(b.post("/history/note", &[("id", "99"), ("note", "x")]).status, 404);

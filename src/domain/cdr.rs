@@ -105,6 +105,30 @@ impl Cdr {
     }
 }
 
+/// A short mark of a call's note as a page showed it (the empty string for
+/// none): a note changed elsewhere since the page was shown is told from one
+/// the page still shows, without sending every note back (FNV-1a: a change
+/// marker, not a defence against anyone).
+pub fn note_mark(note: &str) -> String {
+    let h = note.trim().bytes().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+    if note.trim().is_empty() {
+        String::new()
+    } else {
+        format!("{h:08x}")
+    }
+}
+
+/// One note to keep on a call of the history's page: its record, the text
+/// (`None`: the note goes) and, unless it was the one asked for, the mark
+/// ([`note_mark`]) of the note the page showed: it is kept only if the stored
+/// note is still that one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoteEdit {
+    pub id: u64,
+    pub text: Option<String>,
+    pub shown: Option<String>,
+}
+
 /// The history type of a direction and disposition.
 pub fn kind_of(direction: Direction, disposition: Disposition) -> HistoryKind {
     match (direction, disposition) {
@@ -216,6 +240,21 @@ impl CdrCursor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_notes_mark_tells_notes_apart_and_none_has_none() {
+        for (a, b, same) in [
+            ("", "   ", true),
+            ("Offer sent", " Offer sent\n", true),
+            ("Offer sent", "Offer sent.", false),
+            ("Offer sent", "offer sent", false),
+            ("", "x", false),
+        ] {
+            assert_eq!(note_mark(a) == note_mark(b), same, "{a:?} against {b:?}");
+        }
+        assert_eq!(note_mark(" "), "", "no note, no mark");
+        assert_eq!(note_mark("Wants a demo").len(), 8);
+    }
 
     #[test]
     fn history_kinds() {

@@ -15,7 +15,7 @@ use super::form::Posted;
 use super::i18n::Tr;
 use super::session::Subscriber;
 use super::HttpState;
-use crate::domain::cdr::{Cdr, HistoryKind, HistoryQuery};
+use crate::domain::cdr::{note_mark, Cdr, HistoryKind, HistoryQuery};
 use crate::domain::dialplan::Form;
 use crate::domain::number::is_dialable;
 use crate::domain::time;
@@ -325,6 +325,9 @@ struct HistoryPage<'a> {
     to: &'a str,
     number: &'a str,
     rows: Vec<Row>,
+    /// The notes the page shows, each as its record's id and mark
+    /// (`domain::cdr::note_mark`), for the notes form.
+    shown: String,
     older: String,
 }
 
@@ -400,6 +403,11 @@ pub async fn history(
                 ..row(t, &h.cdr, &names, 1)
             })
             .collect(),
+        shown: rows
+            .iter()
+            .filter_map(|h| h.note.as_deref().map(|n| format!("{}.{}", h.cdr.core_id, note_mark(n))))
+            .collect::<Vec<_>>()
+            .join(" "),
         older,
     })
 }
@@ -435,18 +443,38 @@ pub async fn voicemail(State(state): State<HttpState>, who: Subscriber) -> Resul
     })
 }
 
-/// `POST /history/note`: keeps the note typed at one of his calls (record
-/// `id`; an empty note takes it away), back to the history.
+/// `POST /history/note`: keeps the notes typed on the history's page (one
+/// form for the page: `n<record>` for each call's note, `id` the call whose
+/// button was pressed, `shown` the marks of the notes the page showed), or one
+/// note (`id`, `note`); an empty note takes it away. Back to the history.
 pub async fn note(
     State(state): State<HttpState>,
     Posted { who, fields: f, .. }: Posted,
 ) -> Result<Response, HttpError> {
     let t = who.tr;
-    let id =
-        f.one("id").parse().map_err(|_| HttpError::BadRequest(t.t("history.note_invalid").to_owned()))?;
-    match state.services.history.note(&who.actor, who.ext(), id, &f.one("note")).await {
-        Ok(()) => Ok(Redirect::to(&format!("/history#call-{id}")).into_response()),
-        Err(ServiceError::Invalid(_)) => Err(HttpError::BadRequest(t.t("history.note_invalid").to_owned())),
+    let invalid = || HttpError::BadRequest(t.t("history.note_invalid").to_owned());
+    let chosen: Option<u64> = f.one("id").parse().ok();
+    let typed: Vec<(u64, String)> =
+        f.0.iter().filter_map(|(k, v)| Some((k.strip_prefix('n')?.parse().ok()?, v.clone()))).collect();
+    let outcome = if typed.is_empty() {
+        let id = chosen.ok_or_else(invalid)?;
+        state.services.history.note(&who.actor, who.ext(), id, &f.one("note")).await.map(|()| 1)
+    } else {
+        let shown = f
+            .one("shown")
+            .split_whitespace()
+            .filter_map(|m| {
+                m.split_once('.').and_then(|(id, mark)| Some((id.parse().ok()?, mark.to_owned())))
+            })
+            .collect();
+        state.services.history.notes(&who.actor, who.ext(), typed, chosen, &shown).await
+    };
+    match outcome {
+        Ok(_) => {
+            let at = chosen.map(|id| format!("#call-{id}")).unwrap_or_default();
+            Ok(Redirect::to(&format!("/history{at}")).into_response())
+        }
+        Err(ServiceError::Invalid(_)) => Err(invalid()),
         Err(e) => Err(who.error(e)),
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::{Context, Invalid, ServiceError};
 use crate::domain::access::{Action, Actor, Area, Facet, Target};
-use crate::domain::cdr::{Cdr, CdrCursor, HistoryQuery, HistoryRow};
+use crate::domain::cdr::{Cdr, CdrCursor, HistoryQuery, HistoryRow, NoteEdit};
 use crate::domain::dialplan::Form;
 use crate::domain::phonebook::check_note;
 use crate::domain::voicemail::Voicemail;
@@ -24,6 +24,8 @@ const MISSED_SEEN: u32 = 100;
 
 /// Rows each panel shows.
 pub const PANEL_ROWS: usize = 5;
+/// Notes one page may send at once: a history page shows 50 calls.
+pub const MAX_NOTES_SENT: usize = 200;
 
 #[derive(Clone)]
 pub struct History {
@@ -88,6 +90,39 @@ impl History {
             return Err(ServiceError::NotFound);
         }
         Ok(())
+    }
+
+    /// Keeps the notes typed on the history's page, sent together (SPEC
+    /// C13): the one asked for (`chosen`) as typed, the others where they
+    /// differ from the stored note and that is still the one the page showed
+    /// (`shown`: each record's [`note_mark`](crate::domain::cdr::note_mark), none for a call without a note);
+    /// so a page left open in another tab never puts back a note changed
+    /// since. All or nothing: a note that is none, or a call not his, changes
+    /// nothing. How many changed.
+    #[tracing::instrument(name = "service", skip_all, fields(call = "history.notes", actor = %actor.label(), via = actor.via.code(), extension = %ext))]
+    pub async fn notes(
+        &self,
+        actor: &Actor,
+        ext: &str,
+        typed: Vec<(u64, String)>,
+        chosen: Option<u64>,
+        shown: &HashMap<u64, String>,
+    ) -> Result<usize, ServiceError> {
+        self.ctx.may(actor, Action::Change, ext, Facet::CallNotes).await?;
+        if typed.len() > MAX_NOTES_SENT {
+            return Err(ServiceError::Invalid(Invalid::Note));
+        }
+        let mut edits = Vec::with_capacity(typed.len());
+        for (id, text) in typed {
+            let text = match text.trim() {
+                "" => None,
+                t => Some(check_note(t).ok_or(ServiceError::Invalid(Invalid::Note))?.to_owned()),
+            };
+            let shown = (chosen != Some(id)).then(|| shown.get(&id).cloned().unwrap_or_default());
+            edits.push(NoteEdit { id, text, shown });
+        }
+        let now = self.ctx.clock.now();
+        self.ctx.store.set_call_notes(ext, edits, actor.label(), now).await?.ok_or(ServiceError::NotFound)
     }
 
     /// The names known for these numbers, as the subscriber of `ext` knows them:

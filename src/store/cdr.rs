@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::{Store, StoreError};
-use crate::domain::cdr::{Cdr, CdrCursor, Direction, Disposition, HistoryKind};
+use crate::domain::cdr::{note_mark, Cdr, CdrCursor, Direction, Disposition, HistoryKind, NoteEdit};
 use crate::domain::dialplan::{DiallingPlan, Form};
 
 const FLAG_EXTERNAL: i64 = 1;
@@ -137,23 +137,52 @@ impl Store {
         author: String,
         now: i64,
     ) -> Result<bool, StoreError> {
+        let edit = NoteEdit { id: core_id, text, shown: None };
+        Ok(self.set_call_notes(extension, vec![edit], author, now).await?.is_some())
+    }
+
+    /// Keeps notes on records of `extension` in one transaction: each edit
+    /// that changes its note and whose `shown` mark, if it has one, is still
+    /// the stored note's (else another page changed it since: left alone).
+    /// How many changed; `None` if a record is not one of `extension`'s
+    /// (then nothing changes). An unchanged note writes nothing.
+    pub async fn set_call_notes(
+        &self,
+        extension: &str,
+        edits: Vec<NoteEdit>,
+        author: String,
+        now: i64,
+    ) -> Result<Option<usize>, StoreError> {
         let extension = extension.to_owned();
         self.write(move |c| {
-            let id = core_id as i64;
-            let found = c
-                .prepare_cached("SELECT 1 FROM cdr WHERE core_id = ?1 AND extension = ?2")?
-                .exists(params![id, extension])?;
-            if !found {
-                return Ok(false);
+            let mut changed = 0;
+            for edit in &edits {
+                let id = edit.id as i64;
+                let found = c
+                    .prepare_cached("SELECT 1 FROM cdr WHERE core_id = ?1 AND extension = ?2")?
+                    .exists(params![id, extension])?;
+                if !found {
+                    return Ok(None);
+                }
+                let stored: Option<String> = c
+                    .prepare_cached("SELECT text FROM call_note WHERE cdr_core_id = ?1")?
+                    .query_row([id], |r| r.get(0))
+                    .optional()?;
+                let stored = stored.unwrap_or_default();
+                let still = edit.shown.as_ref().is_none_or(|m| *m == note_mark(&stored));
+                if !still || edit.text.as_deref().unwrap_or("") == stored {
+                    continue;
+                }
+                c.prepare_cached("DELETE FROM call_note WHERE cdr_core_id = ?1")?.execute([id])?;
+                if let Some(text) = &edit.text {
+                    c.prepare_cached(
+                        "INSERT INTO call_note (cdr_core_id, author, text, created_at) VALUES (?1, ?2, ?3, ?4)",
+                    )?
+                    .execute(params![id, author, text, now])?;
+                }
+                changed += 1;
             }
-            c.prepare_cached("DELETE FROM call_note WHERE cdr_core_id = ?1")?.execute([id])?;
-            if let Some(text) = text {
-                c.prepare_cached(
-                    "INSERT INTO call_note (cdr_core_id, author, text, created_at) VALUES (?1, ?2, ?3, ?4)",
-                )?
-                .execute(params![id, author, text, now])?;
-            }
-            Ok(true)
+            Ok(Some(changed))
         })
         .await
     }
