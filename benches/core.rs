@@ -71,18 +71,23 @@ async fn wire_events(dir: &std::path::Path) {
     );
 }
 
-async fn generator_into_store(dir: &std::path::Path) {
-    let sim = Sim::new(demo::plan(), Clock::Manual, 1_800_000_000);
-    let store = Store::open(&dir.join("intake.db")).await.expect("store");
+/// The service's intake of `sim`'s records into `store`, through the in-process core.
+fn intake_of(sim: &Sim, store: &Store, shutdown: webcti::shutdown::Shutdown) -> tokio::task::JoinHandle<()> {
     let core: Arc<dyn SwitchCore> = Arc::new(SimCore::start(sim.clone()));
-    let (trigger, shutdown) = webcti::shutdown::channel();
-    let intake = tokio::spawn(intake::run(
+    tokio::spawn(intake::run(
         core,
         store.clone(),
         Bus::new(),
         webcti::system::clock::Clock::system(),
         shutdown,
-    ));
+    ))
+}
+
+async fn generator_into_store(dir: &std::path::Path) {
+    let sim = Sim::new(demo::plan(), Clock::Manual, 1_800_000_000);
+    let store = Store::open(&dir.join("intake.db")).await.expect("store");
+    let (trigger, shutdown) = webcti::shutdown::channel();
+    let intake = intake_of(&sim, &store, shutdown);
     let mut traffic = Traffic::new(11, TrafficConfig::default());
     let exts = exts();
     let mut unacked = sim.unacked();
@@ -127,15 +132,8 @@ fn wear_under_generator(dir: &std::path::Path, calls_per_minute: f64) -> (i64, f
         let sim = Sim::new(demo::plan(), Clock::Manual, 1_800_000_000);
         let store = Store::open(&db).await.expect("store");
         let before = disk::write_bytes();
-        let core: Arc<dyn SwitchCore> = Arc::new(SimCore::start(sim.clone()));
         let (trigger, shutdown) = webcti::shutdown::channel();
-        let intake = tokio::spawn(intake::run(
-            core,
-            store.clone(),
-            Bus::new(),
-            webcti::system::clock::Clock::system(),
-            shutdown.clone(),
-        ));
+        let intake = intake_of(&sim, &store, shutdown.clone());
         let config = TrafficConfig { calls_per_minute, ..TrafficConfig::default() };
         let calls = tokio::spawn(traffic::run(sim.clone(), exts(), config, 3, shutdown));
         tokio::time::sleep(std::time::Duration::from_secs(3600)).await;

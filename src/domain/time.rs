@@ -22,13 +22,50 @@ pub fn civil(t: i64) -> (i64, u32, u32, u32, u32, u32) {
 /// `2026-11-22T10:05:00Z`
 pub fn iso(t: i64) -> String {
     let (y, mo, d, h, mi, s) = civil(t);
-    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+    let mut out = date(y, mo, d, 20);
+    out.push('T');
+    for (n, end) in [(h, ':'), (mi, ':'), (s, 'Z')] {
+        two(&mut out, n);
+        out.push(end);
+    }
+    out
 }
 
 /// `2026-11-22 10:05 UTC`, shown until the browser puts it in local time.
 pub fn short(t: i64) -> String {
     let (y, mo, d, h, mi, _) = civil(t);
-    format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02} UTC")
+    let mut out = date(y, mo, d, 20);
+    out.push(' ');
+    two(&mut out, h);
+    out.push(':');
+    two(&mut out, mi);
+    out.push_str(" UTC");
+    out
+}
+
+/// `2026-11-22`, in a string with room for `room` bytes. A history page
+/// writes two of these per call: written digit by digit, not through
+/// `format!`'s padding.
+fn date(y: i64, mo: u32, d: u32, room: usize) -> String {
+    let mut out = String::with_capacity(room);
+    match u32::try_from(y) {
+        Ok(y) if y <= 9999 => {
+            two(&mut out, y / 100);
+            two(&mut out, y % 100);
+        }
+        _ => out.push_str(&format!("{y:04}")),
+    }
+    out.push('-');
+    two(&mut out, mo);
+    out.push('-');
+    two(&mut out, d);
+    out
+}
+
+/// `n` (below 100) as two digits.
+fn two(out: &mut String, n: u32) {
+    out.push(char::from(b'0' + (n / 10 % 10) as u8));
+    out.push(char::from(b'0' + (n % 10) as u8));
 }
 
 /// `YYYY-MM-DD` (a date field's value) as the Unix seconds of its midnight, UTC.
@@ -84,10 +121,15 @@ mod tests {
             (951_782_400, "2000-02-29T00:00:00Z"),
             (1_800_000_000, "2027-01-15T08:00:00Z"),
             (-1, "1969-12-31T23:59:59Z"),
+            (253_402_300_799, "9999-12-31T23:59:59Z"),
+            (253_402_300_800, "10000-01-01T00:00:00Z"),
+            (-62_135_596_800, "0001-01-01T00:00:00Z"),
         ];
         for (t, want) in cases {
             assert_eq!(iso(t), want);
         }
+        assert_eq!(short(1_800_000_059), "2027-01-15 08:00 UTC");
+        assert_eq!(short(0), "1970-01-01 00:00 UTC");
         assert_eq!(parse_date("2000-02-29"), Some(951_782_400));
         assert_eq!(parse_date("2026-02-31"), None);
         assert_eq!(parse_date("yesterday"), None);

@@ -60,7 +60,7 @@ fn row(t: Tr, cdr: &Cdr, names: &HashMap<String, String>, count: usize) -> Row {
     let kind = cdr.kind().code();
     Row {
         kind,
-        kind_label: t.t(&format!("history.{kind}")).to_owned(),
+        kind_label: t.t(label_key(cdr.kind())).to_owned(),
         iso: time::iso(cdr.started_at),
         short: time::short(cdr.started_at),
         name: names.get(&cdr.peer).cloned().unwrap_or_default(),
@@ -70,6 +70,16 @@ fn row(t: Tr, cdr: &Cdr, names: &HashMap<String, String>, count: usize) -> Row {
         cost: String::new(),
         id: cdr.core_id,
         note: String::new(),
+    }
+}
+
+/// The translation key of a kind of call's label.
+fn label_key(kind: HistoryKind) -> &'static str {
+    match kind {
+        HistoryKind::Outgoing => "history.outgoing",
+        HistoryKind::Incoming => "history.incoming",
+        HistoryKind::Missed => "history.missed",
+        HistoryKind::AnsweredElsewhere => "history.answered_elsewhere",
     }
 }
 
