@@ -245,3 +245,44 @@ fn a_slow_request_body_is_cut_off() {
     let _ = tls.read_to_end(&mut raw);
     assert!(String::from_utf8_lossy(&raw).starts_with("HTTP/1.1 431"), "{}", String::from_utf8_lossy(&raw));
 }
+
+/// A request refused before its body is read (an unknown path, a missing
+/// token) is answered while the client is still sending the body: the server
+/// reads the rest first, so the connection is not reset under the answer and
+/// the client reads its 404 or 401, not "connection reset". A client that
+/// asked to be told before it sends (`Expect: 100-continue`) is answered at once.
+#[test]
+fn a_refused_request_is_answered_while_its_body_is_still_coming() {
+    let (_dir, svc) = start("");
+    let body = vec![b'x'; 400_000];
+    // Whether a reset comes before the answer is read is a race: run it a few times.
+    let tries = [("/api/v1/nowhere", "404"), ("/api/v1/installer?name=setup.exe", "401")].repeat(5);
+    for (path, status) in tries {
+        let mut tls = svc.client().connect(svc.lan_https).expect("connect");
+        let head = format!(
+            "PUT {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            svc.lan_https,
+            body.len()
+        );
+        tls.write_all(head.as_bytes()).expect("head");
+        tls.flush().expect("flush");
+        for chunk in body.chunks(16 * 1024) {
+            // A reset shows in the answer below, not here.
+            let _ = tls.write_all(chunk).and_then(|()| tls.flush());
+        }
+        let mut raw = Vec::new();
+        let read = tls.read_to_end(&mut raw);
+        let text = String::from_utf8_lossy(&raw);
+        assert!(text.starts_with(&format!("HTTP/1.1 {status}")), "{path}: {read:?} {text}");
+    }
+    let mut tls = svc.client().connect(svc.lan_https).expect("connect");
+    let head = format!(
+        "PUT /api/v1/nowhere HTTP/1.1\r\nHost: {}\r\nContent-Length: 400000\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
+        svc.lan_https
+    );
+    tls.write_all(head.as_bytes()).expect("head");
+    tls.flush().expect("flush");
+    let mut raw = Vec::new();
+    let _ = tls.read_to_end(&mut raw);
+    assert!(String::from_utf8_lossy(&raw).starts_with("HTTP/1.1 404"), "{}", String::from_utf8_lossy(&raw));
+}

@@ -24,6 +24,7 @@ mod installer;
 mod journal;
 mod json;
 mod keys;
+mod linger;
 pub mod listen;
 mod live;
 mod login;

@@ -366,6 +366,7 @@ pub fn router(state: HttpState, side: Side) -> Router {
             let https_only = headers.https_only();
             async move { headers::secure(r, https_only) }
         }))
+        .layer(axum::middleware::from_fn(super::linger::read_rest))
         .layer(axum::middleware::from_fn(within_deadline))
         .layer(axum::middleware::from_fn(in_span))
 }
