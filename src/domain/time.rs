@@ -22,7 +22,7 @@ pub fn civil(t: i64) -> (i64, u32, u32, u32, u32, u32) {
 /// `2026-11-22T10:05:00Z`
 pub fn iso(t: i64) -> String {
     let (y, mo, d, h, mi, s) = civil(t);
-    let mut out = date(y, mo, d, 20);
+    let mut out = date(y, mo, d);
     out.push('T');
     for (n, end) in [(h, ':'), (mi, ':'), (s, 'Z')] {
         two(&mut out, n);
@@ -34,7 +34,7 @@ pub fn iso(t: i64) -> String {
 /// `2026-11-22 10:05 UTC`, shown until the browser puts it in local time.
 pub fn short(t: i64) -> String {
     let (y, mo, d, h, mi, _) = civil(t);
-    let mut out = date(y, mo, d, 20);
+    let mut out = date(y, mo, d);
     out.push(' ');
     two(&mut out, h);
     out.push(':');
@@ -43,11 +43,11 @@ pub fn short(t: i64) -> String {
     out
 }
 
-/// `2026-11-22`, in a string with room for `room` bytes. A history page
+/// `2026-11-22`, in a string with room for the time after it. A history page
 /// writes two of these per call: written digit by digit, not through
 /// `format!`'s padding.
-fn date(y: i64, mo: u32, d: u32, room: usize) -> String {
-    let mut out = String::with_capacity(room);
+fn date(y: i64, mo: u32, d: u32) -> String {
+    let mut out = String::with_capacity(20);
     match u32::try_from(y) {
         Ok(y) if y <= 9999 => {
             two(&mut out, y / 100);

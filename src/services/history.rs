@@ -80,16 +80,8 @@ impl History {
     /// `core_id` (SPEC C13): the history shows it. Empty: the note goes.
     #[tracing::instrument(name = "service", skip_all, fields(call = "history.note", actor = %actor.label(), via = actor.via.code(), extension = %ext))]
     pub async fn note(&self, actor: &Actor, ext: &str, core_id: u64, text: &str) -> Result<(), ServiceError> {
-        self.ctx.may(actor, Action::Change, ext, Facet::CallNotes).await?;
-        let text = match text.trim() {
-            "" => None,
-            t => Some(check_note(t).ok_or(ServiceError::Invalid(Invalid::Note))?.to_owned()),
-        };
-        let now = self.ctx.clock.now();
-        if !self.ctx.store.set_call_note(core_id, ext, text, actor.label(), now).await? {
-            return Err(ServiceError::NotFound);
-        }
-        Ok(())
+        let typed = vec![(core_id, text.to_owned())];
+        self.notes(actor, ext, typed, Some(core_id), &HashMap::new()).await.map(|_| ())
     }
 
     /// Keeps the notes typed on the history's page, sent together (SPEC
