@@ -123,22 +123,25 @@ impl Browser {
         v[ELEMENT].as_str().map(str::to_owned).ok_or_else(|| format!("no element {css}"))
     }
 
-    /// Clicks the element `css` finds. A live page may put a fresh copy of it
-    /// in place between the finding and the click (the start page's panels are
-    /// fetched again at each event): then the copy there now is clicked, as a
-    /// user would.
-    pub fn click(&self, css: &str) {
+    /// Does `what` (a WebDriver path under the element, e.g. `/click`) to the
+    /// element `css` finds. A live page may put a fresh copy of it in place
+    /// between the finding and the doing (the start page's panels are fetched
+    /// again at each event): then it is done to the copy there now, as a user
+    /// would.
+    fn on_element(&self, css: &str, method: &str, what: &str) -> Value {
         for _ in 0..5 {
-            let id = self.find(css).expect("element to click");
-            match self.call("POST", &format!("/element/{id}/click"), json!({})) {
+            let id = self.find(css).expect("element");
+            match self.call(method, &format!("/element/{id}{what}"), json!({})) {
                 Err(e) if e.contains("stale element") => continue,
-                clicked => {
-                    clicked.expect("click");
-                    return;
-                }
+                done => return done.unwrap_or_else(|e| panic!("{what} on {css}: {e}")),
             }
         }
-        panic!("{css} was replaced at each of five clicks");
+        panic!("{css} was replaced at each of five tries of {what}");
+    }
+
+    /// Clicks the element `css` finds (its fresh copy, if a live page put one in place).
+    pub fn click(&self, css: &str) {
+        self.on_element(css, "POST", "/click");
     }
 
     /// Clicks something that leaves the page (a form's button, a link) and waits
@@ -175,13 +178,9 @@ impl Browser {
         assert_eq!(got, json!(value), "option {value} in {css}");
     }
 
+    /// The text of the element `css` finds (its fresh copy, if a live page put one in place).
     pub fn text(&self, css: &str) -> String {
-        let id = self.find(css).expect("element");
-        self.call("GET", &format!("/element/{id}/text"), Value::Null)
-            .expect("text")
-            .as_str()
-            .unwrap_or("")
-            .to_owned()
+        self.on_element(css, "GET", "/text").as_str().unwrap_or("").to_owned()
     }
 
     pub fn js(&self, script: &str) -> Value {
