@@ -422,6 +422,25 @@ pub fn sees_lamp(actor: &Actor, ext: &str, panel_lines: &[String]) -> bool {
     }
 }
 
+/// The extensions outside of which `actor` may see nothing live (a line, a
+/// call, a record, a setting, a lamp on `panel_lines`), or `None` when his
+/// rights reach further (a manager's departments, an administrator, a token,
+/// the service). The bus hands a view only the events about these; what it
+/// shows of them is still [`allowed`]'s and [`sees_lamp`]'s to say.
+pub fn live_lines(actor: &Actor, panel_lines: &[String]) -> Option<Vec<String>> {
+    let mut lines: Vec<String> = match &actor.who {
+        Who::Subscriber { ext, pin_only: true, .. } => vec![ext.clone()],
+        Who::Subscriber { ext, .. } => std::iter::once(ext).chain(panel_lines).cloned().collect(),
+        Who::CtiAccount { devices, monitors, .. } => {
+            devices.iter().chain(monitors.iter().map(|m| &m.ext)).cloned().collect()
+        }
+        Who::Manager { .. } | Who::Administrator { .. } | Who::ApiToken { .. } | Who::System => return None,
+    };
+    lines.sort();
+    lines.dedup();
+    Some(lines)
+}
+
 /// What `actor` may do with a shared named book (SPEC C11): what the book
 /// gives everyone, and more where it is given to one of `groups` (the CTI
 /// groups the actor's login is a member of). An administrator changes the
@@ -872,6 +891,57 @@ mod tests {
         }
         assert!(wrong.is_empty(), "{}", wrong.join("\n"));
         assert_eq!(checked, 43 * 12 * 3, "every actor, action and target");
+    }
+
+    #[test]
+    fn nothing_live_is_allowed_outside_an_actors_live_lines() {
+        let panel = vec!["102".to_owned()];
+        let facets = [
+            Facet::Profile,
+            Facet::Password,
+            Facet::History,
+            Facet::CallNotes,
+            Facet::Voicemail,
+            Facet::Program,
+            Facet::Live,
+            Facet::Keys,
+            Facet::Credentials,
+            Facet::Costs,
+            Facet::Presence,
+            Facet::Pickup,
+        ];
+        for (name, actor) in actors() {
+            let Some(lines) = live_lines(&actor, &panel) else {
+                assert!(
+                    matches!(
+                        actor.who,
+                        Who::Manager { .. } | Who::Administrator { .. } | Who::ApiToken { .. } | Who::System
+                    ),
+                    "{name} is handed every event"
+                );
+                continue;
+            };
+            for number in ["100", "101", "102", "103"] {
+                for department in [None, OWN, Some(2)] {
+                    for facet in facets {
+                        let seen =
+                            allowed(&actor, Action::Read, Target::Extension { number, department, facet });
+                        let lamp = sees_lamp(&actor, number, &panel);
+                        if seen.is_ok() || lamp {
+                            assert!(lines.iter().any(|l| l == number), "{name} reads {facet:?} of {number}");
+                        }
+                    }
+                }
+            }
+        }
+        let sub = &actors()[0].1;
+        assert_eq!(live_lines(sub, &panel), Some(vec!["100".to_owned(), "102".to_owned()]));
+        assert_eq!(
+            live_lines(&actors()[3].1, &panel),
+            Some(vec!["100".to_owned()]),
+            "no panel for a PIN login"
+        );
+        assert_eq!(live_lines(&actors()[9].1, &panel), Some(vec!["100".to_owned(), "101".to_owned()]));
     }
 
     #[test]

@@ -12,7 +12,7 @@
 //! message is 16 KiB, a client sends 20 a second (40 at once), must log in
 //! within 15 s and be heard from every 90 s (the server pings every 30 s); a
 //! client that does not take what it is sent within 10 s is dropped, and the
-//! broadcast never waits for anyone. A bad message is answered with an error
+//! bus never waits for anyone. A bad message is answered with an error
 //! and changes nothing.
 
 use std::collections::{BTreeSet, VecDeque};
@@ -26,7 +26,7 @@ use axum::response::{IntoResponse, Response};
 use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
 use tokio::io::{AsyncRead, AsyncWrite, WriteHalf};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::api::door::Problem;
@@ -40,7 +40,7 @@ use crate::domain::group::{Member, Panel, PanelMember};
 use crate::domain::phonebook::{Entry, Source};
 use crate::i18n::Tr;
 use crate::phonebook::{Contact, Number, NumberKind, MAX_NUMBERS};
-use crate::services::bus::{Changed, Live, Published};
+use crate::services::bus::{Behind, Changed, Live, Published, Subscription};
 use crate::services::calls::{CallFrom, CallView, PlaceCall, Verb};
 use crate::services::cti::{CtiLogin, JOURNAL_PAGE};
 use crate::services::live::{Feed, Start};
@@ -384,10 +384,10 @@ async fn session<W: AsyncRead + AsyncWrite>(
         return e;
     }
     let mut events = match start {
-        Start::From(missed, rx) => {
+        Start::From(missed, mut rx) => {
             for p in missed {
                 let sent = match p.live {
-                    Live::Groups => client.regroup(out, p.seq).await,
+                    Live::Groups => client.regroup(out, p.seq, &mut rx).await,
                     _ => client.send_event(out, &p).await,
                 };
                 if let Err(e) = sent {
@@ -428,7 +428,7 @@ async fn session<W: AsyncRead + AsyncWrite>(
             }
             p = events.recv() => match p {
                 Ok(p) if p.live == Live::Groups => {
-                    if let Err(e) = client.regroup(out, p.seq).await {
+                    if let Err(e) = client.regroup(out, p.seq, &mut events).await {
                         break e;
                     }
                 }
@@ -437,13 +437,12 @@ async fn session<W: AsyncRead + AsyncWrite>(
                         break e;
                     }
                 }
-                // Fell behind the ring: start over from a snapshot.
-                Err(broadcast::error::RecvError::Lagged(_)) => {
+                // Fell behind: start over from a snapshot.
+                Err(Behind) => {
                     if let Err(e) = client.snapshot(out).await {
                         break e;
                     }
                 }
-                Err(broadcast::error::RecvError::Closed) => break End::Close(1001),
             },
             _ = heartbeat.tick() => {
                 if heard.elapsed() > SILENCE {
@@ -1001,9 +1000,15 @@ impl Client {
         self.watched.contains(ext)
     }
 
-    /// A group changed: the login's rights and panels are read again, the
-    /// client is sent its panels and a snapshot of what it now follows.
-    async fn regroup<W: AsyncRead + AsyncWrite>(&mut self, out: &mut Out<W>, seq: u64) -> Result<(), End> {
+    /// A group changed: the login's rights and panels are read again, `events`
+    /// follows its lines from now on, and the client is sent its panels and a
+    /// snapshot of what it now follows.
+    async fn regroup<W: AsyncRead + AsyncWrite>(
+        &mut self,
+        out: &mut Out<W>,
+        seq: u64,
+        events: &mut Subscription,
+    ) -> Result<(), End> {
         let (Ok(actor), Ok(panels)) = (
             self.services.cti.actor_for(&self.login, &self.computer).await,
             self.services.cti.panels_of(&self.login).await,
@@ -1019,6 +1024,7 @@ impl Client {
             allowed(&actor, Action::Read, line).is_ok()
         });
         self.feed = Feed::of(actor.clone());
+        events.reach_to(self.feed.reach());
         self.actor = actor;
         self.panels = panels;
         let v = json!({ "type": "event", "seq": seq, "event": "panels", "panels": panels_value(&self.panels, |a| self.services.cti.in_use(a)) });

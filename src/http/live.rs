@@ -14,7 +14,6 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, Stream};
 use futures_util::StreamExt;
-use tokio::sync::broadcast;
 
 use super::error::HttpError;
 use super::session::Subscriber;
@@ -24,7 +23,7 @@ use serde_json::Value;
 use crate::domain::access::Actor;
 use crate::domain::dialplan::Form;
 use crate::domain::line::Progress;
-use crate::services::bus::{Live, Published};
+use crate::services::bus::{Behind, Live, Published, Subscription};
 use crate::services::live::{Feed, Start};
 use crate::services::Services;
 
@@ -68,8 +67,8 @@ fn resync() -> Event {
 }
 
 enum Phase {
-    Backlog(std::vec::IntoIter<Published>, broadcast::Receiver<Published>),
-    Live(broadcast::Receiver<Published>),
+    Backlog(std::vec::IntoIter<Arc<Published>>, Subscription),
+    Live(Subscription),
 }
 
 /// `GET /events`
@@ -117,10 +116,7 @@ fn live_stream(start: Phase, mut feed: Feed, popup: Popup) -> impl Stream<Item =
                     }
                     Ok(_) => Phase::Live(rx),
                     // Fell behind: the page reloads its panels.
-                    Err(broadcast::error::RecvError::Lagged(_)) => {
-                        return Some((Ok(resync()), (Phase::Live(rx), feed, ended, popup)))
-                    }
-                    Err(broadcast::error::RecvError::Closed) => return None,
+                    Err(Behind) => return Some((Ok(resync()), (Phase::Live(rx), feed, ended, popup))),
                 },
             };
         }

@@ -4,13 +4,12 @@
 //! extension it is about.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use tokio::sync::broadcast;
-
-use super::bus::{Changed, Live, Published, Resume};
+use super::bus::{Changed, Live, Published, Reach, Resume, Subscription};
 use super::sessions::{SessionStream, Sessions, StreamRefused};
 use super::{Busy, Context, ServiceError};
-use crate::domain::access::{allowed, sees_lamp, Action, Actor, Facet, Target, Who};
+use crate::domain::access::{allowed, live_lines, sees_lamp, Action, Actor, Facet, Target, Who};
 use crate::store::cti_group::PanelsOf;
 
 #[derive(Clone)]
@@ -36,12 +35,21 @@ pub struct Feed {
 /// The end of a feed's session, as a future of its own.
 pub type Ended = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 
-/// Where a subscription starts.
+/// Where a subscription starts. The bus hands it only the events within the
+/// actor's reach (`domain::access::live_lines`); [`Feed::shows`] decides.
 pub enum Start {
     /// The events missed since the last one seen, then the live ones.
-    From(Vec<Published>, broadcast::Receiver<Published>),
+    From(Vec<Arc<Published>>, Subscription),
     /// Too much was missed: the view should reload, then follow the live ones.
-    Reload(broadcast::Receiver<Published>),
+    Reload(Subscription),
+}
+
+/// What of the bus `actor`'s feed is handed.
+fn reach(actor: &Actor, department: Option<i64>, panel_lines: &[String]) -> Reach {
+    match live_lines(actor, panel_lines) {
+        Some(lines) => Reach::Lines { lines, department },
+        None => Reach::Everything,
+    }
 }
 
 impl LiveEvents {
@@ -87,9 +95,10 @@ impl LiveEvents {
             }
             _ => Vec::new(),
         };
+        let reach = reach(actor, department, &panel_lines);
         let start = match last_seen {
-            None => Start::From(Vec::new(), self.ctx.bus.subscribe()),
-            Some(seen) => match self.ctx.bus.resume(seen) {
+            None => Start::From(Vec::new(), self.ctx.bus.feed(reach)),
+            Some(seen) => match self.ctx.bus.resume(seen, reach) {
                 Resume::From(missed, rx) => Start::From(missed, rx),
                 Resume::TooOld(rx) => Start::Reload(rx),
             },
@@ -103,14 +112,15 @@ impl LiveEvents {
     /// (this run's epoch and the last number), or from now on, to start over
     /// from a snapshot. A number from another run starts over too.
     pub fn follow(&self, actor: &Actor, seen: Option<(&str, u64)>) -> (Feed, Start) {
+        let reach = reach(actor, None, &[]);
         let start = match seen {
             Some((epoch, seq)) if epoch == self.ctx.bus.epoch() && seq <= self.ctx.bus.last_seq() => {
-                match self.ctx.bus.resume(seq) {
+                match self.ctx.bus.resume(seq, reach) {
                     Resume::From(missed, rx) => Start::From(missed, rx),
                     Resume::TooOld(rx) => Start::Reload(rx),
                 }
             }
-            _ => Start::Reload(self.ctx.bus.subscribe()),
+            _ => Start::Reload(self.ctx.bus.feed(reach)),
         };
         (Feed::of(actor.clone()), start)
     }
@@ -135,6 +145,11 @@ impl Feed {
             Some(mut s) => Box::pin(async move { s.ended().await }),
             None => Box::pin(std::future::pending()),
         }
+    }
+
+    /// What of the bus this feed is to be handed (after its actor's rights changed).
+    pub fn reach(&self) -> Reach {
+        reach(&self.actor, self.department, &self.panel_lines)
     }
 
     /// Whether the actor may see this event.
@@ -173,6 +188,111 @@ mod tests {
     use crate::domain::access::Channel;
     use crate::domain::line::{LineState, Progress};
     use crate::domain::phonebook::PublicRight;
+
+    /// The bus hands each feed a subset of its events: none that the feed
+    /// would show may be missing from it.
+    #[test]
+    fn every_event_a_feed_shows_is_handed_to_it() {
+        use crate::domain::cdr::{Cdr, Direction, Disposition};
+        use crate::domain::cti::Monitor;
+        use crate::services::bus::{Bus, Names};
+        let sub = |ext: &str, pin_only| Who::Subscriber {
+            ext: ext.into(),
+            pin_only,
+            public_book: PublicRight::Read,
+        };
+        let cti = Who::CtiAccount {
+            name: "desk".into(),
+            devices: vec!["103".into()],
+            monitors: vec![Monitor { ext: "104".into(), clip: true, pickup: false }],
+            journals: Default::default(),
+            groups: vec![],
+        };
+        let manager =
+            Who::Manager { ext: "105".into(), departments: vec![1], public_book: PublicRight::Read };
+        let panel = vec!["101".to_owned(), "102".to_owned()];
+        let feeds = [
+            (sub("100", false), Some(1), panel.clone()),
+            (sub("101", false), None, vec![]),
+            (sub("100", true), Some(1), panel.clone()),
+            (cti, None, vec![]),
+            (manager, Some(1), vec![]),
+            (Who::Administrator { name: "root".into() }, None, vec![]),
+        ];
+        let bus = Bus::new();
+        let subscribed: Vec<(Feed, Subscription)> = feeds
+            .into_iter()
+            .map(|(who, department, panel_lines)| {
+                let actor = Actor::new(who, Channel::Web);
+                let handed = bus.feed(reach(&actor, department, &panel_lines));
+                let departments = [("106", Some(2)), ("107", Some(1))].map(|(e, d)| (e.to_owned(), d)).into();
+                (Feed { actor, departments, department, session: None, panel_lines }, handed)
+            })
+            .collect();
+        let mut events = vec![Live::CoreLink { up: true }, Live::Groups, Live::Callbacks { department: 1 }];
+        for ext in ["100", "101", "102", "103", "104", "105", "106", "107", "0221"] {
+            let e = || ext.to_owned();
+            events.extend([
+                Live::Line { ext: e(), state: LineState::Busy },
+                Live::Call {
+                    call: 1,
+                    progress: Progress::Ringing,
+                    from: "0221".into(),
+                    to: e(),
+                    at: e(),
+                    names: Names::default(),
+                },
+                Live::Call {
+                    call: 2,
+                    progress: Progress::Answered,
+                    from: e(),
+                    to: "0221".into(),
+                    at: "0221".into(),
+                    names: Names::default(),
+                },
+                Live::CallRecord {
+                    cdr: Cdr {
+                        core_id: 1,
+                        extension: e(),
+                        direction: Direction::Incoming,
+                        disposition: Disposition::Answered,
+                        peer: "0221".into(),
+                        external: true,
+                        withheld: false,
+                        voicemail_listen: false,
+                        answered_by: None,
+                        started_at: 0,
+                        ring_secs: 1,
+                        talk_secs: 1,
+                    },
+                },
+                Live::Voicemail { ext: e(), caller: "0221".into(), at: 0 },
+                Live::InUse { account: "desk".into(), device: Some(e()) },
+                Live::Credit { ext: e(), call: 1, credit: None },
+                Live::Costs { ext: e() },
+                Live::Changed { ext: e(), what: Changed::Presence },
+                Live::Changed { ext: e(), what: Changed::Profile },
+            ]);
+        }
+        events.push(Live::InUse { account: "desk".into(), device: None });
+        let published: Vec<Published> =
+            events.into_iter().map(|live| Published { seq: bus.publish(live.clone()), live }).collect();
+        for (feed, handed) in &subscribed {
+            let handed: Vec<u64> =
+                std::iter::from_fn(|| handed.try_recv()).map(|e| e.expect("kept").seq).collect();
+            let shown: Vec<u64> = published.iter().filter(|p| feed.shows(&p.live)).map(|p| p.seq).collect();
+            let missing: Vec<&Live> = published
+                .iter()
+                .filter(|p| shown.contains(&p.seq) && !handed.contains(&p.seq))
+                .map(|p| &p.live)
+                .collect();
+            assert!(missing.is_empty(), "{}: {missing:?}", feed.actor.label());
+            // The routing spares a subscriber the other lines' events.
+            if feed.actor.label() == "subscriber:101" {
+                assert!(handed.len() * 4 < published.len(), "{} of {}", handed.len(), published.len());
+            }
+        }
+    }
 
     #[test]
     fn a_subscriber_sees_only_his_own_events() {
