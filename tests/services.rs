@@ -212,3 +212,29 @@ async fn a_read_token_reads_settings_but_changes_nothing_and_gets_no_private_dat
     assert_eq!(r.store.program("100").await.expect("read").expect("exists").forward_always, None);
     assert!(r.sim.with(|ex| ex.calls_of("100")).is_empty());
 }
+
+#[tokio::test]
+async fn a_password_hashed_by_an_earlier_version_is_hashed_anew_at_login() {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let r = rig().await;
+    // 101's password as the first versions stored it: 19 MiB, two passes.
+    let salt = SaltString::encode_b64(b"0123456789abcdef").expect("salt");
+    let params = argon2::Params::new(19 * 1024, 2, 1, None).expect("params");
+    let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+    let old = argon.hash_password(b"an old password", &salt).expect("hash").to_string();
+    r.store.set_password_hash("101", &old, 0).await.expect("stored");
+    let stored = || async { r.store.credentials("101").await.expect("read").and_then(|c| c.password_hash) };
+    let addr = "192.0.2.7".parse().expect("addr");
+
+    let wrong = r.services.auth.login("101", "not the password", addr, r.services.now()).await;
+    assert!(wrong.is_err(), "a wrong password is refused");
+    assert_eq!(stored().await.as_deref(), Some(old.as_str()), "and changes nothing");
+
+    let session = r.services.auth.login("101", "an old password", addr, r.services.now()).await;
+    assert!(session.is_ok_and(|s| !s.must_set_password), "the old hash lets him in as before");
+    let new = stored().await.expect("a password");
+    assert!(new.starts_with("$argon2id$v=19$m=7168,t=5,p=1$"), "hashed anew: {new}");
+    let again = r.services.auth.login("101", "an old password", addr, r.services.now()).await;
+    assert!(again.is_ok(), "the new hash lets him in");
+    assert_eq!(stored().await, Some(new), "a hash in this version's parameters stays");
+}

@@ -4,7 +4,7 @@
 
 use std::net::IpAddr;
 
-use super::password::{HashError, Hasher};
+use super::password::{self, HashError, Hasher};
 use super::sessions::{Session, Sessions};
 use super::throttle::{Budget, Throttle};
 use crate::domain::account::is_extension;
@@ -105,6 +105,9 @@ impl Auth {
             return Err(AuthError::Failed);
         }
         attempt.succeeded();
+        if let (false, Some(old)) = (by_pin, hash.filter(|h| password::outdated(h))) {
+            self.rehash(ext, old, secret).await;
+        }
         // A PIN or a temporary password logs in only to choose a password.
         let temporary = !by_pin && creds.as_ref().is_some_and(|c| c.temporary);
         tracing::info!(extension = %ext, %addr, pin = by_pin, temporary, "logged in");
@@ -123,6 +126,21 @@ impl Auth {
             self.sessions.require_enrolment(&session.id);
         }
         Ok(Session { temporary, needs_code, must_enrol, ..session })
+    }
+
+    /// Stores the password of `ext`, which matched the hash `old` of an
+    /// earlier version's parameters, hashed in this version's. The login goes
+    /// on if this fails: the old hash still verifies.
+    async fn rehash(&self, ext: &str, old: &str, secret: &str) {
+        let stored = match self.hasher.hash(secret).await {
+            Ok(new) => self.store.rehash_password(ext, old, &new).await.map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        match stored {
+            Ok(true) => tracing::info!(extension = %ext, "password hashed anew in this version's parameters"),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(extension = %ext, error = %e, "password not hashed anew"),
+        }
     }
 
     /// Whether two-factor login is mandatory (SPEC X3) and `ext`, an

@@ -1,18 +1,20 @@
-//! Password and PIN hashing: Argon2id with parameters fit for the board (12 MiB,
-//! three passes, one lane: one of the configurations OWASP's cheat sheet gives
-//! as equal, 19 MiB with two passes being another; the smaller work area is 7
-//! MiB of the board's memory, for the same time spent per guess).
+//! Password and PIN hashing: Argon2id with parameters fit for the board (7 MiB,
+//! five passes, one lane: one of the configurations OWASP's password storage
+//! cheat sheet gives as equal, 19 MiB with two passes and 12 MiB with three
+//! being others; the smallest work area spends the same time per guess in the
+//! least of the board's memory).
 //!
 //! The memory is bounded by design (SPEC X5): [`WORKERS`] thread of our own
 //! holds one Argon2 work area, allocated when the hasher is made and reused for
-//! every hash, so a login storm never allocates 12 MiB per attempt and the
+//! every hash, so a login storm never allocates a work area per attempt and the
 //! service's resident memory stays what it was before the storm. Hashes made
-//! before (19 MiB, two passes) still verify: the work area grows once to the
-//! [`MAX_M_COST_KIB`] they need, and stays. One at a time
-//! is about 40 hashes a second on a PC and several on the board: enough for
-//! logins, which throttling slows down anyway. Work waits in a queue of at most
-//! [`QUEUE`] jobs; beyond that the caller is told the hasher is busy, and
-//! nothing else waits.
+//! by earlier versions (19 MiB with two passes, 12 MiB with three) still
+//! verify: the work area grows for one to the at most [`MAX_M_COST_KIB`] it
+//! needs and shrinks back after, and a successful login stores the password
+//! hashed anew ([`outdated`]). One at a time is about 40 hashes a second on a
+//! PC and several on the board: enough for logins, which throttling slows down
+//! anyway. Work waits in a queue of at most [`QUEUE`] jobs; beyond that the
+//! caller is told the hasher is busy, and nothing else waits.
 
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
@@ -21,10 +23,10 @@ use argon2::password_hash::{PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use tokio::sync::oneshot;
 
-pub const M_COST_KIB: u32 = 12 * 1024;
-pub const T_COST: u32 = 3;
+pub const M_COST_KIB: u32 = 7 * 1024;
+pub const T_COST: u32 = 5;
 pub const P_COST: u32 = 1;
-/// The most memory a stored hash may ask for: the earlier versions' hashes
+/// The most memory a stored hash may ask for: the earliest versions' hashes
 /// (19 MiB, two passes). One that asks for more never matches.
 pub const MAX_M_COST_KIB: u32 = 19 * 1024;
 /// Hashes computed at once, each in its own work area of [`M_COST_KIB`].
@@ -63,8 +65,8 @@ fn params() -> Params {
     Params::new(M_COST_KIB, T_COST, P_COST, Some(OUTPUT_LEN)).unwrap_or_default()
 }
 
-/// One worker's Argon2 work area, allocated once (and once more, to at most
-/// [`MAX_M_COST_KIB`], for a hash of an earlier version).
+/// One worker's Argon2 work area, allocated once (and grown for a while, to at
+/// most [`MAX_M_COST_KIB`], for a hash of an earlier version).
 struct Work {
     blocks: Vec<Block>,
 }
@@ -107,18 +109,32 @@ impl Work {
             tracing::warn!("a stored hash needs more memory than the hasher has; it is refused");
             return false;
         }
-        if params.block_count() > self.blocks.len() {
-            self.blocks.resize(params.block_count(), Block::default());
-        }
         let mut salt_bytes = [0u8; 64];
         let Ok(salt) = salt.decode_b64(&mut salt_bytes) else { return false };
+        let grown = params.block_count() > self.blocks.len();
+        if grown {
+            self.blocks.resize(params.block_count(), Block::default());
+        }
         let mut out = [0u8; 64];
         let out = &mut out[..expected.len()];
         let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-        if argon.hash_password_into_with_memory(secret.as_bytes(), salt, out, &mut self.blocks).is_err() {
-            return false;
+        let hashed = argon.hash_password_into_with_memory(secret.as_bytes(), salt, out, &mut self.blocks);
+        if grown {
+            self.blocks.truncate(M_COST_KIB as usize);
+            self.blocks.shrink_to_fit();
         }
-        crate::system::random::same_bytes(out, expected.as_bytes())
+        hashed.is_ok() && crate::system::random::same_bytes(out, expected.as_bytes())
+    }
+}
+
+/// Whether a stored hash was made with other parameters than this version's
+/// (an earlier version's): once its secret is known to match, it is to be
+/// hashed anew and stored.
+pub fn outdated(hash: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(hash) else { return false };
+    match Params::try_from(&parsed) {
+        Ok(p) => (p.m_cost(), p.t_cost(), p.p_cost()) != (M_COST_KIB, T_COST, P_COST),
+        Err(_) => false,
     }
 }
 
@@ -207,7 +223,8 @@ mod tests {
         let h = Hasher::new().expect("hasher");
         let a = h.hash("correct horse").await.expect("hash");
         let b = h.hash("correct horse").await.expect("hash");
-        assert!(a.starts_with("$argon2id$v=19$m=12288,t=3,p=1$"), "{a}");
+        assert!(a.starts_with("$argon2id$v=19$m=7168,t=5,p=1$"), "{a}");
+        assert!(!outdated(&a));
         assert_ne!(a, b, "salted");
         assert!(h.verify("correct horse", Some(&a)).await.expect("verify"));
         assert!(!h.verify("wrong horse", Some(&a)).await.expect("verify"));
@@ -227,9 +244,16 @@ mod tests {
         );
         let old = argon.hash_password(b"secret-100", &salt).expect("hash").to_string();
         assert!(old.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{old}");
+        assert!(outdated(&old), "to be hashed anew");
         let h = Hasher::new().expect("hasher");
         assert!(h.verify("secret-100", Some(&old)).await.expect("verify"));
         assert!(!h.verify("secret-101", Some(&old)).await.expect("verify"));
+        // The last version's (12 MiB, three passes) too.
+        let argon =
+            Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(12 * 1024, 3, 1, None).expect("p"));
+        let last = argon.hash_password(b"secret-103", &salt).expect("hash").to_string();
+        assert!(outdated(&last));
+        assert!(h.verify("secret-103", Some(&last)).await.expect("verify"));
         // New hashes after it, in the smaller area's parameters, verify too.
         let new = h.hash("secret-102").await.expect("hash");
         assert!(h.verify("secret-102", Some(&new)).await.expect("verify"));
@@ -241,6 +265,18 @@ mod tests {
         );
         let greedy = greedy.hash_password(b"secret-100", &salt).expect("hash").to_string();
         assert!(!h.verify("secret-100", Some(&greedy)).await.expect("verify"));
+    }
+
+    #[test]
+    fn the_work_area_grown_for_an_old_hash_shrinks_back() {
+        use argon2::password_hash::PasswordHasher;
+        let salt = SaltString::encode_b64(b"0123456789abcdef").expect("salt");
+        let params = Params::new(MAX_M_COST_KIB, 2, 1, None).expect("p");
+        let old = Argon2::new(Algorithm::Argon2id, Version::V0x13, params).hash_password(b"pw", &salt);
+        let mut work = Work::new();
+        assert_eq!(work.blocks.len(), M_COST_KIB as usize);
+        assert!(work.verify("pw", &old.expect("hash").to_string()));
+        assert_eq!((work.blocks.len(), work.blocks.capacity()), (M_COST_KIB as usize, M_COST_KIB as usize));
     }
 
     #[tokio::test]

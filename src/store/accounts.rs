@@ -66,6 +66,21 @@ impl Store {
         .await
     }
 
+    /// Replaces an extension's password hash by the same password hashed anew
+    /// (in this version's parameters), unless it changed since `old` was read;
+    /// nothing else about the password changes.
+    pub async fn rehash_password(&self, number: &str, old: &str, new: &str) -> Result<bool, StoreError> {
+        let (number, old, new) = (number.to_owned(), old.to_owned(), new.to_owned());
+        self.write(move |c| {
+            let changed = c.execute(
+                "UPDATE extension SET password_hash = ?3 WHERE number = ?1 AND password_hash = ?2",
+                params![number, old, new],
+            )?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
     /// The first administrator (SPEC A1): in one job, unless setup is done
     /// already, `number` gets this password and the administrator's rights, and
     /// setup is marked done. What happened is the answer.
