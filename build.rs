@@ -6,7 +6,8 @@
 use std::path::{Path, PathBuf};
 
 /// Every file `packed!` names, with the folders whose files all are.
-const FILES: &[&str] = &["docs/openapi.json", "web/static/style.css", "web/static/app.js"];
+const FILES: &[&str] =
+    &["docs/openapi.json", "web/static/style.css", "web/static/app.js", "web/static/live.js"];
 const FOLDERS: &[&str] = &["web/i18n", "src/store/schema"];
 
 fn main() {

@@ -154,6 +154,35 @@ fn a_missed_call_appears_without_a_reload() {
     stop.trigger();
 }
 
+/// A browser opens at most six connections to the exchange over HTTP/1.1:
+/// with a stream of its own per page, a seventh page never loaded. The pages
+/// share one stream, and each follows it live.
+#[test]
+fn eight_pages_in_one_browser_all_load_and_follow_the_line_live() {
+    let _turn = turn();
+    let Linked { _dir, svc, sim, stop } = linked(false);
+    let b = Browser::start(1280, 900);
+    login(&b, &svc, "100", "secret-100");
+    assert!(b.wait_until("document.body.dataset.live === '1'", WAIT));
+    let mut tabs = vec![b.tab()];
+    for _ in 1..8 {
+        tabs.push(b.new_tab());
+        b.goto(&url(&svc, "/start"));
+        assert!(b.url().ends_with("/start"), "{}", b.url());
+        assert!(b.wait_until("document.body.dataset.live === '1'", WAIT), "tab {} is live", tabs.len());
+    }
+    sim.with(|ex| ex.incoming("0229998877", "100")).expect("incoming call");
+    for (i, tab) in tabs.iter().enumerate() {
+        b.switch_to(tab);
+        assert!(b.wait_until("document.body.dataset.line === 'ringing'", WAIT), "tab {i} shows the ringing");
+    }
+    // A ninth page still loads: the pages hold one connection between them.
+    b.new_tab();
+    b.goto(&url(&svc, "/history"));
+    assert!(b.url().ends_with("/history") && b.body().contains("History"), "{}", b.body());
+    stop.trigger();
+}
+
 #[test]
 fn a_callback_rings_the_subscribers_extension() {
     let _turn = turn();

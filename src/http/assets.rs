@@ -24,9 +24,11 @@ pub async fn healthz(State(state): State<HttpState>) -> Response {
 
 /// Assets embedded in the binary (packed): (name, content type, bytes, the text once unpacked).
 type Asset = (&'static str, &'static str, &'static [u8], OnceLock<String>);
-static ASSETS: [Asset; 2] = [
+static ASSETS: [Asset; 3] = [
     ("style.css", "text/css; charset=utf-8", packed!("web/static/style.css"), OnceLock::new()),
     ("app.js", "text/javascript; charset=utf-8", packed!("web/static/app.js"), OnceLock::new()),
+    // The shared worker that holds the one live stream of a browser's pages.
+    ("live.js", "text/javascript; charset=utf-8", packed!("web/static/live.js"), OnceLock::new()),
 ];
 
 /// `GET /static/{file}`

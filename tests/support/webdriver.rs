@@ -114,6 +114,24 @@ impl Browser {
         self.call("POST", "/url", json!({ "url": url })).expect("navigate");
     }
 
+    /// Opens a new tab and makes it the one the other calls act in; returns its handle.
+    pub fn new_tab(&self) -> String {
+        let v = self.call("POST", "/window/new", json!({ "type": "tab" })).expect("new tab");
+        let handle = v["handle"].as_str().expect("handle").to_owned();
+        self.switch_to(&handle);
+        handle
+    }
+
+    /// The handle of the tab the calls act in.
+    pub fn tab(&self) -> String {
+        self.call("GET", "/window", Value::Null).expect("window").as_str().expect("handle").to_owned()
+    }
+
+    /// Makes the tab `handle` the one the calls act in.
+    pub fn switch_to(&self, handle: &str) {
+        self.call("POST", "/window", json!({ "handle": handle })).expect("switch tab");
+    }
+
     pub fn url(&self) -> String {
         self.call("GET", "/url", Value::Null).expect("url").as_str().unwrap_or("").to_owned()
     }

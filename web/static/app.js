@@ -119,12 +119,8 @@ function live() {
   const panels = document.getElementById("panels");
   if (!(panels || document.getElementById("popup")) || !window.EventSource) return;
   const lost = document.getElementById("live-lost");
-  // EventSource reconnects by itself and sends Last-Event-ID: nothing is missed.
-  const es = new EventSource("/events");
-  // Leaving the page closes its stream at once: a page kept for the back button
-  // would hold one of the browser's few connections to the exchange (and one of
-  // the extension's streams) until the server noticed. Back on it, it reloads.
-  window.addEventListener("pagehide", () => es.close());
+  const es = liveStream();
+  // Back on a page kept for the back button, it reloads (its stream was closed).
   window.addEventListener("pageshow", (ev) => { if (ev.persisted) location.reload(); });
   es.addEventListener("open", () => { if (lost) lost.hidden = true; document.body.dataset.live = "1"; });
   es.addEventListener("error", () => { if (lost) lost.hidden = false; });
@@ -157,6 +153,32 @@ function live() {
     warning.textContent = c.cleared ? warning.dataset.cleared : warning.dataset.low;
     warning.hidden = false;
   });
+}
+
+// The live events, as an EventSource's: from the one stream all of this
+// browser's portal pages share (static/live.js), or, without shared workers,
+// from a stream of the page's own. Leaving the page closes its part at once:
+// a page kept for the back button would hold one of the browser's few
+// connections to the exchange (and one of the extension's streams).
+function liveStream() {
+  if (!window.SharedWorker) {
+    const es = new EventSource("/events");
+    window.addEventListener("pagehide", () => es.close());
+    return es;
+  }
+  const port = new SharedWorker("/static/live.js", { name: "webcti-live" }).port;
+  const events = new EventTarget();
+  port.addEventListener("message", (m) => {
+    events.dispatchEvent(new MessageEvent(m.data.name, { data: m.data.data }));
+  });
+  port.start();
+  window.addEventListener("pagehide", () => port.postMessage({ bye: true }));
+  return {
+    addEventListener(name, handler) {
+      events.addEventListener(name, handler);
+      if (name !== "open" && name !== "error") port.postMessage({ listen: [name] });
+    },
+  };
 }
 
 // Team panels (groups the subscriber is a member of): each member's lamp
