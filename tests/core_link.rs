@@ -183,7 +183,9 @@ async fn a_snapshot_tells_the_views_only_what_changed() {
     rig.sim.with(|ex| ex.incoming("0221234567", "107")).expect("incoming");
     let marker = async {
         loop {
-            if let Live::Line { ext, state: LineState::Ringing } = live.recv().await.expect("events").live {
+            if let Live::Line { ext, state: LineState::Ringing } =
+                live.recv().await.expect("events").live.clone()
+            {
                 if ext == "107" {
                     return;
                 }
@@ -199,7 +201,7 @@ async fn a_snapshot_tells_the_views_only_what_changed() {
     rig.sim.with(|ex| ex.incoming("0227654321", "101")).expect("incoming");
     let first_line = async {
         loop {
-            match live.recv().await.expect("events").live {
+            match live.recv().await.expect("events").live.clone() {
                 Live::Line { ext, state } => return (ext, state),
                 _ => continue,
             }

@@ -236,7 +236,7 @@ async fn parallel_calls_never_spend_more_than_the_credit() {
     let mut cleared = 0;
     while cleared < 2 {
         let p = tokio::time::timeout(LIMIT, live.recv()).await.expect("event").expect("bus");
-        if let Live::Credit { ext, credit: None, .. } = p.live {
+        if let Live::Credit { ext, credit: None, .. } = &p.live {
             assert_eq!(ext, "100");
             cleared += 1;
         }

@@ -135,8 +135,9 @@ pub struct Bus {
 struct Inner {
     /// Names this run of the service: sequence numbers start over at each.
     epoch: String,
-    /// Every event, for the service's own workers (costs, mail).
-    tx: broadcast::Sender<Published>,
+    /// Every event, for the service's own workers (costs, mail): the ring's
+    /// own copies, shared.
+    tx: broadcast::Sender<Arc<Published>>,
     ring: Mutex<(u64, VecDeque<Arc<Published>>)>,
     /// The views' feeds, by what they may see; taken under the ring's lock.
     routes: Mutex<Routes>,
@@ -373,7 +374,7 @@ impl Bus {
         // Handed out under the lock, so subscribers see the same order as the ring.
         self.inner.routes.lock().unwrap_or_else(|e| e.into_inner()).deliver(&ev);
         if self.inner.tx.receiver_count() > 0 {
-            let _ = self.inner.tx.send(Published::clone(&ev));
+            let _ = self.inner.tx.send(ev);
         }
         ring.0
     }
@@ -419,7 +420,7 @@ impl Bus {
     }
 
     /// Every event, for the service's own workers.
-    pub fn subscribe(&self) -> broadcast::Receiver<Published> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
         self.inner.tx.subscribe()
     }
 

@@ -468,7 +468,7 @@ pub async fn run(costs: Costs, mut shutdown: Shutdown) {
         tokio::select! {
             e = events.recv() => match e {
                 Ok(p) => {
-                    if let Live::CallRecord { cdr } = p.live {
+                    if let Live::CallRecord { cdr } = &p.live {
                         if cdr.direction == crate::domain::cdr::Direction::Outgoing && cdr.external && cdr.talk_secs > 0 {
                             if let Err(e) = costs.charged(&cdr.extension, &post).await {
                                 tracing::error!(extension = %cdr.extension, error = %e, "costs not followed up");

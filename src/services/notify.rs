@@ -46,8 +46,8 @@ pub async fn run(store: Store, bus: Bus, post: PostOffice, mut shutdown: Shutdow
             _ = shutdown.wait() => return,
         };
         let cdr = match published {
-            Ok(p) => match p.live {
-                Live::CallRecord { cdr } => cdr,
+            Ok(p) => match &p.live {
+                Live::CallRecord { cdr } => cdr.clone(),
                 _ => continue,
             },
             Err(RecvError::Lagged(n)) => {
