@@ -262,3 +262,25 @@ async fn hot_desking_gives_the_device_at_the_computer_and_monitor_rights_decide_
     let kept = r.cti.rights(&a, jan).await.expect("rights");
     assert!(kept.hot_desking && kept.monitors.len() == 2);
 }
+
+#[tokio::test]
+async fn an_accounts_password_hashed_by_an_earlier_version_is_hashed_anew_at_login() {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let r = rig(5).await;
+    let (id, _) = r.cti.save(&admin(), 0, form("jan.kowal", "user", "kawa-z-mlekiem")).await.expect("user");
+    // Its password as an earlier version stored it: 12 MiB, three passes.
+    let salt = SaltString::encode_b64(b"0123456789abcdef").expect("salt");
+    let params = argon2::Params::new(12 * 1024, 3, 1, None).expect("params");
+    let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+    let old = argon.hash_password(b"kawa-z-mlekiem", &salt).expect("hash").to_string();
+    assert!(r.store.set_cti_password(id, old.clone(), false).await.expect("stored"));
+    let stored = || async { r.store.cti_login("jan.kowal").await.expect("read").and_then(|(_, h)| h) };
+
+    assert!(matches!(r.cti.login("jan.kowal", "herbata", HERE).await, Err(AuthError::Failed)));
+    assert_eq!(stored().await, Some(old), "a wrong password changes nothing");
+    r.cti.login("jan.kowal", "kawa-z-mlekiem", HERE).await.expect("the old hash lets it in");
+    let new = stored().await.expect("a password");
+    assert!(new.starts_with("$argon2id$v=19$m=7168,t=5,p=1$"), "hashed anew: {new}");
+    r.cti.login("jan.kowal", "kawa-z-mlekiem", HERE).await.expect("the new hash lets it in");
+    assert_eq!(stored().await, Some(new));
+}

@@ -12,6 +12,13 @@ use crate::domain::journal::password_set;
 use crate::store::journal::{Author, Changes};
 use crate::store::{Store, StoreError};
 
+/// Whose password a hash is: an extension's (the portal's login) or a CTI account's.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Whose<'a> {
+    Extension(&'a str),
+    Account(i64),
+}
+
 /// The shortest password accepted.
 pub const MIN_PASSWORD: usize = 8;
 pub const MAX_PASSWORD: usize = 256;
@@ -106,7 +113,7 @@ impl Auth {
         }
         attempt.succeeded();
         if let (false, Some(old)) = (by_pin, hash.filter(|h| password::outdated(h))) {
-            self.rehash(ext, old, secret).await;
+            self.rehash(Whose::Extension(ext), old, secret).await;
         }
         // A PIN or a temporary password logs in only to choose a password.
         let temporary = !by_pin && creds.as_ref().is_some_and(|c| c.temporary);
@@ -128,18 +135,24 @@ impl Auth {
         Ok(Session { temporary, needs_code, must_enrol, ..session })
     }
 
-    /// Stores the password of `ext`, which matched the hash `old` of an
+    /// Stores the password of `whose`, which matched the hash `old` of an
     /// earlier version's parameters, hashed in this version's. The login goes
     /// on if this fails: the old hash still verifies.
-    async fn rehash(&self, ext: &str, old: &str, secret: &str) {
+    pub(crate) async fn rehash(&self, whose: Whose<'_>, old: &str, secret: &str) {
         let stored = match self.hasher.hash(secret).await {
-            Ok(new) => self.store.rehash_password(ext, old, &new).await.map_err(|e| e.to_string()),
-            Err(e) => Err(e.to_string()),
+            Ok(new) => match whose {
+                Whose::Extension(ext) => self.store.rehash_password(ext, old, &new).await,
+                Whose::Account(id) => self.store.rehash_cti_password(id, old.to_owned(), new).await,
+            },
+            Err(e) => {
+                tracing::warn!(?whose, error = %e, "password not hashed anew");
+                return;
+            }
         };
         match stored {
-            Ok(true) => tracing::info!(extension = %ext, "password hashed anew in this version's parameters"),
+            Ok(true) => tracing::info!(?whose, "password hashed anew in this version's parameters"),
             Ok(false) => {}
-            Err(e) => tracing::warn!(extension = %ext, error = %e, "password not hashed anew"),
+            Err(e) => tracing::warn!(?whose, error = %e, "password not hashed anew"),
         }
     }
 

@@ -9,9 +9,9 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
-use super::auth::{Auth, AuthError};
+use super::auth::{Auth, AuthError, Whose};
 use super::bus::{Bus, Live};
-use super::password::HashError;
+use super::password::{self, HashError};
 use super::throttle::{Budget, Throttle};
 use super::{Busy, Context, ServiceError};
 use crate::domain::access::{gets_offline_journal, may_bind, reads_server_journal, sees_lamp};
@@ -602,9 +602,14 @@ impl CtiAccounts {
         };
         let login = match found {
             Some((account, hash)) => {
-                let matches = !account.hand_over && verify(hash).await?;
+                let matches = !account.hand_over && verify(hash.clone()).await?;
                 match cti::login(account.kind, account.hand_over, matches) {
-                    Login::Accepted => CtiLogin { account, extension: None, handed_over: None },
+                    Login::Accepted => {
+                        if let Some(old) = hash.filter(|h| password::outdated(h)) {
+                            self.auth.rehash(Whose::Account(account.id), &old, password).await;
+                        }
+                        CtiLogin { account, extension: None, handed_over: None }
+                    }
                     Login::HandOver => {
                         let new = secret().map_err(|_| AuthError::Failed)?;
                         let hash = self.auth.hasher().hash(&new).await?;
@@ -626,9 +631,12 @@ impl CtiAccounts {
             }
             None if is_extension(name) => {
                 let hash = self.ctx.store.credentials(name).await?.and_then(|c| c.password_hash);
-                if !verify(hash).await? {
+                if !verify(hash.clone()).await? {
                     tracing::info!(extension = %name, %addr, "CTI login failed");
                     return Err(AuthError::Failed);
+                }
+                if let Some(old) = hash.filter(|h| password::outdated(h)) {
+                    self.auth.rehash(Whose::Extension(name), &old, password).await;
                 }
                 let account = Account {
                     id: 0,

@@ -235,6 +235,13 @@ impl Store {
         self.one_row(sql, vec![id.into(), hash.into(), hand_over.into()]).await
     }
 
+    /// Replaces an account's password hash by the same password hashed anew
+    /// (in this version's parameters), unless it changed since `old` was read.
+    pub async fn rehash_cti_password(&self, id: i64, old: String, new: String) -> Result<bool, StoreError> {
+        let sql = "UPDATE account SET password_hash = ?3 WHERE id = ?1 AND password_hash = ?2";
+        self.one_row(sql, vec![id.into(), old.into(), new.into()]).await
+    }
+
     /// Runs a statement that changes at most one row; whether it changed one.
     async fn one_row(&self, sql: &'static str, values: Vec<Value>) -> Result<bool, StoreError> {
         self.write(move |c| Ok(c.execute(sql, params_from_iter(values))? == 1)).await
