@@ -625,3 +625,31 @@ async fn what_the_store_keeps_in_memory_is_never_older_than_the_file() {
     assert_eq!(store.cost_account("100").await.expect("read").map(|a| a.spent), Some(250));
     store.close().await.expect("close");
 }
+
+/// A history page is kept while other extensions' calls come in (a busy
+/// exchange's records would otherwise drop every page, every second), and read
+/// again once a call of its own is stored.
+#[tokio::test]
+async fn a_kept_history_page_stands_while_only_other_extensions_calls_come_in() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("webcti.db");
+    let store = Store::open(&path).await.expect("open");
+    let call =
+        |id, ext: &str| cdr(id, ext, Direction::Incoming, Disposition::Missed, "0221234567", 100 + id as i64);
+    store.insert_cdrs(vec![call(1, "100"), call(2, "101")]).await.expect("stored");
+    let q = HistoryQuery { extension: "100".into(), limit: 10, ..Default::default() };
+    let peers =
+        |rows: Vec<webcti::domain::cdr::HistoryRow>| rows.into_iter().map(|r| r.cdr.peer).collect::<Vec<_>>();
+    assert_eq!(peers(store.history(q.clone()).await.expect("page")), ["0221234567"]);
+    // Changed behind the store's back: only a page read again shows it.
+    raw(&path).execute("UPDATE cdr SET peer = '0229999999' WHERE core_id = 1", []).expect("raw");
+    store.insert_cdrs(vec![call(3, "101"), call(4, "102")]).await.expect("stored");
+    assert_eq!(peers(store.history(q.clone()).await.expect("page")), ["0221234567"], "kept");
+    // A record of 100's sent again is no new call of his.
+    store.insert_cdrs(vec![call(1, "100")]).await.expect("duplicate");
+    assert_eq!(peers(store.history(q.clone()).await.expect("page")), ["0221234567"], "still kept");
+    store.insert_cdrs(vec![call(5, "100")]).await.expect("stored");
+    assert_eq!(peers(store.history(q).await.expect("page")), ["0221234567", "0229999999"], "read again");
+    let other = HistoryQuery { extension: "101".into(), limit: 10, ..Default::default() };
+    assert_eq!(store.history(other).await.expect("page").len(), 2);
+}

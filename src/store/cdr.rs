@@ -52,16 +52,21 @@ impl Store {
     /// commit, what happened to each.
     pub async fn insert_cdrs(&self, cdrs: Vec<Cdr>) -> Result<Vec<Intake>, StoreError> {
         let plan = self.plan();
+        let exts: Vec<String> = cdrs.iter().map(|c| c.extension.clone()).collect();
         let (intake, arrived) = self.write_records(move |c| insert(c, &plan, &cdrs)).await?;
+        let stored = exts.iter().zip(&intake).filter(|(_, i)| **i != Intake::Duplicate);
+        self.touch(stored.map(|(e, _)| e.as_str()), arrived);
         self.inner.arrived.fetch_max(arrived, std::sync::atomic::Ordering::AcqRel);
         Ok(intake)
     }
 
     /// A page of one extension's history, newest first: kept until a call
-    /// record, a note or anything else is written (a page opened again, or
-    /// by its subscriber's other devices, is not read again).
+    /// record of that extension, a note or anything else is written (a page
+    /// opened again, or by its subscriber's other devices, is not read again;
+    /// the other extensions' calls leave it be).
     pub async fn history(&self, q: HistoryQuery) -> Result<Vec<HistoryRow>, StoreError> {
-        self.read_kept(|k| &k.histories, self.stamp(), q.clone(), move |c| history(c, &q)).await
+        let stamp = self.records_stamp(&q.extension);
+        self.read_kept(|k| &k.histories, stamp, q.clone(), move |c| history(c, &q)).await
     }
 
     /// Up to `limit` records after `after`, in the order they arrived, each

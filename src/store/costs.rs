@@ -90,7 +90,7 @@ impl Store {
     pub async fn cost_account(&self, ext: &str) -> Result<Option<CostAccount>, StoreError> {
         let key = ext.to_owned();
         let ext = key.clone();
-        self.read_kept(|k| &k.cost_accounts, self.stamp(), key, move |c| account(c, &ext)).await
+        self.read_kept(|k| &k.cost_accounts, self.records_stamp(&ext), key, move |c| account(c, &ext)).await
     }
 
     /// `ext`'s credit for the core, and the newest record counted in it.

@@ -32,6 +32,7 @@ pub mod two_factor;
 pub mod voicemail;
 mod writer;
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -96,8 +97,43 @@ struct Inner {
     plan: std::sync::RwLock<Arc<DiallingPlan>>,
     /// The last call record's arrival ([`Store::arrived`]).
     arrived: std::sync::atomic::AtomicI64,
+    /// Per extension, the arrival of its last call record ([`Store::records_stamp`]).
+    touched: std::sync::Mutex<Touched>,
     /// Hot reads kept while the stamp stands ([`kept`]).
     kept: Keeps,
+}
+
+/// The arrival of each extension's last call record stored in this run; an
+/// extension without one stands at `floor` (the arrival at the open, or when
+/// the map was last emptied). Bounded: past [`MAX_TOUCHED`] extensions the map
+/// is emptied and the floor moves to the last arrival, which moves every
+/// extension's stamp: a kept read is read again, never given out stale.
+struct Touched {
+    last: HashMap<String, i64>,
+    floor: i64,
+}
+
+/// Extensions whose last call record's arrival is remembered at most.
+const MAX_TOUCHED: usize = 10_000;
+
+impl Touched {
+    fn new(floor: i64) -> Touched {
+        Touched { last: HashMap::new(), floor }
+    }
+
+    fn of(&self, ext: &str) -> i64 {
+        self.last.get(ext).copied().unwrap_or(self.floor)
+    }
+
+    fn touch<'a>(&mut self, exts: impl IntoIterator<Item = &'a str>, arrived: i64) {
+        for ext in exts {
+            if self.last.len() >= MAX_TOUCHED && !self.last.contains_key(ext) {
+                self.last.clear();
+                self.floor = arrived;
+            }
+            self.last.insert(ext.to_owned(), arrived);
+        }
+    }
 }
 
 /// The reads the store keeps ([`kept`]), one set per open database.
@@ -168,6 +204,7 @@ impl Store {
                 generation: Default::default(),
                 plan: Default::default(),
                 arrived: arrived.into(),
+                touched: std::sync::Mutex::new(Touched::new(arrived)),
                 kept: Keeps::default(),
             })
         })
@@ -201,6 +238,7 @@ impl Store {
                 generation: Default::default(),
                 plan: Default::default(),
                 arrived: Default::default(),
+                touched: std::sync::Mutex::new(Touched::new(0)),
                 kept: Keeps::default(),
             })
         })
@@ -279,6 +317,20 @@ impl Store {
         // after both were taken is at least as new as either.
         let arrived = self.arrived();
         kept::Stamp { generation: self.generation(), arrived }
+    }
+
+    /// As [`Store::stamp`], for a read of `ext`'s call records alone (and what
+    /// comes with them: its cost account): it stands while other extensions'
+    /// records come in.
+    pub(crate) fn records_stamp(&self, ext: &str) -> kept::Stamp {
+        let arrived = self.inner.touched.lock().unwrap_or_else(|e| e.into_inner()).of(ext);
+        kept::Stamp { generation: self.generation(), arrived }
+    }
+
+    /// Marks the extensions whose call records were stored, up to `arrived`
+    /// (after the commit, before [`Store::arrived`] moves).
+    pub(crate) fn touch<'a>(&self, exts: impl IntoIterator<Item = &'a str>, arrived: i64) {
+        self.inner.touched.lock().unwrap_or_else(|e| e.into_inner()).touch(exts, arrived);
     }
 
     /// As [`Store::stamp`], for a read of no call record (nor of what comes
